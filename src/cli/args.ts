@@ -1,0 +1,93 @@
+/**
+ * Command-line parsing for `fmnist`: `--name value`, `--name=value` and boolean `--flag`s, each command
+ * with its own table of options. Every mistake is one FmnistError line naming the option.
+ */
+
+import { FmnistError } from '../core/errors';
+
+export type OptionKind = 'string' | 'number' | 'integer' | 'boolean';
+
+export interface OptionSpec {
+  kind: OptionKind;
+  /** Placeholder for the help text, e.g. "PATH". */
+  value?: string;
+  help: string;
+  required?: boolean;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  options: Record<string, OptionSpec>;
+  examples: string[];
+}
+
+export type ParsedOptions = Record<string, string | number | boolean | undefined>;
+
+export function parseOptions(command: CommandSpec, argv: string[]): ParsedOptions {
+  const parsed: ParsedOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      throw usage(command, `unexpected argument "${arg}"`);
+    }
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const spec = command.options[name];
+    if (!spec) throw usage(command, `unknown option --${name}`);
+    if (name in parsed) throw usage(command, `--${name} is given twice`);
+    if (spec.kind === 'boolean') {
+      if (eq >= 0) {
+        const text = arg.slice(eq + 1);
+        if (text !== 'true' && text !== 'false') throw usage(command, `--${name} takes no value (or =true/=false)`);
+        parsed[name] = text === 'true';
+      } else {
+        parsed[name] = true;
+      }
+      continue;
+    }
+    let text: string;
+    if (eq >= 0) {
+      text = arg.slice(eq + 1);
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('--') && next.length > 2)) {
+        throw usage(command, `--${name} needs a value (${spec.value ?? spec.kind})`);
+      }
+      text = next;
+      i++;
+    }
+    parsed[name] = convert(command, name, spec, text);
+  }
+  for (const [name, spec] of Object.entries(command.options)) {
+    if (spec.required && parsed[name] === undefined) throw usage(command, `--${name} ${spec.value ?? ''} is required`.replace(/ +is/, ' is'));
+  }
+  return parsed;
+}
+
+function convert(command: CommandSpec, name: string, spec: OptionSpec, text: string): string | number {
+  if (spec.kind === 'string') {
+    if (text === '') throw usage(command, `--${name} needs a non-empty value`);
+    return text;
+  }
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw usage(command, `--${name} must be a number, got "${text}"`);
+  if (spec.kind === 'integer' && !Number.isInteger(value)) throw usage(command, `--${name} must be a whole number, got "${text}"`);
+  return value;
+}
+
+function usage(command: CommandSpec, problem: string): FmnistError {
+  return new FmnistError('bad-option', `${problem} (see fmnist ${command.name} --help)`);
+}
+
+export function formatHelp(command: CommandSpec): string {
+  const lines = [`fmnist ${command.name} — ${command.summary}`, '', 'Options:'];
+  const entries = Object.entries(command.options);
+  const width = Math.max(...entries.map(([name, spec]) => `--${name} ${spec.value ?? ''}`.length), 10);
+  for (const [name, spec] of entries) {
+    lines.push(`  ${`--${name} ${spec.value ?? ''}`.padEnd(width)}  ${spec.help}${spec.required ? ' (required)' : ''}`);
+  }
+  lines.push(`  ${'--help'.padEnd(width)}  show this help`);
+  if (command.examples.length) lines.push('', 'Examples:', ...command.examples.map((e) => `  ${e}`));
+  return lines.join('\n');
+}

@@ -1,0 +1,54 @@
+/** Terminal progress: a redrawn one-line bar on stderr (TTY only), and duration formatting. */
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '--';
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+export function percent(fraction: number | null, digits = 2): string {
+  return fraction === null ? '—' : `${(fraction * 100).toFixed(digits)}%`;
+}
+
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+export function bar(fraction: number, width: number): string {
+  const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+/** A single status line redrawn in place at most every `intervalMs`; silent when the stream is not a TTY. */
+export class StatusLine {
+  private lastDraw = 0;
+  private visible = false;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly intervalMs = 100,
+  ) {}
+
+  get enabled(): boolean {
+    return this.stream.isTTY === true;
+  }
+
+  update(text: string, force = false): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (!force && now - this.lastDraw < this.intervalMs) return;
+    this.lastDraw = now;
+    const width = this.stream.columns || 100;
+    this.stream.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
+    this.visible = true;
+  }
+
+  /** Removes the status line so ordinary output can be printed. */
+  clear(): void {
+    if (this.visible) this.stream.write('\r\x1b[2K');
+    this.visible = false;
+  }
+}

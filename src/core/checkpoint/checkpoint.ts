@@ -1,0 +1,233 @@
+/**
+ * Checkpoints: one .safetensors file holding the model under PyTorch's nn.Sequential(Linear, ReLU, …)
+ * state-dict names and shapes ("0.weight" [512, 784], "0.bias" [512], "2.weight", …), optionally Adam's
+ * moments under "optimizer.exp_avg.*" / "optimizer.exp_avg_sq.*", and in __metadata__["fmnist"] a JSON
+ * description: format version, architecture, hyper-parameters and seed, epochs done, per-epoch history,
+ * the data set's fingerprint, the app version and, for resumable checkpoints, Adam's step and the shuffle
+ * generator's state. Loading validates everything and never returns a half-read model.
+ *
+ * A plain PyTorch state dict of the same layout (no metadata) loads as a model too.
+ */
+
+import { type RunConfig, resolveRunConfig } from '../config';
+import { CLASS_COUNT, IMAGE_SIZE } from '../data/dataset';
+import { FmnistError } from '../errors';
+import { readFileChecked, writeFileAtomic } from '../io';
+import { layerSizes, mlpShape, type MlpParameters, type MlpShape } from '../model/mlp';
+import type { RandomState } from '../random';
+import type { EpochSummary } from '../train/trainer';
+import { APP_VERSION } from '../version';
+import { asFloat32, decodeSafetensors, encodeSafetensors, type TensorInput } from './safetensors';
+
+export const CHECKPOINT_FORMAT = 'fashion-mnist-studio';
+export const CHECKPOINT_VERSION = 1;
+const METADATA_KEY = 'fmnist';
+
+export interface OptimizerState {
+  /** Adam steps taken. */
+  step: number;
+  m: MlpParameters;
+  v: MlpParameters;
+  /** The epoch-shuffle generator's state after the last completed epoch. */
+  shuffleState: RandomState;
+}
+
+export interface Checkpoint {
+  parameters: MlpParameters;
+  /** The run's settings; null for a bare state dict. */
+  config: RunConfig | null;
+  epochsDone: number;
+  history: EpochSummary[];
+  datasetFingerprint: string | null;
+  appVersion: string | null;
+  createdAt: string | null;
+  /** Present in checkpoints that can resume training exactly. */
+  optimizer: OptimizerState | null;
+}
+
+interface Description {
+  format: string;
+  formatVersion: number;
+  architecture: { inputSize: number; hiddenSizes: number[]; outputSize: number; activation: 'relu'; output: 'softmax' };
+  config: RunConfig;
+  epochsDone: number;
+  history: EpochSummary[];
+  datasetFingerprint: string | null;
+  appVersion: string;
+  createdAt: string;
+  optimizer: { step: number; shuffleState: RandomState } | null;
+}
+
+/** Linear layer l is module 2·l of the nn.Sequential (ReLUs sit at the odd indices). */
+export const moduleName = (layer: number): string => String(2 * layer);
+
+/** PyTorch stores a Linear weight as [out, in]; ours is [in, out]. */
+function transpose(values: Float32Array, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) out[c * rows + r] = values[r * columns + c];
+  return out;
+}
+
+function modelTensors(params: MlpParameters, prefix = ''): [string, TensorInput][] {
+  const sizes = layerSizes(params.shape);
+  return params.weights.flatMap((w, l): [string, TensorInput][] => [
+    [`${prefix}${moduleName(l)}.weight`, { dtype: 'F32', shape: [sizes[l + 1], sizes[l]], data: transpose(w, sizes[l], sizes[l + 1]) }],
+    [`${prefix}${moduleName(l)}.bias`, { dtype: 'F32', shape: [sizes[l + 1]], data: params.biases[l] }],
+  ]);
+}
+
+export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
+  const shape = checkpoint.parameters.shape;
+  const tensors = modelTensors(checkpoint.parameters);
+  if (checkpoint.optimizer) {
+    tensors.push(...modelTensors(checkpoint.optimizer.m, 'optimizer.exp_avg.'));
+    tensors.push(...modelTensors(checkpoint.optimizer.v, 'optimizer.exp_avg_sq.'));
+  }
+  const description: Description = {
+    format: CHECKPOINT_FORMAT,
+    formatVersion: CHECKPOINT_VERSION,
+    architecture: { ...shape, activation: 'relu', output: 'softmax' },
+    config: checkpoint.config ?? resolveRunConfig({ hiddenSizes: shape.hiddenSizes }),
+    epochsDone: checkpoint.epochsDone,
+    history: checkpoint.history,
+    datasetFingerprint: checkpoint.datasetFingerprint,
+    appVersion: checkpoint.appVersion ?? APP_VERSION,
+    createdAt: checkpoint.createdAt ?? new Date().toISOString(),
+    optimizer: checkpoint.optimizer ? { step: checkpoint.optimizer.step, shuffleState: checkpoint.optimizer.shuffleState } : null,
+  };
+  return encodeSafetensors(tensors, { format: 'pt', [METADATA_KEY]: JSON.stringify(description) });
+}
+
+/** Writes a checkpoint atomically: the previous file at `path` survives any failure. */
+export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
+  await writeFileAtomic(path, encodeCheckpoint(checkpoint));
+}
+
+export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  return decodeCheckpoint(await readFileChecked(path), path);
+}
+
+export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
+  const bad = (problem: string): FmnistError => new FmnistError('bad-input', problem, { file });
+  const { tensors, metadata } = decodeSafetensors(bytes, file);
+  const describedText = metadata[METADATA_KEY];
+  let description: Description | null = null;
+  if (describedText !== undefined) {
+    try {
+      description = JSON.parse(describedText) as Description;
+    } catch {
+      throw bad('has a corrupt description (its metadata is not valid JSON)');
+    }
+    if (description?.format !== CHECKPOINT_FORMAT) throw bad('is not a Fashion-MNIST Studio checkpoint');
+    if (description.formatVersion !== CHECKPOINT_VERSION) {
+      throw bad(`uses checkpoint format version ${description.formatVersion}; this app reads version ${CHECKPOINT_VERSION}`);
+    }
+  }
+
+  const shape = description ? checkArchitecture(description.architecture, bad) : inferShape(tensors, bad);
+  let config: RunConfig | null = null;
+  if (description) {
+    try {
+      config = resolveRunConfig(description.config as unknown as Record<string, unknown>);
+    } catch (error) {
+      throw bad(`has invalid settings: ${(error as Error).message}`);
+    }
+    if (config.hiddenSizes.join(',') !== shape.hiddenSizes.join(',')) throw bad('has settings that disagree with its architecture');
+  }
+
+  const readModel = (prefix: string, what: string): MlpParameters => {
+    const sizes = layerSizes(shape);
+    const weights: Float32Array[] = [];
+    const biases: Float32Array[] = [];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      for (const kind of ['weight', 'bias'] as const) {
+        const name = `${prefix}${moduleName(l)}.${kind}`;
+        const tensor = tensors.get(name);
+        if (!tensor) throw bad(`has no tensor "${name}" (${what})`);
+        const expected = kind === 'weight' ? [sizes[l + 1], sizes[l]] : [sizes[l + 1]];
+        if (tensor.shape.join(',') !== expected.join(',')) {
+          throw bad(`tensor "${name}" has shape [${tensor.shape}], expected [${expected}] for a ${describe(shape)} network`);
+        }
+        const values = asFloat32(tensor);
+        if (!values) throw bad(`tensor "${name}" has dtype ${tensor.dtype}, expected F32`);
+        for (let i = 0; i < values.length; i++) {
+          if (!Number.isFinite(values[i])) throw bad(`tensor "${name}" holds a non-finite value (${values[i]}) at index ${i}`);
+        }
+        if (kind === 'weight') weights.push(transpose(values, sizes[l + 1], sizes[l]));
+        else biases.push(values.slice());
+      }
+    }
+    return { shape, weights, biases };
+  };
+
+  const parameters = readModel('', 'model weights');
+  let optimizer: OptimizerState | null = null;
+  if (description?.optimizer) {
+    const { step, shuffleState } = description.optimizer;
+    if (!Number.isSafeInteger(step) || step < 0) throw bad('has an invalid optimizer step count');
+    if (!Array.isArray(shuffleState) || shuffleState.length !== 4 || !shuffleState.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
+      throw bad('has an invalid shuffle generator state');
+    }
+    optimizer = {
+      step,
+      shuffleState: shuffleState as RandomState,
+      m: readModel('optimizer.exp_avg.', 'Adam first moments'),
+      v: readModel('optimizer.exp_avg_sq.', 'Adam second moments'),
+    };
+    for (const v of optimizer.v.weights.concat(optimizer.v.biases)) {
+      if (v.some((x) => x < 0)) throw bad('has negative Adam second moments');
+    }
+  }
+  const epochsDone = description?.epochsDone ?? 0;
+  if (!Number.isSafeInteger(epochsDone) || epochsDone < 0) throw bad('has an invalid number of epochs done');
+  const history = description?.history ?? [];
+  if (!Array.isArray(history) || history.length !== epochsDone) throw bad('has a training history that does not match its epochs');
+
+  return {
+    parameters,
+    config,
+    epochsDone,
+    history,
+    datasetFingerprint: typeof description?.datasetFingerprint === 'string' ? description.datasetFingerprint : null,
+    appVersion: typeof description?.appVersion === 'string' ? description.appVersion : null,
+    createdAt: typeof description?.createdAt === 'string' ? description.createdAt : null,
+    optimizer,
+  };
+}
+
+function describe(shape: MlpShape): string {
+  return layerSizes(shape).join('-');
+}
+
+function checkArchitecture(architecture: Description['architecture'], bad: (p: string) => FmnistError): MlpShape {
+  const hidden = architecture?.hiddenSizes;
+  if (
+    !architecture ||
+    architecture.inputSize !== IMAGE_SIZE ||
+    architecture.outputSize !== CLASS_COUNT ||
+    !Array.isArray(hidden) ||
+    !hidden.every((h) => Number.isInteger(h) && h >= 1 && h <= 65536)
+  ) {
+    throw bad('describes an architecture this app cannot run (expected 784 inputs, ReLU hidden layers, 10 outputs)');
+  }
+  return mlpShape(hidden);
+}
+
+/** The layer sizes of a bare state dict named 0.weight, 2.weight, … with shapes [out, in]. */
+function inferShape(tensors: Map<string, { shape: number[] }>, bad: (p: string) => FmnistError): MlpShape {
+  const sizes: number[] = [];
+  for (let l = 0; tensors.has(`${moduleName(l)}.weight`); l++) {
+    const shape = tensors.get(`${moduleName(l)}.weight`)!.shape;
+    if (shape.length !== 2) throw bad(`tensor "${moduleName(l)}.weight" is not a matrix`);
+    if (l === 0) sizes.push(shape[1]);
+    else if (shape[1] !== sizes[sizes.length - 1]) throw bad(`tensor "${moduleName(l)}.weight" does not fit the layer before it`);
+    sizes.push(shape[0]);
+  }
+  if (sizes.length < 2) {
+    throw bad('is a safetensors file but not a Fashion-MNIST Studio checkpoint (no fmnist metadata, no "0.weight" tensor)');
+  }
+  if (sizes[0] !== IMAGE_SIZE || sizes[sizes.length - 1] !== CLASS_COUNT) {
+    throw bad(`holds a ${sizes.join('-')} network; this app needs 784 inputs and 10 outputs`);
+  }
+  return mlpShape(sizes.slice(1, -1));
+}

@@ -1,0 +1,149 @@
+/**
+ * The safetensors container (Hugging Face): an 8-byte little-endian header length N, N bytes of JSON
+ * {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}, then the raw
+ * little-endian tensor bytes, offsets relative to the start of that data. We pad the header with spaces to
+ * a multiple of 8 so Float32Array views of the data stay aligned. Decoding validates everything and reports
+ * a one-line problem naming the file.
+ */
+
+import { FmnistError } from '../errors';
+
+export type Dtype = 'F32' | 'F64' | 'I32' | 'I64' | 'U8';
+
+const DTYPE_BYTES: Record<Dtype, number> = { F32: 4, F64: 8, I32: 4, I64: 8, U8: 1 };
+/** Other dtypes the format defines: recognised so a foreign file gets a precise message. */
+const FOREIGN_DTYPES = new Set(['BOOL', 'F16', 'BF16', 'I8', 'I16', 'U16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3']);
+/** Refuse absurd headers before parsing them (the format's reference implementation uses 100 MB). */
+const MAX_HEADER_BYTES = 100_000_000;
+
+export interface TensorInput {
+  dtype: Dtype;
+  shape: number[];
+  data: ArrayBufferView;
+}
+
+export interface DecodedTensor {
+  dtype: Dtype;
+  shape: number[];
+  /** A copy of the tensor's bytes, aligned for typed-array views. */
+  bytes: Uint8Array;
+}
+
+export function elementCount(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Serialises tensors (in the given order) and string metadata. */
+export function encodeSafetensors(tensors: [string, TensorInput][], metadata: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, tensor] of tensors) {
+    const bytes = elementCount(tensor.shape) * DTYPE_BYTES[tensor.dtype];
+    if (tensor.data.byteLength !== bytes) {
+      throw new RangeError(`tensor ${name}: ${tensor.data.byteLength} bytes do not match shape [${tensor.shape}]`);
+    }
+    header[name] = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  const encoder = new TextEncoder();
+  const headerBytes = encoder.encode(json);
+  const padded = Math.ceil(headerBytes.length / 8) * 8;
+  json += ' '.repeat(padded - headerBytes.length);
+  const out = new Uint8Array(8 + padded + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(padded), true);
+  out.set(encoder.encode(json), 8);
+  let position = 8 + padded;
+  for (const [, tensor] of tensors) {
+    out.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), position);
+    position += tensor.data.byteLength;
+  }
+  return out;
+}
+
+/** Parses and validates a safetensors file's bytes. */
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  file: string,
+): { tensors: Map<string, DecodedTensor>; metadata: Record<string, string> } {
+  const bad = (problem: string): FmnistError => new FmnistError('bad-input', problem, { file });
+  if (bytes.length < 8) throw bad(`is ${bytes.length} bytes long, too short to be a safetensors file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getBigUint64(0, true);
+  if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, bytes.length - 8))) {
+    throw bad(
+      headerLength > BigInt(MAX_HEADER_BYTES)
+        ? 'is not a safetensors file (its header length is implausible)'
+        : 'is truncated: the header runs past the end of the file',
+    );
+  }
+  const headerEnd = 8 + Number(headerLength);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd)));
+  } catch {
+    throw bad('is not a safetensors file (its header is not valid JSON)');
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw bad('is not a safetensors file (its header is not a JSON object)');
+  }
+  const dataLength = bytes.length - headerEnd;
+  const metadata: Record<string, string> = {};
+  const tensors = new Map<string, DecodedTensor>();
+  const spans: [number, number, string][] = [];
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw bad('has a malformed __metadata__ entry');
+      for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
+        if (typeof value !== 'string') throw bad(`metadata "${key}" is not a string`);
+        metadata[key] = value;
+      }
+      continue;
+    }
+    const t = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof t !== 'object' || t === null) throw bad(`tensor "${name}" has a malformed header entry`);
+    if (typeof t.dtype !== 'string' || !(t.dtype in DTYPE_BYTES)) {
+      const known = typeof t.dtype === 'string' && FOREIGN_DTYPES.has(t.dtype);
+      throw bad(`tensor "${name}" has ${known ? 'unsupported' : 'unknown'} dtype ${JSON.stringify(t.dtype)}`);
+    }
+    const dtype = t.dtype as Dtype;
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw bad(`tensor "${name}" has a malformed shape`);
+    }
+    const offsets = t.data_offsets;
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      throw bad(`tensor "${name}" has malformed data_offsets`);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (begin > end || end > dataLength) {
+      throw bad(
+        end > dataLength
+          ? `is truncated: tensor "${name}" ends at byte ${end} of ${dataLength} data bytes`
+          : `tensor "${name}" has data_offsets that end before they begin`,
+      );
+    }
+    const shape = t.shape as number[];
+    if (end - begin !== elementCount(shape) * DTYPE_BYTES[dtype]) {
+      throw bad(`tensor "${name}" has ${end - begin} bytes, but shape [${shape}] of ${dtype} needs ${elementCount(shape) * DTYPE_BYTES[dtype]}`);
+    }
+    spans.push([begin, end, name]);
+    tensors.set(name, { dtype, shape, bytes: bytes.slice(headerEnd + begin, headerEnd + end) });
+  }
+  // The format requires the tensors to cover the data exactly: no overlaps, no holes.
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let covered = 0;
+  for (const [begin, end, name] of spans) {
+    if (begin !== covered) throw bad(begin < covered ? `tensor "${name}" overlaps another tensor` : `has a hole in its data before tensor "${name}"`);
+    covered = end;
+  }
+  if (covered !== dataLength) throw bad(`has ${dataLength - covered} bytes after its last tensor`);
+  return { tensors, metadata };
+}
+
+/** The tensor's values as float32 (converting F64), or null for other dtypes. */
+export function asFloat32(tensor: DecodedTensor): Float32Array | null {
+  if (tensor.dtype === 'F32') return new Float32Array(tensor.bytes.buffer, tensor.bytes.byteOffset, tensor.bytes.byteLength / 4);
+  if (tensor.dtype === 'F64') return Float32Array.from(new Float64Array(tensor.bytes.buffer, tensor.bytes.byteOffset, tensor.bytes.byteLength / 8));
+  return null;
+}

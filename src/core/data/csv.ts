@@ -1,0 +1,189 @@
+/**
+ * Kaggle's Fashion-MNIST CSV: an optional header `label,pixel1,…,pixel784`, then one image per line as
+ * `label,p1,…,p784` (0–9, then 0–255). Read with papaparse, streaming, writing values straight into
+ * compact Uint8Arrays: no header objects, no dynamic typing, no whole-file strings.
+ * Unlabelled files (784 columns) are accepted where labels are optional (prediction inputs).
+ */
+
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import Papa from 'papaparse';
+import { asFileError, FmnistError } from '../errors';
+import { CLASS_COUNT, IMAGE_SIZE, type Dataset, type LabelledDataset } from './dataset';
+
+const ROWS_PER_BLOCK = 4096;
+
+export interface CsvOptions {
+  /** Require the label column (training and evaluation); otherwise 784 pixel columns are accepted too. */
+  requireLabels: boolean;
+}
+
+/** Growable row storage in fixed blocks, joined once at the end (peak memory ≈ 2× the pixels). */
+class RowBlocks {
+  private blocks: Uint8Array[] = [];
+  private labelBlocks: Uint8Array[] = [];
+  count = 0;
+
+  /** The pixel row to fill for the next image, and the label slot beside it. */
+  next(): { pixels: Uint8Array; labels: Uint8Array; index: number } {
+    const index = this.count % ROWS_PER_BLOCK;
+    if (index === 0) {
+      this.blocks.push(new Uint8Array(ROWS_PER_BLOCK * IMAGE_SIZE));
+      this.labelBlocks.push(new Uint8Array(ROWS_PER_BLOCK));
+    }
+    this.count++;
+    const block = this.blocks[this.blocks.length - 1];
+    return {
+      pixels: block.subarray(index * IMAGE_SIZE, (index + 1) * IMAGE_SIZE),
+      labels: this.labelBlocks[this.labelBlocks.length - 1],
+      index,
+    };
+  }
+
+  join(): { images: Uint8Array; labels: Uint8Array } {
+    const images = new Uint8Array(this.count * IMAGE_SIZE);
+    const labels = new Uint8Array(this.count);
+    this.blocks.forEach((block, i) => {
+      const rows = Math.min(ROWS_PER_BLOCK, this.count - i * ROWS_PER_BLOCK);
+      images.set(block.subarray(0, rows * IMAGE_SIZE), i * ROWS_PER_BLOCK * IMAGE_SIZE);
+      labels.set(this.labelBlocks[i].subarray(0, rows), i * ROWS_PER_BLOCK);
+    });
+    this.blocks = [];
+    this.labelBlocks = [];
+    return { images, labels };
+  }
+}
+
+/** Parses a cell as a whole number in [0, max]; returns -1 when it is not one. */
+function parseSmallInteger(cell: string, max: number): number {
+  const length = cell.length;
+  if (length === 0 || length > 3) return -1;
+  let value = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = cell.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value <= max ? value : -1;
+}
+
+function describeCell(cell: string): string {
+  return `"${cell.length > 20 ? `${cell.slice(0, 20)}…` : cell}"`;
+}
+
+/** Kaggle's header starts with "label" (or "pixel1" when unlabelled). */
+function isHeader(row: string[]): boolean {
+  return /^\s*("?)(label|pixel1)\1\s*$/i.test(row[0] ?? '');
+}
+
+export async function readCsvDataset(file: string, options: { requireLabels: true }): Promise<LabelledDataset>;
+export async function readCsvDataset(file: string, options: CsvOptions): Promise<Dataset>;
+export async function readCsvDataset(file: string, options: CsvOptions): Promise<Dataset> {
+  let size: number;
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) throw new FmnistError('bad-input', 'is a directory, expected a CSV file', { file });
+    size = info.size;
+  } catch (error) {
+    throw asFileError(error, file);
+  }
+  if (size === 0) throw new FmnistError('bad-input', 'is empty', { file });
+
+  const rows = new RowBlocks();
+  let line = 0;
+  let columns = -1; // 785 with labels, 784 without; fixed by the first data row
+  let failure: FmnistError | null = null;
+
+  const fail = (problem: string, column?: number): void => {
+    failure ??= new FmnistError('bad-input', problem, { file, row: line, column });
+  };
+
+  const acceptRow = (row: string[]): boolean => {
+    line++;
+    if (line === 1 && isHeader(row)) {
+      if (row.length !== IMAGE_SIZE + 1 && row.length !== IMAGE_SIZE) {
+        fail(`the header has ${row.length} columns, expected ${IMAGE_SIZE + 1} (label,pixel1,…,pixel784)`);
+        return false;
+      }
+      if (options.requireLabels && row.length === IMAGE_SIZE) {
+        fail('the header has no label column: expected label,pixel1,…,pixel784');
+        return false;
+      }
+      return true;
+    }
+    if (row.length === 1 && row[0].trim() === '') return true; // a blank line
+    if (columns < 0) {
+      if (row.length === IMAGE_SIZE + 1 || (row.length === IMAGE_SIZE && !options.requireLabels)) {
+        columns = row.length;
+      } else {
+        const expected = options.requireLabels ? `${IMAGE_SIZE + 1} (a label and 784 pixels)` : `${IMAGE_SIZE + 1} or ${IMAGE_SIZE}`;
+        fail(`expected ${expected} columns, found ${row.length}`);
+        return false;
+      }
+    } else if (row.length !== columns) {
+      fail(`expected ${columns} columns, found ${row.length}`, row.length > columns ? columns + 1 : row.length);
+      return false;
+    }
+    const { pixels, labels, index } = rows.next();
+    let first = 0;
+    if (columns === IMAGE_SIZE + 1) {
+      const label = parseSmallInteger(row[0], 255);
+      if (label < 0 || label >= CLASS_COUNT) {
+        fail(`label ${describeCell(row[0])} is not a class number 0–9`, 1);
+        return false;
+      }
+      labels[index] = label;
+      first = 1;
+    }
+    for (let i = 0; i < IMAGE_SIZE; i++) {
+      const cell = row[first + i];
+      // Half of all pixels are a lone "0": take single digits without the general parser.
+      const single = cell.length === 1 ? cell.charCodeAt(0) - 48 : -1;
+      const value = single >= 0 && single <= 9 ? single : parseSmallInteger(cell, 255);
+      if (value < 0) {
+        const trimmed = parseSmallInteger(cell.trim(), 255);
+        if (trimmed >= 0) {
+          pixels[i] = trimmed;
+          continue;
+        }
+        fail(`pixel${i + 1} value ${describeCell(cell)} is not a whole number 0–255`, first + i + 1);
+        return false;
+      }
+      pixels[i] = value;
+    }
+    return true;
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 18 });
+    let settled = false;
+    const settle = (error?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      stream.destroy();
+      if (error) reject(asFileError(error, file));
+      else resolve();
+    };
+    stream.on('error', (error) => settle(error));
+    Papa.parse<string[]>(stream as unknown as File, {
+      header: false,
+      dynamicTyping: false,
+      skipEmptyLines: false,
+      chunk: (results, parser) => {
+        for (const row of results.data) {
+          if (!acceptRow(row)) {
+            parser.abort();
+            return;
+          }
+        }
+      },
+      complete: () => settle(),
+      error: (error: Error) => settle(error),
+    });
+  });
+
+  if (failure) throw failure;
+  if (rows.count === 0) throw new FmnistError('bad-input', 'holds no images (only a header or blank lines)', { file });
+  const { images, labels } = rows.join();
+  return { images, labels: columns === IMAGE_SIZE + 1 ? labels : null, count: rows.count, source: file };
+}

@@ -1,0 +1,360 @@
+/**
+ * The training engine: owns the linear memory laid out by layout.ts, converts parameters between the
+ * canonical layout and the tiled one, and runs training steps and evaluations as kernel programs on one
+ * or more threads. The hosts (trainer, CLI, app worker) see only this class.
+ */
+
+import { CLASS_COUNT, type Dataset, IMAGE_SIZE } from '../data/dataset';
+import { layerSizes, type MlpParameters, type MlpShape, sameShape } from '../model/mlp';
+import { adamScalars, type AdamSettings } from '../optimizer/adam';
+import { type Executor, LocalExecutor } from './executor';
+import { createTypeScriptKernels } from './kernels';
+import { ADAM, type EngineLayout, PAIR_BYTES, planLayout, TILE, TILE_BYTES } from './layout';
+import {
+  pixelFrequencies,
+  programAddress,
+  Slot,
+  splitRows,
+  splitSamples,
+  writeForwardProgram,
+  writeUpdateProgram,
+} from './program';
+
+export type KernelChoice = 'auto' | 'wasm' | 'typescript';
+
+/** Creates the memory and the executor for a kernel implementation; see backends.ts. */
+export interface Backend {
+  name: string;
+  createMemory(bytes: number, shared: boolean): { buffer: ArrayBuffer | SharedArrayBuffer; memory?: WebAssembly.Memory };
+  createExecutor(layout: EngineLayout, memory: { buffer: ArrayBuffer | SharedArrayBuffer; memory?: WebAssembly.Memory }): Promise<Executor>;
+}
+
+export interface EngineOptions {
+  shape: MlpShape;
+  batchSize: number;
+  /** Kernel threads (1 = run on the calling thread only). */
+  threads: number;
+  /** The data sets the engine can train on or evaluate, addressed by their index. */
+  datasets: Dataset[];
+  /** Which data set's pixel statistics balance the work split (the training set). */
+  balanceOn?: number;
+  backend?: Backend;
+}
+
+export interface BatchResult {
+  /** Sum of the per-sample losses (divide by the batch size for the mean). */
+  lossSum: number;
+  correct: number;
+}
+
+export interface EvaluationResult {
+  count: number;
+  lossSum: number;
+  correct: number;
+  /** Predicted class per evaluated sample. */
+  predictions: Uint8Array;
+  /** [count × 10] class probabilities, when asked for. */
+  probabilities: Float32Array | null;
+}
+
+export interface OptimizerMoments {
+  /** First and second moments, in the same canonical layout as the parameters. */
+  m: MlpParameters;
+  v: MlpParameters;
+}
+
+export const typeScriptBackend: Backend = {
+  name: 'typescript',
+  createMemory: (bytes) => ({ buffer: new ArrayBuffer(bytes) }),
+  createExecutor: async (layout, memory) => {
+    if (layout.threads !== 1) throw new Error('the TypeScript kernels run on one thread');
+    return new LocalExecutor(new Int32Array(memory.buffer), createTypeScriptKernels(memory.buffer), layout);
+  },
+};
+
+export class Engine {
+  readonly layout: EngineLayout;
+  readonly backendName: string;
+  private readonly i32: Int32Array;
+  private readonly f32: Float32Array;
+  private readonly f64: Float64Array;
+  private readonly u8: Uint8Array;
+  private readonly executor: Executor;
+  private readonly rowSplits: number[][];
+  /** Data set and batch rows the forward/backward programs were last written for. */
+  private writtenTrainKey = '';
+  private disposed = false;
+
+  private constructor(
+    layout: EngineLayout,
+    backendName: string,
+    buffer: ArrayBuffer | SharedArrayBuffer,
+    executor: Executor,
+    rowSplits: number[][],
+  ) {
+    this.layout = layout;
+    this.backendName = backendName;
+    this.i32 = new Int32Array(buffer);
+    this.f32 = new Float32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+    this.u8 = new Uint8Array(buffer);
+    this.executor = executor;
+    this.rowSplits = rowSplits;
+  }
+
+  static async create(options: EngineOptions): Promise<Engine> {
+    const backend = options.backend ?? typeScriptBackend;
+    const threads = Math.max(1, Math.floor(options.threads));
+    const layout = planLayout(
+      options.shape,
+      options.batchSize,
+      threads,
+      options.datasets.map((d) => d.count),
+    );
+    const memory = backend.createMemory(layout.totalBytes, threads > 1);
+    const u8 = new Uint8Array(memory.buffer);
+    const f32 = new Float32Array(memory.buffer);
+    const i32 = new Int32Array(memory.buffer);
+
+    for (let b = 0; b < 256; b++) f32[(layout.scaleTable.address >> 2) + b] = b / 255;
+    i32[(layout.adam.address + ADAM.momentOffset) >> 2] = layout.parameters.bytes;
+    for (let s = 0; s < layout.batchSize; s++) {
+      const p = (layout.ones.address + s * PAIR_BYTES) >> 2;
+      i32[p] = s * TILE_BYTES;
+      f32[p + 1] = 1;
+    }
+    options.datasets.forEach((dataset, i) => {
+      const slot = layout.datasets[i];
+      u8.set(dataset.images.subarray(0, dataset.count * IMAGE_SIZE), slot.images.address);
+      if (dataset.labels) u8.set(dataset.labels.subarray(0, dataset.count), slot.labels.address);
+    });
+
+    const balance = options.datasets[options.balanceOn ?? 0];
+    const rowSplits = splitRows(layout, balance ? pixelFrequencies(balance.images, balance.count) : null);
+    for (let t = 0; t < threads; t++) {
+      writeUpdateProgram(i32, layout, t, rowSplits, 'adam', programAddress(layout, t, Slot.TrainUpdate));
+      writeUpdateProgram(i32, layout, t, rowSplits, 'gradients', programAddress(layout, t, Slot.Gradients));
+    }
+    const executor = await backend.createExecutor(layout, memory);
+    return new Engine(layout, backend.name, memory.buffer, executor, rowSplits);
+  }
+
+  get threads(): number {
+    return this.layout.threads;
+  }
+
+  /** Loads parameters (canonical layout) into the engine, rebuilding the transposed copies. */
+  setParameters(params: MlpParameters): void {
+    this.checkShape(params.shape);
+    this.writeCanonical(params, 0);
+    this.rebuildTransposes();
+  }
+
+  getParameters(): MlpParameters {
+    return this.readCanonical(0);
+  }
+
+  setMoments(moments: OptimizerMoments): void {
+    this.checkShape(moments.m.shape);
+    this.checkShape(moments.v.shape);
+    this.writeCanonical(moments.m, this.layout.parameters.bytes);
+    this.writeCanonical(moments.v, 2 * this.layout.parameters.bytes);
+  }
+
+  getMoments(): OptimizerMoments {
+    return { m: this.readCanonical(this.layout.parameters.bytes), v: this.readCanonical(2 * this.layout.parameters.bytes) };
+  }
+
+  /**
+   * One Adam step on the samples `indices` of data set `dataset`; `step` is Adam's 1-based step count.
+   * Returns the summed loss and the number of correctly classified samples, measured before the update.
+   */
+  trainBatch(dataset: number, indices: Int32Array, step: number, settings: AdamSettings): BatchResult {
+    this.forwardBackward(dataset, indices);
+    this.writeAdamScalars(settings, step);
+    this.executor.run(Slot.TrainUpdate);
+    return this.batchTotals(indices.length);
+  }
+
+  /** Mean loss and gradients of a batch without updating anything (for gradient checks). */
+  gradients(dataset: number, indices: Int32Array): { loss: number; weights: Float32Array[]; biases: Float32Array[] } {
+    this.forwardBackward(dataset, indices);
+    this.executor.run(Slot.Gradients);
+    const totals = this.batchTotals(indices.length);
+    const grads = this.readCanonical(this.layout.gradients.address - this.layout.parameters.address);
+    return { loss: totals.lossSum / indices.length, weights: grads.weights, biases: grads.biases };
+  }
+
+  /** Forward pass over `indices` (all samples when null) of a data set, in buffer-sized chunks. */
+  evaluate(dataset: number, indices: Int32Array | null, options: { probabilities?: boolean } = {}): EvaluationResult {
+    this.assertAlive();
+    const slot = this.layout.datasets[dataset];
+    const count = indices ? indices.length : slot.count;
+    const predictions = new Uint8Array(count);
+    const probabilities = options.probabilities ? new Float32Array(count * CLASS_COUNT) : null;
+    let lossSum = 0;
+    let correct = 0;
+    const chunkRows = this.layout.bufferRows;
+    const batchIndices = this.layout.batchIndices.address >> 2;
+    for (let start = 0; start < count; start += chunkRows) {
+      const rows = Math.min(chunkRows, count - start);
+      if (indices) this.i32.set(indices.subarray(start, start + rows), batchIndices);
+      else for (let s = 0; s < rows; s++) this.i32[batchIndices + s] = start + s;
+      const split = splitSamples(rows, this.threads);
+      for (let t = 0; t < this.threads; t++) {
+        writeForwardProgram(
+          this.i32,
+          this.layout,
+          { dataset: slot, ...split[t], batchRows: rows, thread: t, training: false, probabilities: !!probabilities },
+          programAddress(this.layout, t, Slot.Evaluate),
+        );
+      }
+      this.executor.run(Slot.Evaluate);
+      const totals = this.batchTotals(rows);
+      lossSum += totals.lossSum;
+      correct += totals.correct;
+      const predicted = this.layout.predicted.address >> 2;
+      for (let s = 0; s < rows; s++) predictions[start + s] = this.i32[predicted + s];
+      if (probabilities) {
+        const p = this.layout.probabilities.address >> 2;
+        probabilities.set(this.f32.subarray(p, p + rows * CLASS_COUNT), start * CLASS_COUNT);
+      }
+    }
+    return { count, lossSum, correct, predictions, probabilities };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.executor.dispose();
+  }
+
+  private forwardBackward(dataset: number, indices: Int32Array): void {
+    this.assertAlive();
+    const rows = indices.length;
+    if (rows < 1 || rows > this.layout.batchSize) {
+      throw new RangeError(`a batch must have 1 to ${this.layout.batchSize} samples, got ${rows}`);
+    }
+    const slot = this.layout.datasets[dataset];
+    this.i32.set(indices, this.layout.batchIndices.address >> 2);
+    const key = `${dataset}/${rows}`;
+    if (key !== this.writtenTrainKey) {
+      const split = splitSamples(rows, this.threads);
+      for (let t = 0; t < this.threads; t++) {
+        writeForwardProgram(
+          this.i32,
+          this.layout,
+          { dataset: slot, ...split[t], batchRows: rows, thread: t, training: true, probabilities: false },
+          programAddress(this.layout, t, Slot.TrainForwardBackward),
+        );
+      }
+      this.writtenTrainKey = key;
+    }
+    const ones = this.layout.ones.address;
+    this.i32[this.layout.onesDescriptor.address >> 2] = ones;
+    this.i32[(this.layout.onesDescriptor.address >> 2) + 1] = ones + rows * PAIR_BYTES;
+    this.executor.run(Slot.TrainForwardBackward);
+  }
+
+  private batchTotals(rows: number): BatchResult {
+    const losses = this.layout.losses.address >> 3;
+    const correctFlags = this.layout.correct.address >> 2;
+    let lossSum = 0;
+    let correct = 0;
+    for (let s = 0; s < rows; s++) {
+      lossSum += this.f64[losses + s];
+      correct += this.i32[correctFlags + s];
+    }
+    return { lossSum, correct };
+  }
+
+  private writeAdamScalars(settings: AdamSettings, step: number): void {
+    const scalars = adamScalars(settings, step);
+    const a = this.layout.adam.address;
+    const f = this.f32;
+    f[(a + ADAM.learningRate) >> 2] = scalars.learningRate;
+    f[(a + ADAM.beta1) >> 2] = scalars.beta1;
+    f[(a + ADAM.beta2) >> 2] = scalars.beta2;
+    f[(a + ADAM.epsilon) >> 2] = scalars.epsilon;
+    f[(a + ADAM.correction1) >> 2] = scalars.correction1;
+    f[(a + ADAM.correction2) >> 2] = scalars.correction2;
+    f[(a + ADAM.oneMinusBeta1) >> 2] = 1 - scalars.beta1;
+    f[(a + ADAM.oneMinusBeta2) >> 2] = 1 - scalars.beta2;
+  }
+
+  /** Writes canonical [in × out] matrices into the tiled layout, `offset` bytes past the parameters. */
+  private writeCanonical(params: MlpParameters, offset: number): void {
+    const sizes = layerSizes(this.layout.shape);
+    this.layout.layers.forEach((layer, l) => {
+      const w = params.weights[l];
+      const b = params.biases[l];
+      const out = sizes[l + 1];
+      if (w.length !== sizes[l] * out || b.length !== out) {
+        throw new RangeError(`layer ${l + 1} parameters have the wrong size`);
+      }
+      const base = (layer.weights.address + offset) >> 2;
+      this.f32.fill(0, base, base + (layer.weights.bytes >> 2));
+      for (let i = 0; i < sizes[l]; i++) {
+        for (let j = 0; j < out; j++) {
+          this.f32[base + Math.floor(j / TILE) * layer.inputRows * TILE + i * TILE + (j % TILE)] = w[i * out + j];
+        }
+      }
+      const biasBase = (layer.biases.address + offset) >> 2;
+      this.f32.fill(0, biasBase, biasBase + layer.paddedOutputs);
+      this.f32.set(b, biasBase);
+    });
+  }
+
+  private readCanonical(offset: number): MlpParameters {
+    const sizes = layerSizes(this.layout.shape);
+    const weights: Float32Array[] = [];
+    const biases: Float32Array[] = [];
+    this.layout.layers.forEach((layer, l) => {
+      const out = sizes[l + 1];
+      const w = new Float32Array(sizes[l] * out);
+      const base = (layer.weights.address + offset) >> 2;
+      for (let i = 0; i < sizes[l]; i++) {
+        for (let j = 0; j < out; j++) {
+          w[i * out + j] = this.f32[base + Math.floor(j / TILE) * layer.inputRows * TILE + i * TILE + (j % TILE)];
+        }
+      }
+      weights.push(w);
+      const biasBase = (layer.biases.address + offset) >> 2;
+      biases.push(this.f32.slice(biasBase, biasBase + out));
+    });
+    return { shape: { ...this.layout.shape, hiddenSizes: [...this.layout.shape.hiddenSizes] }, weights, biases };
+  }
+
+  /** Wᵀ of every layer but the first, from W (both tiled). */
+  private rebuildTransposes(): void {
+    for (const layer of this.layout.layers) {
+      if (!layer.transposed) continue;
+      const w = layer.weights.address >> 2;
+      const t = layer.transposed.address >> 2;
+      for (let k = 0; k < layer.inputRows; k++) {
+        for (let c = 0; c < layer.paddedOutputs; c++) {
+          const value = this.f32[w + Math.floor(c / TILE) * layer.inputRows * TILE + k * TILE + (c % TILE)];
+          this.f32[t + Math.floor(k / TILE) * layer.paddedOutputs * TILE + c * TILE + (k % TILE)] = value;
+        }
+      }
+    }
+  }
+
+  private checkShape(shape: MlpShape): void {
+    if (!sameShape(shape, this.layout.shape)) throw new RangeError('parameters do not match the engine network shape');
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new Error('the engine has been disposed');
+  }
+
+  /** The work split of each layer's rows among threads (for tests and diagnostics). */
+  get workSplit(): number[][] {
+    return this.rowSplits.map((r) => [...r]);
+  }
+
+  /** Bytes of the engine's memory, for memory reports. */
+  get memoryBytes(): number {
+    return this.u8.byteLength;
+  }
+}

@@ -1,0 +1,360 @@
+/**
+ * The engine's four kernels, their argument blocks, and their TypeScript implementation.
+ *
+ * A kernel is called with the address of its argument block (i32 words; f32 where noted) in the engine's
+ * memory, so the same call works from any thread and from a program stored in memory. The TypeScript
+ * kernels round every f32 operation exactly as WebAssembly's f32x4 does (products and sums rounded to f32
+ * in that order), so they and the WebAssembly kernels without fused multiply-add give bit-identical results.
+ *
+ * SPMM: out[i, 0..TILE) = epilogue( Σ_seg Σ_{(k,v) in pairs(seg, i)} v · M[k, 0..TILE) )
+ *   — every matrix product of training: forward (CSR of inputs × W), input gradients (CSR of dZ × Wᵀ),
+ *   weight gradients (CSC of inputs × dZ, with Adam fused in) and bias gradients (pairs of ones × dZ).
+ * GATHER: batch rows from the u8 data set → CSR (and CSC) pairs of pixel/255, and the labels.
+ * SPARSIFY: dense tiled activation rows → CSR (and CSC) pairs of the non-zero entries.
+ * SOFTMAX: per row, stable log-softmax loss, correctness, dZ = (p − onehot)/m, optional probabilities.
+ */
+
+import { IMAGE_SIZE } from '../data/dataset';
+import { ADAM, PAIR_BYTES, TILE, TILE_BYTES } from './layout';
+
+export const enum Op {
+  Spmm = 0,
+  Gather = 1,
+  Sparsify = 2,
+  Softmax = 3,
+}
+export const OP_NAMES = ['spmm', 'gather', 'sparsify', 'softmax'] as const;
+
+export const enum Epilogue {
+  /** out = acc */
+  Store = 0,
+  /** out = max(acc + bias, 0); aux0 = bias tile */
+  BiasRelu = 1,
+  /** out = acc + bias; aux0 = bias tile */
+  Bias = 2,
+  /** out = mask > 0 ? acc : 0; aux0 = mask rows (TILE_BYTES apart) */
+  Mask = 3,
+  /** Adam update of the parameters at out with gradient acc */
+  Adam = 4,
+  /** Adam, and the updated values also written transposed: aux0 = Wᵀ tile, aux1 = Wᵀ tile stride, aux2 = first row index */
+  AdamTransposed = 5,
+}
+
+/** Word offsets in each kernel's argument block. */
+export const SPMM = Object.freeze({
+  descriptors: 0,
+  segmentStride: 1,
+  segments: 2,
+  rows: 3,
+  matrix: 4,
+  out: 5,
+  /** 0: start from zero; 1: continue from the values in out (a later chunk of the same sums). */
+  accumulate: 6,
+  epilogue: 7,
+  aux0: 8,
+  aux1: 9,
+  aux2: 10,
+  adam: 11,
+  words: 12,
+});
+
+export const GATHER = Object.freeze({
+  images: 0,
+  labels: 1,
+  indices: 2,
+  first: 3,
+  rows: 4,
+  csrPairs: 5,
+  csrPairStride: 6,
+  csrDescriptors: 7,
+  csrDescriptorStride: 8,
+  chunkRows: 9,
+  chunks: 10,
+  /** 0 to skip the CSC. */
+  cscPairs: 11,
+  cscDescriptors: 12,
+  cscPairStride: 13,
+  labelsOut: 14,
+  scaleTable: 15,
+  words: 16,
+});
+
+export const SPARSIFY = Object.freeze({
+  source: 0,
+  sourceTileStride: 1,
+  columns: 2,
+  first: 3,
+  rows: 4,
+  csrPairs: 5,
+  csrPairStride: 6,
+  csrDescriptors: 7,
+  csrDescriptorStride: 8,
+  chunkRows: 9,
+  chunks: 10,
+  cscPairs: 11,
+  cscDescriptors: 12,
+  cscPairStride: 13,
+  words: 14,
+});
+
+export const SOFTMAX = Object.freeze({
+  logits: 0,
+  first: 1,
+  rows: 2,
+  classes: 3,
+  labels: 4,
+  /** 0 to skip dZ. */
+  deltas: 5,
+  /** f32: 1 / batch rows. */
+  inverseBatch: 6,
+  losses: 7,
+  correct: 8,
+  /** 0 to skip; else f32 [buffer rows × classes], indexed by row. */
+  probabilities: 9,
+  /** i32 per row: the class with the highest probability (the first on ties). */
+  predicted: 10,
+  words: 11,
+});
+
+export type Kernel = (args: number) => void;
+
+interface SparseOutput {
+  csrPairs: number;
+  csrPairStride: number;
+  csrDescriptors: number;
+  csrDescriptorStride: number;
+  chunkRows: number;
+  chunks: number;
+  cscPairs: number;
+  cscDescriptors: number;
+  cscPairStride: number;
+}
+
+/** The kernels implemented in TypeScript over a memory buffer, indexed by Op. */
+export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer): Kernel[] {
+  const i32 = new Int32Array(buffer);
+  const f32 = new Float32Array(buffer);
+  const f64 = new Float64Array(buffer);
+  const u8 = new Uint8Array(buffer);
+  const fround = Math.fround;
+  const acc = new Float32Array(TILE);
+
+  const spmm: Kernel = (args) => {
+    const a = args >> 2;
+    const descriptors = i32[a + SPMM.descriptors];
+    const segmentStride = i32[a + SPMM.segmentStride];
+    const segments = i32[a + SPMM.segments];
+    const rows = i32[a + SPMM.rows];
+    const matrix = i32[a + SPMM.matrix];
+    const out = i32[a + SPMM.out];
+    const accumulate = i32[a + SPMM.accumulate];
+    const epilogue = i32[a + SPMM.epilogue];
+    const aux0 = i32[a + SPMM.aux0];
+    const aux1 = i32[a + SPMM.aux1];
+    const aux2 = i32[a + SPMM.aux2];
+    const adam = i32[a + SPMM.adam] >> 2;
+    for (let i = 0; i < rows; i++) {
+      const o = (out + i * TILE_BYTES) >> 2;
+      // Four columns at a time in locals: V8 keeps them in registers, a typed-array accumulator it does not.
+      for (let c = 0; c < TILE; c += 4) {
+        let a0 = accumulate ? f32[o + c] : 0;
+        let a1 = accumulate ? f32[o + c + 1] : 0;
+        let a2 = accumulate ? f32[o + c + 2] : 0;
+        let a3 = accumulate ? f32[o + c + 3] : 0;
+        for (let seg = 0; seg < segments; seg++) {
+          const d = (descriptors + seg * segmentStride + i * 8) >> 2;
+          const end = i32[d + 1] >> 2;
+          for (let p = i32[d] >> 2; p < end; p += 2) {
+            const value = f32[p + 1];
+            const m = ((matrix + i32[p]) >> 2) + c;
+            a0 = fround(a0 + fround(value * f32[m]));
+            a1 = fround(a1 + fround(value * f32[m + 1]));
+            a2 = fround(a2 + fround(value * f32[m + 2]));
+            a3 = fround(a3 + fround(value * f32[m + 3]));
+          }
+        }
+        acc[c] = a0;
+        acc[c + 1] = a1;
+        acc[c + 2] = a2;
+        acc[c + 3] = a3;
+      }
+      switch (epilogue) {
+        case Epilogue.Store:
+          for (let c = 0; c < TILE; c++) f32[o + c] = acc[c];
+          break;
+        case Epilogue.BiasRelu: {
+          const b = aux0 >> 2;
+          for (let c = 0; c < TILE; c++) {
+            const z = fround(acc[c] + f32[b + c]);
+            f32[o + c] = z > 0 ? z : 0;
+          }
+          break;
+        }
+        case Epilogue.Bias: {
+          const b = aux0 >> 2;
+          for (let c = 0; c < TILE; c++) f32[o + c] = acc[c] + f32[b + c];
+          break;
+        }
+        case Epilogue.Mask: {
+          const mask = (aux0 + i * TILE_BYTES) >> 2;
+          for (let c = 0; c < TILE; c++) f32[o + c] = f32[mask + c] > 0 ? acc[c] : 0;
+          break;
+        }
+        case Epilogue.Adam:
+        case Epilogue.AdamTransposed: {
+          const lr = f32[adam + (ADAM.learningRate >> 2)];
+          const b1 = f32[adam + (ADAM.beta1 >> 2)];
+          const b2 = f32[adam + (ADAM.beta2 >> 2)];
+          const eps = f32[adam + (ADAM.epsilon >> 2)];
+          const c1 = f32[adam + (ADAM.correction1 >> 2)];
+          const c2 = f32[adam + (ADAM.correction2 >> 2)];
+          const nb1 = f32[adam + (ADAM.oneMinusBeta1 >> 2)];
+          const nb2 = f32[adam + (ADAM.oneMinusBeta2 >> 2)];
+          const mo = i32[adam + (ADAM.momentOffset >> 2)] >> 2;
+          for (let c = 0; c < TILE; c++) {
+            const g = acc[c];
+            const m = fround(fround(b1 * f32[o + mo + c]) + fround(nb1 * g));
+            const v = fround(fround(b2 * f32[o + 2 * mo + c]) + fround(fround(nb2 * g) * g));
+            f32[o + mo + c] = m;
+            f32[o + 2 * mo + c] = v;
+            const step = fround(fround(lr * fround(m * c1)) / fround(fround(Math.sqrt(fround(v * c2))) + eps));
+            f32[o + c] = f32[o + c] - step;
+          }
+          if (epilogue === Epilogue.AdamTransposed) {
+            const k = aux2 + i;
+            const t = (aux0 + Math.floor(k / TILE) * aux1 + (k % TILE) * 4) >> 2;
+            for (let c = 0; c < TILE; c++) f32[t + c * TILE] = f32[o + c];
+          }
+          break;
+        }
+        default:
+          throw new Error(`spmm: unknown epilogue ${epilogue}`);
+      }
+    }
+  };
+
+  /**
+   * Scans rows first..first+rows of a dense matrix given by valueAt and writes the non-zeros as CSR pairs
+   * (with per-chunk descriptors) and, when asked, appends them to this thread's CSC segment.
+   */
+  const emitRows = (
+    first: number,
+    rows: number,
+    columns: number,
+    valueAt: (row: number, column: number) => number,
+    o: SparseOutput,
+  ): void => {
+    if (o.cscPairs) {
+      for (let k = 0; k < columns; k++) {
+        const start = o.cscPairs + k * o.cscPairStride + first * PAIR_BYTES;
+        i32[(o.cscDescriptors >> 2) + 2 * k] = start;
+        i32[(o.cscDescriptors >> 2) + 2 * k + 1] = start;
+      }
+    }
+    for (let s = first; s < first + rows; s++) {
+      let p = o.csrPairs + s * o.csrPairStride;
+      let k = 0;
+      for (let chunk = 0; chunk < o.chunks; chunk++) {
+        const d = (o.csrDescriptors + chunk * o.csrDescriptorStride + s * 8) >> 2;
+        i32[d] = p;
+        const end = Math.min(columns, (chunk + 1) * o.chunkRows);
+        for (; k < end; k++) {
+          const value = valueAt(s, k);
+          if (value === 0) continue;
+          i32[p >> 2] = k * TILE_BYTES;
+          f32[(p >> 2) + 1] = value;
+          p += PAIR_BYTES;
+          if (o.cscPairs) {
+            const cd = (o.cscDescriptors >> 2) + 2 * k + 1;
+            const q = i32[cd];
+            i32[q >> 2] = s * TILE_BYTES;
+            f32[(q >> 2) + 1] = value;
+            i32[cd] = q + PAIR_BYTES;
+          }
+        }
+        i32[d + 1] = p;
+      }
+    }
+  };
+
+  const sparseArgs = (a: number, offsets: typeof GATHER | typeof SPARSIFY): SparseOutput => ({
+    csrPairs: i32[a + offsets.csrPairs],
+    csrPairStride: i32[a + offsets.csrPairStride],
+    csrDescriptors: i32[a + offsets.csrDescriptors],
+    csrDescriptorStride: i32[a + offsets.csrDescriptorStride],
+    chunkRows: i32[a + offsets.chunkRows],
+    chunks: i32[a + offsets.chunks],
+    cscPairs: i32[a + offsets.cscPairs],
+    cscDescriptors: i32[a + offsets.cscDescriptors],
+    cscPairStride: i32[a + offsets.cscPairStride],
+  });
+
+  const gather: Kernel = (args) => {
+    const a = args >> 2;
+    const images = i32[a + GATHER.images];
+    const labels = i32[a + GATHER.labels];
+    const indices = i32[a + GATHER.indices] >> 2;
+    const first = i32[a + GATHER.first];
+    const rows = i32[a + GATHER.rows];
+    const labelsOut = i32[a + GATHER.labelsOut] >> 2;
+    const scale = i32[a + GATHER.scaleTable] >> 2;
+    for (let s = first; s < first + rows; s++) i32[labelsOut + s] = u8[labels + i32[indices + s]];
+    const valueAt = (s: number, k: number): number => f32[scale + u8[images + i32[indices + s] * IMAGE_SIZE + k]];
+    emitRows(first, rows, IMAGE_SIZE, valueAt, sparseArgs(a, GATHER));
+  };
+
+  const sparsify: Kernel = (args) => {
+    const a = args >> 2;
+    const source = i32[a + SPARSIFY.source];
+    const tileStride = i32[a + SPARSIFY.sourceTileStride];
+    const columns = i32[a + SPARSIFY.columns];
+    const valueAt = (s: number, k: number): number =>
+      f32[(source + Math.floor(k / TILE) * tileStride + s * TILE_BYTES + (k % TILE) * 4) >> 2];
+    emitRows(i32[a + SPARSIFY.first], i32[a + SPARSIFY.rows], columns, valueAt, sparseArgs(a, SPARSIFY));
+  };
+
+  const softmax: Kernel = (args) => {
+    const a = args >> 2;
+    const logits = i32[a + SOFTMAX.logits];
+    const first = i32[a + SOFTMAX.first];
+    const rows = i32[a + SOFTMAX.rows];
+    const classes = i32[a + SOFTMAX.classes];
+    const labels = i32[a + SOFTMAX.labels] >> 2;
+    const deltas = i32[a + SOFTMAX.deltas];
+    const inverseBatch = f32[a + SOFTMAX.inverseBatch];
+    const losses = i32[a + SOFTMAX.losses] >> 3;
+    const correct = i32[a + SOFTMAX.correct] >> 2;
+    const probabilities = i32[a + SOFTMAX.probabilities] >> 2;
+    const predicted = i32[a + SOFTMAX.predicted] >> 2;
+    for (let s = first; s < first + rows; s++) {
+      const z = (logits + s * TILE_BYTES) >> 2;
+      const label = i32[labels + s];
+      let max = f32[z];
+      let best = 0;
+      for (let c = 1; c < classes; c++) {
+        if (f32[z + c] > max) {
+          max = f32[z + c];
+          best = c;
+        }
+      }
+      let sum = 0;
+      for (let c = 0; c < classes; c++) sum += Math.exp(f32[z + c] - max);
+      f64[losses + s] = max + Math.log(sum) - f32[z + label];
+      i32[correct + s] = best === label ? 1 : 0;
+      i32[predicted + s] = best;
+      if (deltas) {
+        const d = (deltas + s * TILE_BYTES) >> 2;
+        for (let c = 0; c < classes; c++) {
+          const p = Math.exp(f32[z + c] - max) / sum;
+          f32[d + c] = (p - (c === label ? 1 : 0)) * inverseBatch;
+        }
+      }
+      if (probabilities) {
+        const q = probabilities + s * classes;
+        for (let c = 0; c < classes; c++) f32[q + c] = Math.exp(f32[z + c] - max) / sum;
+      }
+    }
+  };
+
+  return [spmm, gather, sparsify, softmax];
+}

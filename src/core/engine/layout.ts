@@ -1,0 +1,225 @@
+/**
+ * Where everything lives in the engine's one linear memory (a WebAssembly memory shared by the kernel
+ * threads, or a plain ArrayBuffer for the TypeScript kernels). All addresses are byte offsets.
+ *
+ * Matrices use a column-tiled layout: a [rows × cols] matrix with cols padded to a multiple of TILE is
+ * stored as cols/TILE tiles, each a contiguous [rows × TILE] block, so element (r, c) is at
+ *   base + ⌊c/TILE⌋·rows·TILE·4 + r·TILE·4 + (c mod TILE)·4.
+ * A kernel call works on one tile: its rows are TILE·4 bytes apart and a sparse pair (k, value) addresses
+ * row k of any tile as k·TILE·4. Padded units have zero weights and biases, so they stay exactly zero.
+ */
+
+import { IMAGE_SIZE } from '../data/dataset';
+import { layerSizes, type MlpShape } from '../model/mlp';
+
+/** Floats per tile: 7 SIMD accumulators of 4 lanes, the most V8 keeps in registers without spilling. */
+export const TILE = 28;
+export const TILE_BYTES = TILE * 4;
+/** Most matrix rows one kernel pass reads per tile (keeps the tile's working set in L1: 196·112 B ≈ 22 KB). */
+export const MAX_CHUNK_ROWS = 196;
+/** Rows of the evaluation buffers when the training batch is smaller. */
+export const MIN_BUFFER_ROWS = 256;
+/** Bytes of one sparse pair: an i32 row offset and an f32 value. */
+export const PAIR_BYTES = 8;
+
+export const ADAM_BLOCK_BYTES = 64;
+/** Byte offsets inside the Adam block. */
+export const ADAM = Object.freeze({
+  learningRate: 0,
+  beta1: 4,
+  beta2: 8,
+  epsilon: 12,
+  correction1: 16,
+  correction2: 20,
+  oneMinusBeta1: 24,
+  oneMinusBeta2: 28,
+  /** i32: distance from a parameter to its first moment; the second moment is twice as far. */
+  momentOffset: 32,
+});
+
+/** Words reserved per thread for its kernel programs (op, argument address pairs and the arguments). */
+export const PROGRAM_WORDS_PER_THREAD = 1 << 16;
+
+export interface Region {
+  address: number;
+  bytes: number;
+}
+
+/** A sparse row structure: `chunks` descriptor arrays of [rows][start, end] over a pair buffer. */
+export interface SparseRows {
+  pairs: Region;
+  /** Bytes between consecutive rows' pair storage. */
+  pairStride: number;
+  descriptors: Region;
+  /** Bytes between the descriptor arrays of consecutive chunks (or thread segments). */
+  descriptorStride: number;
+  /** Matrix rows per chunk (CSR) and chunk count. */
+  chunkRows: number;
+  chunks: number;
+}
+
+export interface LayerLayout {
+  /** Real and padded sizes of the layer's input and output. */
+  inputs: number;
+  outputs: number;
+  inputRows: number; // rows of W: 784 for the first layer, the padded previous width otherwise
+  paddedOutputs: number;
+  tiles: number;
+  weights: Region;
+  biases: Region;
+  /** Wᵀ as a tiled [paddedOutputs × inputRows] matrix, kept in step with W; absent for the first layer. */
+  transposed: Region | null;
+  /** Pre-activations' output: A_l (hidden, after ReLU) or the logits (last layer). */
+  activations: Region;
+  /** dZ_l: gradient of the loss with respect to the layer's pre-activation. */
+  deltas: Region;
+  /** CSR of this layer's input rows (X or A_{l-1}), chunked over W's rows. */
+  inputCsr: SparseRows;
+  /** CSC of this layer's input for dW: per input unit, the samples (per thread segment) where it is non-zero. */
+  inputCsc: SparseRows;
+  /** CSR of dZ_l rows, chunked over Wᵀ's rows; absent for the first layer (no input gradient needed). */
+  deltaCsr: SparseRows | null;
+}
+
+export interface DatasetSlot {
+  images: Region;
+  labels: Region;
+  count: number;
+}
+
+export interface EngineLayout {
+  shape: MlpShape;
+  batchSize: number;
+  bufferRows: number;
+  threads: number;
+  control: Region;
+  adam: Region;
+  scaleTable: Region;
+  parameters: Region;
+  /** m and v follow the parameters at parameters.bytes and 2·parameters.bytes. */
+  moments: Region;
+  gradients: Region;
+  layers: LayerLayout[];
+  ones: Region;
+  onesDescriptor: Region;
+  batchIndices: Region;
+  labels: Region;
+  losses: Region;
+  correct: Region;
+  predicted: Region;
+  probabilities: Region;
+  programs: Region;
+  datasets: DatasetSlot[];
+  totalBytes: number;
+}
+
+export function padToTile(units: number): number {
+  return Math.ceil(units / TILE) * TILE;
+}
+
+/** Splits `rows` into chunks of at most MAX_CHUNK_ROWS, as evenly as possible. */
+export function chunking(rows: number): { chunkRows: number; chunks: number } {
+  const chunks = Math.max(1, Math.ceil(rows / MAX_CHUNK_ROWS));
+  return { chunkRows: Math.ceil(rows / chunks), chunks };
+}
+
+class Allocator {
+  next = 0;
+  take(bytes: number, align = 64): Region {
+    this.next = Math.ceil(this.next / align) * align;
+    const region = { address: this.next, bytes };
+    this.next += bytes;
+    return region;
+  }
+}
+
+export function planLayout(
+  shape: MlpShape,
+  batchSize: number,
+  threads: number,
+  datasetCounts: number[],
+): EngineLayout {
+  const sizes = layerSizes(shape);
+  const bufferRows = Math.max(batchSize, MIN_BUFFER_ROWS);
+  const heap = new Allocator();
+  const control = heap.take(256);
+  const adam = heap.take(ADAM_BLOCK_BYTES);
+  const scaleTable = heap.take(256 * 4);
+
+  // Parameters first and contiguous, so the moments sit at fixed distances from each parameter.
+  const paramStart = heap.next;
+  const shapes = sizes.slice(1).map((outputs, l) => {
+    const inputs = sizes[l];
+    const inputRows = l === 0 ? IMAGE_SIZE : padToTile(inputs);
+    const paddedOutputs = padToTile(outputs);
+    return { inputs, outputs, inputRows, paddedOutputs, tiles: paddedOutputs / TILE };
+  });
+  const weightRegions = shapes.map((s) => ({
+    weights: heap.take(s.inputRows * s.paddedOutputs * 4),
+    biases: heap.take(s.paddedOutputs * 4),
+  }));
+  const parameters = { address: paramStart, bytes: Math.ceil((heap.next - paramStart) / 64) * 64 };
+  heap.next = paramStart + parameters.bytes;
+  const moments = heap.take(2 * parameters.bytes);
+  const gradients = heap.take(parameters.bytes);
+
+  const sparse = (rowsOfPairs: number, pairsPerRow: number, descriptorRows: number, chunkedRows: number, segments?: number): SparseRows => {
+    const { chunkRows, chunks } = segments ? { chunkRows: chunkedRows, chunks: segments } : chunking(chunkedRows);
+    const pairs = heap.take(rowsOfPairs * pairsPerRow * PAIR_BYTES);
+    const descriptorStride = descriptorRows * 8;
+    const descriptors = heap.take(chunks * descriptorStride);
+    return { pairs, pairStride: pairsPerRow * PAIR_BYTES, descriptors, descriptorStride, chunkRows, chunks };
+  };
+
+  const layers: LayerLayout[] = shapes.map((s, l) => ({
+    ...s,
+    ...weightRegions[l],
+    transposed: l === 0 ? null : heap.take(s.paddedOutputs * s.inputRows * 4),
+    activations: heap.take(bufferRows * s.paddedOutputs * 4),
+    deltas: heap.take(batchSize * s.paddedOutputs * 4),
+    // CSR: per sample at most inputRows non-zeros; descriptors per chunk of W's rows.
+    inputCsr: sparse(bufferRows, s.inputRows, bufferRows, s.inputRows),
+    // CSC: per input unit room for every sample of the batch; one descriptor array per thread segment.
+    inputCsc: sparse(s.inputRows, batchSize, s.inputRows, s.inputRows, threads),
+    deltaCsr: l === 0 ? null : sparse(batchSize, s.paddedOutputs, batchSize, s.paddedOutputs),
+  }));
+
+  const ones = heap.take(batchSize * PAIR_BYTES);
+  const onesDescriptor = heap.take(8);
+  const batchIndices = heap.take(bufferRows * 4);
+  const labels = heap.take(bufferRows * 4);
+  const losses = heap.take(bufferRows * 8);
+  const correct = heap.take(bufferRows * 4);
+  const predicted = heap.take(bufferRows * 4);
+  const probabilities = heap.take(bufferRows * shape.outputSize * 4);
+  const programs = heap.take(threads * PROGRAM_WORDS_PER_THREAD * 4);
+  const datasets = datasetCounts.map((count) => ({
+    images: heap.take(count * IMAGE_SIZE, 64),
+    labels: heap.take(count, 64),
+    count,
+  }));
+  return {
+    shape,
+    batchSize,
+    bufferRows,
+    threads,
+    control,
+    adam,
+    scaleTable,
+    parameters,
+    moments,
+    gradients,
+    layers,
+    ones,
+    onesDescriptor,
+    batchIndices,
+    labels,
+    losses,
+    correct,
+    predicted,
+    probabilities,
+    programs,
+    datasets,
+    totalBytes: Math.ceil(heap.next / 65536) * 65536,
+  };
+}

@@ -1,0 +1,305 @@
+/**
+ * Kernel programs: the list of kernel calls one thread makes for one phase of work, stored in the engine's
+ * memory as [count, (op, argument address)…] followed by the argument blocks. Any thread runs a program
+ * with the tiny interpreter below, so helper threads need no copy of this orchestration code.
+ *
+ * A training step is two phases separated by barriers:
+ *  A (split by samples): gather → for each layer: Z = X·W (+b, ReLU) tile by tile and chunk by chunk →
+ *    softmax and dZ_L → for each layer from the top: dZ_{l-1} = (dZ_l·Wᵀ) ⊙ [A_{l-1} > 0].
+ *  B (split by parameter rows): dW rows = Σ_samples x·dZ with Adam applied in the same pass; biases likewise.
+ * Every output element is summed by one thread in sample order, so results do not depend on the thread count.
+ */
+
+import { IMAGE_SIZE } from '../data/dataset';
+import { Epilogue, GATHER, type Kernel, Op, SOFTMAX, SPARSIFY, SPMM } from './kernels';
+import { type DatasetSlot, type EngineLayout, PROGRAM_WORDS_PER_THREAD, type SparseRows, TILE, TILE_BYTES } from './layout';
+
+/** Program slots within each thread's program region. */
+export const enum Slot {
+  TrainForwardBackward = 0,
+  TrainUpdate = 1,
+  Evaluate = 2,
+  Gradients = 3,
+}
+const SLOTS = 4;
+export const SLOT_WORDS = PROGRAM_WORDS_PER_THREAD / SLOTS;
+
+export function programAddress(layout: EngineLayout, thread: number, slot: Slot): number {
+  return layout.programs.address + (thread * PROGRAM_WORDS_PER_THREAD + slot * SLOT_WORDS) * 4;
+}
+
+/** Runs a stored program with the given kernels. */
+export function runProgram(i32: Int32Array, kernels: Kernel[], address: number): void {
+  const base = address >> 2;
+  const count = i32[base];
+  for (let i = 0; i < count; i++) kernels[i32[base + 1 + 2 * i]](i32[base + 2 + 2 * i]);
+}
+
+class ProgramWriter {
+  private calls: { op: Op; args: number[] }[] = [];
+
+  call(op: Op, args: number[]): void {
+    this.calls.push({ op, args });
+  }
+
+  /** Writes the program at `address`; f32 arguments are passed as their bit patterns. */
+  write(i32: Int32Array, address: number): void {
+    const base = address >> 2;
+    let argWord = base + 1 + 2 * this.calls.length;
+    const argWords = this.calls.reduce((sum, c) => sum + c.args.length, 0);
+    if (1 + 2 * this.calls.length + argWords > SLOT_WORDS) throw new Error('kernel program exceeds its slot');
+    i32[base] = this.calls.length;
+    this.calls.forEach((c, i) => {
+      i32[base + 1 + 2 * i] = c.op;
+      i32[base + 2 + 2 * i] = argWord * 4;
+      for (const value of c.args) i32[argWord++] = value;
+    });
+  }
+}
+
+const f32Bits = (value: number): number => {
+  const buffer = new DataView(new ArrayBuffer(4));
+  buffer.setFloat32(0, value, true);
+  return buffer.getInt32(0, true);
+};
+
+function spmmArgs(fields: Partial<Record<keyof typeof SPMM, number>>): number[] {
+  const args = new Array<number>(SPMM.words).fill(0);
+  for (const [key, value] of Object.entries(fields)) args[SPMM[key as keyof typeof SPMM]] = value!;
+  return args;
+}
+
+function sparseOutputArgs(
+  offsets: typeof GATHER | typeof SPARSIFY,
+  args: number[],
+  csr: SparseRows,
+  csc: SparseRows | null,
+  thread: number,
+): void {
+  args[offsets.csrPairs] = csr.pairs.address;
+  args[offsets.csrPairStride] = csr.pairStride;
+  args[offsets.csrDescriptors] = csr.descriptors.address;
+  args[offsets.csrDescriptorStride] = csr.descriptorStride;
+  args[offsets.chunkRows] = csr.chunkRows;
+  args[offsets.chunks] = csr.chunks;
+  args[offsets.cscPairs] = csc ? csc.pairs.address : 0;
+  args[offsets.cscDescriptors] = csc ? csc.descriptors.address + thread * csc.descriptorStride : 0;
+  args[offsets.cscPairStride] = csc ? csc.pairStride : 0;
+}
+
+export interface ForwardPlan {
+  dataset: DatasetSlot;
+  first: number;
+  rows: number;
+  /** Rows of the whole batch (for the 1/m of the loss gradient). */
+  batchRows: number;
+  thread: number;
+  /** Build the CSCs and dZ for training; otherwise forward only. */
+  training: boolean;
+  probabilities: boolean;
+}
+
+/** Phase A (training) or the evaluation program for one thread's rows. */
+export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan: ForwardPlan, address: number): void {
+  const program = new ProgramWriter();
+  const { first, rows, thread, training } = plan;
+  const layers = layout.layers;
+  const last = layers.length - 1;
+
+  const gather = new Array<number>(GATHER.words).fill(0);
+  gather[GATHER.images] = plan.dataset.images.address;
+  gather[GATHER.labels] = plan.dataset.labels.address;
+  gather[GATHER.indices] = layout.batchIndices.address;
+  gather[GATHER.first] = first;
+  gather[GATHER.rows] = rows;
+  gather[GATHER.labelsOut] = layout.labels.address;
+  gather[GATHER.scaleTable] = layout.scaleTable.address;
+  sparseOutputArgs(GATHER, gather, layers[0].inputCsr, training ? layers[0].inputCsc : null, thread);
+  program.call(Op.Gather, gather);
+
+  layers.forEach((layer, l) => {
+    const activationTileStride = layout.bufferRows * TILE_BYTES;
+    for (let tile = 0; tile < layer.tiles; tile++) {
+      const csr = layer.inputCsr;
+      for (let chunk = 0; chunk < csr.chunks; chunk++) {
+        const lastChunk = chunk === csr.chunks - 1;
+        program.call(
+          Op.Spmm,
+          spmmArgs({
+            descriptors: csr.descriptors.address + chunk * csr.descriptorStride + first * 8,
+            segments: 1,
+            rows,
+            matrix: layer.weights.address + tile * layer.inputRows * TILE_BYTES,
+            out: layer.activations.address + tile * activationTileStride + first * TILE_BYTES,
+            accumulate: chunk > 0 ? 1 : 0,
+            epilogue: !lastChunk ? Epilogue.Store : l < last ? Epilogue.BiasRelu : Epilogue.Bias,
+            aux0: layer.biases.address + tile * TILE_BYTES,
+          }),
+        );
+      }
+    }
+    if (l < last) {
+      const args = new Array<number>(SPARSIFY.words).fill(0);
+      args[SPARSIFY.source] = layer.activations.address;
+      args[SPARSIFY.sourceTileStride] = activationTileStride;
+      args[SPARSIFY.columns] = layer.paddedOutputs;
+      args[SPARSIFY.first] = first;
+      args[SPARSIFY.rows] = rows;
+      sparseOutputArgs(SPARSIFY, args, layers[l + 1].inputCsr, training ? layers[l + 1].inputCsc : null, thread);
+      program.call(Op.Sparsify, args);
+    }
+  });
+
+  const softmax = new Array<number>(SOFTMAX.words).fill(0);
+  softmax[SOFTMAX.logits] = layers[last].activations.address;
+  softmax[SOFTMAX.first] = first;
+  softmax[SOFTMAX.rows] = rows;
+  softmax[SOFTMAX.classes] = layers[last].outputs;
+  softmax[SOFTMAX.labels] = layout.labels.address;
+  softmax[SOFTMAX.deltas] = training ? layers[last].deltas.address : 0;
+  softmax[SOFTMAX.inverseBatch] = f32Bits(1 / plan.batchRows);
+  softmax[SOFTMAX.losses] = layout.losses.address;
+  softmax[SOFTMAX.correct] = layout.correct.address;
+  softmax[SOFTMAX.probabilities] = plan.probabilities ? layout.probabilities.address : 0;
+  softmax[SOFTMAX.predicted] = layout.predicted.address;
+  program.call(Op.Softmax, softmax);
+
+  if (training) {
+    const deltaTileStride = layout.batchSize * TILE_BYTES;
+    for (let l = last; l > 0; l--) {
+      const layer = layers[l];
+      const below = layers[l - 1];
+      const csr = layer.deltaCsr!;
+      const args = new Array<number>(SPARSIFY.words).fill(0);
+      args[SPARSIFY.source] = layer.deltas.address;
+      args[SPARSIFY.sourceTileStride] = deltaTileStride;
+      args[SPARSIFY.columns] = layer.paddedOutputs;
+      args[SPARSIFY.first] = first;
+      args[SPARSIFY.rows] = rows;
+      sparseOutputArgs(SPARSIFY, args, csr, null, thread);
+      program.call(Op.Sparsify, args);
+      // dZ_{l-1} tile by tile over the columns of Wᵀ (the inputs of layer l).
+      for (let tile = 0; tile < below.tiles; tile++) {
+        for (let chunk = 0; chunk < csr.chunks; chunk++) {
+          const lastChunk = chunk === csr.chunks - 1;
+          program.call(
+            Op.Spmm,
+            spmmArgs({
+              descriptors: csr.descriptors.address + chunk * csr.descriptorStride + first * 8,
+              segments: 1,
+              rows,
+              matrix: layer.transposed!.address + tile * layer.paddedOutputs * TILE_BYTES,
+              out: below.deltas.address + tile * deltaTileStride + first * TILE_BYTES,
+              accumulate: chunk > 0 ? 1 : 0,
+              epilogue: lastChunk ? Epilogue.Mask : Epilogue.Store,
+              aux0: below.activations.address + tile * layout.bufferRows * TILE_BYTES + first * TILE_BYTES,
+            }),
+          );
+        }
+      }
+    }
+  }
+  program.write(i32, address);
+}
+
+/**
+ * Phase B for one thread: its rows of every weight matrix and its share of the bias tiles, each summed
+ * over the batch and then either updated by Adam in place or (for gradient checks) stored.
+ */
+export function writeUpdateProgram(
+  i32: Int32Array,
+  layout: EngineLayout,
+  thread: number,
+  rowSplits: number[][],
+  mode: 'adam' | 'gradients',
+  address: number,
+): void {
+  const program = new ProgramWriter();
+  const threads = layout.threads;
+  const deltaTileStride = layout.batchSize * TILE_BYTES;
+  const target = (parameterAddress: number): number =>
+    mode === 'adam' ? parameterAddress : parameterAddress - layout.parameters.address + layout.gradients.address;
+  layout.layers.forEach((layer, l) => {
+    const from = rowSplits[l][thread];
+    const to = rowSplits[l][thread + 1];
+    const csc = layer.inputCsc;
+    for (let tile = 0; tile < layer.tiles; tile++) {
+      const transposed = mode === 'adam' && layer.transposed !== null;
+      program.call(
+        Op.Spmm,
+        spmmArgs({
+          descriptors: csc.descriptors.address + from * 8,
+          segmentStride: csc.descriptorStride,
+          segments: threads,
+          rows: to - from,
+          matrix: layer.deltas.address + tile * deltaTileStride,
+          out: target(layer.weights.address + tile * layer.inputRows * TILE_BYTES + from * TILE_BYTES),
+          epilogue: mode === 'gradients' ? Epilogue.Store : transposed ? Epilogue.AdamTransposed : Epilogue.Adam,
+          aux0: transposed ? layer.transposed!.address + tile * TILE * TILE_BYTES : 0,
+          aux1: transposed ? layer.paddedOutputs * TILE_BYTES : 0,
+          aux2: from,
+          adam: layout.adam.address,
+        }),
+      );
+    }
+    for (let tile = thread; tile < layer.tiles; tile += threads) {
+      program.call(
+        Op.Spmm,
+        spmmArgs({
+          descriptors: layout.onesDescriptor.address,
+          segments: 1,
+          rows: 1,
+          matrix: layer.deltas.address + tile * deltaTileStride,
+          out: target(layer.biases.address + tile * TILE_BYTES),
+          epilogue: mode === 'gradients' ? Epilogue.Store : Epilogue.Adam,
+          adam: layout.adam.address,
+        }),
+      );
+    }
+  });
+  program.write(i32, address);
+}
+
+/**
+ * Splits each layer's weight rows among the threads. Work per row is proportional to how often its input
+ * is non-zero, so the first layer's split follows the pixels' non-zero frequency in the training data;
+ * hidden rows are split evenly.
+ */
+export function splitRows(layout: EngineLayout, pixelWeights: Float64Array | null): number[][] {
+  const threads = layout.threads;
+  return layout.layers.map((layer, l) => {
+    const rows = layer.inputRows;
+    const weight = (k: number): number => (l === 0 && pixelWeights ? pixelWeights[k] + 1e-3 : 1);
+    let total = 0;
+    for (let k = 0; k < rows; k++) total += weight(k);
+    const bounds = [0];
+    let running = 0;
+    let k = 0;
+    for (let t = 1; t < threads; t++) {
+      const goal = (total * t) / threads;
+      while (k < rows && running + weight(k) / 2 < goal) running += weight(k++);
+      bounds.push(k);
+    }
+    bounds.push(rows);
+    return bounds;
+  });
+}
+
+/** How often each pixel is non-zero in a data set (first `count` images), for splitting the first layer. */
+export function pixelFrequencies(images: Uint8Array, count: number): Float64Array {
+  const frequency = new Float64Array(IMAGE_SIZE);
+  for (let i = 0; i < count; i++) {
+    const row = i * IMAGE_SIZE;
+    for (let k = 0; k < IMAGE_SIZE; k++) if (images[row + k] !== 0) frequency[k]++;
+  }
+  for (let k = 0; k < IMAGE_SIZE; k++) frequency[k] /= Math.max(1, count);
+  return frequency;
+}
+
+/** Splits `rows` batch rows into `threads` contiguous ranges as evenly as possible. */
+export function splitSamples(rows: number, threads: number): { first: number; rows: number }[] {
+  return Array.from({ length: threads }, (_, t) => {
+    const first = Math.floor((rows * t) / threads);
+    return { first, rows: Math.floor((rows * (t + 1)) / threads) - first };
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * Classification metrics from predicted and true classes: accuracy, the confusion matrix (rows are the
+ * true class, columns the predicted one) and per-class precision, recall and F1.
+ */
+
+import { CLASS_COUNT } from './data/dataset';
+
+export interface ClassMetrics {
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Samples whose true class this is. */
+  support: number;
+}
+
+export function accuracy(predicted: ArrayLike<number>, actual: ArrayLike<number>): number {
+  if (predicted.length !== actual.length) throw new RangeError('predictions and labels differ in length');
+  if (predicted.length === 0) return 0;
+  let correct = 0;
+  for (let i = 0; i < predicted.length; i++) if (predicted[i] === actual[i]) correct++;
+  return correct / predicted.length;
+}
+
+/** counts[true][predicted]. */
+export function confusionMatrix(predicted: ArrayLike<number>, actual: ArrayLike<number>, classes = CLASS_COUNT): number[][] {
+  if (predicted.length !== actual.length) throw new RangeError('predictions and labels differ in length');
+  const counts = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  for (let i = 0; i < predicted.length; i++) counts[actual[i]][predicted[i]]++;
+  return counts;
+}
+
+/** Precision, recall and F1 per class; a class never predicted (or never present) gets 0, not NaN. */
+export function classMetrics(confusion: number[][]): ClassMetrics[] {
+  return confusion.map((row, c) => {
+    const truePositives = row[c];
+    const support = row.reduce((a, b) => a + b, 0);
+    const predictedAs = confusion.reduce((sum, r) => sum + r[c], 0);
+    const precision = predictedAs ? truePositives / predictedAs : 0;
+    const recall = support ? truePositives / support : 0;
+    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
+    return { precision, recall, f1, support };
+  });
+}
+
+/** Index of the largest value (the first on ties). */
+export function argmax(values: ArrayLike<number>, start = 0, length = values.length - start): number {
+  let best = 0;
+  for (let i = 1; i < length; i++) if (values[start + i] > values[start + best]) best = i;
+  return best;
+}

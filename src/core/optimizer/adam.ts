@@ -1,0 +1,61 @@
+/**
+ * Adam with bias correction (Kingma & Ba, Algorithm 1), the reference form of the update the engine
+ * fuses into its weight-gradient kernels:
+ *   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,
+ *   θ ← θ − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)
+ */
+
+export interface AdamSettings {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** The per-step scalars of the update at step t (1-based), as the engine's kernels consume them. */
+export interface AdamStepScalars {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** 1 / (1 − β1ᵗ) */
+  correction1: number;
+  /** 1 / (1 − β2ᵗ) */
+  correction2: number;
+}
+
+export function adamScalars(settings: AdamSettings, step: number): AdamStepScalars {
+  if (!Number.isInteger(step) || step < 1) throw new RangeError(`Adam step must be a whole number ≥ 1, got ${step}`);
+  return {
+    ...settings,
+    correction1: 1 / (1 - Math.pow(settings.beta1, step)),
+    correction2: 1 / (1 - Math.pow(settings.beta2, step)),
+  };
+}
+
+/** One Adam update of `param` in place, given its gradient and moment buffers, in float32 arithmetic. */
+export function adamUpdate(
+  param: Float32Array,
+  gradient: ArrayLike<number>,
+  m: Float32Array,
+  v: Float32Array,
+  scalars: AdamStepScalars,
+): void {
+  const f = Math.fround;
+  const b1 = f(scalars.beta1);
+  const b2 = f(scalars.beta2);
+  const oneMinusB1 = f(1 - scalars.beta1);
+  const oneMinusB2 = f(1 - scalars.beta2);
+  const c1 = f(scalars.correction1);
+  const c2 = f(scalars.correction2);
+  const lr = f(scalars.learningRate);
+  const eps = f(scalars.epsilon);
+  for (let i = 0; i < param.length; i++) {
+    const g = f(gradient[i]);
+    m[i] = f(f(b1 * m[i]) + f(oneMinusB1 * g));
+    v[i] = f(f(b2 * v[i]) + f(f(oneMinusB2 * g) * g));
+    const mHat = f(m[i] * c1);
+    const vHat = f(v[i] * c2);
+    param[i] = f(param[i] - f(f(lr * mHat) / f(f(Math.sqrt(vHat)) + eps)));
+  }
+}

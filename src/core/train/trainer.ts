@@ -1,0 +1,342 @@
+/**
+ * The training loop: a seeded reshuffle every epoch, mini-batches (the last partial batch included), an
+ * optional validation split held out from training, evaluation on the test set after each epoch, and
+ * events per batch and per epoch. Pause, resume and stop take effect between batches. A non-finite cost
+ * stops the run with a clear message and puts back the weights of the last good epoch.
+ *
+ * A run is fully determined by its RunConfig, the data and the state it starts from, so stopping after an
+ * epoch and resuming from its TrainerState gives exactly the run that never stopped.
+ */
+
+import type { RunConfig } from '../config';
+import { takeFirst, type LabelledDataset } from '../data/dataset';
+import { type Backend, Engine } from '../engine/engine';
+import { FmnistError } from '../errors';
+import { initParameters, mlpShape, type MlpParameters } from '../model/mlp';
+import { Random, type RandomState } from '../random';
+
+export interface EpochSummary {
+  epoch: number;
+  epochs: number;
+  /** Mean training cross-entropy over the epoch, measured on each batch before its update. */
+  cost: number;
+  trainAccuracy: number;
+  validationCost: number | null;
+  validationAccuracy: number | null;
+  testCost: number | null;
+  testAccuracy: number | null;
+  /** Seconds spent training (forward, backward, update); evaluation not included. */
+  seconds: number;
+  evaluationSeconds: number;
+  samplesPerSecond: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  epochs: number;
+  /** 1-based batch within the epoch. */
+  batch: number;
+  batches: number;
+  /** Mean cost of this batch. */
+  cost: number;
+  /** Mean cost and accuracy of the epoch so far. */
+  epochCost: number;
+  epochAccuracy: number;
+  samplesPerSecond: number;
+  /** Training time of the run so far and the estimated time left, in milliseconds. */
+  elapsedMs: number;
+  etaMs: number;
+}
+
+/** Everything needed to continue a run exactly: saved at the end of an epoch. */
+export interface TrainerState {
+  epochsDone: number;
+  /** Adam steps taken so far. */
+  step: number;
+  shuffleState: RandomState;
+  parameters: MlpParameters;
+  moments: { m: MlpParameters; v: MlpParameters };
+  history: EpochSummary[];
+}
+
+export type RunStatus = 'idle' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
+
+export interface RunSummary {
+  status: 'finished' | 'stopped';
+  epochsDone: number;
+  history: EpochSummary[];
+  trainingSeconds: number;
+}
+
+export interface TrainerOptions {
+  config: RunConfig;
+  train: LabelledDataset;
+  test?: LabelledDataset | null;
+  /** Start from this state (resume) instead of fresh He-normal weights. */
+  resume?: TrainerState;
+  backend?: Backend;
+  /** Kernel threads actually used (the config's 0 means "all cores", resolved by the host). */
+  threads?: number;
+  onBatch?: (progress: BatchProgress) => void;
+  onEpoch?: (summary: EpochSummary, state: () => TrainerState) => void | Promise<void>;
+}
+
+/** How often the loop yields to the event loop so pause/stop messages are seen, in milliseconds. */
+const YIELD_INTERVAL_MS = 20;
+
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+/** The training/validation split of the first `count` samples: sorted index lists. */
+export function splitValidation(count: number, fraction: number, seed: number): { train: Int32Array; validation: Int32Array } {
+  const all = Int32Array.from({ length: count }, (_, i) => i);
+  const held = fraction > 0 ? Math.min(count - 1, Math.max(1, Math.round(count * fraction))) : 0;
+  if (held === 0) return { train: all, validation: new Int32Array(0) };
+  Random.fromSeed(seed, 'split').shuffle(all);
+  return { train: all.slice(held).sort(), validation: all.slice(0, held).sort() };
+}
+
+export class Trainer {
+  readonly config: RunConfig;
+  private readonly engine: Engine;
+  private readonly trainIndices: Int32Array;
+  private readonly validationIndices: Int32Array;
+  private readonly hasTest: boolean;
+  private readonly onBatch?: TrainerOptions['onBatch'];
+  private readonly onEpoch?: TrainerOptions['onEpoch'];
+  private shuffle: Random;
+  private step: number;
+  private epochsDone: number;
+  private history: EpochSummary[];
+  private lastGood: TrainerState | null = null;
+  private status: RunStatus = 'idle';
+  private stopRequested = false;
+  private pausedGate: { promise: Promise<void>; release: () => void } | null = null;
+
+  private constructor(options: TrainerOptions, engine: Engine, split: { train: Int32Array; validation: Int32Array }) {
+    this.config = options.config;
+    this.engine = engine;
+    this.trainIndices = split.train;
+    this.validationIndices = split.validation;
+    this.hasTest = !!options.test;
+    this.onBatch = options.onBatch;
+    this.onEpoch = options.onEpoch;
+    const resume = options.resume;
+    this.shuffle = resume ? Random.fromState(resume.shuffleState) : Random.fromSeed(options.config.seed, 'shuffle');
+    this.step = resume?.step ?? 0;
+    this.epochsDone = resume?.epochsDone ?? 0;
+    this.history = resume ? [...resume.history] : [];
+  }
+
+  static async create(options: TrainerOptions): Promise<Trainer> {
+    const { config } = options;
+    const train = takeFirst(options.train, config.limit);
+    const split = splitValidation(train.count, config.validationFraction, config.seed);
+    if (split.train.length === 0) throw new FmnistError('bad-option', 'no training samples are left after the validation split');
+    const shape = mlpShape(config.hiddenSizes);
+    const engine = await Engine.create({
+      shape,
+      batchSize: Math.min(config.batchSize, split.train.length),
+      threads: options.threads ?? 1,
+      datasets: options.test ? [train, options.test] : [train],
+      backend: options.backend,
+    });
+    try {
+      if (options.resume) {
+        engine.setParameters(options.resume.parameters);
+        engine.setMoments(options.resume.moments);
+      } else {
+        engine.setParameters(initParameters(shape, config.seed));
+      }
+    } catch (error) {
+      await engine.dispose();
+      throw error;
+    }
+    return new Trainer(options, engine, split);
+  }
+
+  get runStatus(): RunStatus {
+    return this.status;
+  }
+
+  get epochs(): number {
+    return this.epochsDone;
+  }
+
+  get kernelBackend(): string {
+    return this.engine.backendName;
+  }
+
+  get threads(): number {
+    return this.engine.threads;
+  }
+
+  get trainingSamples(): number {
+    return this.trainIndices.length;
+  }
+
+  get validationSamples(): number {
+    return this.validationIndices.length;
+  }
+
+  /** Pauses before the next batch. */
+  pause(): void {
+    if (this.status !== 'running' || this.pausedGate) return;
+    let release!: () => void;
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    this.pausedGate = { promise, release };
+    this.status = 'paused';
+  }
+
+  resume(): void {
+    if (!this.pausedGate) return;
+    const gate = this.pausedGate;
+    this.pausedGate = null;
+    this.status = 'running';
+    gate.release();
+  }
+
+  /** Stops before the next batch; the current epoch is abandoned, the state stays at the last whole epoch. */
+  stop(): void {
+    this.stopRequested = true;
+    this.resume();
+  }
+
+  /** The state after the last completed epoch. */
+  getState(): TrainerState {
+    return {
+      epochsDone: this.epochsDone,
+      step: this.step,
+      shuffleState: this.shuffle.getState(),
+      parameters: this.engine.getParameters(),
+      moments: this.engine.getMoments(),
+      history: [...this.history],
+    };
+  }
+
+  getParameters(): MlpParameters {
+    return this.engine.getParameters();
+  }
+
+  /** Evaluates the current model on the test set (index 1) or on the training data (index 0). */
+  evaluate(dataset: 0 | 1, options: { probabilities?: boolean } = {}) {
+    return this.engine.evaluate(dataset, null, options);
+  }
+
+  /** Trains until the configured number of epochs (counting resumed ones) or a stop. */
+  async run(): Promise<RunSummary> {
+    if (this.status !== 'idle') throw new Error('a trainer runs once');
+    this.status = 'running';
+    let trainingMs = 0;
+    const { epochs, batchSize } = this.config;
+    const adam = {
+      learningRate: this.config.learningRate,
+      beta1: this.config.beta1,
+      beta2: this.config.beta2,
+      epsilon: this.config.epsilon,
+    };
+    const n = this.trainIndices.length;
+    const batches = Math.ceil(n / batchSize);
+    const epochsToRun = epochs - this.epochsDone;
+    let lastYield = performance.now();
+    this.lastGood = this.getState();
+
+    try {
+      while (this.epochsDone < epochs) {
+        const epoch = this.epochsDone + 1;
+        const order = this.trainIndices.slice();
+        this.shuffle.shuffle(order);
+        let lossSum = 0;
+        let correct = 0;
+        let seen = 0;
+        let epochMs = 0;
+        for (let b = 0; b < batches; b++) {
+          if (performance.now() - lastYield > YIELD_INTERVAL_MS) {
+            await yieldToEventLoop();
+            lastYield = performance.now();
+          }
+          if (this.pausedGate) await this.pausedGate.promise;
+          if (this.stopRequested) return this.finish('stopped', trainingMs);
+
+          const batch = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
+          const t0 = performance.now();
+          const result = this.engine.trainBatch(0, batch, this.step + 1, adam);
+          const batchMs = performance.now() - t0;
+          this.step++;
+          epochMs += batchMs;
+          trainingMs += batchMs;
+          if (!Number.isFinite(result.lossSum)) this.diverged(epoch, b + 1, result.lossSum);
+          lossSum += result.lossSum;
+          correct += result.correct;
+          seen += batch.length;
+          if (this.onBatch) {
+            const done = (epoch - 1 - (epochs - epochsToRun)) * batches + b + 1;
+            const total = epochsToRun * batches;
+            this.onBatch({
+              epoch,
+              epochs,
+              batch: b + 1,
+              batches,
+              cost: result.lossSum / batch.length,
+              epochCost: lossSum / seen,
+              epochAccuracy: correct / seen,
+              samplesPerSecond: seen / (epochMs / 1000),
+              elapsedMs: trainingMs,
+              etaMs: (trainingMs / done) * (total - done),
+            });
+          }
+        }
+
+        const e0 = performance.now();
+        const validation = this.validationIndices.length ? this.engine.evaluate(0, this.validationIndices) : null;
+        const test = this.hasTest ? this.engine.evaluate(1, null) : null;
+        const summary: EpochSummary = {
+          epoch,
+          epochs,
+          cost: lossSum / n,
+          trainAccuracy: correct / n,
+          validationCost: validation ? validation.lossSum / validation.count : null,
+          validationAccuracy: validation ? validation.correct / validation.count : null,
+          testCost: test ? test.lossSum / test.count : null,
+          testAccuracy: test ? test.correct / test.count : null,
+          seconds: epochMs / 1000,
+          evaluationSeconds: (performance.now() - e0) / 1000,
+          samplesPerSecond: n / (epochMs / 1000),
+        };
+        this.epochsDone = epoch;
+        this.history.push(summary);
+        this.lastGood = this.getState();
+        if (this.onEpoch) await this.onEpoch(summary, () => this.lastGood!);
+      }
+      return this.finish('finished', trainingMs);
+    } catch (error) {
+      this.status = 'failed';
+      throw error;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.stop();
+    await this.engine.dispose();
+  }
+
+  private finish(status: 'finished' | 'stopped', trainingMs: number): RunSummary {
+    this.status = status;
+    return { status, epochsDone: this.epochsDone, history: [...this.history], trainingSeconds: trainingMs / 1000 };
+  }
+
+  /** Puts back the last good epoch's weights and stops with a message the user can act on. */
+  private diverged(epoch: number, batch: number, lossSum: number): never {
+    const good = this.lastGood!;
+    this.engine.setParameters(good.parameters);
+    this.engine.setMoments(good.moments);
+    this.step = good.step;
+    this.shuffle = Random.fromState(good.shuffleState);
+    const what = Number.isNaN(lossSum) ? 'NaN' : 'infinite';
+    throw new FmnistError(
+      'diverged',
+      `training diverged at epoch ${epoch}, batch ${batch} (the cost became ${what}); ` +
+        `the weights of epoch ${good.epochsDone} were kept. Try a lower learning rate than ${this.config.learningRate}`,
+    );
+  }
+}

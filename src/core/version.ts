@@ -1,0 +1,5 @@
+/** The app's version, from package.json, recorded in checkpoints and shown in the UI and CLI. */
+import packageJson from '../../package.json';
+
+export const APP_VERSION: string = packageJson.version;
+export const APP_NAME: string = packageJson.productName;

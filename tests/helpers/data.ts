@@ -1,0 +1,82 @@
+/**
+ * Test data: the real Fashion-MNIST from Debian's dataset-fashion-mnist package (required by the tests
+ * that need real data), and small generated data sets and files.
+ */
+
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IMAGE_SIZE, type LabelledDataset } from '../../src/core/data/dataset';
+import { readIdxDataset } from '../../src/core/data/idx';
+import { Random } from '../../src/core/random';
+
+export const REAL_DATA_DIR = process.env.FMNIST_DATA || '/usr/share/datasets/fashion-mnist';
+
+export function realDataAvailable(): boolean {
+  return existsSync(join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz'));
+}
+
+const cache = new Map<string, Promise<LabelledDataset>>();
+
+/** The real training or test set (cached per test file). */
+export function realDataset(role: 'train' | 'test'): Promise<LabelledDataset> {
+  if (!realDataAvailable()) {
+    throw new Error(`the real Fashion-MNIST is missing in ${REAL_DATA_DIR}: apt-get install dataset-fashion-mnist`);
+  }
+  const prefix = role === 'train' ? 'train' : 't10k';
+  if (!cache.has(role)) {
+    cache.set(
+      role,
+      readIdxDataset(
+        join(REAL_DATA_DIR, `${prefix}-images-idx3-ubyte.gz`),
+        join(REAL_DATA_DIR, `${prefix}-labels-idx1-ubyte.gz`),
+      ),
+    );
+  }
+  return cache.get(role)!;
+}
+
+/** A random labelled data set with roughly half of the pixels zero, like Fashion-MNIST. */
+export function randomDataset(count: number, seed = 7): LabelledDataset {
+  const rng = Random.fromSeed(seed, 'test-data');
+  const images = new Uint8Array(count * IMAGE_SIZE);
+  for (let i = 0; i < images.length; i++) images[i] = rng.nextFloat() < 0.5 ? 0 : 1 + rng.nextInt(255);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) labels[i] = rng.nextInt(10);
+  return { images, labels, count, source: 'random' };
+}
+
+/** Kaggle-format CSV text for a data set (header included unless `header` is false). */
+export function toKaggleCsv(dataset: LabelledDataset, options: { header?: boolean; labels?: boolean } = {}): string {
+  const withLabels = options.labels !== false;
+  const lines: string[] = [];
+  if (options.header !== false) {
+    const pixels = Array.from({ length: IMAGE_SIZE }, (_, i) => `pixel${i + 1}`);
+    lines.push((withLabels ? ['label', ...pixels] : pixels).join(','));
+  }
+  for (let i = 0; i < dataset.count; i++) {
+    const pixels = Array.from(dataset.images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE));
+    lines.push((withLabels ? [dataset.labels[i], ...pixels] : pixels).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function tempDir(prefix = 'fmnist-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export async function writeTemp(dir: string, name: string, content: string | Uint8Array): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, content);
+  return path;
+}
+
+/** Inputs in [0, 1] of the given samples as a dense Float64Array, for the reference model. */
+export function denseInputs(dataset: LabelledDataset, indices: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(indices.length * IMAGE_SIZE);
+  for (let r = 0; r < indices.length; r++) {
+    for (let k = 0; k < IMAGE_SIZE; k++) out[r * IMAGE_SIZE + k] = dataset.images[indices[r] * IMAGE_SIZE + k] / 255;
+  }
+  return out;
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, parseHiddenSizes, resolveRunConfig } from '../../../src/core/config';
+
+describe('run config', () => {
+  it('fills the defaults of the reference network', () => {
+    expect(resolveRunConfig()).toEqual({ ...DEFAULT_CONFIG, hiddenSizes: [512, 256] });
+  });
+
+  it.each([
+    [{ epochs: -1 }, /epochs must be between 1 and/],
+    [{ epochs: 2.5 }, /epochs must be a whole number, got 2.5/],
+    [{ batchSize: 0 }, /batch size must be between 1 and/],
+    [{ learningRate: 0 }, /learning rate must be greater than 0/],
+    [{ learningRate: Number.NaN }, /learning rate must be a number/],
+    [{ validationFraction: 1 }, /validation fraction must be at most 0.9/],
+    [{ hiddenSizes: [0] }, /hidden layer sizes must be between 1 and 4096, got 0/],
+    [{ seed: -1 }, /seed must be between 0 and/],
+    [{ unknown: 1 }, /unknown is not a known setting/],
+  ])('rejects %j', (partial, message) => {
+    expect(() => resolveRunConfig(partial as Record<string, unknown>)).toThrow(message);
+  });
+
+  it('parses hidden sizes', () => {
+    expect(parseHiddenSizes('512, 256')).toEqual([512, 256]);
+    expect(parseHiddenSizes('none')).toEqual([]);
+    expect(() => parseHiddenSizes('512,,256')).toThrow(/comma-separated whole numbers/);
+  });
+});

@@ -1,0 +1,65 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readCsvDataset } from '../../../../src/core/data/csv';
+import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
+
+const row = (label: number | string, pixels: (number | string)[]): string => [label, ...pixels].join(',');
+const zeros = (n = 784): number[] => new Array(n).fill(0);
+
+describe('readCsvDataset', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir();
+  });
+
+  it('reads a Kaggle CSV with and without the header, and with CRLF line ends', async () => {
+    const data = randomDataset(25, 3);
+    for (const [name, text] of [
+      ['with-header.csv', toKaggleCsv(data)],
+      ['no-header.csv', toKaggleCsv(data, { header: false })],
+      ['crlf.csv', toKaggleCsv(data).replace(/\n/g, '\r\n')],
+    ]) {
+      const file = await writeTemp(dir, name, text);
+      const read = await readCsvDataset(file, { requireLabels: true });
+      expect(read.count).toBe(25);
+      expect(Buffer.compare(read.images, data.images)).toBe(0);
+      expect(Array.from(read.labels)).toEqual(Array.from(data.labels));
+    }
+  });
+
+  it('reads unlabelled rows only where labels are optional', async () => {
+    const data = randomDataset(4, 5);
+    const file = await writeTemp(dir, 'unlabelled.csv', toKaggleCsv(data, { labels: false }));
+    const read = await readCsvDataset(file, { requireLabels: false });
+    expect(read.labels).toBeNull();
+    expect(Buffer.compare(read.images, data.images)).toBe(0);
+    await expect(readCsvDataset(file, { requireLabels: true })).rejects.toThrow(/header has no label column/);
+  });
+
+  const cases: [string, string, RegExp][] = [
+    ['empty', '', /empty\.csv: is empty$/],
+    ['header only', `label,${zeros().map((_, i) => `pixel${i + 1}`).join(',')}\n`, /header-only\.csv: holds no images/],
+    ['a short row', `${row(1, zeros())}\n${row(2, zeros(783))}\n`, /a-short-row\.csv: line 2(, column 784)?: expected 785 columns, found 784/],
+    ['a long row', `${row(1, zeros())}\n${row(2, zeros(785))}\n`, /a-long-row\.csv: line 2, column 786: expected 785 columns, found 786/],
+    ['a non-integer pixel', `${row(1, zeros())}\n${row(2, [...zeros(10), 'abc', ...zeros(773)])}\n`, /line 2, column 12: pixel11 value "abc" is not a whole number 0–255/],
+    ['a fractional pixel', `${row(1, [...zeros(5), '1.5', ...zeros(778)])}\n`, /line 1, column 7: pixel6 value "1\.5" is not a whole number/],
+    ['an out-of-range pixel', `${row(1, [...zeros(783), 256])}\n`, /line 1, column 785: pixel784 value "256" is not a whole number 0–255/],
+    ['a negative pixel', `${row(1, [-1, ...zeros(783)])}\n`, /line 1, column 2: pixel1 value "-1"/],
+    ['an out-of-range label', `${row(3, zeros())}\n${row(10, zeros())}\n`, /line 2, column 1: label "10" is not a class number 0–9/],
+    ['a text label', `${row('shoe', zeros())}\n`, /line 1, column 1: label "shoe" is not a class number 0–9/],
+    ['the wrong column count', `1,2,3\n`, /line 1: expected 785 \(a label and 784 pixels\) columns, found 3/],
+  ];
+  it.each(cases)('rejects a file with %s, naming file, line and column', async (title, text, pattern) => {
+    const file = await writeTemp(dir, `${title.replace(/ /g, '-')}.csv`, text);
+    const error = await readCsvDataset(file, { requireLabels: true }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(pattern);
+    expect(error?.message).not.toContain('\n');
+  });
+
+  it('reports a missing file and a directory by name', async () => {
+    await expect(readCsvDataset(`${dir}/nope.csv`, { requireLabels: true })).rejects.toThrow(/nope\.csv: no such file or directory/);
+    await expect(readCsvDataset(dir, { requireLabels: true })).rejects.toThrow(/is a directory/);
+  });
+});

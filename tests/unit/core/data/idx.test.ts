@@ -1,0 +1,116 @@
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseIdx, readIdxDataset, readIdxFile } from '../../../../src/core/data/idx';
+import { FmnistError } from '../../../../src/core/errors';
+import { REAL_DATA_DIR, tempDir, writeTemp } from '../../../helpers/data';
+
+function idxImages(count: number, rows = 28, columns = 28, fill = (i: number) => i % 256): Uint8Array {
+  const bytes = new Uint8Array(16 + count * rows * columns);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, 0x00000803);
+  view.setUint32(4, count);
+  view.setUint32(8, rows);
+  view.setUint32(12, columns);
+  for (let i = 16; i < bytes.length; i++) bytes[i] = fill(i - 16);
+  return bytes;
+}
+
+function idxLabels(labels: number[]): Uint8Array {
+  const bytes = new Uint8Array(8 + labels.length);
+  new DataView(bytes.buffer).setUint32(0, 0x00000801);
+  new DataView(bytes.buffer).setUint32(4, labels.length);
+  bytes.set(labels, 8);
+  return bytes;
+}
+
+function expectProblem(fn: () => unknown, pattern: RegExp): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(FmnistError);
+  expect((thrown as Error).message).toMatch(pattern);
+  expect((thrown as Error).message).not.toContain('\n');
+}
+
+describe('parseIdx', () => {
+  it('reads images and labels', () => {
+    const images = parseIdx(idxImages(3), 'images', 'x');
+    expect(images.count).toBe(3);
+    expect(images.data.length).toBe(3 * 784);
+    expect(images.data[785]).toBe(785 % 256);
+    const labels = parseIdx(idxLabels([0, 9, 4]), 'labels', 'y');
+    expect(Array.from(labels.data)).toEqual([0, 9, 4]);
+  });
+
+  it('rejects a bad magic number and names the other kind when it is one', () => {
+    expectProblem(() => parseIdx(idxLabels([1]), 'images', 'f.idx'), /^f\.idx: bad magic number 0x00000801.*IDX labels file/);
+    const garbage = new Uint8Array(100).fill(7);
+    expectProblem(() => parseIdx(garbage, 'labels', 'g'), /^g: bad magic number 0x07070707/);
+  });
+
+  it('rejects truncated data, trailing bytes, wrong image size and empty or tiny files', () => {
+    expectProblem(() => parseIdx(idxImages(3).subarray(0, 16 + 784 * 2 + 5), 'images', 't'), /truncated.*3 images but only 2 are complete/);
+    const long = new Uint8Array(idxLabels([1, 2]).length + 3);
+    long.set(idxLabels([1, 2]));
+    expectProblem(() => parseIdx(long, 'labels', 'l'), /3 unexpected bytes after the 2 labels/);
+    expectProblem(() => parseIdx(idxImages(1, 32, 32), 'images', 'c'), /32×32 images, expected 28×28/);
+    expectProblem(() => parseIdx(new Uint8Array(2), 'images', 'e'), /too short/);
+    expectProblem(() => parseIdx(idxImages(2).subarray(0, 10), 'images', 'h'), /truncated inside the IDX header/);
+    expectProblem(() => parseIdx(idxLabels([]), 'labels', 'z'), /holds no labels/);
+  });
+
+  it('rejects labels outside 0–9 with the record number', () => {
+    expectProblem(() => parseIdx(idxLabels([3, 10, 1]), 'labels', 'lab'), /^lab: record 2: label 10 is out of range 0–9/);
+  });
+});
+
+describe('reading IDX files', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir();
+  });
+
+  it('reads gzipped and raw files alike', async () => {
+    const raw = await writeTemp(dir, 'a-images-idx3-ubyte', idxImages(2));
+    const gz = await writeTemp(dir, 'a-images-idx3-ubyte.gz', gzipSync(idxImages(2)));
+    const a = await readIdxFile(raw, 'images');
+    const b = await readIdxFile(gz, 'images');
+    expect(Buffer.compare(a.data, b.data)).toBe(0);
+  });
+
+  it('reports truncated and corrupt gzip data', async () => {
+    const whole = gzipSync(idxImages(50));
+    const truncated = await writeTemp(dir, 'trunc.gz', whole.subarray(0, whole.length / 2));
+    await expect(readIdxFile(truncated, 'images')).rejects.toThrow(/trunc\.gz: is not valid gzip data \(truncated\)/);
+    const corrupt = Buffer.from(whole);
+    corrupt.fill(0x55, 20, 60);
+    const corruptPath = await writeTemp(dir, 'corrupt.gz', corrupt);
+    await expect(readIdxFile(corruptPath, 'images')).rejects.toThrow(/corrupt\.gz: is not valid gzip data/);
+  });
+
+  it('reports an empty file and a missing file by name', async () => {
+    const empty = await writeTemp(dir, 'empty', new Uint8Array(0));
+    await expect(readIdxFile(empty, 'images')).rejects.toThrow(/empty: is empty/);
+    await expect(readIdxFile(`${dir}/missing.gz`, 'images')).rejects.toThrow(/missing\.gz: no such file or directory/);
+  });
+
+  it('rejects images and labels whose counts differ', async () => {
+    const images = await writeTemp(dir, 'b-images-idx3-ubyte', idxImages(3));
+    const labels = await writeTemp(dir, 'b-labels-idx1-ubyte', idxLabels([1, 2]));
+    await expect(readIdxDataset(images, labels)).rejects.toThrow(/b-labels-idx1-ubyte: has 2 labels but .*b-images-idx3-ubyte has 3 images/);
+  });
+
+  it('reads the real Fashion-MNIST', async () => {
+    const test = await readIdxDataset(`${REAL_DATA_DIR}/t10k-images-idx3-ubyte.gz`, `${REAL_DATA_DIR}/t10k-labels-idx1-ubyte.gz`);
+    expect(test.count).toBe(10000);
+    const counts = new Array(10).fill(0);
+    for (const label of test.labels) counts[label]++;
+    expect(counts).toEqual(new Array(10).fill(1000));
+    let zeros = 0;
+    for (const pixel of test.images) if (pixel === 0) zeros++;
+    expect(zeros / test.images.length).toBeGreaterThan(0.4);
+  });
+});

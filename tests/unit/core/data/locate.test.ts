@@ -1,0 +1,73 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { findDefaultData, locateData, locateTestData, resolveDataPath } from '../../../../src/core/data/locate';
+import { REAL_DATA_DIR, tempDir } from '../../../helpers/data';
+
+describe('finding the data', () => {
+  let root: string;
+  let idxDir: string;
+  let csvDir: string;
+  beforeAll(async () => {
+    root = await tempDir();
+    idxDir = join(root, 'idx');
+    csvDir = join(root, 'csv');
+    await mkdir(idxDir);
+    await mkdir(csvDir);
+    for (const name of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+      await writeFile(join(idxDir, name), new Uint8Array([0x1f, 0x8b, 0, 0]));
+    }
+    await writeFile(join(csvDir, 'fashion-mnist_train.csv'), 'label,pixel1\n');
+    await writeFile(join(csvDir, 'fashion-mnist_test.csv'), 'label,pixel1\n');
+    await writeFile(join(root, 'lonely-images-idx3-ubyte'), new Uint8Array([0, 0, 8, 3]));
+    await writeFile(join(root, 'data.bin'), new Uint8Array([0, 0, 8, 1]));
+  });
+
+  it('finds the four IDX files (gzipped or not) in a directory', async () => {
+    const located = await locateData(idxDir);
+    expect(located.train).toEqual({ format: 'idx', images: join(idxDir, 'train-images-idx3-ubyte.gz'), labels: join(idxDir, 'train-labels-idx1-ubyte.gz') });
+    expect(located.test).toEqual({ format: 'idx', images: join(idxDir, 't10k-images-idx3-ubyte'), labels: join(idxDir, 't10k-labels-idx1-ubyte') });
+  });
+
+  it("finds Kaggle's two CSVs in a directory", async () => {
+    const located = await locateData(csvDir);
+    expect(located.train).toEqual({ format: 'csv', images: join(csvDir, 'fashion-mnist_train.csv') });
+    expect(located.test).toEqual({ format: 'csv', images: join(csvDir, 'fashion-mnist_test.csv') });
+  });
+
+  it('finds the labels file beside an IDX images file, and says which one is missing', async () => {
+    await expect(resolveDataPath(join(idxDir, 'train-images-idx3-ubyte.gz'), 'train')).resolves.toMatchObject({
+      labels: join(idxDir, 'train-labels-idx1-ubyte.gz'),
+    });
+    await expect(resolveDataPath(join(root, 'lonely-images-idx3-ubyte'), 'train')).rejects.toThrow(
+      /lonely-images-idx3-ubyte: found no labels file beside it \(expected lonely-labels-idx1-ubyte\)/,
+    );
+    await expect(resolveDataPath(join(root, 'lonely-images-idx3-ubyte'), 'test', false)).resolves.toMatchObject({ labels: null });
+  });
+
+  it('refuses a labels file given as the images, a missing path and an empty directory', async () => {
+    await expect(resolveDataPath(join(idxDir, 'train-labels-idx1-ubyte.gz'), 'train')).rejects.toThrow(/is an IDX labels file/);
+    await expect(resolveDataPath(join(root, 'data.bin'), 'train')).rejects.toThrow(/data\.bin: is an IDX labels file/);
+    await expect(resolveDataPath(join(root, 'nothing-here'), 'train')).rejects.toThrow(/nothing-here: no such file or directory/);
+    const empty = join(root, 'empty');
+    await mkdir(empty);
+    await expect(resolveDataPath(empty, 'train')).rejects.toThrow(/empty: holds no train data: expected train-images-idx3-ubyte\[\.gz\]/);
+  });
+
+  it('searches $FMNIST_DATA first and lists every place it looked when nothing is found', async () => {
+    await expect(findDefaultData({ FMNIST_DATA: csvDir })).resolves.toMatchObject({ directory: csvDir });
+    const nowhere = { FMNIST_DATA: join(root, 'empty') };
+    const search = findDefaultData(nowhere);
+    if ((await search.catch(() => null)) === null) {
+      await expect(findDefaultData(nowhere)).rejects.toThrow(/looked in \$FMNIST_DATA \(.*empty\), \/usr\/share\/datasets\/fashion-mnist, ~\/\.keras\/datasets\/fashion-mnist/);
+    } else {
+      // This machine has the Debian package: the search falls through to it.
+      await expect(search).resolves.toMatchObject({ directory: REAL_DATA_DIR });
+    }
+  });
+
+  it('locates test data alone, given or searched', async () => {
+    await expect(locateTestData(csvDir)).resolves.toEqual({ format: 'csv', images: join(csvDir, 'fashion-mnist_test.csv') });
+    await expect(locateTestData(undefined, { FMNIST_DATA: idxDir })).resolves.toMatchObject({ format: 'idx' });
+  });
+});

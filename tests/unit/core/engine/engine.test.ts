@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../../../../src/core/engine/engine';
+import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
+import { lossAndGradients } from '../../../../src/core/model/reference';
+import { denseInputs, randomDataset } from '../../../helpers/data';
+
+function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  return worst / Math.max(scale, 1e-30);
+}
+
+describe('engine gradients', () => {
+  it.each([[[40, 30]], [[29]], [[64, 33, 17]], [[]]])('match the reference for hidden sizes %j', async (hidden) => {
+    const data = randomDataset(40);
+    const shape = mlpShape(hidden);
+    const params = initParameters(shape, 3);
+    const engine = await Engine.create({ shape, batchSize: 32, threads: 1, datasets: [data] });
+    try {
+      engine.setParameters(params);
+      const indices = Int32Array.from([5, 1, 9, 30, 2, 17, 22, 39, 0, 11, 12, 13, 14, 15, 16, 8, 3, 4, 6, 7, 10]);
+      const got = engine.gradients(0, indices);
+      const want = lossAndGradients(params, denseInputs(data, indices), Array.from(indices, (i) => data.labels[i]), indices.length);
+      expect(got.loss).toBeCloseTo(want.loss, 5);
+      for (let l = 0; l < want.gradients.weights.length; l++) {
+        expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
+        expect(maxRelativeError(got.biases[l], want.gradients.biases[l])).toBeLessThan(1e-4);
+      }
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
+describe('engine on real data', () => {
+  it('matches the reference gradients of the default network on a real batch', async () => {
+    const { realDataset } = await import('../../../helpers/data');
+    const train = await realDataset('train');
+    const shape = mlpShape([512, 256]);
+    const params = initParameters(shape, 1);
+    const engine = await Engine.create({ shape, batchSize: 64, threads: 1, datasets: [train] });
+    try {
+      engine.setParameters(params);
+      const indices = Int32Array.from({ length: 64 }, (_, i) => i * 937);
+      const got = engine.gradients(0, indices);
+      const want = lossAndGradients(params, denseInputs(train, indices), Array.from(indices, (i) => train.labels[i]), 64);
+      expect(got.loss).toBeCloseTo(want.loss, 5);
+      for (let l = 0; l < 3; l++) {
+        expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
+        expect(maxRelativeError(got.biases[l], want.gradients.biases[l])).toBeLessThan(1e-4);
+      }
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
+describe('engine training step', () => {
+  const settings = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+  it('applies exactly the gradient followed by Adam, for a full and a partial batch', async () => {
+    const { adamScalars, adamUpdate } = await import('../../../../src/core/optimizer/adam');
+    const data = randomDataset(50, 9);
+    const shape = mlpShape([33, 20]);
+    const engine = await Engine.create({ shape, batchSize: 16, threads: 1, datasets: [data] });
+    try {
+      engine.setParameters(initParameters(shape, 4));
+      const expected = engine.getParameters();
+      const m = engine.getMoments().m;
+      const v = engine.getMoments().v;
+      for (const [step, batch] of [
+        [1, Int32Array.from({ length: 16 }, (_, i) => i)],
+        [2, Int32Array.from([40, 41, 42, 7, 3])],
+      ] as const) {
+        const gradients = engine.gradients(0, batch);
+        const scalars = adamScalars(settings, step);
+        for (let l = 0; l < 3; l++) {
+          adamUpdate(expected.weights[l], gradients.weights[l], m.weights[l], v.weights[l], scalars);
+          adamUpdate(expected.biases[l], gradients.biases[l], m.biases[l], v.biases[l], scalars);
+        }
+        const result = engine.trainBatch(0, batch, step, settings);
+        expect(result.lossSum / batch.length).toBeCloseTo(gradients.loss, 6);
+        const got = engine.getParameters();
+        for (let l = 0; l < 3; l++) {
+          expect(got.weights[l]).toEqual(expected.weights[l]);
+          expect(got.biases[l]).toEqual(expected.biases[l]);
+        }
+        expect(engine.getMoments().v.weights[0]).toEqual(v.weights[0]);
+      }
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('evaluates like the reference forward pass, with probabilities that sum to one', async () => {
+    const { forward, softmax } = await import('../../../../src/core/model/reference');
+    const data = randomDataset(300, 13); // more than one evaluation buffer of 256 rows
+    const shape = mlpShape([40]);
+    const params = initParameters(shape, 8);
+    const engine = await Engine.create({ shape, batchSize: 8, threads: 1, datasets: [data] });
+    try {
+      engine.setParameters(params);
+      const result = engine.evaluate(0, null, { probabilities: true });
+      const all = Int32Array.from({ length: 300 }, (_, i) => i);
+      const logits = forward(params, denseInputs(data, all), 300)[2];
+      let correct = 0;
+      for (let r = 0; r < 300; r++) {
+        const p = softmax(logits.subarray(r * 10, r * 10 + 10));
+        for (let c = 0; c < 10; c++) expect(result.probabilities![r * 10 + c]).toBeCloseTo(p[c], 5);
+        const best = p.indexOf(Math.max(...p));
+        expect(result.predictions[r]).toBe(best);
+        if (best === data.labels[r]) correct++;
+      }
+      expect(result.correct).toBe(correct);
+      const subset = engine.evaluate(0, Int32Array.from([299, 0, 5]));
+      expect(Array.from(subset.predictions)).toEqual([result.predictions[299], result.predictions[0], result.predictions[5]]);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('refuses a batch larger than it was created for, and use after dispose', async () => {
+    const data = randomDataset(20);
+    const engine = await Engine.create({ shape: mlpShape([8]), batchSize: 4, threads: 1, datasets: [data] });
+    engine.setParameters(initParameters(mlpShape([8]), 1));
+    expect(() => engine.trainBatch(0, Int32Array.from([1, 2, 3, 4, 5]), 1, settings)).toThrow(/1 to 4 samples/);
+    await engine.dispose();
+    expect(() => engine.evaluate(0, null)).toThrow(/disposed/);
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { initParameters, mlpShape, type MlpParameters } from '../../../../src/core/model/mlp';
+import { batchLoss, crossEntropy, lossAndGradients, softmax } from '../../../../src/core/model/reference';
+import { Random } from '../../../../src/core/random';
+
+/** Central finite differences of the mean loss, in float64, for every parameter of a small network. */
+function numericGradient(params: MlpParameters, inputs: Float64Array, labels: number[], m: number, which: 'weights' | 'biases', layer: number, index: number): number {
+  // Parameters are float32 arrays; do the perturbation in a float64 copy of the network's math instead.
+  const h = 1e-3;
+  const array = params[which][layer];
+  const original = array[index];
+  const wide = { ...params, [which]: params[which].map((a) => Float64Array.from(a)) } as unknown as MlpParameters;
+  (wide[which][layer] as unknown as Float64Array)[index] = original + h;
+  const plus = batchLoss(wide, inputs, labels, m);
+  (wide[which][layer] as unknown as Float64Array)[index] = original - h;
+  const minus = batchLoss(wide, inputs, labels, m);
+  return (plus - minus) / (2 * h);
+}
+
+describe('reference model', () => {
+  const shape = mlpShape([7, 5]);
+  const params = initParameters(shape, 11);
+  const rng = Random.fromSeed(5, 'fd');
+  const m = 6;
+  const inputs = Float64Array.from({ length: m * 784 }, () => (rng.nextFloat() < 0.5 ? 0 : rng.nextFloat()));
+  const labels = Array.from({ length: m }, () => rng.nextInt(10));
+  params.biases.forEach((b) => b.forEach((_, i) => (b[i] = (rng.nextFloat() - 0.5) * 0.2)));
+  const { gradients } = lossAndGradients(params, inputs, labels, m);
+
+  for (const which of ['weights', 'biases'] as const) {
+    for (let layer = 0; layer < 3; layer++) {
+      it(`${which} of layer ${layer + 1} match finite differences`, () => {
+        const analytic = gradients[which][layer];
+        // Every bias, and a spread of weights (all of the small layers, a sample of the first).
+        const indices = analytic.length <= 64 ? analytic.map((_, i) => i) : Array.from({ length: 64 }, () => rng.nextInt(analytic.length));
+        let compared = 0;
+        for (const index of indices) {
+          const numeric = numericGradient(params, inputs, labels, m, which, layer, Number(index));
+          expect(analytic[Number(index)]).toBeCloseTo(numeric, 6);
+          if (numeric !== 0) compared++;
+        }
+        expect(compared).toBeGreaterThan(0);
+      });
+    }
+  }
+
+  it('computes softmax and cross-entropy stably for huge logits', () => {
+    const logits = [1000, 999, -1000, 0, 0, 0, 0, 0, 0, 0];
+    const p = softmax(logits);
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(p[0] / p[1]).toBeCloseTo(Math.E, 9);
+    expect(crossEntropy(logits, 1)).toBeCloseTo(1 + Math.log(1 + Math.exp(-1)), 9);
+    expect(Number.isFinite(crossEntropy(logits, 2))).toBe(true);
+    expect(crossEntropy(logits, 2)).toBeCloseTo(2000 + Math.log(1 + Math.exp(-1)), 6);
+  });
+
+  it('initialises He-normal weights and zero biases, reproducibly from the seed', () => {
+    const big = initParameters(mlpShape([512, 256]), 1);
+    const w = big.weights[0];
+    const mean = w.reduce((a, b) => a + b, 0) / w.length;
+    const variance = w.reduce((a, b) => a + (b - mean) ** 2, 0) / w.length;
+    expect(Math.abs(mean)).toBeLessThan(0.002);
+    expect(Math.sqrt(variance)).toBeCloseTo(Math.sqrt(2 / 784), 3);
+    expect(big.biases.every((b) => b.every((x) => x === 0))).toBe(true);
+    expect(initParameters(mlpShape([512, 256]), 1).weights[1]).toEqual(big.weights[1]);
+    expect(initParameters(mlpShape([512, 256]), 2).weights[1]).not.toEqual(big.weights[1]);
+  });
+});

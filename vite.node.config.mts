@@ -1,0 +1,20 @@
+// Builds the Node-side bundles that run outside Electron: the fmnist CLI (out/node/fmnist.js).
+import { builtinModules } from 'node:module';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  build: {
+    ssr: true,
+    outDir: 'out/node',
+    emptyOutDir: true,
+    target: 'node20',
+    minify: false,
+    sourcemap: true,
+    rolldownOptions: {
+      input: { fmnist: 'src/cli/index.ts' },
+      external: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
+      output: { format: 'cjs', entryFileNames: '[name].js' },
+    },
+  },
+  ssr: { noExternal: true },
+});
