@@ -186,7 +186,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           const b = aux0 >> 2;
           for (let c = 0; c < TILE; c++) {
             const z = fround(acc[c] + f32[b + c]);
-            f32[o + c] = z > 0 ? z : 0;
+            f32[o + c] = z > 0 || z !== z ? z : 0; // NaN passes through, as f32x4.max does
           }
           break;
         }

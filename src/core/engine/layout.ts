@@ -117,10 +117,10 @@ export function padToTile(units: number): number {
   return Math.ceil(units / TILE) * TILE;
 }
 
-/** Splits `rows` into chunks of at most MAX_CHUNK_ROWS, as evenly as possible. */
+/** Splits `rows` into chunks of at most MAX_CHUNK_ROWS, as evenly as possible, in multiples of 4 rows. */
 export function chunking(rows: number): { chunkRows: number; chunks: number } {
   const chunks = Math.max(1, Math.ceil(rows / MAX_CHUNK_ROWS));
-  return { chunkRows: Math.ceil(rows / chunks), chunks };
+  return { chunkRows: Math.ceil(rows / chunks / 4) * 4, chunks };
 }
 
 class Allocator {

@@ -1,0 +1,407 @@
+/**
+ * The engine's kernels as WebAssembly SIMD, emitted at run time with the assembler. Each kernel mirrors
+ * its TypeScript twin in kernels.ts operation for operation (same order, f32 rounding at the same places),
+ * so without fused multiply-add the two produce identical bits; tests check that on random shapes.
+ *
+ * The SPMM inner loop keeps a 28-float tile in 7 f32x4 accumulators: the most V8 keeps in xmm registers
+ * without spilling (8 spill and run at half speed), with the pair's value broadcast once per pair.
+ */
+
+import { IMAGE_SIZE } from '../../data/dataset';
+import { Epilogue, GATHER, SOFTMAX, SPARSIFY, SPMM } from '../kernels';
+import { ADAM, PAIR_BYTES, TILE, TILE_BYTES } from '../layout';
+import { type FunctionBuilder, type MemoryImport, ModuleBuilder, Type } from './assembler';
+
+const ACCUMULATORS = TILE / 4;
+
+export interface KernelModuleOptions {
+  memory: MemoryImport;
+  /** Use relaxed-SIMD multiply-add in the SPMM inner loop (needs the relaxed-SIMD feature). */
+  fusedMultiplyAdd: boolean;
+}
+
+/** Loads argument word `index` of the block at local `args` into a new i32 local. */
+function argument(f: FunctionBuilder, args: number, index: number): number {
+  const local = f.local(Type.I32);
+  f.get(args).i32Load(index * 4).set(local);
+  return local;
+}
+
+function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
+  const f = module.define('spmm', [Type.I32]);
+  const args = 0;
+  const descriptors = argument(f, args, SPMM.descriptors);
+  const segmentStride = argument(f, args, SPMM.segmentStride);
+  const segments = argument(f, args, SPMM.segments);
+  const rows = argument(f, args, SPMM.rows);
+  const matrix = argument(f, args, SPMM.matrix);
+  const out = argument(f, args, SPMM.out);
+  const accumulate = argument(f, args, SPMM.accumulate);
+  const epilogue = argument(f, args, SPMM.epilogue);
+  const aux0 = argument(f, args, SPMM.aux0);
+  const aux1 = argument(f, args, SPMM.aux1);
+  const aux2 = argument(f, args, SPMM.aux2);
+  const adam = argument(f, args, SPMM.adam);
+  const i = f.local(Type.I32);
+  const o = f.local(Type.I32);
+  const seg = f.local(Type.I32);
+  const d = f.local(Type.I32);
+  const p = f.local(Type.I32);
+  const end = f.local(Type.I32);
+  const m = f.local(Type.I32);
+  const t = f.local(Type.I32);
+  const momentOffset = f.local(Type.I32);
+  const value = f.local(Type.V128);
+  const acc = Array.from({ length: ACCUMULATORS }, () => f.local(Type.V128));
+  const m1 = f.local(Type.V128);
+  const v2 = f.local(Type.V128);
+
+  f.get(adam).i32Load(ADAM.momentOffset).set(momentOffset);
+  f.forRange(i, () => f.i32(0), () => f.get(rows), 1, () => {
+    f.get(out).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(o);
+    f.get(accumulate).if(
+      () => acc.forEach((a, k) => f.get(o).v128Load(16 * k).set(a)),
+      () => acc.forEach((a) => f.v128Zero().set(a)),
+    );
+    f.forRange(seg, () => f.i32(0), () => f.get(segments), 1, () => {
+      f.get(descriptors).get(seg).get(segmentStride).i32Mul().i32Add().get(i).i32(8).i32Mul().i32Add().set(d);
+      f.get(d).i32Load(0).set(p);
+      f.get(d).i32Load(4).set(end);
+      f.get(p).get(end).i32LtU().if(() =>
+        f.loop(() => {
+          f.get(p).v128Load32Splat(4).set(value);
+          f.get(matrix).get(p).i32Load(0).i32Add().set(m);
+          acc.forEach((a, k) => {
+            if (fusedMultiplyAdd) {
+              f.get(value).get(m).v128Load(16 * k).get(a).f32x4RelaxedMadd().set(a);
+            } else {
+              f.get(a).get(value).get(m).v128Load(16 * k).f32x4Mul().f32x4Add().set(a);
+            }
+          });
+          f.get(p).i32(PAIR_BYTES).i32Add().tee(p).get(end).i32LtU().brIf(0);
+        }),
+      );
+    });
+
+    const when = (kind: Epilogue, body: () => void): void => {
+      f.get(epilogue).i32(kind).i32Eq().if(body);
+    };
+    when(Epilogue.Store, () => acc.forEach((a, k) => f.get(o).get(a).v128Store(16 * k)));
+    when(Epilogue.BiasRelu, () =>
+      acc.forEach((a, k) =>
+        f.get(o).get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Zero().f32x4Max().v128Store(16 * k),
+      ),
+    );
+    when(Epilogue.Bias, () => acc.forEach((a, k) => f.get(o).get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Store(16 * k)));
+    when(Epilogue.Mask, () => {
+      f.get(aux0).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(t);
+      acc.forEach((a, k) => f.get(o).get(a).get(t).v128Load(16 * k).v128Zero().f32x4Gt().v128And().v128Store(16 * k));
+    });
+    const adamUpdate = (): void => {
+      const splat = (offset: number): void => {
+        f.get(adam).v128Load32Splat(offset);
+      };
+      acc.forEach((g, k) => {
+        // m = β1·m + (1−β1)·g
+        splat(ADAM.beta1);
+        f.get(o).get(momentOffset).i32Add().v128Load(16 * k).f32x4Mul();
+        splat(ADAM.oneMinusBeta1);
+        f.get(g).f32x4Mul().f32x4Add().set(m1);
+        // v = β2·v + ((1−β2)·g)·g
+        splat(ADAM.beta2);
+        f.get(o).get(momentOffset).get(momentOffset).i32Add().i32Add().v128Load(16 * k).f32x4Mul();
+        splat(ADAM.oneMinusBeta2);
+        f.get(g).f32x4Mul().get(g).f32x4Mul().f32x4Add().set(v2);
+        f.get(o).get(momentOffset).i32Add().get(m1).v128Store(16 * k);
+        f.get(o).get(momentOffset).get(momentOffset).i32Add().i32Add().get(v2).v128Store(16 * k);
+        // θ = θ − (lr·(m·c1)) / (√(v·c2) + ε)
+        f.get(o);
+        f.get(o).v128Load(16 * k);
+        splat(ADAM.learningRate);
+        f.get(m1);
+        splat(ADAM.correction1);
+        f.f32x4Mul().f32x4Mul();
+        f.get(v2);
+        splat(ADAM.correction2);
+        f.f32x4Mul().f32x4Sqrt();
+        splat(ADAM.epsilon);
+        f.f32x4Add().f32x4Div().f32x4Sub().v128Store(16 * k);
+      });
+    };
+    when(Epilogue.Adam, adamUpdate);
+    when(Epilogue.AdamTransposed, () => {
+      adamUpdate();
+      // Wᵀ[c, k] for the 28 columns c of this row k = aux2 + i: aux0 + ⌊k/TILE⌋·aux1 + (k mod TILE)·4 + c·TILE_BYTES.
+      f.get(aux2).get(i).i32Add().set(m);
+      f.get(aux0).get(m).i32(TILE).i32DivU().get(aux1).i32Mul().i32Add().get(m).i32(TILE).i32RemU().i32(4).i32Mul().i32Add().set(t);
+      for (let k = 0; k < ACCUMULATORS; k++) {
+        for (let lane = 0; lane < 4; lane++) {
+          f.get(t).get(o).v128Load(16 * k).f32x4ExtractLane(lane).f32Store((4 * k + lane) * TILE_BYTES);
+        }
+      }
+    });
+  });
+}
+
+interface SparseArgs {
+  csrPairs: number;
+  csrPairStride: number;
+  csrDescriptors: number;
+  csrDescriptorStride: number;
+  chunkRows: number;
+  chunks: number;
+  cscPairs: number;
+  cscDescriptors: number;
+  cscPairStride: number;
+}
+
+function sparseArguments(f: FunctionBuilder, offsets: typeof GATHER | typeof SPARSIFY): SparseArgs {
+  return {
+    csrPairs: argument(f, 0, offsets.csrPairs),
+    csrPairStride: argument(f, 0, offsets.csrPairStride),
+    csrDescriptors: argument(f, 0, offsets.csrDescriptors),
+    csrDescriptorStride: argument(f, 0, offsets.csrDescriptorStride),
+    chunkRows: argument(f, 0, offsets.chunkRows),
+    chunks: argument(f, 0, offsets.chunks),
+    cscPairs: argument(f, 0, offsets.cscPairs),
+    cscDescriptors: argument(f, 0, offsets.cscDescriptors),
+    cscPairStride: argument(f, 0, offsets.cscPairStride),
+  };
+}
+
+/**
+ * The shared skeleton of GATHER and SPARSIFY: resets this thread's CSC segment, then for each row and each
+ * chunk records the CSR pairs of the non-zero columns. `scanChunk` emits the column loop of one chunk and
+ * calls `emitPair` for a candidate column whose f32 value is on the stack in local `value`.
+ */
+function emitSparseRows(
+  f: FunctionBuilder,
+  a: SparseArgs,
+  first: number,
+  rows: number,
+  columns: number,
+  beginRow: (s: number) => void,
+  scanChunk: (k: number, chunkEnd: number, s: number, emitPair: (value: number) => void) => void,
+): void {
+  const k = f.local(Type.I32);
+  const s = f.local(Type.I32);
+  const chunk = f.local(Type.I32);
+  const chunkEnd = f.local(Type.I32);
+  const d = f.local(Type.I32);
+  const p = f.local(Type.I32);
+  const q = f.local(Type.I32);
+  const cd = f.local(Type.I32);
+  const rowOffset = f.local(Type.I32);
+
+  f.get(a.cscPairs).if(() =>
+    f.forRange(k, () => f.i32(0), () => f.get(columns), 1, () => {
+      f.get(a.cscPairs).get(k).get(a.cscPairStride).i32Mul().i32Add().get(first).i32(PAIR_BYTES).i32Mul().i32Add().set(q);
+      f.get(a.cscDescriptors).get(k).i32(8).i32Mul().i32Add().tee(cd).get(q).i32Store(0);
+      f.get(cd).get(q).i32Store(4);
+    }),
+  );
+
+  const emitPair = (value: number): void => {
+    f.get(p).get(k).i32(TILE_BYTES).i32Mul().i32Store(0);
+    f.get(p).get(value).f32Store(4);
+    f.get(p).i32(PAIR_BYTES).i32Add().set(p);
+    f.get(a.cscPairs).if(() => {
+      f.get(a.cscDescriptors).get(k).i32(8).i32Mul().i32Add().tee(cd).i32Load(4).set(q);
+      f.get(q).get(rowOffset).i32Store(0);
+      f.get(q).get(value).f32Store(4);
+      f.get(cd).get(q).i32(PAIR_BYTES).i32Add().i32Store(4);
+    });
+  };
+
+  f.forRange(s, () => f.get(first), () => f.get(first).get(rows).i32Add(), 1, () => {
+    f.get(s).i32(TILE_BYTES).i32Mul().set(rowOffset);
+    f.get(a.csrPairs).get(s).get(a.csrPairStride).i32Mul().i32Add().set(p);
+    beginRow(s);
+    f.i32(0).set(k);
+    f.forRange(chunk, () => f.i32(0), () => f.get(a.chunks), 1, () => {
+      f.get(a.csrDescriptors).get(chunk).get(a.csrDescriptorStride).i32Mul().i32Add().get(s).i32(8).i32Mul().i32Add().tee(d).get(p).i32Store(0);
+      // chunkEnd = min(columns, (chunk + 1)·chunkRows)
+      f.get(chunk).i32(1).i32Add().get(a.chunkRows).i32Mul().set(chunkEnd);
+      f.get(columns).get(chunkEnd).get(chunkEnd).get(columns).i32GtU().select().set(chunkEnd);
+      scanChunk(k, chunkEnd, s, emitPair);
+      f.get(d).get(p).i32Store(4);
+    });
+  });
+}
+
+function emitGather(module: ModuleBuilder): void {
+  const f = module.define('gather', [Type.I32]);
+  const images = argument(f, 0, GATHER.images);
+  const labels = argument(f, 0, GATHER.labels);
+  const indices = argument(f, 0, GATHER.indices);
+  const first = argument(f, 0, GATHER.first);
+  const rows = argument(f, 0, GATHER.rows);
+  const labelsOut = argument(f, 0, GATHER.labelsOut);
+  const scale = argument(f, 0, GATHER.scaleTable);
+  const sparse = sparseArguments(f, GATHER);
+  const columns = f.local(Type.I32);
+  const index = f.local(Type.I32);
+  const image = f.local(Type.I32);
+  const pixel = f.local(Type.I32);
+  const value = f.local(Type.F32);
+  f.i32(IMAGE_SIZE).set(columns);
+
+  emitSparseRows(
+    f,
+    sparse,
+    first,
+    rows,
+    columns,
+    (s) => {
+      f.get(indices).get(s).i32(4).i32Mul().i32Add().i32Load(0).set(index);
+      f.get(labelsOut).get(s).i32(4).i32Mul().i32Add().get(labels).get(index).i32Add().i32Load8u(0).i32Store(0);
+      f.get(images).get(index).i32(IMAGE_SIZE).i32Mul().i32Add().set(image);
+    },
+    (k, chunkEnd, _s, emitPair) => {
+      f.block(() =>
+        f.loop(() => {
+          f.get(k).get(chunkEnd).i32LtU().i32Eqz().brIf(1);
+          // Skip 16 zero pixels at a time: image borders and backgrounds are mostly zero.
+          f.get(k).i32(16).i32Add().get(chunkEnd).i32LeU();
+          f.if(() => {
+            f.get(image).get(k).i32Add().v128Load(0).v128AnyTrue().i32Eqz();
+            f.if(() => f.get(k).i32(16).i32Add().set(k).br(2));
+          });
+          f.get(image).get(k).i32Add().i32Load8u(0).tee(pixel);
+          f.if(() => {
+            f.get(scale).get(pixel).i32(4).i32Mul().i32Add().f32Load(0).set(value);
+            emitPair(value);
+          });
+          f.get(k).i32(1).i32Add().set(k).br(0);
+        }),
+      );
+    },
+  );
+}
+
+function emitSparsify(module: ModuleBuilder): void {
+  const f = module.define('sparsify', [Type.I32]);
+  const source = argument(f, 0, SPARSIFY.source);
+  const tileStride = argument(f, 0, SPARSIFY.sourceTileStride);
+  const columns = argument(f, 0, SPARSIFY.columns);
+  const first = argument(f, 0, SPARSIFY.first);
+  const rows = argument(f, 0, SPARSIFY.rows);
+  const sparse = sparseArguments(f, SPARSIFY);
+  const address = f.local(Type.I32);
+  const lane = f.local(Type.I32);
+  const value = f.local(Type.F32);
+
+  emitSparseRows(
+    f,
+    sparse,
+    first,
+    rows,
+    columns,
+    () => {},
+    (k, chunkEnd, s, emitPair) => {
+      // Chunks and tiles are multiples of 4 columns: test 4 values at once, look at lanes only when any is set.
+      f.forRange(k, () => f.get(k), () => f.get(chunkEnd), 4, () => {
+        f.get(source).get(k).i32(TILE).i32DivU().get(tileStride).i32Mul().i32Add();
+        f.get(s).i32(TILE_BYTES).i32Mul().i32Add().get(k).i32(TILE).i32RemU().i32(4).i32Mul().i32Add().set(address);
+        f.get(address).v128Load(0).v128Zero().f32x4Ne().v128AnyTrue();
+        f.if(() => {
+          for (let l = 0; l < 4; l++) {
+            f.get(address).f32Load(4 * l).tee(value).f32(0).f32Ne();
+            f.if(() => {
+              f.get(k).set(lane);
+              f.get(k).i32(l).i32Add().set(k);
+              emitPair(value);
+              f.get(lane).set(k);
+            });
+          }
+        });
+      });
+    },
+  );
+}
+
+function emitSoftmax(module: ModuleBuilder, exp: number, log: number): void {
+  const f = module.define('softmax', [Type.I32]);
+  const logits = argument(f, 0, SOFTMAX.logits);
+  const first = argument(f, 0, SOFTMAX.first);
+  const rows = argument(f, 0, SOFTMAX.rows);
+  const classes = argument(f, 0, SOFTMAX.classes);
+  const labels = argument(f, 0, SOFTMAX.labels);
+  const deltas = argument(f, 0, SOFTMAX.deltas);
+  const losses = argument(f, 0, SOFTMAX.losses);
+  const correct = argument(f, 0, SOFTMAX.correct);
+  const probabilities = argument(f, 0, SOFTMAX.probabilities);
+  const predicted = argument(f, 0, SOFTMAX.predicted);
+  const inverseBatch = f.local(Type.F64);
+  f.get(0).f32Load(SOFTMAX.inverseBatch * 4).f64PromoteF32().set(inverseBatch);
+  const s = f.local(Type.I32);
+  const c = f.local(Type.I32);
+  const z = f.local(Type.I32);
+  const label = f.local(Type.I32);
+  const best = f.local(Type.I32);
+  const max = f.local(Type.F32);
+  const sum = f.local(Type.F64);
+  const p = f.local(Type.F64);
+  const logit = (index: number): void => {
+    f.get(z).get(index).i32(4).i32Mul().i32Add().f32Load(0);
+  };
+  const shiftedExp = (): void => {
+    logit(c);
+    f.f64PromoteF32().get(max).f64PromoteF32().f64Sub().call(exp);
+  };
+
+  f.forRange(s, () => f.get(first), () => f.get(first).get(rows).i32Add(), 1, () => {
+    f.get(logits).get(s).i32(TILE_BYTES).i32Mul().i32Add().set(z);
+    f.get(labels).get(s).i32(4).i32Mul().i32Add().i32Load(0).set(label);
+    f.get(z).f32Load(0).set(max);
+    f.i32(0).set(best);
+    f.forRange(c, () => f.i32(1), () => f.get(classes), 1, () => {
+      logit(c);
+      f.get(max).f32Gt().if(() => {
+        logit(c);
+        f.set(max);
+        f.get(c).set(best);
+      });
+    });
+    f.f64(0).set(sum);
+    f.forRange(c, () => f.i32(0), () => f.get(classes), 1, () => {
+      f.get(sum);
+      shiftedExp();
+      f.f64Add().set(sum);
+    });
+    // loss = max + log(sum) − z[label], left to right in f64 as in TypeScript
+    f.get(losses).get(s).i32(8).i32Mul().i32Add();
+    f.get(max).f64PromoteF32().get(sum).call(log).f64Add();
+    logit(label);
+    f.f64PromoteF32().f64Sub().f64Store(0);
+    f.get(correct).get(s).i32(4).i32Mul().i32Add().get(best).get(label).i32Eq().i32Store(0);
+    f.get(predicted).get(s).i32(4).i32Mul().i32Add().get(best).i32Store(0);
+    f.get(deltas).if(() =>
+      f.forRange(c, () => f.i32(0), () => f.get(classes), 1, () => {
+        shiftedExp();
+        f.get(sum).f64Div().set(p);
+        f.get(deltas).get(s).i32(TILE_BYTES).i32Mul().i32Add().get(c).i32(4).i32Mul().i32Add();
+        f.get(p).f64(1).f64(0).get(c).get(label).i32Eq().select().f64Sub().get(inverseBatch).f64Mul().f32DemoteF64().f32Store(0);
+      }),
+    );
+    f.get(probabilities).if(() =>
+      f.forRange(c, () => f.i32(0), () => f.get(classes), 1, () => {
+        f.get(probabilities).get(s).get(classes).i32Mul().get(c).i32Add().i32(4).i32Mul().i32Add();
+        shiftedExp();
+        f.get(sum).f64Div().f32DemoteF64().f32Store(0);
+      }),
+    );
+  });
+}
+
+/** The kernel module's bytes; its exports are spmm, gather, sparsify and softmax, in Op order. */
+export function buildKernelModule(options: KernelModuleOptions): Uint8Array {
+  const module = new ModuleBuilder(options.memory);
+  const exp = module.importFunction('exp', [Type.F64], [Type.F64]);
+  const log = module.importFunction('log', [Type.F64], [Type.F64]);
+  emitSpmm(module, options.fusedMultiplyAdd);
+  emitGather(module);
+  emitSparsify(module);
+  emitSoftmax(module, exp, log);
+  return module.encode();
+}

@@ -1,0 +1,404 @@
+/**
+ * Every kernel, on random shapes (1, odd and non-multiple-of-tile sizes, empty rows), against a naive
+ * float64 reference; the WebAssembly kernels must equal the TypeScript ones bit for bit (without fused
+ * multiply-add) or to float rounding (with it).
+ */
+
+import { describe, expect, it } from 'vitest';
+import { createWasmKernels, detectWasmFeatures } from '../../../../src/core/engine/backends';
+import { createTypeScriptKernels, Epilogue, GATHER, type Kernel, Op, SOFTMAX, SPARSIFY, SPMM } from '../../../../src/core/engine/kernels';
+import { ADAM, PAIR_BYTES, TILE, TILE_BYTES } from '../../../../src/core/engine/layout';
+import { Random } from '../../../../src/core/random';
+
+const BYTES = 4 << 20;
+const features = detectWasmFeatures();
+
+interface Lab {
+  memory: WebAssembly.Memory;
+  i32: Int32Array;
+  f32: Float32Array;
+  f64: Float64Array;
+  u8: Uint8Array;
+  kernels: Kernel[];
+}
+
+type KernelSet = 'typescript' | 'wasm' | 'wasm-fma';
+
+function lab(set: KernelSet): Lab {
+  const memory = new WebAssembly.Memory({ initial: BYTES / 65536, maximum: BYTES / 65536 });
+  const kernels = set === 'typescript' ? createTypeScriptKernels(memory.buffer) : createWasmKernels(memory, false, set === 'wasm-fma').kernels;
+  const buffer = memory.buffer;
+  return { memory, i32: new Int32Array(buffer), f32: new Float32Array(buffer), f64: new Float64Array(buffer), u8: new Uint8Array(buffer), kernels };
+}
+
+/** Runs the same setup and kernel call in a TypeScript and a WebAssembly lab; returns both. */
+function twin(set: Exclude<KernelSet, 'typescript'>, setup: (l: Lab) => number, op: Op): [Lab, Lab] {
+  const a = lab('typescript');
+  const b = lab(set);
+  const argsA = setup(a);
+  const argsB = setup(b);
+  a.kernels[op](argsA);
+  b.kernels[op](argsB);
+  return [a, b];
+}
+
+const wasmSets: Exclude<KernelSet, 'typescript'>[] = ['wasm', ...(features.relaxedSimd ? (['wasm-fma'] as const) : [])];
+
+/** A bump allocator over a lab's memory, 64-byte aligned. */
+function allocator(start = 1024): (bytes: number) => number {
+  let next = start;
+  return (bytes) => {
+    const address = next;
+    next = Math.ceil((next + bytes) / 64) * 64;
+    if (next > BYTES) throw new Error('test memory exhausted');
+    return address;
+  };
+}
+
+interface SpmmCase {
+  rows: number;
+  segments: number;
+  matrixRows: number;
+  accumulate: 0 | 1;
+  epilogue: Epilogue;
+  seed: number;
+}
+
+/** Writes a random SPMM problem into a lab, deterministically from the seed; returns the argument block. */
+function setupSpmm(l: Lab, c: SpmmCase): { args: number; expected: Float64Array[]; out: number; moments: number; wt: number } {
+  const rng = Random.fromSeed(c.seed, 'spmm');
+  const take = allocator();
+  const matrix = take(c.matrixRows * TILE_BYTES);
+  for (let i = 0; i < c.matrixRows * TILE; i++) l.f32[(matrix >> 2) + i] = rng.nextFloat() * 2 - 1;
+  const descriptors = take(c.segments * c.rows * 8);
+  const segmentStride = c.rows * 8;
+  const sums = Array.from({ length: c.rows }, () => new Float64Array(TILE));
+  for (let seg = 0; seg < c.segments; seg++) {
+    for (let r = 0; r < c.rows; r++) {
+      const count = rng.nextInt(c.matrixRows + 1); // 0 to all rows
+      const pairs = take(c.matrixRows * PAIR_BYTES);
+      const ks = Array.from({ length: c.matrixRows }, (_, k) => k).filter(() => rng.nextFloat() < count / c.matrixRows);
+      ks.forEach((k, j) => {
+        const value = Math.fround(rng.nextFloat() - 0.3);
+        l.i32[(pairs >> 2) + 2 * j] = k * TILE_BYTES;
+        l.f32[(pairs >> 2) + 2 * j + 1] = value;
+        for (let col = 0; col < TILE; col++) sums[r][col] += value * l.f32[(matrix >> 2) + k * TILE + col];
+      });
+      const d = (descriptors + seg * segmentStride + r * 8) >> 2;
+      l.i32[d] = pairs;
+      l.i32[d + 1] = pairs + ks.length * PAIR_BYTES;
+    }
+  }
+  const paramBytes = c.rows * TILE_BYTES;
+  const out = take(3 * paramBytes); // parameters (or outputs), then m, then v for the Adam epilogues
+  for (let i = 0; i < c.rows * TILE; i++) {
+    l.f32[(out >> 2) + i] = rng.nextFloat() - 0.5;
+    l.f32[((out + paramBytes) >> 2) + i] = (rng.nextFloat() - 0.5) * 0.01;
+    l.f32[((out + 2 * paramBytes) >> 2) + i] = rng.nextFloat() * 1e-4;
+  }
+  const aux = take(c.rows * TILE_BYTES);
+  for (let i = 0; i < c.rows * TILE; i++) l.f32[(aux >> 2) + i] = rng.nextFloat() < 0.4 ? 0 : rng.nextFloat() - 0.5;
+  const adam = take(64);
+  const scalars = [0.01, 0.9, 0.999, 1e-8, 1 / (1 - 0.9 ** 3), 1 / (1 - 0.999 ** 3), 0.1, 0.001];
+  scalars.forEach((value, i) => (l.f32[(adam >> 2) + i] = value));
+  l.i32[(adam + ADAM.momentOffset) >> 2] = paramBytes;
+  const wtTileStride = 64 * TILE_BYTES;
+  const wt = take(4 * wtTileStride);
+  const k0 = 5;
+
+  const expected = sums.map((sum, r) => {
+    const start = Float64Array.from({ length: TILE }, (_, col) => (c.accumulate ? l.f32[(out >> 2) + r * TILE + col] : 0));
+    return start.map((s, col) => s + sum[col]);
+  });
+  const args = take(SPMM.words * 4);
+  const words = new Array(SPMM.words).fill(0);
+  words[SPMM.descriptors] = descriptors;
+  words[SPMM.segmentStride] = segmentStride;
+  words[SPMM.segments] = c.segments;
+  words[SPMM.rows] = c.rows;
+  words[SPMM.matrix] = matrix;
+  words[SPMM.out] = out;
+  words[SPMM.accumulate] = c.accumulate;
+  words[SPMM.epilogue] = c.epilogue;
+  words[SPMM.aux0] = c.epilogue === Epilogue.AdamTransposed ? wt : aux;
+  words[SPMM.aux1] = wtTileStride;
+  words[SPMM.aux2] = k0;
+  words[SPMM.adam] = adam;
+  words.forEach((w, i) => (l.i32[(args >> 2) + i] = w));
+  return { args, expected, out, moments: paramBytes, wt };
+}
+
+const EPILOGUES: [string, Epilogue][] = [
+  ['store', Epilogue.Store],
+  ['bias+ReLU', Epilogue.BiasRelu],
+  ['bias', Epilogue.Bias],
+  ['mask', Epilogue.Mask],
+  ['Adam', Epilogue.Adam],
+  ['Adam with transposed copy', Epilogue.AdamTransposed],
+];
+
+const SHAPES: [number, number, number][] = [
+  // rows, segments, matrix rows
+  [1, 1, 1],
+  [3, 1, 5],
+  [7, 2, 31],
+  [13, 3, 60],
+];
+
+describe('SPMM kernel', () => {
+  for (const [name, epilogue] of EPILOGUES) {
+    it.each(SHAPES)(`${name}: rows %i, segments %i, matrix rows %i agree with float64 and across kernels`, (rows, segments, matrixRows) => {
+      for (const accumulate of [0, 1] as const) {
+        const spec: SpmmCase = { rows, segments, matrixRows, accumulate, epilogue, seed: rows * 1000 + matrixRows * 10 + accumulate };
+        for (const set of wasmSets) {
+          let info!: ReturnType<typeof setupSpmm>;
+          const [ts, wasm] = twin(set, (l) => (info = setupSpmm(l, spec)).args, Op.Spmm);
+          if (set === 'wasm') {
+            expect(Buffer.from(wasm.u8).equals(Buffer.from(ts.u8))).toBe(true);
+          } else {
+            for (let i = 0; i < rows * TILE * 3; i++) {
+              expect(wasm.f32[(info.out >> 2) + i]).toBeCloseTo(ts.f32[(info.out >> 2) + i], 4);
+            }
+          }
+          // Against float64 (the Adam epilogues are checked against Adam in the engine tests).
+          if (epilogue <= Epilogue.Mask) {
+            const aux = ts.i32[(info.args >> 2) + SPMM.aux0] >> 2;
+            for (let r = 0; r < rows; r++) {
+              for (let col = 0; col < TILE; col++) {
+                let want = info.expected[r][col];
+                if (epilogue === Epilogue.BiasRelu) want = Math.max(want + ts.f32[aux + col], 0);
+                if (epilogue === Epilogue.Bias) want += ts.f32[aux + col];
+                if (epilogue === Epilogue.Mask) want = ts.f32[aux + r * TILE + col] > 0 ? want : 0;
+                const got = ts.f32[(info.out >> 2) + r * TILE + col];
+                expect(Math.abs(got - want)).toBeLessThan(1e-5 * (1 + Math.abs(want)) * Math.sqrt(matrixRows * segments + 1));
+              }
+            }
+          }
+          if (epilogue === Epilogue.AdamTransposed) {
+            for (let r = 0; r < rows; r++) {
+              const k = 5 + r;
+              for (let col = 0; col < TILE; col++) {
+                const t = (info.wt + Math.floor(k / TILE) * 64 * TILE_BYTES + (k % TILE) * 4 + col * TILE_BYTES) >> 2;
+                expect(ts.f32[t]).toBe(ts.f32[(info.out >> 2) + r * TILE + col]);
+                expect(wasm.f32[t]).toBe(wasm.f32[(info.out >> 2) + r * TILE + col]);
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
+interface SparseCase {
+  first: number;
+  rows: number;
+  columns: number;
+  chunkRows: number;
+  csc: boolean;
+  seed: number;
+}
+
+/** Checks CSR (and CSC) output against the dense values the kernel read. */
+function checkSparse(l: Lab, c: SparseCase, dense: (s: number, k: number) => number, layout: { csrPairs: number; csrPairStride: number; csrDescriptors: number; chunks: number; descriptorStride: number; cscPairs: number; cscDescriptors: number; cscPairStride: number }): void {
+  const csc = new Map<number, [number, number][]>();
+  for (let s = c.first; s < c.first + c.rows; s++) {
+    const want: [number, number][] = [];
+    for (let k = 0; k < c.columns; k++) if (dense(s, k) !== 0) want.push([k * TILE_BYTES, dense(s, k)]);
+    const got: [number, number][] = [];
+    for (let chunk = 0; chunk < layout.chunks; chunk++) {
+      const d = (layout.csrDescriptors + chunk * layout.descriptorStride + s * 8) >> 2;
+      for (let p = l.i32[d]; p < l.i32[d + 1]; p += PAIR_BYTES) {
+        const k = l.i32[p >> 2] / TILE_BYTES;
+        expect(Math.floor(k / c.chunkRows)).toBe(chunk);
+        got.push([l.i32[p >> 2], l.f32[(p >> 2) + 1]]);
+      }
+    }
+    expect(got).toEqual(want.map(([k, v]) => [k, Math.fround(v)]));
+    for (const [k, v] of want) {
+      const list = csc.get(k / TILE_BYTES) ?? [];
+      list.push([s * TILE_BYTES, Math.fround(v)]);
+      csc.set(k / TILE_BYTES, list);
+    }
+  }
+  if (c.csc) {
+    for (let k = 0; k < c.columns; k++) {
+      const d = (layout.cscDescriptors + k * 8) >> 2;
+      expect(l.i32[d]).toBe(layout.cscPairs + k * layout.cscPairStride + c.first * PAIR_BYTES);
+      const got: [number, number][] = [];
+      for (let p = l.i32[d]; p < l.i32[d + 1]; p += PAIR_BYTES) got.push([l.i32[p >> 2], l.f32[(p >> 2) + 1]]);
+      expect(got).toEqual(csc.get(k) ?? []);
+    }
+  }
+}
+
+describe('GATHER kernel', () => {
+  it.each([
+    [0, 1, true],
+    [3, 5, true],
+    [2, 17, false],
+  ])('first %i, rows %i (CSC %s): pairs of pixel/255 and labels, equal across kernels', (first, rows, withCsc) => {
+    const spec: SparseCase = { first, rows, columns: 784, chunkRows: 196, csc: withCsc, seed: first + rows };
+    const images = 1 << 20;
+    const build = (l: Lab) => {
+      const rng = Random.fromSeed(spec.seed, 'gather');
+      const take = allocator(2 << 20);
+      for (let i = 0; i < 30 * 784; i++) l.u8[images + i] = rng.nextFloat() < 0.55 ? 0 : rng.nextInt(256);
+      for (let i = 0; i < 784; i++) l.u8[images + 7 * 784 + i] = 0; // an all-black image
+      const labels = take(30);
+      for (let i = 0; i < 30; i++) l.u8[labels + i] = rng.nextInt(10);
+      const indices = take(64 * 4);
+      for (let s = 0; s < 64; s++) l.i32[(indices >> 2) + s] = s === first ? 7 : rng.nextInt(30);
+      const scale = take(1024);
+      for (let b = 0; b < 256; b++) l.f32[(scale >> 2) + b] = b / 255;
+      const words = new Array(GATHER.words).fill(0);
+      words[GATHER.images] = images;
+      words[GATHER.labels] = labels;
+      words[GATHER.indices] = indices;
+      words[GATHER.first] = first;
+      words[GATHER.rows] = rows;
+      words[GATHER.csrPairs] = take(64 * 784 * 8);
+      words[GATHER.csrPairStride] = 784 * 8;
+      words[GATHER.csrDescriptors] = take(4 * 64 * 8);
+      words[GATHER.csrDescriptorStride] = 64 * 8;
+      words[GATHER.chunkRows] = 196;
+      words[GATHER.chunks] = 4;
+      words[GATHER.cscPairs] = withCsc ? take(784 * 64 * 8) : 0;
+      words[GATHER.cscDescriptors] = take(784 * 8);
+      words[GATHER.cscPairStride] = 64 * 8;
+      words[GATHER.labelsOut] = take(64 * 4);
+      words[GATHER.scaleTable] = scale;
+      const args = take(GATHER.words * 4);
+      words.forEach((w, i) => (l.i32[(args >> 2) + i] = w));
+      return { args, words, labels, indices };
+    };
+    let info!: ReturnType<typeof build>;
+    const [ts, wasm] = twin('wasm', (l) => (info = build(l)).args, Op.Gather);
+    expect(Buffer.from(wasm.u8).equals(Buffer.from(ts.u8))).toBe(true);
+    const w = info.words;
+    const indexOf = (s: number): number => ts.i32[(info.indices >> 2) + s];
+    checkSparse(ts, spec, (s, k) => ts.u8[images + indexOf(s) * 784 + k] / 255, {
+      csrPairs: w[GATHER.csrPairs],
+      csrPairStride: w[GATHER.csrPairStride],
+      csrDescriptors: w[GATHER.csrDescriptors],
+      chunks: 4,
+      descriptorStride: w[GATHER.csrDescriptorStride],
+      cscPairs: w[GATHER.cscPairs],
+      cscDescriptors: w[GATHER.cscDescriptors],
+      cscPairStride: w[GATHER.cscPairStride],
+    });
+    for (let s = first; s < first + rows; s++) expect(ts.i32[(w[GATHER.labelsOut] >> 2) + s]).toBe(ts.u8[info.labels + indexOf(s)]);
+  });
+});
+
+describe('SPARSIFY kernel', () => {
+  it.each([
+    [0, 1, 28, 28],
+    [1, 6, 56, 20],
+    [4, 9, 84, 44],
+  ])('first %i, rows %i, columns %i, chunks of %i: non-zeros of a tiled matrix, equal across kernels', (first, rows, columns, chunkRows) => {
+    const spec: SparseCase = { first, rows, columns, chunkRows, csc: true, seed: columns + rows };
+    const chunks = Math.ceil(columns / chunkRows);
+    const bufferRows = 16;
+    const source = 1 << 20;
+    const tileStride = bufferRows * TILE_BYTES;
+    const build = (l: Lab) => {
+      const rng = Random.fromSeed(spec.seed, 'sparsify');
+      const take = allocator(2 << 20);
+      for (let i = 0; i < (columns / TILE) * bufferRows * TILE; i++) {
+        const u = rng.nextFloat();
+        l.f32[(source >> 2) + i] = u < 0.6 ? 0 : u < 0.65 ? -0 : rng.nextFloat() - 0.5;
+      }
+      const words = new Array(SPARSIFY.words).fill(0);
+      words[SPARSIFY.source] = source;
+      words[SPARSIFY.sourceTileStride] = tileStride;
+      words[SPARSIFY.columns] = columns;
+      words[SPARSIFY.first] = first;
+      words[SPARSIFY.rows] = rows;
+      words[SPARSIFY.csrPairs] = take(bufferRows * columns * 8);
+      words[SPARSIFY.csrPairStride] = columns * 8;
+      words[SPARSIFY.csrDescriptors] = take(chunks * bufferRows * 8);
+      words[SPARSIFY.csrDescriptorStride] = bufferRows * 8;
+      words[SPARSIFY.chunkRows] = chunkRows;
+      words[SPARSIFY.chunks] = chunks;
+      words[SPARSIFY.cscPairs] = take(columns * bufferRows * 8);
+      words[SPARSIFY.cscDescriptors] = take(columns * 8);
+      words[SPARSIFY.cscPairStride] = bufferRows * 8;
+      const args = take(SPARSIFY.words * 4);
+      words.forEach((w, i) => (l.i32[(args >> 2) + i] = w));
+      return { args, words };
+    };
+    let info!: ReturnType<typeof build>;
+    const [ts, wasm] = twin('wasm', (l) => (info = build(l)).args, Op.Sparsify);
+    expect(Buffer.from(wasm.u8).equals(Buffer.from(ts.u8))).toBe(true);
+    const w = info.words;
+    const value = (s: number, k: number): number => ts.f32[(source + Math.floor(k / TILE) * tileStride + s * TILE_BYTES + (k % TILE) * 4) >> 2];
+    checkSparse(ts, spec, value, {
+      csrPairs: w[SPARSIFY.csrPairs],
+      csrPairStride: w[SPARSIFY.csrPairStride],
+      csrDescriptors: w[SPARSIFY.csrDescriptors],
+      chunks,
+      descriptorStride: w[SPARSIFY.csrDescriptorStride],
+      cscPairs: w[SPARSIFY.cscPairs],
+      cscDescriptors: w[SPARSIFY.cscDescriptors],
+      cscPairStride: w[SPARSIFY.cscPairStride],
+    });
+  });
+});
+
+describe('SOFTMAX kernel', () => {
+  it.each([
+    [0, 1],
+    [2, 9],
+  ])('first %i, rows %i: loss, prediction, dZ and probabilities agree with float64 and across kernels', (first, rows) => {
+    const take0 = allocator(2 << 20);
+    const logits = take0(16 * TILE_BYTES);
+    const labels = take0(16 * 4);
+    const deltas = take0(16 * TILE_BYTES);
+    const losses = take0(16 * 8);
+    const correct = take0(16 * 4);
+    const probabilities = take0(16 * 10 * 4);
+    const predicted = take0(16 * 4);
+    const args = take0(SOFTMAX.words * 4);
+    const build = (l: Lab) => {
+      const rng = Random.fromSeed(first + rows, 'softmax');
+      for (let s = 0; s < 16; s++) {
+        const scale = s === first ? 300 : 5; // huge logits stay finite
+        for (let c = 0; c < 10; c++) l.f32[(logits >> 2) + s * TILE + c] = (rng.nextFloat() - 0.5) * scale;
+        l.i32[(labels >> 2) + s] = rng.nextInt(10);
+      }
+      const words = new Array(SOFTMAX.words).fill(0);
+      Object.assign(words, {
+        [SOFTMAX.logits]: logits,
+        [SOFTMAX.first]: first,
+        [SOFTMAX.rows]: rows,
+        [SOFTMAX.classes]: 10,
+        [SOFTMAX.labels]: labels,
+        [SOFTMAX.deltas]: deltas,
+        [SOFTMAX.losses]: losses,
+        [SOFTMAX.correct]: correct,
+        [SOFTMAX.probabilities]: probabilities,
+        [SOFTMAX.predicted]: predicted,
+      });
+      words.forEach((w, i) => (l.i32[(args >> 2) + i] = w));
+      l.f32[(args >> 2) + SOFTMAX.inverseBatch] = 1 / rows;
+      return args;
+    };
+    const [ts, wasm] = twin('wasm', build, Op.Softmax);
+    expect(Buffer.from(wasm.u8).equals(Buffer.from(ts.u8))).toBe(true);
+    for (let s = first; s < first + rows; s++) {
+      const z = Array.from({ length: 10 }, (_, c) => ts.f32[(logits >> 2) + s * TILE + c]);
+      const label = ts.i32[(labels >> 2) + s];
+      const max = Math.max(...z);
+      const sum = z.reduce((a, v) => a + Math.exp(v - max), 0);
+      expect(ts.f64[(losses >> 3) + s]).toBeCloseTo(max + Math.log(sum) - z[label], 9);
+      expect(ts.i32[(predicted >> 2) + s]).toBe(z.indexOf(max));
+      expect(ts.i32[(correct >> 2) + s]).toBe(z.indexOf(max) === label ? 1 : 0);
+      for (let c = 0; c < 10; c++) {
+        const p = Math.exp(z[c] - max) / sum;
+        expect(ts.f32[(probabilities >> 2) + s * 10 + c]).toBeCloseTo(p, 6);
+        expect(ts.f32[(deltas >> 2) + s * TILE + c]).toBeCloseTo((p - (c === label ? 1 : 0)) / rows, 6);
+      }
+    }
+  });
+});
