@@ -3,6 +3,7 @@
  * with its own table of options. Every mistake is one FmnistError line naming the option.
  */
 
+import { KERNEL_CHOICES, type KernelChoice } from '../core/engine/engine';
 import { FmnistError } from '../core/errors';
 
 export type OptionKind = 'string' | 'number' | 'integer' | 'boolean';
@@ -90,4 +91,28 @@ export function formatHelp(command: CommandSpec): string {
   lines.push(`  ${'--help'.padEnd(width)}  show this help`);
   if (command.examples.length) lines.push('', 'Examples:', ...command.examples.map((e) => `  ${e}`));
   return lines.join('\n');
+}
+
+export const THREADS_OPTION: OptionSpec = { kind: 'integer', value: 'N', help: 'kernel threads (default: one per CPU core)' };
+export const KERNELS_OPTION: OptionSpec = {
+  kind: 'string',
+  value: 'KIND',
+  help: `kernels: ${KERNEL_CHOICES.join(', ')} (default auto: the fastest available)`,
+};
+
+/** Checks a --kernels value. */
+export function kernelChoice(value: unknown): KernelChoice {
+  if (value === undefined) return 'auto';
+  if (!KERNEL_CHOICES.includes(value as KernelChoice)) {
+    throw new FmnistError('bad-option', `--kernels must be one of ${KERNEL_CHOICES.join(', ')}, got "${String(value)}"`);
+  }
+  return value as KernelChoice;
+}
+
+/** Checks a --threads value (0 or absent: one per core). */
+export function threadCount(value: unknown): number {
+  if (value === undefined) return 0;
+  const n = value as number;
+  if (n < 1 || n > 64) throw new FmnistError('bad-option', `--threads must be between 1 and 64, got ${n}`);
+  return n;
 }

@@ -1,5 +1,6 @@
 /** Entry point of the `fmnist` executable. */
 
+import { enableWasmFeatures } from '../core/engine/runtime';
 import { processContext } from './context';
 import { main } from './main';
 
@@ -11,6 +12,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+enableWasmFeatures();
 main(process.argv.slice(2), processContext()).then(
   (code) => {
     process.exitCode = code;

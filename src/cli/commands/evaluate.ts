@@ -4,10 +4,10 @@ import { loadCheckpoint } from '../../core/checkpoint/checkpoint';
 import { CLASS_NAMES } from '../../core/data/dataset';
 import { describeFiles, loadDataset } from '../../core/data/load';
 import { locateTestData } from '../../core/data/locate';
-import { Engine } from '../../core/engine/engine';
+import { openEngine } from '../../core/engine/backends';
 import { classMetrics, confusionMatrix } from '../../core/metrics';
 import { describeShape } from '../../core/model/mlp';
-import { type CommandSpec, parseOptions } from '../args';
+import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { percent } from '../progress';
 
@@ -17,6 +17,8 @@ export const EVALUATE: CommandSpec = {
   options: {
     model: { kind: 'string', value: 'CHECKPOINT', help: 'a .safetensors checkpoint', required: true },
     test: { kind: 'string', value: 'PATH', help: 'test data: a CSV, an IDX images file or a directory (default: search)' },
+    threads: THREADS_OPTION,
+    kernels: KERNELS_OPTION,
     json: { kind: 'boolean', help: 'print the results as one JSON object' },
   },
   examples: ['fmnist evaluate --model model.safetensors', 'fmnist evaluate --model model.safetensors --test fashion-mnist_test.csv --json'],
@@ -24,10 +26,18 @@ export const EVALUATE: CommandSpec = {
 
 export async function runEvaluate(argv: string[], context: CliContext): Promise<number> {
   const options = parseOptions(EVALUATE, argv);
+  const threads = threadCount(options.threads);
+  const kernels = kernelChoice(options.kernels);
   const checkpoint = await loadCheckpoint(options.model as string);
   const files = await locateTestData(options.test as string | undefined, context.env);
   const test = await loadDataset(files, { requireLabels: true });
-  const engine = await Engine.create({ shape: checkpoint.parameters.shape, batchSize: 256, threads: 1, datasets: [test] });
+  const engine = await openEngine({
+    shape: checkpoint.parameters.shape,
+    batchSize: 256,
+    threads,
+    kernels,
+    datasets: [test],
+  });
   try {
     engine.setParameters(checkpoint.parameters);
     const result = engine.evaluate(0, null);

@@ -4,8 +4,8 @@ import { loadCheckpoint } from '../../core/checkpoint/checkpoint';
 import { CLASS_COUNT, CLASS_NAMES } from '../../core/data/dataset';
 import { loadDataset } from '../../core/data/load';
 import { resolveDataPath } from '../../core/data/locate';
-import { Engine } from '../../core/engine/engine';
-import { type CommandSpec, parseOptions } from '../args';
+import { openEngine } from '../../core/engine/backends';
+import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { percent } from '../progress';
 
@@ -15,6 +15,8 @@ export const PREDICT: CommandSpec = {
   options: {
     model: { kind: 'string', value: 'CHECKPOINT', help: 'a .safetensors checkpoint', required: true },
     input: { kind: 'string', value: 'PATH', help: 'images to classify', required: true },
+    threads: THREADS_OPTION,
+    kernels: KERNELS_OPTION,
     json: { kind: 'boolean', help: 'print one JSON object per image with all ten probabilities' },
   },
   examples: [
@@ -25,10 +27,18 @@ export const PREDICT: CommandSpec = {
 
 export async function runPredict(argv: string[], context: CliContext): Promise<number> {
   const options = parseOptions(PREDICT, argv);
+  const threads = threadCount(options.threads);
+  const kernels = kernelChoice(options.kernels);
   const checkpoint = await loadCheckpoint(options.model as string);
   const files = await resolveDataPath(options.input as string, 'test', false);
   const input = await loadDataset(files, { requireLabels: false });
-  const engine = await Engine.create({ shape: checkpoint.parameters.shape, batchSize: 256, threads: 1, datasets: [input] });
+  const engine = await openEngine({
+    shape: checkpoint.parameters.shape,
+    batchSize: 256,
+    threads,
+    kernels,
+    datasets: [input],
+  });
   try {
     engine.setParameters(checkpoint.parameters);
     const { predictions, probabilities } = engine.evaluate(0, null, { probabilities: true });

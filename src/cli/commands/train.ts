@@ -10,7 +10,7 @@ import { locateData } from '../../core/data/locate';
 import { asFileError, FmnistError } from '../../core/errors';
 import { describeShape, mlpShape } from '../../core/model/mlp';
 import { type EpochSummary, Trainer, type TrainerState } from '../../core/train/trainer';
-import { type CommandSpec, parseOptions } from '../args';
+import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { bar, formatDuration, percent, plural, StatusLine } from '../progress';
 
@@ -27,6 +27,8 @@ export const TRAIN: CommandSpec = {
     seed: { kind: 'integer', value: 'N', help: 'random seed for weights and shuffling (default 1)' },
     validation: { kind: 'number', value: 'FRACTION', help: 'fraction of the training set held out for validation (default 0)' },
     limit: { kind: 'integer', value: 'N', help: 'train on the first N samples only (default: all)' },
+    threads: THREADS_OPTION,
+    kernels: KERNELS_OPTION,
     out: { kind: 'string', value: 'FILE', help: 'save the trained model as a .safetensors checkpoint' },
     json: { kind: 'boolean', help: 'print one JSON object per epoch and a final summary object' },
   },
@@ -62,6 +64,7 @@ export function configFromOptions(options: Record<string, unknown>): RunConfig {
     seed: options.seed,
     validationFraction: options.validation,
     limit: options.limit,
+    threads: threadCount(options.threads),
   });
 }
 
@@ -98,7 +101,7 @@ export async function loadTrainingData(
   trainPath: string | undefined,
   testPath: string | undefined,
   env: NodeJS.ProcessEnv,
-): Promise<{ train: LabelledDataset; test: LabelledDataset | null; description: string }> {
+): Promise<{ train: LabelledDataset; test: LabelledDataset | null; description: string; directory: string | null }> {
   const located = await locateData(trainPath, testPath, env);
   const [train, test] = await Promise.all([
     loadDataset(located.train, { requireLabels: true }),
@@ -107,12 +110,13 @@ export async function loadTrainingData(
   const description =
     `${train.count} training images from ${describeFiles(located.train)}` +
     (test && located.test ? ` and ${test.count} test images from ${describeFiles(located.test)}` : '');
-  return { train, test, description };
+  return { train, test, description, directory: located.directory };
 }
 
 export async function runTrain(argv: string[], context: CliContext): Promise<number> {
   const options = parseOptions(TRAIN, argv);
   const config = configFromOptions(options);
+  const kernels = kernelChoice(options.kernels);
   const json = options.json === true;
   const out = options.out as string | undefined;
   if (out) await checkWritableTarget(out);
@@ -136,6 +140,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     config,
     train,
     test,
+    kernels,
     onBatch: (p) => {
       const runFraction = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
       status.update(

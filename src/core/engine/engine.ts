@@ -20,7 +20,9 @@ import {
   writeUpdateProgram,
 } from './program';
 
-export type KernelChoice = 'auto' | 'wasm' | 'typescript';
+/** auto: the fastest available; wasm: SIMD without fused multiply-add (bit-identical to typescript). */
+export type KernelChoice = 'auto' | 'wasm-fma' | 'wasm' | 'typescript';
+export const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'wasm-fma', 'wasm', 'typescript'];
 
 /** Creates the memory and the executor for a kernel implementation; see backends.ts. */
 export interface Backend {

@@ -10,7 +10,8 @@
 
 import type { RunConfig } from '../config';
 import { takeFirst, type LabelledDataset } from '../data/dataset';
-import { type Backend, Engine } from '../engine/engine';
+import { defaultThreadCount, selectBackend } from '../engine/backends';
+import { type Backend, Engine, type KernelChoice } from '../engine/engine';
 import { FmnistError } from '../errors';
 import { initParameters, mlpShape, type MlpParameters } from '../model/mlp';
 import { Random, type RandomState } from '../random';
@@ -74,9 +75,10 @@ export interface TrainerOptions {
   test?: LabelledDataset | null;
   /** Start from this state (resume) instead of fresh He-normal weights. */
   resume?: TrainerState;
+  /** Which kernels to use (default: the fastest available); the thread count is the config's. */
+  kernels?: KernelChoice;
+  /** A specific backend instead (tests). */
   backend?: Backend;
-  /** Kernel threads actually used (the config's 0 means "all cores", resolved by the host). */
-  threads?: number;
   onBatch?: (progress: BatchProgress) => void;
   onEpoch?: (summary: EpochSummary, state: () => TrainerState) => void | Promise<void>;
 }
@@ -134,12 +136,14 @@ export class Trainer {
     const split = splitValidation(train.count, config.validationFraction, config.seed);
     if (split.train.length === 0) throw new FmnistError('bad-option', 'no training samples are left after the validation split');
     const shape = mlpShape(config.hiddenSizes);
+    const requested = config.threads || defaultThreadCount();
+    const chosen = options.backend ? { backend: options.backend, threads: requested } : selectBackend(options.kernels ?? 'auto', requested);
     const engine = await Engine.create({
       shape,
       batchSize: Math.min(config.batchSize, split.train.length),
-      threads: options.threads ?? 1,
+      threads: chosen.threads,
       datasets: options.test ? [train, options.test] : [train],
-      backend: options.backend,
+      backend: chosen.backend,
     });
     try {
       if (options.resume) {

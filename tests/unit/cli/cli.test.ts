@@ -42,6 +42,10 @@ describe('fmnist CLI', () => {
     [['evaluate'], /^fmnist evaluate: --model CHECKPOINT is required/],
     [['evaluate', '--model', '/nope.safetensors'], /^fmnist evaluate: \/nope\.safetensors: no such file or directory\n$/],
     [['transmogrify'], /^fmnist: unknown command "transmogrify"/],
+    [['train', '--threads', '0'], /^fmnist train: --threads must be between 1 and 64, got 0\n$/],
+    [['train', '--kernels', 'gpu'], /^fmnist train: --kernels must be one of auto, wasm-fma, wasm, typescript, got "gpu"\n$/],
+    [['evaluate', '--model', 'x', '--threads', '99'], /^fmnist evaluate: --threads must be between 1 and 64, got 99\n$/],
+    [['bench', '--numpy', 'sometimes'], /^fmnist bench: --numpy must be auto or off, got "sometimes"\n$/],
   ])('%j exits with 2 and one line', async (args, message) => {
     const result = await run(args);
     expect(result.code).toBe(2);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../../../src/core/engine/engine';
+import { detectWasmFeatures, selectBackend } from '../../../../src/core/engine/backends';
+import { Engine, type KernelChoice } from '../../../../src/core/engine/engine';
 import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 import { lossAndGradients } from '../../../../src/core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
@@ -128,5 +129,67 @@ describe('engine training step', () => {
     expect(() => engine.trainBatch(0, Int32Array.from([1, 2, 3, 4, 5]), 1, settings)).toThrow(/1 to 4 samples/);
     await engine.dispose();
     expect(() => engine.evaluate(0, null)).toThrow(/disposed/);
+  });
+});
+
+describe('kernel sets and threads', () => {
+  const settings = { learningRate: 0.003, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+  const features = detectWasmFeatures();
+
+  async function trainSteps(choice: KernelChoice, threads: number, hidden: number[], batchSize: number) {
+    const data = randomDataset(90, 31);
+    const shape = mlpShape(hidden);
+    const { backend, threads: used } = selectBackend(choice, threads, features);
+    const engine = await Engine.create({ shape, batchSize, threads: used, datasets: [data], backend });
+    try {
+      engine.setParameters(initParameters(shape, 12));
+      let lossSum = 0;
+      let step = 0;
+      for (let start = 0; start < 90; start += batchSize) {
+        const batch = Int32Array.from({ length: Math.min(batchSize, 90 - start) }, (_, i) => (start + i) * 7 % 90);
+        lossSum += engine.trainBatch(0, batch, ++step, settings).lossSum;
+      }
+      const evaluation = engine.evaluate(0, null, { probabilities: true });
+      return { lossSum, parameters: engine.getParameters(), moments: engine.getMoments(), evaluation, threads: engine.threads, backend: engine.backendName };
+    } finally {
+      await engine.dispose();
+    }
+  }
+
+  it.each([
+    [[57, 30], 33],
+    [[1], 1],
+    [[29, 3, 28], 7],
+  ])('train bit-identically with hidden %j and batch %i on TypeScript and WebAssembly, 1 to 3 threads', async (hidden, batchSize) => {
+    const reference = await trainSteps('typescript', 1, hidden, batchSize);
+    for (const threads of [1, 2, 3]) {
+      const run = await trainSteps('wasm', threads, hidden, batchSize);
+      expect(run.backend).toBe('wasm-simd');
+      expect(run.threads).toBe(threads);
+      expect(run.lossSum).toBe(reference.lossSum);
+      expect(run.parameters.weights).toEqual(reference.parameters.weights);
+      expect(run.parameters.biases).toEqual(reference.parameters.biases);
+      expect(run.moments.v.weights).toEqual(reference.moments.v.weights);
+      expect(run.evaluation.probabilities).toEqual(reference.evaluation.probabilities);
+    }
+  });
+
+  it.runIf(features.relaxedSimd)('train to float rounding with fused multiply-add, identically on 1 and 2 threads', async () => {
+    const reference = await trainSteps('typescript', 1, [57, 30], 33);
+    const one = await trainSteps('wasm-fma', 1, [57, 30], 33);
+    const two = await trainSteps('wasm-fma', 2, [57, 30], 33);
+    expect(one.backend).toBe('wasm-simd-fma');
+    expect(two.parameters.weights).toEqual(one.parameters.weights);
+    expect(one.lossSum).toBeCloseTo(reference.lossSum, 3);
+    for (let l = 0; l < 3; l++) expect(maxRelativeError(one.parameters.weights[l], reference.parameters.weights[l])).toBeLessThan(1e-3);
+  });
+
+  it('falls back to the TypeScript kernels on one thread where WebAssembly SIMD is missing', () => {
+    const none = { simd: false, relaxedSimd: false, threads: false };
+    expect(selectBackend('auto', 4, none)).toMatchObject({ threads: 1, backend: { name: 'typescript' } });
+    expect(() => selectBackend('wasm', 4, none)).toThrow(/no WebAssembly SIMD/);
+    expect(() => selectBackend('wasm-fma', 2, { simd: true, relaxedSimd: false, threads: true })).toThrow(/no relaxed-SIMD/);
+    expect(selectBackend('auto', 2, { simd: true, relaxedSimd: true, threads: true })).toMatchObject({ threads: 2, backend: { name: 'wasm-simd-fma' } });
+    expect(selectBackend('auto', 2, { simd: true, relaxedSimd: false, threads: false })).toMatchObject({ threads: 1, backend: { name: 'wasm-simd' } });
   });
 });
