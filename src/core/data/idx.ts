@@ -4,13 +4,11 @@
  * Parsing is a pure function of the bytes; reading and gunzipping is the I/O edge below it.
  */
 
-import { readFile } from 'node:fs/promises';
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import { asFileError, FmnistError } from '../errors';
 import { CLASS_COUNT, IMAGE_HEIGHT, IMAGE_SIZE, IMAGE_WIDTH, type Dataset, type LabelledDataset } from './dataset';
-
-const gunzipAsync = promisify(gunzip);
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
 export const IDX_LABELS_MAGIC = 0x00000801;
@@ -49,7 +47,7 @@ export function parseIdx(bytes: Uint8Array, kind: IdxKind, file: string): { coun
   const expectedLength = headerLength + count * itemSize;
   if (bytes.length < expectedLength) {
     const complete = Math.floor((bytes.length - headerLength) / itemSize);
-    throw bad(file, `is truncated: the header announces ${count} ${kind} but only ${complete} are complete`);
+    throw bad(file, `is truncated: the header announces ${count} ${kind} but only ${complete} ${complete === 1 ? "is" : "are"} complete`);
   }
   if (bytes.length > expectedLength) {
     throw bad(file, `has ${bytes.length - expectedLength} unexpected bytes after the ${count} ${kind} its header announces`);
@@ -65,24 +63,110 @@ export function parseIdx(bytes: Uint8Array, kind: IdxKind, file: string): { coun
   return { count, data };
 }
 
-/** Reads an IDX file, gunzipping it when it is compressed. */
+/**
+ * Reads an IDX file, gunzipping it as a stream when it is compressed: the header tells the exact size, so
+ * the data goes straight into one buffer of that size (no whole compressed file, no chunk list to join).
+ */
 export async function readIdxFile(file: string, kind: IdxKind): Promise<{ count: number; data: Uint8Array }> {
-  let bytes: Uint8Array;
+  let head: Uint8Array;
   try {
-    bytes = await readFile(file);
+    const handle = await open(file, 'r');
+    try {
+      const buffer = new Uint8Array(2);
+      head = buffer.subarray(0, (await handle.read(buffer, 0, 2, 0)).bytesRead);
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     throw asFileError(error, file);
   }
-  if (bytes.length === 0) throw bad(file, 'is empty');
-  if (isGzip(bytes)) {
+  if (head.length === 0) throw bad(file, 'is empty');
+  if (!isGzip(head)) {
+    let bytes: Uint8Array;
     try {
-      bytes = await gunzipAsync(bytes);
+      bytes = await readFile(file);
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'truncated' : 'corrupt';
-      throw bad(file, `is not valid gzip data (${reason})`);
+      throw asFileError(error, file);
     }
+    return parseIdx(bytes, kind, file);
   }
-  return parseIdx(bytes, kind, file);
+  return parseIdx(await gunzipIdx(file, kind), kind, file);
+}
+
+/** Streams a gzipped IDX file into a buffer sized from its header; extra or missing bytes are left for parseIdx. */
+function gunzipIdx(file: string, kind: IdxKind): Promise<Uint8Array> {
+  const headerLength = kind === 'images' ? 16 : 8;
+  return new Promise((resolve, reject) => {
+    const source = createReadStream(file, { highWaterMark: 1 << 20 });
+    const inflate = createGunzip({ chunkSize: 1 << 20 });
+    let header: Uint8Array | null = new Uint8Array(0);
+    let out: Uint8Array | null = null;
+    let filled = 0;
+    let extra = 0;
+    let settled = false;
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      source.destroy();
+      inflate.destroy();
+      if (error instanceof FmnistError) reject(error);
+      else if ((error as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+        const reason = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'truncated' : 'corrupt';
+        reject(bad(file, `is not valid gzip data (${reason})`));
+      } else reject(asFileError(error, file));
+    };
+    inflate.on('data', (chunk: Buffer) => {
+      let data: Uint8Array = chunk;
+      if (!out) {
+        const joined: Uint8Array = new Uint8Array(header!.length + data.length);
+        joined.set(header!);
+        joined.set(data, header!.length);
+        if (joined.length < headerLength) {
+          header = joined;
+          return;
+        }
+        header = null;
+        const view = new DataView(joined.buffer, joined.byteOffset, joined.byteLength);
+        const count = view.getUint32(4, false);
+        const itemSize = kind === 'images' ? view.getUint32(8, false) * view.getUint32(12, false) : 1;
+        const total = headerLength + count * itemSize;
+        // A bad magic number or absurd header: let parseIdx name the problem from the bytes seen so far.
+        if (view.getUint32(0, false) !== (kind === 'images' ? IDX_IMAGES_MAGIC : IDX_LABELS_MAGIC) || total > 2 ** 31) {
+          out = joined;
+          filled = joined.length;
+          settled = true;
+          source.destroy();
+          inflate.destroy();
+          resolve(joined);
+          return;
+        }
+        out = new Uint8Array(total);
+        data = joined;
+      }
+      const room = out.length - filled;
+      if (data.length > room) extra += data.length - room;
+      out.set(data.subarray(0, Math.min(room, data.length)), filled);
+      filled += Math.min(room, data.length);
+    });
+    inflate.on('end', () => {
+      if (settled) return;
+      settled = true;
+      if (!out) resolve(header ?? new Uint8Array(0));
+      // Hand parseIdx the bytes as they are: it reports truncation or trailing bytes precisely.
+      else if (extra > 0) resolve(withTrailing(out, extra));
+      else resolve(out.subarray(0, filled));
+    });
+    inflate.on('error', fail);
+    source.on('error', fail);
+    source.pipe(inflate);
+  });
+}
+
+/** A copy with `extra` zero bytes appended, so parseIdx can report the count of unexpected trailing bytes. */
+function withTrailing(data: Uint8Array, extra: number): Uint8Array {
+  const longer = new Uint8Array(data.length + extra);
+  longer.set(data);
+  return longer;
 }
 
 /** Reads an images file and, when given, its labels file, checking that the counts agree. */

@@ -91,6 +91,19 @@ describe('reading IDX files', () => {
     await expect(readIdxFile(corruptPath, 'images')).rejects.toThrow(/corrupt\.gz: is not valid gzip data/);
   });
 
+  it('reports bad magic, trailing bytes and a cut-short data section inside valid gzip', async () => {
+    const labels = await writeTemp(dir, 'wrong-kind.gz', gzipSync(idxLabels([1, 2, 3])));
+    await expect(readIdxFile(labels, 'images')).rejects.toThrow(/wrong-kind\.gz: bad magic number 0x00000801: expected 0x00000803 for IDX images, this is an IDX labels file/);
+    const long = new Uint8Array(idxImages(2).length + 5);
+    long.set(idxImages(2));
+    const trailing = await writeTemp(dir, 'trailing.gz', gzipSync(long));
+    await expect(readIdxFile(trailing, 'images')).rejects.toThrow(/trailing\.gz: has 5 unexpected bytes after the 2 images/);
+    const short = await writeTemp(dir, 'short.gz', gzipSync(idxImages(3).subarray(0, 16 + 784 + 100)));
+    await expect(readIdxFile(short, 'images')).rejects.toThrow(/short\.gz: is truncated: the header announces 3 images but only 1 is complete/);
+    const tiny = await writeTemp(dir, 'tiny.gz', gzipSync(new Uint8Array([0, 0, 8])));
+    await expect(readIdxFile(tiny, 'labels')).rejects.toThrow(/tiny\.gz: is 3 bytes long, too short/);
+  });
+
   it('reports an empty file and a missing file by name', async () => {
     const empty = await writeTemp(dir, 'empty', new Uint8Array(0));
     await expect(readIdxFile(empty, 'images')).rejects.toThrow(/empty: is empty/);
