@@ -172,7 +172,7 @@ function sparseArguments(f: FunctionBuilder, offsets: typeof GATHER | typeof SPA
 /**
  * The shared skeleton of GATHER and SPARSIFY: resets this thread's CSC segment, then for each row and each
  * chunk records the CSR pairs of the non-zero columns. `scanChunk` emits the column loop of one chunk and
- * calls `emitPair` for a candidate column whose f32 value is on the stack in local `value`.
+ * calls `emitPair` for each non-zero, given the locals holding its f32 value and its column.
  */
 function emitSparseRows(
   f: FunctionBuilder,
@@ -181,7 +181,7 @@ function emitSparseRows(
   rows: number,
   columns: number,
   beginRow: (s: number) => void,
-  scanChunk: (k: number, chunkEnd: number, s: number, emitPair: (value: number) => void) => void,
+  scanChunk: (k: number, chunkEnd: number, s: number, emitPair: (value: number, column: number) => void) => void,
 ): void {
   const k = f.local(Type.I32);
   const s = f.local(Type.I32);
@@ -201,12 +201,12 @@ function emitSparseRows(
     }),
   );
 
-  const emitPair = (value: number): void => {
-    f.get(p).get(k).i32(TILE_BYTES).i32Mul().i32Store(0);
+  const emitPair = (value: number, column: number): void => {
+    f.get(p).get(column).i32(TILE_BYTES).i32Mul().i32Store(0);
     f.get(p).get(value).f32Store(4);
     f.get(p).i32(PAIR_BYTES).i32Add().set(p);
     f.get(a.cscPairs).if(() => {
-      f.get(a.cscDescriptors).get(k).i32(8).i32Mul().i32Add().tee(cd).i32Load(4).set(q);
+      f.get(a.cscDescriptors).get(column).i32(8).i32Mul().i32Add().tee(cd).i32Load(4).set(q);
       f.get(q).get(rowOffset).i32Store(0);
       f.get(q).get(value).f32Store(4);
       f.get(cd).get(q).i32(PAIR_BYTES).i32Add().i32Store(4);
@@ -270,7 +270,7 @@ function emitGather(module: ModuleBuilder): void {
           f.get(image).get(k).i32Add().i32Load8u(0).tee(pixel);
           f.if(() => {
             f.get(scale).get(pixel).i32(4).i32Mul().i32Add().f32Load(0).set(value);
-            emitPair(value);
+            emitPair(value, k);
           });
           f.get(k).i32(1).i32Add().set(k).br(0);
         }),
@@ -289,6 +289,8 @@ function emitSparsify(module: ModuleBuilder): void {
   const sparse = sparseArguments(f, SPARSIFY);
   const address = f.local(Type.I32);
   const lane = f.local(Type.I32);
+  const column = f.local(Type.I32);
+  const values = f.local(Type.V128);
   const value = f.local(Type.F32);
 
   emitSparseRows(
@@ -299,23 +301,34 @@ function emitSparsify(module: ModuleBuilder): void {
     columns,
     () => {},
     (k, chunkEnd, s, emitPair) => {
-      // Chunks and tiles are multiples of 4 columns: test 4 values at once, look at lanes only when any is set.
-      f.forRange(k, () => f.get(k), () => f.get(chunkEnd), 4, () => {
-        f.get(source).get(k).i32(TILE).i32DivU().get(tileStride).i32Mul().i32Add();
-        f.get(s).i32(TILE_BYTES).i32Mul().i32Add().get(k).i32(TILE).i32RemU().i32(4).i32Mul().i32Add().set(address);
-        f.get(address).v128Load(0).v128Zero().f32x4Ne().v128AnyTrue();
-        f.if(() => {
-          for (let l = 0; l < 4; l++) {
-            f.get(address).f32Load(4 * l).tee(value).f32(0).f32Ne();
-            f.if(() => {
-              f.get(k).set(lane);
-              f.get(k).i32(l).i32Add().set(k);
-              emitPair(value);
-              f.get(lane).set(k);
-            });
-          }
-        });
-      });
+      // Chunks and tiles are multiples of 4 columns: test 4 values at once and look at lanes only when one is
+      // set. The element address advances by 16 bytes, and jumps to the next tile every TILE columns.
+      f.get(k).i32(TILE).i32RemU().set(lane);
+      f.get(source).get(k).i32(TILE).i32DivU().get(tileStride).i32Mul().i32Add();
+      f.get(s).i32(TILE_BYTES).i32Mul().i32Add().get(lane).i32(4).i32Mul().i32Add().set(address);
+      f.block(() =>
+        f.loop(() => {
+          f.get(k).get(chunkEnd).i32LtU().i32Eqz().brIf(1);
+          f.get(address).v128Load(0).tee(values).v128Zero().f32x4Ne().v128AnyTrue();
+          f.if(() => {
+            for (let l = 0; l < 4; l++) {
+              f.get(values).f32x4ExtractLane(l).tee(value).f32(0).f32Ne();
+              f.if(() => {
+                f.get(k).i32(l).i32Add().set(column);
+                emitPair(value, column);
+              });
+            }
+          });
+          f.get(k).i32(4).i32Add().set(k);
+          f.get(address).i32(16).i32Add().set(address);
+          f.get(lane).i32(4).i32Add().tee(lane).i32(TILE).i32Eq();
+          f.if(() => {
+            f.i32(0).set(lane);
+            f.get(address).get(tileStride).i32(TILE_BYTES).i32Sub().i32Add().set(address);
+          });
+          f.br(0);
+        }),
+      );
     },
   );
 }
