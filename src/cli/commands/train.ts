@@ -128,33 +128,36 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     writeLine(stderr, text);
   };
 
-  const { train, test, description } = await loadTrainingData(
-    options.train as string | undefined,
-    options.test as string | undefined,
-    context.env,
-  );
+  // The data sets are copied into the engine's memory: keep no other reference, so they can be freed.
+  const { trainer, datasetFingerprint, description, hasTest } = await (async () => {
+    const { train, test, description } = await loadTrainingData(
+      options.train as string | undefined,
+      options.test as string | undefined,
+      context.env,
+    );
+    const created = await Trainer.create({
+      config,
+      train,
+      test,
+      kernels,
+      onBatch: (p) => {
+        const runFraction = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
+        status.update(
+          `epoch ${p.epoch}/${p.epochs} ${bar(p.batch / p.batches, 20)} batch ${p.batch}/${p.batches}  ` +
+            `cost ${p.epochCost.toFixed(4)}  ${Math.round(p.samplesPerSecond)} samples/s  ` +
+            `run ${percent(runFraction, 0)}  ETA ${formatDuration(p.etaMs)}`,
+          p.batch === p.batches,
+        );
+      },
+      onEpoch: (summary) => {
+        status.clear();
+        writeLine(stdout, json ? JSON.stringify(epochRecord(summary)) : epochLine(summary));
+      },
+    });
+    return { trainer: created, datasetFingerprint: fingerprint(train), description, hasTest: test !== null };
+  })();
   info(`Loaded ${description}.`);
-  if (!test) info('No test set found beside the training data: pass --test PATH to report test accuracy.');
-
-  const trainer = await Trainer.create({
-    config,
-    train,
-    test,
-    kernels,
-    onBatch: (p) => {
-      const runFraction = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
-      status.update(
-        `epoch ${p.epoch}/${p.epochs} ${bar(p.batch / p.batches, 20)} batch ${p.batch}/${p.batches}  ` +
-          `cost ${p.epochCost.toFixed(4)}  ${Math.round(p.samplesPerSecond)} samples/s  ` +
-          `run ${percent(runFraction, 0)}  ETA ${formatDuration(p.etaMs)}`,
-        p.batch === p.batches,
-      );
-    },
-    onEpoch: (summary) => {
-      status.clear();
-      writeLine(stdout, json ? JSON.stringify(epochRecord(summary)) : epochLine(summary));
-    },
-  });
+  if (!hasTest) info('No test set found beside the training data: pass --test PATH to report test accuracy.');
   info(
     `Training ${describeShape(mlpShape(config.hiddenSizes))} on ${trainer.trainingSamples} samples` +
       (trainer.validationSamples ? ` (${trainer.validationSamples} held out for validation)` : '') +
@@ -178,7 +181,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
       config,
       epochsDone: state.epochsDone,
       history: state.history,
-      datasetFingerprint: fingerprint(train),
+      datasetFingerprint,
       appVersion: null,
       createdAt: null,
       optimizer: { step: state.step, m: state.moments.m, v: state.moments.v, shuffleState: state.shuffleState },

@@ -41,6 +41,18 @@ export interface EngineOptions {
   /** Which data set's pixel statistics balance the work split (the training set). */
   balanceOn?: number;
   backend?: Backend;
+  /** Most matrix rows per kernel pass (the L1 blocking); only benchmarks change it. */
+  maxChunkRows?: number;
+}
+
+/** Average non-zeros per row of the sparse inputs of the last training batch, per layer. */
+export interface SparsityReport {
+  /** Dense width of each layer's input (784, then the hidden sizes). */
+  inputWidth: number[];
+  /** Non-zero inputs per sample (forward and weight-gradient work scale with these). */
+  inputNonZeros: number[];
+  /** Non-zero dZ entries per sample of layers 2… (input-gradient work scales with these). */
+  deltaNonZeros: number[];
 }
 
 export interface BatchResult {
@@ -112,6 +124,7 @@ export class Engine {
       options.batchSize,
       threads,
       options.datasets.map((d) => d.count),
+      options.maxChunkRows,
     );
     const memory = backend.createMemory(layout.totalBytes, threads > 1);
     const u8 = new Uint8Array(memory.buffer);
@@ -161,6 +174,25 @@ export class Engine {
     this.checkShape(moments.v.shape);
     this.writeCanonical(moments.m, this.layout.parameters.bytes);
     this.writeCanonical(moments.v, 2 * this.layout.parameters.bytes);
+  }
+
+  /**
+   * Copies parameters and moments, as they are in memory, into `into` (reused when given); restoring it
+   * puts the engine back exactly. Cheaper than getParameters/getMoments: no layout conversion, no garbage.
+   */
+  snapshot(into?: Float32Array): Float32Array {
+    const start = this.layout.parameters.address >> 2;
+    const length = (3 * this.layout.parameters.bytes) >> 2;
+    const target = into && into.length === length ? into : new Float32Array(length);
+    target.set(this.f32.subarray(start, start + length));
+    return target;
+  }
+
+  restore(snapshot: Float32Array): void {
+    const start = this.layout.parameters.address >> 2;
+    if (snapshot.length !== (3 * this.layout.parameters.bytes) >> 2) throw new RangeError('snapshot of another network');
+    this.f32.set(snapshot, start);
+    this.rebuildTransposes();
   }
 
   getMoments(): OptimizerMoments {
@@ -348,6 +380,24 @@ export class Engine {
 
   private assertAlive(): void {
     if (this.disposed) throw new Error('the engine has been disposed');
+  }
+
+  /** Non-zeros per sample in the last training batch, read from its pair lists. */
+  sparsityReport(rows: number): SparsityReport {
+    const perRow = (csr: EngineLayout['layers'][number]['inputCsr']): number => {
+      let pairs = 0;
+      for (let s = 0; s < rows; s++) {
+        const first = (csr.descriptors.address + s * 8) >> 2;
+        const last = (csr.descriptors.address + (csr.chunks - 1) * csr.descriptorStride + s * 8) >> 2;
+        pairs += (this.i32[last + 1] - this.i32[first]) / PAIR_BYTES;
+      }
+      return pairs / rows;
+    };
+    return {
+      inputWidth: this.layout.layers.map((layer) => layer.inputs),
+      inputNonZeros: this.layout.layers.map((layer) => perRow(layer.inputCsr)),
+      deltaNonZeros: this.layout.layers.slice(1).map((layer) => perRow(layer.deltaCsr!)),
+    };
   }
 
   /** The work split of each layer's rows among threads (for tests and diagnostics). */

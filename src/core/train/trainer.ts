@@ -11,7 +11,7 @@
 import type { RunConfig } from '../config';
 import { takeFirst, type LabelledDataset } from '../data/dataset';
 import { defaultThreadCount, selectBackend } from '../engine/backends';
-import { type Backend, Engine, type KernelChoice } from '../engine/engine';
+import { type Backend, Engine, type EngineOptions, type KernelChoice, type SparsityReport } from '../engine/engine';
 import { FmnistError } from '../errors';
 import { initParameters, mlpShape, type MlpParameters } from '../model/mlp';
 import { Random, type RandomState } from '../random';
@@ -77,8 +77,10 @@ export interface TrainerOptions {
   resume?: TrainerState;
   /** Which kernels to use (default: the fastest available); the thread count is the config's. */
   kernels?: KernelChoice;
-  /** A specific backend instead (tests). */
+  /** A specific backend instead (tests, benchmarks). */
   backend?: Backend;
+  /** Engine tuning for benchmarks. */
+  engineOptions?: Pick<EngineOptions, 'maxChunkRows'>;
   onBatch?: (progress: BatchProgress) => void;
   onEpoch?: (summary: EpochSummary, state: () => TrainerState) => void | Promise<void>;
 }
@@ -110,7 +112,9 @@ export class Trainer {
   private step: number;
   private epochsDone: number;
   private history: EpochSummary[];
-  private lastGood: TrainerState | null = null;
+  /** The last completed epoch, for rolling back a diverged step: raw engine memory and counters. */
+  private lastGood: { snapshot: Float32Array; step: number; shuffleState: RandomState } | null = null;
+  private lastBatchRows = 0;
   private status: RunStatus = 'idle';
   private stopRequested = false;
   private pausedGate: { promise: Promise<void>; release: () => void } | null = null;
@@ -144,6 +148,7 @@ export class Trainer {
       threads: chosen.threads,
       datasets: options.test ? [train, options.test] : [train],
       backend: chosen.backend,
+      ...options.engineOptions,
     });
     try {
       if (options.resume) {
@@ -218,6 +223,11 @@ export class Trainer {
     };
   }
 
+  /** Non-zeros per sample in the last batch trained (how much sparsity the kernels exploit). */
+  sparsityReport(): SparsityReport {
+    return this.engine.sparsityReport(this.lastBatchRows);
+  }
+
   getParameters(): MlpParameters {
     return this.engine.getParameters();
   }
@@ -243,7 +253,7 @@ export class Trainer {
     const batches = Math.ceil(n / batchSize);
     const epochsToRun = epochs - this.epochsDone;
     let lastYield = performance.now();
-    this.lastGood = this.getState();
+    this.keepGoodState();
 
     try {
       while (this.epochsDone < epochs) {
@@ -265,6 +275,7 @@ export class Trainer {
           const batch = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
           const t0 = performance.now();
           const result = this.engine.trainBatch(0, batch, this.step + 1, adam);
+          this.lastBatchRows = batch.length;
           const batchMs = performance.now() - t0;
           this.step++;
           epochMs += batchMs;
@@ -309,8 +320,8 @@ export class Trainer {
         };
         this.epochsDone = epoch;
         this.history.push(summary);
-        this.lastGood = this.getState();
-        if (this.onEpoch) await this.onEpoch(summary, () => this.lastGood!);
+        this.keepGoodState();
+        if (this.onEpoch) await this.onEpoch(summary, () => this.getState());
       }
       return this.finish('finished', trainingMs);
     } catch (error) {
@@ -329,18 +340,25 @@ export class Trainer {
     return { status, epochsDone: this.epochsDone, history: [...this.history], trainingSeconds: trainingMs / 1000 };
   }
 
+  private keepGoodState(): void {
+    this.lastGood = {
+      snapshot: this.engine.snapshot(this.lastGood?.snapshot),
+      step: this.step,
+      shuffleState: this.shuffle.getState(),
+    };
+  }
+
   /** Puts back the last good epoch's weights and stops with a message the user can act on. */
   private diverged(epoch: number, batch: number, lossSum: number): never {
     const good = this.lastGood!;
-    this.engine.setParameters(good.parameters);
-    this.engine.setMoments(good.moments);
+    this.engine.restore(good.snapshot);
     this.step = good.step;
     this.shuffle = Random.fromState(good.shuffleState);
     const what = Number.isNaN(lossSum) ? 'NaN' : 'infinite';
     throw new FmnistError(
       'diverged',
       `training diverged at epoch ${epoch}, batch ${batch} (the cost became ${what}); ` +
-        `the weights of epoch ${good.epochsDone} were kept. Try a lower learning rate than ${this.config.learningRate}`,
+        `the weights of epoch ${this.epochsDone} were kept. Try a lower learning rate than ${this.config.learningRate}`,
     );
   }
 }
