@@ -1,4 +1,4 @@
-// Builds the Node-side bundles that run outside Electron: the fmnist CLI (out/node/fmnist.js).
+// Builds the Node-side bundles that run outside Electron: the fmnist CLI and the ablation benchmark.
 import { builtinModules } from 'node:module';
 import { defineConfig } from 'vite';
 
@@ -11,7 +11,7 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     rolldownOptions: {
-      input: { fmnist: 'src/cli/index.ts' },
+      input: { fmnist: 'src/cli/index.ts', ablation: 'bench/ablation.ts' },
       external: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
       output: { format: 'cjs', entryFileNames: '[name].js' },
     },

@@ -117,9 +117,9 @@ export function padToTile(units: number): number {
   return Math.ceil(units / TILE) * TILE;
 }
 
-/** Splits `rows` into chunks of at most MAX_CHUNK_ROWS, as evenly as possible, in multiples of 4 rows. */
-export function chunking(rows: number): { chunkRows: number; chunks: number } {
-  const chunks = Math.max(1, Math.ceil(rows / MAX_CHUNK_ROWS));
+/** Splits `rows` into chunks of at most `maxRows`, as evenly as possible, in multiples of 4 rows. */
+export function chunking(rows: number, maxRows = MAX_CHUNK_ROWS): { chunkRows: number; chunks: number } {
+  const chunks = Math.max(1, Math.ceil(rows / maxRows));
   return { chunkRows: Math.ceil(rows / chunks / 4) * 4, chunks };
 }
 
@@ -138,6 +138,7 @@ export function planLayout(
   batchSize: number,
   threads: number,
   datasetCounts: number[],
+  maxChunkRows = MAX_CHUNK_ROWS,
 ): EngineLayout {
   const sizes = layerSizes(shape);
   const bufferRows = Math.max(batchSize, MIN_BUFFER_ROWS);
@@ -164,7 +165,7 @@ export function planLayout(
   const gradients = heap.take(parameters.bytes);
 
   const sparse = (rowsOfPairs: number, pairsPerRow: number, descriptorRows: number, chunkedRows: number, segments?: number): SparseRows => {
-    const { chunkRows, chunks } = segments ? { chunkRows: chunkedRows, chunks: segments } : chunking(chunkedRows);
+    const { chunkRows, chunks } = segments ? { chunkRows: chunkedRows, chunks: segments } : chunking(chunkedRows, maxChunkRows);
     const pairs = heap.take(rowsOfPairs * pairsPerRow * PAIR_BYTES);
     const descriptorStride = descriptorRows * 8;
     const descriptors = heap.take(chunks * descriptorStride);
