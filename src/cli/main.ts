@@ -7,7 +7,7 @@ import { FmnistError, userMessage } from '../core/errors';
 import { APP_VERSION } from '../core/version';
 import { type CommandSpec, formatHelp } from './args';
 import { type CliContext, writeLine } from './context';
-import { BENCH, runBench } from './commands/bench';
+import { BENCH, runBench } from '../../bench/bench';
 import { EVALUATE, runEvaluate } from './commands/evaluate';
 import { PREDICT, runPredict } from './commands/predict';
 import { runTrain, TRAIN } from './commands/train';

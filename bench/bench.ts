@@ -8,14 +8,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveRunConfig } from '../../core/config';
-import { FmnistError } from '../../core/errors';
-import { layerSizes, mlpShape } from '../../core/model/mlp';
-import { type EpochSummary, Trainer } from '../../core/train/trainer';
-import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
-import { type CliContext, writeLine } from '../context';
-import { percent } from '../progress';
-import { loadTrainingData } from './train';
+import { resolveRunConfig } from '../src/core/config';
+import { FmnistError } from '../src/core/errors';
+import { layerSizes, mlpShape } from '../src/core/model/mlp';
+import { type EpochSummary, Trainer } from '../src/core/train/trainer';
+import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../src/cli/args';
+import { type CliContext, writeLine } from '../src/cli/context';
+import { percent } from '../src/cli/progress';
+import { loadTrainingData } from '../src/cli/commands/train';
 
 export const BENCH: CommandSpec = {
   name: 'bench',
@@ -59,8 +59,9 @@ interface NumpyRun {
 
 /** Runs the NumPy reference script; resolves null (with the reason) when Python or NumPy is missing. */
 function runNumpy(python: string, dataDirectory: string, dtype: 'float32' | 'float64', epochs: number): Promise<NumpyRun | string> {
-  const script = join(__dirname, '..', '..', 'bench', 'numpy_reference.py');
-  if (!existsSync(script)) return Promise.resolve(`${script} is missing`);
+  // Beside this file in the repository; two levels up from the built bundle in out/node.
+  const script = [join(__dirname, 'numpy_reference.py'), join(__dirname, '..', '..', 'bench', 'numpy_reference.py')].find(existsSync) ?? 'numpy_reference.py';
+  if (!existsSync(script)) return Promise.resolve('bench/numpy_reference.py is missing');
   return new Promise((resolve) => {
     const child = spawn(python, [script, '--data', dataDirectory, '--epochs', String(epochs), '--dtype', dtype], {
       stdio: ['ignore', 'pipe', 'pipe'],

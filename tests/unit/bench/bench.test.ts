@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { denseFlopsPerSample, median } from '../../../src/cli/commands/bench';
+import { denseFlopsPerSample, median } from '../../../bench/bench';
 
 describe('bench arithmetic', () => {
   it('counts the dense FLOPs of one training sample: forward, weight gradients, input gradients of layers 2+', () => {
