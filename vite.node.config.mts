@@ -1,4 +1,5 @@
-// Builds the Node-side bundles that run outside Electron: the fmnist CLI and the ablation benchmark.
+// Builds the Node-side bundles that run outside Electron: the fmnist CLI, the browser host with its training
+// worker, and the ablation benchmark.
 import { builtinModules } from 'node:module';
 import { defineConfig } from 'vite';
 
@@ -11,7 +12,12 @@ export default defineConfig({
     minify: false,
     sourcemap: true,
     rolldownOptions: {
-      input: { fmnist: 'src/cli/index.ts', ablation: 'bench/ablation.ts' },
+      input: {
+        fmnist: 'src/cli/index.ts',
+        ablation: 'bench/ablation.ts',
+        web: 'src/main/web/index.ts',
+        worker: 'src/main/worker.ts',
+      },
       external: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
       output: { format: 'cjs', entryFileNames: '[name].js' },
     },

@@ -1,21 +1,6 @@
-/** Terminal progress: a redrawn one-line bar on stderr (TTY only), and duration formatting. */
+/** Terminal progress: a redrawn one-line bar on stderr (TTY only). */
 
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '--';
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
-  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
-}
-
-export function percent(fraction: number | null, digits = 2): string {
-  return fraction === null ? '—' : `${(fraction * 100).toFixed(digits)}%`;
-}
-
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
+export { formatDuration, percent, plural } from '../core/format';
 
 export function bar(fraction: number, width: number): string {
   const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));

@@ -42,12 +42,18 @@ function formatMessage(problem: string, where: ErrorLocation): string {
   return prefix ? `${prefix}: ${text}` : text;
 }
 
+/** The fields Node's file-system errors carry (declared here so this module stays free of Node types). */
+interface SystemError extends Error {
+  code?: string;
+  path?: string;
+}
+
 /** The message to show for any thrown value: ours as is, anything else as its first line. */
 export function userMessage(error: unknown): string {
   if (error instanceof FmnistError) return error.message;
   if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const path = (error as NodeJS.ErrnoException).path;
+    const code = (error as SystemError).code;
+    const path = (error as SystemError).path;
     if (code && path) return describeSystemError(code, path, error.message);
     return error.message.split('\n')[0];
   }
@@ -78,7 +84,7 @@ export function describeSystemError(code: string, path: string, fallback = ''): 
 /** Wraps a Node file-system error as an FmnistError naming the file; passes our own errors through. */
 export function asFileError(error: unknown, file: string): FmnistError {
   if (error instanceof FmnistError) return error;
-  const code = (error as NodeJS.ErrnoException)?.code;
+  const code = (error as SystemError)?.code;
   const kind: ErrorKind = code === 'ENOENT' ? 'not-found' : 'io';
   const message = code ? describeSystemError(code, file, (error as Error).message) : `${file}: ${userMessage(error)}`;
   return new FmnistError(kind, message);

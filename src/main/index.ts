@@ -1,42 +1,43 @@
-/** Electron main process: one window with secure defaults, loading the built renderer. */
+/**
+ * Electron main process: assembles the app from small modules (security, window, menu, IPC) and hosts the
+ * training worker. It never computes, so it stays responsive while training runs.
+ */
 
-import { join } from 'node:path';
-import { app, BrowserWindow, shell } from 'electron';
+import { app, type BrowserWindow } from 'electron';
+import { IPC_EVENT } from '../core/api/channels';
+import type { BackendEvent } from '../core/api/contract';
+import { BackendHost } from './backend-host';
+import { enableIpc } from './ipc';
+import { installMenu } from './menu';
+import { enableSecurity } from './security';
+import { createMainWindow } from './window';
+import workerPath from './worker?modulePath';
 
-function createWindow(): BrowserWindow {
-  const window = new BrowserWindow({
-    width: 1200,
-    height: 820,
-    minWidth: 900,
-    minHeight: 600,
-    show: false,
-    title: 'Fashion-MNIST Studio',
-    webPreferences: {
-      preload: join(__dirname, '../preload/index.js'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-    },
-  });
-  window.once('ready-to-show', () => window.show());
-  // No navigation away from the app and no new windows; links open in the system browser.
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https:')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  if (!app.isPackaged && process.env.ELECTRON_RENDERER_URL) void window.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else void window.loadFile(join(__dirname, '../renderer/index.html'));
-  return window;
-}
+const rendererUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+let mainWindow: BrowserWindow | null = null;
+
+const sendToWindow = (event: BackendEvent): void => {
+  if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT, event);
+};
+
+const backend = new BackendHost(workerPath, sendToWindow);
+
+enableSecurity(rendererUrl);
+enableIpc(backend, () => mainWindow, rendererUrl);
 
 void app.whenReady().then(() => {
-  createWindow();
+  installMenu((command) => sendToWindow({ type: 'menu', command }), () => mainWindow);
+  mainWindow = createMainWindow(rendererUrl);
+  mainWindow.on('closed', () => (mainWindow = null));
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+    if (!mainWindow) mainWindow = createMainWindow(rendererUrl);
   });
 });
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
+});
+
+app.on('will-quit', () => {
+  void backend.dispose();
 });

@@ -195,3 +195,31 @@ function bad(file: string, problem: string): FmnistError {
 function hex(value: number): string {
   return value.toString(16).padStart(8, '0');
 }
+
+/** Whether a file (gzipped or not) is an IDX images or labels file, from its magic number; null otherwise. */
+export async function idxKindOf(file: string): Promise<IdxKind | null> {
+  const head = await new Promise<Uint8Array>((resolve) => {
+    const source = createReadStream(file, { start: 0, end: 65535 });
+    const chunks: Buffer[] = [];
+    source.on('data', (chunk) => chunks.push(chunk as Buffer));
+    source.on('error', () => resolve(new Uint8Array(0)));
+    source.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+  let bytes = head;
+  if (isGzip(head)) {
+    bytes = await new Promise<Uint8Array>((resolve) => {
+      const inflate = createGunzip();
+      const out: Buffer[] = [];
+      inflate.on('data', (chunk: Buffer) => {
+        out.push(chunk);
+        inflate.destroy();
+        resolve(Buffer.concat(out));
+      });
+      inflate.on('error', () => resolve(Buffer.concat(out)));
+      inflate.on('end', () => resolve(Buffer.concat(out)));
+      inflate.end(head);
+    });
+  }
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== 8) return null;
+  return bytes[3] === 3 ? 'images' : bytes[3] === 1 ? 'labels' : null;
+}

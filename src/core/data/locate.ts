@@ -8,7 +8,7 @@ import { open, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { asFileError, FmnistError } from '../errors';
-import { isGzip } from './idx';
+import { idxKindOf, isGzip } from './idx';
 
 export type DataRole = 'train' | 'test';
 
@@ -190,4 +190,21 @@ export async function locateTestData(testPath?: string, env = process.env): Prom
     'not-found',
     `no Fashion-MNIST test data found; looked in ${places.map((p) => p.label).join(', ')}. Pass --test PATH`,
   );
+}
+
+/**
+ * Resolves files a user picked in a dialog or uploaded: one CSV, one IDX images file (labels beside it),
+ * or an IDX images file and its labels file in either order and under any names.
+ */
+export async function resolveSelection(paths: string[], role: DataRole, labelsRequired = true): Promise<DataFiles> {
+  if (paths.length === 1) return resolveDataPath(paths[0], role, labelsRequired);
+  if (paths.length === 2) {
+    const kinds = await Promise.all(paths.map(idxKindOf));
+    const images = paths[kinds.indexOf('images')];
+    const labels = paths[kinds.indexOf('labels')];
+    if (images && labels) return { format: 'idx', images, labels };
+    const odd = paths.find((_, i) => kinds[i] === null) ?? paths[1];
+    throw new FmnistError('bad-input', 'is not the IDX images or labels file its partner needs', { file: odd });
+  }
+  throw new FmnistError('bad-option', 'select one CSV file, or an IDX images file and its labels file');
 }

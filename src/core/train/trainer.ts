@@ -15,39 +15,9 @@ import { type Backend, Engine, type EngineOptions, type KernelChoice, type Spars
 import { FmnistError } from '../errors';
 import { initParameters, mlpShape, type MlpParameters } from '../model/mlp';
 import { Random, type RandomState } from '../random';
+import type { BatchProgress, EpochSummary } from './events';
 
-export interface EpochSummary {
-  epoch: number;
-  epochs: number;
-  /** Mean training cross-entropy over the epoch, measured on each batch before its update. */
-  cost: number;
-  trainAccuracy: number;
-  validationCost: number | null;
-  validationAccuracy: number | null;
-  testCost: number | null;
-  testAccuracy: number | null;
-  /** Seconds spent training (forward, backward, update); evaluation not included. */
-  seconds: number;
-  evaluationSeconds: number;
-  samplesPerSecond: number;
-}
-
-export interface BatchProgress {
-  epoch: number;
-  epochs: number;
-  /** 1-based batch within the epoch. */
-  batch: number;
-  batches: number;
-  /** Mean cost of this batch. */
-  cost: number;
-  /** Mean cost and accuracy of the epoch so far. */
-  epochCost: number;
-  epochAccuracy: number;
-  samplesPerSecond: number;
-  /** Training time of the run so far and the estimated time left, in milliseconds. */
-  elapsedMs: number;
-  etaMs: number;
-}
+export type { BatchProgress, EpochSummary } from './events';
 
 /** Everything needed to continue a run exactly: saved at the end of an epoch. */
 export interface TrainerState {

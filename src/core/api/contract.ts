@@ -1,0 +1,221 @@
+/**
+ * The contract between the user interface and the backend: every request, response and event, and the
+ * validation the backend applies to each incoming request (types and ranges; anything else is refused
+ * with a clear message). Imported by the renderer, the preload, both hosts and the training worker, so it
+ * imports nothing from Node, Electron or the DOM.
+ */
+
+import { DEFAULT_CONFIG, resolveRunConfig, type RunConfig } from '../config';
+import { FmnistError } from '../errors';
+import type { EpochSummary } from '../train/events';
+
+export type { EpochSummary } from '../train/events';
+
+/** The settings the app lets users change; Adam's β1, β2 and ε keep their defaults. */
+export type RunSettings = Pick<
+  RunConfig,
+  'epochs' | 'batchSize' | 'learningRate' | 'hiddenSizes' | 'seed' | 'validationFraction' | 'limit' | 'threads'
+>;
+
+export const SETTING_KEYS: readonly (keyof RunSettings)[] = [
+  'epochs',
+  'batchSize',
+  'learningRate',
+  'hiddenSizes',
+  'seed',
+  'validationFraction',
+  'limit',
+  'threads',
+];
+
+export const DEFAULT_SETTINGS: RunSettings = Object.freeze({
+  epochs: DEFAULT_CONFIG.epochs,
+  batchSize: DEFAULT_CONFIG.batchSize,
+  learningRate: DEFAULT_CONFIG.learningRate,
+  hiddenSizes: [...DEFAULT_CONFIG.hiddenSizes],
+  seed: DEFAULT_CONFIG.seed,
+  validationFraction: DEFAULT_CONFIG.validationFraction,
+  limit: DEFAULT_CONFIG.limit,
+  threads: DEFAULT_CONFIG.threads,
+});
+
+export type DatasetRole = 'train' | 'test';
+
+export interface DatasetInfo {
+  role: DatasetRole;
+  /** The file it was read from (shown to the user). */
+  source: string;
+  count: number;
+  /** Images per class 0–9. */
+  classCounts: number[];
+  /** Sample images, 784 bytes each, base64-encoded: the first of each class, then the second (10 to a row). */
+  samples: string;
+  sampleLabels: number[];
+}
+
+/** idle → running ⇄ paused → stopping → stopped; running → finished | failed. A new run starts from any end. */
+export type RunStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
+
+/** A point of the smoothed per-batch cost curve: [epoch position (e.g. 2.5 = half of epoch 3), mean cost]. */
+export type CostPoint = [number, number];
+
+export interface RunInfo {
+  /** Counts the runs of this session (0 before the first), so the page knows a new run from the same one. */
+  id: number;
+  status: RunStatus;
+  settings: RunSettings | null;
+  epochsDone: number;
+  history: EpochSummary[];
+  /** The cost curve so far (bounded: merged pairwise when it grows long). */
+  costPoints: CostPoint[];
+  kernels: string | null;
+  threads: number | null;
+  trainingSamples: number;
+  validationSamples: number;
+  /** Why the run failed (divergence, a worker crash), as one line. */
+  error: string | null;
+}
+
+export interface StudioState {
+  version: string;
+  datasets: { train: DatasetInfo | null; test: DatasetInfo | null };
+  /** Where Fashion-MNIST was found without asking, or where the search looked. */
+  defaultData: { directory: string | null; searched: string };
+  run: RunInfo;
+  defaults: RunSettings;
+  /** CPU cores, the default thread count. */
+  cores: number;
+}
+
+/** Throttled progress of the current run: at most ~20 per second, whatever the batch size. */
+export interface ProgressUpdate {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  epochCost: number;
+  epochAccuracy: number;
+  samplesPerSecond: number;
+  elapsedMs: number;
+  etaMs: number;
+  /** Cost points completed since the previous update. */
+  costPoints: CostPoint[];
+}
+
+/** Commands of the application menu (Electron), forwarded to the window. */
+export type MenuCommand = 'start' | 'pause-resume' | 'stop' | 'open-train' | 'open-test' | 'use-default-data';
+
+export type BackendEvent =
+  | { type: 'state'; state: StudioState }
+  | { type: 'progress'; progress: ProgressUpdate }
+  | { type: 'epoch'; summary: EpochSummary }
+  | { type: 'menu'; command: MenuCommand };
+
+/** Requests from the user interface. */
+export type Request =
+  | { type: 'get-state' }
+  | { type: 'load-default-data' }
+  /** Electron: choose files with the native open dialog, then load them. */
+  | { type: 'open-dataset'; role: DatasetRole }
+  /** Browser host: load files uploaded earlier (ids returned by the upload endpoint). */
+  | { type: 'load-uploaded'; role: DatasetRole; uploads: string[] }
+  | { type: 'start'; settings: RunSettings }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  /** Electron: save bytes (base64) with the native save dialog, e.g. a chart as PNG. */
+  | { type: 'save-file'; name: string; data: string };
+
+/** Requests the hosts send to the training worker (file paths only ever come from the hosts). */
+export type WorkerRequest =
+  | { type: 'get-state' }
+  | { type: 'load-default-data' }
+  | { type: 'load-dataset'; role: DatasetRole; paths: string[] }
+  | { type: 'start'; settings: RunSettings }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' };
+
+export type Response = { ok: true; state?: StudioState; cancelled?: boolean } | { ok: false; error: string };
+
+/** The one bridge object the preload exposes as `window.studio`. */
+export interface StudioBridge {
+  request(request: Request): Promise<Response>;
+  onEvent(listener: (event: BackendEvent) => void): () => void;
+}
+
+export const UPLOAD_ID = /^[0-9a-f]{32}$/;
+export const MAX_UPLOADS_PER_REQUEST = 4;
+/** The largest chart image or file the renderer may hand to save-file (base64 characters). */
+export const MAX_SAVE_FILE_CHARS = 32 * 1024 * 1024;
+export const MAX_FILE_NAME = 200;
+
+function refuse(problem: string): FmnistError {
+  return new FmnistError('bad-option', `invalid request: ${problem}`);
+}
+
+function checkKeys(value: Record<string, unknown>, allowed: string[]): void {
+  for (const key of Object.keys(value)) if (!allowed.includes(key)) throw refuse(`unexpected field "${key}"`);
+}
+
+function checkRole(value: unknown): DatasetRole {
+  if (value !== 'train' && value !== 'test') throw refuse('role must be "train" or "test"');
+  return value;
+}
+
+/** Checks the settings of a run: the same rules as the CLI, with the field named in the message. */
+export function validateSettings(value: unknown): RunSettings {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw refuse('settings must be an object');
+  const raw = value as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (!(SETTING_KEYS as string[]).includes(key)) throw refuse(`unknown setting "${key}"`);
+  }
+  for (const key of SETTING_KEYS) if (raw[key] === undefined) throw refuse(`setting "${key}" is missing`);
+  const config = resolveRunConfig(raw);
+  const settings = {} as Record<string, unknown>;
+  for (const key of SETTING_KEYS) settings[key] = config[key];
+  return settings as unknown as RunSettings;
+}
+
+/** Validates a request from the user interface; throws an FmnistError naming the problem. */
+export function validateRequest(value: unknown): Request {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw refuse('not an object');
+  const raw = value as Record<string, unknown>;
+  switch (raw.type) {
+    case 'get-state':
+    case 'load-default-data':
+    case 'pause':
+    case 'resume':
+    case 'stop':
+      checkKeys(raw, ['type']);
+      return { type: raw.type };
+    case 'open-dataset':
+      checkKeys(raw, ['type', 'role']);
+      return { type: 'open-dataset', role: checkRole(raw.role) };
+    case 'load-uploaded': {
+      checkKeys(raw, ['type', 'role', 'uploads']);
+      const uploads = raw.uploads;
+      if (!Array.isArray(uploads) || uploads.length < 1 || uploads.length > MAX_UPLOADS_PER_REQUEST) {
+        throw refuse(`uploads must list 1 to ${MAX_UPLOADS_PER_REQUEST} files`);
+      }
+      if (!uploads.every((id) => typeof id === 'string' && UPLOAD_ID.test(id))) throw refuse('malformed upload id');
+      return { type: 'load-uploaded', role: checkRole(raw.role), uploads: uploads as string[] };
+    }
+    case 'start':
+      checkKeys(raw, ['type', 'settings']);
+      return { type: 'start', settings: validateSettings(raw.settings) };
+    case 'save-file': {
+      checkKeys(raw, ['type', 'name', 'data']);
+      const { name, data } = raw;
+      if (typeof name !== 'string' || name.length < 1 || name.length > MAX_FILE_NAME || /[/\\\0]/.test(name)) {
+        throw refuse('the file name must be a plain name without folders');
+      }
+      if (typeof data !== 'string' || data.length > MAX_SAVE_FILE_CHARS || !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) {
+        throw refuse('the file data must be base64, at most 32 MB');
+      }
+      return { type: 'save-file', name, data };
+    }
+    default:
+      throw refuse(`unknown type ${JSON.stringify(raw.type)}`.slice(0, 120));
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Hosts the training worker for either host (Electron's main process or the browser host): forwards
+ * requests, routes responses and events, and survives the worker: when it throws or dies, the failure is
+ * reported as the run's error and the next request starts a fresh worker that reloads the data sets.
+ * No computation happens here, so the host's thread stays responsive.
+ */
+
+import { Worker } from 'node:worker_threads';
+import type { BackendEvent, Response, StudioState, WorkerRequest } from '../core/api/contract';
+import { userMessage } from '../core/errors';
+import type { WorkerInbound, WorkerOutbound } from './worker';
+
+/** Heap for the worker's JavaScript objects; the data sets and the engine live outside it. */
+const WORKER_HEAP_MB = 1024;
+
+export class BackendHost {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, (response: Response) => void>();
+  /** The loads to replay in a fresh worker so the user's data is still there after a crash. */
+  private readonly loads = new Map<string, WorkerRequest>();
+  private lastState: StudioState | null = null;
+  private failure: string | null = null;
+
+  constructor(
+    private readonly workerPath: string,
+    private readonly onEvent: (event: BackendEvent) => void,
+  ) {}
+
+  async request(request: WorkerRequest): Promise<Response> {
+    if (!this.worker) await this.spawn();
+    const response = await this.send(request);
+    if (response.ok && (request.type === 'load-dataset' || request.type === 'load-default-data')) {
+      if (request.type === 'load-default-data') this.loads.clear();
+      this.loads.set(request.type === 'load-dataset' ? request.role : 'default', request);
+    }
+    if (response.ok && response.state) this.lastState = response.state;
+    // Report the last crash with the next state, until a new run starts.
+    if (this.failure && response.ok && response.state) {
+      if (request.type === 'start') this.failure = null;
+      else response.state.run = { ...response.state.run, status: 'failed', error: this.failure };
+    }
+    return response;
+  }
+
+  async dispose(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+
+  private send(request: WorkerRequest): Promise<Response> {
+    const worker = this.worker!;
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      worker.postMessage({ id, request } satisfies WorkerInbound);
+    });
+  }
+
+  private async spawn(): Promise<void> {
+    const worker = new Worker(this.workerPath, {
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+      stderr: false,
+    });
+    this.worker = worker;
+    worker.on('message', (message: WorkerOutbound) => {
+      if ('event' in message) {
+        if (message.event.type === 'state') this.lastState = message.event.state;
+        this.onEvent(message.event);
+      } else {
+        const resolve = this.pending.get(message.id);
+        this.pending.delete(message.id);
+        resolve?.(message.response);
+      }
+    });
+    worker.on('error', (error) => this.lost(worker, userMessage(error)));
+    worker.on('exit', (code) => this.lost(worker, `the training worker stopped unexpectedly (exit code ${code})`));
+    // Put the user's data back after a crash (their last successful loads, in order).
+    for (const load of [...this.loads.values()]) {
+      const response = await this.send(load);
+      if (!response.ok) this.loads.delete(load.type === 'load-dataset' ? load.role : 'default');
+    }
+  }
+
+  private lost(worker: Worker, reason: string): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    const wasRunning = this.lastState && ['running', 'paused', 'stopping'].includes(this.lastState.run.status);
+    this.failure = `${wasRunning ? 'training failed' : 'the backend failed'}: ${reason}`;
+    for (const resolve of this.pending.values()) resolve({ ok: false, error: this.failure });
+    this.pending.clear();
+    if (this.lastState) {
+      const state: StudioState = { ...this.lastState, run: { ...this.lastState.run, status: 'failed', error: this.failure } };
+      this.lastState = state;
+      this.onEvent({ type: 'state', state });
+    }
+  }
+}

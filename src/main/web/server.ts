@@ -1,0 +1,219 @@
+/**
+ * The browser host (`npm run web`): serves the built renderer and the same backend as the desktop app over
+ * a WebSocket, for tests and for users on a headless machine. It listens on 127.0.0.1 only, on a free
+ * port, and every WebSocket and upload must carry the random token of this launch (printed in the URL)
+ * and come from this server's own origin. Files are opened by uploading them into a private temporary
+ * folder, removed on exit.
+ */
+
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, extname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { type BackendEvent, type Request, type Response, validateRequest } from '../../core/api/contract';
+import { userMessage } from '../../core/errors';
+import { BackendHost } from '../backend-host';
+
+export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+const MAX_UPLOADS = 64;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+export interface WebHostOptions {
+  port?: number;
+  rendererDirectory: string;
+  workerPath: string;
+  /** Fixed token for tests; random by default. */
+  token?: string;
+}
+
+export interface WebHost {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+function sameToken(given: string | null | undefined, token: string): boolean {
+  if (typeof given !== 'string' || given.length !== token.length) return false;
+  return timingSafeEqual(Buffer.from(given), Buffer.from(token));
+}
+
+export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
+  const token = options.token ?? randomBytes(24).toString('hex');
+  const rendererRoot = await realpath(options.rendererDirectory);
+  const uploadRoot = await mkdtemp(join(tmpdir(), 'fmnist-studio-uploads-'));
+  const uploads = new Map<string, string>();
+  const clients = new Set<WebSocket>();
+  const broadcast = (event: BackendEvent): void => {
+    const text = JSON.stringify({ event });
+    for (const client of clients) client.send(text);
+  };
+  const backend = new BackendHost(options.workerPath, broadcast);
+  let origin = '';
+  let allowedHosts: string[] = [];
+
+  /** Requests must come from this server's own page: right Host (no DNS rebinding) and right Origin. */
+  const fromOwnPage = (request: IncomingMessage): boolean => {
+    const host = request.headers.host ?? '';
+    return allowedHosts.includes(host) && request.headers.origin === `http://${host}`;
+  };
+
+  const serveStatic = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', origin);
+    const relative = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+    const file = resolve(rendererRoot, `.${relative}`);
+    if (!file.startsWith(rendererRoot + sep)) {
+      response.writeHead(404).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      const headers: Record<string, string> = {
+        'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-store',
+      };
+      if (extname(file) === '.html') {
+        headers['content-security-policy'] =
+          "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+          `connect-src 'self' ws://${allowedHosts[0]}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`;
+      }
+      response.writeHead(200, headers).end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  };
+
+  const receiveUpload = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const reply = (status: number, body: object): void => {
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (!fromOwnPage(request) || !sameToken(request.headers['x-studio-token'] as string | undefined, token)) {
+      reply(403, { error: 'upload refused: wrong origin or token' });
+      request.resume();
+      return;
+    }
+    const length = Number(request.headers['content-length']);
+    if (!Number.isFinite(length) || length > MAX_UPLOAD_BYTES) {
+      reply(413, { error: `uploads are limited to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB` });
+      request.resume();
+      return;
+    }
+    if (uploads.size >= MAX_UPLOADS) {
+      reply(429, { error: 'too many uploads in this session; restart the browser host' });
+      request.resume();
+      return;
+    }
+    const name = basename(decodeURIComponent(String(request.headers['x-file-name'] ?? 'upload'))).replace(/[^\w.\- ]/g, '_') || 'upload';
+    const id = randomBytes(16).toString('hex');
+    const folder = join(uploadRoot, id);
+    await mkdir(folder);
+    const path = join(folder, name);
+    let received = 0;
+    request.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_UPLOAD_BYTES) request.destroy(new Error('upload too large'));
+    });
+    try {
+      await pipeline(request, createWriteStream(path, { flags: 'wx' }));
+      uploads.set(id, path);
+      reply(200, { id, name });
+    } catch (error) {
+      await rm(folder, { recursive: true, force: true });
+      if (!response.headersSent) reply(400, { error: `upload failed: ${userMessage(error)}` });
+    }
+  };
+
+  const server = createServer((request, response) => {
+    if (!allowedHosts.includes(request.headers.host ?? '')) {
+      response.writeHead(421).end();
+      return;
+    }
+    if (request.method === 'PUT' && request.url === '/upload') void receiveUpload(request, response);
+    else if (request.method === 'GET' || request.method === 'HEAD') void serveStatic(request, response);
+    else response.writeHead(405).end();
+  });
+
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+  });
+  server.on('upgrade', (request, socket, head) => {
+    const url = new URL(request.url ?? '/', origin);
+    if (url.pathname !== '/backend' || !fromOwnPage(request) || !sameToken(url.searchParams.get('token'), token)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
+  });
+
+  const serveRequest = async (request: Request): Promise<Response> => {
+    switch (request.type) {
+      case 'open-dataset':
+      case 'save-file':
+        return { ok: false, error: 'the browser host opens files by upload and saves them by download' };
+      case 'load-uploaded': {
+        const paths = request.uploads.map((id) => uploads.get(id));
+        if (paths.some((p) => p === undefined)) return { ok: false, error: 'unknown upload: upload the file again' };
+        return backend.request({ type: 'load-dataset', role: request.role, paths: paths as string[] });
+      }
+      default:
+        return backend.request(request);
+    }
+  };
+
+  sockets.on('connection', (ws: WebSocket) => {
+    clients.add(ws);
+    ws.on('close', () => clients.delete(ws));
+    ws.on('message', (data, isBinary) => {
+      let id: unknown = null;
+      void (async () => {
+        let response: Response;
+        try {
+          if (isBinary) throw new Error('binary messages are not accepted');
+          const message = JSON.parse(String(data)) as { id?: unknown; request?: unknown };
+          id = message.id;
+          if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new Error('a request needs a numeric id');
+          response = await serveRequest(validateRequest(message.request));
+        } catch (error) {
+          response = { ok: false, error: userMessage(error) };
+        }
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, response }));
+      })();
+    });
+  });
+
+  await new Promise<void>((done) => server.listen(options.port ?? 0, '127.0.0.1', done));
+  const port = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${port}`;
+  allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+
+  return {
+    url: `${origin}/?token=${token}`,
+    port,
+    token,
+    async close() {
+      for (const client of clients) client.terminate();
+      sockets.close();
+      await new Promise<void>((done) => server.close(() => done()));
+      await backend.dispose();
+      await rm(uploadRoot, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * The training worker: a thin message loop over the core's StudioSession. Hosts (Electron's main process,
+ * the browser host) post { id, request } and receive { id, response } and { event } messages. It must never
+ * import Electron: it runs under plain Node threads in both hosts.
+ */
+
+import { parentPort } from 'node:worker_threads';
+import type { BackendEvent, Response, WorkerRequest } from '../core/api/contract';
+import { StudioSession } from '../core/api/session';
+import { enableWasmFeatures } from '../core/engine/runtime';
+
+export type WorkerInbound = { id: number; request: WorkerRequest };
+export type WorkerOutbound = { id: number; response: Response } | { event: BackendEvent };
+
+enableWasmFeatures();
+const port = parentPort;
+if (!port) throw new Error('the training worker must run in a worker thread');
+
+const session = new StudioSession({ emit: (event) => port.postMessage({ event } satisfies WorkerOutbound) });
+
+port.on('message', (message: WorkerInbound) => {
+  void session.handle(message.request).then((response) => port.postMessage({ id: message.id, response } satisfies WorkerOutbound));
+});

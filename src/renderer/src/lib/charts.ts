@@ -1,0 +1,12 @@
+/** Types shared by the chart components. */
+
+import type { Point } from './studio.svelte';
+
+export interface SeriesSpec {
+  label: string;
+  /** A CSS custom property holding the colour, e.g. --series-1. */
+  color: string;
+  data: () => Point[];
+  /** A thin line through many points, or markers joined by a line (per-epoch values). */
+  style: 'line' | 'markers';
+}

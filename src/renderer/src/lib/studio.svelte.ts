@@ -1,0 +1,255 @@
+/**
+ * The page's state: the backend's snapshot, live progress, the settings form and the chart series, with the
+ * actions the controls call. Chart series are plain arrays (Chart.js must not see Svelte's proxies); a
+ * version counter tells the charts when to redraw.
+ */
+
+import type {
+  BackendEvent,
+  DatasetRole,
+  EpochSummary,
+  ProgressUpdate,
+  RunSettings,
+  RunStatus,
+  StudioState,
+} from '../../../core/api/contract';
+import { parseHiddenSizes, resolveRunConfig } from '../../../core/config';
+import type { Transport } from './transport';
+
+export type Point = { x: number; y: number };
+
+export interface ChartSeries {
+  /** Mean cost of groups of batches, at their position in epochs. */
+  batchCost: Point[];
+  /** Mean training cost of each epoch, at its end. */
+  epochCost: Point[];
+  trainAccuracy: Point[];
+  validationAccuracy: Point[];
+  testAccuracy: Point[];
+}
+
+/** The form's fields as the user typed them, and how each maps to a setting. */
+export const FIELDS = [
+  { key: 'epochs', label: 'Epochs', hint: '1–100 000' },
+  { key: 'batchSize', label: 'Batch size', hint: 'samples per step' },
+  { key: 'learningRate', label: 'Learning rate', hint: "Adam's step size" },
+  { key: 'hiddenSizes', label: 'Hidden layers', hint: 'units per layer, e.g. 512,256' },
+  { key: 'seed', label: 'Seed', hint: 'same seed, same run' },
+  { key: 'validationFraction', label: 'Validation split', hint: 'fraction held out, 0–0.9' },
+  { key: 'limit', label: 'Training subset size', hint: '0 = all samples' },
+  { key: 'threads', label: 'Threads', hint: '0 = one per core' },
+] as const satisfies readonly { key: keyof RunSettings; label: string; hint: string }[];
+
+export type FieldKey = (typeof FIELDS)[number]['key'];
+
+function formatSetting(key: FieldKey, settings: RunSettings): string {
+  return key === 'hiddenSizes' ? settings.hiddenSizes.join(',') : String(settings[key]);
+}
+
+/** The setting a field's text stands for, or the message saying why it is not valid. */
+export function parseField(key: FieldKey, text: string): { value: RunSettings[FieldKey] } | { error: string } {
+  try {
+    const trimmed = text.trim();
+    const raw = key === 'hiddenSizes' ? parseHiddenSizes(trimmed) : trimmed === '' ? Number.NaN : Number(trimmed);
+    const config = resolveRunConfig({ [key]: raw });
+    return { value: config[key] };
+  } catch (error) {
+    const message = (error as Error).message;
+    return { error: message.charAt(0).toUpperCase() + message.slice(1) };
+  }
+}
+
+function emptySeries(): ChartSeries {
+  return { batchCost: [], epochCost: [], trainAccuracy: [], validationAccuracy: [], testAccuracy: [] };
+}
+
+export class Studio {
+  state = $state<StudioState | null>(null);
+  progress = $state<ProgressUpdate | null>(null);
+  /** Set when the backend cannot be reached. */
+  connectionError = $state<string | null>(null);
+  loading = $state<Record<DatasetRole | 'default', boolean>>({ train: false, test: false, default: false });
+  dataErrors = $state<Record<DatasetRole, string | null>>({ train: null, test: null });
+  requestError = $state<string | null>(null);
+  fields = $state<Record<FieldKey, string>>({
+    epochs: '',
+    batchSize: '',
+    learningRate: '',
+    hiddenSizes: '',
+    seed: '',
+    validationFraction: '',
+    limit: '',
+    threads: '',
+  });
+  /** Bumped whenever the chart series change. */
+  chartVersion = $state(0);
+  readonly series: ChartSeries = emptySeries();
+
+  constructor(readonly transport: Transport) {}
+
+  get status(): RunStatus {
+    return this.state?.run.status ?? 'idle';
+  }
+
+  get active(): boolean {
+    return this.status === 'running' || this.status === 'paused' || this.status === 'stopping';
+  }
+
+  get fieldErrors(): Partial<Record<FieldKey, string>> {
+    const errors: Partial<Record<FieldKey, string>> = {};
+    for (const { key } of FIELDS) {
+      const parsed = parseField(key, this.fields[key]);
+      if ('error' in parsed) errors[key] = parsed.error;
+    }
+    return errors;
+  }
+
+  get canStart(): boolean {
+    return !!this.state?.datasets.train && !this.active && Object.keys(this.fieldErrors).length === 0 && !this.loading.train && !this.loading.default;
+  }
+
+  get lastEpoch(): EpochSummary | null {
+    const history = this.state?.run.history ?? [];
+    return history.length ? history[history.length - 1] : null;
+  }
+
+  async connect(): Promise<void> {
+    this.transport.onDisconnect((message) => (this.connectionError = message));
+    this.transport.onEvent((event) => this.apply(event));
+    const response = await this.transport.request({ type: 'get-state' });
+    if (!response.ok) {
+      this.connectionError = response.error;
+      return;
+    }
+    this.setState(response.state!);
+    const settings = response.state!.run.settings ?? response.state!.defaults;
+    for (const { key } of FIELDS) this.fields[key] = formatSetting(key, settings);
+  }
+
+  apply(event: BackendEvent): void {
+    switch (event.type) {
+      case 'state':
+        this.setState(event.state);
+        break;
+      case 'progress':
+        this.progress = event.progress;
+        for (const [x, y] of event.progress.costPoints) this.series.batchCost.push({ x, y });
+        this.chartVersion++;
+        break;
+      case 'epoch':
+        this.addEpoch(event.summary);
+        this.chartVersion++;
+        break;
+      case 'menu':
+        void this.menu(event.command);
+        break;
+    }
+  }
+
+  settings(): RunSettings | null {
+    const settings: Record<string, unknown> = {};
+    for (const { key } of FIELDS) {
+      const parsed = parseField(key, this.fields[key]);
+      if ('error' in parsed) return null;
+      settings[key] = parsed.value;
+    }
+    return settings as unknown as RunSettings;
+  }
+
+  async start(): Promise<void> {
+    const settings = this.settings();
+    if (!settings || !this.canStart) return;
+    this.progress = null;
+    await this.send({ type: 'start', settings });
+  }
+
+  async togglePause(): Promise<void> {
+    if (this.status === 'running') await this.send({ type: 'pause' });
+    else if (this.status === 'paused') await this.send({ type: 'resume' });
+  }
+
+  async stop(): Promise<void> {
+    if (this.status === 'running' || this.status === 'paused') await this.send({ type: 'stop' });
+  }
+
+  async useDefaultData(): Promise<void> {
+    this.loading.default = true;
+    this.dataErrors.train = this.dataErrors.test = null;
+    const response = await this.transport.request({ type: 'load-default-data' });
+    this.loading.default = false;
+    if (!response.ok) this.dataErrors.train = response.error;
+    else if (response.state) this.setState(response.state);
+  }
+
+  /** Desktop: the native dialog; browser host: called with the files chosen in the page's file input. */
+  async openDataset(role: DatasetRole, files?: File[]): Promise<void> {
+    this.loading[role] = true;
+    this.dataErrors[role] = null;
+    try {
+      if (this.transport.kind === 'electron') {
+        const response = await this.transport.request({ type: 'open-dataset', role });
+        if (!response.ok) this.dataErrors[role] = response.error;
+        else if (response.state) this.setState(response.state);
+        return;
+      }
+      if (!files || files.length === 0) return;
+      const uploads = await Promise.all(files.map((file) => this.transport.upload(file)));
+      const response = await this.transport.request({ type: 'load-uploaded', role, uploads });
+      if (!response.ok) this.dataErrors[role] = response.error;
+      else if (response.state) this.setState(response.state);
+    } catch (error) {
+      this.dataErrors[role] = (error as Error).message;
+    } finally {
+      this.loading[role] = false;
+    }
+  }
+
+  /** Saves a chart image: the save dialog in the desktop app, a download in the browser. */
+  async exportImage(name: string, dataUrl: string): Promise<void> {
+    if (this.transport.kind === 'electron') {
+      const response = await this.transport.request({ type: 'save-file', name, data: dataUrl.slice(dataUrl.indexOf(',') + 1) });
+      if (!response.ok) this.requestError = response.error;
+      return;
+    }
+    const link = document.createElement('a');
+    link.href = dataUrl;
+    link.download = name;
+    link.click();
+  }
+
+  private async send(request: Parameters<Transport['request']>[0]): Promise<void> {
+    this.requestError = null;
+    const response = await this.transport.request(request);
+    if (!response.ok) this.requestError = response.error;
+    else if (response.state) this.setState(response.state);
+  }
+
+  private async menu(command: string): Promise<void> {
+    if (command === 'start') await this.start();
+    else if (command === 'pause-resume') await this.togglePause();
+    else if (command === 'stop') await this.stop();
+    else if (command === 'open-train') await this.openDataset('train');
+    else if (command === 'open-test') await this.openDataset('test');
+    else if (command === 'use-default-data') await this.useDefaultData();
+  }
+
+  private setState(state: StudioState): void {
+    const previous = this.state;
+    this.state = state;
+    // A new run (or a page that just connected): draw the run in the snapshot from scratch.
+    if (!previous || previous.run.id !== state.run.id) {
+      Object.assign(this.series, emptySeries(), { batchCost: state.run.costPoints.map(([x, y]) => ({ x, y })) });
+      for (const summary of state.run.history) this.addEpoch(summary);
+      this.chartVersion++;
+    }
+  }
+
+  private addEpoch(summary: EpochSummary): void {
+    if (this.series.epochCost.some((p) => p.x === summary.epoch)) return;
+    const percent = (value: number | null): number | null => (value === null ? null : value * 100);
+    this.series.epochCost.push({ x: summary.epoch, y: summary.cost });
+    this.series.trainAccuracy.push({ x: summary.epoch, y: percent(summary.trainAccuracy)! });
+    if (summary.validationAccuracy !== null) this.series.validationAccuracy.push({ x: summary.epoch, y: percent(summary.validationAccuracy)! });
+    if (summary.testAccuracy !== null) this.series.testAccuracy.push({ x: summary.epoch, y: percent(summary.testAccuracy)! });
+  }
+}
