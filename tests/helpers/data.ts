@@ -80,3 +80,10 @@ export function denseInputs(dataset: LabelledDataset, indices: ArrayLike<number>
   }
   return out;
 }
+
+/** A file of the build (npm test builds first); a clear message when it is missing. */
+export function builtFile(relative: string): string {
+  const path = join(__dirname, '..', '..', relative);
+  if (!existsSync(path)) throw new Error(`${relative} is missing: run npm run build before these tests`);
+  return path;
+}

@@ -222,7 +222,8 @@ export class Trainer {
     const n = this.trainIndices.length;
     const batches = Math.ceil(n / batchSize);
     const epochsToRun = epochs - this.epochsDone;
-    let lastYield = performance.now();
+    // Yield before the first batch too, so whoever started the run hears back at once.
+    let lastYield = -Infinity;
     this.keepGoodState();
 
     try {

@@ -104,20 +104,22 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const reply = (status: number, body: object): void => {
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
+    // A refused upload is answered at once and its connection closed: its body is never read.
+    const refuse = (status: number, error: string): void => {
+      response.setHeader('connection', 'close');
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error }), () => request.destroy());
+    };
     if (!fromOwnPage(request) || !sameToken(request.headers['x-studio-token'] as string | undefined, token)) {
-      reply(403, { error: 'upload refused: wrong origin or token' });
-      request.resume();
+      refuse(403, 'upload refused: wrong origin or token');
       return;
     }
     const length = Number(request.headers['content-length']);
     if (!Number.isFinite(length) || length > MAX_UPLOAD_BYTES) {
-      reply(413, { error: `uploads are limited to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB` });
-      request.resume();
+      refuse(413, `uploads are limited to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
       return;
     }
     if (uploads.size >= MAX_UPLOADS) {
-      reply(429, { error: 'too many uploads in this session; restart the browser host' });
-      request.resume();
+      refuse(429, 'too many uploads in this session; restart the browser host');
       return;
     }
     const name = basename(decodeURIComponent(String(request.headers['x-file-name'] ?? 'upload'))).replace(/[^\w.\- ]/g, '_') || 'upload';
@@ -181,6 +183,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   sockets.on('connection', (ws: WebSocket) => {
     clients.add(ws);
     ws.on('close', () => clients.delete(ws));
+    // Oversized or malformed frames: ws closes the connection (1009/1002) and reports it here; never crash on it.
+    ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
       let id: unknown = null;
       void (async () => {

@@ -1,0 +1,93 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+
+async function loadRealData(page: Page): Promise<void> {
+  const button = page.getByRole('button', { name: 'Use Fashion-MNIST found on this computer' });
+  await button.click();
+  // The button reads "Loading Fashion-MNIST…" until the backend has both sets.
+  await expect(button).toBeEnabled();
+  await expect(page.getByTestId('train-count')).toHaveText('60,000 images');
+  await expect(page.getByTestId('test-count')).toHaveText('10,000 images');
+}
+
+async function setSettings(page: Page, values: Record<string, string>): Promise<void> {
+  for (const [label, value] of Object.entries(values)) await page.getByLabel(label, { exact: true }).fill(value);
+}
+
+const chartPoints = (page: Page, title: string): Promise<number> =>
+  page.locator(`figure[aria-label^="${title} chart"]`).getAttribute('data-points').then(Number);
+
+const epochProgress = (page: Page): Promise<string> => page.getByText(/^Epoch — batch \d+ of \d+$/).innerText();
+
+test('trains through the UI: load data, start, pause, resume, finish with live charts', async ({ page, host }) => {
+  await page.goto(host.url);
+  await loadRealData(page);
+  // Class balance and the sample strip of the loaded set.
+  await expect(page.getByRole('img', { name: /^Sample images: T-shirt\/top, Trouser/ }).first()).toBeVisible();
+  await setSettings(page, { 'Training subset size': '20000', Epochs: '2', 'Batch size': '32', 'Validation split': '0.1', Threads: '1' });
+
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await expect(page.getByRole('status')).toHaveText(/Training: epoch \d of 2/);
+  await expect.poll(() => page.getByLabel('Run progress').evaluate((e) => (e as unknown as { value: number }).value)).toBeGreaterThan(0);
+  await expect(page.getByTestId('samples-per-second')).not.toHaveText('—');
+  await expect.poll(() => chartPoints(page, 'Cost')).toBeGreaterThan(0);
+
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
+  await expect(page.getByRole('status')).toHaveText(/^Paused after batch \d+ of epoch \d\.$/);
+  const pausedAt = await epochProgress(page);
+  const pointsWhilePaused = await chartPoints(page, 'Cost');
+  await page.waitForTimeout(700);
+  expect(await epochProgress(page)).toBe(pausedAt);
+  expect(await chartPoints(page, 'Cost')).toBe(pointsWhilePaused);
+  await expect(page.getByLabel('Epochs', { exact: true })).toBeDisabled();
+
+  await page.getByRole('button', { name: 'Resume', exact: true }).click();
+  await expect(page.getByRole('status')).toHaveText('Finished 2 epochs.', { timeout: 120_000 });
+  await expect(page.getByTestId('train-accuracy')).toHaveText(/^\d\d\.\d\d%$/);
+  await expect(page.getByTestId('validation-accuracy')).toHaveText(/^\d\d\.\d\d%$/);
+  await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d\d\.\d\d%$/);
+  const testAccuracy = Number((await page.getByTestId('test-accuracy').innerText()).replace('%', ''));
+  expect(testAccuracy).toBeGreaterThan(70);
+  expect(await chartPoints(page, 'Accuracy')).toBe(2 * 3); // train, validation and test for 2 epochs
+  expect(await chartPoints(page, 'Cost')).toBeGreaterThan(100);
+  await page.screenshot({ path: process.env.SCREENSHOT_PATH ?? test.info().outputPath('finished.png') });
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export cost as PNG' }).click();
+  expect((await download).suggestedFilename()).toBe('fashion-mnist-cost.png');
+});
+
+test('a bad file shows an inline error and leaves the loaded data intact; a good CSV loads', async ({ page, host }) => {
+  await page.goto(host.url);
+  await loadRealData(page);
+  const dir = test.info().outputPath();
+  const bad = join(dir, 'broken-train.csv');
+  await writeFile(bad, `label,${Array.from({ length: 784 }, (_, i) => `pixel${i + 1}`).join(',')}\n3,${'0,'.repeat(783)}999\n`);
+  await page.getByLabel('Training data files').setInputFiles(bad);
+  const trainCard = page.getByRole('region', { name: 'Training data' });
+  await expect(trainCard.getByRole('alert')).toHaveText(/broken-train\.csv: line 2, column 785: pixel784 value "999" is not a whole number 0–255$/);
+  await expect(page.getByTestId('train-count')).toHaveText('60,000 images');
+
+  const good = join(dir, 'small-test.csv');
+  const rows = Array.from({ length: 300 }, (_, i) => `${i % 10},${Array.from({ length: 784 }, (_, k) => (k * (i + 1)) % 256).join(',')}`);
+  await writeFile(good, `label,${Array.from({ length: 784 }, (_, i) => `pixel${i + 1}`).join(',')}\n${rows.join('\n')}\n`);
+  await page.getByLabel('Test data files').setInputFiles(good);
+  await expect(page.getByTestId('test-count')).toHaveText('300 images');
+  await expect(page.getByRole('region', { name: 'Test data' }).getByRole('alert')).toHaveText('');
+});
+
+test('validates settings inline and runs from keyboard shortcuts', async ({ page, host }) => {
+  await page.goto(host.url);
+  await loadRealData(page);
+  await setSettings(page, { Epochs: '-3' });
+  await expect(page.getByText('Epochs must be between 1 and 100000, got -3')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
+  await setSettings(page, { Epochs: '200', 'Training subset size': '5000', 'Hidden layers': '64' });
+  await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeEnabled();
+  await page.keyboard.press('Control+Enter');
+  await expect(page.getByRole('status')).toHaveText(/Training: epoch \d+ of 200/);
+  await page.keyboard.press('Control+.');
+  await expect(page.getByRole('status')).toHaveText(/^Stopped after \d+ of 200 epochs\.$/);
+});

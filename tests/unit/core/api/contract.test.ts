@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, validateRequest, validateSettings } from '../../../../src/core/api/contract';
+
+const settings = { ...DEFAULT_SETTINGS, hiddenSizes: [64], epochs: 2 };
+
+describe('request validation', () => {
+  it('accepts every well-formed request', () => {
+    for (const request of [
+      { type: 'get-state' },
+      { type: 'load-default-data' },
+      { type: 'open-dataset', role: 'test' },
+      { type: 'load-uploaded', role: 'train', uploads: ['0123456789abcdef0123456789abcdef'] },
+      { type: 'start', settings },
+      { type: 'pause' },
+      { type: 'resume' },
+      { type: 'stop' },
+      { type: 'save-file', name: 'cost.png', data: 'iVBORw0KGgo=' },
+    ]) {
+      expect(validateRequest(request)).toEqual(request);
+    }
+  });
+
+  it.each([
+    [null, /invalid request: not an object/],
+    [[], /invalid request: not an object/],
+    [{ type: 'format-disk' }, /invalid request: unknown type "format-disk"/],
+    [{ type: 'pause', now: true }, /unexpected field "now"/],
+    [{ type: 'open-dataset', role: 'validation' }, /role must be "train" or "test"/],
+    [{ type: 'load-uploaded', role: 'train', uploads: [] }, /uploads must list 1 to 4 files/],
+    [{ type: 'load-uploaded', role: 'train', uploads: ['../../etc/passwd'] }, /malformed upload id/],
+    [{ type: 'start' }, /settings must be an object/],
+    [{ type: 'start', settings: { ...settings, epochs: -1 } }, /epochs must be between 1 and 100000, got -1/],
+    [{ type: 'start', settings: { ...settings, learningRate: '0.1' } }, /learning rate must be a number, got "0.1"/],
+    [{ type: 'start', settings: { ...settings, hiddenSizes: [0] } }, /hidden layer sizes must be between 1 and 4096/],
+    [{ type: 'start', settings: { ...settings, beta1: 0.5 } }, /unknown setting "beta1"/],
+    [{ type: 'start', settings: { epochs: 3 } }, /setting "batchSize" is missing/],
+    [{ type: 'save-file', name: '../evil.sh', data: '' }, /plain name without folders/],
+    [{ type: 'save-file', name: 'x.png', data: 'not base64!' }, /must be base64/],
+  ])('refuses %j with a clear message', (request, message) => {
+    expect(() => validateRequest(request)).toThrow(message);
+  });
+
+  it('returns only the known settings, checked', () => {
+    expect(validateSettings({ ...settings, threads: 2 })).toEqual({ ...settings, threads: 2 });
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { ProgressThrottle } from '../../../../src/core/api/progress';
+import type { BatchProgress } from '../../../../src/core/train/events';
+
+function batch(epoch: number, index: number, batches: number, cost: number): BatchProgress {
+  return { epoch, epochs: 3, batch: index, batches, cost, epochCost: cost, epochAccuracy: 0.5, samplesPerSecond: 1000, elapsedMs: 0, etaMs: 0 };
+}
+
+describe('progress throttle', () => {
+  it('sends at most one update per 50 ms whatever the batch rate, and one at each epoch end', () => {
+    const throttle = new ProgressThrottle();
+    let updates = 0;
+    let now = 0;
+    for (let epoch = 1; epoch <= 3; epoch++) {
+      for (let b = 1; b <= 2000; b++) {
+        now += 0.5; // 2000 batches per second
+        if (throttle.add(batch(epoch, b, 2000, 1), now)) updates++;
+      }
+    }
+    // 3 s of training: ≤ 20 per second plus the epoch ends.
+    expect(updates).toBeGreaterThanOrEqual(60);
+    expect(updates).toBeLessThanOrEqual(3 * 20 + 3 + 1);
+  });
+
+  it('averages batches into 100 cost points per epoch, delivered exactly once across updates', () => {
+    const throttle = new ProgressThrottle();
+    const delivered: [number, number][] = [];
+    let now = 0;
+    for (let b = 1; b <= 469; b++) {
+      now += 3;
+      const update = throttle.add(batch(1, b, 469, b), now);
+      if (update) delivered.push(...update.costPoints);
+    }
+    expect(delivered.length).toBe(Math.ceil(469 / Math.ceil(469 / 100)));
+    expect(delivered).toEqual(throttle.curve);
+    // Buckets of 5 batches: the first point is the mean of batches 1–5 at 5/469 of the epoch.
+    expect(delivered[0][0]).toBeCloseTo(5 / 469);
+    expect(delivered[0][1]).toBe(3);
+    expect(delivered[delivered.length - 1][0]).toBe(1);
+    const mean = delivered.reduce((sum, [, c], i) => sum + c * (i === delivered.length - 1 ? 469 - 5 * (delivered.length - 1) : 5), 0) / 469;
+    expect(mean).toBeCloseTo(235, 6);
+  });
+
+  it('keeps the stored curve bounded by merging pairs', () => {
+    const throttle = new ProgressThrottle(50, 100, 1000);
+    for (let epoch = 1; epoch <= 50; epoch++) {
+      for (let b = 1; b <= 100; b++) throttle.add({ ...batch(epoch, b, 100, epoch), epochs: 50 }, epoch * 1000 + b);
+    }
+    expect(throttle.curve.length).toBeLessThanOrEqual(1000);
+    expect(throttle.curve.length).toBeGreaterThan(500);
+    const xs = throttle.curve.map(([x]) => x);
+    expect(xs).toEqual([...xs].sort((a, b) => a - b));
+    expect(throttle.curve[throttle.curve.length - 1][1]).toBe(50);
+  });
+
+  it('flushes what is pending (e.g. on pause) and nothing when there is nothing', () => {
+    const throttle = new ProgressThrottle();
+    expect(throttle.flush(0)).toBeNull();
+    throttle.add(batch(1, 1, 1000, 2), 0);
+    throttle.add(batch(1, 2, 1000, 2), 1);
+    const update = throttle.flush(2);
+    expect(update?.batch).toBe(2);
+  });
+});

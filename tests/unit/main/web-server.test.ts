@@ -1,0 +1,87 @@
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startWebHost, type WebHost } from '../../../src/main/web/server';
+import { builtFile } from '../../helpers/data';
+
+function http(host: WebHost, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: host.port, method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+function open(host: WebHost, query: string, origin: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${host.port}/backend${query}`, { origin });
+    socket.on('open', () => resolve(socket));
+    socket.on('error', reject);
+  });
+}
+
+describe('browser host', () => {
+  let host: WebHost;
+  let origin: string;
+  beforeAll(async () => {
+    host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js') });
+    origin = `http://127.0.0.1:${host.port}`;
+  });
+  afterAll(() => host.close());
+
+  it('listens on 127.0.0.1 with a long random token in the URL', () => {
+    expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
+  });
+
+  it('serves the app with a strict Content-Security-Policy, and nothing outside it', async () => {
+    const page = await http(host, { path: '/' });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<div id="app">');
+    expect(await http(host, { path: '/../../package.json' })).toMatchObject({ status: 404 });
+    expect(await http(host, { path: '/%2e%2e/%2e%2e/package.json' })).toMatchObject({ status: 404 });
+    expect(await http(host, { path: '/', headers: { host: 'evil.example' } })).toMatchObject({ status: 421 });
+    expect(await http(host, { method: 'POST', path: '/' })).toMatchObject({ status: 405 });
+  });
+
+  it('refuses WebSockets without the token, with a wrong one, or from another origin', async () => {
+    await expect(open(host, '', origin)).rejects.toThrow(/403/);
+    await expect(open(host, '?token=0123', origin)).rejects.toThrow(/403/);
+    await expect(open(host, `?token=${host.token}`, 'http://evil.example')).rejects.toThrow(/403/);
+    await expect(open(host, `?token=${host.token}`, '')).rejects.toThrow(/403/);
+  });
+
+  it('answers well-formed requests and refuses malformed, binary and oversized ones', async () => {
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const replies: { id: unknown; response?: { ok: boolean; error?: string } }[] = [];
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if ('id' in message) replies.push(message);
+    });
+    socket.send(JSON.stringify({ id: 1, request: { type: 'get-state' } }));
+    socket.send(JSON.stringify({ id: 2, request: { type: 'delete-everything' } }));
+    socket.send('not json');
+    socket.send(Buffer.from([1, 2, 3]), { binary: true });
+    await expect.poll(() => replies.length, { timeout: 10_000 }).toBe(4);
+    expect(replies.find((r) => r.id === 1)?.response?.ok).toBe(true);
+    expect(replies.find((r) => r.id === 2)?.response?.error).toBe('invalid request: unknown type "delete-everything"');
+    expect(replies.filter((r) => r.id === null).map((r) => r.response?.ok)).toEqual([false, false]);
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    socket.send(JSON.stringify({ id: 3, request: { type: 'get-state', pad: 'x'.repeat(100_000) } }));
+    expect(await closed).toBe(1009); // message too big
+  });
+
+  it('refuses uploads without the token, from another origin, or too large', async () => {
+    const upload = (headers: Record<string, string>) => http(host, { method: 'PUT', path: '/upload', headers: { 'content-length': '5', ...headers }, body: 'hello' });
+    expect((await upload({ origin })).status).toBe(403);
+    expect((await upload({ origin: 'http://evil.example', 'x-studio-token': host.token })).status).toBe(403);
+    const big = await http(host, { method: 'PUT', path: '/upload', headers: { origin, 'x-studio-token': host.token, 'content-length': String(2 ** 30) } });
+    expect(big.status).toBe(413);
+    const ok = await upload({ origin, 'x-studio-token': host.token, 'x-file-name': encodeURIComponent('../../x.csv') });
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toMatchObject({ id: expect.stringMatching(/^[0-9a-f]{32}$/), name: 'x.csv' });
+  });
+});
