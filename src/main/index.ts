@@ -26,7 +26,7 @@ enableSecurity(rendererUrl);
 enableIpc(backend, () => mainWindow, rendererUrl);
 
 void app.whenReady().then(() => {
-  installMenu((command) => sendToWindow({ type: 'menu', command }), () => mainWindow);
+  installMenu((command) => sendToWindow({ type: 'menu', command }));
   mainWindow = createMainWindow(rendererUrl);
   mainWindow.on('closed', () => (mainWindow = null));
   app.on('activate', () => {

@@ -4,10 +4,10 @@
  * the menu always do the same thing.
  */
 
-import { app, type BrowserWindow, Menu, type MenuItemConstructorOptions, shell } from 'electron';
+import { app, Menu, type MenuItemConstructorOptions, shell } from 'electron';
 import type { MenuCommand } from '../core/api/contract';
 
-export function installMenu(send: (command: MenuCommand) => void, getWindow: () => BrowserWindow | null): void {
+export function installMenu(send: (command: MenuCommand) => void): void {
   const isMac = process.platform === 'darwin';
   const command = (label: string, name: MenuCommand, accelerator?: string): MenuItemConstructorOptions => ({
     label,
@@ -58,11 +58,10 @@ export function installMenu(send: (command: MenuCommand) => void, getWindow: () 
           ? []
           : [
               {
-                label: `About ${app.getName()}`,
+                label: 'About Fashion-MNIST Studio',
                 click: () => {
-                  const window = getWindow();
                   app.setAboutPanelOptions({ applicationName: 'Fashion-MNIST Studio', applicationVersion: app.getVersion() });
-                  if (window) app.showAboutPanel();
+                  app.showAboutPanel();
                 },
               },
             ]),
