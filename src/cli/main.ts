@@ -9,6 +9,8 @@ import { type CommandSpec, formatHelp } from './args';
 import { type CliContext, writeLine } from './context';
 import { BENCH, runBench } from '../../bench/bench';
 import { EVALUATE, runEvaluate } from './commands/evaluate';
+import { EXPORT, runExport } from './commands/export';
+import { INFO, runInfo } from './commands/info';
 import { PREDICT, runPredict } from './commands/predict';
 import { runTrain, TRAIN } from './commands/train';
 
@@ -21,6 +23,8 @@ const COMMANDS: Command[] = [
   { spec: TRAIN, run: runTrain },
   { spec: EVALUATE, run: runEvaluate },
   { spec: PREDICT, run: runPredict },
+  { spec: EXPORT, run: runExport },
+  { spec: INFO, run: runInfo },
   { spec: BENCH, run: runBench },
 ];
 

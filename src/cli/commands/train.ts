@@ -1,8 +1,8 @@
 /** `fmnist train`: train the network on Fashion-MNIST, report per epoch, optionally save a checkpoint. */
 
-import { access, constants, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { saveCheckpoint } from '../../core/checkpoint/checkpoint';
+import { access, constants, mkdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { checkpointOf, loadCheckpoint, resumeConfig, saveCheckpoint, trainerStateOf } from '../../core/checkpoint/checkpoint';
 import { parseHiddenSizes, resolveRunConfig, type RunConfig } from '../../core/config';
 import { fingerprint, type LabelledDataset } from '../../core/data/dataset';
 import { describeFiles, loadDataset } from '../../core/data/load';
@@ -30,6 +30,8 @@ export const TRAIN: CommandSpec = {
     threads: THREADS_OPTION,
     kernels: KERNELS_OPTION,
     out: { kind: 'string', value: 'FILE', help: 'save the trained model as a .safetensors checkpoint' },
+    resume: { kind: 'string', value: 'FILE', help: 'continue from a checkpoint; --epochs is then the total to reach' },
+    autosave: { kind: 'string', value: 'DIR', help: 'save a checkpoint to DIR after every epoch (DIR/fmnist-autosave.safetensors)' },
     json: { kind: 'boolean', help: 'print one JSON object per epoch and a final summary object' },
   },
   examples: [
@@ -37,6 +39,8 @@ export const TRAIN: CommandSpec = {
     'fmnist train --epochs 5 --limit 10000 --out quick.safetensors',
     'fmnist train --train ~/data/fashion-mnist_train.csv --test ~/data/fashion-mnist_test.csv --json',
     'fmnist train --hidden 256 --lr 0.0005 --validation 0.1 --seed 7',
+    'fmnist train --epochs 10 --out run.safetensors && fmnist train --resume run.safetensors --epochs 20 --out run.safetensors',
+    'fmnist train --autosave ~/fmnist-runs',
   ],
 };
 
@@ -55,8 +59,9 @@ export async function checkWritableTarget(path: string): Promise<void> {
   }
 }
 
-export function configFromOptions(options: Record<string, unknown>): RunConfig {
-  return resolveRunConfig({
+/** The settings given on the command line (absent ones stay undefined). */
+function givenSettings(options: Record<string, unknown>): Partial<Record<keyof RunConfig, unknown>> {
+  return {
     epochs: options.epochs,
     batchSize: options['batch-size'],
     learningRate: options.lr,
@@ -65,7 +70,29 @@ export function configFromOptions(options: Record<string, unknown>): RunConfig {
     validationFraction: options.validation,
     limit: options.limit,
     threads: threadCount(options.threads),
-  });
+  };
+}
+
+export function configFromOptions(options: Record<string, unknown>): RunConfig {
+  return resolveRunConfig(givenSettings(options));
+}
+
+export const AUTOSAVE_NAME = 'fmnist-autosave.safetensors';
+
+/** A run's configuration and starting state: fresh, or continued from a checkpoint. */
+async function plan(options: Record<string, unknown>): Promise<{ config: RunConfig; resume: TrainerState | null; checkpointFingerprint: string | null }> {
+  const file = options.resume as string | undefined;
+  if (!file) return { config: configFromOptions(options), resume: null, checkpointFingerprint: null };
+  const checkpoint = await loadCheckpoint(file);
+  // Only the settings given on the command line are compared with the checkpoint's (after validation).
+  const given = Object.fromEntries(Object.entries(givenSettings(options)).filter(([, value]) => value !== undefined));
+  const validated = resolveRunConfig(given);
+  const wanted = Object.fromEntries(Object.keys(given).map((key) => [key, validated[key as keyof RunConfig]]));
+  return {
+    config: resumeConfig(checkpoint, wanted, file),
+    resume: trainerStateOf(checkpoint, file),
+    checkpointFingerprint: checkpoint.datasetFingerprint,
+  };
 }
 
 export function epochRecord(summary: EpochSummary): Record<string, unknown> {
@@ -115,11 +142,19 @@ export async function loadTrainingData(
 
 export async function runTrain(argv: string[], context: CliContext): Promise<number> {
   const options = parseOptions(TRAIN, argv);
-  const config = configFromOptions(options);
   const kernels = kernelChoice(options.kernels);
+  const { config, resume, checkpointFingerprint } = await plan(options);
   const json = options.json === true;
   const out = options.out as string | undefined;
   if (out) await checkWritableTarget(out);
+  const autosaveDirectory = options.autosave as string | undefined;
+  const autosave = autosaveDirectory ? join(autosaveDirectory, AUTOSAVE_NAME) : undefined;
+  if (autosaveDirectory) {
+    await mkdir(autosaveDirectory, { recursive: true }).catch((error: unknown) => {
+      throw asFileError(error, autosaveDirectory);
+    });
+    await checkWritableTarget(autosave!);
+  }
   const { stdout, stderr } = context;
   const status = new StatusLine(stderr);
   const info = (text: string): void => {
@@ -135,11 +170,13 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
       options.test as string | undefined,
       context.env,
     );
+    const fingerprintOfTrain = fingerprint(train);
     const created = await Trainer.create({
       config,
       train,
       test,
       kernels,
+      resume: resume ?? undefined,
       onBatch: (p) => {
         const runFraction = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
         status.update(
@@ -149,13 +186,21 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
           p.batch === p.batches,
         );
       },
-      onEpoch: (summary) => {
+      onEpoch: async (summary, state) => {
         status.clear();
         writeLine(stdout, json ? JSON.stringify(epochRecord(summary)) : epochLine(summary));
+        if (autosave) await saveCheckpoint(autosave, checkpointOf(state(), config, { datasetFingerprint: fingerprintOfTrain }));
       },
     });
-    return { trainer: created, datasetFingerprint: fingerprint(train), description, hasTest: test !== null };
+    return { trainer: created, datasetFingerprint: fingerprintOfTrain, description, hasTest: test !== null };
   })();
+  if (resume) {
+    info(`Resuming from ${options.resume} after epoch ${resume.epochsDone}, training to epoch ${config.epochs}.`);
+    if (checkpointFingerprint && checkpointFingerprint !== datasetFingerprint) {
+      info('Warning: this training data differs from the data the checkpoint was trained on.');
+    }
+  }
+  if (!out && !autosave) info('Nothing will be saved: pass --out FILE (or --autosave DIR) to keep the model.');
   info(`Loaded ${description}.`);
   if (!hasTest) info('No test set found beside the training data: pass --test PATH to report test accuracy.');
   info(
@@ -176,16 +221,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
 
   const save = async (state: TrainerState): Promise<void> => {
     if (!out) return;
-    await saveCheckpoint(out, {
-      parameters: state.parameters,
-      config,
-      epochsDone: state.epochsDone,
-      history: state.history,
-      datasetFingerprint,
-      appVersion: null,
-      createdAt: null,
-      optimizer: { step: state.step, m: state.moments.m, v: state.moments.v, shuffleState: state.shuffleState },
-    });
+    await saveCheckpoint(out, checkpointOf(state, config, { datasetFingerprint }));
     info(`Saved the model after ${plural(state.epochsDone, 'epoch')} to ${out}.`);
   };
 

@@ -9,14 +9,15 @@
  * A plain PyTorch state dict of the same layout (no metadata) loads as a model too.
  */
 
-import { type RunConfig, resolveRunConfig } from '../config';
+import { FIELD_LABELS, type RunConfig, resolveRunConfig } from '../config';
 import { CLASS_COUNT, IMAGE_SIZE } from '../data/dataset';
 import { FmnistError } from '../errors';
 import { readFileChecked, writeFileAtomic } from '../io';
 import { layerSizes, mlpShape, type MlpParameters, type MlpShape } from '../model/mlp';
 import type { RandomState } from '../random';
-import type { EpochSummary } from '../train/trainer';
+import type { EpochSummary, TrainerState } from '../train/trainer';
 import { APP_VERSION } from '../version';
+import { crc32 } from './crc32';
 import { asFloat32, decodeSafetensors, encodeSafetensors, type TensorInput } from './safetensors';
 
 export const CHECKPOINT_FORMAT = 'fashion-mnist-studio';
@@ -43,7 +44,13 @@ export interface Checkpoint {
   createdAt: string | null;
   /** Present in checkpoints that can resume training exactly. */
   optimizer: OptimizerState | null;
+  /** The per-batch cost curve, [epoch position, cost], at most MAX_COST_CURVE points (for the app's chart). */
+  costCurve?: [number, number][];
+  /** The files the training (and test) data came from, so the app can reload them to resume. */
+  dataSources?: { train: string[]; test: string[] | null } | null;
 }
+
+export const MAX_COST_CURVE = 2000;
 
 interface Description {
   format: string;
@@ -56,6 +63,19 @@ interface Description {
   appVersion: string;
   createdAt: string;
   optimizer: { step: number; shuffleState: RandomState } | null;
+  costCurve?: [number, number][];
+  dataSources?: { train: string[]; test: string[] | null } | null;
+  /** CRC-32 (hex) of all tensor bytes: safetensors has no checksum of its own. */
+  dataCrc32?: string;
+}
+
+/** Every other point until at most `limit` remain (the last one always kept). */
+function thin(curve: [number, number][], limit: number): [number, number][] {
+  if (curve.length <= limit) return curve;
+  const step = Math.ceil(curve.length / limit);
+  const kept = curve.filter((_, i) => i % step === 0);
+  if (kept[kept.length - 1] !== curve[curve.length - 1]) kept.push(curve[curve.length - 1]);
+  return kept.map(([x, y]) => [Number(x.toFixed(5)), Number(y.toPrecision(6))]);
 }
 
 /** Linear layer l is module 2·l of the nn.Sequential (ReLUs sit at the odd indices). */
@@ -94,7 +114,12 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     appVersion: checkpoint.appVersion ?? APP_VERSION,
     createdAt: checkpoint.createdAt ?? new Date().toISOString(),
     optimizer: checkpoint.optimizer ? { step: checkpoint.optimizer.step, shuffleState: checkpoint.optimizer.shuffleState } : null,
+    costCurve: checkpoint.costCurve ? thin(checkpoint.costCurve, MAX_COST_CURVE) : undefined,
+    dataSources: checkpoint.dataSources ?? null,
   };
+  let crc = 0;
+  for (const [, t] of tensors) crc = crc32(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), crc);
+  description.dataCrc32 = crc.toString(16).padStart(8, '0');
   return encodeSafetensors(tensors, { format: 'pt', [METADATA_KEY]: JSON.stringify(description) });
 }
 
@@ -124,6 +149,13 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     }
   }
 
+  if (typeof description?.dataCrc32 === 'string') {
+    // Tensors in file order (by offset), as they were written.
+    const ordered = [...tensors.values()].sort((a, b) => a.offset - b.offset);
+    let crc = 0;
+    for (const tensor of ordered) crc = crc32(tensor.bytes, crc);
+    if (crc.toString(16).padStart(8, '0') !== description.dataCrc32) throw bad('is corrupt: its tensor data fails the checksum');
+  }
   const shape = description ? checkArchitecture(description.architecture, bad) : inferShape(tensors, bad);
   let config: RunConfig | null = null;
   if (description) {
@@ -183,11 +215,22 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   const history = description?.history ?? [];
   if (!Array.isArray(history) || history.length !== epochsDone) throw bad('has a training history that does not match its epochs');
 
+  const curve = description?.costCurve;
+  const costCurve =
+    Array.isArray(curve) && curve.length <= MAX_COST_CURVE + 1 && curve.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite))
+      ? curve
+      : [];
+  const sources = description?.dataSources;
+  const validPaths = (list: unknown): list is string[] => Array.isArray(list) && list.every((p) => typeof p === 'string');
+  const dataSources =
+    sources && validPaths(sources.train) && (sources.test === null || validPaths(sources.test)) ? sources : null;
   return {
     parameters,
     config,
     epochsDone,
     history,
+    costCurve,
+    dataSources,
     datasetFingerprint: typeof description?.datasetFingerprint === 'string' ? description.datasetFingerprint : null,
     appVersion: typeof description?.appVersion === 'string' ? description.appVersion : null,
     createdAt: typeof description?.createdAt === 'string' ? description.createdAt : null,
@@ -230,4 +273,75 @@ function inferShape(tensors: Map<string, { shape: number[] }>, bad: (p: string) 
     throw bad(`holds a ${sizes.join('-')} network; this app needs 784 inputs and 10 outputs`);
   }
   return mlpShape(sizes.slice(1, -1));
+}
+
+/** A weights-only checkpoint: the model tensors (PyTorch names) and the description, no optimizer state. */
+export function encodeWeights(checkpoint: Checkpoint): Uint8Array {
+  return encodeCheckpoint({ ...checkpoint, optimizer: null, costCurve: undefined, dataSources: null });
+}
+
+/** Training state to resume from a checkpoint; a clear error when it holds no optimizer state. */
+export function trainerStateOf(checkpoint: Checkpoint, file: string): TrainerState {
+  if (!checkpoint.optimizer || !checkpoint.config) {
+    throw new FmnistError('bad-input', 'holds only model weights (no optimizer state): it can be evaluated or exported, not resumed', {
+      file,
+    });
+  }
+  return {
+    epochsDone: checkpoint.epochsDone,
+    step: checkpoint.optimizer.step,
+    shuffleState: checkpoint.optimizer.shuffleState,
+    parameters: checkpoint.parameters,
+    moments: { m: checkpoint.optimizer.m, v: checkpoint.optimizer.v },
+    history: checkpoint.history,
+  };
+}
+
+/** The settings that must not change when a run continues: they define the run's random streams and math. */
+const FIXED_ON_RESUME: (keyof RunConfig)[] = ['hiddenSizes', 'batchSize', 'learningRate', 'beta1', 'beta2', 'epsilon', 'seed', 'validationFraction', 'limit'];
+
+/**
+ * The configuration of a continued run: the checkpoint's, with a new target epoch count and thread count.
+ * Anything else that differs from the checkpoint is refused, naming the setting.
+ */
+export function resumeConfig(checkpoint: Checkpoint, wanted: Partial<RunConfig>, file: string): RunConfig {
+  const saved = checkpoint.config;
+  if (!saved) throw new FmnistError('bad-input', 'has no training settings, so it cannot be resumed', { file });
+  for (const key of FIXED_ON_RESUME) {
+    const value = wanted[key];
+    if (value !== undefined && JSON.stringify(value) !== JSON.stringify(saved[key])) {
+      throw new FmnistError(
+        'bad-option',
+        `${FIELD_LABELS[key]} cannot change when resuming: the checkpoint was trained with ${JSON.stringify(saved[key])}, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  const epochs = wanted.epochs ?? saved.epochs;
+  if (epochs <= checkpoint.epochsDone) {
+    throw new FmnistError(
+      'bad-option',
+      `the checkpoint already has ${checkpoint.epochsDone} epochs: ask for more (epochs is the total, e.g. ${checkpoint.epochsDone + 10})`,
+    );
+  }
+  return { ...saved, epochs, threads: wanted.threads ?? saved.threads };
+}
+
+/** A checkpoint of a trainer's state. */
+export function checkpointOf(
+  state: TrainerState,
+  config: RunConfig,
+  extra: Pick<Checkpoint, 'datasetFingerprint'> & Partial<Pick<Checkpoint, 'costCurve' | 'dataSources'>>,
+): Checkpoint {
+  return {
+    parameters: state.parameters,
+    config,
+    epochsDone: state.epochsDone,
+    history: state.history,
+    datasetFingerprint: extra.datasetFingerprint,
+    appVersion: null,
+    createdAt: null,
+    optimizer: { step: state.step, m: state.moments.m, v: state.moments.v, shuffleState: state.shuffleState },
+    costCurve: extra.costCurve,
+    dataSources: extra.dataSources ?? null,
+  };
 }

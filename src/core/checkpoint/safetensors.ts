@@ -25,6 +25,8 @@ export interface TensorInput {
 export interface DecodedTensor {
   dtype: Dtype;
   shape: number[];
+  /** Where its bytes start in the data section. */
+  offset: number;
   /** A copy of the tensor's bytes, aligned for typed-array views. */
   bytes: Uint8Array;
 }
@@ -128,7 +130,7 @@ export function decodeSafetensors(
       throw bad(`tensor "${name}" has ${end - begin} bytes, but shape [${shape}] of ${dtype} needs ${elementCount(shape) * DTYPE_BYTES[dtype]}`);
     }
     spans.push([begin, end, name]);
-    tensors.set(name, { dtype, shape, bytes: bytes.slice(headerEnd + begin, headerEnd + end) });
+    tensors.set(name, { dtype, shape, offset: begin, bytes: bytes.slice(headerEnd + begin, headerEnd + end) });
   }
   // The format requires the tensors to cover the data exactly: no overlaps, no holes.
   spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);

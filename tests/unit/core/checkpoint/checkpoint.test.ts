@@ -1,11 +1,22 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../../../../src/core/checkpoint/checkpoint';
 import { decodeSafetensors, encodeSafetensors } from '../../../../src/core/checkpoint/safetensors';
 import { resolveRunConfig } from '../../../../src/core/config';
 import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
+import { FmnistError } from '../../../../src/core/errors';
+import { atomicWriteHooks } from '../../../../src/core/io';
 import { tempDir } from '../../../helpers/data';
+
+function loadError(bytes: Uint8Array, file = 'model.safetensors'): Error | null {
+  try {
+    decodeCheckpoint(bytes, file);
+    return null;
+  } catch (error) {
+    return error as Error;
+  }
+}
 
 function sampleCheckpoint(): Checkpoint {
   const shape = mlpShape([30, 20]);
@@ -93,4 +104,108 @@ describe('checkpoints', () => {
     await expect(loadCheckpoint(join(dir, 'missing.safetensors'))).rejects.toThrow(/missing\.safetensors: no such file or directory/);
     expect((await readFile(path, 'utf8')).length).toBeGreaterThan(0);
   });
+
+  it('refuses a file truncated at any point, with one line naming it', () => {
+    const bytes = encodeCheckpoint(sampleCheckpoint());
+    const headerEnd = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const cuts = [0, 3, 8, 20, headerEnd - 1, headerEnd, headerEnd + 1, headerEnd + 1000, bytes.length >> 1, bytes.length - 4, bytes.length - 1];
+    for (const cut of cuts) {
+      const error = loadError(bytes.subarray(0, cut), 'cut.safetensors');
+      expect(error, `cut at ${cut}`).toBeInstanceOf(FmnistError);
+      expect(error!.message).toMatch(/^cut\.safetensors: /);
+      expect(error!.message).not.toContain('\n');
+    }
+  });
+
+  it('detects flipped bytes: in the header by validation, in the data by the checksum', () => {
+    const original = sampleCheckpoint();
+    const bytes = encodeCheckpoint(original);
+    const headerEnd = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    let refused = 0;
+    let tried = 0;
+    for (let position = 0; position < headerEnd; position += 13) {
+      const damaged = bytes.slice();
+      damaged[position] ^= 0x24;
+      tried++;
+      const error = loadError(damaged);
+      if (error) {
+        expect(error).toBeInstanceOf(FmnistError);
+        refused++;
+      } else {
+        // A flip inside a free-text value (a date, a digit of a history number) can still parse: the model is untouched.
+        expect(decodeCheckpoint(damaged, 'x').parameters.weights).toEqual(original.parameters.weights);
+      }
+    }
+    expect(refused / tried).toBeGreaterThan(0.5);
+    for (const position of [headerEnd, headerEnd + 4000, bytes.length - 1]) {
+      const damaged = bytes.slice();
+      damaged[position] ^= 0x01;
+      expect(loadError(damaged)?.message).toBe('model.safetensors: is corrupt: its tensor data fails the checksum');
+    }
+  });
+
+  it('refuses wrong shapes, a newer format version and unknown architectures', () => {
+    const wrongShape = encodeSafetensors(
+      [
+        ['0.weight', { dtype: 'F32', shape: [30, 783], data: new Float32Array(30 * 783) }],
+        ['0.bias', { dtype: 'F32', shape: [30], data: new Float32Array(30) }],
+        ['2.weight', { dtype: 'F32', shape: [10, 30], data: new Float32Array(300) }],
+        ['2.bias', { dtype: 'F32', shape: [10], data: new Float32Array(10) }],
+      ],
+      {},
+    );
+    expect(loadError(wrongShape)?.message).toBe('model.safetensors: holds a 783-30-10 network; this app needs 784 inputs and 10 outputs');
+    const bytes = encodeCheckpoint(sampleCheckpoint());
+    const { tensors, metadata } = decodeSafetensors(bytes, 'x');
+    const description = JSON.parse(metadata.fmnist);
+    const reencode = (changed: object): Uint8Array =>
+      encodeSafetensors(
+        [...tensors.entries()].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.bytes }]),
+        { fmnist: JSON.stringify({ ...description, ...changed }) },
+      );
+    expect(loadError(reencode({ formatVersion: 2 }))?.message).toBe('model.safetensors: uses checkpoint format version 2; this app reads version 1');
+    expect(loadError(reencode({ architecture: { ...description.architecture, hiddenSizes: [31, 20] } }))?.message).toBe(
+      'model.safetensors: has settings that disagree with its architecture',
+    );
+    const grown = { architecture: { ...description.architecture, hiddenSizes: [31, 20] }, config: { ...description.config, hiddenSizes: [31, 20] } };
+    expect(loadError(reencode(grown))?.message).toMatch(
+      /tensor "0\.weight" has shape \[30,784\], expected \[31,784\]/,
+    );
+    expect(loadError(reencode({ epochsDone: 3 }))?.message).toBe('model.safetensors: has a training history that does not match its epochs');
+  });
+
+  it('saves atomically: a failure before the rename leaves the previous file and no temporary file', async () => {
+    const path = join(dir, 'atomic.safetensors');
+    await saveCheckpoint(path, sampleCheckpoint());
+    const before = await readFile(path);
+    const changed = sampleCheckpoint();
+    changed.epochsDone = 2;
+    changed.history.push({ ...changed.history[0], epoch: 2 });
+    for (const code of ['ENOSPC', 'EIO']) {
+      atomicWriteHooks.beforeRename = () => {
+        throw Object.assign(new Error(`simulated ${code}`), { code });
+      };
+      try {
+        const error = await saveCheckpoint(path, changed).then(() => null, (e: Error) => e);
+        expect(error).toBeInstanceOf(FmnistError);
+        expect(error!.message).toBe(code === 'ENOSPC' ? `${path}: no space left on the device` : `${path}: simulated EIO`);
+      } finally {
+        atomicWriteHooks.beforeRename = undefined;
+      }
+      expect(Buffer.compare(await readFile(path), before)).toBe(0);
+      expect((await readdir(dir)).filter((name) => name.includes('atomic.safetensors.'))).toEqual([]);
+    }
+    await saveCheckpoint(path, changed);
+    expect((await loadCheckpoint(path)).epochsDone).toBe(2);
+  });
+
+  it('reports unwritable targets by name', async () => {
+    await expect(saveCheckpoint(join(dir, 'no-such-folder', 'x.safetensors'), sampleCheckpoint())).rejects.toThrow(
+      /no-such-folder\/x\.safetensors: no such file or directory/,
+    );
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    await expect(saveCheckpoint(join(file, 'x.safetensors'), sampleCheckpoint())).rejects.toThrow(/a-file\/x\.safetensors: a part of this path is not a directory/);
+  });
 });
+

@@ -1,0 +1,71 @@
+/** `fmnist info`: what a checkpoint holds: architecture, settings, epochs, history and final metrics. */
+
+import { loadCheckpoint } from '../../core/checkpoint/checkpoint';
+import { percent } from '../../core/format';
+import { describeShape, parameterCount } from '../../core/model/mlp';
+import { type CommandSpec, parseOptions } from '../args';
+import { type CliContext, writeLine } from '../context';
+
+export const INFO: CommandSpec = {
+  name: 'info',
+  summary: "show a checkpoint's architecture, settings, epochs, history and metrics",
+  options: {
+    model: { kind: 'string', value: 'CHECKPOINT', help: 'a .safetensors checkpoint (or give it as the only argument)' },
+    json: { kind: 'boolean', help: 'print one JSON object' },
+  },
+  examples: ['fmnist info run.safetensors', 'fmnist info --model run.safetensors --json'],
+};
+
+export async function runInfo(argv: string[], context: CliContext): Promise<number> {
+  // `fmnist info FILE` reads better than --model FILE; both work.
+  const args = argv.length > 0 && !argv[0].startsWith('--') ? ['--model', ...argv] : argv;
+  const options = parseOptions({ ...INFO, options: { ...INFO.options, model: { ...INFO.options.model, required: true } } }, args);
+  const file = options.model as string;
+  const checkpoint = await loadCheckpoint(file);
+  const { parameters, config, history } = checkpoint;
+  const last = history[history.length - 1] ?? null;
+  if (options.json) {
+    writeLine(
+      context.stdout,
+      JSON.stringify({
+        type: 'checkpoint',
+        file,
+        architecture: describeShape(parameters.shape),
+        parameters: parameterCount(parameters.shape),
+        epochsDone: checkpoint.epochsDone,
+        resumable: checkpoint.optimizer !== null,
+        adamSteps: checkpoint.optimizer?.step ?? null,
+        config,
+        datasetFingerprint: checkpoint.datasetFingerprint,
+        appVersion: checkpoint.appVersion,
+        createdAt: checkpoint.createdAt,
+        history,
+      }),
+    );
+    return 0;
+  }
+  const out = (line = ''): void => writeLine(context.stdout, line);
+  out(`Checkpoint   ${file}`);
+  out(`Network      ${describeShape(parameters.shape)} (ReLU, softmax), ${parameterCount(parameters.shape).toLocaleString('en-US')} parameters`);
+  out(`Trained      ${checkpoint.epochsDone} epochs${config ? ` of ${config.epochs}` : ''}${checkpoint.optimizer ? `, ${checkpoint.optimizer.step} Adam steps (resumable)` : ' (weights only)'}`);
+  if (config) {
+    out(
+      `Settings     batch ${config.batchSize}, learning rate ${config.learningRate}, seed ${config.seed}, ` +
+        `validation ${config.validationFraction}, subset ${config.limit || 'all'}`,
+    );
+  }
+  if (checkpoint.createdAt || checkpoint.appVersion) out(`Saved        ${checkpoint.createdAt ?? '?'} by Fashion-MNIST Studio ${checkpoint.appVersion ?? '?'}`);
+  if (checkpoint.datasetFingerprint) out(`Data         fingerprint ${checkpoint.datasetFingerprint}`);
+  if (last) {
+    out(`Final        cost ${last.cost.toFixed(4)}, train ${percent(last.trainAccuracy)}, validation ${percent(last.validationAccuracy)}, test ${percent(last.testAccuracy)}`);
+    out();
+    out('epoch    cost    train  validation     test  seconds');
+    for (const h of history) {
+      out(
+        `${String(h.epoch).padStart(5)}  ${h.cost.toFixed(4)}  ${percent(h.trainAccuracy).padStart(7)}  ${percent(h.validationAccuracy).padStart(10)}  ` +
+          `${percent(h.testAccuracy).padStart(7)}  ${h.seconds.toFixed(2).padStart(7)}`,
+      );
+    }
+  }
+  return 0;
+}
