@@ -28,7 +28,7 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'browser', testMatch: /app\.spec\.ts/ },
+    { name: 'browser', testMatch: /(app|checkpoints)\.spec\.ts/ },
     { name: 'electron', testMatch: /electron\.spec\.ts/ },
   ],
 });

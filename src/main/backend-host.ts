@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { BackendEvent, Response, StudioState, WorkerRequest } from '../core/api/contract';
 import { userMessage } from '../core/errors';
-import type { WorkerInbound, WorkerOutbound } from './worker';
+import type { WorkerInbound, WorkerOptions, WorkerOutbound } from './worker';
 
 /** Heap for the worker's JavaScript objects; the data sets and the engine live outside it. */
 const WORKER_HEAP_MB = 1024;
@@ -25,6 +25,8 @@ export class BackendHost {
   constructor(
     private readonly workerPath: string,
     private readonly onEvent: (event: BackendEvent) => void,
+    /** Read when a worker starts (in Electron the data folder is known only once the app is ready). */
+    private readonly options: () => WorkerOptions = () => ({ dataDirectory: null }),
   ) {}
 
   async request(request: WorkerRequest): Promise<Response> {
@@ -60,6 +62,7 @@ export class BackendHost {
 
   private async spawn(): Promise<void> {
     const worker = new Worker(this.workerPath, {
+      workerData: this.options(),
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
       stderr: false,
     });

@@ -20,7 +20,9 @@ const sendToWindow = (event: BackendEvent): void => {
   if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT, event);
 };
 
-const backend = new BackendHost(workerPath, sendToWindow);
+const backend = new BackendHost(workerPath, sendToWindow, () => ({
+  dataDirectory: process.env.FMNIST_STUDIO_DATA || app.getPath('userData'),
+}));
 
 enableSecurity(rendererUrl);
 enableIpc(backend, () => mainWindow, rendererUrl);

@@ -6,11 +6,17 @@
 
 import { type BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { IPC_REQUEST } from '../core/api/channels';
-import { type Request, type Response, validateRequest } from '../core/api/contract';
+import { type ExportFormat, type Request, type Response, SUGGESTED_NAMES, validateRequest } from '../core/api/contract';
 import { userMessage } from '../core/errors';
 import { writeFileAtomic } from '../core/io';
 import type { BackendHost } from './backend-host';
 import { isAppUrl } from './security';
+
+const CHECKPOINT_FILTERS = [{ name: 'Checkpoints (safetensors)', extensions: ['safetensors'] }];
+const EXPORT_FILTERS: Record<ExportFormat, { name: string; extensions: string[] }[]> = {
+  onnx: [{ name: 'ONNX model', extensions: ['onnx'] }],
+  safetensors: [{ name: 'Weights (safetensors)', extensions: ['safetensors'] }],
+};
 
 const DATA_FILTERS = [
   { name: 'Fashion-MNIST data (CSV, IDX)', extensions: ['csv', 'gz', 'idx3-ubyte', 'idx1-ubyte', 'ubyte'] },
@@ -29,6 +35,24 @@ async function serve(request: Request, backend: BackendHost, window: BrowserWind
       if (result.canceled || result.filePaths.length === 0) return { ok: true, cancelled: true };
       return backend.request({ type: 'load-dataset', role: request.role, paths: result.filePaths });
     }
+    case 'save-checkpoint':
+    case 'export-model': {
+      const format = request.type === 'export-model' ? request.format : null;
+      const result = await dialog.showSaveDialog(window, {
+        title: format ? `Export model as ${format === 'onnx' ? 'ONNX' : 'safetensors weights'}` : 'Save checkpoint',
+        defaultPath: SUGGESTED_NAMES[format ?? 'checkpoint'],
+        filters: format ? EXPORT_FILTERS[format] : CHECKPOINT_FILTERS,
+      });
+      if (result.canceled || !result.filePath) return { ok: true, cancelled: true };
+      return format
+        ? backend.request({ type: 'export-model', format, path: result.filePath })
+        : backend.request({ type: 'save-checkpoint', path: result.filePath });
+    }
+    case 'load-checkpoint': {
+      const result = await dialog.showOpenDialog(window, { title: 'Load checkpoint', properties: ['openFile'], filters: CHECKPOINT_FILTERS });
+      if (result.canceled || result.filePaths.length === 0) return { ok: true, cancelled: true };
+      return backend.request({ type: 'load-checkpoint', path: result.filePaths[0] });
+    }
     case 'save-file': {
       const result = await dialog.showSaveDialog(window, { defaultPath: request.name });
       if (result.canceled || !result.filePath) return { ok: true, cancelled: true };
@@ -36,7 +60,8 @@ async function serve(request: Request, backend: BackendHost, window: BrowserWind
       return { ok: true };
     }
     case 'load-uploaded':
-      return { ok: false, error: 'uploads are only used by the browser host; use File › Open' };
+    case 'load-uploaded-checkpoint':
+      return { ok: false, error: 'uploads are only used by the browser host; use the File menu' };
     default:
       return backend.request(request);
   }

@@ -4,19 +4,28 @@
  * import Electron: it runs under plain Node threads in both hosts.
  */
 
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { BackendEvent, Response, WorkerRequest } from '../core/api/contract';
 import { StudioSession } from '../core/api/session';
 import { enableWasmFeatures } from '../core/engine/runtime';
 
 export type WorkerInbound = { id: number; request: WorkerRequest };
 export type WorkerOutbound = { id: number; response: Response } | { event: BackendEvent };
+/** What the host tells the worker when starting it. */
+export interface WorkerOptions {
+  /** The app's data folder for autosaves, or null. */
+  dataDirectory: string | null;
+}
 
 enableWasmFeatures();
 const port = parentPort;
 if (!port) throw new Error('the training worker must run in a worker thread');
 
-const session = new StudioSession({ emit: (event) => port.postMessage({ event } satisfies WorkerOutbound) });
+const options = (workerData ?? { dataDirectory: null }) as WorkerOptions;
+const session = new StudioSession({
+  emit: (event) => port.postMessage({ event } satisfies WorkerOutbound),
+  dataDirectory: options.dataDirectory,
+});
 
 port.on('message', (message: WorkerInbound) => {
   void session.handle(message.request).then((response) => port.postMessage({ id: message.id, response } satisfies WorkerOutbound));

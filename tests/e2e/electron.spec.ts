@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
-import { REAL_DATA_DIR, ROOT } from './fixtures';
+import { REAL_DATA_DIR, ROOT, tempDataFolder } from './fixtures';
 
 /** The Electron binary, if this machine has one (it is downloaded on first `npm start`, not by npm install). */
 function electronBinary(): string | null {
@@ -18,7 +18,7 @@ test('the desktop app opens its window, loads data and trains', async () => {
   const app = await electron.launch({
     executablePath: binary!,
     args: [join(ROOT, 'out', 'main', 'index.js'), ...(process.platform === 'linux' ? ['--no-sandbox'] : [])],
-    env: { ...process.env, FMNIST_DATA: REAL_DATA_DIR },
+    env: { ...process.env, FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: tempDataFolder() },
   });
   try {
     const window = await app.firstWindow({ timeout: 60_000 });

@@ -4,16 +4,23 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test as base } from '@playwright/test';
 
 export const ROOT = join(__dirname, '..', '..');
 export const REAL_DATA_DIR = process.env.FMNIST_DATA || '/usr/share/datasets/fashion-mnist';
 
-export async function startBrowserHost(): Promise<{ url: string; process: ChildProcess }> {
+/** A fresh app data folder (autosaves), so tests never touch a real user's. */
+export function tempDataFolder(): string {
+  return mkdtempSync(join(tmpdir(), 'fmnist-studio-e2e-'));
+}
+
+export async function startBrowserHost(dataFolder = tempDataFolder()): Promise<{ url: string; process: ChildProcess }> {
   const child = spawn(process.execPath, [join(ROOT, 'out', 'node', 'web.js')], {
     cwd: ROOT,
-    env: { ...process.env, FMNIST_DATA: REAL_DATA_DIR },
+    env: { ...process.env, FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: dataFolder },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -89,7 +89,7 @@ async function plan(options: Record<string, unknown>): Promise<{ config: RunConf
   const validated = resolveRunConfig(given);
   const wanted = Object.fromEntries(Object.keys(given).map((key) => [key, validated[key as keyof RunConfig]]));
   return {
-    config: resumeConfig(checkpoint, wanted, file),
+    config: resumeConfig(checkpoint.config, checkpoint.epochsDone, wanted, file),
     resume: trainerStateOf(checkpoint, file),
     checkpointFingerprint: checkpoint.datasetFingerprint,
   };

@@ -76,9 +76,43 @@ export interface RunInfo {
   error: string | null;
 }
 
+/** The model the app holds: the last run's, or one loaded from a checkpoint. */
+export interface ModelInfo {
+  /** The checkpoint file it was loaded from, or null for a model trained in this session. */
+  file: string | null;
+  architecture: string;
+  hiddenSizes: number[];
+  epochsDone: number;
+  /** It carries Adam's state, so training can continue exactly. */
+  resumable: boolean;
+  /** The settings it was trained with (null for a bare state dict). */
+  settings: RunSettings | null;
+}
+
+export interface EvaluationInfo {
+  count: number;
+  accuracy: number;
+  cost: number;
+}
+
+/** An autosaved run that did not reach its last epoch, offered for resuming at start-up. */
+export interface PendingAutosave {
+  epochsDone: number;
+  epochs: number;
+  savedAt: string | null;
+  architecture: string;
+}
+
+export type ExportFormat = 'onnx' | 'safetensors';
+
 export interface StudioState {
   version: string;
   datasets: { train: DatasetInfo | null; test: DatasetInfo | null };
+  model: ModelInfo | null;
+  /** The last evaluation of the model on the test set. */
+  evaluation: EvaluationInfo | null;
+  /** Where runs are autosaved (null when there is no data folder), and an unfinished run to offer. */
+  autosave: { file: string | null; pending: PendingAutosave | null };
   /** Where Fashion-MNIST was found without asking, or where the search looked. */
   defaultData: { directory: string | null; searched: string };
   run: RunInfo;
@@ -103,7 +137,17 @@ export interface ProgressUpdate {
 }
 
 /** Commands of the application menu (Electron), forwarded to the window. */
-export type MenuCommand = 'start' | 'pause-resume' | 'stop' | 'open-train' | 'open-test' | 'use-default-data';
+export type MenuCommand =
+  | 'start'
+  | 'pause-resume'
+  | 'stop'
+  | 'open-train'
+  | 'open-test'
+  | 'use-default-data'
+  | 'save-checkpoint'
+  | 'load-checkpoint'
+  | 'export-onnx'
+  | 'export-safetensors';
 
 export type BackendEvent =
   | { type: 'state'; state: StudioState }
@@ -119,10 +163,21 @@ export type Request =
   | { type: 'open-dataset'; role: DatasetRole }
   /** Browser host: load files uploaded earlier (ids returned by the upload endpoint). */
   | { type: 'load-uploaded'; role: DatasetRole; uploads: string[] }
-  | { type: 'start'; settings: RunSettings }
+  /** A new run (fresh weights), or with `continue` the current model trained on to `settings.epochs`. */
+  | { type: 'start'; settings: RunSettings; autosave: boolean; continue: boolean }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
+  | { type: 'evaluate' }
+  /** Electron: the native save dialog; browser host: a download. */
+  | { type: 'save-checkpoint' }
+  | { type: 'export-model'; format: ExportFormat }
+  /** Electron: the native open dialog. */
+  | { type: 'load-checkpoint' }
+  /** Browser host: a checkpoint uploaded earlier. */
+  | { type: 'load-uploaded-checkpoint'; upload: string }
+  | { type: 'resume-autosave'; autosave: boolean }
+  | { type: 'discard-autosave' }
   /** Electron: save bytes (base64) with the native save dialog, e.g. a chart as PNG. */
   | { type: 'save-file'; name: string; data: string };
 
@@ -131,12 +186,33 @@ export type WorkerRequest =
   | { type: 'get-state' }
   | { type: 'load-default-data' }
   | { type: 'load-dataset'; role: DatasetRole; paths: string[] }
-  | { type: 'start'; settings: RunSettings }
+  | { type: 'start'; settings: RunSettings; autosave: boolean; continue: boolean }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  | { type: 'evaluate' }
+  | { type: 'save-checkpoint'; path: string }
+  | { type: 'export-model'; format: ExportFormat; path: string }
+  | { type: 'load-checkpoint'; path: string }
+  | { type: 'resume-autosave'; autosave: boolean }
+  | { type: 'discard-autosave' };
 
-export type Response = { ok: true; state?: StudioState; cancelled?: boolean } | { ok: false; error: string };
+/** A file the browser host prepared for download (its URL carries the launch token). */
+export interface Download {
+  url: string;
+  name: string;
+}
+
+export type Response =
+  | { ok: true; state?: StudioState; cancelled?: boolean; download?: Download }
+  | { ok: false; error: string };
+
+/** File names suggested when saving. */
+export const SUGGESTED_NAMES: Record<'checkpoint' | ExportFormat, string> = {
+  checkpoint: 'fashion-mnist-checkpoint.safetensors',
+  onnx: 'fashion-mnist.onnx',
+  safetensors: 'fashion-mnist-weights.safetensors',
+};
 
 /** The one bridge object the preload exposes as `window.studio`. */
 export interface StudioBridge {
@@ -156,6 +232,11 @@ function refuse(problem: string): FmnistError {
 
 function checkKeys(value: Record<string, unknown>, allowed: string[]): void {
   for (const key of Object.keys(value)) if (!allowed.includes(key)) throw refuse(`unexpected field "${key}"`);
+}
+
+function checkFlag(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw refuse(`${name} must be true or false`);
+  return value;
 }
 
 function checkRole(value: unknown): DatasetRole {
@@ -187,8 +268,23 @@ export function validateRequest(value: unknown): Request {
     case 'pause':
     case 'resume':
     case 'stop':
+    case 'evaluate':
+    case 'save-checkpoint':
+    case 'load-checkpoint':
+    case 'discard-autosave':
       checkKeys(raw, ['type']);
       return { type: raw.type };
+    case 'export-model':
+      checkKeys(raw, ['type', 'format']);
+      if (raw.format !== 'onnx' && raw.format !== 'safetensors') throw refuse('format must be "onnx" or "safetensors"');
+      return { type: 'export-model', format: raw.format };
+    case 'load-uploaded-checkpoint':
+      checkKeys(raw, ['type', 'upload']);
+      if (typeof raw.upload !== 'string' || !UPLOAD_ID.test(raw.upload)) throw refuse('malformed upload id');
+      return { type: 'load-uploaded-checkpoint', upload: raw.upload };
+    case 'resume-autosave':
+      checkKeys(raw, ['type', 'autosave']);
+      return { type: 'resume-autosave', autosave: checkFlag(raw.autosave, 'autosave') };
     case 'open-dataset':
       checkKeys(raw, ['type', 'role']);
       return { type: 'open-dataset', role: checkRole(raw.role) };
@@ -202,8 +298,13 @@ export function validateRequest(value: unknown): Request {
       return { type: 'load-uploaded', role: checkRole(raw.role), uploads: uploads as string[] };
     }
     case 'start':
-      checkKeys(raw, ['type', 'settings']);
-      return { type: 'start', settings: validateSettings(raw.settings) };
+      checkKeys(raw, ['type', 'settings', 'autosave', 'continue']);
+      return {
+        type: 'start',
+        settings: validateSettings(raw.settings),
+        autosave: checkFlag(raw.autosave, 'autosave'),
+        continue: checkFlag(raw.continue, 'continue'),
+      };
     case 'save-file': {
       checkKeys(raw, ['type', 'name', 'data']);
       const { name, data } = raw;

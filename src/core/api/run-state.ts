@@ -1,13 +1,13 @@
 /**
  * The run state machine: idle → running ⇄ paused → stopping → stopped, running → finished | failed, and a
- * new run from any state where none is in progress. Every other transition is refused with a message that
+ * new run (or a reset to idle) from any state where none is in progress. Every other transition is refused with a message that
  * says why, which the user interface shows as is.
  */
 
 import { FmnistError } from '../errors';
 import type { RunStatus } from './contract';
 
-export type RunAction = 'start' | 'pause' | 'resume' | 'stop' | 'finish' | 'stopped' | 'fail';
+export type RunAction = 'start' | 'pause' | 'resume' | 'stop' | 'finish' | 'stopped' | 'fail' | 'reset';
 
 const TRANSITIONS: Record<RunAction, Partial<Record<RunStatus, RunStatus>>> = {
   start: { idle: 'running', finished: 'running', stopped: 'running', failed: 'running' },
@@ -17,6 +17,8 @@ const TRANSITIONS: Record<RunAction, Partial<Record<RunStatus, RunStatus>>> = {
   finish: { running: 'finished' },
   stopped: { stopping: 'stopped', running: 'stopped', paused: 'stopped' },
   fail: { running: 'failed', paused: 'failed', stopping: 'failed' },
+  /** Back to idle between runs, e.g. when a checkpoint replaces the model. */
+  reset: { idle: 'idle', finished: 'idle', stopped: 'idle', failed: 'idle' },
 };
 
 const REFUSALS: Record<RunAction, string> = {
@@ -27,6 +29,7 @@ const REFUSALS: Record<RunAction, string> = {
   finish: 'no run is in progress',
   stopped: 'no run is stopping',
   fail: 'no run is in progress',
+  reset: 'stop the training first',
 };
 
 export class RunStateMachine {

@@ -304,24 +304,20 @@ const FIXED_ON_RESUME: (keyof RunConfig)[] = ['hiddenSizes', 'batchSize', 'learn
  * The configuration of a continued run: the checkpoint's, with a new target epoch count and thread count.
  * Anything else that differs from the checkpoint is refused, naming the setting.
  */
-export function resumeConfig(checkpoint: Checkpoint, wanted: Partial<RunConfig>, file: string): RunConfig {
-  const saved = checkpoint.config;
+export function resumeConfig(saved: RunConfig | null, epochsDone: number, wanted: Partial<RunConfig>, file: string): RunConfig {
   if (!saved) throw new FmnistError('bad-input', 'has no training settings, so it cannot be resumed', { file });
   for (const key of FIXED_ON_RESUME) {
     const value = wanted[key];
     if (value !== undefined && JSON.stringify(value) !== JSON.stringify(saved[key])) {
       throw new FmnistError(
         'bad-option',
-        `${FIELD_LABELS[key]} cannot change when resuming: the checkpoint was trained with ${JSON.stringify(saved[key])}, got ${JSON.stringify(value)}`,
+        `${FIELD_LABELS[key]} cannot change when resuming: the model was trained with ${JSON.stringify(saved[key])}, got ${JSON.stringify(value)}`,
       );
     }
   }
   const epochs = wanted.epochs ?? saved.epochs;
-  if (epochs <= checkpoint.epochsDone) {
-    throw new FmnistError(
-      'bad-option',
-      `the checkpoint already has ${checkpoint.epochsDone} epochs: ask for more (epochs is the total, e.g. ${checkpoint.epochsDone + 10})`,
-    );
+  if (epochs <= epochsDone) {
+    throw new FmnistError('bad-option', `the model already has ${epochsDone} epochs: ask for more (epochs is the total, e.g. ${epochsDone + 10})`);
   }
   return { ...saved, epochs, threads: wanted.threads ?? saved.threads };
 }

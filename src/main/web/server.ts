@@ -15,9 +15,16 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type BackendEvent, type Request, type Response, validateRequest } from '../../core/api/contract';
+import {
+  type BackendEvent,
+  type Request,
+  type Response,
+  SUGGESTED_NAMES,
+  validateRequest,
+} from '../../core/api/contract';
 import { userMessage } from '../../core/errors';
 import { BackendHost } from '../backend-host';
+import { appDataFolder } from '../data-folder';
 
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -40,6 +47,8 @@ export interface WebHostOptions {
   workerPath: string;
   /** Fixed token for tests; random by default. */
   token?: string;
+  /** The app's data folder for autosaves (default: the desktop app's). */
+  dataDirectory?: string;
 }
 
 export interface WebHost {
@@ -59,12 +68,14 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const rendererRoot = await realpath(options.rendererDirectory);
   const uploadRoot = await mkdtemp(join(tmpdir(), 'fmnist-studio-uploads-'));
   const uploads = new Map<string, string>();
+  const downloads = new Map<string, { path: string; name: string }>();
   const clients = new Set<WebSocket>();
   const broadcast = (event: BackendEvent): void => {
     const text = JSON.stringify({ event });
     for (const client of clients) client.send(text);
   };
-  const backend = new BackendHost(options.workerPath, broadcast);
+  const dataDirectory = options.dataDirectory ?? appDataFolder();
+  const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory }));
   let origin = '';
   let allowedHosts: string[] = [];
 
@@ -142,12 +153,37 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
   };
 
+  /** A prepared file (checkpoint, export), once, to a link with this launch's token. */
+  const serveDownload = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', origin);
+    const id = url.pathname.slice('/download/'.length);
+    const file = downloads.get(id);
+    if (!sameToken(url.searchParams.get('token'), token) || !file) {
+      response.writeHead(404).end();
+      return;
+    }
+    try {
+      const body = await readFile(file.path);
+      response
+        .writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-disposition': `attachment; filename="${file.name}"`,
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'no-store',
+        })
+        .end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  };
+
   const server = createServer((request, response) => {
     if (!allowedHosts.includes(request.headers.host ?? '')) {
       response.writeHead(421).end();
       return;
     }
     if (request.method === 'PUT' && request.url === '/upload') void receiveUpload(request, response);
+    else if (request.method === 'GET' && request.url?.startsWith('/download/')) void serveDownload(request, response);
     else if (request.method === 'GET' || request.method === 'HEAD') void serveStatic(request, response);
     else response.writeHead(405).end();
   });
@@ -165,11 +201,36 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
   });
 
+  /** Saves or exports into a private folder, then offers the file as a download. */
+  const prepareDownload = async (request: Extract<Request, { type: 'save-checkpoint' | 'export-model' }>): Promise<Response> => {
+    const id = randomBytes(16).toString('hex');
+    const name = SUGGESTED_NAMES[request.type === 'export-model' ? request.format : 'checkpoint'];
+    const folder = join(uploadRoot, `download-${id}`);
+    await mkdir(folder);
+    const path = join(folder, name);
+    const response =
+      request.type === 'export-model'
+        ? await backend.request({ type: 'export-model', format: request.format, path })
+        : await backend.request({ type: 'save-checkpoint', path });
+    if (!response.ok) return response;
+    downloads.set(id, { path, name });
+    return { ...response, download: { url: `/download/${id}?token=${token}`, name } };
+  };
+
   const serveRequest = async (request: Request): Promise<Response> => {
     switch (request.type) {
       case 'open-dataset':
+      case 'load-checkpoint':
       case 'save-file':
         return { ok: false, error: 'the browser host opens files by upload and saves them by download' };
+      case 'save-checkpoint':
+      case 'export-model':
+        return prepareDownload(request);
+      case 'load-uploaded-checkpoint': {
+        const path = uploads.get(request.upload);
+        if (!path) return { ok: false, error: 'unknown upload: upload the file again' };
+        return backend.request({ type: 'load-checkpoint', path });
+      }
       case 'load-uploaded': {
         const paths = request.uploads.map((id) => uploads.get(id));
         if (paths.some((p) => p === undefined)) return { ok: false, error: 'unknown upload: upload the file again' };

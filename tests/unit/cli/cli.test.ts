@@ -100,3 +100,73 @@ describe('fmnist CLI', () => {
     expect(bad.stderr).toBe('fmnist train: epochs must be between 1 and 100000, got 0\n');
   });
 });
+
+describe('fmnist checkpoints', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir('fmnist-cli-checkpoints-');
+  });
+  const small = ['--limit', '2000', '--hidden', '48', '--seed', '3', '--json'];
+
+  it('resumes exactly: 2 epochs then 1 more equals 3 straight', async () => {
+    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const half = join(dir, 'half.safetensors');
+    const resumed = join(dir, 'resumed.safetensors');
+    const straight = join(dir, 'straight.safetensors');
+    expect((await run(['train', '--epochs', '2', ...small, '--out', half])).code).toBe(0);
+    const continued = await run(['train', '--resume', half, '--epochs', '3', '--json', '--out', resumed]);
+    expect(continued.code).toBe(0);
+    expect(continued.stdout.trim().split('\n').map((l) => JSON.parse(l).epoch).filter(Boolean)).toEqual([3]);
+    expect((await run(['train', '--epochs', '3', ...small, '--out', straight])).code).toBe(0);
+    const a = await loadCheckpoint(resumed);
+    const b = await loadCheckpoint(straight);
+    expect(a.parameters.weights).toEqual(b.parameters.weights);
+    expect(a.optimizer!.step).toBe(b.optimizer!.step);
+    expect(a.history.map((h) => h.testAccuracy)).toEqual(b.history.map((h) => h.testAccuracy));
+  });
+
+  it('refuses to resume with fewer epochs or changed settings', async () => {
+    const half = join(dir, 'half.safetensors');
+    expect(await run(['train', '--resume', half, '--epochs', '2'])).toMatchObject({
+      code: 2,
+      stderr: 'fmnist train: the model already has 2 epochs: ask for more (epochs is the total, e.g. 12)\n',
+    });
+    expect((await run(['train', '--resume', half, '--epochs', '4', '--lr', '0.01'])).stderr).toBe(
+      'fmnist train: learning rate cannot change when resuming: the model was trained with 0.001, got 0.01\n',
+    );
+  });
+
+  it('autosaves after every epoch into a resumable checkpoint', async () => {
+    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const folder = join(dir, 'autosave', 'nested');
+    expect((await run(['train', '--epochs', '2', ...small, '--autosave', folder])).code).toBe(0);
+    const saved = await loadCheckpoint(join(folder, 'fmnist-autosave.safetensors'));
+    expect(saved.epochsDone).toBe(2);
+    expect(saved.optimizer).not.toBeNull();
+  });
+
+  it('exports ONNX and weights-only safetensors, and describes checkpoints', async () => {
+    const { decodeSafetensors } = await import('../../../src/core/checkpoint/safetensors');
+    const { readFile } = await import('node:fs/promises');
+    const half = join(dir, 'half.safetensors');
+    const onnx = join(dir, 'model.onnx');
+    const weights = join(dir, 'weights.safetensors');
+    expect((await run(['export', '--model', half, '--format', 'onnx', '--out', onnx])).code).toBe(0);
+    expect((await readFile(onnx)).length).toBeGreaterThan(784 * 48 * 4);
+    expect((await run(['export', '--model', half, '--format', 'safetensors', '--out', weights])).code).toBe(0);
+    const names = [...decodeSafetensors(await readFile(weights), weights).tensors.keys()].sort();
+    expect(names).toEqual(['0.bias', '0.weight', '2.bias', '2.weight']);
+    expect((await run(['export', '--model', half, '--format', 'pdf', '--out', onnx])).stderr).toBe(
+      'fmnist export: --format must be onnx or safetensors, got "pdf"\n',
+    );
+
+    const info = await run(['info', half]);
+    expect(info.stdout).toMatch(/Network +784-48-10 \(ReLU, softmax\), 38,170 parameters/);
+    expect(info.stdout).toMatch(/Trained +2 epochs of 2, 32 Adam steps \(resumable\)/);
+    expect(info.stdout).toMatch(/\n +2 +\d\.\d{4} +\d+\.\d\d%/);
+    const json = JSON.parse((await run(['info', '--model', weights, '--json'])).stdout);
+    expect(json).toMatchObject({ architecture: '784-48-10', resumable: false, epochsDone: 2 });
+    const garbage = await writeTemp(dir, 'garbage.safetensors', 'not a model at all');
+    expect(await run(['info', garbage])).toMatchObject({ code: 2, stderr: `fmnist info: ${garbage}: is not a safetensors file (its header length is implausible)\n` });
+  });
+});

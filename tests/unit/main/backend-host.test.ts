@@ -16,7 +16,7 @@ describe('backend host', () => {
 
   it('reports a worker that throws mid-run, then starts a fresh one with the data reloaded', async () => {
     expect((await host.request({ type: 'load-default-data' })).ok).toBe(true);
-    const started = await host.request({ type: 'start', settings: { ...DEFAULT_SETTINGS, epochs: 500, limit: 3000, hiddenSizes: [32] } });
+    const started = await host.request({ type: 'start', settings: { ...DEFAULT_SETTINGS, epochs: 500, limit: 3000, hiddenSizes: [32] }, autosave: false, continue: false });
     expect(started.ok).toBe(true);
     // A malformed message makes the worker's handler throw: an uncaught exception ends the thread.
     worker().postMessage(null);
@@ -26,7 +26,7 @@ describe('backend host', () => {
     const state = await host.request({ type: 'get-state' });
     expect(state.ok && state.state?.datasets.train?.count).toBe(60000);
     expect(state.ok && state.state?.run).toMatchObject({ status: 'failed' });
-    const again = await host.request({ type: 'start', settings: { ...DEFAULT_SETTINGS, epochs: 1, limit: 1000, hiddenSizes: [32] } });
+    const again = await host.request({ type: 'start', settings: { ...DEFAULT_SETTINGS, epochs: 1, limit: 1000, hiddenSizes: [32] }, autosave: false, continue: false });
     expect(again.ok).toBe(true);
     await expect.poll(() => lastState()?.run.status, { timeout: 30_000 }).toBe('finished');
     expect(lastState()?.run.error).toBeNull();

@@ -81,6 +81,10 @@ export class Studio {
     limit: '',
     threads: '',
   });
+  /** Save a checkpoint to the app's data folder after every epoch (resumable after a crash). */
+  autosave = $state(true);
+  /** Working on a model operation (evaluate, save, load, export). */
+  modelBusy = $state(false);
   /** Bumped whenever the chart series change. */
   chartVersion = $state(0);
   readonly series: ChartSeries = emptySeries();
@@ -106,6 +110,13 @@ export class Studio {
 
   get canStart(): boolean {
     return !!this.state?.datasets.train && !this.active && Object.keys(this.fieldErrors).length === 0 && !this.loading.train && !this.loading.default;
+  }
+
+  /** Training can continue the current model: it has Adam's state and the epochs asked for are more. */
+  get canContinue(): boolean {
+    const model = this.state?.model;
+    const settings = this.settings();
+    return !!model?.resumable && !!settings && settings.epochs > model.epochsDone && !!this.state?.datasets.train && !this.active;
   }
 
   get lastEpoch(): EpochSummary | null {
@@ -160,7 +171,62 @@ export class Studio {
     const settings = this.settings();
     if (!settings || !this.canStart) return;
     this.progress = null;
-    await this.send({ type: 'start', settings });
+    await this.send({ type: 'start', settings, autosave: this.autosave, continue: false });
+  }
+
+  async continueTraining(): Promise<void> {
+    const settings = this.settings();
+    if (!settings || !this.canContinue) return;
+    this.progress = null;
+    await this.send({ type: 'start', settings, autosave: this.autosave, continue: true });
+  }
+
+  async resumeAutosave(): Promise<void> {
+    this.progress = null;
+    await this.send({ type: 'resume-autosave', autosave: this.autosave });
+  }
+
+  async discardAutosave(): Promise<void> {
+    await this.send({ type: 'discard-autosave' });
+  }
+
+  async evaluate(): Promise<void> {
+    await this.modelOperation({ type: 'evaluate' });
+  }
+
+  async saveCheckpoint(): Promise<void> {
+    await this.modelOperation({ type: 'save-checkpoint' });
+  }
+
+  async exportModel(format: 'onnx' | 'safetensors'): Promise<void> {
+    await this.modelOperation({ type: 'export-model', format });
+  }
+
+  /** Desktop: the native dialog; browser host: called with the file chosen in the page's file input. */
+  async loadCheckpoint(file?: File): Promise<void> {
+    if (this.transport.kind === 'electron') {
+      await this.modelOperation({ type: 'load-checkpoint' });
+      return;
+    }
+    if (!file) return;
+    this.modelBusy = true;
+    try {
+      const upload = await this.transport.upload(file);
+      await this.send({ type: 'load-uploaded-checkpoint', upload });
+    } catch (error) {
+      this.requestError = (error as Error).message;
+    } finally {
+      this.modelBusy = false;
+    }
+  }
+
+  private async modelOperation(request: Parameters<Transport['request']>[0]): Promise<void> {
+    this.modelBusy = true;
+    try {
+      await this.send(request);
+    } finally {
+      this.modelBusy = false;
+    }
   }
 
   async togglePause(): Promise<void> {
@@ -220,8 +286,18 @@ export class Studio {
   private async send(request: Parameters<Transport['request']>[0]): Promise<void> {
     this.requestError = null;
     const response = await this.transport.request(request);
-    if (!response.ok) this.requestError = response.error;
-    else if (response.state) this.setState(response.state);
+    if (!response.ok) {
+      this.requestError = response.error;
+      return;
+    }
+    if (response.state) this.setState(response.state);
+    // Browser host: the backend prepared a file; fetch it as a download.
+    if (response.download) {
+      const link = document.createElement('a');
+      link.href = response.download.url;
+      link.download = response.download.name;
+      link.click();
+    }
   }
 
   private async menu(command: string): Promise<void> {
@@ -231,6 +307,10 @@ export class Studio {
     else if (command === 'open-train') await this.openDataset('train');
     else if (command === 'open-test') await this.openDataset('test');
     else if (command === 'use-default-data') await this.useDefaultData();
+    else if (command === 'save-checkpoint') await this.saveCheckpoint();
+    else if (command === 'load-checkpoint') await this.loadCheckpoint();
+    else if (command === 'export-onnx') await this.exportModel('onnx');
+    else if (command === 'export-safetensors') await this.exportModel('safetensors');
   }
 
   private setState(state: StudioState): void {
@@ -238,6 +318,10 @@ export class Studio {
     this.state = state;
     // A new run (or a page that just connected): draw the run in the snapshot from scratch.
     if (!previous || previous.run.id !== state.run.id) {
+      // A loaded checkpoint brings its settings: show them, ready to continue.
+      if (previous && state.run.status === 'idle' && state.run.settings) {
+        for (const { key } of FIELDS) this.fields[key] = formatSetting(key, state.run.settings);
+      }
       Object.assign(this.series, emptySeries(), { batchCost: state.run.costPoints.map(([x, y]) => ({ x, y })) });
       for (const summary of state.run.history) this.addEpoch(summary);
       this.chartVersion++;

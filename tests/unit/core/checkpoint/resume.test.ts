@@ -26,7 +26,7 @@ describe('resuming from a checkpoint', () => {
 
     const checkpoint = decodeCheckpoint(saved, 'half.safetensors');
     const resumed = await Trainer.create({
-      config: resumeConfig(checkpoint, { epochs: 4 }, 'half.safetensors'),
+      config: resumeConfig(checkpoint.config, checkpoint.epochsDone, { epochs: 4 }, 'half.safetensors'),
       train,
       test,
       resume: trainerStateOf(checkpoint, 'half.safetensors'),
@@ -57,8 +57,8 @@ describe('resuming from a checkpoint', () => {
     const config = resolveRunConfig({ hiddenSizes: [8], epochs: 3 });
     const state = { epochsDone: 3, step: 9, shuffleState: [1, 2, 3, 4] as [number, number, number, number], parameters, moments: { m: parameters, v: parameters }, history: [] };
     const checkpoint = checkpointOf(state, config, { datasetFingerprint: null });
-    expect(() => resumeConfig(checkpoint, { epochs: 5, seed: 2 }, 'c')).toThrow('seed cannot change when resuming: the checkpoint was trained with 1, got 2');
-    expect(() => resumeConfig(checkpoint, { epochs: 3 }, 'c')).toThrow(/already has 3 epochs/);
-    expect(resumeConfig(checkpoint, { epochs: 5, threads: 2 }, 'c')).toEqual({ ...config, epochs: 5, threads: 2 });
+    expect(() => resumeConfig(checkpoint.config, 3, { epochs: 5, seed: 2 }, 'c')).toThrow('seed cannot change when resuming: the model was trained with 1, got 2');
+    expect(() => resumeConfig(checkpoint.config, 3, { epochs: 3 }, 'c')).toThrow(/already has 3 epochs/);
+    expect(resumeConfig(checkpoint.config, 3, { epochs: 5, threads: 2 }, 'c')).toEqual({ ...config, epochs: 5, threads: 2 });
   });
 });

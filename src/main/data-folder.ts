@@ -1,0 +1,17 @@
+/**
+ * The app's data folder (autosaves), the same one Electron's app.getPath('userData') gives, so the desktop
+ * app and the browser host share it: %APPDATA%\Fashion-MNIST Studio, ~/Library/Application Support/…, or
+ * $XDG_CONFIG_HOME (~/.config)/Fashion-MNIST Studio. FMNIST_STUDIO_DATA overrides it (tests, portable use).
+ */
+
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const APP_FOLDER_NAME = 'Fashion-MNIST Studio';
+
+export function appDataFolder(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (env.FMNIST_STUDIO_DATA) return env.FMNIST_STUDIO_DATA;
+  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), APP_FOLDER_NAME);
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', APP_FOLDER_NAME);
+  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), APP_FOLDER_NAME);
+}
