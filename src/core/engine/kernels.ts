@@ -118,17 +118,22 @@ export const SOFTMAX = Object.freeze({
 
 export type Kernel = (args: number) => void;
 
-interface SparseOutput {
-  csrPairs: number;
-  csrPairStride: number;
-  csrDescriptors: number;
-  csrDescriptorStride: number;
-  chunkRows: number;
-  chunks: number;
-  cscPairs: number;
-  cscDescriptors: number;
-  cscPairStride: number;
-}
+/** The argument fields GATHER and SPARSIFY share: where CSR pairs, descriptors and (optionally) CSC go. */
+export const SPARSE_FIELDS = [
+  'csrPairs',
+  'csrPairStride',
+  'csrDescriptors',
+  'csrDescriptorStride',
+  'chunkRows',
+  'chunks',
+  'cscPairs',
+  'cscDescriptors',
+  'cscPairStride',
+] as const;
+
+export type SparseFields<T> = Record<(typeof SPARSE_FIELDS)[number], T>;
+
+type SparseOutput = SparseFields<number>;
 
 /** The kernels implemented in TypeScript over a memory buffer, indexed by Op. */
 export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer): Kernel[] {
@@ -277,17 +282,8 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     }
   };
 
-  const sparseArgs = (a: number, offsets: typeof GATHER | typeof SPARSIFY): SparseOutput => ({
-    csrPairs: i32[a + offsets.csrPairs],
-    csrPairStride: i32[a + offsets.csrPairStride],
-    csrDescriptors: i32[a + offsets.csrDescriptors],
-    csrDescriptorStride: i32[a + offsets.csrDescriptorStride],
-    chunkRows: i32[a + offsets.chunkRows],
-    chunks: i32[a + offsets.chunks],
-    cscPairs: i32[a + offsets.cscPairs],
-    cscDescriptors: i32[a + offsets.cscDescriptors],
-    cscPairStride: i32[a + offsets.cscPairStride],
-  });
+  const sparseArgs = (a: number, offsets: typeof GATHER | typeof SPARSIFY): SparseOutput =>
+    Object.fromEntries(SPARSE_FIELDS.map((field) => [field, i32[a + offsets[field]]])) as SparseOutput;
 
   const gather: Kernel = (args) => {
     const a = args >> 2;

@@ -8,7 +8,7 @@
  */
 
 import { IMAGE_SIZE } from '../../data/dataset';
-import { Epilogue, GATHER, SOFTMAX, SPARSIFY, SPMM } from '../kernels';
+import { Epilogue, GATHER, SOFTMAX, SPARSE_FIELDS, type SparseFields, SPARSIFY, SPMM } from '../kernels';
 import { ADAM, PAIR_BYTES, TILE, TILE_BYTES } from '../layout';
 import { type FunctionBuilder, type MemoryImport, ModuleBuilder, Type } from './assembler';
 
@@ -143,30 +143,11 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   });
 }
 
-interface SparseArgs {
-  csrPairs: number;
-  csrPairStride: number;
-  csrDescriptors: number;
-  csrDescriptorStride: number;
-  chunkRows: number;
-  chunks: number;
-  cscPairs: number;
-  cscDescriptors: number;
-  cscPairStride: number;
-}
+type SparseArgs = SparseFields<number>;
 
+/** Loads the shared sparse-output arguments into locals. */
 function sparseArguments(f: FunctionBuilder, offsets: typeof GATHER | typeof SPARSIFY): SparseArgs {
-  return {
-    csrPairs: argument(f, 0, offsets.csrPairs),
-    csrPairStride: argument(f, 0, offsets.csrPairStride),
-    csrDescriptors: argument(f, 0, offsets.csrDescriptors),
-    csrDescriptorStride: argument(f, 0, offsets.csrDescriptorStride),
-    chunkRows: argument(f, 0, offsets.chunkRows),
-    chunks: argument(f, 0, offsets.chunks),
-    cscPairs: argument(f, 0, offsets.cscPairs),
-    cscDescriptors: argument(f, 0, offsets.cscDescriptors),
-    cscPairStride: argument(f, 0, offsets.cscPairStride),
-  };
+  return Object.fromEntries(SPARSE_FIELDS.map((field) => [field, argument(f, 0, offsets[field])])) as SparseArgs;
 }
 
 /**
