@@ -138,10 +138,6 @@ export class Trainer {
     return this.status;
   }
 
-  get epochs(): number {
-    return this.epochsDone;
-  }
-
   get kernelBackend(): string {
     return this.engine.backendName;
   }
@@ -241,7 +237,11 @@ export class Trainer {
             lastYield = performance.now();
           }
           if (this.pausedGate) await this.pausedGate.promise;
-          if (this.stopRequested) return this.finish('stopped', trainingMs);
+          if (this.stopRequested) {
+            // The epoch in progress is abandoned: the state is exactly that of the last whole epoch.
+            this.rollBack();
+            return this.finish('stopped', trainingMs);
+          }
 
           const batch = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
           const t0 = performance.now();
@@ -297,6 +297,11 @@ export class Trainer {
       return this.finish('finished', trainingMs);
     } catch (error) {
       this.status = 'failed';
+      try {
+        this.rollBack();
+      } catch {
+        // An engine that failed this way cannot be restored; the error says what happened.
+      }
       throw error;
     }
   }
@@ -319,12 +324,18 @@ export class Trainer {
     };
   }
 
-  /** Puts back the last good epoch's weights and stops with a message the user can act on. */
-  private diverged(epoch: number, batch: number, lossSum: number): never {
-    const good = this.lastGood!;
+  /** Puts the engine, the step count and the shuffle stream back to the end of the last whole epoch. */
+  private rollBack(): void {
+    const good = this.lastGood;
+    if (!good) return;
     this.engine.restore(good.snapshot);
     this.step = good.step;
     this.shuffle = Random.fromState(good.shuffleState);
+  }
+
+  /** Puts back the last good epoch's weights and stops with a message the user can act on. */
+  private diverged(epoch: number, batch: number, lossSum: number): never {
+    this.rollBack();
     const what = Number.isNaN(lossSum) ? 'NaN' : 'infinite';
     throw new FmnistError(
       'diverged',

@@ -62,3 +62,37 @@ describe('resuming from a checkpoint', () => {
     expect(resumeConfig(checkpoint.config, 3, { epochs: 5, threads: 2 }, 'c')).toEqual({ ...config, epochs: 5, threads: 2 });
   });
 });
+
+describe('stopping mid-epoch', () => {
+  it('leaves exactly the state of the last whole epoch, so resuming equals the run that never stopped', async () => {
+    const train = takeFirst(await realDataset('train'), 2000);
+    const config = resolveRunConfig({ epochs: 3, hiddenSizes: [40], batchSize: 50, seed: 4 });
+    const straight = await Trainer.create({ config, train });
+    await straight.run();
+    const expected = straight.getState();
+    await straight.dispose();
+
+    let stopper!: Trainer;
+    stopper = await Trainer.create({
+      config,
+      train,
+      // Stop in the middle of epoch 2: its first 5 batches are done and must be abandoned.
+      onBatch: (p) => {
+        if (p.epoch === 2 && p.batch === 5) stopper.stop();
+      },
+    });
+    const summary = await stopper.run();
+    const stopped = stopper.getState();
+    await stopper.dispose();
+    expect(summary.status).toBe('stopped');
+    expect(stopped.epochsDone).toBe(1);
+    expect(stopped.step).toBe(40);
+
+    const resumed = await Trainer.create({ config, train, resume: stopped });
+    await resumed.run();
+    const got = resumed.getState();
+    await resumed.dispose();
+    expect(got.parameters.weights).toEqual(expected.parameters.weights);
+    expect(got.step).toBe(expected.step);
+  });
+});
