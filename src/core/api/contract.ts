@@ -45,6 +45,8 @@ export interface DatasetInfo {
   role: DatasetRole;
   /** The file it was read from (shown to the user). */
   source: string;
+  /** Every file it was read from (images and labels), so it can be read again. */
+  paths: string[];
   count: number;
   /** Images per class 0–9. */
   classCounts: number[];
@@ -134,6 +136,8 @@ export interface ProgressUpdate {
   etaMs: number;
   /** Cost points completed since the previous update. */
   costPoints: CostPoint[];
+  /** Epochs completed since the previous update (all run messages share the 20-per-second budget). */
+  completedEpochs: EpochSummary[];
 }
 
 /** Commands of the application menu (Electron), forwarded to the window. */
@@ -152,7 +156,6 @@ export type MenuCommand =
 export type BackendEvent =
   | { type: 'state'; state: StudioState }
   | { type: 'progress'; progress: ProgressUpdate }
-  | { type: 'epoch'; summary: EpochSummary }
   | { type: 'menu'; command: MenuCommand };
 
 /** Requests from the user interface. */

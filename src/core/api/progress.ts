@@ -1,11 +1,12 @@
 /**
- * Throttling training progress for the user interface: batch reports go in, at most one update per
- * interval (50 ms: 20 per second) comes out, whatever the batch size. The per-batch cost is averaged into
- * a fixed number of points per epoch, so the charts are exact without any per-batch event; the stored curve
- * is merged pairwise when it grows past a bound, so long runs use bounded memory.
+ * Throttling training progress for the user interface: batch and epoch reports go in, at most one update
+ * per interval (50 ms: 20 per second) comes out, whatever the batch size or epoch length, carrying what
+ * happened since the last one. The per-batch cost is averaged into a fixed number of points per epoch, so
+ * the charts are exact without any per-batch event; the stored curve is merged pairwise when it grows past
+ * a bound, so long runs use bounded memory.
  */
 
-import type { BatchProgress } from '../train/events';
+import type { BatchProgress, EpochSummary } from '../train/events';
 import type { CostPoint, ProgressUpdate } from './contract';
 
 export const UPDATE_INTERVAL_MS = 50;
@@ -15,6 +16,7 @@ export const MAX_STORED_COST_POINTS = 20_000;
 export class ProgressThrottle {
   private lastEmit = -Infinity;
   private pending: CostPoint[] = [];
+  private pendingEpochs: EpochSummary[] = [];
   private bucketSum = 0;
   private bucketCount = 0;
   private latest: BatchProgress | null = null;
@@ -40,14 +42,28 @@ export class ProgressThrottle {
       this.bucketSum = 0;
       this.bucketCount = 0;
     }
-    const endOfEpoch = progress.batch === progress.batches;
-    if (!endOfEpoch && now - this.lastEmit < this.intervalMs) return null;
-    return this.flush(now);
+    return this.due(now) ? this.flush(now) : null;
+  }
+
+  /** Takes an epoch's summary; returns an update when one is due. */
+  addEpoch(summary: EpochSummary, now: number): ProgressUpdate | null {
+    this.pendingEpochs.push(summary);
+    return this.due(now) ? this.flush(now) : null;
+  }
+
+  private due(now: number): boolean {
+    return now - this.lastEmit >= this.intervalMs;
+  }
+
+  /** Drops the points after the last whole epoch (a stopped run abandons the epoch in progress). */
+  truncate(epochsDone: number): void {
+    const kept = this.curve.filter(([x]) => x <= epochsDone + 1e-9);
+    this.curve.splice(0, this.curve.length, ...kept);
   }
 
   /** The update for everything seen so far (e.g. when pausing), or null if nothing is new. */
   flush(now: number): ProgressUpdate | null {
-    if (!this.latest) return null;
+    if (!this.latest || (this.pending.length === 0 && this.pendingEpochs.length === 0 && now === this.lastEmit)) return null;
     this.lastEmit = now;
     const p = this.latest;
     const update: ProgressUpdate = {
@@ -61,8 +77,10 @@ export class ProgressThrottle {
       elapsedMs: p.elapsedMs,
       etaMs: p.etaMs,
       costPoints: this.pending,
+      completedEpochs: this.pendingEpochs,
     };
     this.pending = [];
+    this.pendingEpochs = [];
     return update;
   }
 

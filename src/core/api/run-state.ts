@@ -14,7 +14,8 @@ const TRANSITIONS: Record<RunAction, Partial<Record<RunStatus, RunStatus>>> = {
   pause: { running: 'paused' },
   resume: { paused: 'running' },
   stop: { running: 'stopping', paused: 'stopping' },
-  finish: { running: 'finished' },
+  // A run can end on its own while a pause or stop is on its way.
+  finish: { running: 'finished', paused: 'finished', stopping: 'finished' },
   stopped: { stopping: 'stopped', running: 'stopped', paused: 'stopped' },
   fail: { running: 'failed', paused: 'failed', stopping: 'failed' },
   /** Back to idle between runs, e.g. when a checkpoint replaces the model. */

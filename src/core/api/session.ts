@@ -68,9 +68,8 @@ export interface SessionOptions {
 
 interface LoadedData {
   dataset: LabelledDataset;
+  /** Includes the files it came from, recorded in checkpoints so an autosaved run can reload them. */
   info: DatasetInfo;
-  /** The files it came from, recorded in checkpoints so an autosaved run can reload them. */
-  paths: string[];
   fingerprint: string;
 }
 
@@ -111,7 +110,7 @@ function pathsOf(files: DataFiles): string[] {
 }
 
 /** Counts, class balance and sample images (the first of each class, then the second: one class per column). */
-export function describeDataset(dataset: LabelledDataset, role: DatasetRole, source: string): DatasetInfo {
+export function describeDataset(dataset: LabelledDataset, role: DatasetRole, files: DataFiles): DatasetInfo {
   const picked: number[] = [];
   const perClass = new Array<number>(CLASS_COUNT).fill(0);
   const rank = new Map<number, number>();
@@ -127,7 +126,8 @@ export function describeDataset(dataset: LabelledDataset, role: DatasetRole, sou
   picked.forEach((index, i) => pixels.set(dataset.images.subarray(index * IMAGE_SIZE, (index + 1) * IMAGE_SIZE), i * IMAGE_SIZE));
   return {
     role,
-    source,
+    source: files.images,
+    paths: pathsOf(files),
     count: dataset.count,
     classCounts: classCounts(dataset),
     samples: Buffer.from(pixels).toString('base64'),
@@ -330,7 +330,7 @@ export class StudioSession {
 
   private async read(files: DataFiles, role: DatasetRole): Promise<LoadedData> {
     const dataset = await loadDataset(files, { requireLabels: true });
-    return { dataset, info: describeDataset(dataset, role, files.images), paths: pathsOf(files), fingerprint: fingerprint(dataset) };
+    return { dataset, info: describeDataset(dataset, role, files), fingerprint: fingerprint(dataset) };
   }
 
   private async start(settings: RunSettings, autosave: boolean, continuing: boolean): Promise<void> {
@@ -378,7 +378,8 @@ export class StudioSession {
         onEpoch: async (summary, state) => {
           this.run.history.push(summary);
           this.run.epochsDone = summary.epoch;
-          this.emit({ type: 'epoch', summary });
+          const update = this.throttle.addEpoch(summary, this.now());
+          if (update) this.emit({ type: 'progress', progress: update });
           if (autosave && this.autosaveFile) await this.autosave(state(), config);
         },
       });
@@ -398,16 +399,28 @@ export class StudioSession {
       validationSamples: trainer.validationSamples,
     });
     this.publishState();
-    this.finished = trainer.run().then(
-      (summary) => this.ended(trainer, config, summary.status === 'finished' ? 'finish' : 'stopped', null),
-      (error: unknown) => this.ended(trainer, config, 'fail', userMessage(error)),
-    );
+    this.finished = trainer
+      .run()
+      .then(
+        (summary) => this.ended(trainer, config, summary.status === 'finished' ? 'finish' : 'stopped', null),
+        (error: unknown) => this.ended(trainer, config, 'fail', userMessage(error)),
+      )
+      .catch((error: unknown) => {
+        // Ending must never leave the session stuck in a run: fall back to failed.
+        if (this.machine.can('fail')) this.machine.apply('fail');
+        this.run.error = userMessage(error);
+        this.publishState();
+      });
   }
 
   /** After a run: keep its model (its last whole epoch), free its engine, publish the outcome. */
   private async ended(trainer: Trainer, config: RunConfig, action: 'finish' | 'stopped' | 'fail', error: string | null): Promise<void> {
-    this.publishProgress(true);
     const state = trainer.getState();
+    // The trainer rolled back to its last whole epoch: so do the chart and the history.
+    this.throttle.truncate(state.epochsDone);
+    this.run.history = this.run.history.slice(0, state.epochsDone);
+    this.run.epochsDone = state.epochsDone;
+    this.publishProgress(true);
     if (state.epochsDone > 0) {
       this.model = {
         parameters: state.parameters,
@@ -442,7 +455,7 @@ export class StudioSession {
     return checkpointOf(source.state, source.config, {
       datasetFingerprint: this.data.train?.fingerprint ?? null,
       costCurve: source.costCurve,
-      dataSources: this.data.train ? { train: this.data.train.paths, test: this.data.test?.paths ?? null } : null,
+      dataSources: this.data.train ? { train: this.data.train.info.paths, test: this.data.test?.info.paths ?? null } : null,
     });
   }
 

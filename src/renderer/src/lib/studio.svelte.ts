@@ -145,10 +145,14 @@ export class Studio {
       case 'progress':
         this.progress = event.progress;
         for (const [x, y] of event.progress.costPoints) this.series.batchCost.push({ x, y });
-        this.chartVersion++;
-        break;
-      case 'epoch':
-        this.addEpoch(event.summary);
+        for (const summary of event.progress.completedEpochs) {
+          this.addEpoch(summary);
+          // The snapshot's history too, so the latest figures show during the run.
+          if (this.state && !this.state.run.history.some((h) => h.epoch === summary.epoch)) {
+            this.state.run.history.push(summary);
+            this.state.run.epochsDone = summary.epoch;
+          }
+        }
         this.chartVersion++;
         break;
       case 'menu':

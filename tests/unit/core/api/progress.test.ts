@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ProgressThrottle } from '../../../../src/core/api/progress';
-import type { BatchProgress } from '../../../../src/core/train/events';
+import type { BatchProgress, EpochSummary } from '../../../../src/core/train/events';
 
 function batch(epoch: number, index: number, batches: number, cost: number): BatchProgress {
   return { epoch, epochs: 3, batch: index, batches, cost, epochCost: cost, epochAccuracy: 0.5, samplesPerSecond: 1000, elapsedMs: 0, etaMs: 0 };
 }
 
+function summary(epoch: number): EpochSummary {
+  return { epoch, epochs: 1000, cost: 1, trainAccuracy: 0.5, validationCost: null, validationAccuracy: null, testCost: null, testAccuracy: null, seconds: 0, evaluationSeconds: 0, samplesPerSecond: 1 };
+}
+
 describe('progress throttle', () => {
-  it('sends at most one update per 50 ms whatever the batch rate, and one at each epoch end', () => {
+  it('sends at most one update per 50 ms whatever the batch rate', () => {
     const throttle = new ProgressThrottle();
     let updates = 0;
     let now = 0;
@@ -17,9 +21,9 @@ describe('progress throttle', () => {
         if (throttle.add(batch(epoch, b, 2000, 1), now)) updates++;
       }
     }
-    // 3 s of training: ≤ 20 per second plus the epoch ends.
-    expect(updates).toBeGreaterThanOrEqual(60);
-    expect(updates).toBeLessThanOrEqual(3 * 20 + 3 + 1);
+    // 3 s of training: 20 per second.
+    expect(updates).toBeGreaterThanOrEqual(59);
+    expect(updates).toBeLessThanOrEqual(3 * 20 + 1);
   });
 
   it('averages batches into 100 cost points per epoch, delivered exactly once across updates', () => {
@@ -31,6 +35,7 @@ describe('progress throttle', () => {
       const update = throttle.add(batch(1, b, 469, b), now);
       if (update) delivered.push(...update.costPoints);
     }
+    delivered.push(...(throttle.flush(now + 1)?.costPoints ?? []));
     expect(delivered.length).toBe(Math.ceil(469 / Math.ceil(469 / 100)));
     expect(delivered).toEqual(throttle.curve);
     // Buckets of 5 batches: the first point is the mean of batches 1–5 at 5/469 of the epoch.
@@ -51,6 +56,32 @@ describe('progress throttle', () => {
     const xs = throttle.curve.map(([x]) => x);
     expect(xs).toEqual([...xs].sort((a, b) => a - b));
     expect(throttle.curve[throttle.curve.length - 1][1]).toBe(50);
+  });
+
+  it('bounds updates when epochs are tiny too, delivering every epoch summary once', () => {
+    const throttle = new ProgressThrottle();
+    const delivered: number[] = [];
+    let updates = 0;
+    for (let epoch = 1; epoch <= 1000; epoch++) {
+      const now = epoch * 0.1; // one-batch epochs, 10 000 per second
+      for (const update of [throttle.add({ ...batch(epoch, 1, 1, 1), epochs: 1000 }, now), throttle.addEpoch(summary(epoch), now)]) {
+        if (!update) continue;
+        updates++;
+        delivered.push(...update.completedEpochs.map((s) => s.epoch));
+      }
+    }
+    delivered.push(...(throttle.flush(1e6)?.completedEpochs.map((s) => s.epoch) ?? []));
+    expect(updates).toBeLessThanOrEqual(3);
+    expect(delivered).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+
+  it('drops the cost points of an abandoned epoch', () => {
+    const throttle = new ProgressThrottle();
+    for (let b = 1; b <= 10; b++) throttle.add(batch(1, b, 10, 1), b * 100);
+    for (let b = 1; b <= 4; b++) throttle.add(batch(2, b, 10, 1), 2000 + b * 100);
+    throttle.truncate(1);
+    expect(throttle.curve.every(([x]) => x <= 1)).toBe(true);
+    expect(throttle.curve[throttle.curve.length - 1][0]).toBe(1);
   });
 
   it('flushes what is pending (e.g. on pause) and nothing when there is nothing', () => {

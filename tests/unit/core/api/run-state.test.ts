@@ -19,6 +19,15 @@ describe('run state machine', () => {
     expect(machine.apply('start')).toBe('running');
   });
 
+  it('lets a run finish while a pause or stop is on its way', () => {
+    for (const late of ['pause', 'stop'] as const) {
+      const machine = new RunStateMachine();
+      machine.apply('start');
+      machine.apply(late);
+      expect(machine.apply('finish')).toBe('finished');
+    }
+  });
+
   it.each([
     [[], 'pause', 'there is no running training to pause'],
     [[], 'resume', 'there is no paused training to resume'],
