@@ -22,7 +22,7 @@ import {
   SUGGESTED_NAMES,
   validateRequest,
 } from '../../core/api/contract';
-import { userMessage } from '../../core/errors';
+import { FmnistError, userMessage } from '../../core/errors';
 import { BackendHost } from '../backend-host';
 import { appDataFolder } from '../data-folder';
 
@@ -47,7 +47,7 @@ export interface WebHostOptions {
   workerPath: string;
   /** Fixed token for tests; random by default. */
   token?: string;
-  /** The app's data folder for autosaves (default: the desktop app's). */
+  /** The folder for autosaves (default: "browser-host" in the desktop app's data folder). */
   dataDirectory?: string;
 }
 
@@ -56,6 +56,24 @@ export interface WebHost {
   port: number;
   token: string;
   close(): Promise<void>;
+}
+
+/** The request's URL, or null when it cannot be parsed. */
+function parseUrl(request: IncomingMessage): URL | null {
+  try {
+    return new URL(request.url ?? '/', 'http://127.0.0.1');
+  } catch {
+    return null;
+  }
+}
+
+/** decodeURIComponent without throwing on malformed escapes (null instead). */
+function safeDecode(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }
 
 function sameToken(given: string | null | undefined, token: string): boolean {
@@ -74,7 +92,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const text = JSON.stringify({ event });
     for (const client of clients) client.send(text);
   };
-  const dataDirectory = options.dataDirectory ?? appDataFolder();
+  // Its own subfolder of the app's data folder: the desktop app's autosave is never overwritten from here.
+  const dataDirectory = options.dataDirectory ?? join(appDataFolder(), 'browser-host');
   const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory }));
   let origin = '';
   let allowedHosts: string[] = [];
@@ -86,8 +105,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   };
 
   const serveStatic = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const url = new URL(request.url ?? '/', origin);
-    const relative = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+    const url = parseUrl(request);
+    const relative = url && safeDecode(url.pathname === '/' ? '/index.html' : url.pathname);
+    if (relative === null) {
+      response.writeHead(400).end();
+      return;
+    }
     const file = resolve(rendererRoot, `.${relative}`);
     if (!file.startsWith(rendererRoot + sep)) {
       response.writeHead(404).end();
@@ -133,7 +156,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       refuse(429, 'too many uploads in this session; restart the browser host');
       return;
     }
-    const name = basename(decodeURIComponent(String(request.headers['x-file-name'] ?? 'upload'))).replace(/[^\w.\- ]/g, '_') || 'upload';
+    const name = basename(safeDecode(String(request.headers['x-file-name'] ?? 'upload')) ?? 'upload').replace(/[^\w.\- ]/g, '_') || 'upload';
     const id = randomBytes(16).toString('hex');
     const folder = join(uploadRoot, id);
     await mkdir(folder);
@@ -153,17 +176,19 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
   };
 
-  /** A prepared file (checkpoint, export), once, to a link with this launch's token. */
+  /** A prepared file (checkpoint, export), once, to a link with this launch's token; then it is deleted. */
   const serveDownload = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const url = new URL(request.url ?? '/', origin);
-    const id = url.pathname.slice('/download/'.length);
+    const url = parseUrl(request);
+    const id = url?.pathname.slice('/download/'.length) ?? '';
     const file = downloads.get(id);
-    if (!sameToken(url.searchParams.get('token'), token) || !file) {
+    if (!url || !sameToken(url.searchParams.get('token'), token) || !file) {
       response.writeHead(404).end();
       return;
     }
+    downloads.delete(id);
     try {
       const body = await readFile(file.path);
+      await rm(join(file.path, '..'), { recursive: true, force: true });
       response
         .writeHead(200, {
           'content-type': 'application/octet-stream',
@@ -182,9 +207,16 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       response.writeHead(421).end();
       return;
     }
-    if (request.method === 'PUT' && request.url === '/upload') void receiveUpload(request, response);
-    else if (request.method === 'GET' && request.url?.startsWith('/download/')) void serveDownload(request, response);
-    else if (request.method === 'GET' || request.method === 'HEAD') void serveStatic(request, response);
+    // No request may take the host down: an unexpected failure is a 500 for that request only.
+    const handled = (work: Promise<void>): void => {
+      work.catch(() => {
+        if (!response.headersSent) response.writeHead(500).end();
+        else response.destroy();
+      });
+    };
+    if (request.method === 'PUT' && request.url === '/upload') handled(receiveUpload(request, response));
+    else if (request.method === 'GET' && request.url?.startsWith('/download/')) handled(serveDownload(request, response));
+    else if (request.method === 'GET' || request.method === 'HEAD') handled(serveStatic(request, response));
     else response.writeHead(405).end();
   });
 
@@ -193,8 +225,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     maxPayload: MAX_MESSAGE_BYTES,
   });
   server.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', origin);
-    if (url.pathname !== '/backend' || !fromOwnPage(request) || !sameToken(url.searchParams.get('token'), token)) {
+    const url = parseUrl(request);
+    if (!url || url.pathname !== '/backend' || !fromOwnPage(request) || !sameToken(url.searchParams.get('token'), token)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
@@ -264,7 +296,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     });
   });
 
-  await new Promise<void>((done) => server.listen(options.port ?? 0, '127.0.0.1', done));
+  await new Promise<void>((done, fail) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      void rm(uploadRoot, { recursive: true, force: true });
+      fail(new FmnistError('io', error.code === 'EADDRINUSE' ? `port ${options.port} is already in use on 127.0.0.1` : userMessage(error)));
+    });
+    server.listen(options.port ?? 0, '127.0.0.1', done);
+  });
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
   allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];

@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startWebHost, type WebHost } from '../../../src/main/web/server';
-import { builtFile } from '../../helpers/data';
+import { builtFile, REAL_DATA_DIR, tempDir } from '../../helpers/data';
 
 function http(host: WebHost, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -28,7 +28,11 @@ describe('browser host', () => {
   let host: WebHost;
   let origin: string;
   beforeAll(async () => {
-    host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js') });
+    host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: builtFile('out/node/worker.js'),
+      dataDirectory: await tempDir('fmnist-web-data-'),
+    });
     origin = `http://127.0.0.1:${host.port}`;
   });
   afterAll(() => host.close());
@@ -84,4 +88,61 @@ describe('browser host', () => {
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body)).toMatchObject({ id: expect.stringMatching(/^[0-9a-f]{32}$/), name: 'x.csv' });
   });
+
+  it('survives malformed URLs and headers from anyone', async () => {
+    expect((await http(host, { path: '/%' })).status).toBe(400);
+    expect((await http(host, { path: '/%E0%A4%A' })).status).toBe(400);
+    expect((await http(host, { path: '/download/%zz' })).status).toBe(404);
+    const upload = await http(host, {
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, 'x-studio-token': host.token, 'x-file-name': '%%%', 'content-length': '2' },
+      body: 'hi',
+    });
+    expect(upload.status).toBe(200);
+    expect((await http(host, { path: '/' })).status).toBe(200);
+  });
+
+  it('says in one line when its port is taken', async () => {
+    await expect(
+      startWebHost({ port: host.port, rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js') }),
+    ).rejects.toThrow(`port ${host.port} is already in use on 127.0.0.1`);
+  });
+
+  it('serves a prepared download once, to the token only', async () => {
+    process.env.FMNIST_DATA = REAL_DATA_DIR;
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const replies = new Map<number, { ok: boolean; download?: { url: string; name: string }; error?: string }>();
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if ('id' in message) replies.set(message.id, message.response);
+    });
+    const ask = async (id: number, request: object) => {
+      socket.send(JSON.stringify({ id, request }));
+      await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
+      return replies.get(id)!;
+    };
+    expect((await ask(10, { type: 'save-checkpoint' })).error).toBe('there is no model yet: train one or load a checkpoint');
+    expect((await ask(11, { type: 'load-default-data' })).ok).toBe(true);
+    const settings = { epochs: 1, batchSize: 128, learningRate: 0.001, hiddenSizes: [16], seed: 1, validationFraction: 0, limit: 1000, threads: 1 };
+    expect((await ask(12, { type: 'start', settings, autosave: false, continue: false })).ok).toBe(true);
+    // Saving is refused while the run is in progress: retry until it has ended.
+    let saved: { ok: boolean; download?: { url: string; name: string }; error?: string } = { ok: false };
+    let nextId = 100;
+    await expect
+      .poll(async () => {
+        saved = await ask(nextId++, { type: 'save-checkpoint' });
+        return saved.ok;
+      }, { timeout: 30_000 })
+      .toBe(true);
+    expect(saved.download?.name).toBe('fashion-mnist-checkpoint.safetensors');
+    const url = saved.download!.url;
+    expect((await http(host, { path: url.replace(/token=\w+/, 'token=wrong') })).status).toBe(404);
+    const first = await http(host, { path: url });
+    expect(first.status).toBe(200);
+    expect(first.body.length).toBeGreaterThan(1000);
+    expect((await http(host, { path: url })).status).toBe(404);
+    socket.close();
+  });
 });
+
