@@ -1,8 +1,8 @@
 /**
  * Hosts the training worker for either host (Electron's main process or the browser host): forwards
  * requests, routes responses and events, and survives the worker: when it throws or dies, the failure is
- * reported as the run's error and the next request starts a fresh worker that reloads the data sets.
- * No computation happens here, so the host's thread stays responsive.
+ * reported as the run's error and the next request starts a fresh worker that reads the data sets of the
+ * last known state again. No computation happens here, so the host's thread stays responsive.
  */
 
 import { Worker } from 'node:worker_threads';
@@ -17,8 +17,6 @@ export class BackendHost {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, (response: Response) => void>();
-  /** The loads to replay in a fresh worker so the user's data is still there after a crash. */
-  private readonly loads = new Map<string, WorkerRequest>();
   private lastState: StudioState | null = null;
   private failure: string | null = null;
 
@@ -32,10 +30,6 @@ export class BackendHost {
   async request(request: WorkerRequest): Promise<Response> {
     if (!this.worker) await this.spawn();
     const response = await this.send(request);
-    if (response.ok && (request.type === 'load-dataset' || request.type === 'load-default-data')) {
-      if (request.type === 'load-default-data') this.loads.clear();
-      this.loads.set(request.type === 'load-dataset' ? request.role : 'default', request);
-    }
     if (response.ok && response.state) this.lastState = response.state;
     // Report the last crash with the next state, until a new run starts.
     if (this.failure && response.ok && response.state) {
@@ -52,7 +46,8 @@ export class BackendHost {
   }
 
   private send(request: WorkerRequest): Promise<Response> {
-    const worker = this.worker!;
+    const worker = this.worker;
+    if (!worker) return Promise.resolve({ ok: false, error: this.failure ?? 'the training worker is not running' });
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
@@ -79,10 +74,13 @@ export class BackendHost {
     });
     worker.on('error', (error) => this.lost(worker, userMessage(error)));
     worker.on('exit', (code) => this.lost(worker, `the training worker stopped unexpectedly (exit code ${code})`));
-    // Put the user's data back after a crash (their last successful loads, in order).
-    for (const load of [...this.loads.values()]) {
-      const response = await this.send(load);
-      if (!response.ok) this.loads.delete(load.type === 'load-dataset' ? load.role : 'default');
+    // Put the user's data back after a crash: the data sets of the last known state, from their files.
+    // (Taken before replaying: each load publishes a new state.)
+    const datasets = this.lastState?.datasets;
+    for (const role of ['train', 'test'] as const) {
+      const dataset = datasets?.[role];
+      if (!dataset || this.worker !== worker) continue;
+      await this.send({ type: 'load-dataset', role, paths: dataset.paths });
     }
   }
 
