@@ -27,14 +27,32 @@ const backend = new BackendHost(workerPath, sendToWindow, () => ({
 enableSecurity(rendererUrl);
 enableIpc(backend, () => mainWindow, rendererUrl);
 
-void app.whenReady().then(() => {
-  installMenu((command) => sendToWindow({ type: 'menu', command }));
-  mainWindow = createMainWindow(rendererUrl);
-  mainWindow.on('closed', () => (mainWindow = null));
-  app.on('activate', () => {
-    if (!mainWindow) mainWindow = createMainWindow(rendererUrl);
+/** Opens the main window (at start, and on macOS when the Dock icon is clicked with none open). */
+function openWindow(): void {
+  const window = createMainWindow(rendererUrl);
+  window.on('closed', () => {
+    if (mainWindow === window) mainWindow = null;
   });
-});
+  mainWindow = window;
+}
+
+// One instance: a second launch focuses the first (two would overwrite each other's autosave).
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  void app.whenReady().then(() => {
+    installMenu((command) => sendToWindow({ type: 'menu', command }));
+    openWindow();
+    app.on('activate', () => {
+      if (!mainWindow) openWindow();
+    });
+  });
+}
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();

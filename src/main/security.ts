@@ -4,12 +4,21 @@
  * they are https.
  */
 
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { app, session, shell, type WebContents } from 'electron';
 
-/** Where the app's own pages come from: the built files, or the dev server during `npm run dev`. */
+/** The app's own page: the built index.html, exactly. */
+const APP_PAGE = pathToFileURL(join(__dirname, '../renderer/index.html')).href;
+
+/** Whether a URL is the app's own page: the built file, or the dev server's origin during `npm run dev`. */
 export function isAppUrl(url: string, rendererUrl: string | undefined): boolean {
-  if (rendererUrl && url.startsWith(rendererUrl)) return true;
-  return url.startsWith('file://') && url.includes('/renderer/index.html');
+  try {
+    if (rendererUrl) return new URL(url).origin === new URL(rendererUrl).origin;
+    return url.split(/[?#]/)[0] === APP_PAGE;
+  } catch {
+    return false;
+  }
 }
 
 export function enableSecurity(rendererUrl: string | undefined): void {

@@ -92,9 +92,7 @@ export class Engine {
   private readonly i32: Int32Array;
   private readonly f32: Float32Array;
   private readonly f64: Float64Array;
-  private readonly u8: Uint8Array;
   private readonly executor: Executor;
-  private readonly rowSplits: number[][];
   /** Data set and batch rows the forward/backward programs were last written for. */
   private writtenTrainKey = '';
   private disposed = false;
@@ -104,16 +102,13 @@ export class Engine {
     backendName: string,
     buffer: ArrayBuffer | SharedArrayBuffer,
     executor: Executor,
-    rowSplits: number[][],
   ) {
     this.layout = layout;
     this.backendName = backendName;
     this.i32 = new Int32Array(buffer);
     this.f32 = new Float32Array(buffer);
     this.f64 = new Float64Array(buffer);
-    this.u8 = new Uint8Array(buffer);
     this.executor = executor;
-    this.rowSplits = rowSplits;
   }
 
   static async create(options: EngineOptions): Promise<Engine> {
@@ -151,7 +146,7 @@ export class Engine {
       writeUpdateProgram(i32, layout, t, rowSplits, 'gradients', programAddress(layout, t, Slot.Gradients));
     }
     const executor = await backend.createExecutor(layout, memory);
-    return new Engine(layout, backend.name, memory.buffer, executor, rowSplits);
+    return new Engine(layout, backend.name, memory.buffer, executor);
   }
 
   get threads(): number {
@@ -400,13 +395,4 @@ export class Engine {
     };
   }
 
-  /** The work split of each layer's rows among threads (for tests and diagnostics). */
-  get workSplit(): number[][] {
-    return this.rowSplits.map((r) => [...r]);
-  }
-
-  /** Bytes of the engine's memory, for memory reports. */
-  get memoryBytes(): number {
-    return this.u8.byteLength;
-  }
 }
