@@ -88,6 +88,9 @@ test('validates settings inline and runs from keyboard shortcuts', async ({ page
   await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeEnabled();
   await page.keyboard.press('Control+Enter');
   await expect(page.getByRole('status')).toHaveText(/Training: epoch \d+ of 200/);
+  // The latest epoch's figures show while the run goes on, not only at its end.
+  await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d\d\.\d\d%$/);
+  await expect(page.getByRole('status')).toHaveText(/Training: epoch \d+ of 200/);
   await page.keyboard.press('Control+.');
   await expect(page.getByRole('status')).toHaveText(/^Stopped after \d+ of 200 epochs\.$/);
 });

@@ -214,6 +214,9 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   if (!Number.isSafeInteger(epochsDone) || epochsDone < 0) throw bad('has an invalid number of epochs done');
   const history = description?.history ?? [];
   if (!Array.isArray(history) || history.length !== epochsDone) throw bad('has a training history that does not match its epochs');
+  history.forEach((entry, i) => {
+    if (!validHistoryEntry(entry, i + 1)) throw bad(`has a malformed training history entry for epoch ${i + 1}`);
+  });
 
   const curve = description?.costCurve;
   const costCurve =
@@ -236,6 +239,28 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     createdAt: typeof description?.createdAt === 'string' ? description.createdAt : null,
     optimizer,
   };
+}
+
+/** One epoch's summary as we write it: numbers where required, numbers or null for the optional metrics. */
+function validHistoryEntry(entry: unknown, epoch: number): entry is EpochSummary {
+  if (typeof entry !== 'object' || entry === null) return false;
+  const e = entry as Record<string, unknown>;
+  const number = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value);
+  const optional = (value: unknown): boolean => value === null || number(value);
+  const fraction = (value: unknown): boolean => number(value) && (value as number) >= 0 && (value as number) <= 1;
+  return (
+    e.epoch === epoch &&
+    number(e.epochs) &&
+    number(e.cost) &&
+    fraction(e.trainAccuracy) &&
+    optional(e.validationCost) &&
+    (e.validationAccuracy === null || fraction(e.validationAccuracy)) &&
+    optional(e.testCost) &&
+    (e.testAccuracy === null || fraction(e.testAccuracy)) &&
+    number(e.seconds) &&
+    number(e.evaluationSeconds) &&
+    number(e.samplesPerSecond)
+  );
 }
 
 function describe(shape: MlpShape): string {

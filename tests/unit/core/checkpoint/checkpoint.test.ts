@@ -172,6 +172,10 @@ describe('checkpoints', () => {
       /tensor "0\.weight" has shape \[30,784\], expected \[31,784\]/,
     );
     expect(loadError(reencode({ epochsDone: 3 }))?.message).toBe('model.safetensors: has a training history that does not match its epochs');
+    expect(loadError(reencode({ history: [{}] }))?.message).toBe('model.safetensors: has a malformed training history entry for epoch 1');
+    expect(loadError(reencode({ history: [{ ...description.history[0], trainAccuracy: 3 }] }))?.message).toBe(
+      'model.safetensors: has a malformed training history entry for epoch 1',
+    );
   });
 
   it('saves atomically: a failure before the rename leaves the previous file and no temporary file', async () => {
