@@ -63,7 +63,7 @@ export class ProgressThrottle {
 
   /** The update for everything seen so far (e.g. when pausing), or null if nothing is new. */
   flush(now: number): ProgressUpdate | null {
-    if (!this.latest || (this.pending.length === 0 && this.pendingEpochs.length === 0 && now === this.lastEmit)) return null;
+    if (!this.latest) return null;
     this.lastEmit = now;
     const p = this.latest;
     const update: ProgressUpdate = {

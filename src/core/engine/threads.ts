@@ -56,7 +56,6 @@ for (;;) {
 `;
 
 export class ThreadedExecutor implements Executor {
-  private readonly control: Int32Array;
   private readonly base: number;
   private helperErrors: string[] = [];
 
@@ -66,7 +65,6 @@ export class ThreadedExecutor implements Executor {
     private readonly layout: EngineLayout,
     private readonly helpers: Worker[],
   ) {
-    this.control = i32;
     this.base = layout.control.address >> 2;
     for (const helper of helpers) helper.on('message', (message) => this.helperErrors.push(String(message)));
   }
@@ -115,7 +113,7 @@ export class ThreadedExecutor implements Executor {
   }
 
   run(slot: Slot): void {
-    const c = this.control;
+    const c = this.i32;
     const b = this.base;
     Atomics.store(c, b + SLOT, slot);
     Atomics.store(c, b + PENDING, this.helpers.length);
@@ -134,7 +132,7 @@ export class ThreadedExecutor implements Executor {
   }
 
   private waitForHelpers(): void {
-    const c = this.control;
+    const c = this.i32;
     const index = this.base + PENDING;
     let deadline = 0;
     for (let n = 0; ; n++) {
@@ -148,7 +146,7 @@ export class ThreadedExecutor implements Executor {
   }
 
   async dispose(): Promise<void> {
-    const c = this.control;
+    const c = this.i32;
     Atomics.store(c, this.base + SHUTDOWN, 1);
     Atomics.add(c, this.base + GENERATION, 1);
     Atomics.notify(c, this.base + GENERATION);
