@@ -87,9 +87,9 @@ export function mirrorOf(env = process.env) {
 
 /**
  * The one line printed when the download fails: what went wrong, then what to do.
- * @param {{ version: string; platform: string; arch: string; mirror: string; error: any }} failure
+ * @param {{ version: string; platform: string; arch: string; mirror: string; error: any; command?: string }} failure
  */
-export function failureLine({ version, platform, arch, mirror, error }) {
+export function failureLine({ version, platform, arch, mirror, error, command = 'npm start' }) {
   const file = `electron-v${version}-${platform}-${arch}.zip`;
   const text = `${error?.message ?? error}`;
   const cause = error?.cause;
@@ -106,8 +106,8 @@ export function failureLine({ version, platform, arch, mirror, error }) {
     problem = text.split('\n')[0] || 'unknown error';
   }
   return (
-    `npm start: could not download Electron ${version} (${platform}-${arch}) from ${mirror}: ${problem}. ` +
-    'Offline? Connect and run npm start again. Behind a proxy? Set ELECTRON_GET_USE_PROXY=1 and HTTPS_PROXY. ' +
+    `${command}: could not download Electron ${version} (${platform}-${arch}) from ${mirror}: ${problem}. ` +
+    `Offline? Connect and run ${command} again. Behind a proxy? Set ELECTRON_GET_USE_PROXY=1 and HTTPS_PROXY. ` +
     'GitHub blocked? Set ELECTRON_MIRROR to a mirror, e.g. https://npmmirror.com/mirrors/electron/.'
   );
 }
@@ -166,10 +166,10 @@ export function progressReporter(stream, now = () => Date.now()) {
 /**
  * Fetches the runtime into Electron's download cache, then lets Electron's installer unpack it. Runs in its
  * own process: the installer's variables are applied to process.env, where @electron/get reads them.
- * @param {{ electronDirectory: string; stderr?: { isTTY?: boolean; write(text: string): unknown } }} options
+ * @param {{ electronDirectory: string; command: string; stderr?: { isTTY?: boolean; write(text: string): unknown } }} options
  * @returns {Promise<{ ok: true } | { ok: false; line: string }>}
  */
-export async function installElectron({ electronDirectory, stderr = process.stderr }) {
+export async function installElectron({ electronDirectory, command, stderr = process.stderr }) {
   const { version } = JSON.parse(readFileSync(join(electronDirectory, 'package.json'), 'utf8'));
   const env = Object.assign(process.env, installerEnvironment(process.env));
   const { platform, arch } = target(env);
@@ -199,7 +199,7 @@ export async function installElectron({ electronDirectory, stderr = process.stde
     progress.done();
   } catch (error) {
     progress.done();
-    return { ok: false, line: failureLine({ version, platform, arch, mirror, error }) };
+    return { ok: false, line: failureLine({ version, platform, arch, mirror, error, command }) };
   }
   const installer = spawnSync(process.execPath, [join(electronDirectory, 'install.js')], {
     env,
@@ -208,7 +208,7 @@ export async function installElectron({ electronDirectory, stderr = process.stde
   });
   if (installer.status !== 0) {
     const first = (installer.stderr || installer.error?.message || `exit code ${installer.status}`).trim().split('\n')[0];
-    return { ok: false, line: failureLine({ version, platform, arch, mirror, error: new Error(first) }) };
+    return { ok: false, line: failureLine({ version, platform, arch, mirror, error: new Error(first), command }) };
   }
   stderr.write(`Electron ${version} is installed.\n`);
   return { ok: true };
@@ -229,13 +229,14 @@ async function main(argv) {
     process.stderr.write('usage: electron-app.mjs preview|dev [electron-vite options]\n');
     return 2;
   }
+  const command = mode === 'dev' ? 'npm run dev' : 'npm start';
   if (!nodeIsRecentEnough()) {
-    process.stderr.write(`npm start: Node.js ${MINIMUM_NODE.join('.')} or newer is needed, this is ${process.versions.node}.\n`);
+    process.stderr.write(`${command}: Node.js ${MINIMUM_NODE.join('.')} or newer is needed, this is ${process.versions.node}.\n`);
     return 1;
   }
   const electronDirectory = dirname(require.resolve('electron/package.json', { paths: [ROOT] }));
   if (!isInstalled(electronDirectory)) {
-    const result = await installElectron({ electronDirectory });
+    const result = await installElectron({ electronDirectory, command });
     if (!result.ok) {
       process.stderr.write(`${result.line}\n`);
       return 1;
@@ -252,7 +253,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (error) => {
-      process.stderr.write(`npm start: ${String(error?.message ?? error).split('\n')[0]}\n`);
+      process.stderr.write(`electron-app: ${String(error?.message ?? error).split('\n')[0]}\n`);
       process.exitCode = 1;
     },
   );

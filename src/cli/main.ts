@@ -41,7 +41,7 @@ export function mainHelp(): string {
     "Run 'fmnist <command> --help' for a command's options.",
     'Data: Kaggle CSVs (label,pixel1..pixel784) or the original IDX files, gzipped or not; without --train the',
     "usual places are searched: $FMNIST_DATA, /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist),",
-    '~/.keras/datasets/fashion-mnist.',
+    '~/.keras/datasets/fashion-mnist ($FMNIST_DATA_PATH, a list like PATH, replaces these two).',
   ].join('\n');
 }
 

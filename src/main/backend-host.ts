@@ -39,6 +39,12 @@ export class BackendHost {
     return response;
   }
 
+  /** Whether a run holds the engine, as far as the last state tells. */
+  runActive(): boolean {
+    const status = this.lastState?.run.status;
+    return status === 'running' || status === 'paused' || status === 'stopping';
+  }
+
   async dispose(): Promise<void> {
     const worker = this.worker;
     this.worker = null;

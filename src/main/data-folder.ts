@@ -8,6 +8,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export const APP_FOLDER_NAME = 'Fashion-MNIST Studio';
+/** The folder inside the data folder that Download Fashion-MNIST fills (the data search includes it). */
+export const DOWNLOAD_FOLDER = 'fashion-mnist';
 
 export function appDataFolder(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   if (env.FMNIST_STUDIO_DATA) return env.FMNIST_STUDIO_DATA;

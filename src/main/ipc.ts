@@ -1,15 +1,26 @@
 /**
- * The IPC endpoint of Electron's main process: one request channel, handled only for our own window's
- * frames, every request validated against the contract, then either served here (native dialogs) or
- * forwarded to the training worker. Errors go back as { ok: false, error } with one line.
+ * The IPC endpoint of Electron's main process: requests and dropped files, handled only for our own window's
+ * own page, every message validated against the contract, then either served here (native dialogs opened
+ * in the folders last used, the download) or forwarded to the training worker. Errors go back as
+ * { ok: false, error } with one line.
  */
 
+import { dirname, join } from 'node:path';
 import { type BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'electron';
-import { IPC_REQUEST } from '../core/api/channels';
-import { type ExportFormat, type Request, type Response, SUGGESTED_NAMES, validateRequest } from '../core/api/contract';
+import { IPC_OPEN_FILES, IPC_REQUEST } from '../core/api/channels';
+import {
+  type ExportFormat,
+  type Request,
+  type Response,
+  SUGGESTED_NAMES,
+  validateOpenFiles,
+  validateRequest,
+  type WorkerRequest,
+} from '../core/api/contract';
 import { userMessage } from '../core/errors';
 import { writeFileAtomic } from '../core/io';
-import type { BackendHost } from './backend-host';
+import type { FileOpener } from './file-open';
+import type { FolderKind, Preferences } from './preferences';
 import { isAppUrl } from './security';
 
 const CHECKPOINT_FILTERS = [{ name: 'Checkpoints (safetensors)', extensions: ['safetensors'] }];
@@ -23,16 +34,37 @@ const DATA_FILTERS = [
   { name: 'All files', extensions: ['*'] },
 ];
 
-async function serve(request: Request, backend: BackendHost, window: BrowserWindow): Promise<Response> {
+export interface IpcServices {
+  backend: { request(request: WorkerRequest): Promise<Response> };
+  getWindow(): BrowserWindow | null;
+  rendererUrl: string | undefined;
+  preferences: Preferences;
+  downloads: { start(): Promise<Response>; cancel(): Response };
+  files: FileOpener;
+  /** A checkpoint was loaded or saved (recent documents). */
+  checkpointUsed(path: string): void;
+}
+
+/** A folder remembered from a dialog's choice, and a default path inside it. */
+function inFolder(preferences: Preferences, kind: FolderKind, name?: string): string | undefined {
+  const folder = preferences.folder(kind);
+  if (!folder) return name;
+  return name ? join(folder, name) : folder;
+}
+
+async function serve(request: Request, services: IpcServices, window: BrowserWindow): Promise<Response> {
+  const { backend, preferences } = services;
   switch (request.type) {
     case 'open-dataset': {
       const result = await dialog.showOpenDialog(window, {
         title: request.role === 'train' ? 'Open training data' : 'Open test data',
         buttonLabel: 'Open',
+        defaultPath: inFolder(preferences, 'data'),
         properties: ['openFile', 'multiSelections'],
         filters: DATA_FILTERS,
       });
       if (result.canceled || result.filePaths.length === 0) return { ok: true, cancelled: true };
+      void preferences.setFolder('data', dirname(result.filePaths[0]));
       return backend.request({ type: 'load-dataset', role: request.role, paths: result.filePaths });
     }
     case 'save-checkpoint':
@@ -40,18 +72,29 @@ async function serve(request: Request, backend: BackendHost, window: BrowserWind
       const format = request.type === 'export-model' ? request.format : null;
       const result = await dialog.showSaveDialog(window, {
         title: format ? `Export model as ${format === 'onnx' ? 'ONNX' : 'safetensors weights'}` : 'Save checkpoint',
-        defaultPath: SUGGESTED_NAMES[format ?? 'checkpoint'],
+        defaultPath: inFolder(preferences, 'checkpoints', SUGGESTED_NAMES[format ?? 'checkpoint']),
         filters: format ? EXPORT_FILTERS[format] : CHECKPOINT_FILTERS,
       });
       if (result.canceled || !result.filePath) return { ok: true, cancelled: true };
-      return format
-        ? backend.request({ type: 'export-model', format, path: result.filePath })
-        : backend.request({ type: 'save-checkpoint', path: result.filePath });
+      void preferences.setFolder('checkpoints', dirname(result.filePath));
+      if (format) return backend.request({ type: 'export-model', format, path: result.filePath });
+      const response = await backend.request({ type: 'save-checkpoint', path: result.filePath });
+      if (response.ok) services.checkpointUsed(result.filePath);
+      return response;
     }
     case 'load-checkpoint': {
-      const result = await dialog.showOpenDialog(window, { title: 'Load checkpoint', properties: ['openFile'], filters: CHECKPOINT_FILTERS });
+      const result = await dialog.showOpenDialog(window, {
+        title: 'Load checkpoint',
+        defaultPath: inFolder(preferences, 'checkpoints'),
+        properties: ['openFile'],
+        filters: CHECKPOINT_FILTERS,
+      });
       if (result.canceled || result.filePaths.length === 0) return { ok: true, cancelled: true };
-      return backend.request({ type: 'load-checkpoint', path: result.filePaths[0] });
+      const path = result.filePaths[0];
+      void preferences.setFolder('checkpoints', dirname(path));
+      const response = await backend.request({ type: 'load-checkpoint', path });
+      if (response.ok) services.checkpointUsed(path);
+      return response;
     }
     case 'save-file': {
       const result = await dialog.showSaveDialog(window, { defaultPath: request.name });
@@ -59,6 +102,10 @@ async function serve(request: Request, backend: BackendHost, window: BrowserWind
       await writeFileAtomic(result.filePath, Buffer.from(request.data, 'base64'));
       return { ok: true };
     }
+    case 'download-data':
+      return services.downloads.start();
+    case 'cancel-download':
+      return services.downloads.cancel();
     case 'load-uploaded':
     case 'load-uploaded-checkpoint':
       return { ok: false, error: 'uploads are only used by the browser host; use the File menu' };
@@ -67,15 +114,27 @@ async function serve(request: Request, backend: BackendHost, window: BrowserWind
   }
 }
 
-export function enableIpc(backend: BackendHost, getWindow: () => BrowserWindow | null, rendererUrl: string | undefined): void {
+export function enableIpc(services: IpcServices): void {
+  /** Only our window's own page may talk to the backend; anything else gets this window or null. */
+  const ownWindow = (event: IpcMainInvokeEvent): BrowserWindow | null => {
+    const window = services.getWindow();
+    if (!window || event.sender !== window.webContents || !event.senderFrame || !isAppUrl(event.senderFrame.url, services.rendererUrl)) return null;
+    return window;
+  };
   ipcMain.handle(IPC_REQUEST, async (event: IpcMainInvokeEvent, raw: unknown): Promise<Response> => {
-    const window = getWindow();
-    // Only our window's own page may talk to the backend.
-    if (!window || event.sender !== window.webContents || !event.senderFrame || !isAppUrl(event.senderFrame.url, rendererUrl)) {
-      return { ok: false, error: 'request refused: unknown sender' };
-    }
+    const window = ownWindow(event);
+    if (!window) return { ok: false, error: 'request refused: unknown sender' };
     try {
-      return await serve(validateRequest(raw), backend, window);
+      return await serve(validateRequest(raw), services, window);
+    } catch (error) {
+      return { ok: false, error: userMessage(error) };
+    }
+  });
+  ipcMain.handle(IPC_OPEN_FILES, async (event: IpcMainInvokeEvent, raw: unknown): Promise<Response> => {
+    if (!ownWindow(event)) return { ok: false, error: 'request refused: unknown sender' };
+    try {
+      const { paths, role } = validateOpenFiles(raw);
+      return await services.files.open(paths, role);
     } catch (error) {
       return { ok: false, error: userMessage(error) };
     }

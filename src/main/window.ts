@@ -1,14 +1,25 @@
-/** The main window: secure defaults, a sensible size, shown when ready so it never flashes empty. */
+/**
+ * The main window: Electron's secure defaults spelt out (context isolation, sandbox, no Node integration),
+ * placed where it was last time (clamped to a screen connected now), and shown when ready so it never
+ * flashes empty.
+ */
 
 import { join } from 'node:path';
-import { BrowserWindow, nativeTheme } from 'electron';
+import { BrowserWindow, nativeTheme, screen } from 'electron';
+import type { Preferences } from './preferences';
+import { MINIMUM_SIZE, placeWindow, trackWindowState } from './window-state';
 
-export function createMainWindow(rendererUrl: string | undefined): BrowserWindow {
+export function createMainWindow(rendererUrl: string | undefined, preferences: Preferences): BrowserWindow {
+  const saved = preferences.window;
+  const placement = placeWindow(
+    saved?.bounds ?? null,
+    screen.getAllDisplays().map((display) => display.workArea),
+    screen.getPrimaryDisplay().workArea,
+  );
   const window = new BrowserWindow({
-    width: 1280,
-    height: 860,
-    minWidth: 960,
-    minHeight: 640,
+    ...placement,
+    minWidth: MINIMUM_SIZE.width,
+    minHeight: MINIMUM_SIZE.height,
     show: false,
     title: 'Fashion-MNIST Studio',
     backgroundColor: nativeTheme.shouldUseDarkColors ? '#1e1e1e' : '#f6f6f6',
@@ -17,10 +28,14 @@ export function createMainWindow(rendererUrl: string | undefined): BrowserWindow
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInWorker: false,
       webSecurity: true,
+      webviewTag: false,
       spellcheck: false,
     },
   });
+  if (saved?.maximized) window.maximize();
+  trackWindowState(window, preferences);
   window.once('ready-to-show', () => window.show());
   if (rendererUrl) void window.loadURL(rendererUrl);
   else void window.loadFile(join(__dirname, '../renderer/index.html'));

@@ -15,6 +15,8 @@ export type WorkerOutbound = { id: number; response: Response } | { event: Backe
 export interface WorkerOptions {
   /** The app's data folder for autosaves, or null. */
   dataDirectory: string | null;
+  /** Where the app downloads Fashion-MNIST (searched for data right after $FMNIST_DATA), or null. */
+  downloadDirectory?: string | null;
 }
 
 enableWasmFeatures();
@@ -25,6 +27,7 @@ const options = (workerData ?? { dataDirectory: null }) as WorkerOptions;
 const session = new StudioSession({
   emit: (event) => port.postMessage({ event } satisfies WorkerOutbound),
   dataDirectory: options.dataDirectory,
+  downloadDirectory: options.downloadDirectory ?? null,
 });
 
 port.on('message', (message: WorkerInbound) => {

@@ -1,11 +1,12 @@
 /**
  * Preload (sandboxed, context-isolated): exposes exactly the contract's StudioBridge as `window.studio`:
- * one request method and one event subscription. No Node or Electron object reaches the page.
+ * one request method, one event subscription, and opening dropped files, whose paths are read here from the
+ * File objects (the page never sees or names a path). No Node or Electron object reaches the page.
  */
 
-import { contextBridge, type IpcRendererEvent, ipcRenderer } from 'electron';
-import { IPC_EVENT, IPC_REQUEST } from '../core/api/channels';
-import type { BackendEvent, Request, Response, StudioBridge } from '../core/api/contract';
+import { contextBridge, type IpcRendererEvent, ipcRenderer, webUtils } from 'electron';
+import { IPC_EVENT, IPC_OPEN_FILES, IPC_REQUEST } from '../core/api/channels';
+import type { BackendEvent, DatasetRole, OpenFilesMessage, Request, Response, StudioBridge } from '../core/api/contract';
 
 const bridge: StudioBridge = {
   request: (request: Request): Promise<Response> => ipcRenderer.invoke(IPC_REQUEST, request),
@@ -15,6 +16,12 @@ const bridge: StudioBridge = {
     return () => {
       ipcRenderer.removeListener(IPC_EVENT, handler);
     };
+  },
+  openDropped: async (files: readonly unknown[], role: DatasetRole | null): Promise<Response> => {
+    // Only files from the user's file system have a path; anything the page made up has none.
+    const paths = files.map((file) => (file instanceof File ? webUtils.getPathForFile(file) : '')).filter((path) => path !== '');
+    if (paths.length === 0) return { ok: false, error: 'only files from your computer can be opened' };
+    return ipcRenderer.invoke(IPC_OPEN_FILES, { paths, role } satisfies OpenFilesMessage);
   },
 };
 

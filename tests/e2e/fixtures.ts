@@ -17,10 +17,15 @@ export function tempDataFolder(): string {
   return mkdtempSync(join(tmpdir(), 'fmnist-studio-e2e-'));
 }
 
-export async function startBrowserHost(dataFolder = tempDataFolder()): Promise<{ url: string; process: ChildProcess }> {
+export async function startBrowserHost(
+  dataFolder = tempDataFolder(),
+  env: Record<string, string | undefined> = { FMNIST_DATA: REAL_DATA_DIR },
+): Promise<{ url: string; process: ChildProcess }> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, FMNIST_STUDIO_DATA: dataFolder, ...env };
+  for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
   const child = spawn(process.execPath, [join(ROOT, 'out', 'node', 'web.js')], {
     cwd: ROOT,
-    env: { ...process.env, FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: dataFolder },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {

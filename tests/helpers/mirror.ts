@@ -12,8 +12,12 @@ export interface MirrorFile {
   status?: number;
   /** Send only this many bytes of the answer, then cut the connection (a dropped transfer). */
   cutAfter?: number;
+  /** Send only this many bytes, then keep the connection open without sending more (a stalled transfer). */
+  stallAfter?: number;
   /** Ignore Range headers (a server that cannot resume). */
   noRanges?: boolean;
+  /** Send no Content-Length (chunked): the size is unknown until the end. */
+  chunked?: boolean;
 }
 
 export interface RecordedRequest {
@@ -48,11 +52,16 @@ function serve(file: MirrorFile | undefined, request: IncomingMessage, response:
     return;
   }
   const body = file.body.subarray(start);
-  const headers: Record<string, string | number> = { 'content-length': body.length, 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
+  const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
+  if (!file.chunked) headers['content-length'] = body.length;
   if (start > 0) headers['content-range'] = `bytes ${start}-${total - 1}/${total}`;
   response.writeHead(start > 0 ? 206 : 200, headers);
   if (file.cutAfter !== undefined && file.cutAfter < body.length) {
     response.write(body.subarray(0, file.cutAfter), () => response.socket?.destroy());
+    return;
+  }
+  if (file.stallAfter !== undefined && file.stallAfter < body.length) {
+    response.write(body.subarray(0, file.stallAfter));
     return;
   }
   response.end(body);

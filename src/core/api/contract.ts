@@ -151,12 +151,30 @@ export type MenuCommand =
   | 'save-checkpoint'
   | 'load-checkpoint'
   | 'export-onnx'
-  | 'export-safetensors';
+  | 'export-safetensors'
+  | 'download-data';
+
+/** Where the download of Fashion-MNIST into the app's data folder stands. */
+export interface DownloadState {
+  status: 'idle' | 'downloading' | 'verifying' | 'finished' | 'failed' | 'cancelled';
+  /** The file being fetched or checked now. */
+  file: string | null;
+  /** Bytes of all four files received so far (including what an earlier, interrupted attempt kept). */
+  receivedBytes: number;
+  /** Bytes of all four files (known once each answer arrives; the published sizes before). */
+  totalBytes: number;
+  error: string | null;
+  /** Where the files go. */
+  directory: string;
+}
 
 export type BackendEvent =
   | { type: 'state'; state: StudioState }
   | { type: 'progress'; progress: ProgressUpdate }
-  | { type: 'menu'; command: MenuCommand };
+  | { type: 'menu'; command: MenuCommand }
+  | { type: 'download'; download: DownloadState }
+  /** Something the user should read that no request of theirs returned (a file opened from outside, a failed open-recent). */
+  | { type: 'notice'; tone: 'error' | 'info'; message: string };
 
 /** Requests from the user interface. */
 export type Request =
@@ -182,7 +200,10 @@ export type Request =
   | { type: 'resume-autosave'; autosave: boolean }
   | { type: 'discard-autosave' }
   /** Electron: save bytes (base64) with the native save dialog, e.g. a chart as PNG. */
-  | { type: 'save-file'; name: string; data: string };
+  | { type: 'save-file'; name: string; data: string }
+  /** Fetch the original Fashion-MNIST files into the app's data folder, then load them. */
+  | { type: 'download-data' }
+  | { type: 'cancel-download' };
 
 /** Requests the hosts send to the training worker (file paths only ever come from the hosts). */
 export type WorkerRequest =
@@ -198,7 +219,9 @@ export type WorkerRequest =
   | { type: 'export-model'; format: ExportFormat; path: string }
   | { type: 'load-checkpoint'; path: string }
   | { type: 'resume-autosave'; autosave: boolean }
-  | { type: 'discard-autosave' };
+  | { type: 'discard-autosave' }
+  /** The app is quitting: end a run at its last whole epoch and keep that for resuming at the next start. */
+  | { type: 'shutdown' };
 
 /** A file the browser host prepared for download (its URL carries the launch token). */
 export interface Download {
@@ -221,6 +244,33 @@ export const SUGGESTED_NAMES: Record<'checkpoint' | ExportFormat, string> = {
 export interface StudioBridge {
   request(request: Request): Promise<Response>;
   onEvent(listener: (event: BackendEvent) => void): () => void;
+  /**
+   * Electron: opens files dropped on the window (the page's File objects; their paths are read in the preload,
+   * so the page never names a path). `role` is the data card they were dropped on, if any.
+   */
+  openDropped(files: readonly unknown[], role: DatasetRole | null): Promise<Response>;
+}
+
+/** What the preload sends on the open-files channel: paths of dropped files. */
+export interface OpenFilesMessage {
+  paths: string[];
+  role: DatasetRole | null;
+}
+
+export const MAX_OPEN_FILES = 8;
+const MAX_PATH_CHARS = 4096;
+
+/** Validates an open-files message from the preload. */
+export function validateOpenFiles(value: unknown): OpenFilesMessage {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw refuse('not an object');
+  const raw = value as Record<string, unknown>;
+  checkKeys(raw, ['paths', 'role']);
+  const { paths, role } = raw;
+  if (!Array.isArray(paths) || paths.length < 1 || paths.length > MAX_OPEN_FILES) throw refuse(`open 1 to ${MAX_OPEN_FILES} files at a time`);
+  if (!paths.every((p) => typeof p === 'string' && p.length > 0 && p.length <= MAX_PATH_CHARS && !p.includes('\0'))) {
+    throw refuse('malformed file path');
+  }
+  return { paths: paths as string[], role: role === null ? null : checkRole(role) };
 }
 
 export const UPLOAD_ID = /^[0-9a-f]{32}$/;
@@ -275,6 +325,8 @@ export function validateRequest(value: unknown): Request {
     case 'save-checkpoint':
     case 'load-checkpoint':
     case 'discard-autosave':
+    case 'download-data':
+    case 'cancel-download':
       checkKeys(raw, ['type']);
       return { type: raw.type };
     case 'export-model':

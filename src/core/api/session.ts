@@ -8,7 +8,7 @@
  */
 
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import {
   type Checkpoint,
@@ -24,7 +24,7 @@ import { encodeOnnx } from '../checkpoint/onnx';
 import { resolveRunConfig, type RunConfig } from '../config';
 import { CLASS_COUNT, classCounts, fingerprint, IMAGE_SIZE, type LabelledDataset } from '../data/dataset';
 import { loadDataset } from '../data/load';
-import { type DataFiles, defaultDataDirectories, findDefaultData, resolveSelection } from '../data/locate';
+import { type DataFiles, type DataPlace, defaultDataDirectories, findDefaultData, resolveSelection } from '../data/locate';
 import { openEngine } from '../engine/backends';
 import type { KernelChoice } from '../engine/engine';
 import { FmnistError, userMessage } from '../errors';
@@ -64,6 +64,8 @@ export interface SessionOptions {
   now?: () => number;
   /** The app's data folder for autosaves; null disables them. */
   dataDirectory?: string | null;
+  /** Where the app downloads Fashion-MNIST to: searched right after $FMNIST_DATA. */
+  downloadDirectory?: string | null;
 }
 
 interface LoadedData {
@@ -141,6 +143,7 @@ export class StudioSession {
   private readonly kernels: KernelChoice;
   private readonly now: () => number;
   private readonly autosaveFile: string | null;
+  private readonly extraPlaces: DataPlace[];
   private readonly machine = new RunStateMachine();
   private data: Record<DatasetRole, LoadedData | null> = { train: null, test: null };
   private defaultDirectory: string | null = null;
@@ -162,6 +165,9 @@ export class StudioSession {
     this.kernels = options.kernels ?? 'auto';
     this.now = options.now ?? (() => performance.now());
     this.autosaveFile = options.dataDirectory ? join(options.dataDirectory, AUTOSAVE_FILE) : null;
+    this.extraPlaces = options.downloadDirectory
+      ? [{ path: options.downloadDirectory, label: `the app's download folder (${options.downloadDirectory})` }]
+      : [];
   }
 
   /** Handles one request; failures become `{ ok: false, error }` with a one-line message. */
@@ -217,6 +223,9 @@ export class StudioSession {
           if (this.autosaveFile) await rm(this.autosaveFile, { force: true });
           this.pending = null;
           break;
+        case 'shutdown':
+          await this.shutdown();
+          break;
       }
       this.publishState();
       return { ok: true, state: this.state() };
@@ -257,7 +266,7 @@ export class StudioSession {
       autosave: { file: this.autosaveFile, pending: this.pending },
       defaultData: {
         directory: this.defaultDirectory,
-        searched: defaultDataDirectories(this.env)
+        searched: defaultDataDirectories(this.env, this.extraPlaces)
           .map((place) => place.label)
           .join(', '),
       },
@@ -286,7 +295,7 @@ export class StudioSession {
   private async detectDefaultData(): Promise<void> {
     if (this.defaultDirectory !== null) return;
     try {
-      this.defaultDirectory = (await findDefaultData(this.env)).directory;
+      this.defaultDirectory = (await findDefaultData(this.env, this.extraPlaces)).directory;
     } catch {
       this.defaultDirectory = null;
     }
@@ -313,7 +322,7 @@ export class StudioSession {
   }
 
   private async loadDefault(): Promise<void> {
-    const located = await findDefaultData(this.env);
+    const located = await findDefaultData(this.env, this.extraPlaces);
     this.defaultDirectory = located.directory;
     const [train, test] = await Promise.all([
       this.read(located.train, 'train'),
@@ -437,6 +446,26 @@ export class StudioSession {
     this.machine.apply(action);
     this.run.error = error;
     this.publishState();
+  }
+
+  /**
+   * Before the app quits: a run ends at its last whole epoch (as Stop does), and a model of this session
+   * that did not reach its epochs is written to the autosave file, so the next start offers to resume it.
+   */
+  private async shutdown(): Promise<void> {
+    if (this.machine.active) {
+      await this.ready;
+      if (this.machine.can('stop')) {
+        this.machine.apply('stop');
+        this.trainer?.stop();
+      }
+      await this.finished;
+    }
+    const model = this.model;
+    if (!this.autosaveFile || !model?.state || !model.config || model.file !== null) return;
+    if (model.state.epochsDone >= model.config.epochs) return;
+    await mkdir(dirname(this.autosaveFile), { recursive: true });
+    await saveCheckpoint(this.autosaveFile, this.checkpointFor({ state: model.state, config: model.config, costCurve: model.costCurve }));
   }
 
   private async autosave(state: TrainerState, config: RunConfig): Promise<void> {

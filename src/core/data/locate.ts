@@ -6,7 +6,7 @@
 
 import { open, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { asFileError, FmnistError } from '../errors';
 import { idxKindOf, isGzip } from './idx';
 
@@ -26,10 +26,34 @@ const CSV_NAMES: Record<DataRole, string> = {
   test: 'fashion-mnist_test.csv',
 };
 
-/** The places searched when no data path is given, in order, with a note for each. */
-export function defaultDataDirectories(env: NodeJS.ProcessEnv = process.env): { path: string | null; label: string }[] {
+export interface DataPlace {
+  path: string | null;
+  label: string;
+}
+
+/**
+ * The places searched when no data path is given, in order, with a note for each; `extra` places (the app's
+ * own download folder) come right after $FMNIST_DATA: what the user fetched with the app is what it uses.
+ */
+export function defaultDataDirectories(env: NodeJS.ProcessEnv = process.env, extra: DataPlace[] = []): DataPlace[] {
   return [
     { path: env.FMNIST_DATA || null, label: env.FMNIST_DATA ? `$FMNIST_DATA (${env.FMNIST_DATA})` : '$FMNIST_DATA (not set)' },
+    ...extra,
+    ...sharedPlaces(env),
+  ];
+}
+
+/**
+ * Where Fashion-MNIST is usually installed (Debian's package, Keras' cache), or instead the folders listed in
+ * $FMNIST_DATA_PATH (separated like PATH; empty for none: a lab's shared copy, or a test of the empty case).
+ */
+function sharedPlaces(env: NodeJS.ProcessEnv): DataPlace[] {
+  if (env.FMNIST_DATA_PATH !== undefined) {
+    return env.FMNIST_DATA_PATH.split(delimiter)
+      .filter((path) => path !== '')
+      .map((path) => ({ path, label: path }));
+  }
+  return [
     { path: '/usr/share/datasets/fashion-mnist', label: '/usr/share/datasets/fashion-mnist' },
     { path: join(homedir(), '.keras', 'datasets', 'fashion-mnist'), label: '~/.keras/datasets/fashion-mnist' },
   ];
@@ -145,8 +169,8 @@ export interface LocatedData {
 }
 
 /** Searches the default places for a directory with training data (and test data beside it). */
-export async function findDefaultData(env: NodeJS.ProcessEnv = process.env): Promise<LocatedData> {
-  const places = defaultDataDirectories(env);
+export async function findDefaultData(env: NodeJS.ProcessEnv = process.env, extra: DataPlace[] = []): Promise<LocatedData> {
+  const places = defaultDataDirectories(env, extra);
   for (const place of places) {
     if (!place.path || (await kindOf(place.path)) !== 'directory') continue;
     const train = await findInDirectory(place.path, 'train');

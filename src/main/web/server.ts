@@ -24,7 +24,8 @@ import {
 } from '../../core/api/contract';
 import { FmnistError, userMessage } from '../../core/errors';
 import { BackendHost } from '../backend-host';
-import { appDataFolder } from '../data-folder';
+import { DataDownloads } from '../data-download';
+import { appDataFolder, DOWNLOAD_FOLDER } from '../data-folder';
 
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -49,6 +50,9 @@ export interface WebHostOptions {
   token?: string;
   /** The folder for autosaves (default: "browser-host" in the desktop app's data folder). */
   dataDirectory?: string;
+  /** Where Download Fashion-MNIST puts the files (default: the desktop app's, shared with it). */
+  downloadDirectory?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface WebHost {
@@ -93,8 +97,11 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     for (const client of clients) client.send(text);
   };
   // Its own subfolder of the app's data folder: the desktop app's autosave is never overwritten from here.
-  const dataDirectory = options.dataDirectory ?? join(appDataFolder(), 'browser-host');
-  const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory }));
+  const env = options.env ?? process.env;
+  const dataDirectory = options.dataDirectory ?? join(appDataFolder(env), 'browser-host');
+  const downloadDirectory = options.downloadDirectory ?? join(appDataFolder(env), DOWNLOAD_FOLDER);
+  const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory, downloadDirectory }));
+  const dataDownloads = new DataDownloads(downloadDirectory, broadcast, () => backend.request({ type: 'load-default-data' }), env);
   let origin = '';
   let allowedHosts: string[] = [];
 
@@ -268,6 +275,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         if (paths.some((p) => p === undefined)) return { ok: false, error: 'unknown upload: upload the file again' };
         return backend.request({ type: 'load-dataset', role: request.role, paths: paths as string[] });
       }
+      case 'download-data':
+        return dataDownloads.start();
+      case 'cancel-download':
+        return dataDownloads.cancel();
       default:
         return backend.request(request);
     }
@@ -312,6 +323,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     port,
     token,
     async close() {
+      dataDownloads.cancel();
       for (const client of clients) client.terminate();
       sockets.close();
       await new Promise<void>((done) => server.close(() => done()));

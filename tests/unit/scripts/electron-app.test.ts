@@ -20,9 +20,9 @@ const VERSION: string = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'elec
 // Electron's release naming: electron-v<version>-<platform>-<arch>.zip under v<version>/.
 const ARCHIVE = `/v${VERSION}/electron-v${VERSION}-${process.platform}-${process.arch}.zip`;
 
-function npmStart(cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function npmStart(cwd: string, env: Record<string, string>, script = 'start'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['start'], {
+    const child = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', script], {
       cwd,
       env: { ...process.env, ELECTRON_GET_USE_PROXY: '', ...env },
       shell: process.platform === 'win32',
@@ -62,6 +62,14 @@ describe('npm start without the Electron runtime', () => {
     );
     expect(result.stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(join(project, 'node_modules', 'electron', 'path.txt'))).toBe(false);
+  });
+
+  it('npm run dev does the same before starting the dev server', async () => {
+    mirror = await startMirror();
+    const result = await npmStart(await projectSandbox(), { ELECTRON_MIRROR: mirror.url, ELECTRON_CACHE: await tempDir('fmnist-electron-cache-') }, 'dev');
+    expect(result.code).toBe(1);
+    expect(mirror.requests.map((r) => r.path)).toEqual([ARCHIVE]);
+    expect(ownLines(result.stderr).at(-1)).toMatch(/^npm run dev: could not download Electron .* the server answered 404 Not Found.*Offline\? Connect and run npm run dev again\./);
   });
 
   it('says the server cannot be reached when nothing listens there', async () => {

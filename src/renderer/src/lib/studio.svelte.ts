@@ -7,12 +7,15 @@
 import type {
   BackendEvent,
   DatasetRole,
+  DownloadState,
   EpochSummary,
   ProgressUpdate,
+  Response,
   RunSettings,
   RunStatus,
   StudioState,
 } from '../../../core/api/contract';
+import { planOpen } from '../../../core/api/open-files';
 import { parseHiddenSizes, resolveRunConfig } from '../../../core/config';
 import type { Transport } from './transport';
 
@@ -71,6 +74,8 @@ export class Studio {
   loading = $state<Record<DatasetRole | 'default', boolean>>({ train: false, test: false, default: false });
   dataErrors = $state<Record<DatasetRole, string | null>>({ train: null, test: null });
   requestError = $state<string | null>(null);
+  /** The Fashion-MNIST download, while one is in progress or after it ended. */
+  download = $state<DownloadState | null>(null);
   fields = $state<Record<FieldKey, string>>({
     epochs: '',
     batchSize: '',
@@ -157,6 +162,12 @@ export class Studio {
         break;
       case 'menu':
         void this.menu(event.command);
+        break;
+      case 'download':
+        this.download = event.download;
+        break;
+      case 'notice':
+        this.requestError = event.message;
         break;
     }
   }
@@ -274,6 +285,67 @@ export class Studio {
     }
   }
 
+  /** Fetches Fashion-MNIST into the app's data folder, then loads it (progress arrives as events). */
+  async downloadData(): Promise<void> {
+    this.requestError = null;
+    const response = await this.transport.request({ type: 'download-data' });
+    // A failed transfer is shown with the download; a failure after it (loading) on the error line.
+    if (!response.ok && this.download?.status !== 'failed') this.requestError = response.error;
+    else if (response.ok && response.state) this.setState(response.state);
+  }
+
+  get downloading(): boolean {
+    return this.download?.status === 'downloading' || this.download?.status === 'verifying';
+  }
+
+  async cancelDownload(): Promise<void> {
+    await this.transport.request({ type: 'cancel-download' });
+  }
+
+  /**
+   * Files dropped on the window: checkpoints load as the model, data files as the set of the card they were
+   * dropped on, else by their names. The desktop app opens them where they are; the browser uploads them.
+   */
+  async openDropped(files: File[], role: DatasetRole | null): Promise<void> {
+    if (files.length === 0 || this.active) return;
+    const plan = planOpen(files, (file) => file.name, role);
+    const roles = (['train', 'test'] as const).filter((r) => plan[r].length > 0);
+    for (const r of roles) {
+      this.loading[r] = true;
+      this.dataErrors[r] = null;
+    }
+    this.requestError = null;
+    try {
+      if (this.transport.kind === 'electron') {
+        this.report(await this.transport.openDropped(files, role), roles);
+        return;
+      }
+      for (const r of roles) {
+        const uploads = await Promise.all(plan[r].map((file) => this.transport.upload(file)));
+        this.report(await this.transport.request({ type: 'load-uploaded', role: r, uploads }), [r]);
+      }
+      if (plan.checkpoint) {
+        const upload = await this.transport.upload(plan.checkpoint);
+        this.report(await this.transport.request({ type: 'load-uploaded-checkpoint', upload }), []);
+      }
+    } catch (error) {
+      this.requestError = (error as Error).message;
+    } finally {
+      for (const r of roles) this.loading[r] = false;
+    }
+  }
+
+  /** Shows an answer: its state, or its error under the data card concerned (or the run's error line). */
+  private report(response: Response, roles: readonly DatasetRole[]): void {
+    if (response.ok) {
+      if (response.state) this.setState(response.state);
+    } else if (roles.length === 1) {
+      this.dataErrors[roles[0]] = response.error;
+    } else {
+      this.requestError = response.error;
+    }
+  }
+
   /** Saves a chart image: the save dialog in the desktop app, a download in the browser. */
   async exportImage(name: string, dataUrl: string): Promise<void> {
     if (this.transport.kind === 'electron') {
@@ -315,6 +387,7 @@ export class Studio {
     else if (command === 'load-checkpoint') await this.loadCheckpoint();
     else if (command === 'export-onnx') await this.exportModel('onnx');
     else if (command === 'export-safetensors') await this.exportModel('safetensors');
+    else if (command === 'download-data') await this.downloadData();
   }
 
   private setState(state: StudioState): void {

@@ -20,6 +20,7 @@ function electronTransport(bridge: StudioBridge): Transport {
     request: (request) => bridge.request(request),
     onEvent: (listener) => bridge.onEvent(listener),
     upload: () => Promise.reject(new Error('the desktop app opens files with its dialogs')),
+    openDropped: (files, role) => bridge.openDropped(files, role),
     onDisconnect: () => {},
   };
 }
@@ -81,6 +82,7 @@ function browserTransport(): Transport {
     onDisconnect(listener) {
       disconnectListeners.add(listener);
     },
+    openDropped: () => Promise.resolve({ ok: false, error: 'the browser host opens dropped files by uploading them' }),
   };
 }
 

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findDefaultData, locateData, locateTestData, resolveDataPath } from '../../../../src/core/data/locate';
-import { REAL_DATA_DIR, tempDir } from '../../../helpers/data';
+import { defaultDataDirectories, findDefaultData, locateData, locateTestData, resolveDataPath } from '../../../../src/core/data/locate';
+import { tempDir } from '../../../helpers/data';
 
 describe('finding the data', () => {
   let root: string;
@@ -56,14 +56,19 @@ describe('finding the data', () => {
 
   it('searches $FMNIST_DATA first and lists every place it looked when nothing is found', async () => {
     await expect(findDefaultData({ FMNIST_DATA: csvDir })).resolves.toMatchObject({ directory: csvDir });
-    const nowhere = { FMNIST_DATA: join(root, 'empty') };
-    const search = findDefaultData(nowhere);
-    if ((await search.catch(() => null)) === null) {
-      await expect(findDefaultData(nowhere)).rejects.toThrow(/looked in \$FMNIST_DATA \(.*empty\), \/usr\/share\/datasets\/fashion-mnist, ~\/\.keras\/datasets\/fashion-mnist/);
-    } else {
-      // This machine has the Debian package: the search falls through to it.
-      await expect(search).resolves.toMatchObject({ directory: REAL_DATA_DIR });
-    }
+    const empty = join(root, 'empty');
+    expect(defaultDataDirectories({}).map((place) => place.label)).toEqual([
+      '$FMNIST_DATA (not set)',
+      '/usr/share/datasets/fashion-mnist',
+      '~/.keras/datasets/fashion-mnist',
+    ]);
+    // $FMNIST_DATA_PATH replaces the usual places; empty, it searches none of them.
+    await expect(findDefaultData({ FMNIST_DATA: empty, FMNIST_DATA_PATH: '' })).rejects.toThrow(/looked in \$FMNIST_DATA \(.*empty\)\. /);
+    await expect(findDefaultData({ FMNIST_DATA_PATH: [empty, idxDir].join(delimiter) })).resolves.toMatchObject({ directory: idxDir });
+    // An extra place (the app's download folder) comes right after $FMNIST_DATA.
+    const extra = [{ path: csvDir, label: 'downloads' }];
+    await expect(findDefaultData({ FMNIST_DATA_PATH: idxDir }, extra)).resolves.toMatchObject({ directory: csvDir });
+    await expect(findDefaultData({ FMNIST_DATA: idxDir }, extra)).resolves.toMatchObject({ directory: idxDir });
   });
 
   it('locates test data alone, given or searched', async () => {

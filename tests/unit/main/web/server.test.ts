@@ -1,8 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startWebHost, type WebHost } from '../../../src/main/web/server';
-import { builtFile, REAL_DATA_DIR, tempDir } from '../../helpers/data';
+import type { BackendEvent, Response } from '../../../../src/core/api/contract';
+import { saveCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
+import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
+import { FASHION_MNIST_FILES } from '../../../../src/main/data-download';
+import { startWebHost, type WebHost } from '../../../../src/main/web/server';
+import { builtFile, randomDataset, REAL_DATA_DIR, tempDir, toKaggleCsv } from '../../../helpers/data';
+import { type Mirror, startMirror } from '../../../helpers/mirror';
 
 function http(host: WebHost, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -146,3 +153,108 @@ describe('browser host', () => {
   });
 });
 
+
+describe('browser host: opening files and downloading Fashion-MNIST', () => {
+  let host: WebHost;
+  let origin: string;
+  let mirror: Mirror;
+  let downloadDirectory: string;
+  const savedData = process.env.FMNIST_DATA;
+  beforeAll(async () => {
+    mirror = await startMirror(
+      Object.fromEntries(FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }])),
+    );
+    downloadDirectory = await tempDir('fmnist-web-download-');
+    // The worker reads the environment when it starts: no $FMNIST_DATA, so the download folder is what it finds.
+    delete process.env.FMNIST_DATA;
+    host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: builtFile('out/node/worker.js'),
+      dataDirectory: await tempDir('fmnist-web-data-'),
+      downloadDirectory,
+      env: { FMNIST_DOWNLOAD_URL: mirror.url },
+    });
+    origin = `http://127.0.0.1:${host.port}`;
+  });
+  afterAll(async () => {
+    if (savedData === undefined) delete process.env.FMNIST_DATA;
+    else process.env.FMNIST_DATA = savedData;
+    await host.close();
+    await mirror.close();
+  });
+
+  async function connect() {
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const replies = new Map<number, Response>();
+    const events: BackendEvent[] = [];
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if ('id' in message) replies.set(message.id, message.response);
+      else events.push(message.event);
+    });
+    let nextId = 1;
+    const ask = async (request: object): Promise<Response> => {
+      const id = nextId++;
+      socket.send(JSON.stringify({ id, request }));
+      await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
+      return replies.get(id)!;
+    };
+    return { socket, ask, events };
+  }
+
+  const upload = async (name: string, body: Buffer | string): Promise<string> => {
+    const reply = await http(host, {
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, 'x-studio-token': host.token, 'x-file-name': encodeURIComponent(name), 'content-length': String(Buffer.byteLength(body)) },
+      body: body as string,
+    });
+    expect(reply.status).toBe(200);
+    return JSON.parse(reply.body).id;
+  };
+
+  it('downloads the four files from the mirror with progress events, then has the data loaded', async () => {
+    const { socket, ask, events } = await connect();
+    const done = await ask({ type: 'download-data' });
+    expect(done.ok).toBe(true);
+    expect(done.ok && done.state?.datasets.train?.count).toBe(60000);
+    expect(done.ok && done.state?.datasets.test?.count).toBe(10000);
+    expect(done.ok && done.state?.defaultData.directory).toBe(downloadDirectory);
+    const statuses = events.filter((e): e is Extract<BackendEvent, { type: 'download' }> => e.type === 'download').map((e) => e.download.status);
+    expect(statuses[0]).toBe('downloading');
+    expect(statuses).toContain('verifying');
+    expect(statuses.at(-1)).toBe('finished');
+    expect(mirror.requests.map((r) => r.path).sort()).toEqual(FASHION_MNIST_FILES.map((f) => `/${f.name}`).sort());
+    expect(await ask({ type: 'cancel-download' })).toEqual({ ok: true });
+    socket.close();
+  });
+
+  it('loads uploaded data and checkpoints, and refuses what was never uploaded or needs a dialog', async () => {
+    const { socket, ask } = await connect();
+    const csv = await upload('fashion-mnist_test.csv', toKaggleCsv(randomDataset(50)));
+    const loaded = await ask({ type: 'load-uploaded', role: 'test', uploads: [csv] });
+    expect(loaded.ok && loaded.state?.datasets.test?.count).toBe(50);
+    expect(await ask({ type: 'load-uploaded', role: 'test', uploads: ['f'.repeat(32)] })).toEqual({ ok: false, error: 'unknown upload: upload the file again' });
+
+    const checkpointFile = join(await tempDir('fmnist-web-checkpoint-'), 'm.safetensors');
+    await saveCheckpoint(checkpointFile, {
+      parameters: initParameters(mlpShape([8]), 1),
+      config: null,
+      epochsDone: 0,
+      history: [],
+      datasetFingerprint: null,
+      appVersion: null,
+      createdAt: null,
+      optimizer: null,
+    });
+    const id = await upload('m.safetensors', readFileSync(checkpointFile));
+    const model = await ask({ type: 'load-uploaded-checkpoint', upload: id });
+    expect(model.ok && model.state?.model?.architecture).toBe('784-8-10');
+    expect(await ask({ type: 'load-uploaded-checkpoint', upload: 'f'.repeat(32) })).toEqual({ ok: false, error: 'unknown upload: upload the file again' });
+    for (const type of ['open-dataset', 'load-checkpoint']) {
+      const request = type === 'open-dataset' ? { type, role: 'train' } : { type };
+      expect(await ask(request)).toEqual({ ok: false, error: 'the browser host opens files by upload and saves them by download' });
+    }
+    socket.close();
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * The desktop app, assembled from small modules: security, one instance, the window (where it was last
+ * time), the menu with recent checkpoints, IPC, files opened from outside, the Fashion-MNIST download and
+ * the quit guard, around the training worker's host. Electron's main process never computes, so it stays
+ * responsive while training runs.
+ */
+
+import { join } from 'node:path';
+import { app, type BrowserWindow, shell } from 'electron';
+import { IPC_EVENT } from '../core/api/channels';
+import type { BackendEvent } from '../core/api/contract';
+import { BackendHost } from './backend-host';
+import { DataDownloads } from './data-download';
+import { DOWNLOAD_FOLDER } from './data-folder';
+import { FileOpener, filesFromArgv } from './file-open';
+import { enableIpc } from './ipc';
+import { installMenu } from './menu';
+import { Preferences, PREFERENCES_FILE } from './preferences';
+import { QuitGuard } from './quit-guard';
+import { enableSecurity } from './security';
+import { createMainWindow } from './window';
+
+export const APP_NAME = 'Fashion-MNIST Studio';
+
+export interface DesktopAppOptions {
+  /** The training worker's script (electron-vite's ?modulePath of ./worker). */
+  workerPath: string;
+  env?: NodeJS.ProcessEnv;
+  argv?: readonly string[];
+}
+
+/** Starts the app; resolves once its first window exists (or at once when another instance runs). */
+export async function startDesktopApp(options: DesktopAppOptions): Promise<void> {
+  const env = options.env ?? process.env;
+  const rendererUrl = !app.isPackaged ? env.ELECTRON_RENDERER_URL : undefined;
+  app.setName(APP_NAME);
+  // One instance: a second launch hands its files to the first (two would overwrite each other's autosave).
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  const dataFolder = env.FMNIST_STUDIO_DATA || app.getPath('userData');
+  const downloadFolder = join(dataFolder, DOWNLOAD_FOLDER);
+  let mainWindow: BrowserWindow | null = null;
+  const sendToWindow = (event: BackendEvent): void => {
+    if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT, event);
+  };
+  const backend = new BackendHost(options.workerPath, sendToWindow, () => ({ dataDirectory: dataFolder, downloadDirectory: downloadFolder }));
+  const downloads = new DataDownloads(downloadFolder, sendToWindow, () => backend.request({ type: 'load-default-data' }), env);
+  const checkpointUsed = (path: string): void => {
+    void preferences.addRecent(path);
+    app.addRecentDocument(path);
+  };
+  const files = new FileOpener(backend, sendToWindow, checkpointUsed);
+  const quitGuard = new QuitGuard(backend, () => mainWindow);
+
+  // Files can arrive before the app is ready (macOS open-file at launch): queue them from the start.
+  app.on('open-file', (event, path) => {
+    event.preventDefault();
+    void files.openFromOutside([path]);
+  });
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    if (mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.show();
+      mainWindow.focus();
+    }
+    void files.openFromOutside(filesFromArgv(argv, app.isPackaged, workingDirectory));
+  });
+
+  enableSecurity(rendererUrl);
+  quitGuard.enable();
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('will-quit', () => {
+    downloads.cancel();
+    void backend.dispose();
+  });
+
+  await app.whenReady();
+  const preferences = await Preferences.load(join(dataFolder, PREFERENCES_FILE));
+  enableIpc({ backend, getWindow: () => mainWindow, rendererUrl, preferences, downloads, files, checkpointUsed });
+  app.setAboutPanelOptions({
+    applicationName: APP_NAME,
+    applicationVersion: app.getVersion(),
+    version: `Electron ${process.versions.electron ?? '?'}`,
+    copyright: 'Fashion-MNIST Studio developers. Fashion-MNIST © Zalando SE (MIT licence).',
+  });
+  const menu = (): void =>
+    installMenu({
+      platform: process.platform,
+      packaged: app.isPackaged,
+      appName: APP_NAME,
+      recentCheckpoints: preferences.recentCheckpoints,
+      send: (command) => sendToWindow({ type: 'menu', command }),
+      openRecent: (path) => void openRecent(path),
+      clearRecent: () => {
+        void preferences.clearRecent();
+        app.clearRecentDocuments();
+      },
+      showAbout: () => app.showAboutPanel(),
+      openExternal: (url) => void shell.openExternal(url),
+    });
+  const openRecent = async (path: string): Promise<void> => {
+    const response = await files.open([path], null);
+    if (!response.ok) {
+      sendToWindow({ type: 'notice', tone: 'error', message: response.error });
+      if (/no such file/.test(response.error)) void preferences.removeRecent(path);
+    }
+  };
+  preferences.onRecentChange(menu);
+  menu();
+
+  const openWindow = (): void => {
+    const window = createMainWindow(rendererUrl, preferences);
+    quitGuard.watch(window);
+    window.webContents.on('did-finish-load', () => files.pageReady());
+    window.webContents.on('did-start-loading', () => files.pageGone());
+    window.on('closed', () => {
+      files.pageGone();
+      if (mainWindow === window) mainWindow = null;
+    });
+    mainWindow = window;
+  };
+  openWindow();
+  app.on('activate', () => {
+    if (!mainWindow) openWindow();
+  });
+  void files.openFromOutside(filesFromArgv(options.argv ?? process.argv, app.isPackaged, process.cwd()));
+}

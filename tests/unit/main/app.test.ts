@@ -1,0 +1,261 @@
+/**
+ * The desktop app's main process, run against the stand-in Electron (tests/stubs/electron.ts) with the real
+ * training worker: one instance, the window and menu it opens, files given on the command line, double-
+ * clicked (open-file) or passed to a second launch, and quitting while training.
+ */
+
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { IPC_EVENT, IPC_REQUEST } from '../../../src/core/api/channels';
+import { type BackendEvent, DEFAULT_SETTINGS, type Response, type StudioState } from '../../../src/core/api/contract';
+import { saveCheckpoint } from '../../../src/core/checkpoint/checkpoint';
+import { resolveRunConfig } from '../../../src/core/config';
+import { initParameters, mlpShape } from '../../../src/core/model/mlp';
+import type * as Stub from '../../stubs/electron';
+import { REAL_DATA_DIR, tempDir } from '../../helpers/data';
+
+type Electron = typeof Stub;
+
+/** A launch: fresh modules (a new stand-in Electron, a new app), with the given arguments and data folder. */
+async function launch(options: { argv?: string[]; singleInstance?: boolean; beforeReady?: (electron: Electron) => void } = {}) {
+  vi.resetModules();
+  const electron = (await import('electron')) as unknown as Electron;
+  electron.app.singleInstance = options.singleInstance ?? true;
+  const dataFolder = await tempDir('fmnist-app-data-');
+  const { startDesktopApp } = await import('../../../src/main/app');
+  const { default: workerPath } = await import('../../../src/main/worker?modulePath');
+  const started = startDesktopApp({
+    workerPath,
+    env: { FMNIST_STUDIO_DATA: dataFolder, FMNIST_DATA: REAL_DATA_DIR },
+    argv: options.argv ?? ['/opt/electron', '/app'],
+  });
+  options.beforeReady?.(electron);
+  electron.app.ready();
+  await started;
+  const window = (): Stub.BrowserWindow => electron.BrowserWindow.getAllWindows()[0];
+  const events = (): BackendEvent[] => window().webContents.sent.filter((s) => s.channel === IPC_EVENT).map((s) => s.payload as BackendEvent);
+  const lastState = (): StudioState | undefined =>
+    events()
+      .filter((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state')
+      .at(-1)?.state;
+  const request = (payload: unknown): Promise<Response> =>
+    electron.ipcMain.invoke(IPC_REQUEST, window(), window().webContents.url, payload) as Promise<Response>;
+  /** The page finished loading (it then listens for events). */
+  const pageLoaded = (): void => void window().webContents.emit('did-finish-load');
+  return { electron, dataFolder, window, events, lastState, request, pageLoaded };
+}
+
+async function writeCheckpoint(path: string, epochs = 3): Promise<void> {
+  const shape = mlpShape([16]);
+  await saveCheckpoint(path, {
+    parameters: initParameters(shape, 5),
+    config: resolveRunConfig({ hiddenSizes: [16], epochs }),
+    epochsDone: 0,
+    history: [],
+    datasetFingerprint: null,
+    appVersion: null,
+    createdAt: null,
+    optimizer: null,
+  });
+}
+
+let quitApp: (() => void) | null = null;
+afterEach(() => {
+  quitApp?.();
+  quitApp = null;
+});
+
+describe('the desktop app', () => {
+  it('quits at once when another instance is running', async () => {
+    const app = await launch({ singleInstance: false });
+    expect(app.electron.app.quitCalls).toBe(1);
+    expect(app.electron.BrowserWindow.windows).toHaveLength(0);
+    expect(app.electron.ipcMain.handlers.size).toBe(0);
+  });
+
+  it('opens one secure window with the menu, IPC and About set up', async () => {
+    const app = await launch();
+    quitApp = () => app.electron.app.emit('will-quit');
+    const window = app.window();
+    expect(window.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
+    expect(window.options.webPreferences.preload).toMatch(/preload[\\/]index\.js$/);
+    expect(window.loaded.file).toMatch(/renderer[\\/]index\.html$/);
+    expect(window.visible).toBe(false);
+    window.emit('ready-to-show');
+    expect(window.visible).toBe(true);
+    expect(app.electron.app.sandboxEnabled).toBe(true);
+    expect([...app.electron.ipcMain.handlers.keys()].sort()).toEqual(['studio:open-files', 'studio:request']);
+    expect(app.electron.Menu.application?.template.map((m) => m.label ?? m.role)).toContain('&Training');
+    expect(app.electron.app.aboutOptions).toMatchObject({ applicationName: 'Fashion-MNIST Studio', applicationVersion: '0.1.0' });
+    const state = await app.request({ type: 'get-state' });
+    expect(state.ok && state.state?.defaultData.directory).toBe(REAL_DATA_DIR);
+  });
+
+  it('opens a checkpoint given on the command line once the page has loaded, and lists it as recent', async () => {
+    const folder = await tempDir('fmnist-app-files-');
+    const checkpoint = join(folder, 'given.safetensors');
+    await writeCheckpoint(checkpoint);
+    const app = await launch({ argv: ['/opt/electron', '/app', '--some-switch', checkpoint] });
+    quitApp = () => app.electron.app.emit('will-quit');
+    // Nothing is opened before the page can show what happens.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(app.lastState()).toBeUndefined();
+    app.pageLoaded();
+    await expect.poll(() => app.lastState()?.model?.file, { timeout: 20_000 }).toBe(checkpoint);
+    expect(app.electron.app.recentDocuments).toEqual([checkpoint]);
+    const openRecent = app.electron.Menu.application!.template.find((m) => m.label === '&File').submenu.find((i: { label?: string }) => i.label === 'Open Recent');
+    expect(openRecent.submenu[0]).toMatchObject({ label: 'given.safetensors', toolTip: checkpoint });
+  });
+
+  it('opens a file the system hands over before start-up finished (macOS open-file)', async () => {
+    const folder = await tempDir('fmnist-app-files-');
+    const checkpoint = join(folder, 'double-clicked.safetensors');
+    await writeCheckpoint(checkpoint);
+    const app = await launch({
+      beforeReady: (electron) => {
+        const event = { defaultPrevented: false, preventDefault: () => (event.defaultPrevented = true) };
+        electron.app.emit('open-file', event, checkpoint);
+        expect(event.defaultPrevented).toBe(true);
+      },
+    });
+    quitApp = () => app.electron.app.emit('will-quit');
+    app.pageLoaded();
+    await expect.poll(() => app.lastState()?.model?.file, { timeout: 20_000 }).toBe(checkpoint);
+  });
+
+  it('a second launch focuses the window and opens its file there; a bad one is reported in one line', async () => {
+    const app = await launch();
+    quitApp = () => app.electron.app.emit('will-quit');
+    app.pageLoaded();
+    const folder = await tempDir('fmnist-app-files-');
+    const checkpoint = join(folder, 'second.safetensors');
+    await writeCheckpoint(checkpoint);
+    app.window().minimize();
+    app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app', 'second.safetensors'], folder);
+    expect(app.window().isMinimized()).toBe(false);
+    expect(app.window().focused).toBe(true);
+    await expect.poll(() => app.lastState()?.model?.file, { timeout: 20_000 }).toBe(checkpoint);
+
+    const broken = join(folder, 'broken.safetensors');
+    await writeFile(broken, 'not a checkpoint');
+    app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app', broken], folder);
+    await expect.poll(() => app.events().filter((e) => e.type === 'notice').at(-1), { timeout: 20_000 }).toEqual({
+      type: 'notice',
+      tone: 'error',
+      message: expect.stringMatching(new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `)),
+    });
+    // The model loaded before stays.
+    expect(app.lastState()?.model?.file).toBe(checkpoint);
+  });
+
+  it('runs the menu: commands reach the page; Open Recent opens, or reports a file that is gone and drops it; Clear Menu; About; the data set link', async () => {
+    const folder = await tempDir('fmnist-app-files-');
+    const kept = join(folder, 'kept.safetensors');
+    const gone = join(folder, 'gone.safetensors');
+    await writeCheckpoint(kept);
+    await writeCheckpoint(gone);
+    const app = await launch({ argv: ['/opt/electron', '/app', gone] });
+    quitApp = () => app.electron.app.emit('will-quit');
+    app.pageLoaded();
+    await expect.poll(() => app.lastState()?.model?.file, { timeout: 20_000 }).toBe(gone);
+    type Item = { label?: string; submenu?: Item[]; click?: () => void };
+    const fileMenu = (): Item[] => (app.electron.Menu.application!.template as Item[]).find((m) => m.label === '&File')!.submenu!;
+    const recent = (): Item[] => fileMenu().find((i) => i.label === 'Open Recent')!.submenu!;
+
+    fileMenu().find((i) => i.label === 'Save Checkpoint…')!.click!();
+    expect(app.events().at(-1)).toEqual({ type: 'menu', command: 'save-checkpoint' });
+
+    const { rm } = await import('node:fs/promises');
+    await rm(gone);
+    recent()[0].click!();
+    await expect.poll(() => app.events().filter((e) => e.type === 'notice').at(-1)).toEqual({
+      type: 'notice',
+      tone: 'error',
+      message: `${gone}: no such file or directory`,
+    });
+    await expect.poll(() => recent().map((i) => i.label)).toEqual(['No Recent Checkpoints']);
+
+    app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app', kept], folder);
+    await expect.poll(() => recent().map((i) => i.label)).toEqual(['kept.safetensors', undefined, 'Clear Menu']);
+    recent()[2].click!();
+    await expect.poll(() => recent().map((i) => i.label)).toEqual(['No Recent Checkpoints']);
+    expect(app.electron.app.recentDocuments).toEqual([]);
+
+    const help = (app.electron.Menu.application!.template as (Item & { role?: string })[]).find((m) => m.role === 'help')!.submenu!;
+    help[0].click!();
+    expect(app.electron.shell.opened).toEqual(['https://github.com/zalandoresearch/fashion-mnist']);
+    help.at(-1)!.click!();
+    expect(app.electron.app.aboutShown).toBe(process.platform === 'darwin' ? 0 : 1);
+  });
+
+  it('opens a new window when the app is activated without one (the macOS Dock icon)', async () => {
+    const app = await launch();
+    quitApp = () => app.electron.app.emit('will-quit');
+    const first = app.window();
+    app.electron.app.emit('activate');
+    expect(app.electron.BrowserWindow.getAllWindows()).toEqual([first]);
+    first.destroyed = true;
+    first.emit('closed');
+    app.electron.app.emit('activate');
+    expect(app.electron.BrowserWindow.getAllWindows()).toHaveLength(1);
+    expect(app.window()).not.toBe(first);
+  });
+
+  it('asks before quitting during a run; Cancel keeps training, Stop and Quit keeps the last whole epoch for resuming', async () => {
+    const app = await launch();
+    quitApp = () => app.electron.app.emit('will-quit');
+    app.pageLoaded();
+    expect((await app.request({ type: 'load-default-data' })).ok).toBe(true);
+    const started = await app.request({
+      type: 'start',
+      // Long enough to be running whatever this test does (minutes), short epochs.
+      settings: { ...DEFAULT_SETTINGS, epochs: 5000, limit: 5000, hiddenSizes: [128], threads: 1 },
+      autosave: false,
+      continue: false,
+    });
+    expect(started.ok).toBe(true);
+    const epochsDone = (): number =>
+      app.events().reduce((sum, e) => sum + (e.type === 'progress' ? e.progress.completedEpochs.length : 0), 0);
+    await expect.poll(() => app.events().filter((e) => e.type === 'progress').length, { timeout: 30_000 }).toBeGreaterThan(0);
+
+    // Closing the window (Windows, Linux) during the run asks first; Cancel leaves everything as it was.
+    app.electron.dialog.answers.message.push({ response: 1 });
+    if (process.platform !== 'darwin') {
+      app.window().close();
+      await expect.poll(() => app.electron.dialog.shown.length).toBe(1);
+      expect(app.window()).toBeDefined();
+    } else {
+      app.electron.app.quit();
+      await expect.poll(() => app.electron.dialog.shown.length).toBe(1);
+    }
+    expect(app.electron.dialog.shown[0].options).toMatchObject({ buttons: ['Stop and Quit', 'Cancel'], message: 'Training is running. Quit anyway?' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(app.lastState()?.run.status).toBe('running');
+
+    // Quit again and confirm: the run stops at its last whole epoch, which is written for resuming.
+    await expect.poll(epochsDone, { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+    app.electron.dialog.answers.message.push({ response: 0 });
+    const quitting = new Promise<void>((resolve) => app.electron.app.once('will-quit', () => resolve()));
+    app.electron.app.quit();
+    await quitting;
+    expect(existsSync(join(app.dataFolder, 'autosave.safetensors'))).toBe(true);
+    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const kept = await loadCheckpoint(join(app.dataFolder, 'autosave.safetensors'));
+    expect(kept.epochsDone).toBeGreaterThanOrEqual(1);
+    expect(kept.optimizer).not.toBeNull();
+    expect(kept.config?.epochs).toBe(5000);
+    expect(app.lastState()?.run.status).toBe('stopped');
+    quitApp = null;
+  }, 120_000);
+
+  it('quits without asking when no run is going, and on Windows and Linux when the last window closes', async () => {
+    const app = await launch();
+    const quitting = new Promise<void>((resolve) => app.electron.app.once('will-quit', () => resolve()));
+    if (process.platform === 'darwin') app.electron.app.quit();
+    else app.window().close();
+    await quitting;
+    expect(app.electron.dialog.shown).toEqual([]);
+  });
+});

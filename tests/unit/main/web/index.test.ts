@@ -1,0 +1,75 @@
+/** `npm run web`'s entry point: the port option, the URL it prints, and one line on failure. */
+
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const host = vi.hoisted(() => ({ options: [] as unknown[], fail: null as Error | null }));
+vi.mock('../../../../src/main/web/server', () => ({
+  startWebHost: async (options: unknown) => {
+    host.options.push(options);
+    if (host.fail) throw host.fail;
+    return { url: 'http://127.0.0.1:4321/?token=abc', port: 4321, token: 'abc', close: async () => {} };
+  },
+}));
+
+const argv = process.argv;
+const listeners = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
+
+async function run(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  vi.resetModules();
+  process.argv = [argv[0], 'web.js', ...args];
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((text) => ((stdout += String(text)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((text) => ((stderr += String(text)), true));
+  try {
+    await import('../../../../src/main/web/index');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return { stdout, stderr };
+}
+
+afterEach(() => {
+  process.argv = argv;
+  process.exitCode = undefined;
+  host.options = [];
+  host.fail = null;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const listener of process.listeners(signal)) if (!listeners[signal].includes(listener)) process.off(signal, listener);
+  }
+});
+
+describe('npm run web', () => {
+  it('starts the browser host on a free port and prints its URL with the token', async () => {
+    const { stdout } = await run([]);
+    expect(host.options).toEqual([expect.objectContaining({ port: 0, rendererDirectory: expect.stringMatching(/renderer$/), workerPath: expect.stringMatching(/worker\.js$/) })]);
+    expect(stdout).toBe('Fashion-MNIST Studio is running at http://127.0.0.1:4321/?token=abc\n(only on this computer; Ctrl-C stops it)\n');
+  });
+
+  it('closes the host and exits 0 on Ctrl-C', async () => {
+    await run([]);
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    try {
+      process.listeners('SIGINT').at(-1)!('SIGINT');
+      await vi.waitFor(() => expect(exit).toHaveBeenCalledWith(0));
+    } finally {
+      exit.mockRestore();
+    }
+  });
+
+  it('takes --port', async () => {
+    await run(['--port', '8123']);
+    expect(host.options).toEqual([expect.objectContaining({ port: 8123 })]);
+  });
+
+  it('refuses a bad port, and reports a failed start, in one line with exit code 2', async () => {
+    expect((await run(['--port', 'x'])).stderr).toBe('fmnist web: --port must be 0–65535, got x\n');
+    expect(process.exitCode).toBe(2);
+    process.exitCode = undefined;
+    host.fail = new Error('port 8123 is already in use on 127.0.0.1');
+    expect((await run(['--port', '8123'])).stderr).toBe('fmnist web: port 8123 is already in use on 127.0.0.1\n');
+    expect(process.exitCode).toBe(2);
+  });
+});
