@@ -40,7 +40,13 @@ export default defineConfig({
       include: ['src/main/**/*.ts', 'src/preload/**/*.ts'],
       reporter: ['text-summary', 'text'],
       reportsDirectory: 'coverage',
-      thresholds: { lines: 97, functions: 97, statements: 95, branches: 85 },
+      // Every line and function of the main process and the preload runs under the unit tests. (The browser
+      // host's server.ts is held to less for now.)
+      thresholds: {
+        'src/main/*.ts': { lines: 100, functions: 100 },
+        'src/preload/*.ts': { lines: 100, functions: 100 },
+        'src/main/web/*.ts': { lines: 93, functions: 97 },
+      },
     },
   },
 });

@@ -11,8 +11,8 @@
  * A failure ends with one line that says what to do, never a stack trace.
  */
 
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,8 +20,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const require = createRequire(import.meta.url);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_MIRROR = 'https://github.com/electron/electron/releases/download/';
-/** Node ≥ 20.19 loads ES modules with require(), which Electron's installer relies on. */
-const MINIMUM_NODE = [20, 19];
+/** Node 20.19+ or 22.12+ load ES modules with require(), which Electron's installer relies on (21 and 22.0–22.11 do not). */
+export const SUPPORTED_NODE = '^20.19.0 || >=22.12.0';
 
 /**
  * Electron's executable inside its dist folder, as its installer names it.
@@ -36,14 +36,24 @@ export function platformPath(platform) {
 /** @typedef {Record<string, string | undefined>} Env */
 
 /**
- * The platform and architecture Electron's installer would fetch for, from the same variables.
+ * The platform and architecture Electron's installer would fetch for, from the same variables, including its
+ * check for x64 Node running under Rosetta on Apple silicon (it fetches arm64 then).
  * @param {Env} env
+ * @param {() => boolean} underRosetta
  */
-export function target(env = process.env) {
-  return {
-    platform: env.ELECTRON_INSTALL_PLATFORM || env.npm_config_platform || process.platform,
-    arch: env.ELECTRON_INSTALL_ARCH || env.npm_config_arch || process.arch,
-  };
+export function target(env = process.env, underRosetta = runsUnderRosetta) {
+  const platform = env.ELECTRON_INSTALL_PLATFORM || env.npm_config_platform || process.platform;
+  let arch = env.ELECTRON_INSTALL_ARCH || env.npm_config_arch || process.arch;
+  if (platform === 'darwin' && process.platform === 'darwin' && arch === 'x64' && env.npm_config_arch === undefined && underRosetta()) arch = 'arm64';
+  return { platform, arch };
+}
+
+function runsUnderRosetta() {
+  try {
+    return execSync('sysctl -in sysctl.proc_translated').toString().trim() === '1';
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -52,13 +62,13 @@ export function target(env = process.env) {
  * @param {Env} env
  */
 export function isInstalled(electronDirectory, env = process.env) {
-  if (env.ELECTRON_OVERRIDE_DIST_PATH) return true;
   try {
     const version = JSON.parse(readFileSync(join(electronDirectory, 'package.json'), 'utf8')).version;
-    const executable = platformPath(target(env).platform);
+    const executable = platformPath(env.ELECTRON_INSTALL_PLATFORM || env.npm_config_platform || process.platform);
     if (readFileSync(join(electronDirectory, 'dist', 'version'), 'utf8').replace(/^v/, '').trim() !== version) return false;
+    // electron-vite reads path.txt whatever ELECTRON_OVERRIDE_DIST_PATH says, so it must be there.
     if (readFileSync(join(electronDirectory, 'path.txt'), 'utf8') !== executable) return false;
-    return existsSync(join(electronDirectory, 'dist', executable));
+    return existsSync(join(env.ELECTRON_OVERRIDE_DIST_PATH || join(electronDirectory, 'dist'), executable));
   } catch {
     return false;
   }
@@ -78,11 +88,17 @@ export function installerEnvironment(env = process.env) {
 }
 
 /**
- * Where the binary comes from, for the messages.
+ * Where the binary comes from, for the messages: the variables in @electron/get's order of precedence.
  * @param {Env} env
  */
 export function mirrorOf(env = process.env) {
-  return env.ELECTRON_MIRROR || env.npm_config_electron_mirror || DEFAULT_MIRROR;
+  return (
+    env.npm_config_electron_mirror ||
+    env.NPM_CONFIG_ELECTRON_MIRROR ||
+    env.npm_package_config_electron_mirror ||
+    env.ELECTRON_MIRROR ||
+    DEFAULT_MIRROR
+  );
 }
 
 /**
@@ -201,8 +217,11 @@ export async function installElectron({ electronDirectory, command, stderr = pro
     progress.done();
     return { ok: false, line: failureLine({ version, platform, arch, mirror, error, command }) };
   }
+  // The archive is in the cache now: force_no_cache would make the installer fetch it a second time.
+  const installerEnv = { ...env };
+  delete installerEnv.force_no_cache;
   const installer = spawnSync(process.execPath, [join(electronDirectory, 'install.js')], {
-    env,
+    env: installerEnv,
     stdio: ['ignore', 'inherit', 'pipe'],
     encoding: 'utf8',
   });
@@ -214,9 +233,13 @@ export async function installElectron({ electronDirectory, command, stderr = pro
   return { ok: true };
 }
 
-function nodeIsRecentEnough(version = process.versions.node) {
+/**
+ * Whether this Node is one the project supports (SUPPORTED_NODE).
+ * @param {string} version
+ */
+export function nodeIsSupported(version = process.versions.node) {
   const [major, minor] = version.split('.').map(Number);
-  return major > MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor >= MINIMUM_NODE[1]);
+  return (major === 20 && minor >= 19) || (major === 22 && minor >= 12) || major >= 23;
 }
 
 /**
@@ -230,8 +253,8 @@ async function main(argv) {
     return 2;
   }
   const command = mode === 'dev' ? 'npm run dev' : 'npm start';
-  if (!nodeIsRecentEnough()) {
-    process.stderr.write(`${command}: Node.js ${MINIMUM_NODE.join('.')} or newer is needed, this is ${process.versions.node}.\n`);
+  if (!nodeIsSupported()) {
+    process.stderr.write(`${command}: this needs Node.js ${SUPPORTED_NODE.replace(' || ', ' or ')}, this is ${process.versions.node}.\n`);
     return 1;
   }
   const electronDirectory = dirname(require.resolve('electron/package.json', { paths: [ROOT] }));
@@ -249,7 +272,16 @@ async function main(argv) {
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+/** Run as a script (also through a symlink), not imported by the tests. */
+function isMain() {
+  try {
+    return !!process.argv[1] && realpathSync(fileURLToPath(import.meta.url)) === realpathSync(process.argv[1]);
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (error) => {

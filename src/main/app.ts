@@ -29,43 +29,80 @@ export interface DesktopAppOptions {
   argv?: readonly string[];
 }
 
+/** What a second launch passes to the first through the single-instance lock. */
+interface LaunchData {
+  files: string[];
+}
+
+function filesOf(data: unknown): string[] | null {
+  const files = (data as Partial<LaunchData> | null)?.files;
+  return Array.isArray(files) && files.every((f) => typeof f === 'string') ? files : null;
+}
+
 /** Starts the app; resolves once its first window exists (or at once when another instance runs). */
 export async function startDesktopApp(options: DesktopAppOptions): Promise<void> {
   const env = options.env ?? process.env;
+  const argv = options.argv ?? process.argv;
   const rendererUrl = !app.isPackaged ? env.ELECTRON_RENDERER_URL : undefined;
   app.setName(APP_NAME);
+  // A development run keeps its own data folder (and so its own lock): it never meets the installed app's.
+  if (!app.isPackaged) app.setPath('userData', `${app.getPath('userData')} (development)`);
+  const launchFiles = filesFromArgv(argv, app.isPackaged, process.cwd());
   // One instance: a second launch hands its files to the first (two would overwrite each other's autosave).
-  if (!app.requestSingleInstanceLock()) {
+  if (!app.requestSingleInstanceLock({ files: launchFiles } satisfies LaunchData)) {
+    process.stdout.write(`${APP_NAME} is already running: its window was brought to the front${launchFiles.length ? ' with the files given' : ''}.\n`);
     app.quit();
     return;
   }
   const dataFolder = env.FMNIST_STUDIO_DATA || app.getPath('userData');
   const downloadFolder = join(dataFolder, DOWNLOAD_FOLDER);
   let mainWindow: BrowserWindow | null = null;
+  /** Set once the app is ready: opens the window (again, on macOS, where the app outlives its window). */
+  let openWindow: (() => void) | null = null;
+  let flushWindowState: (() => void) | null = null;
   const sendToWindow = (event: BackendEvent): void => {
     if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT, event);
   };
   const backend = new BackendHost(options.workerPath, sendToWindow, () => ({ dataDirectory: dataFolder, downloadDirectory: downloadFolder }));
   const downloads = new DataDownloads(downloadFolder, sendToWindow, () => backend.request({ type: 'load-default-data' }), env);
+  let preferences: Preferences | null = null;
   const checkpointUsed = (path: string): void => {
-    void preferences.addRecent(path);
+    void preferences?.addRecent(path);
     app.addRecentDocument(path);
   };
   const files = new FileOpener(backend, sendToWindow, checkpointUsed);
-  const quitGuard = new QuitGuard(backend, () => mainWindow);
-
-  // Files can arrive before the app is ready (macOS open-file at launch): queue them from the start.
-  app.on('open-file', (event, path) => {
-    event.preventDefault();
-    void files.openFromOutside([path]);
+  const quitGuard = new QuitGuard(backend, () => mainWindow, process.platform, async () => {
+    flushWindowState?.();
+    await preferences?.flush();
   });
-  app.on('second-instance', (_event, argv, workingDirectory) => {
+  /** Files from the system: shown in the window, which is opened for them if there is none. */
+  const openFromOutside = (paths: string[]): void => {
+    if (paths.length === 0) return;
     if (mainWindow) {
       if (mainWindow.isMinimized()) mainWindow.restore();
       mainWindow.show();
       mainWindow.focus();
+    } else {
+      openWindow?.();
     }
-    void files.openFromOutside(filesFromArgv(argv, app.isPackaged, workingDirectory));
+    void files.openFromOutside(paths);
+  };
+
+  // Files can arrive before the app is ready (macOS open-file at launch): they wait for the page.
+  app.on('open-file', (event, path) => {
+    event.preventDefault();
+    openFromOutside([path]);
+  });
+  app.on('second-instance', (_event, secondArgv, workingDirectory, additionalData) => {
+    const given = filesOf(additionalData) ?? filesFromArgv(secondArgv, app.isPackaged, workingDirectory);
+    if (given.length === 0 && mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.show();
+      mainWindow.focus();
+    } else if (given.length === 0) {
+      openWindow?.();
+    }
+    openFromOutside(given);
   });
 
   enableSecurity(rendererUrl);
@@ -79,8 +116,9 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<void>
   });
 
   await app.whenReady();
-  const preferences = await Preferences.load(join(dataFolder, PREFERENCES_FILE));
-  enableIpc({ backend, getWindow: () => mainWindow, rendererUrl, preferences, downloads, files, checkpointUsed });
+  const loaded = await Preferences.load(join(dataFolder, PREFERENCES_FILE));
+  preferences = loaded;
+  enableIpc({ backend, getWindow: () => mainWindow, rendererUrl, preferences: loaded, downloads, files, checkpointUsed });
   app.setAboutPanelOptions({
     applicationName: APP_NAME,
     applicationVersion: app.getVersion(),
@@ -92,11 +130,11 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<void>
       platform: process.platform,
       packaged: app.isPackaged,
       appName: APP_NAME,
-      recentCheckpoints: preferences.recentCheckpoints,
+      recentCheckpoints: loaded.recentCheckpoints,
       send: (command) => sendToWindow({ type: 'menu', command }),
       openRecent: (path) => void openRecent(path),
       clearRecent: () => {
-        void preferences.clearRecent();
+        void loaded.clearRecent();
         app.clearRecentDocuments();
       },
       showAbout: () => app.showAboutPanel(),
@@ -106,14 +144,15 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<void>
     const response = await files.open([path], null);
     if (!response.ok) {
       sendToWindow({ type: 'notice', tone: 'error', message: response.error });
-      if (/no such file/.test(response.error)) void preferences.removeRecent(path);
+      if (/no such file/.test(response.error)) void loaded.removeRecent(path);
     }
   };
-  preferences.onRecentChange(menu);
+  loaded.onRecentChange(menu);
   menu();
 
-  const openWindow = (): void => {
-    const window = createMainWindow(rendererUrl, preferences);
+  openWindow = (): void => {
+    const { window, flushState } = createMainWindow(rendererUrl, loaded);
+    flushWindowState = flushState;
     quitGuard.watch(window);
     window.webContents.on('did-finish-load', () => files.pageReady());
     window.webContents.on('did-start-loading', () => files.pageGone());
@@ -125,7 +164,7 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<void>
   };
   openWindow();
   app.on('activate', () => {
-    if (!mainWindow) openWindow();
+    if (!mainWindow) openWindow?.();
   });
-  void files.openFromOutside(filesFromArgv(options.argv ?? process.argv, app.isPackaged, process.cwd()));
+  void files.openFromOutside(launchFiles);
 }

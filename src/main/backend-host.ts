@@ -39,6 +39,11 @@ export class BackendHost {
     return response;
   }
 
+  /** Whether a training worker is running (none before the first request, or after a crash). */
+  hasWorker(): boolean {
+    return this.worker !== null;
+  }
+
   /** Whether a run holds the engine, as far as the last state tells. */
   runActive(): boolean {
     const status = this.lastState?.run.status;

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { BackendEvent, DownloadState, Response } from '../core/api/contract';
 import { asFileError, FmnistError, userMessage } from '../core/errors';
@@ -96,12 +97,12 @@ async function contentsDigest(path: string): Promise<{ sha256: string; size: num
   const hash = createHash('sha256');
   let size = 0;
   try {
-    const gunzip = createGunzip();
-    const source = createReadStream(path).pipe(gunzip);
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-    }
+    await pipeline(createReadStream(path), createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
+      for await (const chunk of chunks) {
+        hash.update(chunk);
+        size += chunk.length;
+      }
+    });
   } catch {
     return null;
   }
@@ -135,44 +136,61 @@ function networkProblem(error: unknown, url: string): string {
 export async function downloadDataset(options: DownloadOptions): Promise<void> {
   const files = options.files ?? FASHION_MNIST_FILES;
   const baseUrl = options.baseUrl ?? downloadBaseUrl();
-  const partDirectory = join(options.directory, '.download');
+  // Files arrive in .download/ and move into place together, once all are verified: the folder never holds
+  // part of the data set (which the data search would find and half-use).
+  const staging = join(options.directory, '.download');
   const progress = new ProgressReport(options.directory, files, options.onProgress);
+  const cancelled = (): boolean => options.signal?.aborted === true;
   try {
-    await mkdir(partDirectory, { recursive: true });
+    await mkdir(staging, { recursive: true });
   } catch (error) {
     throw asFileError(error, options.directory);
   }
   try {
-    for (const [index, file] of files.entries()) {
-      const target = join(options.directory, file.name);
-      const existing = await sizeOf(target);
-      if (existing !== null && (await verified(target, file))) {
-        progress.received(index, existing, existing);
-        continue;
+    const complete = await Promise.all(files.map(async (file) => (await sizeOf(join(options.directory, file.name))) !== null && verified(join(options.directory, file.name), file)));
+    if (complete.every(Boolean)) {
+      for (const [index, file] of files.entries()) {
+        const size = (await sizeOf(join(options.directory, file.name)))!;
+        progress.received(index, size, size);
       }
-      progress.phase('downloading', file.name);
-      const part = join(partDirectory, `${file.name}.part`);
-      await fetchResumable(`${baseUrl}${file.name}`, part, file, options, (bytes, total) => progress.received(index, bytes, total));
-      progress.phase('verifying', file.name);
-      if (!(await verified(part, file))) {
-        await rm(part, { force: true });
-        progress.received(index, 0, null);
-        throw new FmnistError(
-          'bad-input',
-          "does not match Fashion-MNIST's published contents (damaged in transit, or not the original file); it was removed, so the next try starts it afresh",
-          { file: `${baseUrl}${file.name}` },
-        );
+    } else {
+      for (const [index, file] of files.entries()) {
+        const staged = join(staging, file.name);
+        const size = await sizeOf(staged);
+        if (size !== null && (await verified(staged, file))) {
+          progress.received(index, size, size);
+          continue;
+        }
+        progress.phase('downloading', file.name);
+        const part = `${staged}.part`;
+        await fetchResumable(`${baseUrl}${file.name}`, part, file, options, (bytes, total) => progress.received(index, bytes, total));
+        progress.phase('verifying', file.name);
+        if (!(await verified(part, file))) {
+          await rm(part, { force: true });
+          progress.received(index, 0, null);
+          throw new FmnistError(
+            'bad-input',
+            "does not match Fashion-MNIST's published contents (damaged in transit, or not the original file); it was removed, so the next try starts it afresh",
+            { file: `${baseUrl}${file.name}` },
+          );
+        }
+        await moveFile(part, staged);
+        if (cancelled()) throw new FmnistError('stopped', 'the download was cancelled');
       }
-      try {
-        await rename(part, target);
-      } catch (error) {
-        throw asFileError(error, target);
-      }
+      for (const file of files) await moveFile(join(staging, file.name), join(options.directory, file.name));
     }
-    await rm(partDirectory, { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true });
     progress.phase('finished', null);
   } finally {
     progress.close();
+  }
+}
+
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    throw asFileError(error, to);
   }
 }
 
@@ -362,6 +380,12 @@ export class DataDownloads {
   cancel(): Response {
     this.controller?.abort();
     return { ok: true };
+  }
+
+  /** A get-state answer with the download's state, so a page that (re)connects shows it. */
+  withState(response: Response): Response {
+    if (response.ok && response.state) response.state.download = this.current;
+    return response;
   }
 
   private publish(state: DownloadState): void {

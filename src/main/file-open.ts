@@ -6,6 +6,7 @@
  */
 
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BackendEvent, DatasetRole, Response, WorkerRequest } from '../core/api/contract';
 import { planOpen } from '../core/api/open-files';
 
@@ -15,13 +16,13 @@ export interface OpenTarget {
 
 /**
  * The files in a launch's arguments: after the executable (and, unpackaged, the app's path), not switches,
- * resolved against the launch's working directory.
+ * as paths (file: URLs from file managers included) resolved against the launch's working directory.
  */
 export function filesFromArgv(argv: readonly string[], packaged: boolean, workingDirectory: string): string[] {
   return argv
     .slice(packaged ? 1 : 2)
     .filter((arg) => arg.length > 0 && !arg.startsWith('-'))
-    .map((arg) => resolve(workingDirectory, arg));
+    .map((arg) => (/^file:\/\//i.test(arg) ? fileURLToPath(arg) : resolve(workingDirectory, arg)));
 }
 
 export class FileOpener {

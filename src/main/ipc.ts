@@ -39,7 +39,7 @@ export interface IpcServices {
   getWindow(): BrowserWindow | null;
   rendererUrl: string | undefined;
   preferences: Preferences;
-  downloads: { start(): Promise<Response>; cancel(): Response };
+  downloads: { start(): Promise<Response>; cancel(): Response; withState(response: Response): Response };
   files: FileOpener;
   /** A checkpoint was loaded or saved (recent documents). */
   checkpointUsed(path: string): void;
@@ -102,6 +102,8 @@ async function serve(request: Request, services: IpcServices, window: BrowserWin
       await writeFileAtomic(result.filePath, Buffer.from(request.data, 'base64'));
       return { ok: true };
     }
+    case 'get-state':
+      return services.downloads.withState(await backend.request(request));
     case 'download-data':
       return services.downloads.start();
     case 'cancel-download':

@@ -5,8 +5,7 @@
  * load, and saves are atomic and one at a time.
  */
 
-import { readFile } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../core/io';
 
@@ -126,6 +125,11 @@ export class Preferences {
   private recentChanged(): Promise<void> {
     for (const listener of this.listeners) listener();
     return this.save();
+  }
+
+  /** Resolves when every change so far is on disk (before the app quits). */
+  flush(): Promise<void> {
+    return this.writing;
   }
 
   /** Writes the current preferences after any write in progress; a failure is not worth bothering anyone. */

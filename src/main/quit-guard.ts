@@ -8,6 +8,7 @@ import { app, type BrowserWindow, dialog } from 'electron';
 import type { Response, WorkerRequest } from '../core/api/contract';
 
 export interface QuitBackend {
+  hasWorker(): boolean;
   runActive(): boolean;
   request(request: WorkerRequest): Promise<Response>;
 }
@@ -22,6 +23,8 @@ export class QuitGuard {
     private readonly backend: QuitBackend,
     private readonly getWindow: () => BrowserWindow | null,
     private readonly platform: NodeJS.Platform = process.platform,
+    /** Writes what must not be lost (the preferences) before the app exits. */
+    private readonly flush: () => Promise<void> = async () => {},
   ) {}
 
   enable(): void {
@@ -52,12 +55,16 @@ export class QuitGuard {
       }
     }
     this.state = 'shutting-down';
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.backend.request({ type: 'shutdown' }).catch(() => null),
-      new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS))),
-    ]);
-    clearTimeout(timer);
+    // No worker, nothing to keep: starting one only to shut it down would just delay quitting.
+    if (this.backend.hasWorker()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.backend.request({ type: 'shutdown' }).catch(() => null),
+        new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    await this.flush().catch(() => {});
     this.state = 'done';
     proceed();
   }

@@ -57,8 +57,11 @@ export function placeWindow(saved: Bounds | null, workAreas: Bounds[], primary: 
   };
 }
 
-/** Saves the window's placement (its normal bounds, and whether it is maximised) as it changes and on close. */
-export function trackWindowState(window: BrowserWindow, preferences: Preferences): void {
+/**
+ * Saves the window's placement (its normal bounds, and whether it is maximised) as it changes and on close;
+ * the returned function saves a pending change at once (before quitting).
+ */
+export function trackWindowState(window: BrowserWindow, preferences: Preferences): () => void {
   let timer: NodeJS.Timeout | undefined;
   const save = (): void => {
     clearTimeout(timer);
@@ -75,4 +78,7 @@ export function trackWindowState(window: BrowserWindow, preferences: Preferences
   window.on('maximize', save);
   window.on('unmaximize', save);
   window.on('close', save);
+  return () => {
+    if (timer !== undefined) save();
+  };
 }

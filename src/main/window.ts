@@ -9,7 +9,8 @@ import { BrowserWindow, nativeTheme, screen } from 'electron';
 import type { Preferences } from './preferences';
 import { MINIMUM_SIZE, placeWindow, trackWindowState } from './window-state';
 
-export function createMainWindow(rendererUrl: string | undefined, preferences: Preferences): BrowserWindow {
+/** The window, and a function that saves its placement at once if a change is pending (before quitting). */
+export function createMainWindow(rendererUrl: string | undefined, preferences: Preferences): { window: BrowserWindow; flushState: () => void } {
   const saved = preferences.window;
   const placement = placeWindow(
     saved?.bounds ?? null,
@@ -34,10 +35,13 @@ export function createMainWindow(rendererUrl: string | undefined, preferences: P
       spellcheck: false,
     },
   });
-  if (saved?.maximized) window.maximize();
-  trackWindowState(window, preferences);
-  window.once('ready-to-show', () => window.show());
+  const flushState = trackWindowState(window, preferences);
+  // maximize() also shows the window: only once its page is ready, so it never flashes empty.
+  window.once('ready-to-show', () => {
+    if (saved?.maximized) window.maximize();
+    window.show();
+  });
   if (rendererUrl) void window.loadURL(rendererUrl);
   else void window.loadFile(join(__dirname, '../renderer/index.html'));
-  return window;
+  return { window, flushState };
 }

@@ -4,9 +4,12 @@
  * Native dialogs are replaced inside the main process, so the test picks the files.
  */
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { _electron as electron, type ElectronApplication, expect, test } from '@playwright/test';
+import { _electron as electron, type ElectronApplication, expect, type Page, test } from '@playwright/test';
+import { readIdxDataset } from '../../src/core/data/idx';
+import { toKaggleCsv } from '../helpers/data';
 import { REAL_DATA_DIR, ROOT, tempDataFolder } from './fixtures';
 
 /** The Electron runtime, if installed (npm start fetches it on first use; npm install does not). */
@@ -19,13 +22,23 @@ function electronBinary(): string | null {
 
 const binary = electronBinary();
 
+const SANDBOX_ARGS = process.platform === 'linux' ? ['--no-sandbox'] : [];
+const appEnv = (dataFolder: string): Record<string, string> => ({ ...(process.env as Record<string, string>), FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: dataFolder });
+
 async function launch(dataFolder: string): Promise<ElectronApplication> {
   return electron.launch({
     executablePath: binary!,
-    args: [join(ROOT, 'out', 'main', 'index.js'), ...(process.platform === 'linux' ? ['--no-sandbox'] : [])],
-    env: { ...process.env, FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: dataFolder },
+    args: [join(ROOT, 'out', 'main', 'index.js'), ...SANDBOX_ARGS],
+    env: appEnv(dataFolder),
     timeout: 120_000,
   });
+}
+
+async function train(window: Page, subset: string, epochs: number): Promise<void> {
+  await window.getByLabel('Training subset size', { exact: true }).fill(subset);
+  await window.getByLabel('Epochs', { exact: true }).fill(String(epochs));
+  await window.getByRole('button', { name: 'Start', exact: true }).click();
+  await expect(window.getByRole('status')).toHaveText(`Finished ${epochs} epoch${epochs === 1 ? '' : 's'}.`, { timeout: 180_000 });
 }
 
 /** Makes the next save and open dialogs answer with `path`. */
@@ -53,10 +66,7 @@ test('the desktop app opens its window, loads data, trains, saves and loads a ch
 
     await window.getByRole('button', { name: 'Use Fashion-MNIST found on this computer' }).click();
     await expect(window.getByTestId('train-count')).toHaveText('60,000 images');
-    await window.getByLabel('Training subset size', { exact: true }).fill('5000');
-    await window.getByLabel('Epochs', { exact: true }).fill('2');
-    await window.getByRole('button', { name: 'Start', exact: true }).click();
-    await expect(window.getByRole('status')).toHaveText('Finished 2 epochs.', { timeout: 180_000 });
+    await train(window, '5000', 2);
     const accuracy = await window.getByTestId('test-accuracy').innerText();
     expect(accuracy).toMatch(/^\d\d\.\d\d%$/);
 
@@ -77,6 +87,39 @@ test('the desktop app opens its window, loads data, trains, saves and loads a ch
         ?.submenu?.items.map((item) => item.label),
     );
     expect(recent?.[0]).toBe('from-electron.safetensors');
+
+    // A second launch with a checkpoint hands it to this window and exits.
+    const other = join(tempDataFolder(), 'second-launch.safetensors');
+    copyFileSync(checkpoint, other);
+    const second = spawn(binary!, [join(ROOT, 'out', 'main', 'index.js'), ...SANDBOX_ARGS, other], { env: appEnv(dataFolder), stdio: 'ignore' });
+    expect(await new Promise((resolve) => second.on('exit', resolve))).toBe(0);
+    await expect(window.getByTestId('model-summary')).toHaveText('784-512-256-10, 2 epochs — from second-launch.safetensors');
+  } finally {
+    await app.close();
+  }
+});
+
+const packedApp = process.env.FMNIST_PACKED_APP;
+
+test('the packed app starts, reads a CSV and trains an epoch (the worker and papaparse inside app.asar)', async () => {
+  const reason = 'FMNIST_PACKED_APP is not set (the release workflow sets it to the app npm run dist unpacked)';
+  if (!packedApp) console.log(`electron.spec.ts: skipped: ${reason}`);
+  test.skip(!packedApp, reason);
+  const dataFolder = tempDataFolder();
+  const app = await electron.launch({ executablePath: packedApp!, args: SANDBOX_ARGS, env: appEnv(dataFolder), timeout: 120_000 });
+  try {
+    const window = await app.firstWindow({ timeout: 120_000 });
+    await expect(window.getByRole('heading', { name: 'Fashion-MNIST Studio' })).toBeVisible();
+    const test500 = await readIdxDataset(join(REAL_DATA_DIR, 't10k-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 't10k-labels-idx1-ubyte.gz'));
+    const csv = join(dataFolder, 'test-500.csv');
+    writeFileSync(csv, toKaggleCsv({ ...test500, count: 500, images: test500.images.subarray(0, 500 * 784), labels: test500.labels.subarray(0, 500) }));
+    await window.getByRole('button', { name: 'Use Fashion-MNIST found on this computer' }).click();
+    await expect(window.getByTestId('train-count')).toHaveText('60,000 images');
+    await answerDialogs(app, csv);
+    await window.getByRole('button', { name: 'Open test data…' }).click();
+    await expect(window.getByTestId('test-count')).toHaveText('500 images');
+    await train(window, '2000', 1);
+    await expect(window.getByTestId('test-accuracy')).toHaveText(/^\d\d\.\d\d%$/);
   } finally {
     await app.close();
   }

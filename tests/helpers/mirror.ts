@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface MirrorFile {
   body: Uint8Array;
+  /** Answer with a redirect to this path instead. */
+  redirect?: string;
   /** Answer with this status (and no body) instead. */
   status?: number;
   /** Send only this many bytes of the answer, then cut the connection (a dropped transfer). */
@@ -38,6 +40,10 @@ export interface Mirror {
 function serve(file: MirrorFile | undefined, request: IncomingMessage, response: ServerResponse): void {
   if (!file) {
     response.writeHead(404, 'Not Found').end();
+    return;
+  }
+  if (file.redirect) {
+    response.writeHead(302, { location: file.redirect }).end();
     return;
   }
   if (file.status) {

@@ -7,6 +7,7 @@
  */
 
 import { EventEmitter } from 'node:events';
+import { pathToFileURL } from 'node:url';
 
 type Handler = (...args: any[]) => any;
 
@@ -72,7 +73,7 @@ export class BrowserWindow extends EventEmitter {
   }
   async loadFile(file: string): Promise<void> {
     this.loaded = { file };
-    this.webContents.url = `file://${file}`;
+    this.webContents.url = pathToFileURL(file).href;
   }
   show(): void {
     this.visible = true;
@@ -133,7 +134,12 @@ class FakeApp extends EventEmitter {
   name = 'electron';
   version = '0.1.0';
   paths: Record<string, string> = { userData: '/tmp/fmnist-fake-user-data' };
+  setPath(name: string, path: string): void {
+    this.paths[name] = path;
+  }
   singleInstance = true;
+  /** What the instance passed to requestSingleInstanceLock (for the second-instance event). */
+  lockData: unknown = undefined;
   quitCalls = 0;
   exitCode: number | null = null;
   sandboxEnabled = false;
@@ -151,7 +157,8 @@ class FakeApp extends EventEmitter {
   setName(name: string): void {
     this.name = name;
   }
-  requestSingleInstanceLock(): boolean {
+  requestSingleInstanceLock(additionalData?: unknown): boolean {
+    this.lockData = additionalData;
     return this.singleInstance;
   }
   whenReady(): Promise<void> {

@@ -121,6 +121,8 @@ export interface StudioState {
   defaults: RunSettings;
   /** CPU cores, the default thread count. */
   cores: number;
+  /** The Fashion-MNIST download, added by the host to answers of get-state (the worker knows none). */
+  download?: DownloadState | null;
 }
 
 /** Throttled progress of the current run: at most ~20 per second, whatever the batch size. */

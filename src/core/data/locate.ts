@@ -171,11 +171,19 @@ export interface LocatedData {
 /** Searches the default places for a directory with training data (and test data beside it). */
 export async function findDefaultData(env: NodeJS.ProcessEnv = process.env, extra: DataPlace[] = []): Promise<LocatedData> {
   const places = defaultDataDirectories(env, extra);
+  // A place with an incomplete data set is passed over for the next one; it is reported only if none has data.
+  let problem: FmnistError | null = null;
   for (const place of places) {
     if (!place.path || (await kindOf(place.path)) !== 'directory') continue;
-    const train = await findInDirectory(place.path, 'train');
-    if (train) return { train, test: await findInDirectory(place.path, 'test'), directory: place.path };
+    try {
+      const train = await findInDirectory(place.path, 'train');
+      if (train) return { train, test: await findInDirectory(place.path, 'test'), directory: place.path };
+    } catch (error) {
+      if (!(error instanceof FmnistError)) throw error;
+      problem ??= error;
+    }
   }
+  if (problem) throw problem;
   throw new FmnistError(
     'not-found',
     `no Fashion-MNIST data found; looked in ${places.map((p) => p.label).join(', ')}. ` +

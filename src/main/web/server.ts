@@ -275,6 +275,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         if (paths.some((p) => p === undefined)) return { ok: false, error: 'unknown upload: upload the file again' };
         return backend.request({ type: 'load-dataset', role: request.role, paths: paths as string[] });
       }
+      case 'get-state':
+        return dataDownloads.withState(await backend.request(request));
       case 'download-data':
         return dataDownloads.start();
       case 'cancel-download':

@@ -69,10 +69,13 @@ describe('electron-builder configuration', () => {
     expect(config.directories.buildResources).toBe('build');
 
     expect(targets(config.win)).toEqual({ nsis: ['x64', 'arm64'] });
-    expect(config.nsis).toMatchObject({ oneClick: false, perMachine: false, createStartMenuShortcut: true });
+    expect(config.nsis).toMatchObject({ oneClick: true, perMachine: false, createStartMenuShortcut: true });
+    expect(config.nsis.allowElevation).not.toBe(true);
     expect(targets(config.mac)).toEqual({ dmg: ['x64', 'arm64'] });
     expect(targets(config.linux)).toEqual({ AppImage: ['x64', 'arm64'], deb: ['x64', 'arm64'] });
     expect(config.linux.desktop.entry.Categories.split(';')).toEqual(expect.arrayContaining(['Education', 'Science']));
+    // The desktop entry passes local paths (%F), which the app opens; %U would pass URIs.
+    expect(config.linux.executableArgs).toEqual(['%F']);
     expect(config.fileAssociations).toEqual([expect.objectContaining({ ext: 'safetensors' })]);
     for (const icon of [config.win.icon, config.mac.icon, `${config.linux.icon}/512x512.png`]) {
       expect(readFileSync(join(ROOT, icon)).length, icon).toBeGreaterThan(0);

@@ -12,7 +12,16 @@ import { FASHION_MNIST_FILES, FASHION_MNIST_URL } from '../../../src/main/data-d
 import { ROOT } from '../../helpers/sandbox';
 
 type Step = { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> };
-type Job = { 'runs-on': string; container?: string; steps: Step[]; needs?: string; if?: string; strategy?: { matrix: { os: string[] } }; permissions?: Record<string, string> };
+type Job = {
+  'runs-on': string;
+  container?: string;
+  steps: Step[];
+  needs?: string;
+  if?: string;
+  env?: Record<string, string>;
+  strategy?: { matrix: { os: string[] } };
+  permissions?: Record<string, string>;
+};
 type Workflow = { on: Record<string, unknown>; jobs: Record<string, Job>; permissions?: Record<string, string> };
 
 const workflow = (name: string): Workflow => parse(readFileSync(join(ROOT, '.github', 'workflows', name), 'utf8'));
@@ -47,7 +56,7 @@ describe('GitHub workflows', () => {
     const positions = order.map((command) => steps.indexOf(command));
     expect(positions.every((p) => p >= 0), `steps: ${steps.join(' | ')}`).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    const electronTests = build.steps.filter((s) => s.run?.includes('playwright test --project electron'));
+    const electronTests = build.steps.filter((s) => s.run?.includes('playwright test --project electron') && !s.run.includes('FMNIST_PACKED_APP'));
     expect(electronTests.map((s) => [s.if, s.run])).toEqual([
       ["runner.os == 'Linux'", 'xvfb-run -a npx playwright test --project electron'],
       ["runner.os != 'Linux'", 'npx playwright test --project electron'],
@@ -62,6 +71,25 @@ describe('GitHub workflows', () => {
     expect(draft.if).toBe("startsWith(github.ref, 'refs/tags/v')");
     expect(draft.permissions).toEqual({ contents: 'write' });
     expect(draft.steps.find((s) => s.uses?.startsWith('softprops/action-gh-release'))?.with).toMatchObject({ draft: true, files: 'installers/*' });
+  });
+
+  it('uses at job level only the contexts GitHub offers there (runner, env and steps exist only in steps)', () => {
+    for (const name of ['ci.yml', 'release.yml']) {
+      for (const [id, job] of Object.entries(workflow(name).jobs)) {
+        const jobLevel = JSON.stringify({ runsOn: job['runs-on'], env: job.env, container: job.container, strategy: job.strategy });
+        for (const [, expression] of jobLevel.matchAll(/\$\{\{([^}]*)\}\}/g)) {
+          const contexts = expression.match(/[a-z_]+(?=\.)/gi) ?? [];
+          for (const context of contexts) expect(['github', 'needs', 'strategy', 'matrix', 'vars', 'secrets', 'inputs'], `${name} ${id}: ${expression}`).toContain(context);
+        }
+      }
+    }
+  });
+
+  it('the release starts the packed app of each platform', () => {
+    const steps = workflow('release.yml').jobs.installers.steps.filter((s) => s.run?.includes('FMNIST_PACKED_APP='));
+    expect(steps.map((s) => s.if)).toEqual(["runner.os == 'Linux'", "runner.os == 'Windows'", "runner.os == 'macOS'"]);
+    for (const step of steps) expect(step.run).toMatch(/npx playwright test --project electron -g "packed app"/);
+    expect(steps[0].run).toMatch(/^FMNIST_PACKED_APP="dist\/linux-unpacked\/fashion-mnist-studio" xvfb-run -a /);
   });
 
   it('the release fetches the four original Fashion-MNIST files for its tests', () => {

@@ -4,22 +4,26 @@
  * clicked (open-file) or passed to a second launch, and quitting while training.
  */
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IPC_EVENT, IPC_REQUEST } from '../../../src/core/api/channels';
 import { type BackendEvent, DEFAULT_SETTINGS, type Response, type StudioState } from '../../../src/core/api/contract';
 import { saveCheckpoint } from '../../../src/core/checkpoint/checkpoint';
 import { resolveRunConfig } from '../../../src/core/config';
 import { initParameters, mlpShape } from '../../../src/core/model/mlp';
+import { FASHION_MNIST_FILES } from '../../../src/main/data-download';
 import type * as Stub from '../../stubs/electron';
 import { REAL_DATA_DIR, tempDir } from '../../helpers/data';
+import { startMirror } from '../../helpers/mirror';
 
 type Electron = typeof Stub;
 
 /** A launch: fresh modules (a new stand-in Electron, a new app), with the given arguments and data folder. */
-async function launch(options: { argv?: string[]; singleInstance?: boolean; beforeReady?: (electron: Electron) => void } = {}) {
+async function launch(
+  options: { argv?: string[]; singleInstance?: boolean; beforeReady?: (electron: Electron) => void; env?: Record<string, string> } = {},
+) {
   vi.resetModules();
   const electron = (await import('electron')) as unknown as Electron;
   electron.app.singleInstance = options.singleInstance ?? true;
@@ -28,7 +32,7 @@ async function launch(options: { argv?: string[]; singleInstance?: boolean; befo
   const { default: workerPath } = await import('../../../src/main/worker?modulePath');
   const started = startDesktopApp({
     workerPath,
-    env: { FMNIST_STUDIO_DATA: dataFolder, FMNIST_DATA: REAL_DATA_DIR },
+    env: { FMNIST_STUDIO_DATA: dataFolder, FMNIST_DATA: REAL_DATA_DIR, ...options.env },
     argv: options.argv ?? ['/opt/electron', '/app'],
   });
   options.beforeReady?.(electron);
@@ -68,11 +72,29 @@ afterEach(() => {
 });
 
 describe('the desktop app', () => {
-  it('quits at once when another instance is running', async () => {
-    const app = await launch({ singleInstance: false });
-    expect(app.electron.app.quitCalls).toBe(1);
-    expect(app.electron.BrowserWindow.windows).toHaveLength(0);
-    expect(app.electron.ipcMain.handlers.size).toBe(0);
+  it('quits at once when another instance is running, handing it the files given, and says so', async () => {
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const app = await launch({ singleInstance: false, argv: ['/opt/electron', '/app', '/runs/m.safetensors'] });
+      expect(app.electron.app.quitCalls).toBe(1);
+      expect(app.electron.app.lockData).toEqual({ files: [resolve('/runs/m.safetensors')] });
+      expect(app.electron.BrowserWindow.windows).toHaveLength(0);
+      expect(app.electron.ipcMain.handlers.size).toBe(0);
+      expect(out).toHaveBeenCalledWith('Fashion-MNIST Studio is already running: its window was brought to the front with the files given.\n');
+    } finally {
+      out.mockRestore();
+    }
+  });
+
+  it('keeps a development run’s data apart from the installed app’s', async () => {
+    vi.resetModules();
+    const electron = (await import('electron')) as unknown as Electron;
+    const { startDesktopApp } = await import('../../../src/main/app');
+    const started = startDesktopApp({ workerPath: '/nonexistent-worker.js', env: {}, argv: ['/opt/electron', '/app'] });
+    electron.app.ready();
+    await started;
+    expect(electron.app.getPath('userData')).toBe('/tmp/fmnist-fake-user-data (development)');
+    electron.app.emit('will-quit');
   });
 
   it('opens one secure window with the menu, IPC and About set up', async () => {
@@ -123,6 +145,31 @@ describe('the desktop app', () => {
     quitApp = () => app.electron.app.emit('will-quit');
     app.pageLoaded();
     await expect.poll(() => app.lastState()?.model?.file, { timeout: 20_000 }).toBe(checkpoint);
+  });
+
+  it('a file handed over while no window is open (macOS keeps running) opens a window for it', async () => {
+    const folder = await tempDir('fmnist-app-files-');
+    const checkpoint = join(folder, 'later.safetensors');
+    await writeCheckpoint(checkpoint);
+    const app = await launch();
+    quitApp = () => app.electron.app.emit('will-quit');
+    const first = app.window();
+    first.destroyed = true;
+    first.emit('closed');
+    expect(app.electron.BrowserWindow.getAllWindows()).toHaveLength(0);
+    app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app', '--whatever'], folder, { files: [checkpoint] });
+    expect(app.electron.BrowserWindow.getAllWindows()).toHaveLength(1);
+    app.pageLoaded();
+    await expect.poll(() => app.lastState()?.model?.file, { timeout: 20_000 }).toBe(checkpoint);
+    // A second launch without files just brings the window back.
+    app.window().minimize();
+    app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app'], folder, { files: [] });
+    expect(app.window().isMinimized()).toBe(false);
+    const second = app.window();
+    second.destroyed = true;
+    second.emit('closed');
+    app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app'], folder, { files: [] });
+    expect(app.electron.BrowserWindow.getAllWindows()).toHaveLength(1);
   });
 
   it('a second launch focuses the window and opens its file there; a bad one is reported in one line', async () => {
@@ -188,6 +235,39 @@ describe('the desktop app', () => {
     expect(app.electron.shell.opened).toEqual(['https://github.com/zalandoresearch/fashion-mnist']);
     help.at(-1)!.click!();
     expect(app.electron.app.aboutShown).toBe(process.platform === 'darwin' ? 0 : 1);
+  });
+
+  it('downloads Fashion-MNIST into the data folder when asked, then loads it from there', async () => {
+    const mirror = await startMirror(
+      Object.fromEntries(FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }])),
+    );
+    const app = await launch({ env: { FMNIST_DOWNLOAD_URL: mirror.url } });
+    quitApp = () => app.electron.app.emit('will-quit');
+    try {
+      const done = await app.request({ type: 'download-data' });
+      expect(done.ok && done.state?.defaultData.directory).toBe(join(app.dataFolder, 'fashion-mnist'));
+      expect(done.ok && done.state?.datasets.train?.count).toBe(60000);
+      expect(app.events().filter((e) => e.type === 'download').at(-1)).toMatchObject({ download: { status: 'finished' } });
+      const state = await app.request({ type: 'get-state' });
+      expect(state.ok && state.state?.download).toMatchObject({ status: 'finished', directory: join(app.dataFolder, 'fashion-mnist') });
+    } finally {
+      await mirror.close();
+    }
+  });
+
+  it('holds files handed over while the page reloads until it has loaded again', async () => {
+    const folder = await tempDir('fmnist-app-files-');
+    const checkpoint = join(folder, 'during-reload.safetensors');
+    await writeCheckpoint(checkpoint);
+    const app = await launch();
+    quitApp = () => app.electron.app.emit('will-quit');
+    app.pageLoaded();
+    app.window().webContents.emit('did-start-loading');
+    app.electron.app.emit('second-instance', {}, [], folder, { files: [checkpoint] });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(app.lastState()?.model).toBeUndefined();
+    app.pageLoaded();
+    await expect.poll(() => app.lastState()?.model?.file, { timeout: 20_000 }).toBe(checkpoint);
   });
 
   it('opens a new window when the app is activated without one (the macOS Dock icon)', async () => {

@@ -88,7 +88,7 @@ describe('downloading Fashion-MNIST', () => {
     const kept = (await stat(join(directory, '.download', `${big}.part`))).size;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThanOrEqual(100_000);
-    expect(existsSync(join(directory, big))).toBe(false);
+    expect(await readdir(directory)).toEqual(['.download']);
 
     mirror.files.set(`/${big}`, { body: gz.get(big)! });
     await downloadDataset({ directory, baseUrl: mirror.url, files: manifest });
@@ -123,8 +123,9 @@ describe('downloading Fashion-MNIST', () => {
     );
     expect(existsSync(join(directory, labels))).toBe(false);
     expect(existsSync(join(directory, '.download', `${labels}.part`))).toBe(false);
-    // The file verified before it stays.
-    expect(existsSync(join(directory, manifest[0].name))).toBe(true);
+    // The file verified before waits in .download for the rest; none is in place until all are.
+    expect(existsSync(join(directory, '.download', manifest[0].name))).toBe(true);
+    expect(await readdir(directory)).toEqual(['.download']);
   });
 
   it('reports a server error in one line and writes nothing', async () => {
@@ -134,6 +135,13 @@ describe('downloading Fashion-MNIST', () => {
     const error = await failure(downloadDataset({ directory, baseUrl: mirror.url, files: manifest }));
     expect(error.message).toBe(`${mirror.url}${manifest[0].name}: the server answered 503 Service Unavailable; try again later`);
     expect(await readdir(join(directory, '.download'))).toEqual([]);
+  });
+
+  it('reports a failure that is not the network’s (a redirect loop) by what fetch says', async () => {
+    const { manifest } = fixtures();
+    mirror = await startMirror({ [`/${manifest[0].name}`]: { body: Buffer.alloc(0), redirect: `/${manifest[0].name}` } });
+    const error = await failure(downloadDataset({ directory: await tempDir('fmnist-download-'), baseUrl: mirror.url, files: manifest }));
+    expect(error.message).toMatch(new RegExp(`^${mirror.url}${manifest[0].name}: .*redirect.*; try again$`));
   });
 
   it('says when the host cannot be reached', async () => {
@@ -223,6 +231,28 @@ describe('downloading Fashion-MNIST', () => {
     expect(statuses[0]).toBe('downloading');
     expect(statuses.at(-1)).toBe('finished');
     for (const file of FASHION_MNIST_FILES) expect(readFileSync(join(directory, file.name)).equals(readFileSync(join(REAL_DATA_DIR, file.name)))).toBe(true);
+  });
+
+  it.skipIf(!realDataAvailable())('loads nothing when cancelled while the last file is checked', async () => {
+    mirror = await startMirror(
+      Object.fromEntries(FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }])),
+    );
+    let loads = 0;
+    const last = FASHION_MNIST_FILES.at(-1)!.name;
+    const downloads: DataDownloads = new DataDownloads(
+      await tempDir('fmnist-download-'),
+      (event) => {
+        if (event.type === 'download' && event.download.status === 'verifying' && event.download.file === last) downloads.cancel();
+      },
+      async () => {
+        loads++;
+        return { ok: true };
+      },
+      { FMNIST_DOWNLOAD_URL: mirror.url },
+    );
+    expect(await downloads.start()).toEqual({ ok: true, cancelled: true });
+    expect(loads).toBe(0);
+    expect(downloads.current.status).toBe('cancelled');
   });
 
   it('publishes a failure and a cancellation, and refuses a second download at the same time', async () => {

@@ -1,5 +1,7 @@
 /** Files opened from outside the dialogs: which arguments are files, what each becomes, and when. */
 
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { BackendEvent, Response, WorkerRequest } from '../../../src/core/api/contract';
 import { planOpen, roleOfName } from '../../../src/core/api/open-files';
@@ -24,12 +26,17 @@ function opener(answer: (request: WorkerRequest) => Response = () => ({ ok: true
 
 describe('files from outside', () => {
   it('takes the files from a launch’s arguments: after the executable (and the app path when unpackaged), no switches', () => {
-    expect(filesFromArgv(['/opt/Studio/studio', '--no-sandbox', 'runs/a.safetensors', '/abs/b.csv'], true, '/home/u')).toEqual([
-      '/home/u/runs/a.safetensors',
-      '/abs/b.csv',
+    const home = resolve('/home/u');
+    const absolute = resolve('/abs/b.csv');
+    expect(filesFromArgv(['/opt/Studio/studio', '--no-sandbox', 'runs/a.safetensors', absolute], true, home)).toEqual([
+      resolve(home, 'runs/a.safetensors'),
+      absolute,
     ]);
-    expect(filesFromArgv(['/usr/bin/electron', '.', 'c.safetensors'], false, '/w')).toEqual(['/w/c.safetensors']);
-    expect(filesFromArgv(['/opt/Studio/studio', '-psn_0_123', ''], true, '/')).toEqual([]);
+    expect(filesFromArgv(['/usr/bin/electron', '.', 'c.safetensors'], false, resolve('/w'))).toEqual([resolve('/w', 'c.safetensors')]);
+    expect(filesFromArgv(['/opt/Studio/studio', '-psn_0_123', ''], true, home)).toEqual([]);
+    // File managers may hand over URIs.
+    const spaced = resolve('/home/u/My Runs/m.safetensors');
+    expect(filesFromArgv(['/opt/Studio/studio', pathToFileURL(spaced).href], true, home)).toEqual([spaced]);
   });
 
   it('names the test set by Fashion-MNIST’s own file names, everything else as training data', () => {

@@ -23,7 +23,7 @@ let forwarded: WorkerRequest[];
 let answer: (request: WorkerRequest) => Response;
 let preferences: Preferences;
 let used: string[];
-let downloads: { start: () => Promise<Response>; cancel: () => Response };
+let downloads: { start: () => Promise<Response>; cancel: () => Response; withState: (response: Response) => Response };
 
 beforeEach(async () => {
   vi.resetModules();
@@ -40,7 +40,11 @@ beforeEach(async () => {
     },
   };
   preferences = await Preferences.load(join(await tempDir('fmnist-ipc-'), 'preferences.json'));
-  downloads = { start: vi.fn(async (): Promise<Response> => ({ ok: true })), cancel: vi.fn((): Response => ({ ok: true })) };
+  downloads = {
+    start: vi.fn(async (): Promise<Response> => ({ ok: true })),
+    cancel: vi.fn((): Response => ({ ok: true })),
+    withState: (response: Response): Response => (response.ok ? { ...response, cancelled: false } : response),
+  };
   enableIpc({
     backend,
     getWindow: () => window as never,
@@ -63,7 +67,8 @@ describe('IPC', () => {
     expect(await request({ type: 'get-state' }, window, 'https://example.org/')).toEqual(refused);
     expect(await electron.ipcMain.invoke(IPC_OPEN_FILES, other as never, APP_PAGE, { paths: ['/x.csv'], role: null })).toEqual(refused);
     expect(forwarded).toEqual([]);
-    expect(await request({ type: 'get-state' })).toEqual({ ok: true });
+    // get-state answers carry the download's state, which only the host knows.
+    expect(await request({ type: 'get-state' })).toEqual({ ok: true, cancelled: false });
     expect(forwarded).toEqual([{ type: 'get-state' }]);
   });
 

@@ -14,11 +14,12 @@ beforeEach(async () => {
   ({ QuitGuard } = await import('../../../src/main/quit-guard'));
 });
 
-function backend(active: boolean, shutdown: () => Promise<Response> = async () => ({ ok: true })) {
+function backend(active: boolean, shutdown: () => Promise<Response> = async () => ({ ok: true }), worker = true) {
   const requests: WorkerRequest[] = [];
   return {
     requests,
     active,
+    hasWorker: () => worker,
     runActive() {
       return this.active;
     },
@@ -40,6 +41,17 @@ describe('quitting', () => {
     await done;
     expect(idle.requests).toEqual([{ type: 'shutdown' }]);
     expect(electron.dialog.shown).toEqual([]);
+  });
+
+  it('with no training worker (none started, or it crashed), quits without starting one; the preferences are written first', async () => {
+    const none = backend(false, async () => ({ ok: true }), false);
+    let flushed = 0;
+    new QuitGuard(none, () => null, 'linux', async () => void flushed++).enable();
+    const done = quitted();
+    electron.app.quit();
+    await done;
+    expect(none.requests).toEqual([]);
+    expect(flushed).toBe(1);
   });
 
   it('asks while training, without a window when there is none, and does nothing on Cancel', async () => {
@@ -79,6 +91,13 @@ describe('quitting', () => {
     expect(window.isDestroyed()).toBe(false);
     await done;
     expect(electron.dialog.shown[0].options.buttons).toEqual(['Stop and Quit', 'Cancel']);
+  });
+
+  it('quits even if the backend fails to shut down or the preferences cannot be written', async () => {
+    new QuitGuard(backend(false, () => Promise.reject(new Error('worker gone'))), () => null, 'linux', () => Promise.reject(new Error('disk full'))).enable();
+    const done = quitted();
+    electron.app.quit();
+    await done;
   });
 
   it('quits after a while even if the backend never answers', async () => {

@@ -58,7 +58,7 @@ describe('the main window', () => {
 
   it('is sandboxed and isolated, without Node, shown when ready, on the theme background', async () => {
     electron.nativeTheme.shouldUseDarkColors = true;
-    const window = createMainWindow(undefined, await Preferences.load(null)) as unknown as Stub.BrowserWindow;
+    const window = createMainWindow(undefined, await Preferences.load(null)).window as unknown as Stub.BrowserWindow;
     expect(window.options).toMatchObject({
       ...DEFAULT_SIZE,
       minWidth: MINIMUM_SIZE.width,
@@ -73,21 +73,24 @@ describe('the main window', () => {
   });
 
   it('loads the dev server in development', async () => {
-    const window = createMainWindow('http://localhost:5173', await Preferences.load(null)) as unknown as Stub.BrowserWindow;
+    const window = createMainWindow('http://localhost:5173', await Preferences.load(null)).window as unknown as Stub.BrowserWindow;
     expect(window.loaded.url).toBe('http://localhost:5173');
     expect(window.options.backgroundColor).toBe('#f6f6f6');
   });
 
   it('remembers its placement on close and after moves, and comes back maximised', async () => {
     const file = join(await tempDir('fmnist-window-'), 'preferences.json');
-    const first = createMainWindow(undefined, await Preferences.load(file)) as unknown as Stub.BrowserWindow;
+    const first = createMainWindow(undefined, await Preferences.load(file)).window as unknown as Stub.BrowserWindow;
     first.setBounds({ x: 50, y: 60, width: 1100, height: 700 });
     first.maximize();
     first.close();
     await vi.waitFor(async () => expect(JSON.parse(await readFile(file, 'utf8')).window).toEqual({ bounds: { x: 50, y: 60, width: 1100, height: 700 }, maximized: true }));
 
-    const second = createMainWindow(undefined, await Preferences.load(file)) as unknown as Stub.BrowserWindow;
+    const second = createMainWindow(undefined, await Preferences.load(file)).window as unknown as Stub.BrowserWindow;
     expect(second.options).toMatchObject({ x: 50, y: 60, width: 1100, height: 700 });
+    // Maximised (which also shows it) only once its page is ready.
+    expect(second.isMaximized()).toBe(false);
+    second.emit('ready-to-show');
     expect(second.isMaximized()).toBe(true);
     second.unmaximize();
     second.setBounds({ x: 70 });
@@ -96,12 +99,23 @@ describe('the main window', () => {
     });
   });
 
+  it('saves a pending move at once when asked (before quitting)', async () => {
+    const file = join(await tempDir('fmnist-window-'), 'preferences.json');
+    const preferences = await Preferences.load(file);
+    const { window, flushState } = createMainWindow(undefined, preferences);
+    (window as unknown as Stub.BrowserWindow).setBounds({ x: 11, y: 12, width: 1000, height: 700 });
+    flushState();
+    await preferences.flush();
+    expect(JSON.parse(await readFile(file, 'utf8')).window.bounds).toEqual({ x: 11, y: 12, width: 1000, height: 700 });
+    flushState(); // nothing pending: nothing written
+  });
+
   it('does not remember a minimised or full-screen window', async () => {
     const file = join(await tempDir('fmnist-window-'), 'preferences.json');
-    const window = createMainWindow(undefined, await Preferences.load(file)) as unknown as Stub.BrowserWindow;
+    const window = createMainWindow(undefined, await Preferences.load(file)).window as unknown as Stub.BrowserWindow;
     window.minimize();
     window.close();
-    const other = createMainWindow(undefined, await Preferences.load(file)) as unknown as Stub.BrowserWindow;
+    const other = createMainWindow(undefined, await Preferences.load(file)).window as unknown as Stub.BrowserWindow;
     other.fullScreen = true;
     other.close();
     await new Promise((resolve) => setTimeout(resolve, 100));

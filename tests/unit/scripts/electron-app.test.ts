@@ -10,7 +10,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { failureLine, installerEnvironment, isInstalled, platformPath, progressReporter } from '../../../scripts/electron-app.mjs';
+import {
+  failureLine,
+  installerEnvironment,
+  isInstalled,
+  mirrorOf,
+  nodeIsSupported,
+  platformPath,
+  progressReporter,
+  SUPPORTED_NODE,
+  target,
+} from '../../../scripts/electron-app.mjs';
 import { tempDir } from '../../helpers/data';
 import { type Mirror, startMirror } from '../../helpers/mirror';
 import { projectSandbox, ROOT } from '../../helpers/sandbox';
@@ -131,6 +141,47 @@ describe('npm start without the Electron runtime', () => {
 });
 
 describe('the launcher’s parts', () => {
+  it('supports the Node versions package.json declares: those that load ES modules with require()', () => {
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).engines.node).toBe(SUPPORTED_NODE);
+    expect(['20.19.0', '20.20.2', '22.12.0', '22.20.1', '24.1.0'].map(nodeIsSupported)).toEqual([true, true, true, true, true]);
+    expect(['18.20.0', '20.18.3', '21.7.3', '22.11.0'].map(nodeIsSupported)).toEqual([false, false, false, false]);
+    expect(nodeIsSupported(process.versions.node)).toBe(true);
+  });
+
+  it('names the mirror and the architecture as Electron’s installer will use them', () => {
+    expect(mirrorOf({ ELECTRON_MIRROR: 'https://a/', npm_config_electron_mirror: 'https://b/' })).toBe('https://b/');
+    expect(mirrorOf({ ELECTRON_MIRROR: 'https://a/' })).toBe('https://a/');
+    expect(mirrorOf({})).toBe('https://github.com/electron/electron/releases/download/');
+    expect(target({ ELECTRON_INSTALL_ARCH: 'arm64', ELECTRON_INSTALL_PLATFORM: 'win32' }, () => false)).toEqual({ platform: 'win32', arch: 'arm64' });
+    if (process.platform === 'darwin' && process.arch === 'x64') {
+      expect(target({}, () => true)).toEqual({ platform: 'darwin', arch: 'arm64' });
+    } else {
+      expect(target({}, () => true)).toEqual({ platform: process.platform, arch: process.arch });
+    }
+  });
+
+  it('counts a runtime as installed only with its version, path.txt and executable (in ELECTRON_OVERRIDE_DIST_PATH if set)', async () => {
+    const project = await projectSandbox();
+    const electron = join(project, 'node_modules', 'electron');
+    expect(isInstalled(electron, {})).toBe(false);
+    expect(isInstalled(electron, { ELECTRON_OVERRIDE_DIST_PATH: '/usr/bin' })).toBe(false);
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const executable = platformPath(process.platform);
+    await mkdir(join(electron, 'dist'), { recursive: true });
+    await writeFile(join(electron, 'dist', 'version'), `v${VERSION}`);
+    await writeFile(join(electron, 'path.txt'), executable);
+    expect(isInstalled(electron, {})).toBe(false);
+    const elsewhere = await tempDir('fmnist-electron-dist-');
+    await mkdir(join(elsewhere, executable, '..'), { recursive: true });
+    await writeFile(join(elsewhere, executable), '');
+    expect(isInstalled(electron, { ELECTRON_OVERRIDE_DIST_PATH: elsewhere })).toBe(true);
+    await mkdir(join(electron, 'dist', executable, '..'), { recursive: true });
+    await writeFile(join(electron, 'dist', executable), '');
+    expect(isInstalled(electron, {})).toBe(true);
+    await writeFile(join(electron, 'dist', 'version'), 'v1.0.0');
+    expect(isInstalled(electron, {})).toBe(false);
+  });
+
   it('honours ELECTRON_CACHE as the installer’s cache unless electron_config_cache is set', () => {
     expect(installerEnvironment({ ELECTRON_CACHE: '/c' }).electron_config_cache).toBe('/c');
     expect(installerEnvironment({ ELECTRON_CACHE: '/c', electron_config_cache: '/d' }).electron_config_cache).toBe('/d');

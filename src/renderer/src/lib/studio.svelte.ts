@@ -287,6 +287,12 @@ export class Studio {
 
   /** Fetches Fashion-MNIST into the app's data folder, then loads it (progress arrives as events). */
   async downloadData(): Promise<void> {
+    if (this.active || this.downloading) return;
+    const found = this.state?.defaultData.directory;
+    if (found) {
+      this.requestError = `Fashion-MNIST is already on this computer (${found}): use it from the Data panel`;
+      return;
+    }
     this.requestError = null;
     const response = await this.transport.request({ type: 'download-data' });
     // A failed transfer is shown with the download; a failure after it (loading) on the error line.
@@ -393,6 +399,7 @@ export class Studio {
   private setState(state: StudioState): void {
     const previous = this.state;
     this.state = state;
+    if (state.download) this.download = state.download;
     // A new run (or a page that just connected): draw the run in the snapshot from scratch.
     if (!previous || previous.run.id !== state.run.id) {
       // A loaded checkpoint brings its settings: show them, ready to continue.

@@ -69,6 +69,14 @@ describe('finding the data', () => {
     const extra = [{ path: csvDir, label: 'downloads' }];
     await expect(findDefaultData({ FMNIST_DATA_PATH: idxDir }, extra)).resolves.toMatchObject({ directory: csvDir });
     await expect(findDefaultData({ FMNIST_DATA: idxDir }, extra)).resolves.toMatchObject({ directory: idxDir });
+    // A place holding part of a data set is passed over; reported only when no place has data.
+    const partial = join(root, 'partial');
+    await mkdir(partial);
+    await writeFile(join(partial, 'train-images-idx3-ubyte'), 'x');
+    await expect(findDefaultData({ FMNIST_DATA: partial, FMNIST_DATA_PATH: idxDir })).resolves.toMatchObject({ directory: idxDir });
+    await expect(findDefaultData({ FMNIST_DATA: partial, FMNIST_DATA_PATH: '' })).rejects.toThrow(
+      `${partial}: found train-images-idx3-ubyte but not its labels file train-labels-idx1-ubyte[.gz]`,
+    );
   });
 
   it('locates test data alone, given or searched', async () => {
