@@ -103,6 +103,8 @@ export interface PendingAutosave {
   epochs: number;
   savedAt: string | null;
   architecture: string;
+  /** The data files it was trained on (which must be kept until it is resumed or discarded). */
+  dataSources: { train: string[]; test: string[] | null } | null;
 }
 
 export type ExportFormat = 'onnx' | 'safetensors';

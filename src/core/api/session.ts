@@ -314,6 +314,7 @@ export class StudioSession {
           epochs: saved.config.epochs,
           savedAt: saved.createdAt,
           architecture: describeShape(saved.parameters.shape),
+          dataSources: saved.dataSources ?? null,
         };
       }
     } catch {

@@ -47,10 +47,29 @@ export interface Checkpoint {
   /** The per-batch cost curve, [epoch position, cost], at most MAX_COST_CURVE points (for the app's chart). */
   costCurve?: [number, number][];
   /** The files the training (and test) data came from, so the app can reload them to resume. */
-  dataSources?: { train: string[]; test: string[] | null } | null;
+  dataSources?: DataSources | null;
+  /**
+   * Every training data set the model was trained on, oldest first, when there was more than one (training
+   * continued on other data, which the user allowed); the last one is datasetFingerprint/dataSources.
+   */
+  dataHistory?: DataSegment[] | null;
+}
+
+export interface DataSources {
+  train: string[];
+  test: string[] | null;
+}
+
+/** A stretch of training on one data set: from epoch `fromEpoch` (1-based) until the next segment. */
+export interface DataSegment {
+  fromEpoch: number;
+  fingerprint: string;
+  sources: DataSources | null;
 }
 
 export const MAX_COST_CURVE = 2000;
+/** More data sets than this in one model's history is not a history anyone made. */
+const MAX_DATA_SEGMENTS = 1000;
 
 interface Description {
   format: string;
@@ -64,7 +83,8 @@ interface Description {
   createdAt: string;
   optimizer: { step: number; shuffleState: RandomState } | null;
   costCurve?: [number, number][];
-  dataSources?: { train: string[]; test: string[] | null } | null;
+  dataSources?: DataSources | null;
+  dataHistory?: DataSegment[] | null;
   /** CRC-32 (hex) of all tensor bytes: safetensors has no checksum of its own. */
   dataCrc32?: string;
 }
@@ -116,6 +136,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     optimizer: checkpoint.optimizer ? { step: checkpoint.optimizer.step, shuffleState: checkpoint.optimizer.shuffleState } : null,
     costCurve: checkpoint.costCurve ? thin(checkpoint.costCurve, MAX_COST_CURVE) : undefined,
     dataSources: checkpoint.dataSources ?? null,
+    dataHistory: checkpoint.dataHistory?.length ? checkpoint.dataHistory : null,
   };
   let crc = 0;
   for (const [, t] of tensors) crc = crc32(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), crc);
@@ -223,10 +244,27 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     Array.isArray(curve) && curve.length <= MAX_COST_CURVE + 1 && curve.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite))
       ? curve
       : [];
-  const sources = description?.dataSources;
-  const validPaths = (list: unknown): list is string[] => Array.isArray(list) && list.every((p) => typeof p === 'string');
-  const dataSources =
-    sources && validPaths(sources.train) && (sources.test === null || validPaths(sources.test)) ? sources : null;
+  const dataSources = validSources(description?.dataSources) ? description!.dataSources! : null;
+  const segments = description?.dataHistory;
+  let dataHistory: DataSegment[] | null = null;
+  if (segments !== undefined && segments !== null) {
+    const valid =
+      Array.isArray(segments) &&
+      segments.length <= MAX_DATA_SEGMENTS &&
+      segments.every(
+        (segment, i) =>
+          typeof segment === 'object' &&
+          segment !== null &&
+          Number.isSafeInteger(segment.fromEpoch) &&
+          segment.fromEpoch >= 1 &&
+          segment.fromEpoch <= epochsDone + 1 &&
+          (i === 0 || segment.fromEpoch > segments[i - 1].fromEpoch) &&
+          typeof segment.fingerprint === 'string' &&
+          (segment.sources === null || validSources(segment.sources)),
+      );
+    if (!valid) throw bad('has a malformed record of the data sets it was trained on');
+    dataHistory = segments;
+  }
   return {
     parameters,
     config,
@@ -234,11 +272,19 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     history,
     costCurve,
     dataSources,
+    dataHistory,
     datasetFingerprint: typeof description?.datasetFingerprint === 'string' ? description.datasetFingerprint : null,
     appVersion: typeof description?.appVersion === 'string' ? description.appVersion : null,
     createdAt: typeof description?.createdAt === 'string' ? description.createdAt : null,
     optimizer,
   };
+}
+
+function validSources(sources: unknown): sources is DataSources {
+  const paths = (list: unknown): boolean => Array.isArray(list) && list.every((p) => typeof p === 'string');
+  if (typeof sources !== 'object' || sources === null) return false;
+  const { train, test } = sources as Record<string, unknown>;
+  return paths(train) && (test === null || paths(test));
 }
 
 /** One epoch's summary as we write it: numbers where required, numbers or null for the optional metrics. */
@@ -302,7 +348,7 @@ function inferShape(tensors: Map<string, { shape: number[] }>, bad: (p: string) 
 
 /** A weights-only checkpoint: the model tensors (PyTorch names) and the description, no optimizer state. */
 export function encodeWeights(checkpoint: Checkpoint): Uint8Array {
-  return encodeCheckpoint({ ...checkpoint, optimizer: null, costCurve: undefined, dataSources: null });
+  return encodeCheckpoint({ ...checkpoint, optimizer: null, costCurve: undefined, dataSources: null, dataHistory: null });
 }
 
 /** Training state to resume from a checkpoint; a clear error when it holds no optimizer state. */
@@ -351,7 +397,7 @@ export function resumeConfig(saved: RunConfig | null, epochsDone: number, wanted
 export function checkpointOf(
   state: TrainerState,
   config: RunConfig,
-  extra: Pick<Checkpoint, 'datasetFingerprint'> & Partial<Pick<Checkpoint, 'costCurve' | 'dataSources'>>,
+  extra: Pick<Checkpoint, 'datasetFingerprint'> & Partial<Pick<Checkpoint, 'costCurve' | 'dataSources' | 'dataHistory'>>,
 ): Checkpoint {
   return {
     parameters: state.parameters,
@@ -364,5 +410,6 @@ export function checkpointOf(
     optimizer: { step: state.step, m: state.moments.m, v: state.moments.v, shuffleState: state.shuffleState },
     costCurve: extra.costCurve,
     dataSources: extra.dataSources ?? null,
+    dataHistory: extra.dataHistory ?? null,
   };
 }

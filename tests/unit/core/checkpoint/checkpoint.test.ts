@@ -62,6 +62,30 @@ describe('checkpoints', () => {
     expect(loaded.appVersion).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('records the data sets a model was trained on, and refuses a malformed record', () => {
+    const sources = { train: ['/d/a.csv'], test: null };
+    const dataHistory = [
+      { fromEpoch: 1, fingerprint: 'aaaaaaaaaaaaaaaa', sources },
+      { fromEpoch: 2, fingerprint: '0123456789abcdef', sources: { train: ['/d/b.csv'], test: ['/d/t.csv'] } },
+    ];
+    const original = { ...sampleCheckpoint(), epochsDone: 1, dataHistory, dataSources: dataHistory[1].sources };
+    const loaded = decodeCheckpoint(encodeCheckpoint(original), 'm.safetensors');
+    expect(loaded.dataHistory).toEqual(dataHistory);
+    expect(loaded.dataSources).toEqual(dataHistory[1].sources);
+    expect(decodeCheckpoint(encodeCheckpoint({ ...original, dataHistory: null }), 'm.safetensors').dataHistory).toBeNull();
+    for (const bad of [
+      [{ fromEpoch: 2, fingerprint: 'x', sources: null }, { fromEpoch: 1, fingerprint: 'y', sources: null }],
+      [{ fromEpoch: 0, fingerprint: 'x', sources: null }],
+      [{ fromEpoch: 1, fingerprint: 7, sources: null }],
+      [{ fromEpoch: 1, fingerprint: 'x', sources: { train: [1], test: null } }],
+      [{ fromEpoch: 9, fingerprint: 'x', sources: null }],
+      'everything',
+    ]) {
+      const bytes = encodeCheckpoint({ ...original, dataHistory: bad as never });
+      expect(loadError(bytes)?.message, JSON.stringify(bad)).toBe('model.safetensors: has a malformed record of the data sets it was trained on');
+    }
+  });
+
   it('uses PyTorch nn.Sequential names and [out, in] weight shapes', () => {
     const { tensors, metadata } = decodeSafetensors(encodeCheckpoint(sampleCheckpoint()), 'x');
     expect(tensors.get('0.weight')!.shape).toEqual([30, 784]);
