@@ -13,6 +13,7 @@ import { typeScriptBackend, type Backend } from '../src/core/engine/engine';
 import { wasmBackend } from '../src/core/engine/backends';
 import { enableWasmFeatures } from '../src/core/engine/runtime';
 import { Trainer } from '../src/core/train/trainer';
+import { median } from '../src/core/stats';
 
 interface Variant {
   name: string;
@@ -23,7 +24,6 @@ interface Variant {
   epochs: number;
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function time(variant: Variant, train: LabelledDataset): Promise<number> {
   const data = variant.limit ? takeFirst(train, variant.limit) : train;

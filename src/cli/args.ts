@@ -4,6 +4,7 @@
  */
 
 import { KERNEL_CHOICES, type KernelChoice } from '../core/engine/engine';
+import { LIMITS } from '../core/config';
 import { FmnistError } from '../core/errors';
 
 export type OptionKind = 'string' | 'number' | 'integer' | 'boolean';
@@ -93,7 +94,7 @@ export function formatHelp(command: CommandSpec): string {
   return lines.join('\n');
 }
 
-export const THREADS_OPTION: OptionSpec = { kind: 'integer', value: 'N', help: 'kernel threads (default: one per CPU core)' };
+export const THREADS_OPTION: OptionSpec = { kind: 'integer', value: 'N', help: 'kernel threads, 0 for one per CPU core (the default)' };
 export const KERNELS_OPTION: OptionSpec = {
   kind: 'string',
   value: 'KIND',
@@ -109,10 +110,10 @@ export function kernelChoice(value: unknown): KernelChoice {
   return value as KernelChoice;
 }
 
-/** Checks a --threads value (0 or absent: one per core). */
+/** Checks a --threads value (0 or absent: one per core), with the app's rule (RunConfig's). */
 export function threadCount(value: unknown): number {
   if (value === undefined) return 0;
   const n = value as number;
-  if (n < 1 || n > 64) throw new FmnistError('bad-option', `--threads must be between 1 and 64, got ${n}`);
+  if (n < 0 || n > LIMITS.maxThreads) throw new FmnistError('bad-option', `--threads must be between 0 (one per core) and ${LIMITS.maxThreads}, got ${n}`);
   return n;
 }

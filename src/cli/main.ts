@@ -7,7 +7,7 @@ import { FmnistError, userMessage } from '../core/errors';
 import { APP_VERSION } from '../core/version';
 import { type CommandSpec, formatHelp } from './args';
 import { type CliContext, writeLine } from './context';
-import { BENCH, runBench } from '../../bench/bench';
+import { BENCH, runBench } from './commands/bench';
 import { EVALUATE, runEvaluate } from './commands/evaluate';
 import { EXPORT, runExport } from './commands/export';
 import { INFO, runInfo } from './commands/info';

@@ -1,12 +1,15 @@
 /**
  * Hosts the training worker for either host (Electron's main process or the browser host): forwards
- * requests, routes responses and events, and survives the worker: when it throws or dies, the failure is
- * reported as the run's error and the next request starts a fresh worker that reads the data sets of the
- * last known state again. No computation happens here, so the host's thread stays responsive.
+ * requests, routes responses and events, and survives the worker. When it throws or dies, every request
+ * waiting for it is answered, a fresh worker is started at once and given back what the user had — the data
+ * sets from their files, and the model from the file that holds it (its checkpoint, or the run's autosave
+ * after its last whole epoch) — while requests wait; the window then sees one state that says what happened
+ * and exactly what was restored or lost. No computation happens here, so the host's thread stays responsive.
  */
 
 import { Worker } from 'node:worker_threads';
 import type { BackendEvent, Response, StudioState, WorkerRequest } from '../core/api/contract';
+import { plural } from '../core/format';
 import { userMessage } from '../core/errors';
 import type { WorkerInbound, WorkerOptions, WorkerOutbound } from './worker';
 
@@ -15,10 +18,16 @@ const WORKER_HEAP_MB = 1024;
 
 export class BackendHost {
   private worker: Worker | null = null;
+  /** A worker being started (and given back the data and model after a crash); requests wait for it. */
+  private starting: Promise<void> | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, (response: Response) => void>();
   private lastState: StudioState | null = null;
+  /** Epochs completed by the current run as progress reported them (state events are rare during a run). */
+  private runEpochs = 0;
+  /** What the last crash did, shown with every state until a new run starts. */
   private failure: string | null = null;
+  private disposed = false;
 
   constructor(
     private readonly workerPath: string,
@@ -28,18 +37,21 @@ export class BackendHost {
   ) {}
 
   async request(request: WorkerRequest): Promise<Response> {
-    if (!this.worker) await this.spawn();
-    const response = await this.send(request);
-    if (response.ok && response.state) this.lastState = response.state;
+    if (this.disposed) return { ok: false, error: 'the app is closing' };
+    if (!this.worker && !this.starting) this.starting = this.start().finally(() => (this.starting = null));
+    if (this.starting) await this.starting;
+    if (!this.worker) return { ok: false, error: this.failure ?? 'the training worker could not be started' };
+    const response = await this.send(this.worker, request);
+    if (response.ok && response.state) this.remember(response.state);
     // Report the last crash with the next state, until a new run starts.
     if (this.failure && response.ok && response.state) {
       if (request.type === 'start') this.failure = null;
-      else response.state.run = { ...response.state.run, status: 'failed', error: this.failure };
+      else response.state = this.withFailure(response.state);
     }
     return response;
   }
 
-  /** Whether a training worker is running (none before the first request, or after a crash). */
+  /** Whether a training worker is running (none before the first request, or while one restarts). */
   hasWorker(): boolean {
     return this.worker !== null;
   }
@@ -51,14 +63,14 @@ export class BackendHost {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     const worker = this.worker;
     this.worker = null;
+    this.answerPending('the app is closing');
     if (worker) await worker.terminate();
   }
 
-  private send(request: WorkerRequest): Promise<Response> {
-    const worker = this.worker;
-    if (!worker) return Promise.resolve({ ok: false, error: this.failure ?? 'the training worker is not running' });
+  private send(worker: Worker, request: WorkerRequest): Promise<Response> {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
@@ -66,17 +78,37 @@ export class BackendHost {
     });
   }
 
-  private async spawn(): Promise<void> {
+  private remember(state: StudioState): void {
+    if (state.run.id !== this.lastState?.run.id) this.runEpochs = state.run.epochsDone;
+    this.lastState = state;
+  }
+
+  private withFailure(state: StudioState): StudioState {
+    return { ...state, run: { ...state.run, status: 'failed', error: this.failure } };
+  }
+
+  private answerPending(error: string): void {
+    for (const resolve of this.pending.values()) resolve({ ok: false, error });
+    this.pending.clear();
+  }
+
+  /** Starts a worker; after a crash, gives it back the data and model of the last state before anyone else. */
+  private async start(): Promise<void> {
     const worker = new Worker(this.workerPath, {
       workerData: this.options(),
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
       stderr: false,
     });
     this.worker = worker;
+    let restoring = this.failure !== null;
     worker.on('message', (message: WorkerOutbound) => {
       if ('event' in message) {
-        if (message.event.type === 'state') this.lastState = message.event.state;
-        this.onEvent(message.event);
+        const event = message.event;
+        // While the user's data and model are put back, the window keeps showing the failure, not each step.
+        if (restoring && event.type === 'state') return;
+        if (event.type === 'progress') this.runEpochs = Math.max(this.runEpochs, ...event.progress.completedEpochs.map((e) => e.epoch));
+        if (event.type === 'state') this.remember(event.state);
+        this.onEvent(event.type === 'state' && this.failure ? { type: 'state', state: this.withFailure(event.state) } : event);
       } else {
         const resolve = this.pending.get(message.id);
         this.pending.delete(message.id);
@@ -85,27 +117,59 @@ export class BackendHost {
     });
     worker.on('error', (error) => this.lost(worker, userMessage(error)));
     worker.on('exit', (code) => this.lost(worker, `the training worker stopped unexpectedly (exit code ${code})`));
-    // Put the user's data back after a crash: the data sets of the last known state, from their files.
-    // (Taken before replaying: each load publishes a new state.)
-    const datasets = this.lastState?.datasets;
-    for (const role of ['train', 'test'] as const) {
-      const dataset = datasets?.[role];
-      if (!dataset || this.worker !== worker) continue;
-      await this.send({ type: 'load-dataset', role, paths: dataset.paths });
+    if (!restoring) return;
+    const restored = await this.restore(worker, this.lastState, this.runEpochs);
+    restoring = false;
+    if (this.worker !== worker) return;
+    this.failure = `${this.failure} ${restored}`;
+    const state = await this.send(worker, { type: 'get-state' });
+    if (state.ok && state.state) {
+      this.remember(state.state);
+      this.onEvent({ type: 'state', state: this.withFailure(state.state) });
     }
+  }
+
+  /** Loads the data sets and the model of `before` into a fresh worker; says what came back. */
+  private async restore(worker: Worker, before: StudioState | null, runEpochs: number): Promise<string> {
+    const problems: string[] = [];
+    for (const role of ['train', 'test'] as const) {
+      const dataset = before?.datasets[role];
+      if (!dataset || this.worker !== worker) continue;
+      const loaded = await this.send(worker, { type: 'load-dataset', role, paths: dataset.paths });
+      if (!loaded.ok) problems.push(`the ${role === 'train' ? 'training' : 'test'} data could not be reloaded (${loaded.error})`);
+    }
+    const data = before && (before.datasets.train || before.datasets.test) ? (problems.length ? problems.join('; ') : 'The data was reloaded') : null;
+    const model = await this.restoreModel(worker, before, runEpochs);
+    return [data, model].filter(Boolean).join('; ') + '.';
+  }
+
+  private async restoreModel(worker: Worker, before: StudioState | null, runEpochs: number): Promise<string | null> {
+    const run = before?.run;
+    const wasRunning = run && ['running', 'paused', 'stopping'].includes(run.status);
+    // A run that autosaved its epochs is back at its last whole epoch; otherwise the model it started from.
+    const candidates: { file: string; what: string }[] = [];
+    if (wasRunning && run.autosaveFile && runEpochs > run.epochsDoneAtStart && !before.autosave.failure) {
+      candidates.push({ file: run.autosaveFile, what: `the run was restored from its autosave after epoch ${runEpochs}` });
+    }
+    if (before?.model?.savedAs) candidates.push({ file: before.model.savedAs, what: `the model was restored from ${before.model.savedAs}` });
+    for (const candidate of candidates) {
+      if (this.worker !== worker) return null;
+      const loaded = await this.send(worker, { type: 'load-checkpoint', path: candidate.file });
+      if (loaded.ok) return wasRunning && candidate.file !== run.autosaveFile ? `${candidate.what}, without the run's ${plural(runEpochs - run.epochsDoneAtStart, 'epoch')} (autosave was off)` : candidate.what;
+    }
+    if (wasRunning && runEpochs > run.epochsDoneAtStart) return `the run's model (${plural(runEpochs, 'epoch')}) was not saved and is lost`;
+    if (before?.model) return `the model (${before.model.architecture}, ${plural(before.model.epochsDone, 'epoch')}) was not saved and is lost`;
+    return null;
   }
 
   private lost(worker: Worker, reason: string): void {
     if (this.worker !== worker) return;
     this.worker = null;
-    const wasRunning = this.lastState && ['running', 'paused', 'stopping'].includes(this.lastState.run.status);
-    this.failure = `${wasRunning ? 'training failed' : 'the backend failed'}: ${reason}`;
-    for (const resolve of this.pending.values()) resolve({ ok: false, error: this.failure });
-    this.pending.clear();
-    if (this.lastState) {
-      const state: StudioState = { ...this.lastState, run: { ...this.lastState.run, status: 'failed', error: this.failure } };
-      this.lastState = state;
-      this.onEvent({ type: 'state', state });
-    }
+    const wasRunning = this.runActive();
+    this.failure = `${wasRunning ? 'training failed' : 'the backend failed'}: ${reason}.`;
+    this.answerPending(this.failure);
+    if (this.lastState) this.onEvent({ type: 'state', state: this.withFailure(this.lastState) });
+    // Give the user back what they had now, not at their next click.
+    if (!this.disposed && !this.starting) this.starting = this.start().finally(() => (this.starting = null));
   }
 }

@@ -2,11 +2,12 @@
 
 import { encodeWeights, loadCheckpoint } from '../../core/checkpoint/checkpoint';
 import { encodeOnnx } from '../../core/checkpoint/onnx';
+import { EXPORT_FORMATS, type ExportFormat } from '../../core/api/contract';
 import { FmnistError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/io';
 import { type CommandSpec, parseOptions } from '../args';
 import { type CliContext, writeLine } from '../context';
-import { checkWritableTarget } from './train';
+import { checkOutputFile } from '../output-target';
 
 export const EXPORT: CommandSpec = {
   name: 'export',
@@ -22,9 +23,6 @@ export const EXPORT: CommandSpec = {
   ],
 };
 
-export const EXPORT_FORMATS = ['onnx', 'safetensors'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
 export function exportFormat(value: unknown): ExportFormat {
   if (!EXPORT_FORMATS.includes(value as ExportFormat)) {
     throw new FmnistError('bad-option', `--format must be onnx or safetensors, got "${String(value)}"`);
@@ -36,7 +34,7 @@ export async function runExport(argv: string[], context: CliContext): Promise<nu
   const options = parseOptions(EXPORT, argv);
   const format = exportFormat(options.format);
   const out = options.out as string;
-  await checkWritableTarget(out);
+  await checkOutputFile(out);
   const checkpoint = await loadCheckpoint(options.model as string);
   const bytes = format === 'onnx' ? encodeOnnx(checkpoint.parameters) : encodeWeights(checkpoint);
   await writeFileAtomic(out, bytes);

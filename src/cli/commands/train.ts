@@ -1,15 +1,18 @@
 /** `fmnist train`: train the network on Fashion-MNIST, report per epoch, optionally save a checkpoint. */
 
-import { access, constants, mkdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { checkpointOf, loadCheckpoint, resumeConfig, saveCheckpoint, trainerStateOf } from '../../core/checkpoint/checkpoint';
+import { mkdir } from 'node:fs/promises';
+import { type Checkpoint, loadCheckpoint, resumeConfig, saveCheckpoint, trainerStateOf } from '../../core/checkpoint/checkpoint';
 import { parseHiddenSizes, resolveRunConfig, type RunConfig } from '../../core/config';
 import { fingerprint, type LabelledDataset } from '../../core/data/dataset';
-import { describeFiles, loadDataset } from '../../core/data/load';
-import { locateData } from '../../core/data/locate';
+import { loadDataset } from '../../core/data/load';
+import { type DataFiles, locateData } from '../../core/data/locate';
 import { asFileError, FmnistError } from '../../core/errors';
+import { checkOutputFile } from '../output-target';
 import { describeShape, mlpShape } from '../../core/model/mlp';
-import { type EpochSummary, Trainer, type TrainerState } from '../../core/train/trainer';
+import { AUTOSAVE_FILE, autosavePath } from '../../core/run/autosave';
+import { continuedOn, describeData, type ModelData } from '../../core/run/provenance';
+import { TrainingRun } from '../../core/run/training-run';
+import type { EpochSummary } from '../../core/train/events';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { bar, formatDuration, percent, plural, StatusLine } from '../progress';
@@ -31,7 +34,8 @@ export const TRAIN: CommandSpec = {
     kernels: KERNELS_OPTION,
     out: { kind: 'string', value: 'FILE', help: 'save the trained model as a .safetensors checkpoint' },
     resume: { kind: 'string', value: 'FILE', help: 'continue from a checkpoint; --epochs is then the total to reach' },
-    autosave: { kind: 'string', value: 'DIR', help: 'save a checkpoint to DIR after every epoch (DIR/fmnist-autosave.safetensors)' },
+    'allow-other-data': { kind: 'boolean', help: 'with --resume: train on data other than the checkpoint was trained on' },
+    autosave: { kind: 'string', value: 'DIR', help: `save a checkpoint to DIR after every epoch (DIR/${AUTOSAVE_FILE})` },
     json: { kind: 'boolean', help: 'print one JSON object per epoch and a final summary object' },
   },
   examples: [
@@ -44,21 +48,6 @@ export const TRAIN: CommandSpec = {
   ],
 };
 
-/** Checks before training that a checkpoint can be written there, so a long run does not fail at the end. */
-export async function checkWritableTarget(path: string): Promise<void> {
-  const directory = dirname(resolve(path));
-  try {
-    const info = await stat(path).catch(() => null);
-    if (info?.isDirectory()) throw new FmnistError('bad-option', 'is a directory, expected a file name', { file: path });
-    await access(directory, constants.W_OK);
-  } catch (error) {
-    if (error instanceof FmnistError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FmnistError('not-found', `the folder ${directory} does not exist`, { file: path });
-    throw asFileError(error, path);
-  }
-}
-
 /** The settings given on the command line (absent ones stay undefined). */
 function givenSettings(options: Record<string, unknown>): Partial<Record<keyof RunConfig, unknown>> {
   return {
@@ -69,30 +58,21 @@ function givenSettings(options: Record<string, unknown>): Partial<Record<keyof R
     seed: options.seed,
     validationFraction: options.validation,
     limit: options.limit,
-    threads: threadCount(options.threads),
+    threads: options.threads === undefined ? undefined : threadCount(options.threads),
   };
 }
 
-export function configFromOptions(options: Record<string, unknown>): RunConfig {
-  return resolveRunConfig(givenSettings(options));
-}
-
-export const AUTOSAVE_NAME = 'fmnist-autosave.safetensors';
-
-/** A run's configuration and starting state: fresh, or continued from a checkpoint. */
-async function plan(options: Record<string, unknown>): Promise<{ config: RunConfig; resume: TrainerState | null; checkpointFingerprint: string | null }> {
+/** A run's configuration and the checkpoint it continues, if any. */
+async function plan(options: Record<string, unknown>): Promise<{ config: RunConfig; resumed: Checkpoint | null }> {
   const file = options.resume as string | undefined;
-  if (!file) return { config: configFromOptions(options), resume: null, checkpointFingerprint: null };
+  if (!file) return { config: resolveRunConfig(givenSettings(options)), resumed: null };
   const checkpoint = await loadCheckpoint(file);
   // Only the settings given on the command line are compared with the checkpoint's (after validation).
   const given = Object.fromEntries(Object.entries(givenSettings(options)).filter(([, value]) => value !== undefined));
   const validated = resolveRunConfig(given);
   const wanted = Object.fromEntries(Object.keys(given).map((key) => [key, validated[key as keyof RunConfig]]));
-  return {
-    config: resumeConfig(checkpoint.config, checkpoint.epochsDone, wanted, file),
-    resume: trainerStateOf(checkpoint, file),
-    checkpointFingerprint: checkpoint.datasetFingerprint,
-  };
+  trainerStateOf(checkpoint, file);
+  return { config: resumeConfig(checkpoint.config, checkpoint.epochsDone, wanted, file), resumed: checkpoint };
 }
 
 export function epochRecord(summary: EpochSummary): Record<string, unknown> {
@@ -124,37 +104,41 @@ export function epochLine(summary: EpochSummary): string {
   return parts.join('  ');
 }
 
+function filesOf(files: DataFiles): string[] {
+  return files.format === 'idx' && files.labels ? [files.images, files.labels] : [files.images];
+}
+
 export async function loadTrainingData(
   trainPath: string | undefined,
   testPath: string | undefined,
   env: NodeJS.ProcessEnv,
-): Promise<{ train: LabelledDataset; test: LabelledDataset | null; description: string; directory: string | null }> {
+): Promise<{ train: LabelledDataset; test: LabelledDataset | null; description: string; sources: ModelData['sources'] }> {
   const located = await locateData(trainPath, testPath, env);
   const [train, test] = await Promise.all([
     loadDataset(located.train, { requireLabels: true }),
     located.test ? loadDataset(located.test, { requireLabels: true }) : Promise.resolve(null),
   ]);
   const description =
-    `${train.count} training images from ${describeFiles(located.train)}` +
-    (test && located.test ? ` and ${test.count} test images from ${describeFiles(located.test)}` : '');
-  return { train, test, description, directory: located.directory };
+    `${train.count} training images from ${located.train.images}` + (test && located.test ? ` and ${test.count} test images from ${located.test.images}` : '');
+  return { train, test, description, sources: { train: filesOf(located.train), test: located.test ? filesOf(located.test) : null } };
 }
 
 export async function runTrain(argv: string[], context: CliContext): Promise<number> {
   const options = parseOptions(TRAIN, argv);
   const kernels = kernelChoice(options.kernels);
-  const { config, resume, checkpointFingerprint } = await plan(options);
   const json = options.json === true;
+  // Every place something will be written is checked before any work, so a long run never fails at its end.
   const out = options.out as string | undefined;
-  if (out) await checkWritableTarget(out);
-  const autosaveDirectory = options.autosave as string | undefined;
-  const autosave = autosaveDirectory ? join(autosaveDirectory, AUTOSAVE_NAME) : undefined;
-  if (autosaveDirectory) {
-    await mkdir(autosaveDirectory, { recursive: true }).catch((error: unknown) => {
-      throw asFileError(error, autosaveDirectory);
+  if (out) await checkOutputFile(out);
+  const autosaveFolder = options.autosave as string | undefined;
+  if (autosaveFolder) {
+    await mkdir(autosaveFolder, { recursive: true }).catch((error: unknown) => {
+      throw asFileError(error, autosaveFolder);
     });
-    await checkWritableTarget(autosave!);
+    await checkOutputFile(autosavePath(autosaveFolder));
   }
+  if (options['allow-other-data'] && !options.resume) throw new FmnistError('bad-option', '--allow-other-data only applies with --resume');
+  const { config, resumed } = await plan(options);
   const { stdout, stderr } = context;
   const status = new StatusLine(stderr);
   const info = (text: string): void => {
@@ -162,21 +146,36 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     status.clear();
     writeLine(stderr, text);
   };
+  /** Problems while training (a failing autosave) go to stderr even with --json. */
+  const warn = (text: string): void => {
+    status.clear();
+    writeLine(stderr, text);
+  };
 
   // The data sets are copied into the engine's memory: keep no other reference, so they can be freed.
-  const { trainer, datasetFingerprint, description, hasTest } = await (async () => {
-    const { train, test, description } = await loadTrainingData(
-      options.train as string | undefined,
-      options.test as string | undefined,
-      context.env,
-    );
-    const fingerprintOfTrain = fingerprint(train);
-    const created = await Trainer.create({
+  const { run, description, hasTest } = await (async () => {
+    const { train, test, description, sources } = await loadTrainingData(options.train as string | undefined, options.test as string | undefined, context.env);
+    const loaded = { fingerprint: fingerprint(train), sources };
+    let data: ModelData = { ...loaded, history: null };
+    if (resumed) {
+      const model = { fingerprint: resumed.datasetFingerprint, sources: resumed.dataSources ?? null, history: resumed.dataHistory ?? null };
+      if (model.fingerprint && model.fingerprint !== loaded.fingerprint && !options['allow-other-data']) {
+        throw new FmnistError(
+          'bad-option',
+          `${options.resume} was trained on ${describeData(model)}, but the training data given now is ${describeData(loaded)}: ` +
+            'add --allow-other-data to train it on different data',
+        );
+      }
+      data = continuedOn(model, loaded, resumed.epochsDone + 1);
+    }
+    const created = await TrainingRun.create({
       config,
       train,
       test,
       kernels,
-      resume: resume ?? undefined,
+      resume: resumed ? { state: trainerStateOf(resumed, options.resume as string), costCurve: resumed.costCurve ?? [] } : null,
+      data,
+      autosaveFile: autosaveFolder ? autosavePath(autosaveFolder) : null,
       onBatch: (p) => {
         const runFraction = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
         status.update(
@@ -186,28 +185,33 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
           p.batch === p.batches,
         );
       },
-      onEpoch: async (summary, state) => {
+      onEpoch: (summary) => {
         status.clear();
         writeLine(stdout, json ? JSON.stringify(epochRecord(summary)) : epochLine(summary));
-        if (autosave) await saveCheckpoint(autosave, checkpointOf(state(), config, { datasetFingerprint: fingerprintOfTrain }));
+      },
+      onAutosave: (failure, changed) => {
+        if (!changed) return;
+        warn(
+          failure
+            ? `Autosave failed after epoch ${failure.epoch}: ${failure.file}: ${failure.reason} (training goes on; each epoch tries again)`
+            : `Autosave works again: ${autosavePath(autosaveFolder!)}`,
+        );
       },
     });
-    return { trainer: created, datasetFingerprint: fingerprintOfTrain, description, hasTest: test !== null };
+    return { run: created, description, hasTest: test !== null };
   })();
-  if (resume) {
-    info(`Resuming from ${options.resume} after epoch ${resume.epochsDone}, training to epoch ${config.epochs}.`);
-    if (checkpointFingerprint && checkpointFingerprint !== datasetFingerprint) {
-      info('Warning: this training data differs from the data the checkpoint was trained on.');
-    }
+  if (resumed) {
+    info(`Resuming from ${options.resume} after epoch ${resumed.epochsDone}, training to epoch ${config.epochs}.`);
+    if (run.data.history && run.data.history.length > (resumed.dataHistory?.length ?? 1)) info('Training goes on with other data than before, as --allow-other-data allows.');
   }
-  if (!out && !autosave) info('Nothing will be saved: pass --out FILE (or --autosave DIR) to keep the model.');
+  if (!out && !autosaveFolder) info('Nothing will be saved: pass --out FILE (or --autosave DIR) to keep the model.');
   info(`Loaded ${description}.`);
   if (!hasTest) info('No test set found beside the training data: pass --test PATH to report test accuracy.');
   info(
-    `Training ${describeShape(mlpShape(config.hiddenSizes))} on ${trainer.trainingSamples} samples` +
-      (trainer.validationSamples ? ` (${trainer.validationSamples} held out for validation)` : '') +
+    `Training ${describeShape(mlpShape(config.hiddenSizes))} on ${run.trainingSamples} samples` +
+      (run.validationSamples ? ` (${run.validationSamples} held out for validation)` : '') +
       `: ${plural(config.epochs, 'epoch')}, batch ${config.batchSize}, Adam lr ${config.learningRate}, seed ${config.seed}, ` +
-      `${plural(trainer.threads, 'thread')} (${trainer.kernelBackend} kernels).`,
+      `${plural(run.threads, 'thread')} (${run.kernelBackend} kernels).`,
   );
 
   let interrupts = 0;
@@ -216,20 +220,22 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     if (interrupts > 1) process.exit(130);
     status.clear();
     writeLine(stderr, 'Stopping after this batch (Ctrl-C again to quit at once)…');
-    trainer.stop();
+    run.stop();
   });
 
-  const save = async (state: TrainerState): Promise<void> => {
-    if (!out) return;
-    await saveCheckpoint(out, checkpointOf(state, config, { datasetFingerprint }));
+  /** Saves the last whole epoch to --out (nothing when no epoch was completed). */
+  const save = async (): Promise<boolean> => {
+    const state = run.state();
+    if (!out || state.epochsDone === (resumed?.epochsDone ?? 0)) return false;
+    await saveCheckpoint(out, run.checkpoint(state));
     info(`Saved the model after ${plural(state.epochsDone, 'epoch')} to ${out}.`);
+    return true;
   };
 
   try {
-    const summary = await trainer.run();
+    const summary = await run.run();
     status.clear();
-    const state = trainer.getState();
-    if (state.epochsDone > 0) await save(state);
+    const saved = await save();
     const last = summary.history[summary.history.length - 1];
     if (json) {
       writeLine(
@@ -243,7 +249,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
           validationAccuracy: last?.validationAccuracy ?? null,
           testAccuracy: last?.testAccuracy ?? null,
           trainingSeconds: Number(summary.trainingSeconds.toFixed(3)),
-          checkpoint: out && state.epochsDone > 0 ? out : null,
+          checkpoint: saved ? out : null,
         }),
       );
     } else if (last) {
@@ -258,14 +264,11 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     return summary.status === 'stopped' ? 130 : 0;
   } catch (error) {
     status.clear();
-    // A diverged run is put back to its last good epoch: save that rather than lose the work.
-    if (error instanceof FmnistError && error.kind === 'diverged') {
-      const good = trainer.getState();
-      if (good.epochsDone > 0) await save(good);
-    }
+    // A diverged (or otherwise failed) run is back at its last good epoch: save that rather than lose the work.
+    await save().catch(() => false);
     throw error;
   } finally {
     removeInterrupt();
-    await trainer.dispose();
+    await run.dispose();
   }
 }

@@ -67,15 +67,30 @@ export interface RunInfo {
   status: RunStatus;
   settings: RunSettings | null;
   epochsDone: number;
-  history: EpochSummary[];
-  /** The cost curve so far (bounded: merged pairwise when it grows long). */
-  costPoints: CostPoint[];
+  /**
+   * The run's epochs and cost curve (bounded: merged pairwise when it grows long) in full, or null when they
+   * have not changed since the last full copy of this run: the page then keeps its own, extended by progress
+   * updates and cut back to epochsDone when a run ends. So no message grows with the length of a run.
+   */
+  history: EpochSummary[] | null;
+  costPoints: CostPoint[] | null;
   kernels: string | null;
   threads: number | null;
   trainingSamples: number;
   validationSamples: number;
   /** Why the run failed (divergence, a worker crash), as one line. */
   error: string | null;
+  /** Where this run writes its epochs (null: autosave off), and the epochs its model had when it started. */
+  autosaveFile: string | null;
+  epochsDoneAtStart: number;
+}
+
+/** Why the last autosave failed; kept until a later one succeeds. */
+export interface AutosaveFailure {
+  file: string;
+  reason: string;
+  /** The epoch whose save failed. */
+  epoch: number;
 }
 
 /** The model the app holds: the last run's, or one loaded from a checkpoint. */
@@ -87,8 +102,12 @@ export interface ModelInfo {
   epochsDone: number;
   /** It carries Adam's state, so training can continue exactly. */
   resumable: boolean;
-  /** The settings it was trained with (null for a bare state dict). */
+  /** The settings it was trained with (null when unknown: a bare state dict). */
   settings: RunSettings | null;
+  /** A file that holds exactly this model (loaded from, saved to, or its autosave), if any. */
+  savedAs: string | null;
+  /** The data it was trained on (its training file and fingerprint), null when unknown. */
+  trainedOn: string | null;
 }
 
 export interface EvaluationInfo {
@@ -107,7 +126,8 @@ export interface PendingAutosave {
   dataSources: { train: string[]; test: string[] | null } | null;
 }
 
-export type ExportFormat = 'onnx' | 'safetensors';
+export const EXPORT_FORMATS = ['onnx', 'safetensors'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface StudioState {
   version: string;
@@ -115,8 +135,8 @@ export interface StudioState {
   model: ModelInfo | null;
   /** The last evaluation of the model on the test set. */
   evaluation: EvaluationInfo | null;
-  /** Where runs are autosaved (null when there is no data folder), and an unfinished run to offer. */
-  autosave: { file: string | null; pending: PendingAutosave | null };
+  /** Where runs are autosaved (null when there is no data folder), an unfinished run to offer, a failure. */
+  autosave: { file: string | null; pending: PendingAutosave | null; failure: AutosaveFailure | null };
   /** Where Fashion-MNIST was found without asking, or where the search looked. */
   defaultData: { directory: string | null; searched: string };
   run: RunInfo;
@@ -188,8 +208,11 @@ export type Request =
   | { type: 'open-dataset'; role: DatasetRole }
   /** Browser host: load files uploaded earlier (ids returned by the upload endpoint). */
   | { type: 'load-uploaded'; role: DatasetRole; uploads: string[] }
-  /** A new run (fresh weights), or with `continue` the current model trained on to `settings.epochs`. */
-  | { type: 'start'; settings: RunSettings; autosave: boolean; continue: boolean }
+  /**
+   * A new run (fresh weights), or with `continue` the current model trained on to `settings.epochs`; on other
+   * training data than the model's only with `allowOtherData` (the user confirmed it).
+   */
+  | { type: 'start'; settings: RunSettings; autosave: boolean; continue: boolean; allowOtherData: boolean }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
@@ -214,7 +237,7 @@ export type WorkerRequest =
   | { type: 'get-state' }
   | { type: 'load-default-data' }
   | { type: 'load-dataset'; role: DatasetRole; paths: string[] }
-  | { type: 'start'; settings: RunSettings; autosave: boolean; continue: boolean }
+  | { type: 'start'; settings: RunSettings; autosave: boolean; continue: boolean; allowOtherData: boolean }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
@@ -235,7 +258,8 @@ export interface Download {
 
 export type Response =
   | { ok: true; state?: StudioState; cancelled?: boolean; download?: Download }
-  | { ok: false; error: string };
+  /** `confirm`: the request can go ahead if the user agrees (ask, then send it again allowing it). */
+  | { ok: false; error: string; confirm?: 'train-on-other-data' };
 
 /** File names suggested when saving. */
 export const SUGGESTED_NAMES: Record<'checkpoint' | ExportFormat, string> = {
@@ -335,8 +359,8 @@ export function validateRequest(value: unknown): Request {
       return { type: raw.type };
     case 'export-model':
       checkKeys(raw, ['type', 'format']);
-      if (raw.format !== 'onnx' && raw.format !== 'safetensors') throw refuse('format must be "onnx" or "safetensors"');
-      return { type: 'export-model', format: raw.format };
+      if (!EXPORT_FORMATS.includes(raw.format as ExportFormat)) throw refuse('format must be "onnx" or "safetensors"');
+      return { type: 'export-model', format: raw.format as ExportFormat };
     case 'load-uploaded-checkpoint':
       checkKeys(raw, ['type', 'upload']);
       if (typeof raw.upload !== 'string' || !UPLOAD_ID.test(raw.upload)) throw refuse('malformed upload id');
@@ -357,12 +381,13 @@ export function validateRequest(value: unknown): Request {
       return { type: 'load-uploaded', role: checkRole(raw.role), uploads: uploads as string[] };
     }
     case 'start':
-      checkKeys(raw, ['type', 'settings', 'autosave', 'continue']);
+      checkKeys(raw, ['type', 'settings', 'autosave', 'continue', 'allowOtherData']);
       return {
         type: 'start',
         settings: validateSettings(raw.settings),
         autosave: checkFlag(raw.autosave, 'autosave'),
         continue: checkFlag(raw.continue, 'continue'),
+        allowOtherData: checkFlag(raw.allowOtherData, 'allowOtherData'),
       };
     case 'save-file': {
       checkKeys(raw, ['type', 'name', 'data']);

@@ -55,10 +55,17 @@ export class ProgressThrottle {
     return now - this.lastEmit >= this.intervalMs;
   }
 
-  /** Drops the points after the last whole epoch (a stopped run abandons the epoch in progress). */
+  /**
+   * Drops the points after the last whole epoch (a stopped or failed run abandons the epoch in progress),
+   * from the stored curve and from what is still to be reported, and the partial bucket.
+   */
   truncate(epochsDone: number): void {
-    const kept = this.curve.filter(([x]) => x <= epochsDone + 1e-9);
-    this.curve.splice(0, this.curve.length, ...kept);
+    const kept = (points: CostPoint[]): CostPoint[] => points.filter(([x]) => x <= epochsDone + 1e-9);
+    this.curve.splice(0, this.curve.length, ...kept(this.curve));
+    this.pending = kept(this.pending);
+    this.pendingEpochs = this.pendingEpochs.filter((summary) => summary.epoch <= epochsDone);
+    this.bucketSum = 0;
+    this.bucketCount = 0;
   }
 
   /** The update for everything seen so far (e.g. when pausing), or null if nothing is new. */

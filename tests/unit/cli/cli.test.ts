@@ -39,12 +39,14 @@ describe('fmnist CLI', () => {
     [['train', '--frobnicate'], /^fmnist train: unknown option --frobnicate/],
     [['train', '--train', '/does/not/exist'], /^fmnist train: \/does\/not\/exist: no such file or directory\n$/],
     [['train', '--out', '/does/not/exist/model.safetensors'], /^fmnist train: \/does\/not\/exist\/model\.safetensors: the folder \/does\/not\/exist does not exist\n$/],
+    [['train', '--out', '/tmp/'], /^fmnist train: \/tmp\/: names a folder: give a file name\n$/],
+    [['train', '--allow-other-data'], /^fmnist train: --allow-other-data only applies with --resume\n$/],
     [['evaluate'], /^fmnist evaluate: --model CHECKPOINT is required/],
     [['evaluate', '--model', '/nope.safetensors'], /^fmnist evaluate: \/nope\.safetensors: no such file or directory\n$/],
     [['transmogrify'], /^fmnist: unknown command "transmogrify"/],
-    [['train', '--threads', '0'], /^fmnist train: --threads must be between 1 and 64, got 0\n$/],
+    [['train', '--threads', '-1'], /^fmnist train: --threads must be between 0 \(one per core\) and 64, got -1\n$/],
     [['train', '--kernels', 'gpu'], /^fmnist train: --kernels must be one of auto, wasm-fma, wasm, typescript, got "gpu"\n$/],
-    [['evaluate', '--model', 'x', '--threads', '99'], /^fmnist evaluate: --threads must be between 1 and 64, got 99\n$/],
+    [['evaluate', '--model', 'x', '--threads', '99'], /^fmnist evaluate: --threads must be between 0 \(one per core\) and 64, got 99\n$/],
     [['bench', '--numpy', 'sometimes'], /^fmnist bench: --numpy must be auto or off, got "sometimes"\n$/],
   ])('%j exits with 2 and one line', async (args, message) => {
     const result = await run(args);
@@ -103,17 +105,20 @@ describe('fmnist CLI', () => {
 
 describe('fmnist checkpoints', () => {
   let dir: string;
+  /** A 2-epoch checkpoint made once for the tests below (none of them depends on another). */
+  let half: string;
+  const small = ['--limit', '2000', '--hidden', '48', '--seed', '3', '--json'];
   beforeAll(async () => {
     dir = await tempDir('fmnist-cli-checkpoints-');
+    half = join(dir, 'half.safetensors');
+    const made = await run(['train', '--epochs', '2', ...small, '--out', half]);
+    if (made.code !== 0) throw new Error(made.stderr);
   });
-  const small = ['--limit', '2000', '--hidden', '48', '--seed', '3', '--json'];
 
   it('resumes exactly: 2 epochs then 1 more equals 3 straight', async () => {
     const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
-    const half = join(dir, 'half.safetensors');
     const resumed = join(dir, 'resumed.safetensors');
     const straight = join(dir, 'straight.safetensors');
-    expect((await run(['train', '--epochs', '2', ...small, '--out', half])).code).toBe(0);
     const continued = await run(['train', '--resume', half, '--epochs', '3', '--json', '--out', resumed]);
     expect(continued.code).toBe(0);
     expect(continued.stdout.trim().split('\n').map((l) => JSON.parse(l).epoch).filter(Boolean)).toEqual([3]);
@@ -126,7 +131,6 @@ describe('fmnist checkpoints', () => {
   });
 
   it('refuses to resume with fewer epochs or changed settings', async () => {
-    const half = join(dir, 'half.safetensors');
     expect(await run(['train', '--resume', half, '--epochs', '2'])).toMatchObject({
       code: 2,
       stderr: 'fmnist train: the model already has 2 epochs: ask for more (epochs is the total, e.g. 12)\n',
@@ -136,28 +140,97 @@ describe('fmnist checkpoints', () => {
     );
   });
 
-  it('autosaves after every epoch into a resumable checkpoint', async () => {
+  it('resumes on other training data only with --allow-other-data, and records both data sets', async () => {
+    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const train = takeFirst(await realDataset('train'), 2000);
+    const csv = await writeTemp(dir, 'other.csv', toKaggleCsv({ ...train, labels: train.labels.map((l) => (l + 1) % 10) }));
+    const refused = await run(['train', '--resume', half, '--epochs', '3', '--train', csv]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      new RegExp(`^fmnist train: ${half.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')} was trained on .*train-images-idx3-ubyte\\.gz \\(fingerprint \\w{16}\\), but the training data given now is .*other\\.csv \\(fingerprint \\w{16}\\): add --allow-other-data to train it on different data\\n$`),
+    );
+    const out = join(dir, 'other-data.safetensors');
+    const allowed = await run(['train', '--resume', half, '--epochs', '3', '--train', csv, '--allow-other-data', '--out', out]);
+    expect(allowed.code).toBe(0);
+    const saved = await loadCheckpoint(out);
+    expect(saved.dataHistory?.map((segment) => segment.fromEpoch)).toEqual([1, 3]);
+    expect(saved.dataSources?.train).toEqual([csv]);
+  });
+
+  it('autosaves after every epoch the same file the app writes: autosave.safetensors with the cost curve and the data files', async () => {
     const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
     const folder = join(dir, 'autosave', 'nested');
-    expect((await run(['train', '--epochs', '2', ...small, '--autosave', folder])).code).toBe(0);
-    const saved = await loadCheckpoint(join(folder, 'fmnist-autosave.safetensors'));
+    expect((await run(['train', '--epochs', '2', ...small, '--autosave', folder, '--threads', '0'])).code).toBe(0);
+    const saved = await loadCheckpoint(join(folder, 'autosave.safetensors'));
     expect(saved.epochsDone).toBe(2);
     expect(saved.optimizer).not.toBeNull();
+    expect(saved.dataSources).toEqual({
+      train: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 'train-labels-idx1-ubyte.gz')],
+      test: [join(REAL_DATA_DIR, 't10k-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 't10k-labels-idx1-ubyte.gz')],
+    });
+    // 2 000 samples in batches of 128 are 16 batches, each its own point: 32 points ending at epoch 2.
+    expect(saved.costCurve).toHaveLength(32);
+    expect(saved.costCurve!.at(-1)![0]).toBe(2);
+  });
+
+  it('says once on stderr when autosaving fails, and once when it works again', async () => {
+    const { atomicWriteHooks } = await import('../../../src/core/io');
+    let writes = 0;
+    atomicWriteHooks.beforeRename = () => {
+      writes++;
+      if (writes === 2 || writes === 3) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    };
+    try {
+      const folder = join(dir, 'flaky');
+      const result = await run(['train', '--epochs', '4', ...small, '--autosave', folder]);
+      expect(result.code).toBe(0);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toEqual([
+        `Autosave failed after epoch 2: ${join(folder, 'autosave.safetensors')}: no space left on the device (training goes on; each epoch tries again)`,
+        `Autosave works again: ${join(folder, 'autosave.safetensors')}`,
+      ]);
+    } finally {
+      atomicWriteHooks.beforeRename = undefined;
+    }
+  });
+
+  it('checks every file it will write before training: a parent that is a file, an autosave folder it cannot make', async () => {
+    const blocker = await writeTemp(dir, 'blocker', 'x');
+    const started = Date.now();
+    expect(await run(['train', '--epochs', '50', '--out', join(blocker, 'model.safetensors')])).toMatchObject({
+      code: 2,
+      stderr: `fmnist train: ${join(blocker, 'model.safetensors')}: ${blocker} is a file, not a folder\n`,
+    });
+    expect((await run(['train', '--epochs', '50', '--autosave', join(blocker, 'runs')])).stderr).toBe(
+      `fmnist train: ${join(blocker, 'runs')}: a part of this path is not a directory\n`,
+    );
+    // Refused before any data was read or any epoch trained.
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('exports ONNX and weights-only safetensors, and describes checkpoints', async () => {
+    const { decodeCheckpoint, loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
     const { decodeSafetensors } = await import('../../../src/core/checkpoint/safetensors');
     const { readFile } = await import('node:fs/promises');
-    const half = join(dir, 'half.safetensors');
+    const model = await loadCheckpoint(half);
     const onnx = join(dir, 'model.onnx');
     const weights = join(dir, 'weights.safetensors');
     expect((await run(['export', '--model', half, '--format', 'onnx', '--out', onnx])).code).toBe(0);
-    expect((await readFile(onnx)).length).toBeGreaterThan(784 * 48 * 4);
+    // The first layer's weights are in the ONNX file as float32 initializer bytes ([in, out] for Gemm).
+    const w0 = model.parameters.weights[0];
+    expect((await readFile(onnx)).indexOf(Buffer.from(w0.buffer, w0.byteOffset, w0.byteLength))).toBeGreaterThan(0);
     expect((await run(['export', '--model', half, '--format', 'safetensors', '--out', weights])).code).toBe(0);
-    const names = [...decodeSafetensors(await readFile(weights), weights).tensors.keys()].sort();
-    expect(names).toEqual(['0.bias', '0.weight', '2.bias', '2.weight']);
+    const bytes = await readFile(weights);
+    expect([...decodeSafetensors(bytes, weights).tensors.keys()].sort()).toEqual(['0.bias', '0.weight', '2.bias', '2.weight']);
+    const exported = decodeCheckpoint(bytes, weights);
+    expect(exported.parameters.weights).toEqual(model.parameters.weights);
+    expect(exported.parameters.biases).toEqual(model.parameters.biases);
+    expect(exported.optimizer).toBeNull();
     expect((await run(['export', '--model', half, '--format', 'pdf', '--out', onnx])).stderr).toBe(
       'fmnist export: --format must be onnx or safetensors, got "pdf"\n',
+    );
+    expect((await run(['export', '--model', half, '--format', 'onnx', '--out', join(dir, 'no-such-folder', 'm.onnx')])).stderr).toBe(
+      `fmnist export: ${join(dir, 'no-such-folder', 'm.onnx')}: the folder ${join(dir, 'no-such-folder')} does not exist\n`,
     );
 
     const info = await run(['info', half]);

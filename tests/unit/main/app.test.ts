@@ -294,6 +294,7 @@ describe('the desktop app', () => {
       settings: { ...DEFAULT_SETTINGS, epochs: 5000, limit: 5000, hiddenSizes: [128], threads: 1 },
       autosave: false,
       continue: false,
+      allowOtherData: false,
     });
     expect(started.ok).toBe(true);
     const epochsDone = (): number =>

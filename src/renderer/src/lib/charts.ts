@@ -1,6 +1,6 @@
 /** Types shared by the chart components. */
 
-import type { Point } from './studio.svelte';
+import type { Point } from './chart-series';
 
 export interface SeriesSpec {
   label: string;

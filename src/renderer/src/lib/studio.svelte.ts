@@ -1,7 +1,7 @@
 /**
- * The page's state: the backend's snapshot, live progress, the settings form and the chart series, with the
- * actions the controls call. Chart series are plain arrays (Chart.js must not see Svelte's proxies); a
- * version counter tells the charts when to redraw.
+ * The page's store: the backend's state as it arrives (snapshots, progress updates, downloads, notices), and
+ * the actions the controls call. The settings form, the chart series and saving files live in their own
+ * modules (settings-form, chart-series, save-file); a version counter tells the charts when to redraw.
  */
 
 import type {
@@ -10,65 +10,32 @@ import type {
   DownloadState,
   EpochSummary,
   ProgressUpdate,
+  Request,
   Response,
   RunSettings,
   RunStatus,
   StudioState,
 } from '../../../core/api/contract';
 import { planOpen } from '../../../core/api/open-files';
-import { parseHiddenSizes, resolveRunConfig } from '../../../core/config';
+import { ChartSeries } from './chart-series';
+import { downloadUrl } from './save-file';
+import { SettingsForm } from './settings-form.svelte';
 import type { Transport } from './transport';
 
-export type Point = { x: number; y: number };
-
-export interface ChartSeries {
-  /** Mean cost of groups of batches, at their position in epochs. */
-  batchCost: Point[];
-  /** Mean training cost of each epoch, at its end. */
-  epochCost: Point[];
-  trainAccuracy: Point[];
-  validationAccuracy: Point[];
-  testAccuracy: Point[];
+/** A question the user must answer before a request goes ahead. */
+export interface Confirmation {
+  message: string;
+  confirmLabel: string;
+  proceed: () => Promise<void>;
 }
 
-/** The form's fields as the user typed them, and how each maps to a setting. */
-export const FIELDS = [
-  { key: 'epochs', label: 'Epochs', hint: '1–100 000' },
-  { key: 'batchSize', label: 'Batch size', hint: 'samples per step' },
-  { key: 'learningRate', label: 'Learning rate', hint: "Adam's step size" },
-  { key: 'hiddenSizes', label: 'Hidden layers', hint: 'units per layer, e.g. 512,256' },
-  { key: 'seed', label: 'Seed', hint: 'same seed, same run' },
-  { key: 'validationFraction', label: 'Validation split', hint: 'fraction held out, 0–0.9' },
-  { key: 'limit', label: 'Training subset size', hint: '0 = all samples' },
-  { key: 'threads', label: 'Threads', hint: '0 = one per core' },
-] as const satisfies readonly { key: keyof RunSettings; label: string; hint: string }[];
-
-export type FieldKey = (typeof FIELDS)[number]['key'];
-
-function formatSetting(key: FieldKey, settings: RunSettings): string {
-  return key === 'hiddenSizes' ? settings.hiddenSizes.join(',') : String(settings[key]);
-}
-
-/** The setting a field's text stands for, or the message saying why it is not valid. */
-export function parseField(key: FieldKey, text: string): { value: RunSettings[FieldKey] } | { error: string } {
-  try {
-    const trimmed = text.trim();
-    const raw = key === 'hiddenSizes' ? parseHiddenSizes(trimmed) : trimmed === '' ? Number.NaN : Number(trimmed);
-    const config = resolveRunConfig({ [key]: raw });
-    return { value: config[key] };
-  } catch (error) {
-    const message = (error as Error).message;
-    return { error: message.charAt(0).toUpperCase() + message.slice(1) };
-  }
-}
-
-function emptySeries(): ChartSeries {
-  return { batchCost: [], epochCost: [], trainAccuracy: [], validationAccuracy: [], testAccuracy: [] };
-}
+const ENDED: readonly RunStatus[] = ['stopped', 'failed', 'finished'];
 
 export class Studio {
   state = $state<StudioState | null>(null);
   progress = $state<ProgressUpdate | null>(null);
+  /** The shown run's epochs (the snapshot's, extended by progress updates). */
+  history = $state.raw<EpochSummary[]>([]);
   /** Set when the backend cannot be reached. */
   connectionError = $state<string | null>(null);
   loading = $state<Record<DatasetRole | 'default', boolean>>({ train: false, test: false, default: false });
@@ -76,23 +43,16 @@ export class Studio {
   requestError = $state<string | null>(null);
   /** The Fashion-MNIST download, while one is in progress or after it ended. */
   download = $state<DownloadState | null>(null);
-  fields = $state<Record<FieldKey, string>>({
-    epochs: '',
-    batchSize: '',
-    learningRate: '',
-    hiddenSizes: '',
-    seed: '',
-    validationFraction: '',
-    limit: '',
-    threads: '',
-  });
+  /** A question waiting for the user (e.g. continuing a model on other data). */
+  confirmation = $state<Confirmation | null>(null);
+  readonly form = new SettingsForm();
   /** Save a checkpoint to the app's data folder after every epoch (resumable after a crash). */
   autosave = $state(true);
   /** Working on a model operation (evaluate, save, load, export). */
   modelBusy = $state(false);
   /** Bumped whenever the chart series change. */
   chartVersion = $state(0);
-  readonly series: ChartSeries = emptySeries();
+  readonly series = new ChartSeries();
 
   constructor(readonly transport: Transport) {}
 
@@ -104,29 +64,23 @@ export class Studio {
     return this.status === 'running' || this.status === 'paused' || this.status === 'stopping';
   }
 
-  get fieldErrors(): Partial<Record<FieldKey, string>> {
-    const errors: Partial<Record<FieldKey, string>> = {};
-    for (const { key } of FIELDS) {
-      const parsed = parseField(key, this.fields[key]);
-      if ('error' in parsed) errors[key] = parsed.error;
-    }
-    return errors;
+  get downloading(): boolean {
+    return this.download?.status === 'downloading' || this.download?.status === 'verifying';
   }
 
   get canStart(): boolean {
-    return !!this.state?.datasets.train && !this.active && Object.keys(this.fieldErrors).length === 0 && !this.loading.train && !this.loading.default;
+    return !!this.state?.datasets.train && !this.active && this.form.valid && !this.loading.train && !this.loading.default;
   }
 
   /** Training can continue the current model: it has Adam's state and the epochs asked for are more. */
   get canContinue(): boolean {
     const model = this.state?.model;
-    const settings = this.settings();
+    const settings = this.form.settings();
     return !!model?.resumable && !!settings && settings.epochs > model.epochsDone && !!this.state?.datasets.train && !this.active;
   }
 
   get lastEpoch(): EpochSummary | null {
-    const history = this.state?.run.history ?? [];
-    return history.length ? history[history.length - 1] : null;
+    return this.history.at(-1) ?? null;
   }
 
   async connect(): Promise<void> {
@@ -138,8 +92,7 @@ export class Studio {
       return;
     }
     this.setState(response.state!);
-    const settings = response.state!.run.settings ?? response.state!.defaults;
-    for (const { key } of FIELDS) this.fields[key] = formatSetting(key, settings);
+    this.form.fill(response.state!.run.settings ?? response.state!.defaults);
   }
 
   apply(event: BackendEvent): void {
@@ -149,14 +102,10 @@ export class Studio {
         break;
       case 'progress':
         this.progress = event.progress;
-        for (const [x, y] of event.progress.costPoints) this.series.batchCost.push({ x, y });
+        this.series.addCost(event.progress.costPoints);
         for (const summary of event.progress.completedEpochs) {
-          this.addEpoch(summary);
-          // The snapshot's history too, so the latest figures show during the run.
-          if (this.state && !this.state.run.history.some((h) => h.epoch === summary.epoch)) {
-            this.state.run.history.push(summary);
-            this.state.run.epochsDone = summary.epoch;
-          }
+          this.series.addEpoch(summary);
+          if (!this.history.some((h) => h.epoch === summary.epoch)) this.history = [...this.history, summary];
         }
         this.chartVersion++;
         break;
@@ -172,28 +121,39 @@ export class Studio {
     }
   }
 
-  settings(): RunSettings | null {
-    const settings: Record<string, unknown> = {};
-    for (const { key } of FIELDS) {
-      const parsed = parseField(key, this.fields[key]);
-      if ('error' in parsed) return null;
-      settings[key] = parsed.value;
-    }
-    return settings as unknown as RunSettings;
-  }
-
   async start(): Promise<void> {
-    const settings = this.settings();
+    const settings = this.form.settings();
     if (!settings || !this.canStart) return;
-    this.progress = null;
-    await this.send({ type: 'start', settings, autosave: this.autosave, continue: false });
+    await this.startRun(settings, false);
   }
 
   async continueTraining(): Promise<void> {
-    const settings = this.settings();
+    const settings = this.form.settings();
     if (!settings || !this.canContinue) return;
+    await this.startRun(settings, true);
+  }
+
+  /** Starts a run; a model that would continue on other data than its own asks the user first. */
+  private async startRun(settings: RunSettings, continuing: boolean, allowOtherData = false): Promise<void> {
     this.progress = null;
-    await this.send({ type: 'start', settings, autosave: this.autosave, continue: true });
+    this.requestError = null;
+    const response = await this.transport.request({ type: 'start', settings, autosave: this.autosave, continue: continuing, allowOtherData });
+    if (!response.ok && response.confirm === 'train-on-other-data') {
+      this.confirmation = {
+        message: response.error.charAt(0).toUpperCase() + response.error.slice(1),
+        confirmLabel: 'Train on this data',
+        proceed: () => this.startRun(settings, continuing, true),
+      };
+      return;
+    }
+    this.show(response);
+  }
+
+  /** The user answered the pending question. */
+  async answer(proceed: boolean): Promise<void> {
+    const question = this.confirmation;
+    this.confirmation = null;
+    if (proceed && question) await question.proceed();
   }
 
   async resumeAutosave(): Promise<void> {
@@ -235,7 +195,7 @@ export class Studio {
     }
   }
 
-  private async modelOperation(request: Parameters<Transport['request']>[0]): Promise<void> {
+  private async modelOperation(request: Request): Promise<void> {
     this.modelBusy = true;
     try {
       await this.send(request);
@@ -262,29 +222,6 @@ export class Studio {
     else if (response.state) this.setState(response.state);
   }
 
-  /** Desktop: the native dialog; browser host: called with the files chosen in the page's file input. */
-  async openDataset(role: DatasetRole, files?: File[]): Promise<void> {
-    this.loading[role] = true;
-    this.dataErrors[role] = null;
-    try {
-      if (this.transport.kind === 'electron') {
-        const response = await this.transport.request({ type: 'open-dataset', role });
-        if (!response.ok) this.dataErrors[role] = response.error;
-        else if (response.state) this.setState(response.state);
-        return;
-      }
-      if (!files || files.length === 0) return;
-      const uploads = await Promise.all(files.map((file) => this.transport.upload(file)));
-      const response = await this.transport.request({ type: 'load-uploaded', role, uploads });
-      if (!response.ok) this.dataErrors[role] = response.error;
-      else if (response.state) this.setState(response.state);
-    } catch (error) {
-      this.dataErrors[role] = (error as Error).message;
-    } finally {
-      this.loading[role] = false;
-    }
-  }
-
   /** Fetches Fashion-MNIST into the app's data folder, then loads it (progress arrives as events). */
   async downloadData(): Promise<void> {
     if (this.active || this.downloading) return;
@@ -300,12 +237,27 @@ export class Studio {
     else if (response.ok && response.state) this.setState(response.state);
   }
 
-  get downloading(): boolean {
-    return this.download?.status === 'downloading' || this.download?.status === 'verifying';
-  }
-
   async cancelDownload(): Promise<void> {
     await this.transport.request({ type: 'cancel-download' });
+  }
+
+  /** Desktop: the native dialog; browser host: called with the files chosen in the page's file input. */
+  async openDataset(role: DatasetRole, files?: File[]): Promise<void> {
+    this.loading[role] = true;
+    this.dataErrors[role] = null;
+    try {
+      if (this.transport.kind === 'electron') {
+        this.report(await this.transport.request({ type: 'open-dataset', role }), [role]);
+        return;
+      }
+      if (!files || files.length === 0) return;
+      const uploads = await Promise.all(files.map((file) => this.transport.upload(file)));
+      this.report(await this.transport.request({ type: 'load-uploaded', role, uploads }), [role]);
+    } catch (error) {
+      this.dataErrors[role] = (error as Error).message;
+    } finally {
+      this.loading[role] = false;
+    }
   }
 
   /**
@@ -341,6 +293,16 @@ export class Studio {
     }
   }
 
+  /** Saves a chart image: the save dialog in the desktop app, a download in the browser. */
+  async exportImage(name: string, dataUrl: string): Promise<void> {
+    if (this.transport.kind === 'electron') {
+      const response = await this.transport.request({ type: 'save-file', name, data: dataUrl.slice(dataUrl.indexOf(',') + 1) });
+      if (!response.ok) this.requestError = response.error;
+      return;
+    }
+    downloadUrl(dataUrl, name);
+  }
+
   /** Shows an answer: its state, or its error under the data card concerned (or the run's error line). */
   private report(response: Response, roles: readonly DatasetRole[]): void {
     if (response.ok) {
@@ -352,34 +314,19 @@ export class Studio {
     }
   }
 
-  /** Saves a chart image: the save dialog in the desktop app, a download in the browser. */
-  async exportImage(name: string, dataUrl: string): Promise<void> {
-    if (this.transport.kind === 'electron') {
-      const response = await this.transport.request({ type: 'save-file', name, data: dataUrl.slice(dataUrl.indexOf(',') + 1) });
-      if (!response.ok) this.requestError = response.error;
-      return;
-    }
-    const link = document.createElement('a');
-    link.href = dataUrl;
-    link.download = name;
-    link.click();
+  private async send(request: Request): Promise<void> {
+    this.requestError = null;
+    this.show(await this.transport.request(request));
   }
 
-  private async send(request: Parameters<Transport['request']>[0]): Promise<void> {
-    this.requestError = null;
-    const response = await this.transport.request(request);
+  /** Shows an answer on the run's error line, its state, and fetches a file the browser host prepared. */
+  private show(response: Response): void {
     if (!response.ok) {
       this.requestError = response.error;
       return;
     }
     if (response.state) this.setState(response.state);
-    // Browser host: the backend prepared a file; fetch it as a download.
-    if (response.download) {
-      const link = document.createElement('a');
-      link.href = response.download.url;
-      link.download = response.download.name;
-      link.click();
-    }
+    if (response.download) downloadUrl(response.download.url, response.download.name);
   }
 
   private async menu(command: string): Promise<void> {
@@ -400,24 +347,23 @@ export class Studio {
     const previous = this.state;
     this.state = state;
     if (state.download) this.download = state.download;
-    // A new run (or a page that just connected): draw the run in the snapshot from scratch.
-    if (!previous || previous.run.id !== state.run.id) {
-      // A loaded checkpoint brings its settings: show them, ready to continue.
-      if (previous && state.run.status === 'idle' && state.run.settings) {
-        for (const { key } of FIELDS) this.fields[key] = formatSetting(key, state.run.settings);
-      }
-      Object.assign(this.series, emptySeries(), { batchCost: state.run.costPoints.map(([x, y]) => ({ x, y })) });
-      for (const summary of state.run.history) this.addEpoch(summary);
+    const run = state.run;
+    const newRun = !previous || previous.run.id !== run.id;
+    if (run.history !== null && run.costPoints !== null) {
+      // A full copy of the run (a new run, a loaded model, a page that just connected): draw it from scratch.
+      if (newRun && previous && run.status === 'idle' && run.settings) this.form.fill(run.settings);
+      this.history = [...run.history];
+      this.series.replace(run.history, run.costPoints);
+      this.chartVersion++;
+    } else if (newRun) {
+      this.history = [];
+      this.series.replace([], []);
+      this.chartVersion++;
+    } else if (ENDED.includes(run.status) && previous?.run.status !== run.status) {
+      // The run ended at its last whole epoch: the epoch it abandoned leaves the charts.
+      this.history = this.history.slice(0, run.epochsDone);
+      this.series.truncate(run.epochsDone);
       this.chartVersion++;
     }
-  }
-
-  private addEpoch(summary: EpochSummary): void {
-    if (this.series.epochCost.some((p) => p.x === summary.epoch)) return;
-    const percent = (value: number | null): number | null => (value === null ? null : value * 100);
-    this.series.epochCost.push({ x: summary.epoch, y: summary.cost });
-    this.series.trainAccuracy.push({ x: summary.epoch, y: percent(summary.trainAccuracy)! });
-    if (summary.validationAccuracy !== null) this.series.validationAccuracy.push({ x: summary.epoch, y: percent(summary.validationAccuracy)! });
-    if (summary.testAccuracy !== null) this.series.testAccuracy.push({ x: summary.epoch, y: percent(summary.testAccuracy)! });
   }
 }

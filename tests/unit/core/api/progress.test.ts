@@ -36,7 +36,8 @@ describe('progress throttle', () => {
       if (update) delivered.push(...update.costPoints);
     }
     delivered.push(...(throttle.flush(now + 1)?.costPoints ?? []));
-    expect(delivered.length).toBe(Math.ceil(469 / Math.ceil(469 / 100)));
+    // 469 batches in buckets of 5 (the fewest that give at most 100 points): 93 full buckets and one of 4.
+    expect(delivered.length).toBe(94);
     expect(delivered).toEqual(throttle.curve);
     // Buckets of 5 batches: the first point is the mean of batches 1–5 at 5/469 of the epoch.
     expect(delivered[0][0]).toBeCloseTo(5 / 469);
@@ -82,6 +83,20 @@ describe('progress throttle', () => {
     throttle.truncate(1);
     expect(throttle.curve.every(([x]) => x <= 1)).toBe(true);
     expect(throttle.curve[throttle.curve.length - 1][0]).toBe(1);
+  });
+
+  it('does not report the abandoned epoch’s points or summaries still waiting for the next update', () => {
+    const throttle = new ProgressThrottle();
+    const delivered: [number, number][] = [];
+    for (let b = 1; b <= 10; b++) delivered.push(...(throttle.add(batch(1, b, 10, 1), 1000 * b)?.costPoints ?? []));
+    // Epoch 2 starts: its points wait (less than 50 ms since the last update) when the run stops.
+    for (let b = 1; b <= 4; b++) throttle.add(batch(2, b, 10, 2), 10_000 + b);
+    throttle.addEpoch(summary(2), 10_005);
+    throttle.truncate(1);
+    const last = throttle.flush(20_000);
+    delivered.push(...(last?.costPoints ?? []));
+    expect(last?.completedEpochs).toEqual([]);
+    expect(delivered.map(([x]) => x)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1].map((x) => expect.closeTo(x, 12)));
   });
 
   it('flushes what is pending (e.g. on pause) and nothing when there is nothing', () => {

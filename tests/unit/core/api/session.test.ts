@@ -1,19 +1,32 @@
-import { copyFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type BackendEvent, DEFAULT_SETTINGS, type RunSettings } from '../../../../src/core/api/contract';
+import { type BackendEvent, DEFAULT_SETTINGS, type RunSettings, type StudioState } from '../../../../src/core/api/contract';
 import { StudioSession } from '../../../../src/core/api/session';
-import { REAL_DATA_DIR, tempDir, writeTemp } from '../../../helpers/data';
+import { decodeCheckpoint, loadCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
+import { decodeSafetensors } from '../../../../src/core/checkpoint/safetensors';
+import { fingerprint } from '../../../../src/core/data/dataset';
+import { REAL_DATA_DIR, randomDataset, realDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
 
 const quick: RunSettings = { ...DEFAULT_SETTINGS, epochs: 2, limit: 2000, hiddenSizes: [64], validationFraction: 0.1 };
+
+async function stateOf(session: StudioSession): Promise<StudioState> {
+  const response = await session.handle({ type: 'get-state' });
+  if (!response.ok) throw new Error(response.error);
+  return response.state!;
+}
+
+const start = (session: StudioSession, settings: RunSettings, extra: { autosave?: boolean; continue?: boolean; allowOtherData?: boolean } = {}) =>
+  session.handle({ type: 'start', settings, autosave: extra.autosave ?? false, continue: extra.continue ?? false, allowOtherData: extra.allowOtherData ?? false });
+
+const epochsIn = (events: BackendEvent[]): number =>
+  events.reduce((sum, e) => sum + (e.type === 'progress' ? e.progress.completedEpochs.length : 0), 0);
 
 describe('studio session', () => {
   let dir: string;
   const events: BackendEvent[] = [];
   const session = new StudioSession({ emit: (event) => events.push(event), env: { FMNIST_DATA: REAL_DATA_DIR } });
   const count = (type: BackendEvent['type']): number => events.filter((e) => e.type === type).length;
-  const epochsReported = (): number =>
-    events.reduce((sum, e) => sum + (e.type === 'progress' ? e.progress.completedEpochs.length : 0), 0);
 
   beforeAll(async () => {
     dir = await tempDir('fmnist-session-');
@@ -36,8 +49,7 @@ describe('studio session', () => {
     const bad = await writeTemp(dir, 'broken.csv', `label,${'0,'.repeat(783)}0\n12,${'0,'.repeat(783)}0\n`);
     const response = await session.handle({ type: 'load-dataset', role: 'train', paths: [bad] });
     expect(response).toEqual({ ok: false, error: `${bad}: line 2, column 1: label "12" is not a class number 0–9` });
-    const state = await session.handle({ type: 'get-state' });
-    expect(state.ok && state.state?.datasets.train?.count).toBe(60000);
+    expect((await stateOf(session)).datasets.train?.count).toBe(60000);
   });
 
   it('loads an IDX images and labels pair picked together, under any names', async () => {
@@ -53,47 +65,79 @@ describe('studio session', () => {
 
   it('runs, refuses a second start and data loads meanwhile, pauses, resumes and finishes', async () => {
     events.length = 0;
-    const started = await session.handle({ type: 'start', settings: quick, autosave: false, continue: false });
+    const started = await start(session, quick);
     expect(started.ok && started.state?.run).toMatchObject({ status: 'running', id: 1, trainingSamples: 1800, validationSamples: 200 });
-    expect(await session.handle({ type: 'start', settings: quick, autosave: false, continue: false })).toEqual({ ok: false, error: 'a run is already in progress: stop it first' });
+    expect(await start(session, quick)).toEqual({ ok: false, error: 'a run is already in progress: stop it first' });
     expect(await session.handle({ type: 'load-default-data' })).toEqual({ ok: false, error: 'stop the training before loading data' });
     const paused = await session.handle({ type: 'pause' });
     expect(paused.ok && paused.state?.run.status).toBe('paused');
     const progressWhilePaused = count('progress');
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(count('progress')).toBe(progressWhilePaused);
-    expect(epochsReported()).toBeLessThan(2);
+    expect(epochsIn(events)).toBeLessThan(2);
     expect((await session.handle({ type: 'resume' })).ok).toBe(true);
     await session.whenIdle();
-    const state = await session.handle({ type: 'get-state' });
-    const run = state.ok ? state.state!.run : null;
-    expect(run?.status).toBe('finished');
-    expect(run?.history).toHaveLength(2);
-    expect(run?.history[1].validationAccuracy).toBeGreaterThan(0.5);
-    expect(run?.history[1].testAccuracy).toBeGreaterThan(0.5);
-    expect(epochsReported()).toBe(2);
-    expect(run?.costPoints.length).toBe(2 * Math.ceil(Math.ceil(1800 / 128) / Math.ceil(Math.ceil(1800 / 128) / 100)));
+    const run = (await stateOf(session)).run;
+    expect(run.status).toBe('finished');
+    expect(run.history).toHaveLength(2);
+    expect(run.history![1].validationAccuracy).toBeGreaterThan(0.5);
+    expect(run.history![1].testAccuracy).toBeGreaterThan(0.5);
+    expect(epochsIn(events)).toBe(2);
+    // 1 800 samples in batches of 128 make 15 batches: fewer than 100, so each batch is its own point.
+    expect(run.costPoints).toHaveLength(30);
   });
 
-  it('stops a run between batches and starts the next one from scratch', async () => {
-    await session.handle({ type: 'start', settings: { ...quick, epochs: 200 }, autosave: false, continue: false });
-    const stopping = await session.handle({ type: 'stop' });
-    expect(stopping.ok && ['stopping', 'stopped']).toContain(stopping.ok && stopping.state?.run.status);
+  it('keeps state events small during a run: the epochs and curve are sent in full only once per run', async () => {
+    events.length = 0;
+    await start(session, { ...quick, epochs: 3 });
     await session.whenIdle();
-    const stopped = await session.handle({ type: 'get-state' });
-    expect(stopped.ok && stopped.state?.run.status).toBe('stopped');
-    expect(stopped.ok && stopped.state!.run.epochsDone).toBeLessThan(200);
+    const states = events.filter((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state').map((e) => e.state.run);
+    expect(states.filter((run) => run.history !== null)).toHaveLength(1);
+    expect(states.at(-1)).toMatchObject({ status: 'finished', epochsDone: 3, history: null, costPoints: null });
+    // A page that connects gets everything.
+    expect((await stateOf(session)).run.history).toHaveLength(3);
+  });
+
+  it('stops between batches at the last whole epoch: the curve ends there, and nothing later is reported', async () => {
+    events.length = 0;
+    await start(session, { ...quick, epochs: 200, limit: 20000, validationFraction: 0 });
+    await new Promise<void>((resolve) => {
+      const wait = setInterval(() => {
+        const progress = events.filter((e): e is Extract<BackendEvent, { type: 'progress' }> => e.type === 'progress');
+        // Stop in the middle of an epoch after the first.
+        if (epochsIn(events) >= 1 && progress.at(-1)!.progress.batch > 20) {
+          clearInterval(wait);
+          resolve();
+        }
+      }, 5);
+    });
+    const stopping = await session.handle({ type: 'stop' });
+    expect(stopping.ok && stopping.state?.run.status).toBe('stopping');
+    await session.whenIdle();
+    const stopped = await stateOf(session);
+    const kept = stopped.run.epochsDone;
+    expect(stopped.run.status).toBe('stopped');
+    expect(kept).toBeGreaterThanOrEqual(1);
+    expect(stopped.run.history).toHaveLength(kept);
+    expect(Math.max(...stopped.run.costPoints!.map(([x]) => x))).toBe(kept);
+    // The progress reported after the stop was asked for brings no point of the abandoned epoch.
+    const stopIndex = events.findIndex((e) => e.type === 'state' && e.state.run.status === 'stopping');
+    const later = events.slice(stopIndex).flatMap((e) => (e.type === 'progress' ? e.progress.costPoints : []));
+    expect(later.every(([x]) => x <= kept)).toBe(true);
+    expect(stopped.model?.epochsDone).toBe(kept);
     expect(await session.handle({ type: 'resume' })).toEqual({ ok: false, error: 'there is no paused training to resume' });
-    const again = await session.handle({ type: 'start', settings: quick, autosave: false, continue: false });
-    expect(again.ok && again.state?.run).toMatchObject({ id: 3, epochsDone: 0, history: [] });
+    const again = await start(session, quick);
+    expect(again.ok && again.state?.run.epochsDone).toBe(0);
+    // The new run's (empty) epochs went out in full with its first state.
+    const first = events.find((e) => e.type === 'state' && e.state.run.id === (again.ok && again.state!.run.id));
+    expect(first?.type === 'state' && first.state.run.history).toEqual([]);
     await session.whenIdle();
   });
 
   it('shuts down cleanly', async () => {
-    await session.handle({ type: 'start', settings: { ...quick, epochs: 100 }, autosave: false, continue: false });
+    await start(session, { ...quick, epochs: 100 });
     await session.dispose();
-    const state = await session.handle({ type: 'get-state' });
-    expect(state.ok && state.state?.run.status).toBe('stopped');
+    expect((await stateOf(session)).run.status).toBe('stopped');
   });
 });
 
@@ -101,18 +145,13 @@ describe('studio session: models and checkpoints', () => {
   let dir: string;
   const events: BackendEvent[] = [];
   let session: StudioSession;
-  const stateOf = async (s: StudioSession) => {
-    const response = await s.handle({ type: 'get-state' });
-    if (!response.ok) throw new Error(response.error);
-    return response.state!;
-  };
-  const start = (s: StudioSession, settings: RunSettings, extra: { autosave?: boolean; continue?: boolean } = {}) =>
-    s.handle({ type: 'start', settings, autosave: extra.autosave ?? false, continue: extra.continue ?? false });
+  let otherCsv: string;
 
   beforeAll(async () => {
     dir = await tempDir('fmnist-session-models-');
     session = new StudioSession({ emit: (event) => events.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: join(dir, 'data') });
     await session.handle({ type: 'load-default-data' });
+    otherCsv = await writeTemp(dir, 'other-train.csv', toKaggleCsv(randomDataset(500, 11)));
   });
 
   it('saves a checkpoint, loads it back with its settings and history, and evaluates to the same test accuracy', async () => {
@@ -122,55 +161,137 @@ describe('studio session: models and checkpoints', () => {
     expect(trained.model).toMatchObject({ architecture: '784-64-10', epochsDone: 2, resumable: true, file: null });
     const file = join(dir, 'saved.safetensors');
     expect((await session.handle({ type: 'save-checkpoint', path: file })).ok).toBe(true);
+    expect((await stateOf(session)).model?.savedAs).toBe(file);
 
     const fresh = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR } });
     await fresh.handle({ type: 'load-default-data' });
-    const loaded = await fresh.handle({ type: 'load-checkpoint', path: file });
-    expect(loaded.ok).toBe(true);
+    expect((await fresh.handle({ type: 'load-checkpoint', path: file })).ok).toBe(true);
     const state = await stateOf(fresh);
-    expect(state.model).toMatchObject({ file, epochsDone: 2, resumable: true, settings: { ...quick, epochs: 2 } });
-    expect(state.run.history.map((h) => h.testAccuracy)).toEqual(trained.run.history.map((h) => h.testAccuracy));
-    expect(state.run.costPoints.length).toBe(trained.run.costPoints.length);
+    expect(state.model).toMatchObject({ file, savedAs: file, epochsDone: 2, resumable: true, settings: { ...quick, epochs: 2 } });
+    expect(state.run.history!.map((h) => h.testAccuracy)).toEqual(trained.run.history!.map((h) => h.testAccuracy));
+    expect(state.run.costPoints).toEqual(trained.run.costPoints);
     expect(state.run.status).toBe('idle');
     const evaluated = await fresh.handle({ type: 'evaluate' });
-    expect(evaluated.ok && evaluated.state?.evaluation).toMatchObject({ count: 10000, accuracy: trained.run.history[1].testAccuracy });
+    expect(evaluated.ok && evaluated.state?.evaluation).toMatchObject({ count: 10000, accuracy: trained.run.history![1].testAccuracy });
   });
 
-  it('refuses a corrupt checkpoint and keeps the model it has', async () => {
-    const before = await stateOf(session);
-    const corrupt = await writeTemp(dir, 'corrupt.safetensors', new Uint8Array(100).fill(7));
-    const response = await session.handle({ type: 'load-checkpoint', path: corrupt });
-    expect(response).toEqual({ ok: false, error: `${corrupt}: is not a safetensors file (its header length is implausible)` });
-    expect((await stateOf(session)).model).toEqual(before.model);
+  it('saves the data a model was trained on, whatever is loaded now', async () => {
+    const train = await realDataset('train');
+    const trainedOn = { fingerprint: fingerprint(train), sources: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 'train-labels-idx1-ubyte.gz')] };
+    // Other training data is loaded after the run (and, below, after loading a checkpoint).
+    expect((await session.handle({ type: 'load-dataset', role: 'train', paths: [otherCsv] })).ok).toBe(true);
+    const saved = join(dir, 'after-other-data.safetensors');
+    expect((await session.handle({ type: 'save-checkpoint', path: saved })).ok).toBe(true);
+    const checkpoint = await loadCheckpoint(saved);
+    expect(checkpoint.datasetFingerprint).toBe(trainedOn.fingerprint);
+    expect(checkpoint.dataSources?.train).toEqual(trainedOn.sources);
+
+    expect((await session.handle({ type: 'load-checkpoint', path: join(dir, 'saved.safetensors') })).ok).toBe(true);
+    const again = join(dir, 'loaded-then-saved.safetensors');
+    expect((await session.handle({ type: 'save-checkpoint', path: again })).ok).toBe(true);
+    expect((await loadCheckpoint(again)).datasetFingerprint).toBe(trainedOn.fingerprint);
+    expect((await stateOf(session)).model?.trainedOn).toBe(`${trainedOn.sources[0]} (fingerprint ${trainedOn.fingerprint})`);
+  });
+
+  it('continues a model on other data only when allowed, and records both data sets', async () => {
+    const otherFingerprint = fingerprint(randomDataset(500, 11));
+    const refused = await start(session, { ...quick, epochs: 3 }, { continue: true });
+    expect(refused).toMatchObject({ ok: false, confirm: 'train-on-other-data' });
+    expect(!refused.ok && refused.error).toMatch(
+      new RegExp(`^this model was trained on .*train-images-idx3-ubyte\\.gz \\(fingerprint \\w{16}\\), but the training data loaded now is ${otherCsv.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(fingerprint ${otherFingerprint}\\): continue only if`),
+    );
+    expect((await stateOf(session)).run.status).toBe('idle');
+
+    const allowed = await start(session, { ...quick, epochs: 3 }, { continue: true, allowOtherData: true });
+    expect(allowed.ok).toBe(true);
+    await session.whenIdle();
+    const file = join(dir, 'two-data-sets.safetensors');
+    expect((await session.handle({ type: 'save-checkpoint', path: file })).ok).toBe(true);
+    const checkpoint = await loadCheckpoint(file);
+    expect(checkpoint.epochsDone).toBe(3);
+    expect(checkpoint.datasetFingerprint).toBe(otherFingerprint);
+    expect(checkpoint.dataHistory?.map((segment) => [segment.fromEpoch, segment.fingerprint])).toEqual([
+      [1, fingerprint(await realDataset('train'))],
+      [3, otherFingerprint],
+    ]);
+    expect(checkpoint.dataHistory?.[1].sources?.train).toEqual([otherCsv]);
+    expect((await session.handle({ type: 'load-default-data' })).ok).toBe(true);
   });
 
   it('continues training the current model, refusing changed settings', async () => {
+    expect((await session.handle({ type: 'load-checkpoint', path: join(dir, 'saved.safetensors') })).ok).toBe(true);
     const changed = await start(session, { ...quick, epochs: 3, seed: 9 }, { continue: true });
     expect(changed).toEqual({ ok: false, error: 'seed cannot change when resuming: the model was trained with 1, got 9' });
     const response = await start(session, { ...quick, epochs: 3 }, { continue: true });
-    expect(response.ok && response.state?.run.history).toHaveLength(2);
+    expect(response.ok && response.state?.run).toMatchObject({ status: 'running', epochsDone: 2 });
     await session.whenIdle();
     const state = await stateOf(session);
-    expect(state.run.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect(state.run.history!.map((h) => h.epoch)).toEqual([1, 2, 3]);
     expect(state.model?.epochsDone).toBe(3);
   });
 
-  it('exports ONNX and weights', async () => {
+  it('exports ONNX and weights of exactly the model held', async () => {
     const { readFile } = await import('node:fs/promises');
-    const onnx = join(dir, 'm.onnx');
+    const held = join(dir, 'held.safetensors');
+    await session.handle({ type: 'save-checkpoint', path: held });
+    const model = await loadCheckpoint(held);
     const weights = join(dir, 'w.safetensors');
-    expect((await session.handle({ type: 'export-model', format: 'onnx', path: onnx })).ok).toBe(true);
     expect((await session.handle({ type: 'export-model', format: 'safetensors', path: weights })).ok).toBe(true);
-    expect((await readFile(onnx)).length).toBeGreaterThan(784 * 64 * 4);
-    expect((await readFile(weights)).length).toBeGreaterThan(784 * 64 * 4);
+    const exported = decodeCheckpoint(await readFile(weights), weights);
+    expect(exported.parameters.weights).toEqual(model.parameters.weights);
+    expect(exported.parameters.biases).toEqual(model.parameters.biases);
+    expect(exported.optimizer).toBeNull();
+    expect([...decodeSafetensors(await readFile(weights), weights).tensors.keys()].sort()).toEqual(['0.bias', '0.weight', '2.bias', '2.weight']);
+    const onnx = join(dir, 'm.onnx');
+    expect((await session.handle({ type: 'export-model', format: 'onnx', path: onnx })).ok).toBe(true);
+    // The first layer's weights are in the file as ONNX initializer bytes (float32, [in, out] for Gemm).
+    const bytes = await readFile(onnx);
+    const w0 = Buffer.from(model.parameters.weights[0].buffer, model.parameters.weights[0].byteOffset, model.parameters.weights[0].byteLength);
+    expect(bytes.indexOf(w0)).toBeGreaterThan(0);
+  });
+
+  it('reports a failing autosave at once, keeps it after the run, and clears it when an autosave works again', async () => {
+    const blocked = join(dir, 'blocked');
+    await writeFile(blocked, 'a file where the data folder should be');
+    const failing = new StudioSession({ emit: (event) => events.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: join(blocked, 'data') });
+    await failing.handle({ type: 'load-default-data' });
+    events.length = 0;
+    await start(failing, { ...quick, epochs: 60 }, { autosave: true });
+    // Shown while the run goes on, with the file and the reason.
+    await expect
+      .poll(() => events.some((e) => e.type === 'state' && e.state.autosave.failure !== null), { timeout: 30_000 })
+      .toBe(true);
+    const shown = events.find((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state' && e.state.autosave.failure !== null)!;
+    expect(shown.state.run.status).toBe('running');
+    expect(shown.state.autosave.failure).toEqual({ file: join(blocked, 'data', 'autosave.safetensors'), reason: expect.stringMatching(/not a directory/), epoch: 1 });
+    // The folder becomes writable: a later epoch's autosave works and the failure goes.
+    await rm(blocked);
+    await mkdir(join(blocked, 'data'), { recursive: true });
+    await expect.poll(() => events.filter((e) => e.type === 'state').at(-1), { timeout: 30_000 }).toMatchObject({ state: { autosave: { failure: null } } });
+    await failing.handle({ type: 'stop' });
+    await failing.whenIdle();
+    const after = await stateOf(failing);
+    expect(after.autosave.failure).toBeNull();
+    expect(after.model?.savedAs).toBe(join(blocked, 'data', 'autosave.safetensors'));
+  });
+
+  it('keeps a failure shown after the run ends', async () => {
+    const blocked = join(dir, 'blocked-too');
+    await writeFile(blocked, 'x');
+    const failing = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: join(blocked, 'data') });
+    await failing.handle({ type: 'load-default-data' });
+    await start(failing, quick, { autosave: true });
+    await failing.whenIdle();
+    const state = await stateOf(failing);
+    expect(state.run.status).toBe('finished');
+    expect(state.autosave.failure).toMatchObject({ epoch: 2 });
+    expect(state.model?.savedAs).toBeNull();
   });
 
   it('autosaves every epoch and offers an unfinished run at the next start, with its data reloaded', async () => {
-    const epochsReported = (): number =>
-      events.reduce((sum, e) => sum + (e.type === 'progress' ? e.progress.completedEpochs.length : 0), 0);
-    const epochsSeen = epochsReported();
+    const epochsSeen = epochsIn(events);
     await start(session, { ...quick, epochs: 50 }, { autosave: true });
-    await expect.poll(epochsReported, { timeout: 30_000 }).toBeGreaterThanOrEqual(epochsSeen + 2);
+    await expect.poll(() => epochsIn(events), { timeout: 30_000 }).toBeGreaterThanOrEqual(epochsSeen + 2);
     await session.handle({ type: 'stop' });
     await session.whenIdle();
     const stoppedAt = (await stateOf(session)).run.epochsDone;
@@ -178,7 +299,13 @@ describe('studio session: models and checkpoints', () => {
     // A new session, as after a restart, with other data loaded.
     const restarted = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: join(dir, 'data') });
     const offered = await stateOf(restarted);
-    expect(offered.autosave.pending).toMatchObject({ epochsDone: stoppedAt, epochs: 50, architecture: '784-64-10' });
+    expect(offered.autosave.pending).toMatchObject({
+      epochsDone: stoppedAt,
+      epochs: 50,
+      architecture: '784-64-10',
+      dataSources: { train: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 'train-labels-idx1-ubyte.gz')] },
+    });
+    await restarted.handle({ type: 'load-dataset', role: 'train', paths: [otherCsv] });
     const resumed = await restarted.handle({ type: 'resume-autosave', autosave: true });
     expect(resumed.ok && resumed.state?.run).toMatchObject({ status: 'running', epochsDone: stoppedAt });
     expect(resumed.ok && resumed.state?.datasets.train?.count).toBe(60000);
@@ -191,6 +318,23 @@ describe('studio session: models and checkpoints', () => {
     expect((await third.handle({ type: 'discard-autosave' })).ok).toBe(true);
     const fourth = new StudioSession({ emit: () => {}, env: {}, dataDirectory: join(dir, 'data') });
     expect((await stateOf(fourth)).autosave.pending).toBeNull();
-    await session.dispose();
+  });
+
+  it('on shutdown, keeps a stopped run that autosave did not write for resuming at the next start', async () => {
+    const folder = join(dir, 'shutdown');
+    const seen: BackendEvent[] = [];
+    const quitting = new StudioSession({ emit: (event) => seen.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: folder });
+    await quitting.handle({ type: 'load-default-data' });
+    await start(quitting, { ...quick, epochs: 40 }, { autosave: false });
+    await expect.poll(() => epochsIn(seen), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    expect(await quitting.handle({ type: 'shutdown' })).toMatchObject({ ok: true });
+    const kept = await loadCheckpoint(join(folder, 'autosave.safetensors'));
+    const state = await stateOf(quitting);
+    expect(state.run.status).toBe('stopped');
+    expect(kept.epochsDone).toBe(state.run.epochsDone);
+    expect(kept.epochsDone).toBeGreaterThanOrEqual(1);
+    expect(kept.datasetFingerprint).toBe(fingerprint(await realDataset('train')));
+    const next = new StudioSession({ emit: () => {}, env: {}, dataDirectory: folder });
+    expect((await stateOf(next)).autosave.pending).toMatchObject({ epochsDone: kept.epochsDone, epochs: 40 });
   });
 });

@@ -7,15 +7,16 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { resolveRunConfig } from '../src/core/config';
-import { FmnistError } from '../src/core/errors';
-import { layerSizes, mlpShape } from '../src/core/model/mlp';
-import { type EpochSummary, Trainer } from '../src/core/train/trainer';
-import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../src/cli/args';
-import { type CliContext, writeLine } from '../src/cli/context';
-import { percent } from '../src/cli/progress';
-import { loadTrainingData } from '../src/cli/commands/train';
+import { dirname, join } from 'node:path';
+import { resolveRunConfig } from '../../core/config';
+import { FmnistError } from '../../core/errors';
+import { layerSizes, mlpShape } from '../../core/model/mlp';
+import { median } from '../../core/stats';
+import { type EpochSummary, Trainer } from '../../core/train/trainer';
+import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
+import { type CliContext, writeLine } from '../context';
+import { percent } from '../progress';
+import { loadTrainingData } from './train';
 
 export const BENCH: CommandSpec = {
   name: 'bench',
@@ -45,12 +46,6 @@ export function denseFlopsPerSample(hiddenSizes: number[]): number {
   return flops;
 }
 
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 interface NumpyRun {
   dtype: 'float32' | 'float64';
   epochSeconds: number[];
@@ -59,8 +54,8 @@ interface NumpyRun {
 
 /** Runs the NumPy reference script; resolves null (with the reason) when Python or NumPy is missing. */
 function runNumpy(python: string, dataDirectory: string, dtype: 'float32' | 'float64', epochs: number): Promise<NumpyRun | string> {
-  // Beside this file in the repository; two levels up from the built bundle in out/node.
-  const script = [join(__dirname, 'numpy_reference.py'), join(__dirname, '..', '..', 'bench', 'numpy_reference.py')].find(existsSync) ?? 'numpy_reference.py';
+  // In the repository's bench/ folder: two levels up from the built bundle (out/node), three from this file.
+  const script = [join(__dirname, '..', '..', 'bench', 'numpy_reference.py'), join(__dirname, '..', '..', '..', 'bench', 'numpy_reference.py')].find(existsSync) ?? 'numpy_reference.py';
   if (!existsSync(script)) return Promise.resolve('bench/numpy_reference.py is missing');
   return new Promise((resolve) => {
     const child = spawn(python, [script, '--data', dataDirectory, '--epochs', String(epochs), '--dtype', dtype], {
@@ -98,7 +93,8 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
   const say = (line = ''): void => {
     if (!json) writeLine(context.stdout, line);
   };
-  const { train, test, description, directory } = await loadTrainingData(options.train as string | undefined, undefined, context.env);
+  const { train, test, description, sources } = await loadTrainingData(options.train as string | undefined, undefined, context.env);
+  const directory = sources ? dirname(sources.train[0]) : null;
   const flopsPerEpoch = denseFlopsPerSample(config.hiddenSizes) * train.count;
   let zeros = 0;
   for (let i = 0; i < train.images.length; i++) if (train.images[i] === 0) zeros++;

@@ -1,0 +1,103 @@
+/**
+ * The model the app holds (the last run's, or one loaded from a checkpoint) with everything that describes
+ * it: its settings (null when unknown), its history and cost curve, Adam's state when training can continue
+ * exactly, the data it was trained on, and the file that holds exactly it, if any. Saving, exporting and
+ * evaluating work on it alone, never on whatever else is loaded now.
+ */
+
+import { type Checkpoint, encodeCheckpoint, encodeWeights, saveCheckpoint, trainerStateOf } from '../checkpoint/checkpoint';
+import { encodeOnnx } from '../checkpoint/onnx';
+import type { RunConfig } from '../config';
+import type { LabelledDataset } from '../data/dataset';
+import { openEngine } from '../engine/backends';
+import type { KernelChoice } from '../engine/engine';
+import { FmnistError } from '../errors';
+import { writeFileAtomic } from '../io';
+import { describeShape, type MlpParameters } from '../model/mlp';
+import { describeData, type ModelData } from '../run/provenance';
+import type { EpochSummary } from '../train/events';
+import type { TrainerState } from '../train/trainer';
+import type { CostPoint, EvaluationInfo, ExportFormat, ModelInfo } from './contract';
+import { settingsOf } from './settings';
+
+export interface HeldModel {
+  parameters: MlpParameters;
+  /** The run's settings; null when unknown (a bare state dict). */
+  config: RunConfig | null;
+  history: EpochSummary[];
+  costCurve: CostPoint[];
+  /** Adam's state after the last epoch: present when training can continue exactly. */
+  state: TrainerState | null;
+  /** The checkpoint it was loaded from; null for a model trained in this session. */
+  file: string | null;
+  /** A file that holds exactly this model (where it was loaded from or saved to, or its autosave), if any. */
+  savedAs: string | null;
+  data: ModelData;
+}
+
+export function modelFromCheckpoint(checkpoint: Checkpoint, file: string): HeldModel {
+  return {
+    parameters: checkpoint.parameters,
+    config: checkpoint.config,
+    history: checkpoint.history,
+    costCurve: checkpoint.costCurve ?? [],
+    state: checkpoint.optimizer && checkpoint.config ? trainerStateOf(checkpoint, file) : null,
+    file,
+    savedAs: file,
+    data: { fingerprint: checkpoint.datasetFingerprint, sources: checkpoint.dataSources ?? null, history: checkpoint.dataHistory ?? null },
+  };
+}
+
+export function describeModel(model: HeldModel): ModelInfo {
+  return {
+    file: model.file,
+    architecture: describeShape(model.parameters.shape),
+    hiddenSizes: [...model.parameters.shape.hiddenSizes],
+    epochsDone: model.state?.epochsDone ?? model.history.length,
+    resumable: model.state !== null && model.config !== null,
+    settings: model.config ? settingsOf(model.config) : null,
+    savedAs: model.savedAs,
+    trainedOn: model.data.fingerprint ? describeData(model.data) : null,
+  };
+}
+
+/** A resumable checkpoint when the model has Adam's state, else its weights and description. */
+export function checkpointOfModel(model: HeldModel): Checkpoint {
+  return {
+    parameters: model.parameters,
+    config: model.config,
+    epochsDone: model.state?.epochsDone ?? model.history.length,
+    history: model.history,
+    datasetFingerprint: model.data.fingerprint,
+    dataSources: model.data.sources,
+    dataHistory: model.data.history,
+    appVersion: null,
+    createdAt: null,
+    optimizer: model.state ? { step: model.state.step, m: model.state.moments.m, v: model.state.moments.v, shuffleState: model.state.shuffleState } : null,
+    costCurve: model.state ? model.costCurve : undefined,
+  };
+}
+
+export async function saveModel(model: HeldModel, path: string): Promise<void> {
+  const checkpoint = checkpointOfModel(model);
+  if (checkpoint.optimizer) await saveCheckpoint(path, checkpoint);
+  else await writeFileAtomic(path, encodeCheckpoint(checkpoint));
+  model.savedAs = path;
+}
+
+export async function exportModel(model: HeldModel, path: string, format: ExportFormat): Promise<void> {
+  await writeFileAtomic(path, format === 'onnx' ? encodeOnnx(model.parameters) : encodeWeights(checkpointOfModel(model)));
+}
+
+export async function evaluateModel(model: HeldModel, test: LabelledDataset, kernels: KernelChoice): Promise<EvaluationInfo> {
+  const engine = await openEngine({ shape: model.parameters.shape, batchSize: 256, datasets: [test], kernels });
+  try {
+    engine.setParameters(model.parameters);
+    const result = engine.evaluate(0, null);
+    const cost = result.lossSum / result.count;
+    if (!Number.isFinite(cost)) throw new FmnistError('bad-input', "the model's outputs are not finite numbers: its weights are not those of a trained model");
+    return { count: result.count, accuracy: result.correct / result.count, cost };
+  } finally {
+    await engine.dispose();
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * One training run as both hosts drive it (the fmnist CLI and the app's session): the trainer, the throttled
+ * progress for a user interface, the autosave after every epoch, and the checkpoint of the run's model with
+ * its cost curve and the data it was trained on. The same settings give the same files from either host.
+ */
+
+import type { CostPoint, ProgressUpdate } from '../api/contract';
+import { ProgressThrottle } from '../api/progress';
+import { type Checkpoint, checkpointOf } from '../checkpoint/checkpoint';
+import type { RunConfig } from '../config';
+import type { LabelledDataset } from '../data/dataset';
+import type { KernelChoice } from '../engine/engine';
+import type { BatchProgress, EpochSummary } from '../train/events';
+import { type RunSummary, Trainer, type TrainerState } from '../train/trainer';
+import { type AutosaveFailure, Autosaver } from './autosave';
+import type { ModelData } from './provenance';
+
+export interface TrainingRunOptions {
+  config: RunConfig;
+  train: LabelledDataset;
+  test: LabelledDataset | null;
+  kernels?: KernelChoice;
+  /** Continue this model (its state after its last epoch, and its cost curve) instead of fresh weights. */
+  resume?: { state: TrainerState; costCurve: readonly CostPoint[] } | null;
+  /** The data the model is trained on, recorded in its checkpoints. */
+  data: ModelData;
+  /** Write a checkpoint here after every epoch; null for none. */
+  autosaveFile: string | null;
+  now?: () => number;
+  /** Every batch, unthrottled (a terminal's status line). */
+  onBatch?: (progress: BatchProgress) => void;
+  /** Every epoch, before its autosave. */
+  onEpoch?: (summary: EpochSummary) => void;
+  /** At most one update per 50 ms with what happened since the last one (a window's charts). */
+  onProgress?: (update: ProgressUpdate) => void;
+  /** After each autosave: the failure, if it failed (why, where), and whether that changed since the last one. */
+  onAutosave?: (failure: AutosaveFailure | null, changed: boolean) => void;
+}
+
+export class TrainingRun {
+  private readonly throttle = new ProgressThrottle();
+  private readonly autosaver: Autosaver | null;
+
+  private constructor(
+    readonly config: RunConfig,
+    readonly data: ModelData,
+    private readonly trainer: Trainer,
+    autosaveFile: string | null,
+  ) {
+    this.autosaver = autosaveFile ? new Autosaver(autosaveFile) : null;
+  }
+
+  static async create(options: TrainingRunOptions): Promise<TrainingRun> {
+    const now = options.now ?? (() => performance.now());
+    let run: TrainingRun | null = null;
+    const trainer = await Trainer.create({
+      config: options.config,
+      train: options.train,
+      test: options.test,
+      kernels: options.kernels,
+      resume: options.resume?.state,
+      onBatch: (progress) => {
+        options.onBatch?.(progress);
+        const update = run!.throttle.add(progress, now());
+        if (update) options.onProgress?.(update);
+      },
+      onEpoch: async (summary, state) => {
+        const update = run!.throttle.addEpoch(summary, now());
+        if (update) options.onProgress?.(update);
+        options.onEpoch?.(summary);
+        if (run!.autosaver) {
+          const changed = await run!.autosaver.write(run!.checkpoint(state()));
+          options.onAutosave?.(run!.autosaver.lastFailure, changed);
+        }
+      },
+    });
+    run = new TrainingRun(options.config, options.data, trainer, options.autosaveFile);
+    run.throttle.curve.push(...(options.resume?.costCurve ?? []));
+    return run;
+  }
+
+  get kernelBackend(): string {
+    return this.trainer.kernelBackend;
+  }
+
+  get threads(): number {
+    return this.trainer.threads;
+  }
+
+  get trainingSamples(): number {
+    return this.trainer.trainingSamples;
+  }
+
+  get validationSamples(): number {
+    return this.trainer.validationSamples;
+  }
+
+  /** The cost curve so far (bounded); after the run, up to its last whole epoch. */
+  get costCurve(): readonly CostPoint[] {
+    return this.throttle.curve;
+  }
+
+  get autosaveFailure(): AutosaveFailure | null {
+    return this.autosaver?.lastFailure ?? null;
+  }
+
+  /**
+   * Trains to the configured epochs or a stop. However it ends (finished, stopped, failed), the model is
+   * that of the last whole epoch, and the cost curve is cut there too.
+   */
+  async run(): Promise<RunSummary> {
+    try {
+      return await this.trainer.run();
+    } finally {
+      this.throttle.truncate(this.trainer.getState().epochsDone);
+    }
+  }
+
+  pause(): void {
+    this.trainer.pause();
+  }
+
+  resume(): void {
+    this.trainer.resume();
+  }
+
+  stop(): void {
+    this.trainer.stop();
+  }
+
+  /** An update with everything not yet reported (after a pause, or at the end of the run). */
+  flushProgress(now = performance.now()): ProgressUpdate | null {
+    return this.throttle.flush(now);
+  }
+
+  /** The model after the last whole epoch. */
+  state(): TrainerState {
+    return this.trainer.getState();
+  }
+
+  /** A resumable checkpoint of the run's model, with its cost curve and its data. */
+  checkpoint(state: TrainerState = this.state()): Checkpoint {
+    return checkpointOf(state, this.config, {
+      datasetFingerprint: this.data.fingerprint,
+      dataSources: this.data.sources,
+      dataHistory: this.data.history,
+      costCurve: [...this.throttle.curve],
+    });
+  }
+
+  dispose(): Promise<void> {
+    return this.trainer.dispose();
+  }
+}

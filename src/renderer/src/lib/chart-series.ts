@@ -1,0 +1,55 @@
+/**
+ * The chart series of the run shown: the per-batch cost curve, the cost of each epoch and the accuracies,
+ * as plain arrays (Chart.js must not see Svelte's proxies). Built from a full copy of the run, extended by
+ * progress updates, and cut back to the last whole epoch when a run ends there.
+ */
+
+import type { CostPoint, EpochSummary } from '../../../core/api/contract';
+
+export type Point = { x: number; y: number };
+
+export class ChartSeries {
+  /** Mean cost of groups of batches, at their position in epochs. */
+  readonly batchCost: Point[] = [];
+  /** Mean training cost of each epoch, at its end. */
+  readonly epochCost: Point[] = [];
+  readonly trainAccuracy: Point[] = [];
+  readonly validationAccuracy: Point[] = [];
+  readonly testAccuracy: Point[] = [];
+
+  /** Replaces everything with a run's full epochs and cost curve. */
+  replace(history: readonly EpochSummary[], costPoints: readonly CostPoint[]): void {
+    for (const series of this.all()) series.length = 0;
+    this.addCost(costPoints);
+    for (const summary of history) this.addEpoch(summary);
+  }
+
+  addCost(points: readonly CostPoint[]): void {
+    for (const [x, y] of points) this.batchCost.push({ x, y });
+  }
+
+  addEpoch(summary: EpochSummary): void {
+    if (this.epochCost.some((p) => p.x === summary.epoch)) return;
+    this.epochCost.push({ x: summary.epoch, y: summary.cost });
+    this.trainAccuracy.push({ x: summary.epoch, y: summary.trainAccuracy * 100 });
+    if (summary.validationAccuracy !== null) this.validationAccuracy.push({ x: summary.epoch, y: summary.validationAccuracy * 100 });
+    if (summary.testAccuracy !== null) this.testAccuracy.push({ x: summary.epoch, y: summary.testAccuracy * 100 });
+  }
+
+  /** Drops what lies after `epochs` (the epoch a stopped or failed run abandoned). */
+  truncate(epochs: number): void {
+    for (const series of this.all()) {
+      const kept = series.filter((p) => p.x <= epochs + 1e-9);
+      series.splice(0, series.length, ...kept);
+    }
+  }
+
+  /** The largest x of any point (0 when empty): how far the charts reach. */
+  get lastX(): number {
+    return Math.max(0, ...this.all().map((series) => series.at(-1)?.x ?? 0));
+  }
+
+  private all(): Point[][] {
+    return [this.batchCost, this.epochCost, this.trainAccuracy, this.validationAccuracy, this.testAccuracy];
+  }
+}

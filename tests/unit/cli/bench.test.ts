@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { denseFlopsPerSample } from '../../../src/cli/commands/bench';
+import { median } from '../../../src/core/stats';
+
+describe('bench arithmetic', () => {
+  it('counts the dense FLOPs of one training sample: forward, weight gradients, input gradients of layers 2+', () => {
+    // By hand: layers of 784×512, 512×256 and 256×10 weights (401 408 + 131 072 + 2 560 = 535 040). Forward:
+    // 2 FLOPs per weight = 1 070 080; weight gradients the same; input gradients for the last two layers only:
+    // 2 × 133 632 = 267 264. In all 2 407 424, and 60 000 samples make the ~144.4 GFLOP an epoch.
+    expect(denseFlopsPerSample([512, 256])).toBe(2_407_424);
+    expect((denseFlopsPerSample([512, 256]) * 60_000) / 1e9).toBeCloseTo(144.45, 2);
+    // No hidden layer: 7 840 weights, forward and weight gradient only.
+    expect(denseFlopsPerSample([])).toBe(31_360);
+  });
+
+  it('takes medians of odd and even counts', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+});
