@@ -135,6 +135,8 @@ describe('engine training step', () => {
 describe('kernel sets and threads', () => {
   const settings = { learningRate: 0.003, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
   const features = detectWasmFeatures();
+  // vitest's skip does not say why: the run's output should.
+  if (!features.relaxedSimd) console.info('fused multiply-add training test skipped: this runtime has no WebAssembly relaxed SIMD');
 
   async function trainSteps(choice: KernelChoice, threads: number, hidden: number[], batchSize: number) {
     const data = randomDataset(90, 31);
