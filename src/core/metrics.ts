@@ -1,6 +1,6 @@
 /**
- * Classification metrics from predicted and true classes: accuracy, the confusion matrix (rows are the
- * true class, columns the predicted one) and per-class precision, recall and F1.
+ * Classification metrics from predicted and true classes: the confusion matrix (rows are the true class,
+ * columns the predicted one) and per-class precision, recall and F1.
  */
 
 import { CLASS_COUNT } from './data/dataset';
@@ -11,14 +11,6 @@ export interface ClassMetrics {
   f1: number;
   /** Samples whose true class this is. */
   support: number;
-}
-
-export function accuracy(predicted: ArrayLike<number>, actual: ArrayLike<number>): number {
-  if (predicted.length !== actual.length) throw new RangeError('predictions and labels differ in length');
-  if (predicted.length === 0) return 0;
-  let correct = 0;
-  for (let i = 0; i < predicted.length; i++) if (predicted[i] === actual[i]) correct++;
-  return correct / predicted.length;
 }
 
 /** counts[true][predicted]. */
@@ -40,11 +32,4 @@ export function classMetrics(confusion: number[][]): ClassMetrics[] {
     const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
     return { precision, recall, f1, support };
   });
-}
-
-/** Index of the largest value (the first on ties). */
-export function argmax(values: ArrayLike<number>, start = 0, length = values.length - start): number {
-  let best = 0;
-  for (let i = 1; i < length; i++) if (values[start + i] > values[start + best]) best = i;
-  return best;
 }

@@ -53,14 +53,6 @@ export function initParameters(shape: MlpShape, seed: number): MlpParameters {
   return { shape, weights, biases };
 }
 
-export function cloneParameters(params: MlpParameters): MlpParameters {
-  return {
-    shape: { ...params.shape, hiddenSizes: [...params.shape.hiddenSizes] },
-    weights: params.weights.map((w) => w.slice()),
-    biases: params.biases.map((b) => b.slice()),
-  };
-}
-
 export function sameShape(a: MlpShape, b: MlpShape): boolean {
   const sa = layerSizes(a);
   const sb = layerSizes(b);

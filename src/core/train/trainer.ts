@@ -30,7 +30,8 @@ export interface TrainerState {
   history: EpochSummary[];
 }
 
-export type RunStatus = 'idle' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
+/** Where the trainer itself is (the app's RunStatus adds 'stopping' for the time a stop takes). */
+type TrainerStatus = 'idle' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
 
 export interface RunSummary {
   status: 'finished' | 'stopped';
@@ -85,7 +86,7 @@ export class Trainer {
   /** The last completed epoch, for rolling back a diverged step: raw engine memory and counters. */
   private lastGood: { snapshot: Float32Array; step: number; shuffleState: RandomState } | null = null;
   private lastBatchRows = 0;
-  private status: RunStatus = 'idle';
+  private status: TrainerStatus = 'idle';
   private stopRequested = false;
   private pausedGate: { promise: Promise<void>; release: () => void } | null = null;
 
@@ -134,7 +135,7 @@ export class Trainer {
     return new Trainer(options, engine, split);
   }
 
-  get runStatus(): RunStatus {
+  get runStatus(): TrainerStatus {
     return this.status;
   }
 
@@ -196,11 +197,6 @@ export class Trainer {
 
   getParameters(): MlpParameters {
     return this.engine.getParameters();
-  }
-
-  /** Evaluates the current model on the test set (index 1) or on the training data (index 0). */
-  evaluate(dataset: 0 | 1, options: { probabilities?: boolean } = {}) {
-    return this.engine.evaluate(dataset, null, options);
   }
 
   /** Trains until the configured number of epochs (counting resumed ones) or a stop. */

@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, parseHiddenSizes, resolveRunConfig } from '../../../src/core/config';
+import { parseHiddenSizes, resolveRunConfig } from '../../../src/core/config';
 
 describe('run config', () => {
-  it('fills the defaults of the reference network', () => {
-    expect(resolveRunConfig()).toEqual({ ...DEFAULT_CONFIG, hiddenSizes: [512, 256] });
+  it('fills the defaults of the reference notebook: 784-512-256-10, 50 epochs, batch 128, Adam 0.001 (0.9, 0.999, 1e-8)', () => {
+    expect(resolveRunConfig()).toEqual({
+      hiddenSizes: [512, 256],
+      epochs: 50,
+      batchSize: 128,
+      learningRate: 0.001,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      seed: 1,
+      validationFraction: 0,
+      limit: 0,
+      threads: 0,
+    });
   });
 
   it.each([
