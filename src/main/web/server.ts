@@ -1,9 +1,10 @@
 /**
  * The browser host (`npm run web`): serves the built renderer and the same backend as the desktop app over
  * a WebSocket, for tests and for users on a headless machine. It listens on 127.0.0.1 only, on a free
- * port, and every WebSocket and upload must carry the random token of this launch (printed in the URL)
- * and come from this server's own origin. Files are opened by uploading them into a private temporary
- * folder, removed on exit.
+ * port. Every request (page, script, upload, download, WebSocket) needs the random token of this launch:
+ * in the URL (printed at start), or in the HttpOnly, SameSite=Strict cookie that the first page request
+ * with the token sets. Uploads and the WebSocket must also come from this server's own origin. Files are
+ * opened by uploading them into a private temporary folder, removed on exit.
  */
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -85,6 +86,15 @@ function sameToken(given: string | null | undefined, token: string): boolean {
   return timingSafeEqual(Buffer.from(given), Buffer.from(token));
 }
 
+/** The value of one cookie of a Cookie header, or null. */
+function cookieValue(request: IncomingMessage, name: string): string | null {
+  for (const pair of (request.headers.cookie ?? '').split(';')) {
+    const separator = pair.indexOf('=');
+    if (separator > 0 && pair.slice(0, separator).trim() === name) return pair.slice(separator + 1).trim();
+  }
+  return null;
+}
+
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const token = options.token ?? randomBytes(24).toString('hex');
   const rendererRoot = await realpath(options.rendererDirectory);
@@ -104,6 +114,20 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const dataDownloads = new DataDownloads(downloadDirectory, broadcast, () => backend.request({ type: 'load-default-data' }), env);
   let origin = '';
   let allowedHosts: string[] = [];
+  // Cookies are shared by all ports of a host: each launch names its own after its port.
+  let cookieName = '';
+
+  /** The launch's token, in the URL's ?token= or (once the page has loaded) in its cookie. */
+  const hasToken = (request: IncomingMessage, url: URL | null): boolean =>
+    sameToken(url?.searchParams.get('token'), token) || sameToken(cookieValue(request, cookieName), token);
+  const forbidden = (): string => `Fashion-MNIST Studio: open the URL that npm run web printed (${origin}/?token=…); every request needs its token.\n`;
+  /** A 403 that says what to do, on a connection then closed (a refused upload's body is never read). */
+  const refuse403 = (request: IncomingMessage, response: ServerResponse): void => {
+    response.setHeader('connection', 'close');
+    response
+      .writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
+      .end(forbidden(), () => request.destroy());
+  };
 
   /** Requests must come from this server's own page: right Host (no DNS rebinding) and right Origin. */
   const fromOwnPage = (request: IncomingMessage): boolean => {
@@ -113,6 +137,14 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   const serveStatic = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = parseUrl(request);
+    if (!hasToken(request, url)) {
+      refuse403(request, response);
+      return;
+    }
+    // The page's own requests (scripts, styles, icons) carry no token: the cookie does it for them.
+    if (sameToken(url?.searchParams.get('token'), token)) {
+      response.setHeader('set-cookie', `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict`);
+    }
     const relative = url && safeDecode(url.pathname === '/' ? '/index.html' : url.pathname);
     if (relative === null) {
       response.writeHead(400).end();
@@ -150,8 +182,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       response.setHeader('connection', 'close');
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error }), () => request.destroy());
     };
-    if (!fromOwnPage(request) || !sameToken(request.headers['x-studio-token'] as string | undefined, token)) {
-      refuse(403, 'upload refused: wrong origin or token');
+    if (!fromOwnPage(request) || !(sameToken(request.headers['x-studio-token'] as string | undefined, token) || hasToken(request, null))) {
+      refuse403(request, response);
       return;
     }
     const length = Number(request.headers['content-length']);
@@ -186,9 +218,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   /** A prepared file (checkpoint, export), once, to a link with this launch's token; then it is deleted. */
   const serveDownload = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = parseUrl(request);
+    if (!hasToken(request, url)) {
+      refuse403(request, response);
+      return;
+    }
     const id = url?.pathname.slice('/download/'.length) ?? '';
     const file = downloads.get(id);
-    if (!url || !sameToken(url.searchParams.get('token'), token) || !file) {
+    if (!file) {
       response.writeHead(404).end();
       return;
     }
@@ -233,8 +269,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   });
   server.on('upgrade', (request, socket, head) => {
     const url = parseUrl(request);
-    if (!url || url.pathname !== '/backend' || !fromOwnPage(request) || !sameToken(url.searchParams.get('token'), token)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+    if (!url || url.pathname !== '/backend' || !fromOwnPage(request) || !hasToken(request, url)) {
+      const body = Buffer.from(forbidden());
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
@@ -319,6 +356,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
   allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+  cookieName = `fmnist-studio-${port}`;
 
   return {
     url: `${origin}/?token=${token}`,

@@ -11,24 +11,33 @@ import { startWebHost, type WebHost } from '../../../../src/main/web/server';
 import { builtFile, randomDataset, REAL_DATA_DIR, tempDir, toKaggleCsv } from '../../../helpers/data';
 import { type Mirror, startMirror } from '../../../helpers/mirror';
 
-function http(host: WebHost, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
+type Reply = { status: number; body: string; headers: Record<string, string | string[] | undefined> };
+
+function http(host: WebHost, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: host.port, method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
-function open(host: WebHost, query: string, origin: string): Promise<WebSocket> {
+function open(host: WebHost, query: string, origin: string, headers: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${host.port}/backend${query}`, { origin });
+    const socket = new WebSocket(`ws://127.0.0.1:${host.port}/backend${query}`, { origin, headers });
     socket.on('open', () => resolve(socket));
     socket.on('error', reject);
   });
+}
+
+/** What the host answers a request without this launch's token (nor its cookie). */
+function expectRefusal(reply: Reply, port: number): void {
+  expect(reply.status).toBe(403);
+  expect(reply.headers['content-type']).toBe('text/plain; charset=utf-8');
+  expect(reply.body).toBe(`Fashion-MNIST Studio: open the URL that npm run web printed (http://127.0.0.1:${port}/?token=…); every request needs its token.\n`);
 }
 
 describe('browser host', () => {
@@ -49,13 +58,61 @@ describe('browser host', () => {
   });
 
   it('serves the app with a strict Content-Security-Policy, and nothing outside it', async () => {
-    const page = await http(host, { path: '/' });
+    const page = await http(host, { path: `/?token=${host.token}` });
     expect(page.status).toBe(200);
     expect(page.body).toContain('<div id="app">');
-    expect(await http(host, { path: '/../../package.json' })).toMatchObject({ status: 404 });
-    expect(await http(host, { path: '/%2e%2e/%2e%2e/package.json' })).toMatchObject({ status: 404 });
-    expect(await http(host, { path: '/', headers: { host: 'evil.example' } })).toMatchObject({ status: 421 });
-    expect(await http(host, { method: 'POST', path: '/' })).toMatchObject({ status: 405 });
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'; script-src 'self';");
+    expect(await http(host, { path: `/../../package.json?token=${host.token}` })).toMatchObject({ status: 404 });
+    expect(await http(host, { path: `/%2e%2e/%2e%2e/package.json?token=${host.token}` })).toMatchObject({ status: 404 });
+    expect(await http(host, { path: `/?token=${host.token}`, headers: { host: 'evil.example' } })).toMatchObject({ status: 421 });
+    expect(await http(host, { method: 'POST', path: `/?token=${host.token}` })).toMatchObject({ status: 405 });
+  });
+
+  it('serves no file without the token, and gives the page a cookie for the launch with it', async () => {
+    const script = /src="\.(\/assets\/[^"]+\.js)"/.exec((await http(host, { path: `/?token=${host.token}` })).body)![1];
+    for (const path of ['/', '/index.html', script, '/?token=0123', `/?token=${host.token.toUpperCase()}`, '/nothing-here']) {
+      expectRefusal(await http(host, { path }), host.port);
+    }
+    const page = await http(host, { path: `/?token=${host.token}` });
+    expect(page.headers['set-cookie']).toEqual([`fmnist-studio-${host.port}=${host.token}; Path=/; HttpOnly; SameSite=Strict`]);
+    const cookie = `fmnist-studio-${host.port}=${host.token}`;
+    const withCookie = await http(host, { path: script, headers: { cookie: `other=1; ${cookie}` } });
+    expect(withCookie.status).toBe(200);
+    expect(withCookie.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(withCookie.headers['set-cookie']).toBeUndefined();
+    expect((await http(host, { path: '/', headers: { cookie } })).status).toBe(200);
+    // Another launch's cookie (another port), or a wrong value, is no key.
+    expectRefusal(await http(host, { path: script, headers: { cookie: `fmnist-studio-1=${host.token}` } }), host.port);
+    expectRefusal(await http(host, { path: script, headers: { cookie: `fmnist-studio-${host.port}=${'0'.repeat(48)}` } }), host.port);
+    expectRefusal(await http(host, { path: script, headers: { cookie: `fmnist-studio-${host.port}` } }), host.port);
+  });
+
+  it('opens the WebSocket and takes uploads with the cookie instead of the token, and explains a refusal in one line', async () => {
+    const cookie = `fmnist-studio-${host.port}=${host.token}`;
+    const socket = await open(host, '', origin, { cookie });
+    socket.close();
+    const upload = await http(host, { method: 'PUT', path: '/upload', headers: { origin, cookie, 'content-length': '2' }, body: 'hi' });
+    expect(upload.status).toBe(200);
+    expectRefusal(await http(host, { method: 'PUT', path: '/upload', headers: { origin, 'content-length': '2' }, body: 'hi' }), host.port);
+    const refused = await new Promise<{ status: number; type: string; body: string }>((resolve) => {
+      const request = httpRequest({
+        host: '127.0.0.1',
+        port: host.port,
+        path: '/backend',
+        headers: { connection: 'Upgrade', upgrade: 'websocket', origin, 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+      });
+      request.on('response', (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+      });
+      request.end();
+    });
+    expect(refused).toEqual({
+      status: 403,
+      type: 'text/plain; charset=utf-8',
+      body: `Fashion-MNIST Studio: open the URL that npm run web printed (http://127.0.0.1:${host.port}/?token=…); every request needs its token.\n`,
+    });
   });
 
   it('refuses WebSockets without the token, with a wrong one, or from another origin', async () => {
@@ -97,9 +154,10 @@ describe('browser host', () => {
   });
 
   it('survives malformed URLs and headers from anyone', async () => {
-    expect((await http(host, { path: '/%' })).status).toBe(400);
-    expect((await http(host, { path: '/%E0%A4%A' })).status).toBe(400);
-    expect((await http(host, { path: '/download/%zz' })).status).toBe(404);
+    expect((await http(host, { path: `/%?token=${host.token}` })).status).toBe(400);
+    expect((await http(host, { path: `/%E0%A4%A?token=${host.token}` })).status).toBe(400);
+    expect((await http(host, { path: `/download/%zz?token=${host.token}` })).status).toBe(404);
+    expect((await http(host, { path: '/%', headers: { cookie: '%%=%%; =; ;' } })).status).toBe(403);
     const upload = await http(host, {
       method: 'PUT',
       path: '/upload',
@@ -107,7 +165,7 @@ describe('browser host', () => {
       body: 'hi',
     });
     expect(upload.status).toBe(200);
-    expect((await http(host, { path: '/' })).status).toBe(200);
+    expect((await http(host, { path: `/?token=${host.token}` })).status).toBe(200);
   });
 
   it('says in one line when its port is taken', async () => {
@@ -144,7 +202,8 @@ describe('browser host', () => {
       .toBe(true);
     expect(saved.download?.name).toBe('fashion-mnist-checkpoint.safetensors');
     const url = saved.download!.url;
-    expect((await http(host, { path: url.replace(/token=\w+/, 'token=wrong') })).status).toBe(404);
+    expectRefusal(await http(host, { path: url.replace(/token=\w+/, 'token=wrong') }), host.port);
+    expectRefusal(await http(host, { path: url.replace(/\?.*/, '') }), host.port);
     const first = await http(host, { path: url });
     expect(first.status).toBe(200);
     expect(first.body.length).toBeGreaterThan(1000);
