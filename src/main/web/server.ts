@@ -30,7 +30,7 @@ import { appDataFolder, DOWNLOAD_FOLDER } from '../data-folder';
 
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
-const MAX_UPLOADS = 64;
+export const MAX_UPLOADS = 64;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -100,6 +100,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const rendererRoot = await realpath(options.rendererDirectory);
   const uploadRoot = await mkdtemp(join(tmpdir(), 'fmnist-studio-uploads-'));
   const uploads = new Map<string, string>();
+  /** Uploads received or under way: taken as a request arrives, before anything is awaited, so none can overtake. */
+  let uploadSlots = 0;
   const downloads = new Map<string, { path: string; name: string }>();
   const clients = new Set<WebSocket>();
   const broadcast = (event: BackendEvent): void => {
@@ -191,25 +193,28 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       refuse(413, `uploads are limited to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
       return;
     }
-    if (uploads.size >= MAX_UPLOADS) {
+    if (uploadSlots >= MAX_UPLOADS) {
       refuse(429, 'too many uploads in this session; restart the browser host');
       return;
     }
+    uploadSlots++;
     const name = basename(safeDecode(String(request.headers['x-file-name'] ?? 'upload')) ?? 'upload').replace(/[^\w.\- ]/g, '_') || 'upload';
     const id = randomBytes(16).toString('hex');
     const folder = join(uploadRoot, id);
-    await mkdir(folder);
     const path = join(folder, name);
-    let received = 0;
-    request.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > MAX_UPLOAD_BYTES) request.destroy(new Error('upload too large'));
-    });
     try {
+      await mkdir(folder);
+      // Counted as it flows into the file (a listener attached earlier would start the flow before the file is open).
+      let received = 0;
+      request.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > MAX_UPLOAD_BYTES) request.destroy(new Error('upload too large'));
+      });
       await pipeline(request, createWriteStream(path, { flags: 'wx' }));
       uploads.set(id, path);
       reply(200, { id, name });
     } catch (error) {
+      uploadSlots--;
       await rm(folder, { recursive: true, force: true });
       if (!response.headersSent) reply(400, { error: `upload failed: ${userMessage(error)}` });
     }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,7 @@ import type { BackendEvent, Response } from '../../../../src/core/api/contract';
 import { saveCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
 import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 import { FASHION_MNIST_FILES } from '../../../../src/main/data-download';
-import { startWebHost, type WebHost } from '../../../../src/main/web/server';
+import { MAX_UPLOADS, startWebHost, type WebHost } from '../../../../src/main/web/server';
 import { builtFile, randomDataset, REAL_DATA_DIR, tempDir, toKaggleCsv } from '../../../helpers/data';
 import { type Mirror, startMirror } from '../../../helpers/mirror';
 
@@ -315,5 +316,75 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
       expect(await ask(request)).toEqual({ ok: false, error: 'the browser host opens files by upload and saves them by download' });
     }
     socket.close();
+  });
+});
+
+describe('browser host: upload slots', () => {
+  let host: WebHost;
+  let origin: string;
+  let temporary: string;
+  const savedTmp = process.env.TMPDIR;
+  beforeAll(async () => {
+    // Its own temporary folder, so the test can see the upload folders come and go.
+    temporary = await tempDir('fmnist-web-tmp-');
+    process.env.TMPDIR = temporary;
+    try {
+      host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory: await tempDir('fmnist-web-data-') });
+    } finally {
+      if (savedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = savedTmp;
+    }
+    origin = `http://127.0.0.1:${host.port}`;
+  });
+  afterAll(() => host.close());
+
+  /** Sends an upload's headers now; its body when `send` is called (or never, if the server answers first). */
+  function startUpload(body: string) {
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port: host.port,
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'a.csv', 'content-length': String(body.length) },
+    });
+    const status = new Promise<number>((resolve) => {
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(-1));
+    });
+    req.flushHeaders();
+    return { req, status, send: () => req.end(body) };
+  }
+
+  const uploadFolders = async (): Promise<string[]> => {
+    const [root] = await readdir(temporary);
+    return readdir(join(temporary, root));
+  };
+
+  it('frees the slot of a failed upload, and never grants more slots than it has, however many arrive at once', async () => {
+    // Two uploads break off half-way: their folders go, and so do their slots.
+    const broken = [startUpload('0123456789'), startUpload('0123456789')];
+    await expect.poll(uploadFolders).toHaveLength(2);
+    for (const upload of broken) upload.req.destroy();
+    await expect.poll(uploadFolders).toHaveLength(0);
+
+    const uploads = Array.from({ length: MAX_UPLOADS + 6 }, () => startUpload('label\n'));
+    try {
+      // The refusals come before any body is sent: the slots were taken as the requests arrived.
+      const refused = async () => (await Promise.all(uploads.map((u) => Promise.race([u.status, Promise.resolve(0)])))).filter((s) => s === 429).length;
+      await expect.poll(refused).toBe(6);
+      for (const upload of uploads) upload.send();
+      const statuses = await Promise.all(uploads.map((u) => u.status));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(MAX_UPLOADS);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(6);
+      const folders = await uploadFolders();
+      expect(folders).toHaveLength(MAX_UPLOADS);
+      const [root] = await readdir(temporary);
+      for (const folder of folders) expect(readFileSync(join(temporary, root, folder, 'a.csv'), 'utf8')).toBe('label\n');
+    } finally {
+      for (const upload of uploads) upload.req.destroy();
+    }
   });
 });
