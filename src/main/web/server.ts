@@ -31,6 +31,8 @@ import { appDataFolder, DOWNLOAD_FOLDER } from '../data-folder';
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const MAX_UPLOADS = 64;
+/** A prepared download not fetched within this time is deleted. */
+export const DOWNLOAD_LIFETIME_MS = 10 * 60 * 1000;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -53,6 +55,8 @@ export interface WebHostOptions {
   dataDirectory?: string;
   /** Where Download Fashion-MNIST puts the files (default: the desktop app's, shared with it). */
   downloadDirectory?: string;
+  /** How long a prepared download waits to be fetched (default DOWNLOAD_LIFETIME_MS; shorter in tests). */
+  downloadLifetimeMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -95,6 +99,15 @@ function cookieValue(request: IncomingMessage, name: string): string | null {
   return null;
 }
 
+/** Removes a folder of ours without throwing: one that cannot go now (held open on Windows) goes at exit with the rest. */
+async function removeFolder(folder: string): Promise<void> {
+  try {
+    await rm(folder, { recursive: true, force: true });
+  } catch {
+    // Left for close(), which removes the whole temporary folder.
+  }
+}
+
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const token = options.token ?? randomBytes(24).toString('hex');
   const rendererRoot = await realpath(options.rendererDirectory);
@@ -102,7 +115,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const uploads = new Map<string, string>();
   /** Uploads received or under way: taken as a request arrives, before anything is awaited, so none can overtake. */
   let uploadSlots = 0;
-  const downloads = new Map<string, { path: string; name: string }>();
+  const downloads = new Map<string, { path: string; name: string; expiry: NodeJS.Timeout }>();
   const clients = new Set<WebSocket>();
   const broadcast = (event: BackendEvent): void => {
     const text = JSON.stringify({ event });
@@ -220,7 +233,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
   };
 
-  /** A prepared file (checkpoint, export), once, to a link with this launch's token; then it is deleted. */
+  /** A prepared file (checkpoint, export), once, to a link with this launch's token; then it is deleted (also when it is not fetched in time). */
   const serveDownload = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = parseUrl(request);
     if (!hasToken(request, url)) {
@@ -234,6 +247,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return;
     }
     downloads.delete(id);
+    clearTimeout(file.expiry);
     try {
       const body = await readFile(file.path);
       await rm(join(file.path, '..'), { recursive: true, force: true });
@@ -293,8 +307,17 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       request.type === 'export-model'
         ? await backend.request({ type: 'export-model', format: request.format, path })
         : await backend.request({ type: 'save-checkpoint', path });
-    if (!response.ok) return response;
-    downloads.set(id, { path, name });
+    if (!response.ok) {
+      await removeFolder(folder);
+      return response;
+    }
+    const expiry = setTimeout(() => {
+      downloads.delete(id);
+      void removeFolder(folder);
+    }, options.downloadLifetimeMs ?? DOWNLOAD_LIFETIME_MS);
+    // A download left waiting never keeps the process alive.
+    expiry.unref();
+    downloads.set(id, { path, name, expiry });
     return { ...response, download: { url: `/download/${id}?token=${token}`, name } };
   };
 
@@ -369,6 +392,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     token,
     async close() {
       dataDownloads.cancel();
+      for (const file of downloads.values()) clearTimeout(file.expiry);
       for (const client of clients) client.terminate();
       sockets.close();
       await new Promise<void>((done) => server.close(() => done()));

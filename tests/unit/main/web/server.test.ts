@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { BackendEvent, Response } from '../../../../src/core/api/contract';
 import { saveCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
@@ -319,24 +319,29 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
   });
 });
 
-describe('browser host: upload slots', () => {
+describe('browser host: its temporary folder (uploads and prepared downloads)', () => {
+  // Each test has a host of its own, with its own temporary folder, so it can see the folders come and go.
   let host: WebHost;
   let origin: string;
   let temporary: string;
   const savedTmp = process.env.TMPDIR;
-  beforeAll(async () => {
-    // Its own temporary folder, so the test can see the upload folders come and go.
+  beforeEach(async () => {
     temporary = await tempDir('fmnist-web-tmp-');
     process.env.TMPDIR = temporary;
     try {
-      host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory: await tempDir('fmnist-web-data-') });
+      host = await startWebHost({
+        rendererDirectory: builtFile('out/renderer'),
+        workerPath: builtFile('out/node/worker.js'),
+        dataDirectory: await tempDir('fmnist-web-data-'),
+        downloadLifetimeMs: 1500,
+      });
     } finally {
       if (savedTmp === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = savedTmp;
     }
     origin = `http://127.0.0.1:${host.port}`;
   });
-  afterAll(() => host.close());
+  afterEach(() => host.close());
 
   /** Sends an upload's headers now; its body when `send` is called (or never, if the server answers first). */
   function startUpload(body: string) {
@@ -362,6 +367,56 @@ describe('browser host: upload slots', () => {
     const [root] = await readdir(temporary);
     return readdir(join(temporary, root));
   };
+
+  it('removes a prepared download that was not fetched in time, and at once the folder of one that failed', async () => {
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const replies = new Map<number, Response>();
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if ('id' in message) replies.set(message.id, message.response);
+    });
+    let nextId = 1;
+    const ask = async (request: object): Promise<Response> => {
+      const id = nextId++;
+      socket.send(JSON.stringify({ id, request }));
+      await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
+      return replies.get(id)!;
+    };
+    try {
+      expect(await ask({ type: 'export-model', format: 'onnx' })).toEqual({ ok: false, error: 'there is no model yet: train one or load a checkpoint' });
+      expect(await uploadFolders()).toEqual([]);
+
+      const checkpointFile = join(await tempDir('fmnist-web-checkpoint-'), 'm.safetensors');
+      await saveCheckpoint(checkpointFile, {
+        parameters: initParameters(mlpShape([8]), 1),
+        config: null,
+        epochsDone: 0,
+        history: [],
+        datasetFingerprint: null,
+        appVersion: null,
+        createdAt: null,
+        optimizer: null,
+      });
+      const body = readFileSync(checkpointFile);
+      const uploaded = await http(host, {
+        method: 'PUT',
+        path: '/upload',
+        headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'm.safetensors', 'content-length': String(body.length) },
+        body: body as unknown as string,
+      });
+      expect((await ask({ type: 'load-uploaded-checkpoint', upload: JSON.parse(uploaded.body).id })).ok).toBe(true);
+      const kept = await ask({ type: 'export-model', format: 'onnx' });
+      const expired = await ask({ type: 'export-model', format: 'safetensors' });
+      if (!kept.ok || !expired.ok) throw new Error('the exports failed');
+      expect((await uploadFolders()).filter((f) => f.startsWith('download-'))).toHaveLength(2);
+      expect((await http(host, { path: kept.download!.url })).status).toBe(200);
+      // The one not fetched goes when its time is up (1.5 s here; 10 minutes by default), folder and all.
+      await expect.poll(async () => (await uploadFolders()).filter((f) => f.startsWith('download-')), { timeout: 10_000 }).toEqual([]);
+      expect((await http(host, { path: expired.download!.url })).status).toBe(404);
+    } finally {
+      socket.close();
+    }
+  });
 
   it('frees the slot of a failed upload, and never grants more slots than it has, however many arrive at once', async () => {
     // Two uploads break off half-way: their folders go, and so do their slots.
