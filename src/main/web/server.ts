@@ -31,6 +31,8 @@ import { appDataFolder, DOWNLOAD_FOLDER } from '../data-folder';
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const MAX_UPLOADS = 64;
+/** How long closing waits for the worker to end a run at its last whole epoch and write it to the autosave. */
+export const SHUTDOWN_LIMIT_MS = 15_000;
 /** A prepared download not fetched within this time is deleted. */
 export const DOWNLOAD_LIFETIME_MS = 10 * 60 * 1000;
 
@@ -57,6 +59,8 @@ export interface WebHostOptions {
   downloadDirectory?: string;
   /** How long a prepared download waits to be fetched (default DOWNLOAD_LIFETIME_MS; shorter in tests). */
   downloadLifetimeMs?: number;
+  /** How long close() waits for the worker to keep a run (default SHUTDOWN_LIMIT_MS). */
+  shutdownLimitMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -64,6 +68,7 @@ export interface WebHost {
   url: string;
   port: number;
   token: string;
+  /** Stops serving, lets the worker keep a run for the next start (within a time limit), then removes the temporary files. */
   close(): Promise<void>;
 }
 
@@ -386,18 +391,31 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
   cookieName = `fmnist-studio-${port}`;
 
+  const close = async (): Promise<void> => {
+    dataDownloads.cancel();
+    for (const file of downloads.values()) clearTimeout(file.expiry);
+    // No new requests: pages are disconnected, and uploads still arriving are cut off.
+    for (const client of clients) client.terminate();
+    sockets.close();
+    const closed = new Promise<void>((done) => server.close(() => done()));
+    server.closeAllConnections();
+    await closed;
+    // A run ends at its last whole epoch and is written to the autosave, so the next start offers to resume it.
+    if (backend.hasWorker()) {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((done) => (timer = setTimeout(done, options.shutdownLimitMs ?? SHUTDOWN_LIMIT_MS)));
+      await Promise.race([backend.request({ type: 'shutdown' }), limit]);
+      clearTimeout(timer);
+    }
+    await backend.dispose();
+    await rm(uploadRoot, { recursive: true, force: true });
+  };
+  let closing: Promise<void> | null = null;
+
   return {
     url: `${origin}/?token=${token}`,
     port,
     token,
-    async close() {
-      dataDownloads.cancel();
-      for (const file of downloads.values()) clearTimeout(file.expiry);
-      for (const client of clients) client.terminate();
-      sockets.close();
-      await new Promise<void>((done) => server.close(() => done()));
-      await backend.dispose();
-      await rm(uploadRoot, { recursive: true, force: true });
-    },
+    close: () => (closing ??= close()),
   };
 }

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { BackendEvent, Response } from '../../../../src/core/api/contract';
-import { saveCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
+import { loadCheckpoint, saveCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
 import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 import { FASHION_MNIST_FILES } from '../../../../src/main/data-download';
-import { MAX_UPLOADS, startWebHost, type WebHost } from '../../../../src/main/web/server';
+import { MAX_UPLOADS, startWebHost, type WebHost, type WebHostOptions } from '../../../../src/main/web/server';
 import { builtFile, randomDataset, REAL_DATA_DIR, tempDir, toKaggleCsv } from '../../../helpers/data';
 import { type Mirror, startMirror } from '../../../helpers/mirror';
 
@@ -441,5 +441,82 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
     } finally {
       for (const upload of uploads) upload.req.destroy();
     }
+  });
+});
+
+describe('browser host: closing', () => {
+  const startHost = async (options: Partial<WebHostOptions> = {}) => {
+    const dataDirectory = await tempDir('fmnist-web-data-');
+    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory, ...options });
+    return { host, dataDirectory, origin: `http://127.0.0.1:${host.port}` };
+  };
+
+  it('keeps a run in progress: it ends at its last whole epoch, written to the autosave for the next start', async () => {
+    const { host, dataDirectory, origin } = await startHost();
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const epochs: number[] = [];
+    const replies = new Map<number, Response>();
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if ('id' in message) replies.set(message.id, message.response);
+      else if (message.event.type === 'progress') epochs.push(...message.event.progress.completedEpochs.map((e: { epoch: number }) => e.epoch));
+    });
+    const ask = async (id: number, request: object): Promise<Response> => {
+      socket.send(JSON.stringify({ id, request }));
+      await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
+      return replies.get(id)!;
+    };
+    const csv = toKaggleCsv(randomDataset(2000));
+    const uploaded = await http(host, {
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'train.csv', 'content-length': String(csv.length) },
+      body: csv,
+    });
+    expect((await ask(1, { type: 'load-uploaded', role: 'train', uploads: [JSON.parse(uploaded.body).id] })).ok).toBe(true);
+    // Autosave off: closing keeps the run all the same.
+    const settings = { epochs: 100_000, batchSize: 100, learningRate: 0.001, hiddenSizes: [16], seed: 1, validationFraction: 0, limit: 2000, threads: 1 };
+    expect((await ask(2, { type: 'start', settings, autosave: false, continue: false })).ok).toBe(true);
+    await expect.poll(() => epochs.length, { timeout: 60_000 }).toBeGreaterThan(1);
+    await host.close();
+    const saved = await loadCheckpoint(join(dataDirectory, 'autosave.safetensors'));
+    expect(saved.epochsDone).toBeGreaterThanOrEqual(epochs.at(-1)!);
+    expect(saved.config?.epochs).toBe(100_000);
+    expect(saved.optimizer).not.toBeNull();
+  });
+
+  it('closes within its time limit when the worker does not answer', async () => {
+    const folder = await tempDir('fmnist-web-worker-');
+    const silentWorker = join(folder, 'silent-worker.cjs');
+    await writeFile(
+      silentWorker,
+      "const { parentPort } = require('node:worker_threads');\n" +
+        "parentPort.on('message', (m) => { if (m.request.type !== 'shutdown') parentPort.postMessage({ id: m.id, response: { ok: true } }); });\n",
+    );
+    const { host, origin } = await startHost({ workerPath: silentWorker, shutdownLimitMs: 300 });
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const answered = new Promise((resolve) => socket.once('message', resolve));
+    socket.send(JSON.stringify({ id: 1, request: { type: 'stop' } }));
+    await answered;
+    const started = Date.now();
+    await host.close();
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('closes while an upload is still arriving', async () => {
+    const { host, origin } = await startHost();
+    const upload = httpRequest({
+      host: '127.0.0.1',
+      port: host.port,
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'a.csv', 'content-length': '1000' },
+    });
+    upload.on('error', () => {});
+    upload.write('label');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    let closed = false;
+    void host.close().then(() => (closed = true));
+    await expect.poll(() => closed, { timeout: 5000 }).toBe(true);
   });
 });
