@@ -4,25 +4,32 @@
  * port. Every request (page, script, upload, download, WebSocket) needs the random token of this launch:
  * in the URL (printed at start), or in the HttpOnly, SameSite=Strict cookie that the first page request
  * with the token sets. Uploads and the WebSocket must also come from this server's own origin. Files are
- * opened by uploading them into a private temporary folder, removed on exit.
+ * opened by uploading them into a private temporary folder, removed on exit. Data sets are loaded from
+ * "uploads" in the host's data folder instead, where their files are moved first: an autosave records
+ * them, so a run can be resumed after a restart. A folder there is removed once nothing names it (neither
+ * a loaded data set nor an unfinished autosave), so what it holds is bounded by those four data sets.
  */
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, extname, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   type BackendEvent,
+  type DatasetRole,
   type Request,
   type Response,
+  type StudioState,
   SUGGESTED_NAMES,
   validateRequest,
+  type WorkerRequest,
 } from '../../core/api/contract';
+import { decodeCheckpoint } from '../../core/checkpoint/checkpoint';
 import { FmnistError, userMessage } from '../../core/errors';
 import { BackendHost } from '../backend-host';
 import { DataDownloads } from '../data-download';
@@ -35,6 +42,8 @@ export const MAX_UPLOADS = 64;
 export const SHUTDOWN_LIMIT_MS = 15_000;
 /** A prepared download not fetched within this time is deleted. */
 export const DOWNLOAD_LIFETIME_MS = 10 * 60 * 1000;
+/** The folder of the host's data folder that holds the files of data sets loaded from uploads. */
+export const KEPT_UPLOADS_FOLDER = 'uploads';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -53,7 +62,7 @@ export interface WebHostOptions {
   workerPath: string;
   /** Fixed token for tests; random by default. */
   token?: string;
-  /** The folder for autosaves (default: "browser-host" in the desktop app's data folder). */
+  /** The folder for autosaves and the data they name (default: "browser-host" in the desktop app's data folder). */
   dataDirectory?: string;
   /** Where Download Fashion-MNIST puts the files (default: the desktop app's, shared with it). */
   downloadDirectory?: string;
@@ -113,6 +122,27 @@ async function removeFolder(folder: string): Promise<void> {
   }
 }
 
+/**
+ * The data files an autosave names, if the session would offer to resume it (the same test as its offer: a
+ * resumable run short of its epochs); null when the file cannot be read now, so nothing should be removed.
+ */
+async function autosaveSources(file: string): Promise<string[] | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? [] : null;
+  }
+  try {
+    const saved = decodeCheckpoint(bytes, file);
+    if (!saved.config || !saved.optimizer || saved.epochsDone >= saved.config.epochs || !saved.dataSources) return [];
+    return [...saved.dataSources.train, ...(saved.dataSources.test ?? [])];
+  } catch {
+    // A damaged autosave is never offered.
+    return [];
+  }
+}
+
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const token = options.token ?? randomBytes(24).toString('hex');
   const rendererRoot = await realpath(options.rendererDirectory);
@@ -123,6 +153,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const downloads = new Map<string, { path: string; name: string; expiry: NodeJS.Timeout }>();
   const clients = new Set<WebSocket>();
   const broadcast = (event: BackendEvent): void => {
+    if (event.type === 'state') observe(event.state);
     const text = JSON.stringify({ event });
     for (const client of clients) client.send(text);
   };
@@ -130,8 +161,55 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const env = options.env ?? process.env;
   const dataDirectory = options.dataDirectory ?? join(appDataFolder(env), 'browser-host');
   const downloadDirectory = options.downloadDirectory ?? join(appDataFolder(env), DOWNLOAD_FOLDER);
+  // Absolute: the paths recorded in an autosave must not depend on the working folder.
+  const keptRoot = resolve(dataDirectory, KEPT_UPLOADS_FOLDER);
   const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory, downloadDirectory }));
-  const dataDownloads = new DataDownloads(downloadDirectory, broadcast, () => backend.request({ type: 'load-default-data' }), env);
+  /** The worker's last state, which names the data sets loaded and the autosave. */
+  let lastState: StudioState | null = null;
+  /** Kept folders being filled and loaded, which no state names yet. */
+  const keeping = new Set<string>();
+  let sweeps = Promise.resolve();
+  let sweepQueued = false;
+
+  /**
+   * Removes the kept folders nothing names: not the unfinished autosave, nor (unless the host is closing) a
+   * loaded data set. Nothing is known before the first state (a new launch), so nothing goes before it.
+   */
+  const sweepKept = async (keepLoaded: boolean): Promise<void> => {
+    if (!lastState?.autosave.file) return;
+    const named = await autosaveSources(lastState.autosave.file);
+    if (!named) return;
+    const folders = await readdir(keptRoot).catch(() => []);
+    // The state as it is now, after the waits.
+    const { datasets, autosave } = lastState;
+    const pending = autosave.pending?.dataSources;
+    named.push(...(pending?.train ?? []), ...(pending?.test ?? []));
+    if (keepLoaded) named.push(...(datasets.train?.paths ?? []), ...(datasets.test?.paths ?? []));
+    // A kept file is <keptRoot>/<folder>/<name>, the folder a random 128-bit name: matched by that name, a path
+    // is recognised whichever way the data folder was spelt when it was recorded (a symbolic link, say).
+    const inUse = new Set(named.map((path) => basename(dirname(path))));
+    for (const folder of folders) if (!inUse.has(folder) && !keeping.has(folder)) await removeFolder(join(keptRoot, folder));
+  };
+  /** One sweep after the ones under way (states come in bursts; each one asked for is run once at most). */
+  const scheduleSweep = (): void => {
+    if (sweepQueued) return;
+    sweepQueued = true;
+    sweeps = sweeps.then(() => {
+      sweepQueued = false;
+      return sweepKept(true);
+    });
+  };
+  function observe(state: StudioState): void {
+    lastState = state;
+    scheduleSweep();
+  }
+  /** A request to the worker, whose answer's state is noted like those of its events. */
+  const ask = async (request: WorkerRequest): Promise<Response> => {
+    const response = await backend.request(request);
+    if (response.ok && response.state) observe(response.state);
+    return response;
+  };
+  const dataDownloads = new DataDownloads(downloadDirectory, broadcast, () => ask({ type: 'load-default-data' }), env);
   let origin = '';
   let allowedHosts: string[] = [];
   // Cookies are shared by all ports of a host: each launch names its own after its port.
@@ -310,8 +388,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const path = join(folder, name);
     const response =
       request.type === 'export-model'
-        ? await backend.request({ type: 'export-model', format: request.format, path })
-        : await backend.request({ type: 'save-checkpoint', path });
+        ? await ask({ type: 'export-model', format: request.format, path })
+        : await ask({ type: 'save-checkpoint', path });
     if (!response.ok) {
       await removeFolder(folder);
       return response;
@@ -326,6 +404,37 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     return { ...response, download: { url: `/download/${id}?token=${token}`, name } };
   };
 
+  /**
+   * Loads uploaded files as a data set from a folder of their own in the data folder, where they are moved
+   * first, so the paths the data set (and so an autosave) records stay valid after a restart.
+   */
+  const loadUploadedData = async (role: DatasetRole, sources: string[]): Promise<Response> => {
+    const folder = randomBytes(16).toString('hex');
+    const target = join(keptRoot, folder);
+    keeping.add(folder);
+    try {
+      const paths: string[] = [];
+      await mkdir(target, { recursive: true, mode: 0o700 });
+      for (const source of sources) {
+        let path = join(target, basename(source));
+        // Two uploads of the same name stay apart.
+        for (let n = 2; paths.includes(path); n++) path = join(target, `${n}-${basename(source)}`);
+        // Copied, not renamed: the temporary folder is often on another file system.
+        await copyFile(source, path);
+        await removeFolder(dirname(source));
+        paths.push(path);
+      }
+      const response = await ask({ type: 'load-dataset', role, paths });
+      if (!response.ok) await removeFolder(target);
+      return response;
+    } catch (error) {
+      await removeFolder(target);
+      throw new FmnistError('io', `cannot keep the uploaded files in the data folder: ${userMessage(error)}`);
+    } finally {
+      keeping.delete(folder);
+    }
+  };
+
   const serveRequest = async (request: Request): Promise<Response> => {
     switch (request.type) {
       case 'open-dataset':
@@ -338,21 +447,25 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       case 'load-uploaded-checkpoint': {
         const path = uploads.get(request.upload);
         if (!path) return { ok: false, error: 'unknown upload: upload the file again' };
-        return backend.request({ type: 'load-checkpoint', path });
+        return ask({ type: 'load-checkpoint', path });
       }
       case 'load-uploaded': {
         const paths = request.uploads.map((id) => uploads.get(id));
-        if (paths.some((p) => p === undefined)) return { ok: false, error: 'unknown upload: upload the file again' };
-        return backend.request({ type: 'load-dataset', role: request.role, paths: paths as string[] });
+        if (paths.some((p) => p === undefined) || new Set(request.uploads).size < request.uploads.length) {
+          return { ok: false, error: 'unknown upload: upload the file again' };
+        }
+        // Taken at once, so no other request can load them too: the page uploads each file it opens.
+        for (const id of request.uploads) uploads.delete(id);
+        return loadUploadedData(request.role, paths as string[]);
       }
       case 'get-state':
-        return dataDownloads.withState(await backend.request(request));
+        return dataDownloads.withState(await ask(request));
       case 'download-data':
         return dataDownloads.start();
       case 'cancel-download':
         return dataDownloads.cancel();
       default:
-        return backend.request(request);
+        return ask(request);
     }
   };
 
@@ -404,10 +517,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (backend.hasWorker()) {
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<void>((done) => (timer = setTimeout(done, options.shutdownLimitMs ?? SHUTDOWN_LIMIT_MS)));
-      await Promise.race([backend.request({ type: 'shutdown' }), limit]);
+      await Promise.race([ask({ type: 'shutdown' }), limit]);
       clearTimeout(timer);
     }
     await backend.dispose();
+    // After a restart only the autosave's data sets are needed.
+    await sweeps;
+    await sweepKept(false);
     await rm(uploadRoot, { recursive: true, force: true });
   };
   let closing: Promise<void> | null = null;

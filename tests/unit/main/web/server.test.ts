@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { BackendEvent, Response } from '../../../../src/core/api/contract';
@@ -324,10 +324,11 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
   let host: WebHost;
   let origin: string;
   let temporary: string;
-  const savedTmp = process.env.TMPDIR;
+  // os.tmpdir() reads TMPDIR, or TEMP and TMP on Windows.
+  const saved = { TMPDIR: process.env.TMPDIR, TEMP: process.env.TEMP, TMP: process.env.TMP };
   beforeEach(async () => {
     temporary = await tempDir('fmnist-web-tmp-');
-    process.env.TMPDIR = temporary;
+    Object.assign(process.env, { TMPDIR: temporary, TEMP: temporary, TMP: temporary });
     try {
       host = await startWebHost({
         rendererDirectory: builtFile('out/renderer'),
@@ -336,8 +337,10 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
         downloadLifetimeMs: 1500,
       });
     } finally {
-      if (savedTmp === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = savedTmp;
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
     }
     origin = `http://127.0.0.1:${host.port}`;
   });
@@ -518,5 +521,130 @@ describe('browser host: closing', () => {
     let closed = false;
     void host.close().then(() => (closed = true));
     await expect.poll(() => closed, { timeout: 5000 }).toBe(true);
+  });
+});
+
+describe('browser host: uploaded data sets kept in the data folder', () => {
+  const settings = { epochs: 100_000, batchSize: 100, learningRate: 0.001, hiddenSizes: [8], seed: 1, validationFraction: 0, limit: 600, threads: 1 };
+
+  /** A host on `dataDirectory` with a connected page: ask() sends a request and returns its answer. */
+  async function session(dataDirectory: string) {
+    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory });
+    const origin = `http://127.0.0.1:${host.port}`;
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const replies = new Map<number, Response>();
+    const epochs: number[] = [];
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if ('id' in message) replies.set(message.id, message.response);
+      else if (message.event.type === 'progress') epochs.push(...message.event.progress.completedEpochs.map((e: { epoch: number }) => e.epoch));
+    });
+    let nextId = 1;
+    const ask = async (request: object): Promise<Extract<Response, { ok: true }>> => {
+      const id = nextId++;
+      socket.send(JSON.stringify({ id, request }));
+      await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
+      const response = replies.get(id)!;
+      if (!response.ok) throw new Error(response.error);
+      return response;
+    };
+    const upload = async (name: string, body: string): Promise<string> => {
+      const reply = await http(host, {
+        method: 'PUT',
+        path: '/upload',
+        headers: { origin, 'x-studio-token': host.token, 'x-file-name': name, 'content-length': String(body.length) },
+        body,
+      });
+      return JSON.parse(reply.body).id;
+    };
+    /** Trains until `count` more epochs are done (the run goes on). */
+    const epochsDone = async (count: number) => {
+      const target = epochs.length + count;
+      await expect.poll(() => epochs.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(target);
+    };
+    return { host, ask, upload, epochsDone };
+  }
+
+  const keptFolders = async (dataDirectory: string): Promise<string[]> => (await readdir(join(dataDirectory, 'uploads')).catch(() => [])).sort();
+  const folderOf = (dataDirectory: string, path: string | undefined): string => {
+    const inside = relative(join(dataDirectory, 'uploads'), path ?? '');
+    expect(inside).toMatch(/^[0-9a-f]{32}[/\\][^/\\]+$/);
+    return inside.split(/[/\\]/)[0];
+  };
+
+  it('keeps the files of a data set while a loaded set or an unfinished autosave names them, across restarts, and no longer', async () => {
+    const dataDirectory = await tempDir('fmnist-web-data-');
+    // What an earlier launch left half-copied: nothing names it.
+    await mkdir(join(dataDirectory, 'uploads', 'f'.repeat(32)), { recursive: true });
+    await writeFile(join(dataDirectory, 'uploads', 'f'.repeat(32), 'train.csv'), 'label');
+
+    const first = await session(dataDirectory);
+    let state = (await first.ask({ type: 'get-state' })).state!;
+    await expect.poll(() => keptFolders(dataDirectory)).toEqual([]);
+    const trainUpload = await first.upload('fashion-mnist_train.csv', toKaggleCsv(randomDataset(600, 1)));
+    state = (await first.ask({ type: 'load-uploaded', role: 'train', uploads: [trainUpload] })).state!;
+    const trainFolder = folderOf(dataDirectory, state.datasets.train?.paths[0]);
+    expect(state.datasets.train?.paths).toEqual([join(dataDirectory, 'uploads', trainFolder, 'fashion-mnist_train.csv')]);
+    state = (await first.ask({ type: 'load-uploaded', role: 'test', uploads: [await first.upload('fashion-mnist_test.csv', toKaggleCsv(randomDataset(100, 2)))] })).state!;
+    const testFolder = folderOf(dataDirectory, state.datasets.test?.paths[0]);
+    expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
+    // An upload is loaded once (the page uploads each file it opens).
+    await expect(first.ask({ type: 'load-uploaded', role: 'train', uploads: [trainUpload] })).rejects.toThrow('unknown upload: upload the file again');
+    // A set that does not load leaves nothing behind.
+    await expect(first.ask({ type: 'load-uploaded', role: 'train', uploads: [await first.upload('broken.csv', 'label,pixel1\n3,4\n')] })).rejects.toThrow(/broken\.csv/);
+    expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
+
+    await first.ask({ type: 'start', settings, autosave: true, continue: false });
+    await first.epochsDone(1);
+    await first.host.close();
+    // The run was kept for the next start, and with it the data it needs.
+    expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
+
+    const second = await session(dataDirectory);
+    state = (await second.ask({ type: 'get-state' })).state!;
+    expect(state.autosave.pending?.dataSources).toEqual({
+      train: [join(dataDirectory, 'uploads', trainFolder, 'fashion-mnist_train.csv')],
+      test: [join(dataDirectory, 'uploads', testFolder, 'fashion-mnist_test.csv')],
+    });
+    state = (await second.ask({ type: 'resume-autosave', autosave: true })).state!;
+    expect([state.datasets.train?.count, state.datasets.test?.count]).toEqual([600, 100]);
+    await second.epochsDone(1);
+    await second.ask({ type: 'stop' });
+    // Other training data replaces the loaded set; the stopped run's autosave still names the old one.
+    await expect.poll(async () => (await second.ask({ type: 'get-state' })).state!.run.status, { timeout: 30_000 }).toBe('stopped');
+    state = (await second.ask({ type: 'load-uploaded', role: 'train', uploads: [await second.upload('other.csv', toKaggleCsv(randomDataset(300, 3)))] })).state!;
+    const otherFolder = folderOf(dataDirectory, state.datasets.train?.paths[0]);
+    await expect.poll(() => keptFolders(dataDirectory)).toEqual([trainFolder, testFolder, otherFolder].sort());
+    // Discarded: what only the autosave named goes.
+    await second.ask({ type: 'discard-autosave' });
+    await expect.poll(() => keptFolders(dataDirectory)).toEqual([testFolder, otherFolder].sort());
+    // Closing keeps the stopped run once more (short of its epochs), naming the data loaded now; nothing else stays.
+    await second.host.close();
+    expect(await keptFolders(dataDirectory)).toEqual([testFolder, otherFolder].sort());
+
+    const third = await session(dataDirectory);
+    state = (await third.ask({ type: 'get-state' })).state!;
+    expect(state.autosave.pending?.dataSources).toEqual({
+      train: [join(dataDirectory, 'uploads', otherFolder, 'other.csv')],
+      test: [join(dataDirectory, 'uploads', testFolder, 'fashion-mnist_test.csv')],
+    });
+    await third.ask({ type: 'discard-autosave' });
+    await expect.poll(() => keptFolders(dataDirectory)).toEqual([]);
+    await third.host.close();
+  });
+
+  it('says in one line when the data folder cannot take the files, and loads nothing', async () => {
+    const dataDirectory = await tempDir('fmnist-web-data-');
+    await writeFile(join(dataDirectory, 'uploads'), 'a file where the folder should be');
+    const { host, ask, upload } = await session(dataDirectory);
+    try {
+      const id = await upload('train.csv', toKaggleCsv(randomDataset(10)));
+      await expect(ask({ type: 'load-uploaded', role: 'train', uploads: [id, id] })).rejects.toThrow('unknown upload: upload the file again');
+      const uploadsFolder = join(dataDirectory, 'uploads').replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+      await expect(ask({ type: 'load-uploaded', role: 'train', uploads: [id] })).rejects.toThrow(new RegExp(`^cannot keep the uploaded files in the data folder: ${uploadsFolder}[/\\\\][0-9a-f]{32}: `));
+      expect((await ask({ type: 'get-state' })).state!.datasets.train).toBeNull();
+    } finally {
+      await host.close();
+    }
   });
 });
