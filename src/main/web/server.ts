@@ -168,8 +168,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   let lastState: StudioState | null = null;
   /** Kept folders being filled and loaded, which no state names yet. */
   const keeping = new Set<string>();
-  let sweeps = Promise.resolve();
-  let sweepQueued = false;
+  /** The sweep under way, if any, and whether a state came since it started (it then sweeps again). */
+  let sweeping: Promise<void> | null = null;
+  let sweepWanted = false;
 
   /**
    * Removes the kept folders nothing names: not the unfinished autosave, nor (unless the host is closing) a
@@ -190,18 +191,20 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const inUse = new Set(named.map((path) => basename(dirname(path))));
     for (const folder of folders) if (!inUse.has(folder) && !keeping.has(folder)) await removeFolder(join(keptRoot, folder));
   };
-  /** One sweep after the ones under way (states come in bursts; each one asked for is run once at most). */
-  const scheduleSweep = (): void => {
-    if (sweepQueued) return;
-    sweepQueued = true;
-    sweeps = sweeps.then(() => {
-      sweepQueued = false;
-      return sweepKept(true);
-    });
-  };
+  /** Notes the worker's newest state; one sweep at a time follows (states come in bursts: a burst is one sweep). */
   function observe(state: StudioState): void {
     lastState = state;
-    scheduleSweep();
+    sweepWanted = true;
+    sweeping ??= (async () => {
+      try {
+        while (sweepWanted) {
+          sweepWanted = false;
+          await sweepKept(true);
+        }
+      } finally {
+        sweeping = null;
+      }
+    })();
   }
   /** A request to the worker, whose answer's state is noted like those of its events. */
   const ask = async (request: WorkerRequest): Promise<Response> => {
@@ -300,12 +303,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const path = join(folder, name);
     try {
       await mkdir(folder);
-      // Counted as it flows into the file (a listener attached earlier would start the flow before the file is open).
-      let received = 0;
-      request.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > MAX_UPLOAD_BYTES) request.destroy(new Error('upload too large'));
-      });
+      // The body is exactly content-length bytes (Node's parser holds the client to it): checked above.
       await pipeline(request, createWriteStream(path, { flags: 'wx' }));
       uploads.set(id, path);
       reply(200, { id, name });
@@ -354,10 +352,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
     // No request may take the host down: an unexpected failure is a 500 for that request only.
     const handled = (work: Promise<void>): void => {
-      work.catch(() => {
-        if (!response.headersSent) response.writeHead(500).end();
-        else response.destroy();
-      });
+      work.catch(() => (response.headersSent ? response.destroy() : response.writeHead(500).end()));
     };
     if (request.method === 'PUT' && request.url === '/upload') handled(receiveUpload(request, response));
     else if (request.method === 'GET' && request.url?.startsWith('/download/')) handled(serveDownload(request, response));
@@ -506,7 +501,6 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   const close = async (): Promise<void> => {
     dataDownloads.cancel();
-    for (const file of downloads.values()) clearTimeout(file.expiry);
     // No new requests: pages are disconnected, and uploads still arriving are cut off.
     for (const client of clients) client.terminate();
     sockets.close();
@@ -522,7 +516,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
     await backend.dispose();
     // After a restart only the autosave's data sets are needed.
-    await sweeps;
+    await sweeping;
     await sweepKept(false);
     await rm(uploadRoot, { recursive: true, force: true });
   };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { type Mirror, startMirror } from '../../../helpers/mirror';
 
 type Reply = { status: number; body: string; headers: Record<string, string | string[] | undefined> };
 
-function http(host: WebHost, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Reply> {
+function http(host: WebHost, options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: host.port, method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
       let body = '';
@@ -65,6 +65,7 @@ describe('browser host', () => {
     expect(page.headers['content-security-policy']).toContain("default-src 'self'; script-src 'self';");
     expect(await http(host, { path: `/../../package.json?token=${host.token}` })).toMatchObject({ status: 404 });
     expect(await http(host, { path: `/%2e%2e/%2e%2e/package.json?token=${host.token}` })).toMatchObject({ status: 404 });
+    expect(await http(host, { path: `/..%2f..%2fpackage.json?token=${host.token}` })).toMatchObject({ status: 404, body: '' });
     expect(await http(host, { path: `/?token=${host.token}`, headers: { host: 'evil.example' } })).toMatchObject({ status: 421 });
     expect(await http(host, { method: 'POST', path: `/?token=${host.token}` })).toMatchObject({ status: 405 });
   });
@@ -134,7 +135,9 @@ describe('browser host', () => {
     socket.send(JSON.stringify({ id: 2, request: { type: 'delete-everything' } }));
     socket.send('not json');
     socket.send(Buffer.from([1, 2, 3]), { binary: true });
-    await expect.poll(() => replies.length, { timeout: 10_000 }).toBe(4);
+    socket.send(JSON.stringify({ id: 'x', request: { type: 'get-state' } }));
+    await expect.poll(() => replies.length, { timeout: 10_000 }).toBe(5);
+    expect(replies.find((r) => r.id === 'x')?.response).toEqual({ ok: false, error: 'a request needs a numeric id' });
     expect(replies.find((r) => r.id === 1)?.response?.ok).toBe(true);
     expect(replies.find((r) => r.id === 2)?.response?.error).toBe('invalid request: unknown type "delete-everything"');
     expect(replies.filter((r) => r.id === null).map((r) => r.response?.ok)).toEqual([false, false]);
@@ -159,6 +162,7 @@ describe('browser host', () => {
     expect((await http(host, { path: `/%E0%A4%A?token=${host.token}` })).status).toBe(400);
     expect((await http(host, { path: `/download/%zz?token=${host.token}` })).status).toBe(404);
     expect((await http(host, { path: '/%', headers: { cookie: '%%=%%; =; ;' } })).status).toBe(403);
+    expect((await http(host, { path: '//', headers: { cookie: `fmnist-studio-${host.port}=${host.token}` } })).status).toBe(400);
     const upload = await http(host, {
       method: 'PUT',
       path: '/upload',
@@ -267,7 +271,7 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
       method: 'PUT',
       path: '/upload',
       headers: { origin, 'x-studio-token': host.token, 'x-file-name': encodeURIComponent(name), 'content-length': String(Buffer.byteLength(body)) },
-      body: body as string,
+      body,
     });
     expect(reply.status).toBe(200);
     return JSON.parse(reply.body).id;
@@ -405,7 +409,7 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
         method: 'PUT',
         path: '/upload',
         headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'm.safetensors', 'content-length': String(body.length) },
-        body: body as unknown as string,
+        body,
       });
       expect((await ask({ type: 'load-uploaded-checkpoint', upload: JSON.parse(uploaded.body).id })).ok).toBe(true);
       const kept = await ask({ type: 'export-model', format: 'onnx' });
@@ -416,9 +420,30 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
       // The one not fetched goes when its time is up (1.5 s here; 10 minutes by default), folder and all.
       await expect.poll(async () => (await uploadFolders()).filter((f) => f.startsWith('download-')), { timeout: 10_000 }).toEqual([]);
       expect((await http(host, { path: expired.download!.url })).status).toBe(404);
+
+      // A prepared file that went missing meanwhile (a temporary-file cleaner, say) is a plain 404.
+      const vanished = await ask({ type: 'save-checkpoint' });
+      if (!vanished.ok) throw new Error(vanished.error);
+      const [root] = await readdir(temporary);
+      const [folder] = (await uploadFolders()).filter((f) => f.startsWith('download-'));
+      await rm(join(temporary, root, folder), { recursive: true });
+      expect(await http(host, { path: vanished.download!.url })).toMatchObject({ status: 404, body: '' });
     } finally {
       socket.close();
     }
+  });
+
+  it('says in one line why an upload failed when its temporary folder has gone', async () => {
+    const [root] = await readdir(temporary);
+    await rm(join(temporary, root), { recursive: true });
+    const reply = await http(host, {
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'a.csv', 'content-length': '5' },
+      body: 'label',
+    });
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body)).toEqual({ error: expect.stringMatching(/^upload failed: .*[0-9a-f]{32}: no such file or directory$/) });
   });
 
   it('frees the slot of a failed upload, and never grants more slots than it has, however many arrive at once', async () => {
@@ -548,11 +573,11 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
       if (!response.ok) throw new Error(response.error);
       return response;
     };
-    const upload = async (name: string, body: string): Promise<string> => {
+    const upload = async (name: string, body: string | Buffer): Promise<string> => {
       const reply = await http(host, {
         method: 'PUT',
         path: '/upload',
-        headers: { origin, 'x-studio-token': host.token, 'x-file-name': name, 'content-length': String(body.length) },
+        headers: { origin, 'x-studio-token': host.token, 'x-file-name': name, 'content-length': String(Buffer.byteLength(body)) },
         body,
       });
       return JSON.parse(reply.body).id;
@@ -631,6 +656,60 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     await third.ask({ type: 'discard-autosave' });
     await expect.poll(() => keptFolders(dataDirectory)).toEqual([]);
     await third.host.close();
+  });
+
+  it('keeps two uploads of the same name apart', async () => {
+    const dataDirectory = await tempDir('fmnist-web-data-');
+    const { host, ask, upload } = await session(dataDirectory);
+    try {
+      const dataset = randomDataset(20);
+      // IDX: a big-endian magic number, the count and the image size, then the bytes.
+      const header = (magic: number, ...sizes: number[]) => {
+        const bytes = Buffer.alloc(4 * (2 + sizes.length));
+        [magic, dataset.count, ...sizes].forEach((n, i) => bytes.writeUInt32BE(n, 4 * i));
+        return bytes;
+      };
+      const images = Buffer.concat([header(0x803, 28, 28), dataset.images]);
+      const labels = Buffer.concat([header(0x801), dataset.labels]);
+      const sources = [await upload('data', images), await upload('data', labels)];
+      const state = (await ask({ type: 'load-uploaded', role: 'train', uploads: sources })).state!;
+      const folder = folderOf(dataDirectory, state.datasets.train?.paths[0]);
+      expect(state.datasets.train?.paths).toEqual([join(dataDirectory, 'uploads', folder, 'data'), join(dataDirectory, 'uploads', folder, '2-data')]);
+      expect(state.datasets.train?.count).toBe(20);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('keeps nothing for a finished run, nor for a damaged autosave; everything while the autosave cannot be read', async () => {
+    const leftover = async (dataDirectory: string) => {
+      await mkdir(join(dataDirectory, 'uploads', 'e'.repeat(32)), { recursive: true });
+      await writeFile(join(dataDirectory, 'uploads', 'e'.repeat(32), 'train.csv'), 'label');
+    };
+    const finished = await tempDir('fmnist-web-data-');
+    const first = await session(finished);
+    await first.ask({ type: 'load-uploaded', role: 'train', uploads: [await first.upload('train.csv', toKaggleCsv(randomDataset(200)))] });
+    await first.ask({ type: 'start', settings: { ...settings, epochs: 1 }, autosave: true, continue: false });
+    await expect.poll(async () => (await first.ask({ type: 'get-state' })).state!.run.status, { timeout: 30_000 }).toBe('finished');
+    expect(await keptFolders(finished)).toHaveLength(1);
+    await first.host.close();
+    expect(await keptFolders(finished)).toEqual([]);
+
+    const damaged = await tempDir('fmnist-web-data-');
+    await writeFile(join(damaged, 'autosave.safetensors'), 'not a checkpoint');
+    await leftover(damaged);
+    const second = await session(damaged);
+    expect((await second.ask({ type: 'get-state' })).state!.autosave.pending).toBeNull();
+    await expect.poll(() => keptFolders(damaged)).toEqual([]);
+    await second.host.close();
+
+    const unreadable = await tempDir('fmnist-web-data-');
+    await mkdir(join(unreadable, 'autosave.safetensors'));
+    await leftover(unreadable);
+    const third = await session(unreadable);
+    await third.ask({ type: 'get-state' });
+    await third.host.close();
+    expect(await keptFolders(unreadable)).toEqual(['e'.repeat(32)]);
   });
 
   it('says in one line when the data folder cannot take the files, and loads nothing', async () => {
