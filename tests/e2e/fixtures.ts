@@ -53,3 +53,9 @@ export const test = base.extend<object, { host: { url: string } }>({
 });
 
 export { expect } from '@playwright/test';
+
+/** Resolves with the exit code when a browser host started above has ended. */
+export function hostExited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}

@@ -14,8 +14,22 @@ async function main(): Promise<void> {
     workerPath: join(__dirname, 'worker.js'),
   });
   process.stdout.write(`Fashion-MNIST Studio is running at ${host.url}\n(only on this computer; Ctrl-C stops it)\n`);
+  let stopping = false;
   const stop = (): void => {
-    void host.close().then(() => process.exit(0));
+    // Closing waits for the worker to keep a run in progress; a second Ctrl-C does not wait.
+    if (stopping) {
+      process.exit(1);
+    } else {
+      stopping = true;
+      process.stdout.write('Stopping (a run in progress is kept for the next start; Ctrl-C again quits at once)…\n');
+      void host.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`fmnist web: ${userMessage(error)}\n`);
+          process.exit(1);
+        },
+      );
+    }
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

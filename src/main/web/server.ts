@@ -1,27 +1,35 @@
 /**
  * The browser host (`npm run web`): serves the built renderer and the same backend as the desktop app over
  * a WebSocket, for tests and for users on a headless machine. It listens on 127.0.0.1 only, on a free
- * port, and every WebSocket and upload must carry the random token of this launch (printed in the URL)
- * and come from this server's own origin. Files are opened by uploading them into a private temporary
- * folder, removed on exit.
+ * port. Every request (page, script, upload, download, WebSocket) needs the random token of this launch:
+ * in the URL (printed at start), or in the HttpOnly, SameSite=Strict cookie that the first page request
+ * with the token sets. Uploads and the WebSocket must also come from this server's own origin. Files are
+ * opened by uploading them into a private temporary folder, removed on exit. Data sets are loaded from
+ * "uploads" in the host's data folder instead, where their files are moved first: an autosave records
+ * them, so a run can be resumed after a restart. A folder there is removed once nothing names it (neither
+ * a loaded data set nor an unfinished autosave), so what it holds is bounded by those four data sets.
  */
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, extname, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   type BackendEvent,
+  type DatasetRole,
   type Request,
   type Response,
+  type StudioState,
   SUGGESTED_NAMES,
   validateRequest,
+  type WorkerRequest,
 } from '../../core/api/contract';
+import { decodeCheckpoint } from '../../core/checkpoint/checkpoint';
 import { FmnistError, userMessage } from '../../core/errors';
 import { BackendHost } from '../backend-host';
 import { DataDownloads } from '../data-download';
@@ -29,7 +37,13 @@ import { appDataFolder, DOWNLOAD_FOLDER } from '../data-folder';
 
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
-const MAX_UPLOADS = 64;
+export const MAX_UPLOADS = 64;
+/** How long closing waits for the worker to end a run at its last whole epoch and write it to the autosave. */
+export const SHUTDOWN_LIMIT_MS = 15_000;
+/** A prepared download not fetched within this time is deleted. */
+export const DOWNLOAD_LIFETIME_MS = 10 * 60 * 1000;
+/** The folder of the host's data folder that holds the files of data sets loaded from uploads. */
+export const KEPT_UPLOADS_FOLDER = 'uploads';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -48,10 +62,14 @@ export interface WebHostOptions {
   workerPath: string;
   /** Fixed token for tests; random by default. */
   token?: string;
-  /** The folder for autosaves (default: "browser-host" in the desktop app's data folder). */
+  /** The folder for autosaves and the data they name (default: "browser-host" in the desktop app's data folder). */
   dataDirectory?: string;
   /** Where Download Fashion-MNIST puts the files (default: the desktop app's, shared with it). */
   downloadDirectory?: string;
+  /** How long a prepared download waits to be fetched (default DOWNLOAD_LIFETIME_MS; shorter in tests). */
+  downloadLifetimeMs?: number;
+  /** How long close() waits for the worker to keep a run (default SHUTDOWN_LIMIT_MS). */
+  shutdownLimitMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -59,6 +77,7 @@ export interface WebHost {
   url: string;
   port: number;
   token: string;
+  /** Stops serving, lets the worker keep a run for the next start (within a time limit), then removes the temporary files. */
   close(): Promise<void>;
 }
 
@@ -85,14 +104,56 @@ function sameToken(given: string | null | undefined, token: string): boolean {
   return timingSafeEqual(Buffer.from(given), Buffer.from(token));
 }
 
+/** The value of one cookie of a Cookie header, or null. */
+function cookieValue(request: IncomingMessage, name: string): string | null {
+  for (const pair of (request.headers.cookie ?? '').split(';')) {
+    const separator = pair.indexOf('=');
+    if (separator > 0 && pair.slice(0, separator).trim() === name) return pair.slice(separator + 1).trim();
+  }
+  return null;
+}
+
+/** Removes a folder of ours without throwing: one that cannot go now (held open on Windows) goes at exit with the rest. */
+async function removeFolder(folder: string): Promise<void> {
+  try {
+    await rm(folder, { recursive: true, force: true });
+  } catch {
+    // Left for close(), which removes the whole temporary folder.
+  }
+}
+
+/**
+ * The data files an autosave names, if the session would offer to resume it (the same test as its offer: a
+ * resumable run short of its epochs); null when the file cannot be read now, so nothing should be removed.
+ */
+async function autosaveSources(file: string): Promise<string[] | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? [] : null;
+  }
+  try {
+    const saved = decodeCheckpoint(bytes, file);
+    if (!saved.config || !saved.optimizer || saved.epochsDone >= saved.config.epochs || !saved.dataSources) return [];
+    return [...saved.dataSources.train, ...(saved.dataSources.test ?? [])];
+  } catch {
+    // A damaged autosave is never offered.
+    return [];
+  }
+}
+
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const token = options.token ?? randomBytes(24).toString('hex');
   const rendererRoot = await realpath(options.rendererDirectory);
   const uploadRoot = await mkdtemp(join(tmpdir(), 'fmnist-studio-uploads-'));
   const uploads = new Map<string, string>();
-  const downloads = new Map<string, { path: string; name: string }>();
+  /** Uploads received or under way: taken as a request arrives, before anything is awaited, so none can overtake. */
+  let uploadSlots = 0;
+  const downloads = new Map<string, { path: string; name: string; expiry: NodeJS.Timeout }>();
   const clients = new Set<WebSocket>();
   const broadcast = (event: BackendEvent): void => {
+    if (event.type === 'state') observe(event.state);
     const text = JSON.stringify({ event });
     for (const client of clients) client.send(text);
   };
@@ -100,10 +161,74 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const env = options.env ?? process.env;
   const dataDirectory = options.dataDirectory ?? join(appDataFolder(env), 'browser-host');
   const downloadDirectory = options.downloadDirectory ?? join(appDataFolder(env), DOWNLOAD_FOLDER);
+  // Absolute: the paths recorded in an autosave must not depend on the working folder.
+  const keptRoot = resolve(dataDirectory, KEPT_UPLOADS_FOLDER);
   const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory, downloadDirectory }));
-  const dataDownloads = new DataDownloads(downloadDirectory, broadcast, () => backend.request({ type: 'load-default-data' }), env);
+  /** The worker's last state, which names the data sets loaded and the autosave. */
+  let lastState: StudioState | null = null;
+  /** Kept folders being filled and loaded, which no state names yet. */
+  const keeping = new Set<string>();
+  /** The sweep under way, if any, and whether a state came since it started (it then sweeps again). */
+  let sweeping: Promise<void> | null = null;
+  let sweepWanted = false;
+
+  /**
+   * Removes the kept folders nothing names: not the unfinished autosave, nor (unless the host is closing) a
+   * loaded data set. Nothing is known before the first state (a new launch), so nothing goes before it.
+   */
+  const sweepKept = async (keepLoaded: boolean): Promise<void> => {
+    if (!lastState?.autosave.file) return;
+    const named = await autosaveSources(lastState.autosave.file);
+    if (!named) return;
+    const folders = await readdir(keptRoot).catch(() => []);
+    // The state as it is now, after the waits.
+    const { datasets, autosave } = lastState;
+    const pending = autosave.pending?.dataSources;
+    named.push(...(pending?.train ?? []), ...(pending?.test ?? []));
+    if (keepLoaded) named.push(...(datasets.train?.paths ?? []), ...(datasets.test?.paths ?? []));
+    // A kept file is <keptRoot>/<folder>/<name>, the folder a random 128-bit name: matched by that name, a path
+    // is recognised whichever way the data folder was spelt when it was recorded (a symbolic link, say).
+    const inUse = new Set(named.map((path) => basename(dirname(path))));
+    for (const folder of folders) if (!inUse.has(folder) && !keeping.has(folder)) await removeFolder(join(keptRoot, folder));
+  };
+  /** Notes the worker's newest state; one sweep at a time follows (states come in bursts: a burst is one sweep). */
+  function observe(state: StudioState): void {
+    lastState = state;
+    sweepWanted = true;
+    sweeping ??= (async () => {
+      try {
+        while (sweepWanted) {
+          sweepWanted = false;
+          await sweepKept(true);
+        }
+      } finally {
+        sweeping = null;
+      }
+    })();
+  }
+  /** A request to the worker, whose answer's state is noted like those of its events. */
+  const ask = async (request: WorkerRequest): Promise<Response> => {
+    const response = await backend.request(request);
+    if (response.ok && response.state) observe(response.state);
+    return response;
+  };
+  const dataDownloads = new DataDownloads(downloadDirectory, broadcast, () => ask({ type: 'load-default-data' }), env);
   let origin = '';
   let allowedHosts: string[] = [];
+  // Cookies are shared by all ports of a host: each launch names its own after its port.
+  let cookieName = '';
+
+  /** The launch's token, in the URL's ?token= or (once the page has loaded) in its cookie. */
+  const hasToken = (request: IncomingMessage, url: URL | null): boolean =>
+    sameToken(url?.searchParams.get('token'), token) || sameToken(cookieValue(request, cookieName), token);
+  const forbidden = (): string => `Fashion-MNIST Studio: open the URL that npm run web printed (${origin}/?token=…); every request needs its token.\n`;
+  /** A 403 that says what to do, on a connection then closed (a refused upload's body is never read). */
+  const refuse403 = (request: IncomingMessage, response: ServerResponse): void => {
+    response.setHeader('connection', 'close');
+    response
+      .writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
+      .end(forbidden(), () => request.destroy());
+  };
 
   /** Requests must come from this server's own page: right Host (no DNS rebinding) and right Origin. */
   const fromOwnPage = (request: IncomingMessage): boolean => {
@@ -113,6 +238,14 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   const serveStatic = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = parseUrl(request);
+    if (!hasToken(request, url)) {
+      refuse403(request, response);
+      return;
+    }
+    // The page's own requests (scripts, styles, icons) carry no token: the cookie does it for them.
+    if (sameToken(url?.searchParams.get('token'), token)) {
+      response.setHeader('set-cookie', `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict`);
+    }
     const relative = url && safeDecode(url.pathname === '/' ? '/index.html' : url.pathname);
     if (relative === null) {
       response.writeHead(400).end();
@@ -150,8 +283,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       response.setHeader('connection', 'close');
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error }), () => request.destroy());
     };
-    if (!fromOwnPage(request) || !sameToken(request.headers['x-studio-token'] as string | undefined, token)) {
-      refuse(403, 'upload refused: wrong origin or token');
+    if (!fromOwnPage(request) || !(sameToken(request.headers['x-studio-token'] as string | undefined, token) || hasToken(request, null))) {
+      refuse403(request, response);
       return;
     }
     const length = Number(request.headers['content-length']);
@@ -159,40 +292,43 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       refuse(413, `uploads are limited to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
       return;
     }
-    if (uploads.size >= MAX_UPLOADS) {
+    if (uploadSlots >= MAX_UPLOADS) {
       refuse(429, 'too many uploads in this session; restart the browser host');
       return;
     }
+    uploadSlots++;
     const name = basename(safeDecode(String(request.headers['x-file-name'] ?? 'upload')) ?? 'upload').replace(/[^\w.\- ]/g, '_') || 'upload';
     const id = randomBytes(16).toString('hex');
     const folder = join(uploadRoot, id);
-    await mkdir(folder);
     const path = join(folder, name);
-    let received = 0;
-    request.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > MAX_UPLOAD_BYTES) request.destroy(new Error('upload too large'));
-    });
     try {
+      await mkdir(folder);
+      // The body is exactly content-length bytes (Node's parser holds the client to it): checked above.
       await pipeline(request, createWriteStream(path, { flags: 'wx' }));
       uploads.set(id, path);
       reply(200, { id, name });
     } catch (error) {
+      uploadSlots--;
       await rm(folder, { recursive: true, force: true });
       if (!response.headersSent) reply(400, { error: `upload failed: ${userMessage(error)}` });
     }
   };
 
-  /** A prepared file (checkpoint, export), once, to a link with this launch's token; then it is deleted. */
+  /** A prepared file (checkpoint, export), once, to a link with this launch's token; then it is deleted (also when it is not fetched in time). */
   const serveDownload = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = parseUrl(request);
+    if (!hasToken(request, url)) {
+      refuse403(request, response);
+      return;
+    }
     const id = url?.pathname.slice('/download/'.length) ?? '';
     const file = downloads.get(id);
-    if (!url || !sameToken(url.searchParams.get('token'), token) || !file) {
+    if (!file) {
       response.writeHead(404).end();
       return;
     }
     downloads.delete(id);
+    clearTimeout(file.expiry);
     try {
       const body = await readFile(file.path);
       await rm(join(file.path, '..'), { recursive: true, force: true });
@@ -216,10 +352,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
     // No request may take the host down: an unexpected failure is a 500 for that request only.
     const handled = (work: Promise<void>): void => {
-      work.catch(() => {
-        if (!response.headersSent) response.writeHead(500).end();
-        else response.destroy();
-      });
+      work.catch(() => (response.headersSent ? response.destroy() : response.writeHead(500).end()));
     };
     if (request.method === 'PUT' && request.url === '/upload') handled(receiveUpload(request, response));
     else if (request.method === 'GET' && request.url?.startsWith('/download/')) handled(serveDownload(request, response));
@@ -233,8 +366,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   });
   server.on('upgrade', (request, socket, head) => {
     const url = parseUrl(request);
-    if (!url || url.pathname !== '/backend' || !fromOwnPage(request) || !sameToken(url.searchParams.get('token'), token)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+    if (!url || url.pathname !== '/backend' || !fromOwnPage(request) || !hasToken(request, url)) {
+      const body = Buffer.from(forbidden());
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
@@ -249,11 +383,51 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const path = join(folder, name);
     const response =
       request.type === 'export-model'
-        ? await backend.request({ type: 'export-model', format: request.format, path })
-        : await backend.request({ type: 'save-checkpoint', path });
-    if (!response.ok) return response;
-    downloads.set(id, { path, name });
+        ? await ask({ type: 'export-model', format: request.format, path })
+        : await ask({ type: 'save-checkpoint', path });
+    if (!response.ok) {
+      await removeFolder(folder);
+      return response;
+    }
+    const expiry = setTimeout(() => {
+      downloads.delete(id);
+      void removeFolder(folder);
+    }, options.downloadLifetimeMs ?? DOWNLOAD_LIFETIME_MS);
+    // A download left waiting never keeps the process alive.
+    expiry.unref();
+    downloads.set(id, { path, name, expiry });
     return { ...response, download: { url: `/download/${id}?token=${token}`, name } };
+  };
+
+  /**
+   * Loads uploaded files as a data set from a folder of their own in the data folder, where they are moved
+   * first, so the paths the data set (and so an autosave) records stay valid after a restart.
+   */
+  const loadUploadedData = async (role: DatasetRole, sources: string[]): Promise<Response> => {
+    const folder = randomBytes(16).toString('hex');
+    const target = join(keptRoot, folder);
+    keeping.add(folder);
+    try {
+      const paths: string[] = [];
+      await mkdir(target, { recursive: true, mode: 0o700 });
+      for (const source of sources) {
+        let path = join(target, basename(source));
+        // Two uploads of the same name stay apart.
+        for (let n = 2; paths.includes(path); n++) path = join(target, `${n}-${basename(source)}`);
+        // Copied, not renamed: the temporary folder is often on another file system.
+        await copyFile(source, path);
+        await removeFolder(dirname(source));
+        paths.push(path);
+      }
+      const response = await ask({ type: 'load-dataset', role, paths });
+      if (!response.ok) await removeFolder(target);
+      return response;
+    } catch (error) {
+      await removeFolder(target);
+      throw new FmnistError('io', `cannot keep the uploaded files in the data folder: ${userMessage(error)}`);
+    } finally {
+      keeping.delete(folder);
+    }
   };
 
   const serveRequest = async (request: Request): Promise<Response> => {
@@ -268,21 +442,25 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       case 'load-uploaded-checkpoint': {
         const path = uploads.get(request.upload);
         if (!path) return { ok: false, error: 'unknown upload: upload the file again' };
-        return backend.request({ type: 'load-checkpoint', path });
+        return ask({ type: 'load-checkpoint', path });
       }
       case 'load-uploaded': {
         const paths = request.uploads.map((id) => uploads.get(id));
-        if (paths.some((p) => p === undefined)) return { ok: false, error: 'unknown upload: upload the file again' };
-        return backend.request({ type: 'load-dataset', role: request.role, paths: paths as string[] });
+        if (paths.some((p) => p === undefined) || new Set(request.uploads).size < request.uploads.length) {
+          return { ok: false, error: 'unknown upload: upload the file again' };
+        }
+        // Taken at once, so no other request can load them too: the page uploads each file it opens.
+        for (const id of request.uploads) uploads.delete(id);
+        return loadUploadedData(request.role, paths as string[]);
       }
       case 'get-state':
-        return dataDownloads.withState(await backend.request(request));
+        return dataDownloads.withState(await ask(request));
       case 'download-data':
         return dataDownloads.start();
       case 'cancel-download':
         return dataDownloads.cancel();
       default:
-        return backend.request(request);
+        return ask(request);
     }
   };
 
@@ -319,18 +497,35 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
   allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+  cookieName = `fmnist-studio-${port}`;
+
+  const close = async (): Promise<void> => {
+    dataDownloads.cancel();
+    // No new requests: pages are disconnected, and uploads still arriving are cut off.
+    for (const client of clients) client.terminate();
+    sockets.close();
+    const closed = new Promise<void>((done) => server.close(() => done()));
+    server.closeAllConnections();
+    await closed;
+    // A run ends at its last whole epoch and is written to the autosave, so the next start offers to resume it.
+    if (backend.hasWorker()) {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((done) => (timer = setTimeout(done, options.shutdownLimitMs ?? SHUTDOWN_LIMIT_MS)));
+      await Promise.race([ask({ type: 'shutdown' }), limit]);
+      clearTimeout(timer);
+    }
+    await backend.dispose();
+    // After a restart only the autosave's data sets are needed.
+    await sweeping;
+    await sweepKept(false);
+    await rm(uploadRoot, { recursive: true, force: true });
+  };
+  let closing: Promise<void> | null = null;
 
   return {
     url: `${origin}/?token=${token}`,
     port,
     token,
-    async close() {
-      dataDownloads.cancel();
-      for (const client of clients) client.terminate();
-      sockets.close();
-      await new Promise<void>((done) => server.close(() => done()));
-      await backend.dispose();
-      await rm(uploadRoot, { recursive: true, force: true });
-    },
+    close: () => (closing ??= close()),
   };
 }

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WorkerOutbound } from '../../../src/main/worker';
+import { builtFile } from '../../helpers/data';
 
 const port = Object.assign(new EventEmitter(), { posted: [] as WorkerOutbound[], postMessage: (m: WorkerOutbound) => port.posted.push(m) });
 const thread = { parentPort: port as EventEmitter | null, workerData: { dataDirectory: '/data/studio', downloadDirectory: '/data/studio/fashion-mnist' } as unknown };
@@ -39,6 +40,57 @@ describe('the training worker', () => {
     port.emit('message', { id: 2, request: { type: 'discard-autosave' } });
     await vi.waitFor(() => expect(port.posted.some((m) => 'id' in m && m.id === 2)).toBe(true));
     expect(port.posted.find((m) => 'event' in m)).toEqual({ event: { type: 'state', state: expect.objectContaining({ version: expect.any(String) }) } });
+  });
+
+  it('answers a malformed message with an error, and keeps serving', async () => {
+    await import('../../../src/main/worker');
+    const malformed: unknown[] = [
+      null,
+      'get-state',
+      [1, { type: 'get-state' }],
+      { request: { type: 'get-state' } },
+      { id: 1.5, request: { type: 'get-state' } },
+      { id: '3', request: { type: 'get-state' } },
+      { id: 4 },
+      { id: 5, request: null },
+      { id: 6, request: [] },
+      { id: 7, request: { type: 'delete-everything' } },
+      { id: 8, request: { type: 42 } },
+    ];
+    for (const message of malformed) port.emit('message', message);
+    port.emit('message', { id: 9, request: { type: 'get-state' } });
+    await vi.waitFor(() => expect(port.posted.some((m) => 'id' in m && m.id === 9)).toBe(true));
+    const answers = port.posted.filter((m): m is Extract<WorkerOutbound, { id: number }> => 'id' in m);
+    expect(answers.slice(0, malformed.length)).toEqual([
+      ...[null, null, null, null, null, null].map((id) => ({ id, response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' } })),
+      { id: 4, response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' } },
+      { id: 5, response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' } },
+      { id: 6, response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' } },
+      { id: 7, response: { ok: false, error: 'malformed message to the training worker: unknown request "delete-everything"' } },
+      { id: 8, response: { ok: false, error: 'malformed message to the training worker: unknown request "42"' } },
+    ]);
+    expect(answers.at(-1)).toEqual({ id: 9, response: expect.objectContaining({ ok: true }) });
+  });
+
+  it('survives a malformed message in a real thread too', async () => {
+    const { Worker } = await vi.importActual<typeof import('node:worker_threads')>('node:worker_threads');
+    const worker = new Worker(builtFile('out/node/worker.js'), { workerData: { dataDirectory: null }, stderr: true });
+    const answers: unknown[] = [];
+    const exits: number[] = [];
+    worker.on('message', (message: WorkerOutbound | { id: null }) => {
+      if ('id' in message) answers.push(message);
+    });
+    worker.on('exit', (code) => exits.push(code));
+    try {
+      worker.postMessage(null);
+      worker.postMessage({ id: 1, request: { type: 'get-state' } });
+      await vi.waitFor(() => expect(answers).toHaveLength(2), { timeout: 10_000 });
+      expect(answers[0]).toEqual({ id: null, response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' } });
+      expect(answers[1]).toEqual({ id: 1, response: expect.objectContaining({ ok: true }) });
+      expect(exits).toEqual([]);
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it('refuses to run outside a worker thread', async () => {

@@ -2,12 +2,26 @@
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-const host = vi.hoisted(() => ({ options: [] as unknown[], fail: null as Error | null }));
+const host = vi.hoisted(() => ({
+  options: [] as unknown[],
+  fail: null as Error | null,
+  closes: 0,
+  // What close() does: by default it ends at once.
+  close: (() => Promise.resolve()) as () => Promise<void>,
+}));
 vi.mock('../../../../src/main/web/server', () => ({
   startWebHost: async (options: unknown) => {
     host.options.push(options);
     if (host.fail) throw host.fail;
-    return { url: 'http://127.0.0.1:4321/?token=abc', port: 4321, token: 'abc', close: async () => {} };
+    return {
+      url: 'http://127.0.0.1:4321/?token=abc',
+      port: 4321,
+      token: 'abc',
+      close: () => {
+        host.closes++;
+        return host.close();
+      },
+    };
   },
 }));
 
@@ -36,6 +50,8 @@ afterEach(() => {
   process.exitCode = undefined;
   host.options = [];
   host.fail = null;
+  host.closes = 0;
+  host.close = () => Promise.resolve();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     for (const listener of process.listeners(signal)) if (!listeners[signal].includes(listener)) process.off(signal, listener);
   }
@@ -48,14 +64,42 @@ describe('npm run web', () => {
     expect(stdout).toBe('Fashion-MNIST Studio is running at http://127.0.0.1:4321/?token=abc\n(only on this computer; Ctrl-C stops it)\n');
   });
 
-  it('closes the host and exits 0 on Ctrl-C', async () => {
+  it('closes the host (which keeps a run for the next start) and exits 0 on Ctrl-C', async () => {
     await run([]);
     const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
       process.listeners('SIGINT').at(-1)!('SIGINT');
       await vi.waitFor(() => expect(exit).toHaveBeenCalledWith(0));
+      expect(host.closes).toBe(1);
+      expect(out).toHaveBeenCalledWith('Stopping (a run in progress is kept for the next start; Ctrl-C again quits at once)…\n');
     } finally {
       exit.mockRestore();
+      out.mockRestore();
+    }
+  });
+
+  it('quits at once on a second Ctrl-C while closing, and exits 1 with one line if closing fails', async () => {
+    let finishClosing!: (error?: Error) => void;
+    host.close = () => new Promise<void>((resolve, reject) => (finishClosing = (error) => (error ? reject(error) : resolve())));
+    await run([]);
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      process.listeners('SIGTERM').at(-1)!('SIGTERM');
+      expect(exit).not.toHaveBeenCalled();
+      process.listeners('SIGINT').at(-1)!('SIGINT');
+      expect(exit).toHaveBeenCalledWith(1);
+      expect(host.closes).toBe(1);
+      exit.mockClear();
+      finishClosing(new Error('EBUSY: resource busy'));
+      await vi.waitFor(() => expect(exit).toHaveBeenCalledWith(1));
+      expect(err).toHaveBeenCalledWith('fmnist web: EBUSY: resource busy\n');
+    } finally {
+      exit.mockRestore();
+      out.mockRestore();
+      err.mockRestore();
     }
   });
 

@@ -1,34 +1,44 @@
 import { readFileSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join, relative } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { BackendEvent, Response } from '../../../../src/core/api/contract';
-import { saveCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
+import { loadCheckpoint, saveCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
 import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 import { FASHION_MNIST_FILES } from '../../../../src/main/data-download';
-import { startWebHost, type WebHost } from '../../../../src/main/web/server';
+import { MAX_UPLOADS, startWebHost, type WebHost, type WebHostOptions } from '../../../../src/main/web/server';
 import { builtFile, randomDataset, REAL_DATA_DIR, tempDir, toKaggleCsv } from '../../../helpers/data';
 import { type Mirror, startMirror } from '../../../helpers/mirror';
 
-function http(host: WebHost, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
+type Reply = { status: number; body: string; headers: Record<string, string | string[] | undefined> };
+
+function http(host: WebHost, options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: host.port, method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
-function open(host: WebHost, query: string, origin: string): Promise<WebSocket> {
+function open(host: WebHost, query: string, origin: string, headers: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${host.port}/backend${query}`, { origin });
+    const socket = new WebSocket(`ws://127.0.0.1:${host.port}/backend${query}`, { origin, headers });
     socket.on('open', () => resolve(socket));
     socket.on('error', reject);
   });
+}
+
+/** What the host answers a request without this launch's token (nor its cookie). */
+function expectRefusal(reply: Reply, port: number): void {
+  expect(reply.status).toBe(403);
+  expect(reply.headers['content-type']).toBe('text/plain; charset=utf-8');
+  expect(reply.body).toBe(`Fashion-MNIST Studio: open the URL that npm run web printed (http://127.0.0.1:${port}/?token=…); every request needs its token.\n`);
 }
 
 describe('browser host', () => {
@@ -49,13 +59,62 @@ describe('browser host', () => {
   });
 
   it('serves the app with a strict Content-Security-Policy, and nothing outside it', async () => {
-    const page = await http(host, { path: '/' });
+    const page = await http(host, { path: `/?token=${host.token}` });
     expect(page.status).toBe(200);
     expect(page.body).toContain('<div id="app">');
-    expect(await http(host, { path: '/../../package.json' })).toMatchObject({ status: 404 });
-    expect(await http(host, { path: '/%2e%2e/%2e%2e/package.json' })).toMatchObject({ status: 404 });
-    expect(await http(host, { path: '/', headers: { host: 'evil.example' } })).toMatchObject({ status: 421 });
-    expect(await http(host, { method: 'POST', path: '/' })).toMatchObject({ status: 405 });
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'; script-src 'self';");
+    expect(await http(host, { path: `/../../package.json?token=${host.token}` })).toMatchObject({ status: 404 });
+    expect(await http(host, { path: `/%2e%2e/%2e%2e/package.json?token=${host.token}` })).toMatchObject({ status: 404 });
+    expect(await http(host, { path: `/..%2f..%2fpackage.json?token=${host.token}` })).toMatchObject({ status: 404, body: '' });
+    expect(await http(host, { path: `/?token=${host.token}`, headers: { host: 'evil.example' } })).toMatchObject({ status: 421 });
+    expect(await http(host, { method: 'POST', path: `/?token=${host.token}` })).toMatchObject({ status: 405 });
+  });
+
+  it('serves no file without the token, and gives the page a cookie for the launch with it', async () => {
+    const script = /src="\.(\/assets\/[^"]+\.js)"/.exec((await http(host, { path: `/?token=${host.token}` })).body)![1];
+    for (const path of ['/', '/index.html', script, '/?token=0123', `/?token=${host.token.toUpperCase()}`, '/nothing-here']) {
+      expectRefusal(await http(host, { path }), host.port);
+    }
+    const page = await http(host, { path: `/?token=${host.token}` });
+    expect(page.headers['set-cookie']).toEqual([`fmnist-studio-${host.port}=${host.token}; Path=/; HttpOnly; SameSite=Strict`]);
+    const cookie = `fmnist-studio-${host.port}=${host.token}`;
+    const withCookie = await http(host, { path: script, headers: { cookie: `other=1; ${cookie}` } });
+    expect(withCookie.status).toBe(200);
+    expect(withCookie.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(withCookie.headers['set-cookie']).toBeUndefined();
+    expect((await http(host, { path: '/', headers: { cookie } })).status).toBe(200);
+    // Another launch's cookie (another port), or a wrong value, is no key.
+    expectRefusal(await http(host, { path: script, headers: { cookie: `fmnist-studio-1=${host.token}` } }), host.port);
+    expectRefusal(await http(host, { path: script, headers: { cookie: `fmnist-studio-${host.port}=${'0'.repeat(48)}` } }), host.port);
+    expectRefusal(await http(host, { path: script, headers: { cookie: `fmnist-studio-${host.port}` } }), host.port);
+  });
+
+  it('opens the WebSocket and takes uploads with the cookie instead of the token, and explains a refusal in one line', async () => {
+    const cookie = `fmnist-studio-${host.port}=${host.token}`;
+    const socket = await open(host, '', origin, { cookie });
+    socket.close();
+    const upload = await http(host, { method: 'PUT', path: '/upload', headers: { origin, cookie, 'content-length': '2' }, body: 'hi' });
+    expect(upload.status).toBe(200);
+    expectRefusal(await http(host, { method: 'PUT', path: '/upload', headers: { origin, 'content-length': '2' }, body: 'hi' }), host.port);
+    const refused = await new Promise<{ status: number; type: string; body: string }>((resolve) => {
+      const request = httpRequest({
+        host: '127.0.0.1',
+        port: host.port,
+        path: '/backend',
+        headers: { connection: 'Upgrade', upgrade: 'websocket', origin, 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+      });
+      request.on('response', (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+      });
+      request.end();
+    });
+    expect(refused).toEqual({
+      status: 403,
+      type: 'text/plain; charset=utf-8',
+      body: `Fashion-MNIST Studio: open the URL that npm run web printed (http://127.0.0.1:${host.port}/?token=…); every request needs its token.\n`,
+    });
   });
 
   it('refuses WebSockets without the token, with a wrong one, or from another origin', async () => {
@@ -76,7 +135,9 @@ describe('browser host', () => {
     socket.send(JSON.stringify({ id: 2, request: { type: 'delete-everything' } }));
     socket.send('not json');
     socket.send(Buffer.from([1, 2, 3]), { binary: true });
-    await expect.poll(() => replies.length, { timeout: 10_000 }).toBe(4);
+    socket.send(JSON.stringify({ id: 'x', request: { type: 'get-state' } }));
+    await expect.poll(() => replies.length, { timeout: 10_000 }).toBe(5);
+    expect(replies.find((r) => r.id === 'x')?.response).toEqual({ ok: false, error: 'a request needs a numeric id' });
     expect(replies.find((r) => r.id === 1)?.response?.ok).toBe(true);
     expect(replies.find((r) => r.id === 2)?.response?.error).toBe('invalid request: unknown type "delete-everything"');
     expect(replies.filter((r) => r.id === null).map((r) => r.response?.ok)).toEqual([false, false]);
@@ -97,9 +158,11 @@ describe('browser host', () => {
   });
 
   it('survives malformed URLs and headers from anyone', async () => {
-    expect((await http(host, { path: '/%' })).status).toBe(400);
-    expect((await http(host, { path: '/%E0%A4%A' })).status).toBe(400);
-    expect((await http(host, { path: '/download/%zz' })).status).toBe(404);
+    expect((await http(host, { path: `/%?token=${host.token}` })).status).toBe(400);
+    expect((await http(host, { path: `/%E0%A4%A?token=${host.token}` })).status).toBe(400);
+    expect((await http(host, { path: `/download/%zz?token=${host.token}` })).status).toBe(404);
+    expect((await http(host, { path: '/%', headers: { cookie: '%%=%%; =; ;' } })).status).toBe(403);
+    expect((await http(host, { path: '//', headers: { cookie: `fmnist-studio-${host.port}=${host.token}` } })).status).toBe(400);
     const upload = await http(host, {
       method: 'PUT',
       path: '/upload',
@@ -107,7 +170,7 @@ describe('browser host', () => {
       body: 'hi',
     });
     expect(upload.status).toBe(200);
-    expect((await http(host, { path: '/' })).status).toBe(200);
+    expect((await http(host, { path: `/?token=${host.token}` })).status).toBe(200);
   });
 
   it('says in one line when its port is taken', async () => {
@@ -144,7 +207,8 @@ describe('browser host', () => {
       .toBe(true);
     expect(saved.download?.name).toBe('fashion-mnist-checkpoint.safetensors');
     const url = saved.download!.url;
-    expect((await http(host, { path: url.replace(/token=\w+/, 'token=wrong') })).status).toBe(404);
+    expectRefusal(await http(host, { path: url.replace(/token=\w+/, 'token=wrong') }), host.port);
+    expectRefusal(await http(host, { path: url.replace(/\?.*/, '') }), host.port);
     const first = await http(host, { path: url });
     expect(first.status).toBe(200);
     expect(first.body.length).toBeGreaterThan(1000);
@@ -207,7 +271,7 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
       method: 'PUT',
       path: '/upload',
       headers: { origin, 'x-studio-token': host.token, 'x-file-name': encodeURIComponent(name), 'content-length': String(Buffer.byteLength(body)) },
-      body: body as string,
+      body,
     });
     expect(reply.status).toBe(200);
     return JSON.parse(reply.body).id;
@@ -256,5 +320,410 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
       expect(await ask(request)).toEqual({ ok: false, error: 'the browser host opens files by upload and saves them by download' });
     }
     socket.close();
+  });
+});
+
+describe('browser host: its temporary folder (uploads and prepared downloads)', () => {
+  // Each test has a host of its own, with its own temporary folder, so it can see the folders come and go.
+  let host: WebHost;
+  let origin: string;
+  let temporary: string;
+  // os.tmpdir() reads TMPDIR, or TEMP and TMP on Windows.
+  const saved = { TMPDIR: process.env.TMPDIR, TEMP: process.env.TEMP, TMP: process.env.TMP };
+  beforeEach(async () => {
+    temporary = await tempDir('fmnist-web-tmp-');
+    Object.assign(process.env, { TMPDIR: temporary, TEMP: temporary, TMP: temporary });
+    try {
+      host = await startWebHost({
+        rendererDirectory: builtFile('out/renderer'),
+        workerPath: builtFile('out/node/worker.js'),
+        dataDirectory: await tempDir('fmnist-web-data-'),
+        downloadLifetimeMs: 1500,
+      });
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+    origin = `http://127.0.0.1:${host.port}`;
+  });
+  afterEach(() => host.close());
+
+  /** Sends an upload's headers now; its body when `send` is called (or never, if the server answers first). */
+  function startUpload(body: string) {
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port: host.port,
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'a.csv', 'content-length': String(body.length) },
+    });
+    const status = new Promise<number>((resolve) => {
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(-1));
+    });
+    req.flushHeaders();
+    return { req, status, send: () => req.end(body) };
+  }
+
+  const uploadFolders = async (): Promise<string[]> => {
+    const [root] = await readdir(temporary);
+    return readdir(join(temporary, root));
+  };
+
+  it('removes a prepared download that was not fetched in time, and at once the folder of one that failed', async () => {
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const replies = new Map<number, Response>();
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if ('id' in message) replies.set(message.id, message.response);
+    });
+    let nextId = 1;
+    const ask = async (request: object): Promise<Response> => {
+      const id = nextId++;
+      socket.send(JSON.stringify({ id, request }));
+      await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
+      return replies.get(id)!;
+    };
+    try {
+      expect(await ask({ type: 'export-model', format: 'onnx' })).toEqual({ ok: false, error: 'there is no model yet: train one or load a checkpoint' });
+      expect(await uploadFolders()).toEqual([]);
+
+      const checkpointFile = join(await tempDir('fmnist-web-checkpoint-'), 'm.safetensors');
+      await saveCheckpoint(checkpointFile, {
+        parameters: initParameters(mlpShape([8]), 1),
+        config: null,
+        epochsDone: 0,
+        history: [],
+        datasetFingerprint: null,
+        appVersion: null,
+        createdAt: null,
+        optimizer: null,
+      });
+      const body = readFileSync(checkpointFile);
+      const uploaded = await http(host, {
+        method: 'PUT',
+        path: '/upload',
+        headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'm.safetensors', 'content-length': String(body.length) },
+        body,
+      });
+      expect((await ask({ type: 'load-uploaded-checkpoint', upload: JSON.parse(uploaded.body).id })).ok).toBe(true);
+      const kept = await ask({ type: 'export-model', format: 'onnx' });
+      const expired = await ask({ type: 'export-model', format: 'safetensors' });
+      if (!kept.ok || !expired.ok) throw new Error('the exports failed');
+      expect((await uploadFolders()).filter((f) => f.startsWith('download-'))).toHaveLength(2);
+      expect((await http(host, { path: kept.download!.url })).status).toBe(200);
+      // The one not fetched goes when its time is up (1.5 s here; 10 minutes by default), folder and all.
+      await expect.poll(async () => (await uploadFolders()).filter((f) => f.startsWith('download-')), { timeout: 10_000 }).toEqual([]);
+      expect((await http(host, { path: expired.download!.url })).status).toBe(404);
+
+      // A prepared file that went missing meanwhile (a temporary-file cleaner, say) is a plain 404.
+      const vanished = await ask({ type: 'save-checkpoint' });
+      if (!vanished.ok) throw new Error(vanished.error);
+      const [root] = await readdir(temporary);
+      const [folder] = (await uploadFolders()).filter((f) => f.startsWith('download-'));
+      await rm(join(temporary, root, folder), { recursive: true });
+      expect(await http(host, { path: vanished.download!.url })).toMatchObject({ status: 404, body: '' });
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('says in one line why an upload failed when its temporary folder has gone', async () => {
+    const [root] = await readdir(temporary);
+    await rm(join(temporary, root), { recursive: true });
+    const reply = await http(host, {
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'a.csv', 'content-length': '5' },
+      body: 'label',
+    });
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body)).toEqual({ error: expect.stringMatching(/^upload failed: .*[0-9a-f]{32}: no such file or directory$/) });
+  });
+
+  it('frees the slot of a failed upload, and never grants more slots than it has, however many arrive at once', async () => {
+    // Two uploads break off half-way: their folders go, and so do their slots.
+    const broken = [startUpload('0123456789'), startUpload('0123456789')];
+    await expect.poll(uploadFolders).toHaveLength(2);
+    for (const upload of broken) upload.req.destroy();
+    await expect.poll(uploadFolders).toHaveLength(0);
+
+    const uploads = Array.from({ length: MAX_UPLOADS + 6 }, () => startUpload('label\n'));
+    try {
+      // The refusals come before any body is sent: the slots were taken as the requests arrived.
+      const refused = async () => (await Promise.all(uploads.map((u) => Promise.race([u.status, Promise.resolve(0)])))).filter((s) => s === 429).length;
+      await expect.poll(refused).toBe(6);
+      for (const upload of uploads) upload.send();
+      const statuses = await Promise.all(uploads.map((u) => u.status));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(MAX_UPLOADS);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(6);
+      const folders = await uploadFolders();
+      expect(folders).toHaveLength(MAX_UPLOADS);
+      const [root] = await readdir(temporary);
+      for (const folder of folders) expect(readFileSync(join(temporary, root, folder, 'a.csv'), 'utf8')).toBe('label\n');
+    } finally {
+      for (const upload of uploads) upload.req.destroy();
+    }
+  });
+});
+
+describe('browser host: closing', () => {
+  const startHost = async (options: Partial<WebHostOptions> = {}) => {
+    const dataDirectory = await tempDir('fmnist-web-data-');
+    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory, ...options });
+    return { host, dataDirectory, origin: `http://127.0.0.1:${host.port}` };
+  };
+
+  it('keeps a run in progress: it ends at its last whole epoch, written to the autosave for the next start', async () => {
+    const { host, dataDirectory, origin } = await startHost();
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const epochs: number[] = [];
+    const replies = new Map<number, Response>();
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if ('id' in message) replies.set(message.id, message.response);
+      else if (message.event.type === 'progress') epochs.push(...message.event.progress.completedEpochs.map((e: { epoch: number }) => e.epoch));
+    });
+    const ask = async (id: number, request: object): Promise<Response> => {
+      socket.send(JSON.stringify({ id, request }));
+      await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
+      return replies.get(id)!;
+    };
+    const csv = toKaggleCsv(randomDataset(2000));
+    const uploaded = await http(host, {
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'train.csv', 'content-length': String(csv.length) },
+      body: csv,
+    });
+    expect((await ask(1, { type: 'load-uploaded', role: 'train', uploads: [JSON.parse(uploaded.body).id] })).ok).toBe(true);
+    // Autosave off: closing keeps the run all the same.
+    const settings = { epochs: 100_000, batchSize: 100, learningRate: 0.001, hiddenSizes: [16], seed: 1, validationFraction: 0, limit: 2000, threads: 1 };
+    expect((await ask(2, { type: 'start', settings, autosave: false, continue: false })).ok).toBe(true);
+    await expect.poll(() => epochs.length, { timeout: 60_000 }).toBeGreaterThan(1);
+    await host.close();
+    const saved = await loadCheckpoint(join(dataDirectory, 'autosave.safetensors'));
+    expect(saved.epochsDone).toBeGreaterThanOrEqual(epochs.at(-1)!);
+    expect(saved.config?.epochs).toBe(100_000);
+    expect(saved.optimizer).not.toBeNull();
+  });
+
+  it('closes within its time limit when the worker does not answer', async () => {
+    const folder = await tempDir('fmnist-web-worker-');
+    const silentWorker = join(folder, 'silent-worker.cjs');
+    await writeFile(
+      silentWorker,
+      "const { parentPort } = require('node:worker_threads');\n" +
+        "parentPort.on('message', (m) => { if (m.request.type !== 'shutdown') parentPort.postMessage({ id: m.id, response: { ok: true } }); });\n",
+    );
+    const { host, origin } = await startHost({ workerPath: silentWorker, shutdownLimitMs: 300 });
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const answered = new Promise((resolve) => socket.once('message', resolve));
+    socket.send(JSON.stringify({ id: 1, request: { type: 'stop' } }));
+    await answered;
+    const started = Date.now();
+    await host.close();
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('closes while an upload is still arriving', async () => {
+    const { host, origin } = await startHost();
+    const upload = httpRequest({
+      host: '127.0.0.1',
+      port: host.port,
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'a.csv', 'content-length': '1000' },
+    });
+    upload.on('error', () => {});
+    upload.write('label');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    let closed = false;
+    void host.close().then(() => (closed = true));
+    await expect.poll(() => closed, { timeout: 5000 }).toBe(true);
+  });
+});
+
+describe('browser host: uploaded data sets kept in the data folder', () => {
+  const settings = { epochs: 100_000, batchSize: 100, learningRate: 0.001, hiddenSizes: [8], seed: 1, validationFraction: 0, limit: 600, threads: 1 };
+
+  /** A host on `dataDirectory` with a connected page: ask() sends a request and returns its answer. */
+  async function session(dataDirectory: string) {
+    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory });
+    const origin = `http://127.0.0.1:${host.port}`;
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const replies = new Map<number, Response>();
+    const epochs: number[] = [];
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if ('id' in message) replies.set(message.id, message.response);
+      else if (message.event.type === 'progress') epochs.push(...message.event.progress.completedEpochs.map((e: { epoch: number }) => e.epoch));
+    });
+    let nextId = 1;
+    const ask = async (request: object): Promise<Extract<Response, { ok: true }>> => {
+      const id = nextId++;
+      socket.send(JSON.stringify({ id, request }));
+      await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
+      const response = replies.get(id)!;
+      if (!response.ok) throw new Error(response.error);
+      return response;
+    };
+    const upload = async (name: string, body: string | Buffer): Promise<string> => {
+      const reply = await http(host, {
+        method: 'PUT',
+        path: '/upload',
+        headers: { origin, 'x-studio-token': host.token, 'x-file-name': name, 'content-length': String(Buffer.byteLength(body)) },
+        body,
+      });
+      return JSON.parse(reply.body).id;
+    };
+    /** Trains until `count` more epochs are done (the run goes on). */
+    const epochsDone = async (count: number) => {
+      const target = epochs.length + count;
+      await expect.poll(() => epochs.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(target);
+    };
+    return { host, ask, upload, epochsDone };
+  }
+
+  const keptFolders = async (dataDirectory: string): Promise<string[]> => (await readdir(join(dataDirectory, 'uploads')).catch(() => [])).sort();
+  const folderOf = (dataDirectory: string, path: string | undefined): string => {
+    const inside = relative(join(dataDirectory, 'uploads'), path ?? '');
+    expect(inside).toMatch(/^[0-9a-f]{32}[/\\][^/\\]+$/);
+    return inside.split(/[/\\]/)[0];
+  };
+
+  it('keeps the files of a data set while a loaded set or an unfinished autosave names them, across restarts, and no longer', async () => {
+    const dataDirectory = await tempDir('fmnist-web-data-');
+    // What an earlier launch left half-copied: nothing names it.
+    await mkdir(join(dataDirectory, 'uploads', 'f'.repeat(32)), { recursive: true });
+    await writeFile(join(dataDirectory, 'uploads', 'f'.repeat(32), 'train.csv'), 'label');
+
+    const first = await session(dataDirectory);
+    let state = (await first.ask({ type: 'get-state' })).state!;
+    await expect.poll(() => keptFolders(dataDirectory)).toEqual([]);
+    const trainUpload = await first.upload('fashion-mnist_train.csv', toKaggleCsv(randomDataset(600, 1)));
+    state = (await first.ask({ type: 'load-uploaded', role: 'train', uploads: [trainUpload] })).state!;
+    const trainFolder = folderOf(dataDirectory, state.datasets.train?.paths[0]);
+    expect(state.datasets.train?.paths).toEqual([join(dataDirectory, 'uploads', trainFolder, 'fashion-mnist_train.csv')]);
+    state = (await first.ask({ type: 'load-uploaded', role: 'test', uploads: [await first.upload('fashion-mnist_test.csv', toKaggleCsv(randomDataset(100, 2)))] })).state!;
+    const testFolder = folderOf(dataDirectory, state.datasets.test?.paths[0]);
+    expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
+    // An upload is loaded once (the page uploads each file it opens).
+    await expect(first.ask({ type: 'load-uploaded', role: 'train', uploads: [trainUpload] })).rejects.toThrow('unknown upload: upload the file again');
+    // A set that does not load leaves nothing behind.
+    await expect(first.ask({ type: 'load-uploaded', role: 'train', uploads: [await first.upload('broken.csv', 'label,pixel1\n3,4\n')] })).rejects.toThrow(/broken\.csv/);
+    expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
+
+    await first.ask({ type: 'start', settings, autosave: true, continue: false });
+    await first.epochsDone(1);
+    await first.host.close();
+    // The run was kept for the next start, and with it the data it needs.
+    expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
+
+    const second = await session(dataDirectory);
+    state = (await second.ask({ type: 'get-state' })).state!;
+    expect(state.autosave.pending?.dataSources).toEqual({
+      train: [join(dataDirectory, 'uploads', trainFolder, 'fashion-mnist_train.csv')],
+      test: [join(dataDirectory, 'uploads', testFolder, 'fashion-mnist_test.csv')],
+    });
+    state = (await second.ask({ type: 'resume-autosave', autosave: true })).state!;
+    expect([state.datasets.train?.count, state.datasets.test?.count]).toEqual([600, 100]);
+    await second.epochsDone(1);
+    await second.ask({ type: 'stop' });
+    // Other training data replaces the loaded set; the stopped run's autosave still names the old one.
+    await expect.poll(async () => (await second.ask({ type: 'get-state' })).state!.run.status, { timeout: 30_000 }).toBe('stopped');
+    state = (await second.ask({ type: 'load-uploaded', role: 'train', uploads: [await second.upload('other.csv', toKaggleCsv(randomDataset(300, 3)))] })).state!;
+    const otherFolder = folderOf(dataDirectory, state.datasets.train?.paths[0]);
+    await expect.poll(() => keptFolders(dataDirectory)).toEqual([trainFolder, testFolder, otherFolder].sort());
+    // Discarded: what only the autosave named goes.
+    await second.ask({ type: 'discard-autosave' });
+    await expect.poll(() => keptFolders(dataDirectory)).toEqual([testFolder, otherFolder].sort());
+    // Closing keeps the stopped run once more (short of its epochs), naming the data loaded now; nothing else stays.
+    await second.host.close();
+    expect(await keptFolders(dataDirectory)).toEqual([testFolder, otherFolder].sort());
+
+    const third = await session(dataDirectory);
+    state = (await third.ask({ type: 'get-state' })).state!;
+    expect(state.autosave.pending?.dataSources).toEqual({
+      train: [join(dataDirectory, 'uploads', otherFolder, 'other.csv')],
+      test: [join(dataDirectory, 'uploads', testFolder, 'fashion-mnist_test.csv')],
+    });
+    await third.ask({ type: 'discard-autosave' });
+    await expect.poll(() => keptFolders(dataDirectory)).toEqual([]);
+    await third.host.close();
+  });
+
+  it('keeps two uploads of the same name apart', async () => {
+    const dataDirectory = await tempDir('fmnist-web-data-');
+    const { host, ask, upload } = await session(dataDirectory);
+    try {
+      const dataset = randomDataset(20);
+      // IDX: a big-endian magic number, the count and the image size, then the bytes.
+      const header = (magic: number, ...sizes: number[]) => {
+        const bytes = Buffer.alloc(4 * (2 + sizes.length));
+        [magic, dataset.count, ...sizes].forEach((n, i) => bytes.writeUInt32BE(n, 4 * i));
+        return bytes;
+      };
+      const images = Buffer.concat([header(0x803, 28, 28), dataset.images]);
+      const labels = Buffer.concat([header(0x801), dataset.labels]);
+      const sources = [await upload('data', images), await upload('data', labels)];
+      const state = (await ask({ type: 'load-uploaded', role: 'train', uploads: sources })).state!;
+      const folder = folderOf(dataDirectory, state.datasets.train?.paths[0]);
+      expect(state.datasets.train?.paths).toEqual([join(dataDirectory, 'uploads', folder, 'data'), join(dataDirectory, 'uploads', folder, '2-data')]);
+      expect(state.datasets.train?.count).toBe(20);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('keeps nothing for a finished run, nor for a damaged autosave; everything while the autosave cannot be read', async () => {
+    const leftover = async (dataDirectory: string) => {
+      await mkdir(join(dataDirectory, 'uploads', 'e'.repeat(32)), { recursive: true });
+      await writeFile(join(dataDirectory, 'uploads', 'e'.repeat(32), 'train.csv'), 'label');
+    };
+    const finished = await tempDir('fmnist-web-data-');
+    const first = await session(finished);
+    await first.ask({ type: 'load-uploaded', role: 'train', uploads: [await first.upload('train.csv', toKaggleCsv(randomDataset(200)))] });
+    await first.ask({ type: 'start', settings: { ...settings, epochs: 1 }, autosave: true, continue: false });
+    await expect.poll(async () => (await first.ask({ type: 'get-state' })).state!.run.status, { timeout: 30_000 }).toBe('finished');
+    expect(await keptFolders(finished)).toHaveLength(1);
+    await first.host.close();
+    expect(await keptFolders(finished)).toEqual([]);
+
+    const damaged = await tempDir('fmnist-web-data-');
+    await writeFile(join(damaged, 'autosave.safetensors'), 'not a checkpoint');
+    await leftover(damaged);
+    const second = await session(damaged);
+    expect((await second.ask({ type: 'get-state' })).state!.autosave.pending).toBeNull();
+    await expect.poll(() => keptFolders(damaged)).toEqual([]);
+    await second.host.close();
+
+    const unreadable = await tempDir('fmnist-web-data-');
+    await mkdir(join(unreadable, 'autosave.safetensors'));
+    await leftover(unreadable);
+    const third = await session(unreadable);
+    await third.ask({ type: 'get-state' });
+    await third.host.close();
+    expect(await keptFolders(unreadable)).toEqual(['e'.repeat(32)]);
+  });
+
+  it('says in one line when the data folder cannot take the files, and loads nothing', async () => {
+    const dataDirectory = await tempDir('fmnist-web-data-');
+    await writeFile(join(dataDirectory, 'uploads'), 'a file where the folder should be');
+    const { host, ask, upload } = await session(dataDirectory);
+    try {
+      const id = await upload('train.csv', toKaggleCsv(randomDataset(10)));
+      await expect(ask({ type: 'load-uploaded', role: 'train', uploads: [id, id] })).rejects.toThrow('unknown upload: upload the file again');
+      const uploadsFolder = join(dataDirectory, 'uploads').replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+      await expect(ask({ type: 'load-uploaded', role: 'train', uploads: [id] })).rejects.toThrow(new RegExp(`^cannot keep the uploaded files in the data folder: ${uploadsFolder}[/\\\\][0-9a-f]{32}: `));
+      expect((await ask({ type: 'get-state' })).state!.datasets.train).toBeNull();
+    } finally {
+      await host.close();
+    }
   });
 });
