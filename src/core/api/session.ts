@@ -55,6 +55,8 @@ export class StudioSession {
   private pending: PendingAutosave | null = null;
   private checkedAutosave = false;
   private autosaveFailure: AutosaveFailure | null = null;
+  /** A model whose saved run the user discarded: quitting does not write it back. */
+  private discarded: HeldModel | null = null;
   private busy: string | null = null;
 
   constructor(options: SessionOptions) {
@@ -123,6 +125,10 @@ export class StudioSession {
           this.refuseWhileBusy('discarding the saved run');
           if (this.autosaveFile) await rm(this.autosaveFile, { force: true });
           this.pending = null;
+          if (this.model && this.model.savedAs === this.autosaveFile) {
+            this.model.savedAs = null;
+            this.discarded = this.model;
+          }
           break;
         case 'shutdown':
           await this.shutdown();
@@ -266,7 +272,7 @@ export class StudioSession {
   private async shutdown(): Promise<void> {
     await this.run.stopAndWait();
     const model = this.model;
-    if (!this.autosaveFile || !model?.state || !model.config || model.savedAs !== null) return;
+    if (!this.autosaveFile || !model?.state || !model.config || model.savedAs !== null || model === this.discarded) return;
     if (model.state.epochsDone >= model.config.epochs) return;
     await mkdir(dirname(this.autosaveFile), { recursive: true });
     await saveModel(model, this.autosaveFile);

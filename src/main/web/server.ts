@@ -11,8 +11,8 @@
  */
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { access, copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,8 +29,8 @@ import {
   validateRequest,
   type WorkerRequest,
 } from '../../core/api/contract';
-import { decodeCheckpoint } from '../../core/checkpoint/checkpoint';
 import { FmnistError, userMessage } from '../../core/errors';
+import { unfinishedRun } from '../../core/run/autosave';
 import { BackendHost } from '../backend-host';
 import { DataDownloads } from '../data-download';
 import { appDataFolder, DOWNLOAD_FOLDER } from '../data-folder';
@@ -127,20 +127,13 @@ async function removeFolder(folder: string): Promise<void> {
  * resumable run short of its epochs); null when the file cannot be read now, so nothing should be removed.
  */
 async function autosaveSources(file: string): Promise<string[] | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? [] : null;
-  }
-  try {
-    const saved = decodeCheckpoint(bytes, file);
-    if (!saved.config || !saved.optimizer || saved.epochsDone >= saved.config.epochs || !saved.dataSources) return [];
-    return [...saved.dataSources.train, ...(saved.dataSources.test ?? [])];
-  } catch {
-    // A damaged autosave is never offered.
-    return [];
-  }
+  // Missing: names nothing. There but not a readable file: it might be an unfinished run, so keep everything.
+  const info = await stat(file).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? 'missing' : null));
+  if (info === 'missing') return [];
+  if (info === null || !info.isFile() || !(await access(file, constants.R_OK).then(() => true, () => false))) return null;
+  // The session's own rule for what it offers to resume (a damaged or finished autosave names nothing).
+  const sources = (await unfinishedRun(file))?.dataSources;
+  return sources ? [...sources.train, ...(sources.test ?? [])] : [];
 }
 
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {

@@ -337,4 +337,23 @@ describe('studio session: models and checkpoints', () => {
     const next = new StudioSession({ emit: () => {}, env: {}, dataDirectory: folder });
     expect((await stateOf(next)).autosave.pending).toMatchObject({ epochsDone: kept.epochsDone, epochs: 40 });
   });
+
+  it('does not write back on shutdown a run whose saved copy the user discarded', async () => {
+    const folder = join(dir, 'discarded');
+    const seen: BackendEvent[] = [];
+    const discarding = new StudioSession({ emit: (event) => seen.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: folder });
+    await discarding.handle({ type: 'load-default-data' });
+    await start(discarding, { ...quick, epochs: 40 }, { autosave: true });
+    await expect.poll(() => epochsIn(seen), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    await discarding.handle({ type: 'stop' });
+    await discarding.whenIdle();
+    // As at a restart: the run is offered; the user discards it, then quits.
+    const restarted = new StudioSession({ emit: () => {}, env: {}, dataDirectory: folder });
+    expect((await stateOf(restarted)).autosave.pending).not.toBeNull();
+    expect((await discarding.handle({ type: 'discard-autosave' })).ok).toBe(true);
+    expect((await stateOf(discarding)).model?.savedAs).toBeNull();
+    expect((await discarding.handle({ type: 'shutdown' })).ok).toBe(true);
+    const next = new StudioSession({ emit: () => {}, env: {}, dataDirectory: folder });
+    expect((await stateOf(next)).autosave.pending).toBeNull();
+  });
 });

@@ -195,7 +195,7 @@ describe('browser host', () => {
     expect((await ask(10, { type: 'save-checkpoint' })).error).toBe('there is no model yet: train one or load a checkpoint');
     expect((await ask(11, { type: 'load-default-data' })).ok).toBe(true);
     const settings = { epochs: 1, batchSize: 128, learningRate: 0.001, hiddenSizes: [16], seed: 1, validationFraction: 0, limit: 1000, threads: 1 };
-    expect((await ask(12, { type: 'start', settings, autosave: false, continue: false })).ok).toBe(true);
+    expect((await ask(12, { type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).ok).toBe(true);
     // Saving is refused while the run is in progress: retry until it has ended.
     let saved: { ok: boolean; download?: { url: string; name: string }; error?: string } = { ok: false };
     let nextId = 100;
@@ -504,7 +504,7 @@ describe('browser host: closing', () => {
     expect((await ask(1, { type: 'load-uploaded', role: 'train', uploads: [JSON.parse(uploaded.body).id] })).ok).toBe(true);
     // Autosave off: closing keeps the run all the same.
     const settings = { epochs: 100_000, batchSize: 100, learningRate: 0.001, hiddenSizes: [16], seed: 1, validationFraction: 0, limit: 2000, threads: 1 };
-    expect((await ask(2, { type: 'start', settings, autosave: false, continue: false })).ok).toBe(true);
+    expect((await ask(2, { type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).ok).toBe(true);
     await expect.poll(() => epochs.length, { timeout: 60_000 }).toBeGreaterThan(1);
     await host.close();
     const saved = await loadCheckpoint(join(dataDirectory, 'autosave.safetensors'));
@@ -619,7 +619,7 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     await expect(first.ask({ type: 'load-uploaded', role: 'train', uploads: [await first.upload('broken.csv', 'label,pixel1\n3,4\n')] })).rejects.toThrow(/broken\.csv/);
     expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
 
-    await first.ask({ type: 'start', settings, autosave: true, continue: false });
+    await first.ask({ type: 'start', settings, autosave: true, continue: false, allowOtherData: false });
     await first.epochsDone(1);
     await first.host.close();
     // The run was kept for the next start, and with it the data it needs.
@@ -635,24 +635,23 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     expect([state.datasets.train?.count, state.datasets.test?.count]).toEqual([600, 100]);
     await second.epochsDone(1);
     await second.ask({ type: 'stop' });
-    // Other training data replaces the loaded set; the stopped run's autosave still names the old one.
+    // Other training data replaces the loaded set; the stopped run's autosave still names the data it used.
     await expect.poll(async () => (await second.ask({ type: 'get-state' })).state!.run.status, { timeout: 30_000 }).toBe('stopped');
     state = (await second.ask({ type: 'load-uploaded', role: 'train', uploads: [await second.upload('other.csv', toKaggleCsv(randomDataset(300, 3)))] })).state!;
     const otherFolder = folderOf(dataDirectory, state.datasets.train?.paths[0]);
     await expect.poll(() => keptFolders(dataDirectory)).toEqual([trainFolder, testFolder, otherFolder].sort());
-    // Discarded: what only the autosave named goes.
-    await second.ask({ type: 'discard-autosave' });
-    await expect.poll(() => keptFolders(dataDirectory)).toEqual([testFolder, otherFolder].sort());
-    // Closing keeps the stopped run once more (short of its epochs), naming the data loaded now; nothing else stays.
+    // Closing keeps the stopped run for the next start with the data it was trained on, not the data loaded
+    // now: only what a loaded set alone named goes.
     await second.host.close();
-    expect(await keptFolders(dataDirectory)).toEqual([testFolder, otherFolder].sort());
+    expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
 
     const third = await session(dataDirectory);
     state = (await third.ask({ type: 'get-state' })).state!;
     expect(state.autosave.pending?.dataSources).toEqual({
-      train: [join(dataDirectory, 'uploads', otherFolder, 'other.csv')],
+      train: [join(dataDirectory, 'uploads', trainFolder, 'fashion-mnist_train.csv')],
       test: [join(dataDirectory, 'uploads', testFolder, 'fashion-mnist_test.csv')],
     });
+    // Discarded: what only the autosave named goes.
     await third.ask({ type: 'discard-autosave' });
     await expect.poll(() => keptFolders(dataDirectory)).toEqual([]);
     await third.host.close();
@@ -689,7 +688,7 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     const finished = await tempDir('fmnist-web-data-');
     const first = await session(finished);
     await first.ask({ type: 'load-uploaded', role: 'train', uploads: [await first.upload('train.csv', toKaggleCsv(randomDataset(200)))] });
-    await first.ask({ type: 'start', settings: { ...settings, epochs: 1 }, autosave: true, continue: false });
+    await first.ask({ type: 'start', settings: { ...settings, epochs: 1 }, autosave: true, continue: false, allowOtherData: false });
     await expect.poll(async () => (await first.ask({ type: 'get-state' })).state!.run.status, { timeout: 30_000 }).toBe('finished');
     expect(await keptFolders(finished)).toHaveLength(1);
     await first.host.close();
