@@ -216,7 +216,9 @@ describe('checkpoints', () => {
       try {
         const error = await saveCheckpoint(path, changed).then(() => null, (e: Error) => e);
         expect(error).toBeInstanceOf(FmnistError);
-        expect(error!.message).toBe(code === 'ENOSPC' ? `${path}: no space left on the device` : `${path}: simulated EIO`);
+        expect(error!.message).toBe(
+          code === 'ENOSPC' ? `${path}: no space left on the device` : `${path}: an input/output error occurred (the disk or network drive may be failing)`,
+        );
       } finally {
         atomicWriteHooks.beforeRename = undefined;
       }
