@@ -11,7 +11,7 @@
 
 import { FIELD_LABELS, type RunConfig, resolveRunConfig } from '../config';
 import { CLASS_COUNT, IMAGE_SIZE } from '../data/dataset';
-import { FmnistError } from '../errors';
+import { describeValue, FmnistError, userMessage } from '../errors';
 import { readFileChecked, writeFileAtomic } from '../io';
 import { layerSizes, mlpShape, type MlpParameters, type MlpShape } from '../model/mlp';
 import type { RandomState } from '../random';
@@ -75,7 +75,8 @@ interface Description {
   format: string;
   formatVersion: number;
   architecture: { inputSize: number; hiddenSizes: number[]; outputSize: number; activation: 'relu'; output: 'softmax' };
-  config: RunConfig;
+  /** null when the settings are unknown (a bare state dict saved again): never invented. */
+  config: RunConfig | null;
   epochsDone: number;
   history: EpochSummary[];
   datasetFingerprint: string | null;
@@ -127,7 +128,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     format: CHECKPOINT_FORMAT,
     formatVersion: CHECKPOINT_VERSION,
     architecture: { ...shape, activation: 'relu', output: 'softmax' },
-    config: checkpoint.config ?? resolveRunConfig({ hiddenSizes: shape.hiddenSizes }),
+    config: checkpoint.config,
     epochsDone: checkpoint.epochsDone,
     history: checkpoint.history,
     datasetFingerprint: checkpoint.datasetFingerprint,
@@ -179,11 +180,14 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   }
   const shape = description ? checkArchitecture(description.architecture, bad) : inferShape(tensors, bad);
   let config: RunConfig | null = null;
-  if (description) {
+  // Missing or null settings stay unknown: a bare state dict saved again has none.
+  const savedConfig: unknown = description?.config ?? null;
+  if (savedConfig !== null) {
+    if (typeof savedConfig !== 'object' || Array.isArray(savedConfig)) throw bad(`has invalid settings (${describeValue(savedConfig)} instead of an object)`);
     try {
-      config = resolveRunConfig(description.config as unknown as Record<string, unknown>);
+      config = resolveRunConfig(savedConfig as Record<string, unknown>);
     } catch (error) {
-      throw bad(`has invalid settings: ${(error as Error).message}`);
+      throw bad(`has invalid settings: ${userMessage(error)}`);
     }
     if (config.hiddenSizes.join(',') !== shape.hiddenSizes.join(',')) throw bad('has settings that disagree with its architecture');
   }

@@ -1,13 +1,14 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../../../../src/core/checkpoint/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, encodeWeights, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../../../../src/core/checkpoint/checkpoint';
 import { decodeSafetensors, encodeSafetensors } from '../../../../src/core/checkpoint/safetensors';
 import { resolveRunConfig } from '../../../../src/core/config';
 import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 import { FmnistError } from '../../../../src/core/errors';
 import { atomicWriteHooks } from '../../../../src/core/io';
 import { tempDir } from '../../../helpers/data';
+import { bareStateDict } from '../../../helpers/safetensors';
 
 function loadError(bytes: Uint8Array, file = 'model.safetensors'): Error | null {
   try {
@@ -111,6 +112,18 @@ describe('checkpoints', () => {
     expect(loaded.parameters.shape.hiddenSizes).toEqual([30]);
     expect(loaded.config).toBeNull();
     expect(loaded.optimizer).toBeNull();
+  });
+
+  it('keeps the settings of a bare state dict unknown when it is saved again', () => {
+    const bare = decodeCheckpoint(bareStateDict(16, (_layer, kind, i) => (kind === 'bias' ? 0 : ((i % 7) - 3) / 100)), 'bare.safetensors');
+    expect(bare.config).toBeNull();
+    for (const saved of [encodeCheckpoint(bare), encodeWeights(bare)]) {
+      // Written as JSON null, not the defaults (50 epochs, learning rate 0.001, seed 1) as if they were real.
+      expect(JSON.parse(decodeSafetensors(saved, 'x').metadata.fmnist).config).toBeNull();
+      const again = decodeCheckpoint(saved, 'again.safetensors');
+      expect(again.config).toBeNull();
+      expect(again.parameters.weights).toEqual(bare.parameters.weights);
+    }
   });
 
   it('reports truncated, foreign and non-finite files by name', async () => {
