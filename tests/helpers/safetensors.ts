@@ -12,7 +12,7 @@ export interface RawTensor {
 }
 
 /** A safetensors file: 8-byte little-endian header length, the header JSON (padded with `padTo` spaces), data. */
-export function rawSafetensors(tensors: RawTensor[], metadata: Record<string, string> | null, options: { padTo?: number; headerSuffix?: string } = {}): Uint8Array {
+export function rawSafetensors(tensors: RawTensor[], metadata: Record<string, string> | null, options: { padTo?: number; headerSuffix?: string } = {}): Buffer {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
@@ -45,7 +45,11 @@ export function float32Bytes(values: ArrayLike<number>): Uint8Array {
  * A bare PyTorch state dict of a 784-hidden-10 MLP (nn.Sequential names, [out, in] weights) whose values are
  * value(layer, index) in file order.
  */
-export function bareStateDict(hidden: number, value: (layer: number, kind: 'weight' | 'bias', index: number) => number, options: { padTo?: number } = {}): Uint8Array {
+export function bareStateDict(
+  hidden: number,
+  value: (layer: number, kind: 'weight' | 'bias', index: number) => number,
+  options: { padTo?: number; headerSuffix?: string } = {},
+): Buffer {
   const sizes = [784, hidden, 10];
   const tensors: RawTensor[] = [];
   for (let l = 0; l < 2; l++) {

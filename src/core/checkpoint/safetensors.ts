@@ -2,8 +2,8 @@
  * The safetensors container (Hugging Face): an 8-byte little-endian header length N, N bytes of JSON
  * {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}, then the raw
  * little-endian tensor bytes, offsets relative to the start of that data. We pad the header with spaces to
- * a multiple of 8 so Float32Array views of the data stay aligned. Decoding validates everything and reports
- * a one-line problem naming the file.
+ * a multiple of 8 (other tools may not; decoding copies each tensor into an aligned buffer). Decoding
+ * validates everything and reports a one-line problem naming the file.
  */
 
 import { FmnistError } from '../errors';
@@ -130,7 +130,7 @@ export function decodeSafetensors(
       throw bad(`tensor "${name}" has ${end - begin} bytes, but shape [${shape}] of ${dtype} needs ${elementCount(shape) * DTYPE_BYTES[dtype]}`);
     }
     spans.push([begin, end, name]);
-    tensors.set(name, { dtype, shape, offset: begin, bytes: bytes.slice(headerEnd + begin, headerEnd + end) });
+    tensors.set(name, { dtype, shape, offset: begin, bytes: alignedCopy(bytes.subarray(headerEnd + begin, headerEnd + end)) });
   }
   // The format requires the tensors to cover the data exactly: no overlaps, no holes.
   spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -141,6 +141,16 @@ export function decodeSafetensors(
   }
   if (covered !== dataLength) throw bad(`has ${dataLength - covered} bytes after its last tensor`);
   return { tensors, metadata };
+}
+
+/**
+ * A copy in a fresh buffer, so typed-array views of it are aligned whatever the header's length (other tools
+ * do not pad it). Not `bytes.slice()`: on a Node Buffer (what readFile returns) that is a view, not a copy.
+ */
+function alignedCopy(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy;
 }
 
 /** The tensor's values as float32 (converting F64), or null for other dtypes. */

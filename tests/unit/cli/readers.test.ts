@@ -44,6 +44,16 @@ describe('fmnist with odd files', () => {
     }
   });
 
+  it('reads a safetensors file whose header is not padded (fmnist info)', async () => {
+    const value = (_layer: number, kind: 'weight' | 'bias', i: number): number => (kind === 'bias' ? 0 : (i % 3) / 10);
+    let bytes = bareStateDict(8, value);
+    for (let spaces = 1; (8 + bytes.readUInt32LE(0)) % 4 === 0; spaces++) bytes = bareStateDict(8, value, { headerSuffix: ' '.repeat(spaces) });
+    const file = await writeTemp(dir, 'unpadded.safetensors', bytes);
+    const info = runBuiltCli(['info', file]);
+    expect(info.stderr).toBe('');
+    expect(info.stdout).toMatch(/Network +784-8-10 \(ReLU, softmax\), 6,370 parameters/);
+  });
+
   it('refuses a missing checkpoint in one line (the harness itself)', () => {
     const missing = join(dir, 'missing.safetensors');
     expectRefusal(runBuiltCli(['info', missing]), 'info', missing, 'no such file or directory');

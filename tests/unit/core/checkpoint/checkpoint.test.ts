@@ -126,6 +126,21 @@ describe('checkpoints', () => {
     }
   });
 
+  it('reads a file from disk whose header is not padded to a multiple of 8 (as other tools write them)', async () => {
+    const value = (layer: number, kind: 'weight' | 'bias', i: number): number => (kind === 'bias' ? layer + i / 8 : ((i % 11) - 5) / 64);
+    const dataStart = (b: Uint8Array): number => 8 + Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+    let bytes = bareStateDict(12, value);
+    for (let spaces = 1; dataStart(bytes) % 4 === 0; spaces++) bytes = bareStateDict(12, value, { headerSuffix: ' '.repeat(spaces) });
+    expect(dataStart(bytes) % 4).not.toBe(0);
+    const path = join(dir, 'unpadded.safetensors');
+    await writeFile(path, bytes);
+    const loaded = await loadCheckpoint(path);
+    // PyTorch's 0.weight is [out=12, in=784]: element (o, i) sits at o·784 + i; ours is [in, out].
+    expect(loaded.parameters.weights[0][5 * 12 + 3]).toBe(value(0, 'weight', 3 * 784 + 5));
+    expect(loaded.parameters.weights[1][7 * 10 + 9]).toBe(value(1, 'weight', 9 * 12 + 7));
+    expect(Array.from(loaded.parameters.biases[1])).toEqual([1, 1.125, 1.25, 1.375, 1.5, 1.625, 1.75, 1.875, 2, 2.125]);
+  });
+
   it('reports truncated, foreign and non-finite files by name', async () => {
     const bytes = encodeCheckpoint(sampleCheckpoint());
     expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 100), 'cut.safetensors')).toThrow(/^cut\.safetensors: is truncated/);
