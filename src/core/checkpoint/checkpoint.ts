@@ -11,14 +11,14 @@
 
 import { FIELD_LABELS, type RunConfig, resolveRunConfig } from '../config';
 import { CLASS_COUNT, IMAGE_SIZE } from '../data/dataset';
-import { describeValue, FmnistError, userMessage } from '../errors';
+import { describeValue, FmnistError, quote, userMessage } from '../errors';
 import { readFileChecked, writeFileAtomic } from '../io';
 import { layerSizes, mlpShape, type MlpParameters, type MlpShape } from '../model/mlp';
 import type { RandomState } from '../random';
 import type { EpochSummary, TrainerState } from '../train/trainer';
 import { APP_VERSION } from '../version';
 import { crc32 } from './crc32';
-import { asFloat32, decodeSafetensors, encodeSafetensors, type TensorInput } from './safetensors';
+import { asFloat32, decodeSafetensors, describeShape, encodeSafetensors, MAX_JSON_DEPTH, nestedDeeperThan, type TensorInput } from './safetensors';
 
 export const CHECKPOINT_FORMAT = 'fashion-mnist-studio';
 export const CHECKPOINT_VERSION = 1;
@@ -160,14 +160,18 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   const describedText = metadata[METADATA_KEY];
   let description: Description | null = null;
   if (describedText !== undefined) {
+    if (nestedDeeperThan(describedText, MAX_JSON_DEPTH)) throw bad(`has a description nested deeper than ${MAX_JSON_DEPTH} levels`);
     try {
       description = JSON.parse(describedText) as Description;
     } catch {
       throw bad('has a corrupt description (its metadata is not valid JSON)');
     }
     if (description?.format !== CHECKPOINT_FORMAT) throw bad('is not a Fashion-MNIST Studio checkpoint');
-    if (description.formatVersion !== CHECKPOINT_VERSION) {
-      throw bad(`uses checkpoint format version ${description.formatVersion}; this app reads version ${CHECKPOINT_VERSION}`);
+    const version: unknown = description.formatVersion;
+    if (version !== CHECKPOINT_VERSION) {
+      if (version === undefined) throw bad('has no checkpoint format version');
+      if (!Number.isSafeInteger(version)) throw bad(`has a malformed checkpoint format version (${describeValue(version)})`);
+      throw bad(`uses checkpoint format version ${version as number}; this app reads version ${CHECKPOINT_VERSION}`);
     }
   }
 
@@ -200,15 +204,15 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
       for (const kind of ['weight', 'bias'] as const) {
         const name = `${prefix}${moduleName(l)}.${kind}`;
         const tensor = tensors.get(name);
-        if (!tensor) throw bad(`has no tensor "${name}" (${what})`);
+        if (!tensor) throw bad(`has no tensor ${quote(name)} (${what})`);
         const expected = kind === 'weight' ? [sizes[l + 1], sizes[l]] : [sizes[l + 1]];
         if (tensor.shape.join(',') !== expected.join(',')) {
-          throw bad(`tensor "${name}" has shape [${tensor.shape}], expected [${expected}] for a ${describe(shape)} network`);
+          throw bad(`tensor ${quote(name)} has shape ${describeShape(tensor.shape)}, expected [${expected}] for a ${describe(shape)} network`);
         }
         const values = asFloat32(tensor);
-        if (!values) throw bad(`tensor "${name}" has dtype ${tensor.dtype}, expected F32`);
+        if (!values) throw bad(`tensor ${quote(name)} has dtype ${tensor.dtype}, expected F32`);
         for (let i = 0; i < values.length; i++) {
-          if (!Number.isFinite(values[i])) throw bad(`tensor "${name}" holds a non-finite value (${values[i]}) at index ${i}`);
+          if (!Number.isFinite(values[i])) throw bad(`tensor ${quote(name)} holds a non-finite value (${values[i]}) at index ${i}`);
         }
         if (kind === 'weight') weights.push(transpose(values, sizes[l + 1], sizes[l]));
         else biases.push(values.slice());

@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import Papa from 'papaparse';
-import { asFileError, FmnistError } from '../errors';
+import { asFileError, FmnistError, quote } from '../errors';
 import { CLASS_COUNT, IMAGE_SIZE, type Dataset, type LabelledDataset } from './dataset';
 
 const ROWS_PER_BLOCK = 4096;
@@ -67,8 +67,9 @@ function parseSmallInteger(cell: string, max: number): number {
   return value <= max ? value : -1;
 }
 
+/** A cell as messages quote it: escaped and cut short (a cell can hold anything, a megabyte or a newline). */
 function describeCell(cell: string): string {
-  return `"${cell.length > 20 ? `${cell.slice(0, 20)}…` : cell}"`;
+  return quote(cell);
 }
 
 /** Kaggle's header starts with "label" (or "pixel1" when unlabelled). */

@@ -141,6 +141,58 @@ describe('checkpoints', () => {
     expect(Array.from(loaded.parameters.biases[1])).toEqual([1, 1.125, 1.25, 1.375, 1.5, 1.625, 1.75, 1.875, 2, 2.125]);
   });
 
+  it('describes hostile header values briefly, in one line, without overflowing the stack', () => {
+    const header = (text: string, data = new Uint8Array(4)): Uint8Array => {
+      const json = Buffer.from(text);
+      const out = Buffer.alloc(8 + json.length + data.length);
+      out.writeBigUInt64LE(BigInt(json.length));
+      json.copy(out, 8);
+      out.set(data, 8 + json.length);
+      return out;
+    };
+    const deep = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const cases: [Uint8Array, string][] = [
+      [header(`{"0.weight":{"dtype":${deep(200_000)},"shape":[1],"data_offsets":[0,4]}}`), 'has a header nested deeper than 64 levels'],
+      [header(`{"0.weight":{"dtype":${deep(10)},"shape":[1],"data_offsets":[0,4]}}`), 'tensor "0.weight" has a malformed dtype (a list of 1 item)'],
+      [header(`{"0.weight":{"dtype":{"F32":1},"shape":[1],"data_offsets":[0,4]}}`), 'tensor "0.weight" has a malformed dtype (an object)'],
+      [header(`{"0.weight":{"shape":[1],"data_offsets":[0,4]}}`), 'tensor "0.weight" has no dtype'],
+      [header(`{"a\\nb${'x'.repeat(500)}":{"dtype":"Q8","shape":[1],"data_offsets":[0,4]}}`), `tensor "a\\nb${'x'.repeat(37)}…" has unknown dtype "Q8"`],
+      [header(`{"__metadata__":{"k\\u001b[2J":5},"0.weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`), 'metadata "k\\x1b[2J" is not a string (5)'],
+      [header(`{"0.weight":{"dtype":"F32","shape":[${new Array(300).fill(1).join(',')}],"data_offsets":[0,8]}}`, new Uint8Array(8)), 'tensor "0.weight" has 8 bytes, but shape [1,1,1,1,1,1,1,1,… (300 dimensions)] of F32 needs 4'],
+    ];
+    for (const [bytes, expected] of cases) {
+      const error = loadError(bytes);
+      expect(error, expected).toBeInstanceOf(FmnistError);
+      expect(error!.message).toBe(`model.safetensors: ${expected}`);
+    }
+
+    const valid = encodeCheckpoint(sampleCheckpoint());
+    const { tensors, metadata } = decodeSafetensors(valid, 'x');
+    const description = JSON.parse(metadata.fmnist);
+    const reencode = (changed: Record<string, unknown>, text?: string): Uint8Array =>
+      encodeSafetensors(
+        [...tensors.entries()].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.bytes }]),
+        { fmnist: text ?? JSON.stringify({ ...description, ...changed }) },
+      );
+    const withoutVersion = { ...description };
+    delete withoutVersion.formatVersion;
+    const described: [Uint8Array, string][] = [
+      [reencode({}, JSON.stringify(withoutVersion)), 'has no checkpoint format version'],
+      [reencode({ formatVersion: { v: 1 } }), 'has a malformed checkpoint format version (an object)'],
+      [reencode({ formatVersion: '1' }), 'has a malformed checkpoint format version ("1")'],
+      [reencode({ config: { ...description.config, epochs: { n: 3 } } }), 'has invalid settings: epochs must be a whole number, got an object'],
+      [reencode({ config: { ...description.config, learningRate: [[0.1]] } }), 'has invalid settings: learning rate must be a number, got a list of 1 item'],
+      [reencode({ config: { ...description.config, 'odd\nkey': 1 } }), 'has invalid settings: "odd\\nkey" is not a known setting'],
+      [reencode({ config: 'fast' }), 'has invalid settings ("fast" instead of an object)'],
+      [reencode({}, `{"format":"fashion-mnist-studio","formatVersion":1,"x":${deep(100_000)}}`), 'has a description nested deeper than 64 levels'],
+    ];
+    for (const [bytes, expected] of described) {
+      const error = loadError(bytes);
+      expect(error, expected).toBeInstanceOf(FmnistError);
+      expect(error!.message).toBe(`model.safetensors: ${expected}`);
+    }
+  });
+
   it('reports truncated, foreign and non-finite files by name', async () => {
     const bytes = encodeCheckpoint(sampleCheckpoint());
     expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 100), 'cut.safetensors')).toThrow(/^cut\.safetensors: is truncated/);
