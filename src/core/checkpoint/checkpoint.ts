@@ -222,6 +222,10 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   };
 
   const parameters = readModel('', 'model weights');
+  const activationBound = activationBoundOf(parameters);
+  if (activationBound > MAX_ACTIVATION) {
+    throw bad(`has weights too large to compute with: its activations could reach ${magnitude(activationBound)} (at most ${MAX_ACTIVATION.toExponential()} is safe in float32)`);
+  }
   let optimizer: OptimizerState | null = null;
   if (description?.optimizer) {
     const { step, shuffleState } = description.optimizer;
@@ -237,6 +241,14 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     };
     for (const v of optimizer.v.weights.concat(optimizer.v.biases)) {
       if (v.some((x) => x < 0)) throw bad('has negative Adam second moments');
+    }
+    const m = largestMagnitude(optimizer.m);
+    if (Math.abs(m) > MAX_FIRST_MOMENT) {
+      throw bad(`has Adam moments too large to resume from: a first moment of ${magnitude(m)} (at most ${MAX_FIRST_MOMENT.toExponential()})`);
+    }
+    const v = largestMagnitude(optimizer.v);
+    if (v > MAX_SECOND_MOMENT) {
+      throw bad(`has Adam moments too large to resume from: a second moment of ${magnitude(v)} (at most ${MAX_SECOND_MOMENT.toExponential()})`);
     }
   }
   const epochsDone = description?.epochsDone ?? 0;
@@ -286,6 +298,64 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     createdAt: typeof description?.createdAt === 'string' ? description.createdAt : null,
     optimizer,
   };
+}
+
+/**
+ * Finite weights can still be unusable: float32 tops out at 3.4e38, so a model whose activations might pass
+ * that makes softmax and cross-entropy NaN. 1e30 leaves room for rounding and for the loss's own sums.
+ */
+const MAX_ACTIVATION = 1e30;
+/**
+ * Adam's moments of a run that can continue: m averages gradients, v their squares. Gradients this large
+ * (1e15) mean the run had already diverged; resuming from them would only report a divergence.
+ */
+const MAX_FIRST_MOMENT = 1e15;
+const MAX_SECOND_MOMENT = 1e30;
+
+/**
+ * An upper bound of every activation's magnitude over all inputs in [0, 1], unit by unit:
+ * |a_{l+1}[j]| ≤ Σ_i |W[i][j]|·bound_l[i] + |b[j]| (ReLU only shrinks). Every partial sum of the forward
+ * pass is bounded by it too, whatever the order of the sums. Returns the largest bound of any layer, as soon
+ * as one passes MAX_ACTIVATION (later layers could only be measured against an already unusable one).
+ */
+export function activationBoundOf(parameters: MlpParameters): number {
+  const sizes = layerSizes(parameters.shape);
+  let bound = new Float64Array(sizes[0]).fill(1);
+  let largest = 1;
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const inputs = sizes[l];
+    const outputs = sizes[l + 1];
+    const w = parameters.weights[l];
+    const next = new Float64Array(outputs);
+    for (let i = 0; i < inputs; i++) {
+      const a = bound[i];
+      if (a === 0) continue;
+      const row = i * outputs;
+      for (let j = 0; j < outputs; j++) next[j] += Math.abs(w[row + j]) * a;
+    }
+    const b = parameters.biases[l];
+    largest = 0;
+    for (let j = 0; j < outputs; j++) {
+      next[j] += Math.abs(b[j]);
+      if (next[j] > largest) largest = next[j];
+    }
+    if (largest > MAX_ACTIVATION) return largest;
+    bound = next;
+  }
+  return largest;
+}
+
+/** The value of largest magnitude among all weights and biases (with its sign). */
+function largestMagnitude(parameters: MlpParameters): number {
+  let largest = 0;
+  for (const values of parameters.weights.concat(parameters.biases)) {
+    for (let i = 0; i < values.length; i++) if (Math.abs(values[i]) > Math.abs(largest)) largest = values[i];
+  }
+  return largest;
+}
+
+function magnitude(value: number): string {
+  return Number.isFinite(value) ? value.toExponential(1) : 'more than 1e+308';
 }
 
 function validSources(sources: unknown): sources is DataSources {

@@ -4,9 +4,11 @@
  */
 
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { CliContext } from '../../../src/cli/context';
 import { runBuiltCli } from '../../helpers/cli';
-import { tempDir, writeTemp } from '../../helpers/data';
+import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 import { oneLineProblems } from '../../helpers/failure';
 import { bareStateDict } from '../../helpers/safetensors';
 
@@ -57,5 +59,63 @@ describe('fmnist with odd files', () => {
   it('refuses a missing checkpoint in one line (the harness itself)', () => {
     const missing = join(dir, 'missing.safetensors');
     expectRefusal(runBuiltCli(['info', missing]), 'info', missing, 'no such file or directory');
+  });
+});
+
+/** The CLI in this process, so a module can be replaced (below: a loader that lets absurd weights through). */
+async function runInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../../../src/cli/main');
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const context: CliContext = {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stderr: stderr as unknown as NodeJS.WriteStream,
+    env: { FMNIST_DATA_PATH: '' },
+    onInterrupt: () => () => {},
+  };
+  const code = await main(args, context);
+  return { code, stdout: out, stderr: err };
+}
+
+describe('evaluation and prediction of a model whose outputs are not finite', () => {
+  afterEach(() => {
+    vi.doUnmock('../../../src/core/checkpoint/checkpoint');
+    vi.resetModules();
+  });
+
+  it('refuse in one line naming the model instead of printing NaN', async () => {
+    // Loading refuses such weights now; this stands in for any other way to non-finite outputs.
+    vi.resetModules();
+    vi.doMock('../../../src/core/checkpoint/checkpoint', async (importOriginal) => {
+      const original = await importOriginal<typeof import('../../../src/core/checkpoint/checkpoint')>();
+      const { initParameters, mlpShape } = await import('../../../src/core/model/mlp');
+      return {
+        ...original,
+        loadCheckpoint: async () => {
+          const parameters = initParameters(mlpShape([8]), 1);
+          parameters.weights.forEach((w) => w.fill(3.4e38));
+          return { parameters, config: null, epochsDone: 0, history: [], datasetFingerprint: null, appVersion: null, createdAt: null, optimizer: null };
+        },
+      };
+    });
+    const dir = await tempDir('fmnist-nan-');
+    const data = await writeTemp(dir, 'few.csv', toKaggleCsv(randomDataset(6, 2)));
+    const model = join(dir, 'huge.safetensors');
+    const evaluated = await runInProcess(['evaluate', '--model', model, '--test', data, '--json']);
+    expect(evaluated).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `fmnist evaluate: ${model}: its outputs on ${data} are not finite numbers (NaN or infinity): the weights are unusable\n`,
+    });
+    const predicted = await runInProcess(['predict', '--model', model, '--input', data]);
+    expect(predicted).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `fmnist predict: ${model}: its outputs on ${data} are not finite numbers (NaN or infinity): the weights are unusable\n`,
+    });
   });
 });
