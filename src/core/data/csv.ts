@@ -1,8 +1,9 @@
 /**
- * Kaggle's Fashion-MNIST CSV: an optional header `label,pixel1,…,pixel784`, then one image per line as
- * `label,p1,…,p784` (0–9, then 0–255). Read with papaparse, streaming, writing values straight into
- * compact Uint8Arrays: no header objects, no dynamic typing, no whole-file strings.
- * Unlabelled files (784 columns) are accepted where labels are optional (prediction inputs).
+ * Kaggle's Fashion-MNIST CSV: an optional header `label,pixel1,…,pixel784` (after blank lines and a UTF-8
+ * byte order mark, if any), then one image per line as `label,p1,…,p784` (0–9, then 0–255). Read with
+ * papaparse, streaming, writing values straight into compact Uint8Arrays: no header objects, no dynamic
+ * typing, no whole-file strings. Unlabelled files (784 columns) are accepted where labels are optional
+ * (prediction inputs).
  */
 
 import { createReadStream } from 'node:fs';
@@ -99,9 +100,15 @@ export async function readCsvDataset(file: string, options: CsvOptions): Promise
     failure ??= new FmnistError('bad-input', problem, { file, row: line, column });
   };
 
+  let seenContent = false; // a header may follow blank lines, but no data row
   const acceptRow = (row: string[]): boolean => {
     line++;
-    if (line === 1 && isHeader(row)) {
+    // A UTF-8 byte order mark (Excel writes one) is not part of the first cell, header or not.
+    if (line === 1 && row[0]?.charCodeAt(0) === 0xfeff) row[0] = row[0].slice(1);
+    if (row.length === 1 && row[0].trim() === '') return true; // a blank line
+    const firstContent = !seenContent;
+    seenContent = true;
+    if (firstContent && isHeader(row)) {
       if (row.length !== IMAGE_SIZE + 1 && row.length !== IMAGE_SIZE) {
         fail(`the header has ${row.length} columns, expected ${IMAGE_SIZE + 1} (label,pixel1,…,pixel784)`);
         return false;
@@ -112,7 +119,6 @@ export async function readCsvDataset(file: string, options: CsvOptions): Promise
       }
       return true;
     }
-    if (row.length === 1 && row[0].trim() === '') return true; // a blank line
     if (columns < 0) {
       if (row.length === IMAGE_SIZE + 1 || (row.length === IMAGE_SIZE && !options.requireLabels)) {
         columns = row.length;

@@ -26,6 +26,33 @@ describe('readCsvDataset', () => {
     }
   });
 
+  it('reads files with blank lines before the header and with a UTF-8 byte order mark, header or not', async () => {
+    const data = randomDataset(7, 11);
+    for (const [name, text] of [
+      ['blank-first.csv', `\n\n${toKaggleCsv(data)}`],
+      ['blank-crlf-first.csv', `\r\n${toKaggleCsv(data).replace(/\n/g, '\r\n')}`],
+      ['bom-no-header.csv', `\uFEFF${toKaggleCsv(data, { header: false })}`],
+      ['bom-header.csv', `\uFEFF${toKaggleCsv(data)}`],
+      ['bom-blank-header.csv', `\uFEFF\n${toKaggleCsv(data)}`],
+    ]) {
+      const file = await writeTemp(dir, name, text);
+      const read = await readCsvDataset(file, { requireLabels: true });
+      expect(read.count, name).toBe(7);
+      expect(Buffer.compare(read.images, data.images), name).toBe(0);
+      expect(Array.from(read.labels), name).toEqual(Array.from(data.labels));
+    }
+    // Unlabelled, with a byte order mark: the first pixel is 0–255, not "\uFEFF12".
+    const unlabelled = await writeTemp(dir, 'bom-unlabelled.csv', `\uFEFF${toKaggleCsv(data, { header: false, labels: false })}`);
+    expect(Buffer.compare((await readCsvDataset(unlabelled, { requireLabels: false })).images, data.images)).toBe(0);
+  });
+
+  it('still refuses a header after the first data row', async () => {
+    const data = randomDataset(2, 3);
+    const [header, ...rows] = toKaggleCsv(data).split('\n');
+    const file = await writeTemp(dir, 'late-header.csv', [rows[0], header, rows[1]].join('\n'));
+    await expect(readCsvDataset(file, { requireLabels: true })).rejects.toThrow(/late-header\.csv: line 2, column 1: label "label" is not a class number 0–9/);
+  });
+
   it('reads unlabelled rows only where labels are optional', async () => {
     const data = randomDataset(4, 5);
     const file = await writeTemp(dir, 'unlabelled.csv', toKaggleCsv(data, { labels: false }));
