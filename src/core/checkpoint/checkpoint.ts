@@ -9,16 +9,16 @@
  * A plain PyTorch state dict of the same layout (no metadata) loads as a model too.
  */
 
-import { FIELD_LABELS, type RunConfig, resolveRunConfig } from '../config';
+import { FIELD_LABELS, LIMITS, type RunConfig, resolveRunConfig } from '../config';
 import { CLASS_COUNT, IMAGE_SIZE } from '../data/dataset';
 import { describeValue, FmnistError, quote, userMessage } from '../errors';
-import { readFileChecked, writeFileAtomic } from '../io';
-import { layerSizes, mlpShape, type MlpParameters, type MlpShape } from '../model/mlp';
+import { readRegularFile, writeFileAtomic } from '../io';
+import { layerSizes, mlpShape, parameterCount, type MlpParameters, type MlpShape } from '../model/mlp';
 import type { RandomState } from '../random';
 import type { EpochSummary, TrainerState } from '../train/trainer';
 import { APP_VERSION } from '../version';
 import { crc32 } from './crc32';
-import { asFloat32, decodeSafetensors, describeShape, encodeSafetensors, MAX_JSON_DEPTH, nestedDeeperThan, type TensorInput } from './safetensors';
+import { asFloat32, decodeSafetensors, describeShape, encodeSafetensors, MAX_HEADER_BYTES, MAX_JSON_DEPTH, nestedDeeperThan, type TensorInput } from './safetensors';
 
 export const CHECKPOINT_FORMAT = 'fashion-mnist-studio';
 export const CHECKPOINT_VERSION = 1;
@@ -150,8 +150,16 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
   await writeFileAtomic(path, encodeCheckpoint(checkpoint));
 }
 
+/**
+ * The largest valid checkpoint: the largest network the settings allow (8 hidden layers of 4096 units), as
+ * float32 weights and Adam's two moments, and the largest header. About 1.55 GB; a bigger file is refused
+ * unread.
+ */
+export const MAX_CHECKPOINT_BYTES =
+  8 + MAX_HEADER_BYTES + 3 * 4 * parameterCount(mlpShape(new Array<number>(LIMITS.maxHiddenLayers).fill(LIMITS.maxHiddenUnits)));
+
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  return decodeCheckpoint(await readFileChecked(path), path);
+  return decodeCheckpoint(await readRegularFile(path, MAX_CHECKPOINT_BYTES, 'checkpoint'), path);
 }
 
 export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {

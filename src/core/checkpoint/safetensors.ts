@@ -14,7 +14,7 @@ const DTYPE_BYTES: Record<Dtype, number> = { F32: 4, F64: 8, I32: 4, I64: 8, U8:
 /** Other dtypes the format defines: recognised so a foreign file gets a precise message. */
 const FOREIGN_DTYPES = new Set(['BOOL', 'F16', 'BF16', 'I8', 'I16', 'U16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3']);
 /** Refuse absurd headers before parsing them (the format's reference implementation uses 100 MB). */
-const MAX_HEADER_BYTES = 100_000_000;
+export const MAX_HEADER_BYTES = 100_000_000;
 /**
  * A valid header nests 3 levels (header, tensor entry, shape). Deeper input is refused before JSON.parse: a
  * 100 MB header of brackets takes V8 seconds and gigabytes to parse, and anything walking it overflows the stack.

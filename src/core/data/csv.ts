@@ -6,10 +6,9 @@
  * (prediction inputs).
  */
 
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import Papa from 'papaparse';
 import { asFileError, FmnistError, quote } from '../errors';
+import { openRegularFile } from '../io';
 import { CLASS_COUNT, IMAGE_SIZE, type Dataset, type LabelledDataset } from './dataset';
 
 const ROWS_PER_BLOCK = 4096;
@@ -81,15 +80,11 @@ function isHeader(row: string[]): boolean {
 export async function readCsvDataset(file: string, options: { requireLabels: true }): Promise<LabelledDataset>;
 export async function readCsvDataset(file: string, options: CsvOptions): Promise<Dataset>;
 export async function readCsvDataset(file: string, options: CsvOptions): Promise<Dataset> {
-  let size: number;
-  try {
-    const info = await stat(file);
-    if (info.isDirectory()) throw new FmnistError('bad-input', 'is a directory, expected a CSV file', { file });
-    size = info.size;
-  } catch (error) {
-    throw asFileError(error, file);
+  const { handle, size } = await openRegularFile(file);
+  if (size === 0) {
+    await handle.close().catch(() => {});
+    throw new FmnistError('bad-input', 'is empty', { file });
   }
-  if (size === 0) throw new FmnistError('bad-input', 'is empty', { file });
 
   const rows = new RowBlocks();
   let line = 0;
@@ -162,7 +157,8 @@ export async function readCsvDataset(file: string, options: CsvOptions): Promise
   };
 
   await new Promise<void>((resolve, reject) => {
-    const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 18 });
+    // Up to the size at opening: a file still being written cannot make the read endless. The stream closes the handle.
+    const stream = handle.createReadStream({ encoding: 'utf8', highWaterMark: 1 << 18, start: 0, end: size - 1 });
     let settled = false;
     const settle = (error?: unknown): void => {
       if (settled) return;

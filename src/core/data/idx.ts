@@ -4,10 +4,10 @@
  * Parsing is a pure function of the bytes; reading and gunzipping is the I/O edge below it.
  */
 
-import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { asFileError, FmnistError } from '../errors';
+import { openRegularFile, readAt } from '../io';
 import { CLASS_COUNT, IMAGE_HEIGHT, IMAGE_SIZE, IMAGE_WIDTH, type Dataset, type LabelledDataset } from './dataset';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -68,36 +68,26 @@ export function parseIdx(bytes: Uint8Array, kind: IdxKind, file: string): { coun
  * the data goes straight into one buffer of that size (no whole compressed file, no chunk list to join).
  */
 export async function readIdxFile(file: string, kind: IdxKind): Promise<{ count: number; data: Uint8Array }> {
-  let head: Uint8Array;
+  const { handle, size } = await openRegularFile(file);
+  let closeHere = true;
   try {
-    const handle = await open(file, 'r');
-    try {
-      const buffer = new Uint8Array(2);
-      head = buffer.subarray(0, (await handle.read(buffer, 0, 2, 0)).bytesRead);
-    } finally {
-      await handle.close();
-    }
+    const head = await readAt(handle, 0, Math.min(2, size));
+    if (head.length === 0) throw bad(file, 'is empty');
+    if (!isGzip(head)) return parseIdx(await readAt(handle, 0, size), kind, file);
+    closeHere = false; // the stream closes it
+    return parseIdx(await gunzipIdx(handle, file, kind), kind, file);
   } catch (error) {
     throw asFileError(error, file);
+  } finally {
+    if (closeHere) await handle.close().catch(() => {});
   }
-  if (head.length === 0) throw bad(file, 'is empty');
-  if (!isGzip(head)) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(file);
-    } catch (error) {
-      throw asFileError(error, file);
-    }
-    return parseIdx(bytes, kind, file);
-  }
-  return parseIdx(await gunzipIdx(file, kind), kind, file);
 }
 
 /** Streams a gzipped IDX file into a buffer sized from its header; extra or missing bytes are left for parseIdx. */
-function gunzipIdx(file: string, kind: IdxKind): Promise<Uint8Array> {
+function gunzipIdx(handle: FileHandle, file: string, kind: IdxKind): Promise<Uint8Array> {
   const headerLength = kind === 'images' ? 16 : 8;
   return new Promise((resolve, reject) => {
-    const source = createReadStream(file, { highWaterMark: 1 << 20 });
+    const source = handle.createReadStream({ highWaterMark: 1 << 20 });
     const inflate = createGunzip({ chunkSize: 1 << 20 });
     let header: Uint8Array | null = new Uint8Array(0);
     let out: Uint8Array | null = null;
@@ -198,13 +188,19 @@ function hex(value: number): string {
 
 /** Whether a file (gzipped or not) is an IDX images or labels file, from its magic number; null otherwise. */
 export async function idxKindOf(file: string): Promise<IdxKind | null> {
-  const head = await new Promise<Uint8Array>((resolve) => {
-    const source = createReadStream(file, { start: 0, end: 65535 });
-    const chunks: Buffer[] = [];
-    source.on('data', (chunk) => chunks.push(chunk as Buffer));
-    source.on('error', () => resolve(new Uint8Array(0)));
-    source.on('end', () => resolve(Buffer.concat(chunks)));
-  });
+  let head: Uint8Array;
+  try {
+    const { handle, size } = await openRegularFile(file);
+    try {
+      head = await readAt(handle, 0, Math.min(size, 65536));
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  } catch (error) {
+    // A pipe or a directory is worth saying; any other unreadable file is simply not IDX.
+    if (error instanceof FmnistError && error.kind === 'bad-input') throw error;
+    return null;
+  }
   let bytes = head;
   if (isGzip(head)) {
     bytes = await new Promise<Uint8Array>((resolve) => {

@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint, encodeWeights, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../../../../src/core/checkpoint/checkpoint';
@@ -8,7 +8,9 @@ import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 import { FmnistError } from '../../../../src/core/errors';
 import { atomicWriteHooks } from '../../../../src/core/io';
 import { tempDir } from '../../../helpers/data';
+import { failureOf } from '../../../helpers/failure';
 import { bareStateDict } from '../../../helpers/safetensors';
+import { makeFifo, releaseFifo, within } from '../../../helpers/special-files';
 
 function loadError(bytes: Uint8Array, file = 'model.safetensors'): Error | null {
   try {
@@ -307,6 +309,28 @@ describe('checkpoints', () => {
     }
     await saveCheckpoint(path, changed);
     expect((await loadCheckpoint(path)).epochsDone).toBe(2);
+  });
+
+  it('refuses a pipe, a device and a directory before reading them, and a file larger than any checkpoint', async () => {
+    const fifo = makeFifo(dir, 'pipe.safetensors');
+    try {
+      const error = await within(3000, failureOf(loadCheckpoint(fifo)), 'loading a named pipe');
+      expect(error.message).toBe(`${fifo}: is not a regular file (a pipe, device or socket)`);
+    } finally {
+      releaseFifo(fifo);
+    }
+    const zero = await within(1000, failureOf(loadCheckpoint('/dev/zero')), 'loading /dev/zero');
+    expect(zero.message).toBe('/dev/zero: is not a regular file (a pipe, device or socket)');
+    const folder = join(dir, 'folder.safetensors');
+    await mkdir(folder);
+    expect((await failureOf(loadCheckpoint(folder))).message).toBe(`${folder}: is a directory, expected a file`);
+    // The largest checkpoint, 8 hidden layers of 4096 units with Adam's two moments, is 120,725,514 × 3 float32s
+    // and a header of at most 100 MB: 1,548,706,176 bytes.
+    const huge = join(dir, 'huge.safetensors');
+    await writeFile(huge, '');
+    await truncate(huge, 3_000_000_000); // sparse: takes no space
+    const tooLarge = await within(3000, failureOf(loadCheckpoint(huge)), 'loading a huge file');
+    expect(tooLarge.message).toBe(`${huge}: is 3.00 GB, larger than any checkpoint can be (at most 1.55 GB)`);
   });
 
   it('reports unwritable targets by name', async () => {

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCsvDataset } from '../../../../src/core/data/csv';
 import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
+import { failureOf } from '../../../helpers/failure';
+import { makeFifo, releaseFifo, within } from '../../../helpers/special-files';
 
 const row = (label: number | string, pixels: (number | string)[]): string => [label, ...pixels].join(',');
 const zeros = (n = 784): number[] => new Array(n).fill(0);
@@ -85,8 +87,20 @@ describe('readCsvDataset', () => {
     expect(error?.message).not.toContain('\n');
   });
 
+  it('refuses a pipe and a device as not regular files, without waiting for a writer', async () => {
+    const fifo = makeFifo(dir, 'pipe.csv');
+    try {
+      const error = await within(2000, failureOf(readCsvDataset(fifo, { requireLabels: true })), 'reading a named pipe');
+      expect(error.message).toBe(`${fifo}: is not a regular file (a pipe, device or socket)`);
+    } finally {
+      releaseFifo(fifo);
+    }
+    const zero = await within(1000, failureOf(readCsvDataset('/dev/zero', { requireLabels: true })), 'reading /dev/zero');
+    expect(zero.message).toBe('/dev/zero: is not a regular file (a pipe, device or socket)');
+  });
+
   it('reports a missing file and a directory by name', async () => {
     await expect(readCsvDataset(`${dir}/nope.csv`, { requireLabels: true })).rejects.toThrow(/nope\.csv: no such file or directory/);
-    await expect(readCsvDataset(dir, { requireLabels: true })).rejects.toThrow(/is a directory/);
+    expect((await failureOf(readCsvDataset(dir, { requireLabels: true }))).message).toBe(`${dir}: is a directory, expected a file`);
   });
 });

@@ -1,8 +1,12 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseIdx, readIdxDataset, readIdxFile } from '../../../../src/core/data/idx';
 import { FmnistError } from '../../../../src/core/errors';
 import { REAL_DATA_DIR, tempDir, writeTemp } from '../../../helpers/data';
+import { failureOf } from '../../../helpers/failure';
+import { makeFifo, releaseFifo, within } from '../../../helpers/special-files';
 
 function idxImages(count: number, rows = 28, columns = 28, fill = (i: number) => i % 256): Uint8Array {
   const bytes = new Uint8Array(16 + count * rows * columns);
@@ -114,6 +118,26 @@ describe('reading IDX files', () => {
     const images = await writeTemp(dir, 'b-images-idx3-ubyte', idxImages(3));
     const labels = await writeTemp(dir, 'b-labels-idx1-ubyte', idxLabels([1, 2]));
     await expect(readIdxDataset(images, labels)).rejects.toThrow(/b-labels-idx1-ubyte: has 2 labels but .*b-images-idx3-ubyte has 3 images/);
+  });
+
+  it('refuses a pipe, a device and a directory as images or labels without waiting or reading on', async () => {
+    const images = await writeTemp(dir, 'c-images-idx3-ubyte', idxImages(2));
+    const labels = await writeTemp(dir, 'c-labels-idx1-ubyte', idxLabels([1, 2]));
+    const fifo = makeFifo(dir, 'pipe-idx3-ubyte');
+    try {
+      for (const [imagesFile, labelsFile] of [[fifo, labels], [images, fifo]]) {
+        const error = await within(2000, failureOf(readIdxDataset(imagesFile, labelsFile)), 'reading a named pipe');
+        expect(error.message).toBe(`${fifo}: is not a regular file (a pipe, device or socket)`);
+      }
+    } finally {
+      releaseFifo(fifo);
+      releaseFifo(fifo);
+    }
+    const zero = await within(1000, failureOf(readIdxDataset('/dev/zero', labels)), 'reading /dev/zero');
+    expect(zero.message).toBe('/dev/zero: is not a regular file (a pipe, device or socket)');
+    const folder = join(dir, 'folder-idx3-ubyte');
+    await mkdir(folder);
+    expect((await failureOf(readIdxFile(folder, 'images'))).message).toBe(`${folder}: is a directory, expected a file`);
   });
 
   it('reads the real Fashion-MNIST', async () => {
