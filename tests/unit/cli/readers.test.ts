@@ -3,6 +3,7 @@
  * with 2 and one line on stderr naming the file (npm run build:node first).
  */
 
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,6 +11,7 @@ import type { CliContext } from '../../../src/cli/context';
 import { runBuiltCli } from '../../helpers/cli';
 import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 import { oneLineProblems } from '../../helpers/failure';
+import { gzipWithZeros, idxHeader } from '../../helpers/gzip-bomb';
 import { bareStateDict } from '../../helpers/safetensors';
 
 /** A refusal as users see it: exit code 2 and exactly one line on stderr, naming `file`. */
@@ -54,6 +56,20 @@ describe('fmnist with odd files', () => {
     const info = runBuiltCli(['info', file]);
     expect(info.stderr).toBe('');
     expect(info.stdout).toMatch(/Network +784-8-10 \(ReLU, softmax\), 6,370 parameters/);
+  });
+
+  it('refuses a 1.6 MB .gz announcing 2.1 M images with a 10-label file, with a peak memory far below 1.6 GB', async () => {
+    const model = await writeTemp(dir, 'small.safetensors', bareStateDict(4, () => 0.01));
+    const bomb = await writeTemp(dir, 'bomb-images-idx3-ubyte.gz', gzipWithZeros(idxHeader('images', 2_100_000), 2_100_000 * 784));
+    await writeTemp(dir, 'bomb-labels-idx1-ubyte', Buffer.concat([idxHeader('labels', 10), Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])]));
+    // The child reports its own peak resident set when it exits.
+    const report = join(dir, 'max-rss.txt');
+    const probe = await writeTemp(dir, 'probe.cjs', `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, String(process.resourceUsage().maxRSS * 1024)));`);
+    const result = runBuiltCli(['evaluate', '--model', model, '--test', bomb], { nodeOptions: ['-r', probe], timeoutMs: 20_000 });
+    expectRefusal(result, 'evaluate', join(dir, 'bomb-labels-idx1-ubyte'), `has 10 labels but ${bomb} has 2100000 images`);
+    const maxRss = Number(await readFile(report, 'utf8'));
+    console.log(`fmnist evaluate on the .gz bomb: peak RSS ${(maxRss / 1e6).toFixed(1)} MB (announced: 1646.4 MB), ${result.elapsedMs} ms`);
+    expect(maxRss).toBeLessThan(200e6);
   });
 
   it('refuses a missing checkpoint in one line (the harness itself)', () => {
