@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
-import { asFileError, FmnistError } from '../errors';
+import { asFileError, displayPath, FmnistError } from '../errors';
 import { openRegularFile, readAt } from '../io';
 import { idxKindOf, isGzip } from './idx';
 
@@ -152,7 +152,7 @@ export async function resolveDataPath(path: string, role: DataRole, labelsRequir
   const candidates = labelsFileFor(path);
   const labels = await firstExisting(candidates);
   if (!labels && labelsRequired) {
-    const expected = candidates.length ? basename(candidates[0]) : 'a *-labels-idx1-ubyte file';
+    const expected = candidates.length ? displayPath(basename(candidates[0])) : 'a *-labels-idx1-ubyte file';
     throw new FmnistError('not-found', `found no labels file beside it (expected ${expected})`, { file: path });
   }
   return { format: 'idx', images: path, labels };

@@ -96,6 +96,12 @@ describe('finding the data', () => {
     expect(zero.message).toBe('/dev/zero: is not a regular file (a pipe, device or socket)');
   });
 
+  it('names an expected labels file with its control characters escaped', async () => {
+    const odd = join(root, 'odd\nimages-idx3-ubyte');
+    await writeFile(odd, new Uint8Array([0, 0, 8, 3]));
+    expect((await failureOf(resolveDataPath(odd, 'train'))).message).toBe(`${root}/odd\\nimages-idx3-ubyte: found no labels file beside it (expected odd\\nlabels-idx1-ubyte)`);
+  });
+
   it('locates test data alone, given or searched', async () => {
     await expect(locateTestData(csvDir)).resolves.toEqual({ format: 'csv', images: join(csvDir, 'fashion-mnist_test.csv') });
     await expect(locateTestData(undefined, { FMNIST_DATA: idxDir })).resolves.toMatchObject({ format: 'idx' });
