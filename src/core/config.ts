@@ -4,7 +4,7 @@
  * backend and checkpoint loading, so every host reports the same one-line messages.
  */
 
-import { FmnistError } from './errors';
+import { describeValue, FmnistError, quote } from './errors';
 
 export interface RunConfig {
   /** Units per hidden layer, input to output; the input (784) and output (10) layers are implied. */
@@ -129,10 +129,9 @@ function checkNumber(field: Field, value: unknown, bounds: Bounds): number {
   return value;
 }
 
+/** Values come from checkpoints and requests too: describeValue keeps hostile ones brief and on one line. */
 function describe(value: unknown): string {
-  if (typeof value === 'string') return `"${value}"`;
-  if (Array.isArray(value)) return 'a list';
-  return String(value);
+  return describeValue(value);
 }
 
 /** Human names for the fields, as the CLI flags and the app's labels call them. */
@@ -151,6 +150,8 @@ export const FIELD_LABELS: Record<Field, string> = {
 };
 
 function optionError(field: string, problem: string): FmnistError {
-  const label = (FIELD_LABELS as Record<string, string>)[field] ?? field;
+  // An unknown key may come from a file: shown plain when it is a plain name, quoted and escaped otherwise.
+  const known = Object.hasOwn(FIELD_LABELS, field) ? (FIELD_LABELS as Record<string, string>)[field] : null;
+  const label = known ?? (/^[A-Za-z_$][\w$]{0,39}$/.test(field) ? field : quote(field));
   return new FmnistError('bad-option', `${label} ${problem}`);
 }

@@ -1,12 +1,15 @@
 /**
- * The core's file-system edge for writing: atomic replacement (write a temporary file beside the target,
- * flush it to disk, rename it over the target), so a crash, a full disk or a kill mid-save never damages
- * the previous file. Errors name the target and say what is wrong.
+ * The core's file-system edge. Writing: atomic replacement (write a temporary file beside the target, flush
+ * it to disk, rename it over the target), so a crash, a full disk or a kill mid-save never damages the
+ * previous file. Reading a user's file: only regular files (a pipe without a writer would wait forever,
+ * /dev/zero never ends), and never more than the file's size at opening or a caller's maximum. Errors name
+ * the file and say what is wrong.
  */
 
-import { open, rename, unlink, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { asFileError } from './errors';
+import { asFileError, FmnistError } from './errors';
 
 /** Test seam: called between writing and renaming, to simulate a failure there. */
 export const atomicWriteHooks: { beforeRename?: (temporary: string) => Promise<void> | void } = {};
@@ -41,10 +44,67 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
   }
 }
 
-export async function readFileChecked(path: string): Promise<Uint8Array> {
+export interface OpenedFile {
+  handle: FileHandle;
+  /** The size when it was opened: reads stop there, however the file changes meanwhile. */
+  size: number;
+}
+
+function notRegular(path: string): FmnistError {
+  return new FmnistError('bad-input', 'is not a regular file (a pipe, device or socket)', { file: path });
+}
+
+/**
+ * Opens a user's file for reading after checking it is a regular file. O_NONBLOCK: should a pipe take the
+ * file's place between the check and the open, opening it still returns at once (and is then refused).
+ */
+export async function openRegularFile(path: string): Promise<OpenedFile> {
+  let handle: FileHandle | null = null;
   try {
-    return await readFile(path);
+    const info = await stat(path);
+    if (info.isDirectory()) throw new FmnistError('bad-input', 'is a directory, expected a file', { file: path });
+    if (!info.isFile()) throw notRegular(path);
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const opened = await handle.stat();
+    if (!opened.isFile()) throw notRegular(path);
+    return { handle, size: opened.size };
+  } catch (error) {
+    await handle?.close().catch(() => {});
+    throw asFileError(error, path);
+  }
+}
+
+/** Reads up to `length` bytes at `position` (fewer at the end of the file). */
+export async function readAt(handle: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(length);
+  let filled = 0;
+  while (filled < length) {
+    // One read moves at most 2 GiB; files that shrink end the loop early.
+    const { bytesRead } = await handle.read(bytes, filled, Math.min(length - filled, 1 << 30), position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === length ? bytes : bytes.subarray(0, filled);
+}
+
+/** "3.00 GB", "12.5 MB", "900 bytes". */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toPrecision(3)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toPrecision(3)} MB`;
+  return `${bytes} bytes`;
+}
+
+/** Reads a whole regular file, refusing one larger than `maxBytes` (naming what it should be) unread. */
+export async function readRegularFile(path: string, maxBytes: number, what: string): Promise<Uint8Array> {
+  const { handle, size } = await openRegularFile(path);
+  try {
+    if (size > maxBytes) {
+      throw new FmnistError('bad-input', `is ${formatBytes(size)}, larger than any ${what} can be (at most ${formatBytes(maxBytes)})`, { file: path });
+    }
+    return await readAt(handle, 0, size);
   } catch (error) {
     throw asFileError(error, path);
+  } finally {
+    await handle.close().catch(() => {});
   }
 }

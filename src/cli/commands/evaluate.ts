@@ -5,6 +5,7 @@ import { CLASS_NAMES } from '../../core/data/dataset';
 import { describeFiles, loadDataset } from '../../core/data/load';
 import { locateTestData } from '../../core/data/locate';
 import { openEngine } from '../../core/engine/backends';
+import { displayPath, FmnistError } from '../../core/errors';
 import { classMetrics, confusionMatrix } from '../../core/metrics';
 import { describeShape } from '../../core/model/mlp';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
@@ -41,6 +42,7 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
   try {
     engine.setParameters(checkpoint.parameters);
     const result = engine.evaluate(0, null);
+    if (!Number.isFinite(result.lossSum)) throw unusableOutputs(options.model as string, describeFiles(files));
     const confusion = confusionMatrix(result.predictions, test.labels);
     const perClass = classMetrics(confusion);
     const accuracy = result.correct / result.count;
@@ -62,8 +64,8 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
       return 0;
     }
     const out = (line = ''): void => writeLine(context.stdout, line);
-    out(`Model ${options.model} (${describeShape(checkpoint.parameters.shape)}, ${checkpoint.epochsDone} epochs)`);
-    out(`Data  ${describeFiles(files)} (${result.count} images)`);
+    out(`Model ${displayPath(options.model as string)} (${describeShape(checkpoint.parameters.shape)}, ${checkpoint.epochsDone} epochs)`);
+    out(`Data  ${displayPath(describeFiles(files))} (${result.count} images)`);
     out(`Accuracy ${percent(accuracy)}   cost ${cost.toFixed(4)}`);
     out();
     out('Confusion matrix (rows: true class, columns: predicted class)');
@@ -82,4 +84,11 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
   } finally {
     await engine.dispose();
   }
+}
+
+/** Loading refuses weights too large to compute with; should outputs still be NaN or infinite, say so, never print them. */
+export function unusableOutputs(model: string, data: string): FmnistError {
+  return new FmnistError('bad-input', `its outputs on ${displayPath(data)} are not finite numbers (NaN or infinity): the weights are unusable`, {
+    file: model,
+  });
 }

@@ -1,6 +1,7 @@
 /** `fmnist info`: what a checkpoint holds: architecture, settings, epochs, history and final metrics. */
 
 import { loadCheckpoint } from '../../core/checkpoint/checkpoint';
+import { displayPath } from '../../core/errors';
 import { percent } from '../../core/format';
 import { describeShape, parameterCount } from '../../core/model/mlp';
 import { type CommandSpec, parseOptions } from '../args';
@@ -36,6 +37,7 @@ export async function runInfo(argv: string[], context: CliContext): Promise<numb
         resumable: checkpoint.optimizer !== null,
         adamSteps: checkpoint.optimizer?.step ?? null,
         config,
+        settingsKnown: config !== null,
         datasetFingerprint: checkpoint.datasetFingerprint,
         appVersion: checkpoint.appVersion,
         createdAt: checkpoint.createdAt,
@@ -45,14 +47,18 @@ export async function runInfo(argv: string[], context: CliContext): Promise<numb
     return 0;
   }
   const out = (line = ''): void => writeLine(context.stdout, line);
-  out(`Checkpoint   ${file}`);
+  out(`Checkpoint   ${displayPath(file)}`);
   out(`Network      ${describeShape(parameters.shape)} (ReLU, softmax), ${parameterCount(parameters.shape).toLocaleString('en-US')} parameters`);
-  out(`Trained      ${checkpoint.epochsDone} epochs${config ? ` of ${config.epochs}` : ''}${checkpoint.optimizer ? `, ${checkpoint.optimizer.step} Adam steps (resumable)` : ' (weights only)'}`);
+  // A bare state dict records neither its settings nor its training: say so rather than show defaults.
+  const epochs = !config && checkpoint.epochsDone === 0 ? 'unknown' : `${checkpoint.epochsDone} epochs${config ? ` of ${config.epochs}` : ''}`;
+  out(`Trained      ${epochs}${checkpoint.optimizer ? `, ${checkpoint.optimizer.step} Adam steps (resumable)` : ' (weights only)'}`);
   if (config) {
     out(
       `Settings     batch ${config.batchSize}, learning rate ${config.learningRate}, seed ${config.seed}, ` +
         `validation ${config.validationFraction}, subset ${config.limit || 'all'}`,
     );
+  } else {
+    out('Settings     unknown (the file does not record how the model was trained)');
   }
   if (checkpoint.createdAt || checkpoint.appVersion) out(`Saved        ${checkpoint.createdAt ?? '?'} by Fashion-MNIST Studio ${checkpoint.appVersion ?? '?'}`);
   if (checkpoint.datasetFingerprint) out(`Data         fingerprint ${checkpoint.datasetFingerprint}`);

@@ -7,6 +7,7 @@ import { resolveDataPath } from '../../core/data/locate';
 import { openEngine } from '../../core/engine/backends';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
 import { type CliContext, writeLine } from '../context';
+import { unusableOutputs } from './evaluate';
 import { percent } from '../progress';
 
 export const PREDICT: CommandSpec = {
@@ -42,6 +43,8 @@ export async function runPredict(argv: string[], context: CliContext): Promise<n
   try {
     engine.setParameters(checkpoint.parameters);
     const { predictions, probabilities } = engine.evaluate(0, null, { probabilities: true });
+    // Checked before the first line is printed: a NaN must not reach the output at all.
+    if (!probabilities!.every(Number.isFinite)) throw unusableOutputs(options.model as string, files.images);
     const labels = input.labels;
     let correct = 0;
     for (let i = 0; i < input.count; i++) {

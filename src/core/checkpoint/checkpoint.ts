@@ -9,16 +9,16 @@
  * A plain PyTorch state dict of the same layout (no metadata) loads as a model too.
  */
 
-import { FIELD_LABELS, type RunConfig, resolveRunConfig } from '../config';
+import { FIELD_LABELS, LIMITS, type RunConfig, resolveRunConfig } from '../config';
 import { CLASS_COUNT, IMAGE_SIZE } from '../data/dataset';
-import { FmnistError } from '../errors';
-import { readFileChecked, writeFileAtomic } from '../io';
-import { layerSizes, mlpShape, type MlpParameters, type MlpShape } from '../model/mlp';
+import { describeValue, FmnistError, quote, userMessage } from '../errors';
+import { readRegularFile, writeFileAtomic } from '../io';
+import { layerSizes, mlpShape, parameterCount, type MlpParameters, type MlpShape } from '../model/mlp';
 import type { RandomState } from '../random';
 import type { EpochSummary, TrainerState } from '../train/trainer';
 import { APP_VERSION } from '../version';
 import { crc32 } from './crc32';
-import { asFloat32, decodeSafetensors, encodeSafetensors, type TensorInput } from './safetensors';
+import { asFloat32, decodeSafetensors, describeShape, encodeSafetensors, MAX_HEADER_BYTES, MAX_JSON_DEPTH, nestedDeeperThan, type TensorInput } from './safetensors';
 
 export const CHECKPOINT_FORMAT = 'fashion-mnist-studio';
 export const CHECKPOINT_VERSION = 1;
@@ -75,7 +75,8 @@ interface Description {
   format: string;
   formatVersion: number;
   architecture: { inputSize: number; hiddenSizes: number[]; outputSize: number; activation: 'relu'; output: 'softmax' };
-  config: RunConfig;
+  /** null when the settings are unknown (a bare state dict saved again): never invented. */
+  config: RunConfig | null;
   epochsDone: number;
   history: EpochSummary[];
   datasetFingerprint: string | null;
@@ -127,7 +128,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     format: CHECKPOINT_FORMAT,
     formatVersion: CHECKPOINT_VERSION,
     architecture: { ...shape, activation: 'relu', output: 'softmax' },
-    config: checkpoint.config ?? resolveRunConfig({ hiddenSizes: shape.hiddenSizes }),
+    config: checkpoint.config,
     epochsDone: checkpoint.epochsDone,
     history: checkpoint.history,
     datasetFingerprint: checkpoint.datasetFingerprint,
@@ -149,8 +150,16 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
   await writeFileAtomic(path, encodeCheckpoint(checkpoint));
 }
 
+/**
+ * The largest valid checkpoint: the largest network the settings allow (8 hidden layers of 4096 units), as
+ * float32 weights and Adam's two moments, and the largest header. About 1.55 GB; a bigger file is refused
+ * unread.
+ */
+export const MAX_CHECKPOINT_BYTES =
+  8 + MAX_HEADER_BYTES + 3 * 4 * parameterCount(mlpShape(new Array<number>(LIMITS.maxHiddenLayers).fill(LIMITS.maxHiddenUnits)));
+
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  return decodeCheckpoint(await readFileChecked(path), path);
+  return decodeCheckpoint(await readRegularFile(path, MAX_CHECKPOINT_BYTES, 'checkpoint'), path);
 }
 
 export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
@@ -159,14 +168,18 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   const describedText = metadata[METADATA_KEY];
   let description: Description | null = null;
   if (describedText !== undefined) {
+    if (nestedDeeperThan(describedText, MAX_JSON_DEPTH)) throw bad(`has a description nested deeper than ${MAX_JSON_DEPTH} levels`);
     try {
       description = JSON.parse(describedText) as Description;
     } catch {
       throw bad('has a corrupt description (its metadata is not valid JSON)');
     }
     if (description?.format !== CHECKPOINT_FORMAT) throw bad('is not a Fashion-MNIST Studio checkpoint');
-    if (description.formatVersion !== CHECKPOINT_VERSION) {
-      throw bad(`uses checkpoint format version ${description.formatVersion}; this app reads version ${CHECKPOINT_VERSION}`);
+    const version: unknown = description.formatVersion;
+    if (version !== CHECKPOINT_VERSION) {
+      if (version === undefined) throw bad('has no checkpoint format version');
+      if (!Number.isSafeInteger(version)) throw bad(`has a malformed checkpoint format version (${describeValue(version)})`);
+      throw bad(`uses checkpoint format version ${version as number}; this app reads version ${CHECKPOINT_VERSION}`);
     }
   }
 
@@ -179,11 +192,14 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   }
   const shape = description ? checkArchitecture(description.architecture, bad) : inferShape(tensors, bad);
   let config: RunConfig | null = null;
-  if (description) {
+  // Missing or null settings stay unknown: a bare state dict saved again has none.
+  const savedConfig: unknown = description?.config ?? null;
+  if (savedConfig !== null) {
+    if (typeof savedConfig !== 'object' || Array.isArray(savedConfig)) throw bad(`has invalid settings (${describeValue(savedConfig)} instead of an object)`);
     try {
-      config = resolveRunConfig(description.config as unknown as Record<string, unknown>);
+      config = resolveRunConfig(savedConfig as Record<string, unknown>);
     } catch (error) {
-      throw bad(`has invalid settings: ${(error as Error).message}`);
+      throw bad(`has invalid settings: ${userMessage(error)}`);
     }
     if (config.hiddenSizes.join(',') !== shape.hiddenSizes.join(',')) throw bad('has settings that disagree with its architecture');
   }
@@ -196,15 +212,15 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
       for (const kind of ['weight', 'bias'] as const) {
         const name = `${prefix}${moduleName(l)}.${kind}`;
         const tensor = tensors.get(name);
-        if (!tensor) throw bad(`has no tensor "${name}" (${what})`);
+        if (!tensor) throw bad(`has no tensor ${quote(name)} (${what})`);
         const expected = kind === 'weight' ? [sizes[l + 1], sizes[l]] : [sizes[l + 1]];
         if (tensor.shape.join(',') !== expected.join(',')) {
-          throw bad(`tensor "${name}" has shape [${tensor.shape}], expected [${expected}] for a ${describe(shape)} network`);
+          throw bad(`tensor ${quote(name)} has shape ${describeShape(tensor.shape)}, expected [${expected}] for a ${describe(shape)} network`);
         }
         const values = asFloat32(tensor);
-        if (!values) throw bad(`tensor "${name}" has dtype ${tensor.dtype}, expected F32`);
+        if (!values) throw bad(`tensor ${quote(name)} has dtype ${tensor.dtype}, expected F32`);
         for (let i = 0; i < values.length; i++) {
-          if (!Number.isFinite(values[i])) throw bad(`tensor "${name}" holds a non-finite value (${values[i]}) at index ${i}`);
+          if (!Number.isFinite(values[i])) throw bad(`tensor ${quote(name)} holds a non-finite value (${values[i]}) at index ${i}`);
         }
         if (kind === 'weight') weights.push(transpose(values, sizes[l + 1], sizes[l]));
         else biases.push(values.slice());
@@ -214,6 +230,10 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   };
 
   const parameters = readModel('', 'model weights');
+  const activationBound = activationBoundOf(parameters);
+  if (activationBound > MAX_ACTIVATION) {
+    throw bad(`has weights too large to compute with: its activations could reach ${magnitude(activationBound)} (at most ${MAX_ACTIVATION.toExponential()} is safe in float32)`);
+  }
   let optimizer: OptimizerState | null = null;
   if (description?.optimizer) {
     const { step, shuffleState } = description.optimizer;
@@ -229,6 +249,14 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     };
     for (const v of optimizer.v.weights.concat(optimizer.v.biases)) {
       if (v.some((x) => x < 0)) throw bad('has negative Adam second moments');
+    }
+    const m = largestMagnitude(optimizer.m);
+    if (Math.abs(m) > MAX_FIRST_MOMENT) {
+      throw bad(`has Adam moments too large to resume from: a first moment of ${magnitude(m)} (at most ${MAX_FIRST_MOMENT.toExponential()})`);
+    }
+    const v = largestMagnitude(optimizer.v);
+    if (v > MAX_SECOND_MOMENT) {
+      throw bad(`has Adam moments too large to resume from: a second moment of ${magnitude(v)} (at most ${MAX_SECOND_MOMENT.toExponential()})`);
     }
   }
   const epochsDone = description?.epochsDone ?? 0;
@@ -278,6 +306,64 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     createdAt: typeof description?.createdAt === 'string' ? description.createdAt : null,
     optimizer,
   };
+}
+
+/**
+ * Finite weights can still be unusable: float32 tops out at 3.4e38, so a model whose activations might pass
+ * that makes softmax and cross-entropy NaN. 1e30 leaves room for rounding and for the loss's own sums.
+ */
+const MAX_ACTIVATION = 1e30;
+/**
+ * Adam's moments of a run that can continue: m averages gradients, v their squares. Gradients this large
+ * (1e15) mean the run had already diverged; resuming from them would only report a divergence.
+ */
+const MAX_FIRST_MOMENT = 1e15;
+const MAX_SECOND_MOMENT = 1e30;
+
+/**
+ * An upper bound of every activation's magnitude over all inputs in [0, 1], unit by unit:
+ * |a_{l+1}[j]| ≤ Σ_i |W[i][j]|·bound_l[i] + |b[j]| (ReLU only shrinks). Every partial sum of the forward
+ * pass is bounded by it too, whatever the order of the sums. Returns the largest bound of any layer, as soon
+ * as one passes MAX_ACTIVATION (later layers could only be measured against an already unusable one).
+ */
+export function activationBoundOf(parameters: MlpParameters): number {
+  const sizes = layerSizes(parameters.shape);
+  let bound = new Float64Array(sizes[0]).fill(1);
+  let largest = 1;
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const inputs = sizes[l];
+    const outputs = sizes[l + 1];
+    const w = parameters.weights[l];
+    const next = new Float64Array(outputs);
+    for (let i = 0; i < inputs; i++) {
+      const a = bound[i];
+      if (a === 0) continue;
+      const row = i * outputs;
+      for (let j = 0; j < outputs; j++) next[j] += Math.abs(w[row + j]) * a;
+    }
+    const b = parameters.biases[l];
+    largest = 0;
+    for (let j = 0; j < outputs; j++) {
+      next[j] += Math.abs(b[j]);
+      if (next[j] > largest) largest = next[j];
+    }
+    if (largest > MAX_ACTIVATION) return largest;
+    bound = next;
+  }
+  return largest;
+}
+
+/** The value of largest magnitude among all weights and biases (with its sign). */
+function largestMagnitude(parameters: MlpParameters): number {
+  let largest = 0;
+  for (const values of parameters.weights.concat(parameters.biases)) {
+    for (let i = 0; i < values.length; i++) if (Math.abs(values[i]) > Math.abs(largest)) largest = values[i];
+  }
+  return largest;
+}
+
+function magnitude(value: number): string {
+  return Number.isFinite(value) ? value.toExponential(1) : 'more than 1e+308';
 }
 
 function validSources(sources: unknown): sources is DataSources {

@@ -2,11 +2,11 @@
  * The safetensors container (Hugging Face): an 8-byte little-endian header length N, N bytes of JSON
  * {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}, then the raw
  * little-endian tensor bytes, offsets relative to the start of that data. We pad the header with spaces to
- * a multiple of 8 so Float32Array views of the data stay aligned. Decoding validates everything and reports
- * a one-line problem naming the file.
+ * a multiple of 8 (other tools may not; decoding copies each tensor into an aligned buffer). Decoding
+ * validates everything and reports a one-line problem naming the file.
  */
 
-import { FmnistError } from '../errors';
+import { describeValue, FmnistError, quote } from '../errors';
 
 export type Dtype = 'F32' | 'F64' | 'I32' | 'I64' | 'U8';
 
@@ -14,7 +14,12 @@ const DTYPE_BYTES: Record<Dtype, number> = { F32: 4, F64: 8, I32: 4, I64: 8, U8:
 /** Other dtypes the format defines: recognised so a foreign file gets a precise message. */
 const FOREIGN_DTYPES = new Set(['BOOL', 'F16', 'BF16', 'I8', 'I16', 'U16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3']);
 /** Refuse absurd headers before parsing them (the format's reference implementation uses 100 MB). */
-const MAX_HEADER_BYTES = 100_000_000;
+export const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * A valid header nests 3 levels (header, tensor entry, shape). Deeper input is refused before JSON.parse: a
+ * 100 MB header of brackets takes V8 seconds and gigabytes to parse, and anything walking it overflows the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
 
 export interface TensorInput {
   dtype: Dtype;
@@ -83,8 +88,11 @@ export function decodeSafetensors(
   const headerEnd = 8 + Number(headerLength);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd)));
-  } catch {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd));
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw bad(`has a header nested deeper than ${MAX_JSON_DEPTH} levels`);
+    header = JSON.parse(text);
+  } catch (error) {
+    if (error instanceof FmnistError) throw error;
     throw bad('is not a safetensors file (its header is not valid JSON)');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
@@ -98,49 +106,83 @@ export function decodeSafetensors(
     if (name === '__metadata__') {
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw bad('has a malformed __metadata__ entry');
       for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof value !== 'string') throw bad(`metadata "${key}" is not a string`);
+        if (typeof value !== 'string') throw bad(`metadata ${quote(key)} is not a string (${describeValue(value)})`);
         metadata[key] = value;
       }
       continue;
     }
     const t = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof t !== 'object' || t === null) throw bad(`tensor "${name}" has a malformed header entry`);
-    if (typeof t.dtype !== 'string' || !(t.dtype in DTYPE_BYTES)) {
-      const known = typeof t.dtype === 'string' && FOREIGN_DTYPES.has(t.dtype);
-      throw bad(`tensor "${name}" has ${known ? 'unsupported' : 'unknown'} dtype ${JSON.stringify(t.dtype)}`);
+    const tensor = `tensor ${quote(name)}`;
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) throw bad(`${tensor} has a malformed header entry`);
+    if (typeof t.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, t.dtype)) {
+      if (t.dtype === undefined) throw bad(`${tensor} has no dtype`);
+      if (typeof t.dtype !== 'string') throw bad(`${tensor} has a malformed dtype (${describeValue(t.dtype)})`);
+      throw bad(`${tensor} has ${FOREIGN_DTYPES.has(t.dtype) ? 'unsupported' : 'unknown'} dtype ${quote(t.dtype)}`);
     }
     const dtype = t.dtype as Dtype;
     if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw bad(`tensor "${name}" has a malformed shape`);
+      throw bad(`${tensor} has a malformed shape`);
     }
     const offsets = t.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-      throw bad(`tensor "${name}" has malformed data_offsets`);
+      throw bad(`${tensor} has malformed data_offsets`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end || end > dataLength) {
       throw bad(
         end > dataLength
-          ? `is truncated: tensor "${name}" ends at byte ${end} of ${dataLength} data bytes`
-          : `tensor "${name}" has data_offsets that end before they begin`,
+          ? `is truncated: ${tensor} ends at byte ${end} of ${dataLength} data bytes`
+          : `${tensor} has data_offsets that end before they begin`,
       );
     }
     const shape = t.shape as number[];
     if (end - begin !== elementCount(shape) * DTYPE_BYTES[dtype]) {
-      throw bad(`tensor "${name}" has ${end - begin} bytes, but shape [${shape}] of ${dtype} needs ${elementCount(shape) * DTYPE_BYTES[dtype]}`);
+      throw bad(`${tensor} has ${end - begin} bytes, but shape ${describeShape(shape)} of ${dtype} needs ${elementCount(shape) * DTYPE_BYTES[dtype]}`);
     }
     spans.push([begin, end, name]);
-    tensors.set(name, { dtype, shape, offset: begin, bytes: bytes.slice(headerEnd + begin, headerEnd + end) });
+    tensors.set(name, { dtype, shape, offset: begin, bytes: alignedCopy(bytes.subarray(headerEnd + begin, headerEnd + end)) });
   }
   // The format requires the tensors to cover the data exactly: no overlaps, no holes.
   spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let covered = 0;
   for (const [begin, end, name] of spans) {
-    if (begin !== covered) throw bad(begin < covered ? `tensor "${name}" overlaps another tensor` : `has a hole in its data before tensor "${name}"`);
+    if (begin !== covered) throw bad(begin < covered ? `tensor ${quote(name)} overlaps another tensor` : `has a hole in its data before tensor ${quote(name)}`);
     covered = end;
   }
   if (covered !== dataLength) throw bad(`has ${dataLength - covered} bytes after its last tensor`);
   return { tensors, metadata };
+}
+
+/** A shape for a message: [30,784], or its first dimensions when there are many. */
+export function describeShape(shape: number[]): string {
+  return shape.length <= 8 ? `[${shape.join(',')}]` : `[${shape.slice(0, 8).join(',')},… (${shape.length} dimensions)]`;
+}
+
+/** Whether JSON text nests arrays and objects deeper than `limit` (strings skipped; the text need not be valid). */
+export function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * A copy in a fresh buffer, so typed-array views of it are aligned whatever the header's length (other tools
+ * do not pad it). Not `bytes.slice()`: on a Node Buffer (what readFile returns) that is a view, not a copy.
+ */
+function alignedCopy(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy;
 }
 
 /** The tensor's values as float32 (converting F64), or null for other dtypes. */

@@ -1,14 +1,14 @@
 /**
- * Kaggle's Fashion-MNIST CSV: an optional header `label,pixel1,…,pixel784`, then one image per line as
- * `label,p1,…,p784` (0–9, then 0–255). Read with papaparse, streaming, writing values straight into
- * compact Uint8Arrays: no header objects, no dynamic typing, no whole-file strings.
- * Unlabelled files (784 columns) are accepted where labels are optional (prediction inputs).
+ * Kaggle's Fashion-MNIST CSV: an optional header `label,pixel1,…,pixel784` (after blank lines and a UTF-8
+ * byte order mark, if any), then one image per line as `label,p1,…,p784` (0–9, then 0–255). Read with
+ * papaparse, streaming, writing values straight into compact Uint8Arrays: no header objects, no dynamic
+ * typing, no whole-file strings. Unlabelled files (784 columns) are accepted where labels are optional
+ * (prediction inputs).
  */
 
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import Papa from 'papaparse';
-import { asFileError, FmnistError } from '../errors';
+import { asFileError, FmnistError, quote } from '../errors';
+import { openRegularFile } from '../io';
 import { CLASS_COUNT, IMAGE_SIZE, type Dataset, type LabelledDataset } from './dataset';
 
 const ROWS_PER_BLOCK = 4096;
@@ -67,8 +67,9 @@ function parseSmallInteger(cell: string, max: number): number {
   return value <= max ? value : -1;
 }
 
+/** A cell as messages quote it: escaped and cut short (a cell can hold anything, a megabyte or a newline). */
 function describeCell(cell: string): string {
-  return `"${cell.length > 20 ? `${cell.slice(0, 20)}…` : cell}"`;
+  return quote(cell);
 }
 
 /** Kaggle's header starts with "label" (or "pixel1" when unlabelled). */
@@ -79,15 +80,11 @@ function isHeader(row: string[]): boolean {
 export async function readCsvDataset(file: string, options: { requireLabels: true }): Promise<LabelledDataset>;
 export async function readCsvDataset(file: string, options: CsvOptions): Promise<Dataset>;
 export async function readCsvDataset(file: string, options: CsvOptions): Promise<Dataset> {
-  let size: number;
-  try {
-    const info = await stat(file);
-    if (info.isDirectory()) throw new FmnistError('bad-input', 'is a directory, expected a CSV file', { file });
-    size = info.size;
-  } catch (error) {
-    throw asFileError(error, file);
+  const { handle, size } = await openRegularFile(file);
+  if (size === 0) {
+    await handle.close().catch(() => {});
+    throw new FmnistError('bad-input', 'is empty', { file });
   }
-  if (size === 0) throw new FmnistError('bad-input', 'is empty', { file });
 
   const rows = new RowBlocks();
   let line = 0;
@@ -98,9 +95,15 @@ export async function readCsvDataset(file: string, options: CsvOptions): Promise
     failure ??= new FmnistError('bad-input', problem, { file, row: line, column });
   };
 
+  let seenContent = false; // a header may follow blank lines, but no data row
   const acceptRow = (row: string[]): boolean => {
     line++;
-    if (line === 1 && isHeader(row)) {
+    // A UTF-8 byte order mark (Excel writes one) is not part of the first cell, header or not.
+    if (line === 1 && row[0]?.charCodeAt(0) === 0xfeff) row[0] = row[0].slice(1);
+    if (row.length === 1 && row[0].trim() === '') return true; // a blank line
+    const firstContent = !seenContent;
+    seenContent = true;
+    if (firstContent && isHeader(row)) {
       if (row.length !== IMAGE_SIZE + 1 && row.length !== IMAGE_SIZE) {
         fail(`the header has ${row.length} columns, expected ${IMAGE_SIZE + 1} (label,pixel1,…,pixel784)`);
         return false;
@@ -111,7 +114,6 @@ export async function readCsvDataset(file: string, options: CsvOptions): Promise
       }
       return true;
     }
-    if (row.length === 1 && row[0].trim() === '') return true; // a blank line
     if (columns < 0) {
       if (row.length === IMAGE_SIZE + 1 || (row.length === IMAGE_SIZE && !options.requireLabels)) {
         columns = row.length;
@@ -155,7 +157,8 @@ export async function readCsvDataset(file: string, options: CsvOptions): Promise
   };
 
   await new Promise<void>((resolve, reject) => {
-    const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 18 });
+    // Up to the size at opening: a file still being written cannot make the read endless. The stream closes the handle.
+    const stream = handle.createReadStream({ encoding: 'utf8', highWaterMark: 1 << 18, start: 0, end: size - 1 });
     let settled = false;
     const settle = (error?: unknown): void => {
       if (settled) return;

@@ -1,13 +1,15 @@
 /**
  * IDX files (the original MNIST/Fashion-MNIST format), gzip-compressed or raw: a 4-byte magic number
  * (0x00000803 for images, 0x00000801 for labels), big-endian 32-bit dimensions, then unsigned bytes.
- * Parsing is a pure function of the bytes; reading and gunzipping is the I/O edge below it.
+ * Parsing is a pure function of the bytes; reading and gunzipping is the I/O edge below it. A header only
+ * announces a size: the images and labels headers are checked against each other and against the file's
+ * size before any data is read, and memory grows with the data that actually arrives.
  */
 
-import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { asFileError, FmnistError } from '../errors';
+import { asFileError, displayPath, FmnistError } from '../errors';
+import { formatBytes, openRegularFile, readAt } from '../io';
 import { CLASS_COUNT, IMAGE_HEIGHT, IMAGE_SIZE, IMAGE_WIDTH, type Dataset, type LabelledDataset } from './dataset';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -15,16 +17,35 @@ export const IDX_LABELS_MAGIC = 0x00000801;
 
 export type IdxKind = 'images' | 'labels';
 
+/** The most data one file may hold: it must fit one typed array (2.7 million images; Fashion-MNIST has 70,000). */
+const MAX_DATA_BYTES = 2 ** 31;
+/** Deflate turns one compressed byte into at most 1032 (a 258-byte match in 2 bits): more cannot be in the file. */
+const MAX_DEFLATE_RATIO = 1032;
+/** Trailing data after the announced items is counted up to this much, then inflating stops. */
+const TRAILING_COUNT_LIMIT = 1 << 20;
+/** Compressed bytes read to find the header (gzip's own header may carry a file name before the data). */
+const HEAD_BYTES = 1 << 16;
+
 /** True when the bytes start with the gzip magic number. */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Checks an IDX header and size and returns a view of the data bytes (no copy). */
-export function parseIdx(bytes: Uint8Array, kind: IdxKind, file: string): { count: number; data: Uint8Array } {
+interface IdxHeader {
+  kind: IdxKind;
+  count: number;
+  headerLength: number;
+  itemSize: number;
+  /** headerLength + count × itemSize: the whole file's size, inflated. */
+  totalLength: number;
+}
+
+const headerLengthOf = (kind: IdxKind): number => (kind === 'images' ? 16 : 8);
+
+/** Checks an IDX header from the file's first bytes (more may follow) and returns what it announces. */
+function parseIdxHeader(bytes: Uint8Array, kind: IdxKind, file: string): IdxHeader {
   const expectedMagic = kind === 'images' ? IDX_IMAGES_MAGIC : IDX_LABELS_MAGIC;
-  const dimensions = kind === 'images' ? 3 : 1;
-  const headerLength = 4 + 4 * dimensions;
+  const headerLength = headerLengthOf(kind);
   if (bytes.length < 4) throw bad(file, `is ${bytes.length} bytes long, too short to be an IDX file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
@@ -44,148 +65,203 @@ export function parseIdx(bytes: Uint8Array, kind: IdxKind, file: string): { coun
   }
   if (count === 0) throw bad(file, `holds no ${kind}`);
   const itemSize = kind === 'images' ? IMAGE_SIZE : 1;
-  const expectedLength = headerLength + count * itemSize;
-  if (bytes.length < expectedLength) {
-    const complete = Math.floor((bytes.length - headerLength) / itemSize);
-    throw bad(file, `is truncated: the header announces ${count} ${kind} but only ${complete} ${complete === 1 ? "is" : "are"} complete`);
+  if (count * itemSize > MAX_DATA_BYTES) {
+    throw bad(file, `announces ${count} ${kind} (${formatBytes(count * itemSize)}), more than this app can hold (at most ${formatBytes(MAX_DATA_BYTES)})`);
   }
-  if (bytes.length > expectedLength) {
-    throw bad(file, `has ${bytes.length - expectedLength} unexpected bytes after the ${count} ${kind} its header announces`);
-  }
-  const data = bytes.subarray(headerLength, expectedLength);
-  if (kind === 'labels') {
-    for (let i = 0; i < count; i++) {
-      if (data[i] >= CLASS_COUNT) {
-        throw new FmnistError('bad-input', `label ${data[i]} is out of range 0–9`, { file, row: i + 1, rowName: 'record' });
-      }
+  return { kind, count, headerLength, itemSize, totalLength: headerLength + count * itemSize };
+}
+
+function truncated(file: string, header: IdxHeader, available: number): FmnistError {
+  const complete = Math.max(0, Math.floor((available - header.headerLength) / header.itemSize));
+  return bad(file, `is truncated: the header announces ${header.count} ${header.kind} but only ${complete} ${complete === 1 ? 'is' : 'are'} complete`);
+}
+
+function trailing(file: string, header: IdxHeader, extra: number, atLeast = false): FmnistError {
+  return bad(file, `has ${atLeast ? 'more than ' : ''}${extra} unexpected bytes after the ${header.count} ${header.kind} its header announces`);
+}
+
+function checkLabels(data: Uint8Array, file: string): void {
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] >= CLASS_COUNT) {
+      throw new FmnistError('bad-input', `label ${data[i]} is out of range 0–9`, { file, row: i + 1, rowName: 'record' });
     }
   }
-  return { count, data };
+}
+
+/** Checks an IDX header and size and returns a view of the data bytes (no copy). */
+export function parseIdx(bytes: Uint8Array, kind: IdxKind, file: string): { count: number; data: Uint8Array } {
+  const header = parseIdxHeader(bytes, kind, file);
+  if (bytes.length < header.totalLength) throw truncated(file, header, bytes.length);
+  if (bytes.length > header.totalLength) throw trailing(file, header, bytes.length - header.totalLength);
+  const data = bytes.subarray(header.headerLength, header.totalLength);
+  if (kind === 'labels') checkLabels(data, file);
+  return { count: header.count, data };
+}
+
+/** An IDX file opened and its header checked, its data not read yet. */
+interface OpenIdx {
+  file: string;
+  handle: FileHandle;
+  /** Bytes on disk (compressed when gzip). */
+  size: number;
+  gzip: boolean;
+  header: IdxHeader;
+}
+
+function gzipProblem(error: unknown, file: string): FmnistError {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('Z_')) return bad(file, `is not valid gzip data (${code === 'Z_BUF_ERROR' ? 'truncated' : 'corrupt'})`);
+  return asFileError(error, file);
 }
 
 /**
- * Reads an IDX file, gunzipping it as a stream when it is compressed: the header tells the exact size, so
- * the data goes straight into one buffer of that size (no whole compressed file, no chunk list to join).
+ * The first `wanted` inflated bytes of gzip data whose first bytes are `head` (the whole file when `whole`):
+ * only the start is decompressed, so a header can be checked without inflating what follows it.
  */
-export async function readIdxFile(file: string, kind: IdxKind): Promise<{ count: number; data: Uint8Array }> {
-  let head: Uint8Array;
-  try {
-    const handle = await open(file, 'r');
-    try {
-      const buffer = new Uint8Array(2);
-      head = buffer.subarray(0, (await handle.read(buffer, 0, 2, 0)).bytesRead);
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    throw asFileError(error, file);
-  }
-  if (head.length === 0) throw bad(file, 'is empty');
-  if (!isGzip(head)) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(file);
-    } catch (error) {
-      throw asFileError(error, file);
-    }
-    return parseIdx(bytes, kind, file);
-  }
-  return parseIdx(await gunzipIdx(file, kind), kind, file);
+function inflateStart(head: Uint8Array, wanted: number, whole: boolean, file: string): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const inflate = createGunzip({ chunkSize: 16 * 1024 });
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let done = false;
+    const finish = (error?: unknown): void => {
+      if (done) return;
+      done = true;
+      inflate.destroy();
+      const bytes = Buffer.concat(chunks);
+      if (bytes.length >= wanted || (!error && whole)) resolve(bytes);
+      else if (whole) reject(gzipProblem(error, file));
+      else reject(bad(file, `is not an IDX file: its first ${formatBytes(head.length)} inflate to only ${bytes.length} bytes`));
+    };
+    inflate.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= wanted) finish();
+    });
+    inflate.on('end', () => finish());
+    inflate.on('error', (error) => finish(error));
+    inflate.end(head);
+  });
 }
 
-/** Streams a gzipped IDX file into a buffer sized from its header; extra or missing bytes are left for parseIdx. */
-function gunzipIdx(file: string, kind: IdxKind): Promise<Uint8Array> {
-  const headerLength = kind === 'images' ? 16 : 8;
+/**
+ * Opens an IDX file and checks its header, decompressing only the start of a gzipped one, and what the
+ * header announces against the file's size. Reads no data; the caller reads it with readIdxData.
+ */
+async function openIdx(file: string, kind: IdxKind): Promise<OpenIdx> {
+  const { handle, size } = await openRegularFile(file);
+  try {
+    if (size === 0) throw bad(file, 'is empty');
+    const head = await readAt(handle, 0, Math.min(size, HEAD_BYTES));
+    const gzip = isGzip(head);
+    const start = gzip ? await inflateStart(head, headerLengthOf(kind), head.length === size, file) : head;
+    const header = parseIdxHeader(start, kind, file);
+    if (gzip && header.totalLength > size * MAX_DEFLATE_RATIO) {
+      throw bad(file, `is truncated: its header announces ${header.count} ${kind}, more than its ${size} compressed bytes can hold`);
+    }
+    if (!gzip && size < header.totalLength) throw truncated(file, header, size);
+    if (!gzip && size > header.totalLength) throw trailing(file, header, size - header.totalLength);
+    return { file, handle, size, gzip, header };
+  } catch (error) {
+    await handle.close().catch(() => {});
+    throw asFileError(error, file);
+  }
+}
+
+/** Reads an opened IDX file's data (and closes it): exactly the announced bytes, or a one-line problem. */
+async function readIdxData(idx: OpenIdx): Promise<Uint8Array> {
+  const { file, handle, header } = idx;
+  try {
+    const data = idx.gzip
+      ? await inflateData(idx)
+      : await readAt(handle, header.headerLength, header.totalLength - header.headerLength);
+    // The file may have shrunk since it was opened.
+    if (data.length < header.totalLength - header.headerLength) throw truncated(file, header, header.headerLength + data.length);
+    if (header.kind === 'labels') checkLabels(data, file);
+    return data;
+  } catch (error) {
+    throw asFileError(error, file);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/**
+ * Streams a gzipped IDX file into a buffer that grows with the data as it arrives (a header can announce
+ * gigabytes that are not there), up to the announced size. Trailing data is counted, not stored, and only
+ * up to TRAILING_COUNT_LIMIT: inflating stops there. Returns the data section.
+ */
+function inflateData(idx: OpenIdx): Promise<Uint8Array> {
+  const { file, handle, size, header } = idx;
+  const expected = header.totalLength;
   return new Promise((resolve, reject) => {
-    const source = createReadStream(file, { highWaterMark: 1 << 20 });
+    const source = handle.createReadStream({ start: 0, end: size - 1, highWaterMark: 1 << 20, autoClose: false });
     const inflate = createGunzip({ chunkSize: 1 << 20 });
-    let header: Uint8Array | null = new Uint8Array(0);
-    let out: Uint8Array | null = null;
+    // Real IDX files compress about 2:1, so 4× the compressed size usually holds everything at once.
+    let out = new Uint8Array(Math.min(expected, Math.max(1 << 20, size * 4)));
     let filled = 0;
     let extra = 0;
     let settled = false;
-    const fail = (error: unknown): void => {
+    const settle = (outcome: Uint8Array | FmnistError): void => {
       if (settled) return;
       settled = true;
       source.destroy();
       inflate.destroy();
-      if (error instanceof FmnistError) reject(error);
-      else if ((error as NodeJS.ErrnoException).code?.startsWith('Z_')) {
-        const reason = (error as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ? 'truncated' : 'corrupt';
-        reject(bad(file, `is not valid gzip data (${reason})`));
-      } else reject(asFileError(error, file));
+      if (outcome instanceof FmnistError) reject(outcome);
+      else resolve(outcome);
     };
     inflate.on('data', (chunk: Buffer) => {
-      let data: Uint8Array = chunk;
-      if (!out) {
-        const joined: Uint8Array = new Uint8Array(header!.length + data.length);
-        joined.set(header!);
-        joined.set(data, header!.length);
-        if (joined.length < headerLength) {
-          header = joined;
-          return;
+      if (settled) return;
+      const take = Math.min(expected - filled, chunk.length);
+      if (take > 0) {
+        if (filled + take > out.length) {
+          const grown = new Uint8Array(Math.min(expected, Math.max(filled + take, out.length * 2)));
+          grown.set(out.subarray(0, filled));
+          out = grown;
         }
-        header = null;
-        const view = new DataView(joined.buffer, joined.byteOffset, joined.byteLength);
-        const count = view.getUint32(4, false);
-        const itemSize = kind === 'images' ? view.getUint32(8, false) * view.getUint32(12, false) : 1;
-        const total = headerLength + count * itemSize;
-        // A bad magic number or absurd header: let parseIdx name the problem from the bytes seen so far.
-        if (view.getUint32(0, false) !== (kind === 'images' ? IDX_IMAGES_MAGIC : IDX_LABELS_MAGIC) || total > 2 ** 31) {
-          out = joined;
-          filled = joined.length;
-          settled = true;
-          source.destroy();
-          inflate.destroy();
-          resolve(joined);
-          return;
-        }
-        out = new Uint8Array(total);
-        data = joined;
+        out.set(chunk.subarray(0, take), filled);
+        filled += take;
       }
-      const room = out.length - filled;
-      if (data.length > room) extra += data.length - room;
-      out.set(data.subarray(0, Math.min(room, data.length)), filled);
-      filled += Math.min(room, data.length);
+      extra += chunk.length - take;
+      if (extra > TRAILING_COUNT_LIMIT) settle(trailing(file, header, TRAILING_COUNT_LIMIT, true));
     });
     inflate.on('end', () => {
-      if (settled) return;
-      settled = true;
-      if (!out) resolve(header ?? new Uint8Array(0));
-      // Hand parseIdx the bytes as they are: it reports truncation or trailing bytes precisely.
-      else if (extra > 0) resolve(withTrailing(out, extra));
-      else resolve(out.subarray(0, filled));
+      if (filled < expected) settle(truncated(file, header, filled));
+      else if (extra > 0) settle(trailing(file, header, extra));
+      else settle(out.subarray(header.headerLength, expected));
     });
-    inflate.on('error', fail);
-    source.on('error', fail);
+    inflate.on('error', (error) => settle(gzipProblem(error, file)));
+    source.on('error', (error) => settle(asFileError(error, file)));
     source.pipe(inflate);
   });
 }
 
-/** A copy with `extra` zero bytes appended, so parseIdx can report the count of unexpected trailing bytes. */
-function withTrailing(data: Uint8Array, extra: number): Uint8Array {
-  const longer = new Uint8Array(data.length + extra);
-  longer.set(data);
-  return longer;
+/** Reads one IDX file (gzipped or not). */
+export async function readIdxFile(file: string, kind: IdxKind): Promise<{ count: number; data: Uint8Array }> {
+  const idx = await openIdx(file, kind);
+  return { count: idx.header.count, data: await readIdxData(idx) };
 }
 
-/** Reads an images file and, when given, its labels file, checking that the counts agree. */
+/**
+ * Reads an images file and, when given, its labels file. Both headers are checked against each other before
+ * any data is read: a small .gz announcing millions of images is refused before it is inflated.
+ */
 export async function readIdxDataset(imagesFile: string, labelsFile: string): Promise<LabelledDataset>;
 export async function readIdxDataset(imagesFile: string, labelsFile: string | null): Promise<Dataset>;
 export async function readIdxDataset(imagesFile: string, labelsFile: string | null): Promise<Dataset> {
-  const [images, labels] = await Promise.all([
-    readIdxFile(imagesFile, 'images'),
-    labelsFile ? readIdxFile(labelsFile, 'labels') : Promise.resolve(null),
-  ]);
-  if (labels && labels.count !== images.count) {
-    throw bad(labelsFile!, `has ${labels.count} labels but ${imagesFile} has ${images.count} images`);
+  const images = await openIdx(imagesFile, 'images');
+  let labels: OpenIdx | null = null;
+  try {
+    labels = labelsFile ? await openIdx(labelsFile, 'labels') : null;
+    if (labels && labels.header.count !== images.header.count) {
+      throw bad(labels.file, `has ${labels.header.count} labels but ${displayPath(imagesFile)} has ${images.header.count} images`);
+    }
+    const [imageData, labelData] = await Promise.all([readIdxData(images), labels ? readIdxData(labels) : Promise.resolve(null)]);
+    return { images: imageData, labels: labelData, count: images.header.count, source: imagesFile };
+  } finally {
+    await images.handle.close().catch(() => {});
+    await labels?.handle.close().catch(() => {});
   }
-  return {
-    images: images.data,
-    labels: labels ? labels.data : null,
-    count: images.count,
-    source: imagesFile,
-  };
 }
 
 function bad(file: string, problem: string): FmnistError {
@@ -198,28 +274,22 @@ function hex(value: number): string {
 
 /** Whether a file (gzipped or not) is an IDX images or labels file, from its magic number; null otherwise. */
 export async function idxKindOf(file: string): Promise<IdxKind | null> {
-  const head = await new Promise<Uint8Array>((resolve) => {
-    const source = createReadStream(file, { start: 0, end: 65535 });
-    const chunks: Buffer[] = [];
-    source.on('data', (chunk) => chunks.push(chunk as Buffer));
-    source.on('error', () => resolve(new Uint8Array(0)));
-    source.on('end', () => resolve(Buffer.concat(chunks)));
-  });
-  let bytes = head;
-  if (isGzip(head)) {
-    bytes = await new Promise<Uint8Array>((resolve) => {
-      const inflate = createGunzip();
-      const out: Buffer[] = [];
-      inflate.on('data', (chunk: Buffer) => {
-        out.push(chunk);
-        inflate.destroy();
-        resolve(Buffer.concat(out));
-      });
-      inflate.on('error', () => resolve(Buffer.concat(out)));
-      inflate.on('end', () => resolve(Buffer.concat(out)));
-      inflate.end(head);
-    });
+  let head: Uint8Array;
+  let whole: boolean;
+  try {
+    const { handle, size } = await openRegularFile(file);
+    try {
+      head = await readAt(handle, 0, Math.min(size, HEAD_BYTES));
+      whole = head.length === size;
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  } catch (error) {
+    // A pipe or a directory is worth saying; any other unreadable file is simply not IDX.
+    if (error instanceof FmnistError && error.kind === 'bad-input') throw error;
+    return null;
   }
+  const bytes = isGzip(head) ? await inflateStart(head, 4, whole, file).catch(() => new Uint8Array(0)) : head;
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0 || bytes[2] !== 8) return null;
   return bytes[3] === 3 ? 'images' : bytes[3] === 1 ? 'labels' : null;
 }

@@ -4,10 +4,11 @@
  * usual places are searched, and the error says where.
  */
 
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
-import { asFileError, FmnistError } from '../errors';
+import { asFileError, displayPath, FmnistError } from '../errors';
+import { openRegularFile, readAt } from '../io';
 import { idxKindOf, isGzip } from './idx';
 
 export type DataRole = 'train' | 'test';
@@ -107,18 +108,14 @@ export function labelsFileFor(imagesFile: string): string[] {
 
 /** Sniffs a file's format from its first bytes: IDX (possibly gzipped) or CSV. */
 async function sniff(file: string): Promise<'idx-images' | 'idx-labels' | 'idx-gzip' | 'csv'> {
+  const { handle } = await openRegularFile(file);
   let head: Uint8Array;
   try {
-    const handle = await open(file, 'r');
-    try {
-      const buffer = new Uint8Array(4);
-      const { bytesRead } = await handle.read(buffer, 0, 4, 0);
-      head = buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
+    head = await readAt(handle, 0, 4);
   } catch (error) {
     throw asFileError(error, file);
+  } finally {
+    await handle.close().catch(() => {});
   }
   if (isGzip(head)) return 'idx-gzip';
   if (head.length === 4 && head[0] === 0 && head[1] === 0 && head[2] === 8) {
@@ -155,7 +152,7 @@ export async function resolveDataPath(path: string, role: DataRole, labelsRequir
   const candidates = labelsFileFor(path);
   const labels = await firstExisting(candidates);
   if (!labels && labelsRequired) {
-    const expected = candidates.length ? basename(candidates[0]) : 'a *-labels-idx1-ubyte file';
+    const expected = candidates.length ? displayPath(basename(candidates[0])) : 'a *-labels-idx1-ubyte file';
     throw new FmnistError('not-found', `found no labels file beside it (expected ${expected})`, { file: path });
   }
   return { format: 'idx', images: path, labels };

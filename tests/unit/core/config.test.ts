@@ -32,6 +32,24 @@ describe('run config', () => {
     expect(() => resolveRunConfig(partial as Record<string, unknown>)).toThrow(message);
   });
 
+  it.each([
+    [{ epochs: { n: 1 } }, 'epochs must be a whole number, got an object'],
+    [{ learningRate: [0.1] }, 'learning rate must be a number, got [0.1]'],
+    [{ hiddenSizes: [[64]] }, 'hidden layer sizes must be a whole number, got [64]'],
+    [{ hiddenSizes: { 0: 64 } }, 'hidden layer sizes must be a list of layer sizes like 512,256'],
+    [{ seed: null }, 'seed must be a whole number, got null'],
+    [{ batchSize: 'x'.repeat(100) }, `batch size must be a whole number, got "${'x'.repeat(40)}…"`],
+    [{ 'line\nbreak': 1 }, '"line\\nbreak" is not a known setting'],
+  ])('describes the odd value of %j briefly', (partial, message) => {
+    let error: unknown;
+    try {
+      resolveRunConfig(partial as Record<string, unknown>);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toBe(message);
+  });
+
   it('parses hidden sizes', () => {
     expect(parseHiddenSizes('512, 256')).toEqual([512, 256]);
     expect(parseHiddenSizes('none')).toEqual([]);

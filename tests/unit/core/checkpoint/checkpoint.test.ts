@@ -1,13 +1,16 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../../../../src/core/checkpoint/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, encodeWeights, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../../../../src/core/checkpoint/checkpoint';
 import { decodeSafetensors, encodeSafetensors } from '../../../../src/core/checkpoint/safetensors';
 import { resolveRunConfig } from '../../../../src/core/config';
 import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 import { FmnistError } from '../../../../src/core/errors';
 import { atomicWriteHooks } from '../../../../src/core/io';
 import { tempDir } from '../../../helpers/data';
+import { failureOf } from '../../../helpers/failure';
+import { bareStateDict } from '../../../helpers/safetensors';
+import { makeFifo, releaseFifo, within } from '../../../helpers/special-files';
 
 function loadError(bytes: Uint8Array, file = 'model.safetensors'): Error | null {
   try {
@@ -113,6 +116,85 @@ describe('checkpoints', () => {
     expect(loaded.optimizer).toBeNull();
   });
 
+  it('keeps the settings of a bare state dict unknown when it is saved again', () => {
+    const bare = decodeCheckpoint(bareStateDict(16, (_layer, kind, i) => (kind === 'bias' ? 0 : ((i % 7) - 3) / 100)), 'bare.safetensors');
+    expect(bare.config).toBeNull();
+    for (const saved of [encodeCheckpoint(bare), encodeWeights(bare)]) {
+      // Written as JSON null, not the defaults (50 epochs, learning rate 0.001, seed 1) as if they were real.
+      expect(JSON.parse(decodeSafetensors(saved, 'x').metadata.fmnist).config).toBeNull();
+      const again = decodeCheckpoint(saved, 'again.safetensors');
+      expect(again.config).toBeNull();
+      expect(again.parameters.weights).toEqual(bare.parameters.weights);
+    }
+  });
+
+  it('reads a file from disk whose header is not padded to a multiple of 8 (as other tools write them)', async () => {
+    const value = (layer: number, kind: 'weight' | 'bias', i: number): number => (kind === 'bias' ? layer + i / 8 : ((i % 11) - 5) / 64);
+    const dataStart = (b: Uint8Array): number => 8 + Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+    let bytes = bareStateDict(12, value);
+    for (let spaces = 1; dataStart(bytes) % 4 === 0; spaces++) bytes = bareStateDict(12, value, { headerSuffix: ' '.repeat(spaces) });
+    expect(dataStart(bytes) % 4).not.toBe(0);
+    const path = join(dir, 'unpadded.safetensors');
+    await writeFile(path, bytes);
+    const loaded = await loadCheckpoint(path);
+    // PyTorch's 0.weight is [out=12, in=784]: element (o, i) sits at o·784 + i; ours is [in, out].
+    expect(loaded.parameters.weights[0][5 * 12 + 3]).toBe(value(0, 'weight', 3 * 784 + 5));
+    expect(loaded.parameters.weights[1][7 * 10 + 9]).toBe(value(1, 'weight', 9 * 12 + 7));
+    expect(Array.from(loaded.parameters.biases[1])).toEqual([1, 1.125, 1.25, 1.375, 1.5, 1.625, 1.75, 1.875, 2, 2.125]);
+  });
+
+  it('describes hostile header values briefly, in one line, without overflowing the stack', () => {
+    const header = (text: string, data = new Uint8Array(4)): Uint8Array => {
+      const json = Buffer.from(text);
+      const out = Buffer.alloc(8 + json.length + data.length);
+      out.writeBigUInt64LE(BigInt(json.length));
+      json.copy(out, 8);
+      out.set(data, 8 + json.length);
+      return out;
+    };
+    const deep = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const cases: [Uint8Array, string][] = [
+      [header(`{"0.weight":{"dtype":${deep(200_000)},"shape":[1],"data_offsets":[0,4]}}`), 'has a header nested deeper than 64 levels'],
+      [header(`{"0.weight":{"dtype":${deep(10)},"shape":[1],"data_offsets":[0,4]}}`), 'tensor "0.weight" has a malformed dtype (a list of 1 item)'],
+      [header(`{"0.weight":{"dtype":{"F32":1},"shape":[1],"data_offsets":[0,4]}}`), 'tensor "0.weight" has a malformed dtype (an object)'],
+      [header(`{"0.weight":{"shape":[1],"data_offsets":[0,4]}}`), 'tensor "0.weight" has no dtype'],
+      [header(`{"a\\nb${'x'.repeat(500)}":{"dtype":"Q8","shape":[1],"data_offsets":[0,4]}}`), `tensor "a\\nb${'x'.repeat(37)}…" has unknown dtype "Q8"`],
+      [header(`{"__metadata__":{"k\\u001b[2J":5},"0.weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`), 'metadata "k\\x1b[2J" is not a string (5)'],
+      [header(`{"0.weight":{"dtype":"F32","shape":[${new Array(300).fill(1).join(',')}],"data_offsets":[0,8]}}`, new Uint8Array(8)), 'tensor "0.weight" has 8 bytes, but shape [1,1,1,1,1,1,1,1,… (300 dimensions)] of F32 needs 4'],
+    ];
+    for (const [bytes, expected] of cases) {
+      const error = loadError(bytes);
+      expect(error, expected).toBeInstanceOf(FmnistError);
+      expect(error!.message).toBe(`model.safetensors: ${expected}`);
+    }
+
+    const valid = encodeCheckpoint(sampleCheckpoint());
+    const { tensors, metadata } = decodeSafetensors(valid, 'x');
+    const description = JSON.parse(metadata.fmnist);
+    const reencode = (changed: Record<string, unknown>, text?: string): Uint8Array =>
+      encodeSafetensors(
+        [...tensors.entries()].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.bytes }]),
+        { fmnist: text ?? JSON.stringify({ ...description, ...changed }) },
+      );
+    const withoutVersion = { ...description };
+    delete withoutVersion.formatVersion;
+    const described: [Uint8Array, string][] = [
+      [reencode({}, JSON.stringify(withoutVersion)), 'has no checkpoint format version'],
+      [reencode({ formatVersion: { v: 1 } }), 'has a malformed checkpoint format version (an object)'],
+      [reencode({ formatVersion: '1' }), 'has a malformed checkpoint format version ("1")'],
+      [reencode({ config: { ...description.config, epochs: { n: 3 } } }), 'has invalid settings: epochs must be a whole number, got an object'],
+      [reencode({ config: { ...description.config, learningRate: [[0.1]] } }), 'has invalid settings: learning rate must be a number, got a list of 1 item'],
+      [reencode({ config: { ...description.config, 'odd\nkey': 1 } }), 'has invalid settings: "odd\\nkey" is not a known setting'],
+      [reencode({ config: 'fast' }), 'has invalid settings ("fast" instead of an object)'],
+      [reencode({}, `{"format":"fashion-mnist-studio","formatVersion":1,"x":${deep(100_000)}}`), 'has a description nested deeper than 64 levels'],
+    ];
+    for (const [bytes, expected] of described) {
+      const error = loadError(bytes);
+      expect(error, expected).toBeInstanceOf(FmnistError);
+      expect(error!.message).toBe(`model.safetensors: ${expected}`);
+    }
+  });
+
   it('reports truncated, foreign and non-finite files by name', async () => {
     const bytes = encodeCheckpoint(sampleCheckpoint());
     expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 100), 'cut.safetensors')).toThrow(/^cut\.safetensors: is truncated/);
@@ -216,7 +298,9 @@ describe('checkpoints', () => {
       try {
         const error = await saveCheckpoint(path, changed).then(() => null, (e: Error) => e);
         expect(error).toBeInstanceOf(FmnistError);
-        expect(error!.message).toBe(code === 'ENOSPC' ? `${path}: no space left on the device` : `${path}: simulated EIO`);
+        expect(error!.message).toBe(
+          code === 'ENOSPC' ? `${path}: no space left on the device` : `${path}: an input/output error occurred (the disk or network drive may be failing)`,
+        );
       } finally {
         atomicWriteHooks.beforeRename = undefined;
       }
@@ -225,6 +309,28 @@ describe('checkpoints', () => {
     }
     await saveCheckpoint(path, changed);
     expect((await loadCheckpoint(path)).epochsDone).toBe(2);
+  });
+
+  it('refuses a pipe, a device and a directory before reading them, and a file larger than any checkpoint', async () => {
+    const fifo = makeFifo(dir, 'pipe.safetensors');
+    try {
+      const error = await within(3000, failureOf(loadCheckpoint(fifo)), 'loading a named pipe');
+      expect(error.message).toBe(`${fifo}: is not a regular file (a pipe, device or socket)`);
+    } finally {
+      releaseFifo(fifo);
+    }
+    const zero = await within(1000, failureOf(loadCheckpoint('/dev/zero')), 'loading /dev/zero');
+    expect(zero.message).toBe('/dev/zero: is not a regular file (a pipe, device or socket)');
+    const folder = join(dir, 'folder.safetensors');
+    await mkdir(folder);
+    expect((await failureOf(loadCheckpoint(folder))).message).toBe(`${folder}: is a directory, expected a file`);
+    // The largest checkpoint, 8 hidden layers of 4096 units with Adam's two moments, is 120,725,514 × 3 float32s
+    // and a header of at most 100 MB: 1,548,706,176 bytes.
+    const huge = join(dir, 'huge.safetensors');
+    await writeFile(huge, '');
+    await truncate(huge, 3_000_000_000); // sparse: takes no space
+    const tooLarge = await within(3000, failureOf(loadCheckpoint(huge)), 'loading a huge file');
+    expect(tooLarge.message).toBe(`${huge}: is 3.00 GB, larger than any checkpoint can be (at most 1.55 GB)`);
   });
 
   it('reports unwritable targets by name', async () => {

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCsvDataset } from '../../../../src/core/data/csv';
 import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
+import { failureOf } from '../../../helpers/failure';
+import { makeFifo, releaseFifo, within } from '../../../helpers/special-files';
 
 const row = (label: number | string, pixels: (number | string)[]): string => [label, ...pixels].join(',');
 const zeros = (n = 784): number[] => new Array(n).fill(0);
@@ -24,6 +26,33 @@ describe('readCsvDataset', () => {
       expect(Buffer.compare(read.images, data.images)).toBe(0);
       expect(Array.from(read.labels)).toEqual(Array.from(data.labels));
     }
+  });
+
+  it('reads files with blank lines before the header and with a UTF-8 byte order mark, header or not', async () => {
+    const data = randomDataset(7, 11);
+    for (const [name, text] of [
+      ['blank-first.csv', `\n\n${toKaggleCsv(data)}`],
+      ['blank-crlf-first.csv', `\r\n${toKaggleCsv(data).replace(/\n/g, '\r\n')}`],
+      ['bom-no-header.csv', `\uFEFF${toKaggleCsv(data, { header: false })}`],
+      ['bom-header.csv', `\uFEFF${toKaggleCsv(data)}`],
+      ['bom-blank-header.csv', `\uFEFF\n${toKaggleCsv(data)}`],
+    ]) {
+      const file = await writeTemp(dir, name, text);
+      const read = await readCsvDataset(file, { requireLabels: true });
+      expect(read.count, name).toBe(7);
+      expect(Buffer.compare(read.images, data.images), name).toBe(0);
+      expect(Array.from(read.labels), name).toEqual(Array.from(data.labels));
+    }
+    // Unlabelled, with a byte order mark: the first pixel is 0–255, not "\uFEFF12".
+    const unlabelled = await writeTemp(dir, 'bom-unlabelled.csv', `\uFEFF${toKaggleCsv(data, { header: false, labels: false })}`);
+    expect(Buffer.compare((await readCsvDataset(unlabelled, { requireLabels: false })).images, data.images)).toBe(0);
+  });
+
+  it('still refuses a header after the first data row', async () => {
+    const data = randomDataset(2, 3);
+    const [header, ...rows] = toKaggleCsv(data).split('\n');
+    const file = await writeTemp(dir, 'late-header.csv', [rows[0], header, rows[1]].join('\n'));
+    await expect(readCsvDataset(file, { requireLabels: true })).rejects.toThrow(/late-header\.csv: line 2, column 1: label "label" is not a class number 0–9/);
   });
 
   it('reads unlabelled rows only where labels are optional', async () => {
@@ -58,8 +87,20 @@ describe('readCsvDataset', () => {
     expect(error?.message).not.toContain('\n');
   });
 
+  it('refuses a pipe and a device as not regular files, without waiting for a writer', async () => {
+    const fifo = makeFifo(dir, 'pipe.csv');
+    try {
+      const error = await within(2000, failureOf(readCsvDataset(fifo, { requireLabels: true })), 'reading a named pipe');
+      expect(error.message).toBe(`${fifo}: is not a regular file (a pipe, device or socket)`);
+    } finally {
+      releaseFifo(fifo);
+    }
+    const zero = await within(1000, failureOf(readCsvDataset('/dev/zero', { requireLabels: true })), 'reading /dev/zero');
+    expect(zero.message).toBe('/dev/zero: is not a regular file (a pipe, device or socket)');
+  });
+
   it('reports a missing file and a directory by name', async () => {
     await expect(readCsvDataset(`${dir}/nope.csv`, { requireLabels: true })).rejects.toThrow(/nope\.csv: no such file or directory/);
-    await expect(readCsvDataset(dir, { requireLabels: true })).rejects.toThrow(/is a directory/);
+    expect((await failureOf(readCsvDataset(dir, { requireLabels: true }))).message).toBe(`${dir}: is a directory, expected a file`);
   });
 });

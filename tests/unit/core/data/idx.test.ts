@@ -1,8 +1,13 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseIdx, readIdxDataset, readIdxFile } from '../../../../src/core/data/idx';
 import { FmnistError } from '../../../../src/core/errors';
 import { REAL_DATA_DIR, tempDir, writeTemp } from '../../../helpers/data';
+import { failureOf } from '../../../helpers/failure';
+import { gzipWithZeros, idxHeader, measurePeak } from '../../../helpers/gzip-bomb';
+import { makeFifo, releaseFifo, within } from '../../../helpers/special-files';
 
 function idxImages(count: number, rows = 28, columns = 28, fill = (i: number) => i % 256): Uint8Array {
   const bytes = new Uint8Array(16 + count * rows * columns);
@@ -114,6 +119,76 @@ describe('reading IDX files', () => {
     const images = await writeTemp(dir, 'b-images-idx3-ubyte', idxImages(3));
     const labels = await writeTemp(dir, 'b-labels-idx1-ubyte', idxLabels([1, 2]));
     await expect(readIdxDataset(images, labels)).rejects.toThrow(/b-labels-idx1-ubyte: has 2 labels but .*b-images-idx3-ubyte has 3 images/);
+  });
+
+  it('checks the images and labels headers against each other before inflating a 1.6 MB .gz announcing 2.1 M images', async () => {
+    // 2,100,000 × 784 = 1,646,400,000 bytes of zeros behind a valid header: what the header announces is there.
+    const bombBytes = gzipWithZeros(idxHeader('images', 2_100_000), 2_100_000 * 784);
+    expect(bombBytes.length).toBeLessThan(1_700_000);
+    const bomb = await writeTemp(dir, 'bomb-images-idx3-ubyte.gz', bombBytes);
+    const labels = await writeTemp(dir, 'bomb-labels-idx1-ubyte', idxLabels([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    const run = await measurePeak(() => readIdxDataset(bomb, labels));
+    console.log(
+      `gzip bomb (announces 1646 MB): ${run.elapsedMs} ms, ArrayBuffers peak +${(run.arrayBuffersGrowth / 1e6).toFixed(2)} MB, ` +
+        `max RSS +${(run.maxRssGrowth / 1e6).toFixed(2)} MB`,
+    );
+    expect('error' in run.outcome && (run.outcome.error as Error).message).toBe(`${labels}: has 10 labels but ${bomb} has 2100000 images`);
+    expect(run.elapsedMs).toBeLessThan(1500);
+    expect(run.arrayBuffersGrowth).toBeLessThan(20e6);
+    expect(run.maxRssGrowth).toBeLessThan(50e6);
+  });
+
+  it('grows the images buffer with the data that arrives, not with what the header announces', async () => {
+    // Both headers announce 2.1 M; the images stream ends after 3 (zero padding after a gzip member is allowed and
+    // makes the file big enough to hold 1.6 GB compressed, so only the data that arrives can tell).
+    const images = await writeTemp(
+      dir,
+      'short-images-idx3-ubyte.gz',
+      Buffer.concat([gzipSync(Buffer.concat([idxHeader('images', 2_100_000), Buffer.alloc(3 * 784, 7)])), Buffer.alloc(1_700_000)]),
+    );
+    const labels = await writeTemp(dir, 'short-labels-idx1-ubyte.gz', gzipWithZeros(idxHeader('labels', 2_100_000), 2_100_000));
+    const run = await measurePeak(() => readIdxDataset(images, labels));
+    expect('error' in run.outcome && (run.outcome.error as Error).message).toBe(
+      `${images}: is truncated: the header announces 2100000 images but only 3 are complete`,
+    );
+    expect(run.arrayBuffersGrowth).toBeLessThan(40e6);
+  });
+
+  it('stops inflating at the announced size and reports trailing data without storing it', async () => {
+    const trailing = await writeTemp(dir, 'long-images-idx3-ubyte.gz', gzipWithZeros(idxImages(2), 256 << 20));
+    const run = await measurePeak(() => readIdxFile(trailing, 'images'));
+    expect('error' in run.outcome && (run.outcome.error as Error).message).toBe(
+      `${trailing}: has more than 1048576 unexpected bytes after the 2 images its header announces`,
+    );
+    expect(run.arrayBuffersGrowth).toBeLessThan(20e6);
+    expect(run.elapsedMs).toBeLessThan(1500);
+  });
+
+  it('refuses a .gz whose header announces more than its compressed size can hold, without inflating it', async () => {
+    // Deflate turns one byte into at most 1032 (258 bytes per 2 bits): 1 KB cannot hold 1.6 GB.
+    const small = await writeTemp(dir, 'liar-images-idx3-ubyte.gz', gzipSync(Buffer.concat([idxHeader('images', 2_100_000), Buffer.alloc(784)])));
+    const error = await failureOf(readIdxDataset(small, null));
+    expect(error.message).toMatch(/liar-images-idx3-ubyte\.gz: is truncated: its header announces 2100000 images, more than its \d+ compressed bytes can hold$/);
+  });
+
+  it('refuses a pipe, a device and a directory as images or labels without waiting or reading on', async () => {
+    const images = await writeTemp(dir, 'c-images-idx3-ubyte', idxImages(2));
+    const labels = await writeTemp(dir, 'c-labels-idx1-ubyte', idxLabels([1, 2]));
+    const fifo = makeFifo(dir, 'pipe-idx3-ubyte');
+    try {
+      for (const [imagesFile, labelsFile] of [[fifo, labels], [images, fifo]]) {
+        const error = await within(2000, failureOf(readIdxDataset(imagesFile, labelsFile)), 'reading a named pipe');
+        expect(error.message).toBe(`${fifo}: is not a regular file (a pipe, device or socket)`);
+      }
+    } finally {
+      releaseFifo(fifo);
+      releaseFifo(fifo);
+    }
+    const zero = await within(1000, failureOf(readIdxDataset('/dev/zero', labels)), 'reading /dev/zero');
+    expect(zero.message).toBe('/dev/zero: is not a regular file (a pipe, device or socket)');
+    const folder = join(dir, 'folder-idx3-ubyte');
+    await mkdir(folder);
+    expect((await failureOf(readIdxFile(folder, 'images'))).message).toBe(`${folder}: is a directory, expected a file`);
   });
 
   it('reads the real Fashion-MNIST', async () => {

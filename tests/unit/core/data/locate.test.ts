@@ -1,8 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultDataDirectories, findDefaultData, locateData, locateTestData, resolveDataPath } from '../../../../src/core/data/locate';
+import { defaultDataDirectories, findDefaultData, locateData, locateTestData, resolveDataPath, resolveSelection } from '../../../../src/core/data/locate';
 import { tempDir } from '../../../helpers/data';
+import { failureOf } from '../../../helpers/failure';
+import { makeFifo, releaseFifo, within } from '../../../helpers/special-files';
 
 describe('finding the data', () => {
   let root: string;
@@ -77,6 +79,27 @@ describe('finding the data', () => {
     await expect(findDefaultData({ FMNIST_DATA: partial, FMNIST_DATA_PATH: '' })).rejects.toThrow(
       `${partial}: found train-images-idx3-ubyte but not its labels file train-labels-idx1-ubyte[.gz]`,
     );
+  });
+
+  it('refuses a pipe or a device while sniffing its format, without waiting for a writer', async () => {
+    const fifo = makeFifo(root, 'pipe-images-idx3-ubyte');
+    try {
+      const error = await within(2000, failureOf(resolveDataPath(fifo, 'test', false)), 'sniffing a named pipe');
+      expect(error.message).toBe(`${fifo}: is not a regular file (a pipe, device or socket)`);
+      const selected = await within(2000, failureOf(resolveSelection([fifo, join(idxDir, 'train-labels-idx1-ubyte.gz')], 'train')), 'sniffing a selection');
+      expect(selected.message).toBe(`${fifo}: is not a regular file (a pipe, device or socket)`);
+    } finally {
+      releaseFifo(fifo);
+      releaseFifo(fifo);
+    }
+    const zero = await within(1000, failureOf(resolveDataPath('/dev/zero', 'test', false)), 'sniffing /dev/zero');
+    expect(zero.message).toBe('/dev/zero: is not a regular file (a pipe, device or socket)');
+  });
+
+  it('names an expected labels file with its control characters escaped', async () => {
+    const odd = join(root, 'odd\nimages-idx3-ubyte');
+    await writeFile(odd, new Uint8Array([0, 0, 8, 3]));
+    expect((await failureOf(resolveDataPath(odd, 'train'))).message).toBe(`${root}/odd\\nimages-idx3-ubyte: found no labels file beside it (expected odd\\nlabels-idx1-ubyte)`);
   });
 
   it('locates test data alone, given or searched', async () => {
