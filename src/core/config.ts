@@ -52,7 +52,8 @@ type Field = keyof RunConfig;
 /** Fills defaults and checks types and ranges; throws an FmnistError naming the first bad field. */
 export function resolveRunConfig(partial: Partial<Record<Field, unknown>> = {}): RunConfig {
   for (const key of Object.keys(partial)) {
-    if (!(key in DEFAULT_CONFIG)) throw optionError(key, 'is not a known setting');
+    // Own keys only: "toString" or "__proto__" are no settings.
+    if (!Object.hasOwn(DEFAULT_CONFIG, key)) throw optionError(key, 'is not a known setting');
   }
   const pick = <K extends Field>(key: K): unknown => (partial[key] === undefined ? DEFAULT_CONFIG[key] : partial[key]);
   return {

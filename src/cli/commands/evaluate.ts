@@ -2,7 +2,7 @@
 
 import { loadCheckpoint } from '../../core/checkpoint/checkpoint';
 import { CLASS_NAMES } from '../../core/data/dataset';
-import { describeFiles, loadDataset } from '../../core/data/load';
+import { loadDataset } from '../../core/data/load';
 import { locateTestData } from '../../core/data/locate';
 import { openEngine } from '../../core/engine/backends';
 import { displayPath, FmnistError } from '../../core/errors';
@@ -42,7 +42,7 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
   try {
     engine.setParameters(checkpoint.parameters);
     const result = engine.evaluate(0, null);
-    if (!Number.isFinite(result.lossSum)) throw unusableOutputs(options.model as string, describeFiles(files));
+    if (!Number.isFinite(result.lossSum)) throw unusableOutputs(options.model as string, files.images);
     const confusion = confusionMatrix(result.predictions, test.labels);
     const perClass = classMetrics(confusion);
     const accuracy = result.correct / result.count;
@@ -53,7 +53,7 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
         JSON.stringify({
           type: 'evaluation',
           model: options.model,
-          data: describeFiles(files),
+          data: files.images,
           count: result.count,
           accuracy,
           cost,
@@ -65,7 +65,7 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
     }
     const out = (line = ''): void => writeLine(context.stdout, line);
     out(`Model ${displayPath(options.model as string)} (${describeShape(checkpoint.parameters.shape)}, ${checkpoint.epochsDone} epochs)`);
-    out(`Data  ${displayPath(describeFiles(files))} (${result.count} images)`);
+    out(`Data  ${displayPath(files.images)} (${result.count} images)`);
     out(`Accuracy ${percent(accuracy)}   cost ${cost.toFixed(4)}`);
     out();
     out('Confusion matrix (rows: true class, columns: predicted class)');

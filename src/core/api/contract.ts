@@ -6,7 +6,7 @@
  */
 
 import { DEFAULT_CONFIG, resolveRunConfig, type RunConfig } from '../config';
-import { FmnistError } from '../errors';
+import { describeValue, FmnistError } from '../errors';
 import type { EpochSummary } from '../train/events';
 
 export type { EpochSummary } from '../train/events';
@@ -401,6 +401,6 @@ export function validateRequest(value: unknown): Request {
       return { type: 'save-file', name, data };
     }
     default:
-      throw refuse(`unknown type ${JSON.stringify(raw.type)}`.slice(0, 120));
+      throw refuse(raw.type === undefined ? 'a request needs a type' : `unknown type ${describeValue(raw.type)}`);
   }
 }

@@ -18,8 +18,3 @@ export async function loadDataset(files: DataFiles, options: { requireLabels: bo
   }
   return dataset;
 }
-
-/** A short description of where a data set comes from, for logs and the UI: the images file. */
-export function describeFiles(files: DataFiles): string {
-  return files.images;
-}

@@ -28,6 +28,8 @@ describe('run config', () => {
     [{ hiddenSizes: [0] }, /hidden layer sizes must be between 1 and 4096, got 0/],
     [{ seed: -1 }, /seed must be between 0 and/],
     [{ unknown: 1 }, /unknown is not a known setting/],
+    [{ toString: 1 }, /toString is not a known setting/],
+    [JSON.parse('{"__proto__": {"epochs": 3}}'), /__proto__ is not a known setting/],
   ])('rejects %j', (partial, message) => {
     expect(() => resolveRunConfig(partial as Record<string, unknown>)).toThrow(message);
   });
