@@ -63,7 +63,7 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<void>
   const sendToWindow = (event: BackendEvent): void => {
     if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT, event);
   };
-  const backend = new BackendHost(options.workerPath, sendToWindow, () => ({ dataDirectory: dataFolder, downloadDirectory: downloadFolder }));
+  const backend = new BackendHost(options.workerPath, sendToWindow, () => ({ dataDirectory: dataFolder, downloadDirectory: downloadFolder, env }));
   const downloads = new DataDownloads(downloadFolder, sendToWindow, () => backend.request({ type: 'load-default-data' }), env);
   let preferences: Preferences | null = null;
   const checkpointUsed = (path: string): void => {

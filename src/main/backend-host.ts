@@ -13,6 +13,11 @@ import { plural } from '../core/format';
 import { userMessage } from '../core/errors';
 import type { WorkerInbound, WorkerOptions, WorkerOutbound } from './worker';
 
+/** What a training worker starts with: its options and (by default this process's) environment. */
+export interface WorkerLaunch extends WorkerOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Heap for the worker's JavaScript objects; the data sets and the engine live outside it. */
 const WORKER_HEAP_MB = 1024;
 
@@ -33,7 +38,7 @@ export class BackendHost {
     private readonly workerPath: string,
     private readonly onEvent: (event: BackendEvent) => void,
     /** Read when a worker starts (in Electron the data folder is known only once the app is ready). */
-    private readonly options: () => WorkerOptions = () => ({ dataDirectory: null }),
+    private readonly options: () => WorkerLaunch = () => ({ dataDirectory: null }),
   ) {}
 
   async request(request: WorkerRequest): Promise<Response> {
@@ -94,8 +99,10 @@ export class BackendHost {
 
   /** Starts a worker; after a crash, gives it back the data and model of the last state before anyone else. */
   private async start(): Promise<void> {
+    const { env, ...workerData } = this.options();
     const worker = new Worker(this.workerPath, {
-      workerData: this.options(),
+      workerData,
+      env: env ?? process.env,
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
       stderr: false,
     });
@@ -158,7 +165,7 @@ export class BackendHost {
       if (loaded.ok) return wasRunning && candidate.file !== run.autosaveFile ? `${candidate.what}, without the run's ${plural(runEpochs - run.epochsDoneAtStart, 'epoch')} (autosave was off)` : candidate.what;
     }
     if (wasRunning && runEpochs > run.epochsDoneAtStart) return `the run's model (${plural(runEpochs, 'epoch')}) was not saved and is lost`;
-    if (before?.model) return `the model (${before.model.architecture}, ${plural(before.model.epochsDone, 'epoch')}) was not saved and is lost`;
+    if (before?.model) return `the model (${before.model.architecture}, ${before.model.epochsDone === null ? 'training unknown' : plural(before.model.epochsDone, 'epoch')}) was not saved and is lost`;
     return null;
   }
 

@@ -99,7 +99,8 @@ export interface ModelInfo {
   file: string | null;
   architecture: string;
   hiddenSizes: number[];
-  epochsDone: number;
+  /** Epochs trained; null when unknown (a bare state dict records neither settings nor history). */
+  epochsDone: number | null;
   /** It carries Adam's state, so training can continue exactly. */
   resumable: boolean;
   /** The settings it was trained with (null when unknown: a bare state dict). */

@@ -53,7 +53,7 @@ export function describeModel(model: HeldModel): ModelInfo {
     file: model.file,
     architecture: describeShape(model.parameters.shape),
     hiddenSizes: [...model.parameters.shape.hiddenSizes],
-    epochsDone: model.state?.epochsDone ?? model.history.length,
+    epochsDone: model.state?.epochsDone ?? (model.config === null && model.history.length === 0 ? null : model.history.length),
     resumable: model.state !== null && model.config !== null,
     settings: model.config ? settingsOf(model.config) : null,
     savedAs: model.savedAs,

@@ -70,6 +70,7 @@ export interface WebHostOptions {
   downloadLifetimeMs?: number;
   /** How long close() waits for the worker to keep a run (default SHUTDOWN_LIMIT_MS). */
   shutdownLimitMs?: number;
+  /** The environment of the host and its training worker (default: this process's). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -156,7 +157,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const downloadDirectory = options.downloadDirectory ?? join(appDataFolder(env), DOWNLOAD_FOLDER);
   // Absolute: the paths recorded in an autosave must not depend on the working folder.
   const keptRoot = resolve(dataDirectory, KEPT_UPLOADS_FOLDER);
-  const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory, downloadDirectory }));
+  const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory, downloadDirectory, env }));
   /** The worker's last state, which names the data sets loaded and the autosave. */
   let lastState: StudioState | null = null;
   /** Kept folders being filled and loaded, which no state names yet. */

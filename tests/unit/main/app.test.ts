@@ -241,7 +241,7 @@ describe('the desktop app', () => {
     const mirror = await startMirror(
       Object.fromEntries(FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }])),
     );
-    const app = await launch({ env: { FMNIST_DOWNLOAD_URL: mirror.url } });
+    const app = await launch({ env: { FMNIST_DOWNLOAD_URL: mirror.url, FMNIST_DATA: '' } });
     quitApp = () => app.electron.app.emit('will-quit');
     try {
       const done = await app.request({ type: 'download-data' });

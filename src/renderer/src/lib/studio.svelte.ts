@@ -76,7 +76,7 @@ export class Studio {
   get canContinue(): boolean {
     const model = this.state?.model;
     const settings = this.form.settings();
-    return !!model?.resumable && !!settings && settings.epochs > model.epochsDone && !!this.state?.datasets.train && !this.active;
+    return !!model?.resumable && !!settings && settings.epochs > (model.epochsDone ?? 0) && !!this.state?.datasets.train && !this.active;
   }
 
   get lastEpoch(): EpochSummary | null {

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BackendEvent, DEFAULT_SETTINGS, type RunSettings, type StudioState } from '../../../../src/core/api/contract';
@@ -6,6 +6,7 @@ import { StudioSession } from '../../../../src/core/api/session';
 import { decodeCheckpoint, loadCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
 import { decodeSafetensors } from '../../../../src/core/checkpoint/safetensors';
 import { fingerprint } from '../../../../src/core/data/dataset';
+import { bareStateDict } from '../../../helpers/safetensors';
 import { REAL_DATA_DIR, randomDataset, realDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
 
 const quick: RunSettings = { ...DEFAULT_SETTINGS, epochs: 2, limit: 2000, hiddenSizes: [64], validationFraction: 0.1 };
@@ -228,6 +229,20 @@ describe('studio session: models and checkpoints', () => {
     const state = await stateOf(session);
     expect(state.run.history!.map((h) => h.epoch)).toEqual([1, 2, 3]);
     expect(state.model?.epochsDone).toBe(3);
+  });
+
+  it('holds a bare PyTorch state dict with its settings and epochs unknown, and saves it without inventing them', async () => {
+    const bare = await writeTemp(dir, 'bare.safetensors', bareStateDict(16, (_layer, kind, i) => (kind === 'bias' ? 0 : ((i % 7) - 3) / 100)));
+    expect((await session.handle({ type: 'load-checkpoint', path: bare })).ok).toBe(true);
+    const held = (await stateOf(session)).model;
+    expect(held).toMatchObject({ architecture: '784-16-10', epochsDone: null, settings: null, resumable: false, trainedOn: null });
+    const refused = await start(session, { ...quick, hiddenSizes: [16] }, { continue: true });
+    expect(!refused.ok && refused.error).toBe('this model has no optimizer state: it cannot continue training');
+    const again = join(dir, 'bare-saved.safetensors');
+    expect((await session.handle({ type: 'save-checkpoint', path: again })).ok).toBe(true);
+    const { metadata } = decodeSafetensors(await readFile(again), again);
+    expect(JSON.parse(metadata.fmnist ?? '{}').config ?? null).toBeNull();
+    expect((await loadCheckpoint(again)).config).toBeNull();
   });
 
   it('exports ONNX and weights of exactly the model held', async () => {

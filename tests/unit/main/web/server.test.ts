@@ -12,14 +12,17 @@ import { MAX_UPLOADS, startWebHost, type WebHost, type WebHostOptions } from '..
 import { builtFile, randomDataset, REAL_DATA_DIR, tempDir, toKaggleCsv } from '../../../helpers/data';
 import { type Mirror, startMirror } from '../../../helpers/mirror';
 
-type Reply = { status: number; body: string; headers: Record<string, string | string[] | undefined> };
+type Reply = { status: number; body: string; bytes: Buffer; headers: Record<string, string | string[] | undefined> };
 
 function http(host: WebHost, options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: host.port, method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, body: bytes.toString('utf8'), bytes, headers: res.headers });
+      });
     });
     req.on('error', reject);
     req.end(options.body);
@@ -49,6 +52,7 @@ describe('browser host', () => {
       rendererDirectory: builtFile('out/renderer'),
       workerPath: builtFile('out/node/worker.js'),
       dataDirectory: await tempDir('fmnist-web-data-'),
+      env: { FMNIST_DATA: REAL_DATA_DIR },
     });
     origin = `http://127.0.0.1:${host.port}`;
   });
@@ -180,7 +184,6 @@ describe('browser host', () => {
   });
 
   it('serves a prepared download once, to the token only', async () => {
-    process.env.FMNIST_DATA = REAL_DATA_DIR;
     const socket = await open(host, `?token=${host.token}`, origin);
     const replies = new Map<number, { ok: boolean; download?: { url: string; name: string }; error?: string }>();
     socket.on('message', (data) => {
@@ -211,7 +214,12 @@ describe('browser host', () => {
     expectRefusal(await http(host, { path: url.replace(/\?.*/, '') }), host.port);
     const first = await http(host, { path: url });
     expect(first.status).toBe(200);
-    expect(first.body.length).toBeGreaterThan(1000);
+    const downloaded = join(await tempDir('fmnist-web-downloaded-'), 'downloaded.safetensors');
+    await writeFile(downloaded, first.bytes);
+    const checkpoint = await loadCheckpoint(downloaded);
+    expect(checkpoint.parameters.shape.hiddenSizes).toEqual([16]);
+    expect(checkpoint.history.map((h) => h.epoch)).toEqual([1]);
+    expect(checkpoint.config).toMatchObject({ epochs: 1, hiddenSizes: [16], limit: 1000 });
     expect((await http(host, { path: url })).status).toBe(404);
     socket.close();
   });
@@ -223,26 +231,22 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
   let origin: string;
   let mirror: Mirror;
   let downloadDirectory: string;
-  const savedData = process.env.FMNIST_DATA;
   beforeAll(async () => {
     mirror = await startMirror(
       Object.fromEntries(FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }])),
     );
     downloadDirectory = await tempDir('fmnist-web-download-');
-    // The worker reads the environment when it starts: no $FMNIST_DATA, so the download folder is what it finds.
-    delete process.env.FMNIST_DATA;
     host = await startWebHost({
       rendererDirectory: builtFile('out/renderer'),
       workerPath: builtFile('out/node/worker.js'),
       dataDirectory: await tempDir('fmnist-web-data-'),
       downloadDirectory,
+      // No $FMNIST_DATA for the worker, so the download folder is what it finds.
       env: { FMNIST_DOWNLOAD_URL: mirror.url },
     });
     origin = `http://127.0.0.1:${host.port}`;
   });
   afterAll(async () => {
-    if (savedData === undefined) delete process.env.FMNIST_DATA;
-    else process.env.FMNIST_DATA = savedData;
     await host.close();
     await mirror.close();
   });
