@@ -28,6 +28,8 @@ export default defineConfig({
   },
   test: {
     include: ['tests/unit/**/*.test.ts'],
+    // Each skipped test is listed at the end of the run with the reason it was skipped.
+    reporters: ['default', './tests/setup/skipped-reporter.ts'],
     environment: 'node',
     setupFiles: ['tests/setup/wasm.ts'],
     testTimeout: 60_000,

@@ -13,6 +13,9 @@ import { Random } from '../../src/core/random';
 
 export const REAL_DATA_DIR = process.env.FMNIST_DATA || '/usr/share/datasets/fashion-mnist';
 
+/** Why a test that needs the real data set is skipped without it. */
+export const NO_REAL_DATA = `the real Fashion-MNIST is missing in ${REAL_DATA_DIR} (apt-get install dataset-fashion-mnist)`;
+
 export function realDataAvailable(): boolean {
   return existsSync(join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz'));
 }

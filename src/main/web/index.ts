@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-main().catch((error: unknown) => {
+/** Settles once the host is listening (or has failed and said why): for tests. */
+export const started = main().catch((error: unknown) => {
   process.stderr.write(`fmnist web: ${userMessage(error)}\n`);
   process.exitCode = 2;
 });

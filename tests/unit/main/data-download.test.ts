@@ -20,7 +20,7 @@ import {
   FASHION_MNIST_FILES,
   FASHION_MNIST_URL,
 } from '../../../src/main/data-download';
-import { REAL_DATA_DIR, realDataAvailable, tempDir } from '../../helpers/data';
+import { NO_REAL_DATA, REAL_DATA_DIR, realDataAvailable, tempDir } from '../../helpers/data';
 import { type Mirror, startMirror } from '../../helpers/mirror';
 
 /** Four small stand-in files: random contents (so gzip cannot shrink them much) and their manifest. */
@@ -202,7 +202,8 @@ describe('downloading Fashion-MNIST', () => {
     expect(downloadBaseUrl({ FMNIST_DOWNLOAD_URL: 'https://example.org/fm' })).toBe('https://example.org/fm/');
   });
 
-  it.skipIf(!realDataAvailable())('knows the real files: their decompressed SHA-256 and sizes match the data set', async () => {
+  it('knows the real files: their decompressed SHA-256 and sizes match the data set', async (ctx) => {
+    ctx.skip(!realDataAvailable(), NO_REAL_DATA);
     for (const file of FASHION_MNIST_FILES) {
       const contents = gunzipSync(readFileSync(join(REAL_DATA_DIR, file.name)));
       expect({ name: file.name, size: contents.length, sha256: createHash('sha256').update(contents).digest('hex') }).toEqual({
@@ -213,7 +214,8 @@ describe('downloading Fashion-MNIST', () => {
     }
   });
 
-  it.skipIf(!realDataAvailable())('downloads the real files from a mirror, announces progress as events and then loads them', async () => {
+  it('downloads the real files from a mirror, announces progress as events and then loads them', async (ctx) => {
+    ctx.skip(!realDataAvailable(), NO_REAL_DATA);
     mirror = await startMirror(
       Object.fromEntries(FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }])),
     );
@@ -233,7 +235,8 @@ describe('downloading Fashion-MNIST', () => {
     for (const file of FASHION_MNIST_FILES) expect(readFileSync(join(directory, file.name)).equals(readFileSync(join(REAL_DATA_DIR, file.name)))).toBe(true);
   });
 
-  it.skipIf(!realDataAvailable())('loads nothing when cancelled while the last file is checked', async () => {
+  it('loads nothing when cancelled while the last file is checked', async (ctx) => {
+    ctx.skip(!realDataAvailable(), NO_REAL_DATA);
     mirror = await startMirror(
       Object.fromEntries(FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }])),
     );

@@ -2,7 +2,7 @@
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { BackendEvent, Response, WorkerRequest } from '../../../src/core/api/contract';
 import { planOpen, roleOfName } from '../../../src/core/api/open-files';
 import { FileOpener, filesFromArgv } from '../../../src/main/file-open';
@@ -77,7 +77,7 @@ describe('files from outside', () => {
     await files.openFromOutside([]);
     expect(requests).toEqual([]);
     files.pageReady();
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await vi.waitFor(() => expect(notices).toHaveLength(1));
     expect(requests).toEqual([{ type: 'load-checkpoint', path: '/d/m.safetensors' }]);
     expect(notices).toEqual([{ type: 'notice', tone: 'error', message: '/d/m.safetensors: not a checkpoint' }]);
     files.pageGone();

@@ -4,7 +4,7 @@
  * hang, and a helper that is slow but alive is waited for.
  */
 
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createWasmKernels, detectWasmFeatures, wasmBackend } from '../../../../src/core/engine/backends';
 import { type Backend, Engine } from '../../../../src/core/engine/engine';
 import type { Executor } from '../../../../src/core/engine/executor';
@@ -16,8 +16,6 @@ import { randomDataset } from '../../../helpers/data';
 const features = detectWasmFeatures();
 const missing = [!features.simd && 'WebAssembly SIMD', !features.threads && 'shared WebAssembly memory'].filter(Boolean);
 const threadsAvailable = missing.length === 0;
-// vitest's skip does not say why: the run's output should.
-if (!threadsAvailable) console.info(`kernel thread tests skipped: this runtime has no ${missing.join(' and no ')}`);
 
 const settings = { learningRate: 0.003, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
@@ -55,7 +53,8 @@ function timedFailure(call: () => unknown): { error: unknown; ms: number } {
   return { error: null, ms: performance.now() - t0 };
 }
 
-describe.runIf(threadsAvailable)('kernel threads', () => {
+describe('kernel threads', () => {
+  beforeEach((ctx) => ctx.skip(!threadsAvailable, `this runtime has no ${missing.join(' and no ')}`));
   it('fail the run within about a second when a helper dies unseen, then at once with its exit code', async () => {
     const { engine, executor } = await threadedEngine({ threads: 3, hidden: [24], batchSize: 12 });
     engine.trainBatch(0, batch(12), 1, settings);

@@ -36,8 +36,7 @@ async function run(args: string[]): Promise<{ stdout: string; stderr: string }> 
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((text) => ((stdout += String(text)), true));
   const err = vi.spyOn(process.stderr, 'write').mockImplementation((text) => ((stderr += String(text)), true));
   try {
-    await import('../../../../src/main/web/index');
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await (await import('../../../../src/main/web/index')).started;
   } finally {
     out.mockRestore();
     err.mockRestore();
