@@ -47,8 +47,10 @@ describe('backend host', () => {
     await expect.poll(() => epochsIn(events), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
     const kept = (await loadCheckpoint(join(dataFolder, 'autosave.safetensors'))).epochsDone;
     const before = events.length;
+    // The worker is told to stop before the request is sent, so it can never answer it.
+    const dying = worker().terminate();
     const waiting = host.request({ type: 'pause' });
-    await worker().terminate();
+    await dying;
     expect(await waiting).toEqual({ ok: false, error: 'training failed: the training worker stopped unexpectedly (exit code 1).' });
 
     // A request while the fresh worker gets the data back waits for it, then sees everything in place.
