@@ -100,14 +100,22 @@ export class BackendHost {
   /** Starts a worker; after a crash, gives it back the data and model of the last state before anyone else. */
   private async start(): Promise<void> {
     const { env, ...workerData } = this.options();
-    const worker = new Worker(this.workerPath, {
-      workerData,
-      env: env ?? process.env,
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
-      stderr: false,
-    });
+    let worker: Worker;
+    try {
+      worker = new Worker(this.workerPath, {
+        workerData,
+        env: env ?? process.env,
+        resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+        stderr: false,
+      });
+    } catch (error) {
+      this.failure = `the training worker could not be started: ${userMessage(error)}`;
+      return;
+    }
     this.worker = worker;
     let restoring = this.failure !== null;
+    /** Whether this worker ever answered: one that dies before it does is not started again on its own. */
+    let answered = false;
     worker.on('message', (message: WorkerOutbound) => {
       if ('event' in message) {
         const event = message.event;
@@ -117,18 +125,19 @@ export class BackendHost {
         if (event.type === 'state') this.remember(event.state);
         this.onEvent(event.type === 'state' && this.failure ? { type: 'state', state: this.withFailure(event.state) } : event);
       } else {
+        answered = true;
         const resolve = this.pending.get(message.id);
         this.pending.delete(message.id);
         resolve?.(message.response);
       }
     });
-    worker.on('error', (error) => this.lost(worker, userMessage(error)));
-    worker.on('exit', (code) => this.lost(worker, `the training worker stopped unexpectedly (exit code ${code})`));
+    worker.on('error', (error) => this.lost(worker, userMessage(error), answered));
+    worker.on('exit', (code) => this.lost(worker, `the training worker stopped unexpectedly (exit code ${code})`, answered));
     if (!restoring) return;
     const restored = await this.restore(worker, this.lastState, this.runEpochs);
     restoring = false;
     if (this.worker !== worker) return;
-    this.failure = `${this.failure} ${restored}`;
+    if (restored) this.failure = `${this.failure} ${restored}`;
     const state = await this.send(worker, { type: 'get-state' });
     if (state.ok && state.state) {
       this.remember(state.state);
@@ -137,7 +146,7 @@ export class BackendHost {
   }
 
   /** Loads the data sets and the model of `before` into a fresh worker; says what came back. */
-  private async restore(worker: Worker, before: StudioState | null, runEpochs: number): Promise<string> {
+  private async restore(worker: Worker, before: StudioState | null, runEpochs: number): Promise<string | null> {
     const problems: string[] = [];
     for (const role of ['train', 'test'] as const) {
       const dataset = before?.datasets[role];
@@ -147,7 +156,8 @@ export class BackendHost {
     }
     const data = before && (before.datasets.train || before.datasets.test) ? (problems.length ? problems.join('; ') : 'The data was reloaded') : null;
     const model = await this.restoreModel(worker, before, runEpochs);
-    return [data, model].filter(Boolean).join('; ') + '.';
+    const said = [data, model].filter(Boolean).join('; ');
+    return said ? `${said.charAt(0).toUpperCase()}${said.slice(1)}.` : null;
   }
 
   private async restoreModel(worker: Worker, before: StudioState | null, runEpochs: number): Promise<string | null> {
@@ -169,14 +179,15 @@ export class BackendHost {
     return null;
   }
 
-  private lost(worker: Worker, reason: string): void {
+  private lost(worker: Worker, reason: string, answered: boolean): void {
     if (this.worker !== worker) return;
     this.worker = null;
     const wasRunning = this.runActive();
     this.failure = `${wasRunning ? 'training failed' : 'the backend failed'}: ${reason}.`;
     this.answerPending(this.failure);
     if (this.lastState) this.onEvent({ type: 'state', state: this.withFailure(this.lastState) });
-    // Give the user back what they had now, not at their next click.
-    if (!this.disposed && !this.starting) this.starting = this.start().finally(() => (this.starting = null));
+    // Give the user back what they had now, not at their next click; but a worker that died before it ever
+    // answered (it cannot load, or what it was given back kills it) waits for the next request: no crash loop.
+    if (!this.disposed && !this.starting && answered) this.starting = this.start().finally(() => (this.starting = null));
   }
 }

@@ -6,12 +6,14 @@
  */
 
 import { existsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BackendEvent, DEFAULT_SETTINGS, type Response, type RunSettings, type StudioState } from '../../../src/core/api/contract';
 import { loadCheckpoint } from '../../../src/core/checkpoint/checkpoint';
 import { BackendHost } from '../../../src/main/backend-host';
 import { builtFile, REAL_DATA_DIR, tempDir } from '../../helpers/data';
+import { bareStateDict } from '../../helpers/safetensors';
 
 type Worker = { postMessage(value: unknown): void; terminate(): Promise<number> };
 
@@ -120,6 +122,52 @@ describe('backend host', () => {
     if (!answer.ok) expect(answer.error).toMatch(/stopped unexpectedly/);
     expect((await loadCheckpoint(target)).parameters.weights).toEqual(good.parameters.weights);
     expect(existsSync(target)).toBe(true);
+  });
+
+  it('says what was lost when the file a loaded model came from is gone, and no more than the failure when nothing was there', async () => {
+    const { host, worker, dataFolder } = await newHost();
+    hosts.push(host);
+    // Nothing loaded: nothing to say beyond the failure.
+    expect((await host.request({ type: 'get-state' })).ok).toBe(true);
+    await worker().terminate();
+    const empty = await host.request({ type: 'get-state' });
+    expect(empty.ok && empty.state?.run.error).toBe('the backend failed: the training worker stopped unexpectedly (exit code 1).');
+
+    const file = join(dataFolder, 'bare.safetensors');
+    await writeFile(file, bareStateDict(8, (_layer, kind, i) => (kind === 'bias' ? 0 : ((i % 5) - 2) / 50)));
+    expect((await host.request({ type: 'load-checkpoint', path: file })).ok).toBe(true);
+    await rm(file);
+    await worker().terminate();
+    const lost = await host.request({ type: 'get-state' });
+    expect(lost.ok && lost.state?.model).toBeNull();
+    expect(lost.ok && lost.state?.run.error).toBe(
+      'the backend failed: the training worker stopped unexpectedly (exit code 1). The model (784-8-10, training unknown) was not saved and is lost.',
+    );
+
+    // Only data: it comes back, and no model is mentioned.
+    expect((await host.request({ type: 'load-default-data' })).ok).toBe(true);
+    await worker().terminate();
+    const restored = await host.request({ type: 'get-state' });
+    expect(restored.ok && restored.state?.datasets.test?.count).toBe(10000);
+    expect(restored.ok && restored.state?.run.error).toBe('the backend failed: the training worker stopped unexpectedly (exit code 1). The data was reloaded.');
+  });
+
+  it('says in one line when no worker can start, and does not try again until asked', async () => {
+    // A relative path is refused when the worker is created; a missing file only once it runs.
+    const refused = new BackendHost('no-such-worker.js', () => {});
+    hosts.push(refused);
+    const answer = await refused.request({ type: 'get-state' });
+    expect(!answer.ok && answer.error).toMatch(/^the training worker could not be started: .*no-such-worker\.js/);
+    expect(refused.hasWorker()).toBe(false);
+
+    const missing = new BackendHost(join(await tempDir('fmnist-host-'), 'missing-worker.js'), () => {});
+    hosts.push(missing);
+    const first = await missing.request({ type: 'get-state' });
+    expect(!first.ok && first.error).toMatch(/^the backend failed: .*missing-worker\.js/);
+    // It never answered, so it is not started again on its own: no loop of failing starts.
+    expect(missing.hasWorker()).toBe(false);
+    const second = await missing.request({ type: 'get-state' });
+    expect(!second.ok && second.error).toMatch(/missing-worker\.js/);
   });
 
   it('answers requests still waiting when it is closed, and refuses new ones', async () => {

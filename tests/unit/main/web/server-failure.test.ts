@@ -1,12 +1,16 @@
 /**
  * The browser host when one of its own steps fails unexpectedly: that request gets a 500, and the host serves
  * on. (The failure is a stand-in: the message helper throws once, while a failed upload is being answered.)
+ * And an autosave it may not read (EACCES, which the root user these tests may run as never meets: a stand-in
+ * refuses it) keeps every upload, as it might name an unfinished run.
  */
 
 import { request as httpRequest } from 'node:http';
-import { readdir, rm } from 'node:fs/promises';
+import * as fs from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import * as errors from '../../../../src/core/errors';
 import { startWebHost, type WebHost } from '../../../../src/main/web/server';
 import { builtFile, tempDir } from '../../../helpers/data';
@@ -14,6 +18,11 @@ import { builtFile, tempDir } from '../../../helpers/data';
 vi.mock('../../../../src/core/errors', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../../../src/core/errors')>();
   return { ...actual, userMessage: vi.fn(actual.userMessage) };
+});
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  return { ...actual, access: vi.fn(actual.access) };
 });
 
 let host: WebHost | null = null;
@@ -62,4 +71,33 @@ it('answers a request whose handling fails unexpectedly with a 500, and serves o
   });
   expect(await upload(host.port, host.token)).toBe(500);
   expect(await upload(host.port, host.token)).toBe(400);
+});
+
+it('keeps every kept upload while the autosave is there but cannot be read', async () => {
+  const dataDirectory = await tempDir('fmnist-web-data-');
+  const kept = join(dataDirectory, 'uploads', 'e'.repeat(32));
+  await mkdir(kept, { recursive: true });
+  await writeFile(join(kept, 'train.csv'), 'label');
+  // A regular file that is no checkpoint: readable, it names nothing and the upload goes (server.test.ts).
+  const autosave = join(dataDirectory, 'autosave.safetensors');
+  await writeFile(autosave, 'not a checkpoint');
+  vi.mocked(fs.access).mockImplementation(async (path) => {
+    if (path === autosave) throw Object.assign(new Error(`EACCES: permission denied, access '${autosave}'`), { code: 'EACCES' });
+  });
+  try {
+    host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory });
+    const origin = `http://127.0.0.1:${host.port}`;
+    const socket = new WebSocket(`ws://127.0.0.1:${host.port}/backend?token=${host.token}`, { origin });
+    const answered = new Promise<void>((resolve) => socket.on('message', (data) => 'id' in JSON.parse(String(data)) && resolve()));
+    await new Promise((resolve, reject) => socket.on('open', resolve).on('error', reject));
+    socket.send(JSON.stringify({ id: 1, request: { type: 'get-state' } }));
+    await answered;
+    socket.close();
+    await host.close();
+    host = null;
+    expect(await readdir(join(dataDirectory, 'uploads'))).toEqual(['e'.repeat(32)]);
+    expect(vi.mocked(fs.access)).toHaveBeenCalledWith(autosave, expect.any(Number));
+  } finally {
+    vi.mocked(fs.access).mockReset();
+  }
 });
