@@ -49,6 +49,8 @@ const REQUEST_TYPES: Record<WorkerRequest['type'], true> = {
   'load-checkpoint': true,
   'resume-autosave': true,
   'discard-autosave': true,
+  'get-insight': true,
+  'get-test-images': true,
   shutdown: true,
 };
 

@@ -117,6 +117,46 @@ export interface EvaluationInfo {
   cost: number;
 }
 
+/**
+ * The model the gallery, the evaluation and the network view show, with its outputs on the test set: the
+ * model held, or while a run goes on, the model of its last whole epoch. Typed arrays travel as binary (a
+ * structured clone over Electron's IPC, binary frames over the browser host's WebSocket).
+ */
+export interface ModelInsight {
+  /** Equal keys, equal contents: the page asks again only when the state names another key. */
+  key: string;
+  /** 'run': the last whole epoch of the run in progress; 'model': the model held. */
+  source: 'run' | 'model';
+  /** Epochs the model was trained (null when unknown: a bare state dict). */
+  epochsDone: number | null;
+  hiddenSizes: number[];
+  /** The canonical layout: weights[l] is [inputs × outputs], row-major. */
+  weights: Float32Array[];
+  biases: Float32Array[];
+  /** Its outputs on the test set loaded now; null when none is loaded. */
+  test: TestOutputsInfo | null;
+}
+
+export interface TestOutputsInfo {
+  /** The test set's fingerprint (the page fetches its images once per fingerprint). */
+  fingerprint: string;
+  count: number;
+  /** Predicted class per image. */
+  predictions: Uint8Array;
+  /** Ten class probabilities per image, row-major. */
+  probabilities: Float32Array;
+  accuracy: number;
+  cost: number;
+}
+
+/** The test set's images (count × 784 bytes) and labels, for the gallery. */
+export interface TestImages {
+  fingerprint: string;
+  count: number;
+  images: Uint8Array;
+  labels: Uint8Array;
+}
+
 /** An autosaved run that did not reach its last epoch, offered for resuming at start-up. */
 export interface PendingAutosave {
   epochsDone: number;
@@ -146,6 +186,11 @@ export interface StudioState {
   cores: number;
   /** The Fashion-MNIST download, added by the host to answers of get-state (the worker knows none). */
   download?: DownloadState | null;
+  /**
+   * The key of what get-insight answers now (null: no model). While a run goes on it names the run's last
+   * whole epoch as of this state; progress updates tell of later epochs.
+   */
+  insightKey: string | null;
 }
 
 /** Throttled progress of the current run: at most ~20 per second, whatever the batch size. */
@@ -231,7 +276,11 @@ export type Request =
   | { type: 'save-file'; name: string; data: string }
   /** Fetch the original Fashion-MNIST files into the app's data folder, then load them. */
   | { type: 'download-data' }
-  | { type: 'cancel-download' };
+  | { type: 'cancel-download' }
+  /** The model to show (weights) and its outputs on the test set. */
+  | { type: 'get-insight' }
+  /** The test set's images and labels. */
+  | { type: 'get-test-images' };
 
 /** Requests the hosts send to the training worker (file paths only ever come from the hosts). */
 export type WorkerRequest =
@@ -248,6 +297,8 @@ export type WorkerRequest =
   | { type: 'load-checkpoint'; path: string }
   | { type: 'resume-autosave'; autosave: boolean }
   | { type: 'discard-autosave' }
+  | { type: 'get-insight' }
+  | { type: 'get-test-images' }
   /** The app is quitting: end a run at its last whole epoch and keep that for resuming at the next start. */
   | { type: 'shutdown' };
 
@@ -258,7 +309,7 @@ export interface Download {
 }
 
 export type Response =
-  | { ok: true; state?: StudioState; cancelled?: boolean; download?: Download }
+  | { ok: true; state?: StudioState; cancelled?: boolean; download?: Download; insight?: ModelInsight; testImages?: TestImages }
   /** `confirm`: the request can go ahead if the user agrees (ask, then send it again allowing it). */
   | { ok: false; error: string; confirm?: 'train-on-other-data' };
 
@@ -356,6 +407,8 @@ export function validateRequest(value: unknown): Request {
     case 'discard-autosave':
     case 'download-data':
     case 'cancel-download':
+    case 'get-insight':
+    case 'get-test-images':
       checkKeys(raw, ['type']);
       return { type: raw.type };
     case 'export-model':

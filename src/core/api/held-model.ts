@@ -10,7 +10,7 @@ import { encodeOnnx } from '../checkpoint/onnx';
 import type { RunConfig } from '../config';
 import type { LabelledDataset } from '../data/dataset';
 import { openEngine } from '../engine/backends';
-import type { KernelChoice } from '../engine/engine';
+import type { EvaluationResult, KernelChoice } from '../engine/engine';
 import { FmnistError } from '../errors';
 import { writeFileAtomic } from '../io';
 import { describeShape, type MlpParameters } from '../model/mlp';
@@ -19,6 +19,9 @@ import type { EpochSummary } from '../train/events';
 import type { TrainerState } from '../train/trainer';
 import type { CostPoint, EvaluationInfo, ExportFormat, ModelInfo } from './contract';
 import { settingsOf } from './settings';
+
+/** An evaluation on the test set that kept the class probabilities. */
+export type TestEvaluation = EvaluationResult & { probabilities: Float32Array };
 
 export interface HeldModel {
   parameters: MlpParameters;
@@ -89,15 +92,20 @@ export async function exportModel(model: HeldModel, path: string, format: Export
   await writeFileAtomic(path, format === 'onnx' ? encodeOnnx(model.parameters) : encodeWeights(checkpointOfModel(model)));
 }
 
-export async function evaluateModel(model: HeldModel, test: LabelledDataset, kernels: KernelChoice): Promise<EvaluationInfo> {
+/** The model's predictions and class probabilities on a test set, with its accuracy and cost there. */
+export async function evaluateModel(model: HeldModel, test: LabelledDataset, kernels: KernelChoice): Promise<TestEvaluation> {
   const engine = await openEngine({ shape: model.parameters.shape, batchSize: 256, datasets: [test], kernels });
   try {
     engine.setParameters(model.parameters);
-    const result = engine.evaluate(0, null);
-    const cost = result.lossSum / result.count;
-    if (!Number.isFinite(cost)) throw new FmnistError('bad-input', "the model's outputs are not finite numbers: its weights are not those of a trained model");
-    return { count: result.count, accuracy: result.correct / result.count, cost };
+    const result = engine.evaluate(0, null, { probabilities: true });
+    if (!Number.isFinite(result.lossSum)) throw new FmnistError('bad-input', "the model's outputs are not finite numbers: its weights are not those of a trained model");
+    return { ...result, probabilities: result.probabilities! };
   } finally {
     await engine.dispose();
   }
+}
+
+/** Accuracy and cost of an evaluation, as the model bar shows them. */
+export function summarize(evaluation: TestEvaluation): EvaluationInfo {
+  return { count: evaluation.count, accuracy: evaluation.correct / evaluation.count, cost: evaluation.lossSum / evaluation.count };
 }

@@ -11,7 +11,7 @@ import type { KernelChoice } from '../engine/engine';
 import { userMessage } from '../errors';
 import type { AutosaveFailure } from '../run/autosave';
 import type { ModelData } from '../run/provenance';
-import { TrainingRun } from '../run/training-run';
+import { type EpochModel, TrainingRun } from '../run/training-run';
 import type { EpochSummary } from '../train/events';
 import type { TrainerState } from '../train/trainer';
 import type { CostPoint, ProgressUpdate, RunInfo, RunStatus } from './contract';
@@ -33,6 +33,8 @@ export interface RunPlan {
 export interface RunEnd {
   /** The model of the last whole epoch; null when no epoch was completed. */
   model: HeldModel | null;
+  /** That epoch's weights and test outputs, when the run completed one. */
+  lastEpoch: EpochModel | null;
 }
 
 function emptyRun(id = 0): RunInfo {
@@ -80,6 +82,16 @@ export class RunController {
   /** A run holds the engine (running, paused or stopping). */
   get active(): boolean {
     return this.machine.active;
+  }
+
+  /** The id of the run shown (counting from 1; a loaded model counts as one). */
+  get id(): number {
+    return this.info.id;
+  }
+
+  /** The model after the last whole epoch of the run in progress, null before its first epoch or when none runs. */
+  get latestEpoch(): EpochModel | null {
+    return this.machine.active ? (this.run?.latestEpoch ?? null) : null;
   }
 
   /** Throws why a new run cannot start now. */
@@ -139,6 +151,7 @@ export class RunController {
         resume: plan.resume,
         data: plan.data,
         autosaveFile: plan.autosaveFile,
+        keepEpochModel: true,
         now: this.now,
         onProgress: this.emitProgress,
         onEpoch: (summary) => {
@@ -247,6 +260,7 @@ export class RunController {
               data: run.data,
             }
           : null,
+      lastEpoch: run.latestEpoch?.epoch === state.epochsDone ? run.latestEpoch : null,
     });
     await run.dispose();
     if (this.run === run) this.run = null;

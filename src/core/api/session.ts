@@ -20,6 +20,7 @@ import {
   type BackendEvent,
   DEFAULT_SETTINGS,
   type EvaluationInfo,
+  type ModelInsight,
   type PendingAutosave,
   type Response,
   type RunSettings,
@@ -27,7 +28,9 @@ import {
   type WorkerRequest,
 } from './contract';
 import { DataStore } from './data-store';
-import { describeModel, evaluateModel, exportModel, type HeldModel, modelFromCheckpoint, saveModel } from './held-model';
+import type { LoadedData } from './data-store';
+import { describeModel, evaluateModel, exportModel, type HeldModel, modelFromCheckpoint, saveModel, summarize, type TestEvaluation } from './held-model';
+import { insightOf, type KeptOutputs, testImagesOf, testOutputsInfo } from './insight';
 import { RunController } from './run-controller';
 import { settingsOf } from './settings';
 
@@ -51,7 +54,11 @@ export class StudioSession {
   private readonly data: DataStore;
   private readonly run: RunController;
   private model: HeldModel | null = null;
+  /** Counts the models held, so each has its own insight key. */
+  private modelSerial = 0;
   private evaluation: EvaluationInfo | null = null;
+  /** The held model's outputs on the test set, computed once for each model and test set. */
+  private kept: KeptOutputs | null = null;
   private pending: PendingAutosave | null = null;
   private checkedAutosave = false;
   private autosaveFailure: AutosaveFailure | null = null;
@@ -102,13 +109,22 @@ export class StudioSession {
         case 'stop':
           await this.run.stop();
           break;
-        case 'evaluate':
-          await this.exclusive('evaluating', async () => {
-            const test = this.data.test?.dataset;
-            if (!test) throw new FmnistError('bad-option', 'load test data to evaluate the model');
-            this.evaluation = await evaluateModel(this.requireModel(), test, this.kernels);
-          });
+        case 'evaluate': {
+          this.refuseWhileBusy('evaluating');
+          const test = this.data.test;
+          if (!test) throw new FmnistError('bad-option', 'load test data to evaluate the model');
+          this.evaluation = summarize(await this.outputsOf(this.requireModel(), test));
           break;
+        }
+        case 'get-insight': {
+          const insight = await this.insight();
+          return { ok: true, insight };
+        }
+        case 'get-test-images': {
+          const test = this.data.test;
+          if (!test) throw new FmnistError('bad-option', 'load test data to see its images');
+          return { ok: true, testImages: testImagesOf(test) };
+        }
         case 'save-checkpoint':
           await this.exclusive('saving', () => saveModel(this.requireModel(), request.path));
           break;
@@ -163,7 +179,54 @@ export class StudioSession {
       run: this.run.describe(full),
       defaults: { ...DEFAULT_SETTINGS, hiddenSizes: [...DEFAULT_SETTINGS.hiddenSizes] },
       cores: typeof availableParallelism === 'function' ? availableParallelism() : 1,
+      insightKey: this.insightKey(),
     };
+  }
+
+  /** Names the model get-insight shows now and the test set its outputs are on. */
+  private insightKey(): string | null {
+    const test = this.data.test?.fingerprint ?? 'no-test';
+    if (this.run.active) {
+      const latest = this.run.latestEpoch;
+      return latest ? `run${this.run.id}-epoch${latest.epoch}-${test}` : null;
+    }
+    return this.model ? `model${this.modelSerial}-${test}` : null;
+  }
+
+  /** The model to show, with its outputs on the test set: the run's last whole epoch while one goes on. */
+  private async insight(): Promise<ModelInsight> {
+    const test = this.data.test;
+    if (this.run.active) {
+      const latest = this.run.latestEpoch;
+      if (!latest) throw new FmnistError('bad-option', 'the model is shown once the run has finished its first epoch');
+      const outputs = latest.test && test ? testOutputsInfo(test.fingerprint, latest.test) : null;
+      return insightOf(this.insightKey()!, 'run', latest.epoch, latest.parameters, outputs);
+    }
+    const model = this.requireModel();
+    let outputs = null;
+    if (test) {
+      const evaluation = await this.outputsOf(model, test);
+      if (!this.evaluation) this.evaluation = summarize(evaluation);
+      outputs = testOutputsInfo(test.fingerprint, evaluation);
+    }
+    return insightOf(this.insightKey()!, 'model', describeModel(model).epochsDone, model.parameters, outputs);
+  }
+
+  /** The held model's outputs on the test set: kept from before (this model, this set) or computed now. */
+  private async outputsOf(model: HeldModel, test: LoadedData): Promise<TestEvaluation> {
+    const kept = this.kept;
+    if (kept && kept.model === model && kept.fingerprint === test.fingerprint) return kept.evaluation;
+    const evaluation = await this.exclusive('evaluating', () => evaluateModel(model, test.dataset, this.kernels));
+    this.kept = { model, fingerprint: test.fingerprint, evaluation };
+    return evaluation;
+  }
+
+  /** A new model is held: it gets its own insight key, and nothing kept for the last one applies. */
+  private hold(model: HeldModel, outputs: KeptOutputs['evaluation'] | null = null): void {
+    this.model = model;
+    this.modelSerial++;
+    const test = this.data.test;
+    this.kept = outputs && test ? { model, fingerprint: test.fingerprint, evaluation: outputs } : null;
   }
 
   private refuseWhileBusy(what: string): void {
@@ -196,7 +259,7 @@ export class StudioSession {
 
   /** A model that is not being trained replaces the one held, and the charts show its history. */
   private show(model: HeldModel): void {
-    this.model = model;
+    this.hold(model);
     this.evaluation = null;
     this.run.show(model);
   }
@@ -237,8 +300,9 @@ export class StudioSession {
         data,
         autosaveFile: autosave ? this.autosaveFile : null,
       },
-      ({ model }) => {
-        if (model) this.model = model;
+      ({ model, lastEpoch }) => {
+        // The last epoch's test outputs are the model's: the gallery needs no evaluation after a run.
+        if (model) this.hold(model, lastEpoch?.test ?? null);
       },
     );
   }

@@ -11,7 +11,8 @@ import type { RunConfig } from '../config';
 import type { LabelledDataset } from '../data/dataset';
 import type { KernelChoice } from '../engine/engine';
 import type { BatchProgress, EpochSummary } from '../train/events';
-import { type RunSummary, Trainer, type TrainerState } from '../train/trainer';
+import type { MlpParameters } from '../model/mlp';
+import { type EpochTestOutputs, type RunSummary, Trainer, type TrainerState } from '../train/trainer';
 import { type AutosaveFailure, Autosaver } from './autosave';
 import type { ModelData } from './provenance';
 
@@ -26,6 +27,8 @@ export interface TrainingRunOptions {
   data: ModelData;
   /** Write a checkpoint here after every epoch; null for none. */
   autosaveFile: string | null;
+  /** Keep each epoch's weights and test outputs, to show the model while it trains (the app). */
+  keepEpochModel?: boolean;
   now?: () => number;
   /** Every batch, unthrottled (a terminal's status line). */
   onBatch?: (progress: BatchProgress) => void;
@@ -37,9 +40,17 @@ export interface TrainingRunOptions {
   onAutosave?: (failure: AutosaveFailure | null, changed: boolean) => void;
 }
 
+/** The model after one whole epoch of a run that is still going: its weights and, with a test set, its outputs. */
+export interface EpochModel {
+  epoch: number;
+  parameters: MlpParameters;
+  test: EpochTestOutputs | null;
+}
+
 export class TrainingRun {
   private readonly throttle = new ProgressThrottle();
   private readonly autosaver: Autosaver | null;
+  private epochModel: EpochModel | null = null;
 
   private constructor(
     readonly config: RunConfig,
@@ -59,6 +70,7 @@ export class TrainingRun {
       test: options.test,
       kernels: options.kernels,
       resume: options.resume?.state,
+      keepTestOutputs: options.keepEpochModel,
       onBatch: (progress) => {
         options.onBatch?.(progress);
         const update = run!.throttle.add(progress, now());
@@ -67,6 +79,7 @@ export class TrainingRun {
       onEpoch: async (summary, state) => {
         const update = run!.throttle.addEpoch(summary, now());
         if (update) options.onProgress?.(update);
+        if (options.keepEpochModel) run!.epochModel = { epoch: summary.epoch, parameters: trainer.getParameters(), test: trainer.lastTestOutputs };
         options.onEpoch?.(summary);
         if (run!.autosaver) {
           const changed = await run!.autosaver.write(run!.checkpoint(state()));
@@ -98,6 +111,11 @@ export class TrainingRun {
   /** The cost curve so far (bounded); after the run, up to its last whole epoch. */
   get costCurve(): readonly CostPoint[] {
     return this.throttle.curve;
+  }
+
+  /** The model after the last whole epoch of this run (with keepEpochModel), null before the first. */
+  get latestEpoch(): EpochModel | null {
+    return this.epochModel;
   }
 
   get autosaveFailure(): AutosaveFailure | null {

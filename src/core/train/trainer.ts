@@ -11,7 +11,7 @@
 import type { RunConfig } from '../config';
 import { takeFirst, type LabelledDataset } from '../data/dataset';
 import { defaultThreadCount, selectBackend } from '../engine/backends';
-import { type Backend, Engine, type EngineOptions, type KernelChoice, type SparsityReport } from '../engine/engine';
+import { type Backend, Engine, type EngineOptions, type EvaluationResult, type KernelChoice, type SparsityReport } from '../engine/engine';
 import { FmnistError } from '../errors';
 import { initParameters, mlpShape, type MlpParameters } from '../model/mlp';
 import { Random, type RandomState } from '../random';
@@ -52,8 +52,16 @@ export interface TrainerOptions {
   backend?: Backend;
   /** Engine tuning for benchmarks. */
   engineOptions?: Pick<EngineOptions, 'maxChunkRows'>;
+  /** Keep the test set's predictions and class probabilities of each epoch (the app's gallery). */
+  keepTestOutputs?: boolean;
   onBatch?: (progress: BatchProgress) => void;
   onEpoch?: (summary: EpochSummary, state: () => TrainerState) => void | Promise<void>;
+}
+
+/** The model's outputs on the test set after an epoch: a by-product of the epoch's test evaluation. */
+export interface EpochTestOutputs extends EvaluationResult {
+  epoch: number;
+  probabilities: Float32Array;
 }
 
 /** How often the loop yields to the event loop so pause/stop messages are seen, in milliseconds. */
@@ -77,6 +85,8 @@ export class Trainer {
   private readonly trainIndices: Int32Array;
   private readonly validationIndices: Int32Array;
   private readonly hasTest: boolean;
+  private readonly keepTestOutputs: boolean;
+  private testOutputs: EpochTestOutputs | null = null;
   private readonly onBatch?: TrainerOptions['onBatch'];
   private readonly onEpoch?: TrainerOptions['onEpoch'];
   private shuffle: Random;
@@ -96,6 +106,7 @@ export class Trainer {
     this.trainIndices = split.train;
     this.validationIndices = split.validation;
     this.hasTest = !!options.test;
+    this.keepTestOutputs = !!options.keepTestOutputs;
     this.onBatch = options.onBatch;
     this.onEpoch = options.onEpoch;
     const resume = options.resume;
@@ -199,6 +210,11 @@ export class Trainer {
     return this.engine.getParameters();
   }
 
+  /** The test set's outputs after the last whole epoch (with keepTestOutputs and a test set), else null. */
+  get lastTestOutputs(): EpochTestOutputs | null {
+    return this.testOutputs;
+  }
+
   /** Trains until the configured number of epochs (counting resumed ones) or a stop. */
   async run(): Promise<RunSummary> {
     if (this.status !== 'idle') throw new Error('a trainer runs once');
@@ -271,7 +287,7 @@ export class Trainer {
 
         const e0 = performance.now();
         const validation = this.validationIndices.length ? this.engine.evaluate(0, this.validationIndices) : null;
-        const test = this.hasTest ? this.engine.evaluate(1, null) : null;
+        const test = this.hasTest ? this.engine.evaluate(1, null, { probabilities: this.keepTestOutputs }) : null;
         const summary: EpochSummary = {
           epoch,
           epochs,
@@ -287,6 +303,7 @@ export class Trainer {
         };
         this.epochsDone = epoch;
         this.history.push(summary);
+        if (test?.probabilities) this.testOutputs = { ...test, probabilities: test.probabilities, epoch };
         this.keepGoodState();
         if (this.onEpoch) await this.onEpoch(summary, () => this.getState());
       }

@@ -29,6 +29,7 @@ import {
   validateRequest,
   type WorkerRequest,
 } from '../../core/api/contract';
+import { encodeMessage } from '../../core/api/wire';
 import { FmnistError, userMessage } from '../../core/errors';
 import { unfinishedRun } from '../../core/run/autosave';
 import { BackendHost } from '../backend-host';
@@ -476,7 +477,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         } catch (error) {
           response = { ok: false, error: userMessage(error) };
         }
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, response }));
+        // Typed arrays (images, outputs, weights) go as one binary frame, everything else as JSON text.
+        if (ws.readyState === ws.OPEN) ws.send(encodeMessage({ id, response }));
       })();
     });
   });

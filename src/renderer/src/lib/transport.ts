@@ -5,6 +5,7 @@
  */
 
 import type { BackendEvent, Request, Response, StudioBridge } from '../../../core/api/contract';
+import { decodeMessage } from '../../../core/api/wire';
 
 export interface Transport extends StudioBridge {
   kind: 'electron' | 'browser';
@@ -28,6 +29,8 @@ function electronTransport(bridge: StudioBridge): Transport {
 function browserTransport(): Transport {
   const token = new URLSearchParams(location.search).get('token') ?? '';
   const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/backend?token=${encodeURIComponent(token)}`);
+  // Images and model outputs come as binary frames (see core/api/wire.ts).
+  socket.binaryType = 'arraybuffer';
   const opened = new Promise<void>((resolve, reject) => {
     socket.addEventListener('open', () => resolve(), { once: true });
     socket.addEventListener('error', () => reject(new Error('cannot reach the backend')), { once: true });
@@ -37,7 +40,7 @@ function browserTransport(): Transport {
   const disconnectListeners = new Set<(message: string) => void>();
   let nextId = 1;
   socket.addEventListener('message', (message) => {
-    const data = JSON.parse(String(message.data)) as { id?: number; response?: Response; event?: BackendEvent };
+    const data = decodeMessage(message.data as string | ArrayBuffer) as { id?: number; response?: Response; event?: BackendEvent };
     if (data.event) for (const listener of listeners) listener(data.event);
     else if (typeof data.id === 'number') {
       pending.get(data.id)?.(data.response!);

@@ -1,0 +1,56 @@
+/**
+ * What the gallery, the evaluation and the network view are built from: a model's weights and its outputs
+ * on the test set (ModelInsight), and the test set's images (TestImages). The held model's outputs are
+ * computed once per model and test set and kept; a run's come free with each epoch's test evaluation.
+ */
+
+import type { MlpParameters } from '../model/mlp';
+import type { ModelInsight, TestImages, TestOutputsInfo } from './contract';
+import type { LoadedData } from './data-store';
+import type { HeldModel, TestEvaluation } from './held-model';
+
+/** The test outputs of a model on one test set (by fingerprint). */
+export interface KeptOutputs {
+  model: HeldModel;
+  fingerprint: string;
+  evaluation: TestEvaluation;
+}
+
+export function testOutputsInfo(fingerprint: string, evaluation: TestEvaluation): TestOutputsInfo {
+  return {
+    fingerprint,
+    count: evaluation.count,
+    predictions: compact(evaluation.predictions),
+    probabilities: compact(evaluation.probabilities),
+    accuracy: evaluation.correct / evaluation.count,
+    cost: evaluation.lossSum / evaluation.count,
+  };
+}
+
+export function insightOf(
+  key: string,
+  source: ModelInsight['source'],
+  epochsDone: number | null,
+  parameters: MlpParameters,
+  test: TestOutputsInfo | null,
+): ModelInsight {
+  return {
+    key,
+    source,
+    epochsDone,
+    hiddenSizes: [...parameters.shape.hiddenSizes],
+    weights: parameters.weights.map(compact),
+    biases: parameters.biases.map(compact),
+    test,
+  };
+}
+
+/** A typed array that owns its buffer: a view into a larger one would be copied whole when sent. */
+function compact<T extends Uint8Array | Float32Array>(view: T): T {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : (view.slice() as T);
+}
+
+export function testImagesOf(loaded: LoadedData): TestImages {
+  const { dataset } = loaded;
+  return { fingerprint: loaded.fingerprint, count: dataset.count, images: compact(dataset.images), labels: compact(dataset.labels) };
+}

@@ -1,0 +1,122 @@
+/**
+ * What the gallery, the evaluation and the network view get from the session: the model's weights and its
+ * outputs on the test set (the run's last whole epoch while it trains, the held model otherwise), and the
+ * test images. Predictions are checked against the float64 reference, not against the engine.
+ */
+
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, type ModelInsight, type Response, type RunSettings, type StudioState } from '../../../../src/core/api/contract';
+import { StudioSession } from '../../../../src/core/api/session';
+import { mlpShape } from '../../../../src/core/model/mlp';
+import { forward } from '../../../../src/core/model/reference';
+import { REAL_DATA_DIR, realDataset, tempDir } from '../../../helpers/data';
+
+const quick: RunSettings = { ...DEFAULT_SETTINGS, epochs: 2, limit: 2000, hiddenSizes: [32], threads: 1 };
+
+async function stateOf(session: StudioSession): Promise<StudioState> {
+  const response = await session.handle({ type: 'get-state' });
+  if (!response.ok) throw new Error(response.error);
+  return response.state!;
+}
+
+async function insightOf(session: StudioSession): Promise<ModelInsight> {
+  const response = await session.handle({ type: 'get-insight' });
+  if (!response.ok) throw new Error(response.error);
+  return response.insight!;
+}
+
+const start = (session: StudioSession, settings: RunSettings): Promise<Response> =>
+  session.handle({ type: 'start', settings, autosave: false, continue: false, allowOtherData: false });
+
+describe('model insight', () => {
+  let session: StudioSession;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir('fmnist-insight-');
+    session = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR } });
+  });
+
+  it('has nothing to show before there is a model', async () => {
+    expect(await session.handle({ type: 'get-insight' })).toEqual({ ok: false, error: 'there is no model yet: train one or load a checkpoint' });
+    expect(await session.handle({ type: 'get-test-images' })).toEqual({ ok: false, error: 'load test data to see its images' });
+    expect((await stateOf(session)).insightKey).toBeNull();
+  });
+
+  it('sends the test images and labels as they were read', async () => {
+    expect((await session.handle({ type: 'load-default-data' })).ok).toBe(true);
+    const response = await session.handle({ type: 'get-test-images' });
+    const images = response.ok ? response.testImages! : null;
+    const test = await realDataset('test');
+    expect(images?.count).toBe(10000);
+    expect(images?.images).toBeInstanceOf(Uint8Array);
+    expect(images?.images.length).toBe(10000 * 784);
+    expect(Buffer.from(images!.images).equals(Buffer.from(test.images))).toBe(true);
+    expect(Buffer.from(images!.labels).equals(Buffer.from(test.labels))).toBe(true);
+  });
+
+  it('shows a run’s model after its first epoch, and after the run the outputs of its last epoch', async () => {
+    expect((await start(session, { ...quick, epochs: 40 })).ok).toBe(true);
+    // Before the first epoch ends there is no model of this run to show.
+    expect(await session.handle({ type: 'get-insight' })).toEqual({ ok: false, error: 'the model is shown once the run has finished its first epoch' });
+    let during: ModelInsight | null = null;
+    await expect
+      .poll(async () => {
+        const response = await session.handle({ type: 'get-insight' });
+        during = response.ok ? response.insight! : null;
+        return during?.epochsDone ?? 0;
+      }, { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(1);
+    expect(during!.source).toBe('run');
+    expect(during!.key).toMatch(/^run\d+-epoch\d+-/);
+    expect(during!.test?.count).toBe(10000);
+    expect((await session.handle({ type: 'stop' })).ok).toBe(true);
+    await session.whenIdle();
+
+    const state = await stateOf(session);
+    const after = await insightOf(session);
+    expect(after.source).toBe('model');
+    expect(after.key).toBe(state.insightKey);
+    expect(after.epochsDone).toBe(state.run.epochsDone);
+    // The accuracy is the one the run measured after its last epoch.
+    expect(after.test!.accuracy).toBe(state.run.history!.at(-1)!.testAccuracy);
+    expect(after.test!.cost).toBeCloseTo(state.run.history!.at(-1)!.testCost!, 12);
+    expect(await insightOf(session)).toEqual(after);
+  });
+
+  it('predicts what the float64 reference predicts, with probabilities that sum to 1', async () => {
+    const insight = await insightOf(session);
+    const test = await realDataset('test');
+    const parameters = { shape: mlpShape(insight.hiddenSizes), weights: insight.weights, biases: insight.biases };
+    expect(insight.weights.map((w) => w.length)).toEqual([784 * 32, 32 * 10]);
+    const m = 400;
+    const inputs = Float64Array.from(test.images.subarray(0, m * 784), (p) => p / 255);
+    const logits = forward(parameters, inputs, m).at(-1)!;
+    let disagreements = 0;
+    for (let r = 0; r < m; r++) {
+      const row = Array.from(logits.subarray(r * 10, r * 10 + 10));
+      const best = row.indexOf(Math.max(...row));
+      // A float32 near-tie may go either way; there should be hardly any.
+      if (best !== insight.test!.predictions[r]) disagreements++;
+      const p = insight.test!.probabilities.subarray(r * 10, r * 10 + 10);
+      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      expect(p[insight.test!.predictions[r]]).toBe(Math.max(...p));
+    }
+    expect(disagreements).toBeLessThanOrEqual(1);
+  });
+
+  it('evaluates a loaded checkpoint once, under a new key, and shows it in the model bar', async () => {
+    const file = join(dir, 'm.safetensors');
+    expect((await session.handle({ type: 'save-checkpoint', path: file })).ok).toBe(true);
+    const before = (await stateOf(session)).insightKey;
+    expect((await session.handle({ type: 'load-checkpoint', path: file })).ok).toBe(true);
+    const state = await stateOf(session);
+    expect(state.insightKey).not.toBe(before);
+    expect(state.evaluation).toBeNull();
+    const loaded = await insightOf(session);
+    expect(loaded.key).toBe(state.insightKey);
+    expect((await stateOf(session)).evaluation).toEqual({ count: 10000, accuracy: loaded.test!.accuracy, cost: loaded.test!.cost });
+    // The same weights as before it was saved: the same predictions.
+    expect(loaded.test!.accuracy).toBe(state.run.history!.at(-1)!.testAccuracy);
+  });
+});
