@@ -3,7 +3,7 @@
  * valid (with the same rules as the CLI), and the settings of all fields together.
  */
 
-import type { RunSettings } from '../../../core/api/contract';
+import { DEFAULT_SETTINGS, type RunSettings } from '../../../core/api/contract';
 import { parseHiddenSizes, resolveRunConfig } from '../../../core/config';
 
 /** The form's fields, and how each maps to a setting. */
@@ -37,17 +37,13 @@ export function parseField(key: FieldKey, text: string): { value: RunSettings[Fi
   }
 }
 
+function formatAll(settings: RunSettings): Record<FieldKey, string> {
+  return Object.fromEntries(FIELDS.map(({ key }) => [key, formatSetting(key, settings)])) as Record<FieldKey, string>;
+}
+
 export class SettingsForm {
-  fields = $state<Record<FieldKey, string>>({
-    epochs: '',
-    batchSize: '',
-    learningRate: '',
-    hiddenSizes: '',
-    seed: '',
-    validationFraction: '',
-    limit: '',
-    threads: '',
-  });
+  // The defaults until the backend's state arrives: the form never shows an error for text nobody typed.
+  fields = $state<Record<FieldKey, string>>(formatAll(DEFAULT_SETTINGS));
 
   /** Shows these settings in every field. */
   fill(settings: RunSettings): void {

@@ -91,8 +91,11 @@ export class Studio {
       this.connectionError = response.error;
       return;
     }
-    this.setState(response.state!);
-    this.form.fill(response.state!.run.settings ?? response.state!.defaults);
+    const state = response.state!;
+    this.setState(state);
+    this.form.fill(state.run.settings ?? state.defaults);
+    // First start: Fashion-MNIST found on this computer is loaded at once, so Start works without a click.
+    if (!state.datasets.train && !state.datasets.test && state.defaultData.directory && !this.active) await this.useDefaultData();
   }
 
   apply(event: BackendEvent): void {
@@ -301,6 +304,21 @@ export class Studio {
       return;
     }
     downloadUrl(dataUrl, name);
+  }
+
+  /** Saves text (a CSV): the save dialog in the desktop app, a download in the browser. */
+  async exportText(name: string, text: string, type: string): Promise<void> {
+    if (this.transport.kind === 'electron') {
+      const bytes = new TextEncoder().encode(text);
+      let binary = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      const response = await this.transport.request({ type: 'save-file', name, data: btoa(binary) });
+      if (!response.ok) this.requestError = response.error;
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    downloadUrl(url, name);
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
   /** Shows an answer: its state, or its error under the data card concerned (or the run's error line). */
