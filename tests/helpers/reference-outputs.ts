@@ -46,3 +46,16 @@ export function countConfusion(predictions: ArrayLike<number>, labels: ArrayLike
   for (let i = 0; i < labels.length; i++) counts[labels[i]][predictions[i]] += 1;
   return counts;
 }
+
+/**
+ * The images whose two likeliest classes are within `margin` of each other: there the engine's float32 and
+ * the reference's float64 may each pick a different one, and both are right.
+ */
+export function nearTies(reference: ReferenceOutputs, margin = 1e-5): Set<number> {
+  return new Set([...reference.margin.keys()].filter((i) => reference.margin[i] < margin));
+}
+
+/** How many images two confusion matrices count in different cells (each such image moves one count). */
+export function imagesCountedElsewhere(a: number[][], b: number[][]): number {
+  return a.flat().reduce((sum, count, i) => sum + Math.abs(count - b.flat()[i]), 0) / 2;
+}
