@@ -12,6 +12,7 @@ import { EVALUATE, runEvaluate } from './commands/evaluate';
 import { EXPORT, runExport } from './commands/export';
 import { INFO, runInfo } from './commands/info';
 import { PREDICT, runPredict } from './commands/predict';
+import { REPORT, runReport } from './commands/report';
 import { runTrain, TRAIN } from './commands/train';
 
 interface Command {
@@ -24,6 +25,7 @@ const COMMANDS: Command[] = [
   { spec: EVALUATE, run: runEvaluate },
   { spec: PREDICT, run: runPredict },
   { spec: EXPORT, run: runExport },
+  { spec: REPORT, run: runReport },
   { spec: INFO, run: runInfo },
   { spec: BENCH, run: runBench },
 ];

@@ -7,6 +7,7 @@ import type { CliContext } from '../../../src/cli/context';
 import { main } from '../../../src/cli/main';
 import { takeFirst } from '../../../src/core/data/dataset';
 import { REAL_DATA_DIR, realDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
+import { countConfusion, imagesCountedElsewhere, nearTies, referenceOutputs } from '../../helpers/reference-outputs';
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
@@ -79,6 +80,14 @@ describe('fmnist CLI', () => {
     expect(report.accuracy).toBeCloseTo(lines[1].testAccuracy, 6);
     expect(report.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(10000);
     expect(report.classes).toHaveLength(10);
+    // The confusion matrix is what the float64 reference forward pass predicts, counted independently of the engine.
+    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const testSet = await realDataset('test');
+    const reference = referenceOutputs((await loadCheckpoint(model)).parameters, testSet);
+    const expected = countConfusion(reference.predictions, testSet.labels);
+    const ties = nearTies(reference);
+    expect(imagesCountedElsewhere(report.confusionMatrix, expected)).toBeLessThanOrEqual(ties.size);
+    if (ties.size === 0) expect(report.confusionMatrix).toEqual(expected);
 
     const test = takeFirst(await realDataset('test'), 20);
     const input = await writeTemp(dir, 'few.csv', toKaggleCsv(test, { labels: false }));
