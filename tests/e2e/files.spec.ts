@@ -34,6 +34,8 @@ async function drop(page: Page, selector: string, files: { name: string; bytes: 
 
 test('files dropped on a data card load as that set; a checkpoint dropped anywhere loads as the model', async ({ page, host }) => {
   await page.goto(host.url);
+  // The data found on this computer loads at the first start; the drops replace it.
+  await expect(page.getByTestId('test-count')).toHaveText('10,000 images');
   const release = await drag(page, '[data-drop-role="test"]', [{ name: 'mine.csv', bytes: Buffer.from(toKaggleCsv(randomDataset(123))) }]);
   await expect(page.getByText('Drop to open as the test data')).toBeVisible();
   await release();

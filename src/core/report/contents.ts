@@ -40,7 +40,7 @@ export function describeModel(file: string, checkpoint: Checkpoint): ReportModel
   };
 }
 
-/** Dark on white, as the app shows them (the data set stores light garments on black): better on paper. */
+/** Dark on white (the data set stores light garments on black, as the app shows them): kinder to paper and ink. */
 export function thumbnailPng(test: LabelledDataset, index: number): Uint8Array {
   const pixels = test.images.subarray(index * IMAGE_SIZE, (index + 1) * IMAGE_SIZE).map((value) => 255 - value);
   return encodeGreyPng(pixels, IMAGE_WIDTH, IMAGE_HEIGHT);
