@@ -9,7 +9,8 @@ import { loadCheckpoint, saveCheckpoint } from '../../../../src/core/checkpoint/
 import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 import { FASHION_MNIST_FILES } from '../../../../src/main/data-download';
 import { MAX_UPLOADS, startWebHost, type WebHost, type WebHostOptions } from '../../../../src/main/web/server';
-import { builtFile, randomDataset, REAL_DATA_DIR, tempDir, toKaggleCsv } from '../../../helpers/data';
+import { decodeMessage } from '../../../../src/core/api/wire';
+import { builtFile, randomDataset, REAL_DATA_DIR, realDataset, tempDir, toKaggleCsv } from '../../../helpers/data';
 import { type Mirror, startMirror } from '../../../helpers/mirror';
 
 type Reply = { status: number; body: string; bytes: Buffer; headers: Record<string, string | string[] | undefined> };
@@ -221,6 +222,46 @@ describe('browser host', () => {
     expect(checkpoint.history.map((h) => h.epoch)).toEqual([1]);
     expect(checkpoint.config).toMatchObject({ epochs: 1, hiddenSizes: [16], limit: 1000 });
     expect((await http(host, { path: url })).status).toBe(404);
+    socket.close();
+  });
+
+  it('sends the test images, the weights and the outputs as one binary frame each, everything else as text', async () => {
+    const socket = await open(host, `?token=${host.token}`, origin);
+    const replies = new Map<number, { binary: boolean; response: Response }>();
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      const message = decodeMessage(isBinary ? data : data.toString('utf8')) as { id?: number; response?: Response };
+      if (typeof message.id === 'number') replies.set(message.id, { binary: isBinary, response: message.response! });
+    });
+    let nextId = 500;
+    const ask = async (request: object) => {
+      const id = nextId++;
+      socket.send(JSON.stringify({ id, request }));
+      await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
+      return replies.get(id)!;
+    };
+    expect((await ask({ type: 'load-default-data' })).response.ok).toBe(true);
+    const settings = { epochs: 1, batchSize: 100, learningRate: 0.001, hiddenSizes: [8], seed: 3, validationFraction: 0, limit: 500, threads: 1 };
+    expect((await ask({ type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).response.ok).toBe(true);
+    await expect.poll(async () => (await ask({ type: 'get-state' })).response.state?.run.status, { timeout: 30_000 }).toBe('finished');
+    const state = await ask({ type: 'get-state' });
+    expect(state.binary).toBe(false);
+
+    const images = await ask({ type: 'get-test-images' });
+    expect(images.binary).toBe(true);
+    const test = await realDataset('test');
+    const received = images.response.ok ? images.response.testImages! : null;
+    expect(received?.images).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(received!.images).equals(Buffer.from(test.images))).toBe(true);
+    expect(Buffer.from(received!.labels).equals(Buffer.from(test.labels))).toBe(true);
+
+    const insight = await ask({ type: 'get-insight' });
+    expect(insight.binary).toBe(true);
+    const model = insight.response.ok ? insight.response.insight! : null;
+    expect(model?.key).toBe(state.response.state?.insightKey);
+    expect(model?.weights.map((w) => w.length)).toEqual([784 * 8, 8 * 10]);
+    expect(model?.test?.probabilities).toBeInstanceOf(Float32Array);
+    expect(model?.test?.probabilities.length).toBe(100_000);
+    expect(model?.test?.accuracy).toBe(state.response.state?.run.history?.[0].testAccuracy);
     socket.close();
   });
 });
