@@ -64,11 +64,38 @@ test('the desktop app opens its window, loads data, trains, saves and loads a ch
     expect(await window.evaluate(() => Object.keys((globalThis as unknown as { studio: object }).studio).sort())).toEqual(['onEvent', 'openDropped', 'request']);
     expect(await window.evaluate(() => typeof (globalThis as unknown as { process?: unknown }).process)).toBe('undefined');
 
-    await window.getByRole('button', { name: 'Use Fashion-MNIST found on this computer' }).click();
+    // The first start loads the data found on this computer without a click.
     await expect(window.getByTestId('train-count')).toHaveText('60,000 images');
+    await expect(window.getByTestId('test-count')).toHaveText('10,000 images');
     await train(window, '5000', 2);
     const accuracy = await window.getByTestId('test-accuracy').innerText();
     expect(accuracy).toMatch(/^\d\d\.\d\d%$/);
+
+    // The gallery opens: images and outputs arrive over Electron's IPC as typed arrays.
+    await window.getByRole('tab', { name: 'Gallery', exact: true }).click();
+    await expect(window.getByTestId('gallery-count')).toHaveText('10,000 images');
+    await expect(window.getByRole('img', { name: /^Predicted .+, true .+, [\d.]+%$/ }).first()).toBeVisible();
+    await window.getByLabel('Show').selectOption({ label: 'Misclassified' });
+    const mistakes = Number((await window.getByTestId('gallery-count').innerText()).replace(/\D/g, ''));
+    await window.getByRole('tab', { name: 'Evaluation', exact: true }).click();
+    await expect(window.getByTestId('evaluation-summary')).toContainText(`Test accuracy ${accuracy}`);
+    const cells = (await window.getByRole('table', { name: 'Confusion matrix' }).locator('tbody td').allInnerTexts()).map(Number);
+    expect(cells).toHaveLength(100);
+    expect(cells.reduce((sum, n, i) => (i % 11 === 0 ? sum : sum + n), 0)).toBe(mistakes);
+    // The confusion matrix saved through the save dialog.
+    const matrixFile = join(tempDataFolder(), 'matrix.csv');
+    await answerDialogs(app, matrixFile);
+    await window.getByRole('button', { name: 'Export matrix as CSV…' }).click();
+    await expect.poll(() => (existsSync(matrixFile) ? readFileSync(matrixFile, 'utf8').trim().split(/\r?\n/).length : 0)).toBe(11);
+    // Draw to predict works in the window too.
+    await window.getByRole('tab', { name: 'Draw', exact: true }).click();
+    const pad = (await window.getByLabel('Drawing pad').boundingBox())!;
+    await window.mouse.move(pad.x + 140, pad.y + 40);
+    await window.mouse.down();
+    await window.mouse.move(pad.x + 140, pad.y + 240, { steps: 10 });
+    await window.mouse.up();
+    await expect(window.getByRole('region', { name: 'Prediction' })).toContainText(/Most likely \S/);
+    await window.getByRole('tab', { name: 'Charts', exact: true }).click();
 
     const checkpoint = join(tempDataFolder(), 'from-electron.safetensors');
     await answerDialogs(app, checkpoint);
@@ -113,7 +140,6 @@ test('the packed app starts, reads a CSV and trains an epoch (the worker and pap
     const test500 = await readIdxDataset(join(REAL_DATA_DIR, 't10k-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 't10k-labels-idx1-ubyte.gz'));
     const csv = join(dataFolder, 'test-500.csv');
     writeFileSync(csv, toKaggleCsv({ ...test500, count: 500, images: test500.images.subarray(0, 500 * 784), labels: test500.labels.subarray(0, 500) }));
-    await window.getByRole('button', { name: 'Use Fashion-MNIST found on this computer' }).click();
     await expect(window.getByTestId('train-count')).toHaveText('60,000 images');
     await answerDialogs(app, csv);
     await window.getByRole('button', { name: 'Open test data…' }).click();

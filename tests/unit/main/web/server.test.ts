@@ -242,9 +242,11 @@ describe('browser host', () => {
     expect((await ask({ type: 'load-default-data' })).response.ok).toBe(true);
     const settings = { epochs: 1, batchSize: 100, learningRate: 0.001, hiddenSizes: [8], seed: 3, validationFraction: 0, limit: 500, threads: 1 };
     expect((await ask({ type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).response.ok).toBe(true);
-    await expect.poll(async () => (await ask({ type: 'get-state' })).response.state?.run.status, { timeout: 30_000 }).toBe('finished');
-    const state = await ask({ type: 'get-state' });
-    expect(state.binary).toBe(false);
+    const stateOf = (response: Response) => (response.ok ? response.state : undefined);
+    await expect.poll(async () => stateOf((await ask({ type: 'get-state' })).response)?.run.status, { timeout: 30_000 }).toBe('finished');
+    const answer = await ask({ type: 'get-state' });
+    expect(answer.binary).toBe(false);
+    const state = stateOf(answer.response);
 
     const images = await ask({ type: 'get-test-images' });
     expect(images.binary).toBe(true);
@@ -257,11 +259,11 @@ describe('browser host', () => {
     const insight = await ask({ type: 'get-insight' });
     expect(insight.binary).toBe(true);
     const model = insight.response.ok ? insight.response.insight! : null;
-    expect(model?.key).toBe(state.response.state?.insightKey);
+    expect(model?.key).toBe(state?.insightKey);
     expect(model?.weights.map((w) => w.length)).toEqual([784 * 8, 8 * 10]);
     expect(model?.test?.probabilities).toBeInstanceOf(Float32Array);
     expect(model?.test?.probabilities.length).toBe(100_000);
-    expect(model?.test?.accuracy).toBe(state.response.state?.run.history?.[0].testAccuracy);
+    expect(model?.test?.accuracy).toBe(state?.run.history?.[0].testAccuracy);
     socket.close();
   });
 });
