@@ -1,5 +1,5 @@
 // Builds the Node-side bundles that run outside Electron: the fmnist CLI, the browser host with its training
-// worker, and the ablation benchmark.
+// worker, and the benchmarks (ablation, gallery overhead).
 import { builtinModules } from 'node:module';
 import { defineConfig } from 'vite';
 
@@ -15,6 +15,7 @@ export default defineConfig({
       input: {
         fmnist: 'src/cli/index.ts',
         ablation: 'bench/ablation.ts',
+        'gallery-overhead': 'bench/gallery-overhead.ts',
         web: 'src/main/web/index.ts',
         worker: 'src/main/worker.ts',
       },
