@@ -25,7 +25,10 @@ const epochs = values.epochs ?? '15';
 const limit = values.limit ?? '0';
 const chromiumPath = process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 
-/** Starts the browser host with a data folder of its own; resolves with its URL and the process. */
+/**
+ * Starts the browser host with a data folder of its own; resolves with its URL and the process.
+ * @returns {Promise<{ url: string, child: import('node:child_process').ChildProcess }>}
+ */
 function startHost() {
   const child = spawn(process.execPath, [join(ROOT, 'out', 'node', 'web.js')], {
     cwd: ROOT,
@@ -34,13 +37,14 @@ function startHost() {
   });
   return new Promise((done, fail) => {
     let output = '';
+    /** @param {Buffer} chunk */
     const take = (chunk) => {
       output += chunk;
       const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(output);
       if (match) done({ url: match[1], child });
     };
     child.stdout.on('data', take);
-    child.stderr.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (/** @type {Buffer} */ chunk) => (output += chunk));
     child.on('exit', (code) => fail(new Error(`the browser host exited (${code}): ${output.trim()}`)));
   });
 }
@@ -60,7 +64,7 @@ async function main() {
     await page.getByLabel('Training subset size', { exact: true }).fill(limit);
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.getByRole('status').filter({ hasText: /^Finished \d+ epochs?\.$/ }).waitFor({ timeout: 60 * 60_000 });
-    const shot = (name) => page.screenshot({ path: join(out, name) });
+    const shot = (/** @type {string} */ name) => page.screenshot({ path: join(out, name) });
 
     await shot('studio-light.png');
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -86,6 +90,7 @@ async function main() {
     // A pair of trousers drawn on the pad.
     await page.getByRole('tab', { name: 'Draw', exact: true }).click();
     const pad = await page.getByLabel('Drawing pad').boundingBox();
+    if (!pad) throw new Error('the drawing pad is not on screen');
     for (const [x0, x1] of [
       [120, 95],
       [160, 185],

@@ -20,6 +20,10 @@ async function train(page: Page, settings: Record<string, string>): Promise<void
   await page.getByRole('button', { name: 'Start', exact: true }).click();
 }
 
+/** The real test set, read here independently of the app. */
+const testImages = () => gunzipSync(readFileSync(join(REAL_DATA_DIR, 't10k-images-idx3-ubyte.gz'))).subarray(16);
+const testLabels = () => gunzipSync(readFileSync(join(REAL_DATA_DIR, 't10k-labels-idx1-ubyte.gz'))).subarray(8);
+
 const tab = (page: Page, name: string) => page.getByRole('tab', { name, exact: true });
 const count = async (page: Page): Promise<number> => Number((await page.getByTestId('gallery-count').innerText()).replace(/\D/g, ''));
 
@@ -100,6 +104,35 @@ test('at the first start the data found loads by itself; the gallery’s mistake
   await expect(details).toBeVisible();
   await expect(details.getByRole('listitem')).toHaveCount(10);
   await expect(details.getByRole('img', { name: /^Hidden layer 1 activations: \d+ of 128 units active/ })).toBeVisible();
+  const firstIndex = Number((await details.getByRole('heading', { level: 3 }).innerText()).replace(/\D/g, ''));
+  expect(CLASS_NAMES[testLabels()[firstIndex]]).toBe('Shirt');
+
+  // The selection as a contact sheet: 32-pixel tiles, a red frame for these mistakes, the images inside.
+  const sheetDownload = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export as PNG…' }).click();
+  const sheet = await sheetDownload;
+  expect(sheet.suggestedFilename()).toBe('fashion-mnist-gallery.png');
+  const decoded = await page.evaluate(async (base64) => {
+    type Canvas = { width: number; height: number; getContext(kind: '2d'): { drawImage(image: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const dom = globalThis as unknown as { Image: new () => { src: string; width: number; height: number; decode(): Promise<void> }; document: { createElement(tag: 'canvas'): Canvas } };
+    const image = new dom.Image();
+    image.src = `data:image/png;base64,${base64}`;
+    await image.decode();
+    const canvas = dom.document.createElement('canvas');
+    canvas.width = image.width;
+    canvas.height = image.height;
+    const context = canvas.getContext('2d');
+    context.drawImage(image, 0, 0);
+    return { width: image.width, height: image.height, firstTile: Array.from(context.getImageData(0, 0, 32, 32).data) };
+  }, readFileSync(await sheet.path()).toString('base64'));
+  expect(decoded.width).toBe(Math.min(50, matrix[6][0]) * 32);
+  expect(decoded.height).toBe(Math.ceil(matrix[6][0] / 50) * 32);
+  const rgb = (x: number, y: number) => decoded.firstTile.slice((y * 32 + x) * 4, (y * 32 + x) * 4 + 3);
+  expect(rgb(0, 0)).toEqual([179, 38, 30]);
+  expect(rgb(31, 20)).toEqual([179, 38, 30]);
+  const pixels = testImages().subarray(firstIndex * 784, (firstIndex + 1) * 784);
+  // Inside the frame, away from the cut corner, the tile is the test image, grey for grey.
+  for (const [x, y] of [[5, 10], [14, 14], [10, 25], [20, 27]]) expect(rgb(x + 2, y + 2)).toEqual([pixels[y * 28 + x], pixels[y * 28 + x], pixels[y * 28 + x]]);
 
   // The confusion matrix and the per-class table export as CSV with the numbers shown.
   await tab(page, 'Evaluation').click();
@@ -174,8 +207,8 @@ test('a stroke on the pad gets a prediction; an opened photo is prepared like th
   await expect(prediction).toContainText('Draw something');
 
   // A "photo": test image 2 (a trouser) as dark on white, ten times the size, as a PNG file.
-  const images = gunzipSync(readFileSync(join(REAL_DATA_DIR, 't10k-images-idx3-ubyte.gz'))).subarray(16);
-  const labels = gunzipSync(readFileSync(join(REAL_DATA_DIR, 't10k-labels-idx1-ubyte.gz'))).subarray(8);
+  const images = testImages();
+  const labels = testLabels();
   expect(CLASS_NAMES[labels[2]]).toBe('Trouser');
   const big = new Uint8Array(280 * 280);
   for (let y = 0; y < 280; y++) for (let x = 0; x < 280; x++) big[y * 280 + x] = 255 - images[2 * 784 + Math.floor(y / 10) * 28 + Math.floor(x / 10)];

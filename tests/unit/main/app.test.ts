@@ -250,6 +250,10 @@ describe('the desktop app', () => {
       expect(app.events().filter((e) => e.type === 'download').at(-1)).toMatchObject({ download: { status: 'finished' } });
       const state = await app.request({ type: 'get-state' });
       expect(state.ok && state.state?.download).toMatchObject({ status: 'finished', directory: join(app.dataFolder, 'fashion-mnist') });
+      // The gallery's images reach the page as bytes (Electron's IPC clones typed arrays), not as JSON.
+      const images = await app.request({ type: 'get-test-images' });
+      expect(images.ok && images.testImages?.images).toBeInstanceOf(Uint8Array);
+      expect(images.ok && images.testImages?.images.length).toBe(10000 * 784);
     } finally {
       await mirror.close();
     }
