@@ -1,6 +1,7 @@
 /**
- * End-to-end fixtures: the browser host started as users start it (node out/node/web.js), one per test
- * file, and the page opened at the URL it prints.
+ * End-to-end fixtures: the browser host started as users start it (node out/node/web.js) and the page
+ * opened at the URL it prints. The `host` fixture is one per Playwright worker, so the files after the first
+ * find what earlier ones loaded; a test that needs a new backend starts its own with startBrowserHost().
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';

@@ -10,10 +10,19 @@ import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { CLASS_NAMES } from '../../src/core/data/dataset';
 import { encodeGreyPng } from '../../src/core/image/png';
-import { expect, REAL_DATA_DIR, test } from './fixtures';
+import { type ChildProcess } from 'node:child_process';
+import { expect, REAL_DATA_DIR, startBrowserHost, test } from './fixtures';
 
-// One browser host for the file: the model the second test trains is the one the later tests look at.
+// A browser host of this file's own, new like a first start (the shared one has other files' data loaded);
+// the model the second test trains is the one the later tests look at.
 test.describe.configure({ mode: 'serial' });
+let host: { url: string; process: ChildProcess };
+test.beforeAll(async () => {
+  host = await startBrowserHost();
+});
+test.afterAll(() => {
+  host.process.kill('SIGINT');
+});
 
 async function train(page: Page, settings: Record<string, string>): Promise<void> {
   for (const [label, value] of Object.entries(settings)) await page.getByLabel(label, { exact: true }).fill(value);
@@ -41,7 +50,7 @@ async function readMatrix(page: Page): Promise<number[][]> {
   return matrix;
 }
 
-test('the form shows the defaults and no error before the backend answers', async ({ page, host }) => {
+test('the form shows the defaults and no error before the backend answers', async ({ page }) => {
   // The backend's socket is held open but never answers: the state never arrives.
   await page.routeWebSocket(/\/backend/, () => {});
   await page.goto(host.url);
@@ -51,7 +60,7 @@ test('the form shows the defaults and no error before the backend answers', asyn
   await expect(page.getByText(/must be/)).toHaveCount(0);
 });
 
-test('at the first start the data found loads by itself; the gallery’s mistakes are the matrix’s off-diagonal', async ({ page, host }) => {
+test('at the first start the data found loads by itself; the gallery’s mistakes are the matrix’s off-diagonal', async ({ page }) => {
   await page.goto(host.url);
   // No click on "Use Fashion-MNIST found on this computer": Start works at once.
   await expect(page.getByTestId('train-count')).toHaveText('60,000 images');
@@ -145,7 +154,7 @@ test('at the first start the data found loads by itself; the gallery’s mistake
   expect(csv.slice(1).map((line) => line.split(',').slice(1).map(Number))).toEqual(matrix);
 });
 
-test('the whole gallery scrolls without a long task', async ({ page, host }) => {
+test('the whole gallery scrolls without a long task', async ({ page }) => {
   await page.goto(host.url);
   await expect(page.getByTestId('model-summary')).toContainText('1 epoch');
   await tab(page, 'Gallery').click();
@@ -180,7 +189,7 @@ test('the whole gallery scrolls without a long task', async ({ page, host }) => 
   await expect(page.getByRole('img', { name: /^Predicted / }).last()).toBeVisible();
 });
 
-test('a stroke on the pad gets a prediction; an opened photo is prepared like the data set', async ({ page, host }) => {
+test('a stroke on the pad gets a prediction; an opened photo is prepared like the data set', async ({ page }) => {
   await page.goto(host.url);
   await expect(page.getByTestId('model-summary')).toContainText('1 epoch');
   await tab(page, 'Draw').click();
@@ -233,7 +242,7 @@ test('a stroke on the pad gets a prediction; an opened photo is prepared like th
   await expect(page.getByRole('img', { name: /^Hidden layer 1 activations: \d+ of 128 units active/ })).toBeVisible();
 });
 
-test('during a run the gallery shows the last whole epoch and offers the next', async ({ page, host }) => {
+test('during a run the gallery shows the last whole epoch and offers the next', async ({ page }) => {
   await page.goto(host.url);
   await expect(page.getByTestId('model-summary')).toContainText('1 epoch');
   await train(page, { Epochs: '200', 'Training subset size': '3000', 'Hidden layers': '64' });
