@@ -7,10 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { saveCheckpoint } from '../../src/core/checkpoint/checkpoint';
-import { resolveRunConfig } from '../../src/core/config';
-import { initParameters, mlpShape } from '../../src/core/model/mlp';
 import { FASHION_MNIST_FILES } from '../../src/main/data-download';
+import { writeUntrainedCheckpoint } from '../helpers/checkpoints';
 import { randomDataset, toKaggleCsv } from '../helpers/data';
 import { startMirror } from '../helpers/mirror';
 import { expect, REAL_DATA_DIR, startBrowserHost, tempDataFolder, test } from './fixtures';
@@ -47,16 +45,7 @@ test('files dropped on a data card load as that set; a checkpoint dropped anywhe
   await expect(page.getByTestId('train-count')).toHaveText('77 images');
 
   const checkpoint = test.info().outputPath('dropped.safetensors');
-  await saveCheckpoint(checkpoint, {
-    parameters: initParameters(mlpShape([24]), 2),
-    config: resolveRunConfig({ hiddenSizes: [24], epochs: 4 }),
-    epochsDone: 0,
-    history: [],
-    datasetFingerprint: null,
-    appVersion: null,
-    createdAt: null,
-    optimizer: null,
-  });
+  await writeUntrainedCheckpoint(checkpoint, [24], { seed: 2, settings: { epochs: 4 } });
   await drop(page, 'main', [{ name: 'dropped.safetensors', bytes: readFileSync(checkpoint) }]);
   await expect(page.getByTestId('model-summary')).toHaveText('784-24-10, 0 epochs — from dropped.safetensors (weights only)');
 

@@ -1,6 +1,11 @@
-/** Runs the built `fmnist` executable (out/node/fmnist.js) as a user would, with a time bound. */
+/**
+ * The `fmnist` CLI under test: the built executable (out/node/fmnist.js) run as a user would, with a time
+ * bound, or its main() in this process (so a test can replace a module with vi.doMock before the import).
+ */
 
 import { spawnSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import type { CliContext } from '../../src/cli/context';
 import { builtFile } from './data';
 
 export interface CliRun {
@@ -20,4 +25,23 @@ export function runBuiltCli(args: string[], options: { env?: NodeJS.ProcessEnv; 
     env: { PATH: process.env.PATH, HOME: process.env.HOME, FMNIST_DATA_PATH: '', ...options.env },
   });
   return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr, elapsedMs: Date.now() - started };
+}
+
+/** main() in this process, with its output captured; imported at the call, after any vi.doMock. */
+export async function runCliInProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../../src/cli/main');
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const context: CliContext = {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stderr: stderr as unknown as NodeJS.WriteStream,
+    env,
+    onInterrupt: () => () => {},
+  };
+  const code = await main(args, context);
+  return { code, stdout: out, stderr: err };
 }

@@ -35,6 +35,16 @@ export function rawSafetensors(tensors: RawTensor[], metadata: Record<string, st
   return out;
 }
 
+/** A file of exactly this header text (unpadded, however malformed) and data, as a hostile writer makes one. */
+export function withHeaderText(text: string, data: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const json = Buffer.from(text, 'utf8');
+  const out = Buffer.alloc(8 + json.length + data.length);
+  out.writeBigUInt64LE(BigInt(json.length));
+  json.copy(out, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
 export function float32Bytes(values: ArrayLike<number>): Uint8Array {
   const out = Buffer.alloc(values.length * 4);
   for (let i = 0; i < values.length; i++) out.writeFloatLE(values[i], i * 4);

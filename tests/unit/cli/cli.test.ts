@@ -1,30 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../../src/cli/context';
-import { main } from '../../../src/cli/main';
 import { takeFirst } from '../../../src/core/data/dataset';
+import { runCliInProcess } from '../../helpers/cli';
 import { REAL_DATA_DIR, realDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 import { countConfusion, imagesCountedElsewhere, nearTies, referenceOutputs } from '../../helpers/reference-outputs';
 
-async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const context: CliContext = {
-    stdout: stdout as unknown as NodeJS.WriteStream,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-    env: { FMNIST_DATA: REAL_DATA_DIR, ...env },
-    onInterrupt: () => () => {},
-  };
-  const code = await main(args, context);
-  return { code, stdout: out, stderr: err };
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runCliInProcess(args, { FMNIST_DATA: REAL_DATA_DIR, ...env });
 
 describe('fmnist CLI', () => {
   let dir: string;

@@ -6,14 +6,12 @@
 import { mkdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CliContext } from '../../../src/cli/context';
 import { checkpointOf, encodeCheckpoint } from '../../../src/core/checkpoint/checkpoint';
 import { resolveRunConfig } from '../../../src/core/config';
 import { displayPath } from '../../../src/core/errors';
 import { initParameters, mlpShape } from '../../../src/core/model/mlp';
-import { runBuiltCli } from '../../helpers/cli';
+import { runBuiltCli, runCliInProcess } from '../../helpers/cli';
 import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 import { oneLineProblems } from '../../helpers/failure';
 import { gzipWithZeros, idxHeader } from '../../helpers/gzip-bomb';
@@ -231,23 +229,7 @@ describe('fmnist refuses each class of damaged file with exit code 2 and one lin
 });
 
 /** The CLI in this process, so a module can be replaced (below: a loader that lets absurd weights through). */
-async function runInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { main } = await import('../../../src/cli/main');
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const context: CliContext = {
-    stdout: stdout as unknown as NodeJS.WriteStream,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-    env: { FMNIST_DATA_PATH: '' },
-    onInterrupt: () => () => {},
-  };
-  const code = await main(args, context);
-  return { code, stdout: out, stderr: err };
-}
+const runInProcess = (args: string[]) => runCliInProcess(args, { FMNIST_DATA_PATH: '' });
 
 describe('evaluation and prediction of a model whose outputs are not finite', () => {
   afterEach(() => {

@@ -5,12 +5,11 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from '@playwright/test';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Checkpoint, loadCheckpoint } from '../../../src/core/checkpoint/checkpoint';
 import { CLASS_NAMES, IMAGE_SIZE, type LabelledDataset } from '../../../src/core/data/dataset';
 import { displayPath } from '../../../src/core/errors';
-import { CHROMIUM_LAUNCH } from '../../helpers/browser';
+import { useChromium } from '../../helpers/chromium-suite';
 import { runBuiltCli } from '../../helpers/cli';
 import { NO_REAL_DATA, randomDataset, REAL_DATA_DIR, realDataAvailable, realDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 import { oneLineProblems } from '../../helpers/failure';
@@ -163,17 +162,10 @@ describe('fmnist report on a model trained on the real data', () => {
   });
 
   describe('in Chromium', () => {
-    // CI installs Chromium, so there a missing browser fails the launch instead of skipping.
-    const noBrowser = !CHROMIUM_LAUNCH.executablePath && !process.env.CI;
-    let browser: Browser;
-    beforeAll(async () => {
-      if (!noBrowser && realDataAvailable()) browser = await chromium.launch(CHROMIUM_LAUNCH);
-    });
-    beforeEach((ctx) => ctx.skip(noBrowser, 'no Chromium here (apt-get install chromium)'));
-    afterAll(() => browser?.close());
+    const browser = useChromium(realDataAvailable);
 
     it('opens offline: no request leaves the file, every image decodes to 28×28, both charts draw', async () => {
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       const requests: string[] = [];
       const errors: string[] = [];
       page.on('request', (request) => {

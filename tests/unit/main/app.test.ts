@@ -10,10 +10,8 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IPC_EVENT, IPC_REQUEST } from '../../../src/core/api/channels';
 import { type BackendEvent, DEFAULT_SETTINGS, type Response, type StudioState } from '../../../src/core/api/contract';
-import { saveCheckpoint } from '../../../src/core/checkpoint/checkpoint';
-import { resolveRunConfig } from '../../../src/core/config';
-import { initParameters, mlpShape } from '../../../src/core/model/mlp';
 import { FASHION_MNIST_FILES } from '../../../src/main/data-download';
+import { writeUntrainedCheckpoint } from '../../helpers/checkpoints';
 import type * as Stub from '../../stubs/electron';
 import { REAL_DATA_DIR, tempDir } from '../../helpers/data';
 import { startMirror } from '../../helpers/mirror';
@@ -51,19 +49,7 @@ async function launch(
   return { electron, dataFolder, window, events, lastState, request, pageLoaded };
 }
 
-async function writeCheckpoint(path: string, epochs = 3): Promise<void> {
-  const shape = mlpShape([16]);
-  await saveCheckpoint(path, {
-    parameters: initParameters(shape, 5),
-    config: resolveRunConfig({ hiddenSizes: [16], epochs }),
-    epochsDone: 0,
-    history: [],
-    datasetFingerprint: null,
-    appVersion: null,
-    createdAt: null,
-    optimizer: null,
-  });
-}
+const writeCheckpoint = (path: string, epochs = 3): Promise<void> => writeUntrainedCheckpoint(path, [16], { seed: 5, settings: { epochs } });
 
 let quitApp: (() => void) | null = null;
 afterEach(() => {

@@ -6,10 +6,9 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from '@playwright/test';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ICNS_ENTRIES, ICO_SIZES, LINUX_SIZES, makeIcons, SOURCE } from '../../../scripts/make-icons.mjs';
-import { CHROMIUM_LAUNCH } from '../../helpers/browser';
+import { useChromium } from '../../helpers/chromium-suite';
 import { ROOT } from '../../helpers/sandbox';
 
 const build = (name: string): Buffer => readFileSync(join(ROOT, 'build', name));
@@ -61,18 +60,11 @@ describe('app icons', () => {
   });
 
   describe('decoded by Chromium', () => {
-    // CI installs Chromium, so there a missing browser fails the launch instead of skipping.
-    const noBrowser = !CHROMIUM_LAUNCH.executablePath && !process.env.CI;
-    let browser: Browser;
-    beforeAll(async () => {
-      if (!noBrowser) browser = await chromium.launch(CHROMIUM_LAUNCH);
-    });
-    beforeEach((ctx) => ctx.skip(noBrowser, 'no Chromium here (apt-get install chromium)'));
-    afterAll(() => browser?.close());
+    const browser = useChromium();
 
     /** Decodes PNGs in the page and returns size and pixels; the source is also shrunk by Chromium. */
     async function decode(pngs: { png: Buffer; size: number }[]): Promise<{ width: number; height: number; mismatch: number; centre: number[]; corner: number }[]> {
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       try {
         return await page.evaluate(
           async ({ source, images }) => {

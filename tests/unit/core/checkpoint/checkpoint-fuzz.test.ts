@@ -15,6 +15,7 @@ import { resolveRunConfig } from '../../../../src/core/config';
 import { initParameters, layerSizes, mlpShape } from '../../../../src/core/model/mlp';
 import { tempDir } from '../../../helpers/data';
 import { applyMutations, describeTally, expectAcceptedOrRefused, type FuzzTally, mutationArb, newTally } from '../../../helpers/fuzz';
+import { withHeaderText } from '../../../helpers/safetensors';
 
 const FILE = 'fuzz.safetensors';
 const IN_MEMORY_LIMIT_MS = 500;
@@ -71,12 +72,7 @@ function split(bytes: Uint8Array): Parts {
 
 /** A safetensors file from a header object and data, as any tool could write it (here: unpadded). */
 function assemble(header: unknown, data: Uint8Array, headerText = JSON.stringify(header)): Uint8Array {
-  const json = Buffer.from(headerText, 'utf8');
-  const out = Buffer.alloc(8 + json.length + data.length);
-  out.writeBigUInt64LE(BigInt(json.length));
-  json.copy(out, 8);
-  out.set(data, 8 + json.length);
-  return out;
+  return withHeaderText(headerText, data);
 }
 
 const deep = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;

@@ -9,7 +9,7 @@ import { FmnistError } from '../../../../src/core/errors';
 import { atomicWriteHooks } from '../../../../src/core/io';
 import { tempDir } from '../../../helpers/data';
 import { failureOf } from '../../../helpers/failure';
-import { bareStateDict } from '../../../helpers/safetensors';
+import { bareStateDict, withHeaderText } from '../../../helpers/safetensors';
 import { makeFifo, releaseFifo, within } from '../../../helpers/special-files';
 
 function loadError(bytes: Uint8Array, file = 'model.safetensors'): Error | null {
@@ -144,14 +144,7 @@ describe('checkpoints', () => {
   });
 
   it('describes hostile header values briefly, in one line, without overflowing the stack', () => {
-    const header = (text: string, data = new Uint8Array(4)): Uint8Array => {
-      const json = Buffer.from(text);
-      const out = Buffer.alloc(8 + json.length + data.length);
-      out.writeBigUInt64LE(BigInt(json.length));
-      json.copy(out, 8);
-      out.set(data, 8 + json.length);
-      return out;
-    };
+    const header = (text: string, data = new Uint8Array(4)): Uint8Array => withHeaderText(text, data);
     const deep = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
     const cases: [Uint8Array, string][] = [
       [header(`{"0.weight":{"dtype":${deep(200_000)},"shape":[1],"data_offsets":[0,4]}}`), 'has a header nested deeper than 64 levels'],

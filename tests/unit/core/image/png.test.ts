@@ -3,10 +3,9 @@
  * specification, CRCs checked with Node's zlib.crc32, IDAT inflated with zlib) and by Chromium.
  */
 
-import { type Browser, chromium } from '@playwright/test';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeGreyPng } from '../../../../src/core/image/png';
-import { CHROMIUM_LAUNCH } from '../../../helpers/browser';
+import { useChromium } from '../../../helpers/chromium-suite';
 import { decodePng } from '../../../helpers/png';
 
 /** A 28×28 image with a different value in every row and column pattern (not symmetric, so a transpose shows). */
@@ -51,18 +50,12 @@ describe('encodeGreyPng', () => {
   });
 
   describe('decoded by Chromium', () => {
-    const noBrowser = !CHROMIUM_LAUNCH.executablePath && !process.env.CI;
-    let browser: Browser;
-    beforeAll(async () => {
-      if (!noBrowser) browser = await chromium.launch(CHROMIUM_LAUNCH);
-    });
-    beforeEach((ctx) => ctx.skip(noBrowser, 'no Chromium here (apt-get install chromium)'));
-    afterAll(() => browser?.close());
+    const browser = useChromium();
 
     it('opens as a 28×28 image with the same grey values', async () => {
       const pixels = pattern(28, 28);
       const base64 = Buffer.from(encodeGreyPng(pixels, 28, 28)).toString('base64');
-      const page = await browser.newPage();
+      const page = await browser().newPage();
       try {
         const decoded = await page.evaluate(async (source) => {
           // Browser APIs (this runs in the page; the test project has no DOM types).

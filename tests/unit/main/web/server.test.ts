@@ -5,12 +5,12 @@ import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { BackendEvent, Response } from '../../../../src/core/api/contract';
-import { loadCheckpoint, saveCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
-import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
+import { loadCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
 import { FASHION_MNIST_FILES } from '../../../../src/main/data-download';
 import { MAX_UPLOADS, startWebHost, type WebHost, type WebHostOptions } from '../../../../src/main/web/server';
 import { decodeMessage } from '../../../../src/core/api/wire';
 import { builtFile, randomDataset, REAL_DATA_DIR, realDataset, tempDir, toKaggleCsv } from '../../../helpers/data';
+import { writeUntrainedCheckpoint } from '../../../helpers/checkpoints';
 import { type Mirror, startMirror } from '../../../helpers/mirror';
 
 type Reply = { status: number; body: string; bytes: Buffer; headers: Record<string, string | string[] | undefined> };
@@ -348,16 +348,7 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
     expect(await ask({ type: 'load-uploaded', role: 'test', uploads: ['f'.repeat(32)] })).toEqual({ ok: false, error: 'unknown upload: upload the file again' });
 
     const checkpointFile = join(await tempDir('fmnist-web-checkpoint-'), 'm.safetensors');
-    await saveCheckpoint(checkpointFile, {
-      parameters: initParameters(mlpShape([8]), 1),
-      config: null,
-      epochsDone: 0,
-      history: [],
-      datasetFingerprint: null,
-      appVersion: null,
-      createdAt: null,
-      optimizer: null,
-    });
+    await writeUntrainedCheckpoint(checkpointFile, [8], { settings: false });
     const id = await upload('m.safetensors', readFileSync(checkpointFile));
     const model = await ask({ type: 'load-uploaded-checkpoint', upload: id });
     expect(model.ok && model.state?.model?.architecture).toBe('784-8-10');
@@ -441,16 +432,7 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
       expect(await uploadFolders()).toEqual([]);
 
       const checkpointFile = join(await tempDir('fmnist-web-checkpoint-'), 'm.safetensors');
-      await saveCheckpoint(checkpointFile, {
-        parameters: initParameters(mlpShape([8]), 1),
-        config: null,
-        epochsDone: 0,
-        history: [],
-        datasetFingerprint: null,
-        appVersion: null,
-        createdAt: null,
-        optimizer: null,
-      });
+      await writeUntrainedCheckpoint(checkpointFile, [8], { settings: false });
       const body = readFileSync(checkpointFile);
       const uploaded = await http(host, {
         method: 'PUT',
