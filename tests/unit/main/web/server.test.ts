@@ -654,12 +654,13 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     // The run was kept for the next start, and with it the data it needs.
     expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
 
-    const second = await session(dataDirectory);
-    state = (await second.ask({ type: 'get-state' })).state!;
-    expect(state.autosave.pending?.dataSources).toEqual({
+    const keptSources = {
       train: [join(dataDirectory, 'uploads', trainFolder, 'fashion-mnist_train.csv')],
       test: [join(dataDirectory, 'uploads', testFolder, 'fashion-mnist_test.csv')],
-    });
+    };
+    const second = await session(dataDirectory);
+    state = (await second.ask({ type: 'get-state' })).state!;
+    expect(state.autosave.pending?.dataSources).toEqual(keptSources);
     state = (await second.ask({ type: 'resume-autosave', autosave: true })).state!;
     expect([state.datasets.train?.count, state.datasets.test?.count]).toEqual([600, 100]);
     await second.epochsDone(1);
@@ -676,10 +677,7 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
 
     const third = await session(dataDirectory);
     state = (await third.ask({ type: 'get-state' })).state!;
-    expect(state.autosave.pending?.dataSources).toEqual({
-      train: [join(dataDirectory, 'uploads', trainFolder, 'fashion-mnist_train.csv')],
-      test: [join(dataDirectory, 'uploads', testFolder, 'fashion-mnist_test.csv')],
-    });
+    expect(state.autosave.pending?.dataSources).toEqual(keptSources);
     // Discarded: what only the autosave named goes.
     await third.ask({ type: 'discard-autosave' });
     await expect.poll(() => keptFolders(dataDirectory)).toEqual([]);
