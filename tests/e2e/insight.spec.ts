@@ -232,6 +232,22 @@ test('a stroke on the pad gets a prediction; an opened photo is prepared like th
   expect(pixels.corner).toBe(0);
   expect(pixels.middle).toBeGreaterThan(150);
 
+  // A wide photo on a light grey background: trimmed against the photo's own background, the dark band
+  // fills the width of the 28×28 input (bars added to fit the pad would have been kept).
+  const wide = new Uint8Array(280 * 140).fill(220);
+  for (let y = 40; y < 100; y++) for (let x = 40; x < 240; x++) wide[y * 280 + x] = 30;
+  await page.getByLabel('Image file').setInputFiles({ name: 'band.png', mimeType: 'image/png', buffer: Buffer.from(encodeGreyPng(wide, 280, 140)) });
+  await expect(prediction).toContainText(/Most likely \S/);
+  const band = await page.getByRole('img', { name: 'The picture prepared as a 28×28 input' }).locator('canvas').evaluate((element) => {
+    type Canvas = { getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const data = (element as unknown as Canvas).getContext('2d').getImageData(0, 0, 28, 28).data;
+    return { left: data[(14 * 28 + 1) * 4], right: data[(14 * 28 + 26) * 4], top: data[(1 * 28 + 14) * 4] };
+  });
+  expect(band.left).toBeGreaterThan(150);
+  expect(band.right).toBeGreaterThan(150);
+  // The padding is the background, negated: 255 − 220.
+  expect(band.top).toBe(35);
+
   // A file that is no image says so in one line.
   await page.getByLabel('Image file').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a picture') });
   await expect(page.getByRole('region', { name: 'Draw to predict' }).getByRole('alert')).toHaveText('notes.png: not an image this app can read (use PNG or JPEG)');
@@ -242,13 +258,69 @@ test('a stroke on the pad gets a prediction; an opened photo is prepared like th
   await expect(page.getByRole('img', { name: /^Hidden layer 1 activations: \d+ of 128 units active/ })).toBeVisible();
 });
 
+test('the gallery: keys move through it, details keep their image’s activations, another test set repaints it', async ({ page }) => {
+  await page.goto(host.url);
+  await expect(page.getByTestId('model-summary')).toContainText('1 epoch');
+  await tab(page, 'Gallery').click();
+  await expect(page.getByTestId('gallery-count')).toHaveText('10,000 images');
+  const grid = page.getByRole('grid', { name: 'Test images' });
+  const focusedPosition = () => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute('data-position') ?? null);
+
+  await grid.getByRole('gridcell').first().click();
+  const details = page.getByRole('complementary', { name: 'Test image 0' });
+  const activations = details.getByRole('img', { name: /^Hidden layer 1 activations/ });
+  const before = await activations.getAttribute('aria-label');
+  // A drawing is inspected elsewhere; test image 0's details still show its own activations.
+  await tab(page, 'Draw').click();
+  const box = (await page.getByLabel('Drawing pad').boundingBox())!;
+  await page.mouse.move(box.x + 60, box.y + 60);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 220, box.y + 220, { steps: 8 });
+  await page.mouse.up();
+  await expect(page.getByRole('region', { name: 'Prediction' })).toContainText(/Most likely/);
+  await tab(page, 'Gallery').click();
+  await expect(activations).toHaveAttribute('aria-label', before!);
+
+  // The keyboard: one tab stop, arrows move (down by a row), Enter opens, Tab leaves.
+  await grid.getByRole('gridcell').first().focus();
+  const columns = Number(await grid.getAttribute('aria-colcount'));
+  expect(columns).toBeGreaterThan(1);
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  expect(await focusedPosition()).toBe('2');
+  for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowDown');
+  expect(await focusedPosition()).toBe(String(2 + 12 * columns));
+  await page.keyboard.press('Enter');
+  // Sorted by index, the image at position p is test image p.
+  await expect(page.getByRole('complementary', { name: `Test image ${(2 + 12 * columns).toLocaleString('en-US')}` })).toBeVisible();
+  await expect(grid.locator('[tabindex="0"]')).toHaveCount(1);
+  await page.keyboard.press('Tab');
+  expect(await focusedPosition()).toBeNull();
+
+  // Another test set (the first 500 test images in reverse order): the pictures follow it, nothing stays selected.
+  const images = testImages();
+  const labels = testLabels();
+  const reversed = Array.from({ length: 500 }, (_, i) => 499 - i);
+  const csv = reversed.map((k) => [labels[k], ...images.subarray(k * 784, (k + 1) * 784)].join(',')).join('\n');
+  await page.getByLabel('Test data files').setInputFiles({ name: 'reversed.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect(page.getByTestId('gallery-count')).toHaveText('500 images');
+  await expect(page.getByRole('complementary', { name: /^Test image/ })).toHaveCount(0);
+  const first = await grid.getByRole('gridcell').first().locator('canvas').evaluate((element) => {
+    type Canvas = { getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const data = (element as unknown as Canvas).getContext('2d').getImageData(0, 0, 28, 28).data;
+    return Array.from({ length: 784 }, (_, i) => data[i * 4]);
+  });
+  expect(first).toEqual(Array.from(images.subarray(499 * 784, 500 * 784)));
+});
+
 test('during a run the gallery shows the last whole epoch and offers the next', async ({ page }) => {
   await page.goto(host.url);
   await expect(page.getByTestId('model-summary')).toContainText('1 epoch');
   await train(page, { Epochs: '200', 'Training subset size': '3000', 'Hidden layers': '64' });
   await tab(page, 'Gallery').click();
   await expect(page.getByText(/^Showing the model after epoch \d+ of the run in progress\.$/)).toBeVisible({ timeout: 60_000 });
-  await expect(page.getByTestId('gallery-count')).toHaveText('10,000 images');
+  // (The test set is still the 500 images the test before loaded.)
+  await expect(page.getByTestId('gallery-count')).toHaveText('500 images');
   const shown = Number(/epoch (\d+)/.exec(await page.getByText(/^Showing the model after epoch/).innerText())![1]);
   const next = page.getByRole('button', { name: /^Show epoch \d+$/ });
   await expect(next).toBeVisible({ timeout: 60_000 });
@@ -258,5 +330,5 @@ test('during a run the gallery shows the last whole epoch and offers the next', 
   await expect(page.getByRole('status')).toHaveText(/^Stopped after \d+ of 200 epochs\.$/, { timeout: 60_000 });
   // After the run, the model it kept.
   await expect(page.getByText(/^Showing the model after epoch/)).toHaveCount(0);
-  await expect(page.getByTestId('gallery-count')).toHaveText('10,000 images');
+  await expect(page.getByTestId('gallery-count')).toHaveText('500 images');
 });

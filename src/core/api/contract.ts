@@ -191,6 +191,8 @@ export interface StudioState {
    * whole epoch as of this state; progress updates tell of later epochs.
    */
   insightKey: string | null;
+  /** While a run goes on, the start of its insight keys (so the page knows a shown epoch is of this run). */
+  insightRun: string | null;
 }
 
 /** Throttled progress of the current run: at most ~20 per second, whatever the batch size. */

@@ -5,6 +5,7 @@
  * untouched; a run's failure leaves the app usable.
  */
 
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -64,7 +65,12 @@ export class StudioSession {
   private autosaveFailure: AutosaveFailure | null = null;
   /** A model whose saved run the user discarded: quitting does not write it back. */
   private discarded: HeldModel | null = null;
-  private busy: string | null = null;
+  /** Operations on data and models run one at a time, in the order asked; each waits for those before it. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The held model's evaluation under way, which a second asker waits for instead of starting another. */
+  private evaluating: { model: HeldModel; fingerprint: string; promise: Promise<TestEvaluation> } | null = null;
+  /** Names this session in insight keys, so a key never means two models, even across a restarted worker. */
+  private readonly sessionId = randomBytes(4).toString('hex');
 
   constructor(options: SessionOptions) {
     this.emit = options.emit;
@@ -110,14 +116,20 @@ export class StudioSession {
           await this.run.stop();
           break;
         case 'evaluate': {
-          this.refuseWhileBusy('evaluating');
+          this.refuseDuringRun('evaluating');
           const test = this.data.test;
           if (!test) throw new FmnistError('bad-option', 'load test data to evaluate the model');
-          this.evaluation = summarize(await this.outputsOf(this.requireModel(), test));
+          const model = this.requireModel();
+          const evaluation = summarize(await this.outputsOf(model, test));
+          // Shown only for the model it measured (another may have been opened meanwhile).
+          if (this.model === model) this.evaluation = evaluation;
           break;
         }
         case 'get-insight': {
+          const before = this.evaluation;
           const insight = await this.insight();
+          // Showing the model evaluated it: the model bar shows that too.
+          if (this.evaluation !== before) this.publishState();
           return { ok: true, insight };
         }
         case 'get-test-images': {
@@ -138,13 +150,14 @@ export class StudioSession {
           await this.resumeAutosave(request.autosave);
           break;
         case 'discard-autosave':
-          this.refuseWhileBusy('discarding the saved run');
-          if (this.autosaveFile) await rm(this.autosaveFile, { force: true });
-          this.pending = null;
-          if (this.model && this.model.savedAs === this.autosaveFile) {
-            this.model.savedAs = null;
-            this.discarded = this.model;
-          }
+          await this.exclusive('discarding the saved run', async () => {
+            if (this.autosaveFile) await rm(this.autosaveFile, { force: true });
+            this.pending = null;
+            if (this.model && this.model.savedAs === this.autosaveFile) {
+              this.model.savedAs = null;
+              this.discarded = this.model;
+            }
+          });
           break;
         case 'shutdown':
           await this.shutdown();
@@ -180,7 +193,13 @@ export class StudioSession {
       defaults: { ...DEFAULT_SETTINGS, hiddenSizes: [...DEFAULT_SETTINGS.hiddenSizes] },
       cores: typeof availableParallelism === 'function' ? availableParallelism() : 1,
       insightKey: this.insightKey(),
+      insightRun: this.run.active ? this.runKey() : null,
     };
+  }
+
+  /** The start of the insight keys of the run shown. */
+  private runKey(): string {
+    return `${this.sessionId}-run${this.run.id}-`;
   }
 
   /** Names the model get-insight shows now and the test set its outputs are on. */
@@ -188,9 +207,9 @@ export class StudioSession {
     const test = this.data.test?.fingerprint ?? 'no-test';
     if (this.run.active) {
       const latest = this.run.latestEpoch;
-      return latest ? `run${this.run.id}-epoch${latest.epoch}-${test}` : null;
+      return latest ? `${this.runKey()}epoch${latest.epoch}-${test}` : null;
     }
-    return this.model ? `model${this.modelSerial}-${test}` : null;
+    return this.model ? `${this.sessionId}-model${this.modelSerial}-${test}` : null;
   }
 
   /** The model to show, with its outputs on the test set: the run's last whole epoch while one goes on. */
@@ -203,22 +222,35 @@ export class StudioSession {
       return insightOf(this.insightKey()!, 'run', latest.epoch, latest.parameters, outputs);
     }
     const model = this.requireModel();
+    // The key of what is answered, taken now: another model may be held by the time the evaluation ends.
+    const key = this.insightKey()!;
     let outputs = null;
     if (test) {
       const evaluation = await this.outputsOf(model, test);
-      if (!this.evaluation) this.evaluation = summarize(evaluation);
+      if (!this.evaluation && this.model === model) this.evaluation = summarize(evaluation);
       outputs = testOutputsInfo(test.fingerprint, evaluation);
     }
-    return insightOf(this.insightKey()!, 'model', describeModel(model).epochsDone, model.parameters, outputs);
+    return insightOf(key, 'model', describeModel(model).epochsDone, model.parameters, outputs);
   }
 
-  /** The held model's outputs on the test set: kept from before (this model, this set) or computed now. */
+  /**
+   * The held model's outputs on the test set: kept from before (this model, this set), the evaluation under
+   * way for them, or computed now. It reads only the model and the set, so it never holds up anything else.
+   */
   private async outputsOf(model: HeldModel, test: LoadedData): Promise<TestEvaluation> {
     const kept = this.kept;
     if (kept && kept.model === model && kept.fingerprint === test.fingerprint) return kept.evaluation;
-    const evaluation = await this.exclusive('evaluating', () => evaluateModel(model, test.dataset, this.kernels));
-    this.kept = { model, fingerprint: test.fingerprint, evaluation };
-    return evaluation;
+    const under = this.evaluating;
+    if (under && under.model === model && under.fingerprint === test.fingerprint) return under.promise;
+    const promise = evaluateModel(model, test.dataset, this.kernels);
+    this.evaluating = { model, fingerprint: test.fingerprint, promise };
+    try {
+      const evaluation = await promise;
+      if (this.model === model) this.kept = { model, fingerprint: test.fingerprint, evaluation };
+      return evaluation;
+    } finally {
+      if (this.evaluating?.promise === promise) this.evaluating = null;
+    }
   }
 
   /** A new model is held: it gets its own insight key, and nothing kept for the last one applies. */
@@ -229,20 +261,22 @@ export class StudioSession {
     this.kept = outputs && test ? { model, fingerprint: test.fingerprint, evaluation: outputs } : null;
   }
 
-  private refuseWhileBusy(what: string): void {
+  private refuseDuringRun(what: string): void {
     if (this.run.active) throw new FmnistError('bad-option', `stop the training before ${what}`);
-    if (this.busy) throw new FmnistError('bad-option', `wait: still ${this.busy}`);
   }
 
-  /** Runs one long operation at a time, never during a run. */
-  private async exclusive<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    this.refuseWhileBusy(what);
-    this.busy = what;
-    try {
-      return await operation();
-    } finally {
-      this.busy = null;
-    }
+  /**
+   * Runs an operation on the data or the model after those asked for before it (a load at start-up and a
+   * checkpoint opened from outside both happen), never during a run.
+   */
+  private exclusive<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    this.refuseDuringRun(what);
+    const turn = this.queue.then(() => {
+      this.refuseDuringRun(what);
+      return operation();
+    });
+    this.queue = turn.catch(() => undefined);
+    return turn;
   }
 
   private requireModel(): HeldModel {
@@ -266,7 +300,9 @@ export class StudioSession {
 
   private async start(settings: RunSettings, autosave: boolean, continuing: boolean, allowOtherData: boolean): Promise<void> {
     this.run.checkStart();
-    if (this.busy) throw new FmnistError('bad-option', `wait: still ${this.busy}`);
+    // After the loads asked for before it: a run starts on the data they bring.
+    await this.queue;
+    this.run.checkStart();
     const train = this.data.train;
     if (!train) throw new FmnistError('bad-option', 'load training data first');
     const loaded = { fingerprint: train.fingerprint, sources: this.data.sources() };
@@ -309,7 +345,7 @@ export class StudioSession {
 
   /** Continues the autosaved run: its data is reloaded from the files it used when other data is loaded now. */
   private async resumeAutosave(autosave: boolean): Promise<void> {
-    this.refuseWhileBusy('resuming the saved run');
+    this.refuseDuringRun('resuming the saved run');
     if (!this.autosaveFile || !this.pending) throw new FmnistError('bad-option', 'there is no unfinished run to resume');
     const file = this.autosaveFile;
     await this.exclusive('loading the saved run', async () => {

@@ -79,10 +79,14 @@ export class TrainingRun {
       onEpoch: async (summary, state) => {
         const update = run!.throttle.addEpoch(summary, now());
         if (update) options.onProgress?.(update);
-        if (options.keepEpochModel) run!.epochModel = { epoch: summary.epoch, parameters: trainer.getParameters(), test: trainer.lastTestOutputs };
+        // One copy of the epoch's state serves the autosave and the model shown during the run.
+        const epochState = run!.autosaver ? state() : null;
+        if (options.keepEpochModel) {
+          run!.epochModel = { epoch: summary.epoch, parameters: epochState?.parameters ?? trainer.getParameters(), test: trainer.lastTestOutputs };
+        }
         options.onEpoch?.(summary);
-        if (run!.autosaver) {
-          const changed = await run!.autosaver.write(run!.checkpoint(state()));
+        if (run!.autosaver && epochState) {
+          const changed = await run!.autosaver.write(run!.checkpoint(epochState));
           options.onAutosave?.(run!.autosaver.lastFailure, changed);
         }
       },

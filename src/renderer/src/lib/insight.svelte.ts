@@ -58,9 +58,15 @@ export class InsightView {
 
   metrics = $derived.by(() => (this.confusion ? classMetrics(this.confusion) : null));
 
+  /** The activations of the image the network view shows. */
   activations = $derived.by((): ImageActivations | null =>
     this.parameters && this.inspected ? inspectImage(this.parameters, this.inspected.pixels) : null,
   );
+
+  /** The pixels of test image `index`. */
+  testImage(index: number): Uint8Array {
+    return this.images!.images.subarray(index * IMAGE_SIZE, (index + 1) * IMAGE_SIZE);
+  }
 
   /** While a run goes on: a later whole epoch than the one shown, which the user may ask for. */
   get newerEpoch(): number | null {
@@ -74,10 +80,10 @@ export class InsightView {
   private wanted(): string | null {
     const state = this.studio.state;
     if (!state) return null;
-    if (this.studio.active) {
+    if (this.studio.active && state.insightRun) {
       // Only when nothing of this run is shown (its first epoch may still be training): later epochs are offered.
-      if (this.insight?.source === 'run' && this.insight.key.startsWith(`run${state.run.id}-`)) return null;
-      return `run${state.run.id}@${this.studio.lastEpoch?.epoch ?? 0}`;
+      if (this.insight?.key.startsWith(state.insightRun)) return null;
+      return `${state.insightRun}@${this.studio.lastEpoch?.epoch ?? 0}`;
     }
     return state.insightKey !== this.insight?.key ? (state.insightKey ?? 'none') : null;
   }
@@ -113,9 +119,13 @@ export class InsightView {
       if (fingerprint && this.images?.fingerprint !== fingerprint) {
         const images = await this.studio.transport.request({ type: 'get-test-images' });
         if (serial !== this.requestSerial) return;
-        if (images.ok) this.images = images.testImages!;
+        if (images.ok) {
+          this.images = images.testImages!;
+          // Another test set: nothing selected in the last one stays selected or inspected.
+          this.selected = null;
+          if (this.inspected?.kind === 'test') this.inspected = null;
+        }
       }
-      if (this.selected !== null && this.selected >= (insight.test?.count ?? 0)) this.selected = null;
       this.insight = insight;
       this.error = null;
       this.failedAttempt = null;
@@ -128,7 +138,7 @@ export class InsightView {
   select(index: number | null): void {
     this.selected = index;
     if (index !== null && this.images) {
-      this.inspected = { pixels: this.images.images.slice(index * IMAGE_SIZE, (index + 1) * IMAGE_SIZE), title: `Test image ${index.toLocaleString('en-US')}`, kind: 'test' };
+      this.inspected = { pixels: this.testImage(index).slice(), title: `Test image ${index.toLocaleString('en-US')}`, kind: 'test' };
     }
   }
 

@@ -269,10 +269,6 @@ export class Studio {
    */
   async openDropped(files: File[], role: DatasetRole | null): Promise<void> {
     if (files.length === 0 || this.active) return;
-    if (this.loading.default) {
-      this.requestError = 'Wait: Fashion-MNIST is still loading; drop the files again in a moment';
-      return;
-    }
     const plan = planOpen(files, (file) => file.name, role);
     const roles = (['train', 'test'] as const).filter((r) => plan[r].length > 0);
     for (const r of roles) {

@@ -2,14 +2,18 @@
  * What the gallery, the evaluation and the network view get from the session: the model's weights and its
  * outputs on the test set (the run's last whole epoch while it trains, the held model otherwise), and the
  * test images. Predictions are checked against the float64 reference, not against the engine.
+ *
+ * The first describe block follows one session through a user's steps, in order (no model, data, a run, a
+ * checkpoint): each test starts where the one before left it.
  */
 
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type ModelInsight, type Response, type RunSettings, type StudioState } from '../../../../src/core/api/contract';
+import { type BackendEvent, DEFAULT_SETTINGS, type ModelInsight, type Response, type RunSettings, type StudioState } from '../../../../src/core/api/contract';
 import { StudioSession } from '../../../../src/core/api/session';
 import { mlpShape } from '../../../../src/core/model/mlp';
 import { forward } from '../../../../src/core/model/reference';
+import { writeUntrainedCheckpoint } from '../../../helpers/checkpoints';
 import { REAL_DATA_DIR, realDataset, tempDir } from '../../../helpers/data';
 
 const quick: RunSettings = { ...DEFAULT_SETTINGS, epochs: 2, limit: 2000, hiddenSizes: [32], threads: 1 };
@@ -34,8 +38,9 @@ describe('model insight', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await tempDir('fmnist-insight-');
-    session = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR } });
+    session = new StudioSession({ emit: (event) => events.push(event), env: { FMNIST_DATA: REAL_DATA_DIR } });
   });
+  const events: BackendEvent[] = [];
 
   it('has nothing to show before there is a model', async () => {
     expect(await session.handle({ type: 'get-insight' })).toEqual({ ok: false, error: 'there is no model yet: train one or load a checkpoint' });
@@ -68,7 +73,8 @@ describe('model insight', () => {
       }, { timeout: 60_000 })
       .toBeGreaterThanOrEqual(1);
     expect(during!.source).toBe('run');
-    expect(during!.key).toMatch(/^run\d+-epoch\d+-/);
+    expect(during!.key).toMatch(/^[0-9a-f]{8}-run\d+-epoch\d+-/);
+    expect((await stateOf(session)).insightRun).toBe(during!.key.slice(0, during!.key.indexOf('epoch')));
     expect(during!.test?.count).toBe(10000);
     expect((await session.handle({ type: 'stop' })).ok).toBe(true);
     await session.whenIdle();
@@ -105,7 +111,7 @@ describe('model insight', () => {
     expect(disagreements).toBeLessThanOrEqual(1);
   });
 
-  it('evaluates a loaded checkpoint once, under a new key, and shows it in the model bar', async () => {
+  it('evaluates a loaded checkpoint under a new key, and tells the page the evaluation at once', async () => {
     const file = join(dir, 'm.safetensors');
     expect((await session.handle({ type: 'save-checkpoint', path: file })).ok).toBe(true);
     const before = (await stateOf(session)).insightKey;
@@ -113,10 +119,65 @@ describe('model insight', () => {
     const state = await stateOf(session);
     expect(state.insightKey).not.toBe(before);
     expect(state.evaluation).toBeNull();
+    events.length = 0;
     const loaded = await insightOf(session);
     expect(loaded.key).toBe(state.insightKey);
-    expect((await stateOf(session)).evaluation).toEqual({ count: 10000, accuracy: loaded.test!.accuracy, cost: loaded.test!.cost });
+    const evaluation = { count: 10000, accuracy: loaded.test!.accuracy, cost: loaded.test!.cost };
+    // The model bar hears of it by an event, without asking.
+    expect(events.filter((e) => e.type === 'state').at(-1)).toMatchObject({ state: { evaluation } });
     // The same weights as before it was saved: the same predictions.
     expect(loaded.test!.accuracy).toBe(state.run.history!.at(-1)!.testAccuracy);
+  });
+});
+
+describe('model insight beside other work', () => {
+  let dir: string;
+  let checkpoint: string;
+  beforeAll(async () => {
+    dir = await tempDir('fmnist-insight-queue-');
+    checkpoint = join(dir, 'c.safetensors');
+    await writeUntrainedCheckpoint(checkpoint, [16]);
+  });
+
+  it('does the first-start load and a checkpoint opened from outside both, in the order asked', async () => {
+    const session = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR } });
+    const [data, model] = await Promise.all([session.handle({ type: 'load-default-data' }), session.handle({ type: 'load-checkpoint', path: checkpoint })]);
+    expect(data.ok).toBe(true);
+    expect(model.ok).toBe(true);
+    const state = await stateOf(session);
+    expect(state.datasets.test?.count).toBe(10000);
+    expect(state.model?.file).toBe(checkpoint);
+  });
+
+  it('never refuses an action because the gallery is evaluating, nor the gallery because of an action', async () => {
+    const session = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR } });
+    expect((await session.handle({ type: 'load-default-data' })).ok).toBe(true);
+    expect((await session.handle({ type: 'load-checkpoint', path: checkpoint })).ok).toBe(true);
+    const other = join(dir, 'other.safetensors');
+    await writeUntrainedCheckpoint(other, [24]);
+    // The gallery asks (an evaluation starts), the Evaluate button too, and another checkpoint is opened.
+    const [insight, evaluated, loaded] = await Promise.all([
+      session.handle({ type: 'get-insight' }),
+      session.handle({ type: 'evaluate' }),
+      session.handle({ type: 'load-checkpoint', path: other }),
+    ]);
+    expect(insight.ok && insight.insight?.hiddenSizes).toEqual([16]);
+    expect(evaluated.ok).toBe(true);
+    expect(loaded.ok).toBe(true);
+    const after = await insightOf(session);
+    expect(after.hiddenSizes).toEqual([24]);
+    expect(after.key).not.toBe(insight.ok && insight.insight?.key);
+  });
+
+  it('names the same model differently in two sessions (a restarted worker never reuses a key)', async () => {
+    const keys = [];
+    for (let i = 0; i < 2; i++) {
+      const session = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR } });
+      expect((await session.handle({ type: 'load-checkpoint', path: checkpoint })).ok).toBe(true);
+      keys.push((await stateOf(session)).insightKey);
+    }
+    expect(keys[0]).toMatch(/^[0-9a-f]{8}-model1-no-test$/);
+    expect(keys[1]).toMatch(/^[0-9a-f]{8}-model1-no-test$/);
+    expect(keys[0]).not.toBe(keys[1]);
   });
 });

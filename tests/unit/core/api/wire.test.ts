@@ -46,6 +46,21 @@ describe('WebSocket messages', () => {
     expect(decodeMessage(frame)).toEqual({ part: Uint8Array.of(1, 1, 1, 1) });
   });
 
+  it('refuses a frame whose JSON names an array type it does not know, or a negative length', () => {
+    const frame = (json: string): Uint8Array => {
+      const text = new TextEncoder().encode(json);
+      const out = new Uint8Array(8 + text.length + 8);
+      out.set(new TextEncoder().encode('FMB1'));
+      new DataView(out.buffer).setUint32(4, text.length, true);
+      out.set(text, 8);
+      return out;
+    };
+    expect(() => decodeMessage(frame('{"a":{"$typed":"Object","length":1}}'))).toThrow('a malformed array in a message frame');
+    expect(() => decodeMessage(frame('{"a":{"$typed":"Uint8Array","length":-1}}'))).toThrow('a malformed array in a message frame');
+    expect(() => decodeMessage(frame('{"a":{"$typed":"constructor","length":1}}'))).toThrow('a malformed array in a message frame');
+    expect(decodeMessage(frame('{"a":{"$typed":"Uint8Array","length":2}}'))).toEqual({ a: new Uint8Array(2) });
+  });
+
   it('refuses frames that are not messages or are cut short', () => {
     expect(() => decodeMessage(new Uint8Array(4))).toThrow('not a message frame');
     const frame = encodeMessage({ a: new Float32Array(16) }) as Uint8Array;

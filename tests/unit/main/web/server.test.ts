@@ -263,6 +263,9 @@ describe('browser host', () => {
     expect(model?.weights.map((w) => w.length)).toEqual([784 * 8, 8 * 10]);
     expect(model?.test?.probabilities).toBeInstanceOf(Float32Array);
     expect(model?.test?.probabilities.length).toBe(100_000);
+    // The accuracy sent is what its predictions and the labels give.
+    const right = model!.test!.predictions.reduce((n, p, i) => n + (p === test.labels[i] ? 1 : 0), 0);
+    expect(model?.test?.accuracy).toBe(right / 10_000);
     expect(model?.test?.accuracy).toBe(state?.run.history?.[0].testAccuracy);
     socket.close();
   });
