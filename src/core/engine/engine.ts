@@ -6,10 +6,11 @@
 
 import { CLASS_COUNT, type Dataset, IMAGE_SIZE } from '../data/dataset';
 import { layerSizes, type MlpParameters, type MlpShape, sameShape } from '../model/mlp';
-import { adamScalars, type AdamSettings } from '../optimizer/adam';
+import { adamDecay, adamScalars, type AdamSettings } from '../optimizer/adam';
 import { type Executor, LocalExecutor } from './executor';
 import { createTypeScriptKernels } from './kernels';
-import { ADAM, type EngineLayout, PAIR_BYTES, planLayout, TILE, TILE_BYTES } from './layout';
+import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, type EngineLayout, PAIR_BYTES, planLayout, TILE, TILE_BYTES } from './layout';
+import { augmentationOf, dropoutThreshold } from './recipes';
 import {
   pixelFrequencies,
   programAddress,
@@ -19,6 +20,23 @@ import {
   writeForwardProgram,
   writeUpdateProgram,
 } from './program';
+
+/**
+ * What a training step does beyond plain Adam on cross-entropy (all off in NO_RECIPES). The keys are the
+ * step's random keys (recipes.ts stepKey), so the engine's choices are functions of the run and the step.
+ */
+export interface StepRecipes {
+  /** AdamW's decoupled weight decay λ: weights shrink by lr·λ before the step; biases never. */
+  weightDecay: number;
+  /** Inverted dropout on every hidden layer. */
+  dropout: { probability: number; key: number } | null;
+  /** Shifts of up to `shift` pixels and, with flip, left-right mirroring of the training images. */
+  augment: { shift: number; flip: boolean; key: number } | null;
+  /** Label smoothing ε of the targets. */
+  labelSmoothing: number;
+}
+
+export const NO_RECIPES: Readonly<StepRecipes> = Object.freeze({ weightDecay: 0, dropout: null, augment: null, labelSmoothing: 0 });
 
 /** auto: the fastest available; wasm: SIMD without fused multiply-add (bit-identical to typescript). */
 export type KernelChoice = 'auto' | 'wasm-fma' | 'wasm' | 'typescript';
@@ -127,7 +145,10 @@ export class Engine {
     const i32 = new Int32Array(memory.buffer);
 
     for (let b = 0; b < 256; b++) f32[(layout.scaleTable.address >> 2) + b] = b / 255;
-    i32[(layout.adam.address + ADAM.momentOffset) >> 2] = layout.parameters.bytes;
+    for (const block of [layout.adam, layout.adamBiases]) {
+      i32[(block.address + ADAM.momentOffset) >> 2] = layout.parameters.bytes;
+      f32[(block.address + ADAM.decay) >> 2] = 1;
+    }
     for (let s = 0; s < layout.batchSize; s++) {
       const p = (layout.ones.address + s * PAIR_BYTES) >> 2;
       i32[p] = s * TILE_BYTES;
@@ -198,16 +219,29 @@ export class Engine {
    * One Adam step on the samples `indices` of data set `dataset`; `step` is Adam's 1-based step count.
    * Returns the summed loss and the number of correctly classified samples, measured before the update.
    */
-  trainBatch(dataset: number, indices: Int32Array, step: number, settings: AdamSettings): BatchResult {
-    this.forwardBackward(dataset, indices);
-    this.writeAdamScalars(settings, step);
+  trainBatch(
+    dataset: number,
+    indices: Int32Array,
+    step: number,
+    settings: AdamSettings,
+    recipes: Readonly<StepRecipes> = NO_RECIPES,
+  ): BatchResult {
+    this.forwardBackward(dataset, indices, recipes);
+    this.writeAdamScalars(settings, step, recipes.weightDecay);
     this.executor.run(Slot.TrainUpdate);
     return this.batchTotals(indices.length);
   }
 
-  /** Mean loss and gradients of a batch without updating anything (for gradient checks). */
-  gradients(dataset: number, indices: Int32Array): { loss: number; weights: Float32Array[]; biases: Float32Array[] } {
-    this.forwardBackward(dataset, indices);
+  /**
+   * Mean loss and gradients of a batch without updating anything (for gradient checks); with recipes, those
+   * of the step whose keys they carry (its dropout masks, augmented images and smoothed targets).
+   */
+  gradients(
+    dataset: number,
+    indices: Int32Array,
+    recipes: Readonly<StepRecipes> = NO_RECIPES,
+  ): { loss: number; weights: Float32Array[]; biases: Float32Array[] } {
+    this.forwardBackward(dataset, indices, recipes);
     this.executor.run(Slot.Gradients);
     const totals = this.batchTotals(indices.length);
     const grads = this.readCanonical(this.layout.gradients.address - this.layout.parameters.address);
@@ -258,7 +292,7 @@ export class Engine {
     await this.executor.dispose();
   }
 
-  private forwardBackward(dataset: number, indices: Int32Array): void {
+  private forwardBackward(dataset: number, indices: Int32Array, recipes: Readonly<StepRecipes>): void {
     this.assertAlive();
     const rows = indices.length;
     if (rows < 1 || rows > this.layout.batchSize) {
@@ -266,14 +300,23 @@ export class Engine {
     }
     const slot = this.layout.datasets[dataset];
     this.i32.set(indices, this.layout.batchIndices.address >> 2);
-    const key = `${dataset}/${rows}`;
+    const dropout = recipes.dropout && recipes.dropout.probability > 0 ? recipes.dropout : null;
+    const augment = recipes.augment && (recipes.augment.shift > 0 || recipes.augment.flip) ? recipes.augment : null;
+    if (dropout) this.writeDropout(dropout.probability, dropout.key);
+    if (augment) this.writeAugmentation(rows, augment);
+    const plan = {
+      dropoutScale: dropout ? 1 / (1 - dropout.probability) : null,
+      augment: augment !== null,
+      labelSmoothing: recipes.labelSmoothing,
+    };
+    const key = `${dataset}/${rows}/${plan.dropoutScale}/${plan.augment}/${plan.labelSmoothing}`;
     if (key !== this.writtenTrainKey) {
       const split = splitSamples(rows, this.threads);
       for (let t = 0; t < this.threads; t++) {
         writeForwardProgram(
           this.i32,
           this.layout,
-          { dataset: slot, ...split[t], batchRows: rows, thread: t, training: true, probabilities: false },
+          { dataset: slot, ...split[t], batchRows: rows, thread: t, training: true, probabilities: false, recipes: plan },
           programAddress(this.layout, t, Slot.TrainForwardBackward),
         );
       }
@@ -297,18 +340,41 @@ export class Engine {
     return { lossSum, correct };
   }
 
-  private writeAdamScalars(settings: AdamSettings, step: number): void {
+  /** The step's Adam scalars, for the weights (with AdamW's decay) and for the biases (without). */
+  private writeAdamScalars(settings: AdamSettings, step: number, weightDecay: number): void {
     const scalars = adamScalars(settings, step);
-    const a = this.layout.adam.address;
     const f = this.f32;
-    f[(a + ADAM.learningRate) >> 2] = scalars.learningRate;
-    f[(a + ADAM.beta1) >> 2] = scalars.beta1;
-    f[(a + ADAM.beta2) >> 2] = scalars.beta2;
-    f[(a + ADAM.epsilon) >> 2] = scalars.epsilon;
-    f[(a + ADAM.correction1) >> 2] = scalars.correction1;
-    f[(a + ADAM.correction2) >> 2] = scalars.correction2;
-    f[(a + ADAM.oneMinusBeta1) >> 2] = 1 - scalars.beta1;
-    f[(a + ADAM.oneMinusBeta2) >> 2] = 1 - scalars.beta2;
+    for (const block of [this.layout.adam, this.layout.adamBiases]) {
+      const a = block.address;
+      f[(a + ADAM.learningRate) >> 2] = scalars.learningRate;
+      f[(a + ADAM.beta1) >> 2] = scalars.beta1;
+      f[(a + ADAM.beta2) >> 2] = scalars.beta2;
+      f[(a + ADAM.epsilon) >> 2] = scalars.epsilon;
+      f[(a + ADAM.correction1) >> 2] = scalars.correction1;
+      f[(a + ADAM.correction2) >> 2] = scalars.correction2;
+      f[(a + ADAM.oneMinusBeta1) >> 2] = 1 - scalars.beta1;
+      f[(a + ADAM.oneMinusBeta2) >> 2] = 1 - scalars.beta2;
+    }
+    f[(this.layout.adam.address + ADAM.decay) >> 2] = adamDecay(scalars.learningRate, weightDecay);
+  }
+
+  private writeDropout(probability: number, key: number): void {
+    const d = this.layout.dropout.address;
+    this.i32[(d + DROPOUT.key) >> 2] = key | 0;
+    this.i32[(d + DROPOUT.threshold) >> 2] = dropoutThreshold(probability) | 0;
+    this.f32[(d + DROPOUT.scale) >> 2] = 1 / (1 - probability);
+  }
+
+  /** Each batch row's shift and flip for this step, for the gather kernel. */
+  private writeAugmentation(rows: number, augment: NonNullable<StepRecipes['augment']>): void {
+    const base = this.layout.augment.address >> 2;
+    for (let r = 0; r < rows; r++) {
+      const { dx, dy, flip } = augmentationOf(augment.key, r, augment.shift, augment.flip);
+      const p = base + r * (AUGMENT_ROW_BYTES >> 2);
+      this.i32[p] = dx;
+      this.i32[p + 1] = dy;
+      this.i32[p + 2] = flip ? 1 : 0;
+    }
   }
 
   /** Writes canonical [in × out] matrices into the tiled layout, `offset` bytes past the parameters. */

@@ -14,8 +14,9 @@
  * SOFTMAX: per row, stable log-softmax loss, correctness, dZ = (p − onehot)/m, optional probabilities.
  */
 
-import { IMAGE_SIZE } from '../data/dataset';
-import { ADAM, PAIR_BYTES, TILE, TILE_BYTES } from './layout';
+import { IMAGE_SIZE, IMAGE_WIDTH } from '../data/dataset';
+import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, PAIR_BYTES, TILE, TILE_BYTES } from './layout';
+import { dropoutHash, rowKey } from './recipes';
 
 export const enum Op {
   Spmm = 0,
@@ -38,6 +39,14 @@ export const enum Epilogue {
   Adam = 4,
   /** Adam, and the updated values also written transposed: aux0 = Wᵀ tile, aux1 = Wᵀ tile stride, aux2 = first row index */
   AdamTransposed = 5,
+  /**
+   * BiasRelu, then inverted dropout: out = kept ? max(acc + bias, 0)·scale : 0, kept when the unit's hash is at
+   * least the threshold; aux0 = bias tile, aux1 = batch row of the first row, aux2 = unit of the first column,
+   * adam = the dropout block (key, threshold, scale)
+   */
+  BiasReluDropout = 6,
+  /** Mask for dropout: out = mask > 0 ? acc·scale : 0; aux0 = mask rows, aux1 = scale (f32 bits) */
+  MaskScaled = 7,
 }
 
 /** Word offsets in each kernel's argument block. */
@@ -76,7 +85,11 @@ export const GATHER = Object.freeze({
   cscPairStride: 13,
   labelsOut: 14,
   scaleTable: 15,
-  words: 16,
+  /** 0, or the per-row augmentation parameters (AUGMENT_ROW_BYTES a row: dx, dy, flip). */
+  augment: 16,
+  /** This thread's scratch image, where an augmented image is built before it is scanned. */
+  scratch: 17,
+  words: 18,
 });
 
 export const SPARSIFY = Object.freeze({
@@ -113,7 +126,9 @@ export const SOFTMAX = Object.freeze({
   probabilities: 9,
   /** i32 per row: the class with the highest probability (the first on ties). */
   predicted: 10,
-  words: 11,
+  /** f32: label smoothing ε; the target is 1 − ε + ε/classes for the label, ε/classes for the others. */
+  smoothing: 11,
+  words: 12,
 });
 
 export type Kernel = (args: number) => void;
@@ -200,9 +215,28 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           for (let c = 0; c < TILE; c++) f32[o + c] = acc[c] + f32[b + c];
           break;
         }
+        case Epilogue.BiasReluDropout: {
+          const b = aux0 >> 2;
+          const block = adam;
+          const threshold = i32[block + (DROPOUT.threshold >> 2)] >>> 0;
+          const scale = f32[block + (DROPOUT.scale >> 2)];
+          const row = rowKey(i32[block + (DROPOUT.key >> 2)] >>> 0, aux1 + i);
+          for (let c = 0; c < TILE; c++) {
+            let z = fround(acc[c] + f32[b + c]);
+            z = z > 0 || z !== z ? z : 0;
+            f32[o + c] = dropoutHash(row, aux2 + c) >= threshold ? fround(z * scale) : 0;
+          }
+          break;
+        }
         case Epilogue.Mask: {
           const mask = (aux0 + i * TILE_BYTES) >> 2;
           for (let c = 0; c < TILE; c++) f32[o + c] = f32[mask + c] > 0 ? acc[c] : 0;
+          break;
+        }
+        case Epilogue.MaskScaled: {
+          const mask = (aux0 + i * TILE_BYTES) >> 2;
+          const scale = f32[a + SPMM.aux1];
+          for (let c = 0; c < TILE; c++) f32[o + c] = f32[mask + c] > 0 ? fround(acc[c] * scale) : 0;
           break;
         }
         case Epilogue.Adam:
@@ -216,6 +250,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           const nb1 = f32[adam + (ADAM.oneMinusBeta1 >> 2)];
           const nb2 = f32[adam + (ADAM.oneMinusBeta2 >> 2)];
           const mo = i32[adam + (ADAM.momentOffset >> 2)] >> 2;
+          const decay = f32[adam + (ADAM.decay >> 2)];
           for (let c = 0; c < TILE; c++) {
             const g = acc[c];
             const m = fround(fround(b1 * f32[o + mo + c]) + fround(nb1 * g));
@@ -223,7 +258,8 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
             f32[o + mo + c] = m;
             f32[o + 2 * mo + c] = v;
             const step = fround(fround(lr * fround(m * c1)) / fround(fround(Math.sqrt(fround(v * c2))) + eps));
-            f32[o + c] = f32[o + c] - step;
+            // AdamW: shrink, then step (decay 1 leaves the parameter exactly as it was).
+            f32[o + c] = fround(f32[o + c] * decay) - step;
           }
           if (epilogue === Epilogue.AdamTransposed) {
             const k = aux2 + i;
@@ -248,6 +284,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     columns: number,
     valueAt: (row: number, column: number) => number,
     o: SparseOutput,
+    beginRow?: (row: number) => void,
   ): void => {
     if (o.cscPairs) {
       for (let k = 0; k < columns; k++) {
@@ -257,6 +294,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
       }
     }
     for (let s = first; s < first + rows; s++) {
+      beginRow?.(s);
       let p = o.csrPairs + s * o.csrPairStride;
       let k = 0;
       for (let chunk = 0; chunk < o.chunks; chunk++) {
@@ -294,9 +332,37 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     const rows = i32[a + GATHER.rows];
     const labelsOut = i32[a + GATHER.labelsOut] >> 2;
     const scale = i32[a + GATHER.scaleTable] >> 2;
+    const augment = i32[a + GATHER.augment];
+    const scratch = i32[a + GATHER.scratch];
     for (let s = first; s < first + rows; s++) i32[labelsOut + s] = u8[labels + i32[indices + s]];
-    const valueAt = (s: number, k: number): number => f32[scale + u8[images + i32[indices + s] * IMAGE_SIZE + k]];
-    emitRows(first, rows, IMAGE_SIZE, valueAt, sparseArgs(a, GATHER));
+    let image = 0;
+    const beginRow = (s: number): void => {
+      image = images + i32[indices + s] * IMAGE_SIZE;
+      if (augment) {
+        augmentImage(image, scratch, (augment + s * AUGMENT_ROW_BYTES) >> 2);
+        image = scratch;
+      }
+    };
+    const valueAt = (_s: number, k: number): number => f32[scale + u8[image + k]];
+    emitRows(first, rows, IMAGE_SIZE, valueAt, sparseArgs(a, GATHER), beginRow);
+  };
+
+  /**
+   * Writes the image at `source`, mirrored left to right when asked and then shifted by (dx, dy), to
+   * `target`; pixels shifted in from outside are 0. Parameters at word `p`: dx, dy, flip.
+   */
+  const augmentImage = (source: number, target: number, p: number): void => {
+    const dx = i32[p];
+    const dy = i32[p + 1];
+    const flip = i32[p + 2];
+    for (let y = 0; y < IMAGE_WIDTH; y++) {
+      const sy = y - dy;
+      for (let x = 0; x < IMAGE_WIDTH; x++) {
+        const sx = x - dx;
+        const inside = sy >= 0 && sy < IMAGE_WIDTH && sx >= 0 && sx < IMAGE_WIDTH;
+        u8[target + y * IMAGE_WIDTH + x] = inside ? u8[source + sy * IMAGE_WIDTH + (flip ? IMAGE_WIDTH - 1 - sx : sx)] : 0;
+      }
+    }
   };
 
   const sparsify: Kernel = (args) => {
@@ -322,6 +388,10 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     const correct = i32[a + SOFTMAX.correct] >> 2;
     const probabilities = i32[a + SOFTMAX.probabilities] >> 2;
     const predicted = i32[a + SOFTMAX.predicted] >> 2;
+    // Targets: with ε = 0 exactly 1 and 0, so the loss and dZ are bit for bit those without smoothing.
+    const smoothing = f32[a + SOFTMAX.smoothing];
+    const otherTarget = smoothing / classes;
+    const labelTarget = 1 - smoothing + otherTarget;
     for (let s = first; s < first + rows; s++) {
       const z = (logits + s * TILE_BYTES) >> 2;
       const label = i32[labels + s];
@@ -335,14 +405,17 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
       }
       let sum = 0;
       for (let c = 0; c < classes; c++) sum += Math.exp(f32[z + c] - max);
-      f64[losses + s] = max + Math.log(sum) - f32[z + label];
+      // −Σ q_c log p_c = logsumexp − Σ q_c z_c
+      let target = 0;
+      for (let c = 0; c < classes; c++) target += (c === label ? labelTarget : otherTarget) * f32[z + c];
+      f64[losses + s] = max + Math.log(sum) - target;
       i32[correct + s] = best === label ? 1 : 0;
       i32[predicted + s] = best;
       if (deltas) {
         const d = (deltas + s * TILE_BYTES) >> 2;
         for (let c = 0; c < classes; c++) {
           const p = Math.exp(f32[z + c] - max) / sum;
-          f32[d + c] = (p - (c === label ? 1 : 0)) * inverseBatch;
+          f32[d + c] = (p - (c === label ? labelTarget : otherTarget)) * inverseBatch;
         }
       }
       if (probabilities) {

@@ -35,7 +35,25 @@ export const ADAM = Object.freeze({
   oneMinusBeta2: 28,
   /** i32: distance from a parameter to its first moment; the second moment is twice as far. */
   momentOffset: 32,
+  /** AdamW's shrink factor 1 − lr·weightDecay, applied before the step (1 in the block for biases). */
+  decay: 36,
 });
+
+export const DROPOUT_BLOCK_BYTES = 64;
+/** Byte offsets inside the dropout block (the step's key; a run's threshold and the kept units' scale). */
+export const DROPOUT = Object.freeze({
+  /** u32: this step's key (recipes.ts stepKey). */
+  key: 0,
+  /** u32: a unit is kept when its hash is at least this. */
+  threshold: 4,
+  /** f32: 1 / (1 − p), so the expected activation is unchanged (inverted dropout). */
+  scale: 8,
+});
+
+/** Bytes per batch row of augmentation parameters: i32 dx, dy, flip (and one spare word). */
+export const AUGMENT_ROW_BYTES = 16;
+/** A thread's scratch image for augmentation, rounded up to the allocation alignment. */
+export const AUGMENT_SCRATCH_BYTES = 832;
 
 /** Words reserved per thread for its kernel programs (op, argument address pairs and the arguments). */
 export const PROGRAM_WORDS_PER_THREAD = 1 << 16;
@@ -93,7 +111,13 @@ export interface EngineLayout {
   bufferRows: number;
   threads: number;
   control: Region;
+  /** Adam's scalars for the weights (with AdamW's decay) and for the biases (never decayed). */
   adam: Region;
+  adamBiases: Region;
+  dropout: Region;
+  /** Per batch row: how augmentation shifts and flips it this step; per thread: a scratch image. */
+  augment: Region;
+  augmentScratch: Region;
   scaleTable: Region;
   parameters: Region;
   /** m and v follow the parameters at parameters.bytes and 2·parameters.bytes. */
@@ -145,6 +169,10 @@ export function planLayout(
   const heap = new Allocator();
   const control = heap.take(256);
   const adam = heap.take(ADAM_BLOCK_BYTES);
+  const adamBiases = heap.take(ADAM_BLOCK_BYTES);
+  const dropout = heap.take(DROPOUT_BLOCK_BYTES);
+  const augment = heap.take(bufferRows * AUGMENT_ROW_BYTES);
+  const augmentScratch = heap.take(threads * AUGMENT_SCRATCH_BYTES);
   const scaleTable = heap.take(256 * 4);
 
   // Parameters first and contiguous, so the moments sit at fixed distances from each parameter.
@@ -206,6 +234,10 @@ export function planLayout(
     threads,
     control,
     adam,
+    adamBiases,
+    dropout,
+    augment,
+    augmentScratch,
     scaleTable,
     parameters,
     moments,

@@ -12,7 +12,15 @@
 
 import { IMAGE_SIZE } from '../data/dataset';
 import { Epilogue, GATHER, type Kernel, Op, SOFTMAX, SPARSIFY, SPMM } from './kernels';
-import { type DatasetSlot, type EngineLayout, PROGRAM_WORDS_PER_THREAD, type SparseRows, TILE, TILE_BYTES } from './layout';
+import {
+  AUGMENT_SCRATCH_BYTES,
+  type DatasetSlot,
+  type EngineLayout,
+  PROGRAM_WORDS_PER_THREAD,
+  type SparseRows,
+  TILE,
+  TILE_BYTES,
+} from './layout';
 
 /** Program slots within each thread's program region. */
 export const enum Slot {
@@ -97,6 +105,16 @@ export interface ForwardPlan {
   /** Build the CSCs and dZ for training; otherwise forward only. */
   training: boolean;
   probabilities: boolean;
+  /** Training only: the recipes the step's program applies (their keys and per-row choices are in memory). */
+  recipes?: ProgramRecipes;
+}
+
+export interface ProgramRecipes {
+  /** Inverted dropout's 1/(1 − p) on the hidden layers, or null for none. */
+  dropoutScale: number | null;
+  /** Gather the images through the per-row shifts and flips in layout.augment. */
+  augment: boolean;
+  labelSmoothing: number;
 }
 
 /** Phase A (training) or the evaluation program for one thread's rows. */
@@ -105,6 +123,8 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
   const { first, rows, thread, training } = plan;
   const layers = layout.layers;
   const last = layers.length - 1;
+  const recipes = training ? plan.recipes : undefined;
+  const dropoutScale = recipes?.dropoutScale ?? null;
 
   const gather = new Array<number>(GATHER.words).fill(0);
   gather[GATHER.images] = plan.dataset.images.address;
@@ -114,15 +134,23 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
   gather[GATHER.rows] = rows;
   gather[GATHER.labelsOut] = layout.labels.address;
   gather[GATHER.scaleTable] = layout.scaleTable.address;
+  if (recipes?.augment) {
+    gather[GATHER.augment] = layout.augment.address;
+    gather[GATHER.scratch] = layout.augmentScratch.address + thread * AUGMENT_SCRATCH_BYTES;
+  }
   sparseOutputArgs(GATHER, gather, layers[0].inputCsr, training ? layers[0].inputCsc : null, thread);
   program.call(Op.Gather, gather);
 
+  // Dropout numbers the hidden units of all layers in a row: layer l's first unit follows the layers below.
+  let firstUnit = 0;
   layers.forEach((layer, l) => {
     const activationTileStride = layout.bufferRows * TILE_BYTES;
+    const dropout = dropoutScale !== null && l < last;
     for (let tile = 0; tile < layer.tiles; tile++) {
       const csr = layer.inputCsr;
       for (let chunk = 0; chunk < csr.chunks; chunk++) {
         const lastChunk = chunk === csr.chunks - 1;
+        const epilogue = !lastChunk ? Epilogue.Store : l === last ? Epilogue.Bias : dropout ? Epilogue.BiasReluDropout : Epilogue.BiasRelu;
         program.call(
           Op.Spmm,
           spmmArgs({
@@ -132,12 +160,16 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
             matrix: layer.weights.address + tile * layer.inputRows * TILE_BYTES,
             out: layer.activations.address + tile * activationTileStride + first * TILE_BYTES,
             accumulate: chunk > 0 ? 1 : 0,
-            epilogue: !lastChunk ? Epilogue.Store : l < last ? Epilogue.BiasRelu : Epilogue.Bias,
+            epilogue,
             aux0: layer.biases.address + tile * TILE_BYTES,
+            aux1: epilogue === Epilogue.BiasReluDropout ? first : 0,
+            aux2: epilogue === Epilogue.BiasReluDropout ? firstUnit + tile * TILE : 0,
+            adam: epilogue === Epilogue.BiasReluDropout ? layout.dropout.address : 0,
           }),
         );
       }
     }
+    firstUnit += layer.outputs;
     if (l < last) {
       const args = new Array<number>(SPARSIFY.words).fill(0);
       args[SPARSIFY.source] = layer.activations.address;
@@ -162,6 +194,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
   softmax[SOFTMAX.correct] = layout.correct.address;
   softmax[SOFTMAX.probabilities] = plan.probabilities ? layout.probabilities.address : 0;
   softmax[SOFTMAX.predicted] = layout.predicted.address;
+  softmax[SOFTMAX.smoothing] = f32Bits(recipes?.labelSmoothing ?? 0);
   program.call(Op.Softmax, softmax);
 
   if (training) {
@@ -191,8 +224,10 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
               matrix: layer.transposed!.address + tile * layer.paddedOutputs * TILE_BYTES,
               out: below.deltas.address + tile * deltaTileStride + first * TILE_BYTES,
               accumulate: chunk > 0 ? 1 : 0,
-              epilogue: lastChunk ? Epilogue.Mask : Epilogue.Store,
+              // Through ReLU (and dropout's kept units, scaled as in the forward pass).
+              epilogue: !lastChunk ? Epilogue.Store : dropoutScale !== null ? Epilogue.MaskScaled : Epilogue.Mask,
               aux0: below.activations.address + tile * layout.bufferRows * TILE_BYTES + first * TILE_BYTES,
+              aux1: lastChunk && dropoutScale !== null ? f32Bits(dropoutScale) : 0,
             }),
           );
         }
@@ -252,7 +287,8 @@ export function writeUpdateProgram(
           matrix: layer.deltas.address + tile * deltaTileStride,
           out: target(layer.biases.address + tile * TILE_BYTES),
           epilogue: mode === 'gradients' ? Epilogue.Store : Epilogue.Adam,
-          adam: layout.adam.address,
+          // Biases take the block without weight decay.
+          adam: layout.adamBiases.address,
         }),
       );
     }

@@ -2,7 +2,8 @@
  * Adam with bias correction (Kingma & Ba, Algorithm 1), the reference form of the update the engine
  * fuses into its weight-gradient kernels:
  *   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,
- *   θ ← θ − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)
+ *   θ ← θ·(1 − lr·λ) − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)
+ * where λ is AdamW's decoupled weight decay (Loshchilov & Hutter), 0 for plain Adam and for biases.
  */
 
 export interface AdamSettings {
@@ -33,6 +34,11 @@ export function adamScalars(settings: AdamSettings, step: number): AdamStepScala
   };
 }
 
+/** AdamW's shrink factor 1 − lr·λ as a float32 (exactly 1 without decay). */
+export function adamDecay(learningRate: number, weightDecay: number): number {
+  return Math.fround(1 - learningRate * weightDecay);
+}
+
 /** One Adam update of `param` in place, given its gradient and moment buffers, in float32 arithmetic. */
 export function adamUpdate(
   param: Float32Array,
@@ -40,6 +46,7 @@ export function adamUpdate(
   m: Float32Array,
   v: Float32Array,
   scalars: AdamStepScalars,
+  weightDecay = 0,
 ): void {
   const f = Math.fround;
   const b1 = f(scalars.beta1);
@@ -50,12 +57,13 @@ export function adamUpdate(
   const c2 = f(scalars.correction2);
   const lr = f(scalars.learningRate);
   const eps = f(scalars.epsilon);
+  const decay = adamDecay(scalars.learningRate, weightDecay);
   for (let i = 0; i < param.length; i++) {
     const g = f(gradient[i]);
     m[i] = f(f(b1 * m[i]) + f(oneMinusB1 * g));
     v[i] = f(f(b2 * v[i]) + f(f(oneMinusB2 * g) * g));
     const mHat = f(m[i] * c1);
     const vHat = f(v[i] * c2);
-    param[i] = f(param[i] - f(f(lr * mHat) / f(f(Math.sqrt(vHat)) + eps)));
+    param[i] = f(f(param[i] * decay) - f(f(lr * mHat) / f(f(Math.sqrt(vHat)) + eps)));
   }
 }

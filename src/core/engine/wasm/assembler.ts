@@ -120,6 +120,9 @@ export class FunctionBuilder {
   i32Store(offset = 0): this {
     return this.op(0x36, ALIGN.b32, ...unsignedLeb(offset));
   }
+  i32Store8(offset = 0): this {
+    return this.op(0x3a, ALIGN.b8, ...unsignedLeb(offset));
+  }
   f32Store(offset = 0): this {
     return this.op(0x38, ALIGN.b32, ...unsignedLeb(offset));
   }
@@ -173,6 +176,15 @@ export class FunctionBuilder {
   i32Shl(): this {
     return this.op(0x74);
   }
+  i32And(): this {
+    return this.op(0x71);
+  }
+  i32Xor(): this {
+    return this.op(0x73);
+  }
+  i32ShrU(): this {
+    return this.op(0x76);
+  }
 
   // f32 / f64 scalars
   f32Gt(): this {
@@ -199,10 +211,36 @@ export class FunctionBuilder {
   f32DemoteF64(): this {
     return this.op(0xb6);
   }
+  f64ConvertI32U(): this {
+    return this.op(0xb8);
+  }
 
   // v128
   v128Zero(): this {
     return this.simd(0x0c, ...new Array(16).fill(0));
+  }
+  /** A constant vector of four i32 lanes. */
+  i32x4Const(lanes: [number, number, number, number]): this {
+    return this.simd(0x0c, ...new Uint8Array(Int32Array.from(lanes).buffer));
+  }
+  i32x4Splat(): this {
+    return this.simd(0x11);
+  }
+  i32x4Add(): this {
+    return this.simd(0xae);
+  }
+  i32x4Mul(): this {
+    return this.simd(0xb5);
+  }
+  /** Shifts each lane right, unsigned, by the i32 on top of the stack. */
+  i32x4ShrU(): this {
+    return this.simd(0xad);
+  }
+  i32x4GeU(): this {
+    return this.simd(0x40);
+  }
+  v128Xor(): this {
+    return this.simd(0x51);
   }
   f32x4Splat(): this {
     return this.simd(0x13);

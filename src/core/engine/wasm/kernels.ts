@@ -7,9 +7,10 @@
  * without spilling (8 spill and run at half speed), with the pair's value broadcast once per pair.
  */
 
-import { IMAGE_SIZE } from '../../data/dataset';
+import { IMAGE_SIZE, IMAGE_WIDTH } from '../../data/dataset';
 import { Epilogue, GATHER, SOFTMAX, SPARSE_FIELDS, type SparseFields, SPARSIFY, SPMM } from '../kernels';
-import { ADAM, PAIR_BYTES, TILE, TILE_BYTES } from '../layout';
+import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, PAIR_BYTES, TILE, TILE_BYTES } from '../layout';
+import { ROW_SPREAD, UNIT_SPREAD } from '../recipes';
 import { type FunctionBuilder, type MemoryImport, ModuleBuilder, Type } from './assembler';
 
 const ACCUMULATORS = TILE / 4;
@@ -25,6 +26,24 @@ function argument(f: FunctionBuilder, args: number, index: number): number {
   const local = f.local(Type.I32);
   f.get(args).i32Load(index * 4).set(local);
   return local;
+}
+
+/** recipes.ts mix32 on the i32 in `x` (the local is updated). */
+function mix32Scalar(f: FunctionBuilder, x: number): void {
+  f.get(x).get(x).i32(16).i32ShrU().i32Xor().set(x);
+  f.get(x).i32(0x7feb352d).i32Mul().set(x);
+  f.get(x).get(x).i32(15).i32ShrU().i32Xor().set(x);
+  f.get(x).i32(0x846ca68b).i32Mul().set(x);
+  f.get(x).get(x).i32(16).i32ShrU().i32Xor().set(x);
+}
+
+/** mix32 on each i32 lane of the v128 in `x` (the local is updated). */
+function mix32Lanes(f: FunctionBuilder, x: number): void {
+  f.get(x).get(x).i32(16).i32x4ShrU().v128Xor().set(x);
+  f.get(x).i32(0x7feb352d).i32x4Splat().i32x4Mul().set(x);
+  f.get(x).get(x).i32(15).i32x4ShrU().v128Xor().set(x);
+  f.get(x).i32(0x846ca68b).i32x4Splat().i32x4Mul().set(x);
+  f.get(x).get(x).i32(16).i32x4ShrU().v128Xor().set(x);
 }
 
 function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
@@ -55,6 +74,10 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   const acc = Array.from({ length: ACCUMULATORS }, () => f.local(Type.V128));
   const m1 = f.local(Type.V128);
   const v2 = f.local(Type.V128);
+  const rowHash = f.local(Type.I32);
+  const hash = f.local(Type.V128);
+  const threshold = f.local(Type.V128);
+  const scale = f.local(Type.V128);
 
   f.get(adam).i32Load(ADAM.momentOffset).set(momentOffset);
   f.forRange(i, () => f.i32(0), () => f.get(rows), 1, () => {
@@ -97,6 +120,29 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
       f.get(aux0).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(t);
       acc.forEach((a, k) => f.get(o).get(a).get(t).v128Load(16 * k).v128Zero().f32x4Gt().v128And().v128Store(16 * k));
     });
+    when(Epilogue.MaskScaled, () => {
+      f.get(aux0).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(t);
+      f.get(args).v128Load32Splat(SPMM.aux1 * 4).set(scale);
+      acc.forEach((a, k) =>
+        f.get(o).get(a).get(scale).f32x4Mul().get(t).v128Load(16 * k).v128Zero().f32x4Gt().v128And().v128Store(16 * k),
+      );
+    });
+    when(Epilogue.BiasReluDropout, () => {
+      // The row's hash: mix32(key ^ row·ROW_SPREAD), row = aux1 + i.
+      f.get(adam).i32Load(DROPOUT.key).get(aux1).get(i).i32Add().i32(ROW_SPREAD).i32Mul().i32Xor().set(rowHash);
+      mix32Scalar(f, rowHash);
+      f.get(adam).v128Load32Splat(DROPOUT.threshold).set(threshold);
+      f.get(adam).v128Load32Splat(DROPOUT.scale).set(scale);
+      acc.forEach((a, k) => {
+        // Units aux2 + 4k + lane: hash = mix32(rowHash + unit·UNIT_SPREAD); kept when hash ≥ threshold (unsigned).
+        f.get(aux2).i32x4Splat().i32x4Const([4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3]).i32x4Add();
+        f.i32(UNIT_SPREAD).i32x4Splat().i32x4Mul().get(rowHash).i32x4Splat().i32x4Add().set(hash);
+        mix32Lanes(f, hash);
+        f.get(o);
+        f.get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Zero().f32x4Max().get(scale).f32x4Mul();
+        f.get(hash).get(threshold).i32x4GeU().v128And().v128Store(16 * k);
+      });
+    });
     const adamUpdate = (): void => {
       const splat = (offset: number): void => {
         f.get(adam).v128Load32Splat(offset);
@@ -114,9 +160,11 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
         f.get(g).f32x4Mul().get(g).f32x4Mul().f32x4Add().set(v2);
         f.get(o).get(momentOffset).i32Add().get(m1).v128Store(16 * k);
         f.get(o).get(momentOffset).get(momentOffset).i32Add().i32Add().get(v2).v128Store(16 * k);
-        // θ = θ − (lr·(m·c1)) / (√(v·c2) + ε)
+        // θ = θ·decay − (lr·(m·c1)) / (√(v·c2) + ε)   (decay: AdamW's 1 − lr·λ, or 1)
         f.get(o);
         f.get(o).v128Load(16 * k);
+        splat(ADAM.decay);
+        f.f32x4Mul();
         splat(ADAM.learningRate);
         f.get(m1);
         splat(ADAM.correction1);
@@ -219,13 +267,48 @@ function emitGather(module: ModuleBuilder): void {
   const rows = argument(f, 0, GATHER.rows);
   const labelsOut = argument(f, 0, GATHER.labelsOut);
   const scale = argument(f, 0, GATHER.scaleTable);
+  const augment = argument(f, 0, GATHER.augment);
+  const scratch = argument(f, 0, GATHER.scratch);
   const sparse = sparseArguments(f, GATHER);
   const columns = f.local(Type.I32);
   const index = f.local(Type.I32);
   const image = f.local(Type.I32);
   const pixel = f.local(Type.I32);
   const value = f.local(Type.F32);
+  const params = f.local(Type.I32);
+  const dx = f.local(Type.I32);
+  const dy = f.local(Type.I32);
+  const flip = f.local(Type.I32);
+  const x = f.local(Type.I32);
+  const y = f.local(Type.I32);
+  const sx = f.local(Type.I32);
+  const sy = f.local(Type.I32);
   f.i32(IMAGE_SIZE).set(columns);
+
+  /** The image at `image`, mirrored when flip is set, then shifted by (dx, dy), into the scratch image. */
+  const augmentRow = (s: number): void => {
+    f.get(augment).get(s).i32(AUGMENT_ROW_BYTES).i32Mul().i32Add().set(params);
+    f.get(params).i32Load(0).set(dx);
+    f.get(params).i32Load(4).set(dy);
+    f.get(params).i32Load(8).set(flip);
+    f.forRange(y, () => f.i32(0), () => f.i32(IMAGE_WIDTH), 1, () => {
+      f.get(y).get(dy).i32Sub().set(sy);
+      f.forRange(x, () => f.i32(0), () => f.i32(IMAGE_WIDTH), 1, () => {
+        f.get(x).get(dx).i32Sub().set(sx);
+        f.i32(0).set(pixel);
+        // Unsigned compares: a negative coordinate is outside too.
+        f.get(sy).i32(IMAGE_WIDTH).i32LtU().get(sx).i32(IMAGE_WIDTH).i32LtU().i32And();
+        f.if(() => {
+          // image[sy·28 + (flip ? 27 − sx : sx)]
+          f.get(image).get(sy).i32(IMAGE_WIDTH).i32Mul().i32Add();
+          f.i32(IMAGE_WIDTH - 1).get(sx).i32Sub().get(sx).get(flip).select().i32Add();
+          f.i32Load8u(0).set(pixel);
+        });
+        f.get(scratch).get(y).i32(IMAGE_WIDTH).i32Mul().i32Add().get(x).i32Add().get(pixel).i32Store8(0);
+      });
+    });
+    f.get(scratch).set(image);
+  };
 
   emitSparseRows(
     f,
@@ -237,6 +320,7 @@ function emitGather(module: ModuleBuilder): void {
       f.get(indices).get(s).i32(4).i32Mul().i32Add().i32Load(0).set(index);
       f.get(labelsOut).get(s).i32(4).i32Mul().i32Add().get(labels).get(index).i32Add().i32Load8u(0).i32Store(0);
       f.get(images).get(index).i32(IMAGE_SIZE).i32Mul().i32Add().set(image);
+      f.get(augment).if(() => augmentRow(s));
     },
     (k, chunkEnd, _s, emitPair) => {
       f.block(() =>
@@ -328,6 +412,12 @@ function emitSoftmax(module: ModuleBuilder, exp: number, log: number): void {
   const predicted = argument(f, 0, SOFTMAX.predicted);
   const inverseBatch = f.local(Type.F64);
   f.get(0).f32Load(SOFTMAX.inverseBatch * 4).f64PromoteF32().set(inverseBatch);
+  // Targets as in TypeScript: ε/classes for the others, (1 − ε) + ε/classes for the label.
+  const otherTarget = f.local(Type.F64);
+  const labelTarget = f.local(Type.F64);
+  const target = f.local(Type.F64);
+  f.get(0).f32Load(SOFTMAX.smoothing * 4).f64PromoteF32().get(classes).f64ConvertI32U().f64Div().set(otherTarget);
+  f.f64(1).get(0).f32Load(SOFTMAX.smoothing * 4).f64PromoteF32().f64Sub().get(otherTarget).f64Add().set(labelTarget);
   const s = f.local(Type.I32);
   const c = f.local(Type.I32);
   const z = f.local(Type.I32);
@@ -363,11 +453,16 @@ function emitSoftmax(module: ModuleBuilder, exp: number, log: number): void {
       shiftedExp();
       f.f64Add().set(sum);
     });
-    // loss = max + log(sum) − z[label], left to right in f64 as in TypeScript
+    // target = Σ q_c·z_c; loss = max + log(sum) − target, left to right in f64 as in TypeScript
+    f.f64(0).set(target);
+    f.forRange(c, () => f.i32(0), () => f.get(classes), 1, () => {
+      f.get(target).get(labelTarget).get(otherTarget).get(c).get(label).i32Eq().select();
+      logit(c);
+      f.f64PromoteF32().f64Mul().f64Add().set(target);
+    });
     f.get(losses).get(s).i32(8).i32Mul().i32Add();
     f.get(max).f64PromoteF32().get(sum).call(log).f64Add();
-    logit(label);
-    f.f64PromoteF32().f64Sub().f64Store(0);
+    f.get(target).f64Sub().f64Store(0);
     f.get(correct).get(s).i32(4).i32Mul().i32Add().get(best).get(label).i32Eq().i32Store(0);
     f.get(predicted).get(s).i32(4).i32Mul().i32Add().get(best).i32Store(0);
     f.get(deltas).if(() =>
@@ -375,7 +470,7 @@ function emitSoftmax(module: ModuleBuilder, exp: number, log: number): void {
         shiftedExp();
         f.get(sum).f64Div().set(p);
         f.get(deltas).get(s).i32(TILE_BYTES).i32Mul().i32Add().get(c).i32(4).i32Mul().i32Add();
-        f.get(p).f64(1).f64(0).get(c).get(label).i32Eq().select().f64Sub().get(inverseBatch).f64Mul().f32DemoteF64().f32Store(0);
+        f.get(p).get(labelTarget).get(otherTarget).get(c).get(label).i32Eq().select().f64Sub().get(inverseBatch).f64Mul().f32DemoteF64().f32Store(0);
       }),
     );
     f.get(probabilities).if(() =>

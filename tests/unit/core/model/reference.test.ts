@@ -1,20 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { initParameters, mlpShape, type MlpParameters } from '../../../../src/core/model/mlp';
-import { batchLoss, crossEntropy, lossAndGradients, softmax } from '../../../../src/core/model/reference';
+import { batchLoss, crossEntropy, forward, lossAndGradients, type ReferenceRecipes, softmax } from '../../../../src/core/model/reference';
 import { Random } from '../../../../src/core/random';
 
 /** Central finite differences of the mean loss, in float64, for every parameter of a small network. */
-function numericGradient(params: MlpParameters, inputs: Float64Array, labels: number[], m: number, which: 'weights' | 'biases', layer: number, index: number): number {
+function numericGradient(
+  params: MlpParameters,
+  inputs: Float64Array,
+  labels: number[],
+  m: number,
+  which: 'weights' | 'biases',
+  layer: number,
+  index: number,
+  recipes: ReferenceRecipes = {},
+): number {
   // Parameters are float32 arrays; do the perturbation in a float64 copy of the network's math instead.
   const h = 1e-3;
   const array = params[which][layer];
   const original = array[index];
   const wide = { ...params, [which]: params[which].map((a) => Float64Array.from(a)) } as unknown as MlpParameters;
   (wide[which][layer] as unknown as Float64Array)[index] = original + h;
-  const plus = batchLoss(wide, inputs, labels, m);
+  const plus = batchLoss(wide, inputs, labels, m, recipes);
   (wide[which][layer] as unknown as Float64Array)[index] = original - h;
-  const minus = batchLoss(wide, inputs, labels, m);
+  const minus = batchLoss(wide, inputs, labels, m, recipes);
   return (plus - minus) / (2 * h);
+}
+
+/** The logits of one input row, by the reference's forward pass. */
+function forwardLogits(params: MlpParameters, input: Float64Array): Float64Array {
+  const activations = forward(params, input, 1);
+  return activations[activations.length - 1];
 }
 
 describe('reference model', () => {
@@ -43,6 +58,51 @@ describe('reference model', () => {
       });
     }
   }
+
+  describe('with dropout and label smoothing', () => {
+    // A fixed mask (units 0…11 across both hidden layers), as one training step draws it.
+    const keep = Array.from({ length: m * 12 }, () => rng.nextFloat() >= 0.4);
+    const recipes: ReferenceRecipes = { keeps: (row, unit) => keep[row * 12 + unit], dropoutScale: 1 / 0.6, labelSmoothing: 0.1 };
+    const withRecipes = lossAndGradients(params, inputs, labels, m, recipes);
+
+    it('has the loss of smoothed targets, by hand for one sample', () => {
+      const one = lossAndGradients(params, inputs.subarray(0, 784), labels.slice(0, 1), 1, { labelSmoothing: 0.3 });
+      const plain = lossAndGradients(params, inputs.subarray(0, 784), labels.slice(0, 1), 1).loss; // −log p_label
+      const p = softmax(forwardLogits(params, inputs.subarray(0, 784)));
+      // q = 0.73 for the label, 0.03 for the others
+      let want = 0;
+      for (let c = 0; c < 10; c++) want -= (c === labels[0] ? 0.73 : 0.03) * Math.log(p[c]);
+      expect(one.loss).toBeCloseTo(want, 10);
+      expect(plain).toBeCloseTo(-Math.log(p[labels[0]]), 10);
+    });
+
+    for (const which of ['weights', 'biases'] as const) {
+      for (let layer = 0; layer < 3; layer++) {
+        it(`${which} of layer ${layer + 1} match finite differences`, () => {
+          const analytic = withRecipes.gradients[which][layer];
+          const indices = analytic.length <= 64 ? analytic.map((_, i) => i) : Array.from({ length: 64 }, () => rng.nextInt(analytic.length));
+          let compared = 0;
+          for (const index of indices) {
+            const numeric = numericGradient(params, inputs, labels, m, which, layer, Number(index), recipes);
+            expect(analytic[Number(index)]).toBeCloseTo(numeric, 6);
+            if (numeric !== 0) compared++;
+          }
+          expect(compared).toBeGreaterThan(0);
+        });
+      }
+    }
+
+    it('drops units: a dropped unit passes no gradient to its incoming weights', () => {
+      const dropped = keep.findIndex((k, i) => !k && i % 12 < 7);
+      const row = Math.floor(dropped / 12);
+      const unit = dropped % 12;
+      const single = lossAndGradients(params, inputs.subarray(row * 784, (row + 1) * 784), [labels[row]], 1, {
+        keeps: (_r, u) => keep[row * 12 + u],
+        dropoutScale: 1 / 0.6,
+      });
+      expect(single.gradients.biases[0][unit]).toBe(0);
+    });
+  });
 
   it('computes softmax and cross-entropy stably for huge logits', () => {
     const logits = [1000, 999, -1000, 0, 0, 0, 0, 0, 0, 0];
