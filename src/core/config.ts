@@ -22,7 +22,33 @@ export interface RunConfig {
   limit: number;
   /** Worker threads for the kernels; 0 means one per CPU core. */
   threads: number;
+
+  // Training recipes. Each default leaves the run exactly as without it (the reference notebook's).
+  /** Learning-rate schedule after the warm-up: constant, step decay, or cosine down to 0 at the last epoch. */
+  schedule: Schedule;
+  /** Epochs of linear warm-up from 0 to the learning rate (any schedule); 0 for none. */
+  warmupEpochs: number;
+  /** Step decay: the rate is multiplied by stepFactor every stepEpochs epochs. */
+  stepEpochs: number;
+  stepFactor: number;
+  /** Decoupled weight decay (AdamW): each step, weights (not biases) shrink by learning rate × weightDecay. */
+  weightDecay: number;
+  /** Dropout on the hidden layers: the probability that a unit is dropped in a training step. */
+  dropout: number;
+  /** Augmentation: training images shifted by up to this many pixels in each direction, 0 for none. */
+  shiftPixels: number;
+  /** Augmentation: half the training images mirrored left to right. */
+  flip: boolean;
+  /** Early stopping: stop when the validation cost has not improved for this many epochs; 0 for never. */
+  patience: number;
+  /** Keep the model of the epoch with the lowest validation cost when the run ends. */
+  restoreBest: boolean;
+  /** Label smoothing of the training targets: 1 − ε for the true class, ε/10 spread over all ten. */
+  labelSmoothing: number;
 }
+
+export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
+export type Schedule = (typeof SCHEDULES)[number];
 
 export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   hiddenSizes: [512, 256],
@@ -36,6 +62,17 @@ export const DEFAULT_CONFIG: Readonly<RunConfig> = Object.freeze({
   validationFraction: 0,
   limit: 0,
   threads: 0,
+  schedule: 'constant',
+  warmupEpochs: 0,
+  stepEpochs: 10,
+  stepFactor: 0.5,
+  weightDecay: 0,
+  dropout: 0,
+  shiftPixels: 0,
+  flip: false,
+  patience: 0,
+  restoreBest: false,
+  labelSmoothing: 0,
 });
 
 export const LIMITS = Object.freeze({
@@ -45,6 +82,9 @@ export const LIMITS = Object.freeze({
   maxHiddenUnits: 4096,
   maxThreads: 64,
   maxValidationFraction: 0.9,
+  maxDropout: 0.9,
+  maxShiftPixels: 4,
+  maxLabelSmoothing: 0.5,
 });
 
 type Field = keyof RunConfig;
@@ -56,7 +96,7 @@ export function resolveRunConfig(partial: Partial<Record<Field, unknown>> = {}):
     if (!Object.hasOwn(DEFAULT_CONFIG, key)) throw optionError(key, 'is not a known setting');
   }
   const pick = <K extends Field>(key: K): unknown => (partial[key] === undefined ? DEFAULT_CONFIG[key] : partial[key]);
-  return {
+  const config: RunConfig = {
     hiddenSizes: checkHiddenSizes(pick('hiddenSizes')),
     epochs: checkInteger('epochs', pick('epochs'), 1, LIMITS.maxEpochs),
     batchSize: checkInteger('batchSize', pick('batchSize'), 1, LIMITS.maxBatchSize),
@@ -71,7 +111,37 @@ export function resolveRunConfig(partial: Partial<Record<Field, unknown>> = {}):
     }),
     limit: checkInteger('limit', pick('limit'), 0, Number.MAX_SAFE_INTEGER),
     threads: checkInteger('threads', pick('threads'), 0, LIMITS.maxThreads),
+    schedule: checkChoice('schedule', pick('schedule'), SCHEDULES),
+    warmupEpochs: checkInteger('warmupEpochs', pick('warmupEpochs'), 0, LIMITS.maxEpochs),
+    stepEpochs: checkInteger('stepEpochs', pick('stepEpochs'), 1, LIMITS.maxEpochs),
+    stepFactor: checkNumber('stepFactor', pick('stepFactor'), { above: 0, atMost: 1 }),
+    weightDecay: checkNumber('weightDecay', pick('weightDecay'), { atLeast: 0, atMost: 1 }),
+    dropout: checkNumber('dropout', pick('dropout'), { atLeast: 0, atMost: LIMITS.maxDropout }),
+    shiftPixels: checkInteger('shiftPixels', pick('shiftPixels'), 0, LIMITS.maxShiftPixels),
+    flip: checkFlag('flip', pick('flip')),
+    patience: checkInteger('patience', pick('patience'), 0, LIMITS.maxEpochs),
+    restoreBest: checkFlag('restoreBest', pick('restoreBest')),
+    labelSmoothing: checkNumber('labelSmoothing', pick('labelSmoothing'), { atLeast: 0, atMost: LIMITS.maxLabelSmoothing }),
   };
+  if ((config.patience > 0 || config.restoreBest) && config.validationFraction === 0) {
+    throw optionError(config.patience > 0 ? 'patience' : 'restoreBest', 'needs a validation split (its cost decides): set the validation fraction above 0');
+  }
+  if (config.schedule === 'cosine' && config.warmupEpochs >= config.epochs) {
+    throw optionError('warmupEpochs', `must be fewer than the epochs (${config.epochs}) for the cosine schedule, got ${config.warmupEpochs}`);
+  }
+  return config;
+}
+
+function checkChoice<T extends string>(field: Field, value: unknown, choices: readonly T[]): T {
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw optionError(field, `must be one of ${choices.join(', ')}, got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+function checkFlag(field: Field, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw optionError(field, `must be true or false, got ${describe(value)}`);
+  return value;
 }
 
 /** Parses "512,256" (or an array) into hidden layer sizes. */
@@ -148,6 +218,17 @@ export const FIELD_LABELS: Record<Field, string> = {
   validationFraction: 'validation fraction',
   limit: 'training subset size',
   threads: 'threads',
+  schedule: 'learning-rate schedule',
+  warmupEpochs: 'warm-up epochs',
+  stepEpochs: 'step-decay epochs',
+  stepFactor: 'step-decay factor',
+  weightDecay: 'weight decay',
+  dropout: 'dropout',
+  shiftPixels: 'shift pixels',
+  flip: 'flip',
+  patience: 'patience',
+  restoreBest: 'restore best',
+  labelSmoothing: 'label smoothing',
 };
 
 function optionError(field: string, problem: string): FmnistError {

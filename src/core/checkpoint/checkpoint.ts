@@ -15,7 +15,7 @@ import { describeValue, FmnistError, quote, userMessage } from '../errors';
 import { readRegularFile, writeFileAtomic } from '../io';
 import { layerSizes, mlpShape, parameterCount, type MlpParameters, type MlpShape } from '../model/mlp';
 import type { RandomState } from '../random';
-import type { EpochSummary, TrainerState } from '../train/trainer';
+import type { BestEpoch, EpochSummary, TrainerState } from '../train/trainer';
 import { APP_VERSION } from '../version';
 import { crc32 } from './crc32';
 import { asFloat32, decodeSafetensors, describeShape, encodeSafetensors, MAX_HEADER_BYTES, MAX_JSON_DEPTH, nestedDeeperThan, type TensorInput } from './safetensors';
@@ -31,6 +31,8 @@ export interface OptimizerState {
   v: MlpParameters;
   /** The epoch-shuffle generator's state after the last completed epoch. */
   shuffleState: RandomState;
+  /** Early stopping's memory (see TrainerState.best), so a run resumed during its patience ends the same. */
+  best?: BestEpoch | null;
 }
 
 export interface Checkpoint {
@@ -82,7 +84,12 @@ interface Description {
   datasetFingerprint: string | null;
   appVersion: string;
   createdAt: string;
-  optimizer: { step: number; shuffleState: RandomState } | null;
+  optimizer: {
+    step: number;
+    shuffleState: RandomState;
+    /** The best epoch; its state's tensors, when kept, are under "best." and "best.optimizer.…". */
+    best?: { epoch: number; validationCost: number; state: { step: number; shuffleState: RandomState } | null } | null;
+  } | null;
   costCurve?: [number, number][];
   dataSources?: DataSources | null;
   dataHistory?: DataSegment[] | null;
@@ -120,9 +127,16 @@ function modelTensors(params: MlpParameters, prefix = ''): [string, TensorInput]
 export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
   const shape = checkpoint.parameters.shape;
   const tensors = modelTensors(checkpoint.parameters);
-  if (checkpoint.optimizer) {
-    tensors.push(...modelTensors(checkpoint.optimizer.m, 'optimizer.exp_avg.'));
-    tensors.push(...modelTensors(checkpoint.optimizer.v, 'optimizer.exp_avg_sq.'));
+  const optimizer = checkpoint.optimizer;
+  if (optimizer) {
+    tensors.push(...modelTensors(optimizer.m, 'optimizer.exp_avg.'));
+    tensors.push(...modelTensors(optimizer.v, 'optimizer.exp_avg_sq.'));
+    const bestState = optimizer.best?.state;
+    if (bestState) {
+      tensors.push(...modelTensors(bestState.parameters, 'best.'));
+      tensors.push(...modelTensors(bestState.moments.m, 'best.optimizer.exp_avg.'));
+      tensors.push(...modelTensors(bestState.moments.v, 'best.optimizer.exp_avg_sq.'));
+    }
   }
   const description: Description = {
     format: CHECKPOINT_FORMAT,
@@ -134,7 +148,19 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     datasetFingerprint: checkpoint.datasetFingerprint,
     appVersion: checkpoint.appVersion ?? APP_VERSION,
     createdAt: checkpoint.createdAt ?? new Date().toISOString(),
-    optimizer: checkpoint.optimizer ? { step: checkpoint.optimizer.step, shuffleState: checkpoint.optimizer.shuffleState } : null,
+    optimizer: optimizer
+      ? {
+          step: optimizer.step,
+          shuffleState: optimizer.shuffleState,
+          best: optimizer.best
+            ? {
+                epoch: optimizer.best.epoch,
+                validationCost: optimizer.best.validationCost,
+                state: optimizer.best.state ? { step: optimizer.best.state.step, shuffleState: optimizer.best.state.shuffleState } : null,
+              }
+            : null,
+        }
+      : null,
     costCurve: checkpoint.costCurve ? thin(checkpoint.costCurve, MAX_COST_CURVE) : undefined,
     dataSources: checkpoint.dataSources ?? null,
     dataHistory: checkpoint.dataHistory?.length ? checkpoint.dataHistory : null,
@@ -234,33 +260,59 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   if (activationBound > MAX_ACTIVATION) {
     throw bad(`has weights too large to compute with: its activations could reach ${magnitude(activationBound)} (at most ${MAX_ACTIVATION.toExponential()} is safe in float32)`);
   }
-  let optimizer: OptimizerState | null = null;
-  if (description?.optimizer) {
-    const { step, shuffleState } = description.optimizer;
-    if (!Number.isSafeInteger(step) || step < 0) throw bad('has an invalid optimizer step count');
+  const epochsDone = description?.epochsDone ?? 0;
+  if (!Number.isSafeInteger(epochsDone) || epochsDone < 0) throw bad('has an invalid number of epochs done');
+  /** Adam's step, the shuffle state and the moments under `prefix`, checked. */
+  const readOptimizerState = (saved: { step: unknown; shuffleState: unknown }, prefix: string, what: string) => {
+    const { step, shuffleState } = saved;
+    if (!Number.isSafeInteger(step) || (step as number) < 0) throw bad(`has an invalid optimizer step count${what}`);
     if (!Array.isArray(shuffleState) || shuffleState.length !== 4 || !shuffleState.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
-      throw bad('has an invalid shuffle generator state');
+      throw bad(`has an invalid shuffle generator state${what}`);
     }
-    optimizer = {
-      step,
+    const state = {
+      step: step as number,
       shuffleState: shuffleState as RandomState,
-      m: readModel('optimizer.exp_avg.', 'Adam first moments'),
-      v: readModel('optimizer.exp_avg_sq.', 'Adam second moments'),
+      m: readModel(`${prefix}optimizer.exp_avg.`, `Adam first moments${what}`),
+      v: readModel(`${prefix}optimizer.exp_avg_sq.`, `Adam second moments${what}`),
     };
-    for (const v of optimizer.v.weights.concat(optimizer.v.biases)) {
-      if (v.some((x) => x < 0)) throw bad('has negative Adam second moments');
+    for (const v of state.v.weights.concat(state.v.biases)) {
+      if (v.some((x) => x < 0)) throw bad(`has negative Adam second moments${what}`);
     }
-    const m = largestMagnitude(optimizer.m);
+    const m = largestMagnitude(state.m);
     if (Math.abs(m) > MAX_FIRST_MOMENT) {
       throw bad(`has Adam moments too large to resume from: a first moment of ${magnitude(m)} (at most ${MAX_FIRST_MOMENT.toExponential()})`);
     }
-    const v = largestMagnitude(optimizer.v);
+    const v = largestMagnitude(state.v);
     if (v > MAX_SECOND_MOMENT) {
       throw bad(`has Adam moments too large to resume from: a second moment of ${magnitude(v)} (at most ${MAX_SECOND_MOMENT.toExponential()})`);
     }
+    return state;
+  };
+  let optimizer: OptimizerState | null = null;
+  if (description?.optimizer) {
+    const { step, shuffleState, m, v } = readOptimizerState(description.optimizer, '', '');
+    optimizer = { step, shuffleState, m, v, best: readBest(description.optimizer.best) };
   }
-  const epochsDone = description?.epochsDone ?? 0;
-  if (!Number.isSafeInteger(epochsDone) || epochsDone < 0) throw bad('has an invalid number of epochs done');
+  function readBest(saved: unknown): BestEpoch | null {
+    if (saved === undefined || saved === null) return null;
+    const best = saved as { epoch?: unknown; validationCost?: unknown; state?: { step: unknown; shuffleState: unknown } | null };
+    const epoch = best.epoch;
+    if (typeof best !== 'object' || !Number.isSafeInteger(epoch) || (epoch as number) < 1 || (epoch as number) > epochsDone) {
+      throw bad('has an invalid best epoch (early stopping)');
+    }
+    if (typeof best.validationCost !== 'number' || !Number.isFinite(best.validationCost) || best.validationCost < 0) {
+      throw bad('has an invalid best validation cost (early stopping)');
+    }
+    if (best.state === null || best.state === undefined) return { epoch: epoch as number, validationCost: best.validationCost, state: null };
+    if (typeof best.state !== 'object') throw bad('has an invalid best epoch state (early stopping)');
+    const what = ` of the best epoch`;
+    const { step, shuffleState, m, v } = readOptimizerState(best.state, 'best.', what);
+    return {
+      epoch: epoch as number,
+      validationCost: best.validationCost,
+      state: { step, shuffleState, parameters: readModel('best.', `model weights${what}`), moments: { m, v } },
+    };
+  }
   const history = description?.history ?? [];
   if (!Array.isArray(history) || history.length !== epochsDone) throw bad('has a training history that does not match its epochs');
   history.forEach((entry, i) => {
@@ -451,11 +503,33 @@ export function trainerStateOf(checkpoint: Checkpoint, file: string): TrainerSta
     parameters: checkpoint.parameters,
     moments: { m: checkpoint.optimizer.m, v: checkpoint.optimizer.v },
     history: checkpoint.history,
+    best: checkpoint.optimizer.best ?? null,
   };
 }
 
 /** The settings that must not change when a run continues: they define the run's random streams and math. */
-const FIXED_ON_RESUME: (keyof RunConfig)[] = ['hiddenSizes', 'batchSize', 'learningRate', 'beta1', 'beta2', 'epsilon', 'seed', 'validationFraction', 'limit'];
+const FIXED_ON_RESUME: (keyof RunConfig)[] = [
+  'hiddenSizes',
+  'batchSize',
+  'learningRate',
+  'beta1',
+  'beta2',
+  'epsilon',
+  'seed',
+  'validationFraction',
+  'limit',
+  'schedule',
+  'warmupEpochs',
+  'stepEpochs',
+  'stepFactor',
+  'weightDecay',
+  'dropout',
+  'shiftPixels',
+  'flip',
+  'patience',
+  'restoreBest',
+  'labelSmoothing',
+];
 
 /**
  * The configuration of a continued run: the checkpoint's, with a new target epoch count and thread count.
@@ -476,6 +550,12 @@ export function resumeConfig(saved: RunConfig | null, epochsDone: number, wanted
   if (epochs <= epochsDone) {
     throw new FmnistError('bad-option', `the model already has ${epochsDone} epochs: ask for more (epochs is the total, e.g. ${epochsDone + 10})`);
   }
+  if (saved.schedule === 'cosine' && epochs !== saved.epochs) {
+    throw new FmnistError(
+      'bad-option',
+      `the cosine schedule decays the learning rate to 0 at epoch ${saved.epochs}, so a run with it keeps its ${saved.epochs} epochs; got ${epochs}`,
+    );
+  }
   return { ...saved, epochs, threads: wanted.threads ?? saved.threads };
 }
 
@@ -493,7 +573,7 @@ export function checkpointOf(
     datasetFingerprint: extra.datasetFingerprint,
     appVersion: null,
     createdAt: null,
-    optimizer: { step: state.step, m: state.moments.m, v: state.moments.v, shuffleState: state.shuffleState },
+    optimizer: { step: state.step, m: state.moments.m, v: state.moments.v, shuffleState: state.shuffleState, best: state.best ?? null },
     costCurve: extra.costCurve,
     dataSources: extra.dataSources ?? null,
     dataHistory: extra.dataHistory ?? null,

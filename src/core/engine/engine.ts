@@ -211,6 +211,16 @@ export class Engine {
     this.rebuildTransposes();
   }
 
+  /** The parameters and moments held in a snapshot, in the canonical layout. */
+  canonicalOf(snapshot: Float32Array): { parameters: MlpParameters; moments: OptimizerMoments } {
+    const from = { f32: snapshot, base: this.layout.parameters.address >> 2 };
+    const bytes = this.layout.parameters.bytes;
+    return {
+      parameters: this.readCanonical(0, from),
+      moments: { m: this.readCanonical(bytes, from), v: this.readCanonical(2 * bytes, from) },
+    };
+  }
+
   getMoments(): OptimizerMoments {
     return { m: this.readCanonical(this.layout.parameters.bytes), v: this.readCanonical(2 * this.layout.parameters.bytes) };
   }
@@ -400,22 +410,24 @@ export class Engine {
     });
   }
 
-  private readCanonical(offset: number): MlpParameters {
+  /** Canonical parameters `offset` bytes past the parameters, in memory or (from) in a snapshot of it. */
+  private readCanonical(offset: number, from: { f32: Float32Array; base: number } = { f32: this.f32, base: 0 }): MlpParameters {
+    const f32 = from.f32;
     const sizes = layerSizes(this.layout.shape);
     const weights: Float32Array[] = [];
     const biases: Float32Array[] = [];
     this.layout.layers.forEach((layer, l) => {
       const out = sizes[l + 1];
       const w = new Float32Array(sizes[l] * out);
-      const base = (layer.weights.address + offset) >> 2;
+      const base = ((layer.weights.address + offset) >> 2) - from.base;
       for (let i = 0; i < sizes[l]; i++) {
         for (let j = 0; j < out; j++) {
-          w[i * out + j] = this.f32[base + Math.floor(j / TILE) * layer.inputRows * TILE + i * TILE + (j % TILE)];
+          w[i * out + j] = f32[base + Math.floor(j / TILE) * layer.inputRows * TILE + i * TILE + (j % TILE)];
         }
       }
       weights.push(w);
-      const biasBase = (layer.biases.address + offset) >> 2;
-      biases.push(this.f32.slice(biasBase, biasBase + out));
+      const biasBase = ((layer.biases.address + offset) >> 2) - from.base;
+      biases.push(f32.slice(biasBase, biasBase + out));
     });
     return { shape: { ...this.layout.shape, hiddenSizes: [...this.layout.shape.hiddenSizes] }, weights, biases };
   }

@@ -14,6 +14,8 @@ export interface EpochSummary {
   seconds: number;
   evaluationSeconds: number;
   samplesPerSecond: number;
+  /** The learning rate of the epoch's last step (absent in checkpoints from before schedules). */
+  learningRate?: number;
 }
 
 export interface BatchProgress {

@@ -4,6 +4,10 @@
  * events per batch and per epoch. Pause, resume and stop take effect between batches. A non-finite cost
  * stops the run with a clear message and puts back the weights of the last good epoch.
  *
+ * The recipes (recipes.ts, schedule.ts): the learning rate of each step follows the schedule; dropout and
+ * augmentation draw their choices from (seed, step); early stopping ends the run when the validation cost
+ * has not improved for `patience` epochs, and restoreBest then hands back the state of the best epoch.
+ *
  * A run is fully determined by its RunConfig, the data and the state it starts from, so stopping after an
  * epoch and resuming from its TrainerState gives exactly the run that never stopped.
  */
@@ -11,7 +15,17 @@
 import type { RunConfig } from '../config';
 import { takeFirst, type LabelledDataset } from '../data/dataset';
 import { defaultThreadCount, selectBackend } from '../engine/backends';
-import { type Backend, Engine, type EngineOptions, type EvaluationResult, type KernelChoice, type SparsityReport } from '../engine/engine';
+import {
+  type Backend,
+  Engine,
+  type EngineOptions,
+  type EvaluationResult,
+  type KernelChoice,
+  type SparsityReport,
+  type StepRecipes,
+} from '../engine/engine';
+import { stepKey } from '../engine/recipes';
+import { learningRateAt } from '../optimizer/schedule';
 import { FmnistError } from '../errors';
 import { initParameters, mlpShape, type MlpParameters } from '../model/mlp';
 import { Random, type RandomState } from '../random';
@@ -28,6 +42,18 @@ export interface TrainerState {
   parameters: MlpParameters;
   moments: { m: MlpParameters; v: MlpParameters };
   history: EpochSummary[];
+  /** Early stopping's memory (runs with a validation split): the epoch with the lowest validation cost so far. */
+  best?: BestEpoch | null;
+}
+
+export interface BestEpoch {
+  epoch: number;
+  validationCost: number;
+  /**
+   * With restoreBest, that epoch's whole state, to hand back at the end; null when it is the current state
+   * (the best epoch is the last one) or without restoreBest.
+   */
+  state: Pick<TrainerState, 'step' | 'shuffleState' | 'parameters' | 'moments'> | null;
 }
 
 /** Where the trainer itself is (the app's RunStatus adds 'stopping' for the time a stop takes). */
@@ -35,9 +61,17 @@ type TrainerStatus = 'idle' | 'running' | 'paused' | 'finished' | 'stopped' | 'f
 
 export interface RunSummary {
   status: 'finished' | 'stopped';
+  /** Epochs of the model handed back (the best one's, when restoreBest restored it). */
   epochsDone: number;
+  /** Every epoch trained, including those after a restored best epoch. */
   history: EpochSummary[];
   trainingSeconds: number;
+  /** The epoch with the lowest validation cost (with a validation split), else null. */
+  bestEpoch: number | null;
+  /** Early stopping ended the run before its last epoch. */
+  stoppedEarly: boolean;
+  /** restoreBest put back the best epoch's model (an earlier one than the last trained). */
+  restoredBest: boolean;
 }
 
 export interface TrainerOptions {
@@ -95,6 +129,9 @@ export class Trainer {
   private history: EpochSummary[];
   /** The last completed epoch, for rolling back a diverged step: raw engine memory and counters. */
   private lastGood: { snapshot: Float32Array; step: number; shuffleState: RandomState } | null = null;
+  /** The best epoch so far (by validation cost), with its engine memory when restoreBest keeps it. */
+  private best: { epoch: number; validationCost: number; snapshot: Float32Array | null; step: number; shuffleState: RandomState } | null =
+    null;
   private lastBatchRows = 0;
   private status: TrainerStatus = 'idle';
   private stopRequested = false;
@@ -116,6 +153,16 @@ export class Trainer {
     this.history = resume ? [...resume.history] : [];
   }
 
+  /** Early stopping's memory from a resumed state, as engine memory (the engine is loaded with it briefly). */
+  private static bestOf(engine: Engine, state: TrainerState): Trainer['best'] {
+    const best = state.best;
+    if (!best) return null;
+    if (!best.state) return { epoch: best.epoch, validationCost: best.validationCost, snapshot: null, step: state.step, shuffleState: state.shuffleState };
+    engine.setParameters(best.state.parameters);
+    engine.setMoments(best.state.moments);
+    return { epoch: best.epoch, validationCost: best.validationCost, snapshot: engine.snapshot(), step: best.state.step, shuffleState: best.state.shuffleState };
+  }
+
   static async create(options: TrainerOptions): Promise<Trainer> {
     const { config } = options;
     const train = takeFirst(options.train, config.limit);
@@ -132,10 +179,14 @@ export class Trainer {
       backend: chosen.backend,
       ...options.engineOptions,
     });
+    let best: Trainer['best'] = null;
     try {
       if (options.resume) {
+        best = Trainer.bestOf(engine, options.resume);
         engine.setParameters(options.resume.parameters);
         engine.setMoments(options.resume.moments);
+        // The best epoch is the current one: restoreBest keeps it from here.
+        if (best && !best.snapshot && config.restoreBest && best.epoch === options.resume.epochsDone) best.snapshot = engine.snapshot();
       } else {
         engine.setParameters(initParameters(shape, config.seed));
       }
@@ -143,7 +194,9 @@ export class Trainer {
       await engine.dispose();
       throw error;
     }
-    return new Trainer(options, engine, split);
+    const trainer = new Trainer(options, engine, split);
+    trainer.best = best;
+    return trainer;
   }
 
   get runStatus(): TrainerStatus {
@@ -198,6 +251,19 @@ export class Trainer {
       parameters: this.engine.getParameters(),
       moments: this.engine.getMoments(),
       history: [...this.history],
+      best: this.bestState(),
+    };
+  }
+
+  private bestState(): BestEpoch | null {
+    const best = this.best;
+    if (!best) return null;
+    if (!best.snapshot || best.epoch === this.epochsDone) return { epoch: best.epoch, validationCost: best.validationCost, state: null };
+    const { parameters, moments } = this.engine.canonicalOf(best.snapshot);
+    return {
+      epoch: best.epoch,
+      validationCost: best.validationCost,
+      state: { step: best.step, shuffleState: best.shuffleState, parameters, moments },
     };
   }
 
@@ -229,6 +295,7 @@ export class Trainer {
     };
     const n = this.trainIndices.length;
     const batches = Math.ceil(n / batchSize);
+    const recipes = this.recipesOf();
     const epochsToRun = epochs - this.epochsDone;
     // Yield before the first batch too, so whoever started the run hears back at once.
     let lastYield = -Infinity;
@@ -257,7 +324,10 @@ export class Trainer {
 
           const batch = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
           const t0 = performance.now();
-          const result = this.engine.trainBatch(0, batch, this.step + 1, adam);
+          const step = this.step + 1;
+          adam.learningRate = learningRateAt(this.config, step, batches);
+          recipes.update(step);
+          const result = this.engine.trainBatch(0, batch, step, adam, recipes.current);
           this.lastBatchRows = batch.length;
           const batchMs = performance.now() - t0;
           this.step++;
@@ -300,12 +370,17 @@ export class Trainer {
           seconds: epochMs / 1000,
           evaluationSeconds: (performance.now() - e0) / 1000,
           samplesPerSecond: n / (epochMs / 1000),
+          learningRate: adam.learningRate,
         };
         this.epochsDone = epoch;
         this.history.push(summary);
         if (test?.probabilities) this.testOutputs = { ...test, probabilities: test.probabilities, epoch };
         this.keepGoodState();
+        this.keepBest(summary);
         if (this.onEpoch) await this.onEpoch(summary, () => this.getState());
+        if (this.config.patience > 0 && this.best && this.epochsDone - this.best.epoch >= this.config.patience && this.epochsDone < epochs) {
+          return this.finish('finished', trainingMs, true);
+        }
       }
       return this.finish('finished', trainingMs);
     } catch (error) {
@@ -324,9 +399,64 @@ export class Trainer {
     await this.engine.dispose();
   }
 
-  private finish(status: 'finished' | 'stopped', trainingMs: number): RunSummary {
+  private finish(status: 'finished' | 'stopped', trainingMs: number, stoppedEarly = false): RunSummary {
     this.status = status;
-    return { status, epochsDone: this.epochsDone, history: [...this.history], trainingSeconds: trainingMs / 1000 };
+    const history = [...this.history];
+    // A finished run with restoreBest hands back its best epoch; a stopped one stays resumable where it is.
+    const restoredBest = status === 'finished' && this.restoreBest();
+    return {
+      status,
+      epochsDone: this.epochsDone,
+      history,
+      trainingSeconds: trainingMs / 1000,
+      bestEpoch: this.best?.epoch ?? null,
+      stoppedEarly,
+      restoredBest,
+    };
+  }
+
+  /** The step's recipes: their settings are the run's, their random keys the step's. */
+  private recipesOf(): { current: StepRecipes; update(step: number): void } {
+    const { seed, dropout, shiftPixels, flip, weightDecay, labelSmoothing } = this.config;
+    const current: StepRecipes = {
+      weightDecay,
+      labelSmoothing,
+      dropout: dropout > 0 ? { probability: dropout, key: 0 } : null,
+      augment: shiftPixels > 0 || flip ? { shift: shiftPixels, flip, key: 0 } : null,
+    };
+    return {
+      current,
+      update(step: number): void {
+        if (current.dropout) current.dropout.key = stepKey(seed, 'dropout', step);
+        if (current.augment) current.augment.key = stepKey(seed, 'augment', step);
+      },
+    };
+  }
+
+  /** After an epoch: remembers it when its validation cost is the lowest so far. */
+  private keepBest(summary: EpochSummary): void {
+    if (summary.validationCost === null || !(summary.validationCost < (this.best?.validationCost ?? Infinity))) return;
+    const reuse = this.best?.snapshot ?? undefined;
+    this.best = {
+      epoch: summary.epoch,
+      validationCost: summary.validationCost,
+      snapshot: this.config.restoreBest ? this.engine.snapshot(reuse) : null,
+      step: this.step,
+      shuffleState: this.shuffle.getState(),
+    };
+  }
+
+  /** Puts back the best epoch's state and history (restoreBest); whether that changed anything. */
+  private restoreBest(): boolean {
+    const best = this.best;
+    if (!this.config.restoreBest || !best?.snapshot || best.epoch === this.epochsDone) return false;
+    this.engine.restore(best.snapshot);
+    this.step = best.step;
+    this.shuffle = Random.fromState(best.shuffleState);
+    this.epochsDone = best.epoch;
+    this.history = this.history.slice(0, best.epoch);
+    this.keepGoodState();
+    return true;
   }
 
   private keepGoodState(): void {

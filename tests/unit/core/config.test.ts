@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseHiddenSizes, resolveRunConfig } from '../../../src/core/config';
 
 describe('run config', () => {
-  it('fills the defaults of the reference notebook: 784-512-256-10, 50 epochs, batch 128, Adam 0.001 (0.9, 0.999, 1e-8)', () => {
+  it('fills the defaults of the reference notebook: 784-512-256-10, 50 epochs, batch 128, Adam 0.001 (0.9, 0.999, 1e-8), no recipes', () => {
     expect(resolveRunConfig()).toEqual({
       hiddenSizes: [512, 256],
       epochs: 50,
@@ -15,6 +15,17 @@ describe('run config', () => {
       validationFraction: 0,
       limit: 0,
       threads: 0,
+      schedule: 'constant',
+      warmupEpochs: 0,
+      stepEpochs: 10,
+      stepFactor: 0.5,
+      weightDecay: 0,
+      dropout: 0,
+      shiftPixels: 0,
+      flip: false,
+      patience: 0,
+      restoreBest: false,
+      labelSmoothing: 0,
     });
   });
 
@@ -25,6 +36,15 @@ describe('run config', () => {
     [{ learningRate: 0 }, /learning rate must be greater than 0/],
     [{ learningRate: Number.NaN }, /learning rate must be a number/],
     [{ validationFraction: 1 }, /validation fraction must be at most 0.9/],
+    [{ schedule: 'linear' }, /learning-rate schedule must be one of constant, step, cosine, got "linear"/],
+    [{ dropout: 0.95 }, /dropout must be at most 0.9/],
+    [{ shiftPixels: 5 }, /shift pixels must be between 0 and 4/],
+    [{ flip: 'yes' }, /flip must be true or false/],
+    [{ labelSmoothing: -0.1 }, /label smoothing must be at least 0/],
+    [{ patience: 3 }, /patience needs a validation split/],
+    [{ restoreBest: true }, /restore best needs a validation split/],
+    [{ schedule: 'cosine', epochs: 5, warmupEpochs: 5 }, /warm-up epochs must be fewer than the epochs \(5\) for the cosine schedule/],
+    [{ stepFactor: 0 }, /step-decay factor must be greater than 0/],
     [{ hiddenSizes: [0] }, /hidden layer sizes must be between 1 and 4096, got 0/],
     [{ seed: -1 }, /seed must be between 0 and/],
     [{ unknown: 1 }, /unknown is not a known setting/],
