@@ -91,6 +91,28 @@ type Field = keyof RunConfig;
 
 /** Fills defaults and checks types and ranges; throws an FmnistError naming the first bad field. */
 export function resolveRunConfig(partial: Partial<Record<Field, unknown>> = {}): RunConfig {
+  const config = resolveFields(partial);
+  const problem = combinationProblem(config);
+  if (problem) throw optionError(problem.field, problem.problem);
+  return config;
+}
+
+/** Settings whose combination does not make sense: the field to change and why; null when they fit. */
+export function combinationProblem(config: RunConfig): { field: Field; problem: string } | null {
+  if ((config.patience > 0 || config.restoreBest) && config.validationFraction === 0) {
+    return {
+      field: config.patience > 0 ? 'patience' : 'restoreBest',
+      problem: 'needs a validation split (its cost decides): set the validation fraction above 0',
+    };
+  }
+  if (config.schedule === 'cosine' && config.warmupEpochs >= config.epochs) {
+    return { field: 'warmupEpochs', problem: `must be fewer than the epochs (${config.epochs}) for the cosine schedule, got ${config.warmupEpochs}` };
+  }
+  return null;
+}
+
+/** Each field checked on its own (resolveRunConfig also checks how they combine). */
+export function resolveFields(partial: Partial<Record<Field, unknown>> = {}): RunConfig {
   for (const key of Object.keys(partial)) {
     // Own keys only: "toString" or "__proto__" are no settings.
     if (!Object.hasOwn(DEFAULT_CONFIG, key)) throw optionError(key, 'is not a known setting');
@@ -123,12 +145,6 @@ export function resolveRunConfig(partial: Partial<Record<Field, unknown>> = {}):
     restoreBest: checkFlag('restoreBest', pick('restoreBest')),
     labelSmoothing: checkNumber('labelSmoothing', pick('labelSmoothing'), { atLeast: 0, atMost: LIMITS.maxLabelSmoothing }),
   };
-  if ((config.patience > 0 || config.restoreBest) && config.validationFraction === 0) {
-    throw optionError(config.patience > 0 ? 'patience' : 'restoreBest', 'needs a validation split (its cost decides): set the validation fraction above 0');
-  }
-  if (config.schedule === 'cosine' && config.warmupEpochs >= config.epochs) {
-    throw optionError('warmupEpochs', `must be fewer than the epochs (${config.epochs}) for the cosine schedule, got ${config.warmupEpochs}`);
-  }
   return config;
 }
 
@@ -236,4 +252,21 @@ function optionError(field: string, problem: string): FmnistError {
   const known = Object.hasOwn(FIELD_LABELS, field) ? (FIELD_LABELS as Record<string, string>)[field] : null;
   const label = known ?? (/^[A-Za-z_$][\w$]{0,39}$/.test(field) ? field : quote(field));
   return new FmnistError('bad-option', `${label} ${problem}`);
+}
+
+/** The recipes a run uses, in words ("cosine schedule after 2 warm-up epochs, dropout 0.2, …"); "" for none. */
+export function describeRecipes(config: RunConfig): string {
+  const parts: string[] = [];
+  const warmup = config.warmupEpochs ? ` after ${config.warmupEpochs} warm-up epoch${config.warmupEpochs === 1 ? '' : 's'}` : '';
+  if (config.schedule === 'cosine') parts.push(`cosine schedule${warmup}`);
+  else if (config.schedule === 'step') parts.push(`rate ×${config.stepFactor} every ${config.stepEpochs} epochs${warmup}`);
+  else if (warmup) parts.push(`learning-rate warm-up over ${config.warmupEpochs} epoch${config.warmupEpochs === 1 ? '' : 's'}`);
+  if (config.weightDecay) parts.push(`weight decay ${config.weightDecay}`);
+  if (config.dropout) parts.push(`dropout ${config.dropout}`);
+  if (config.shiftPixels) parts.push(`shifts of up to ${config.shiftPixels} px`);
+  if (config.flip) parts.push('flips');
+  if (config.labelSmoothing) parts.push(`label smoothing ${config.labelSmoothing}`);
+  if (config.patience) parts.push(`early stopping after ${config.patience} epochs without progress`);
+  if (config.restoreBest) parts.push('best epoch kept');
+  return parts.join(', ');
 }

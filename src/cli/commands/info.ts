@@ -1,6 +1,7 @@
 /** `fmnist info`: what a checkpoint holds: architecture, settings, epochs, history and final metrics. */
 
 import { loadCheckpoint } from '../../core/checkpoint/checkpoint';
+import { describeRecipes } from '../../core/config';
 import { displayPath } from '../../core/errors';
 import { percent } from '../../core/format';
 import { describeShape, parameterCount } from '../../core/model/mlp';
@@ -57,6 +58,9 @@ export async function runInfo(argv: string[], context: CliContext): Promise<numb
       `Settings     batch ${config.batchSize}, learning rate ${config.learningRate}, seed ${config.seed}, ` +
         `validation ${config.validationFraction}, subset ${config.limit || 'all'}`,
     );
+    out(`Recipes      ${describeRecipes(config) || 'none'}`);
+    const best = checkpoint.optimizer?.best;
+    if (best) out(`Best epoch   ${best.epoch} (validation cost ${best.validationCost.toFixed(4)})`);
   } else {
     out('Settings     unknown (the file does not record how the model was trained)');
   }

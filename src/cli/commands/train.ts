@@ -2,7 +2,8 @@
 
 import { mkdir } from 'node:fs/promises';
 import { type Checkpoint, loadCheckpoint, resumeConfig, saveCheckpoint, trainerStateOf } from '../../core/checkpoint/checkpoint';
-import { parseHiddenSizes, resolveRunConfig, type RunConfig } from '../../core/config';
+import { describeRecipes, parseHiddenSizes, resolveRunConfig, type RunConfig, SCHEDULES } from '../../core/config';
+import { PRESET_NAMES, type PresetName, presetSettings } from '../../core/presets';
 import { fingerprint, type LabelledDataset } from '../../core/data/dataset';
 import { loadDataset } from '../../core/data/load';
 import { type DataFiles, locateData } from '../../core/data/locate';
@@ -13,6 +14,7 @@ import { AUTOSAVE_FILE, autosavePath } from '../../core/run/autosave';
 import { continuedOn, describeData, type ModelData } from '../../core/run/provenance';
 import { TrainingRun } from '../../core/run/training-run';
 import type { EpochSummary } from '../../core/train/events';
+import { runOutcome } from '../../core/train/trainer';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { bar, formatDuration, percent, plural, StatusLine } from '../progress';
@@ -30,6 +32,18 @@ export const TRAIN: CommandSpec = {
     seed: { kind: 'integer', value: 'N', help: 'random seed for weights and shuffling (default 1)' },
     validation: { kind: 'number', value: 'FRACTION', help: 'fraction of the training set held out for validation (default 0)' },
     limit: { kind: 'integer', value: 'N', help: 'train on the first N samples only (default: all)' },
+    preset: { kind: 'string', value: 'NAME', help: `start from a preset: ${PRESET_NAMES.join(', ')} (the options given win)` },
+    schedule: { kind: 'string', value: 'KIND', help: `learning-rate schedule: ${SCHEDULES.join(', ')} (default constant)` },
+    warmup: { kind: 'integer', value: 'N', help: 'epochs of linear learning-rate warm-up (default 0)' },
+    'step-epochs': { kind: 'integer', value: 'N', help: 'step schedule: epochs between rate drops (default 10)' },
+    'step-factor': { kind: 'number', value: 'F', help: 'step schedule: factor of each drop (default 0.5)' },
+    'weight-decay': { kind: 'number', value: 'L', help: 'AdamW decoupled weight decay of the weights (default 0)' },
+    dropout: { kind: 'number', value: 'P', help: 'dropout probability of the hidden units (default 0)' },
+    shift: { kind: 'integer', value: 'N', help: 'augmentation: shift images by up to N pixels each way (default 0)' },
+    flip: { kind: 'boolean', help: 'augmentation: mirror half of the images left to right' },
+    patience: { kind: 'integer', value: 'N', help: 'early stopping: stop after N epochs without a better validation cost' },
+    'restore-best': { kind: 'boolean', help: 'end with the model of the epoch with the lowest validation cost' },
+    'label-smoothing': { kind: 'number', value: 'E', help: 'label smoothing of the targets (default 0)' },
     threads: THREADS_OPTION,
     kernels: KERNELS_OPTION,
     out: { kind: 'string', value: 'FILE', help: 'save the trained model as a .safetensors checkpoint' },
@@ -45,6 +59,8 @@ export const TRAIN: CommandSpec = {
     'fmnist train --hidden 256 --lr 0.0005 --validation 0.1 --seed 7',
     'fmnist train --epochs 10 --out run.safetensors && fmnist train --resume run.safetensors --epochs 20 --out run.safetensors',
     'fmnist train --autosave ~/fmnist-runs',
+    'fmnist train --preset best --out best.safetensors',
+    'fmnist train --dropout 0.2 --shift 1 --flip --schedule cosine --warmup 2 --validation 0.1 --patience 5 --restore-best',
   ],
 };
 
@@ -59,16 +75,42 @@ function givenSettings(options: Record<string, unknown>): Partial<Record<keyof R
     validationFraction: options.validation,
     limit: options.limit,
     threads: options.threads === undefined ? undefined : threadCount(options.threads),
+    schedule: options.schedule,
+    warmupEpochs: options.warmup,
+    stepEpochs: options['step-epochs'],
+    stepFactor: options['step-factor'],
+    weightDecay: options['weight-decay'],
+    dropout: options.dropout,
+    shiftPixels: options.shift,
+    flip: options.flip,
+    patience: options.patience,
+    restoreBest: options['restore-best'],
+    labelSmoothing: options['label-smoothing'],
   };
+}
+
+/** A --preset value's settings; the options given on the command line are laid over them. */
+function presetGiven(value: unknown): Partial<RunConfig> {
+  if (value === undefined) return {};
+  if (!PRESET_NAMES.includes(value as PresetName)) {
+    throw new FmnistError('bad-option', `--preset must be one of ${PRESET_NAMES.join(', ')}, got "${String(value)}"`);
+  }
+  return presetSettings(value as PresetName);
+}
+
+/** The settings given: a preset's, then the options given, absent ones left out. */
+function givenWithPreset(options: Record<string, unknown>): Partial<Record<keyof RunConfig, unknown>> {
+  const given = Object.fromEntries(Object.entries(givenSettings(options)).filter(([, value]) => value !== undefined));
+  return { ...presetGiven(options.preset), ...given };
 }
 
 /** A run's configuration and the checkpoint it continues, if any. */
 async function plan(options: Record<string, unknown>): Promise<{ config: RunConfig; resumed: Checkpoint | null }> {
   const file = options.resume as string | undefined;
-  if (!file) return { config: resolveRunConfig(givenSettings(options)), resumed: null };
+  if (!file) return { config: resolveRunConfig(givenWithPreset(options)), resumed: null };
   const checkpoint = await loadCheckpoint(file);
   // Only the settings given on the command line are compared with the checkpoint's (after validation).
-  const given = Object.fromEntries(Object.entries(givenSettings(options)).filter(([, value]) => value !== undefined));
+  const given = givenWithPreset(options);
   const validated = resolveRunConfig(given);
   const wanted = Object.fromEntries(Object.keys(given).map((key) => [key, validated[key as keyof RunConfig]]));
   trainerStateOf(checkpoint, file);
@@ -213,6 +255,8 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
       `: ${plural(config.epochs, 'epoch')}, batch ${config.batchSize}, Adam lr ${config.learningRate}, seed ${config.seed}, ` +
       `${plural(run.threads, 'thread')} (${run.kernelBackend} kernels).`,
   );
+  const recipes = describeRecipes(config);
+  if (recipes) info(`Recipes: ${recipes}.`);
 
   let interrupts = 0;
   const removeInterrupt = context.onInterrupt(() => {
@@ -237,6 +281,8 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     status.clear();
     const saved = await save();
     const last = summary.history[summary.history.length - 1];
+    // The model handed back: the last epoch's, or the best one's when restoreBest restored it.
+    const kept = summary.history[summary.epochsDone - 1];
     if (json) {
       writeLine(
         stdout,
@@ -244,20 +290,25 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
           type: 'summary',
           status: summary.status,
           epochs: summary.epochsDone,
-          cost: last?.cost ?? null,
-          trainAccuracy: last?.trainAccuracy ?? null,
-          validationAccuracy: last?.validationAccuracy ?? null,
-          testAccuracy: last?.testAccuracy ?? null,
+          cost: kept?.cost ?? null,
+          trainAccuracy: kept?.trainAccuracy ?? null,
+          validationAccuracy: kept?.validationAccuracy ?? null,
+          testAccuracy: kept?.testAccuracy ?? null,
+          bestEpoch: summary.bestEpoch,
+          stoppedEarly: summary.stoppedEarly,
+          restoredBest: summary.restoredBest,
           trainingSeconds: Number(summary.trainingSeconds.toFixed(3)),
           checkpoint: saved ? out : null,
         }),
       );
-    } else if (last) {
+    } else if (last && kept) {
+      const outcome = runOutcome(summary, config);
+      if (outcome) info(outcome);
       writeLine(
         stderr,
         `${summary.status === 'stopped' ? 'Stopped' : 'Finished'} after ${plural(summary.epochsDone, 'epoch')} in ` +
-          `${formatDuration(summary.trainingSeconds * 1000)} of training: train ${percent(last.trainAccuracy)}` +
-          (last.testAccuracy !== null ? `, test ${percent(last.testAccuracy)}` : '') +
+          `${formatDuration(summary.trainingSeconds * 1000)} of training: train ${percent(kept.trainAccuracy)}` +
+          (kept.testAccuracy !== null ? `, test ${percent(kept.testAccuracy)}` : '') +
           '.',
       );
     }

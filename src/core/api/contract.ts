@@ -11,11 +11,8 @@ import type { EpochSummary } from '../train/events';
 
 export type { EpochSummary } from '../train/events';
 
-/** The settings the app lets users change; Adam's β1, β2 and ε keep their defaults. */
-export type RunSettings = Pick<
-  RunConfig,
-  'epochs' | 'batchSize' | 'learningRate' | 'hiddenSizes' | 'seed' | 'validationFraction' | 'limit' | 'threads'
->;
+/** The settings the app lets users change (the training recipes included); Adam's β1, β2 and ε keep their defaults. */
+export type RunSettings = Omit<RunConfig, 'beta1' | 'beta2' | 'epsilon'>;
 
 export const SETTING_KEYS: readonly (keyof RunSettings)[] = [
   'epochs',
@@ -26,18 +23,23 @@ export const SETTING_KEYS: readonly (keyof RunSettings)[] = [
   'validationFraction',
   'limit',
   'threads',
+  'schedule',
+  'warmupEpochs',
+  'stepEpochs',
+  'stepFactor',
+  'weightDecay',
+  'dropout',
+  'shiftPixels',
+  'flip',
+  'patience',
+  'restoreBest',
+  'labelSmoothing',
 ];
 
 export const DEFAULT_SETTINGS: RunSettings = Object.freeze({
-  epochs: DEFAULT_CONFIG.epochs,
-  batchSize: DEFAULT_CONFIG.batchSize,
-  learningRate: DEFAULT_CONFIG.learningRate,
+  ...Object.fromEntries(SETTING_KEYS.map((key) => [key, DEFAULT_CONFIG[key]])),
   hiddenSizes: [...DEFAULT_CONFIG.hiddenSizes],
-  seed: DEFAULT_CONFIG.seed,
-  validationFraction: DEFAULT_CONFIG.validationFraction,
-  limit: DEFAULT_CONFIG.limit,
-  threads: DEFAULT_CONFIG.threads,
-});
+}) as RunSettings;
 
 export type DatasetRole = 'train' | 'test';
 
@@ -80,6 +82,8 @@ export interface RunInfo {
   validationSamples: number;
   /** Why the run failed (divergence, a worker crash), as one line. */
   error: string | null;
+  /** How a finished run ended beyond its status (stopped early, best epoch kept), as one line; else null. */
+  outcome: string | null;
   /** Where this run writes its epochs (null: autosave off), and the epochs its model had when it started. */
   autosaveFile: string | null;
   epochsDoneAtStart: number;

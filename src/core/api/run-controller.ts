@@ -13,7 +13,7 @@ import type { AutosaveFailure } from '../run/autosave';
 import type { ModelData } from '../run/provenance';
 import { type EpochModel, TrainingRun } from '../run/training-run';
 import type { EpochSummary } from '../train/events';
-import type { TrainerState } from '../train/trainer';
+import { runOutcome, type TrainerState } from '../train/trainer';
 import type { CostPoint, ProgressUpdate, RunInfo, RunStatus } from './contract';
 import type { HeldModel } from './held-model';
 import { RunStateMachine } from './run-state';
@@ -50,6 +50,7 @@ function emptyRun(id = 0): RunInfo {
     trainingSamples: 0,
     validationSamples: 0,
     error: null,
+    outcome: null,
     autosaveFile: null,
     epochsDoneAtStart: 0,
   };
@@ -183,7 +184,10 @@ export class RunController {
     this.finished = run
       .run()
       .then(
-        (summary) => this.end(run, plan, summary.status === 'finished' ? 'finish' : 'stopped', null, ended),
+        (summary) => {
+          this.info.outcome = runOutcome(summary, run.config);
+          return this.end(run, plan, summary.status === 'finished' ? 'finish' : 'stopped', null, ended);
+        },
         (error: unknown) => this.end(run, plan, 'fail', userMessage(error), ended),
       )
       .catch((error: unknown) => {
@@ -254,7 +258,8 @@ export class RunController {
               costCurve: [...run.costCurve],
               state,
               file: null,
-              // The autosave holds exactly this model when this run wrote an epoch and its last write worked.
+              // The autosave holds exactly this model when this run wrote an epoch and its last write worked
+              // (TrainingRun writes a restored best epoch again).
               savedAs:
                 plan.autosaveFile && !run.autosaveFailure && state.epochsDone > (plan.resume?.state.epochsDone ?? 0) ? plan.autosaveFile : null,
               data: run.data,

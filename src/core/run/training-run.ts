@@ -131,11 +131,15 @@ export class TrainingRun {
    * that of the last whole epoch, and the cost curve is cut there too.
    */
   async run(): Promise<RunSummary> {
+    let summary: RunSummary;
     try {
-      return await this.trainer.run();
+      summary = await this.trainer.run();
     } finally {
       this.throttle.truncate(this.trainer.getState().epochsDone);
     }
+    // The autosave holds the last epoch trained: make it hold the model handed back.
+    if (summary.restoredBest && this.autosaver) await this.autosaver.write(this.checkpoint());
+    return summary;
   }
 
   pause(): void {

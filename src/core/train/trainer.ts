@@ -487,3 +487,15 @@ export class Trainer {
     );
   }
 }
+
+/** How a run ended beyond finished/stopped, as one line for people (early stopping, the best epoch kept); else null. */
+export function runOutcome(summary: RunSummary, config: Pick<RunConfig, 'patience'>): string | null {
+  const parts: string[] = [];
+  const last = summary.history[summary.history.length - 1];
+  if (summary.stoppedEarly && last) {
+    const epochs = config.patience === 1 ? '1 epoch' : `${config.patience} epochs`;
+    parts.push(`Stopped early after epoch ${last.epoch}: the validation cost had not improved for ${epochs} since epoch ${summary.bestEpoch}.`);
+  }
+  if (summary.restoredBest) parts.push(`Kept the model of epoch ${summary.bestEpoch}, the one with the lowest validation cost.`);
+  return parts.length ? parts.join(' ') : null;
+}

@@ -1,10 +1,24 @@
 /**
  * The settings form: each field's text as the user typed it, what setting it stands for or why it is not
- * valid (with the same rules as the CLI), and the settings of all fields together.
+ * valid (with the same rules as the CLI), and the settings of all fields together. Recipe fields that only
+ * matter with another setting (the step schedule's factor, restore best with a validation split) are still
+ * shown; how the fields combine is checked on the whole form and reported on the field to change.
  */
 
 import { DEFAULT_SETTINGS, type RunSettings } from '../../../core/api/contract';
-import { parseHiddenSizes, resolveRunConfig } from '../../../core/config';
+import { combinationProblem, DEFAULT_CONFIG, parseHiddenSizes, resolveFields, SCHEDULES } from '../../../core/config';
+import { PRESET_NAMES, type PresetName, presetOf, presetSettings, PRESETS } from '../../../core/presets';
+
+interface FieldSpec {
+  key: keyof RunSettings;
+  label: string;
+  hint: string;
+  /** text (the default), a choice among `choices`, or an on/off check box. */
+  kind?: 'choice' | 'check';
+  choices?: readonly string[];
+  /** Shown under "Recipes" rather than with the basic settings. */
+  recipe?: true;
+}
 
 /** The form's fields, and how each maps to a setting. */
 export const FIELDS = [
@@ -16,24 +30,45 @@ export const FIELDS = [
   { key: 'validationFraction', label: 'Validation split', hint: 'fraction held out, 0–0.9' },
   { key: 'limit', label: 'Training subset size', hint: '0 = all samples' },
   { key: 'threads', label: 'Threads', hint: '0 = one per core' },
-] as const satisfies readonly { key: keyof RunSettings; label: string; hint: string }[];
+  { key: 'schedule', label: 'Learning-rate schedule', hint: 'constant, step decay or cosine to 0', kind: 'choice', choices: SCHEDULES, recipe: true },
+  { key: 'warmupEpochs', label: 'Warm-up epochs', hint: 'rate rises linearly first; 0 = none', recipe: true },
+  { key: 'stepEpochs', label: 'Step every (epochs)', hint: 'step schedule: epochs per drop', recipe: true },
+  { key: 'stepFactor', label: 'Step factor', hint: 'step schedule: rate × this at each drop', recipe: true },
+  { key: 'weightDecay', label: 'Weight decay', hint: 'AdamW, weights only; 0 = none', recipe: true },
+  { key: 'dropout', label: 'Dropout', hint: 'share of hidden units dropped, 0–0.9', recipe: true },
+  { key: 'shiftPixels', label: 'Shift images (px)', hint: 'random shifts up to this, 0–4', recipe: true },
+  { key: 'flip', label: 'Flip images', hint: 'mirror half of them left to right', kind: 'check', recipe: true },
+  { key: 'labelSmoothing', label: 'Label smoothing', hint: 'target spread over classes, 0–0.5', recipe: true },
+  { key: 'patience', label: 'Early-stopping patience', hint: 'epochs without a better validation cost; 0 = off', recipe: true },
+  { key: 'restoreBest', label: 'Keep the best epoch', hint: 'end with the lowest validation cost', kind: 'check', recipe: true },
+] as const satisfies readonly FieldSpec[];
 
 export type FieldKey = (typeof FIELDS)[number]['key'];
+export type Field = (typeof FIELDS)[number];
 
 function formatSetting(key: FieldKey, settings: RunSettings): string {
   return key === 'hiddenSizes' ? settings.hiddenSizes.join(',') : String(settings[key]);
 }
 
-/** The setting a field's text stands for, or the message saying why it is not valid. */
+/** A field's text as the value resolveFields expects: numbers, sizes, a choice's name, or true/false. */
+function rawValue(key: FieldKey, text: string): unknown {
+  const trimmed = text.trim();
+  const spec = FIELDS.find((field) => field.key === key) as FieldSpec;
+  if (key === 'hiddenSizes') return parseHiddenSizes(trimmed);
+  if (spec.kind === 'choice') return trimmed;
+  if (spec.kind === 'check') return trimmed === 'true';
+  return trimmed === '' ? Number.NaN : Number(trimmed);
+}
+
+const sentence = (message: string): string => message.charAt(0).toUpperCase() + message.slice(1);
+
+/** The setting a field's text stands for, or the message saying why it is not valid (on its own). */
 export function parseField(key: FieldKey, text: string): { value: RunSettings[FieldKey] } | { error: string } {
   try {
-    const trimmed = text.trim();
-    const raw = key === 'hiddenSizes' ? parseHiddenSizes(trimmed) : trimmed === '' ? Number.NaN : Number(trimmed);
-    const config = resolveRunConfig({ [key]: raw });
+    const config = resolveFields({ [key]: rawValue(key, text) });
     return { value: config[key] };
   } catch (error) {
-    const message = (error as Error).message;
-    return { error: message.charAt(0).toUpperCase() + message.slice(1) };
+    return { error: sentence((error as Error).message) };
   }
 }
 
@@ -50,11 +85,36 @@ export class SettingsForm {
     for (const { key } of FIELDS) this.fields[key] = formatSetting(key, settings);
   }
 
+  /** Fills the fields with a preset: its settings over the defaults; the thread count stays. */
+  applyPreset(name: PresetName): void {
+    const threads = this.fields.threads;
+    const settings = { ...DEFAULT_SETTINGS, hiddenSizes: [...DEFAULT_CONFIG.hiddenSizes], ...presetSettings(name) } as RunSettings;
+    this.fill(settings);
+    this.fields.threads = threads;
+  }
+
+  /** Whether a recipe field differs from its default (the recipe is in use). */
+  get recipesInUse(): boolean {
+    return FIELDS.some((field) => 'recipe' in field && this.fields[field.key].trim() !== formatSetting(field.key, DEFAULT_SETTINGS));
+  }
+
+  /** The preset the fields show exactly, or null (edited settings). */
+  get preset(): PresetName | null {
+    const settings = this.settings();
+    return settings ? presetOf({ ...DEFAULT_CONFIG, ...settings }) : null;
+  }
+
   get errors(): Partial<Record<FieldKey, string>> {
     const errors: Partial<Record<FieldKey, string>> = {};
+    const values: Record<string, unknown> = {};
     for (const { key } of FIELDS) {
       const parsed = parseField(key, this.fields[key]);
       if ('error' in parsed) errors[key] = parsed.error;
+      else values[key] = parsed.value;
+    }
+    if (Object.keys(errors).length === 0) {
+      const problem = combinationProblem({ ...DEFAULT_CONFIG, ...values });
+      if (problem) errors[problem.field as FieldKey] = sentence(problem.problem);
     }
     return errors;
   }
@@ -63,7 +123,7 @@ export class SettingsForm {
     return Object.keys(this.errors).length === 0;
   }
 
-  /** The settings of all fields, or null when one is not valid. */
+  /** The settings of all fields, or null when one is not valid (or they do not fit together). */
   settings(): RunSettings | null {
     const settings: Record<string, unknown> = {};
     for (const { key } of FIELDS) {
@@ -71,6 +131,9 @@ export class SettingsForm {
       if ('error' in parsed) return null;
       settings[key] = parsed.value;
     }
+    if (combinationProblem({ ...DEFAULT_CONFIG, ...settings })) return null;
     return settings as unknown as RunSettings;
   }
 }
+
+export { PRESET_NAMES, PRESETS };

@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { BackendEvent, Response } from '../../../../src/core/api/contract';
+import { type BackendEvent, DEFAULT_SETTINGS, type Response } from '../../../../src/core/api/contract';
 import { loadCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
 import { FASHION_MNIST_FILES } from '../../../../src/main/data-download';
 import { MAX_UPLOADS, startWebHost, type WebHost, type WebHostOptions } from '../../../../src/main/web/server';
@@ -198,7 +198,7 @@ describe('browser host', () => {
     };
     expect((await ask(10, { type: 'save-checkpoint' })).error).toBe('there is no model yet: train one or load a checkpoint');
     expect((await ask(11, { type: 'load-default-data' })).ok).toBe(true);
-    const settings = { epochs: 1, batchSize: 128, learningRate: 0.001, hiddenSizes: [16], seed: 1, validationFraction: 0, limit: 1000, threads: 1 };
+    const settings = { ...DEFAULT_SETTINGS, epochs: 1, batchSize: 128, learningRate: 0.001, hiddenSizes: [16], seed: 1, validationFraction: 0, limit: 1000, threads: 1 };
     expect((await ask(12, { type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).ok).toBe(true);
     // Saving is refused while the run is in progress: retry until it has ended.
     let saved: { ok: boolean; download?: { url: string; name: string }; error?: string } = { ok: false };
@@ -240,7 +240,7 @@ describe('browser host', () => {
       return replies.get(id)!;
     };
     expect((await ask({ type: 'load-default-data' })).response.ok).toBe(true);
-    const settings = { epochs: 1, batchSize: 100, learningRate: 0.001, hiddenSizes: [8], seed: 3, validationFraction: 0, limit: 500, threads: 1 };
+    const settings = { ...DEFAULT_SETTINGS, epochs: 1, batchSize: 100, learningRate: 0.001, hiddenSizes: [8], seed: 3, validationFraction: 0, limit: 500, threads: 1 };
     expect((await ask({ type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).response.ok).toBe(true);
     const stateOf = (response: Response) => (response.ok ? response.state : undefined);
     await expect.poll(async () => stateOf((await ask({ type: 'get-state' })).response)?.run.status, { timeout: 30_000 }).toBe('finished');
@@ -535,7 +535,7 @@ describe('browser host: closing', () => {
     });
     expect((await ask(1, { type: 'load-uploaded', role: 'train', uploads: [JSON.parse(uploaded.body).id] })).ok).toBe(true);
     // Autosave off: closing keeps the run all the same.
-    const settings = { epochs: 100_000, batchSize: 100, learningRate: 0.001, hiddenSizes: [16], seed: 1, validationFraction: 0, limit: 2000, threads: 1 };
+    const settings = { ...DEFAULT_SETTINGS, epochs: 100_000, batchSize: 100, learningRate: 0.001, hiddenSizes: [16], seed: 1, validationFraction: 0, limit: 2000, threads: 1 };
     expect((await ask(2, { type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).ok).toBe(true);
     await expect.poll(() => epochs.length, { timeout: 60_000 }).toBeGreaterThan(1);
     await host.close();
@@ -582,7 +582,7 @@ describe('browser host: closing', () => {
 });
 
 describe('browser host: uploaded data sets kept in the data folder', () => {
-  const settings = { epochs: 100_000, batchSize: 100, learningRate: 0.001, hiddenSizes: [8], seed: 1, validationFraction: 0, limit: 600, threads: 1 };
+  const settings = { ...DEFAULT_SETTINGS, epochs: 100_000, batchSize: 100, learningRate: 0.001, hiddenSizes: [8], seed: 1, validationFraction: 0, limit: 600, threads: 1 };
 
   /** A host on `dataDirectory` with a connected page: ask() sends a request and returns its answer. */
   async function session(dataDirectory: string) {
