@@ -1,14 +1,19 @@
 /**
  * `fmnist bench` (also `npm run bench`): trains the default network on the real data and reports, per epoch,
  * seconds, samples/s and effective GFLOP/s (the dense network's FLOPs divided by the time), the peak resident
- * memory, and — where python3 with NumPy is available — the NumPy reference's seconds per epoch (float32 and
- * float64) measured in the same run, one after the other, with the ratios of the medians.
+ * memory, the same epochs with the training recipes that cost time per step (dropout and augmentation, as the
+ * `best` preset sets them) beside the plain ones, and — where python3 with NumPy is available — the NumPy
+ * reference's seconds per epoch (float32 and float64) measured in the same run, one after the other, with the
+ * ratios of the medians.
  */
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { resolveRunConfig } from '../../core/config';
+import { type RunConfig, resolveRunConfig } from '../../core/config';
+import type { LabelledDataset } from '../../core/data/dataset';
+import type { KernelChoice } from '../../core/engine/engine';
+import { PRESETS } from '../../core/presets';
 import { FmnistError } from '../../core/errors';
 import { layerSizes, mlpShape } from '../../core/model/mlp';
 import { median } from '../../core/stats';
@@ -27,6 +32,7 @@ export const BENCH: CommandSpec = {
     threads: THREADS_OPTION,
     kernels: KERNELS_OPTION,
     numpy: { kind: 'string', value: 'WHEN', help: 'run the NumPy reference: auto (if python3 has numpy), off (default auto)' },
+    recipes: { kind: 'string', value: 'WHEN', help: 'also time epochs with dropout and augmentation: on, off (default on)' },
     python: { kind: 'string', value: 'COMMAND', help: 'the Python interpreter (default python3)' },
     json: { kind: 'boolean', help: 'print the results as one JSON object' },
   },
@@ -80,6 +86,40 @@ function runNumpy(python: string, dataDirectory: string, dtype: 'float32' | 'flo
   });
 }
 
+/** The recipes timed beside the plain epochs: the per-step ones of the best preset (dropout, shifts, flips). */
+export const TIMED_RECIPES: Pick<RunConfig, 'dropout' | 'shiftPixels' | 'flip'> = {
+  dropout: PRESETS.best.settings.dropout!,
+  shiftPixels: PRESETS.best.settings.shiftPixels!,
+  flip: PRESETS.best.settings.flip!,
+};
+
+/** Trains `config` and returns its epochs, reporting each as it ends. */
+async function timeEpochs(
+  config: RunConfig,
+  data: { train: LabelledDataset; test: LabelledDataset | null },
+  kernels: KernelChoice,
+  onStart: (trainer: Trainer) => void,
+  onEpoch: (summary: EpochSummary) => void,
+): Promise<{ history: EpochSummary[]; kernels: string; threads: number }> {
+  const history: EpochSummary[] = [];
+  const trainer = await Trainer.create({
+    config,
+    ...data,
+    kernels,
+    onEpoch: (summary) => {
+      history.push(summary);
+      onEpoch(summary);
+    },
+  });
+  onStart(trainer);
+  try {
+    await trainer.run();
+  } finally {
+    await trainer.dispose();
+  }
+  return { history, kernels: trainer.kernelBackend, threads: trainer.threads };
+}
+
 export async function runBench(argv: string[], context: CliContext): Promise<number> {
   const options = parseOptions(BENCH, argv);
   const epochs = (options.epochs as number | undefined) ?? 5;
@@ -88,6 +128,10 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
   const numpyMode = (options.numpy as string | undefined) ?? 'auto';
   if (numpyMode !== 'auto' && numpyMode !== 'off') {
     throw new FmnistError('bad-option', `--numpy must be auto or off, got "${numpyMode}"`);
+  }
+  const recipesMode = (options.recipes as string | undefined) ?? 'on';
+  if (recipesMode !== 'on' && recipesMode !== 'off') {
+    throw new FmnistError('bad-option', `--recipes must be on or off, got "${recipesMode}"`);
   }
   const json = options.json === true;
   const say = (line = ''): void => {
@@ -99,31 +143,44 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
   let zeros = 0;
   for (let i = 0; i < train.images.length; i++) if (train.images[i] === 0) zeros++;
 
-  const history: EpochSummary[] = [];
-  const trainer = await Trainer.create({
+  const epochLine = (summary: EpochSummary): string =>
+    `  epoch ${summary.epoch}/${epochs}  ${summary.seconds.toFixed(3)} s  ${Math.round(summary.samplesPerSecond)} samples/s  ` +
+    `${(flopsPerEpoch / summary.seconds / 1e9).toFixed(1)} effective GFLOP/s  test ${percent(summary.testAccuracy)}`;
+  const plain = await timeEpochs(
     config,
-    train,
-    test,
+    { train, test },
     kernels,
-    onEpoch: (summary) => {
-      history.push(summary);
-      say(
-        `  epoch ${summary.epoch}/${epochs}  ${summary.seconds.toFixed(3)} s  ${Math.round(summary.samplesPerSecond)} samples/s  ` +
-          `${(flopsPerEpoch / summary.seconds / 1e9).toFixed(1)} effective GFLOP/s  test ${percent(summary.testAccuracy)}`,
-      );
+    (trainer) => {
+      say(`Benchmark: 784-512-256-10, batch ${config.batchSize}, Adam; ${description}.`);
+      say(`${(zeros / train.images.length * 100).toFixed(1)}% of the training pixels are zero; one dense epoch is ${(flopsPerEpoch / 1e9).toFixed(1)} GFLOP.`);
+      say(`This project: ${trainer.kernelBackend} kernels, ${trainer.threads} threads`);
     },
-  });
-  say(`Benchmark: 784-512-256-10, batch ${config.batchSize}, Adam; ${description}.`);
-  say(`${(zeros / train.images.length * 100).toFixed(1)}% of the training pixels are zero; one dense epoch is ${(flopsPerEpoch / 1e9).toFixed(1)} GFLOP.`);
-  say(`This project: ${trainer.kernelBackend} kernels, ${trainer.threads} threads`);
-  try {
-    await trainer.run();
-  } finally {
-    await trainer.dispose();
-  }
+    (summary) => say(epochLine(summary)),
+  );
+  const history = plain.history;
+  const trainer = { kernelBackend: plain.kernels, threads: plain.threads };
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   const ours = median(history.map((h) => h.seconds));
   say(`  median ${ours.toFixed(3)} s/epoch, peak RSS ${peakRssMb.toFixed(0)} MB`);
+
+  let recipes: { epochSeconds: number[]; medianSeconds: number; ratio: number; testAccuracy: number | null } | null = null;
+  if (recipesMode === 'on') {
+    const timed = await timeEpochs(
+      { ...config, ...TIMED_RECIPES },
+      { train, test },
+      kernels,
+      () => say(`With dropout ${TIMED_RECIPES.dropout}, shifts of up to ${TIMED_RECIPES.shiftPixels} px and flips:`),
+      (summary) => say(epochLine(summary)),
+    );
+    const seconds = timed.history.map((h) => h.seconds);
+    recipes = {
+      epochSeconds: seconds,
+      medianSeconds: median(seconds),
+      ratio: median(seconds) / ours,
+      testAccuracy: timed.history[timed.history.length - 1]?.testAccuracy ?? null,
+    };
+    say(`  median ${recipes.medianSeconds.toFixed(3)} s/epoch: ${recipes.ratio.toFixed(2)}× the plain epoch`);
+  }
 
   const numpyRuns: NumpyRun[] = [];
   let numpyNote: string | null = null;
@@ -148,6 +205,7 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
 
   const rows = [
     { system: `this project (${trainer.kernelBackend}, ${trainer.threads} threads)`, seconds: ours, testAccuracy: history[history.length - 1]?.testAccuracy ?? null },
+    ...(recipes ? [{ system: '  with dropout and augmentation', seconds: recipes.medianSeconds, testAccuracy: recipes.testAccuracy }] : []),
     ...numpyRuns.map((r) => ({ system: `NumPy ${r.dtype}`, seconds: median(r.epochSeconds), testAccuracy: r.testAccuracy })),
   ];
   if (json) {
@@ -164,6 +222,7 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
         effectiveGflops: flopsPerEpoch / ours / 1e9,
         peakRssMb,
         testAccuracy: rows[0].testAccuracy,
+        recipes: recipes ? { settings: TIMED_RECIPES, ...recipes } : null,
         numpy: numpyRuns.map((r) => ({ dtype: r.dtype, epochSeconds: r.epochSeconds, medianSeconds: median(r.epochSeconds), ratio: ours / median(r.epochSeconds) })),
         numpyNote,
       }),
