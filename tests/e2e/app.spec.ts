@@ -94,3 +94,32 @@ test('validates settings inline and runs from keyboard shortcuts', async ({ page
   await page.keyboard.press('Control+.');
   await expect(page.getByRole('status')).toHaveText(/^Stopped after \d+ of 200 epochs\.$/);
 });
+
+test('presets fill the settings, recipes are checked together, and an early stop is reported', async ({ page, host }) => {
+  await page.goto(host.url);
+  await loadRealData(page);
+  const preset = page.getByLabel('Preset', { exact: true });
+  await expect(preset).toHaveValue('notebook');
+  await preset.selectOption('best');
+  await expect(page.getByLabel('Epochs', { exact: true })).toHaveValue('80');
+  // The recipes group opens by itself when a recipe is on.
+  await expect(page.getByLabel('Learning-rate schedule', { exact: true })).toHaveValue('cosine');
+  await expect(page.getByLabel('Dropout', { exact: true })).toHaveValue('0.2');
+  await expect(page.getByLabel('Flip images', { exact: true })).toBeChecked();
+  // Edited settings are nobody's preset.
+  await setSettings(page, { Epochs: '40', 'Training subset size': '600', 'Hidden layers': '64', 'Learning rate': '0.01' });
+  await expect(preset).toHaveValue('');
+  await expect(page.getByText('edited: choose a preset to start again from it')).toBeVisible();
+  // Early stopping needs a validation split: said on the field to change, and Start waits for it.
+  await setSettings(page, { 'Early-stopping patience': '2' });
+  await expect(page.getByText('Patience needs a validation split (its cost decides): set the validation fraction above 0')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
+  await setSettings(page, { 'Validation split': '0.25' });
+  await page.getByLabel('Keep the best epoch', { exact: true }).check();
+  await page.getByLabel('Learning-rate schedule', { exact: true }).selectOption('constant');
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await expect(page.getByRole('status')).toHaveText(
+    /^Finished (\d+) epochs?\. Stopped early after epoch \d+: the validation cost had not improved for 2 epochs since epoch \1\. Kept the model of epoch \1, the one with the lowest validation cost\.$/,
+    { timeout: 60_000 },
+  );
+});
