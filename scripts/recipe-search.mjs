@@ -4,7 +4,7 @@
  * training set, scores it by accuracy on the held-out 10% (validation), and prints a Markdown table with
  * the test accuracy beside it for information only. `--seeds 1,2,3` re-runs the chosen candidates on the
  * full training set with several seeds. Usage (after npm run build):
- *   node scripts/recipe-search.mjs [--only NAME,NAME] [--final] [--seeds 1,2,3]
+ *   node scripts/recipe-search.mjs [--only 'NAME|NAME'] [--seeds 1,2,3]
  */
 
 import { spawnSync } from 'node:child_process';
@@ -23,9 +23,9 @@ export const CANDIDATES = {
   'd0.2 s0 ls0.1 60e': [...common, '--epochs', '60', '--dropout', '0.2', '--shift', '0', '--label-smoothing', '0.1'],
   'd0.2 s1 wd0.05 60e': [...common, '--epochs', '60', '--dropout', '0.2', '--shift', '1', '--weight-decay', '0.05'],
   'd0.3 s1 ls0.1 lr0.002 100e': [...common, '--epochs', '100', '--dropout', '0.3', '--shift', '1', '--label-smoothing', '0.1', '--lr', '0.002'],
-  '1024,512 d0.3 s2 ls0.1 50e': [...common, '--hidden', '1024,512', '--epochs', '50', '--dropout', '0.3', '--shift', '2', '--label-smoothing', '0.1'],
   '1024,512 d0.3 s1 ls0.1 50e': [...common, '--hidden', '1024,512', '--epochs', '50', '--dropout', '0.3', '--shift', '1', '--label-smoothing', '0.1'],
-  '1024,512 d0.4 s2 ls0.1 70e': [...common, '--hidden', '1024,512', '--epochs', '70', '--dropout', '0.4', '--shift', '2', '--label-smoothing', '0.1'],
+  '1024,512 d0.4 s0 ls0.1 50e': [...common, '--hidden', '1024,512', '--epochs', '50', '--dropout', '0.4', '--shift', '0', '--label-smoothing', '0.1'],
+  'd0.2 s1 no flip ls0.1 60e': ['--schedule', 'cosine', '--warmup', '2', '--epochs', '60', '--dropout', '0.2', '--shift', '1', '--label-smoothing', '0.1'],
 };
 
 /** @param {string} name */
@@ -43,7 +43,7 @@ function train(args) {
   return { summary: lines.find((l) => l.type === 'summary'), epochs: lines.filter((l) => l.type === 'epoch'), seconds: (Date.now() - started) / 1000 };
 }
 
-const only = option('only')?.split(',');
+const only = option('only')?.split('|');
 const seeds = option('seeds')?.split(',').map(Number);
 const names = Object.keys(CANDIDATES).filter((name) => !only || only.includes(name));
 const pct = (/** @type {number | null | undefined} */ x) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(2)}%`);

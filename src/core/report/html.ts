@@ -113,6 +113,9 @@ function settingValue(key: keyof RunConfig, config: RunConfig): string {
       return config.limit === 0 ? 'all the training data' : `the first ${groupDigits(config.limit)} images`;
     case 'threads':
       return config.threads === 0 ? 'one per CPU core (the results do not depend on it)' : `${config.threads} (the results do not depend on it)`;
+    case 'flip':
+    case 'restoreBest':
+      return value ? 'yes' : 'no';
     default:
       return escapeHtml(String(value));
   }
