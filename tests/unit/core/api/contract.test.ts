@@ -43,6 +43,9 @@ describe('request validation', () => {
     [{ type: 'start', settings: { ...settings, hiddenSizes: [0] }, autosave: true, continue: false, allowOtherData: false }, /hidden layer sizes must be between 1 and 4096/],
     [{ type: 'start', settings: { ...settings, beta1: 0.5 }, autosave: true, continue: false, allowOtherData: false }, /unknown setting "beta1"/],
     [{ type: 'start', settings: { epochs: 3 }, autosave: true, continue: false, allowOtherData: false }, /setting "batchSize" is missing/],
+    [{ type: 'start', settings: { ...settings, dropout: 0.95 }, autosave: true, continue: false, allowOtherData: false }, /dropout must be at most 0.9, got 0.95/],
+    [{ type: 'start', settings: { ...settings, schedule: 'exp' }, autosave: true, continue: false, allowOtherData: false }, /schedule must be one of constant, step, cosine/],
+    [{ type: 'start', settings: { ...settings, restoreBest: true }, autosave: true, continue: false, allowOtherData: false }, /restore best needs a validation split/],
     [{ type: 'start', settings, autosave: 'yes', continue: false, allowOtherData: false }, /autosave must be true or false/],
     [{ type: 'start', settings, autosave: true, continue: true }, /allowOtherData must be true or false/],
     [{ type: 'export-model', format: 'pickle' }, /format must be "onnx" or "safetensors"/],
@@ -55,5 +58,7 @@ describe('request validation', () => {
 
   it('returns only the known settings, checked', () => {
     expect(validateSettings({ ...settings, threads: 2 })).toEqual({ ...settings, threads: 2 });
+    const recipes = { schedule: 'step', stepEpochs: 3, dropout: 0.3, flip: true, validationFraction: 0.1, patience: 4, restoreBest: true };
+    expect(validateSettings({ ...settings, ...recipes })).toEqual({ ...settings, ...recipes });
   });
 });
