@@ -46,6 +46,8 @@ export interface Checkpoint {
   createdAt: string | null;
   /** Present in checkpoints that can resume training exactly. */
   optimizer: OptimizerState | null;
+  /** Early stopping ended the run before its last epoch: it is finished, not waiting to be resumed. */
+  finishedEarly?: boolean;
   /** The per-batch cost curve, [epoch position, cost], at most MAX_COST_CURVE points (for the app's chart). */
   costCurve?: [number, number][];
   /** The files the training (and test) data came from, so the app can reload them to resume. */
@@ -93,6 +95,7 @@ interface Description {
   costCurve?: [number, number][];
   dataSources?: DataSources | null;
   dataHistory?: DataSegment[] | null;
+  finishedEarly?: boolean;
   /** CRC-32 (hex) of all tensor bytes: safetensors has no checksum of its own. */
   dataCrc32?: string;
 }
@@ -164,6 +167,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
     costCurve: checkpoint.costCurve ? thin(checkpoint.costCurve, MAX_COST_CURVE) : undefined,
     dataSources: checkpoint.dataSources ?? null,
     dataHistory: checkpoint.dataHistory?.length ? checkpoint.dataHistory : null,
+    finishedEarly: checkpoint.finishedEarly || undefined,
   };
   let crc = 0;
   for (const [, t] of tensors) crc = crc32(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), crc);
@@ -357,6 +361,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     appVersion: typeof description?.appVersion === 'string' ? description.appVersion : null,
     createdAt: typeof description?.createdAt === 'string' ? description.createdAt : null,
     optimizer,
+    finishedEarly: description?.finishedEarly === true,
   };
 }
 
@@ -577,5 +582,6 @@ export function checkpointOf(
     costCurve: extra.costCurve,
     dataSources: extra.dataSources ?? null,
     dataHistory: extra.dataHistory ?? null,
+    finishedEarly: state.finishedEarly ?? false,
   };
 }

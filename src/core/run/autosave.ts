@@ -25,7 +25,7 @@ export async function unfinishedRun(file: string): Promise<PendingAutosave | nul
   if (!(await stat(file).catch(() => null))) return null;
   try {
     const saved = await loadCheckpoint(file);
-    if (!saved.config || !saved.optimizer || saved.epochsDone >= saved.config.epochs) return null;
+    if (!saved.config || !saved.optimizer || saved.epochsDone >= saved.config.epochs || saved.finishedEarly) return null;
     return {
       epochsDone: saved.epochsDone,
       epochs: saved.config.epochs,

@@ -137,8 +137,9 @@ export class TrainingRun {
     } finally {
       this.throttle.truncate(this.trainer.getState().epochsDone);
     }
-    // The autosave holds the last epoch trained: make it hold the model handed back.
-    if (summary.restoredBest && this.autosaver) await this.autosaver.write(this.checkpoint());
+    // The autosave holds the last epoch trained, written before early stopping ended the run: make it hold
+    // the model handed back, marked finished.
+    if (summary.stoppedEarly && this.autosaver) await this.autosaver.write(this.checkpoint());
     return summary;
   }
 

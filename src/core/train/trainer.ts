@@ -44,6 +44,8 @@ export interface TrainerState {
   history: EpochSummary[];
   /** Early stopping's memory (runs with a validation split): the epoch with the lowest validation cost so far. */
   best?: BestEpoch | null;
+  /** Early stopping ended the run: it is finished although it has fewer epochs than it was set to. */
+  finishedEarly?: boolean;
 }
 
 export interface BestEpoch {
@@ -133,6 +135,7 @@ export class Trainer {
   private best: { epoch: number; validationCost: number; snapshot: Float32Array | null; step: number; shuffleState: RandomState } | null =
     null;
   private lastBatchRows = 0;
+  private finishedEarly = false;
   private status: TrainerStatus = 'idle';
   private stopRequested = false;
   private pausedGate: { promise: Promise<void>; release: () => void } | null = null;
@@ -252,6 +255,7 @@ export class Trainer {
       moments: this.engine.getMoments(),
       history: [...this.history],
       best: this.bestState(),
+      finishedEarly: this.finishedEarly,
     };
   }
 
@@ -379,6 +383,7 @@ export class Trainer {
         this.keepBest(summary);
         if (this.onEpoch) await this.onEpoch(summary, () => this.getState());
         if (this.config.patience > 0 && this.best && this.epochsDone - this.best.epoch >= this.config.patience && this.epochsDone < epochs) {
+          this.finishedEarly = true;
           return this.finish('finished', trainingMs, true);
         }
       }

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkpointOf, decodeCheckpoint, encodeCheckpoint, resumeConfig, trainerStateOf } from '../../../../src/core/checkpoint/checkpoint';
+import { join } from 'node:path';
+import { checkpointOf, decodeCheckpoint, encodeCheckpoint, resumeConfig, saveCheckpoint, trainerStateOf } from '../../../../src/core/checkpoint/checkpoint';
 import { type RunConfig, resolveRunConfig } from '../../../../src/core/config';
 import { fingerprint, type LabelledDataset, takeFirst } from '../../../../src/core/data/dataset';
 import type { KernelChoice } from '../../../../src/core/engine/engine';
@@ -133,6 +134,27 @@ describe('training recipes in the trainer', () => {
       expect(resumed.summary.stoppedEarly).toBe(true);
       expect(resumed.summary.history).toHaveLength(best + 3);
       expectSameState(resumed.state, straight.state);
+    });
+
+    it('leaves an autosave that is finished, not one to resume', async () => {
+      const { TrainingRun } = await import('../../../../src/core/run/training-run');
+      const { unfinishedRun } = await import('../../../../src/core/run/autosave');
+      const { loadCheckpoint } = await import('../../../../src/core/checkpoint/checkpoint');
+      const { tempDir } = await import('../../../helpers/data');
+      const file = join(await tempDir('fmnist-early-'), 'autosave.safetensors');
+      const run = await TrainingRun.create({ config, train: data, test: null, data: { fingerprint: fingerprint(data), sources: null, history: null }, autosaveFile: file });
+      const summary = await run.run();
+      await run.dispose();
+      expect(summary.stoppedEarly).toBe(true);
+      const saved = await loadCheckpoint(file);
+      expect(saved.finishedEarly).toBe(true);
+      expect(saved.epochsDone).toBe(summary.bestEpoch);
+      expect(saved.epochsDone).toBeLessThan(config.epochs);
+      expect(await unfinishedRun(file)).toBeNull();
+      // A run stopped by hand at the same point is one to resume.
+      const stopped = await train(config, data, { stopAfterEpoch: 3 });
+      await saveCheckpoint(file, checkpointOf(stopped.state, config, { datasetFingerprint: fingerprint(data) }));
+      expect(await unfinishedRun(file)).toMatchObject({ epochsDone: 3, epochs: 40 });
     });
 
     it('keeps the last epoch without restoreBest', async () => {
