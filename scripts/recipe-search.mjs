@@ -25,6 +25,8 @@ export const CANDIDATES = {
   'd0.3 s1 ls0.1 lr0.002 100e': [...common, '--epochs', '100', '--dropout', '0.3', '--shift', '1', '--label-smoothing', '0.1', '--lr', '0.002'],
   '1024,512 d0.3 s1 ls0.1 50e': [...common, '--hidden', '1024,512', '--epochs', '50', '--dropout', '0.3', '--shift', '1', '--label-smoothing', '0.1'],
   '1024,512 d0.4 s0 ls0.1 50e': [...common, '--hidden', '1024,512', '--epochs', '50', '--dropout', '0.4', '--shift', '0', '--label-smoothing', '0.1'],
+  'd0.2 s0 ls0.1 100e': [...common, '--epochs', '100', '--dropout', '0.2', '--shift', '0', '--label-smoothing', '0.1'],
+  'd0.3 s0 ls0.1 100e': [...common, '--epochs', '100', '--dropout', '0.3', '--shift', '0', '--label-smoothing', '0.1'],
   'd0.2 s1 no flip ls0.1 60e': ['--schedule', 'cosine', '--warmup', '2', '--epochs', '60', '--dropout', '0.2', '--shift', '1', '--label-smoothing', '0.1'],
 };
 
