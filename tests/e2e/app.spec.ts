@@ -101,7 +101,7 @@ test('presets fill the settings, recipes are checked together, and an early stop
   const preset = page.getByLabel('Preset', { exact: true });
   await expect(preset).toHaveValue('notebook');
   await preset.selectOption('best');
-  await expect(page.getByLabel('Epochs', { exact: true })).toHaveValue('80');
+  await expect(page.getByLabel('Epochs', { exact: true })).toHaveValue('100');
   // The recipes group opens by itself when a recipe is on.
   await expect(page.getByLabel('Learning-rate schedule', { exact: true })).toHaveValue('cosine');
   await expect(page.getByLabel('Dropout', { exact: true })).toHaveValue('0.2');
