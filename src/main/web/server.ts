@@ -32,9 +32,9 @@ import {
 import { encodeMessage } from '../../core/api/wire';
 import { FmnistError, userMessage } from '../../core/errors';
 import { unfinishedRun } from '../../core/run/autosave';
+import { appDataFolder, DOWNLOAD_FOLDER } from '../../core/run/data-folder';
 import { BackendHost } from '../backend-host';
 import { DataDownloads } from '../data-download';
-import { appDataFolder, DOWNLOAD_FOLDER } from '../data-folder';
 
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
