@@ -86,6 +86,21 @@ export interface RunHistoryFile {
   epochs: EpochSummary[];
 }
 
+export const MAX_NAME_CHARS = 200;
+export const MAX_NOTE_CHARS = 10_000;
+
+/** A name is one line: line breaks and other controls become spaces; cut to MAX_NAME_CHARS characters. */
+export function cleanName(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return Array.from(text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim()).slice(0, MAX_NAME_CHARS).join('');
+}
+
+/** A note keeps its lines (\n) but no other controls; cut to MAX_NOTE_CHARS characters. */
+export function cleanNote(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return Array.from(text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')).slice(0, MAX_NOTE_CHARS).join('');
+}
+
 /** Ids: UTC date and time to the second, then four hex digits. */
 export const RUN_ID = /^\d{8}-\d{6}-[0-9a-f]{4,8}$/;
 

@@ -10,8 +10,8 @@ import type { ModelData } from '../run/provenance';
 import type { EpochSummary } from '../train/events';
 import type { RunSummary } from '../train/trainer';
 import { APP_VERSION } from '../version';
-import { metricsOf, RUN_RECORD_FORMAT, RUN_RECORD_VERSION, type RunOrigin, type RunRecord } from './record';
-import { cleanName, cleanNote, type RunStore } from './store';
+import { cleanName, cleanNote, metricsOf, RUN_RECORD_FORMAT, RUN_RECORD_VERSION, type RunOrigin, type RunRecord } from './record';
+import type { RunStore } from './store';
 
 /** What a run knows when it starts training. */
 export interface RunStart {

@@ -17,6 +17,8 @@ import type { EpochSummary } from '../train/events';
 import {
   checkRunHistory,
   checkRunRecord,
+  cleanName,
+  cleanNote,
   RUN_HISTORY_FORMAT,
   RUN_ID,
   type RunHistoryFile,
@@ -27,8 +29,6 @@ import {
 /** Larger files than these are no records of ours (a summary is a few KB; a history about 300 bytes an epoch). */
 const MAX_SUMMARY_BYTES = 1024 * 1024;
 const MAX_HISTORY_BYTES = 256 * 1024 * 1024;
-export const MAX_NAME_CHARS = 200;
-export const MAX_NOTE_CHARS = 10_000;
 /** Files read at once while listing. */
 const READ_CONCURRENCY = 16;
 const HISTORY_SUFFIX = '.history.json';
@@ -76,17 +76,6 @@ export interface RunList {
 export interface RunStoreOptions {
   /** Test seam: whether a process is alive. */
   isAlive?: (pid: number) => boolean;
-}
-
-/** A one-line name or note: names lose line breaks and controls; both are cut to their limits. */
-export function cleanName(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return Array.from(text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim()).slice(0, MAX_NAME_CHARS).join('');
-}
-
-export function cleanNote(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return Array.from(text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')).slice(0, MAX_NOTE_CHARS).join('');
 }
 
 export class RunStore {
