@@ -141,7 +141,9 @@ export class TrainingRun {
    * that of the last whole epoch, and the cost curve is cut there too.
    */
   async run(): Promise<RunSummary> {
-    await this.recorder?.start({
+    // Not awaited: the trainer starts at once (a pause asked for now must find it running); the recorder
+    // writes the start before any epoch.
+    void this.recorder?.start({
       config: this.config,
       data: this.data,
       kernels: this.kernelBackend,

@@ -33,7 +33,10 @@ export interface RunEnd {
   summary: RunSummary | null;
 }
 
-/** What TrainingRun calls: at the start, after every whole epoch, and at the end (however it ends). */
+/**
+ * What TrainingRun calls: at the start, after every whole epoch, and at the end (however it ends). Calls are
+ * handled in order, each after the one before has been written, so the start need not be awaited.
+ */
 export interface RunRecorder {
   start(run: RunStart): Promise<void>;
   epoch(summary: EpochSummary): Promise<void>;
@@ -62,6 +65,8 @@ export class StoreRecorder implements RunRecorder {
   /** Set when the user deleted the record during the run: nothing more is written. */
   private deleted = false;
   private readonly now: () => Date;
+  /** The writes asked for, one after another. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: RunStore,
@@ -80,8 +85,38 @@ export class StoreRecorder implements RunRecorder {
     return this.record;
   }
 
-  async start(run: RunStart): Promise<void> {
+  start(run: RunStart): Promise<void> {
+    // The start time is now, not when the write gets its turn.
     const started = this.now();
+    return this.enqueue(() => this.create(run, started));
+  }
+
+  epoch(summary: EpochSummary): Promise<void> {
+    return this.enqueue(() => this.addEpoch(summary));
+  }
+
+  end(end: RunEnd): Promise<void> {
+    const endedAt = this.now();
+    return this.enqueue(() => this.finish(end, endedAt));
+  }
+
+  /** After the run: the file that holds its model (the CLI's --out once saved, or none when nothing was). */
+  setCheckpoint(file: string | null): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.record || this.record.checkpoint === file) return;
+      this.record.checkpoint = file;
+      await this.write(false);
+    });
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const turn = this.queue.then(work);
+    // Writes report their own failures: one that throws anyway must not stop the ones after it.
+    this.queue = turn.catch(() => undefined);
+    return this.queue;
+  }
+
+  private async create(run: RunStart, started: Date): Promise<void> {
     const resumedEpochs = run.history.at(-1)?.epoch ?? 0;
     this.history = [...run.history];
     this.record = {
@@ -112,7 +147,7 @@ export class StoreRecorder implements RunRecorder {
     await this.write(true);
   }
 
-  async epoch(summary: EpochSummary): Promise<void> {
+  private async addEpoch(summary: EpochSummary): Promise<void> {
     const record = this.record;
     if (!record) return;
     this.history.push(summary);
@@ -121,12 +156,12 @@ export class StoreRecorder implements RunRecorder {
     await this.write(true);
   }
 
-  async end(end: RunEnd): Promise<void> {
+  private async finish(end: RunEnd, endedAt: Date): Promise<void> {
     const record = this.record;
     if (!record) return;
     record.status = end.status;
     record.error = end.error;
-    record.endedAt = this.now().toISOString();
+    record.endedAt = endedAt.toISOString();
     record.updatedAt = record.endedAt;
     if (end.summary) {
       record.summary = Object.fromEntries(Object.entries(end.summary).filter(([key]) => key !== 'history'));
@@ -136,13 +171,6 @@ export class StoreRecorder implements RunRecorder {
     }
     await this.write(true);
     this.store.release(record.id);
-  }
-
-  /** After the run: the file that holds its model (the CLI's --out once saved, or none when nothing was). */
-  async setCheckpoint(file: string | null): Promise<void> {
-    if (!this.record || this.record.checkpoint === file) return;
-    this.record.checkpoint = file;
-    await this.write(false);
   }
 
   private async write(withHistory: boolean): Promise<void> {
