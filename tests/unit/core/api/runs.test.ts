@@ -135,6 +135,22 @@ describe('the session records every run', () => {
     expect(missing.ok && missing.runHistories).toEqual({ histories: { [first.id]: [] }, warnings: [] });
   });
 
+  it('pauses a run asked to pause at once (recording its start does not hold the trainer back)', async () => {
+    events.length = 0;
+    const started = await session.handle({ type: 'start', settings: { ...quick, epochs: 100_000 }, autosave: false, continue: false, allowOtherData: false });
+    expect(started.ok).toBe(true);
+    const paused = await session.handle({ type: 'pause' });
+    expect(paused.ok && paused.state?.run.status).toBe('paused');
+    const progress = (): number => events.filter((event) => event.type === 'progress').length;
+    const seen = progress();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(progress()).toBe(seen);
+    // Its record exists all the same, as running (a paused run is still going).
+    await expect.poll(async () => (await listing(session)).runs.at(-1)?.status).toBe('running');
+    await session.handle({ type: 'stop' });
+    await session.whenIdle();
+  });
+
   it('says when a run cannot be recorded, and goes on training', async () => {
     const blocked = await writeTemp(dir, 'not-a-folder', 'x');
     const seen: BackendEvent[] = [];
