@@ -334,7 +334,7 @@ describe('listing', () => {
     expect(runs).toHaveLength(500);
     expect(runs[0].id).toBe('20261125-100000-0000');
     expect(runs[499].id).toBe('20261125-100499-01f3');
-    // About 40 ms here (2 cores, Node 20); the bound leaves room for a busy machine.
+    // About 60 ms here (2 cores, Node 20); the bound leaves room for a busy machine.
     expect(elapsedMs).toBeLessThan(1000);
   });
 });
