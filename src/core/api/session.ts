@@ -1,13 +1,13 @@
 /**
  * The backend of the app: it answers the hosts' requests over the data sets (DataStore), the model it holds
- * (HeldModel), the run (RunController) and the autosave, and emits their events. It runs inside the training
- * worker, never in Electron's main process or the renderer. Failed loads leave the current data and model
- * untouched; a run's failure leaves the app usable.
+ * (HeldModel), the run (RunController), the autosave and the recorded runs (RunRecords), and emits their
+ * events. It runs inside the training worker, never in Electron's main process or the renderer. Failed loads
+ * leave the current data and model untouched; a run's failure leaves the app usable.
  */
 
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { loadCheckpoint, resumeConfig } from '../checkpoint/checkpoint';
 import { resolveRunConfig } from '../config';
@@ -16,9 +16,6 @@ import type { KernelChoice } from '../engine/engine';
 import { FmnistError, userMessage } from '../errors';
 import { type AutosaveFailure, autosavePath, unfinishedRun } from '../run/autosave';
 import { continuedOn, describeData, type ModelData } from '../run/provenance';
-import { StoreRecorder } from '../runs/recorder';
-import { RunStore } from '../runs/store';
-import type { EpochSummary } from '../train/events';
 import { APP_VERSION } from '../version';
 import {
   type BackendEvent,
@@ -27,9 +24,6 @@ import {
   type ModelInsight,
   type PendingAutosave,
   type Response,
-  type RunHistories,
-  type RunListing,
-  type RunRequest,
   type RunSettings,
   type StudioState,
   type WorkerRequest,
@@ -39,6 +33,7 @@ import type { LoadedData } from './data-store';
 import { describeModel, evaluateModel, exportModel, type HeldModel, modelFromCheckpoint, saveModel, summarize, type TestEvaluation } from './held-model';
 import { insightOf, type KeptOutputs, testImagesOf, testOutputsInfo } from './insight';
 import { RunController } from './run-controller';
+import { RunRecords } from './run-records';
 import { settingsOf } from './settings';
 
 export { AUTOSAVE_FILE } from '../run/autosave';
@@ -79,16 +74,14 @@ export class StudioSession {
   private evaluating: { model: HeldModel; fingerprint: string; promise: Promise<TestEvaluation> } | null = null;
   /** Names this session in insight keys, so a key never means two models, even across a restarted worker. */
   private readonly sessionId = randomBytes(4).toString('hex');
-  /** The record of every run (null: none kept). */
-  private readonly runs: RunStore | null;
-  /** The run each model trained in this session came from, so saving it tells the run's record where it is. */
-  private readonly runOfModel = new WeakMap<HeldModel, string>();
+  /** The record of every run, and the requests about them. */
+  private readonly records: RunRecords;
 
   constructor(options: SessionOptions) {
     this.emit = options.emit;
     this.kernels = options.kernels ?? 'auto';
     this.autosaveFile = options.dataDirectory ? autosavePath(options.dataDirectory) : null;
-    this.runs = options.runsDirectory ? new RunStore(options.runsDirectory) : null;
+    this.records = new RunRecords(options.runsDirectory ?? null, this.emit);
     const extra: DataPlace[] = options.downloadDirectory
       ? [{ path: options.downloadDirectory, label: `the app's download folder (${options.downloadDirectory})` }]
       : [];
@@ -155,8 +148,7 @@ export class StudioSession {
             const model = this.requireModel();
             await saveModel(model, request.path);
             // The run's record names the file that holds its model now (not a download's temporary file).
-            const run = this.runOfModel.get(model);
-            if (run && this.runs && !request.download) await this.runs.edit(run, { checkpoint: request.path }).catch(() => undefined);
+            if (!request.download) await this.records.saved(model, request.path);
           });
           break;
         case 'export-model':
@@ -186,9 +178,12 @@ export class StudioSession {
         case 'rename-run':
         case 'note-run':
         case 'delete-runs':
-          return await this.runRequest(request);
+          return await this.records.handle(request);
         case 'open-run-checkpoint':
-          await this.exclusive('loading a checkpoint', () => this.openRunCheckpoint(request.id));
+          await this.exclusive('loading a checkpoint', async () => {
+            const { checkpoint, file } = await this.records.checkpointOf(request.id);
+            this.show(modelFromCheckpoint(checkpoint, file));
+          });
           break;
       }
       this.publishState();
@@ -197,60 +192,6 @@ export class StudioSession {
       if (error instanceof OtherDataError) return { ok: false, error: error.message, confirm: 'train-on-other-data' };
       return { ok: false, error: userMessage(error) };
     }
-  }
-
-  /** The recorded runs: listing, histories, names, notes, deletion. */
-  private async runRequest(request: Exclude<RunRequest, { type: 'open-run-checkpoint' }>): Promise<Response> {
-    const store = this.runs;
-    if (request.type === 'list-runs') return { ok: true, runs: await this.listRuns() };
-    if (!store) throw new FmnistError('bad-option', 'runs are not recorded here (the app has no data folder)');
-    switch (request.type) {
-      case 'get-run-history': {
-        const result: RunHistories = { histories: {}, warnings: [] };
-        for (const id of request.ids) {
-          try {
-            result.histories[id] = await store.history(id);
-          } catch (error) {
-            result.warnings.push(userMessage(error));
-          }
-        }
-        return { ok: true, runHistories: result };
-      }
-      case 'rename-run':
-        return { ok: true, run: await store.edit(request.id, { name: request.name }) };
-      case 'note-run':
-        return { ok: true, run: await store.edit(request.id, { note: request.note }) };
-      case 'delete-runs':
-        await store.remove(request.ids);
-        return { ok: true, runs: await this.listRuns() };
-    }
-  }
-
-  private async listRuns(): Promise<RunListing> {
-    if (!this.runs) return { folder: null, runs: [], warnings: [] };
-    return { folder: this.runs.folder, ...(await this.runs.list()) };
-  }
-
-  /** Loads the checkpoint a run saved, once it is sure the file still holds that run's model. */
-  private async openRunCheckpoint(id: string): Promise<void> {
-    if (!this.runs) throw new FmnistError('bad-option', 'runs are not recorded here (the app has no data folder)');
-    const record = await this.runs.get(id);
-    const file = record.checkpoint;
-    const name = record.name ? `"${record.name}"` : record.id;
-    if (!file) throw new FmnistError('bad-option', `run ${name} saved no checkpoint (autosave was off and it was not saved)`);
-    if (!(await stat(file).catch(() => null))) {
-      throw new FmnistError('not-found', `the checkpoint of run ${name} is missing (moved or deleted)`, { file });
-    }
-    const saved = await loadCheckpoint(file);
-    const history = await this.runs.history(id);
-    if (!sameHistory(saved.history, history) || saved.epochsDone !== record.metrics.epochs) {
-      throw new FmnistError(
-        'bad-option',
-        `no longer holds the model of run ${name} (${saved.epochsDone} epochs of another run were saved over it); save a checkpoint after a run to keep it`,
-        { file },
-      );
-    }
-    this.show(modelFromCheckpoint(saved, file));
   }
 
   /** Resolves when the current run (if any) has ended and its final state was published. */
@@ -409,20 +350,7 @@ export class StudioSession {
     this.pending = null;
     this.evaluation = null;
     const autosaveFile = autosave ? this.autosaveFile : null;
-    const recorder = this.runs
-      ? new StoreRecorder(this.runs, {
-          origin: 'app',
-          checkpoint: autosaveFile,
-          resumedFile: continuing ? (this.model?.file ?? null) : null,
-          // Said once when recording fails and once when it works again; training goes on either way.
-          onProblem: (problem) =>
-            this.emit({
-              type: 'notice',
-              tone: problem ? 'error' : 'info',
-              message: problem ? `The run cannot be recorded: ${problem}. Training goes on.` : 'The run is recorded again.',
-            }),
-        })
-      : null;
+    const recorder = this.records.recorder({ checkpoint: autosaveFile, resumedFile: continuing ? (this.model?.file ?? null) : null });
     await this.run.start(
       {
         config,
@@ -437,7 +365,7 @@ export class StudioSession {
       ({ model, lastEpoch }) => {
         // The last epoch's test outputs are the model's: the gallery needs no evaluation after a run.
         if (model) this.hold(model, lastEpoch?.test ?? null);
-        if (model && recorder?.id) this.runOfModel.set(model, recorder.id);
+        if (model && recorder?.id) this.records.modelOfRun(model, recorder.id);
       },
     );
   }
@@ -480,14 +408,6 @@ export class StudioSession {
   private publishState(): void {
     this.emit({ type: 'state', state: this.state(false) });
   }
-}
-
-/** Whether two histories are the same epochs with the same results (a file holds a run's model). */
-function sameHistory(a: readonly EpochSummary[], b: readonly EpochSummary[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every((epoch, i) => epoch.epoch === b[i].epoch && epoch.cost === b[i].cost && epoch.trainAccuracy === b[i].trainAccuracy && epoch.testAccuracy === b[i].testAccuracy)
-  );
 }
 
 /** Continuing a model on other training data than its own: refused unless the user confirms. */
