@@ -80,11 +80,6 @@ export class StoreRecorder implements RunRecorder {
     return this.record?.id ?? null;
   }
 
-  /** The run's record as last written (or about to be). */
-  get current(): RunRecord | null {
-    return this.record;
-  }
-
   start(run: RunStart): Promise<void> {
     // The start time is now, not when the write gets its turn.
     const started = this.now();

@@ -8,7 +8,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { displayPath, FmnistError, userMessage } from '../errors';
@@ -38,6 +38,9 @@ const SUMMARY_SUFFIX = '.json';
 export const PROCESS_STARTED_MS = Math.round(Date.now() - process.uptime() * 1000);
 /** Tolerance when comparing process start times (each is computed from the clock and the uptime). */
 const START_TOLERANCE_MS = 2000;
+/** A temporary file of a write (io.ts names it .<file>.<pid>.<time>.tmp) this old, of a process gone, is left over. */
+const STALE_TEMPORARY_MS = 60_000;
+const TEMPORARY = /^\..+\.json\.(\d+)\.[0-9a-z]+\.tmp$/;
 
 /** The runs this thread is recording now: a "running" record of this process that is not here was abandoned. */
 const recording = new Set<string>();
@@ -73,21 +76,10 @@ export interface RunList {
   warnings: string[];
 }
 
-export interface RunStoreOptions {
-  /** Test seam: whether a process is alive. */
-  isAlive?: (pid: number) => boolean;
-}
-
 export class RunStore {
-  private readonly isAlive: (pid: number) => boolean;
   private readonly host = hostname();
 
-  constructor(
-    readonly folder: string,
-    options: RunStoreOptions = {},
-  ) {
-    this.isAlive = options.isAlive ?? processAlive;
-  }
+  constructor(readonly folder: string) {}
 
   summaryFile(id: string): string {
     return join(this.folder, `${id}${SUMMARY_SUFFIX}`);
@@ -158,6 +150,7 @@ export class RunStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], warnings: [] };
       return { runs: [], warnings: [`${userMessage(error)} (no runs listed)`] };
     }
+    await this.removeLeftovers(names);
     const ids = names
       .filter((name) => name.endsWith(SUMMARY_SUFFIX) && !name.endsWith(HISTORY_SUFFIX) && !name.startsWith('.'))
       .map((name) => name.slice(0, -SUMMARY_SUFFIX.length))
@@ -249,12 +242,26 @@ export class RunStore {
     }
   }
 
+  /**
+   * Removes the temporary files of writes whose process was killed before it renamed them (a process still
+   * alive may be writing; a minute's grace covers a folder shared with another computer).
+   */
+  private async removeLeftovers(names: string[]): Promise<void> {
+    for (const name of names) {
+      const match = TEMPORARY.exec(name);
+      if (!match || processAlive(Number(match[1]))) continue;
+      const file = join(this.folder, name);
+      const info = await stat(file).catch(() => null);
+      if (info && Date.now() - info.mtimeMs > STALE_TEMPORARY_MS) await unlink(file).catch(() => undefined);
+    }
+  }
+
   /** A "running" record whose process is gone (killed, crashed) is shown as interrupted. */
   private withLiveStatus(record: RunRecord): RunRecord {
     if (record.status !== 'running' || record.host !== this.host) return record;
     const ours = record.pid === process.pid;
     const sameProcess = ours && Math.abs(record.processStartedMs - PROCESS_STARTED_MS) <= START_TOLERANCE_MS;
-    const alive = sameProcess ? recording.has(record.id) : !ours && this.isAlive(record.pid);
+    const alive = sameProcess ? recording.has(record.id) : !ours && processAlive(record.pid);
     return alive ? record : { ...record, status: 'interrupted' };
   }
 

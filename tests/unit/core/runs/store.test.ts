@@ -6,7 +6,7 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'vite';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -272,6 +272,26 @@ describe('listing', () => {
     await expect(new RunStore(folder).history(good)).rejects.toThrow(`${join(folder, `${good}.history.json`)}: is not valid JSON`);
   });
 
+  it('removes the temporary files of writes whose process was killed, once they are a minute old', async () => {
+    const folder = await tempDir('fmnist-runs-leftovers-');
+    const dead = deadPid();
+    const id = '20261125-100000-aaaa';
+    await writeFile(join(folder, `${id}.json`), JSON.stringify(recordFor(id)));
+    const leftover = `.${id}.json.${dead}.lq3k2.tmp`;
+    const fresh = `.${id}.history.json.${dead}.lq3k3.tmp`;
+    const ours = `.${id}.json.${process.pid}.lq3k4.tmp`;
+    const other = '.notes.txt.tmp';
+    for (const name of [leftover, fresh, ours, other]) await writeFile(join(folder, name), '{"format": "fashion-mn');
+    const aMinuteAgo = new Date(Date.now() - 61_000);
+    for (const name of [leftover, ours, other]) await utimes(join(folder, name), aMinuteAgo, aMinuteAgo);
+    const { runs, warnings } = await new RunStore(folder).list();
+    expect(runs.map((run) => run.id)).toEqual([id]);
+    expect(warnings).toEqual([]);
+    // Gone: the old one of a dead process. Kept: a fresh one (its write may be under way elsewhere), one of a
+    // live process, and anything that is not a temporary file of ours.
+    expect((await readdir(folder)).sort()).toEqual([fresh, ours, other, `${id}.json`].sort());
+  });
+
   it('reports a run whose process is gone as interrupted, and one still training as running', async () => {
     const folder = await tempDir('fmnist-runs-interrupted-');
     const store = new RunStore(folder);
@@ -383,9 +403,13 @@ describe('a writer killed mid-write', () => {
       child.kill('SIGKILL');
       await exited;
     }
+    // As if a minute had passed: the writes the kills cut short leave no temporary file behind after a listing.
+    const aMinuteAgo = new Date(Date.now() - 61_000);
+    for (const name of await readdir(folder)) if (name.endsWith('.tmp')) await utimes(join(folder, name), aMinuteAgo, aMinuteAgo);
     const store = new RunStore(folder);
     const { runs, warnings } = await store.list();
     expect(warnings).toEqual([]);
+    expect((await readdir(folder)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     expect(runs.length).toBeGreaterThan(10);
     for (const run of runs) {
       // Every listed record is whole, and so is its history, which has at least the epochs its summary counts.
