@@ -31,7 +31,7 @@ export default defineConfig({
     // Each skipped test is listed at the end of the run with the reason it was skipped.
     reporters: ['default', './tests/setup/skipped-reporter.ts'],
     environment: 'node',
-    setupFiles: ['tests/setup/wasm.ts'],
+    setupFiles: ['tests/setup/wasm.ts', 'tests/setup/data-folder.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // The kernels are CPU-bound; running test files in parallel on 2 cores only adds contention.

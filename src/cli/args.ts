@@ -22,6 +22,8 @@ export interface CommandSpec {
   summary: string;
   options: Record<string, OptionSpec>;
   examples: string[];
+  /** Forms of a command with subcommands, shown before its options. */
+  usage?: string[];
 }
 
 export type ParsedOptions = Record<string, string | number | boolean | undefined>;
@@ -83,7 +85,9 @@ function usage(command: CommandSpec, problem: string): FmnistError {
 }
 
 export function formatHelp(command: CommandSpec): string {
-  const lines = [`fmnist ${command.name} — ${command.summary}`, '', 'Options:'];
+  const lines = [`fmnist ${command.name} — ${command.summary}`, ''];
+  if (command.usage) lines.push('Usage:', ...command.usage.map((u) => `  ${u}`), '');
+  lines.push('Options:');
   const entries = Object.entries(command.options);
   const width = Math.max(...entries.map(([name, spec]) => `--${name} ${spec.value ?? ''}`.length), 10);
   for (const [name, spec] of entries) {

@@ -13,6 +13,7 @@ import { EXPORT, runExport } from './commands/export';
 import { INFO, runInfo } from './commands/info';
 import { PREDICT, runPredict } from './commands/predict';
 import { REPORT, runReport } from './commands/report';
+import { RUNS, runRuns } from './commands/runs';
 import { runTrain, TRAIN } from './commands/train';
 
 interface Command {
@@ -27,6 +28,7 @@ const COMMANDS: Command[] = [
   { spec: EXPORT, run: runExport },
   { spec: REPORT, run: runReport },
   { spec: INFO, run: runInfo },
+  { spec: RUNS, run: runRuns },
   { spec: BENCH, run: runBench },
 ];
 

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { app, type BrowserWindow, shell } from 'electron';
 import { IPC_EVENT } from '../core/api/channels';
 import type { BackendEvent } from '../core/api/contract';
+import { DOWNLOAD_FOLDER, runsFolder } from '../core/run/data-folder';
 import { BackendHost } from './backend-host';
 import { DataDownloads } from './data-download';
-import { DOWNLOAD_FOLDER } from './data-folder';
 import { FileOpener, filesFromArgv } from './file-open';
 import { enableIpc } from './ipc';
 import { installMenu } from './menu';
@@ -63,7 +63,12 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<void>
   const sendToWindow = (event: BackendEvent): void => {
     if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT, event);
   };
-  const backend = new BackendHost(options.workerPath, sendToWindow, () => ({ dataDirectory: dataFolder, downloadDirectory: downloadFolder, env }));
+  const backend = new BackendHost(options.workerPath, sendToWindow, () => ({
+    dataDirectory: dataFolder,
+    downloadDirectory: downloadFolder,
+    runsDirectory: runsFolder(dataFolder),
+    env,
+  }));
   const downloads = new DataDownloads(downloadFolder, sendToWindow, () => backend.request({ type: 'load-default-data' }), env);
   let preferences: Preferences | null = null;
   const checkpointUsed = (path: string): void => {

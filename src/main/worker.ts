@@ -21,6 +21,8 @@ export interface WorkerOptions {
   dataDirectory: string | null;
   /** Where the app downloads Fashion-MNIST (searched for data right after $FMNIST_DATA), or null. */
   downloadDirectory?: string | null;
+  /** Where every run is recorded (the data folder's runs folder), or null for no records. */
+  runsDirectory?: string | null;
 }
 
 enableWasmFeatures();
@@ -32,6 +34,7 @@ const session = new StudioSession({
   emit: (event) => port.postMessage({ event } satisfies WorkerOutbound),
   dataDirectory: options.dataDirectory,
   downloadDirectory: options.downloadDirectory ?? null,
+  runsDirectory: options.runsDirectory ?? null,
 });
 
 /** Every request type the session serves (the Record makes the compiler check it against the contract). */
@@ -52,6 +55,12 @@ const REQUEST_TYPES: Record<WorkerRequest['type'], true> = {
   'get-insight': true,
   'get-test-images': true,
   shutdown: true,
+  'list-runs': true,
+  'get-run-history': true,
+  'rename-run': true,
+  'note-run': true,
+  'delete-runs': true,
+  'open-run-checkpoint': true,
 };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

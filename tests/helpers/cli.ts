@@ -22,7 +22,8 @@ export function runBuiltCli(args: string[], options: { env?: NodeJS.ProcessEnv; 
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 30_000,
     killSignal: 'SIGKILL',
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, FMNIST_DATA_PATH: '', ...options.env },
+    // The run records of `train` go to the tests' data folder (tests/setup/data-folder.ts), never the user's.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, FMNIST_DATA_PATH: '', FMNIST_STUDIO_DATA: process.env.FMNIST_STUDIO_DATA, ...options.env },
   });
   return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr, elapsedMs: Date.now() - started };
 }
@@ -39,7 +40,7 @@ export async function runCliInProcess(args: string[], env: NodeJS.ProcessEnv): P
   const context: CliContext = {
     stdout: stdout as unknown as NodeJS.WriteStream,
     stderr: stderr as unknown as NodeJS.WriteStream,
-    env,
+    env: { FMNIST_STUDIO_DATA: process.env.FMNIST_STUDIO_DATA, ...env },
     onInterrupt: () => () => {},
   };
   const code = await main(args, context);

@@ -11,8 +11,11 @@ import { asFileError, FmnistError } from '../../core/errors';
 import { checkOutputFile } from '../output-target';
 import { describeShape, mlpShape } from '../../core/model/mlp';
 import { AUTOSAVE_FILE, autosavePath } from '../../core/run/autosave';
+import { appDataFolder, runsFolder } from '../../core/run/data-folder';
 import { continuedOn, describeData, type ModelData } from '../../core/run/provenance';
 import { TrainingRun } from '../../core/run/training-run';
+import { StoreRecorder } from '../../core/runs/recorder';
+import { RunStore } from '../../core/runs/store';
 import type { EpochSummary } from '../../core/train/events';
 import { runOutcome } from '../../core/train/trainer';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
@@ -51,6 +54,8 @@ export const TRAIN: CommandSpec = {
     'allow-other-data': { kind: 'boolean', help: 'with --resume: train on data other than the checkpoint was trained on' },
     autosave: { kind: 'string', value: 'DIR', help: `save a checkpoint to DIR after every epoch (DIR/${AUTOSAVE_FILE})` },
     json: { kind: 'boolean', help: 'print one JSON object per epoch and a final summary object' },
+    name: { kind: 'string', value: 'TEXT', help: 'a name for the run in its record (fmnist runs)' },
+    'no-record': { kind: 'boolean', help: "leave no record of the run in the data folder's runs folder" },
   },
   examples: [
     'fmnist train',
@@ -59,6 +64,7 @@ export const TRAIN: CommandSpec = {
     'fmnist train --hidden 256 --lr 0.0005 --validation 0.1 --seed 7',
     'fmnist train --epochs 10 --out run.safetensors && fmnist train --resume run.safetensors --epochs 20 --out run.safetensors',
     'fmnist train --autosave ~/fmnist-runs',
+    'fmnist train --epochs 10 --lr 0.002 --name "lr 0.002"',
     'fmnist train --preset best --out best.safetensors',
     'fmnist train --dropout 0.2 --shift 1 --flip --schedule cosine --warmup 2 --validation 0.1 --patience 5 --restore-best',
   ],
@@ -180,6 +186,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     await checkOutputFile(autosavePath(autosaveFolder));
   }
   if (options['allow-other-data'] && !options.resume) throw new FmnistError('bad-option', '--allow-other-data only applies with --resume');
+  if (options.name !== undefined && options['no-record']) throw new FmnistError('bad-option', '--name names the run record, which --no-record turns off');
   const { config, resumed } = await plan(options);
   const { stdout, stderr } = context;
   const status = new StatusLine(stderr);
@@ -193,6 +200,17 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     status.clear();
     writeLine(stderr, text);
   };
+
+  const recorder = options['no-record']
+    ? null
+    : new StoreRecorder(new RunStore(runsFolder(appDataFolder(context.env))), {
+        origin: 'cli',
+        name: options.name as string | undefined,
+        checkpoint: out ?? (autosaveFolder ? autosavePath(autosaveFolder) : null),
+        resumedFile: (options.resume as string | undefined) ?? null,
+        onProblem: (problem) =>
+          warn(problem ? `Cannot record the run: ${problem} (training goes on; each epoch tries again)` : 'Recording the run works again.'),
+      });
 
   // The data sets are copied into the engine's memory: keep no other reference, so they can be freed.
   const { run, description, hasTest } = await (async () => {
@@ -218,6 +236,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
       resume: resumed ? { state: trainerStateOf(resumed, options.resume as string), costCurve: resumed.costCurve ?? [] } : null,
       data,
       autosaveFile: autosaveFolder ? autosavePath(autosaveFolder) : null,
+      record: recorder,
       onBatch: (p) => {
         const runFraction = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
         status.update(
@@ -276,10 +295,18 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     return true;
   };
 
+  /** The run's record names the file that holds its model: --out once saved, else the autosave if it holds an epoch of it. */
+  const recordCheckpoint = async (saved: boolean): Promise<void> => {
+    const autosaved = autosaveFolder && !run.autosaveFailure && run.state().epochsDone > (resumed?.epochsDone ?? 0);
+    await recorder?.setCheckpoint(saved ? out! : autosaved ? autosavePath(autosaveFolder) : null);
+  };
+
   try {
     const summary = await run.run();
     status.clear();
     const saved = await save();
+    await recordCheckpoint(saved);
+    if (recorder?.id) info(`Recorded as run ${recorder.id} (fmnist runs show ${recorder.id}).`);
     const last = summary.history[summary.history.length - 1];
     // The model handed back: the last epoch's, or the best one's when restoreBest restored it.
     const kept = summary.history[summary.epochsDone - 1];
@@ -299,6 +326,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
           restoredBest: summary.restoredBest,
           trainingSeconds: Number(summary.trainingSeconds.toFixed(3)),
           checkpoint: saved ? out : null,
+          run: recorder?.id ?? null,
         }),
       );
     } else if (last && kept) {
@@ -316,7 +344,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
   } catch (error) {
     status.clear();
     // A diverged (or otherwise failed) run is back at its last good epoch: save that rather than lose the work.
-    await save().catch(() => false);
+    await recordCheckpoint(await save().catch(() => false));
     throw error;
   } finally {
     removeInterrupt();

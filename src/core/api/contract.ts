@@ -7,9 +7,11 @@
 
 import { DEFAULT_CONFIG, resolveRunConfig, type RunConfig } from '../config';
 import { describeValue, FmnistError } from '../errors';
+import { MAX_NAME_CHARS, MAX_NOTE_CHARS, RUN_ID, type RunRecord } from '../runs/record';
 import type { EpochSummary } from '../train/events';
 
 export type { EpochSummary } from '../train/events';
+export type { RunRecord, RunRecordStatus } from '../runs/record';
 
 /** The settings the app lets users change (the training recipes included); Adam's β1, β2 and ε keep their defaults. */
 export type RunSettings = Omit<RunConfig, 'beta1' | 'beta2' | 'epsilon'>;
@@ -171,6 +173,20 @@ export interface PendingAutosave {
   dataSources: { train: string[]; test: string[] | null } | null;
 }
 
+/** The recorded runs (summaries only), oldest first, and a line for each file that was skipped. */
+export interface RunListing {
+  /** The runs folder; null when the app has none (no data folder). */
+  folder: string | null;
+  runs: RunRecord[];
+  warnings: string[];
+}
+
+/** Per-epoch histories of runs, by id, and a line for each that could not be read. */
+export interface RunHistories {
+  histories: Record<string, EpochSummary[]>;
+  warnings: string[];
+}
+
 export const EXPORT_FORMATS = ['onnx', 'safetensors'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
@@ -286,7 +302,18 @@ export type Request =
   /** The model to show (weights) and its outputs on the test set. */
   | { type: 'get-insight' }
   /** The test set's images and labels. */
-  | { type: 'get-test-images' };
+  | { type: 'get-test-images' }
+  | RunRequest;
+
+/** Requests about the recorded runs (the runs folder); the same from the page and from the hosts. */
+export type RunRequest =
+  | { type: 'list-runs' }
+  | { type: 'get-run-history'; ids: string[] }
+  | { type: 'rename-run'; id: string; name: string }
+  | { type: 'note-run'; id: string; note: string }
+  | { type: 'delete-runs'; ids: string[] }
+  /** Loads the checkpoint a run saved (as load-checkpoint does), if it still holds that run's model. */
+  | { type: 'open-run-checkpoint'; id: string };
 
 /** Requests the hosts send to the training worker (file paths only ever come from the hosts). */
 export type WorkerRequest =
@@ -298,7 +325,8 @@ export type WorkerRequest =
   | { type: 'resume' }
   | { type: 'stop' }
   | { type: 'evaluate' }
-  | { type: 'save-checkpoint'; path: string }
+  /** `download`: a temporary file the browser host offers as a download (no run record remembers it). */
+  | { type: 'save-checkpoint'; path: string; download?: boolean }
   | { type: 'export-model'; format: ExportFormat; path: string }
   | { type: 'load-checkpoint'; path: string }
   | { type: 'resume-autosave'; autosave: boolean }
@@ -306,7 +334,8 @@ export type WorkerRequest =
   | { type: 'get-insight' }
   | { type: 'get-test-images' }
   /** The app is quitting: end a run at its last whole epoch and keep that for resuming at the next start. */
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  | RunRequest;
 
 /** A file the browser host prepared for download (its URL carries the launch token). */
 export interface Download {
@@ -315,7 +344,18 @@ export interface Download {
 }
 
 export type Response =
-  | { ok: true; state?: StudioState; cancelled?: boolean; download?: Download; insight?: ModelInsight; testImages?: TestImages }
+  | {
+      ok: true;
+      state?: StudioState;
+      cancelled?: boolean;
+      download?: Download;
+      insight?: ModelInsight;
+      testImages?: TestImages;
+      runs?: RunListing;
+      runHistories?: RunHistories;
+      /** A run record as it is after an edit. */
+      run?: RunRecord;
+    }
   /** `confirm`: the request can go ahead if the user agrees (ask, then send it again allowing it). */
   | { ok: false; error: string; confirm?: 'train-on-other-data' };
 
@@ -364,6 +404,8 @@ export const MAX_UPLOADS_PER_REQUEST = 4;
 /** The largest chart image or file the renderer may hand to save-file (base64 characters). */
 export const MAX_SAVE_FILE_CHARS = 32 * 1024 * 1024;
 export const MAX_FILE_NAME = 200;
+/** The most runs one request may name (the charts overlay at most this many). */
+export const MAX_RUNS_PER_REQUEST = 100;
 
 function refuse(problem: string): FmnistError {
   return new FmnistError('bad-option', `invalid request: ${problem}`);
@@ -397,6 +439,21 @@ export function validateSettings(value: unknown): RunSettings {
   return settings as unknown as RunSettings;
 }
 
+function checkRunId(value: unknown): string {
+  if (typeof value !== 'string' || !RUN_ID.test(value)) throw refuse('malformed run id');
+  return value;
+}
+
+function checkRunIds(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_RUNS_PER_REQUEST) throw refuse(`ids must list 1 to ${MAX_RUNS_PER_REQUEST} runs`);
+  return value.map(checkRunId);
+}
+
+function checkText(value: unknown, name: string, max: number): string {
+  if (typeof value !== 'string' || value.length > max) throw refuse(`${name} must be text of at most ${max} characters`);
+  return value;
+}
+
 /** Validates a request from the user interface; throws an FmnistError naming the problem. */
 export function validateRequest(value: unknown): Request {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw refuse('not an object');
@@ -415,8 +472,22 @@ export function validateRequest(value: unknown): Request {
     case 'cancel-download':
     case 'get-insight':
     case 'get-test-images':
+    case 'list-runs':
       checkKeys(raw, ['type']);
       return { type: raw.type };
+    case 'get-run-history':
+    case 'delete-runs':
+      checkKeys(raw, ['type', 'ids']);
+      return { type: raw.type, ids: checkRunIds(raw.ids) };
+    case 'rename-run':
+      checkKeys(raw, ['type', 'id', 'name']);
+      return { type: 'rename-run', id: checkRunId(raw.id), name: checkText(raw.name, 'the name', MAX_NAME_CHARS) };
+    case 'note-run':
+      checkKeys(raw, ['type', 'id', 'note']);
+      return { type: 'note-run', id: checkRunId(raw.id), note: checkText(raw.note, 'the note', MAX_NOTE_CHARS) };
+    case 'open-run-checkpoint':
+      checkKeys(raw, ['type', 'id']);
+      return { type: 'open-run-checkpoint', id: checkRunId(raw.id) };
     case 'export-model':
       checkKeys(raw, ['type', 'format']);
       if (!EXPORT_FORMATS.includes(raw.format as ExportFormat)) throw refuse('format must be "onnx" or "safetensors"');

@@ -12,6 +12,7 @@ import { userMessage } from '../errors';
 import type { AutosaveFailure } from '../run/autosave';
 import type { ModelData } from '../run/provenance';
 import { type EpochModel, TrainingRun } from '../run/training-run';
+import type { RunRecorder } from '../runs/recorder';
 import type { EpochSummary } from '../train/events';
 import { runOutcome, type TrainerState } from '../train/trainer';
 import type { CostPoint, ProgressUpdate, RunInfo, RunStatus } from './contract';
@@ -28,6 +29,8 @@ export interface RunPlan {
   resume: { state: TrainerState; costCurve: readonly CostPoint[] } | null;
   data: ModelData;
   autosaveFile: string | null;
+  /** Records the run in the runs folder; null for none. */
+  record: RunRecorder | null;
 }
 
 export interface RunEnd {
@@ -152,6 +155,7 @@ export class RunController {
         resume: plan.resume,
         data: plan.data,
         autosaveFile: plan.autosaveFile,
+        record: plan.record,
         keepEpochModel: true,
         now: this.now,
         onProgress: this.emitProgress,

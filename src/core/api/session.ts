@@ -1,8 +1,8 @@
 /**
  * The backend of the app: it answers the hosts' requests over the data sets (DataStore), the model it holds
- * (HeldModel), the run (RunController) and the autosave, and emits their events. It runs inside the training
- * worker, never in Electron's main process or the renderer. Failed loads leave the current data and model
- * untouched; a run's failure leaves the app usable.
+ * (HeldModel), the run (RunController), the autosave and the recorded runs (RunRecords), and emits their
+ * events. It runs inside the training worker, never in Electron's main process or the renderer. Failed loads
+ * leave the current data and model untouched; a run's failure leaves the app usable.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -33,6 +33,7 @@ import type { LoadedData } from './data-store';
 import { describeModel, evaluateModel, exportModel, type HeldModel, modelFromCheckpoint, saveModel, summarize, type TestEvaluation } from './held-model';
 import { insightOf, type KeptOutputs, testImagesOf, testOutputsInfo } from './insight';
 import { RunController } from './run-controller';
+import { RunRecords } from './run-records';
 import { settingsOf } from './settings';
 
 export { AUTOSAVE_FILE } from '../run/autosave';
@@ -46,6 +47,8 @@ export interface SessionOptions {
   dataDirectory?: string | null;
   /** Where the app downloads Fashion-MNIST to: searched right after $FMNIST_DATA. */
   downloadDirectory?: string | null;
+  /** Where every run is recorded (the data folder's runs folder); null for no records. */
+  runsDirectory?: string | null;
 }
 
 export class StudioSession {
@@ -71,11 +74,14 @@ export class StudioSession {
   private evaluating: { model: HeldModel; fingerprint: string; promise: Promise<TestEvaluation> } | null = null;
   /** Names this session in insight keys, so a key never means two models, even across a restarted worker. */
   private readonly sessionId = randomBytes(4).toString('hex');
+  /** The record of every run, and the requests about them. */
+  private readonly records: RunRecords;
 
   constructor(options: SessionOptions) {
     this.emit = options.emit;
     this.kernels = options.kernels ?? 'auto';
     this.autosaveFile = options.dataDirectory ? autosavePath(options.dataDirectory) : null;
+    this.records = new RunRecords(options.runsDirectory ?? null, this.emit);
     const extra: DataPlace[] = options.downloadDirectory
       ? [{ path: options.downloadDirectory, label: `the app's download folder (${options.downloadDirectory})` }]
       : [];
@@ -138,7 +144,12 @@ export class StudioSession {
           return { ok: true, testImages: testImagesOf(test) };
         }
         case 'save-checkpoint':
-          await this.exclusive('saving', () => saveModel(this.requireModel(), request.path));
+          await this.exclusive('saving', async () => {
+            const model = this.requireModel();
+            await saveModel(model, request.path);
+            // The run's record names the file that holds its model now (not a download's temporary file).
+            if (!request.download) await this.records.saved(model, request.path);
+          });
           break;
         case 'export-model':
           await this.exclusive('exporting', () => exportModel(this.requireModel(), request.path, request.format));
@@ -161,6 +172,18 @@ export class StudioSession {
           break;
         case 'shutdown':
           await this.shutdown();
+          break;
+        case 'list-runs':
+        case 'get-run-history':
+        case 'rename-run':
+        case 'note-run':
+        case 'delete-runs':
+          return await this.records.handle(request);
+        case 'open-run-checkpoint':
+          await this.exclusive('loading a checkpoint', async () => {
+            const { checkpoint, file } = await this.records.checkpointOf(request.id);
+            this.show(modelFromCheckpoint(checkpoint, file));
+          });
           break;
       }
       this.publishState();
@@ -326,6 +349,8 @@ export class StudioSession {
     }
     this.pending = null;
     this.evaluation = null;
+    const autosaveFile = autosave ? this.autosaveFile : null;
+    const recorder = this.records.recorder({ checkpoint: autosaveFile, resumedFile: continuing ? (this.model?.file ?? null) : null });
     await this.run.start(
       {
         config,
@@ -334,11 +359,13 @@ export class StudioSession {
         kernels: this.kernels,
         resume,
         data,
-        autosaveFile: autosave ? this.autosaveFile : null,
+        autosaveFile,
+        record: recorder,
       },
       ({ model, lastEpoch }) => {
         // The last epoch's test outputs are the model's: the gallery needs no evaluation after a run.
         if (model) this.hold(model, lastEpoch?.test ?? null);
+        if (model && recorder?.id) this.records.modelOfRun(model, recorder.id);
       },
     );
   }

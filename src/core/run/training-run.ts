@@ -1,7 +1,8 @@
 /**
  * One training run as both hosts drive it (the fmnist CLI and the app's session): the trainer, the throttled
- * progress for a user interface, the autosave after every epoch, and the checkpoint of the run's model with
- * its cost curve and the data it was trained on. The same settings give the same files from either host.
+ * progress for a user interface, the autosave after every epoch, the run's record in the runs folder, and the
+ * checkpoint of the run's model with its cost curve and the data it was trained on. The same settings give the
+ * same files from either host.
  */
 
 import type { CostPoint, ProgressUpdate } from '../api/contract';
@@ -10,8 +11,10 @@ import { type Checkpoint, checkpointOf } from '../checkpoint/checkpoint';
 import type { RunConfig } from '../config';
 import type { LabelledDataset } from '../data/dataset';
 import type { KernelChoice } from '../engine/engine';
+import { userMessage } from '../errors';
 import type { BatchProgress, EpochSummary } from '../train/events';
 import type { MlpParameters } from '../model/mlp';
+import type { RunRecorder } from '../runs/recorder';
 import { type EpochTestOutputs, type RunSummary, Trainer, type TrainerState } from '../train/trainer';
 import { type AutosaveFailure, Autosaver } from './autosave';
 import type { ModelData } from './provenance';
@@ -27,6 +30,8 @@ export interface TrainingRunOptions {
   data: ModelData;
   /** Write a checkpoint here after every epoch; null for none. */
   autosaveFile: string | null;
+  /** Records the run in the runs folder (start, every epoch, end); null for no record. */
+  record?: RunRecorder | null;
   /** Keep each epoch's weights and test outputs, to show the model while it trains (the app). */
   keepEpochModel?: boolean;
   now?: () => number;
@@ -57,6 +62,9 @@ export class TrainingRun {
     readonly data: ModelData,
     private readonly trainer: Trainer,
     autosaveFile: string | null,
+    private readonly recorder: RunRecorder | null,
+    /** The epochs the model had before this run. */
+    private readonly earlierHistory: readonly EpochSummary[],
   ) {
     this.autosaver = autosaveFile ? new Autosaver(autosaveFile) : null;
   }
@@ -89,9 +97,11 @@ export class TrainingRun {
           const changed = await run!.autosaver.write(run!.checkpoint(epochState));
           options.onAutosave?.(run!.autosaver.lastFailure, changed);
         }
+        // After the autosave, so a record's epoch is one its checkpoint holds.
+        await options.record?.epoch(summary);
       },
     });
-    run = new TrainingRun(options.config, options.data, trainer, options.autosaveFile);
+    run = new TrainingRun(options.config, options.data, trainer, options.autosaveFile, options.record ?? null, options.resume?.state.history ?? []);
     run.throttle.curve.push(...(options.resume?.costCurve ?? []));
     return run;
   }
@@ -131,15 +141,30 @@ export class TrainingRun {
    * that of the last whole epoch, and the cost curve is cut there too.
    */
   async run(): Promise<RunSummary> {
+    // Not awaited: the trainer starts at once (a pause asked for now must find it running); the recorder
+    // writes the start before any epoch.
+    void this.recorder?.start({
+      config: this.config,
+      data: this.data,
+      kernels: this.kernelBackend,
+      threads: this.threads,
+      trainingSamples: this.trainingSamples,
+      validationSamples: this.validationSamples,
+      history: this.earlierHistory,
+    });
     let summary: RunSummary;
     try {
       summary = await this.trainer.run();
+    } catch (error) {
+      await this.recorder?.end({ status: 'failed', error: userMessage(error), summary: null });
+      throw error;
     } finally {
       this.throttle.truncate(this.trainer.getState().epochsDone);
     }
     // The autosave holds the last epoch trained, written before early stopping ended the run: make it hold
     // the model handed back, marked finished.
     if (summary.stoppedEarly && this.autosaver) await this.autosaver.write(this.checkpoint());
+    await this.recorder?.end({ status: summary.status, error: null, summary });
     return summary;
   }
 

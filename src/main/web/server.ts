@@ -32,9 +32,9 @@ import {
 import { encodeMessage } from '../../core/api/wire';
 import { FmnistError, userMessage } from '../../core/errors';
 import { unfinishedRun } from '../../core/run/autosave';
+import { appDataFolder, DOWNLOAD_FOLDER, runsFolder } from '../../core/run/data-folder';
 import { BackendHost } from '../backend-host';
 import { DataDownloads } from '../data-download';
-import { appDataFolder, DOWNLOAD_FOLDER } from '../data-folder';
 
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -67,6 +67,11 @@ export interface WebHostOptions {
   dataDirectory?: string;
   /** Where Download Fashion-MNIST puts the files (default: the desktop app's, shared with it). */
   downloadDirectory?: string;
+  /**
+   * Where runs are recorded (default: the runs folder of the desktop app's data folder, shared with it and
+   * the CLI; of the data folder given, when one is).
+   */
+  runsDirectory?: string;
   /** How long a prepared download waits to be fetched (default DOWNLOAD_LIFETIME_MS; shorter in tests). */
   downloadLifetimeMs?: number;
   /** How long close() waits for the worker to keep a run (default SHUTDOWN_LIMIT_MS). */
@@ -156,9 +161,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const env = options.env ?? process.env;
   const dataDirectory = options.dataDirectory ?? join(appDataFolder(env), 'browser-host');
   const downloadDirectory = options.downloadDirectory ?? join(appDataFolder(env), DOWNLOAD_FOLDER);
+  const runsDirectory = options.runsDirectory ?? runsFolder(options.dataDirectory ?? appDataFolder(env));
   // Absolute: the paths recorded in an autosave must not depend on the working folder.
   const keptRoot = resolve(dataDirectory, KEPT_UPLOADS_FOLDER);
-  const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory, downloadDirectory, env }));
+  const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory, downloadDirectory, runsDirectory, env }));
   /** The worker's last state, which names the data sets loaded and the autosave. */
   let lastState: StudioState | null = null;
   /** Kept folders being filled and loaded, which no state names yet. */
@@ -379,7 +385,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const response =
       request.type === 'export-model'
         ? await ask({ type: 'export-model', format: request.format, path })
-        : await ask({ type: 'save-checkpoint', path });
+        : await ask({ type: 'save-checkpoint', path, download: true });
     if (!response.ok) {
       await removeFolder(folder);
       return response;

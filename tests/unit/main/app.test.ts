@@ -318,6 +318,10 @@ describe('the desktop app', () => {
     expect(kept.optimizer).not.toBeNull();
     expect(kept.config?.epochs).toBe(5000);
     expect(app.lastState()?.run.status).toBe('stopped');
+    // The run is recorded in the data folder's runs folder, stopped at the epoch it kept.
+    const { RunStore } = await import('../../../src/core/runs/store');
+    const { runs } = await new RunStore(join(app.dataFolder, 'runs')).list();
+    expect(runs).toMatchObject([{ status: 'stopped', origin: 'app', metrics: { epochs: kept.epochsDone }, checkpoint: null }]);
     quitApp = null;
   }, 120_000);
 

@@ -7,7 +7,7 @@ import type { WorkerOutbound } from '../../../src/main/worker';
 import { builtFile } from '../../helpers/data';
 
 const port = Object.assign(new EventEmitter(), { posted: [] as WorkerOutbound[], postMessage: (m: WorkerOutbound) => port.posted.push(m) });
-const thread = { parentPort: port as EventEmitter | null, workerData: { dataDirectory: '/data/studio', downloadDirectory: '/data/studio/fashion-mnist' } as unknown };
+const thread = { parentPort: port as EventEmitter | null, workerData: { dataDirectory: '/data/studio', downloadDirectory: '/data/studio/fashion-mnist', runsDirectory: '/data/studio/runs' } as unknown };
 vi.mock('node:worker_threads', () => ({
   get parentPort() {
     return thread.parentPort;
@@ -33,6 +33,9 @@ describe('the training worker', () => {
     const state = answer.response.ok ? answer.response.state! : null;
     expect(state?.autosave.file).toBe(join('/data/studio', 'autosave.safetensors'));
     expect(state?.defaultData.searched).toContain("the app's download folder (/data/studio/fashion-mnist)");
+    port.emit('message', { id: 8, request: { type: 'list-runs' } });
+    await vi.waitFor(() => expect(port.posted.some((m) => 'id' in m && m.id === 8)).toBe(true));
+    expect(port.posted.find((m) => 'id' in m && m.id === 8)).toEqual({ id: 8, response: { ok: true, runs: { folder: '/data/studio/runs', runs: [], warnings: [] } } });
   });
 
   it('passes the session’s events to the host', async () => {

@@ -32,6 +32,12 @@ const VALID_REQUESTS: Record<string, unknown>[] = [
   { type: 'download-data' },
   { type: 'cancel-download' },
   { type: 'save-file', name: 'cost.png', data: 'iVBORw0KGgo=' },
+  { type: 'list-runs' },
+  { type: 'get-run-history', ids: ['20261125-143012-ab12', '20261125-150000-0f0f'] },
+  { type: 'rename-run', id: '20261125-143012-ab12', name: 'wide, lr 0.002' },
+  { type: 'note-run', id: '20261125-143012-ab12', note: 'two\nlines' },
+  { type: 'delete-runs', ids: ['20261125-143012-ab12'] },
+  { type: 'open-run-checkpoint', id: '20261125-143012-ab12' },
 ];
 const VALID_OPEN_FILES: Record<string, unknown>[] = [
   { paths: ['/data/train.csv'], role: 'train' },

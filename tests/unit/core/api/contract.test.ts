@@ -24,6 +24,13 @@ describe('request validation', () => {
       { type: 'save-file', name: 'cost.png', data: 'iVBORw0KGgo=' },
       { type: 'download-data' },
       { type: 'cancel-download' },
+      { type: 'list-runs' },
+      { type: 'get-run-history', ids: ['20261125-143012-ab12', '20261125-150000-0f0f'] },
+      { type: 'rename-run', id: '20261125-143012-ab12', name: 'wide, lr 0.002' },
+      { type: 'rename-run', id: '20261125-143012-ab12', name: '' },
+      { type: 'note-run', id: '20261125-143012-ab12', note: 'two\nlines' },
+      { type: 'delete-runs', ids: ['20261125-143012-ab12'] },
+      { type: 'open-run-checkpoint', id: '20261125-143012-ab12' },
     ]) {
       expect(validateRequest(request)).toEqual(request);
     }
@@ -52,6 +59,14 @@ describe('request validation', () => {
     [{ type: 'save-checkpoint', path: '/etc/passwd' }, /unexpected field "path"/],
     [{ type: 'save-file', name: '../evil.sh', data: '' }, /plain name without folders/],
     [{ type: 'save-file', name: 'x.png', data: 'not base64!' }, /must be base64/],
+    [{ type: 'open-run-checkpoint', id: '../../etc/passwd' }, /invalid request: malformed run id/],
+    [{ type: 'open-run-checkpoint', id: '20261125-143012-ab12', path: '/etc/passwd' }, /unexpected field "path"/],
+    [{ type: 'get-run-history', ids: [] }, /ids must list 1 to 100 runs/],
+    [{ type: 'delete-runs', ids: Array.from({ length: 101 }, () => '20261125-143012-ab12') }, /ids must list 1 to 100 runs/],
+    [{ type: 'delete-runs', ids: '20261125-143012-ab12' }, /ids must list 1 to 100 runs/],
+    [{ type: 'rename-run', id: '20261125-143012-ab12', name: 'x'.repeat(201) }, /the name must be text of at most 200 characters/],
+    [{ type: 'note-run', id: '20261125-143012-ab12', note: 42 }, /the note must be text of at most 10000 characters/],
+    [{ type: 'rename-run', id: '20261125-143012-ab12' }, /the name must be text/],
   ])('refuses %j with a clear message', (request, message) => {
     expect(() => validateRequest(request)).toThrow(message);
   });

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import WebSocket from 'ws';
 import { type BackendEvent, DEFAULT_SETTINGS, type Response } from '../../../../src/core/api/contract';
 import { loadCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
+import { RunStore } from '../../../../src/core/runs/store';
 import { FASHION_MNIST_FILES } from '../../../../src/main/data-download';
 import { MAX_UPLOADS, startWebHost, type WebHost, type WebHostOptions } from '../../../../src/main/web/server';
 import { decodeMessage } from '../../../../src/core/api/wire';
@@ -543,6 +544,9 @@ describe('browser host: closing', () => {
     expect(saved.epochsDone).toBeGreaterThanOrEqual(epochs.at(-1)!);
     expect(saved.config?.epochs).toBe(100_000);
     expect(saved.optimizer).not.toBeNull();
+    // The run is recorded in the runs folder of the host's data folder: stopped at the epoch it kept.
+    const { runs } = await new RunStore(join(dataDirectory, 'runs')).list();
+    expect(runs).toMatchObject([{ status: 'stopped', origin: 'app', metrics: { epochs: saved.epochsDone } }]);
   });
 
   it('closes within its time limit when the worker does not answer', async () => {

@@ -1,9 +1,9 @@
-/** The app's data folder on each platform, as Electron's app.getPath('userData') names it. */
+/** The app's data folder on each platform, as Electron's app.getPath('userData') names it, and its runs folder. */
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appDataFolder } from '../../../src/main/data-folder';
+import { appDataFolder, runsFolder } from '../../../../src/core/run/data-folder';
 
 describe('the data folder', () => {
   it('is per platform, under the product name, unless FMNIST_STUDIO_DATA says otherwise', () => {
@@ -13,5 +13,9 @@ describe('the data folder', () => {
     expect(appDataFolder({ XDG_CONFIG_HOME: '/cfg' }, 'linux')).toBe(join('/cfg', 'Fashion-MNIST Studio'));
     expect(appDataFolder({}, 'linux')).toBe(join(homedir(), '.config', 'Fashion-MNIST Studio'));
     expect(appDataFolder({ FMNIST_STUDIO_DATA: '/portable' }, 'win32')).toBe('/portable');
+  });
+
+  it('keeps the run records in its runs folder', () => {
+    expect(runsFolder('/portable')).toBe(join('/portable', 'runs'));
   });
 });

@@ -1,0 +1,338 @@
+/**
+ * `fmnist runs`: the training runs recorded in the data folder's runs folder (by `fmnist train` and the app):
+ * list them, show one, compare several, export their per-epoch history as CSV, rename, annotate and delete.
+ * Ids may be shortened to a prefix that names one run.
+ */
+
+import { stat } from 'node:fs/promises';
+import Papa from 'papaparse';
+import { displayPath, FmnistError } from '../../core/errors';
+import { writeFileAtomic } from '../../core/io';
+import { appDataFolder, runsFolder } from '../../core/run/data-folder';
+import { differingSettings, displayName, type RunRecord, settingText, wallSeconds } from '../../core/runs/record';
+import { RunStore } from '../../core/runs/store';
+import type { EpochSummary } from '../../core/train/events';
+import { type CommandSpec, parseOptions } from '../args';
+import { type CliContext, writeLine } from '../context';
+import { checkOutputFile } from '../output-target';
+import { formatDuration, percent, plural } from '../progress';
+
+export const RUNS: CommandSpec = {
+  name: 'runs',
+  summary: 'list, show, compare, export, rename, annotate and delete the recorded training runs',
+  usage: [
+    'fmnist runs [list] [--json]               every run: id, name, status, start, epochs, test accuracy, time',
+    "fmnist runs show ID [--json]              a run's settings, data, result and per-epoch history",
+    'fmnist runs compare ID ID... [--json]     the settings that differ and the results side by side',
+    'fmnist runs export ID... --out FILE       the per-epoch history of the runs as one CSV file',
+    'fmnist runs rename ID NAME                (an empty NAME removes the name)',
+    'fmnist runs note ID TEXT                  (an empty TEXT removes the note)',
+    'fmnist runs delete ID...                  the records only: checkpoints stay where they are',
+    '',
+    'fmnist train and the app record every run in the runs folder of the app\'s data folder (FMNIST_STUDIO_DATA',
+    'sets the data folder). An ID may be shortened to any prefix that names one run.',
+  ],
+  options: {
+    json: { kind: 'boolean', help: 'list, show, compare: print one JSON object' },
+    out: { kind: 'string', value: 'FILE', help: 'export: the CSV file to write' },
+  },
+  examples: [
+    'fmnist runs',
+    'fmnist runs show 20261125-143012',
+    'fmnist runs compare 20261125-143012 20261125-150130',
+    'fmnist runs export 20261125-143012 20261125-150130 --out curves.csv',
+    'fmnist runs rename 20261125-143012 "wide, lr 0.002"',
+    'fmnist runs delete 20261125-143012',
+  ],
+};
+
+const SUBCOMMANDS = ['list', 'show', 'compare', 'export', 'rename', 'note', 'delete'] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+/** The options each subcommand takes. */
+const SUBCOMMAND_OPTIONS: Record<Subcommand, string[]> = {
+  list: ['json'],
+  show: ['json'],
+  compare: ['json'],
+  export: ['out'],
+  rename: [],
+  note: [],
+  delete: [],
+};
+
+function usageError(problem: string): FmnistError {
+  return new FmnistError('bad-option', `${problem} (see fmnist runs --help)`);
+}
+
+/** Splits the arguments into words (subcommand, ids, a name) and options with their values; `--` ends options. */
+function splitArguments(argv: string[]): { words: string[]; options: string[] } {
+  const words: string[] = [];
+  const options: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      words.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--') || arg.length === 2) {
+      words.push(arg);
+      continue;
+    }
+    options.push(arg);
+    const spec = RUNS.options[arg.slice(2).split('=')[0]];
+    if (spec && spec.kind !== 'boolean' && !arg.includes('=') && i + 1 < argv.length) options.push(argv[++i]);
+  }
+  return { words, options };
+}
+
+export async function runRuns(argv: string[], context: CliContext): Promise<number> {
+  const { words, options: optionArgs } = splitArguments(argv);
+  const first = words[0];
+  const subcommand: Subcommand | null = first === undefined ? 'list' : (SUBCOMMANDS as readonly string[]).includes(first) ? (first as Subcommand) : null;
+  if (!subcommand) throw usageError(`unknown subcommand "${first}" (${SUBCOMMANDS.join(', ')})`);
+  const args = words.slice(first === undefined ? 0 : 1);
+  const options = parseOptions(RUNS, optionArgs);
+  for (const name of Object.keys(options)) {
+    if (!SUBCOMMAND_OPTIONS[subcommand].includes(name)) throw usageError(`--${name} does not apply to fmnist runs ${subcommand}`);
+  }
+  const store = new RunStore(runsFolder(appDataFolder(context.env)));
+  const out = (line = ''): void => writeLine(context.stdout, line);
+  const json = options.json === true;
+  switch (subcommand) {
+    case 'list': {
+      if (args.length > 0) throw usageError(`fmnist runs list takes no ids, got "${args[0]}" (fmnist runs show ID shows one)`);
+      const { runs, warnings } = await store.list();
+      for (const warning of warnings) writeLine(context.stderr, `Skipped ${warning.replace(/ \(skipped\)$/, '')}`);
+      if (json) out(JSON.stringify({ type: 'runs', folder: store.folder, runs, warnings }));
+      else listRuns(runs, store.folder, out);
+      return 0;
+    }
+    case 'show': {
+      if (args.length !== 1) throw usageError('fmnist runs show takes one run id');
+      const run = await store.find(args[0]);
+      const history = await store.history(run.id);
+      if (json) out(JSON.stringify({ type: 'run', ...run, history }));
+      else await showRun(run, history, out);
+      return 0;
+    }
+    case 'compare': {
+      if (args.length < 2) throw usageError('fmnist runs compare takes two or more run ids');
+      const runs = await findAll(store, args);
+      if (json) {
+        out(
+          JSON.stringify({
+            type: 'comparison',
+            differingSettings: differingSettings(runs),
+            runs: runs.map((run) => ({ id: run.id, name: run.name, status: run.status, config: run.config, metrics: run.metrics })),
+          }),
+        );
+      } else {
+        compareRuns(runs, out);
+      }
+      return 0;
+    }
+    case 'export': {
+      if (args.length < 1) throw usageError('fmnist runs export takes one or more run ids');
+      const file = options.out as string | undefined;
+      if (!file) throw usageError('fmnist runs export needs --out FILE');
+      await checkOutputFile(file);
+      const runs = await findAll(store, args);
+      const rows = await exportRows(store, runs);
+      await writeFileAtomic(file, new TextEncoder().encode(`${Papa.unparse(rows)}\r\n`));
+      writeLine(context.stderr, `Wrote ${plural(rows.data.length, 'row')} (${plural(runs.length, 'run')}) to ${displayPath(file)}.`);
+      return 0;
+    }
+    case 'rename':
+    case 'note': {
+      if (args.length < 1) throw usageError(`fmnist runs ${subcommand} takes a run id and the ${subcommand === 'rename' ? 'name' : 'text'}`);
+      const run = await store.find(args[0]);
+      // The rest of the words are the text, so quoting is optional.
+      const text = args.slice(1).join(' ');
+      const edited = await store.edit(run.id, subcommand === 'rename' ? { name: text } : { note: text });
+      if (subcommand === 'rename') out(edited.name ? `Run ${run.id} is now named "${displayPath(edited.name)}".` : `Run ${run.id} has no name now.`);
+      else out(edited.note ? `Run ${run.id} has a note now.` : `Run ${run.id} has no note now.`);
+      return 0;
+    }
+    case 'delete': {
+      if (args.length < 1) throw usageError('fmnist runs delete takes one or more run ids');
+      const runs = await findAll(store, args);
+      await store.remove(runs.map((run) => run.id));
+      for (const run of runs) {
+        out(`Deleted run ${run.id}${run.name ? ` (${displayPath(run.name)})` : ''}${run.checkpoint ? `; its checkpoint ${displayPath(run.checkpoint)} is kept` : ''}.`);
+      }
+      return 0;
+    }
+  }
+}
+
+/** The runs the ids (or prefixes) name, each once, in the order given; the folder is listed once. */
+async function findAll(store: RunStore, ids: string[]): Promise<RunRecord[]> {
+  const { runs } = await store.list();
+  const found: RunRecord[] = [];
+  for (const id of ids) {
+    const run = await store.find(id, runs);
+    if (!found.includes(run)) found.push(run);
+  }
+  return found;
+}
+
+/** Local date and time to the minute (or second), as people read it. */
+function localTime(iso: string | null, seconds = false): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (!Number.isFinite(date.getTime())) return '—';
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  return `${day} ${pad(date.getHours())}:${pad(date.getMinutes())}${seconds ? `:${pad(date.getSeconds())}` : ''}`;
+}
+
+/** Columns padded to their widest cell; `right` columns are aligned right (numbers). */
+function table(rows: string[][], right: boolean[]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => Array.from(row[c]).length)));
+  return rows.map((row) =>
+    row
+      .map((cell, c) => {
+        const pad = ' '.repeat(widths[c] - Array.from(cell).length);
+        return right[c] ? pad + cell : cell + pad;
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function shortName(run: RunRecord, max = 28): string {
+  const name = Array.from(displayPath(run.name));
+  return name.length > max ? `${name.slice(0, max - 1).join('')}…` : name.join('');
+}
+
+function listRuns(runs: RunRecord[], folder: string, out: (line?: string) => void): void {
+  if (runs.length === 0) {
+    out(`No runs recorded yet in ${displayPath(folder)}: fmnist train and the app record every run there.`);
+    return;
+  }
+  const rows = [['id', 'name', 'status', 'started', 'epochs', 'final test', 'best test', 'time']];
+  for (const run of runs) {
+    rows.push([
+      run.id,
+      shortName(run),
+      run.status,
+      localTime(run.startedAt),
+      String(run.metrics.epochs),
+      percent(run.metrics.finalTestAccuracy),
+      percent(run.metrics.bestTestAccuracy),
+      formatDuration(wallSeconds(run) * 1000),
+    ]);
+  }
+  for (const line of table(rows, [false, false, false, false, true, true, true, true])) out(line);
+  out();
+  out(`${plural(runs.length, 'run')} in ${displayPath(folder)}`);
+}
+
+function filesText(files: readonly string[] | null | undefined): string {
+  return files && files.length ? files.map(displayPath).join(', ') : 'none';
+}
+
+async function showRun(run: RunRecord, history: EpochSummary[], out: (line?: string) => void): Promise<void> {
+  const field = (label: string, text: string): void => out(`${label.padEnd(12)} ${text}`);
+  field('Run', `${run.id}${run.name ? `  "${displayPath(run.name)}"` : ''}`);
+  field('Status', `${run.status}${run.error ? `: ${displayPath(run.error)}` : ''}`);
+  field('Trained by', `${run.origin === 'cli' ? 'fmnist train' : 'the app'} ${run.appVersion} (process ${run.pid} on ${displayPath(run.host)})`);
+  field('Started', `${localTime(run.startedAt, true)}${run.endedAt ? `, ended ${localTime(run.endedAt, true)}` : ''} (${formatDuration(wallSeconds(run) * 1000)})`);
+  if (run.note) {
+    const [head, ...rest] = run.note.split('\n');
+    field('Note', displayPath(head));
+    for (const line of rest) field('', displayPath(line));
+  }
+  const config = run.config as unknown as Record<string, unknown>;
+  field('Settings', Object.keys(config).map((key) => `${key} ${settingText(config[key])}`).join(', '));
+  field('Data', `${filesText(run.data.sources?.train)}${run.data.fingerprint ? ` (fingerprint ${run.data.fingerprint})` : ''}`);
+  field('Test data', filesText(run.data.sources?.test));
+  if (run.data.history) {
+    for (const segment of run.data.history) field('', `from epoch ${segment.fromEpoch}: ${filesText(segment.sources?.train)} (fingerprint ${segment.fingerprint})`);
+  }
+  if (run.resumedFrom) field('Continued', `a model of ${plural(run.resumedFrom.epochsDone, 'epoch')}${run.resumedFrom.file ? ` from ${displayPath(run.resumedFrom.file)}` : ''}`);
+  if (run.checkpoint) {
+    const exists = await stat(run.checkpoint).then((info) => info.isFile(), () => false);
+    field('Checkpoint', `${displayPath(run.checkpoint)}${exists ? '' : ' (missing)'}`);
+  } else {
+    field('Checkpoint', 'none saved');
+  }
+  field(
+    'Engine',
+    `${run.kernels ?? '?'} kernels, ${run.threads === null ? '?' : plural(run.threads, 'thread')}; ${run.trainingSamples} training samples` +
+      (run.validationSamples ? `, ${run.validationSamples} held out for validation` : ''),
+  );
+  const m = run.metrics;
+  field(
+    'Result',
+    `${plural(m.epochs, 'epoch')}: test ${percent(m.finalTestAccuracy)} (best ${percent(m.bestTestAccuracy)}` +
+      `${m.bestTestEpoch !== null ? ` at epoch ${m.bestTestEpoch}` : ''}), cost ${m.finalCost === null ? '—' : m.finalCost.toFixed(4)}, ` +
+      `train ${percent(m.finalTrainAccuracy)}, ${m.trainingSeconds.toFixed(1)} s of training`,
+  );
+  if (history.length === 0) return;
+  out();
+  const rows = [['epoch', 'cost', 'train', 'validation', 'test', 'test cost', 'seconds']];
+  for (const h of history) {
+    rows.push([
+      String(h.epoch),
+      h.cost.toFixed(4),
+      percent(h.trainAccuracy),
+      percent(h.validationAccuracy),
+      percent(h.testAccuracy),
+      h.testCost === null ? '—' : h.testCost.toFixed(4),
+      h.seconds.toFixed(2),
+    ]);
+  }
+  for (const line of table(rows, rows[0].map(() => true))) out(line);
+}
+
+function compareRuns(runs: RunRecord[], out: (line?: string) => void): void {
+  const rows: string[][] = [['', ...runs.map((run) => run.id)]];
+  rows.push(['name', ...runs.map((run) => shortName(run, 24) || '—')]);
+  rows.push(['status', ...runs.map((run) => run.status)]);
+  const differing = differingSettings(runs);
+  for (const key of differing) rows.push([key, ...runs.map((run) => settingText((run.config as unknown as Record<string, unknown>)[key]))]);
+  if (differing.length === 0) rows.push(['settings', ...runs.map(() => 'the same')]);
+  const metric = (label: string, value: (run: RunRecord) => string): void => void rows.push([label, ...runs.map(value)]);
+  metric('epochs', (run) => String(run.metrics.epochs));
+  metric('final cost', (run) => (run.metrics.finalCost === null ? '—' : run.metrics.finalCost.toFixed(4)));
+  metric('final train', (run) => percent(run.metrics.finalTrainAccuracy));
+  if (runs.some((run) => run.metrics.finalValidationAccuracy !== null)) metric('final validation', (run) => percent(run.metrics.finalValidationAccuracy));
+  metric('final test', (run) => percent(run.metrics.finalTestAccuracy));
+  metric('best test', (run) => (run.metrics.bestTestEpoch === null ? '—' : `${percent(run.metrics.bestTestAccuracy)} (epoch ${run.metrics.bestTestEpoch})`));
+  metric('training time', (run) => `${run.metrics.trainingSeconds.toFixed(1)} s`);
+  for (const line of table(rows, rows[0].map((_, c) => c > 0))) out(line);
+}
+
+/** The CSV's columns: the run, then each field of an epoch's summary as the history file has it. */
+export const EXPORT_FIELDS = [
+  'run',
+  'name',
+  'epoch',
+  'cost',
+  'trainAccuracy',
+  'validationCost',
+  'validationAccuracy',
+  'testCost',
+  'testAccuracy',
+  'seconds',
+  'evaluationSeconds',
+  'samplesPerSecond',
+] as const;
+
+async function exportRows(store: RunStore, runs: RunRecord[]): Promise<{ fields: string[]; data: (string | number)[][] }> {
+  const data: (string | number)[][] = [];
+  for (const run of runs) {
+    const history = (await store.history(run.id)) as unknown as Record<string, unknown>[];
+    for (const epoch of history) {
+      data.push(
+        EXPORT_FIELDS.map((field) => {
+          if (field === 'run') return run.id;
+          if (field === 'name') return displayName(run) === run.id ? '' : run.name;
+          const value = epoch[field];
+          return typeof value === 'number' ? value : '';
+        }),
+      );
+    }
+  }
+  return { fields: [...EXPORT_FIELDS], data };
+}

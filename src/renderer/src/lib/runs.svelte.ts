@@ -1,0 +1,225 @@
+/**
+ * The Runs view's store: the recorded runs (summaries only, as the backend lists them), their order in the
+ * table, the runs selected for the charts and those runs' per-epoch histories (fetched only for them, kept
+ * until a run's record changes), and the actions on runs: rename, note, delete, open the checkpoint, and fill
+ * the settings form from a run's settings.
+ */
+
+import { type EpochSummary, type Request, type Response, type RunRecord, type RunSettings, SETTING_KEYS } from '../../../core/api/contract';
+import { displayName, wallSeconds } from '../../../core/runs/record';
+import type { Point } from './chart-series';
+import type { Studio } from './studio.svelte';
+
+export type SortKey = 'name' | 'status' | 'startedAt' | 'epochs' | 'finalTest' | 'bestTest' | 'time' | 'learningRate';
+export type SortDirection = 'ascending' | 'descending';
+
+/** Colours for the selected runs' curves, distinct on light and dark backgrounds (Tableau 10). */
+export const RUN_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+
+/** What each column sorts by; missing values (a run without a test set) sort last either way. */
+const SORT_VALUES: Record<SortKey, (run: RunRecord) => string | number | null> = {
+  name: (run) => displayName(run).toLowerCase(),
+  status: (run) => run.status,
+  startedAt: (run) => run.startedAt,
+  epochs: (run) => run.metrics.epochs,
+  finalTest: (run) => run.metrics.finalTestAccuracy,
+  bestTest: (run) => run.metrics.bestTestAccuracy,
+  time: (run) => wallSeconds(run),
+  learningRate: (run) => (typeof run.config.learningRate === 'number' ? run.config.learningRate : null),
+};
+
+export function sortRuns(runs: readonly RunRecord[], key: SortKey, direction: SortDirection): RunRecord[] {
+  const value = SORT_VALUES[key];
+  const sign = direction === 'ascending' ? 1 : -1;
+  return runs
+    .map((run) => ({ run, v: value(run) }))
+    .sort((a, b) => {
+      if (a.v === null || b.v === null) return a.v === b.v ? 0 : a.v === null ? 1 : -1;
+      const order = a.v < b.v ? -1 : a.v > b.v ? 1 : 0;
+      return order === 0 ? (a.run.id < b.run.id ? -1 : 1) * sign : order * sign;
+    })
+    .map(({ run }) => run);
+}
+
+export class RunsView {
+  /** The runs as last listed (oldest first); plain objects, replaced whole. */
+  runs = $state.raw<RunRecord[]>([]);
+  warnings = $state.raw<string[]>([]);
+  folder = $state<string | null>(null);
+  loaded = $state(false);
+  sortKey = $state<SortKey>('startedAt');
+  sortDirection = $state<SortDirection>('descending');
+  /** Runs whose curves are drawn, in the order they were selected (their colours). */
+  selected = $state.raw<string[]>([]);
+  /** The run whose details are shown. */
+  current = $state<string | null>(null);
+  message = $state<{ tone: 'error' | 'info'; text: string } | null>(null);
+  /** Bumped when the charts' series change (selection, histories). */
+  chartVersion = $state(0);
+  /** Histories of selected runs, and the record version (updatedAt) they were read at: plain, for Chart.js. */
+  private readonly histories = new Map<string, { updatedAt: string; epochs: EpochSummary[] }>();
+  private refreshing: Promise<void> | null = null;
+  private refreshAgain = false;
+
+  constructor(private readonly studio: Studio) {}
+
+  get sorted(): RunRecord[] {
+    return sortRuns(this.runs, this.sortKey, this.sortDirection);
+  }
+
+  get currentRun(): RunRecord | null {
+    return this.runs.find((run) => run.id === this.current) ?? null;
+  }
+
+  /** Clicking a column header: sort by it, or turn its direction around. */
+  sortBy(key: SortKey): void {
+    if (this.sortKey === key) this.sortDirection = this.sortDirection === 'ascending' ? 'descending' : 'ascending';
+    else {
+      this.sortKey = key;
+      this.sortDirection = key === 'name' || key === 'status' ? 'ascending' : 'descending';
+    }
+  }
+
+  /** Lists the runs again (one listing at a time; asked for meanwhile, one more follows). */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      try {
+        do {
+          this.refreshAgain = false;
+          const response = await this.studio.transport.request({ type: 'list-runs' });
+          if (!response.ok) {
+            this.message = { tone: 'error', text: response.error };
+            return;
+          }
+          this.applyListing(response);
+        } while (this.refreshAgain);
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  private applyListing(response: Extract<Response, { ok: true }>): void {
+    const listing = response.runs!;
+    this.runs = listing.runs;
+    this.warnings = listing.warnings;
+    this.folder = listing.folder;
+    this.loaded = true;
+    const ids = new Set(listing.runs.map((run) => run.id));
+    if (this.selected.some((id) => !ids.has(id))) this.selected = this.selected.filter((id) => ids.has(id));
+    if (this.current && !ids.has(this.current)) this.current = null;
+    void this.loadHistories();
+  }
+
+  toggle(id: string): void {
+    this.selected = this.selected.includes(id) ? this.selected.filter((s) => s !== id) : [...this.selected, id];
+    void this.loadHistories();
+  }
+
+  isSelected(id: string): boolean {
+    return this.selected.includes(id);
+  }
+
+  /** Fetches the histories of selected runs not read yet, or whose record changed since (a run going on). */
+  async loadHistories(): Promise<void> {
+    const byId = new Map(this.runs.map((run) => [run.id, run]));
+    const wanted = this.selected.filter((id) => this.histories.get(id)?.updatedAt !== byId.get(id)?.updatedAt);
+    if (wanted.length > 0) {
+      const response = await this.studio.transport.request({ type: 'get-run-history', ids: wanted });
+      if (!response.ok) {
+        this.message = { tone: 'error', text: response.error };
+      } else {
+        const { histories, warnings } = response.runHistories!;
+        for (const [id, epochs] of Object.entries(histories)) this.histories.set(id, { updatedAt: byId.get(id)?.updatedAt ?? '', epochs });
+        if (warnings.length) this.message = { tone: 'error', text: warnings.join('; ') };
+      }
+    }
+    this.chartVersion++;
+  }
+
+  /** One curve per selected run (its name in the legend, its colour by selection order). */
+  curves(value: (epoch: EpochSummary) => number | null): { label: string; color: string; points: Point[] }[] {
+    const names = new Map<string, number>();
+    for (const run of this.runs) names.set(displayName(run), (names.get(displayName(run)) ?? 0) + 1);
+    return this.selected.flatMap((id, i) => {
+      const run = this.runs.find((r) => r.id === id);
+      if (!run) return [];
+      const name = displayName(run);
+      // Two runs of the same name are told apart by the end of their ids.
+      const label = (names.get(name) ?? 0) > 1 && name !== run.id ? `${name} (${run.id.slice(-4)})` : name;
+      const points: Point[] = [];
+      for (const epoch of this.histories.get(id)?.epochs ?? []) {
+        const y = value(epoch);
+        if (y !== null) points.push({ x: epoch.epoch, y });
+      }
+      return [{ label, color: RUN_COLORS[i % RUN_COLORS.length], points }];
+    });
+  }
+
+  /** The longest selected run, in epochs (the charts' x axis). */
+  get maxEpochs(): number | undefined {
+    const lengths = this.selected.map((id) => this.runs.find((run) => run.id === id)?.metrics.epochs ?? 0);
+    return lengths.length ? Math.max(1, ...lengths) : undefined;
+  }
+
+  async rename(id: string, name: string): Promise<boolean> {
+    return this.edit({ type: 'rename-run', id, name });
+  }
+
+  async note(id: string, note: string): Promise<boolean> {
+    return this.edit({ type: 'note-run', id, note });
+  }
+
+  private async edit(request: Extract<Request, { type: 'rename-run' | 'note-run' }>): Promise<boolean> {
+    this.message = null;
+    const response = await this.studio.transport.request(request);
+    if (!response.ok) {
+      this.message = { tone: 'error', text: response.error };
+      return false;
+    }
+    const edited = response.run!;
+    this.runs = this.runs.map((run) => (run.id === edited.id ? edited : run));
+    this.chartVersion++;
+    return true;
+  }
+
+  async remove(ids: string[]): Promise<void> {
+    this.message = null;
+    const response = await this.studio.transport.request({ type: 'delete-runs', ids });
+    if (!response.ok) {
+      this.message = { tone: 'error', text: response.error };
+      return;
+    }
+    for (const id of ids) this.histories.delete(id);
+    this.message = { tone: 'info', text: ids.length === 1 ? 'The run was deleted (its checkpoint, if any, is kept).' : `${ids.length} runs were deleted (their checkpoints are kept).` };
+    this.applyListing(response);
+  }
+
+  /** Loads the run's checkpoint as the model (as Load checkpoint does). */
+  async openCheckpoint(id: string): Promise<void> {
+    this.message = null;
+    const response = await this.studio.transport.request({ type: 'open-run-checkpoint', id });
+    if (!response.ok) {
+      this.message = { tone: 'error', text: response.error };
+      return;
+    }
+    if (response.state) this.studio.apply({ type: 'state', state: response.state });
+    this.message = { tone: 'info', text: `Loaded ${response.state?.model?.file ?? 'the checkpoint'}: the model bar and the other views show it now.` };
+  }
+
+  /** Fills the settings form with the run's settings (those the form has; the defaults for any it lacks). */
+  newRunFrom(run: RunRecord): void {
+    const defaults = this.studio.state?.defaults;
+    if (!defaults) return;
+    const settings = { ...defaults, hiddenSizes: [...defaults.hiddenSizes] } as Record<string, unknown>;
+    const config = run.config as unknown as Record<string, unknown>;
+    for (const key of SETTING_KEYS) if (config[key] !== undefined) settings[key] = Array.isArray(config[key]) ? [...(config[key] as number[])] : config[key];
+    this.studio.form.fill(settings as unknown as RunSettings);
+    this.message = { tone: 'info', text: `The settings of ${displayName(run)} are in the form: change what you like and press Start.` };
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * `fmnist train` records every run, and `fmnist runs` lists, shows, compares, exports, renames, annotates and
+ * deletes them. Expected values come from what `train --json` printed for each epoch, and from the files.
+ */
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Papa from 'papaparse';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { percent } from '../../../src/core/format';
+import { runCliInProcess } from '../../helpers/cli';
+import { builtFile, randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
+
+interface EpochLine {
+  epoch: number;
+  cost: number;
+  trainAccuracy: number;
+  testAccuracy: number;
+  testCost: number;
+  seconds: number;
+}
+
+describe('fmnist runs', () => {
+  let dataFolder: string;
+  let runsFolder: string;
+  let files: string;
+  let env: NodeJS.ProcessEnv;
+  const run = (args: string[]) => runCliInProcess(args, env);
+  /** The two runs trained below: their ids and what train --json printed per epoch. */
+  const trained: { id: string; epochs: EpochLine[]; lr: string }[] = [];
+  let model: string;
+
+  beforeAll(async () => {
+    dataFolder = await tempDir('fmnist-runs-cli-');
+    runsFolder = join(dataFolder, 'runs');
+    files = await tempDir('fmnist-runs-cli-files-');
+    // Small generated data sets (random pixels and labels): the records are about what training printed.
+    const train = await writeTemp(files, 'train.csv', toKaggleCsv(randomDataset(600, 3)));
+    const test = await writeTemp(files, 'test.csv', toKaggleCsv(randomDataset(300, 4)));
+    env = { FMNIST_STUDIO_DATA: dataFolder, FMNIST_DATA_PATH: '' };
+    model = join(files, 'second.safetensors');
+    for (const [lr, extra] of [
+      ['0.001', ['--name', 'slow learner']],
+      ['0.01', ['--out', model]],
+    ] as const) {
+      const result = await run(['train', '--train', train, '--test', test, '--epochs', '2', '--hidden', '16', '--batch-size', '64', '--lr', lr, '--json', ...extra]);
+      if (result.code !== 0) throw new Error(result.stderr);
+      const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      const summary = lines.at(-1);
+      expect(summary.run).toMatch(/^\d{8}-\d{6}-[0-9a-f]{4}$/);
+      trained.push({ id: summary.run, epochs: lines.filter((l) => l.type === 'epoch'), lr });
+    }
+  });
+
+  it('records each run of fmnist train in the runs folder of the data folder', async () => {
+    expect((await readdir(runsFolder)).sort()).toEqual(trained.flatMap(({ id }) => [`${id}.history.json`, `${id}.json`]).sort());
+    const listed = JSON.parse((await run(['runs', '--json'])).stdout);
+    expect(listed).toMatchObject({ type: 'runs', folder: runsFolder, warnings: [] });
+    expect(listed.runs.map((r: { id: string }) => r.id)).toEqual(trained.map((t) => t.id));
+    const [first, second] = listed.runs;
+    expect(first).toMatchObject({ name: 'slow learner', status: 'finished', origin: 'cli', checkpoint: null, trainingSamples: 600, validationSamples: 0 });
+    expect(first.config).toMatchObject({ learningRate: 0.001, epochs: 2, hiddenSizes: [16], batchSize: 64 });
+    expect(first.data.sources).toEqual({ train: [join(files, 'train.csv')], test: [join(files, 'test.csv')] });
+    expect(second).toMatchObject({ name: '', status: 'finished', checkpoint: model });
+    expect(second.config.learningRate).toBe(0.01);
+    for (const [i, record] of listed.runs.entries()) {
+      const epochs = trained[i].epochs;
+      const best = epochs.reduce((a, b) => (b.testAccuracy > a.testAccuracy ? b : a));
+      expect(record.metrics.epochs).toBe(2);
+      expect(record.metrics.finalTestAccuracy).toBeCloseTo(epochs[1].testAccuracy, 6);
+      expect(record.metrics.bestTestAccuracy).toBeCloseTo(best.testAccuracy, 6);
+      expect(record.metrics.bestTestEpoch).toBe(best.epoch);
+      expect(record.metrics.finalCost).toBeCloseTo(epochs[1].cost, 6);
+      expect(record.metrics.trainingSeconds).toBeCloseTo(epochs[0].seconds + epochs[1].seconds, 2);
+      expect(record.summary).toMatchObject({ status: 'finished', epochsDone: 2 });
+      expect(Date.parse(record.endedAt)).toBeGreaterThanOrEqual(Date.parse(record.startedAt));
+    }
+  });
+
+  it('lists the runs as a table: id, name, status, start, epochs, final and best test accuracy, time', async () => {
+    const { stdout, code } = await run(['runs']);
+    expect(code).toBe(0);
+    const lines = stdout.split('\n');
+    expect(lines[0]).toMatch(/^id +name +status +started +epochs +final test +best test +time$/);
+    const listed = JSON.parse((await run(['runs', '--json'])).stdout).runs;
+    for (const [i, { id, epochs }] of trained.entries()) {
+      const row = lines.find((line) => line.startsWith(id))!;
+      const started = new Date(listed[i].startedAt);
+      const pad = (n: number): string => String(n).padStart(2, '0');
+      const local = `${started.getFullYear()}-${pad(started.getMonth() + 1)}-${pad(started.getDate())} ${pad(started.getHours())}:${pad(started.getMinutes())}`;
+      const best = Math.max(...epochs.map((e) => e.testAccuracy));
+      expect(row.split(/ {2,}/)).toEqual([
+        id,
+        ...(i === 0 ? ['slow learner'] : []),
+        'finished',
+        local,
+        '2',
+        percent(epochs[1].testAccuracy),
+        percent(best),
+        expect.stringMatching(/^\d+s$/),
+      ]);
+    }
+    expect(lines.at(-2)).toBe(`2 runs in ${runsFolder}`);
+  });
+
+  it('shows a run by a prefix of its id: settings, data, checkpoint, result and every epoch', async () => {
+    const [, second] = trained;
+    const json = JSON.parse((await run(['runs', 'show', second.id.slice(0, 18), '--json'])).stdout);
+    expect(json).toMatchObject({ type: 'run', id: second.id, checkpoint: model });
+    expect(json.history).toHaveLength(2);
+    for (const [i, epoch] of json.history.entries()) {
+      for (const key of ['cost', 'trainAccuracy', 'testAccuracy', 'testCost'] as const) expect(epoch[key]).toBeCloseTo(second.epochs[i][key], 6);
+    }
+    const text = (await run(['runs', 'show', second.id])).stdout;
+    expect(text).toMatch(new RegExp(`^Run +${second.id}\\n`));
+    expect(text).toMatch(/\nStatus +finished\n/);
+    expect(text).toMatch(/\nSettings +hiddenSizes 16, epochs 2, batchSize 64, learningRate 0\.01, .*seed 1.*\n/);
+    expect(text).toContain(`\nData         ${join(files, 'train.csv')} (fingerprint `);
+    expect(text).toContain(`\nCheckpoint   ${model}\n`);
+    expect(text).toContain(`\nResult       2 epochs: test ${percent(second.epochs[1].testAccuracy)}`);
+    const rows = text.trim().split('\n').slice(-3);
+    expect(rows[0]).toMatch(/^epoch +cost +train +validation +test +test cost +seconds$/);
+    expect(rows[2].trim().split(/ +/).slice(0, 5)).toEqual(['2', second.epochs[1].cost.toFixed(4), percent(second.epochs[1].trainAccuracy), '—', percent(second.epochs[1].testAccuracy)]);
+    // A checkpoint that has gone is marked as missing.
+    const { rename } = await import('node:fs/promises');
+    await rename(model, `${model}.moved`);
+    try {
+      expect((await run(['runs', 'show', second.id])).stdout).toContain(`\nCheckpoint   ${model} (missing)\n`);
+    } finally {
+      await rename(`${model}.moved`, model);
+    }
+  });
+
+  it('compares runs: the settings that differ, and the results side by side', async () => {
+    const [a, b] = trained;
+    const text = (await run(['runs', 'compare', a.id, b.id])).stdout.trim().split('\n');
+    const cells = (label: string): string[] => text.find((line) => line.startsWith(`${label} `))!.trim().split(/ {2,}/).slice(1);
+    expect(text[0].trim().split(/ +/)).toEqual([a.id, b.id]);
+    expect(cells('learningRate')).toEqual(['0.001', '0.01']);
+    // Only the learning rate differs: no other setting has a row.
+    for (const key of ['epochs ', 'hiddenSizes', 'seed', 'batchSize']) expect(text.some((line) => line.startsWith(key) && key !== 'epochs ')).toBe(false);
+    expect(cells('name')).toEqual(['slow learner', '—']);
+    expect(cells('final test')).toEqual([percent(a.epochs[1].testAccuracy), percent(b.epochs[1].testAccuracy)]);
+    expect(cells('final cost')).toEqual([a.epochs[1].cost.toFixed(4), b.epochs[1].cost.toFixed(4)]);
+    const json = JSON.parse((await run(['runs', 'compare', a.id, b.id, '--json'])).stdout);
+    expect(json.differingSettings).toEqual(['learningRate']);
+    expect(json.runs.map((r: { id: string }) => r.id)).toEqual([a.id, b.id]);
+  });
+
+  it('exports the per-epoch history of runs as one CSV that reads back to the same numbers', async () => {
+    const out = join(files, 'curves.csv');
+    const result = await run(['runs', 'export', ...trained.map((t) => t.id), '--out', out]);
+    expect(result).toMatchObject({ code: 0, stderr: `Wrote 4 rows (2 runs) to ${out}.\n` });
+    const parsed = Papa.parse<string[]>((await readFile(out, 'utf8')).trim(), { header: false });
+    expect(parsed.errors).toEqual([]);
+    const [header, ...rows] = parsed.data;
+    expect(header).toEqual(['run', 'name', 'epoch', 'cost', 'trainAccuracy', 'validationCost', 'validationAccuracy', 'testCost', 'testAccuracy', 'seconds', 'evaluationSeconds', 'samplesPerSecond']);
+    expect(rows.map((row) => [row[0], row[1], row[2]])).toEqual([
+      [trained[0].id, 'slow learner', '1'],
+      [trained[0].id, 'slow learner', '2'],
+      [trained[1].id, '', '1'],
+      [trained[1].id, '', '2'],
+    ]);
+    for (const [r, row] of rows.entries()) {
+      const printed = trained[Math.floor(r / 2)].epochs[r % 2];
+      expect(Number(row[3])).toBeCloseTo(printed.cost, 6);
+      expect(Number(row[4])).toBeCloseTo(printed.trainAccuracy, 6);
+      expect(row[5]).toBe('');
+      expect(row[6]).toBe('');
+      expect(Number(row[7])).toBeCloseTo(printed.testCost, 6);
+      expect(Number(row[8])).toBeCloseTo(printed.testAccuracy, 6);
+      expect(Number(row[9])).toBeCloseTo(printed.seconds, 3);
+    }
+    expect(await run(['runs', 'export', trained[0].id])).toMatchObject({ code: 2, stderr: 'fmnist runs: fmnist runs export needs --out FILE (see fmnist runs --help)\n' });
+    expect((await run(['runs', 'export', trained[0].id, '--out', join(files, 'nowhere', 'x.csv')])).stderr).toBe(
+      `fmnist runs: ${join(files, 'nowhere', 'x.csv')}: the folder ${join(files, 'nowhere')} does not exist\n`,
+    );
+  });
+
+  it('renames, annotates and deletes runs; deleting keeps the checkpoint', async () => {
+    const scratch = await tempDir('fmnist-runs-cli-scratch-');
+    const local = { FMNIST_STUDIO_DATA: scratch };
+    const train = join(files, 'train.csv');
+    const made = await runCliInProcess(['train', '--train', train, '--test', join(files, 'test.csv'), '--epochs', '1', '--hidden', '8', '--json', '--out', join(scratch, 'm.safetensors')], local);
+    const id = JSON.parse(made.stdout.trim().split('\n').at(-1)!).run as string;
+    expect(await runCliInProcess(['runs', 'rename', id.slice(0, 17), 'wide', 'net'], local)).toMatchObject({ code: 0, stdout: `Run ${id} is now named "wide net".\n` });
+    expect(await runCliInProcess(['runs', 'note', id, 'random labels; expect 10%'], local)).toMatchObject({ code: 0, stdout: `Run ${id} has a note now.\n` });
+    const shown = (await runCliInProcess(['runs', 'show', id], local)).stdout;
+    expect(shown).toContain(`Run          ${id}  "wide net"\n`);
+    expect(shown).toContain('\nNote         random labels; expect 10%\n');
+    expect(JSON.parse(await readFile(join(scratch, 'runs', `${id}.json`), 'utf8'))).toMatchObject({ name: 'wide net', note: 'random labels; expect 10%' });
+    expect((await runCliInProcess(['runs', 'note', id], local)).stdout).toBe(`Run ${id} has no note now.\n`);
+    expect(await runCliInProcess(['runs', 'delete', id], local)).toMatchObject({
+      code: 0,
+      stdout: `Deleted run ${id} (wide net); its checkpoint ${join(scratch, 'm.safetensors')} is kept.\n`,
+    });
+    expect(await readdir(join(scratch, 'runs'))).toEqual([]);
+    expect((await readdir(scratch)).includes('m.safetensors')).toBe(true);
+    expect((await runCliInProcess(['runs'], local)).stdout).toBe(`No runs recorded yet in ${join(scratch, 'runs')}: fmnist train and the app record every run there.\n`);
+  });
+
+  it('records nothing with --no-record', async () => {
+    const scratch = await tempDir('fmnist-runs-cli-none-');
+    const result = await runCliInProcess(['train', '--train', join(files, 'train.csv'), '--epochs', '1', '--hidden', '8', '--json', '--no-record'], { FMNIST_STUDIO_DATA: scratch });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout.trim().split('\n').at(-1)!).run).toBeNull();
+    expect(await readdir(scratch)).toEqual([]);
+  });
+
+  it('skips a damaged record with one warning on stderr and lists the others', async () => {
+    const damaged = join(runsFolder, '20200101-000000-dead.json');
+    await writeFile(damaged, '{"format": "fashion-mnist-studio-run", "id": ');
+    try {
+      const result = await run(['runs']);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toMatch(new RegExp(`^Skipped ${damaged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is not valid JSON \\(.+\\)\\n$`));
+      expect(result.stdout).toContain(`2 runs in ${runsFolder}`);
+    } finally {
+      const { rm } = await import('node:fs/promises');
+      await rm(damaged);
+    }
+  });
+
+  it.each([
+    [['runs', 'show', 'nope'], () => `fmnist runs: there is no run "nope" in ${runsFolder} (fmnist runs lists them)\n`],
+    [['runs', 'show', '2'], () => /^fmnist runs: "2" names 2 runs \(\d{8}-\d{6}-[0-9a-f]{4}, \d{8}-\d{6}-[0-9a-f]{4}\): give more of the id\n$/],
+    [['runs', 'delete', 'nope'], () => `fmnist runs: there is no run "nope" in ${runsFolder} (fmnist runs lists them)\n`],
+    [['runs', 'frobnicate'], () => 'fmnist runs: unknown subcommand "frobnicate" (list, show, compare, export, rename, note, delete) (see fmnist runs --help)\n'],
+    [['runs', 'show'], () => 'fmnist runs: fmnist runs show takes one run id (see fmnist runs --help)\n'],
+    [['runs', 'compare', 'x'], () => 'fmnist runs: fmnist runs compare takes two or more run ids (see fmnist runs --help)\n'],
+    [['runs', 'list', '--out', 'x.csv'], () => 'fmnist runs: --out does not apply to fmnist runs list (see fmnist runs --help)\n'],
+    [['runs', '--frobnicate'], () => /^fmnist runs: unknown option --frobnicate \(see fmnist runs --help\)\n$/],
+    [['train', '--no-record', '--name', 'x'], () => 'fmnist train: --name names the run record, which --no-record turns off\n'],
+  ])('%j exits with 2 and one line', async (args, message) => {
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    const expected = message();
+    if (typeof expected === 'string') expect(result.stderr).toBe(expected);
+    else expect(result.stderr).toMatch(expected);
+  });
+
+  it('explains itself in --help', async () => {
+    const help = (await run(['runs', '--help'])).stdout;
+    expect(help).toMatch(/^fmnist runs — list, show, compare, export, rename, annotate and delete the recorded training runs\n\nUsage:\n {2}fmnist runs \[list\] \[--json\]/);
+    expect(help).toContain('fmnist runs export ID... --out FILE');
+    expect((await run(['--help'])).stdout).toMatch(/\n {2}runs +list, show, compare/);
+    expect((await run(['train', '--help'])).stdout).toMatch(/--no-record +leave no record of the run/);
+  });
+});
+
+describe('a run whose fmnist train was killed', () => {
+  let child: ChildProcess | null = null;
+
+  it('is listed as interrupted, with the epochs it recorded', async () => {
+    const dataFolder = await tempDir('fmnist-runs-killed-cli-');
+    const files = await tempDir('fmnist-runs-killed-files-');
+    const train = await writeTemp(files, 'train.csv', toKaggleCsv(randomDataset(400, 5)));
+    child = spawn(process.execPath, [builtFile('out/node/fmnist.js'), 'train', '--train', train, '--epochs', '100000', '--hidden', '8', '--json'], {
+      env: { PATH: process.env.PATH, FMNIST_STUDIO_DATA: dataFolder, FMNIST_DATA_PATH: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Killed once it has printed a few epochs (each recorded before the next starts).
+    await new Promise<void>((resolve, reject) => {
+      let epochs = 0;
+      child!.stdout!.on('data', (chunk: Buffer) => {
+        epochs += chunk.toString().split('\n').filter((line) => line.startsWith('{"type":"epoch"')).length;
+        if (epochs >= 3) resolve();
+      });
+      child!.on('exit', (code) => reject(new Error(`fmnist train exited early (${code})`)));
+    });
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    const listed = await runCliInProcess(['runs', '--json'], { FMNIST_STUDIO_DATA: dataFolder });
+    const [record] = JSON.parse(listed.stdout).runs;
+    expect(record).toMatchObject({ status: 'interrupted', pid: child.pid, endedAt: null });
+    expect(record.metrics.epochs).toBeGreaterThanOrEqual(2);
+    const table = (await runCliInProcess(['runs'], { FMNIST_STUDIO_DATA: dataFolder })).stdout;
+    expect(table.split('\n')[1]).toMatch(new RegExp(`^${record.id} +interrupted +`));
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * The app's runs: every run the session trains is recorded; the page lists them, reads their histories,
+ * renames, annotates and deletes them, and opens a run's checkpoint (only while the file holds that run's
+ * model). Expected values come from the session's own state (its run history) and from the files.
+ */
+
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type BackendEvent, DEFAULT_SETTINGS, type RunListing, type RunSettings, type StudioState } from '../../../../src/core/api/contract';
+import { StudioSession } from '../../../../src/core/api/session';
+import { loadCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
+import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
+
+const quick: RunSettings = { ...DEFAULT_SETTINGS, epochs: 2, hiddenSizes: [16], batchSize: 64 };
+
+async function stateOf(session: StudioSession): Promise<StudioState> {
+  const response = await session.handle({ type: 'get-state' });
+  if (!response.ok) throw new Error(response.error);
+  return response.state!;
+}
+
+async function listing(session: StudioSession): Promise<RunListing> {
+  const response = await session.handle({ type: 'list-runs' });
+  if (!response.ok) throw new Error(response.error);
+  return response.runs!;
+}
+
+describe('the session records every run', () => {
+  let dir: string;
+  let session: StudioSession;
+  const events: BackendEvent[] = [];
+  /** The histories of the two runs as the session's state gave them after each run. */
+  const histories: StudioState['run']['history'][] = [];
+  let autosave: string;
+
+  const train = async (settings: RunSettings, autosaveOn = true): Promise<void> => {
+    const started = await session.handle({ type: 'start', settings, autosave: autosaveOn, continue: false, allowOtherData: false });
+    if (!started.ok) throw new Error(started.error);
+    await session.whenIdle();
+  };
+
+  beforeAll(async () => {
+    dir = await tempDir('fmnist-session-runs-');
+    session = new StudioSession({ emit: (event) => events.push(event), env: {}, dataDirectory: join(dir, 'data'), runsDirectory: join(dir, 'data', 'runs') });
+    autosave = join(dir, 'data', 'autosave.safetensors');
+    const trainCsv = await writeTemp(dir, 'train.csv', toKaggleCsv(randomDataset(500, 21)));
+    const testCsv = await writeTemp(dir, 'test.csv', toKaggleCsv(randomDataset(200, 22)));
+    expect((await session.handle({ type: 'load-dataset', role: 'train', paths: [trainCsv] })).ok).toBe(true);
+    expect((await session.handle({ type: 'load-dataset', role: 'test', paths: [testCsv] })).ok).toBe(true);
+    for (const learningRate of [0.001, 0.01]) {
+      await train({ ...quick, learningRate });
+      histories.push((await stateOf(session)).run.history);
+    }
+  });
+
+  it('lists the runs with their settings, results and the autosave that holds their model', async () => {
+    const { folder, runs, warnings } = await listing(session);
+    expect(folder).toBe(join(dir, 'data', 'runs'));
+    expect(warnings).toEqual([]);
+    expect(runs).toHaveLength(2);
+    for (const [i, run] of runs.entries()) {
+      const history = histories[i]!;
+      expect(run).toMatchObject({ status: 'finished', origin: 'app', checkpoint: autosave, trainingSamples: 500, resumedFrom: null });
+      expect(run.config.learningRate).toBe([0.001, 0.01][i]);
+      expect(run.metrics.finalTestAccuracy).toBe(history[1].testAccuracy);
+      expect(run.metrics.bestTestAccuracy).toBe(Math.max(history[0].testAccuracy!, history[1].testAccuracy!));
+      expect(run.data.sources).toEqual({ train: [join(dir, 'train.csv')], test: [join(dir, 'test.csv')] });
+    }
+    const response = await session.handle({ type: 'get-run-history', ids: runs.map((run) => run.id) });
+    expect(response.ok && response.runHistories).toEqual({ histories: { [runs[0].id]: histories[0], [runs[1].id]: histories[1] }, warnings: [] });
+  });
+
+  it('opens the checkpoint of the run whose model the file still holds, and says when a later run replaced it', async () => {
+    const [first, second] = (await listing(session)).runs;
+    const opened = await session.handle({ type: 'open-run-checkpoint', id: second.id });
+    expect(opened.ok).toBe(true);
+    const state = await stateOf(session);
+    expect(state.model).toMatchObject({ file: autosave, epochsDone: 2, settings: { ...quick, learningRate: 0.01 } });
+    expect(state.run.history).toEqual(histories[1]);
+    // The autosave now holds the second run's model: the first run's is gone from it.
+    expect(await session.handle({ type: 'open-run-checkpoint', id: first.id })).toEqual({
+      ok: false,
+      error: `${autosave}: no longer holds the model of run ${first.id} (2 epochs of another run were saved over it); save a checkpoint after a run to keep it`,
+    });
+  });
+
+  it('remembers where the model of a run was saved, but not a download’s temporary file', async () => {
+    await train({ ...quick, learningRate: 0.003, epochs: 1 }, false);
+    const third = (await listing(session)).runs[2];
+    expect(third.checkpoint).toBeNull();
+    expect(await session.handle({ type: 'open-run-checkpoint', id: third.id })).toEqual({
+      ok: false,
+      error: `run ${third.id} saved no checkpoint (autosave was off and it was not saved)`,
+    });
+    const download = join(dir, 'download.safetensors');
+    expect((await session.handle({ type: 'save-checkpoint', path: download, download: true })).ok).toBe(true);
+    expect((await listing(session)).runs[2].checkpoint).toBeNull();
+    const kept = join(dir, 'third.safetensors');
+    expect((await session.handle({ type: 'save-checkpoint', path: kept })).ok).toBe(true);
+    expect((await listing(session)).runs[2].checkpoint).toBe(kept);
+    expect((await loadCheckpoint(kept)).config?.learningRate).toBe(0.003);
+    expect((await session.handle({ type: 'open-run-checkpoint', id: third.id })).ok).toBe(true);
+    expect((await stateOf(session)).model?.file).toBe(kept);
+    await rm(kept);
+    expect(await session.handle({ type: 'open-run-checkpoint', id: third.id })).toEqual({
+      ok: false,
+      error: `${kept}: the checkpoint of run ${third.id} is missing (moved or deleted)`,
+    });
+  });
+
+  it('renames, annotates and deletes runs; a run still training cannot be deleted', async () => {
+    const [first] = (await listing(session)).runs;
+    const renamed = await session.handle({ type: 'rename-run', id: first.id, name: 'slow\nlearner' });
+    expect(renamed.ok && renamed.run).toMatchObject({ id: first.id, name: 'slow learner' });
+    const noted = await session.handle({ type: 'note-run', id: first.id, note: 'lr 0.001 is too slow for 2 epochs' });
+    expect(noted.ok && noted.run?.note).toBe('lr 0.001 is too slow for 2 epochs');
+    expect(JSON.parse(await readFile(join(dir, 'data', 'runs', `${first.id}.json`), 'utf8'))).toMatchObject({ name: 'slow learner', note: 'lr 0.001 is too slow for 2 epochs' });
+
+    const started = await session.handle({ type: 'start', settings: { ...quick, epochs: 100_000 }, autosave: false, continue: false, allowOtherData: false });
+    expect(started.ok).toBe(true);
+    // The run's record appears once it is training.
+    await expect.poll(async () => (await listing(session)).runs.find((run) => run.status === 'running')?.id ?? null).not.toBeNull();
+    const running = (await listing(session)).runs.find((run) => run.status === 'running')!;
+    expect(await session.handle({ type: 'delete-runs', ids: [running.id] })).toEqual({ ok: false, error: `run ${running.id} is still training: stop it before deleting it` });
+    await session.handle({ type: 'stop' });
+    await session.whenIdle();
+    expect((await listing(session)).runs.find((run) => run.id === running.id)?.status).toBe('stopped');
+
+    const deleted = await session.handle({ type: 'delete-runs', ids: [first.id, running.id] });
+    expect(deleted.ok && deleted.runs?.runs.map((run) => run.id)).not.toContain(first.id);
+    expect(deleted.ok && deleted.runs?.runs).toHaveLength(2);
+    expect(await session.handle({ type: 'rename-run', id: first.id, name: 'x' })).toEqual({ ok: false, error: `there is no run ${first.id} in ${join(dir, 'data', 'runs')}` });
+    const missing = await session.handle({ type: 'get-run-history', ids: [first.id] });
+    expect(missing.ok && missing.runHistories).toEqual({ histories: { [first.id]: [] }, warnings: [] });
+  });
+
+  it('pauses a run asked to pause at once (recording its start does not hold the trainer back)', async () => {
+    events.length = 0;
+    const started = await session.handle({ type: 'start', settings: { ...quick, epochs: 100_000 }, autosave: false, continue: false, allowOtherData: false });
+    expect(started.ok).toBe(true);
+    const paused = await session.handle({ type: 'pause' });
+    expect(paused.ok && paused.state?.run.status).toBe('paused');
+    const progress = (): number => events.filter((event) => event.type === 'progress').length;
+    const seen = progress();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(progress()).toBe(seen);
+    // Its record exists all the same, as running (a paused run is still going).
+    await expect.poll(async () => (await listing(session)).runs.at(-1)?.status).toBe('running');
+    await session.handle({ type: 'stop' });
+    await session.whenIdle();
+  });
+
+  it('says when a run cannot be recorded, and goes on training', async () => {
+    const blocked = await writeTemp(dir, 'not-a-folder', 'x');
+    const seen: BackendEvent[] = [];
+    const failing = new StudioSession({ emit: (event) => seen.push(event), env: {}, runsDirectory: join(blocked, 'runs') });
+    await failing.handle({ type: 'load-dataset', role: 'train', paths: [join(dir, 'train.csv')] });
+    expect((await failing.handle({ type: 'start', settings: quick, autosave: false, continue: false, allowOtherData: false })).ok).toBe(true);
+    await failing.whenIdle();
+    expect((await stateOf(failing)).run).toMatchObject({ status: 'finished', epochsDone: 2 });
+    const notices = seen.filter((event) => event.type === 'notice');
+    expect(notices).toEqual([{ type: 'notice', tone: 'error', message: `The run cannot be recorded: ${join(blocked, 'runs')}: a part of this path is not a directory. Training goes on.` }]);
+  });
+});
+
+describe('a session without a runs folder', () => {
+  it('lists no runs and refuses to change any', async () => {
+    const session = new StudioSession({ emit: () => {}, env: {} });
+    expect(await session.handle({ type: 'list-runs' })).toEqual({ ok: true, runs: { folder: null, runs: [], warnings: [] } });
+    expect(await session.handle({ type: 'rename-run', id: '20261125-143012-ab12', name: 'x' })).toEqual({
+      ok: false,
+      error: 'runs are not recorded here (the app has no data folder)',
+    });
+    expect(await session.handle({ type: 'open-run-checkpoint', id: '20261125-143012-ab12' })).toEqual({
+      ok: false,
+      error: 'runs are not recorded here (the app has no data folder)',
+    });
+  });
+});
