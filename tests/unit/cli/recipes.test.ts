@@ -99,5 +99,12 @@ describe('fmnist train with recipes', () => {
     expect(summary).toMatchObject({ stoppedEarly: true, restoredBest: true, bestEpoch: best, epochs: best });
     expect(costs.indexOf(Math.min(...costs)) + 1).toBe(best);
     expect(summary.validationAccuracy).toBe(epochs[best - 1].validationAccuracy);
+    // The run's record keeps every epoch trained, and the kept epoch's figures as its result.
+    const record = JSON.parse((await run(['runs', 'show', summary.run as string, '--json'])).stdout);
+    expect(record.history).toHaveLength(best + 2);
+    expect(record.config).toMatchObject({ patience: 2, restoreBest: true, validationFraction: 0.25 });
+    expect(record.metrics.epochs).toBe(best + 2);
+    expect(record.metrics.finalTestAccuracy).toBeCloseTo(epochs[best - 1].testAccuracy as number, 6);
+    expect(record.summary).toMatchObject({ stoppedEarly: true, restoredBest: true, bestEpoch: best, epochsDone: best });
   });
 });
