@@ -135,7 +135,7 @@ describe('the runs store', () => {
       trainingSeconds: 4.5,
     });
     // The trainer's summary as it came, without its history (kept in the history file).
-    expect(ended.summary).toEqual({ status: 'stopped', epochsDone: 3, trainingSeconds: 4.5 });
+    expect(ended.summary).toEqual({ status: 'stopped', epochsDone: 3, bestEpoch: null, stoppedEarly: false, restoredBest: false, trainingSeconds: 4.5 });
     const onDisk = JSON.parse(await readFile(join(folder, `${id}.json`), 'utf8'));
     expect(onDisk.history).toBeUndefined();
     expect(JSON.parse(await readFile(join(folder, `${id}.history.json`), 'utf8')).epochs).toEqual(epochs);
