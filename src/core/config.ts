@@ -47,6 +47,21 @@ export interface RunConfig {
   labelSmoothing: number;
 }
 
+/** The recipe settings (they shape a run's math, so they cannot change when it resumes). */
+export const RECIPE_FIELDS = [
+  'schedule',
+  'warmupEpochs',
+  'stepEpochs',
+  'stepFactor',
+  'weightDecay',
+  'dropout',
+  'shiftPixels',
+  'flip',
+  'patience',
+  'restoreBest',
+  'labelSmoothing',
+] as const satisfies readonly (keyof RunConfig)[];
+
 export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
 export type Schedule = (typeof SCHEDULES)[number];
 

@@ -5,7 +5,7 @@
  * imports nothing from Node, Electron or the DOM.
  */
 
-import { DEFAULT_CONFIG, resolveRunConfig, type RunConfig } from '../config';
+import { DEFAULT_CONFIG, RECIPE_FIELDS, resolveRunConfig, type RunConfig } from '../config';
 import { describeValue, FmnistError } from '../errors';
 import { MAX_NAME_CHARS, MAX_NOTE_CHARS, RUN_ID, type RunRecord } from '../runs/record';
 import type { EpochSummary } from '../train/events';
@@ -25,17 +25,7 @@ export const SETTING_KEYS: readonly (keyof RunSettings)[] = [
   'validationFraction',
   'limit',
   'threads',
-  'schedule',
-  'warmupEpochs',
-  'stepEpochs',
-  'stepFactor',
-  'weightDecay',
-  'dropout',
-  'shiftPixels',
-  'flip',
-  'patience',
-  'restoreBest',
-  'labelSmoothing',
+  ...RECIPE_FIELDS,
 ];
 
 export const DEFAULT_SETTINGS: RunSettings = Object.freeze({

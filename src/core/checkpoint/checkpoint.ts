@@ -9,7 +9,7 @@
  * A plain PyTorch state dict of the same layout (no metadata) loads as a model too.
  */
 
-import { FIELD_LABELS, LIMITS, type RunConfig, resolveRunConfig } from '../config';
+import { FIELD_LABELS, LIMITS, RECIPE_FIELDS, type RunConfig, resolveRunConfig } from '../config';
 import { CLASS_COUNT, IMAGE_SIZE } from '../data/dataset';
 import { describeValue, FmnistError, quote, userMessage } from '../errors';
 import { readRegularFile, writeFileAtomic } from '../io';
@@ -523,17 +523,7 @@ const FIXED_ON_RESUME: (keyof RunConfig)[] = [
   'seed',
   'validationFraction',
   'limit',
-  'schedule',
-  'warmupEpochs',
-  'stepEpochs',
-  'stepFactor',
-  'weightDecay',
-  'dropout',
-  'shiftPixels',
-  'flip',
-  'patience',
-  'restoreBest',
-  'labelSmoothing',
+  ...RECIPE_FIELDS,
 ];
 
 /**
