@@ -1,5 +1,5 @@
 // Builds the Node-side bundles that run outside Electron: the fmnist CLI, the browser host with its training
-// worker, and the benchmarks (ablation, gallery overhead).
+// worker, and the benchmarks (ablation, gallery overhead, image preparation).
 import { builtinModules } from 'node:module';
 import { defineConfig } from 'vite';
 
@@ -16,6 +16,7 @@ export default defineConfig({
         fmnist: 'src/cli/index.ts',
         ablation: 'bench/ablation.ts',
         'gallery-overhead': 'bench/gallery-overhead.ts',
+        'prepare-image': 'bench/prepare-image.ts',
         web: 'src/main/web/index.ts',
         worker: 'src/main/worker.ts',
       },

@@ -6,8 +6,9 @@
  *
  *   node scripts/screenshots.mjs [--out DIR] [--epochs N] [--limit N]
  *
- * Writes studio-light.png, studio-dark.png (charts), gallery.png, evaluation.png, draw.png and network.jpg
- * (1400×900) into DIR (default build/screenshots). Defaults: 15 epochs on all 60 000 images.
+ * Writes studio-light.png, studio-dark.png (charts), gallery.png, evaluation.png, draw.png, network.jpg and
+ * runs.png (the first run beside a second one with the `quick` preset; 1400×900) into DIR (default
+ * build/screenshots). Defaults: 15 epochs on all 60 000 images.
  */
 
 import { spawn } from 'node:child_process';
@@ -103,6 +104,16 @@ async function main() {
     }
     await page.getByRole('region', { name: 'Prediction' }).getByText(/^Most likely/).waitFor();
     await shot('draw.png');
+
+    // A second run, with the quick preset, compared with the first in the Runs tab.
+    await page.getByLabel('Preset', { exact: true }).selectOption('quick');
+    await page.getByLabel('Training subset size', { exact: true }).fill(limit);
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: /^Finished 8 epochs\.$/ }).waitFor({ timeout: 60 * 60_000 });
+    await page.getByRole('tab', { name: 'Runs', exact: true }).click();
+    for (const box of await page.getByRole('checkbox', { name: /^Show .* in the charts$/ }).all()) await box.check();
+    await page.getByTestId('runs-count').filter({ hasText: /, 2 selected$/ }).waitFor();
+    await shot('runs.png');
     process.stdout.write(`Screenshots in ${out}\n`);
   } finally {
     await browser.close();
