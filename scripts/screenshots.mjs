@@ -111,6 +111,7 @@ async function main() {
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.getByRole('status').filter({ hasText: /^Finished 8 epochs\.$/ }).waitFor({ timeout: 60 * 60_000 });
     await page.getByRole('tab', { name: 'Runs', exact: true }).click();
+    await page.getByTestId('runs-count').filter({ hasText: /^2 runs/ }).waitFor();
     for (const box of await page.getByRole('checkbox', { name: /^Show .* in the charts$/ }).all()) await box.check();
     await page.getByTestId('runs-count').filter({ hasText: /, 2 selected$/ }).waitFor();
     await shot('runs.png');

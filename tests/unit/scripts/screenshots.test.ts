@@ -28,7 +28,7 @@ describe('npm run screenshots', () => {
     const result = spawnSync(process.execPath, ['scripts/screenshots.mjs', '--out', out, '--epochs', '1', '--limit', '3000'], { encoding: 'utf8', timeout: 120_000 });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toBe(`Screenshots in ${out}\n`);
-    for (const name of ['studio-light.png', 'studio-dark.png', 'gallery.png', 'evaluation.png', 'draw.png', 'network.jpg']) {
+    for (const name of ['studio-light.png', 'studio-dark.png', 'gallery.png', 'evaluation.png', 'draw.png', 'network.jpg', 'runs.png']) {
       expect(size(join(out, name)), name).toEqual({ width: 1400, height: 900 });
     }
     // Light and dark are different pictures.
