@@ -22,7 +22,6 @@ export const CANDIDATES = {
   'd0.3 s2 ls0.1 60e': [...common, '--epochs', '60', '--dropout', '0.3', '--shift', '2', '--label-smoothing', '0.1'],
   'd0.2 s0 ls0.1 60e': [...common, '--epochs', '60', '--dropout', '0.2', '--shift', '0', '--label-smoothing', '0.1'],
   'd0.2 s1 wd0.05 60e': [...common, '--epochs', '60', '--dropout', '0.2', '--shift', '1', '--weight-decay', '0.05'],
-  'd0.3 s1 ls0.1 lr0.002 100e': [...common, '--epochs', '100', '--dropout', '0.3', '--shift', '1', '--label-smoothing', '0.1', '--lr', '0.002'],
   '1024,512 d0.3 s1 ls0.1 50e': [...common, '--hidden', '1024,512', '--epochs', '50', '--dropout', '0.3', '--shift', '1', '--label-smoothing', '0.1'],
   '1024,512 d0.4 s0 ls0.1 50e': [...common, '--hidden', '1024,512', '--epochs', '50', '--dropout', '0.4', '--shift', '0', '--label-smoothing', '0.1'],
   'd0.2 s0 ls0.1 100e': [...common, '--epochs', '100', '--dropout', '0.2', '--shift', '0', '--label-smoothing', '0.1'],
@@ -39,7 +38,7 @@ function option(name) {
 /** @param {string[]} args */
 function train(args) {
   const started = Date.now();
-  const result = spawnSync(process.execPath, [cli, 'train', '--json', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const result = spawnSync(process.execPath, [cli, 'train', '--json', '--no-record', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (result.status !== 0) throw new Error(`fmnist train ${args.join(' ')} failed: ${result.stderr.trim().split('\n').pop()}`);
   const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
   return { summary: lines.find((l) => l.type === 'summary'), epochs: lines.filter((l) => l.type === 'epoch'), seconds: (Date.now() - started) / 1000 };

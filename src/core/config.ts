@@ -120,6 +120,12 @@ export function combinationProblem(config: RunConfig): { field: Field; problem: 
       problem: 'needs a validation split (its cost decides): set the validation fraction above 0',
     };
   }
+  if (config.learningRate * config.weightDecay >= 1) {
+    return {
+      field: 'weightDecay',
+      problem: `times the learning rate must stay below 1 (each step multiplies the weights by 1 − ${config.learningRate} × ${config.weightDecay})`,
+    };
+  }
   if (config.schedule === 'cosine' && config.warmupEpochs >= config.epochs) {
     return { field: 'warmupEpochs', problem: `must be fewer than the epochs (${config.epochs}) for the cosine schedule, got ${config.warmupEpochs}` };
   }

@@ -24,7 +24,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   },
   quick: {
     name: 'quick',
-    summary: 'a good model in about 15 seconds: 8 epochs, batch 256, cosine schedule from 0.002',
+    summary: 'a good model in about 12 seconds: 8 epochs, batch 256, cosine schedule from 0.002',
     settings: { epochs: 8, batchSize: 256, learningRate: 0.002, schedule: 'cosine' },
   },
   best: {

@@ -35,7 +35,7 @@ export async function runInfo(argv: string[], context: CliContext): Promise<numb
         architecture: describeShape(parameters.shape),
         parameters: parameterCount(parameters.shape),
         epochsDone: checkpoint.epochsDone,
-        resumable: checkpoint.optimizer !== null,
+        resumable: checkpoint.optimizer !== null && !checkpoint.finishedEarly,
         adamSteps: checkpoint.optimizer?.step ?? null,
         config,
         settingsKnown: config !== null,
@@ -52,7 +52,12 @@ export async function runInfo(argv: string[], context: CliContext): Promise<numb
   out(`Network      ${describeShape(parameters.shape)} (ReLU, softmax), ${parameterCount(parameters.shape).toLocaleString('en-US')} parameters`);
   // A bare state dict records neither its settings nor its training: say so rather than show defaults.
   const epochs = !config && checkpoint.epochsDone === 0 ? 'unknown' : `${checkpoint.epochsDone} epochs${config ? ` of ${config.epochs}` : ''}`;
-  out(`Trained      ${epochs}${checkpoint.optimizer ? `, ${checkpoint.optimizer.step} Adam steps (resumable)` : ' (weights only)'}`);
+  const state = !checkpoint.optimizer
+    ? ' (weights only)'
+    : checkpoint.finishedEarly
+      ? `, ${checkpoint.optimizer.step} Adam steps (finished early: ${config?.restoreBest ? 'the best epoch kept' : 'early stopping'})`
+      : `, ${checkpoint.optimizer.step} Adam steps (resumable)`;
+  out(`Trained      ${epochs}${state}`);
   if (config) {
     out(
       `Settings     batch ${config.batchSize}, learning rate ${config.learningRate}, seed ${config.seed}, ` +

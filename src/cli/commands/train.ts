@@ -2,7 +2,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import { type Checkpoint, loadCheckpoint, resumeConfig, saveCheckpoint, trainerStateOf } from '../../core/checkpoint/checkpoint';
-import { describeRecipes, parseHiddenSizes, resolveRunConfig, type RunConfig, SCHEDULES } from '../../core/config';
+import { describeRecipes, parseHiddenSizes, resolveFields, resolveRunConfig, type RunConfig, SCHEDULES } from '../../core/config';
 import { PRESET_NAMES, type PresetName, presetSettings } from '../../core/presets';
 import { fingerprint, type LabelledDataset } from '../../core/data/dataset';
 import { loadDataset } from '../../core/data/load';
@@ -115,12 +115,13 @@ async function plan(options: Record<string, unknown>): Promise<{ config: RunConf
   const file = options.resume as string | undefined;
   if (!file) return { config: resolveRunConfig(givenWithPreset(options)), resumed: null };
   const checkpoint = await loadCheckpoint(file);
-  // Only the settings given on the command line are compared with the checkpoint's (after validation).
+  // Only the settings given on the command line are compared with the checkpoint's (each checked on its own:
+  // how they combine is the checkpoint's business, since the ones that matter cannot change).
   const given = givenWithPreset(options);
-  const validated = resolveRunConfig(given);
+  const validated = resolveFields(given);
   const wanted = Object.fromEntries(Object.keys(given).map((key) => [key, validated[key as keyof RunConfig]]));
   trainerStateOf(checkpoint, file);
-  return { config: resumeConfig(checkpoint.config, checkpoint.epochsDone, wanted, file), resumed: checkpoint };
+  return { config: resumeConfig(checkpoint.config, checkpoint.epochsDone, wanted, file, checkpoint.finishedEarly), resumed: checkpoint };
 }
 
 export function epochRecord(summary: EpochSummary): Record<string, unknown> {
@@ -334,7 +335,8 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
       if (outcome) info(outcome);
       writeLine(
         stderr,
-        `${summary.status === 'stopped' ? 'Stopped' : 'Finished'} after ${plural(summary.epochsDone, 'epoch')} in ` +
+        `${summary.status === 'stopped' ? 'Stopped' : 'Finished'} after ${plural(summary.restoredBest ? last.epoch : summary.epochsDone, 'epoch')}` +
+          `${summary.restoredBest ? ` (keeping epoch ${kept.epoch})` : ''} in ` +
           `${formatDuration(summary.trainingSeconds * 1000)} of training: train ${percent(kept.trainAccuracy)}` +
           (kept.testAccuracy !== null ? `, test ${percent(kept.testAccuracy)}` : '') +
           '.',

@@ -57,7 +57,8 @@ export function describeModel(model: HeldModel): ModelInfo {
     architecture: describeShape(model.parameters.shape),
     hiddenSizes: [...model.parameters.shape.hiddenSizes],
     epochsDone: model.state?.epochsDone ?? (model.config === null && model.history.length === 0 ? null : model.history.length),
-    resumable: model.state !== null && model.config !== null,
+    // A run that finished early (early stopping, best epoch kept) has nothing left to train.
+    resumable: model.state !== null && model.config !== null && !model.state.finishedEarly,
     settings: model.config ? settingsOf(model.config) : null,
     savedAs: model.savedAs,
     trainedOn: model.data.fingerprint ? describeData(model.data) : null,
@@ -76,8 +77,11 @@ export function checkpointOfModel(model: HeldModel): Checkpoint {
     dataHistory: model.data.history,
     appVersion: null,
     createdAt: null,
-    optimizer: model.state ? { step: model.state.step, m: model.state.moments.m, v: model.state.moments.v, shuffleState: model.state.shuffleState } : null,
+    optimizer: model.state
+      ? { step: model.state.step, m: model.state.moments.m, v: model.state.moments.v, shuffleState: model.state.shuffleState, best: model.state.best ?? null }
+      : null,
     costCurve: model.state ? model.costCurve : undefined,
+    finishedEarly: model.state?.finishedEarly ?? false,
   };
 }
 

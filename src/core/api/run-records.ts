@@ -92,7 +92,10 @@ export class RunRecords {
       throw new FmnistError('not-found', `the checkpoint of run ${name} is missing (moved or deleted)`, { file });
     }
     const checkpoint = await loadCheckpoint(file);
-    if (checkpoint.epochsDone !== record.metrics.epochs || !sameHistory(checkpoint.history, await store.history(id))) {
+    // The model a run handed back has its epochs of the record's history: all, or up to the best epoch kept.
+    const kept = typeof record.summary?.epochsDone === 'number' ? record.summary.epochsDone : record.metrics.epochs;
+    const history = (await store.history(id)).slice(0, kept);
+    if (checkpoint.epochsDone !== kept || !sameHistory(checkpoint.history, history)) {
       throw new FmnistError(
         'bad-option',
         `no longer holds the model of run ${name} (${checkpoint.epochsDone} epochs of another run were saved over it); save a checkpoint after a run to keep it`,

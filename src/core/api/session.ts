@@ -337,7 +337,7 @@ export class StudioSession {
       if (!model?.state || !model.config) {
         throw new FmnistError('bad-option', model ? 'this model has no optimizer state: it cannot continue training' : 'there is no model to continue');
       }
-      config = resumeConfig(model.config, model.state.epochsDone, settings, 'the model');
+      config = resumeConfig(model.config, model.state.epochsDone, settings, 'the model', model.state.finishedEarly);
       if (model.data.fingerprint && model.data.fingerprint !== loaded.fingerprint && !allowOtherData) {
         throw new OtherDataError(
           `this model was trained on ${describeData(model.data)}, but the training data loaded now is ${describeData(loaded)}: ` +

@@ -509,6 +509,7 @@ export function trainerStateOf(checkpoint: Checkpoint, file: string): TrainerSta
     moments: { m: checkpoint.optimizer.m, v: checkpoint.optimizer.v },
     history: checkpoint.history,
     best: checkpoint.optimizer.best ?? null,
+    finishedEarly: checkpoint.finishedEarly ?? false,
   };
 }
 
@@ -530,8 +531,23 @@ const FIXED_ON_RESUME: (keyof RunConfig)[] = [
  * The configuration of a continued run: the checkpoint's, with a new target epoch count and thread count.
  * Anything else that differs from the checkpoint is refused, naming the setting.
  */
-export function resumeConfig(saved: RunConfig | null, epochsDone: number, wanted: Partial<RunConfig>, file: string): RunConfig {
+export function resumeConfig(
+  saved: RunConfig | null,
+  epochsDone: number,
+  wanted: Partial<RunConfig>,
+  file: string,
+  finishedEarly = false,
+): RunConfig {
   if (!saved) throw new FmnistError('bad-input', 'has no training settings, so it cannot be resumed', { file });
+  if (finishedEarly) {
+    // Continuing would replay the same epochs to the same end: the run's choices are fixed by its settings.
+    throw new FmnistError(
+      'bad-option',
+      `the run finished after epoch ${epochsDone} (${saved.restoreBest ? 'its best epoch was kept' : 'early stopping ended it'}), ` +
+        'so it has nothing left to train: start a new run',
+      { file },
+    );
+  }
   for (const key of FIXED_ON_RESUME) {
     const value = wanted[key];
     if (value !== undefined && JSON.stringify(value) !== JSON.stringify(saved[key])) {

@@ -161,9 +161,9 @@ export class TrainingRun {
     } finally {
       this.throttle.truncate(this.trainer.getState().epochsDone);
     }
-    // The autosave holds the last epoch trained, written before early stopping ended the run: make it hold
-    // the model handed back, marked finished.
-    if (summary.stoppedEarly && this.autosaver) await this.autosaver.write(this.checkpoint());
+    // The autosave holds the last epoch trained, written before early stopping ended the run or the best epoch
+    // was put back: make it hold the model handed back, marked finished.
+    if ((summary.stoppedEarly || summary.restoredBest) && this.autosaver) await this.autosaver.write(this.checkpoint());
     await this.recorder?.end({ status: summary.status, error: null, summary });
     return summary;
   }

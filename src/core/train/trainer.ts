@@ -44,7 +44,10 @@ export interface TrainerState {
   history: EpochSummary[];
   /** Early stopping's memory (runs with a validation split): the epoch with the lowest validation cost so far. */
   best?: BestEpoch | null;
-  /** Early stopping ended the run: it is finished although it has fewer epochs than it was set to. */
+  /**
+   * The run finished with fewer epochs than it was set to (early stopping ended it, or restoreBest handed back
+   * an earlier epoch): it is done, not waiting to be continued.
+   */
   finishedEarly?: boolean;
 }
 
@@ -329,7 +332,7 @@ export class Trainer {
           const batch = order.subarray(b * batchSize, Math.min(n, (b + 1) * batchSize));
           const t0 = performance.now();
           const step = this.step + 1;
-          adam.learningRate = learningRateAt(this.config, step, batches);
+          adam.learningRate = learningRateAt(this.config, epoch, b + 1, batches);
           recipes.update(step);
           const result = this.engine.trainBatch(0, batch, step, adam, recipes.current);
           this.lastBatchRows = batch.length;
@@ -383,7 +386,6 @@ export class Trainer {
         this.keepBest(summary);
         if (this.onEpoch) await this.onEpoch(summary, () => this.getState());
         if (this.config.patience > 0 && this.best && this.epochsDone - this.best.epoch >= this.config.patience && this.epochsDone < epochs) {
-          this.finishedEarly = true;
           return this.finish('finished', trainingMs, true);
         }
       }
@@ -409,6 +411,7 @@ export class Trainer {
     const history = [...this.history];
     // A finished run with restoreBest hands back its best epoch; a stopped one stays resumable where it is.
     const restoredBest = status === 'finished' && this.restoreBest();
+    this.finishedEarly = status === 'finished' && this.epochsDone < this.config.epochs;
     return {
       status,
       epochsDone: this.epochsDone,

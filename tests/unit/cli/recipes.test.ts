@@ -22,6 +22,8 @@ describe('fmnist train with recipes', () => {
     [['train', '--patience', '3'], /^fmnist train: patience needs a validation split \(its cost decides\): set the validation fraction above 0\n$/],
     [['train', '--preset', 'fastest'], /^fmnist train: --preset must be one of notebook, quick, best, got "fastest"\n$/],
     [['train', '--flip=maybe'], /^fmnist train: --flip takes no value \(or =true\/=false\)/],
+    [['train', '--lr', '0.5', '--weight-decay', '2'], /^fmnist train: weight decay must be at most 1, got 2\n$/],
+    [['train', '--lr', '2', '--weight-decay', '0.5'], /^fmnist train: weight decay times the learning rate must stay below 1 \(each step multiplies the weights by 1 − 2 × 0.5\)\n$/],
   ])('%j exits with 2 and one line', async (args, message) => {
     const result = await run(args);
     expect(result.code).toBe(2);
@@ -83,7 +85,8 @@ describe('fmnist train with recipes', () => {
   it('reports an early stop and the best epoch kept, in text and in JSON', async () => {
     // 300 samples and a high rate: the validation cost turns up within a few epochs.
     const args = ['--limit', '400', '--hidden', '64', '--lr', '0.01', '--validation', '0.25', '--epochs', '60', '--patience', '2', '--restore-best'];
-    const text = await run(['train', ...args]);
+    const out = join(dir, 'early.safetensors');
+    const text = await run(['train', ...args, '--out', out]);
     expect(text.code, text.stderr).toBe(0);
     const match = /^Stopped early after epoch (\d+): the validation cost had not improved for 2 epochs since epoch (\d+)\. Kept the model of epoch (\d+), the one with the lowest validation cost\.$/m.exec(
       text.stderr,
@@ -92,6 +95,12 @@ describe('fmnist train with recipes', () => {
     const [last, best, kept] = match!.slice(1).map(Number);
     expect(last).toBe(best + 2);
     expect(kept).toBe(best);
+    expect(text.stderr).toMatch(new RegExp(`^Finished after ${last} epochs \\(keeping epoch ${best}\\) in `, 'm'));
+    // The model is finished: info says so, and continuing it (which would replay the same epochs) is refused.
+    expect((await run(['info', out])).stdout).toMatch(new RegExp(`^Trained {6}${best} epochs of 60, \\d+ Adam steps \\(finished early: the best epoch kept\\)$`, 'm'));
+    expect((await run(['train', '--resume', out, '--epochs', '80', '--patience', '2'])).stderr).toBe(
+      `fmnist train: ${out}: the run finished after epoch ${best} (its best epoch was kept), so it has nothing left to train: start a new run\n`,
+    );
     const json = jsonLines((await run(['train', ...args, '--json'])).stdout);
     const epochs = json.filter((line) => line.type === 'epoch');
     const costs = epochs.map((line) => line.validationCost as number);

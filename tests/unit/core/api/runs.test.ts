@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type BackendEvent, DEFAULT_SETTINGS, type RunListing, type RunSettings, type StudioState } from '../../../../src/core/api/contract';
 import { StudioSession } from '../../../../src/core/api/session';
 import { loadCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
+import { RunStore } from '../../../../src/core/runs/store';
 import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
 
 const quick: RunSettings = { ...DEFAULT_SETTINGS, epochs: 2, hiddenSizes: [16], batchSize: 64 };
@@ -175,6 +176,45 @@ describe('a session without a runs folder', () => {
     expect(await session.handle({ type: 'open-run-checkpoint', id: '20261125-143012-ab12' })).toEqual({
       ok: false,
       error: 'runs are not recorded here (the app has no data folder)',
+    });
+  });
+});
+
+describe('a run that keeps its best epoch', () => {
+  it('autosaves, records and saves the kept model, which is finished: not resumable, not offered to continue', async () => {
+    const dir = await tempDir('fmnist-session-best-');
+    const session = new StudioSession({ emit: () => undefined, env: {}, dataDirectory: join(dir, 'data'), runsDirectory: join(dir, 'data', 'runs') });
+    const autosave = join(dir, 'data', 'autosave.safetensors');
+    // Random labels: the validation cost is lowest early and worse after, so an earlier epoch is kept.
+    const trainCsv = await writeTemp(dir, 'train.csv', toKaggleCsv(randomDataset(400, 31)));
+    expect((await session.handle({ type: 'load-dataset', role: 'train', paths: [trainCsv] })).ok).toBe(true);
+    const settings: RunSettings = { ...quick, epochs: 12, learningRate: 0.01, validationFraction: 0.3, restoreBest: true };
+    expect((await session.handle({ type: 'start', settings, autosave: true, continue: false, allowOtherData: false })).ok).toBe(true);
+    await session.whenIdle();
+    const state = await stateOf(session);
+    const [run] = (await listing(session)).runs;
+    const history = await new RunStore(join(dir, 'data', 'runs')).history(run.id);
+    const costs = history.map((epoch) => epoch.validationCost!);
+    const best = costs.indexOf(Math.min(...costs)) + 1;
+    expect(history).toHaveLength(12);
+    expect(best).toBeLessThan(12);
+    expect(state.run.outcome).toBe(`Kept the model of epoch ${best}, the one with the lowest validation cost.`);
+    expect(state.model).toMatchObject({ epochsDone: best, resumable: false });
+    // The autosave holds the kept model, marked finished, and the run's record opens it.
+    const saved = await loadCheckpoint(autosave);
+    expect(saved).toMatchObject({ epochsDone: best, finishedEarly: true });
+    expect((await session.handle({ type: 'open-run-checkpoint', id: run.id })).ok).toBe(true);
+    // A checkpoint saved from the app keeps the early-stopping memory and the mark.
+    const file = join(dir, 'best.safetensors');
+    expect((await session.handle({ type: 'save-checkpoint', path: file })).ok).toBe(true);
+    const kept = await loadCheckpoint(file);
+    expect(kept.finishedEarly).toBe(true);
+    expect(kept.optimizer?.best).toMatchObject({ epoch: best, validationCost: costs[best - 1], state: null });
+    expect(kept.parameters.weights).toEqual(saved.parameters.weights);
+    // Continuing would replay the same epochs: refused in one line.
+    expect(await session.handle({ type: 'start', settings: { ...settings, epochs: 20 }, autosave: true, continue: true, allowOtherData: false })).toEqual({
+      ok: false,
+      error: `the model: the run finished after epoch ${best} (its best epoch was kept), so it has nothing left to train: start a new run`,
     });
   });
 });
