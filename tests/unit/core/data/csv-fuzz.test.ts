@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCsvDataset } from '../../../../src/core/data/csv';
+import { readCsvDataset, readCsvGeneral, readPlainCsv } from '../../../../src/core/data/csv';
 import type { Dataset } from '../../../../src/core/data/dataset';
 import { randomDataset, tempDir, toKaggleCsv } from '../../../helpers/data';
 import { applyMutations, describeTally, expectAcceptedOrRefused, mutationArb, newTally } from '../../../helpers/fuzz';
@@ -95,6 +95,37 @@ describe('the CSV reader under random and mutated input', () => {
       ),
       { seed: 1802, numRuns: 2000 },
     );
+  });
+
+  it('reads plain files with the fast reader exactly as the general one, and leaves the rest to it', async () => {
+    let plain = 0;
+    let general = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...VARIANTS),
+        fc.array(mutationArb(TOKENS), { minLength: 0, maxLength: 2 }),
+        fc.boolean(),
+        async (variant, mutations, requireLabels) => {
+          const file = join(dir, 'plain.csv');
+          await writeFile(file, applyMutations(Buffer.from(variant.text, 'utf8'), mutations));
+          const fast = await readPlainCsv(file, { requireLabels });
+          if (!fast) {
+            general++;
+            return;
+          }
+          plain++;
+          // Whatever the fast reader accepts, the general reader reads the same.
+          const checked = await readCsvGeneral(file, { requireLabels });
+          expect(fast.count).toBe(checked.count);
+          expect(Buffer.compare(fast.images, checked.images)).toBe(0);
+          expect(fast.labels === null ? null : Array.from(fast.labels)).toEqual(checked.labels === null ? null : Array.from(checked.labels));
+        },
+      ),
+      { seed: 1803, numRuns: 800 },
+    );
+    // Both kinds were tried: plain files (unmutated ones, harmless mutations) and others.
+    expect(plain).toBeGreaterThan(50);
+    expect(general).toBeGreaterThan(50);
   });
 
   it('allocated memory in proportion to the inputs', () => {
