@@ -41,7 +41,9 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
   });
   try {
     engine.setParameters(checkpoint.parameters);
+    const started = performance.now();
     const result = engine.evaluate(0, null);
+    const seconds = (performance.now() - started) / 1000;
     if (!Number.isFinite(result.lossSum)) throw unusableOutputs(options.model as string, files.images);
     const confusion = confusionMatrix(result.predictions, test.labels);
     const perClass = classMetrics(confusion);
@@ -57,6 +59,9 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
           count: result.count,
           accuracy,
           cost,
+          seconds: Number(seconds.toFixed(4)),
+          imagesPerSecond: Math.round(result.count / seconds),
+          threads: engine.threads,
           confusionMatrix: confusion,
           classes: perClass.map((m, c) => ({ name: CLASS_NAMES[c], ...m })),
         }),
@@ -66,6 +71,7 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
     const out = (line = ''): void => writeLine(context.stdout, line);
     out(`Model ${displayPath(options.model as string)} (${describeShape(checkpoint.parameters.shape)}, ${checkpoint.epochsDone} epochs)`);
     out(`Data  ${displayPath(files.images)} (${result.count} images)`);
+    out(`Time  ${(seconds * 1000).toFixed(0)} ms to evaluate them (${Math.round(result.count / seconds).toLocaleString('en-US')} images/s, ${engine.threads} threads)`);
     out(`Accuracy ${percent(accuracy)}   cost ${cost.toFixed(4)}`);
     out();
     out('Confusion matrix (rows: true class, columns: predicted class)');

@@ -63,6 +63,12 @@ describe('fmnist CLI', () => {
     expect(report.accuracy).toBeCloseTo(lines[1].testAccuracy, 6);
     expect(report.confusionMatrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(10000);
     expect(report.classes).toHaveLength(10);
+    // How long the evaluation took, and the rate that makes (the speed itself is npm run bench's business).
+    expect(report.seconds).toBeGreaterThan(0);
+    // (seconds are printed to 0.1 ms, the rate from the exact time)
+    expect(Math.abs(report.imagesPerSecond * report.seconds - 10000)).toBeLessThan(10000 * 0.01);
+    const evaluatedText = await run(['evaluate', '--model', model]);
+    expect(evaluatedText.stdout).toMatch(/^Time  \d+ ms to evaluate them \([\d,]+ images\/s, \d+ threads?\)$/m);
     // The confusion matrix is what the float64 reference forward pass predicts, counted independently of the engine.
     const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
     const testSet = await realDataset('test');
