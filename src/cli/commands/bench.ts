@@ -153,7 +153,6 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
     (summary) => say(epochLine(summary)),
   );
   const history = plain.history;
-  const trainer = { kernelBackend: plain.kernels, threads: plain.threads };
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   const ours = median(history.map((h) => h.seconds));
   say(`  median ${ours.toFixed(3)} s/epoch, peak RSS ${peakRssMb.toFixed(0)} MB`);
@@ -199,7 +198,7 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
   if (numpyNote) say(`NumPy reference skipped: ${numpyNote}.`);
 
   const rows = [
-    { system: `this project (${trainer.kernelBackend}, ${trainer.threads} threads)`, seconds: ours, testAccuracy: history[history.length - 1]?.testAccuracy ?? null },
+    { system: `this project (${plain.kernels}, ${plain.threads} threads)`, seconds: ours, testAccuracy: history[history.length - 1]?.testAccuracy ?? null },
     ...(recipes ? [{ system: '  with dropout and augmentation', seconds: recipes.medianSeconds, testAccuracy: recipes.testAccuracy }] : []),
     ...numpyRuns.map((r) => ({ system: `NumPy ${r.dtype}`, seconds: median(r.epochSeconds), testAccuracy: r.testAccuracy })),
   ];
@@ -209,8 +208,8 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
       JSON.stringify({
         type: 'bench',
         epochs,
-        kernels: trainer.kernelBackend,
-        threads: trainer.threads,
+        kernels: plain.kernels,
+        threads: plain.threads,
         denseGflopPerEpoch: flopsPerEpoch / 1e9,
         epochSeconds: history.map((h) => h.seconds),
         medianSeconds: ours,

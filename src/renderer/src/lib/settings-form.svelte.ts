@@ -104,7 +104,8 @@ export class SettingsForm {
     return settings ? presetOf({ ...DEFAULT_CONFIG, ...settings }) : null;
   }
 
-  get errors(): Partial<Record<FieldKey, string>> {
+  /** Every field parsed: the settings, and what is wrong with a field or (once each is fine) how they combine. */
+  private parseAll(): { values: Record<string, unknown>; errors: Partial<Record<FieldKey, string>> } {
     const errors: Partial<Record<FieldKey, string>> = {};
     const values: Record<string, unknown> = {};
     for (const { key } of FIELDS) {
@@ -116,7 +117,11 @@ export class SettingsForm {
       const problem = combinationProblem({ ...DEFAULT_CONFIG, ...values });
       if (problem) errors[problem.field as FieldKey] = sentence(problem.problem);
     }
-    return errors;
+    return { values, errors };
+  }
+
+  get errors(): Partial<Record<FieldKey, string>> {
+    return this.parseAll().errors;
   }
 
   get valid(): boolean {
@@ -125,14 +130,8 @@ export class SettingsForm {
 
   /** The settings of all fields, or null when one is not valid (or they do not fit together). */
   settings(): RunSettings | null {
-    const settings: Record<string, unknown> = {};
-    for (const { key } of FIELDS) {
-      const parsed = parseField(key, this.fields[key]);
-      if ('error' in parsed) return null;
-      settings[key] = parsed.value;
-    }
-    if (combinationProblem({ ...DEFAULT_CONFIG, ...settings })) return null;
-    return settings as unknown as RunSettings;
+    const { values, errors } = this.parseAll();
+    return Object.keys(errors).length === 0 ? (values as unknown as RunSettings) : null;
   }
 }
 
