@@ -165,3 +165,25 @@ describe('training recipes in the trainer', () => {
     });
   });
 });
+
+describe('the early-stopping memory in a checkpoint file', () => {
+  it('is refused in one line when it is inconsistent, naming the file', async () => {
+    const { initParameters, mlpShape } = await import('../../../../src/core/model/mlp');
+    const parameters = initParameters(mlpShape([8]), 1);
+    const zeros = { ...parameters, weights: parameters.weights.map((w) => new Float32Array(w.length)), biases: parameters.biases.map((b) => new Float32Array(b.length)) };
+    const config = resolveRunConfig({ hiddenSizes: [8], epochs: 5, validationFraction: 0.2, restoreBest: true });
+    const state: TrainerState = { epochsDone: 3, step: 9, shuffleState: [1, 2, 3, 4], parameters, moments: { m: zeros, v: zeros }, history: [] };
+    const history = [1, 2, 3].map((epoch) => ({
+      epoch, epochs: 5, cost: 1, trainAccuracy: 0.5, validationCost: 1, validationAccuracy: 0.5, testCost: null, testAccuracy: null, seconds: 1, evaluationSeconds: 0, samplesPerSecond: 1,
+    }));
+    const file = (best: TrainerState['best']) => encodeCheckpoint(checkpointOf({ ...state, history, best }, config, { datasetFingerprint: null }));
+    // The same memory, whole, reads back as written.
+    const whole = { epoch: 2, validationCost: 0.7, state: { step: 6, shuffleState: [5, 6, 7, 8] as [number, number, number, number], parameters, moments: { m: zeros, v: zeros } } };
+    expect(decodeCheckpoint(file(whole), 'c.safetensors').optimizer?.best).toEqual(whole);
+    expect(() => decodeCheckpoint(file({ ...whole, epoch: 4 }), 'c.safetensors')).toThrow('c.safetensors: has an invalid best epoch (early stopping)');
+    expect(() => decodeCheckpoint(file({ ...whole, validationCost: -1 }), 'c.safetensors')).toThrow('c.safetensors: has an invalid best validation cost (early stopping)');
+    expect(() => decodeCheckpoint(file({ ...whole, state: { ...whole.state, step: -2 } }), 'c.safetensors')).toThrow(
+      'c.safetensors: has an invalid optimizer step count of the best epoch',
+    );
+  });
+});
