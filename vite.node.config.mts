@@ -1,5 +1,5 @@
 // Builds the Node-side bundles that run outside Electron: the fmnist CLI, the browser host with its training
-// worker, and the benchmarks (ablation, gallery overhead, image preparation).
+// worker, and the benchmarks (ablation, gallery overhead, image preparation, profile).
 import { builtinModules } from 'node:module';
 import { defineConfig } from 'vite';
 
@@ -17,6 +17,7 @@ export default defineConfig({
         ablation: 'bench/ablation.ts',
         'gallery-overhead': 'bench/gallery-overhead.ts',
         'prepare-image': 'bench/prepare-image.ts',
+        profile: 'bench/profile.ts',
         web: 'src/main/web/index.ts',
         worker: 'src/main/worker.ts',
       },

@@ -10,6 +10,7 @@ import { adamDecay, adamScalars, type AdamSettings } from '../optimizer/adam';
 import { type Executor, LocalExecutor } from './executor';
 import { createTypeScriptKernels } from './kernels';
 import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, type EngineLayout, PAIR_BYTES, planLayout, TILE, TILE_BYTES } from './layout';
+import { KernelProfiler } from './profile';
 import { augmentationOf, dropoutThreshold } from './recipes';
 import {
   pixelFrequencies,
@@ -114,6 +115,7 @@ export class Engine {
   /** Data set and batch rows the forward/backward programs were last written for. */
   private writtenTrainKey = '';
   private disposed = false;
+  private profiler: KernelProfiler | null = null;
 
   private constructor(
     layout: EngineLayout,
@@ -258,6 +260,18 @@ export class Engine {
     return { loss: totals.lossSum / indices.length, weights: grads.weights, biases: grads.biases };
   }
 
+  /**
+   * Starts timing the calling thread's kernels (see profile.ts); evaluations are tallied as one phase. The
+   * profiler's phases, with the executor's waiting times, say where the time goes.
+   */
+  profile(sampleEvery?: number): { profiler: KernelProfiler; timing: () => { waitedMs: number; helperBusyMs: number[] } } {
+    if (!this.profiler) {
+      this.profiler = new KernelProfiler(this.layout, this.i32, this.executor.kernels, sampleEvery);
+      this.profiler.install();
+    }
+    return { profiler: this.profiler, timing: () => this.executor.timing() };
+  }
+
   /** Forward pass over `indices` (all samples when null) of a data set, in buffer-sized chunks. */
   evaluate(dataset: number, indices: Int32Array | null, options: { probabilities?: boolean } = {}): EvaluationResult {
     this.assertAlive();
@@ -267,6 +281,7 @@ export class Engine {
     const probabilities = options.probabilities ? new Float32Array(count * CLASS_COUNT) : null;
     let lossSum = 0;
     let correct = 0;
+    if (this.profiler) this.profiler.context = 'evaluation (forward only)';
     const chunkRows = this.layout.bufferRows;
     const batchIndices = this.layout.batchIndices.address >> 2;
     for (let start = 0; start < count; start += chunkRows) {
@@ -293,6 +308,7 @@ export class Engine {
         probabilities.set(this.f32.subarray(p, p + rows * CLASS_COUNT), start * CLASS_COUNT);
       }
     }
+    if (this.profiler) this.profiler.context = null;
     return { count, lossSum, correct, predictions, probabilities };
   }
 

@@ -35,6 +35,8 @@ const STATUS_STRIDE = 16;
 const BEATS = 0;
 /** …and the generation of the last program it finished. */
 const DONE = 1;
+/** Float64 index (of the status block seen as Float64Array) of a thread's milliseconds spent in programs. */
+const busyIndex = (thread: number): number => (thread * STATUS_STRIDE + 2) / 2;
 
 /** Busy-wait iterations before sleeping (tens of microseconds). */
 const SPIN = 20_000;
@@ -53,13 +55,14 @@ const DISPOSE_WAIT_MS = 2000;
 const HELPER_SOURCE = `
 'use strict';
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, control, status, programBase, programWords, slotWords, thread, spin } = workerData;
+const { module, memory, control, status, busyAt, programBase, programWords, slotWords, thread, spin } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
 const kernels = [instance.exports.spmm, instance.exports.gather, instance.exports.sparsify, instance.exports.softmax];
 const i32 = new Int32Array(memory.buffer);
 const c = control >> 2;
 const progress = new Int32Array(status);
 const beats = thread * ${STATUS_STRIDE} + ${BEATS};
+const busy = new Float64Array(status);
 const done = thread * ${STATUS_STRIDE} + ${DONE};
 let seen = Atomics.load(i32, c + ${GENERATION});
 parentPort.postMessage('ready');
@@ -70,6 +73,7 @@ for (;;) {
   seen = Atomics.load(i32, c + ${GENERATION});
   if (Atomics.load(i32, c + ${SHUTDOWN})) break;
   Atomics.add(progress, beats, 1);
+  const started = performance.now();
   try {
     const base = (programBase + (thread * programWords + Atomics.load(i32, c + ${SLOT}) * slotWords) * 4) >> 2;
     const count = i32[base];
@@ -81,6 +85,7 @@ for (;;) {
     Atomics.store(i32, c + ${FAILED}, thread);
     parentPort.postMessage(String(error && error.message || error));
   }
+  busy[busyAt] += performance.now() - started;
   Atomics.store(progress, done, seen);
   if (Atomics.sub(i32, c + ${PENDING}, 1) === 1) Atomics.notify(i32, c + ${PENDING});
 }
@@ -114,10 +119,11 @@ export class ThreadedExecutor implements Executor {
   private readonly crashes: string[] = [];
   private loss: Loss | null = null;
   private disposing = false;
+  private waitedMs = 0;
 
   private constructor(
     private readonly i32: Int32Array,
-    private readonly kernels: Kernel[],
+    readonly kernels: Kernel[],
     private readonly layout: EngineLayout,
     options: ThreadOptions,
   ) {
@@ -167,10 +173,17 @@ export class ThreadedExecutor implements Executor {
     } catch (error) {
       failure = error;
     }
-    this.waitForHelpers(generation, startedMs, performance.now() - startedMs);
+    const ownEndMs = performance.now();
+    this.waitForHelpers(generation, startedMs, ownEndMs - startedMs);
+    this.waitedMs += performance.now() - ownEndMs;
     if (failure) throw failure;
     const failed = Atomics.exchange(c, b + FAILED, 0);
     if (failed) throw new Error(`kernel thread ${failed} failed${this.helperErrors.length ? `: ${this.helperErrors.join('; ')}` : ''}`);
+  }
+
+  timing(): { waitedMs: number; helperBusyMs: number[] } {
+    const busy = new Float64Array(this.status.buffer);
+    return { waitedMs: this.waitedMs, helperBusyMs: this.helpers.map((_, h) => busy[busyIndex(h + 1)]) };
   }
 
   async dispose(): Promise<void> {
@@ -197,6 +210,7 @@ export class ThreadedExecutor implements Executor {
         memory,
         control: this.layout.control.address,
         status: this.status.buffer,
+        busyAt: busyIndex(thread),
         programBase: this.layout.programs.address,
         programWords: PROGRAM_WORDS_PER_THREAD,
         slotWords: SLOT_WORDS,

@@ -279,6 +279,11 @@ export class Trainer {
     return this.engine.sparsityReport(this.lastBatchRows);
   }
 
+  /** Times the engine's kernels from now on (benchmarks; see engine/profile.ts). */
+  profile(): ReturnType<Engine['profile']> {
+    return this.engine.profile();
+  }
+
   getParameters(): MlpParameters {
     return this.engine.getParameters();
   }

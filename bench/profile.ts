@@ -1,0 +1,89 @@
+/**
+ * Where an epoch's time goes: trains the default network on the real data with the calling thread's kernels
+ * timed (src/core/engine/profile.ts) and prints, per phase, its milliseconds per epoch on one thread, its
+ * share of the epoch, the multiply-adds it did and the GFLOP/s that makes against one core's WebAssembly
+ * SIMD ceiling. Run with `npm run bench:profile [-- --epochs N --threads N]` (about 15 s). The first epoch
+ * (compilation up to the optimising tier) is left out.
+ */
+
+import { parseArgs } from 'node:util';
+import { resolveRunConfig } from '../src/core/config';
+import { loadDataset } from '../src/core/data/load';
+import { findDefaultData } from '../src/core/data/locate';
+import { enableWasmFeatures } from '../src/core/engine/runtime';
+import { Trainer } from '../src/core/train/trainer';
+
+/** One core's fp32 WebAssembly SIMD peak on this machine's CPU: 2 FMA pipes × 4 lanes × 2 FLOP × ~5.2 GHz. */
+export const CORE_CEILING_GFLOPS = 41.5;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { epochs: { type: 'string', default: '4' }, threads: { type: 'string', default: '0' } } });
+  enableWasmFeatures();
+  const located = await findDefaultData();
+  const train = await loadDataset(located.train, { requireLabels: true });
+  const test = located.test ? await loadDataset(located.test, { requireLabels: true }) : null;
+  const epochs = Math.max(2, Number(values.epochs));
+  let timedMs = 0;
+  let evaluationMs = 0;
+  let timed = 0;
+  const trainer = await Trainer.create({
+    config: resolveRunConfig({ epochs, threads: Number(values.threads) }),
+    train,
+    test,
+    onEpoch: (summary) => {
+      if (summary.epoch === 1) {
+        profiler.reset();
+        start = timing();
+        return;
+      }
+      timed++;
+      timedMs += summary.seconds * 1000;
+      evaluationMs += summary.evaluationSeconds * 1000;
+    },
+  });
+  const { profiler, timing } = trainer.profile();
+  let start = timing();
+  await trainer.run();
+  const end = timing();
+  await trainer.dispose();
+
+  const perEpoch = (ms: number): number => ms / timed;
+  const epochMs = perEpoch(timedMs);
+  const phases = profiler.phases();
+  const evaluation = phases.find((p) => p.phase.startsWith('evaluation'));
+  const training = phases.filter((p) => p !== evaluation);
+  const kernelMs = perEpoch(training.reduce((sum, p) => sum + p.milliseconds, 0));
+  const waitedMs = perEpoch(end.waitedMs - start.waitedMs);
+  const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+  out(`Default network, batch 128, ${train.count} images, ${trainer.threads} threads, ${trainer.kernelBackend}; ${timed} epochs timed.`);
+  out(`Times are thread 0's, per epoch; each thread does an even share of every phase.\n`);
+  out(`${'phase'.padEnd(44)} ${'ms'.padStart(7)} ${'share'.padStart(6)} ${'GMAC'.padStart(6)} ${'GFLOP/s'.padStart(8)} ${'of peak'.padStart(8)}`);
+  const row = (phase: string, ms: number, multiplyAdds = 0): void => {
+    const gflops = multiplyAdds ? (2 * multiplyAdds) / (ms / 1000) / 1e9 : 0;
+    out(
+      `${phase.padEnd(44)} ${ms.toFixed(1).padStart(7)} ${`${((100 * ms) / epochMs).toFixed(1)}%`.padStart(6)} ` +
+        `${multiplyAdds ? (multiplyAdds / 1e9).toFixed(2).padStart(6) : ''.padStart(6)} ` +
+        `${multiplyAdds ? gflops.toFixed(1).padStart(8) : ''.padStart(8)} ${multiplyAdds ? `${((100 * gflops) / CORE_CEILING_GFLOPS).toFixed(0)}%`.padStart(8) : ''.padStart(8)}`,
+    );
+  };
+  for (const p of training) row(p.phase, perEpoch(p.milliseconds), perEpoch(p.multiplyAdds));
+  row('waiting for the other threads', waitedMs);
+  row('host: batch setup, Adam scalars, totals', epochMs - kernelMs - waitedMs);
+  const multiplyAdds = perEpoch(training.reduce((sum, p) => sum + p.multiplyAdds, 0));
+  row('epoch (training steps)', epochMs, multiplyAdds);
+  out(`\nAll kernels: ${kernelMs.toFixed(0)} ms of ${epochMs.toFixed(0)} (${((100 * kernelMs) / epochMs).toFixed(0)}%) at ${((2 * multiplyAdds) / (kernelMs / 1000) / 1e9).toFixed(1)} GFLOP/s on thread 0.`);
+  end.helperBusyMs.forEach((busy, h) => {
+    const ms = perEpoch(busy - start.helperBusyMs[h]);
+    out(`Thread ${h + 1} ran programs for ${ms.toFixed(0)} ms of each epoch's ${epochMs.toFixed(0)} (${((100 * ms) / epochMs).toFixed(0)}%).`);
+  });
+  if (evaluation && test) {
+    const ms = perEpoch(evaluationMs);
+    out(`Test evaluation after each epoch: ${ms.toFixed(0)} ms for ${test.count} images (${Math.round(test.count / (ms / 1000))} images/s), ` +
+      `of which thread 0's kernels ${perEpoch(evaluation.milliseconds).toFixed(0)} ms.`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`profile: ${String(error)}\n`);
+  process.exitCode = 1;
+});

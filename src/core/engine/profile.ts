@@ -1,0 +1,137 @@
+/**
+ * Where an epoch's time goes, kernel by kernel. The profiler wraps the calling thread's kernels (thread 0)
+ * with timers and names each call from its operation and arguments: which layer's forward product, input
+ * gradient or weight gradient, which sparsification, and so on. Thread 0 does its even share of every phase
+ * (samples in phase A, weight rows in phase B), so its times are the per-thread times of the phases; the
+ * time it then waits for the other threads is the cost of synchronisation and imbalance.
+ *
+ * Multiply-adds are counted from the pair lists of one call in SAMPLE_EVERY, chosen at random (the mean of
+ * the counted calls stands for the rest), so counting costs thread 0 little.
+ */
+
+import { Epilogue, type Kernel, Op, SPARSIFY, SPMM } from './kernels';
+import { type EngineLayout, PAIR_BYTES, type Region, TILE } from './layout';
+
+const SAMPLE_EVERY = 16;
+
+export interface PhaseTiming {
+  phase: string;
+  calls: number;
+  milliseconds: number;
+  /** Multiply-adds thread 0 did in this phase (estimated from the counted calls; 0 where none). */
+  multiplyAdds: number;
+}
+
+interface Tally {
+  calls: number;
+  milliseconds: number;
+  countedCalls: number;
+  countedMultiplyAdds: number;
+  order: number;
+}
+
+const within = (address: number, region: Region | null): boolean =>
+  region !== null && address >= region.address && address < region.address + region.bytes;
+
+export class KernelProfiler {
+  /** When set, calls are tallied under this name instead (e.g. the test evaluation). */
+  context: string | null = null;
+  private readonly tallies = new Map<string, Tally>();
+  private originals: Kernel[] | null = null;
+
+  constructor(
+    private readonly layout: EngineLayout,
+    private readonly i32: Int32Array,
+    private readonly kernels: Kernel[],
+    /** Count the multiply-adds of one SPMM call in this many, at random (1: every call). */
+    private readonly sampleEvery = SAMPLE_EVERY,
+  ) {}
+
+  install(): void {
+    if (this.originals) return;
+    const originals = [...this.kernels];
+    this.originals = originals;
+    originals.forEach((kernel, op) => {
+      this.kernels[op] = (args: number): void => {
+        const started = performance.now();
+        kernel(args);
+        const milliseconds = performance.now() - started;
+        this.tally(op, args, milliseconds);
+      };
+    });
+  }
+
+  uninstall(): void {
+    if (!this.originals) return;
+    this.originals.forEach((kernel, op) => (this.kernels[op] = kernel));
+    this.originals = null;
+  }
+
+  reset(): void {
+    this.tallies.clear();
+  }
+
+  /** Phases in the order first seen, with their totals since the last reset. */
+  phases(): PhaseTiming[] {
+    return [...this.tallies.entries()]
+      .sort((a, b) => a[1].order - b[1].order)
+      .map(([phase, t]) => ({
+        phase,
+        calls: t.calls,
+        milliseconds: t.milliseconds,
+        multiplyAdds: t.countedCalls ? (t.countedMultiplyAdds / t.countedCalls) * t.calls : 0,
+      }));
+  }
+
+  private tally(op: number, args: number, milliseconds: number): void {
+    const phase = this.context ?? this.name(op, args);
+    let tally = this.tallies.get(phase);
+    if (!tally) {
+      tally = { calls: 0, milliseconds: 0, countedCalls: 0, countedMultiplyAdds: 0, order: this.tallies.size };
+      this.tallies.set(phase, tally);
+    }
+    tally.calls++;
+    tally.milliseconds += milliseconds;
+    // Calls are counted at random: a fixed stride would keep landing on the same tiles and chunks.
+    if (op === Op.Spmm && Math.random() * this.sampleEvery < 1) {
+      tally.countedCalls++;
+      tally.countedMultiplyAdds += this.pairs(args) * TILE;
+    }
+  }
+
+  /** The pairs an SPMM call went through, read from its descriptors. */
+  private pairs(args: number): number {
+    const w = args >> 2;
+    const a = this.i32;
+    let pairs = 0;
+    for (let segment = 0; segment < a[w + SPMM.segments]; segment++) {
+      const descriptors = (a[w + SPMM.descriptors] + segment * a[w + SPMM.segmentStride]) >> 2;
+      for (let i = 0; i < a[w + SPMM.rows]; i++) pairs += (a[descriptors + 2 * i + 1] - a[descriptors + 2 * i]) / PAIR_BYTES;
+    }
+    return pairs;
+  }
+
+  private name(op: number, args: number): string {
+    const w = args >> 2;
+    const a = this.i32;
+    const layers = this.layout.layers;
+    if (op === Op.Gather) return 'gather the batch (pixels to pairs)';
+    if (op === Op.Softmax) return 'softmax, loss and dZ of the output';
+    if (op === Op.Sparsify) {
+      const source = a[w + SPARSIFY.source];
+      const l = layers.findIndex((layer) => within(source, layer.activations));
+      if (l >= 0) return `layer ${l + 1} activations to pairs`;
+      return `layer ${layers.findIndex((layer) => within(source, layer.deltas)) + 1} dZ to pairs`;
+    }
+    const matrix = a[w + SPMM.matrix];
+    const epilogue = a[w + SPMM.epilogue];
+    const forward = layers.findIndex((layer) => within(matrix, layer.weights));
+    if (forward >= 0) return `layer ${forward + 1} forward`;
+    const backward = layers.findIndex((layer) => within(matrix, layer.transposed));
+    if (backward >= 0) return `layer ${backward + 1} input gradient (dZ·Wᵀ)`;
+    const update = layers.findIndex((layer) => within(matrix, layer.deltas));
+    const adam = epilogue === Epilogue.Adam || epilogue === Epilogue.AdamTransposed ? ' + Adam' : '';
+    if (a[w + SPMM.rows] === 1 && a[w + SPMM.descriptors] === this.layout.onesDescriptor.address) return `layer ${update + 1} bias gradient${adam}`;
+    return `layer ${update + 1} weight gradient${adam}`;
+  }
+}

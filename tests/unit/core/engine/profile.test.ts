@@ -1,0 +1,81 @@
+/**
+ * The kernel profiler names each phase of a step and counts its multiply-adds from the pair lists; the
+ * counts are checked against the pixels of hand-made images, and evaluations are tallied apart.
+ */
+
+import { describe, expect, it } from 'vitest';
+import { detectWasmFeatures, wasmBackend } from '../../../../src/core/engine/backends';
+import { Engine } from '../../../../src/core/engine/engine';
+import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
+
+const settings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+/** Image i has exactly 3·(i + 1) non-zero pixels, spread over the picture. */
+function countedImages(count: number): { images: Uint8Array; labels: Uint8Array; count: number; nonZeros: number[] } {
+  const images = new Uint8Array(count * 784);
+  const nonZeros: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = 3 * (i + 1);
+    for (let k = 0; k < n; k++) images[i * 784 + ((k * 37 + i) % 784)] = 1 + ((k * 11) % 255);
+    nonZeros.push(new Set(Array.from({ length: n }, (_, k) => (k * 37 + i) % 784)).size);
+  }
+  return { images, labels: Uint8Array.from({ length: count }, (_, i) => i % 10), count, nonZeros };
+}
+
+describe('kernel profiler', () => {
+  it('names every phase of a step and counts the first layer’s multiply-adds from the pixels', async () => {
+    const data = countedImages(8);
+    const shape = mlpShape([40]); // 40 hidden units: two tiles of 28
+    const engine = await Engine.create({ shape, batchSize: 8, threads: 1, datasets: [data, data] });
+    engine.setParameters(initParameters(shape, 3));
+    const { profiler, timing } = engine.profile(1);
+    const indices = Int32Array.from({ length: 8 }, (_, i) => i);
+    engine.trainBatch(0, indices, 1, settings);
+    engine.trainBatch(0, indices, 2, settings);
+    engine.evaluate(1, null);
+    const phases = new Map(profiler.phases().map((p) => [p.phase, p]));
+    expect([...phases.keys()]).toEqual([
+      'gather the batch (pixels to pairs)',
+      'layer 1 forward',
+      'layer 1 activations to pairs',
+      'layer 2 forward',
+      'softmax, loss and dZ of the output',
+      'layer 2 dZ to pairs',
+      'layer 2 input gradient (dZ·Wᵀ)',
+      'layer 1 weight gradient + Adam',
+      'layer 1 bias gradient + Adam',
+      'layer 2 weight gradient + Adam',
+      'layer 2 bias gradient + Adam',
+      'evaluation (forward only)',
+    ]);
+    // Two steps over the 8 images; every non-zero pixel meets both tiles (56 padded units) once forward
+    // and once in the weight gradient. Layer 1's 784 rows are read in 4 chunks per tile.
+    const pixels = data.nonZeros.reduce((a, b) => a + b, 0);
+    expect(pixels).toBe(3 * (1 + 2 + 3 + 4 + 5 + 6 + 7 + 8));
+    expect(phases.get('layer 1 forward')).toMatchObject({ calls: 2 * 2 * 4, multiplyAdds: 2 * pixels * 56 });
+    expect(phases.get('layer 1 weight gradient + Adam')).toMatchObject({ calls: 2 * 2, multiplyAdds: 2 * pixels * 56 });
+    // The bias gradient sums the 8 rows of dZ for each of the two tiles.
+    expect(phases.get('layer 1 bias gradient + Adam')).toMatchObject({ calls: 2 * 2, multiplyAdds: 2 * 2 * 8 * 28 });
+    expect(phases.get('evaluation (forward only)')!.calls).toBeGreaterThan(0);
+    expect(timing()).toEqual({ waitedMs: 0, helperBusyMs: [] });
+    profiler.reset();
+    expect(profiler.phases()).toEqual([]);
+    await engine.dispose();
+  });
+
+  it.skipIf(!detectWasmFeatures().threads)('reports the waits of the calling thread and the busy time of each helper', async () => {
+    const data = countedImages(8);
+    const shape = mlpShape([40]);
+    const engine = await Engine.create({ shape, batchSize: 8, threads: 2, datasets: [data], backend: wasmBackend({ fusedMultiplyAdd: false }) });
+    engine.setParameters(initParameters(shape, 3));
+    const { timing } = engine.profile();
+    const before = timing();
+    const indices = Int32Array.from({ length: 8 }, (_, i) => i);
+    for (let step = 1; step <= 20; step++) engine.trainBatch(0, indices, step, settings);
+    const after = timing();
+    expect(after.helperBusyMs).toHaveLength(1);
+    expect(after.helperBusyMs[0]).toBeGreaterThan(before.helperBusyMs[0]);
+    expect(after.waitedMs).toBeGreaterThanOrEqual(before.waitedMs);
+    await engine.dispose();
+  });
+});
