@@ -19,6 +19,9 @@ async function setSettings(page: Page, values: Record<string, string>): Promise<
 const chartPoints = (page: Page, title: string): Promise<number> =>
   page.locator(`figure[aria-label^="${title} chart"]`).getAttribute('data-points').then(Number);
 
+const chartDraws = (page: Page, title: string): Promise<number> =>
+  page.locator(`figure[aria-label^="${title} chart"]`).getAttribute('data-draws').then(Number);
+
 const epochProgress = (page: Page): Promise<string> => page.getByText(/^Epoch — batch \d+ of \d+$/).innerText();
 
 test('trains through the UI: load data, start, pause, resume, finish with live charts', async ({ page, host }) => {
@@ -36,6 +39,8 @@ test('trains through the UI: load data, start, pause, resume, finish with live c
 
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
   await expect(page.getByRole('status')).toHaveText(/^Paused after batch \d+ of epoch \d\.$/);
+  // The charts draw what came before the pause within half a second.
+  await page.waitForTimeout(700);
   const pausedAt = await epochProgress(page);
   const pointsWhilePaused = await chartPoints(page, 'Cost');
   await page.waitForTimeout(700);
@@ -126,4 +131,26 @@ test('presets fill the settings, recipes are checked together, and an early stop
     /^Finished (\d+) epochs?\. Stopped early after epoch \d+: the validation cost had not improved for 2 epochs since epoch \1\. Kept the model of epoch \1, the one with the lowest validation cost\.$/,
     { timeout: 60_000 },
   );
+});
+
+test('while training, the cost chart redraws at most twice a second and the accuracy chart only as epochs end', async ({ page, host }) => {
+  await page.goto(host.url);
+  await expect(page.getByTestId('train-count')).toHaveText('60,000 images');
+  // The host is shared with the tests before: start from the notebook's settings.
+  await page.getByLabel('Preset', { exact: true }).selectOption('notebook');
+  await setSettings(page, { 'Training subset size': '20000', Epochs: '3', 'Batch size': '32', 'Validation split': '0', Threads: '1' });
+  const before = { cost: await chartDraws(page, 'Cost'), accuracy: await chartDraws(page, 'Accuracy') };
+  const started = Date.now();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await expect(page.getByRole('status')).toHaveText('Finished 3 epochs.', { timeout: 120_000 });
+  await expect.poll(() => chartPoints(page, 'Accuracy')).toBe(3 * 2); // train and test for 3 epochs
+  const elapsedMs = Date.now() - started;
+  const costDraws = (await chartDraws(page, 'Cost')) - before.cost;
+  const accuracyDraws = (await chartDraws(page, 'Accuracy')) - before.accuracy;
+  // Progress arrives five times a second; one draw per 500 ms at most, plus the first and the last.
+  expect(costDraws).toBeGreaterThanOrEqual(2);
+  expect(costDraws).toBeLessThanOrEqual(Math.floor(elapsedMs / 500) + 2);
+  // The new run, its three epochs and its end; several of these may share one draw.
+  expect(accuracyDraws).toBeGreaterThanOrEqual(1);
+  expect(accuracyDraws).toBeLessThanOrEqual(5);
 });

@@ -23,12 +23,12 @@ test.afterAll(() => {
   host.process.kill('SIGINT');
 });
 
-/** The records on disk, oldest first. */
-function records(): { id: string; name: string; note: string; status: string; config: { learningRate: number } }[] {
+/** The records on disk, oldest first (by start time: two runs can start within the second their ids name). */
+function records(): { id: string; name: string; note: string; status: string; startedAt: string; config: { learningRate: number } }[] {
   return readdirSync(runsFolder)
     .filter((name) => name.endsWith('.json') && !name.endsWith('.history.json'))
-    .sort()
-    .map((name) => JSON.parse(readFileSync(join(runsFolder, name), 'utf8')));
+    .map((name) => JSON.parse(readFileSync(join(runsFolder, name), 'utf8')))
+    .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
 const tab = (page: Page, name: string) => page.getByRole('tab', { name, exact: true });

@@ -50,8 +50,10 @@ export class Studio {
   autosave = $state(true);
   /** Working on a model operation (evaluate, save, load, export). */
   modelBusy = $state(false);
-  /** Bumped whenever the chart series change. */
+  /** Bumped whenever the chart series change (the cost curve grows with every progress update)… */
   chartVersion = $state(0);
+  /** …and when the per-epoch series change (the accuracy chart redraws only then). */
+  epochVersion = $state(0);
   readonly series = new ChartSeries();
 
   constructor(readonly transport: Transport) {}
@@ -111,6 +113,7 @@ export class Studio {
           if (!this.history.some((h) => h.epoch === summary.epoch)) this.history = [...this.history, summary];
         }
         this.chartVersion++;
+        if (event.progress.completedEpochs.length) this.epochVersion++;
         break;
       case 'menu':
         void this.menu(event.command);
@@ -373,15 +376,18 @@ export class Studio {
       this.history = [...run.history];
       this.series.replace(run.history, run.costPoints);
       this.chartVersion++;
+      this.epochVersion++;
     } else if (newRun) {
       this.history = [];
       this.series.replace([], []);
       this.chartVersion++;
+      this.epochVersion++;
     } else if (ENDED.includes(run.status) && previous?.run.status !== run.status) {
       // The run ended at its last whole epoch: the epoch it abandoned leaves the charts.
       this.history = this.history.slice(0, run.epochsDone);
       this.series.truncate(run.epochsDone);
       this.chartVersion++;
+      this.epochVersion++;
     }
   }
 }
