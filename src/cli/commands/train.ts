@@ -8,6 +8,7 @@ import { fingerprint, type LabelledDataset } from '../../core/data/dataset';
 import { loadDataset } from '../../core/data/load';
 import { type DataFiles, locateData } from '../../core/data/locate';
 import { asFileError, FmnistError } from '../../core/errors';
+import { collectGarbage } from '../memory';
 import { checkOutputFile } from '../output-target';
 import { describeShape, mlpShape } from '../../core/model/mlp';
 import { AUTOSAVE_FILE, autosavePath } from '../../core/run/autosave';
@@ -167,6 +168,8 @@ export async function loadTrainingData(
     loadDataset(located.train, { requireLabels: true }),
     located.test ? loadDataset(located.test, { requireLabels: true }) : Promise.resolve(null),
   ]);
+  // The loaders' leftovers go before the engine takes its memory (see memory.ts).
+  collectGarbage();
   const description =
     `${train.count} training images from ${located.train.images}` + (test && located.test ? ` and ${test.count} test images from ${located.test.images}` : '');
   return { train, test, description, sources: { train: filesOf(located.train), test: located.test ? filesOf(located.test) : null } };
@@ -262,6 +265,8 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     });
     return { run: created, description, hasTest: test !== null };
   })();
+  // The engine holds the data sets now; their JS copies go before training starts.
+  collectGarbage();
   if (resumed) {
     info(`Resuming from ${options.resume} after epoch ${resumed.epochsDone}, training to epoch ${config.epochs}.`);
     if (run.data.history && run.data.history.length > (resumed.dataHistory?.length ?? 1)) info('Training goes on with other data than before, as --allow-other-data allows.');

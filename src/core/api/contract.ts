@@ -205,7 +205,7 @@ export interface StudioState {
   insightRun: string | null;
 }
 
-/** Throttled progress of the current run: at most 10 per second, whatever the batch size. */
+/** Throttled progress of the current run: at most 5 per second, whatever the batch size. */
 export interface ProgressUpdate {
   epoch: number;
   epochs: number;

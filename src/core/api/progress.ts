@@ -1,6 +1,6 @@
 /**
  * Throttling training progress for the user interface: batch and epoch reports go in, at most one update
- * per interval (100 ms: 10 per second) comes out, whatever the batch size or epoch length, carrying what
+ * per interval (200 ms: 5 per second) comes out, whatever the batch size or epoch length, carrying what
  * happened since the last one. The per-batch cost is averaged into a fixed number of points per epoch, so
  * the charts are exact without any per-batch event; the stored curve is merged pairwise when it grows past
  * a bound, so long runs use bounded memory.
