@@ -156,21 +156,20 @@ async function runApp(browser, options = {}) {
     await page.getByLabel('Epochs', { exact: true }).fill(String(epochs));
     if (limit) await page.getByLabel('Training subset size', { exact: true }).fill(String(limit));
     // The page notes, in its own clock, when the status moves past an epoch; read back at the end.
-    await page.evaluate(() => {
+    await page.evaluate((total) => {
       const status = document.querySelector('[role="status"][data-status]');
       const marks = [];
       let last = 0;
       new MutationObserver(() => {
         const text = status.textContent ?? '';
         const training = /^Training: epoch (\d+) of/.exec(text);
-        const done = training ? Number(training[1]) - 1 : /^Finished/.test(text) ? Infinity : 0;
-        if (done > last) {
-          last = done;
-          marks.push(performance.now());
-        }
+        const done = training ? Number(training[1]) - 1 : /^Finished/.test(text) ? total : 0;
+        // Epochs shorter than the progress interval end together: each is marked when the page learns of it.
+        const now = performance.now();
+        for (; last < done; last++) marks.push(now);
       }).observe(status, { childList: true, characterData: true, subtree: true });
       window.__epochEnds = marks;
-    });
+    }, epochs);
     const heap = [];
     const session = await page.context().newCDPSession(page);
     await session.send('Performance.enable');

@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomDataset, toKaggleCsv } from '../helpers/data';
-import { expect, hostExited, startBrowserHost, tempDataFolder, test } from './fixtures';
+import { expect, hostExited, REAL_DATA_DIR, ROOT, startBrowserHost, tempDataFolder, test } from './fixtures';
 
 // No Fashion-MNIST to find: the run's data can only come from the uploads.
 const NO_DEFAULT_DATA = { FMNIST_DATA: undefined, FMNIST_DATA_PATH: '' };
@@ -49,4 +49,26 @@ test('a run on uploaded data, stopped with Ctrl-C, resumes after a restart and r
     first.process.kill('SIGKILL');
     second?.process.kill('SIGINT');
   }
+});
+
+test('npm run bench:app measures the app against the CLI, the start-up and the page heap', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, 'bench', 'app.mjs'), ...args], { encoding: 'utf8', timeout: 150_000, env: { ...process.env, FMNIST_DATA: REAL_DATA_DIR } });
+  const compared = run(['--epochs', '3', '--rounds', '1', '--limit', '20000']);
+  expect(compared.status, compared.stderr).toBe(0);
+  // Two epoch-to-epoch times each, and the figures they make.
+  expect(compared.stdout).toMatch(/^ {2}CLI {2}epoch wall times \d+\.\d{3} \d+\.\d{3} s$/m);
+  expect(compared.stdout).toMatch(/^ {2}app {2}epoch wall times \d+\.\d{3} \d+\.\d{3} s; Start to finish \d+\.\d\d s$/m);
+  const ratio = /epoch wall time, median of 2: CLI ([\d.]+) s, app ([\d.]+) s, app\/CLI ([\d.]+)/.exec(compared.stdout);
+  expect(ratio, compared.stdout).not.toBeNull();
+  expect(Number(ratio![3])).toBeCloseTo(Number(ratio![2]) / Number(ratio![1]), 1);
+  expect(compared.stdout).toMatch(/of which, as the trainers measured them: training CLI \d+\.\d{3} s, app \d+\.\d{3} s/);
+  expect(compared.stdout).toMatch(/start-up to interactive with the data loaded, median of 1: \d+\.\d\d s/);
+
+  const heap = run(['--heap', '--epochs', '20', '--limit', '1000']);
+  expect(heap.status, heap.stderr).toBe(0);
+  const sizes = [...heap.stdout.matchAll(/after epoch (\d+): page JS heap ([\d.]+) MB/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  expect(sizes.map(([epoch]) => epoch)).toEqual([10, 20]);
+  for (const [, megabytes] of sizes) expect(megabytes).toBeGreaterThan(0.5);
 });
