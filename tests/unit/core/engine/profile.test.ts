@@ -11,7 +11,7 @@ import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 const settings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
 /** Image i has exactly 3·(i + 1) non-zero pixels, spread over the picture. */
-function countedImages(count: number): { images: Uint8Array; labels: Uint8Array; count: number; nonZeros: number[] } {
+function countedImages(count: number): { images: Uint8Array; labels: Uint8Array; count: number; nonZeros: number[]; source: string } {
   const images = new Uint8Array(count * 784);
   const nonZeros: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -19,7 +19,7 @@ function countedImages(count: number): { images: Uint8Array; labels: Uint8Array;
     for (let k = 0; k < n; k++) images[i * 784 + ((k * 37 + i) % 784)] = 1 + ((k * 11) % 255);
     nonZeros.push(new Set(Array.from({ length: n }, (_, k) => (k * 37 + i) % 784)).size);
   }
-  return { images, labels: Uint8Array.from({ length: count }, (_, i) => i % 10), count, nonZeros };
+  return { images, labels: Uint8Array.from({ length: count }, (_, i) => i % 10), count, nonZeros, source: 'counted' };
 }
 
 describe('kernel profiler', () => {
