@@ -65,6 +65,8 @@ async function main() {
     await page.getByLabel('Training subset size', { exact: true }).fill(limit);
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await page.getByRole('status').filter({ hasText: /^Finished \d+ epochs?\.$/ }).waitFor({ timeout: 60 * 60_000 });
+    // The charts draw at most every 500 ms: let them catch up.
+    await page.waitForTimeout(800);
     const shot = (/** @type {string} */ name) => page.screenshot({ path: join(out, name) });
 
     await shot('studio-light.png');
@@ -114,6 +116,7 @@ async function main() {
     await page.getByTestId('runs-count').filter({ hasText: /^2 runs/ }).waitFor();
     for (const box of await page.getByRole('checkbox', { name: /^Show .* in the charts$/ }).all()) await box.check();
     await page.getByTestId('runs-count').filter({ hasText: /, 2 selected$/ }).waitFor();
+    await page.waitForTimeout(800);
     await shot('runs.png');
     process.stdout.write(`Screenshots in ${out}\n`);
   } finally {

@@ -55,8 +55,8 @@ test('trains through the UI: load data, start, pause, resume, finish with live c
   await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d\d\.\d\d%$/);
   const testAccuracy = Number((await page.getByTestId('test-accuracy').innerText()).replace('%', ''));
   expect(testAccuracy).toBeGreaterThan(70);
-  expect(await chartPoints(page, 'Accuracy')).toBe(2 * 3); // train, validation and test for 2 epochs
-  expect(await chartPoints(page, 'Cost')).toBeGreaterThan(100);
+  await expect.poll(() => chartPoints(page, 'Accuracy')).toBe(2 * 3); // train, validation and test for 2 epochs
+  await expect.poll(() => chartPoints(page, 'Cost')).toBeGreaterThan(100);
   await page.screenshot({ path: process.env.SCREENSHOT_PATH ?? test.info().outputPath('finished.png') });
 
   const download = page.waitForEvent('download');

@@ -35,7 +35,7 @@ test('after Stop, both charts end at the last whole epoch the model kept', async
   await expect(page.getByRole('status')).toHaveText(/^Stopped after \d+ of 200 epochs\.$/);
   const kept = Number(/after (\d+) of/.exec(await page.getByRole('status').innerText())![1]);
   await expect.poll(() => lastX(page, 'Cost')).toBe(kept);
-  expect(await lastX(page, 'Accuracy')).toBe(kept);
+  await expect.poll(() => lastX(page, 'Accuracy')).toBe(kept);
   await expect(page.getByTestId('model-summary')).toHaveText(`784-64-10, ${kept} epochs`);
 });
 
