@@ -276,7 +276,11 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
 
   /**
    * Scans rows first..first+rows of a dense matrix given by valueAt and writes the non-zeros as CSR pairs
-   * (with per-chunk descriptors) and, when asked, appends them to this thread's CSC segment.
+   * (with per-chunk descriptors) and, when asked, appends them to this thread's CSC segment. As in the
+   * WebAssembly kernels, every value scanned is written and kept by advancing the list ends only when it is
+   * non-zero (no branch to mispredict); a pair not kept lies past its list's end, inside its row's or
+   * segment's room, and is overwritten or never read. `zeros16(k)`, when given, says that 16 values from
+   * column k are all zero, and they are skipped without a write (the gather's borders and backgrounds).
    */
   const emitRows = (
     first: number,
@@ -285,6 +289,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     valueAt: (row: number, column: number) => number,
     o: SparseOutput,
     beginRow?: (row: number) => void,
+    zeros16?: (column: number) => boolean,
   ): void => {
     if (o.cscPairs) {
       for (let k = 0; k < columns; k++) {
@@ -301,19 +306,24 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
         const d = (o.csrDescriptors + chunk * o.csrDescriptorStride + s * 8) >> 2;
         i32[d] = p;
         const end = Math.min(columns, (chunk + 1) * o.chunkRows);
-        for (; k < end; k++) {
+        while (k < end) {
+          if (zeros16 && k + 16 <= end && zeros16(k)) {
+            k += 16;
+            continue;
+          }
           const value = valueAt(s, k);
-          if (value === 0) continue;
+          const kept = value !== 0 ? PAIR_BYTES : 0;
           i32[p >> 2] = k * TILE_BYTES;
           f32[(p >> 2) + 1] = value;
-          p += PAIR_BYTES;
+          p += kept;
           if (o.cscPairs) {
             const cd = (o.cscDescriptors >> 2) + 2 * k + 1;
             const q = i32[cd];
             i32[q >> 2] = s * TILE_BYTES;
             f32[(q >> 2) + 1] = value;
-            i32[cd] = q + PAIR_BYTES;
+            i32[cd] = q + kept;
           }
+          k++;
         }
         i32[d + 1] = p;
       }
@@ -344,7 +354,11 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
       }
     };
     const valueAt = (_s: number, k: number): number => f32[scale + u8[image + k]];
-    emitRows(first, rows, IMAGE_SIZE, valueAt, sparseArgs(a, GATHER), beginRow);
+    const zeros16 = (k: number): boolean => {
+      for (let i = 0; i < 16; i++) if (u8[image + k + i] !== 0) return false;
+      return true;
+    };
+    emitRows(first, rows, IMAGE_SIZE, valueAt, sparseArgs(a, GATHER), beginRow, zeros16);
   };
 
   /**

@@ -210,7 +210,7 @@ function emitSparseRows(
   rows: number,
   columns: number,
   beginRow: (s: number) => void,
-  scanChunk: (k: number, chunkEnd: number, s: number, emitPair: (value: number, column: number) => void) => void,
+  scanChunk: (k: number, chunkEnd: number, s: number, emitPair: (value: number, column: number, keep: number) => void) => void,
 ): void {
   const k = f.local(Type.I32);
   const s = f.local(Type.I32);
@@ -230,15 +230,18 @@ function emitSparseRows(
     }),
   );
 
-  const emitPair = (value: number, column: number): void => {
+  // Branch-free: the pair is written in any case and kept by advancing the list ends by `keep` (0 or 1)
+  // pairs. A pair not kept lies past its list's end, within its row's or segment's room (the list can only
+  // be shorter than the columns or rows scanned so far), and is overwritten or never read.
+  const emitPair = (value: number, column: number, keep: number): void => {
     f.get(p).get(column).i32(TILE_BYTES).i32Mul().i32Store(0);
     f.get(p).get(value).f32Store(4);
-    f.get(p).i32(PAIR_BYTES).i32Add().set(p);
+    f.get(p).get(keep).i32(3).i32Shl().i32Add().set(p);
     f.get(a.cscPairs).if(() => {
       f.get(a.cscDescriptors).get(column).i32(8).i32Mul().i32Add().tee(cd).i32Load(4).set(q);
       f.get(q).get(rowOffset).i32Store(0);
       f.get(q).get(value).f32Store(4);
-      f.get(cd).get(q).i32(PAIR_BYTES).i32Add().i32Store(4);
+      f.get(cd).get(q).get(keep).i32(3).i32Shl().i32Add().i32Store(4);
     });
   };
 
@@ -283,6 +286,7 @@ function emitGather(module: ModuleBuilder): void {
   const y = f.local(Type.I32);
   const sx = f.local(Type.I32);
   const sy = f.local(Type.I32);
+  const keep = f.local(Type.I32);
   f.i32(IMAGE_SIZE).set(columns);
 
   /** The image at `image`, mirrored when flip is set, then shifted by (dx, dy), into the scratch image. */
@@ -332,11 +336,10 @@ function emitGather(module: ModuleBuilder): void {
             f.get(image).get(k).i32Add().v128Load(0).v128AnyTrue().i32Eqz();
             f.if(() => f.get(k).i32(16).i32Add().set(k).br(2));
           });
-          f.get(image).get(k).i32Add().i32Load8u(0).tee(pixel);
-          f.if(() => {
-            f.get(scale).get(pixel).i32(4).i32Mul().i32Add().f32Load(0).set(value);
-            emitPair(value, k);
-          });
+          f.get(image).get(k).i32Add().i32Load8u(0).set(pixel);
+          f.get(scale).get(pixel).i32(4).i32Mul().i32Add().f32Load(0).set(value);
+          f.get(pixel).i32(0).i32Ne().set(keep);
+          emitPair(value, k, keep);
           f.get(k).i32(1).i32Add().set(k).br(0);
         }),
       );
@@ -357,6 +360,7 @@ function emitSparsify(module: ModuleBuilder): void {
   const column = f.local(Type.I32);
   const values = f.local(Type.V128);
   const value = f.local(Type.F32);
+  const keep = f.local(Type.I32);
 
   emitSparseRows(
     f,
@@ -366,24 +370,20 @@ function emitSparsify(module: ModuleBuilder): void {
     columns,
     () => {},
     (k, chunkEnd, s, emitPair) => {
-      // Chunks and tiles are multiples of 4 columns: test 4 values at once and look at lanes only when one is
-      // set. The element address advances by 16 bytes, and jumps to the next tile every TILE columns.
+      // Chunks and tiles are multiples of 4 columns: load 4 values at once and emit each lane (branch-free).
+      // The element address advances by 16 bytes, and jumps to the next tile every TILE columns.
       f.get(k).i32(TILE).i32RemU().set(lane);
       f.get(source).get(k).i32(TILE).i32DivU().get(tileStride).i32Mul().i32Add();
       f.get(s).i32(TILE_BYTES).i32Mul().i32Add().get(lane).i32(4).i32Mul().i32Add().set(address);
       f.block(() =>
         f.loop(() => {
           f.get(k).get(chunkEnd).i32LtU().i32Eqz().brIf(1);
-          f.get(address).v128Load(0).tee(values).v128Zero().f32x4Ne().v128AnyTrue();
-          f.if(() => {
-            for (let l = 0; l < 4; l++) {
-              f.get(values).f32x4ExtractLane(l).tee(value).f32(0).f32Ne();
-              f.if(() => {
-                f.get(k).i32(l).i32Add().set(column);
-                emitPair(value, column);
-              });
-            }
-          });
+          f.get(address).v128Load(0).set(values);
+          for (let l = 0; l < 4; l++) {
+            f.get(values).f32x4ExtractLane(l).tee(value).f32(0).f32Ne().set(keep);
+            f.get(k).i32(l).i32Add().set(column);
+            emitPair(value, column, keep);
+          }
           f.get(k).i32(4).i32Add().set(k);
           f.get(address).i32(16).i32Add().set(address);
           f.get(lane).i32(4).i32Add().tee(lane).i32(TILE).i32Eq();
