@@ -310,6 +310,8 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
   try {
     const summary = await run.run();
     status.clear();
+    // What the epochs left behind goes before the checkpoint is built (see memory.ts).
+    collectGarbage();
     const saved = await save();
     await recordCheckpoint(saved);
     if (recorder?.id) info(`Recorded as run ${recorder.id} (fmnist runs show ${recorder.id}).`);
