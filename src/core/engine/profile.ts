@@ -27,7 +27,6 @@ interface Tally {
   milliseconds: number;
   countedCalls: number;
   countedMultiplyAdds: number;
-  order: number;
 }
 
 const within = (address: number, region: Region | null): boolean =>
@@ -36,8 +35,9 @@ const within = (address: number, region: Region | null): boolean =>
 export class KernelProfiler {
   /** When set, calls are tallied under this name instead (e.g. the test evaluation). */
   context: string | null = null;
+  /** By phase, in the order first seen (a Map keeps insertion order). */
   private readonly tallies = new Map<string, Tally>();
-  private originals: Kernel[] | null = null;
+  private installed = false;
 
   constructor(
     private readonly layout: EngineLayout,
@@ -48,10 +48,9 @@ export class KernelProfiler {
   ) {}
 
   install(): void {
-    if (this.originals) return;
-    const originals = [...this.kernels];
-    this.originals = originals;
-    originals.forEach((kernel, op) => {
+    if (this.installed) return;
+    this.installed = true;
+    [...this.kernels].forEach((kernel, op) => {
       this.kernels[op] = (args: number): void => {
         const started = performance.now();
         kernel(args);
@@ -61,21 +60,13 @@ export class KernelProfiler {
     });
   }
 
-  uninstall(): void {
-    if (!this.originals) return;
-    this.originals.forEach((kernel, op) => (this.kernels[op] = kernel));
-    this.originals = null;
-  }
-
   reset(): void {
     this.tallies.clear();
   }
 
   /** Phases in the order first seen, with their totals since the last reset. */
   phases(): PhaseTiming[] {
-    return [...this.tallies.entries()]
-      .sort((a, b) => a[1].order - b[1].order)
-      .map(([phase, t]) => ({
+    return [...this.tallies.entries()].map(([phase, t]) => ({
         phase,
         calls: t.calls,
         milliseconds: t.milliseconds,
@@ -87,7 +78,7 @@ export class KernelProfiler {
     const phase = this.context ?? this.name(op, args);
     let tally = this.tallies.get(phase);
     if (!tally) {
-      tally = { calls: 0, milliseconds: 0, countedCalls: 0, countedMultiplyAdds: 0, order: this.tallies.size };
+      tally = { calls: 0, milliseconds: 0, countedCalls: 0, countedMultiplyAdds: 0 };
       this.tallies.set(phase, tally);
     }
     tally.calls++;
