@@ -38,11 +38,20 @@ const { values } = parseArgs({
     limit: { type: 'string' },
   },
 });
+/** A whole number ≥ `least` from an option, or a one-line error naming the option. */
+function wholeNumber(name, text, least) {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < least) {
+    process.stderr.write(`bench:app: --${name} must be a whole number of at least ${least}, got "${text}"\n`);
+    process.exit(2);
+  }
+  return value;
+}
 const heapMode = values.heap;
-const epochs = Number(values.epochs ?? (heapMode ? 100 : 5));
-const rounds = Number(values.rounds);
+const epochs = wholeNumber('epochs', values.epochs ?? (heapMode ? '100' : '5'), 2);
+const rounds = wholeNumber('rounds', values.rounds, 1);
 /** Train on the first N images only (for a quick check of the benchmark itself). */
-const limit = values.limit ? Number(values.limit) : null;
+const limit = values.limit ? wholeNumber('limit', values.limit, 1) : null;
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

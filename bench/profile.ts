@@ -13,21 +13,29 @@ import { findDefaultData } from '../src/core/data/locate';
 import { enableWasmFeatures } from '../src/core/engine/runtime';
 import { Trainer } from '../src/core/train/trainer';
 
-/** One core's fp32 WebAssembly SIMD peak on this machine's CPU: 2 FMA pipes × 4 lanes × 2 FLOP × ~5.2 GHz. */
-export const CORE_CEILING_GFLOPS = 41.5;
+/** One core's fp32 WebAssembly SIMD peak on this machine's CPU (../shared/PERF.md): 2 FMA pipes × 4 lanes × 2 FLOP × ~2.6 GHz. */
+const CORE_CEILING_GFLOPS = 41.5;
+
+/** A whole number ≥ `least` from an option, or a one-line error naming the option. */
+function wholeNumber(name: string, text: string, least: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < least) throw new Error(`--${name} must be a whole number of at least ${least}, got "${text}"`);
+  return value;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { epochs: { type: 'string', default: '4' }, threads: { type: 'string', default: '0' } } });
+  const epochs = wholeNumber('epochs', values.epochs, 2);
+  const threads = wholeNumber('threads', values.threads, 0);
   enableWasmFeatures();
   const located = await findDefaultData();
   const train = await loadDataset(located.train, { requireLabels: true });
   const test = located.test ? await loadDataset(located.test, { requireLabels: true }) : null;
-  const epochs = Math.max(2, Number(values.epochs));
   let timedMs = 0;
   let evaluationMs = 0;
   let timed = 0;
   const trainer = await Trainer.create({
-    config: resolveRunConfig({ epochs, threads: Number(values.threads) }),
+    config: resolveRunConfig({ epochs, threads }),
     train,
     test,
     onEpoch: (summary) => {
@@ -84,6 +92,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`profile: ${String(error)}\n`);
+  process.stderr.write(`profile: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });
