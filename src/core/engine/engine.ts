@@ -13,7 +13,6 @@ import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, type EngineLayout, PAIR_BYTES, planLa
 import { KernelProfiler } from './profile';
 import { augmentationOf, dropoutThreshold } from './recipes';
 import {
-  pixelFrequencies,
   programAddress,
   Slot,
   splitRows,
@@ -57,8 +56,6 @@ export interface EngineOptions {
   threads: number;
   /** The data sets the engine can train on or evaluate, addressed by their index. */
   datasets: Dataset[];
-  /** Which data set's pixel statistics balance the work split (the training set). */
-  balanceOn?: number;
   backend?: Backend;
   /** Most matrix rows per kernel pass (the L1 blocking); only benchmarks change it. */
   maxChunkRows?: number;
@@ -94,6 +91,13 @@ export interface OptimizerMoments {
   /** First and second moments, in the same canonical layout as the parameters. */
   m: MlpParameters;
   v: MlpParameters;
+}
+
+/** Word index of weight (input i, output j) in a layer's master matrix: W or Wᵀ, tiled. */
+function masterIndex(layer: EngineLayout['layers'][number], i: number, j: number): number {
+  return layer.master === 'weights'
+    ? Math.floor(j / TILE) * layer.inputRows * TILE + i * TILE + (j % TILE)
+    : Math.floor(i / TILE) * layer.paddedOutputs * TILE + j * TILE + (i % TILE);
 }
 
 export const typeScriptBackend: Backend = {
@@ -162,8 +166,7 @@ export class Engine {
       if (dataset.labels) u8.set(dataset.labels.subarray(0, dataset.count), slot.labels.address);
     });
 
-    const balance = options.datasets[options.balanceOn ?? 0];
-    const rowSplits = splitRows(layout, balance ? pixelFrequencies(balance.images, balance.count) : null);
+    const rowSplits = splitRows(layout);
     for (let t = 0; t < threads; t++) {
       writeUpdateProgram(i32, layout, t, rowSplits, 'adam', programAddress(layout, t, Slot.TrainUpdate));
       writeUpdateProgram(i32, layout, t, rowSplits, 'gradients', programAddress(layout, t, Slot.Gradients));
@@ -413,12 +416,11 @@ export class Engine {
       if (w.length !== sizes[l] * out || b.length !== out) {
         throw new RangeError(`layer ${l + 1} parameters have the wrong size`);
       }
-      const base = (layer.weights.address + offset) >> 2;
-      this.f32.fill(0, base, base + (layer.weights.bytes >> 2));
+      const master = layer[layer.master];
+      const base = (master.address + offset) >> 2;
+      this.f32.fill(0, base, base + (master.bytes >> 2));
       for (let i = 0; i < sizes[l]; i++) {
-        for (let j = 0; j < out; j++) {
-          this.f32[base + Math.floor(j / TILE) * layer.inputRows * TILE + i * TILE + (j % TILE)] = w[i * out + j];
-        }
+        for (let j = 0; j < out; j++) this.f32[base + masterIndex(layer, i, j)] = w[i * out + j];
       }
       const biasBase = (layer.biases.address + offset) >> 2;
       this.f32.fill(0, biasBase, biasBase + layer.paddedOutputs);
@@ -435,11 +437,9 @@ export class Engine {
     this.layout.layers.forEach((layer, l) => {
       const out = sizes[l + 1];
       const w = new Float32Array(sizes[l] * out);
-      const base = ((layer.weights.address + offset) >> 2) - from.base;
+      const base = ((layer[layer.master].address + offset) >> 2) - from.base;
       for (let i = 0; i < sizes[l]; i++) {
-        for (let j = 0; j < out; j++) {
-          w[i * out + j] = f32[base + Math.floor(j / TILE) * layer.inputRows * TILE + i * TILE + (j % TILE)];
-        }
+        for (let j = 0; j < out; j++) w[i * out + j] = f32[base + masterIndex(layer, i, j)];
       }
       weights.push(w);
       const biasBase = ((layer.biases.address + offset) >> 2) - from.base;
@@ -448,16 +448,17 @@ export class Engine {
     return { shape: { ...this.layout.shape, hiddenSizes: [...this.layout.shape.hiddenSizes] }, weights, biases };
   }
 
-  /** Wᵀ of every layer but the first, from W (both tiled). */
+  /** Each layer's copy (Wᵀ, or W for the first layer) from its master (both tiled). */
   private rebuildTransposes(): void {
     for (const layer of this.layout.layers) {
-      if (!layer.transposed) continue;
       const w = layer.weights.address >> 2;
       const t = layer.transposed.address >> 2;
       for (let k = 0; k < layer.inputRows; k++) {
         for (let c = 0; c < layer.paddedOutputs; c++) {
-          const value = this.f32[w + Math.floor(c / TILE) * layer.inputRows * TILE + k * TILE + (c % TILE)];
-          this.f32[t + Math.floor(k / TILE) * layer.paddedOutputs * TILE + c * TILE + (k % TILE)] = value;
+          const wi = w + Math.floor(c / TILE) * layer.inputRows * TILE + k * TILE + (c % TILE);
+          const ti = t + Math.floor(k / TILE) * layer.paddedOutputs * TILE + c * TILE + (k % TILE);
+          if (layer.master === 'weights') this.f32[ti] = this.f32[wi];
+          else this.f32[wi] = this.f32[ti];
         }
       }
     }

@@ -9,8 +9,8 @@
  * SPMM: out[i, 0..TILE) = epilogue( Σ_seg Σ_{(k,v) in pairs(seg, i)} v · M[k, 0..TILE) )
  *   — every matrix product of training: forward (CSR of inputs × W), input gradients (CSR of dZ × Wᵀ),
  *   weight gradients (CSC of inputs × dZ, with Adam fused in) and bias gradients (pairs of ones × dZ).
- * GATHER: batch rows from the u8 data set → CSR (and CSC) pairs of pixel/255, and the labels.
- * SPARSIFY: dense tiled activation rows → CSR (and CSC) pairs of the non-zero entries.
+ * GATHER: batch rows from the u8 data set → CSR pairs of pixel/255 (and CSC pairs or a dense copy), and the labels.
+ * SPARSIFY: dense tiled rows (activations or dZ) → CSR and/or CSC pairs of the non-zero entries.
  * SOFTMAX: per row, stable log-softmax loss, correctness, dZ = (p − onehot)/m, optional probabilities.
  */
 
@@ -79,7 +79,7 @@ export const GATHER = Object.freeze({
   csrDescriptorStride: 8,
   chunkRows: 9,
   chunks: 10,
-  /** 0 to skip the CSC. */
+  /** 0 to skip the CSC (csrPairs 0 likewise skips the CSR). */
   cscPairs: 11,
   cscDescriptors: 12,
   cscPairStride: 13,
@@ -89,7 +89,11 @@ export const GATHER = Object.freeze({
   augment: 16,
   /** This thread's scratch image, where an augmented image is built before it is scanned. */
   scratch: 17,
-  words: 18,
+  /** 0, or where the rows also go as a dense tiled matrix of pixel/255 (28 tiles, one per image row). */
+  dense: 18,
+  /** Bytes between the dense matrix's tiles. */
+  denseTileStride: 19,
+  words: 20,
 });
 
 export const SPARSIFY = Object.freeze({
@@ -298,13 +302,14 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
         i32[(o.cscDescriptors >> 2) + 2 * k + 1] = start;
       }
     }
+    const csr = o.csrPairs !== 0;
     for (let s = first; s < first + rows; s++) {
       beginRow?.(s);
       let p = o.csrPairs + s * o.csrPairStride;
       let k = 0;
       for (let chunk = 0; chunk < o.chunks; chunk++) {
         const d = (o.csrDescriptors + chunk * o.csrDescriptorStride + s * 8) >> 2;
-        i32[d] = p;
+        if (csr) i32[d] = p;
         const end = Math.min(columns, (chunk + 1) * o.chunkRows);
         while (k < end) {
           if (zeros16 && k + 16 <= end && zeros16(k)) {
@@ -313,9 +318,11 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           }
           const value = valueAt(s, k);
           const kept = value !== 0 ? PAIR_BYTES : 0;
-          i32[p >> 2] = k * TILE_BYTES;
-          f32[(p >> 2) + 1] = value;
-          p += kept;
+          if (csr) {
+            i32[p >> 2] = k * TILE_BYTES;
+            f32[(p >> 2) + 1] = value;
+            p += kept;
+          }
           if (o.cscPairs) {
             const cd = (o.cscDescriptors >> 2) + 2 * k + 1;
             const q = i32[cd];
@@ -325,7 +332,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           }
           k++;
         }
-        i32[d + 1] = p;
+        if (csr) i32[d + 1] = p;
       }
     }
   };
@@ -344,6 +351,8 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     const scale = i32[a + GATHER.scaleTable] >> 2;
     const augment = i32[a + GATHER.augment];
     const scratch = i32[a + GATHER.scratch];
+    const dense = i32[a + GATHER.dense];
+    const denseTileStride = i32[a + GATHER.denseTileStride];
     for (let s = first; s < first + rows; s++) i32[labelsOut + s] = u8[labels + i32[indices + s]];
     let image = 0;
     const beginRow = (s: number): void => {
@@ -351,6 +360,12 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
       if (augment) {
         augmentImage(image, scratch, (augment + s * AUGMENT_ROW_BYTES) >> 2);
         image = scratch;
+      }
+      if (dense) {
+        for (let tile = 0; tile < IMAGE_SIZE / TILE; tile++) {
+          const row = (dense + tile * denseTileStride + s * TILE_BYTES) >> 2;
+          for (let c = 0; c < TILE; c++) f32[row + c] = f32[scale + u8[image + tile * TILE + c]];
+        }
       }
     };
     const valueAt = (_s: number, k: number): number => f32[scale + u8[image + k]];

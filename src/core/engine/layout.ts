@@ -83,20 +83,37 @@ export interface LayerLayout {
   inputRows: number; // rows of W: 784 for the first layer, the padded previous width otherwise
   paddedOutputs: number;
   tiles: number;
+  /** W tiled by output columns: the forward pass reads it. */
   weights: Region;
   biases: Region;
-  /** Wᵀ as a tiled [paddedOutputs × inputRows] matrix, kept in step with W; absent for the first layer. */
-  transposed: Region | null;
+  /**
+   * Wᵀ as a tiled [paddedOutputs × inputRows] matrix. Above the first layer the input gradient dZ·Wᵀ reads
+   * it; in the first layer the weight gradient is summed into it, from dZ's sparsity (see `master`).
+   */
+  transposed: Region;
+  /**
+   * Which of W and Wᵀ is the parameter (in the parameters region, with its moments and gradients at fixed
+   * distances); Adam writes the other as a copy. The first layer updates Wᵀ, because its gradient dZ1ᵀ·X
+   * costs (non-zeros of dZ1) × 784 multiply-adds per sample, fewer than (non-zero pixels) × width.
+   */
+  master: 'weights' | 'transposed';
   /** Pre-activations' output: A_l (hidden, after ReLU) or the logits (last layer). */
   activations: Region;
   /** dZ_l: gradient of the loss with respect to the layer's pre-activation. */
   deltas: Region;
   /** CSR of this layer's input rows (X or A_{l-1}), chunked over W's rows. */
   inputCsr: SparseRows;
-  /** CSC of this layer's input for dW: per input unit, the samples (per thread segment) where it is non-zero. */
-  inputCsc: SparseRows;
+  /**
+   * CSC of this layer's input for dW (layers 2…): per input unit, the samples (per thread segment) where it
+   * is non-zero.
+   */
+  inputCsc: SparseRows | null;
+  /** The first layer's input batch as a dense tiled [batch × 784] matrix, for dWᵀ = dZ1ᵀ·X. */
+  inputDense: Region | null;
   /** CSR of dZ_l rows, chunked over Wᵀ's rows; absent for the first layer (no input gradient needed). */
   deltaCsr: SparseRows | null;
+  /** The first layer's CSC of dZ1: per unit, the samples (per thread segment) where dZ1 is non-zero. */
+  deltaCsc: SparseRows | null;
 }
 
 export interface DatasetSlot {
@@ -183,8 +200,9 @@ export function planLayout(
     const paddedOutputs = padToTile(outputs);
     return { inputs, outputs, inputRows, paddedOutputs, tiles: paddedOutputs / TILE };
   });
-  const weightRegions = shapes.map((s) => ({
-    weights: heap.take(s.inputRows * s.paddedOutputs * 4),
+  const master = (l: number): 'weights' | 'transposed' => (l === 0 ? 'transposed' : 'weights');
+  const weightRegions = shapes.map((s, l): Partial<Record<'weights' | 'transposed', Region>> & { biases: Region } => ({
+    [master(l)]: heap.take(s.inputRows * s.paddedOutputs * 4),
     biases: heap.take(s.paddedOutputs * 4),
   }));
   const parameters = { address: paramStart, bytes: Math.ceil((heap.next - paramStart) / 64) * 64 };
@@ -202,15 +220,20 @@ export function planLayout(
 
   const layers: LayerLayout[] = shapes.map((s, l) => ({
     ...s,
-    ...weightRegions[l],
-    transposed: l === 0 ? null : heap.take(s.paddedOutputs * s.inputRows * 4),
+    master: master(l),
+    // The copy of the parameter that is not the master.
+    weights: weightRegions[l].weights ?? heap.take(s.inputRows * s.paddedOutputs * 4),
+    transposed: weightRegions[l].transposed ?? heap.take(s.paddedOutputs * s.inputRows * 4),
+    biases: weightRegions[l].biases,
     activations: heap.take(bufferRows * s.paddedOutputs * 4),
     deltas: heap.take(batchSize * s.paddedOutputs * 4),
     // CSR: per sample at most inputRows non-zeros; descriptors per chunk of W's rows.
     inputCsr: sparse(bufferRows, s.inputRows, bufferRows, s.inputRows),
     // CSC: per input unit room for every sample of the batch; one descriptor array per thread segment.
-    inputCsc: sparse(s.inputRows, batchSize, s.inputRows, s.inputRows, threads),
+    inputCsc: l === 0 ? null : sparse(s.inputRows, batchSize, s.inputRows, s.inputRows, threads),
+    inputDense: l === 0 ? heap.take(batchSize * s.inputRows * 4) : null,
     deltaCsr: l === 0 ? null : sparse(batchSize, s.paddedOutputs, batchSize, s.paddedOutputs),
+    deltaCsc: l === 0 ? sparse(s.paddedOutputs, batchSize, s.paddedOutputs, s.paddedOutputs, threads) : null,
   }));
 
   const ones = heap.take(batchSize * PAIR_BYTES);

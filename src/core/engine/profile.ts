@@ -120,7 +120,7 @@ export class KernelProfiler {
     if (forward >= 0) return `layer ${forward + 1} forward`;
     const backward = layers.findIndex((layer) => within(matrix, layer.transposed));
     if (backward >= 0) return `layer ${backward + 1} input gradient (dZ·Wᵀ)`;
-    const update = layers.findIndex((layer) => within(matrix, layer.deltas));
+    const update = layers.findIndex((layer) => within(matrix, layer.deltas) || (layer.inputDense !== null && within(matrix, layer.inputDense)));
     const adam = epilogue === Epilogue.Adam || epilogue === Epilogue.AdamTransposed ? ' + Adam' : '';
     if (a[w + SPMM.rows] === 1 && a[w + SPMM.descriptors] === this.layout.onesDescriptor.address) return `layer ${update + 1} bias gradient${adam}`;
     return `layer ${update + 1} weight gradient${adam}`;

@@ -5,12 +5,13 @@
  *
  * A training step is two phases separated by barriers:
  *  A (split by samples): gather → for each layer: Z = X·W (+b, ReLU) tile by tile and chunk by chunk →
- *    softmax and dZ_L → for each layer from the top: dZ_{l-1} = (dZ_l·Wᵀ) ⊙ [A_{l-1} > 0].
+ *    softmax and dZ_L → for each layer from the top: dZ_{l-1} = (dZ_l·Wᵀ) ⊙ [A_{l-1} > 0] → dZ1's CSC.
  *  B (split by parameter rows): dW rows = Σ_samples x·dZ with Adam applied in the same pass; biases likewise.
+ *    The first layer sums dWᵀ rows = Σ_samples dZ1·x instead: one row per unit, over the samples where the
+ *    unit's dZ1 is non-zero, against the batch's dense pixels.
  * Every output element is summed by one thread in sample order, so results do not depend on the thread count.
  */
 
-import { IMAGE_SIZE } from '../data/dataset';
 import { Epilogue, GATHER, type Kernel, Op, SOFTMAX, SPARSIFY, SPMM } from './kernels';
 import {
   AUGMENT_SCRATCH_BYTES,
@@ -139,6 +140,10 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
     gather[GATHER.scratch] = layout.augmentScratch.address + thread * AUGMENT_SCRATCH_BYTES;
   }
   sparseOutputArgs(GATHER, gather, layers[0].inputCsr, training ? layers[0].inputCsc : null, thread);
+  if (training && layers[0].inputDense) {
+    gather[GATHER.dense] = layers[0].inputDense.address;
+    gather[GATHER.denseTileStride] = layout.batchSize * TILE_BYTES;
+  }
   program.call(Op.Gather, gather);
 
   // Dropout numbers the hidden units of all layers in a row: layer l's first unit follows the layers below.
@@ -233,6 +238,23 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
         }
       }
     }
+    // CSC only: dZ1 by unit, for the first layer's weight gradient.
+    layers.forEach((layer) => {
+      if (!layer.deltaCsc) return;
+      const args = new Array<number>(SPARSIFY.words).fill(0);
+      args[SPARSIFY.source] = layer.deltas.address;
+      args[SPARSIFY.sourceTileStride] = deltaTileStride;
+      // The real units rounded up to the scan's 4 columns (padded units have no dZ).
+      args[SPARSIFY.columns] = Math.ceil(layer.outputs / 4) * 4;
+      args[SPARSIFY.first] = first;
+      args[SPARSIFY.rows] = rows;
+      args[SPARSIFY.chunkRows] = args[SPARSIFY.columns];
+      args[SPARSIFY.chunks] = 1;
+      args[SPARSIFY.cscPairs] = layer.deltaCsc.pairs.address;
+      args[SPARSIFY.cscDescriptors] = layer.deltaCsc.descriptors.address + thread * layer.deltaCsc.descriptorStride;
+      args[SPARSIFY.cscPairStride] = layer.deltaCsc.pairStride;
+      program.call(Op.Sparsify, args);
+    });
   }
   program.write(i32, address);
 }
@@ -257,25 +279,49 @@ export function writeUpdateProgram(
   layout.layers.forEach((layer, l) => {
     const from = rowSplits[l][thread];
     const to = rowSplits[l][thread + 1];
-    const csc = layer.inputCsc;
-    for (let tile = 0; tile < layer.tiles; tile++) {
-      const transposed = mode === 'adam' && layer.transposed !== null;
-      program.call(
-        Op.Spmm,
-        spmmArgs({
-          descriptors: csc.descriptors.address + from * 8,
-          segmentStride: csc.descriptorStride,
-          segments: threads,
-          rows: to - from,
-          matrix: layer.deltas.address + tile * deltaTileStride,
-          out: target(layer.weights.address + tile * layer.inputRows * TILE_BYTES + from * TILE_BYTES),
-          epilogue: mode === 'gradients' ? Epilogue.Store : transposed ? Epilogue.AdamTransposed : Epilogue.Adam,
-          aux0: transposed ? layer.transposed!.address + tile * TILE * TILE_BYTES : 0,
-          aux1: transposed ? layer.paddedOutputs * TILE_BYTES : 0,
-          aux2: from,
-          adam: layout.adam.address,
-        }),
-      );
+    const adam = mode === 'adam';
+    if (layer.master === 'transposed') {
+      // dWᵀ rows (units) from..to, one tile of inputs at a time: Σ over each segment's samples with dZ1 ≠ 0
+      // of dZ1·x, x read from the dense batch; Adam writes the updated rows into W's columns as well.
+      const csc = layer.deltaCsc!;
+      for (let tile = 0; tile < layer.inputRows / TILE; tile++) {
+        program.call(
+          Op.Spmm,
+          spmmArgs({
+            descriptors: csc.descriptors.address + from * 8,
+            segmentStride: csc.descriptorStride,
+            segments: threads,
+            rows: to - from,
+            matrix: layer.inputDense!.address + tile * deltaTileStride,
+            out: target(layer.transposed.address + tile * layer.paddedOutputs * TILE_BYTES + from * TILE_BYTES),
+            epilogue: adam ? Epilogue.AdamTransposed : Epilogue.Store,
+            aux0: adam ? layer.weights.address + tile * TILE * TILE_BYTES : 0,
+            aux1: adam ? layer.inputRows * TILE_BYTES : 0,
+            aux2: from,
+            adam: layout.adam.address,
+          }),
+        );
+      }
+    } else {
+      const csc = layer.inputCsc!;
+      for (let tile = 0; tile < layer.tiles; tile++) {
+        program.call(
+          Op.Spmm,
+          spmmArgs({
+            descriptors: csc.descriptors.address + from * 8,
+            segmentStride: csc.descriptorStride,
+            segments: threads,
+            rows: to - from,
+            matrix: layer.deltas.address + tile * deltaTileStride,
+            out: target(layer.weights.address + tile * layer.inputRows * TILE_BYTES + from * TILE_BYTES),
+            epilogue: adam ? Epilogue.AdamTransposed : Epilogue.Store,
+            aux0: adam ? layer.transposed.address + tile * TILE * TILE_BYTES : 0,
+            aux1: adam ? layer.paddedOutputs * TILE_BYTES : 0,
+            aux2: from,
+            adam: layout.adam.address,
+          }),
+        );
+      }
     }
     for (let tile = thread; tile < layer.tiles; tile += threads) {
       program.call(
@@ -297,39 +343,14 @@ export function writeUpdateProgram(
 }
 
 /**
- * Splits each layer's weight rows among the threads. Work per row is proportional to how often its input
- * is non-zero, so the first layer's split follows the pixels' non-zero frequency in the training data;
- * hidden rows are split evenly.
+ * Splits each layer's parameter rows among the threads, evenly: the input rows of W, or for the first
+ * layer the rows of Wᵀ (its real units; padded units have no gradient and stay zero).
  */
-export function splitRows(layout: EngineLayout, pixelWeights: Float64Array | null): number[][] {
-  const threads = layout.threads;
-  return layout.layers.map((layer, l) => {
-    const rows = layer.inputRows;
-    const weight = (k: number): number => (l === 0 && pixelWeights ? pixelWeights[k] + 1e-3 : 1);
-    let total = 0;
-    for (let k = 0; k < rows; k++) total += weight(k);
-    const bounds = [0];
-    let running = 0;
-    let k = 0;
-    for (let t = 1; t < threads; t++) {
-      const goal = (total * t) / threads;
-      while (k < rows && running + weight(k) / 2 < goal) running += weight(k++);
-      bounds.push(k);
-    }
-    bounds.push(rows);
-    return bounds;
+export function splitRows(layout: EngineLayout): number[][] {
+  return layout.layers.map((layer) => {
+    const rows = layer.master === 'transposed' ? layer.outputs : layer.inputRows;
+    return Array.from({ length: layout.threads + 1 }, (_, t) => Math.floor((rows * t) / layout.threads));
   });
-}
-
-/** How often each pixel is non-zero in a data set (first `count` images), for splitting the first layer. */
-export function pixelFrequencies(images: Uint8Array, count: number): Float64Array {
-  const frequency = new Float64Array(IMAGE_SIZE);
-  for (let i = 0; i < count; i++) {
-    const row = i * IMAGE_SIZE;
-    for (let k = 0; k < IMAGE_SIZE; k++) if (images[row + k] !== 0) frequency[k]++;
-  }
-  for (let k = 0; k < IMAGE_SIZE; k++) frequency[k] /= Math.max(1, count);
-  return frequency;
 }
 
 /** Splits `rows` batch rows into `threads` contiguous ranges as evenly as possible. */

@@ -200,7 +200,7 @@ function sparseArguments(f: FunctionBuilder, offsets: typeof GATHER | typeof SPA
 
 /**
  * The shared skeleton of GATHER and SPARSIFY: resets this thread's CSC segment, then for each row and each
- * chunk records the CSR pairs of the non-zero columns. `scanChunk` emits the column loop of one chunk and
+ * chunk records the non-zero columns as CSR pairs and/or appends them to the CSC. `scanChunk` emits the column loop of one chunk and
  * calls `emitPair` for each non-zero, given the locals holding its f32 value and its column.
  */
 function emitSparseRows(
@@ -232,33 +232,44 @@ function emitSparseRows(
 
   // Branch-free: the pair is written in any case and kept by advancing the list ends by `keep` (0 or 1)
   // pairs. A pair not kept lies past its list's end, within its row's or segment's room (the list can only
-  // be shorter than the columns or rows scanned so far), and is overwritten or never read.
-  const emitPair = (value: number, column: number, keep: number): void => {
-    f.get(p).get(column).i32(TILE_BYTES).i32Mul().i32Store(0);
-    f.get(p).get(value).f32Store(4);
-    f.get(p).get(keep).i32(3).i32Shl().i32Add().set(p);
-    f.get(a.cscPairs).if(() => {
-      f.get(a.cscDescriptors).get(column).i32(8).i32Mul().i32Add().tee(cd).i32Load(4).set(q);
-      f.get(q).get(rowOffset).i32Store(0);
-      f.get(q).get(value).f32Store(4);
-      f.get(cd).get(q).get(keep).i32(3).i32Shl().i32Add().i32Store(4);
+  // be shorter than the columns or rows scanned so far), and is overwritten or never read. The row loop is
+  // emitted once for each combination of outputs, so the scan itself tests nothing.
+  const rowLoop = (csr: boolean, csc: boolean): void => {
+    const emitPair = (value: number, column: number, keep: number): void => {
+      if (csr) {
+        f.get(p).get(column).i32(TILE_BYTES).i32Mul().i32Store(0);
+        f.get(p).get(value).f32Store(4);
+        f.get(p).get(keep).i32(3).i32Shl().i32Add().set(p);
+      }
+      if (csc) {
+        f.get(a.cscDescriptors).get(column).i32(8).i32Mul().i32Add().tee(cd).i32Load(4).set(q);
+        f.get(q).get(rowOffset).i32Store(0);
+        f.get(q).get(value).f32Store(4);
+        f.get(cd).get(q).get(keep).i32(3).i32Shl().i32Add().i32Store(4);
+      }
+    };
+    f.forRange(s, () => f.get(first), () => f.get(first).get(rows).i32Add(), 1, () => {
+      f.get(s).i32(TILE_BYTES).i32Mul().set(rowOffset);
+      if (csr) f.get(a.csrPairs).get(s).get(a.csrPairStride).i32Mul().i32Add().set(p);
+      beginRow(s);
+      f.i32(0).set(k);
+      f.forRange(chunk, () => f.i32(0), () => f.get(a.chunks), 1, () => {
+        if (csr) {
+          f.get(a.csrDescriptors).get(chunk).get(a.csrDescriptorStride).i32Mul().i32Add().get(s).i32(8).i32Mul().i32Add().tee(d);
+          f.get(p).i32Store(0);
+        }
+        // chunkEnd = min(columns, (chunk + 1)·chunkRows)
+        f.get(chunk).i32(1).i32Add().get(a.chunkRows).i32Mul().set(chunkEnd);
+        f.get(columns).get(chunkEnd).get(chunkEnd).get(columns).i32GtU().select().set(chunkEnd);
+        scanChunk(k, chunkEnd, s, emitPair);
+        if (csr) f.get(d).get(p).i32Store(4);
+      });
     });
   };
-
-  f.forRange(s, () => f.get(first), () => f.get(first).get(rows).i32Add(), 1, () => {
-    f.get(s).i32(TILE_BYTES).i32Mul().set(rowOffset);
-    f.get(a.csrPairs).get(s).get(a.csrPairStride).i32Mul().i32Add().set(p);
-    beginRow(s);
-    f.i32(0).set(k);
-    f.forRange(chunk, () => f.i32(0), () => f.get(a.chunks), 1, () => {
-      f.get(a.csrDescriptors).get(chunk).get(a.csrDescriptorStride).i32Mul().i32Add().get(s).i32(8).i32Mul().i32Add().tee(d).get(p).i32Store(0);
-      // chunkEnd = min(columns, (chunk + 1)·chunkRows)
-      f.get(chunk).i32(1).i32Add().get(a.chunkRows).i32Mul().set(chunkEnd);
-      f.get(columns).get(chunkEnd).get(chunkEnd).get(columns).i32GtU().select().set(chunkEnd);
-      scanChunk(k, chunkEnd, s, emitPair);
-      f.get(d).get(p).i32Store(4);
-    });
-  });
+  f.get(a.csrPairs).if(
+    () => f.get(a.cscPairs).if(() => rowLoop(true, true), () => rowLoop(true, false)),
+    () => rowLoop(false, true),
+  );
 }
 
 function emitGather(module: ModuleBuilder): void {
@@ -287,7 +298,24 @@ function emitGather(module: ModuleBuilder): void {
   const sx = f.local(Type.I32);
   const sy = f.local(Type.I32);
   const keep = f.local(Type.I32);
+  const dense = argument(f, 0, GATHER.dense);
+  const denseTileStride = argument(f, 0, GATHER.denseTileStride);
+  const tile = f.local(Type.I32);
+  const c = f.local(Type.I32);
+  const target = f.local(Type.I32);
   f.i32(IMAGE_SIZE).set(columns);
+
+  /** Row s as pixel/255 into the dense tiled matrix: tile t holds pixels t·TILE… of every row. */
+  const denseRow = (s: number): void => {
+    f.forRange(tile, () => f.i32(0), () => f.i32(IMAGE_SIZE / TILE), 1, () => {
+      f.get(dense).get(tile).get(denseTileStride).i32Mul().i32Add().get(s).i32(TILE_BYTES).i32Mul().i32Add().set(target);
+      f.forRange(c, () => f.i32(0), () => f.i32(TILE), 1, () => {
+        f.get(target).get(c).i32(4).i32Mul().i32Add();
+        f.get(scale).get(image).get(tile).i32(TILE).i32Mul().i32Add().get(c).i32Add().i32Load8u(0).i32(4).i32Mul().i32Add().f32Load(0);
+        f.f32Store(0);
+      });
+    });
+  };
 
   /** The image at `image`, mirrored when flip is set, then shifted by (dx, dy), into the scratch image. */
   const augmentRow = (s: number): void => {
@@ -325,6 +353,7 @@ function emitGather(module: ModuleBuilder): void {
       f.get(labelsOut).get(s).i32(4).i32Mul().i32Add().get(labels).get(index).i32Add().i32Load8u(0).i32Store(0);
       f.get(images).get(index).i32(IMAGE_SIZE).i32Mul().i32Add().set(image);
       f.get(augment).if(() => augmentRow(s));
+      f.get(dense).if(() => denseRow(s));
     },
     (k, chunkEnd, _s, emitPair) => {
       f.block(() =>

@@ -198,6 +198,8 @@ interface SparseCase {
   columns: number;
   chunkRows: number;
   csc: boolean;
+  /** false: CSC only (the CSR arguments are 0 and nothing of a CSR may be written). */
+  csr?: boolean;
   seed: number;
 }
 
@@ -208,7 +210,7 @@ function checkSparse(l: Lab, c: SparseCase, dense: (s: number, k: number) => num
     const want: [number, number][] = [];
     for (let k = 0; k < c.columns; k++) if (dense(s, k) !== 0) want.push([k * TILE_BYTES, dense(s, k)]);
     const got: [number, number][] = [];
-    for (let chunk = 0; chunk < layout.chunks; chunk++) {
+    for (let chunk = 0; chunk < (c.csr === false ? 0 : layout.chunks); chunk++) {
       const d = (layout.csrDescriptors + chunk * layout.descriptorStride + s * 8) >> 2;
       for (let p = l.i32[d]; p < l.i32[d + 1]; p += PAIR_BYTES) {
         const k = l.i32[p >> 2] / TILE_BYTES;
@@ -216,7 +218,7 @@ function checkSparse(l: Lab, c: SparseCase, dense: (s: number, k: number) => num
         got.push([l.i32[p >> 2], l.f32[(p >> 2) + 1]]);
       }
     }
-    expect(got).toEqual(want.map(([k, v]) => [k, Math.fround(v)]));
+    if (c.csr !== false) expect(got).toEqual(want.map(([k, v]) => [k, Math.fround(v)]));
     for (const [k, v] of want) {
       const list = csc.get(k / TILE_BYTES) ?? [];
       list.push([s * TILE_BYTES, Math.fround(v)]);
@@ -236,10 +238,11 @@ function checkSparse(l: Lab, c: SparseCase, dense: (s: number, k: number) => num
 
 describe('GATHER kernel', () => {
   it.each([
-    [0, 1, true],
-    [3, 5, true],
-    [2, 17, false],
-  ])('first %i, rows %i (CSC %s): pairs of pixel/255 and labels, equal across kernels', (first, rows, withCsc) => {
+    [0, 1, true, false],
+    [3, 5, true, false],
+    [2, 17, false, false],
+    [1, 9, false, true],
+  ])('first %i, rows %i (CSC %s, dense %s): pairs of pixel/255 and labels, equal across kernels', (first, rows, withCsc, withDense) => {
     const spec: SparseCase = { first, rows, columns: 784, chunkRows: 196, csc: withCsc, seed: first + rows };
     const images = 1 << 20;
     const build = (l: Lab) => {
@@ -270,6 +273,8 @@ describe('GATHER kernel', () => {
       words[GATHER.cscPairStride] = 64 * 8;
       words[GATHER.labelsOut] = take(64 * 4);
       words[GATHER.scaleTable] = scale;
+      words[GATHER.dense] = withDense ? take(28 * 64 * TILE_BYTES) : 0;
+      words[GATHER.denseTileStride] = 64 * TILE_BYTES;
       const args = take(GATHER.words * 4);
       words.forEach((w, i) => (l.i32[(args >> 2) + i] = w));
       return { args, words, labels, indices };
@@ -290,16 +295,30 @@ describe('GATHER kernel', () => {
       cscPairStride: w[GATHER.cscPairStride],
     });
     for (let s = first; s < first + rows; s++) expect(ts.i32[(w[GATHER.labelsOut] >> 2) + s]).toBe(ts.u8[info.labels + indexOf(s)]);
+    if (withDense) {
+      // Image row y of batch row s in tile y: (s, 28y + x) at dense + y·stride + s·TILE_BYTES + 4x; other rows untouched.
+      let nonZero = 0;
+      for (let s = 0; s < 64; s++) {
+        for (let k = 0; k < 784; k++) {
+          const got = ts.f32[(w[GATHER.dense] + Math.floor(k / 28) * w[GATHER.denseTileStride] + s * TILE_BYTES + (k % 28) * 4) >> 2];
+          const inBatch = s >= first && s < first + rows;
+          expect(got).toBe(inBatch ? Math.fround(ts.u8[images + indexOf(s) * 784 + k] / 255) : 0);
+          if (got !== 0) nonZero++;
+        }
+      }
+      expect(nonZero).toBeGreaterThan(rows * 200);
+    }
   });
 });
 
 describe('SPARSIFY kernel', () => {
   it.each([
-    [0, 1, 28, 28],
-    [1, 6, 56, 20],
-    [4, 9, 84, 44],
-  ])('first %i, rows %i, columns %i, chunks of %i: non-zeros of a tiled matrix, equal across kernels', (first, rows, columns, chunkRows) => {
-    const spec: SparseCase = { first, rows, columns, chunkRows, csc: true, seed: columns + rows };
+    [0, 1, 28, 28, true],
+    [1, 6, 56, 20, true],
+    [4, 9, 84, 44, true],
+    [2, 7, 56, 56, false],
+  ])('first %i, rows %i, columns %i, chunks of %i (CSR %s): non-zeros of a tiled matrix, equal across kernels', (first, rows, columns, chunkRows, csr) => {
+    const spec: SparseCase = { first, rows, columns, chunkRows, csc: true, csr, seed: columns + rows };
     const chunks = Math.ceil(columns / chunkRows);
     const bufferRows = 16;
     const source = 1 << 20;
@@ -317,10 +336,12 @@ describe('SPARSIFY kernel', () => {
       words[SPARSIFY.columns] = columns;
       words[SPARSIFY.first] = first;
       words[SPARSIFY.rows] = rows;
-      words[SPARSIFY.csrPairs] = take(bufferRows * columns * 8);
-      words[SPARSIFY.csrPairStride] = columns * 8;
-      words[SPARSIFY.csrDescriptors] = take(chunks * bufferRows * 8);
-      words[SPARSIFY.csrDescriptorStride] = bufferRows * 8;
+      const csrPairs = take(bufferRows * columns * 8);
+      const csrDescriptors = take(chunks * bufferRows * 8);
+      words[SPARSIFY.csrPairs] = csr ? csrPairs : 0;
+      words[SPARSIFY.csrPairStride] = csr ? columns * 8 : 0;
+      words[SPARSIFY.csrDescriptors] = csr ? csrDescriptors : 0;
+      words[SPARSIFY.csrDescriptorStride] = csr ? bufferRows * 8 : 0;
       words[SPARSIFY.chunkRows] = chunkRows;
       words[SPARSIFY.chunks] = chunks;
       words[SPARSIFY.cscPairs] = take(columns * bufferRows * 8);
@@ -328,7 +349,7 @@ describe('SPARSIFY kernel', () => {
       words[SPARSIFY.cscPairStride] = bufferRows * 8;
       const args = take(SPARSIFY.words * 4);
       words.forEach((w, i) => (l.i32[(args >> 2) + i] = w));
-      return { args, words };
+      return { args, words, csrRoom: { from: csrPairs, to: csrDescriptors + chunks * bufferRows * 8 } };
     };
     let info!: ReturnType<typeof build>;
     const [ts, wasm] = twin('wasm', (l) => (info = build(l)).args, Op.Sparsify);
@@ -345,6 +366,9 @@ describe('SPARSIFY kernel', () => {
       cscDescriptors: w[SPARSIFY.cscDescriptors],
       cscPairStride: w[SPARSIFY.cscPairStride],
     });
+    const csrBytes = ts.u8.subarray(info.csrRoom.from, info.csrRoom.to);
+    if (!csr) expect(csrBytes.every((b) => b === 0)).toBe(true);
+    else expect(csrBytes.some((b) => b !== 0)).toBe(true);
   });
 });
 

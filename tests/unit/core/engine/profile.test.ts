@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectWasmFeatures, wasmBackend } from '../../../../src/core/engine/backends';
 import { Engine } from '../../../../src/core/engine/engine';
-import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
+import { initParameters, type MlpParameters, mlpShape } from '../../../../src/core/model/mlp';
 
 const settings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
@@ -22,6 +22,20 @@ function countedImages(count: number): { images: Uint8Array; labels: Uint8Array;
   return { images, labels: Uint8Array.from({ length: count }, (_, i) => i % 10), count, nonZeros, source: 'counted' };
 }
 
+/** Hidden units with a positive pre-activation, summed over the images, in float64 from the parameters. */
+function activeUnits(params: MlpParameters, images: Uint8Array, count: number): number {
+  const units = params.biases[0].length;
+  let active = 0;
+  for (let s = 0; s < count; s++) {
+    for (let j = 0; j < units; j++) {
+      let z = params.biases[0][j];
+      for (let k = 0; k < 784; k++) z += (images[s * 784 + k] / 255) * params.weights[0][k * units + j];
+      if (z > 0) active++;
+    }
+  }
+  return active;
+}
+
 describe('kernel profiler', () => {
   it('names every phase of a step and counts the first layer’s multiply-adds from the pixels', async () => {
     const data = countedImages(8);
@@ -30,7 +44,10 @@ describe('kernel profiler', () => {
     engine.setParameters(initParameters(shape, 3));
     const { profiler, timing } = engine.profile(1);
     const indices = Int32Array.from({ length: 8 }, (_, i) => i);
+    // Layer 1's weight gradient runs over the non-zeros of dZ1: the active hidden units (dA1 is never 0 here).
+    let active = activeUnits(engine.getParameters(), data.images, 8);
     engine.trainBatch(0, indices, 1, settings);
+    active += activeUnits(engine.getParameters(), data.images, 8);
     engine.trainBatch(0, indices, 2, settings);
     engine.evaluate(1, null);
     const phases = new Map(profiler.phases().map((p) => [p.phase, p]));
@@ -42,18 +59,22 @@ describe('kernel profiler', () => {
       'softmax, loss and dZ of the output',
       'layer 2 dZ to pairs',
       'layer 2 input gradient (dZ·Wᵀ)',
+      'layer 1 dZ to pairs',
       'layer 1 weight gradient + Adam',
       'layer 1 bias gradient + Adam',
       'layer 2 weight gradient + Adam',
       'layer 2 bias gradient + Adam',
       'evaluation (forward only)',
     ]);
-    // Two steps over the 8 images; every non-zero pixel meets both tiles (56 padded units) once forward
-    // and once in the weight gradient. Layer 1's 784 rows are read in 4 chunks per tile.
+    // Two steps over the 8 images; every non-zero pixel meets both tiles (56 padded units) forward, where
+    // Layer 1's 784 rows are read in 4 chunks per tile. The weight gradient meets every pixel (28 tiles of
+    // 28) once for each active unit.
     const pixels = data.nonZeros.reduce((a, b) => a + b, 0);
     expect(pixels).toBe(3 * (1 + 2 + 3 + 4 + 5 + 6 + 7 + 8));
+    expect(active).toBeGreaterThan(0);
+    expect(active).toBeLessThan(2 * 8 * 40);
     expect(phases.get('layer 1 forward')).toMatchObject({ calls: 2 * 2 * 4, multiplyAdds: 2 * pixels * 56 });
-    expect(phases.get('layer 1 weight gradient + Adam')).toMatchObject({ calls: 2 * 2, multiplyAdds: 2 * pixels * 56 });
+    expect(phases.get('layer 1 weight gradient + Adam')).toMatchObject({ calls: 2 * 28, multiplyAdds: active * 784 });
     // The bias gradient sums the 8 rows of dZ for each of the two tiles.
     expect(phases.get('layer 1 bias gradient + Adam')).toMatchObject({ calls: 2 * 2, multiplyAdds: 2 * 2 * 8 * 28 });
     expect(phases.get('evaluation (forward only)')!.calls).toBeGreaterThan(0);
