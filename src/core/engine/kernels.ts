@@ -89,7 +89,7 @@ export const GATHER = Object.freeze({
   augment: 16,
   /** This thread's scratch image, where an augmented image is built before it is scanned. */
   scratch: 17,
-  /** 0, or where the rows also go as a dense tiled matrix of pixel/255 (28 tiles, one per image row). */
+  /** 0, or where the rows also go as a dense tiled matrix of pixel/255 (pixel k in tile ⌊k/TILE⌋). */
   dense: 18,
   /** Bytes between the dense matrix's tiles. */
   denseTileStride: 19,
@@ -362,9 +362,8 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
         image = scratch;
       }
       if (dense) {
-        for (let tile = 0; tile < IMAGE_SIZE / TILE; tile++) {
-          const row = (dense + tile * denseTileStride + s * TILE_BYTES) >> 2;
-          for (let c = 0; c < TILE; c++) f32[row + c] = f32[scale + u8[image + tile * TILE + c]];
+        for (let k = 0; k < IMAGE_SIZE; k++) {
+          f32[(dense + Math.floor(k / TILE) * denseTileStride + s * TILE_BYTES + (k % TILE) * 4) >> 2] = f32[scale + u8[image + k]];
         }
       }
     };

@@ -196,7 +196,7 @@ export function planLayout(
   const paramStart = heap.next;
   const shapes = sizes.slice(1).map((outputs, l) => {
     const inputs = sizes[l];
-    const inputRows = l === 0 ? IMAGE_SIZE : padToTile(inputs);
+    const inputRows = padToTile(l === 0 ? IMAGE_SIZE : inputs);
     const paddedOutputs = padToTile(outputs);
     return { inputs, outputs, inputRows, paddedOutputs, tiles: paddedOutputs / TILE };
   });

@@ -300,19 +300,22 @@ function emitGather(module: ModuleBuilder): void {
   const keep = f.local(Type.I32);
   const dense = argument(f, 0, GATHER.dense);
   const denseTileStride = argument(f, 0, GATHER.denseTileStride);
-  const tile = f.local(Type.I32);
   const c = f.local(Type.I32);
   const target = f.local(Type.I32);
   f.i32(IMAGE_SIZE).set(columns);
 
-  /** Row s as pixel/255 into the dense tiled matrix: tile t holds pixels t·TILE… of every row. */
+  /** Row s as pixel/255 into the dense tiled matrix: pixel k at tile ⌊k/TILE⌋, column k mod TILE. */
   const denseRow = (s: number): void => {
-    f.forRange(tile, () => f.i32(0), () => f.i32(IMAGE_SIZE / TILE), 1, () => {
-      f.get(dense).get(tile).get(denseTileStride).i32Mul().i32Add().get(s).i32(TILE_BYTES).i32Mul().i32Add().set(target);
-      f.forRange(c, () => f.i32(0), () => f.i32(TILE), 1, () => {
-        f.get(target).get(c).i32(4).i32Mul().i32Add();
-        f.get(scale).get(image).get(tile).i32(TILE).i32Mul().i32Add().get(c).i32Add().i32Load8u(0).i32(4).i32Mul().i32Add().f32Load(0);
-        f.f32Store(0);
+    f.get(dense).get(s).i32(TILE_BYTES).i32Mul().i32Add().set(target);
+    f.i32(0).set(c);
+    f.forRange(pixel, () => f.i32(0), () => f.i32(IMAGE_SIZE), 1, () => {
+      f.get(target).get(c).i32(4).i32Mul().i32Add();
+      f.get(scale).get(image).get(pixel).i32Add().i32Load8u(0).i32(4).i32Mul().i32Add().f32Load(0);
+      f.f32Store(0);
+      f.get(c).i32(1).i32Add().tee(c).i32(TILE).i32Eq();
+      f.if(() => {
+        f.i32(0).set(c);
+        f.get(target).get(denseTileStride).i32Add().set(target);
       });
     });
   };
