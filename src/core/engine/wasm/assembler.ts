@@ -152,6 +152,9 @@ export class FunctionBuilder {
   i32LtU(): this {
     return this.op(0x49);
   }
+  i32GeU(): this {
+    return this.op(0x4f);
+  }
   i32GtU(): this {
     return this.op(0x4b);
   }
@@ -244,6 +247,15 @@ export class FunctionBuilder {
   }
   f32x4Splat(): this {
     return this.simd(0x13);
+  }
+  /** i8x16.shuffle: byte i of the result is byte lanes[i] of a‖b (0–15 from a, 16–31 from b). */
+  i8x16Shuffle(lanes: number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => l < 0 || l > 31)) throw new RangeError('i8x16.shuffle needs 16 lanes in 0..31');
+    return this.simd(0x0d, ...lanes);
+  }
+  /** i8x16.shuffle of f32 lanes: lane i of the result is f32 lane lanes[i] of a‖b (0–3 from a, 4–7 from b). */
+  f32x4Shuffle(lanes: [number, number, number, number]): this {
+    return this.i8x16Shuffle(lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
   }
   f32x4ExtractLane(lane: number): this {
     return this.simd(0x1f, lane);

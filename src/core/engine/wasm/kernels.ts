@@ -70,6 +70,7 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   const m = f.local(Type.I32);
   const t = f.local(Type.I32);
   const momentOffset = f.local(Type.I32);
+  const group = f.local(Type.I32);
   const value = f.local(Type.V128);
   const acc = Array.from({ length: ACCUMULATORS }, () => f.local(Type.V128));
   const m1 = f.local(Type.V128);
@@ -179,14 +180,48 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
     when(Epilogue.Adam, adamUpdate);
     when(Epilogue.AdamTransposed, () => {
       adamUpdate();
-      // Wᵀ[c, k] for the 28 columns c of this row k = aux2 + i: aux0 + ⌊k/TILE⌋·aux1 + (k mod TILE)·4 + c·TILE_BYTES.
-      f.get(aux2).get(i).i32Add().set(m);
-      f.get(aux0).get(m).i32(TILE).i32DivU().get(aux1).i32Mul().i32Add().get(m).i32(TILE).i32RemU().i32(4).i32Mul().i32Add().set(t);
-      for (let k = 0; k < ACCUMULATORS; k++) {
-        for (let lane = 0; lane < 4; lane++) {
-          f.get(t).get(o).v128Load(16 * k).f32x4ExtractLane(lane).f32Store((4 * k + lane) * TILE_BYTES);
-        }
-      }
+      // The updated row k = aux2 + i also goes to the copy: copy[c, k] for its 28 columns c is at
+      // aux0 + ⌊k/TILE⌋·aux1 + (k mod TILE)·4 + c·TILE_BYTES. Rows in whole groups of four (k = 4g…4g+3, all
+      // in this call) are written together once the fourth is done, as 4×4 transposes with vector stores;
+      // other rows one float at a time.
+      const target = (row: () => void): void => {
+        row();
+        f.set(m);
+        f.get(aux0).get(m).i32(TILE).i32DivU().get(aux1).i32Mul().i32Add().get(m).i32(TILE).i32RemU().i32(4).i32Mul().i32Add().set(t);
+      };
+      // m = group start 4⌊k/4⌋; whole when aux2 ≤ m and m + 4 ≤ aux2 + rows.
+      f.get(aux2).get(i).i32Add().i32(-4).i32And().set(m);
+      f.get(m).get(aux2).i32GeU().get(m).i32(4).i32Add().get(aux2).get(rows).i32Add().i32LeU().i32And();
+      f.if(
+        () => {
+          f.get(aux2).get(i).i32Add().i32(3).i32And().i32(3).i32Eq();
+          f.if(() => {
+            target(() => f.get(m));
+            f.get(o).i32(3 * TILE_BYTES).i32Sub().set(group);
+            const [r0, r1, r2, r3, t0, t1, t2] = acc;
+            const t3 = m1;
+            for (let q = 0; q < ACCUMULATORS; q++) {
+              [r0, r1, r2, r3].forEach((r, j) => f.get(group).v128Load(16 * q + j * TILE_BYTES).set(r));
+              f.get(r0).get(r1).f32x4Shuffle([0, 4, 1, 5]).set(t0);
+              f.get(r0).get(r1).f32x4Shuffle([2, 6, 3, 7]).set(t1);
+              f.get(r2).get(r3).f32x4Shuffle([0, 4, 1, 5]).set(t2);
+              f.get(r2).get(r3).f32x4Shuffle([2, 6, 3, 7]).set(t3);
+              f.get(t).get(t0).get(t2).f32x4Shuffle([0, 1, 4, 5]).v128Store((4 * q) * TILE_BYTES);
+              f.get(t).get(t0).get(t2).f32x4Shuffle([2, 3, 6, 7]).v128Store((4 * q + 1) * TILE_BYTES);
+              f.get(t).get(t1).get(t3).f32x4Shuffle([0, 1, 4, 5]).v128Store((4 * q + 2) * TILE_BYTES);
+              f.get(t).get(t1).get(t3).f32x4Shuffle([2, 3, 6, 7]).v128Store((4 * q + 3) * TILE_BYTES);
+            }
+          });
+        },
+        () => {
+          target(() => f.get(aux2).get(i).i32Add());
+          for (let k = 0; k < ACCUMULATORS; k++) {
+            for (let lane = 0; lane < 4; lane++) {
+              f.get(t).get(o).v128Load(16 * k).f32x4ExtractLane(lane).f32Store((4 * k + lane) * TILE_BYTES);
+            }
+          }
+        },
+      );
     });
   });
 }

@@ -145,6 +145,8 @@ const SHAPES: [number, number, number][] = [
   [3, 1, 5],
   [7, 2, 31],
   [13, 3, 60],
+  // From row 5 to 34: whole groups of four rows (8…27, 28…31) and loose rows around them, across a tile.
+  [30, 2, 40],
 ];
 
 describe('SPMM kernel', () => {
