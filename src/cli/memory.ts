@@ -22,3 +22,8 @@ export function collectGarbage(): void {
   }
   collect?.();
 }
+
+/** The process's peak resident memory so far (all its threads), in whole MB. */
+export function peakMemoryMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}

@@ -8,7 +8,7 @@ import { fingerprint, type LabelledDataset } from '../../core/data/dataset';
 import { loadDataset } from '../../core/data/load';
 import { type DataFiles, locateData } from '../../core/data/locate';
 import { asFileError, FmnistError } from '../../core/errors';
-import { collectGarbage } from '../memory';
+import { collectGarbage, peakMemoryMb } from '../memory';
 import { checkOutputFile } from '../output-target';
 import { describeShape, mlpShape } from '../../core/model/mlp';
 import { AUTOSAVE_FILE, autosavePath } from '../../core/run/autosave';
@@ -251,6 +251,8 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
         );
       },
       onEpoch: (summary) => {
+        // Each epoch's leftovers (evaluation results, records) go now, not in a heap grown to hold many.
+        collectGarbage();
         status.clear();
         writeLine(stdout, json ? JSON.stringify(epochRecord(summary)) : epochLine(summary));
       },
@@ -333,6 +335,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
           stoppedEarly: summary.stoppedEarly,
           restoredBest: summary.restoredBest,
           trainingSeconds: Number(summary.trainingSeconds.toFixed(3)),
+          peakMemoryMb: peakMemoryMb(),
           checkpoint: saved ? out : null,
           run: recorder?.id ?? null,
         }),
@@ -346,7 +349,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
           `${summary.restoredBest ? ` (keeping epoch ${kept.epoch})` : ''} in ` +
           `${formatDuration(summary.trainingSeconds * 1000)} of training: train ${percent(kept.trainAccuracy)}` +
           (kept.testAccuracy !== null ? `, test ${percent(kept.testAccuracy)}` : '') +
-          '.',
+          `; peak memory ${peakMemoryMb()} MB.`,
       );
     }
     return summary.status === 'stopped' ? 130 : 0;
