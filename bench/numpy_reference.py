@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The reference this project measures itself against: the seed notebook's network (784-512-256-10, ReLU,
 softmax, Adam, He init, batch 128, shuffled every epoch) in NumPy, on the real Fashion-MNIST IDX files.
-Prints per-epoch seconds and test accuracy; `fmnist bench` runs it beside our own training."""
+Prints per-epoch seconds and test accuracy; `fmnist bench` runs it beside our own training. With --paced it
+prints "ready" once set up and trains each epoch only when a line arrives on stdin (ending at end of input), so
+the bench can alternate its epochs with ours."""
 import argparse, gzip, time, os, sys
 import numpy as np
 
@@ -21,6 +23,7 @@ p.add_argument('--lr', type=float, default=0.001)
 p.add_argument('--dtype', default='float64')
 p.add_argument('--seed', type=int, default=1)
 p.add_argument('--limit', type=int, default=0)
+p.add_argument('--paced', action='store_true')
 a = p.parse_args()
 dt = np.dtype(a.dtype)
 Xtr = load_idx(os.path.join(a.data, 'train-images-idx3-ubyte.gz')).reshape(-1, 784).astype(dt) / 255.0
@@ -43,7 +46,9 @@ def forward(X):
     return A1, A2, A3
 onehot = np.eye(10, dtype=dt)
 n = len(Xtr)
+if a.paced: print('ready', flush=True)
 for ep in range(a.epochs):
+    if a.paced and not sys.stdin.readline(): break
     t0 = time.perf_counter()
     perm = rng.permutation(n); cost = 0.0; correct = 0
     for s in range(0, n, a.batch):

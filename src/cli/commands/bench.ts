@@ -3,8 +3,8 @@
  * seconds, samples/s and effective GFLOP/s (the dense network's FLOPs divided by the time), the peak resident
  * memory, the same epochs with the training recipes that cost time in every step (dropout, shifts and flips)
  * beside the plain ones, and — where python3 with NumPy is available — the NumPy
- * reference's seconds per epoch (float32 and float64) measured in the same run, one after the other, with the
- * ratios of the medians.
+ * reference's seconds per epoch measured in the same run: float32 (the target) epoch by epoch in turn with
+ * ours, with the median of the paired ratios, and float64 afterwards.
  */
 
 import { spawn } from 'node:child_process';
@@ -55,13 +55,31 @@ interface NumpyRun {
   dtype: 'float32' | 'float64';
   epochSeconds: number[];
   testAccuracy: number | null;
+  /** Run in turn with ours: our epoch k's seconds over its epoch k's, per epoch. */
+  pairedRatios: number[] | null;
 }
 
-/** Runs the NumPy reference script; resolves null (with the reason) when Python or NumPy is missing. */
+/** The NumPy reference script, in the repository's bench/ folder (two levels up from out/node, three from here). */
+function numpyScript(): string | null {
+  return [join(__dirname, '..', '..', 'bench', 'numpy_reference.py'), join(__dirname, '..', '..', '..', 'bench', 'numpy_reference.py')].find(existsSync) ?? null;
+}
+
+/** Why the script failed, from its exit code and stderr. */
+function numpyFailure(code: number | null, stderr: string): string {
+  const reason = /No module named .numpy/.test(stderr) ? 'numpy is not installed' : stderr.trim().split('\n').pop() || `exit code ${code}`;
+  return `the NumPy reference did not run: ${reason}`;
+}
+
+const epochSecondsOf = (line: string): number => Number(/epoch_s ([\d.]+)/.exec(line)?.[1]);
+const testAccuracyOf = (line: string | undefined): number | null => {
+  const accuracy = /test_acc ([\d.]+)/.exec(line ?? '');
+  return accuracy ? Number(accuracy[1]) / 100 : null;
+};
+
+/** Runs the NumPy reference script; resolves the reason instead when Python or NumPy is missing. */
 function runNumpy(python: string, dataDirectory: string, dtype: 'float32' | 'float64', epochs: number): Promise<NumpyRun | string> {
-  // In the repository's bench/ folder: two levels up from the built bundle (out/node), three from this file.
-  const script = [join(__dirname, '..', '..', 'bench', 'numpy_reference.py'), join(__dirname, '..', '..', '..', 'bench', 'numpy_reference.py')].find(existsSync) ?? 'numpy_reference.py';
-  if (!existsSync(script)) return Promise.resolve('bench/numpy_reference.py is missing');
+  const script = numpyScript();
+  if (!script) return Promise.resolve('bench/numpy_reference.py is missing');
   return new Promise((resolve) => {
     const child = spawn(python, [script, '--data', dataDirectory, '--epochs', String(epochs), '--dtype', dtype], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,16 +91,87 @@ function runNumpy(python: string, dataDirectory: string, dtype: 'float32' | 'flo
     child.on('error', (error) => resolve(`${python} could not be started (${error.message})`));
     child.on('close', (code) => {
       if (code !== 0) {
-        const reason = /No module named .numpy/.test(stderr) ? 'numpy is not installed' : stderr.trim().split('\n').pop() || `exit code ${code}`;
-        resolve(`the NumPy reference did not run: ${reason}`);
+        resolve(numpyFailure(code, stderr));
         return;
       }
       const lines = stdout.split('\n').filter((l) => l.startsWith('epoch '));
-      const epochSeconds = lines.map((l) => Number(/epoch_s ([\d.]+)/.exec(l)?.[1]));
-      const accuracy = /test_acc ([\d.]+)/.exec(lines[lines.length - 1] ?? '');
-      resolve({ dtype, epochSeconds, testAccuracy: accuracy ? Number(accuracy[1]) / 100 : null });
+      resolve({ dtype, epochSeconds: lines.map(epochSecondsOf), testAccuracy: testAccuracyOf(lines[lines.length - 1]), pairedRatios: null });
     });
   });
+}
+
+/**
+ * The NumPy reference run epoch by epoch in turn with ours (its --paced mode): each of its epochs starts when
+ * one of ours has ended, so the two are timed side by side as the machine's speed drifts, and each pair gives
+ * a ratio. Neither waits on the other's CPU: the idle one is blocked.
+ */
+class PacedNumpy {
+  private stdout = '';
+  private stderr = '';
+  private lines: string[] = [];
+  private waiting: ((line: string | Error) => void) | null = null;
+  private failure: string | null = null;
+  private readonly child: ReturnType<typeof spawn>;
+
+  private constructor(python: string, script: string, dataDirectory: string, epochs: number) {
+    this.child = spawn(python, [script, '--data', dataDirectory, '--epochs', String(epochs), '--dtype', 'float32', '--paced'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d) => {
+      this.stdout += d;
+      const parts = this.stdout.split('\n');
+      this.stdout = parts.pop()!;
+      for (const line of parts) this.deliver(line);
+    });
+    this.child.stderr!.on('data', (d) => (this.stderr += d));
+    this.child.stdin!.on('error', () => {}); // a script that died is reported by 'close'
+    this.child.on('error', (error) => this.fail(`${python} could not be started (${error.message})`));
+    this.child.on('close', (code) => this.fail(numpyFailure(code, this.stderr)));
+  }
+
+  /** Starts the script and waits until it has loaded the data; resolves the reason instead when it cannot. */
+  static async start(python: string, dataDirectory: string, epochs: number): Promise<PacedNumpy | string> {
+    const script = numpyScript();
+    if (!script) return 'bench/numpy_reference.py is missing';
+    const paced = new PacedNumpy(python, script, dataDirectory, epochs);
+    const ready = await paced.next();
+    return ready instanceof Error ? ready.message : paced;
+  }
+
+  /** Trains one NumPy epoch and returns its line. */
+  async epoch(): Promise<string | Error> {
+    this.child.stdin!.write('go\n');
+    return this.next();
+  }
+
+  /** Ends the script (end of input) and waits for it to exit. */
+  async close(): Promise<void> {
+    this.child.stdin!.end();
+    await new Promise<void>((resolve) => (this.child.exitCode !== null ? resolve() : this.child.once('close', () => resolve())));
+  }
+
+  private next(): Promise<string | Error> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.failure) return Promise.resolve(new Error(this.failure));
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  private deliver(line: string): void {
+    if (line !== 'ready' && !line.startsWith('epoch ')) return;
+    const waiting = this.waiting;
+    this.waiting = null;
+    if (waiting) waiting(line);
+    else this.lines.push(line);
+  }
+
+  private fail(reason: string): void {
+    if (this.failure) return;
+    this.failure = reason;
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.(new Error(reason));
+  }
 }
 
 /** The recipes timed beside the plain epochs: those with work in every step (dropout, shifts and flips). */
@@ -94,7 +183,7 @@ async function timeEpochs(
   data: { train: LabelledDataset; test: LabelledDataset | null },
   kernels: KernelChoice,
   onStart: (trainer: Trainer) => void,
-  onEpoch: (summary: EpochSummary) => void,
+  onEpoch: (summary: EpochSummary) => void | Promise<void>,
 ): Promise<{ history: EpochSummary[]; kernels: string; threads: number }> {
   const history: EpochSummary[] = [];
   const trainer = await Trainer.create({
@@ -103,7 +192,7 @@ async function timeEpochs(
     kernels,
     onEpoch: (summary) => {
       history.push(summary);
-      onEpoch(summary);
+      return onEpoch(summary);
     },
   });
   onStart(trainer);
@@ -141,6 +230,24 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
   const epochLine = (summary: EpochSummary): string =>
     `  epoch ${summary.epoch}/${epochs}  ${summary.seconds.toFixed(3)} s  ${Math.round(summary.samplesPerSecond)} samples/s  ` +
     `${(flopsPerEpoch / summary.seconds / 1e9).toFixed(1)} effective GFLOP/s  test ${percent(summary.testAccuracy)}`;
+
+  // NumPy float32, the target, trains its epochs in turn with ours; float64 runs after, on its own.
+  const python = (options.python as string | undefined) ?? 'python3';
+  const numpyRuns: NumpyRun[] = [];
+  let numpyNote: string | null = null;
+  let paced: PacedNumpy | null = null;
+  if (numpyMode === 'auto') {
+    if (!directory || !existsSync(join(directory, 'train-images-idx3-ubyte.gz'))) {
+      numpyNote = 'the NumPy reference needs the gzipped IDX files in a directory';
+    } else {
+      const started = await PacedNumpy.start(python, directory, epochs);
+      if (typeof started === 'string') numpyNote = started;
+      else paced = started;
+    }
+  }
+  const pacedSeconds: number[] = [];
+  const pairedRatios: number[] = [];
+  let pacedAccuracy: number | null = null;
   const plain = await timeEpochs(
     config,
     { train, test },
@@ -148,14 +255,33 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
     (trainer) => {
       say(`Benchmark: 784-512-256-10, batch ${config.batchSize}, Adam; ${description}.`);
       say(`${(zeros / train.images.length * 100).toFixed(1)}% of the training pixels are zero; one dense epoch is ${(flopsPerEpoch / 1e9).toFixed(1)} GFLOP.`);
-      say(`This project: ${trainer.kernelBackend} kernels, ${trainer.threads} threads`);
+      say(`This project: ${trainer.kernelBackend} kernels, ${trainer.threads} threads${paced ? ', each epoch followed by one of NumPy float32' : ''}`);
     },
-    (summary) => say(epochLine(summary)),
+    async (summary) => {
+      say(epochLine(summary));
+      if (!paced) return;
+      const line = await paced.epoch();
+      if (line instanceof Error) {
+        numpyNote = line.message;
+        paced = null;
+        return;
+      }
+      const seconds = epochSecondsOf(line);
+      pacedSeconds.push(seconds);
+      pairedRatios.push(summary.seconds / seconds);
+      pacedAccuracy = testAccuracyOf(line);
+      say(`          NumPy float32  ${seconds.toFixed(3)} s  ${(flopsPerEpoch / seconds / 1e9).toFixed(1)} GFLOP/s  (ours / NumPy ${(summary.seconds / seconds).toFixed(2)})`);
+    },
   );
+  if (paced) await (paced as PacedNumpy).close();
   const history = plain.history;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   const ours = median(history.map((h) => h.seconds));
   say(`  median ${ours.toFixed(3)} s/epoch, peak RSS ${peakRssMb.toFixed(0)} MB`);
+  if (pacedSeconds.length > 0) {
+    numpyRuns.push({ dtype: 'float32', epochSeconds: pacedSeconds, testAccuracy: pacedAccuracy, pairedRatios });
+    say(`  NumPy float32: median ${median(pacedSeconds).toFixed(3)} s/epoch, test ${percent(pacedAccuracy)}; ours / NumPy epoch by epoch: median ${median(pairedRatios).toFixed(2)}`);
+  }
 
   let recipes: { epochSeconds: number[]; medianSeconds: number; ratio: number; testAccuracy: number | null } | null = null;
   if (recipesMode === 'on') {
@@ -176,31 +302,27 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
     say(`  median ${recipes.medianSeconds.toFixed(3)} s/epoch: ${recipes.ratio.toFixed(2)}× the plain epoch`);
   }
 
-  const numpyRuns: NumpyRun[] = [];
-  let numpyNote: string | null = null;
-  if (numpyMode === 'auto') {
-    if (!directory || !existsSync(join(directory, 'train-images-idx3-ubyte.gz'))) {
-      numpyNote = 'the NumPy reference needs the gzipped IDX files in a directory';
-    } else {
-      for (const dtype of ['float32', 'float64'] as const) {
-        say(`NumPy reference (${dtype}):`);
-        const run = await runNumpy((options.python as string | undefined) ?? 'python3', directory, dtype, epochs);
-        if (typeof run === 'string') {
-          numpyNote = run;
-          break;
-        }
-        run.epochSeconds.forEach((s, i) => say(`  epoch ${i + 1}/${epochs}  ${s.toFixed(3)} s  ${(flopsPerEpoch / s / 1e9).toFixed(1)} GFLOP/s`));
-        say(`  median ${median(run.epochSeconds).toFixed(3)} s/epoch, test ${percent(run.testAccuracy)}`);
-        numpyRuns.push(run);
-      }
+  if (numpyRuns.length > 0 && !numpyNote) {
+    say('NumPy reference (float64):');
+    const run = await runNumpy(python, directory!, 'float64', epochs);
+    if (typeof run === 'string') numpyNote = run;
+    else {
+      run.epochSeconds.forEach((s, i) => say(`  epoch ${i + 1}/${epochs}  ${s.toFixed(3)} s  ${(flopsPerEpoch / s / 1e9).toFixed(1)} GFLOP/s`));
+      say(`  median ${median(run.epochSeconds).toFixed(3)} s/epoch, test ${percent(run.testAccuracy)}`);
+      numpyRuns.push(run);
     }
   }
   if (numpyNote) say(`NumPy reference skipped: ${numpyNote}.`);
 
   const rows = [
-    { system: `this project (${plain.kernels}, ${plain.threads} threads)`, seconds: ours, testAccuracy: history[history.length - 1]?.testAccuracy ?? null },
-    ...(recipes ? [{ system: '  with dropout and augmentation', seconds: recipes.medianSeconds, testAccuracy: recipes.testAccuracy }] : []),
-    ...numpyRuns.map((r) => ({ system: `NumPy ${r.dtype}`, seconds: median(r.epochSeconds), testAccuracy: r.testAccuracy })),
+    { system: `this project (${plain.kernels}, ${plain.threads} threads)`, seconds: ours, ratio: 1, testAccuracy: history[history.length - 1]?.testAccuracy ?? null },
+    ...(recipes ? [{ system: '  with dropout and augmentation', seconds: recipes.medianSeconds, ratio: ours / recipes.medianSeconds, testAccuracy: recipes.testAccuracy }] : []),
+    ...numpyRuns.map((r) => ({
+      system: `NumPy ${r.dtype}${r.pairedRatios ? ' (in turn with ours)' : ''}`,
+      seconds: median(r.epochSeconds),
+      ratio: r.pairedRatios ? median(r.pairedRatios) : ours / median(r.epochSeconds),
+      testAccuracy: r.testAccuracy,
+    })),
   ];
   if (json) {
     writeLine(
@@ -217,7 +339,13 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
         peakRssMb,
         testAccuracy: rows[0].testAccuracy,
         recipes: recipes ? { settings: TIMED_RECIPES, ...recipes } : null,
-        numpy: numpyRuns.map((r) => ({ dtype: r.dtype, epochSeconds: r.epochSeconds, medianSeconds: median(r.epochSeconds), ratio: ours / median(r.epochSeconds) })),
+        numpy: numpyRuns.map((r) => ({
+          dtype: r.dtype,
+          epochSeconds: r.epochSeconds,
+          medianSeconds: median(r.epochSeconds),
+          ratio: r.pairedRatios ? median(r.pairedRatios) : ours / median(r.epochSeconds),
+          pairedRatios: r.pairedRatios,
+        })),
         numpyNote,
       }),
     );
@@ -228,9 +356,10 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
   for (const row of rows) {
     say(
       `${row.system.padEnd(44)} ${row.seconds.toFixed(3).padStart(8)} ${(flopsPerEpoch / row.seconds / 1e9).toFixed(1).padStart(8)} ` +
-        `${(ours / row.seconds).toFixed(2).padStart(6)}`,
+        `${row.ratio.toFixed(2).padStart(6)}`,
     );
   }
-  say('ratio = this project\'s median seconds per epoch / the system\'s (below 1: this project is faster).');
+  say('ratio = this project\'s median seconds per epoch / the system\'s (below 1: this project is faster); for a system run in');
+  say('turn with ours, the median of the epoch-by-epoch ratios.');
   return 0;
 }
