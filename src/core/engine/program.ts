@@ -280,48 +280,31 @@ export function writeUpdateProgram(
     const from = rowSplits[l][thread];
     const to = rowSplits[l][thread + 1];
     const adam = mode === 'adam';
-    if (layer.master === 'transposed') {
-      // dWᵀ rows (units) from..to, one tile of inputs at a time: Σ over each segment's samples with dZ1 ≠ 0
-      // of dZ1·x, x read from the dense batch; Adam writes the updated rows into W's columns as well.
-      const csc = layer.deltaCsc!;
-      for (let tile = 0; tile < layer.inputRows / TILE; tile++) {
-        program.call(
-          Op.Spmm,
-          spmmArgs({
-            descriptors: csc.descriptors.address + from * 8,
-            segmentStride: csc.descriptorStride,
-            segments: threads,
-            rows: to - from,
-            matrix: layer.inputDense!.address + tile * deltaTileStride,
-            out: target(layer.transposed.address + tile * layer.paddedOutputs * TILE_BYTES + from * TILE_BYTES),
-            epilogue: adam ? Epilogue.AdamTransposed : Epilogue.Store,
-            aux0: adam ? layer.weights.address + tile * TILE * TILE_BYTES : 0,
-            aux1: adam ? layer.inputRows * TILE_BYTES : 0,
-            aux2: from,
-            adam: layout.adam.address,
-          }),
-        );
-      }
-    } else {
-      const csc = layer.inputCsc!;
-      for (let tile = 0; tile < layer.tiles; tile++) {
-        program.call(
-          Op.Spmm,
-          spmmArgs({
-            descriptors: csc.descriptors.address + from * 8,
-            segmentStride: csc.descriptorStride,
-            segments: threads,
-            rows: to - from,
-            matrix: layer.deltas.address + tile * deltaTileStride,
-            out: target(layer.weights.address + tile * layer.inputRows * TILE_BYTES + from * TILE_BYTES),
-            epilogue: adam ? Epilogue.AdamTransposed : Epilogue.Store,
-            aux0: adam ? layer.transposed.address + tile * TILE * TILE_BYTES : 0,
-            aux1: adam ? layer.paddedOutputs * TILE_BYTES : 0,
-            aux2: from,
-            adam: layout.adam.address,
-          }),
-        );
-      }
+    // The master's rows are summed over the samples of a CSC against the other factor's tiles: W's rows (the
+    // inputs) where the input is non-zero, against dZ; the first layer's Wᵀ rows (the units) where dZ1 is
+    // non-zero, against the dense batch. Adam writes each updated row into the copy's columns as well.
+    const transposed = layer.master === 'transposed';
+    const csc = transposed ? layer.deltaCsc! : layer.inputCsc!;
+    const other = transposed ? layer.inputDense! : layer.deltas;
+    const [master, masterRows] = transposed ? [layer.transposed, layer.paddedOutputs] : [layer.weights, layer.inputRows];
+    const [copy, copyRows] = transposed ? [layer.weights, layer.inputRows] : [layer.transposed, layer.paddedOutputs];
+    for (let tile = 0; tile < copyRows / TILE; tile++) {
+      program.call(
+        Op.Spmm,
+        spmmArgs({
+          descriptors: csc.descriptors.address + from * 8,
+          segmentStride: csc.descriptorStride,
+          segments: threads,
+          rows: to - from,
+          matrix: other.address + tile * deltaTileStride,
+          out: target(master.address + tile * masterRows * TILE_BYTES + from * TILE_BYTES),
+          epilogue: adam ? Epilogue.AdamTransposed : Epilogue.Store,
+          aux0: adam ? copy.address + tile * TILE * TILE_BYTES : 0,
+          aux1: adam ? copyRows * TILE_BYTES : 0,
+          aux2: from,
+          adam: layout.adam.address,
+        }),
+      );
     }
     for (let tile = thread; tile < layer.tiles; tile += threads) {
       program.call(
