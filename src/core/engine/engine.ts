@@ -9,7 +9,7 @@ import { layerSizes, type MlpParameters, type MlpShape, sameShape } from '../mod
 import { adamDecay, adamScalars, type AdamSettings } from '../optimizer/adam';
 import { type Executor, LocalExecutor } from './executor';
 import { createTypeScriptKernels } from './kernels';
-import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, type EngineLayout, PAIR_BYTES, planLayout, TILE, TILE_BYTES } from './layout';
+import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, type EngineLayout, PAIR_BYTES, planLayout, TILE_BYTES, tiledIndex } from './layout';
 import { KernelProfiler } from './profile';
 import { augmentationOf, dropoutThreshold } from './recipes';
 import {
@@ -95,9 +95,7 @@ export interface OptimizerMoments {
 
 /** Word index of weight (input i, output j) in a layer's master matrix: W or Wᵀ, tiled. */
 function masterIndex(layer: EngineLayout['layers'][number], i: number, j: number): number {
-  return layer.master === 'weights'
-    ? Math.floor(j / TILE) * layer.inputRows * TILE + i * TILE + (j % TILE)
-    : Math.floor(i / TILE) * layer.paddedOutputs * TILE + j * TILE + (i % TILE);
+  return layer.master === 'weights' ? tiledIndex(layer.inputRows, i, j) : tiledIndex(layer.paddedOutputs, j, i);
 }
 
 export const typeScriptBackend: Backend = {
@@ -455,8 +453,8 @@ export class Engine {
       const t = layer.transposed.address >> 2;
       for (let k = 0; k < layer.inputRows; k++) {
         for (let c = 0; c < layer.paddedOutputs; c++) {
-          const wi = w + Math.floor(c / TILE) * layer.inputRows * TILE + k * TILE + (c % TILE);
-          const ti = t + Math.floor(k / TILE) * layer.paddedOutputs * TILE + c * TILE + (k % TILE);
+          const wi = w + tiledIndex(layer.inputRows, k, c);
+          const ti = t + tiledIndex(layer.paddedOutputs, c, k);
           if (layer.master === 'weights') this.f32[ti] = this.f32[wi];
           else this.f32[wi] = this.f32[ti];
         }

@@ -154,6 +154,11 @@ export interface EngineLayout {
   totalBytes: number;
 }
 
+/** Word index of element (r, c) of a tiled matrix with `rows` rows (see the layout above). */
+export function tiledIndex(rows: number, r: number, c: number): number {
+  return Math.floor(c / TILE) * rows * TILE + r * TILE + (c % TILE);
+}
+
 export function padToTile(units: number): number {
   return Math.ceil(units / TILE) * TILE;
 }
@@ -201,8 +206,8 @@ export function planLayout(
     return { inputs, outputs, inputRows, paddedOutputs, tiles: paddedOutputs / TILE };
   });
   const master = (l: number): 'weights' | 'transposed' => (l === 0 ? 'transposed' : 'weights');
-  const weightRegions = shapes.map((s, l): Partial<Record<'weights' | 'transposed', Region>> & { biases: Region } => ({
-    [master(l)]: heap.take(s.inputRows * s.paddedOutputs * 4),
+  const weightRegions = shapes.map((s) => ({
+    master: heap.take(s.inputRows * s.paddedOutputs * 4),
     biases: heap.take(s.paddedOutputs * 4),
   }));
   const parameters = { address: paramStart, bytes: Math.ceil((heap.next - paramStart) / 64) * 64 };
@@ -221,9 +226,9 @@ export function planLayout(
   const layers: LayerLayout[] = shapes.map((s, l) => ({
     ...s,
     master: master(l),
-    // The copy of the parameter that is not the master.
-    weights: weightRegions[l].weights ?? heap.take(s.inputRows * s.paddedOutputs * 4),
-    transposed: weightRegions[l].transposed ?? heap.take(s.paddedOutputs * s.inputRows * 4),
+    // The master in the parameters region, the other one a copy after it.
+    weights: master(l) === 'weights' ? weightRegions[l].master : heap.take(s.inputRows * s.paddedOutputs * 4),
+    transposed: master(l) === 'transposed' ? weightRegions[l].master : heap.take(s.paddedOutputs * s.inputRows * 4),
     biases: weightRegions[l].biases,
     activations: heap.take(bufferRows * s.paddedOutputs * 4),
     deltas: heap.take(batchSize * s.paddedOutputs * 4),

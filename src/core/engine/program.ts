@@ -78,19 +78,23 @@ function spmmArgs(fields: Partial<Record<keyof typeof SPMM, number>>): number[] 
   return args;
 }
 
+/**
+ * The sparse-output fields of a GATHER or SPARSIFY call: the CSR (or none: then one chunk over all columns,
+ * whose count is the CSC's rows) and this thread's segment of the CSC (or none).
+ */
 function sparseOutputArgs(
   offsets: typeof GATHER | typeof SPARSIFY,
   args: number[],
-  csr: SparseRows,
+  csr: SparseRows | null,
   csc: SparseRows | null,
   thread: number,
 ): void {
-  args[offsets.csrPairs] = csr.pairs.address;
-  args[offsets.csrPairStride] = csr.pairStride;
-  args[offsets.csrDescriptors] = csr.descriptors.address;
-  args[offsets.csrDescriptorStride] = csr.descriptorStride;
-  args[offsets.chunkRows] = csr.chunkRows;
-  args[offsets.chunks] = csr.chunks;
+  args[offsets.csrPairs] = csr ? csr.pairs.address : 0;
+  args[offsets.csrPairStride] = csr ? csr.pairStride : 0;
+  args[offsets.csrDescriptors] = csr ? csr.descriptors.address : 0;
+  args[offsets.csrDescriptorStride] = csr ? csr.descriptorStride : 0;
+  args[offsets.chunkRows] = csr ? csr.chunkRows : csc!.chunkRows;
+  args[offsets.chunks] = csr ? csr.chunks : 1;
   args[offsets.cscPairs] = csc ? csc.pairs.address : 0;
   args[offsets.cscDescriptors] = csc ? csc.descriptors.address + thread * csc.descriptorStride : 0;
   args[offsets.cscPairStride] = csc ? csc.pairStride : 0;
@@ -248,11 +252,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
       args[SPARSIFY.columns] = Math.ceil(layer.outputs / 4) * 4;
       args[SPARSIFY.first] = first;
       args[SPARSIFY.rows] = rows;
-      args[SPARSIFY.chunkRows] = args[SPARSIFY.columns];
-      args[SPARSIFY.chunks] = 1;
-      args[SPARSIFY.cscPairs] = layer.deltaCsc.pairs.address;
-      args[SPARSIFY.cscDescriptors] = layer.deltaCsc.descriptors.address + thread * layer.deltaCsc.descriptorStride;
-      args[SPARSIFY.cscPairStride] = layer.deltaCsc.pairStride;
+      sparseOutputArgs(SPARSIFY, args, null, layer.deltaCsc, thread);
       program.call(Op.Sparsify, args);
     });
   }
