@@ -6,7 +6,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { type Backend, Engine, type EngineOptions, type KernelChoice, typeScriptBackend } from './engine';
 import { LocalExecutor } from './executor';
-import type { Kernel } from './kernels';
+import { type Kernel, OP_NAMES } from './kernels';
 import { ThreadedExecutor } from './threads';
 import { type FunctionBuilder, ModuleBuilder, Type } from './wasm/assembler';
 import { buildKernelModule } from './wasm/kernels';
@@ -75,7 +75,7 @@ export function createWasmKernels(
   const module = new WebAssembly.Module(buildKernelModule({ memory: { pages, maximumPages: pages, shared }, fusedMultiplyAdd }));
   const instance = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
   const exports = instance.exports as Record<string, Kernel>;
-  return { module, kernels: [exports.spmm, exports.gather, exports.sparsify, exports.softmax] };
+  return { module, kernels: OP_NAMES.map((name) => exports[name]) };
 }
 
 export interface BackendChoice {

@@ -9,7 +9,7 @@ import { layerSizes, type MlpParameters, type MlpShape, sameShape } from '../mod
 import { adamDecay, adamScalars, type AdamSettings } from '../optimizer/adam';
 import { type Executor, LocalExecutor } from './executor';
 import { createTypeScriptKernels } from './kernels';
-import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, type EngineLayout, PAIR_BYTES, planLayout, TILE_BYTES, tiledIndex } from './layout';
+import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, type EngineLayout, masterAndCopy, PAIR_BYTES, planLayout, TILE_BYTES, tiledIndex } from './layout';
 import { KernelProfiler } from './profile';
 import { augmentationOf, dropoutThreshold } from './recipes';
 import {
@@ -414,7 +414,7 @@ export class Engine {
       if (w.length !== sizes[l] * out || b.length !== out) {
         throw new RangeError(`layer ${l + 1} parameters have the wrong size`);
       }
-      const master = layer[layer.master];
+      const { master } = masterAndCopy(layer);
       const base = (master.address + offset) >> 2;
       this.f32.fill(0, base, base + (master.bytes >> 2));
       for (let i = 0; i < sizes[l]; i++) {
@@ -435,7 +435,7 @@ export class Engine {
     this.layout.layers.forEach((layer, l) => {
       const out = sizes[l + 1];
       const w = new Float32Array(sizes[l] * out);
-      const base = ((layer[layer.master].address + offset) >> 2) - from.base;
+      const base = ((masterAndCopy(layer).master.address + offset) >> 2) - from.base;
       for (let i = 0; i < sizes[l]; i++) {
         for (let j = 0; j < out; j++) w[i * out + j] = f32[base + masterIndex(layer, i, j)];
       }
@@ -446,9 +446,10 @@ export class Engine {
     return { shape: { ...this.layout.shape, hiddenSizes: [...this.layout.shape.hiddenSizes] }, weights, biases };
   }
 
-  /** Each layer's copy (Wᵀ, or W for the first layer) from its master (both tiled). */
+  /** Each layer's copy (Wᵀ, or W for the first layer), where it has one, from its master (both tiled). */
   private rebuildTransposes(): void {
     for (const layer of this.layout.layers) {
+      if (!layer.transposed) continue;
       const w = layer.weights.address >> 2;
       const t = layer.transposed.address >> 2;
       for (let k = 0; k < layer.inputRows; k++) {
@@ -484,7 +485,15 @@ export class Engine {
     return {
       inputWidth: this.layout.layers.map((layer) => layer.inputs),
       inputNonZeros: this.layout.layers.map((layer) => perRow(layer.inputCsr)),
-      deltaNonZeros: this.layout.layers.slice(1).map((layer) => perRow(layer.deltaCsr!)),
+      deltaNonZeros: this.layout.layers.slice(1).map((layer) => {
+        // Counted in the dense dZ (the masked input gradient builds no pair lists of it).
+        let nonZeros = 0;
+        for (let tile = 0; tile < layer.tiles; tile++) {
+          const base = (layer.deltas.address + tile * this.layout.batchSize * TILE_BYTES) >> 2;
+          for (let k = 0; k < rows * (TILE_BYTES >> 2); k++) if (this.f32[base + k] !== 0) nonZeros++;
+        }
+        return nonZeros / rows;
+      }),
     };
   }
 

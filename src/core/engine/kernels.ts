@@ -12,6 +12,9 @@
  * GATHER: batch rows from the u8 data set → CSR pairs of pixel/255 (and CSC pairs or a dense copy), and the labels.
  * SPARSIFY: dense tiled rows (activations or dZ) → CSR and/or CSC pairs of the non-zero entries.
  * SOFTMAX: per row, stable log-softmax loss, correctness, dZ = (p − onehot)/m, optional probabilities.
+ * MASKED: a hidden layer's input gradient only where it survives the ReLU below: for each non-zero A[s, u]
+ *   of the layer's input, dZ_below[s, u] = scale · (dZ[s, ·] · W[u, ·]), a dot product over the layer's
+ *   outputs; the other entries are 0. Optionally appends the values to a CSC by unit, as SPARSIFY would.
  */
 
 import { IMAGE_SIZE, IMAGE_WIDTH } from '../data/dataset';
@@ -23,8 +26,9 @@ export const enum Op {
   Gather = 1,
   Sparsify = 2,
   Softmax = 3,
+  Masked = 4,
 }
-export const OP_NAMES = ['spmm', 'gather', 'sparsify', 'softmax'] as const;
+export const OP_NAMES = ['spmm', 'gather', 'sparsify', 'softmax', 'masked'] as const;
 
 export const enum Epilogue {
   /** out = acc */
@@ -135,6 +139,38 @@ export const SOFTMAX = Object.freeze({
   words: 12,
 });
 
+/**
+ * MASKED's dot product: four lanes, lane j summing the products of columns c ≡ j (mod 4) tile by tile in
+ * column order (each product rounded, then the sum, as f32x4 does), then (lane 0 + lane 2) + (lane 1 + lane 3).
+ */
+export const MASKED = Object.freeze({
+  /** The CSR of the layer's input (A below, non-zero where the ReLU let it through): chunk 0's descriptors. */
+  descriptors: 0,
+  descriptorStride: 1,
+  chunks: 2,
+  first: 3,
+  rows: 4,
+  /** dZ of the layer, dense tiled: rows TILE_BYTES apart, tiles deltaTileStride apart. */
+  deltas: 5,
+  deltaTileStride: 6,
+  tiles: 7,
+  /** W of the layer, tiled by its output columns: row u of tile t at weights + t·weightTileStride + u·TILE_BYTES. */
+  weights: 8,
+  weightTileStride: 9,
+  /** dZ below, dense tiled; its `outTiles` tiles of rows first…first+rows are zeroed first. */
+  out: 10,
+  outTileStride: 11,
+  outTiles: 12,
+  /** f32: dropout's 1/(1 − p) for the kept units, or 1. */
+  scale: 13,
+  /** 0, or this thread's segment of a CSC by unit (`cscColumns` descriptors, reset first). */
+  cscPairs: 14,
+  cscDescriptors: 15,
+  cscPairStride: 16,
+  cscColumns: 17,
+  words: 18,
+});
+
 export type Kernel = (args: number) => void;
 
 /** The argument fields GATHER and SPARSIFY share: where CSR pairs, descriptors and (optionally) CSC go. */
@@ -162,6 +198,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
   const u8 = new Uint8Array(buffer);
   const fround = Math.fround;
   const acc = new Float32Array(TILE);
+  const lanes = new Float32Array(4);
 
   const spmm: Kernel = (args) => {
     const a = args >> 2;
@@ -453,5 +490,58 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     }
   };
 
-  return [spmm, gather, sparsify, softmax];
+  const masked: Kernel = (args) => {
+    const a = args >> 2;
+    const descriptors = i32[a + MASKED.descriptors];
+    const descriptorStride = i32[a + MASKED.descriptorStride];
+    const chunks = i32[a + MASKED.chunks];
+    const first = i32[a + MASKED.first];
+    const rows = i32[a + MASKED.rows];
+    const deltas = i32[a + MASKED.deltas];
+    const deltaTileStride = i32[a + MASKED.deltaTileStride];
+    const tiles = i32[a + MASKED.tiles];
+    const weights = i32[a + MASKED.weights];
+    const weightTileStride = i32[a + MASKED.weightTileStride];
+    const out = i32[a + MASKED.out];
+    const outTileStride = i32[a + MASKED.outTileStride];
+    const outTiles = i32[a + MASKED.outTiles];
+    const scale = f32[a + MASKED.scale];
+    const cscPairs = i32[a + MASKED.cscPairs];
+    const cscDescriptors = i32[a + MASKED.cscDescriptors] >> 2;
+    const cscPairStride = i32[a + MASKED.cscPairStride];
+    if (cscPairs) {
+      for (let u = 0; u < i32[a + MASKED.cscColumns]; u++) {
+        const start = cscPairs + u * cscPairStride + first * PAIR_BYTES;
+        i32[cscDescriptors + 2 * u] = start;
+        i32[cscDescriptors + 2 * u + 1] = start;
+      }
+    }
+    for (let s = first; s < first + rows; s++) {
+      for (let t = 0; t < outTiles; t++) f32.fill(0, (out + t * outTileStride + s * TILE_BYTES) >> 2, (out + t * outTileStride + (s + 1) * TILE_BYTES) >> 2);
+      for (let chunk = 0; chunk < chunks; chunk++) {
+        const d = (descriptors + chunk * descriptorStride + s * 8) >> 2;
+        for (let p = i32[d]; p < i32[d + 1]; p += PAIR_BYTES) {
+          const offset = i32[p >> 2];
+          lanes.fill(0);
+          for (let t = 0; t < tiles; t++) {
+            const x = (deltas + t * deltaTileStride + s * TILE_BYTES) >> 2;
+            const w = (weights + t * weightTileStride + offset) >> 2;
+            for (let c = 0; c < TILE; c++) lanes[c & 3] = fround(lanes[c & 3] + fround(f32[x + c] * f32[w + c]));
+          }
+          const value = fround(fround(fround(lanes[0] + lanes[2]) + fround(lanes[1] + lanes[3])) * scale);
+          const u = offset / TILE_BYTES;
+          f32[(out + Math.floor(u / TILE) * outTileStride + s * TILE_BYTES + (u % TILE) * 4) >> 2] = value;
+          if (cscPairs) {
+            const cd = cscDescriptors + 2 * u + 1;
+            const q = i32[cd];
+            i32[q >> 2] = s * TILE_BYTES;
+            f32[(q >> 2) + 1] = value;
+            i32[cd] = q + (value !== 0 ? PAIR_BYTES : 0);
+          }
+        }
+      }
+    }
+  };
+
+  return [spmm, gather, sparsify, softmax, masked];
 }

@@ -87,10 +87,17 @@ export interface LayerLayout {
   weights: Region;
   biases: Region;
   /**
-   * Wᵀ as a tiled [paddedOutputs × inputRows] matrix. Above the first layer the input gradient dZ·Wᵀ reads
-   * it; in the first layer the weight gradient is summed into it, from dZ's sparsity (see `master`).
+   * Wᵀ as a tiled [paddedOutputs × inputRows] matrix. The last layer's input gradient dZ·Wᵀ reads it; in the
+   * first layer the weight gradient is summed into it, from dZ's sparsity (see `master`). Null for the hidden
+   * layers above the first, whose input gradient is taken from W by masked dot products.
    */
-  transposed: Region;
+  transposed: Region | null;
+  /**
+   * The input gradient of a hidden layer above the first: only where the ReLU below let a unit through, as
+   * dot products of dZ's rows with W's rows (MASKED), reading W itself. The output layer's dZ is dense and
+   * narrow, so its input gradient stays the pairs of dZ times Wᵀ.
+   */
+  maskedInputGradient: boolean;
   /**
    * Which of W and Wᵀ is the parameter (in the parameters region, with its moments and gradients at fixed
    * distances); Adam writes the other as a copy. The first layer updates Wᵀ, because its gradient dZ1ᵀ·X
@@ -110,7 +117,7 @@ export interface LayerLayout {
   inputCsc: SparseRows | null;
   /** The first layer's input batch as a dense tiled [batch × 784] matrix, for dWᵀ = dZ1ᵀ·X. */
   inputDense: Region | null;
-  /** CSR of dZ_l rows, chunked over Wᵀ's rows; absent for the first layer (no input gradient needed). */
+  /** CSR of dZ_l rows, chunked over Wᵀ's rows, for dZ·Wᵀ: the last layer's only (none for the first, none when masked). */
   deltaCsr: SparseRows | null;
   /** The first layer's CSC of dZ1: per unit, the samples (per thread segment) where dZ1 is non-zero. */
   deltaCsc: SparseRows | null;
@@ -157,6 +164,11 @@ export interface EngineLayout {
 /** Word index of element (r, c) of a tiled matrix with `rows` rows (see the layout above). */
 export function tiledIndex(rows: number, r: number, c: number): number {
   return Math.floor(c / TILE) * rows * TILE + r * TILE + (c % TILE);
+}
+
+/** The layer's parameter matrix (W, or Wᵀ in the first layer) and the copy of it Adam keeps up to date, if any. */
+export function masterAndCopy(layer: LayerLayout): { master: Region; copy: Region | null } {
+  return layer.master === 'weights' ? { master: layer.weights, copy: layer.transposed } : { master: layer.transposed!, copy: layer.weights };
 }
 
 export function padToTile(units: number): number {
@@ -223,12 +235,15 @@ export function planLayout(
     return { pairs, pairStride: pairsPerRow * PAIR_BYTES, descriptors, descriptorStride, chunkRows, chunks };
   };
 
+  const masked = (l: number): boolean => l > 0 && l < shapes.length - 1;
   const layers: LayerLayout[] = shapes.map((s, l) => ({
     ...s,
     master: master(l),
-    // The master in the parameters region, the other one a copy after it.
+    maskedInputGradient: masked(l),
+    // The master in the parameters region, the other one (if any) a copy after it.
     weights: master(l) === 'weights' ? weightRegions[l].master : heap.take(s.inputRows * s.paddedOutputs * 4),
-    transposed: master(l) === 'transposed' ? weightRegions[l].master : heap.take(s.paddedOutputs * s.inputRows * 4),
+    transposed:
+      master(l) === 'transposed' ? weightRegions[l].master : masked(l) ? null : heap.take(s.paddedOutputs * s.inputRows * 4),
     biases: weightRegions[l].biases,
     activations: heap.take(bufferRows * s.paddedOutputs * 4),
     deltas: heap.take(batchSize * s.paddedOutputs * 4),
@@ -237,7 +252,7 @@ export function planLayout(
     // CSC: per input unit room for every sample of the batch; one descriptor array per thread segment.
     inputCsc: l === 0 ? null : sparse(s.inputRows, batchSize, s.inputRows, s.inputRows, threads),
     inputDense: l === 0 ? heap.take(batchSize * s.inputRows * 4) : null,
-    deltaCsr: l === 0 ? null : sparse(batchSize, s.paddedOutputs, batchSize, s.paddedOutputs),
+    deltaCsr: l === 0 || masked(l) ? null : sparse(batchSize, s.paddedOutputs, batchSize, s.paddedOutputs),
     deltaCsc: l === 0 ? sparse(s.paddedOutputs, batchSize, s.paddedOutputs, s.paddedOutputs, threads) : null,
   }));
 

@@ -9,7 +9,7 @@
  * the counted calls stands for the rest), so counting costs thread 0 little.
  */
 
-import { Epilogue, type Kernel, Op, SPARSIFY, SPMM } from './kernels';
+import { Epilogue, type Kernel, MASKED, Op, SPARSIFY, SPMM } from './kernels';
 import { type EngineLayout, PAIR_BYTES, type Region, TILE } from './layout';
 
 const SAMPLE_EVERY = 16;
@@ -84,10 +84,24 @@ export class KernelProfiler {
     tally.calls++;
     tally.milliseconds += milliseconds;
     // Calls are counted at random: a fixed stride would keep landing on the same tiles and chunks.
-    if (op === Op.Spmm && Math.random() * this.sampleEvery < 1) {
+    if ((op === Op.Spmm || op === Op.Masked) && Math.random() * this.sampleEvery < 1) {
       tally.countedCalls++;
-      tally.countedMultiplyAdds += this.pairs(args) * TILE;
+      tally.countedMultiplyAdds += op === Op.Spmm ? this.pairs(args) * TILE : this.maskedMultiplyAdds(args);
     }
+  }
+
+  /** A MASKED call's multiply-adds: a dot product over the layer's padded outputs for each input pair. */
+  private maskedMultiplyAdds(args: number): number {
+    const w = args >> 2;
+    const a = this.i32;
+    let pairs = 0;
+    for (let chunk = 0; chunk < a[w + MASKED.chunks]; chunk++) {
+      const descriptors = (a[w + MASKED.descriptors] + chunk * a[w + MASKED.descriptorStride]) >> 2;
+      for (let s = a[w + MASKED.first]; s < a[w + MASKED.first] + a[w + MASKED.rows]; s++) {
+        pairs += (a[descriptors + 2 * s + 1] - a[descriptors + 2 * s]) / PAIR_BYTES;
+      }
+    }
+    return pairs * a[w + MASKED.tiles] * TILE;
   }
 
   /** The pairs an SPMM call went through, read from its descriptors. */
@@ -108,6 +122,10 @@ export class KernelProfiler {
     const layers = this.layout.layers;
     if (op === Op.Gather) return 'gather the batch (pixels to pairs)';
     if (op === Op.Softmax) return 'softmax, loss and dZ of the output';
+    if (op === Op.Masked) {
+      const l = layers.findIndex((layer) => within(a[w + MASKED.weights], layer.weights));
+      return `layer ${l + 1} input gradient (masked dot products)`;
+    }
     if (op === Op.Sparsify) {
       const source = a[w + SPARSIFY.source];
       const l = layers.findIndex((layer) => within(source, layer.activations));

@@ -12,11 +12,12 @@
  * Every output element is summed by one thread in sample order, so results do not depend on the thread count.
  */
 
-import { Epilogue, GATHER, type Kernel, Op, SOFTMAX, SPARSIFY, SPMM } from './kernels';
+import { Epilogue, GATHER, type Kernel, MASKED, Op, SOFTMAX, SPARSIFY, SPMM } from './kernels';
 import {
   AUGMENT_SCRATCH_BYTES,
   type DatasetSlot,
   type EngineLayout,
+  masterAndCopy,
   PROGRAM_WORDS_PER_THREAD,
   type SparseRows,
   TILE,
@@ -211,6 +212,34 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
     for (let l = last; l > 0; l--) {
       const layer = layers[l];
       const below = layers[l - 1];
+      if (layer.maskedInputGradient) {
+        // dZ_{l-1} only where A_{l-1} is non-zero: from this layer's input pairs, dZ_l and W. Into the first
+        // layer it also writes dZ1's CSC by unit, for the first layer's weight gradient.
+        const csc = below.deltaCsc;
+        const args = new Array<number>(MASKED.words).fill(0);
+        args[MASKED.descriptors] = layer.inputCsr.descriptors.address;
+        args[MASKED.descriptorStride] = layer.inputCsr.descriptorStride;
+        args[MASKED.chunks] = layer.inputCsr.chunks;
+        args[MASKED.first] = first;
+        args[MASKED.rows] = rows;
+        args[MASKED.deltas] = layer.deltas.address;
+        args[MASKED.deltaTileStride] = deltaTileStride;
+        args[MASKED.tiles] = layer.tiles;
+        args[MASKED.weights] = layer.weights.address;
+        args[MASKED.weightTileStride] = layer.inputRows * TILE_BYTES;
+        args[MASKED.out] = below.deltas.address;
+        args[MASKED.outTileStride] = deltaTileStride;
+        args[MASKED.outTiles] = below.tiles;
+        args[MASKED.scale] = f32Bits(dropoutScale ?? 1);
+        if (csc) {
+          args[MASKED.cscPairs] = csc.pairs.address;
+          args[MASKED.cscDescriptors] = csc.descriptors.address + thread * csc.descriptorStride;
+          args[MASKED.cscPairStride] = csc.pairStride;
+          args[MASKED.cscColumns] = below.outputs;
+        }
+        program.call(Op.Masked, args);
+        continue;
+      }
       const csr = layer.deltaCsr!;
       const args = new Array<number>(SPARSIFY.words).fill(0);
       args[SPARSIFY.source] = layer.deltas.address;
@@ -242,9 +271,9 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
         }
       }
     }
-    // CSC only: dZ1 by unit, for the first layer's weight gradient.
-    layers.forEach((layer) => {
-      if (!layer.deltaCsc) return;
+    // CSC only: dZ1 by unit, for the first layer's weight gradient (unless the masked kernel wrote it).
+    layers.forEach((layer, l) => {
+      if (!layer.deltaCsc || layers[l + 1]?.maskedInputGradient) return;
       const args = new Array<number>(SPARSIFY.words).fill(0);
       args[SPARSIFY.source] = layer.deltas.address;
       args[SPARSIFY.sourceTileStride] = deltaTileStride;
@@ -282,13 +311,14 @@ export function writeUpdateProgram(
     const adam = mode === 'adam';
     // The master's rows are summed over the samples of a CSC against the other factor's tiles: W's rows (the
     // inputs) where the input is non-zero, against dZ; the first layer's Wᵀ rows (the units) where dZ1 is
-    // non-zero, against the dense batch. Adam writes each updated row into the copy's columns as well.
+    // non-zero, against the dense batch. Adam writes each updated row into the copy's columns as well, where
+    // the layer keeps a copy.
     const transposed = layer.master === 'transposed';
     const csc = transposed ? layer.deltaCsc! : layer.inputCsc!;
     const other = transposed ? layer.inputDense! : layer.deltas;
-    const [master, masterRows] = transposed ? [layer.transposed, layer.paddedOutputs] : [layer.weights, layer.inputRows];
-    const [copy, copyRows] = transposed ? [layer.weights, layer.inputRows] : [layer.transposed, layer.paddedOutputs];
-    for (let tile = 0; tile < copyRows / TILE; tile++) {
+    const { master, copy } = masterAndCopy(layer);
+    const [masterRows, masterColumns] = transposed ? [layer.paddedOutputs, layer.inputRows] : [layer.inputRows, layer.paddedOutputs];
+    for (let tile = 0; tile < masterColumns / TILE; tile++) {
       program.call(
         Op.Spmm,
         spmmArgs({
@@ -298,9 +328,9 @@ export function writeUpdateProgram(
           rows: to - from,
           matrix: other.address + tile * deltaTileStride,
           out: target(master.address + tile * masterRows * TILE_BYTES + from * TILE_BYTES),
-          epilogue: adam ? Epilogue.AdamTransposed : Epilogue.Store,
-          aux0: adam ? copy.address + tile * TILE * TILE_BYTES : 0,
-          aux1: adam ? copyRows * TILE_BYTES : 0,
+          epilogue: !adam ? Epilogue.Store : copy ? Epilogue.AdamTransposed : Epilogue.Adam,
+          aux0: adam && copy ? copy.address + tile * TILE * TILE_BYTES : 0,
+          aux1: adam && copy ? masterColumns * TILE_BYTES : 0,
           aux2: from,
           adam: layout.adam.address,
         }),

@@ -18,7 +18,7 @@
 import { Worker } from 'node:worker_threads';
 import { FmnistError } from '../errors';
 import type { Executor } from './executor';
-import type { Kernel } from './kernels';
+import { type Kernel, OP_NAMES } from './kernels';
 import { type EngineLayout, PROGRAM_WORDS_PER_THREAD } from './layout';
 import { programAddress, runProgram, type Slot, SLOT_WORDS } from './program';
 
@@ -57,7 +57,7 @@ const HELPER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, control, status, busyAt, programBase, programWords, slotWords, thread, spin } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
-const kernels = [instance.exports.spmm, instance.exports.gather, instance.exports.sparsify, instance.exports.softmax];
+const kernels = ${JSON.stringify(OP_NAMES)}.map((name) => instance.exports[name]);
 const i32 = new Int32Array(memory.buffer);
 const c = control >> 2;
 const progress = new Int32Array(status);

@@ -8,7 +8,7 @@
  */
 
 import { IMAGE_SIZE, IMAGE_WIDTH } from '../../data/dataset';
-import { Epilogue, GATHER, SOFTMAX, SPARSE_FIELDS, type SparseFields, SPARSIFY, SPMM } from '../kernels';
+import { Epilogue, GATHER, MASKED, SOFTMAX, SPARSE_FIELDS, type SparseFields, SPARSIFY, SPMM } from '../kernels';
 import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, PAIR_BYTES, TILE, TILE_BYTES } from '../layout';
 import { ROW_SPREAD, UNIT_SPREAD } from '../recipes';
 import { type FunctionBuilder, type MemoryImport, ModuleBuilder, Type } from './assembler';
@@ -550,7 +550,124 @@ function emitSoftmax(module: ModuleBuilder, exp: number, log: number): void {
   });
 }
 
-/** The kernel module's bytes; its exports are spmm, gather, sparsify and softmax, in Op order. */
+/**
+ * Units MASKED sums at once, one accumulator each: 7 independent multiply-add chains. With 8, the accumulators,
+ * the dZ vector and the 8 loads of W need more than the 15 xmm registers V8 allocates, and one spills.
+ */
+const MASKED_GROUP = 7;
+
+function emitMasked(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
+  const f = module.define('masked', [Type.I32]);
+  const arg = (index: number): number => argument(f, 0, index);
+  const descriptors = arg(MASKED.descriptors);
+  const descriptorStride = arg(MASKED.descriptorStride);
+  const chunks = arg(MASKED.chunks);
+  const first = arg(MASKED.first);
+  const rows = arg(MASKED.rows);
+  const deltas = arg(MASKED.deltas);
+  const deltaTileStride = arg(MASKED.deltaTileStride);
+  const tiles = arg(MASKED.tiles);
+  const weights = arg(MASKED.weights);
+  const weightTileStride = arg(MASKED.weightTileStride);
+  const out = arg(MASKED.out);
+  const outTileStride = arg(MASKED.outTileStride);
+  const outTiles = arg(MASKED.outTiles);
+  const cscPairs = arg(MASKED.cscPairs);
+  const cscDescriptors = arg(MASKED.cscDescriptors);
+  const cscPairStride = arg(MASKED.cscPairStride);
+  const cscColumns = arg(MASKED.cscColumns);
+  const scale = f.local(Type.V128);
+  const s = f.local(Type.I32);
+  const u = f.local(Type.I32);
+  const t = f.local(Type.I32);
+  const c = f.local(Type.I32);
+  const chunk = f.local(Type.I32);
+  const d = f.local(Type.I32);
+  const p = f.local(Type.I32);
+  const end = f.local(Type.I32);
+  const last = f.local(Type.I32);
+  const x = f.local(Type.I32);
+  const q = f.local(Type.I32);
+  const cd = f.local(Type.I32);
+  const offset = f.local(Type.I32);
+  const row = f.local(Type.I32);
+  const value = f.local(Type.F32);
+  const dz = f.local(Type.V128);
+  const h = f.local(Type.V128);
+  const w = Array.from({ length: MASKED_GROUP }, () => f.local(Type.I32));
+  const acc = Array.from({ length: MASKED_GROUP }, () => f.local(Type.V128));
+
+  f.get(0).v128Load32Splat(MASKED.scale * 4).set(scale);
+  f.get(cscPairs).if(() =>
+    f.forRange(u, () => f.i32(0), () => f.get(cscColumns), 1, () => {
+      f.get(cscPairs).get(u).get(cscPairStride).i32Mul().i32Add().get(first).i32(PAIR_BYTES).i32Mul().i32Add().set(q);
+      f.get(cscDescriptors).get(u).i32(8).i32Mul().i32Add().tee(cd).get(q).i32Store(0);
+      f.get(cd).get(q).i32Store(4);
+    }),
+  );
+  f.forRange(s, () => f.get(first), () => f.get(first).get(rows).i32Add(), 1, () => {
+    f.get(s).i32(TILE_BYTES).i32Mul().set(row);
+    f.get(out).get(row).i32Add().set(x);
+    f.forRange(t, () => f.i32(0), () => f.get(outTiles), 1, () => {
+      for (let k = 0; k < ACCUMULATORS; k++) f.get(x).v128Zero().v128Store(16 * k);
+      f.get(x).get(outTileStride).i32Add().set(x);
+    });
+    f.forRange(chunk, () => f.i32(0), () => f.get(chunks), 1, () => {
+      f.get(descriptors).get(chunk).get(descriptorStride).i32Mul().i32Add().get(s).i32(8).i32Mul().i32Add().set(d);
+      f.get(d).i32Load(0).set(p);
+      f.get(d).i32Load(4).set(end);
+      f.get(end).i32(PAIR_BYTES).i32Sub().set(last);
+      // Groups of up to MASKED_GROUP pairs; places past the list's end repeat its last pair and are not written.
+      f.get(p).get(end).i32LtU().if(() =>
+        f.loop(() => {
+          w.forEach((wj, j) => {
+            f.get(p).i32(j * PAIR_BYTES).i32Add().tee(q).get(last).get(q).get(last).i32LtU().select().i32Load(0).get(weights).i32Add().set(wj);
+          });
+          acc.forEach((a) => f.v128Zero().set(a));
+          f.get(deltas).get(row).i32Add().set(x);
+          // A loop over the tile's 7 vectors rather than 7 copies of its body: unrolled, the compiler hoists
+          // the loads of W ahead of the multiply-adds and spills them (a third slower).
+          f.forRange(t, () => f.i32(0), () => f.get(tiles), 1, () => {
+            f.forRange(c, () => f.i32(0), () => f.i32(TILE_BYTES), 16, () => {
+              f.get(x).get(c).i32Add().v128Load(0).set(dz);
+              acc.forEach((a, j) => {
+                if (fusedMultiplyAdd) {
+                  f.get(dz).get(w[j]).get(c).i32Add().v128Load(0).get(a).f32x4RelaxedMadd().set(a);
+                } else {
+                  f.get(a).get(dz).get(w[j]).get(c).i32Add().v128Load(0).f32x4Mul().f32x4Add().set(a);
+                }
+              });
+            });
+            f.get(x).get(deltaTileStride).i32Add().set(x);
+            w.forEach((wj) => f.get(wj).get(weightTileStride).i32Add().set(wj));
+          });
+          acc.forEach((a, j) => {
+            f.get(p).i32(j * PAIR_BYTES).i32Add().get(end).i32LtU().if(() => {
+              // (lane 0 + lane 2) + (lane 1 + lane 3), times the scale.
+              f.get(a).get(a).get(a).f32x4Shuffle([2, 3, 0, 1]).f32x4Add().set(h);
+              f.get(h).get(h).get(h).f32x4Shuffle([1, 0, 3, 2]).f32x4Add().get(scale).f32x4Mul().f32x4ExtractLane(0).set(value);
+              // dZ below at (s, u), u = offset / TILE_BYTES: tile ⌊u/TILE⌋, column u mod TILE.
+              f.get(p).i32Load(j * PAIR_BYTES).set(offset);
+              f.get(out).get(row).i32Add();
+              f.get(offset).i32(TILE * TILE_BYTES).i32DivU().get(outTileStride).i32Mul().i32Add();
+              f.get(offset).i32(TILE * TILE_BYTES).i32RemU().i32(TILE).i32DivU().i32Add();
+              f.get(value).f32Store(0);
+              f.get(cscPairs).if(() => {
+                f.get(cscDescriptors).get(offset).i32(TILE_BYTES / 8).i32DivU().i32Add().tee(cd).i32Load(4).set(q);
+                f.get(q).get(row).i32Store(0);
+                f.get(q).get(value).f32Store(4);
+                f.get(cd).get(q).get(value).f32(0).f32Ne().i32(3).i32Shl().i32Add().i32Store(4);
+              });
+            });
+          });
+          f.get(p).i32(MASKED_GROUP * PAIR_BYTES).i32Add().tee(p).get(end).i32LtU().brIf(0);
+        }),
+      );
+    });
+  });
+}
+
+/** The kernel module's bytes; its exports are spmm, gather, sparsify, softmax and masked, in Op order. */
 export function buildKernelModule(options: KernelModuleOptions): Uint8Array {
   const module = new ModuleBuilder(options.memory);
   const exp = module.importFunction('exp', [Type.F64], [Type.F64]);
@@ -559,5 +676,6 @@ export function buildKernelModule(options: KernelModuleOptions): Uint8Array {
   emitGather(module);
   emitSparsify(module);
   emitSoftmax(module, exp, log);
+  emitMasked(module, options.fusedMultiplyAdd);
   return module.encode();
 }

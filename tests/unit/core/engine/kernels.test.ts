@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createWasmKernels, detectWasmFeatures } from '../../../../src/core/engine/backends';
-import { createTypeScriptKernels, Epilogue, GATHER, type Kernel, Op, SOFTMAX, SPARSIFY, SPMM } from '../../../../src/core/engine/kernels';
+import { createTypeScriptKernels, Epilogue, GATHER, type Kernel, MASKED, Op, SOFTMAX, SPARSIFY, SPMM } from '../../../../src/core/engine/kernels';
 import { ADAM, PAIR_BYTES, TILE, TILE_BYTES } from '../../../../src/core/engine/layout';
 import { Random } from '../../../../src/core/random';
 
@@ -427,6 +427,126 @@ describe('SOFTMAX kernel', () => {
         expect(ts.f32[(probabilities >> 2) + s * 10 + c]).toBeCloseTo(p, 6);
         expect(ts.f32[(deltas >> 2) + s * TILE + c]).toBeCloseTo((p - (c === label ? 1 : 0)) / rows, 6);
       }
+    }
+  });
+});
+
+describe('MASKED kernel', () => {
+  // [first, rows, units below, layer tiles, chunk rows, scale, CSC]: groups of 8 pairs with and without a
+  // remainder, several chunks, one tile or several, dropout's scale or 1.
+  it.each([
+    [0, 1, 5, 1, 28, 1, true],
+    [2, 9, 60, 3, 32, 1.25, true],
+    [1, 12, 84, 2, 84, 1, false],
+    [3, 5, 28, 4, 12, 2, true],
+  ])('first %i, rows %i, %i units, %i tiles, chunks of %i, scale %f (CSC %s): dZ below where A is non-zero, equal across kernels', (first, rows, units, tiles, chunkRows, scale, csc) => {
+    const bufferRows = 16;
+    const inputRows = Math.ceil(units / TILE) * TILE;
+    const chunks = Math.ceil(inputRows / chunkRows);
+    const deltaTileStride = bufferRows * TILE_BYTES;
+    const weightTileStride = inputRows * TILE_BYTES;
+    const outTiles = inputRows / TILE;
+    const GARBAGE = 7.5;
+    const build = (l: Lab) => {
+      const rng = Random.fromSeed(units + rows * 7 + tiles, 'masked');
+      const take = allocator();
+      const deltas = take(tiles * deltaTileStride);
+      for (let i = 0; i < tiles * bufferRows * TILE; i++) l.f32[(deltas >> 2) + i] = rng.nextFloat() < 0.4 ? 0 : rng.nextFloat() - 0.5;
+      // One row's dZ is all zero: its active units get exactly 0, which the CSC leaves out.
+      l.f32.fill(0, (deltas >> 2) + (first + rows - 1) * TILE, (deltas >> 2) + (first + rows) * TILE);
+      for (let t = 1; t < tiles; t++) l.f32.fill(0, ((deltas + t * deltaTileStride) >> 2) + (first + rows - 1) * TILE, ((deltas + t * deltaTileStride) >> 2) + (first + rows) * TILE);
+      const weights = take(tiles * weightTileStride);
+      for (let i = 0; i < tiles * inputRows * TILE; i++) l.f32[(weights >> 2) + i] = rng.nextFloat() * 2 - 1;
+      const out = take(outTiles * deltaTileStride);
+      l.f32.fill(GARBAGE, out >> 2, (out + outTiles * deltaTileStride) >> 2);
+      // The CSR of A: the first row has every unit, the others a random share (some none).
+      const descriptors = take(chunks * bufferRows * 8);
+      const active: number[][] = [];
+      for (let s = 0; s < bufferRows; s++) {
+        const density = s === first ? 1 : [0, 0.1, 0.5, 0.9][rng.nextInt(4)];
+        const list = Array.from({ length: units }, (_, u) => u).filter(() => rng.nextFloat() < density);
+        active.push(list);
+        const pairs = take(Math.max(1, list.length) * PAIR_BYTES);
+        let p = pairs;
+        for (let chunk = 0; chunk < chunks; chunk++) {
+          const d = (descriptors + chunk * bufferRows * 8 + s * 8) >> 2;
+          l.i32[d] = p;
+          for (const u of list.filter((u) => Math.floor(u / chunkRows) === chunk)) {
+            l.i32[p >> 2] = u * TILE_BYTES;
+            l.f32[(p >> 2) + 1] = rng.nextFloat() + 0.01;
+            p += PAIR_BYTES;
+          }
+          l.i32[d + 1] = p;
+        }
+      }
+      const cscPairs = take(inputRows * bufferRows * PAIR_BYTES);
+      const cscDescriptors = take(inputRows * 8);
+      const words = new Array(MASKED.words).fill(0);
+      Object.assign(words, {
+        [MASKED.descriptors]: descriptors,
+        [MASKED.descriptorStride]: bufferRows * 8,
+        [MASKED.chunks]: chunks,
+        [MASKED.first]: first,
+        [MASKED.rows]: rows,
+        [MASKED.deltas]: deltas,
+        [MASKED.deltaTileStride]: deltaTileStride,
+        [MASKED.tiles]: tiles,
+        [MASKED.weights]: weights,
+        [MASKED.weightTileStride]: weightTileStride,
+        [MASKED.out]: out,
+        [MASKED.outTileStride]: deltaTileStride,
+        [MASKED.outTiles]: outTiles,
+        [MASKED.cscPairs]: csc ? cscPairs : 0,
+        [MASKED.cscDescriptors]: csc ? cscDescriptors : 0,
+        [MASKED.cscPairStride]: csc ? bufferRows * PAIR_BYTES : 0,
+        [MASKED.cscColumns]: csc ? units : 0,
+      });
+      const args = take(MASKED.words * 4);
+      words.forEach((w, i) => (l.i32[(args >> 2) + i] = w));
+      l.f32[(args >> 2) + MASKED.scale] = scale;
+      return { args, deltas, weights, out, active, cscPairs, cscDescriptors };
+    };
+    let info!: ReturnType<typeof build>;
+    const [ts, wasm] = twin('wasm', (l) => (info = build(l)).args, Op.Masked);
+    expect(Buffer.from(wasm.u8).equals(Buffer.from(ts.u8))).toBe(true);
+
+    const at = (base: number, tileStride: number, r: number, k: number): number =>
+      (base + Math.floor(k / TILE) * tileStride + r * TILE_BYTES + (k % TILE) * 4) >> 2;
+    const expected = (l: Lab, s: number, u: number): number => {
+      let sum = 0;
+      for (let k = 0; k < tiles * TILE; k++) sum += l.f32[at(info.deltas, deltaTileStride, s, k)] * l.f32[at(info.weights, weightTileStride, u, k)];
+      return sum * scale;
+    };
+    const check = (l: Lab): void => {
+      for (let s = 0; s < bufferRows; s++) {
+        const inRange = s >= first && s < first + rows;
+        for (let u = 0; u < inputRows; u++) {
+          const got = l.f32[at(info.out, deltaTileStride, s, u)];
+          if (!inRange) expect(got).toBe(GARBAGE);
+          else if (!info.active[s].includes(u)) expect(Object.is(got, 0)).toBe(true);
+          else expect(got).toBeCloseTo(expected(l, s, u), 5);
+        }
+      }
+      if (!csc) return;
+      for (let u = 0; u < units; u++) {
+        const d = (info.cscDescriptors >> 2) + 2 * u;
+        const list: [number, number][] = [];
+        for (let q = l.i32[d]; q < l.i32[d + 1]; q += PAIR_BYTES) list.push([l.i32[q >> 2] / TILE_BYTES, l.f32[(q >> 2) + 1]]);
+        const want: [number, number][] = [];
+        for (let s = first; s < first + rows; s++) {
+          const value = l.f32[at(info.out, deltaTileStride, s, u)];
+          if (info.active[s].includes(u) && value !== 0) want.push([s, value]);
+        }
+        expect(l.i32[d]).toBe(info.cscPairs + u * bufferRows * PAIR_BYTES + first * PAIR_BYTES);
+        expect(list).toEqual(want);
+      }
+    };
+    check(ts);
+    const lastRow = first + rows - 1;
+    expect(info.active[lastRow].every((u) => ts.f32[at(info.out, deltaTileStride, lastRow, u)] === 0)).toBe(true);
+    if (features.relaxedSimd) {
+      const [, fused] = twin('wasm-fma', (l) => (info = build(l)).args, Op.Masked);
+      check(fused);
     }
   });
 });
