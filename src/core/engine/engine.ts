@@ -373,12 +373,10 @@ export class Engine {
     const f = this.f32;
     for (const block of [this.layout.adam, this.layout.adamBiases]) {
       const a = block.address;
-      f[(a + ADAM.learningRate) >> 2] = scalars.learningRate;
+      f[(a + ADAM.stepSize) >> 2] = scalars.stepSize;
       f[(a + ADAM.beta1) >> 2] = scalars.beta1;
       f[(a + ADAM.beta2) >> 2] = scalars.beta2;
-      f[(a + ADAM.epsilon) >> 2] = scalars.epsilon;
-      f[(a + ADAM.correction1) >> 2] = scalars.correction1;
-      f[(a + ADAM.correction2) >> 2] = scalars.correction2;
+      f[(a + ADAM.epsilonHat) >> 2] = scalars.epsilonHat;
       f[(a + ADAM.oneMinusBeta1) >> 2] = 1 - scalars.beta1;
       f[(a + ADAM.oneMinusBeta2) >> 2] = 1 - scalars.beta2;
     }

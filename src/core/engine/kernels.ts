@@ -282,12 +282,10 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
         }
         case Epilogue.Adam:
         case Epilogue.AdamTransposed: {
-          const lr = f32[adam + (ADAM.learningRate >> 2)];
+          const stepSize = f32[adam + (ADAM.stepSize >> 2)];
           const b1 = f32[adam + (ADAM.beta1 >> 2)];
           const b2 = f32[adam + (ADAM.beta2 >> 2)];
-          const eps = f32[adam + (ADAM.epsilon >> 2)];
-          const c1 = f32[adam + (ADAM.correction1 >> 2)];
-          const c2 = f32[adam + (ADAM.correction2 >> 2)];
+          const epsilonHat = f32[adam + (ADAM.epsilonHat >> 2)];
           const nb1 = f32[adam + (ADAM.oneMinusBeta1 >> 2)];
           const nb2 = f32[adam + (ADAM.oneMinusBeta2 >> 2)];
           const mo = i32[adam + (ADAM.momentOffset >> 2)] >> 2;
@@ -298,7 +296,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
             const v = fround(fround(b2 * f32[o + 2 * mo + c]) + fround(fround(nb2 * g) * g));
             f32[o + mo + c] = m;
             f32[o + 2 * mo + c] = v;
-            const step = fround(fround(lr * fround(m * c1)) / fround(fround(Math.sqrt(fround(v * c2))) + eps));
+            const step = fround(fround(stepSize * m) / fround(fround(Math.sqrt(v)) + epsilonHat));
             // AdamW: shrink, then step (decay 1 leaves the parameter exactly as it was).
             f32[o + c] = fround(f32[o + c] * decay) - step;
           }

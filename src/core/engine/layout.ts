@@ -25,12 +25,12 @@ export const PAIR_BYTES = 8;
 export const ADAM_BLOCK_BYTES = 64;
 /** Byte offsets inside the Adam block. */
 export const ADAM = Object.freeze({
-  learningRate: 0,
+  /** αₜ = lr·√(1 − β2ᵗ)/(1 − β1ᵗ) (optimizer/adam.ts) */
+  stepSize: 0,
   beta1: 4,
   beta2: 8,
-  epsilon: 12,
-  correction1: 16,
-  correction2: 20,
+  /** ε̂ = ε·√(1 − β2ᵗ) */
+  epsilonHat: 12,
   oneMinusBeta1: 24,
   oneMinusBeta2: 28,
   /** i32: distance from a parameter to its first moment; the second moment is twice as far. */

@@ -4,6 +4,9 @@
  *   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,
  *   θ ← θ·(1 − lr·λ) − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)
  * where λ is AdamW's decoupled weight decay (Loshchilov & Hutter), 0 for plain Adam and for biases.
+ * It is computed in the paper's equivalent "efficient" order, with both corrections folded into two
+ * scalars per step (two multiplications fewer per parameter):
+ *   θ ← θ·(1 − lr·λ) − αₜ·m / (√v + ε̂),  αₜ = lr·√(1−β2ᵗ)/(1−β1ᵗ),  ε̂ = ε·√(1−β2ᵗ).
  */
 
 export interface AdamSettings {
@@ -19,18 +22,19 @@ export interface AdamStepScalars {
   beta1: number;
   beta2: number;
   epsilon: number;
-  /** 1 / (1 − β1ᵗ) */
-  correction1: number;
-  /** 1 / (1 − β2ᵗ) */
-  correction2: number;
+  /** αₜ = lr·√(1 − β2ᵗ) / (1 − β1ᵗ) */
+  stepSize: number;
+  /** ε̂ = ε·√(1 − β2ᵗ) */
+  epsilonHat: number;
 }
 
 export function adamScalars(settings: AdamSettings, step: number): AdamStepScalars {
   if (!Number.isInteger(step) || step < 1) throw new RangeError(`Adam step must be a whole number ≥ 1, got ${step}`);
+  const root = Math.sqrt(1 - Math.pow(settings.beta2, step));
   return {
     ...settings,
-    correction1: 1 / (1 - Math.pow(settings.beta1, step)),
-    correction2: 1 / (1 - Math.pow(settings.beta2, step)),
+    stepSize: (settings.learningRate * root) / (1 - Math.pow(settings.beta1, step)),
+    epsilonHat: settings.epsilon * root,
   };
 }
 
@@ -53,17 +57,13 @@ export function adamUpdate(
   const b2 = f(scalars.beta2);
   const oneMinusB1 = f(1 - scalars.beta1);
   const oneMinusB2 = f(1 - scalars.beta2);
-  const c1 = f(scalars.correction1);
-  const c2 = f(scalars.correction2);
-  const lr = f(scalars.learningRate);
-  const eps = f(scalars.epsilon);
+  const stepSize = f(scalars.stepSize);
+  const epsilonHat = f(scalars.epsilonHat);
   const decay = adamDecay(scalars.learningRate, weightDecay);
   for (let i = 0; i < param.length; i++) {
     const g = f(gradient[i]);
     m[i] = f(f(b1 * m[i]) + f(oneMinusB1 * g));
     v[i] = f(f(b2 * v[i]) + f(f(oneMinusB2 * g) * g));
-    const mHat = f(m[i] * c1);
-    const vHat = f(v[i] * c2);
-    param[i] = f(f(param[i] * decay) - f(f(lr * mHat) / f(f(Math.sqrt(vHat)) + eps)));
+    param[i] = f(f(param[i] * decay) - f(f(stepSize * m[i]) / f(f(Math.sqrt(v[i])) + epsilonHat)));
   }
 }

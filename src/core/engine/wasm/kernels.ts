@@ -161,19 +161,15 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
         f.get(g).f32x4Mul().get(g).f32x4Mul().f32x4Add().set(v2);
         f.get(o).get(momentOffset).i32Add().get(m1).v128Store(16 * k);
         f.get(o).get(momentOffset).get(momentOffset).i32Add().i32Add().get(v2).v128Store(16 * k);
-        // θ = θ·decay − (lr·(m·c1)) / (√(v·c2) + ε)   (decay: AdamW's 1 − lr·λ, or 1)
+        // θ = θ·decay − (αₜ·m) / (√v + ε̂)   (decay: AdamW's 1 − lr·λ, or 1)
         f.get(o);
         f.get(o).v128Load(16 * k);
         splat(ADAM.decay);
         f.f32x4Mul();
-        splat(ADAM.learningRate);
-        f.get(m1);
-        splat(ADAM.correction1);
-        f.f32x4Mul().f32x4Mul();
-        f.get(v2);
-        splat(ADAM.correction2);
-        f.f32x4Mul().f32x4Sqrt();
-        splat(ADAM.epsilon);
+        splat(ADAM.stepSize);
+        f.get(m1).f32x4Mul();
+        f.get(v2).f32x4Sqrt();
+        splat(ADAM.epsilonHat);
         f.f32x4Add().f32x4Div().f32x4Sub().v128Store(16 * k);
       });
     };

@@ -101,8 +101,17 @@ function setupSpmm(l: Lab, c: SpmmCase): { args: number; expected: Float64Array[
   const aux = take(c.rows * TILE_BYTES);
   for (let i = 0; i < c.rows * TILE; i++) l.f32[(aux >> 2) + i] = rng.nextFloat() < 0.4 ? 0 : rng.nextFloat() - 0.5;
   const adam = take(64);
-  const scalars = [0.01, 0.9, 0.999, 1e-8, 1 / (1 - 0.9 ** 3), 1 / (1 - 0.999 ** 3), 0.1, 0.001];
-  scalars.forEach((value, i) => (l.f32[(adam >> 2) + i] = value));
+  // Step 3 of Adam with lr 0.01, β 0.9 and 0.999, ε 1e-8; AdamW's shrink 0.999.
+  const scalars: [number, number][] = [
+    [ADAM.stepSize, (0.01 * Math.sqrt(1 - 0.999 ** 3)) / (1 - 0.9 ** 3)],
+    [ADAM.beta1, 0.9],
+    [ADAM.beta2, 0.999],
+    [ADAM.epsilonHat, 1e-8 * Math.sqrt(1 - 0.999 ** 3)],
+    [ADAM.oneMinusBeta1, 0.1],
+    [ADAM.oneMinusBeta2, 0.001],
+    [ADAM.decay, 0.999],
+  ];
+  scalars.forEach(([offset, value]) => (l.f32[(adam + offset) >> 2] = value));
   l.i32[(adam + ADAM.momentOffset) >> 2] = paramBytes;
   const wtTileStride = 64 * TILE_BYTES;
   const wt = take(4 * wtTileStride);
