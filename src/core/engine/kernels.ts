@@ -142,6 +142,7 @@ export const SOFTMAX = Object.freeze({
 /**
  * MASKED's dot product: four lanes, lane j summing the products of columns c ≡ j (mod 4) tile by tile in
  * column order (each product rounded, then the sum, as f32x4 does), then (lane 0 + lane 2) + (lane 1 + lane 3).
+ * The last tile stops after `lastTileBytes`.
  */
 export const MASKED = Object.freeze({
   /** The CSR of the layer's input (A below, non-zero where the ReLU let it through): chunk 0's descriptors. */
@@ -168,7 +169,12 @@ export const MASKED = Object.freeze({
   cscDescriptors: 15,
   cscPairStride: 16,
   cscColumns: 17,
-  words: 18,
+  /**
+   * Bytes of the last tile's columns that hold real outputs, rounded up to whole vectors (16 bytes): the padded
+   * columns' dZ is 0, and leaving their products out changes no sum.
+   */
+  lastTileBytes: 18,
+  words: 19,
 });
 
 export type Kernel = (args: number) => void;
@@ -507,6 +513,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     const cscPairs = i32[a + MASKED.cscPairs];
     const cscDescriptors = i32[a + MASKED.cscDescriptors] >> 2;
     const cscPairStride = i32[a + MASKED.cscPairStride];
+    const lastTileColumns = i32[a + MASKED.lastTileBytes] >> 2;
     if (cscPairs) {
       for (let u = 0; u < i32[a + MASKED.cscColumns]; u++) {
         const start = cscPairs + u * cscPairStride + first * PAIR_BYTES;
@@ -524,7 +531,8 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           for (let t = 0; t < tiles; t++) {
             const x = (deltas + t * deltaTileStride + s * TILE_BYTES) >> 2;
             const w = (weights + t * weightTileStride + offset) >> 2;
-            for (let c = 0; c < TILE; c++) lanes[c & 3] = fround(lanes[c & 3] + fround(f32[x + c] * f32[w + c]));
+            const columns = t === tiles - 1 ? lastTileColumns : TILE;
+            for (let c = 0; c < columns; c++) lanes[c & 3] = fround(lanes[c & 3] + fround(f32[x + c] * f32[w + c]));
           }
           const value = fround(fround(fround(lanes[0] + lanes[2]) + fround(lanes[1] + lanes[3])) * scale);
           const u = offset / TILE_BYTES;

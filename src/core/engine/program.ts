@@ -225,6 +225,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
         args[MASKED.deltas] = layer.deltas.address;
         args[MASKED.deltaTileStride] = deltaTileStride;
         args[MASKED.tiles] = layer.tiles;
+        args[MASKED.lastTileBytes] = Math.ceil((layer.outputs - (layer.tiles - 1) * TILE) / 4) * 16;
         args[MASKED.weights] = layer.weights.address;
         args[MASKED.weightTileStride] = layer.inputRows * TILE_BYTES;
         args[MASKED.out] = below.deltas.address;
@@ -356,12 +357,13 @@ export function writeUpdateProgram(
 }
 
 /**
- * Splits each layer's parameter rows among the threads, evenly: the input rows of W, or for the first
- * layer the rows of Wᵀ (its real units; padded units have no gradient and stay zero).
+ * Splits each layer's parameter rows among the threads, evenly: the real input rows of W, or for the first
+ * layer the rows of Wᵀ (its real units). Padded rows belong to units that are always zero: their gradient
+ * is zero and their parameters and moments stay zero, so no thread visits them.
  */
 export function splitRows(layout: EngineLayout): number[][] {
   return layout.layers.map((layer) => {
-    const rows = layer.master === 'transposed' ? layer.outputs : layer.inputRows;
+    const rows = layer.master === 'transposed' ? layer.outputs : layer.inputs;
     return Array.from({ length: layout.threads + 1 }, (_, t) => Math.floor((rows * t) / layout.threads));
   });
 }

@@ -572,6 +572,8 @@ function emitMasked(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   const cscDescriptors = arg(MASKED.cscDescriptors);
   const cscPairStride = arg(MASKED.cscPairStride);
   const cscColumns = arg(MASKED.cscColumns);
+  const lastTileBytes = arg(MASKED.lastTileBytes);
+  const tileBytes = f.local(Type.I32);
   const scale = f.local(Type.V128);
   const s = f.local(Type.I32);
   const u = f.local(Type.I32);
@@ -624,7 +626,8 @@ function emitMasked(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
           // A loop over the tile's 7 vectors rather than 7 copies of its body: unrolled, the compiler hoists
           // the loads of W ahead of the multiply-adds and spills them (a third slower).
           f.forRange(t, () => f.i32(0), () => f.get(tiles), 1, () => {
-            f.forRange(c, () => f.i32(0), () => f.i32(TILE_BYTES), 16, () => {
+            f.get(lastTileBytes).i32(TILE_BYTES).get(t).i32(1).i32Add().get(tiles).i32Eq().select().set(tileBytes);
+            f.forRange(c, () => f.i32(0), () => f.get(tileBytes), 16, () => {
               f.get(x).get(c).i32Add().v128Load(0).set(dz);
               acc.forEach((a, j) => {
                 if (fusedMultiplyAdd) {

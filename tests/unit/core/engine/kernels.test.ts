@@ -441,14 +441,19 @@ describe('SOFTMAX kernel', () => {
 });
 
 describe('MASKED kernel', () => {
-  // [first, rows, units below, layer tiles, chunk rows, scale, CSC]: groups of 8 pairs with and without a
-  // remainder, several chunks, one tile or several, dropout's scale or 1.
+  // [first, rows, units below, layer outputs, chunk rows, scale, CSC]: groups of 7 pairs with and without a
+  // remainder, several chunks, one tile or several, a last tile full or cut short, dropout's scale or 1.
   it.each([
-    [0, 1, 5, 1, 28, 1, true],
-    [2, 9, 60, 3, 32, 1.25, true],
-    [1, 12, 84, 2, 84, 1, false],
-    [3, 5, 28, 4, 12, 2, true],
-  ])('first %i, rows %i, %i units, %i tiles, chunks of %i, scale %f (CSC %s): dZ below where A is non-zero, equal across kernels', (first, rows, units, tiles, chunkRows, scale, csc) => {
+    [0, 1, 5, 10, 28, 1, true],
+    [2, 9, 60, 70, 32, 1.25, true],
+    [1, 12, 84, 56, 84, 1, false],
+    [3, 5, 28, 100, 12, 2, true],
+  ])('first %i, rows %i, %i units, %i outputs, chunks of %i, scale %f (CSC %s): dZ below where A is non-zero, equal across kernels', (first, rows, units, outputs, chunkRows, scale, csc) => {
+    const tiles = Math.ceil(outputs / TILE);
+    // Columns the kernel reads: the real outputs rounded up to whole vectors. The ones after them hold
+    // values here (in the engine they are 0), so the test sees whether the kernel stops.
+    const lastTileBytes = Math.ceil((outputs - (tiles - 1) * TILE) / 4) * 16;
+    const columnsRead = (tiles - 1) * TILE + lastTileBytes / 4;
     const bufferRows = 16;
     const inputRows = Math.ceil(units / TILE) * TILE;
     const chunks = Math.ceil(inputRows / chunkRows);
@@ -509,6 +514,7 @@ describe('MASKED kernel', () => {
         [MASKED.cscDescriptors]: csc ? cscDescriptors : 0,
         [MASKED.cscPairStride]: csc ? bufferRows * PAIR_BYTES : 0,
         [MASKED.cscColumns]: csc ? units : 0,
+        [MASKED.lastTileBytes]: lastTileBytes,
       });
       const args = take(MASKED.words * 4);
       words.forEach((w, i) => (l.i32[(args >> 2) + i] = w));
@@ -523,7 +529,7 @@ describe('MASKED kernel', () => {
       (base + Math.floor(k / TILE) * tileStride + r * TILE_BYTES + (k % TILE) * 4) >> 2;
     const expected = (l: Lab, s: number, u: number): number => {
       let sum = 0;
-      for (let k = 0; k < tiles * TILE; k++) sum += l.f32[at(info.deltas, deltaTileStride, s, k)] * l.f32[at(info.weights, weightTileStride, u, k)];
+      for (let k = 0; k < columnsRead; k++) sum += l.f32[at(info.deltas, deltaTileStride, s, k)] * l.f32[at(info.weights, weightTileStride, u, k)];
       return sum * scale;
     };
     const check = (l: Lab): void => {
