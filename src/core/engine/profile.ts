@@ -90,7 +90,7 @@ export class KernelProfiler {
     }
   }
 
-  /** A MASKED call's multiply-adds: a dot product over the layer's padded outputs for each input pair. */
+  /** A MASKED call's multiply-adds: a dot product over the layer's outputs (to whole vectors) for each input pair. */
   private maskedMultiplyAdds(args: number): number {
     const w = args >> 2;
     const a = this.i32;
@@ -101,7 +101,7 @@ export class KernelProfiler {
         pairs += (a[descriptors + 2 * s + 1] - a[descriptors + 2 * s]) / PAIR_BYTES;
       }
     }
-    return pairs * a[w + MASKED.tiles] * TILE;
+    return pairs * ((a[w + MASKED.tiles] - 1) * TILE + a[w + MASKED.lastTileBytes] / 4);
   }
 
   /** The pairs an SPMM call went through, read from its descriptors. */
