@@ -6,7 +6,7 @@
  * kernels round every f32 operation exactly as WebAssembly's f32x4 does (products and sums rounded to f32
  * in that order), so they and the WebAssembly kernels without fused multiply-add give bit-identical results.
  *
- * SPMM: out[i, 0..TILE) = epilogue( Σ_seg Σ_{(k,v) in pairs(seg, i)} v · M[k, 0..TILE) )
+ * SPMM: out[i, 0..4·vectors) = epilogue( Σ_seg Σ_{(k,v) in pairs(seg, i)} v · M[k, 0..4·vectors) )
  *   — every matrix product of training: forward (CSR of inputs × W), input gradients (CSR of dZ × Wᵀ),
  *   weight gradients (CSC of inputs × dZ, with Adam fused in) and bias gradients (pairs of ones × dZ).
  * GATHER: batch rows from the u8 data set → CSR pairs of pixel/255 (and CSC pairs or a dense copy), and the labels.
@@ -68,7 +68,12 @@ export const SPMM = Object.freeze({
   aux1: 9,
   aux2: 10,
   adam: 11,
-  words: 12,
+  /**
+   * The tile's columns to compute, in vectors of 4 (1 to TILE/4): fewer in a layer's last tile, whose other
+   * columns belong to padded units. Those columns of `out` are neither read nor written.
+   */
+  vectors: 12,
+  words: 13,
 });
 
 export const GATHER = Object.freeze({
@@ -220,10 +225,11 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     const aux1 = i32[a + SPMM.aux1];
     const aux2 = i32[a + SPMM.aux2];
     const adam = i32[a + SPMM.adam] >> 2;
+    const columns = 4 * i32[a + SPMM.vectors];
     for (let i = 0; i < rows; i++) {
       const o = (out + i * TILE_BYTES) >> 2;
       // Four columns at a time in locals: V8 keeps them in registers, a typed-array accumulator it does not.
-      for (let c = 0; c < TILE; c += 4) {
+      for (let c = 0; c < columns; c += 4) {
         let a0 = accumulate ? f32[o + c] : 0;
         let a1 = accumulate ? f32[o + c + 1] : 0;
         let a2 = accumulate ? f32[o + c + 2] : 0;
@@ -247,11 +253,11 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
       }
       switch (epilogue) {
         case Epilogue.Store:
-          for (let c = 0; c < TILE; c++) f32[o + c] = acc[c];
+          for (let c = 0; c < columns; c++) f32[o + c] = acc[c];
           break;
         case Epilogue.BiasRelu: {
           const b = aux0 >> 2;
-          for (let c = 0; c < TILE; c++) {
+          for (let c = 0; c < columns; c++) {
             const z = fround(acc[c] + f32[b + c]);
             f32[o + c] = z > 0 || z !== z ? z : 0; // NaN passes through, as f32x4.max does
           }
@@ -259,7 +265,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
         }
         case Epilogue.Bias: {
           const b = aux0 >> 2;
-          for (let c = 0; c < TILE; c++) f32[o + c] = acc[c] + f32[b + c];
+          for (let c = 0; c < columns; c++) f32[o + c] = acc[c] + f32[b + c];
           break;
         }
         case Epilogue.BiasReluDropout: {
@@ -268,7 +274,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           const threshold = i32[block + (DROPOUT.threshold >> 2)] >>> 0;
           const scale = f32[block + (DROPOUT.scale >> 2)];
           const row = rowKey(i32[block + (DROPOUT.key >> 2)] >>> 0, aux1 + i);
-          for (let c = 0; c < TILE; c++) {
+          for (let c = 0; c < columns; c++) {
             let z = fround(acc[c] + f32[b + c]);
             z = z > 0 || z !== z ? z : 0;
             f32[o + c] = dropoutHash(row, aux2 + c) >= threshold ? fround(z * scale) : 0;
@@ -277,13 +283,13 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
         }
         case Epilogue.Mask: {
           const mask = (aux0 + i * TILE_BYTES) >> 2;
-          for (let c = 0; c < TILE; c++) f32[o + c] = f32[mask + c] > 0 ? acc[c] : 0;
+          for (let c = 0; c < columns; c++) f32[o + c] = f32[mask + c] > 0 ? acc[c] : 0;
           break;
         }
         case Epilogue.MaskScaled: {
           const mask = (aux0 + i * TILE_BYTES) >> 2;
           const scale = f32[a + SPMM.aux1];
-          for (let c = 0; c < TILE; c++) f32[o + c] = f32[mask + c] > 0 ? fround(acc[c] * scale) : 0;
+          for (let c = 0; c < columns; c++) f32[o + c] = f32[mask + c] > 0 ? fround(acc[c] * scale) : 0;
           break;
         }
         case Epilogue.Adam:
@@ -296,7 +302,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           const nb2 = f32[adam + (ADAM.oneMinusBeta2 >> 2)];
           const mo = i32[adam + (ADAM.momentOffset >> 2)] >> 2;
           const decay = f32[adam + (ADAM.decay >> 2)];
-          for (let c = 0; c < TILE; c++) {
+          for (let c = 0; c < columns; c++) {
             const g = acc[c];
             const m = fround(fround(b1 * f32[o + mo + c]) + fround(nb1 * g));
             const v = fround(fround(b2 * f32[o + 2 * mo + c]) + fround(fround(nb2 * g) * g));
@@ -309,7 +315,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           if (epilogue === Epilogue.AdamTransposed) {
             const k = aux2 + i;
             const t = (aux0 + Math.floor(k / TILE) * aux1 + (k % TILE) * 4) >> 2;
-            for (let c = 0; c < TILE; c++) f32[t + c * TILE] = f32[o + c];
+            for (let c = 0; c < columns; c++) f32[t + c * TILE] = f32[o + c];
           }
           break;
         }

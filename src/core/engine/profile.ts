@@ -86,7 +86,7 @@ export class KernelProfiler {
     // Calls are counted at random: a fixed stride would keep landing on the same tiles and chunks.
     if ((op === Op.Spmm || op === Op.Masked) && Math.random() * this.sampleEvery < 1) {
       tally.countedCalls++;
-      tally.countedMultiplyAdds += op === Op.Spmm ? this.pairs(args) * TILE : this.maskedMultiplyAdds(args);
+      tally.countedMultiplyAdds += op === Op.Spmm ? this.pairs(args) * 4 * this.i32[(args >> 2) + SPMM.vectors] : this.maskedMultiplyAdds(args);
     }
   }
 

@@ -73,7 +73,12 @@ const f32Bits = (value: number): number => {
   return buffer.getInt32(0, true);
 };
 
-function spmmArgs(fields: Partial<Record<keyof typeof SPMM, number>>): number[] {
+/** Vectors of 4 columns in tile `tile` of a matrix with `columns` real columns (7 but in the last tile). */
+function tileVectors(columns: number, tile: number): number {
+  return Math.ceil(Math.min(TILE, columns - tile * TILE) / 4);
+}
+
+function spmmArgs(fields: Partial<Record<keyof typeof SPMM, number>> & { vectors: number }): number[] {
   const args = new Array<number>(SPMM.words).fill(0);
   for (const [key, value] of Object.entries(fields)) args[SPMM[key as keyof typeof SPMM]] = value!;
   return args;
@@ -169,6 +174,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
             rows,
             matrix: layer.weights.address + tile * layer.inputRows * TILE_BYTES,
             out: layer.activations.address + tile * activationTileStride + first * TILE_BYTES,
+            vectors: tileVectors(layer.outputs, tile),
             accumulate: chunk > 0 ? 1 : 0,
             epilogue,
             aux0: layer.biases.address + tile * TILE_BYTES,
@@ -262,6 +268,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
               rows,
               matrix: layer.transposed!.address + tile * layer.paddedOutputs * TILE_BYTES,
               out: below.deltas.address + tile * deltaTileStride + first * TILE_BYTES,
+              vectors: tileVectors(below.outputs, tile),
               accumulate: chunk > 0 ? 1 : 0,
               // Through ReLU (and dropout's kept units, scaled as in the forward pass).
               epilogue: !lastChunk ? Epilogue.Store : dropoutScale !== null ? Epilogue.MaskScaled : Epilogue.Mask,
@@ -319,6 +326,7 @@ export function writeUpdateProgram(
     const other = transposed ? layer.inputDense! : layer.deltas;
     const { master, copy } = masterAndCopy(layer);
     const [masterRows, masterColumns] = transposed ? [layer.paddedOutputs, layer.inputRows] : [layer.inputRows, layer.paddedOutputs];
+    const realColumns = transposed ? layer.inputs : layer.outputs;
     for (let tile = 0; tile < masterColumns / TILE; tile++) {
       program.call(
         Op.Spmm,
@@ -329,6 +337,7 @@ export function writeUpdateProgram(
           rows: to - from,
           matrix: other.address + tile * deltaTileStride,
           out: target(master.address + tile * masterRows * TILE_BYTES + from * TILE_BYTES),
+          vectors: tileVectors(realColumns, tile),
           epilogue: !adam ? Epilogue.Store : copy ? Epilogue.AdamTransposed : Epilogue.Adam,
           aux0: adam && copy ? copy.address + tile * TILE * TILE_BYTES : 0,
           aux1: adam && copy ? masterColumns * TILE_BYTES : 0,
@@ -346,6 +355,7 @@ export function writeUpdateProgram(
           rows: 1,
           matrix: layer.deltas.address + tile * deltaTileStride,
           out: target(layer.biases.address + tile * TILE_BYTES),
+          vectors: tileVectors(layer.outputs, tile),
           epilogue: mode === 'gradients' ? Epilogue.Store : Epilogue.Adam,
           // Biases take the block without weight decay.
           adam: layout.adamBiases.address,

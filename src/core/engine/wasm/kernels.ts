@@ -61,6 +61,7 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   const aux1 = argument(f, args, SPMM.aux1);
   const aux2 = argument(f, args, SPMM.aux2);
   const adam = argument(f, args, SPMM.adam);
+  const vectors = argument(f, args, SPMM.vectors);
   const i = f.local(Type.I32);
   const o = f.local(Type.I32);
   const seg = f.local(Type.I32);
@@ -81,145 +82,151 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   const scale = f.local(Type.V128);
 
   f.get(adam).i32Load(ADAM.momentOffset).set(momentOffset);
-  f.forRange(i, () => f.i32(0), () => f.get(rows), 1, () => {
-    f.get(out).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(o);
-    f.get(accumulate).if(
-      () => acc.forEach((a, k) => f.get(o).v128Load(16 * k).set(a)),
-      () => acc.forEach((a) => f.v128Zero().set(a)),
-    );
-    f.forRange(seg, () => f.i32(0), () => f.get(segments), 1, () => {
-      f.get(descriptors).get(seg).get(segmentStride).i32Mul().i32Add().get(i).i32(8).i32Mul().i32Add().set(d);
-      f.get(d).i32Load(0).set(p);
-      f.get(d).i32Load(4).set(end);
-      f.get(p).get(end).i32LtU().if(() =>
-        f.loop(() => {
-          f.get(p).v128Load32Splat(4).set(value);
-          f.get(matrix).get(p).i32Load(0).i32Add().set(m);
-          acc.forEach((a, k) => {
-            if (fusedMultiplyAdd) {
-              f.get(value).get(m).v128Load(16 * k).get(a).f32x4RelaxedMadd().set(a);
-            } else {
-              f.get(a).get(value).get(m).v128Load(16 * k).f32x4Mul().f32x4Add().set(a);
-            }
-          });
-          f.get(p).i32(PAIR_BYTES).i32Add().tee(p).get(end).i32LtU().brIf(0);
-        }),
+  // The row loop for n accumulators (the tile's first 4n columns), emitted for each n and chosen by the
+  // call's vector count: a layer's last tile computes only its real units' columns.
+  const rowLoop = (n: number): void => {
+    const used = acc.slice(0, n);
+    f.forRange(i, () => f.i32(0), () => f.get(rows), 1, () => {
+      f.get(out).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(o);
+      f.get(accumulate).if(
+        () => used.forEach((a, k) => f.get(o).v128Load(16 * k).set(a)),
+        () => used.forEach((a) => f.v128Zero().set(a)),
       );
-    });
+      f.forRange(seg, () => f.i32(0), () => f.get(segments), 1, () => {
+        f.get(descriptors).get(seg).get(segmentStride).i32Mul().i32Add().get(i).i32(8).i32Mul().i32Add().set(d);
+        f.get(d).i32Load(0).set(p);
+        f.get(d).i32Load(4).set(end);
+        f.get(p).get(end).i32LtU().if(() =>
+          f.loop(() => {
+            f.get(p).v128Load32Splat(4).set(value);
+            f.get(matrix).get(p).i32Load(0).i32Add().set(m);
+            used.forEach((a, k) => {
+              if (fusedMultiplyAdd) {
+                f.get(value).get(m).v128Load(16 * k).get(a).f32x4RelaxedMadd().set(a);
+              } else {
+                f.get(a).get(value).get(m).v128Load(16 * k).f32x4Mul().f32x4Add().set(a);
+              }
+            });
+            f.get(p).i32(PAIR_BYTES).i32Add().tee(p).get(end).i32LtU().brIf(0);
+          }),
+        );
+      });
 
-    const when = (kind: Epilogue, body: () => void): void => {
-      f.get(epilogue).i32(kind).i32Eq().if(body);
-    };
-    when(Epilogue.Store, () => acc.forEach((a, k) => f.get(o).get(a).v128Store(16 * k)));
-    when(Epilogue.BiasRelu, () =>
-      acc.forEach((a, k) =>
-        f.get(o).get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Zero().f32x4Max().v128Store(16 * k),
-      ),
-    );
-    when(Epilogue.Bias, () => acc.forEach((a, k) => f.get(o).get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Store(16 * k)));
-    when(Epilogue.Mask, () => {
-      f.get(aux0).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(t);
-      acc.forEach((a, k) => f.get(o).get(a).get(t).v128Load(16 * k).v128Zero().f32x4Gt().v128And().v128Store(16 * k));
-    });
-    when(Epilogue.MaskScaled, () => {
-      f.get(aux0).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(t);
-      f.get(args).v128Load32Splat(SPMM.aux1 * 4).set(scale);
-      acc.forEach((a, k) =>
-        f.get(o).get(a).get(scale).f32x4Mul().get(t).v128Load(16 * k).v128Zero().f32x4Gt().v128And().v128Store(16 * k),
+      const when = (kind: Epilogue, body: () => void): void => {
+        f.get(epilogue).i32(kind).i32Eq().if(body);
+      };
+      when(Epilogue.Store, () => used.forEach((a, k) => f.get(o).get(a).v128Store(16 * k)));
+      when(Epilogue.BiasRelu, () =>
+        used.forEach((a, k) =>
+          f.get(o).get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Zero().f32x4Max().v128Store(16 * k),
+        ),
       );
-    });
-    when(Epilogue.BiasReluDropout, () => {
-      // The row's hash: mix32(key ^ row·ROW_SPREAD), row = aux1 + i.
-      f.get(adam).i32Load(DROPOUT.key).get(aux1).get(i).i32Add().i32(ROW_SPREAD).i32Mul().i32Xor().set(rowHash);
-      mix32Scalar(f, rowHash);
-      f.get(adam).v128Load32Splat(DROPOUT.threshold).set(threshold);
-      f.get(adam).v128Load32Splat(DROPOUT.scale).set(scale);
-      acc.forEach((a, k) => {
-        // Units aux2 + 4k + lane: hash = mix32(rowHash + unit·UNIT_SPREAD); kept when hash ≥ threshold (unsigned).
-        f.get(aux2).i32x4Splat().i32x4Const([4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3]).i32x4Add();
-        f.i32(UNIT_SPREAD).i32x4Splat().i32x4Mul().get(rowHash).i32x4Splat().i32x4Add().set(hash);
-        mix32Lanes(f, hash);
-        f.get(o);
-        f.get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Zero().f32x4Max().get(scale).f32x4Mul();
-        f.get(hash).get(threshold).i32x4GeU().v128And().v128Store(16 * k);
+      when(Epilogue.Bias, () => used.forEach((a, k) => f.get(o).get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Store(16 * k)));
+      when(Epilogue.Mask, () => {
+        f.get(aux0).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(t);
+        used.forEach((a, k) => f.get(o).get(a).get(t).v128Load(16 * k).v128Zero().f32x4Gt().v128And().v128Store(16 * k));
+      });
+      when(Epilogue.MaskScaled, () => {
+        f.get(aux0).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(t);
+        f.get(args).v128Load32Splat(SPMM.aux1 * 4).set(scale);
+        used.forEach((a, k) =>
+          f.get(o).get(a).get(scale).f32x4Mul().get(t).v128Load(16 * k).v128Zero().f32x4Gt().v128And().v128Store(16 * k),
+        );
+      });
+      when(Epilogue.BiasReluDropout, () => {
+        // The row's hash: mix32(key ^ row·ROW_SPREAD), row = aux1 + i.
+        f.get(adam).i32Load(DROPOUT.key).get(aux1).get(i).i32Add().i32(ROW_SPREAD).i32Mul().i32Xor().set(rowHash);
+        mix32Scalar(f, rowHash);
+        f.get(adam).v128Load32Splat(DROPOUT.threshold).set(threshold);
+        f.get(adam).v128Load32Splat(DROPOUT.scale).set(scale);
+        used.forEach((a, k) => {
+          // Units aux2 + 4k + lane: hash = mix32(rowHash + unit·UNIT_SPREAD); kept when hash ≥ threshold (unsigned).
+          f.get(aux2).i32x4Splat().i32x4Const([4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3]).i32x4Add();
+          f.i32(UNIT_SPREAD).i32x4Splat().i32x4Mul().get(rowHash).i32x4Splat().i32x4Add().set(hash);
+          mix32Lanes(f, hash);
+          f.get(o);
+          f.get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Zero().f32x4Max().get(scale).f32x4Mul();
+          f.get(hash).get(threshold).i32x4GeU().v128And().v128Store(16 * k);
+        });
+      });
+      const adamUpdate = (): void => {
+        const splat = (offset: number): void => {
+          f.get(adam).v128Load32Splat(offset);
+        };
+        used.forEach((g, k) => {
+          // m = β1·m + (1−β1)·g
+          splat(ADAM.beta1);
+          f.get(o).get(momentOffset).i32Add().v128Load(16 * k).f32x4Mul();
+          splat(ADAM.oneMinusBeta1);
+          f.get(g).f32x4Mul().f32x4Add().set(m1);
+          // v = β2·v + ((1−β2)·g)·g
+          splat(ADAM.beta2);
+          f.get(o).get(momentOffset).get(momentOffset).i32Add().i32Add().v128Load(16 * k).f32x4Mul();
+          splat(ADAM.oneMinusBeta2);
+          f.get(g).f32x4Mul().get(g).f32x4Mul().f32x4Add().set(v2);
+          f.get(o).get(momentOffset).i32Add().get(m1).v128Store(16 * k);
+          f.get(o).get(momentOffset).get(momentOffset).i32Add().i32Add().get(v2).v128Store(16 * k);
+          // θ = θ·decay − (αₜ·m) / (√v + ε̂)   (decay: AdamW's 1 − lr·λ, or 1)
+          f.get(o);
+          f.get(o).v128Load(16 * k);
+          splat(ADAM.decay);
+          f.f32x4Mul();
+          splat(ADAM.stepSize);
+          f.get(m1).f32x4Mul();
+          f.get(v2).f32x4Sqrt();
+          splat(ADAM.epsilonHat);
+          f.f32x4Add().f32x4Div().f32x4Sub().v128Store(16 * k);
+        });
+      };
+      when(Epilogue.Adam, adamUpdate);
+      when(Epilogue.AdamTransposed, () => {
+        adamUpdate();
+        // The updated row k = aux2 + i also goes to the copy: copy[c, k] for its 28 columns c is at
+        // aux0 + ⌊k/TILE⌋·aux1 + (k mod TILE)·4 + c·TILE_BYTES. Rows in whole groups of four (k = 4g…4g+3, all
+        // in this call) are written together once the fourth is done, as 4×4 transposes with vector stores;
+        // other rows one float at a time.
+        const target = (row: () => void): void => {
+          row();
+          f.set(m);
+          f.get(aux0).get(m).i32(TILE).i32DivU().get(aux1).i32Mul().i32Add().get(m).i32(TILE).i32RemU().i32(4).i32Mul().i32Add().set(t);
+        };
+        // m = group start 4⌊k/4⌋; whole when aux2 ≤ m and m + 4 ≤ aux2 + rows.
+        f.get(aux2).get(i).i32Add().i32(-4).i32And().set(m);
+        f.get(m).get(aux2).i32GeU().get(m).i32(4).i32Add().get(aux2).get(rows).i32Add().i32LeU().i32And();
+        f.if(
+          () => {
+            f.get(aux2).get(i).i32Add().i32(3).i32And().i32(3).i32Eq();
+            f.if(() => {
+              target(() => f.get(m));
+              f.get(o).i32(3 * TILE_BYTES).i32Sub().set(group);
+              const [r0, r1, r2, r3, t0, t1, t2] = acc;
+              const t3 = m1;
+              for (let q = 0; q < n; q++) {
+                [r0, r1, r2, r3].forEach((r, j) => f.get(group).v128Load(16 * q + j * TILE_BYTES).set(r));
+                f.get(r0).get(r1).f32x4Shuffle([0, 4, 1, 5]).set(t0);
+                f.get(r0).get(r1).f32x4Shuffle([2, 6, 3, 7]).set(t1);
+                f.get(r2).get(r3).f32x4Shuffle([0, 4, 1, 5]).set(t2);
+                f.get(r2).get(r3).f32x4Shuffle([2, 6, 3, 7]).set(t3);
+                f.get(t).get(t0).get(t2).f32x4Shuffle([0, 1, 4, 5]).v128Store((4 * q) * TILE_BYTES);
+                f.get(t).get(t0).get(t2).f32x4Shuffle([2, 3, 6, 7]).v128Store((4 * q + 1) * TILE_BYTES);
+                f.get(t).get(t1).get(t3).f32x4Shuffle([0, 1, 4, 5]).v128Store((4 * q + 2) * TILE_BYTES);
+                f.get(t).get(t1).get(t3).f32x4Shuffle([2, 3, 6, 7]).v128Store((4 * q + 3) * TILE_BYTES);
+              }
+            });
+          },
+          () => {
+            target(() => f.get(aux2).get(i).i32Add());
+            for (let k = 0; k < n; k++) {
+              for (let lane = 0; lane < 4; lane++) {
+                f.get(t).get(o).v128Load(16 * k).f32x4ExtractLane(lane).f32Store((4 * k + lane) * TILE_BYTES);
+              }
+            }
+          },
+        );
       });
     });
-    const adamUpdate = (): void => {
-      const splat = (offset: number): void => {
-        f.get(adam).v128Load32Splat(offset);
-      };
-      acc.forEach((g, k) => {
-        // m = β1·m + (1−β1)·g
-        splat(ADAM.beta1);
-        f.get(o).get(momentOffset).i32Add().v128Load(16 * k).f32x4Mul();
-        splat(ADAM.oneMinusBeta1);
-        f.get(g).f32x4Mul().f32x4Add().set(m1);
-        // v = β2·v + ((1−β2)·g)·g
-        splat(ADAM.beta2);
-        f.get(o).get(momentOffset).get(momentOffset).i32Add().i32Add().v128Load(16 * k).f32x4Mul();
-        splat(ADAM.oneMinusBeta2);
-        f.get(g).f32x4Mul().get(g).f32x4Mul().f32x4Add().set(v2);
-        f.get(o).get(momentOffset).i32Add().get(m1).v128Store(16 * k);
-        f.get(o).get(momentOffset).get(momentOffset).i32Add().i32Add().get(v2).v128Store(16 * k);
-        // θ = θ·decay − (αₜ·m) / (√v + ε̂)   (decay: AdamW's 1 − lr·λ, or 1)
-        f.get(o);
-        f.get(o).v128Load(16 * k);
-        splat(ADAM.decay);
-        f.f32x4Mul();
-        splat(ADAM.stepSize);
-        f.get(m1).f32x4Mul();
-        f.get(v2).f32x4Sqrt();
-        splat(ADAM.epsilonHat);
-        f.f32x4Add().f32x4Div().f32x4Sub().v128Store(16 * k);
-      });
-    };
-    when(Epilogue.Adam, adamUpdate);
-    when(Epilogue.AdamTransposed, () => {
-      adamUpdate();
-      // The updated row k = aux2 + i also goes to the copy: copy[c, k] for its 28 columns c is at
-      // aux0 + ⌊k/TILE⌋·aux1 + (k mod TILE)·4 + c·TILE_BYTES. Rows in whole groups of four (k = 4g…4g+3, all
-      // in this call) are written together once the fourth is done, as 4×4 transposes with vector stores;
-      // other rows one float at a time.
-      const target = (row: () => void): void => {
-        row();
-        f.set(m);
-        f.get(aux0).get(m).i32(TILE).i32DivU().get(aux1).i32Mul().i32Add().get(m).i32(TILE).i32RemU().i32(4).i32Mul().i32Add().set(t);
-      };
-      // m = group start 4⌊k/4⌋; whole when aux2 ≤ m and m + 4 ≤ aux2 + rows.
-      f.get(aux2).get(i).i32Add().i32(-4).i32And().set(m);
-      f.get(m).get(aux2).i32GeU().get(m).i32(4).i32Add().get(aux2).get(rows).i32Add().i32LeU().i32And();
-      f.if(
-        () => {
-          f.get(aux2).get(i).i32Add().i32(3).i32And().i32(3).i32Eq();
-          f.if(() => {
-            target(() => f.get(m));
-            f.get(o).i32(3 * TILE_BYTES).i32Sub().set(group);
-            const [r0, r1, r2, r3, t0, t1, t2] = acc;
-            const t3 = m1;
-            for (let q = 0; q < ACCUMULATORS; q++) {
-              [r0, r1, r2, r3].forEach((r, j) => f.get(group).v128Load(16 * q + j * TILE_BYTES).set(r));
-              f.get(r0).get(r1).f32x4Shuffle([0, 4, 1, 5]).set(t0);
-              f.get(r0).get(r1).f32x4Shuffle([2, 6, 3, 7]).set(t1);
-              f.get(r2).get(r3).f32x4Shuffle([0, 4, 1, 5]).set(t2);
-              f.get(r2).get(r3).f32x4Shuffle([2, 6, 3, 7]).set(t3);
-              f.get(t).get(t0).get(t2).f32x4Shuffle([0, 1, 4, 5]).v128Store((4 * q) * TILE_BYTES);
-              f.get(t).get(t0).get(t2).f32x4Shuffle([2, 3, 6, 7]).v128Store((4 * q + 1) * TILE_BYTES);
-              f.get(t).get(t1).get(t3).f32x4Shuffle([0, 1, 4, 5]).v128Store((4 * q + 2) * TILE_BYTES);
-              f.get(t).get(t1).get(t3).f32x4Shuffle([2, 3, 6, 7]).v128Store((4 * q + 3) * TILE_BYTES);
-            }
-          });
-        },
-        () => {
-          target(() => f.get(aux2).get(i).i32Add());
-          for (let k = 0; k < ACCUMULATORS; k++) {
-            for (let lane = 0; lane < 4; lane++) {
-              f.get(t).get(o).v128Load(16 * k).f32x4ExtractLane(lane).f32Store((4 * k + lane) * TILE_BYTES);
-            }
-          }
-        },
-      );
-    });
-  });
+  };
+  for (let n = ACCUMULATORS; n >= 1; n--) f.get(vectors).i32(n).i32Eq().if(() => rowLoop(n));
 }
 
 type SparseArgs = SparseFields<number>;

@@ -63,11 +63,13 @@ interface SpmmCase {
   matrixRows: number;
   accumulate: 0 | 1;
   epilogue: Epilogue;
+  /** Vectors of 4 columns computed (7: the whole tile). */
+  vectors: number;
   seed: number;
 }
 
 /** Writes a random SPMM problem into a lab, deterministically from the seed; returns the argument block. */
-function setupSpmm(l: Lab, c: SpmmCase): { args: number; expected: Float64Array[]; out: number; moments: number; wt: number } {
+function setupSpmm(l: Lab, c: SpmmCase): { args: number; expected: Float64Array[]; out: number; moments: number; wt: number; before: Float32Array } {
   const rng = Random.fromSeed(c.seed, 'spmm');
   const take = allocator();
   const matrix = take(c.matrixRows * TILE_BYTES);
@@ -135,8 +137,11 @@ function setupSpmm(l: Lab, c: SpmmCase): { args: number; expected: Float64Array[
   words[SPMM.aux1] = wtTileStride;
   words[SPMM.aux2] = k0;
   words[SPMM.adam] = adam;
+  words[SPMM.vectors] = c.vectors;
   words.forEach((w, i) => (l.i32[(args >> 2) + i] = w));
-  return { args, expected, out, moments: paramBytes, wt };
+  // Outputs, moments and the transposed copy as they were, for the columns the call must leave alone.
+  const before = l.f32.slice(out >> 2, (out + 3 * paramBytes) >> 2);
+  return { args, expected, out, moments: paramBytes, wt, before };
 }
 
 const EPILOGUES: [string, Epilogue][] = [
@@ -161,8 +166,9 @@ const SHAPES: [number, number, number][] = [
 describe('SPMM kernel', () => {
   for (const [name, epilogue] of EPILOGUES) {
     it.each(SHAPES)(`${name}: rows %i, segments %i, matrix rows %i agree with float64 and across kernels`, (rows, segments, matrixRows) => {
-      for (const accumulate of [0, 1] as const) {
-        const spec: SpmmCase = { rows, segments, matrixRows, accumulate, epilogue, seed: rows * 1000 + matrixRows * 10 + accumulate };
+      for (const [accumulate, vectors] of [[0, 7], [1, 7], [0, 2], [1, 5]] as const) {
+        const spec: SpmmCase = { rows, segments, matrixRows, accumulate, epilogue, vectors, seed: rows * 1000 + matrixRows * 10 + accumulate };
+        const columns = 4 * vectors;
         for (const set of wasmSets) {
           let info!: ReturnType<typeof setupSpmm>;
           const [ts, wasm] = twin(set, (l) => (info = setupSpmm(l, spec)).args, Op.Spmm);
@@ -177,7 +183,7 @@ describe('SPMM kernel', () => {
           if (epilogue <= Epilogue.Mask) {
             const aux = ts.i32[(info.args >> 2) + SPMM.aux0] >> 2;
             for (let r = 0; r < rows; r++) {
-              for (let col = 0; col < TILE; col++) {
+              for (let col = 0; col < columns; col++) {
                 let want = info.expected[r][col];
                 if (epilogue === Epilogue.BiasRelu) want = Math.max(want + ts.f32[aux + col], 0);
                 if (epilogue === Epilogue.Bias) want += ts.f32[aux + col];
@@ -187,10 +193,20 @@ describe('SPMM kernel', () => {
               }
             }
           }
+          // The columns after the call's vectors: outputs (and moments) untouched.
+          for (let r = 0; r < rows; r++) {
+            for (let col = columns; col < TILE; col++) {
+              for (let block = 0; block < 3; block++) {
+                const i = block * rows * TILE + r * TILE + col;
+                expect(Object.is(ts.f32[(info.out >> 2) + i], info.before[i])).toBe(true);
+                expect(Object.is(wasm.f32[(info.out >> 2) + i], info.before[i])).toBe(true);
+              }
+            }
+          }
           if (epilogue === Epilogue.AdamTransposed) {
             for (let r = 0; r < rows; r++) {
               const k = 5 + r;
-              for (let col = 0; col < TILE; col++) {
+              for (let col = 0; col < columns; col++) {
                 const t = (info.wt + Math.floor(k / TILE) * 64 * TILE_BYTES + (k % TILE) * 4 + col * TILE_BYTES) >> 2;
                 expect(ts.f32[t]).toBe(ts.f32[(info.out >> 2) + r * TILE + col]);
                 expect(wasm.f32[t]).toBe(wasm.f32[(info.out >> 2) + r * TILE + col]);
