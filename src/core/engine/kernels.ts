@@ -331,7 +331,8 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
    * WebAssembly kernels, every value scanned is written and kept by advancing the list ends only when it is
    * non-zero (no branch to mispredict); a pair not kept lies past its list's end, inside its row's or
    * segment's room, and is overwritten or never read. `zeros16(k)`, when given, says that 16 values from
-   * column k are all zero, and they are skipped without a write (the gather's borders and backgrounds).
+   * column k are all zero, and they are skipped without a write (the gather's borders and backgrounds); a
+   * group that is not all zero is scanned whole.
    */
   const emitRows = (
     first: number,
@@ -358,10 +359,15 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
         const d = (o.csrDescriptors + chunk * o.csrDescriptorStride + s * 8) >> 2;
         if (csr) i32[d] = p;
         const end = Math.min(columns, (chunk + 1) * o.chunkRows);
+        // With zeros16: whole groups of 16 columns, each skipped when zero and otherwise scanned in full.
+        let groupEnd = 0;
         while (k < end) {
-          if (zeros16 && k + 16 <= end && zeros16(k)) {
-            k += 16;
-            continue;
+          if (zeros16 && k >= groupEnd && k + 16 <= end) {
+            if (zeros16(k)) {
+              k += 16;
+              continue;
+            }
+            groupEnd = k + 16;
           }
           const value = valueAt(s, k);
           const kept = value !== 0 ? PAIR_BYTES : 0;

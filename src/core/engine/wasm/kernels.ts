@@ -342,19 +342,24 @@ function emitGather(module: ModuleBuilder): void {
   const target = f.local(Type.I32);
   f.i32(IMAGE_SIZE).set(columns);
 
-  /** Row s as pixel/255 into the dense tiled matrix: pixel k at tile ⌊k/TILE⌋, column k mod TILE. */
+  /**
+   * Row s as pixel/255 into the dense tiled matrix: pixel k at tile ⌊k/TILE⌋, column k mod TILE. A tile is
+   * one image row (TILE = IMAGE_WIDTH); a row of zeros is 7 vector stores, any other 28 table look-ups.
+   */
   const denseRow = (s: number): void => {
     f.get(dense).get(s).i32(TILE_BYTES).i32Mul().i32Add().set(target);
-    f.i32(0).set(c);
-    f.forRange(pixel, () => f.i32(0), () => f.i32(IMAGE_SIZE), 1, () => {
-      f.get(target).get(c).i32(4).i32Mul().i32Add();
-      f.get(scale).get(image).get(pixel).i32Add().i32Load8u(0).i32(4).i32Mul().i32Add().f32Load(0);
-      f.f32Store(0);
-      f.get(c).i32(1).i32Add().tee(c).i32(TILE).i32Eq();
-      f.if(() => {
-        f.i32(0).set(c);
-        f.get(target).get(denseTileStride).i32Add().set(target);
-      });
+    f.forRange(c, () => f.get(image), () => f.get(image).i32(IMAGE_SIZE).i32Add(), IMAGE_WIDTH, () => {
+      f.get(c).v128Load(0).v128AnyTrue().get(c).v128Load(IMAGE_WIDTH - 16).v128AnyTrue().i32Add().if(
+        () => {
+          for (let x = 0; x < IMAGE_WIDTH; x++) {
+            f.get(target).get(scale).get(c).i32Load8u(x).i32(4).i32Mul().i32Add().f32Load(0).f32Store(4 * x);
+          }
+        },
+        () => {
+          for (let q = 0; q < TILE / 4; q++) f.get(target).v128Zero().v128Store(16 * q);
+        },
+      );
+      f.get(target).get(denseTileStride).i32Add().set(target);
     });
   };
 
@@ -397,20 +402,32 @@ function emitGather(module: ModuleBuilder): void {
       f.get(dense).if(() => denseRow(s));
     },
     (k, chunkEnd, _s, emitPair) => {
+      const scanPixel = (): void => {
+        f.get(image).get(k).i32Add().i32Load8u(0).set(pixel);
+        f.get(scale).get(pixel).i32(4).i32Mul().i32Add().f32Load(0).set(value);
+        f.get(pixel).i32(0).i32Ne().set(keep);
+        emitPair(value, k, keep);
+        f.get(k).i32(1).i32Add().set(k);
+      };
+      // Groups of 16 pixels: skipped when zero (image borders and backgrounds mostly are), else scanned whole;
+      // then the chunk's last few one by one.
+      f.block(() =>
+        f.loop(() => {
+          f.get(k).i32(16).i32Add().get(chunkEnd).i32GtU().brIf(1);
+          f.get(image).get(k).i32Add().v128Load(0).v128AnyTrue().if(
+            () => {
+              for (let j = 0; j < 16; j++) scanPixel();
+            },
+            () => f.get(k).i32(16).i32Add().set(k),
+          );
+          f.br(0);
+        }),
+      );
       f.block(() =>
         f.loop(() => {
           f.get(k).get(chunkEnd).i32LtU().i32Eqz().brIf(1);
-          // Skip 16 zero pixels at a time: image borders and backgrounds are mostly zero.
-          f.get(k).i32(16).i32Add().get(chunkEnd).i32LeU();
-          f.if(() => {
-            f.get(image).get(k).i32Add().v128Load(0).v128AnyTrue().i32Eqz();
-            f.if(() => f.get(k).i32(16).i32Add().set(k).br(2));
-          });
-          f.get(image).get(k).i32Add().i32Load8u(0).set(pixel);
-          f.get(scale).get(pixel).i32(4).i32Mul().i32Add().f32Load(0).set(value);
-          f.get(pixel).i32(0).i32Ne().set(keep);
-          emitPair(value, k, keep);
-          f.get(k).i32(1).i32Add().set(k).br(0);
+          scanPixel();
+          f.br(0);
         }),
       );
     },
@@ -675,6 +692,8 @@ function emitMasked(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
 
 /** The kernel module's bytes; its exports are spmm, gather, sparsify, softmax and masked, in Op order. */
 export function buildKernelModule(options: KernelModuleOptions): Uint8Array {
+  // The gather writes the dense batch one image row per tile.
+  if (TILE !== IMAGE_WIDTH) throw new Error('the kernels assume tiles as wide as an image row');
   const module = new ModuleBuilder(options.memory);
   const exp = module.importFunction('exp', [Type.F64], [Type.F64]);
   const log = module.importFunction('log', [Type.F64], [Type.F64]);
