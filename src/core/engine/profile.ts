@@ -94,13 +94,7 @@ export class KernelProfiler {
   private maskedMultiplyAdds(args: number): number {
     const w = args >> 2;
     const a = this.i32;
-    let pairs = 0;
-    for (let chunk = 0; chunk < a[w + MASKED.chunks]; chunk++) {
-      const descriptors = (a[w + MASKED.descriptors] + chunk * a[w + MASKED.descriptorStride]) >> 2;
-      for (let s = a[w + MASKED.first]; s < a[w + MASKED.first] + a[w + MASKED.rows]; s++) {
-        pairs += (a[descriptors + 2 * s + 1] - a[descriptors + 2 * s]) / PAIR_BYTES;
-      }
-    }
+    const pairs = this.countPairs(a[w + MASKED.descriptors], a[w + MASKED.descriptorStride], a[w + MASKED.chunks], a[w + MASKED.first], a[w + MASKED.rows]);
     return pairs * ((a[w + MASKED.tiles] - 1) * TILE + a[w + MASKED.lastTileBytes] / 4);
   }
 
@@ -108,10 +102,16 @@ export class KernelProfiler {
   private pairs(args: number): number {
     const w = args >> 2;
     const a = this.i32;
+    return this.countPairs(a[w + SPMM.descriptors], a[w + SPMM.segmentStride], a[w + SPMM.segments], 0, a[w + SPMM.rows]);
+  }
+
+  /** Pairs listed for rows first…first+rows in `arrays` descriptor arrays, `stride` bytes apart from `base`. */
+  private countPairs(base: number, stride: number, arrays: number, first: number, rows: number): number {
+    const a = this.i32;
     let pairs = 0;
-    for (let segment = 0; segment < a[w + SPMM.segments]; segment++) {
-      const descriptors = (a[w + SPMM.descriptors] + segment * a[w + SPMM.segmentStride]) >> 2;
-      for (let i = 0; i < a[w + SPMM.rows]; i++) pairs += (a[descriptors + 2 * i + 1] - a[descriptors + 2 * i]) / PAIR_BYTES;
+    for (let k = 0; k < arrays; k++) {
+      const descriptors = (base + k * stride) >> 2;
+      for (let i = first; i < first + rows; i++) pairs += (a[descriptors + 2 * i + 1] - a[descriptors + 2 * i]) / PAIR_BYTES;
     }
     return pairs;
   }

@@ -5,7 +5,8 @@
  *
  * A training step is two phases separated by barriers:
  *  A (split by samples): gather → for each layer: Z = X·W (+b, ReLU) tile by tile and chunk by chunk →
- *    softmax and dZ_L → for each layer from the top: dZ_{l-1} = (dZ_l·Wᵀ) ⊙ [A_{l-1} > 0] → dZ1's CSC.
+ *    softmax and dZ_L → for each layer from the top: dZ_{l-1} = (dZ_l·Wᵀ) ⊙ [A_{l-1} > 0], from dZ_L's pairs
+ *    times Wᵀ for the output layer, as masked dot products (only where A_{l-1} ≠ 0) for hidden ones → dZ1's CSC.
  *  B (split by parameter rows): dW rows = Σ_samples x·dZ with Adam applied in the same pass; biases likewise.
  *    The first layer sums dWᵀ rows = Σ_samples dZ1·x instead: one row per unit, over the samples where the
  *    unit's dZ1 is non-zero, against the batch's dense pixels.
@@ -231,7 +232,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
         args[MASKED.deltas] = layer.deltas.address;
         args[MASKED.deltaTileStride] = deltaTileStride;
         args[MASKED.tiles] = layer.tiles;
-        args[MASKED.lastTileBytes] = Math.ceil((layer.outputs - (layer.tiles - 1) * TILE) / 4) * 16;
+        args[MASKED.lastTileBytes] = tileVectors(layer.outputs, layer.tiles - 1) * 16;
         args[MASKED.weights] = layer.weights.address;
         args[MASKED.weightTileStride] = layer.inputRows * TILE_BYTES;
         args[MASKED.out] = below.deltas.address;
