@@ -77,17 +77,23 @@ async function main(): Promise<void> {
   const widths = [...report.inputWidth, 10];
   let dense = 0;
   let sparse = 0;
+  const last = report.inputNonZeros.length - 1;
   report.inputNonZeros.forEach((nonZeros, l) => {
     dense += 2 * widths[l] * widths[l + 1]; // forward and weight gradient
-    sparse += 2 * nonZeros * widths[l + 1];
+    sparse += nonZeros * widths[l + 1];
+    // The first layer's weight gradient runs over its non-zero dZ (against every pixel), the others over
+    // their non-zero inputs.
+    sparse += l === 0 ? report.deltaNonZeros[0] * widths[0] : nonZeros * widths[l + 1];
     if (l > 0) {
       dense += widths[l] * widths[l + 1]; // input gradient
-      sparse += report.deltaNonZeros[l - 1] * widths[l];
+      // Hidden layers: a dot product over the outputs for each non-zero input; the output layer: its dZ's
+      // non-zeros times Wᵀ.
+      sparse += l < last ? nonZeros * widths[l + 1] : report.deltaNonZeros[l] * widths[l];
     }
   });
   process.stdout.write(
     `\nNon-zero inputs per sample by layer: ${report.inputNonZeros.map((n, l) => `${n.toFixed(0)} of ${report.inputWidth[l]}`).join(', ')}; ` +
-      `non-zero dZ of layers 2–3: ${report.deltaNonZeros.map((n) => n.toFixed(0)).join(', ')}.\n` +
+      `non-zero dZ by layer: ${report.deltaNonZeros.map((n) => n.toFixed(0)).join(', ')}.\n` +
       `The sparse kernels do ${((100 * sparse) / dense).toFixed(1)}% of the dense multiply-adds (×${(dense / sparse).toFixed(2)} less work).\n`,
   );
 }

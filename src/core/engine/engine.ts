@@ -67,7 +67,7 @@ export interface SparsityReport {
   inputWidth: number[];
   /** Non-zero inputs per sample (forward and weight-gradient work scale with these). */
   inputNonZeros: number[];
-  /** Non-zero dZ entries per sample of layers 2… (input-gradient work scales with these). */
+  /** Non-zero dZ entries per sample of each layer (the first layer's weight gradient and the output layer's input gradient scale with these). */
   deltaNonZeros: number[];
 }
 
@@ -483,7 +483,7 @@ export class Engine {
     return {
       inputWidth: this.layout.layers.map((layer) => layer.inputs),
       inputNonZeros: this.layout.layers.map((layer) => perRow(layer.inputCsr)),
-      deltaNonZeros: this.layout.layers.slice(1).map((layer) => {
+      deltaNonZeros: this.layout.layers.map((layer) => {
         // Counted in the dense dZ (the masked input gradient builds no pair lists of it).
         let nonZeros = 0;
         for (let tile = 0; tile < layer.tiles; tile++) {
