@@ -508,26 +508,15 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
 
   const masked: Kernel = (args) => {
     const a = args >> 2;
-    const descriptors = i32[a + MASKED.descriptors];
-    const descriptorStride = i32[a + MASKED.descriptorStride];
-    const chunks = i32[a + MASKED.chunks];
-    const first = i32[a + MASKED.first];
-    const rows = i32[a + MASKED.rows];
-    const deltas = i32[a + MASKED.deltas];
-    const deltaTileStride = i32[a + MASKED.deltaTileStride];
-    const tiles = i32[a + MASKED.tiles];
-    const weights = i32[a + MASKED.weights];
-    const weightTileStride = i32[a + MASKED.weightTileStride];
-    const out = i32[a + MASKED.out];
-    const outTileStride = i32[a + MASKED.outTileStride];
-    const outTiles = i32[a + MASKED.outTiles];
+    const fields = Object.entries(MASKED).filter(([field]) => field !== 'words');
+    const word = Object.fromEntries(fields.map(([field, index]) => [field, i32[a + index]])) as Record<keyof typeof MASKED, number>;
+    const { descriptors, descriptorStride, chunks, first, rows, deltas, deltaTileStride, tiles, weights, weightTileStride } = word;
+    const { out, outTileStride, outTiles, cscPairs, cscPairStride } = word;
     const scale = f32[a + MASKED.scale];
-    const cscPairs = i32[a + MASKED.cscPairs];
-    const cscDescriptors = i32[a + MASKED.cscDescriptors] >> 2;
-    const cscPairStride = i32[a + MASKED.cscPairStride];
-    const lastTileColumns = i32[a + MASKED.lastTileBytes] >> 2;
+    const cscDescriptors = word.cscDescriptors >> 2;
+    const lastTileColumns = word.lastTileBytes >> 2;
     if (cscPairs) {
-      for (let u = 0; u < i32[a + MASKED.cscColumns]; u++) {
+      for (let u = 0; u < word.cscColumns; u++) {
         const start = cscPairs + u * cscPairStride + first * PAIR_BYTES;
         i32[cscDescriptors + 2 * u] = start;
         i32[cscDescriptors + 2 * u + 1] = start;
