@@ -18,6 +18,7 @@ import {
   AUGMENT_SCRATCH_BYTES,
   type DatasetSlot,
   type EngineLayout,
+  type LayerLayout,
   masterAndCopy,
   PROGRAM_WORDS_PER_THREAD,
   type SparseRows,
@@ -73,6 +74,11 @@ const f32Bits = (value: number): number => {
   buffer.setFloat32(0, value, true);
   return buffer.getInt32(0, true);
 };
+
+/** The columns SPARSIFY scans of a layer's activations or dZ: its real units, rounded up to the scan's 4 (padded units are always 0). */
+function scannedColumns(layer: LayerLayout): number {
+  return Math.ceil(layer.outputs / 4) * 4;
+}
 
 /** Vectors of 4 columns in tile `tile` of a matrix with `columns` real columns (7 but in the last tile). */
 function tileVectors(columns: number, tile: number): number {
@@ -191,7 +197,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
       const args = new Array<number>(SPARSIFY.words).fill(0);
       args[SPARSIFY.source] = layer.activations.address;
       args[SPARSIFY.sourceTileStride] = activationTileStride;
-      args[SPARSIFY.columns] = layer.paddedOutputs;
+      args[SPARSIFY.columns] = scannedColumns(layer);
       args[SPARSIFY.first] = first;
       args[SPARSIFY.rows] = rows;
       sparseOutputArgs(SPARSIFY, args, layers[l + 1].inputCsr, training ? layers[l + 1].inputCsc : null, thread);
@@ -252,7 +258,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
       const args = new Array<number>(SPARSIFY.words).fill(0);
       args[SPARSIFY.source] = layer.deltas.address;
       args[SPARSIFY.sourceTileStride] = deltaTileStride;
-      args[SPARSIFY.columns] = layer.paddedOutputs;
+      args[SPARSIFY.columns] = scannedColumns(layer);
       args[SPARSIFY.first] = first;
       args[SPARSIFY.rows] = rows;
       sparseOutputArgs(SPARSIFY, args, csr, null, thread);
@@ -286,8 +292,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
       const args = new Array<number>(SPARSIFY.words).fill(0);
       args[SPARSIFY.source] = layer.deltas.address;
       args[SPARSIFY.sourceTileStride] = deltaTileStride;
-      // The real units rounded up to the scan's 4 columns (padded units have no dZ).
-      args[SPARSIFY.columns] = Math.ceil(layer.outputs / 4) * 4;
+      args[SPARSIFY.columns] = scannedColumns(layer);
       args[SPARSIFY.first] = first;
       args[SPARSIFY.rows] = rows;
       sparseOutputArgs(SPARSIFY, args, null, layer.deltaCsc, thread);
