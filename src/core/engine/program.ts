@@ -143,6 +143,17 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
   const last = layers.length - 1;
   const recipes = training ? plan.recipes : undefined;
   const dropoutScale = recipes?.dropoutScale ?? null;
+  /** The pair lists of a layer's activations or dZ at `source` (this thread's rows): a CSR and/or this thread's CSC segment. */
+  const sparsify = (layer: LayerLayout, source: number, tileStride: number, csr: SparseRows | null, csc: SparseRows | null): void => {
+    const args = new Array<number>(SPARSIFY.words).fill(0);
+    args[SPARSIFY.source] = source;
+    args[SPARSIFY.sourceTileStride] = tileStride;
+    args[SPARSIFY.columns] = scannedColumns(layer);
+    args[SPARSIFY.first] = first;
+    args[SPARSIFY.rows] = rows;
+    sparseOutputArgs(SPARSIFY, args, csr, csc, thread);
+    program.call(Op.Sparsify, args);
+  };
 
   const gather = new Array<number>(GATHER.words).fill(0);
   gather[GATHER.images] = plan.dataset.images.address;
@@ -194,14 +205,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
     }
     firstUnit += layer.outputs;
     if (l < last) {
-      const args = new Array<number>(SPARSIFY.words).fill(0);
-      args[SPARSIFY.source] = layer.activations.address;
-      args[SPARSIFY.sourceTileStride] = activationTileStride;
-      args[SPARSIFY.columns] = scannedColumns(layer);
-      args[SPARSIFY.first] = first;
-      args[SPARSIFY.rows] = rows;
-      sparseOutputArgs(SPARSIFY, args, layers[l + 1].inputCsr, training ? layers[l + 1].inputCsc : null, thread);
-      program.call(Op.Sparsify, args);
+      sparsify(layer, layer.activations.address, activationTileStride, layers[l + 1].inputCsr, training ? layers[l + 1].inputCsc : null);
     }
   });
 
@@ -255,14 +259,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
         continue;
       }
       const csr = layer.deltaCsr!;
-      const args = new Array<number>(SPARSIFY.words).fill(0);
-      args[SPARSIFY.source] = layer.deltas.address;
-      args[SPARSIFY.sourceTileStride] = deltaTileStride;
-      args[SPARSIFY.columns] = scannedColumns(layer);
-      args[SPARSIFY.first] = first;
-      args[SPARSIFY.rows] = rows;
-      sparseOutputArgs(SPARSIFY, args, csr, null, thread);
-      program.call(Op.Sparsify, args);
+      sparsify(layer, layer.deltas.address, deltaTileStride, csr, null);
       // dZ_{l-1} tile by tile over the columns of Wᵀ (the inputs of layer l).
       for (let tile = 0; tile < below.tiles; tile++) {
         for (let chunk = 0; chunk < csr.chunks; chunk++) {
@@ -289,14 +286,7 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
     // CSC only: dZ1 by unit, for the first layer's weight gradient (unless the masked kernel wrote it).
     layers.forEach((layer, l) => {
       if (!layer.deltaCsc || layers[l + 1]?.maskedInputGradient) return;
-      const args = new Array<number>(SPARSIFY.words).fill(0);
-      args[SPARSIFY.source] = layer.deltas.address;
-      args[SPARSIFY.sourceTileStride] = deltaTileStride;
-      args[SPARSIFY.columns] = scannedColumns(layer);
-      args[SPARSIFY.first] = first;
-      args[SPARSIFY.rows] = rows;
-      sparseOutputArgs(SPARSIFY, args, null, layer.deltaCsc, thread);
-      program.call(Op.Sparsify, args);
+      sparsify(layer, layer.deltas.address, deltaTileStride, null, layer.deltaCsc);
     });
   }
   program.write(i32, address);
