@@ -74,9 +74,9 @@ export async function openRegularFile(path: string): Promise<OpenedFile> {
   }
 }
 
-/** Reads up to `length` bytes at `position` (fewer at the end of the file). */
-export async function readAt(handle: FileHandle, position: number, length: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(length);
+/** Reads up to `length` bytes at `position` (fewer at the end of the file), into `into` when given. */
+export async function readAt(handle: FileHandle, position: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+  const bytes = into?.subarray(0, length) ?? new Uint8Array(length);
   let filled = 0;
   while (filled < length) {
     // One read moves at most 2 GiB; files that shrink end the loop early.

@@ -4,8 +4,8 @@ import { mkdir } from 'node:fs/promises';
 import { type Checkpoint, loadCheckpoint, resumeConfig, saveCheckpoint, trainerStateOf } from '../../core/checkpoint/checkpoint';
 import { describeRecipes, parseHiddenSizes, resolveFields, resolveRunConfig, type RunConfig, SCHEDULES } from '../../core/config';
 import { PRESET_NAMES, type PresetName, presetSettings } from '../../core/presets';
-import { fingerprint, type LabelledDataset } from '../../core/data/dataset';
-import { loadDataset } from '../../core/data/load';
+import { isUnread, type LabelledData, type LabelledDataset, readAll } from '../../core/data/dataset';
+import { openDataset } from '../../core/data/load';
 import { type DataFiles, locateData } from '../../core/data/locate';
 import { asFileError, FmnistError } from '../../core/errors';
 import { collectGarbage, peakMemoryMb } from '../memory';
@@ -158,21 +158,36 @@ function filesOf(files: DataFiles): string[] {
   return files.format === 'idx' && files.labels ? [files.images, files.labels] : [files.images];
 }
 
-export async function loadTrainingData(
+/**
+ * Opens the training data and the test data (found beside it when not given) and checks them; IDX images are
+ * left unread, for the engine to read straight into its own memory.
+ */
+export async function openTrainingData(
   trainPath: string | undefined,
   testPath: string | undefined,
   env: NodeJS.ProcessEnv,
-): Promise<{ train: LabelledDataset; test: LabelledDataset | null; description: string; sources: ModelData['sources'] }> {
+): Promise<{ train: LabelledData; test: LabelledData | null; description: string; sources: ModelData['sources'] }> {
   const located = await locateData(trainPath, testPath, env);
   const [train, test] = await Promise.all([
-    loadDataset(located.train, { requireLabels: true }),
-    located.test ? loadDataset(located.test, { requireLabels: true }) : Promise.resolve(null),
+    openDataset(located.train, { requireLabels: true }),
+    located.test ? openDataset(located.test, { requireLabels: true }) : Promise.resolve(null),
   ]);
   // The loaders' leftovers go before the engine takes its memory (see memory.ts).
   collectGarbage();
   const description =
     `${train.count} training images from ${located.train.images}` + (test && located.test ? ` and ${test.count} test images from ${located.test.images}` : '');
   return { train, test, description, sources: { train: filesOf(located.train), test: located.test ? filesOf(located.test) : null } };
+}
+
+/** The same, every image read. */
+export async function loadTrainingData(
+  trainPath: string | undefined,
+  testPath: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<{ train: LabelledDataset; test: LabelledDataset | null; description: string; sources: ModelData['sources'] }> {
+  const opened = await openTrainingData(trainPath, testPath, env);
+  const readWhole = (data: LabelledData): Promise<LabelledDataset> => (isUnread(data) ? readAll(data) : Promise.resolve(data));
+  return { ...opened, train: await readWhole(opened.train), test: opened.test && (await readWhole(opened.test)) };
 }
 
 export async function runTrain(argv: string[], context: CliContext): Promise<number> {
@@ -216,12 +231,13 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
           warn(problem ? `Cannot record the run: ${problem} (training goes on; each epoch tries again)` : 'Recording the run works again.'),
       });
 
-  // The data sets are copied into the engine's memory: keep no other reference, so they can be freed.
+  // The engine reads the data sets into its memory (or copies them there): keep no other reference, so any
+  // copies can be freed.
   const { run, description, hasTest } = await (async () => {
-    const { train, test, description, sources } = await loadTrainingData(options.train as string | undefined, options.test as string | undefined, context.env);
-    const loaded = { fingerprint: fingerprint(train), sources };
-    let data: ModelData = { ...loaded, history: null };
-    if (resumed) {
+    const { train, test, description, sources } = await openTrainingData(options.train as string | undefined, options.test as string | undefined, context.env);
+    const dataOf = (trainedOn: string): ModelData => {
+      const loaded = { fingerprint: trainedOn, sources };
+      if (!resumed) return { ...loaded, history: null };
       const model = { fingerprint: resumed.datasetFingerprint, sources: resumed.dataSources ?? null, history: resumed.dataHistory ?? null };
       if (model.fingerprint && model.fingerprint !== loaded.fingerprint && !options['allow-other-data']) {
         throw new FmnistError(
@@ -230,15 +246,15 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
             'add --allow-other-data to train it on different data',
         );
       }
-      data = continuedOn(model, loaded, resumed.epochsDone + 1);
-    }
+      return continuedOn(model, loaded, resumed.epochsDone + 1);
+    };
     const created = await TrainingRun.create({
       config,
       train,
       test,
       kernels,
       resume: resumed ? { state: trainerStateOf(resumed, options.resume as string), costCurve: resumed.costCurve ?? [] } : null,
-      data,
+      data: dataOf,
       autosaveFile: autosaveFolder ? autosavePath(autosaveFolder) : null,
       record: recorder,
       onBatch: (p) => {

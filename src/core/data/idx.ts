@@ -10,7 +10,18 @@ import type { FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { asFileError, displayPath, FmnistError } from '../errors';
 import { formatBytes, openRegularFile, readAt } from '../io';
-import { CLASS_COUNT, IMAGE_HEIGHT, IMAGE_SIZE, IMAGE_WIDTH, type Dataset, type LabelledDataset } from './dataset';
+import {
+  CLASS_COUNT,
+  type Dataset,
+  IMAGE_HEIGHT,
+  IMAGE_SIZE,
+  IMAGE_WIDTH,
+  isUnread,
+  type LabelledData,
+  type LabelledDataset,
+  readAll,
+  type UnreadDataset,
+} from './dataset';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
 export const IDX_LABELS_MAGIC = 0x00000801;
@@ -21,6 +32,11 @@ export type IdxKind = 'images' | 'labels';
 const MAX_DATA_BYTES = 2 ** 31;
 /** Deflate turns one compressed byte into at most 1032 (a 258-byte match in 2 bits): more cannot be in the file. */
 const MAX_DEFLATE_RATIO = 1032;
+/**
+ * Real IDX files compress at most about 5:1 (MNIST's images 4.7:1, Fashion-MNIST's 1.8:1): a .gz whose header
+ * announces more is read into memory that grows with the data, not into memory allocated for the header's count.
+ */
+const PLAUSIBLE_RATIO = 16;
 /** Trailing data after the announced items is counted up to this much, then inflating stops. */
 const TRAILING_COUNT_LIMIT = 1 << 20;
 /** Compressed bytes read to find the header (gzip's own header may carry a file name before the data). */
@@ -168,15 +184,18 @@ async function openIdx(file: string, kind: IdxKind): Promise<OpenIdx> {
   }
 }
 
-/** Reads an opened IDX file's data (and closes it): exactly the announced bytes, or a one-line problem. */
-async function readIdxData(idx: OpenIdx): Promise<Uint8Array> {
+/**
+ * Reads an opened IDX file's data (and closes it): exactly the announced bytes, or a one-line problem. With
+ * `into` (the data's length), the data goes there instead of memory of its own.
+ */
+async function readIdxData(idx: OpenIdx, into?: Uint8Array): Promise<Uint8Array> {
   const { file, handle, header } = idx;
+  const dataLength = header.totalLength - header.headerLength;
+  if (into && into.length !== dataLength) throw new RangeError(`${file}: ${into.length} bytes given for ${dataLength} bytes of data`);
   try {
-    const data = idx.gzip
-      ? await inflateData(idx)
-      : await readAt(handle, header.headerLength, header.totalLength - header.headerLength);
+    const data = idx.gzip ? await inflateData(idx, into) : await readAt(handle, header.headerLength, dataLength, into);
     // The file may have shrunk since it was opened.
-    if (data.length < header.totalLength - header.headerLength) throw truncated(file, header, header.headerLength + data.length);
+    if (data.length < dataLength) throw truncated(file, header, header.headerLength + data.length);
     if (header.kind === 'labels') checkLabels(data, file);
     return data;
   } catch (error) {
@@ -187,19 +206,21 @@ async function readIdxData(idx: OpenIdx): Promise<Uint8Array> {
 }
 
 /**
- * Streams a gzipped IDX file into a buffer that grows with the data as it arrives (a header can announce
- * gigabytes that are not there), up to the announced size. Trailing data is counted, not stored, and only
- * up to TRAILING_COUNT_LIMIT: inflating stops there. Returns the data section.
+ * Streams a gzipped IDX file's data into `into`, or into a buffer that grows with the data as it arrives (a
+ * header can announce gigabytes that are not there), up to the announced size. The header and trailing data
+ * are counted, not stored, trailing data only up to TRAILING_COUNT_LIMIT: inflating stops there.
  */
-function inflateData(idx: OpenIdx): Promise<Uint8Array> {
+function inflateData(idx: OpenIdx, into: Uint8Array | undefined): Promise<Uint8Array> {
   const { file, handle, size, header } = idx;
-  const expected = header.totalLength;
+  const { headerLength, totalLength } = header;
+  const dataLength = totalLength - headerLength;
   return new Promise((resolve, reject) => {
     const source = handle.createReadStream({ start: 0, end: size - 1, highWaterMark: 1 << 20, autoClose: false });
     const inflate = createGunzip({ chunkSize: 1 << 20 });
     // Real IDX files compress about 2:1, so 4× the compressed size usually holds everything at once.
-    let out = new Uint8Array(Math.min(expected, Math.max(1 << 20, size * 4)));
-    let filled = 0;
+    let out = into ?? new Uint8Array(Math.min(dataLength, Math.max(1 << 20, size * 4)));
+    /** Inflated bytes so far, header included. */
+    let inflated = 0;
     let extra = 0;
     let settled = false;
     const settle = (outcome: Uint8Array | FmnistError): void => {
@@ -212,23 +233,25 @@ function inflateData(idx: OpenIdx): Promise<Uint8Array> {
     };
     inflate.on('data', (chunk: Buffer) => {
       if (settled) return;
-      const take = Math.min(expected - filled, chunk.length);
+      const start = Math.min(chunk.length, Math.max(0, headerLength - inflated));
+      const filled = Math.max(0, inflated - headerLength);
+      const take = Math.min(dataLength - filled, chunk.length - start);
       if (take > 0) {
         if (filled + take > out.length) {
-          const grown = new Uint8Array(Math.min(expected, Math.max(filled + take, out.length * 2)));
+          const grown = new Uint8Array(Math.min(dataLength, Math.max(filled + take, out.length * 2)));
           grown.set(out.subarray(0, filled));
           out = grown;
         }
-        out.set(chunk.subarray(0, take), filled);
-        filled += take;
+        out.set(chunk.subarray(start, start + take), filled);
       }
-      extra += chunk.length - take;
+      inflated += start + take;
+      extra += chunk.length - start - take;
       if (extra > TRAILING_COUNT_LIMIT) settle(trailing(file, header, TRAILING_COUNT_LIMIT, true));
     });
     inflate.on('end', () => {
-      if (filled < expected) settle(truncated(file, header, filled));
+      if (inflated < totalLength) settle(truncated(file, header, inflated));
       else if (extra > 0) settle(trailing(file, header, extra));
-      else settle(out.subarray(header.headerLength, expected));
+      else settle(out.subarray(0, dataLength));
     });
     inflate.on('error', (error) => settle(gzipProblem(error, file)));
     source.on('error', (error) => settle(asFileError(error, file)));
@@ -243,25 +266,55 @@ export async function readIdxFile(file: string, kind: IdxKind): Promise<{ count:
 }
 
 /**
- * Reads an images file and, when given, its labels file. Both headers are checked against each other before
- * any data is read: a small .gz announcing millions of images is refused before it is inflated.
+ * Opens an images file and, when given, its labels file, and checks both headers against each other before
+ * any data is read (a small .gz announcing millions of images is refused before it is inflated); then reads
+ * the labels. The images are left unread, to be read into memory the caller gives (see UnreadDataset) —
+ * unless the file is a .gz whose header announces more than PLAUSIBLE_RATIO times its size: then its images
+ * are read at once, into memory that grows with the data that arrives, not with what the header announces.
  */
+export async function openIdxDataset(imagesFile: string, labelsFile: string): Promise<LabelledData>;
+export async function openIdxDataset(imagesFile: string, labelsFile: string | null): Promise<Dataset | UnreadDataset>;
+export async function openIdxDataset(imagesFile: string, labelsFile: string | null): Promise<Dataset | UnreadDataset> {
+  const images = await openIdx(imagesFile, 'images');
+  const { count } = images.header;
+  const plausible = !images.gzip || images.header.totalLength <= images.size * PLAUSIBLE_RATIO;
+  let labelData: Uint8Array | null = null;
+  try {
+    const labels = labelsFile ? await openIdx(labelsFile, 'labels') : null;
+    if (labels && labels.header.count !== count) {
+      await labels.handle.close().catch(() => {});
+      throw bad(labels.file, `has ${labels.header.count} labels but ${displayPath(imagesFile)} has ${count} images`);
+    }
+    labelData = labels ? await readIdxData(labels) : null;
+    if (!plausible) return { images: await readIdxData(images), labels: labelData, count, source: imagesFile };
+  } finally {
+    await images.handle.close().catch(() => {});
+  }
+  let read = false;
+  return {
+    count,
+    labels: labelData,
+    source: imagesFile,
+    readImages: async (into) => {
+      if (read) throw new Error(`${imagesFile}: its images were read already`);
+      read = true;
+      // Opened again: the file is checked once more, in case it changed since its header was read.
+      const again = await openIdx(imagesFile, 'images');
+      if (again.header.count !== count) {
+        await again.handle.close().catch(() => {});
+        throw bad(imagesFile, `changed while it was being read (${count} images before, ${again.header.count} now)`);
+      }
+      return readIdxData(again, into);
+    },
+  };
+}
+
+/** Reads an images file and, when given, its labels file (see openIdxDataset). */
 export async function readIdxDataset(imagesFile: string, labelsFile: string): Promise<LabelledDataset>;
 export async function readIdxDataset(imagesFile: string, labelsFile: string | null): Promise<Dataset>;
 export async function readIdxDataset(imagesFile: string, labelsFile: string | null): Promise<Dataset> {
-  const images = await openIdx(imagesFile, 'images');
-  let labels: OpenIdx | null = null;
-  try {
-    labels = labelsFile ? await openIdx(labelsFile, 'labels') : null;
-    if (labels && labels.header.count !== images.header.count) {
-      throw bad(labels.file, `has ${labels.header.count} labels but ${displayPath(imagesFile)} has ${images.header.count} images`);
-    }
-    const [imageData, labelData] = await Promise.all([readIdxData(images), labels ? readIdxData(labels) : Promise.resolve(null)]);
-    return { images: imageData, labels: labelData, count: images.header.count, source: imagesFile };
-  } finally {
-    await images.handle.close().catch(() => {});
-    await labels?.handle.close().catch(() => {});
-  }
+  const dataset = await openIdxDataset(imagesFile, labelsFile);
+  return isUnread(dataset) ? readAll(dataset) : dataset;
 }
 
 function bad(file: string, problem: string): FmnistError {

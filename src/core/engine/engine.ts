@@ -4,7 +4,7 @@
  * or more threads. The hosts (trainer, CLI, app worker) see only this class.
  */
 
-import { CLASS_COUNT, type Dataset, IMAGE_SIZE } from '../data/dataset';
+import { CLASS_COUNT, type Dataset, IMAGE_SIZE, isUnread, type UnreadDataset } from '../data/dataset';
 import { layerSizes, type MlpParameters, type MlpShape, sameShape } from '../model/mlp';
 import { adamDecay, adamScalars, type AdamSettings } from '../optimizer/adam';
 import { type Executor, LocalExecutor } from './executor';
@@ -54,8 +54,11 @@ export interface EngineOptions {
   batchSize: number;
   /** Kernel threads (1 = run on the calling thread only). */
   threads: number;
-  /** The data sets the engine can train on or evaluate, addressed by their index. */
-  datasets: Dataset[];
+  /**
+   * The data sets the engine can train on or evaluate, addressed by their index. Unread ones are read straight
+   * into the engine's memory (their whole images: take no fewer).
+   */
+  datasets: (Dataset | UnreadDataset)[];
   backend?: Backend;
   /** Most matrix rows per kernel pass (the L1 blocking); only benchmarks change it. */
   maxChunkRows?: number;
@@ -124,6 +127,8 @@ export class Engine {
     backendName: string,
     buffer: ArrayBuffer | SharedArrayBuffer,
     executor: Executor,
+    /** What each data set slot holds, besides its pixels. */
+    private readonly datasets: readonly { labelled: boolean; source: string }[],
   ) {
     this.layout = layout;
     this.backendName = backendName;
@@ -158,11 +163,13 @@ export class Engine {
       i32[p] = s * TILE_BYTES;
       f32[p + 1] = 1;
     }
-    options.datasets.forEach((dataset, i) => {
+    for (const [i, dataset] of options.datasets.entries()) {
       const slot = layout.datasets[i];
-      u8.set(dataset.images.subarray(0, dataset.count * IMAGE_SIZE), slot.images.address);
+      const images = u8.subarray(slot.images.address, slot.images.address + dataset.count * IMAGE_SIZE);
+      if (isUnread(dataset)) await dataset.readImages(images);
+      else images.set(dataset.images.subarray(0, dataset.count * IMAGE_SIZE));
       if (dataset.labels) u8.set(dataset.labels.subarray(0, dataset.count), slot.labels.address);
-    });
+    }
 
     const rowSplits = splitRows(layout);
     for (let t = 0; t < threads; t++) {
@@ -170,7 +177,8 @@ export class Engine {
       writeUpdateProgram(i32, layout, t, rowSplits, 'gradients', programAddress(layout, t, Slot.Gradients));
     }
     const executor = await backend.createExecutor(layout, memory);
-    return new Engine(layout, backend.name, memory.buffer, executor);
+    const datasets = options.datasets.map((d) => ({ labelled: d.labels !== null, source: d.source }));
+    return new Engine(layout, backend.name, memory.buffer, executor, datasets);
   }
 
   get threads(): number {
@@ -311,6 +319,18 @@ export class Engine {
     }
     if (this.profiler) this.profiler.context = null;
     return { count, lossSum, correct, predictions, probabilities };
+  }
+
+  /** Data set `index` as the engine holds it: views of its memory, valid until the engine is disposed. */
+  dataset(index: number): Dataset {
+    const slot = this.layout.datasets[index];
+    const u8 = new Uint8Array(this.f32.buffer);
+    return {
+      images: u8.subarray(slot.images.address, slot.images.address + slot.count * IMAGE_SIZE),
+      labels: this.datasets[index].labelled ? u8.subarray(slot.labels.address, slot.labels.address + slot.count) : null,
+      count: slot.count,
+      source: this.datasets[index].source,
+    };
   }
 
   async dispose(): Promise<void> {

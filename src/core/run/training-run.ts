@@ -9,7 +9,7 @@ import type { CostPoint, ProgressUpdate } from '../api/contract';
 import { ProgressThrottle } from '../api/progress';
 import { type Checkpoint, checkpointOf } from '../checkpoint/checkpoint';
 import type { RunConfig } from '../config';
-import type { LabelledDataset } from '../data/dataset';
+import { fingerprint, isUnread, type LabelledData, readAll } from '../data/dataset';
 import type { KernelChoice } from '../engine/engine';
 import { userMessage } from '../errors';
 import type { BatchProgress, EpochSummary } from '../train/events';
@@ -21,13 +21,17 @@ import type { ModelData } from './provenance';
 
 export interface TrainingRunOptions {
   config: RunConfig;
-  train: LabelledDataset;
-  test: LabelledDataset | null;
+  /** Unread data sets are read straight into the engine's memory. */
+  train: LabelledData;
+  test: LabelledData | null;
   kernels?: KernelChoice;
   /** Continue this model (its state after its last epoch, and its cost curve) instead of fresh weights. */
   resume?: { state: TrainerState; costCurve: readonly CostPoint[] } | null;
-  /** The data the model is trained on, recorded in its checkpoints. */
-  data: ModelData;
+  /**
+   * The data the model is trained on, recorded in its checkpoints; or made from the training set's
+   * fingerprint, once the data is read (it may throw, and the run is not created).
+   */
+  data: ModelData | ((fingerprint: string) => ModelData);
   /** Write a checkpoint here after every epoch; null for none. */
   autosaveFile: string | null;
   /** Records the run in the runs folder (start, every epoch, end); null for no record. */
@@ -75,9 +79,12 @@ export class TrainingRun {
     // data sets (the CLI drops its copies once the engine has its own, 55 MB for Fashion-MNIST).
     const { onBatch, onProgress, onEpoch, onAutosave, keepEpochModel, record } = options;
     let run: TrainingRun | null = null;
+    // The fingerprint is of the whole training set: one the limit cuts short is read here, whole, first.
+    const cut = options.config.limit > 0 && options.config.limit < options.train.count;
+    const train = cut && isUnread(options.train) ? await readAll(options.train) : options.train;
     const trainer = await Trainer.create({
       config: options.config,
-      train: options.train,
+      train,
       test: options.test,
       kernels: options.kernels,
       resume: options.resume?.state,
@@ -104,7 +111,14 @@ export class TrainingRun {
         await record?.epoch(summary);
       },
     });
-    run = new TrainingRun(options.config, options.data, trainer, options.autosaveFile, options.record ?? null, options.resume?.state.history ?? []);
+    let data: ModelData;
+    try {
+      data = typeof options.data === 'function' ? options.data(fingerprint(isUnread(train) ? trainer.trainingSet : train)) : options.data;
+    } catch (error) {
+      await trainer.dispose();
+      throw error;
+    }
+    run = new TrainingRun(options.config, data, trainer, options.autosaveFile, options.record ?? null, options.resume?.state.history ?? []);
     run.throttle.curve.push(...(options.resume?.costCurve ?? []));
     return run;
   }

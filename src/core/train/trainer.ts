@@ -13,7 +13,7 @@
  */
 
 import type { RunConfig } from '../config';
-import { takeFirst, type LabelledDataset } from '../data/dataset';
+import { type LabelledData, type LabelledDataset, readFirst } from '../data/dataset';
 import { defaultThreadCount, selectBackend } from '../engine/backends';
 import {
   type Backend,
@@ -81,8 +81,9 @@ export interface RunSummary {
 
 export interface TrainerOptions {
   config: RunConfig;
-  train: LabelledDataset;
-  test?: LabelledDataset | null;
+  /** Unread data sets are read straight into the engine's memory. */
+  train: LabelledData;
+  test?: LabelledData | null;
   /** Start from this state (resume) instead of fresh He-normal weights. */
   resume?: TrainerState;
   /** Which kernels to use (default: the fastest available); the thread count is the config's. */
@@ -171,7 +172,7 @@ export class Trainer {
 
   static async create(options: TrainerOptions): Promise<Trainer> {
     const { config } = options;
-    const train = takeFirst(options.train, config.limit);
+    const train = await readFirst(options.train, config.limit);
     const split = splitValidation(train.count, config.validationFraction, config.seed);
     if (split.train.length === 0) throw new FmnistError('bad-option', 'no training samples are left after the validation split');
     const shape = mlpShape(config.hiddenSizes);
@@ -215,6 +216,11 @@ export class Trainer {
 
   get threads(): number {
     return this.engine.threads;
+  }
+
+  /** The training set (before the validation split, after the limit) as the engine holds it: its memory, no copy. */
+  get trainingSet(): LabelledDataset {
+    return this.engine.dataset(0) as LabelledDataset;
   }
 
   get trainingSamples(): number {

@@ -215,6 +215,8 @@ describe('fmnist refuses each class of damaged file with exit code 2 and one lin
     for (const [imagesFile, whose, problem] of cases) {
       const named = whose === 'labels' ? imagesFile.replace('-images-idx3-', '-labels-idx1-') : imagesFile;
       expectRefusal(runBuiltCli(['evaluate', '--model', model, '--test', imagesFile]), 'evaluate', named, problem);
+      // Training reads the images straight into the engine's memory: the same refusals from there.
+      expectRefusal(runBuiltCli(['train', '--train', imagesFile, '--epochs', '1', '--no-record']), 'train', named, problem);
     }
     const csv = await writeTemp(dir, 'bad.csv', `${[3, ...new Array(783).fill(0), '\u001b[2J'].join(',')}\n`);
     expectRefusal(runBuiltCli(['evaluate', '--model', model, '--test', csv]), 'evaluate', csv, 'line 1, column 785: pixel784 value "\\x1b[2J" is not a whole number 0–255');

@@ -1,8 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseIdx, readIdxDataset, readIdxFile } from '../../../../src/core/data/idx';
+import { isUnread } from '../../../../src/core/data/dataset';
+import { openIdxDataset, parseIdx, readIdxDataset, readIdxFile } from '../../../../src/core/data/idx';
 import { FmnistError } from '../../../../src/core/errors';
 import { REAL_DATA_DIR, tempDir, writeTemp } from '../../../helpers/data';
 import { failureOf } from '../../../helpers/failure';
@@ -191,6 +194,51 @@ describe('reading IDX files', () => {
     expect((await failureOf(readIdxFile(folder, 'images'))).message).toBe(`${folder}: is a directory, expected a file`);
   });
 
+  it('leaves the images unread until they are read into memory the caller gives, checking the file again then', async () => {
+    for (const gzip of [false, true]) {
+      const name = `c-images-idx3-ubyte${gzip ? '.gz' : ''}`;
+      const file = await writeTemp(dir, name, gzip ? gzipSync(idxImages(3)) : idxImages(3));
+      const labels = await writeTemp(dir, `c-labels-idx1-ubyte${gzip ? '.gz' : ''}`, idxLabels([7, 0, 9]));
+      const opened = await openIdxDataset(file, labels);
+      if (!isUnread(opened)) throw new Error('expected the images unread');
+      expect(opened.count).toBe(3);
+      expect(Array.from(opened.labels)).toEqual([7, 0, 9]);
+      // Into a larger block of memory, as the engine gives it: exactly the data, nothing around it touched.
+      const memory = new Uint8Array(10 + 3 * 784 + 10).fill(0xee);
+      const into = memory.subarray(10, 10 + 3 * 784);
+      expect((await opened.readImages(into)).buffer).toBe(memory.buffer);
+      expect(Array.from(into.subarray(0, 5))).toEqual([0, 1, 2, 3, 4]);
+      expect(into[785]).toBe(785 % 256);
+      expect(into[3 * 784 - 1]).toBe((3 * 784 - 1) % 256);
+      expect(memory.subarray(0, 10).every((b) => b === 0xee) && memory.subarray(10 + 3 * 784).every((b) => b === 0xee)).toBe(true);
+      await expect(opened.readImages(new Uint8Array(3 * 784))).rejects.toThrow(/were read already/);
+      await expect((await openIdxDataset(file, labels) as { readImages: (into: Uint8Array) => Promise<Uint8Array> }).readImages(new Uint8Array(784))).rejects.toThrow(RangeError);
+    }
+    // Changed between opening and reading: one line naming the file, whichever way it changed.
+    const file = await writeTemp(dir, 'd-images-idx3-ubyte.gz', gzipSync(idxImages(3)));
+    const fewer = await openIdxDataset(file, null);
+    await writeFile(file, gzipSync(idxImages(2)));
+    await expect((fewer as { readImages: (into: Uint8Array) => Promise<Uint8Array> }).readImages(new Uint8Array(3 * 784))).rejects.toThrow(
+      /d-images-idx3-ubyte\.gz: changed while it was being read \(3 images before, 2 now\)$/,
+    );
+    await writeFile(file, gzipSync(idxImages(3)));
+    const cut = await openIdxDataset(file, null);
+    await writeFile(file, gzipSync(idxImages(3)).subarray(0, 200));
+    await expect((cut as { readImages: (into: Uint8Array) => Promise<Uint8Array> }).readImages(new Uint8Array(3 * 784))).rejects.toThrow(
+      /d-images-idx3-ubyte\.gz: is not valid gzip data \(truncated\)$/,
+    );
+  });
+
+  it('reads a .gz announcing more than 16 times its size at once, into memory that grows with what arrives', async () => {
+    // 400 images of zeros compress about 600:1: implausible for a real IDX file, so nothing is left unread.
+    const file = await writeTemp(dir, 'e-images-idx3-ubyte.gz', gzipSync(idxImages(400, 28, 28, () => 0)));
+    const opened = await openIdxDataset(file, null);
+    expect(isUnread(opened)).toBe(false);
+    expect(opened.count).toBe(400);
+    const plausible = await openIdxDataset(await writeTemp(dir, 'f-images-idx3-ubyte.gz', gzipSync(idxImages(400, 28, 28, (i) => Math.imul(Math.imul(i, 2654435761) ^ (i >>> 3), 2246822519) >>> 24))), null);
+    expect(isUnread(plausible)).toBe(true);
+  });
+
   it('reads the real Fashion-MNIST', async () => {
     const test = await readIdxDataset(`${REAL_DATA_DIR}/t10k-images-idx3-ubyte.gz`, `${REAL_DATA_DIR}/t10k-labels-idx1-ubyte.gz`);
     expect(test.count).toBe(10000);
@@ -200,5 +248,11 @@ describe('reading IDX files', () => {
     let zeros = 0;
     for (const pixel of test.images) if (pixel === 0) zeros++;
     expect(zeros / test.images.length).toBeGreaterThan(0.4);
+    // Read into given memory, the images are the file's bytes after its 16-byte header (zlib as the reference).
+    const opened = await openIdxDataset(`${REAL_DATA_DIR}/t10k-images-idx3-ubyte.gz`, null);
+    if (!isUnread(opened)) throw new Error('expected the images unread');
+    const into = new Uint8Array(10000 * 784);
+    await opened.readImages(into);
+    expect(Buffer.compare(into, gunzipSync(readFileSync(`${REAL_DATA_DIR}/t10k-images-idx3-ubyte.gz`)).subarray(16))).toBe(0);
   });
 });
