@@ -14,15 +14,17 @@ import { asFileError, FmnistError } from './errors';
 /** Test seam: called between writing and renaming, to simulate a failure there. */
 export const atomicWriteHooks: { beforeRename?: (temporary: string) => Promise<void> | void } = {};
 
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   let handle: Awaited<ReturnType<typeof open>> | null = null;
   try {
     handle = await open(temporary, 'wx', 0o644);
-    let written = 0;
-    while (written < data.byteLength) {
-      const { bytesWritten } = await handle.write(data, written, data.byteLength - written);
-      written += bytesWritten;
+    for (const part of data instanceof Uint8Array ? [data] : data) {
+      let written = 0;
+      while (written < part.byteLength) {
+        const { bytesWritten } = await handle.write(part, written, part.byteLength - written);
+        written += bytesWritten;
+      }
     }
     await handle.sync();
     await handle.close();

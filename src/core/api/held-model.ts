@@ -5,7 +5,7 @@
  * evaluating work on it alone, never on whatever else is loaded now.
  */
 
-import { type Checkpoint, encodeCheckpoint, encodeWeights, saveCheckpoint, trainerStateOf } from '../checkpoint/checkpoint';
+import { type Checkpoint, encodeWeights, saveCheckpoint, trainerStateOf } from '../checkpoint/checkpoint';
 import { encodeOnnx } from '../checkpoint/onnx';
 import type { RunConfig } from '../config';
 import type { LabelledDataset } from '../data/dataset';
@@ -87,8 +87,7 @@ export function checkpointOfModel(model: HeldModel): Checkpoint {
 
 export async function saveModel(model: HeldModel, path: string): Promise<void> {
   const checkpoint = checkpointOfModel(model);
-  if (checkpoint.optimizer) await saveCheckpoint(path, checkpoint);
-  else await writeFileAtomic(path, encodeCheckpoint(checkpoint));
+  await saveCheckpoint(path, checkpoint);
   model.savedAs = path;
 }
 

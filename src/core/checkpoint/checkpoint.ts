@@ -18,7 +18,7 @@ import type { RandomState } from '../random';
 import type { BestEpoch, EpochSummary, TrainerState } from '../train/trainer';
 import { APP_VERSION } from '../version';
 import { crc32 } from './crc32';
-import { asFloat32, decodeSafetensors, describeShape, encodeSafetensors, MAX_HEADER_BYTES, MAX_JSON_DEPTH, nestedDeeperThan, type TensorInput } from './safetensors';
+import { asFloat32, concatBytes, decodeSafetensors, describeShape, MAX_HEADER_BYTES, MAX_JSON_DEPTH, nestedDeeperThan, safetensorsParts, type TensorInput } from './safetensors';
 
 export const CHECKPOINT_FORMAT = 'fashion-mnist-studio';
 export const CHECKPOINT_VERSION = 1;
@@ -128,6 +128,11 @@ function modelTensors(params: MlpParameters, prefix = ''): [string, TensorInput]
 }
 
 export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
+  return concatBytes(checkpointParts(checkpoint));
+}
+
+/** The checkpoint file's bytes as parts (see safetensorsParts): the tensors are views of the checkpoint's arrays. */
+function checkpointParts(checkpoint: Checkpoint): Uint8Array[] {
   const shape = checkpoint.parameters.shape;
   const tensors = modelTensors(checkpoint.parameters);
   const optimizer = checkpoint.optimizer;
@@ -172,12 +177,15 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
   let crc = 0;
   for (const [, t] of tensors) crc = crc32(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), crc);
   description.dataCrc32 = crc.toString(16).padStart(8, '0');
-  return encodeSafetensors(tensors, { format: 'pt', [METADATA_KEY]: JSON.stringify(description) });
+  return safetensorsParts(tensors, { format: 'pt', [METADATA_KEY]: JSON.stringify(description) });
 }
 
-/** Writes a checkpoint atomically: the previous file at `path` survives any failure. */
+/**
+ * Writes a checkpoint atomically: the previous file at `path` survives any failure. The file is written part
+ * by part from the checkpoint's own arrays, never held in memory whole (8 MB for the default network).
+ */
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
-  await writeFileAtomic(path, encodeCheckpoint(checkpoint));
+  await writeFileAtomic(path, checkpointParts(checkpoint));
 }
 
 /**

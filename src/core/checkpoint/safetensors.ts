@@ -42,6 +42,14 @@ export function elementCount(shape: number[]): number {
 
 /** Serialises tensors (in the given order) and string metadata. */
 export function encodeSafetensors(tensors: [string, TensorInput][], metadata: Record<string, string>): Uint8Array {
+  return concatBytes(safetensorsParts(tensors, metadata));
+}
+
+/**
+ * The file as its parts, in order: the length and header, then each tensor's bytes (views of its data, no
+ * copy), so a large file can be written without ever being in memory whole.
+ */
+export function safetensorsParts(tensors: [string, TensorInput][], metadata: Record<string, string>): Uint8Array[] {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, tensor] of tensors) {
@@ -57,14 +65,19 @@ export function encodeSafetensors(tensors: [string, TensorInput][], metadata: Re
   const headerBytes = encoder.encode(json);
   const padded = Math.ceil(headerBytes.length / 8) * 8;
   json += ' '.repeat(padded - headerBytes.length);
-  const out = new Uint8Array(8 + padded + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(padded), true);
-  out.set(encoder.encode(json), 8);
-  let position = 8 + padded;
-  for (const [, tensor] of tensors) {
-    out.set(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength), position);
-    position += tensor.data.byteLength;
+  const head = new Uint8Array(8 + padded);
+  new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
+  head.set(encoder.encode(json), 8);
+  return [head, ...tensors.map(([, tensor]) => new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength))];
+}
+
+/** The parts one after the other, in one array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let position = 0;
+  for (const part of parts) {
+    out.set(part, position);
+    position += part.byteLength;
   }
   return out;
 }

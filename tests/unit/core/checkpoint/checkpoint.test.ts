@@ -63,6 +63,10 @@ describe('checkpoints', () => {
     expect(loaded.history).toEqual(original.history);
     expect(loaded.datasetFingerprint).toBe('0123456789abcdef');
     expect(loaded.appVersion).toMatch(/^\d+\.\d+\.\d+/);
+    // Written part by part, the file is byte for byte the encoded checkpoint.
+    const dated = { ...original, createdAt: '2026-11-25T12:00:00.000Z' };
+    await saveCheckpoint(path, dated);
+    expect(Buffer.compare(await readFile(path), encodeCheckpoint(dated))).toBe(0);
   });
 
   it('records the data sets a model was trained on, and refuses a malformed record', () => {
