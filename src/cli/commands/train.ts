@@ -160,17 +160,25 @@ function filesOf(files: DataFiles): string[] {
 
 /**
  * Opens the training data and the test data (found beside it when not given) and checks them; IDX images are
- * left unread, for the engine to read straight into its own memory.
+ * left unread, for the engine to read straight into its own memory — unless `readAll`, or a `limit` cuts the
+ * training set short (its fingerprint is of the whole set): then they are read here, before the loaders'
+ * leftovers are collected.
  */
 export async function openTrainingData(
   trainPath: string | undefined,
   testPath: string | undefined,
   env: NodeJS.ProcessEnv,
+  options: { limit?: number; readAll?: boolean } = {},
 ): Promise<{ train: LabelledData; test: LabelledData | null; description: string; sources: ModelData['sources'] }> {
   const located = await locateData(trainPath, testPath, env);
+  const limit = options.limit ?? 0;
+  const read = async (files: DataFiles, whole: (count: number) => boolean): Promise<LabelledData> => {
+    const data = await openDataset(files, { requireLabels: true });
+    return isUnread(data) && whole(data.count) ? readAll(data) : data;
+  };
   const [train, test] = await Promise.all([
-    openDataset(located.train, { requireLabels: true }),
-    located.test ? openDataset(located.test, { requireLabels: true }) : Promise.resolve(null),
+    read(located.train, (count) => !!options.readAll || (limit > 0 && limit < count)),
+    located.test ? read(located.test, () => !!options.readAll) : Promise.resolve(null),
   ]);
   // The loaders' leftovers go before the engine takes its memory (see memory.ts).
   collectGarbage();
@@ -185,9 +193,7 @@ export async function loadTrainingData(
   testPath: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Promise<{ train: LabelledDataset; test: LabelledDataset | null; description: string; sources: ModelData['sources'] }> {
-  const opened = await openTrainingData(trainPath, testPath, env);
-  const readWhole = (data: LabelledData): Promise<LabelledDataset> => (isUnread(data) ? readAll(data) : Promise.resolve(data));
-  return { ...opened, train: await readWhole(opened.train), test: opened.test && (await readWhole(opened.test)) };
+  return (await openTrainingData(trainPath, testPath, env, { readAll: true })) as Awaited<ReturnType<typeof loadTrainingData>>;
 }
 
 export async function runTrain(argv: string[], context: CliContext): Promise<number> {
@@ -234,7 +240,9 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
   // The engine reads the data sets into its memory (or copies them there): keep no other reference, so any
   // copies can be freed.
   const { run, description, hasTest } = await (async () => {
-    const { train, test, description, sources } = await openTrainingData(options.train as string | undefined, options.test as string | undefined, context.env);
+    const { train, test, description, sources } = await openTrainingData(options.train as string | undefined, options.test as string | undefined, context.env, {
+      limit: config.limit,
+    });
     const dataOf = (trainedOn: string): ModelData => {
       const loaded = { fingerprint: trainedOn, sources };
       if (!resumed) return { ...loaded, history: null };

@@ -191,7 +191,10 @@ async function openIdx(file: string, kind: IdxKind): Promise<OpenIdx> {
 async function readIdxData(idx: OpenIdx, into?: Uint8Array): Promise<Uint8Array> {
   const { file, handle, header } = idx;
   const dataLength = header.totalLength - header.headerLength;
-  if (into && into.length !== dataLength) throw new RangeError(`${file}: ${into.length} bytes given for ${dataLength} bytes of data`);
+  if (into && into.length !== dataLength) {
+    await handle.close().catch(() => {});
+    throw new RangeError(`${file}: ${into.length} bytes given for ${dataLength} bytes of data`);
+  }
   try {
     const data = idx.gzip ? await inflateData(idx, into) : await readAt(handle, header.headerLength, dataLength, into);
     // The file may have shrunk since it was opened.

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -212,7 +212,11 @@ describe('reading IDX files', () => {
       expect(into[3 * 784 - 1]).toBe((3 * 784 - 1) % 256);
       expect(memory.subarray(0, 10).every((b) => b === 0xee) && memory.subarray(10 + 3 * 784).every((b) => b === 0xee)).toBe(true);
       await expect(opened.readImages(new Uint8Array(3 * 784))).rejects.toThrow(/were read already/);
+      // A wrong length is refused, and the file opened again for it is closed (counted where Linux shows them).
+      const openFiles = (): number => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : 0);
+      const before = openFiles();
       await expect((await openIdxDataset(file, labels) as { readImages: (into: Uint8Array) => Promise<Uint8Array> }).readImages(new Uint8Array(784))).rejects.toThrow(RangeError);
+      expect(openFiles()).toBe(before);
     }
     // Changed between opening and reading: one line naming the file, whichever way it changed.
     const file = await writeTemp(dir, 'd-images-idx3-ubyte.gz', gzipSync(idxImages(3)));
