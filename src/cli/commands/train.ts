@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { type Checkpoint, loadCheckpoint, resumeConfig, saveCheckpoint, trainerStateOf } from '../../core/checkpoint/checkpoint';
 import { describeRecipes, parseHiddenSizes, resolveFields, resolveRunConfig, type RunConfig, SCHEDULES } from '../../core/config';
 import { PRESET_NAMES, type PresetName, presetSettings } from '../../core/presets';
-import { isUnread, type LabelledData, type LabelledDataset, readAll } from '../../core/data/dataset';
+import { type LabelledData, type LabelledDataset, limitCuts, readAll } from '../../core/data/dataset';
 import { openDataset } from '../../core/data/load';
 import { type DataFiles, locateData } from '../../core/data/locate';
 import { asFileError, FmnistError } from '../../core/errors';
@@ -171,14 +171,10 @@ export async function openTrainingData(
   options: { limit?: number; readAll?: boolean } = {},
 ): Promise<{ train: LabelledData; test: LabelledData | null; description: string; sources: ModelData['sources'] }> {
   const located = await locateData(trainPath, testPath, env);
-  const limit = options.limit ?? 0;
-  const read = async (files: DataFiles, whole: (count: number) => boolean): Promise<LabelledData> => {
-    const data = await openDataset(files, { requireLabels: true });
-    return isUnread(data) && whole(data.count) ? readAll(data) : data;
-  };
+  const open = (files: DataFiles): Promise<LabelledData> => openDataset(files, { requireLabels: true });
   const [train, test] = await Promise.all([
-    read(located.train, (count) => !!options.readAll || (limit > 0 && limit < count)),
-    located.test ? read(located.test, () => !!options.readAll) : Promise.resolve(null),
+    open(located.train).then((data) => (options.readAll || limitCuts(options.limit ?? 0, data.count) ? readAll(data) : data)),
+    located.test ? open(located.test).then((data) => (options.readAll ? readAll(data) : data)) : Promise.resolve(null),
   ]);
   // The loaders' leftovers go before the engine takes its memory (see memory.ts).
   collectGarbage();

@@ -58,11 +58,17 @@ export function isUnread(dataset: Dataset | UnreadDataset): dataset is UnreadDat
   return 'readImages' in dataset;
 }
 
-/** Reads an unread data set's images into memory of its own. */
-export async function readAll(dataset: UnreadDataset & { labels: Uint8Array }): Promise<LabelledDataset>;
-export async function readAll(dataset: UnreadDataset): Promise<Dataset>;
-export async function readAll(dataset: UnreadDataset): Promise<Dataset> {
+/** The data set with its images read: an unread one's into memory of their own; a read one as it is. */
+export async function readAll(dataset: LabelledData): Promise<LabelledDataset>;
+export async function readAll(dataset: Dataset | UnreadDataset): Promise<Dataset>;
+export async function readAll(dataset: Dataset | UnreadDataset): Promise<Dataset> {
+  if (!isUnread(dataset)) return dataset;
   return { images: await dataset.readImages(), labels: dataset.labels, count: dataset.count, source: dataset.source };
+}
+
+/** Whether a limit on the samples (0 for none) keeps fewer than a data set's `count`. */
+export function limitCuts(limit: number, count: number): boolean {
+  return limit > 0 && limit < count;
 }
 
 /** Images per class; all zeros for an unlabelled set. */
@@ -74,13 +80,12 @@ export function classCounts(dataset: Dataset): number[] {
 
 /** The first `count` samples, sharing memory with the original (an unread data set is read whole first). */
 export async function readFirst(dataset: LabelledData, count: number): Promise<LabelledData> {
-  if (count <= 0 || count >= dataset.count) return dataset;
-  return takeFirst(isUnread(dataset) ? await readAll(dataset) : dataset, count);
+  return limitCuts(count, dataset.count) ? takeFirst(await readAll(dataset), count) : dataset;
 }
 
 /** The first `count` samples, sharing memory with the original. */
 export function takeFirst<T extends Dataset>(dataset: T, count: number): T {
-  if (count <= 0 || count >= dataset.count) return dataset;
+  if (!limitCuts(count, dataset.count)) return dataset;
   return {
     ...dataset,
     images: dataset.images.subarray(0, count * IMAGE_SIZE),

@@ -16,7 +16,6 @@ import {
   IMAGE_HEIGHT,
   IMAGE_SIZE,
   IMAGE_WIDTH,
-  isUnread,
   type LabelledData,
   type LabelledDataset,
   readAll,
@@ -316,8 +315,7 @@ export async function openIdxDataset(imagesFile: string, labelsFile: string | nu
 export async function readIdxDataset(imagesFile: string, labelsFile: string): Promise<LabelledDataset>;
 export async function readIdxDataset(imagesFile: string, labelsFile: string | null): Promise<Dataset>;
 export async function readIdxDataset(imagesFile: string, labelsFile: string | null): Promise<Dataset> {
-  const dataset = await openIdxDataset(imagesFile, labelsFile);
-  return isUnread(dataset) ? readAll(dataset) : dataset;
+  return readAll(await openIdxDataset(imagesFile, labelsFile));
 }
 
 function bad(file: string, problem: string): FmnistError {

@@ -2,15 +2,14 @@
 
 import { FmnistError } from '../errors';
 import { readCsvDataset } from './csv';
-import { type Dataset, isUnread, type LabelledData, type LabelledDataset, readAll, type UnreadDataset } from './dataset';
+import { type Dataset, type LabelledData, type LabelledDataset, readAll, type UnreadDataset } from './dataset';
 import { openIdxDataset } from './idx';
 import type { DataFiles } from './locate';
 
 export async function loadDataset(files: DataFiles, options: { requireLabels: true }): Promise<LabelledDataset>;
 export async function loadDataset(files: DataFiles, options: { requireLabels: boolean }): Promise<Dataset>;
 export async function loadDataset(files: DataFiles, options: { requireLabels: boolean }): Promise<Dataset> {
-  const dataset = await openDataset(files, options);
-  return isUnread(dataset) ? readAll(dataset) : dataset;
+  return readAll(await openDataset(files, options));
 }
 
 /**

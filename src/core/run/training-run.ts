@@ -9,7 +9,7 @@ import type { CostPoint, ProgressUpdate } from '../api/contract';
 import { ProgressThrottle } from '../api/progress';
 import { type Checkpoint, checkpointOf } from '../checkpoint/checkpoint';
 import type { RunConfig } from '../config';
-import { fingerprint, isUnread, type LabelledData, readAll } from '../data/dataset';
+import { fingerprint, isUnread, type LabelledData, limitCuts, readAll } from '../data/dataset';
 import type { KernelChoice } from '../engine/engine';
 import { userMessage } from '../errors';
 import type { BatchProgress, EpochSummary } from '../train/events';
@@ -80,8 +80,7 @@ export class TrainingRun {
     const { onBatch, onProgress, onEpoch, onAutosave, keepEpochModel, record } = options;
     let run: TrainingRun | null = null;
     // The fingerprint is of the whole training set: one the limit cuts short is read here, whole, first.
-    const cut = options.config.limit > 0 && options.config.limit < options.train.count;
-    const train = cut && isUnread(options.train) ? await readAll(options.train) : options.train;
+    const train = limitCuts(options.config.limit, options.train.count) ? await readAll(options.train) : options.train;
     const trainer = await Trainer.create({
       config: options.config,
       train,
