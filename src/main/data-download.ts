@@ -3,12 +3,15 @@
  * the app makes). The four original .gz files are fetched one after another into `.download/<name>.part`,
  * resumed with an HTTP range request after an interruption (also after a restart), checked against the
  * SHA-256 and size of their decompressed contents (so a mirror that re-compressed them still passes, and a
- * damaged or foreign file never does), then renamed into place. Cancelling keeps what arrived for next time.
+ * damaged or foreign file never does), and kept in `.download/` until all are verified; then they are
+ * renamed into place together, all or nothing (a rename that fails undoes the ones before it). A file
+ * already in place and verified is kept, so only missing or damaged files are fetched. Cancelling keeps
+ * what arrived for next time.
  */
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -130,14 +133,15 @@ function networkProblem(error: unknown, url: string): string {
 }
 
 /**
- * Downloads every file not yet in `directory` (resuming partial ones), verifies each, and moves it into
- * place. Throws an FmnistError (kind "stopped" when cancelled) with one line naming the file.
+ * Downloads every file not yet in `directory` (resuming partial ones), verifies each, and moves them into
+ * place together. Throws an FmnistError (kind "stopped" when cancelled) with one line naming the file.
  */
 export async function downloadDataset(options: DownloadOptions): Promise<void> {
   const files = options.files ?? FASHION_MNIST_FILES;
   const baseUrl = options.baseUrl ?? downloadBaseUrl();
-  // Files arrive in .download/ and move into place together, once all are verified: the folder never holds
-  // part of the data set (which the data search would find and half-use).
+  // Files arrive in .download/ and move into place together, once all are verified (see moveIntoPlace), so
+  // that the download does not leave the folder holding part of the data set (which the data search would
+  // find and half-use).
   const staging = join(options.directory, '.download');
   const progress = new ProgressReport(options.directory, files, options.onProgress);
   const cancelled = (): boolean => options.signal?.aborted === true;
@@ -147,38 +151,46 @@ export async function downloadDataset(options: DownloadOptions): Promise<void> {
     throw asFileError(error, options.directory);
   }
   try {
-    const complete = await Promise.all(files.map(async (file) => (await sizeOf(join(options.directory, file.name))) !== null && verified(join(options.directory, file.name), file)));
-    if (complete.every(Boolean)) {
-      for (const [index, file] of files.entries()) {
-        const size = (await sizeOf(join(options.directory, file.name)))!;
+    // A file already in place and verified stays (and is not fetched again); only the missing or damaged
+    // ones are fetched, and only they are moved in.
+    const inPlace = await Promise.all(
+      files.map(async (file) => {
+        const target = join(options.directory, file.name);
+        const size = await sizeOf(target);
+        return size !== null && (await verified(target, file)) ? size : null;
+      }),
+    );
+    const toMove: DownloadFile[] = [];
+    for (const [index, file] of files.entries()) {
+      const size = inPlace[index];
+      if (size !== null) {
         progress.received(index, size, size);
+        continue;
       }
-    } else {
-      for (const [index, file] of files.entries()) {
-        const staged = join(staging, file.name);
-        const size = await sizeOf(staged);
-        if (size !== null && (await verified(staged, file))) {
-          progress.received(index, size, size);
-          continue;
-        }
-        progress.phase('downloading', file.name);
-        const part = `${staged}.part`;
-        await fetchResumable(`${baseUrl}${file.name}`, part, file, options, (bytes, total) => progress.received(index, bytes, total));
-        progress.phase('verifying', file.name);
-        if (!(await verified(part, file))) {
-          await rm(part, { force: true });
-          progress.received(index, 0, null);
-          throw new FmnistError(
-            'bad-input',
-            "does not match Fashion-MNIST's published contents (damaged in transit, or not the original file); it was removed, so the next try starts it afresh",
-            { file: `${baseUrl}${file.name}` },
-          );
-        }
-        await moveFile(part, staged);
-        if (cancelled()) throw new FmnistError('stopped', 'the download was cancelled');
+      toMove.push(file);
+      const staged = join(staging, file.name);
+      const stagedSize = await sizeOf(staged);
+      if (stagedSize !== null && (await verified(staged, file))) {
+        progress.received(index, stagedSize, stagedSize);
+        continue;
       }
-      for (const file of files) await moveFile(join(staging, file.name), join(options.directory, file.name));
+      progress.phase('downloading', file.name);
+      const part = `${staged}.part`;
+      await fetchResumable(`${baseUrl}${file.name}`, part, file, options, (bytes, total) => progress.received(index, bytes, total));
+      progress.phase('verifying', file.name);
+      if (!(await verified(part, file))) {
+        await rm(part, { force: true });
+        progress.received(index, 0, null);
+        throw new FmnistError(
+          'bad-input',
+          "does not match Fashion-MNIST's published contents (damaged in transit, or not the original file); it was removed, so the next try starts it afresh",
+          { file: `${baseUrl}${file.name}` },
+        );
+      }
+      await moveFile(part, staged);
+      if (cancelled()) throw new FmnistError('stopped', 'the download was cancelled');
     }
+    await moveIntoPlace(toMove, staging, options.directory);
     await rm(staging, { recursive: true, force: true });
     progress.phase('finished', null);
   } finally {
@@ -186,11 +198,64 @@ export async function downloadDataset(options: DownloadOptions): Promise<void> {
   }
 }
 
+/** Test seam: called before each rename of the move into place and of its undo, to simulate a failure. */
+export const downloadMoveHooks: { beforeRename?: (from: string, to: string) => Promise<void> | void } = {};
+
 async function moveFile(from: string, to: string): Promise<void> {
   try {
     await rename(from, to);
   } catch (error) {
     throw asFileError(error, to);
+  }
+}
+
+/**
+ * Moves the verified `files` from `staging` into `directory`, all or nothing: when a rename fails, the ones
+ * already done are undone in reverse order, so once it returns the folder holds the whole set or what it
+ * held before (a damaged file it replaced included), and the verified files wait in `staging` for the next
+ * try (while it runs, a reader may see the renames one by one: no platform has a multi-file rename). Should
+ * an undo fail too, the others are still undone and that one verified file stays in place, where the next
+ * try keeps it.
+ *
+ * Why file by file with an undo rather than filling a fresh folder and renaming it over this one: the data
+ * folder is not ours alone (it holds .download/, and the data search or another program may have a file in
+ * it open), and on Windows a folder with any file open inside cannot be renamed, while no platform renames
+ * a folder over a non-empty one, so a folder swap needs a moment with no folder at all and can fail half
+ * way just the same. Single-file renames are all that is needed here; a rename over (or of) a file another
+ * program holds open fails on Windows (EPERM, EBUSY), and that failure is exactly what the undo handles. A
+ * file to be replaced is first moved aside into `staging`, not renamed over, so that it can be put back.
+ */
+async function moveIntoPlace(files: readonly DownloadFile[], staging: string, directory: string): Promise<void> {
+  const step = async (from: string, to: string): Promise<void> => {
+    await downloadMoveHooks.beforeRename?.(from, to);
+    await rename(from, to);
+  };
+  const done: { from: string; to: string }[] = [];
+  let target = directory;
+  try {
+    for (const file of files) {
+      target = join(directory, file.name);
+      const staged = join(staging, file.name);
+      // A damaged file in place goes aside, to come back on failure. A folder under its name stays where it
+      // is (it is not ours to delete with .download/): the rename over it fails, naming it.
+      const existing = await lstat(target).catch(() => null);
+      if (existing && !existing.isDirectory()) {
+        const aside = `${staged}.replaced`;
+        await step(target, aside);
+        done.push({ from: target, to: aside });
+      }
+      await step(staged, target);
+      done.push({ from: staged, to: target });
+    }
+  } catch (error) {
+    for (const { from, to } of done.reverse()) {
+      try {
+        await step(to, from);
+      } catch {
+        // Best effort: a step that cannot be undone does not stop the others from being undone.
+      }
+    }
+    throw asFileError(error, target);
   }
 }
 

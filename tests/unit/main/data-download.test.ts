@@ -1,7 +1,8 @@
 /**
  * Downloading Fashion-MNIST, against a local HTTP server standing in for the original host: success, a
  * transfer cut off and resumed with a range request, a server that cannot resume, a corrupted file refused
- * and removed, a server error, a stalled transfer, cancelling, and the real files' checksums.
+ * and removed, a server error, a stalled transfer, cancelling, a damaged file in place fetched again alone,
+ * a move into place that fails part-way and is undone, and the real files' checksums.
  */
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -17,6 +18,7 @@ import {
   type DownloadFile,
   downloadBaseUrl,
   downloadDataset,
+  downloadMoveHooks,
   FASHION_MNIST_FILES,
   FASHION_MNIST_URL,
 } from '../../../src/main/data-download';
@@ -330,10 +332,107 @@ describe('downloading Fashion-MNIST: what is not the original', () => {
     expect((await failure(downloadDataset({ directory: blockedTarget, baseUrl: mirror.url, files: manifest }))).message).toMatch(
       new RegExp(`^${join(blockedTarget, manifest[0].name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `),
     );
+    // Nothing was moved into place, and the folder in the way of the move is still there.
+    expect(existsSync(join(blockedTarget, manifest[0].name, 'inside'))).toBe(true);
+    expect((await readdir(blockedTarget)).sort()).toEqual(['.download', manifest[0].name]);
+    const blockedStaged = await tempDir('fmnist-download-');
+    await mkdir(join(blockedStaged, '.download', manifest[0].name, 'inside'), { recursive: true });
+    expect((await failure(downloadDataset({ directory: blockedStaged, baseUrl: mirror.url, files: manifest }))).message).toMatch(
+      new RegExp(`^${join(blockedStaged, '.download', manifest[0].name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `),
+    );
   });
 
   it('reports a URL it cannot even request in one line', async () => {
     const error = await failure(downloadDataset({ directory: await tempDir('fmnist-download-'), baseUrl: 'not a url/', files: fixtures().manifest }));
     expect(error.message).toBe('not a url/train-images-idx3-ubyte.gz: is not a valid URL (check $FMNIST_DOWNLOAD_URL)');
+  });
+});
+
+describe('downloading Fashion-MNIST: files already in place, and the move into place', () => {
+  let mirror: Mirror | null = null;
+  afterEach(async () => {
+    downloadMoveHooks.beforeRename = undefined;
+    await mirror?.close();
+    mirror = null;
+  });
+
+  /** How many requests the mirror got for each file. */
+  function requestsPerFile(manifest: readonly DownloadFile[]): Record<string, number> {
+    return Object.fromEntries(manifest.map((f) => [f.name, mirror!.requests.filter((r) => r.path === `/${f.name}`).length]));
+  }
+
+  function damage(body: Buffer): Buffer {
+    const copy = Buffer.from(body);
+    copy[copy.length >> 1] ^= 0x40;
+    return copy;
+  }
+
+  it('fetches again only the file that is damaged in place, keeping the verified ones', async () => {
+    const { gz, raw, manifest } = fixtures();
+    mirror = await startMirror(serveAll(gz));
+    const directory = await tempDir('fmnist-download-');
+    await downloadDataset({ directory, baseUrl: mirror.url, files: manifest });
+    const labels = manifest[1].name;
+    await writeFile(join(directory, labels), damage(gz.get(labels)!));
+
+    await downloadDataset({ directory, baseUrl: mirror.url, files: manifest });
+    expect(requestsPerFile(manifest)).toEqual(Object.fromEntries(manifest.map((f) => [f.name, f.name === labels ? 2 : 1])));
+    for (const file of manifest) expect(gunzipSync(readFileSync(join(directory, file.name))).equals(raw.get(file.name)!)).toBe(true);
+    expect((await readdir(directory)).sort()).toEqual(manifest.map((f) => f.name).sort());
+  });
+
+  it('moves the set into place all or nothing: a rename failing part-way leaves the folder as it was', async () => {
+    const { gz, raw, manifest } = fixtures();
+    mirror = await startMirror(serveAll(gz));
+    const directory = await tempDir('fmnist-download-');
+    // A damaged file in place, which the move replaces before it fails, so it has to come back too.
+    const labels = manifest[1].name;
+    const damaged = damage(gz.get(labels)!);
+    await writeFile(join(directory, labels), damaged);
+    // The last file cannot be moved in (as on Windows when another program holds a file of that name open).
+    const last = join(directory, manifest[3].name);
+    downloadMoveHooks.beforeRename = (_from, to) => {
+      if (to === last) throw Object.assign(new Error('EBUSY: resource busy or locked'), { code: 'EBUSY' });
+    };
+    const error = await failure(downloadDataset({ directory, baseUrl: mirror.url, files: manifest }));
+    expect(error.message).toBe(`${last}: the file or device is busy (in use by another program)`);
+    expect(readFileSync(join(directory, labels)).equals(damaged)).toBe(true);
+    for (const file of manifest.filter((f) => f.name !== labels)) expect(existsSync(join(directory, file.name))).toBe(false);
+    expect((await readdir(directory)).sort()).toEqual(['.download', labels]);
+
+    // The verified files wait in .download, so the next try fetches nothing and moves them all in.
+    downloadMoveHooks.beforeRename = undefined;
+    await downloadDataset({ directory, baseUrl: mirror.url, files: manifest });
+    expect(requestsPerFile(manifest)).toEqual(Object.fromEntries(manifest.map((f) => [f.name, 1])));
+    for (const file of manifest) expect(gunzipSync(readFileSync(join(directory, file.name))).equals(raw.get(file.name)!)).toBe(true);
+    expect((await readdir(directory)).sort()).toEqual(manifest.map((f) => f.name).sort());
+  });
+
+  it('undoes the rest of a failed move when one undo fails too; the file left in place is kept by the next try', async () => {
+    const { gz, raw, manifest } = fixtures();
+    mirror = await startMirror(serveAll(gz));
+    const directory = await tempDir('fmnist-download-');
+    const labels = manifest[1].name;
+    const damaged = damage(gz.get(labels)!);
+    await writeFile(join(directory, labels), damaged);
+    const first = manifest[0].name;
+    const last = join(directory, manifest[3].name);
+    downloadMoveHooks.beforeRename = (from, to) => {
+      if (to === last) throw Object.assign(new Error('EBUSY: resource busy or locked'), { code: 'EBUSY' });
+      // Taking the first file back out fails as well.
+      if (from === join(directory, first)) throw Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' });
+    };
+    const error = await failure(downloadDataset({ directory, baseUrl: mirror.url, files: manifest }));
+    expect(error.message).toBe(`${last}: the file or device is busy (in use by another program)`);
+    expect(gunzipSync(readFileSync(join(directory, first))).equals(raw.get(first)!)).toBe(true);
+    expect(readFileSync(join(directory, labels)).equals(damaged)).toBe(true);
+    for (const file of manifest.slice(2)) expect(existsSync(join(directory, file.name))).toBe(false);
+    expect((await readdir(directory)).sort()).toEqual(['.download', first, labels].sort());
+
+    downloadMoveHooks.beforeRename = undefined;
+    await downloadDataset({ directory, baseUrl: mirror.url, files: manifest });
+    expect(requestsPerFile(manifest)).toEqual(Object.fromEntries(manifest.map((f) => [f.name, 1])));
+    for (const file of manifest) expect(gunzipSync(readFileSync(join(directory, file.name))).equals(raw.get(file.name)!)).toBe(true);
+    expect((await readdir(directory)).sort()).toEqual(manifest.map((f) => f.name).sort());
   });
 });
