@@ -11,9 +11,9 @@ import { ThreadedExecutor } from './threads';
 import { type FunctionBuilder, ModuleBuilder, Type } from './wasm/assembler';
 import { buildKernelModule } from './wasm/kernels';
 import { FmnistError } from '../errors';
+import { MAX_ENGINE_PAGES } from './memory';
 
 const PAGE_BYTES = 65536;
-const MAX_PAGES = 65536;
 
 /** A tiny module using one v128 instruction: it validates only where that feature is supported. */
 function probe(body: (f: FunctionBuilder) => void): Uint8Array {
@@ -52,7 +52,8 @@ export function wasmBackend(options: { fusedMultiplyAdd: boolean }): Backend {
     name: options.fusedMultiplyAdd ? 'wasm-simd-fma' : 'wasm-simd',
     createMemory(bytes, shared) {
       const pages = Math.ceil(bytes / PAGE_BYTES);
-      if (pages > MAX_PAGES) throw new FmnistError('bad-option', 'the data sets and network do not fit in 4 GB of memory');
+      // Engine.create refuses, with what to change, any layout larger than this before it asks for memory.
+      if (pages > MAX_ENGINE_PAGES) throw new Error(`an engine memory of ${pages} pages is more than ${MAX_ENGINE_PAGES}`);
       const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
       return { buffer: memory.buffer, memory };
     },

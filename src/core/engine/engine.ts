@@ -9,17 +9,11 @@ import { layerSizes, type MlpParameters, type MlpShape, sameShape } from '../mod
 import { adamDecay, adamScalars, type AdamSettings } from '../optimizer/adam';
 import { type Executor, LocalExecutor } from './executor';
 import { createTypeScriptKernels } from './kernels';
-import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, type EngineLayout, masterAndCopy, PAIR_BYTES, planLayout, TILE_BYTES, tiledIndex } from './layout';
+import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, type EngineLayout, masterAndCopy, PAIR_BYTES, TILE_BYTES, tiledIndex } from './layout';
+import { planEngineLayout } from './memory';
 import { KernelProfiler } from './profile';
 import { augmentationOf, dropoutThreshold } from './recipes';
-import {
-  programAddress,
-  Slot,
-  splitRows,
-  splitSamples,
-  writeForwardProgram,
-  writeUpdateProgram,
-} from './program';
+import { Slot, splitRows, splitSamples, writeForwardProgram, writeUpdateProgram } from './program';
 
 /**
  * What a training step does beyond plain Adam on cross-entropy (all off in NO_RECIPES). The keys are the
@@ -141,7 +135,8 @@ export class Engine {
   static async create(options: EngineOptions): Promise<Engine> {
     const backend = options.backend ?? typeScriptBackend;
     const threads = Math.max(1, Math.floor(options.threads));
-    const layout = planLayout(
+    // Planned, and refused in one line when it is too large, before any memory is allocated or image read.
+    const layout = planEngineLayout(
       options.shape,
       options.batchSize,
       threads,
@@ -173,8 +168,8 @@ export class Engine {
 
     const rowSplits = splitRows(layout);
     for (let t = 0; t < threads; t++) {
-      writeUpdateProgram(i32, layout, t, rowSplits, 'adam', programAddress(layout, t, Slot.TrainUpdate));
-      writeUpdateProgram(i32, layout, t, rowSplits, 'gradients', programAddress(layout, t, Slot.Gradients));
+      writeUpdateProgram(i32, layout, t, rowSplits, 'adam');
+      writeUpdateProgram(i32, layout, t, rowSplits, 'gradients');
     }
     const executor = await backend.createExecutor(layout, memory);
     const datasets = options.datasets.map((d) => ({ labelled: d.labels !== null, source: d.source }));
@@ -299,12 +294,14 @@ export class Engine {
       else for (let s = 0; s < rows; s++) this.i32[batchIndices + s] = start + s;
       const split = splitSamples(rows, this.threads);
       for (let t = 0; t < this.threads; t++) {
-        writeForwardProgram(
-          this.i32,
-          this.layout,
-          { dataset: slot, ...split[t], batchRows: rows, thread: t, training: false, probabilities: !!probabilities },
-          programAddress(this.layout, t, Slot.Evaluate),
-        );
+        writeForwardProgram(this.i32, this.layout, {
+          dataset: slot,
+          ...split[t],
+          batchRows: rows,
+          thread: t,
+          training: false,
+          probabilities: !!probabilities,
+        });
       }
       this.executor.run(Slot.Evaluate);
       const totals = this.batchTotals(rows);
@@ -360,12 +357,15 @@ export class Engine {
     if (key !== this.writtenTrainKey) {
       const split = splitSamples(rows, this.threads);
       for (let t = 0; t < this.threads; t++) {
-        writeForwardProgram(
-          this.i32,
-          this.layout,
-          { dataset: slot, ...split[t], batchRows: rows, thread: t, training: true, probabilities: false, recipes: plan },
-          programAddress(this.layout, t, Slot.TrainForwardBackward),
-        );
+        writeForwardProgram(this.i32, this.layout, {
+          dataset: slot,
+          ...split[t],
+          batchRows: rows,
+          thread: t,
+          training: true,
+          probabilities: false,
+          recipes: plan,
+        });
       }
       this.writtenTrainKey = key;
     }

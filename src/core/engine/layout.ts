@@ -55,8 +55,10 @@ export const AUGMENT_ROW_BYTES = 16;
 /** A thread's scratch image for augmentation, rounded up to the allocation alignment. */
 export const AUGMENT_SCRATCH_BYTES = 832;
 
-/** Words reserved per thread for its kernel programs (op, argument address pairs and the arguments). */
-export const PROGRAM_WORDS_PER_THREAD = 1 << 16;
+/**
+ * Program slots are sized in multiples of this many words (a cache line), so no two slots share a line.
+ */
+export const PROGRAM_SLOT_ALIGN_WORDS = 16;
 
 export interface Region {
   address: number;
@@ -123,6 +125,19 @@ export interface LayerLayout {
   deltaCsc: SparseRows | null;
 }
 
+/**
+ * Where each thread's kernel programs go: one slot per program kind (program.ts Slot), each as long as the
+ * longest program of that kind this layout has (program.ts programSlotWords counts them). Every thread's
+ * slots follow each other in the same order, `wordsPerThread` apart.
+ */
+export interface ProgramSlots {
+  /** Word offset of each slot from the start of a thread's programs. */
+  offsets: number[];
+  /** Words of each slot. */
+  words: number[];
+  wordsPerThread: number;
+}
+
 export interface DatasetSlot {
   images: Region;
   labels: Region;
@@ -157,6 +172,7 @@ export interface EngineLayout {
   predicted: Region;
   probabilities: Region;
   programs: Region;
+  programSlots: ProgramSlots;
   datasets: DatasetSlot[];
   totalBytes: number;
 }
@@ -191,12 +207,25 @@ class Allocator {
   }
 }
 
+/** Slots of the given words each, rounded up to whole cache lines, one after the other. */
+export function programSlots(slotWords: readonly number[]): ProgramSlots {
+  const words = slotWords.map((w) => Math.ceil(w / PROGRAM_SLOT_ALIGN_WORDS) * PROGRAM_SLOT_ALIGN_WORDS);
+  const offsets = words.map((_, s) => words.slice(0, s).reduce((sum, w) => sum + w, 0));
+  return { offsets, words, wordsPerThread: words.reduce((sum, w) => sum + w, 0) };
+}
+
+/**
+ * The engine's layout for a network, batch size, thread count and data sets. `slotWords` are the words each
+ * program slot needs, which depend on the layout's layers (program.ts programSlotWords): plan once without
+ * them, count, and plan again with them (memory.ts planEngine). Only numbers: nothing is allocated.
+ */
 export function planLayout(
   shape: MlpShape,
   batchSize: number,
   threads: number,
   datasetCounts: number[],
   maxChunkRows = MAX_CHUNK_ROWS,
+  slotWords: readonly number[] = [],
 ): EngineLayout {
   const sizes = layerSizes(shape);
   const bufferRows = Math.max(batchSize, MIN_BUFFER_ROWS);
@@ -264,7 +293,8 @@ export function planLayout(
   const correct = heap.take(bufferRows * 4);
   const predicted = heap.take(bufferRows * 4);
   const probabilities = heap.take(bufferRows * shape.outputSize * 4);
-  const programs = heap.take(threads * PROGRAM_WORDS_PER_THREAD * 4);
+  const slots = programSlots(slotWords);
+  const programs = heap.take(threads * slots.wordsPerThread * 4);
   const datasets = datasetCounts.map((count) => ({
     images: heap.take(count * IMAGE_SIZE, 64),
     labels: heap.take(count, 64),
@@ -295,6 +325,7 @@ export function planLayout(
     predicted,
     probabilities,
     programs,
+    programSlots: slots,
     datasets,
     totalBytes: Math.ceil(heap.next / 65536) * 65536,
   };

@@ -11,6 +11,10 @@
  *    The first layer sums dWᵀ rows = Σ_samples dZ1·x instead: one row per unit, over the samples where the
  *    unit's dZ1 is non-zero, against the batch's dense pixels.
  * Every output element is summed by one thread in sample order, so results do not depend on the thread count.
+ *
+ * A program's length grows with its layers' tiles times their chunks (8 hidden layers of 4096 units make
+ * twenty thousand calls), so each slot is as long as the layout's longest program of its kind: programSlotWords
+ * builds them all once to count their words, before the memory is planned.
  */
 
 import { Epilogue, GATHER, type Kernel, MASKED, Op, SOFTMAX, SPARSIFY, SPMM } from './kernels';
@@ -20,7 +24,6 @@ import {
   type EngineLayout,
   type LayerLayout,
   masterAndCopy,
-  PROGRAM_WORDS_PER_THREAD,
   type SparseRows,
   TILE,
   TILE_BYTES,
@@ -33,11 +36,11 @@ export const enum Slot {
   Evaluate = 2,
   Gradients = 3,
 }
-const SLOTS = 4;
-export const SLOT_WORDS = PROGRAM_WORDS_PER_THREAD / SLOTS;
+export const SLOTS = 4;
 
 export function programAddress(layout: EngineLayout, thread: number, slot: Slot): number {
-  return layout.programs.address + (thread * PROGRAM_WORDS_PER_THREAD + slot * SLOT_WORDS) * 4;
+  const slots = layout.programSlots;
+  return layout.programs.address + (thread * slots.wordsPerThread + slots.offsets[slot]) * 4;
 }
 
 /** Runs a stored program with the given kernels. */
@@ -47,19 +50,26 @@ export function runProgram(i32: Int32Array, kernels: Kernel[], address: number):
   for (let i = 0; i < count; i++) kernels[i32[base + 1 + 2 * i]](i32[base + 2 + 2 * i]);
 }
 
-class ProgramWriter {
+export class ProgramWriter {
   private calls: { op: Op; args: number[] }[] = [];
+  private argWords = 0;
 
   call(op: Op, args: number[]): void {
     this.calls.push({ op, args });
+    this.argWords += args.length;
   }
 
-  /** Writes the program at `address`; f32 arguments are passed as their bit patterns. */
-  write(i32: Int32Array, address: number): void {
-    const base = address >> 2;
+  /** Words the program takes in memory: its count, an (op, argument address) pair per call, the arguments. */
+  get words(): number {
+    return 1 + 2 * this.calls.length + this.argWords;
+  }
+
+  /** Writes the program into `slot` of `thread`; f32 arguments are passed as their bit patterns. */
+  write(i32: Int32Array, layout: EngineLayout, thread: number, slot: Slot): void {
+    // The slots were sized by building every program of the layout: a longer one is a bug in that count.
+    if (this.words > layout.programSlots.words[slot]) throw new Error('kernel program exceeds its slot');
+    const base = programAddress(layout, thread, slot) >> 2;
     let argWord = base + 1 + 2 * this.calls.length;
-    const argWords = this.calls.reduce((sum, c) => sum + c.args.length, 0);
-    if (1 + 2 * this.calls.length + argWords > SLOT_WORDS) throw new Error('kernel program exceeds its slot');
     i32[base] = this.calls.length;
     this.calls.forEach((c, i) => {
       i32[base + 1 + 2 * i] = c.op;
@@ -135,8 +145,13 @@ export interface ProgramRecipes {
   labelSmoothing: number;
 }
 
-/** Phase A (training) or the evaluation program for one thread's rows. */
-export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan: ForwardPlan, address: number): void {
+/** Phase A (training, into Slot.TrainForwardBackward) or the evaluation program (Slot.Evaluate) for one thread's rows. */
+export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan: ForwardPlan): void {
+  forwardProgram(layout, plan).write(i32, layout, plan.thread, plan.training ? Slot.TrainForwardBackward : Slot.Evaluate);
+}
+
+/** The forward program of a plan, built but not written (programSlotWords counts it). */
+export function forwardProgram(layout: EngineLayout, plan: ForwardPlan): ProgramWriter {
   const program = new ProgramWriter();
   const { first, rows, thread, training } = plan;
   const layers = layout.layers;
@@ -289,21 +304,19 @@ export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan:
       sparsify(layer, layer.deltas.address, deltaTileStride, null, layer.deltaCsc);
     });
   }
-  program.write(i32, address);
+  return program;
 }
 
 /**
  * Phase B for one thread: its rows of every weight matrix and its share of the bias tiles, each summed
  * over the batch and then either updated by Adam in place or (for gradient checks) stored.
  */
-export function writeUpdateProgram(
-  i32: Int32Array,
-  layout: EngineLayout,
-  thread: number,
-  rowSplits: number[][],
-  mode: 'adam' | 'gradients',
-  address: number,
-): void {
+export function writeUpdateProgram(i32: Int32Array, layout: EngineLayout, thread: number, rowSplits: number[][], mode: 'adam' | 'gradients'): void {
+  updateProgram(layout, thread, rowSplits, mode).write(i32, layout, thread, mode === 'adam' ? Slot.TrainUpdate : Slot.Gradients);
+}
+
+/** A thread's update program, built but not written. */
+export function updateProgram(layout: EngineLayout, thread: number, rowSplits: number[][], mode: 'adam' | 'gradients'): ProgramWriter {
   const program = new ProgramWriter();
   const threads = layout.threads;
   const deltaTileStride = layout.batchSize * TILE_BYTES;
@@ -359,7 +372,29 @@ export function writeUpdateProgram(
       );
     }
   });
-  program.write(i32, address);
+  return program;
+}
+
+/**
+ * The words each slot needs on this layout (indexed by Slot), counted by building its programs. A forward
+ * program's calls and argument blocks depend on the layers only: the thread, rows, data set and recipes it
+ * is written for change argument values, not their number, so thread 0's plan with every recipe on stands
+ * for all of them (and a batch of any size: the count holds for every batch size and data set). An update
+ * program's bias tiles are dealt out among the threads, so each thread's is counted and the longest kept.
+ */
+export function programSlotWords(layout: EngineLayout): number[] {
+  const words = new Array<number>(SLOTS).fill(0);
+  const dataset: DatasetSlot = layout.datasets[0] ?? { images: { address: 0, bytes: 0 }, labels: { address: 0, bytes: 0 }, count: 0 };
+  const recipes: ProgramRecipes = { dropoutScale: 2, augment: true, labelSmoothing: 0.1 };
+  const rows = { dataset, first: 0, rows: layout.batchSize, batchRows: layout.batchSize, thread: 0 };
+  words[Slot.TrainForwardBackward] = forwardProgram(layout, { ...rows, training: true, probabilities: false, recipes }).words;
+  words[Slot.Evaluate] = forwardProgram(layout, { ...rows, training: false, probabilities: true }).words;
+  const rowSplits = splitRows(layout);
+  for (let thread = 0; thread < layout.threads; thread++) {
+    words[Slot.TrainUpdate] = Math.max(words[Slot.TrainUpdate], updateProgram(layout, thread, rowSplits, 'adam').words);
+    words[Slot.Gradients] = Math.max(words[Slot.Gradients], updateProgram(layout, thread, rowSplits, 'gradients').words);
+  }
+  return words;
 }
 
 /**

@@ -19,8 +19,8 @@ import { Worker } from 'node:worker_threads';
 import { FmnistError } from '../errors';
 import type { Executor } from './executor';
 import { type Kernel, OP_NAMES } from './kernels';
-import { type EngineLayout, PROGRAM_WORDS_PER_THREAD } from './layout';
-import { programAddress, runProgram, type Slot, SLOT_WORDS } from './program';
+import type { EngineLayout } from './layout';
+import { programAddress, runProgram, type Slot } from './program';
 
 /** Word indices in the control block. */
 const GENERATION = 0;
@@ -55,7 +55,7 @@ const DISPOSE_WAIT_MS = 2000;
 const HELPER_SOURCE = `
 'use strict';
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, control, status, busyAt, programBase, programWords, slotWords, thread, spin } = workerData;
+const { module, memory, control, status, busyAt, programBase, programWordsPerThread, slotOffsets, thread, spin } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
 const kernels = ${JSON.stringify(OP_NAMES)}.map((name) => instance.exports[name]);
 const i32 = new Int32Array(memory.buffer);
@@ -75,7 +75,7 @@ for (;;) {
   Atomics.add(progress, beats, 1);
   const started = performance.now();
   try {
-    const base = (programBase + (thread * programWords + Atomics.load(i32, c + ${SLOT}) * slotWords) * 4) >> 2;
+    const base = (programBase + (thread * programWordsPerThread + slotOffsets[Atomics.load(i32, c + ${SLOT})]) * 4) >> 2;
     const count = i32[base];
     for (let i = 0; i < count; i++) {
       kernels[i32[base + 1 + 2 * i]](i32[base + 2 + 2 * i]);
@@ -212,8 +212,9 @@ export class ThreadedExecutor implements Executor {
         status: this.status.buffer,
         busyAt: busyIndex(thread),
         programBase: this.layout.programs.address,
-        programWords: PROGRAM_WORDS_PER_THREAD,
-        slotWords: SLOT_WORDS,
+        // Sized from this layout's programs (program.ts programSlotWords), so the helper is told where they are.
+        programWordsPerThread: this.layout.programSlots.wordsPerThread,
+        slotOffsets: this.layout.programSlots.offsets,
         thread,
         spin: SPIN,
       },
