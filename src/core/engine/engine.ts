@@ -148,13 +148,13 @@ export class Engine {
     const f32 = new Float32Array(memory.buffer);
     const i32 = new Int32Array(memory.buffer);
 
-    for (let b = 0; b < 256; b++) f32[(layout.scaleTable.address >> 2) + b] = b / 255;
+    for (let b = 0; b < 256; b++) f32[(layout.scaleTable.address >>> 2) + b] = b / 255;
     for (const block of [layout.adam, layout.adamBiases]) {
-      i32[(block.address + ADAM.momentOffset) >> 2] = layout.parameters.bytes;
-      f32[(block.address + ADAM.decay) >> 2] = 1;
+      i32[(block.address + ADAM.momentOffset) >>> 2] = layout.parameters.bytes;
+      f32[(block.address + ADAM.decay) >>> 2] = 1;
     }
     for (let s = 0; s < layout.batchSize; s++) {
-      const p = (layout.ones.address + s * PAIR_BYTES) >> 2;
+      const p = (layout.ones.address + s * PAIR_BYTES) >>> 2;
       i32[p] = s * TILE_BYTES;
       f32[p + 1] = 1;
     }
@@ -203,23 +203,23 @@ export class Engine {
    * puts the engine back exactly. Cheaper than getParameters/getMoments: no layout conversion, no garbage.
    */
   snapshot(into?: Float32Array): Float32Array {
-    const start = this.layout.parameters.address >> 2;
-    const length = (3 * this.layout.parameters.bytes) >> 2;
+    const start = this.layout.parameters.address >>> 2;
+    const length = (3 * this.layout.parameters.bytes) >>> 2;
     const target = into && into.length === length ? into : new Float32Array(length);
     target.set(this.f32.subarray(start, start + length));
     return target;
   }
 
   restore(snapshot: Float32Array): void {
-    const start = this.layout.parameters.address >> 2;
-    if (snapshot.length !== (3 * this.layout.parameters.bytes) >> 2) throw new RangeError('snapshot of another network');
+    const start = this.layout.parameters.address >>> 2;
+    if (snapshot.length !== (3 * this.layout.parameters.bytes) >>> 2) throw new RangeError('snapshot of another network');
     this.f32.set(snapshot, start);
     this.rebuildTransposes();
   }
 
   /** The parameters and moments held in a snapshot, in the canonical layout. */
   canonicalOf(snapshot: Float32Array): { parameters: MlpParameters; moments: OptimizerMoments } {
-    const from = { f32: snapshot, base: this.layout.parameters.address >> 2 };
+    const from = { f32: snapshot, base: this.layout.parameters.address >>> 2 };
     const bytes = this.layout.parameters.bytes;
     return {
       parameters: this.readCanonical(0, from),
@@ -287,7 +287,7 @@ export class Engine {
     let correct = 0;
     if (this.profiler) this.profiler.context = 'evaluation (forward only)';
     const chunkRows = this.layout.bufferRows;
-    const batchIndices = this.layout.batchIndices.address >> 2;
+    const batchIndices = this.layout.batchIndices.address >>> 2;
     for (let start = 0; start < count; start += chunkRows) {
       const rows = Math.min(chunkRows, count - start);
       if (indices) this.i32.set(indices.subarray(start, start + rows), batchIndices);
@@ -307,10 +307,10 @@ export class Engine {
       const totals = this.batchTotals(rows);
       lossSum += totals.lossSum;
       correct += totals.correct;
-      const predicted = this.layout.predicted.address >> 2;
+      const predicted = this.layout.predicted.address >>> 2;
       for (let s = 0; s < rows; s++) predictions[start + s] = this.i32[predicted + s];
       if (probabilities) {
-        const p = this.layout.probabilities.address >> 2;
+        const p = this.layout.probabilities.address >>> 2;
         probabilities.set(this.f32.subarray(p, p + rows * CLASS_COUNT), start * CLASS_COUNT);
       }
     }
@@ -343,7 +343,7 @@ export class Engine {
       throw new RangeError(`a batch must have 1 to ${this.layout.batchSize} samples, got ${rows}`);
     }
     const slot = this.layout.datasets[dataset];
-    this.i32.set(indices, this.layout.batchIndices.address >> 2);
+    this.i32.set(indices, this.layout.batchIndices.address >>> 2);
     const dropout = recipes.dropout && recipes.dropout.probability > 0 ? recipes.dropout : null;
     const augment = recipes.augment && (recipes.augment.shift > 0 || recipes.augment.flip) ? recipes.augment : null;
     if (dropout) this.writeDropout(dropout.probability, dropout.key);
@@ -370,14 +370,14 @@ export class Engine {
       this.writtenTrainKey = key;
     }
     const ones = this.layout.ones.address;
-    this.i32[this.layout.onesDescriptor.address >> 2] = ones;
-    this.i32[(this.layout.onesDescriptor.address >> 2) + 1] = ones + rows * PAIR_BYTES;
+    this.i32[this.layout.onesDescriptor.address >>> 2] = ones;
+    this.i32[(this.layout.onesDescriptor.address >>> 2) + 1] = ones + rows * PAIR_BYTES;
     this.executor.run(Slot.TrainForwardBackward);
   }
 
   private batchTotals(rows: number): BatchResult {
-    const losses = this.layout.losses.address >> 3;
-    const correctFlags = this.layout.correct.address >> 2;
+    const losses = this.layout.losses.address >>> 3;
+    const correctFlags = this.layout.correct.address >>> 2;
     let lossSum = 0;
     let correct = 0;
     for (let s = 0; s < rows; s++) {
@@ -393,29 +393,29 @@ export class Engine {
     const f = this.f32;
     for (const block of [this.layout.adam, this.layout.adamBiases]) {
       const a = block.address;
-      f[(a + ADAM.stepSize) >> 2] = scalars.stepSize;
-      f[(a + ADAM.beta1) >> 2] = scalars.beta1;
-      f[(a + ADAM.beta2) >> 2] = scalars.beta2;
-      f[(a + ADAM.epsilonHat) >> 2] = scalars.epsilonHat;
-      f[(a + ADAM.oneMinusBeta1) >> 2] = 1 - scalars.beta1;
-      f[(a + ADAM.oneMinusBeta2) >> 2] = 1 - scalars.beta2;
+      f[(a + ADAM.stepSize) >>> 2] = scalars.stepSize;
+      f[(a + ADAM.beta1) >>> 2] = scalars.beta1;
+      f[(a + ADAM.beta2) >>> 2] = scalars.beta2;
+      f[(a + ADAM.epsilonHat) >>> 2] = scalars.epsilonHat;
+      f[(a + ADAM.oneMinusBeta1) >>> 2] = 1 - scalars.beta1;
+      f[(a + ADAM.oneMinusBeta2) >>> 2] = 1 - scalars.beta2;
     }
-    f[(this.layout.adam.address + ADAM.decay) >> 2] = adamDecay(scalars.learningRate, weightDecay);
+    f[(this.layout.adam.address + ADAM.decay) >>> 2] = adamDecay(scalars.learningRate, weightDecay);
   }
 
   private writeDropout(probability: number, key: number): void {
     const d = this.layout.dropout.address;
-    this.i32[(d + DROPOUT.key) >> 2] = key | 0;
-    this.i32[(d + DROPOUT.threshold) >> 2] = dropoutThreshold(probability) | 0;
-    this.f32[(d + DROPOUT.scale) >> 2] = 1 / (1 - probability);
+    this.i32[(d + DROPOUT.key) >>> 2] = key | 0;
+    this.i32[(d + DROPOUT.threshold) >>> 2] = dropoutThreshold(probability) | 0;
+    this.f32[(d + DROPOUT.scale) >>> 2] = 1 / (1 - probability);
   }
 
   /** Each batch row's shift and flip for this step, for the gather kernel. */
   private writeAugmentation(rows: number, augment: NonNullable<StepRecipes['augment']>): void {
-    const base = this.layout.augment.address >> 2;
+    const base = this.layout.augment.address >>> 2;
     for (let r = 0; r < rows; r++) {
       const { dx, dy, flip } = augmentationOf(augment.key, r, augment.shift, augment.flip);
-      const p = base + r * (AUGMENT_ROW_BYTES >> 2);
+      const p = base + r * (AUGMENT_ROW_BYTES >>> 2);
       this.i32[p] = dx;
       this.i32[p + 1] = dy;
       this.i32[p + 2] = flip ? 1 : 0;
@@ -433,12 +433,12 @@ export class Engine {
         throw new RangeError(`layer ${l + 1} parameters have the wrong size`);
       }
       const { master } = masterAndCopy(layer);
-      const base = (master.address + offset) >> 2;
-      this.f32.fill(0, base, base + (master.bytes >> 2));
+      const base = (master.address + offset) >>> 2;
+      this.f32.fill(0, base, base + (master.bytes >>> 2));
       for (let i = 0; i < sizes[l]; i++) {
         for (let j = 0; j < out; j++) this.f32[base + masterIndex(layer, i, j)] = w[i * out + j];
       }
-      const biasBase = (layer.biases.address + offset) >> 2;
+      const biasBase = (layer.biases.address + offset) >>> 2;
       this.f32.fill(0, biasBase, biasBase + layer.paddedOutputs);
       this.f32.set(b, biasBase);
     });
@@ -453,12 +453,12 @@ export class Engine {
     this.layout.layers.forEach((layer, l) => {
       const out = sizes[l + 1];
       const w = new Float32Array(sizes[l] * out);
-      const base = ((masterAndCopy(layer).master.address + offset) >> 2) - from.base;
+      const base = ((masterAndCopy(layer).master.address + offset) >>> 2) - from.base;
       for (let i = 0; i < sizes[l]; i++) {
         for (let j = 0; j < out; j++) w[i * out + j] = f32[base + masterIndex(layer, i, j)];
       }
       weights.push(w);
-      const biasBase = ((layer.biases.address + offset) >> 2) - from.base;
+      const biasBase = ((layer.biases.address + offset) >>> 2) - from.base;
       biases.push(f32.slice(biasBase, biasBase + out));
     });
     return { shape: { ...this.layout.shape, hiddenSizes: [...this.layout.shape.hiddenSizes] }, weights, biases };
@@ -468,8 +468,8 @@ export class Engine {
   private rebuildTransposes(): void {
     for (const layer of this.layout.layers) {
       if (!layer.transposed) continue;
-      const w = layer.weights.address >> 2;
-      const t = layer.transposed.address >> 2;
+      const w = layer.weights.address >>> 2;
+      const t = layer.transposed.address >>> 2;
       for (let k = 0; k < layer.inputRows; k++) {
         for (let c = 0; c < layer.paddedOutputs; c++) {
           const wi = w + tiledIndex(layer.inputRows, k, c);
@@ -494,9 +494,10 @@ export class Engine {
     const perRow = (csr: EngineLayout['layers'][number]['inputCsr']): number => {
       let pairs = 0;
       for (let s = 0; s < rows; s++) {
-        const first = (csr.descriptors.address + s * 8) >> 2;
-        const last = (csr.descriptors.address + (csr.chunks - 1) * csr.descriptorStride + s * 8) >> 2;
-        pairs += (this.i32[last + 1] - this.i32[first]) / PAIR_BYTES;
+        const first = (csr.descriptors.address + s * 8) >>> 2;
+        const last = (csr.descriptors.address + (csr.chunks - 1) * csr.descriptorStride + s * 8) >>> 2;
+        // Addresses are unsigned 32-bit: their difference, wrapped to 32 bits, is right on both sides of 2 GiB.
+        pairs += ((this.i32[last + 1] - this.i32[first]) | 0) / PAIR_BYTES;
       }
       return pairs / rows;
     };
@@ -507,8 +508,8 @@ export class Engine {
         // Counted in the dense dZ (the masked input gradient builds no pair lists of it).
         let nonZeros = 0;
         for (let tile = 0; tile < layer.tiles; tile++) {
-          const base = (layer.deltas.address + tile * this.layout.batchSize * TILE_BYTES) >> 2;
-          for (let k = 0; k < rows * (TILE_BYTES >> 2); k++) if (this.f32[base + k] !== 0) nonZeros++;
+          const base = (layer.deltas.address + tile * this.layout.batchSize * TILE_BYTES) >>> 2;
+          for (let k = 0; k < rows * (TILE_BYTES >>> 2); k++) if (this.f32[base + k] !== 0) nonZeros++;
         }
         return nonZeros / rows;
       }),

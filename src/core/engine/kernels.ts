@@ -2,7 +2,9 @@
  * The engine's four kernels, their argument blocks, and their TypeScript implementation.
  *
  * A kernel is called with the address of its argument block (i32 words; f32 where noted) in the engine's
- * memory, so the same call works from any thread and from a program stored in memory. The TypeScript
+ * memory, so the same call works from any thread and from a program stored in memory. Addresses are unsigned
+ * 32-bit (the memory may be 4 GiB): read back from an Int32Array one is negative above 2 GiB, so the
+ * TypeScript kernels turn addresses into indices with `>>> 2`, never `>> 2`, as WebAssembly does. The TypeScript
  * kernels round every f32 operation exactly as WebAssembly's f32x4 does (products and sums rounded to f32
  * in that order), so they and the WebAssembly kernels without fused multiply-add give bit-identical results.
  *
@@ -212,7 +214,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
   const lanes = new Float32Array(4);
 
   const spmm: Kernel = (args) => {
-    const a = args >> 2;
+    const a = args >>> 2;
     const descriptors = i32[a + SPMM.descriptors];
     const segmentStride = i32[a + SPMM.segmentStride];
     const segments = i32[a + SPMM.segments];
@@ -224,10 +226,10 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     const aux0 = i32[a + SPMM.aux0];
     const aux1 = i32[a + SPMM.aux1];
     const aux2 = i32[a + SPMM.aux2];
-    const adam = i32[a + SPMM.adam] >> 2;
+    const adam = i32[a + SPMM.adam] >>> 2;
     const columns = 4 * i32[a + SPMM.vectors];
     for (let i = 0; i < rows; i++) {
-      const o = (out + i * TILE_BYTES) >> 2;
+      const o = (out + i * TILE_BYTES) >>> 2;
       // Four columns at a time in locals: V8 keeps them in registers, a typed-array accumulator it does not.
       for (let c = 0; c < columns; c += 4) {
         let a0 = accumulate ? f32[o + c] : 0;
@@ -235,11 +237,11 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
         let a2 = accumulate ? f32[o + c + 2] : 0;
         let a3 = accumulate ? f32[o + c + 3] : 0;
         for (let seg = 0; seg < segments; seg++) {
-          const d = (descriptors + seg * segmentStride + i * 8) >> 2;
-          const end = i32[d + 1] >> 2;
-          for (let p = i32[d] >> 2; p < end; p += 2) {
+          const d = (descriptors + seg * segmentStride + i * 8) >>> 2;
+          const end = i32[d + 1] >>> 2;
+          for (let p = i32[d] >>> 2; p < end; p += 2) {
             const value = f32[p + 1];
-            const m = ((matrix + i32[p]) >> 2) + c;
+            const m = ((matrix + i32[p]) >>> 2) + c;
             a0 = fround(a0 + fround(value * f32[m]));
             a1 = fround(a1 + fround(value * f32[m + 1]));
             a2 = fround(a2 + fround(value * f32[m + 2]));
@@ -256,7 +258,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           for (let c = 0; c < columns; c++) f32[o + c] = acc[c];
           break;
         case Epilogue.BiasRelu: {
-          const b = aux0 >> 2;
+          const b = aux0 >>> 2;
           for (let c = 0; c < columns; c++) {
             const z = fround(acc[c] + f32[b + c]);
             f32[o + c] = z > 0 || z !== z ? z : 0; // NaN passes through, as f32x4.max does
@@ -264,16 +266,16 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           break;
         }
         case Epilogue.Bias: {
-          const b = aux0 >> 2;
+          const b = aux0 >>> 2;
           for (let c = 0; c < columns; c++) f32[o + c] = acc[c] + f32[b + c];
           break;
         }
         case Epilogue.BiasReluDropout: {
-          const b = aux0 >> 2;
+          const b = aux0 >>> 2;
           const block = adam;
-          const threshold = i32[block + (DROPOUT.threshold >> 2)] >>> 0;
-          const scale = f32[block + (DROPOUT.scale >> 2)];
-          const row = rowKey(i32[block + (DROPOUT.key >> 2)] >>> 0, aux1 + i);
+          const threshold = i32[block + (DROPOUT.threshold >>> 2)] >>> 0;
+          const scale = f32[block + (DROPOUT.scale >>> 2)];
+          const row = rowKey(i32[block + (DROPOUT.key >>> 2)] >>> 0, aux1 + i);
           for (let c = 0; c < columns; c++) {
             let z = fround(acc[c] + f32[b + c]);
             z = z > 0 || z !== z ? z : 0;
@@ -282,26 +284,26 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           break;
         }
         case Epilogue.Mask: {
-          const mask = (aux0 + i * TILE_BYTES) >> 2;
+          const mask = (aux0 + i * TILE_BYTES) >>> 2;
           for (let c = 0; c < columns; c++) f32[o + c] = f32[mask + c] > 0 ? acc[c] : 0;
           break;
         }
         case Epilogue.MaskScaled: {
-          const mask = (aux0 + i * TILE_BYTES) >> 2;
+          const mask = (aux0 + i * TILE_BYTES) >>> 2;
           const scale = f32[a + SPMM.aux1];
           for (let c = 0; c < columns; c++) f32[o + c] = f32[mask + c] > 0 ? fround(acc[c] * scale) : 0;
           break;
         }
         case Epilogue.Adam:
         case Epilogue.AdamTransposed: {
-          const stepSize = f32[adam + (ADAM.stepSize >> 2)];
-          const b1 = f32[adam + (ADAM.beta1 >> 2)];
-          const b2 = f32[adam + (ADAM.beta2 >> 2)];
-          const epsilonHat = f32[adam + (ADAM.epsilonHat >> 2)];
-          const nb1 = f32[adam + (ADAM.oneMinusBeta1 >> 2)];
-          const nb2 = f32[adam + (ADAM.oneMinusBeta2 >> 2)];
-          const mo = i32[adam + (ADAM.momentOffset >> 2)] >> 2;
-          const decay = f32[adam + (ADAM.decay >> 2)];
+          const stepSize = f32[adam + (ADAM.stepSize >>> 2)];
+          const b1 = f32[adam + (ADAM.beta1 >>> 2)];
+          const b2 = f32[adam + (ADAM.beta2 >>> 2)];
+          const epsilonHat = f32[adam + (ADAM.epsilonHat >>> 2)];
+          const nb1 = f32[adam + (ADAM.oneMinusBeta1 >>> 2)];
+          const nb2 = f32[adam + (ADAM.oneMinusBeta2 >>> 2)];
+          const mo = i32[adam + (ADAM.momentOffset >>> 2)] >>> 2;
+          const decay = f32[adam + (ADAM.decay >>> 2)];
           for (let c = 0; c < columns; c++) {
             const g = acc[c];
             const m = fround(fround(b1 * f32[o + mo + c]) + fround(nb1 * g));
@@ -314,7 +316,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           }
           if (epilogue === Epilogue.AdamTransposed) {
             const k = aux2 + i;
-            const t = (aux0 + Math.floor(k / TILE) * aux1 + (k % TILE) * 4) >> 2;
+            const t = (aux0 + Math.floor(k / TILE) * aux1 + (k % TILE) * 4) >>> 2;
             for (let c = 0; c < columns; c++) f32[t + c * TILE] = f32[o + c];
           }
           break;
@@ -346,8 +348,8 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     if (o.cscPairs) {
       for (let k = 0; k < columns; k++) {
         const start = o.cscPairs + k * o.cscPairStride + first * PAIR_BYTES;
-        i32[(o.cscDescriptors >> 2) + 2 * k] = start;
-        i32[(o.cscDescriptors >> 2) + 2 * k + 1] = start;
+        i32[(o.cscDescriptors >>> 2) + 2 * k] = start;
+        i32[(o.cscDescriptors >>> 2) + 2 * k + 1] = start;
       }
     }
     const csr = o.csrPairs !== 0;
@@ -356,7 +358,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
       let p = o.csrPairs + s * o.csrPairStride;
       let k = 0;
       for (let chunk = 0; chunk < o.chunks; chunk++) {
-        const d = (o.csrDescriptors + chunk * o.csrDescriptorStride + s * 8) >> 2;
+        const d = (o.csrDescriptors + chunk * o.csrDescriptorStride + s * 8) >>> 2;
         if (csr) i32[d] = p;
         const end = Math.min(columns, (chunk + 1) * o.chunkRows);
         // With zeros16: whole groups of 16 columns, each skipped when zero and otherwise scanned in full.
@@ -372,15 +374,15 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
           const value = valueAt(s, k);
           const kept = value !== 0 ? PAIR_BYTES : 0;
           if (csr) {
-            i32[p >> 2] = k * TILE_BYTES;
-            f32[(p >> 2) + 1] = value;
+            i32[p >>> 2] = k * TILE_BYTES;
+            f32[(p >>> 2) + 1] = value;
             p += kept;
           }
           if (o.cscPairs) {
-            const cd = (o.cscDescriptors >> 2) + 2 * k + 1;
+            const cd = (o.cscDescriptors >>> 2) + 2 * k + 1;
             const q = i32[cd];
-            i32[q >> 2] = s * TILE_BYTES;
-            f32[(q >> 2) + 1] = value;
+            i32[q >>> 2] = s * TILE_BYTES;
+            f32[(q >>> 2) + 1] = value;
             i32[cd] = q + kept;
           }
           k++;
@@ -394,16 +396,17 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     Object.fromEntries(SPARSE_FIELDS.map((field) => [field, i32[a + offsets[field]]])) as SparseOutput;
 
   const gather: Kernel = (args) => {
-    const a = args >> 2;
-    const images = i32[a + GATHER.images];
-    const labels = i32[a + GATHER.labels];
-    const indices = i32[a + GATHER.indices] >> 2;
+    const a = args >>> 2;
+    // Byte addresses of the u8 data and the scratch image, unsigned (an i32 is negative above 2 GiB).
+    const images = i32[a + GATHER.images] >>> 0;
+    const labels = i32[a + GATHER.labels] >>> 0;
+    const indices = i32[a + GATHER.indices] >>> 2;
     const first = i32[a + GATHER.first];
     const rows = i32[a + GATHER.rows];
-    const labelsOut = i32[a + GATHER.labelsOut] >> 2;
-    const scale = i32[a + GATHER.scaleTable] >> 2;
+    const labelsOut = i32[a + GATHER.labelsOut] >>> 2;
+    const scale = i32[a + GATHER.scaleTable] >>> 2;
     const augment = i32[a + GATHER.augment];
-    const scratch = i32[a + GATHER.scratch];
+    const scratch = i32[a + GATHER.scratch] >>> 0;
     const dense = i32[a + GATHER.dense];
     const denseTileStride = i32[a + GATHER.denseTileStride];
     for (let s = first; s < first + rows; s++) i32[labelsOut + s] = u8[labels + i32[indices + s]];
@@ -411,12 +414,12 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     const beginRow = (s: number): void => {
       image = images + i32[indices + s] * IMAGE_SIZE;
       if (augment) {
-        augmentImage(image, scratch, (augment + s * AUGMENT_ROW_BYTES) >> 2);
+        augmentImage(image, scratch, (augment + s * AUGMENT_ROW_BYTES) >>> 2);
         image = scratch;
       }
       if (dense) {
         for (let k = 0; k < IMAGE_SIZE; k++) {
-          f32[(dense + Math.floor(k / TILE) * denseTileStride + s * TILE_BYTES + (k % TILE) * 4) >> 2] = f32[scale + u8[image + k]];
+          f32[(dense + Math.floor(k / TILE) * denseTileStride + s * TILE_BYTES + (k % TILE) * 4) >>> 2] = f32[scale + u8[image + k]];
         }
       }
     };
@@ -447,34 +450,34 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
   };
 
   const sparsify: Kernel = (args) => {
-    const a = args >> 2;
+    const a = args >>> 2;
     const source = i32[a + SPARSIFY.source];
     const tileStride = i32[a + SPARSIFY.sourceTileStride];
     const columns = i32[a + SPARSIFY.columns];
     const valueAt = (s: number, k: number): number =>
-      f32[(source + Math.floor(k / TILE) * tileStride + s * TILE_BYTES + (k % TILE) * 4) >> 2];
+      f32[(source + Math.floor(k / TILE) * tileStride + s * TILE_BYTES + (k % TILE) * 4) >>> 2];
     emitRows(i32[a + SPARSIFY.first], i32[a + SPARSIFY.rows], columns, valueAt, sparseArgs(a, SPARSIFY));
   };
 
   const softmax: Kernel = (args) => {
-    const a = args >> 2;
+    const a = args >>> 2;
     const logits = i32[a + SOFTMAX.logits];
     const first = i32[a + SOFTMAX.first];
     const rows = i32[a + SOFTMAX.rows];
     const classes = i32[a + SOFTMAX.classes];
-    const labels = i32[a + SOFTMAX.labels] >> 2;
+    const labels = i32[a + SOFTMAX.labels] >>> 2;
     const deltas = i32[a + SOFTMAX.deltas];
     const inverseBatch = f32[a + SOFTMAX.inverseBatch];
-    const losses = i32[a + SOFTMAX.losses] >> 3;
-    const correct = i32[a + SOFTMAX.correct] >> 2;
-    const probabilities = i32[a + SOFTMAX.probabilities] >> 2;
-    const predicted = i32[a + SOFTMAX.predicted] >> 2;
+    const losses = i32[a + SOFTMAX.losses] >>> 3;
+    const correct = i32[a + SOFTMAX.correct] >>> 2;
+    const probabilities = i32[a + SOFTMAX.probabilities] >>> 2;
+    const predicted = i32[a + SOFTMAX.predicted] >>> 2;
     // Targets: with ε = 0 exactly 1 and 0, so the loss and dZ are bit for bit those without smoothing.
     const smoothing = f32[a + SOFTMAX.smoothing];
     const otherTarget = smoothing / classes;
     const labelTarget = 1 - smoothing + otherTarget;
     for (let s = first; s < first + rows; s++) {
-      const z = (logits + s * TILE_BYTES) >> 2;
+      const z = (logits + s * TILE_BYTES) >>> 2;
       const label = i32[labels + s];
       let max = f32[z];
       let best = 0;
@@ -493,7 +496,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
       i32[correct + s] = best === label ? 1 : 0;
       i32[predicted + s] = best;
       if (deltas) {
-        const d = (deltas + s * TILE_BYTES) >> 2;
+        const d = (deltas + s * TILE_BYTES) >>> 2;
         for (let c = 0; c < classes; c++) {
           const p = Math.exp(f32[z + c] - max) / sum;
           f32[d + c] = (p - (c === label ? labelTarget : otherTarget)) * inverseBatch;
@@ -507,14 +510,14 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
   };
 
   const masked: Kernel = (args) => {
-    const a = args >> 2;
+    const a = args >>> 2;
     const fields = Object.entries(MASKED).filter(([field]) => field !== 'words');
     const word = Object.fromEntries(fields.map(([field, index]) => [field, i32[a + index]])) as Record<keyof typeof MASKED, number>;
     const { descriptors, descriptorStride, chunks, first, rows, deltas, deltaTileStride, tiles, weights, weightTileStride } = word;
     const { out, outTileStride, outTiles, cscPairs, cscPairStride } = word;
     const scale = f32[a + MASKED.scale];
-    const cscDescriptors = word.cscDescriptors >> 2;
-    const lastTileColumns = word.lastTileBytes >> 2;
+    const cscDescriptors = word.cscDescriptors >>> 2;
+    const lastTileColumns = word.lastTileBytes >>> 2;
     if (cscPairs) {
       for (let u = 0; u < word.cscColumns; u++) {
         const start = cscPairs + u * cscPairStride + first * PAIR_BYTES;
@@ -523,26 +526,30 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
       }
     }
     for (let s = first; s < first + rows; s++) {
-      for (let t = 0; t < outTiles; t++) f32.fill(0, (out + t * outTileStride + s * TILE_BYTES) >> 2, (out + t * outTileStride + (s + 1) * TILE_BYTES) >> 2);
+      for (let t = 0; t < outTiles; t++) {
+        const row = (out + t * outTileStride + s * TILE_BYTES) >>> 2;
+        f32.fill(0, row, row + TILE);
+      }
       for (let chunk = 0; chunk < chunks; chunk++) {
-        const d = (descriptors + chunk * descriptorStride + s * 8) >> 2;
-        for (let p = i32[d]; p < i32[d + 1]; p += PAIR_BYTES) {
-          const offset = i32[p >> 2];
+        const d = (descriptors + chunk * descriptorStride + s * 8) >>> 2;
+        const end = i32[d + 1] >>> 2;
+        for (let p = i32[d] >>> 2; p < end; p += 2) {
+          const offset = i32[p];
           lanes.fill(0);
           for (let t = 0; t < tiles; t++) {
-            const x = (deltas + t * deltaTileStride + s * TILE_BYTES) >> 2;
-            const w = (weights + t * weightTileStride + offset) >> 2;
+            const x = (deltas + t * deltaTileStride + s * TILE_BYTES) >>> 2;
+            const w = (weights + t * weightTileStride + offset) >>> 2;
             const columns = t === tiles - 1 ? lastTileColumns : TILE;
             for (let c = 0; c < columns; c++) lanes[c & 3] = fround(lanes[c & 3] + fround(f32[x + c] * f32[w + c]));
           }
           const value = fround(fround(fround(lanes[0] + lanes[2]) + fround(lanes[1] + lanes[3])) * scale);
           const u = offset / TILE_BYTES;
-          f32[(out + Math.floor(u / TILE) * outTileStride + s * TILE_BYTES + (u % TILE) * 4) >> 2] = value;
+          f32[(out + Math.floor(u / TILE) * outTileStride + s * TILE_BYTES + (u % TILE) * 4) >>> 2] = value;
           if (cscPairs) {
             const cd = cscDescriptors + 2 * u + 1;
             const q = i32[cd];
-            i32[q >> 2] = s * TILE_BYTES;
-            f32[(q >> 2) + 1] = value;
+            i32[q >>> 2] = s * TILE_BYTES;
+            f32[(q >>> 2) + 1] = value;
             i32[cd] = q + (value !== 0 ? PAIR_BYTES : 0);
           }
         }

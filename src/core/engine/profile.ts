@@ -29,8 +29,9 @@ interface Tally {
   countedMultiplyAdds: number;
 }
 
+/** Whether an address read from an argument block (an i32, negative above 2 GiB) lies in a region. */
 const within = (address: number, region: Region | null): boolean =>
-  region !== null && address >= region.address && address < region.address + region.bytes;
+  region !== null && address >>> 0 >= region.address && address >>> 0 < region.address + region.bytes;
 
 export class KernelProfiler {
   /** When set, calls are tallied under this name instead (e.g. the test evaluation). */
@@ -86,13 +87,13 @@ export class KernelProfiler {
     // Calls are counted at random: a fixed stride would keep landing on the same tiles and chunks.
     if ((op === Op.Spmm || op === Op.Masked) && Math.random() * this.sampleEvery < 1) {
       tally.countedCalls++;
-      tally.countedMultiplyAdds += op === Op.Spmm ? this.pairs(args) * 4 * this.i32[(args >> 2) + SPMM.vectors] : this.maskedMultiplyAdds(args);
+      tally.countedMultiplyAdds += op === Op.Spmm ? this.pairs(args) * 4 * this.i32[(args >>> 2) + SPMM.vectors] : this.maskedMultiplyAdds(args);
     }
   }
 
   /** A MASKED call's multiply-adds: a dot product over the layer's outputs (to whole vectors) for each input pair. */
   private maskedMultiplyAdds(args: number): number {
-    const w = args >> 2;
+    const w = args >>> 2;
     const a = this.i32;
     const pairs = this.countPairs(a[w + MASKED.descriptors], a[w + MASKED.descriptorStride], a[w + MASKED.chunks], a[w + MASKED.first], a[w + MASKED.rows]);
     return pairs * ((a[w + MASKED.tiles] - 1) * TILE + a[w + MASKED.lastTileBytes] / 4);
@@ -100,7 +101,7 @@ export class KernelProfiler {
 
   /** The pairs an SPMM call went through, read from its descriptors. */
   private pairs(args: number): number {
-    const w = args >> 2;
+    const w = args >>> 2;
     const a = this.i32;
     return this.countPairs(a[w + SPMM.descriptors], a[w + SPMM.segmentStride], a[w + SPMM.segments], 0, a[w + SPMM.rows]);
   }
@@ -110,14 +111,14 @@ export class KernelProfiler {
     const a = this.i32;
     let pairs = 0;
     for (let k = 0; k < arrays; k++) {
-      const descriptors = (base + k * stride) >> 2;
-      for (let i = first; i < first + rows; i++) pairs += (a[descriptors + 2 * i + 1] - a[descriptors + 2 * i]) / PAIR_BYTES;
+      const descriptors = (base + k * stride) >>> 2;
+      for (let i = first; i < first + rows; i++) pairs += ((a[descriptors + 2 * i + 1] - a[descriptors + 2 * i]) | 0) / PAIR_BYTES;
     }
     return pairs;
   }
 
   private name(op: number, args: number): string {
-    const w = args >> 2;
+    const w = args >>> 2;
     const a = this.i32;
     const layers = this.layout.layers;
     if (op === Op.Gather) return 'gather the batch (pixels to pairs)';
@@ -140,7 +141,7 @@ export class KernelProfiler {
     if (backward >= 0) return `layer ${backward + 1} input gradient (dZ·Wᵀ)`;
     const update = layers.findIndex((layer) => within(matrix, layer.deltas) || (layer.inputDense !== null && within(matrix, layer.inputDense)));
     const adam = epilogue === Epilogue.Adam || epilogue === Epilogue.AdamTransposed ? ' + Adam' : '';
-    if (a[w + SPMM.rows] === 1 && a[w + SPMM.descriptors] === this.layout.onesDescriptor.address) return `layer ${update + 1} bias gradient${adam}`;
+    if (a[w + SPMM.rows] === 1 && a[w + SPMM.descriptors] >>> 0 === this.layout.onesDescriptor.address) return `layer ${update + 1} bias gradient${adam}`;
     return `layer ${update + 1} weight gradient${adam}`;
   }
 }

@@ -45,7 +45,7 @@ export function programAddress(layout: EngineLayout, thread: number, slot: Slot)
 
 /** Runs a stored program with the given kernels. */
 export function runProgram(i32: Int32Array, kernels: Kernel[], address: number): void {
-  const base = address >> 2;
+  const base = address >>> 2;
   const count = i32[base];
   for (let i = 0; i < count; i++) kernels[i32[base + 1 + 2 * i]](i32[base + 2 + 2 * i]);
 }
@@ -68,7 +68,7 @@ export class ProgramWriter {
   write(i32: Int32Array, layout: EngineLayout, thread: number, slot: Slot): void {
     // The slots were sized by building every program of the layout: a longer one is a bug in that count.
     if (this.words > layout.programSlots.words[slot]) throw new Error('kernel program exceeds its slot');
-    const base = programAddress(layout, thread, slot) >> 2;
+    const base = programAddress(layout, thread, slot) >>> 2;
     let argWord = base + 1 + 2 * this.calls.length;
     i32[base] = this.calls.length;
     this.calls.forEach((c, i) => {

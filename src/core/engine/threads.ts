@@ -59,7 +59,7 @@ const { module, memory, control, status, busyAt, programBase, programWordsPerThr
 const instance = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
 const kernels = ${JSON.stringify(OP_NAMES)}.map((name) => instance.exports[name]);
 const i32 = new Int32Array(memory.buffer);
-const c = control >> 2;
+const c = control >>> 2;
 const progress = new Int32Array(status);
 const beats = thread * ${STATUS_STRIDE} + ${BEATS};
 const busy = new Float64Array(status);
@@ -75,7 +75,7 @@ for (;;) {
   Atomics.add(progress, beats, 1);
   const started = performance.now();
   try {
-    const base = (programBase + (thread * programWordsPerThread + slotOffsets[Atomics.load(i32, c + ${SLOT})]) * 4) >> 2;
+    const base = (programBase + (thread * programWordsPerThread + slotOffsets[Atomics.load(i32, c + ${SLOT})]) * 4) >>> 2;
     const count = i32[base];
     for (let i = 0; i < count; i++) {
       kernels[i32[base + 1 + 2 * i]](i32[base + 2 + 2 * i]);
@@ -127,7 +127,7 @@ export class ThreadedExecutor implements Executor {
     private readonly layout: EngineLayout,
     options: ThreadOptions,
   ) {
-    this.base = layout.control.address >> 2;
+    this.base = layout.control.address >>> 2;
     this.status = new Int32Array(new SharedArrayBuffer(layout.threads * STATUS_STRIDE * 4));
     this.beatsSeen = new Int32Array(layout.threads - 1);
     this.progressAt = new Float64Array(layout.threads - 1);
