@@ -1,11 +1,17 @@
 /** What a command needs from the process: its output streams and environment (replaceable in tests). */
 
+/** The signals that ask a command to stop: Ctrl-C, a closed terminal (and Windows' console close), kill/timeout. */
+export type StopSignal = 'SIGINT' | 'SIGHUP' | 'SIGTERM';
+export const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGHUP', 'SIGTERM'];
+/** 128 + the signal's number, as shells report a command a signal ended. */
+export const SIGNAL_EXIT_CODES: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+
 export interface CliContext {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   env: NodeJS.ProcessEnv;
-  /** Registers a handler for Ctrl-C; returns a function that removes it. */
-  onInterrupt(handler: () => void): () => void;
+  /** Registers a handler for the stop signals; returns a function that removes it. */
+  onStopSignal(handler: (signal: StopSignal) => void): () => void;
 }
 
 export function processContext(): CliContext {
@@ -13,9 +19,12 @@ export function processContext(): CliContext {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    onInterrupt(handler) {
-      process.on('SIGINT', handler);
-      return () => process.off('SIGINT', handler);
+    onStopSignal(handler) {
+      const listeners = STOP_SIGNALS.map((signal) => [signal, () => handler(signal)] as const);
+      for (const [signal, listener] of listeners) process.on(signal, listener);
+      return () => {
+        for (const [signal, listener] of listeners) process.off(signal, listener);
+      };
     },
   };
 }

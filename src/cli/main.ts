@@ -51,9 +51,14 @@ export function mainHelp(): string {
 
 export async function main(argv: string[], context: CliContext): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     writeLine(context.stdout, mainHelp());
-    return name ? 0 : 2;
+    return 0;
+  }
+  // No command (or an empty one) is a mistake: the usage goes to stderr, stdout stays empty.
+  if (!name) {
+    writeLine(context.stderr, `fmnist: ${name === undefined ? 'no command given' : 'the command is empty'}\n\n${mainHelp()}`);
+    return 2;
   }
   if (name === '--version' || name === '-v') {
     writeLine(context.stdout, APP_VERSION);

@@ -163,18 +163,26 @@ export class BackendHost {
   private async restoreModel(worker: Worker, before: StudioState | null, runEpochs: number): Promise<string | null> {
     const run = before?.run;
     const wasRunning = run && ['running', 'paused', 'stopping'].includes(run.status);
+    const ranEpochs = wasRunning ? runEpochs - run.epochsDoneAtStart : 0;
     // A run that autosaved its epochs is back at its last whole epoch; otherwise the model it started from.
     const candidates: { file: string; what: string }[] = [];
-    if (wasRunning && run.autosaveFile && runEpochs > run.epochsDoneAtStart && !before.autosave.failure) {
-      candidates.push({ file: run.autosaveFile, what: `the run was restored from its autosave after epoch ${runEpochs}` });
+    /** Why the run's own epochs could not come back, when they cannot. */
+    let autosaveProblem: string | null = wasRunning && !run.autosaveFile ? 'autosave was off' : null;
+    if (wasRunning && run.autosaveFile && ranEpochs > 0) {
+      if (before.autosave.failure) autosaveProblem = `its autosave had failed: ${before.autosave.failure.reason}`;
+      else candidates.push({ file: run.autosaveFile, what: `the run was restored from its autosave after epoch ${runEpochs}` });
     }
     if (before?.model?.savedAs) candidates.push({ file: before.model.savedAs, what: `the model was restored from ${before.model.savedAs}` });
     for (const candidate of candidates) {
       if (this.worker !== worker) return null;
-      const loaded = await this.send(worker, { type: 'load-checkpoint', path: candidate.file });
-      if (loaded.ok) return wasRunning && candidate.file !== run.autosaveFile ? `${candidate.what}, without the run's ${plural(runEpochs - run.epochsDoneAtStart, 'epoch')} (autosave was off)` : candidate.what;
+      const loaded = await this.send(worker, { type: 'load-checkpoint', path: candidate.file, replaceUnsaved: true });
+      if (loaded.ok) {
+        if (!wasRunning || candidate.file === run.autosaveFile || ranEpochs <= 0) return candidate.what;
+        return `${candidate.what}, without the run's ${plural(ranEpochs, 'epoch')} (${autosaveProblem ?? 'its autosave could not be read'})`;
+      }
+      if (candidate.file === run?.autosaveFile) autosaveProblem = `its autosave could not be read: ${loaded.error}`;
     }
-    if (wasRunning && runEpochs > run.epochsDoneAtStart) return `the run's model (${plural(runEpochs, 'epoch')}) was not saved and is lost`;
+    if (wasRunning && ranEpochs > 0) return `the run's model (${plural(runEpochs, 'epoch')}) was not saved and is lost${autosaveProblem ? ` (${autosaveProblem})` : ''}`;
     if (before?.model) return `the model (${before.model.architecture}, ${before.model.epochsDone === null ? 'training unknown' : plural(before.model.epochsDone, 'epoch')}) was not saved and is lost`;
     return null;
   }

@@ -58,8 +58,12 @@ export class FileOpener {
     if (!response.ok) this.notify({ type: 'notice', tone: 'error', message: response.error });
   }
 
-  /** Opens files; the answer carries the first failure, if any (each file is still tried). */
-  async open(paths: string[], role: DatasetRole | null): Promise<Response> {
+  /**
+   * Opens files; the answer carries the first failure, if any (each file is still tried). A checkpoint
+   * replaces a model held in no file only when the page asked the user (`replaceUnsaved`): from outside
+   * (the system, Open Recent) it is refused with a message saying so.
+   */
+  async open(paths: string[], role: DatasetRole | null, replaceUnsaved = false): Promise<Response> {
     const plan = planOpen(paths, (path) => path, role);
     const errors: string[] = [];
     let last: Response = { ok: true };
@@ -73,7 +77,7 @@ export class FileOpener {
       if (plan[dataRole].length) await run({ type: 'load-dataset', role: dataRole, paths: plan[dataRole] });
     }
     if (plan.checkpoint) {
-      const response = await run({ type: 'load-checkpoint', path: plan.checkpoint });
+      const response = await run({ type: 'load-checkpoint', path: plan.checkpoint, replaceUnsaved });
       if (response.ok) this.opened(plan.checkpoint);
     }
     return errors.length ? { ok: false, error: errors.join(' — ') } : last;

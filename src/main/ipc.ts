@@ -92,7 +92,8 @@ async function serve(request: Request, services: IpcServices, window: BrowserWin
       if (result.canceled || result.filePaths.length === 0) return { ok: true, cancelled: true };
       const path = result.filePaths[0];
       void preferences.setFolder('checkpoints', dirname(path));
-      const response = await backend.request({ type: 'load-checkpoint', path });
+      // The page asked before opening the dialog when the model held is in no file.
+      const response = await backend.request({ type: 'load-checkpoint', path, replaceUnsaved: true });
       if (response.ok) services.checkpointUsed(path);
       return response;
     }
@@ -136,7 +137,8 @@ export function enableIpc(services: IpcServices): void {
     if (!ownWindow(event)) return { ok: false, error: 'request refused: unknown sender' };
     try {
       const { paths, role } = validateOpenFiles(raw);
-      return await services.files.open(paths, role);
+      // The page asked before a dropped checkpoint replaces a model held in no file.
+      return await services.files.open(paths, role, true);
     } catch (error) {
       return { ok: false, error: userMessage(error) };
     }

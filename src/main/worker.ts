@@ -17,7 +17,7 @@ export type WorkerOutbound = { id: number; response: Response } | { event: Backe
 export type WorkerRefusal = { id: null; response: Response };
 /** What the host tells the worker when starting it. */
 export interface WorkerOptions {
-  /** The app's data folder for autosaves, or null. */
+  /** The app's data folder, or null. */
   dataDirectory: string | null;
   /** Where the app downloads Fashion-MNIST (searched for data right after $FMNIST_DATA), or null. */
   downloadDirectory?: string | null;
@@ -50,8 +50,7 @@ const REQUEST_TYPES: Record<WorkerRequest['type'], true> = {
   'save-checkpoint': true,
   'export-model': true,
   'load-checkpoint': true,
-  'resume-autosave': true,
-  'discard-autosave': true,
+  'resume-run': true,
   'get-insight': true,
   'get-test-images': true,
   shutdown: true,
@@ -60,6 +59,7 @@ const REQUEST_TYPES: Record<WorkerRequest['type'], true> = {
   'rename-run': true,
   'note-run': true,
   'delete-runs': true,
+  'delete-run-files': true,
   'open-run-checkpoint': true,
 };
 

@@ -41,7 +41,7 @@ export async function runCliInProcess(args: string[], env: NodeJS.ProcessEnv): P
     stdout: stdout as unknown as NodeJS.WriteStream,
     stderr: stderr as unknown as NodeJS.WriteStream,
     env: { FMNIST_STUDIO_DATA: process.env.FMNIST_STUDIO_DATA, ...env },
-    onInterrupt: () => () => {},
+    onStopSignal: () => () => {},
   };
   const code = await main(args, context);
   return { code, stdout: out, stderr: err };

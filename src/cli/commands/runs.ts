@@ -1,21 +1,25 @@
 /**
  * `fmnist runs`: the training runs recorded in the data folder's runs folder (by `fmnist train` and the app):
- * list them, show one, compare several, export their per-epoch history as CSV, rename, annotate and delete.
- * Ids may be shortened to a prefix that names one run.
+ * list them (with the disk space of each run's own checkpoints), show one, compare several, export their
+ * per-epoch history as CSV, rename, annotate, and delete records or only their files. Ids may be shortened to
+ * a prefix that names one run. A damaged record is named with what is wrong and can be deleted; a damaged
+ * history leaves the rest readable.
  */
 
 import { stat } from 'node:fs/promises';
 import Papa from 'papaparse';
-import { displayPath, FmnistError } from '../../core/errors';
+import { dirname, join } from 'node:path';
+import { displayPath, FmnistError, userMessage } from '../../core/errors';
 import { writeFileAtomic } from '../../core/io';
 import { appDataFolder, runsFolder } from '../../core/run/data-folder';
 import { differingSettings, displayName, type RunRecord, settingText, wallSeconds } from '../../core/runs/record';
-import { RunStore } from '../../core/runs/store';
+import { type RunList, RunStore } from '../../core/runs/store';
 import type { EpochSummary } from '../../core/train/events';
 import { type CommandSpec, parseOptions } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { checkOutputFile } from '../output-target';
 import { formatDuration, percent, plural } from '../progress';
+import { formatBytes } from '../../core/io';
 
 export const RUNS: CommandSpec = {
   name: 'runs',
@@ -27,14 +31,17 @@ export const RUNS: CommandSpec = {
     'fmnist runs export ID... --out FILE       the per-epoch history of the runs as one CSV file',
     'fmnist runs rename ID NAME                (an empty NAME removes the name)',
     'fmnist runs note ID TEXT                  (an empty TEXT removes the note)',
-    'fmnist runs delete ID...                  the records only: checkpoints stay where they are',
+    "fmnist runs delete ID... [--files-only]   records and the runs' own checkpoints (copies saved elsewhere stay);",
+    "                                          --files-only deletes the checkpoints and keeps the records",
     '',
     'fmnist train and the app record every run in the runs folder of the app\'s data folder (FMNIST_STUDIO_DATA',
-    'sets the data folder). An ID may be shortened to any prefix that names one run.',
+    "sets the data folder), with the run's own checkpoint. An ID may be shortened to any prefix that names one run.",
   ],
   options: {
     json: { kind: 'boolean', help: 'list, show, compare: print one JSON object' },
     out: { kind: 'string', value: 'FILE', help: 'export: the CSV file to write' },
+    'files-only': { kind: 'boolean', help: "delete: only the runs' own checkpoints; the records stay" },
+    force: { kind: 'boolean', help: 'delete: also a run recorded as training on another computer' },
   },
   examples: [
     'fmnist runs',
@@ -43,6 +50,7 @@ export const RUNS: CommandSpec = {
     'fmnist runs export 20261125-143012 20261125-150130 --out curves.csv',
     'fmnist runs rename 20261125-143012 "wide, lr 0.002"',
     'fmnist runs delete 20261125-143012',
+    'fmnist runs delete --files-only 20261125-143012',
   ],
 };
 
@@ -56,7 +64,7 @@ const SUBCOMMAND_OPTIONS: Record<Subcommand, string[]> = {
   export: ['out'],
   rename: [],
   note: [],
-  delete: [],
+  delete: ['files-only', 'force'],
 };
 
 function usageError(problem: string): FmnistError {
@@ -100,17 +108,26 @@ export async function runRuns(argv: string[], context: CliContext): Promise<numb
   switch (subcommand) {
     case 'list': {
       if (args.length > 0) throw usageError(`fmnist runs list takes no ids, got "${args[0]}" (fmnist runs show ID shows one)`);
-      const { runs, warnings } = await store.list();
+      const { runs, damaged, warnings } = await store.list();
       for (const warning of warnings) writeLine(context.stderr, `Skipped ${warning.replace(/ \(skipped\)$/, '')}`);
-      if (json) out(JSON.stringify({ type: 'runs', folder: store.folder, runs, warnings }));
-      else listRuns(runs, store.folder, out);
+      for (const run of damaged) writeLine(context.stderr, `Run ${run.id} is damaged: ${displayPath(run.file)}: ${run.problem} (fmnist runs delete ${run.id} removes it)`);
+      if (json) out(JSON.stringify({ type: 'runs', folder: store.folder, runs, damaged, warnings }));
+      else listRuns(runs, damaged.length, store.folder, out);
       return 0;
     }
     case 'show': {
       if (args.length !== 1) throw usageError('fmnist runs show takes one run id');
       const run = await store.find(args[0]);
-      const history = await store.history(run.id);
-      if (json) out(JSON.stringify({ type: 'run', ...run, history }));
+      // A damaged history leaves the summary to show, with one line saying what is wrong.
+      let history: EpochSummary[] = [];
+      let historyProblem: string | null = null;
+      try {
+        history = await store.history(run.id);
+      } catch (error) {
+        historyProblem = userMessage(error);
+        writeLine(context.stderr, `The history of run ${run.id} cannot be read: ${historyProblem}`);
+      }
+      if (json) out(JSON.stringify({ type: 'run', ...run, history, historyProblem }));
       else await showRun(run, history, out);
       return 0;
     }
@@ -136,9 +153,10 @@ export async function runRuns(argv: string[], context: CliContext): Promise<numb
       if (!file) throw usageError('fmnist runs export needs --out FILE');
       await checkOutputFile(file);
       const runs = await findAll(store, args);
-      const rows = await exportRows(store, runs);
-      await writeFileAtomic(file, new TextEncoder().encode(`${Papa.unparse(rows)}\r\n`));
-      writeLine(context.stderr, `Wrote ${plural(rows.data.length, 'row')} (${plural(runs.length, 'run')}) to ${displayPath(file)}.`);
+      const rows = await exportRows(store, runs, (problem) => writeLine(context.stderr, `Skipped the history of ${problem}`));
+      // escapeFormulae: a name starting with = + - @ (or a tab or return) must not run as a formula in a spreadsheet.
+      await writeFileAtomic(file, new TextEncoder().encode(`${Papa.unparse(rows, { escapeFormulae: true })}\r\n`));
+      writeLine(context.stderr, `Wrote ${plural(rows.data.length, 'row')} (${plural(rows.runs, 'run')}) to ${displayPath(file)}.`);
       return 0;
     }
     case 'rename':
@@ -154,10 +172,31 @@ export async function runRuns(argv: string[], context: CliContext): Promise<numb
     }
     case 'delete': {
       if (args.length < 1) throw usageError('fmnist runs delete takes one or more run ids');
-      const runs = await findAll(store, args);
-      await store.remove(runs.map((run) => run.id));
-      for (const run of runs) {
-        out(`Deleted run ${run.id}${run.name ? ` (${displayPath(run.name)})` : ''}${run.checkpoint ? `; its checkpoint ${displayPath(run.checkpoint)} is kept` : ''}.`);
+      if (options['files-only'] && options.force) throw usageError('--force applies to deleting records, not --files-only');
+      const listing = await store.list();
+      const found: (RunRecord | { id: string; problem: string })[] = [];
+      for (const id of args) {
+        const run = await store.resolve(id, listing);
+        if (!found.some((f) => f.id === run.id)) found.push(run);
+      }
+      const ids = found.map((run) => run.id);
+      if (options['files-only']) {
+        await store.removeFiles(ids);
+        for (const run of found) {
+          const bytes = 'files' in run && run.files ? run.files.bytes : 0;
+          out(bytes ? `Deleted the files of run ${run.id} (${formatBytes(bytes)}); its record stays.` : `Run ${run.id} had no files of its own; its record stays.`);
+        }
+        return 0;
+      }
+      await store.remove(ids, { force: options.force === true });
+      for (const run of found) {
+        if ('problem' in run) {
+          out(`Deleted the damaged run ${run.id}.`);
+          continue;
+        }
+        const copies = run.copies?.length ? `; copies saved elsewhere are kept (${run.copies.map(displayPath).join(', ')})` : '';
+        const bytes = run.files?.bytes ? ` and its files (${formatBytes(run.files.bytes)})` : '';
+        out(`Deleted run ${run.id}${run.name ? ` (${displayPath(run.name)})` : ''}${bytes}${copies}.`);
       }
       return 0;
     }
@@ -166,10 +205,10 @@ export async function runRuns(argv: string[], context: CliContext): Promise<numb
 
 /** The runs the ids (or prefixes) name, each once, in the order given; the folder is listed once. */
 async function findAll(store: RunStore, ids: string[]): Promise<RunRecord[]> {
-  const { runs } = await store.list();
+  const listing: RunList = await store.list();
   const found: RunRecord[] = [];
   for (const id of ids) {
-    const run = await store.find(id, runs);
+    const run = await store.find(id, listing);
     if (!found.includes(run)) found.push(run);
   }
   return found;
@@ -204,12 +243,16 @@ function shortName(run: RunRecord, max = 28): string {
   return name.length > max ? `${name.slice(0, max - 1).join('')}…` : name.join('');
 }
 
-function listRuns(runs: RunRecord[], folder: string, out: (line?: string) => void): void {
+function listRuns(runs: RunRecord[], damaged: number, folder: string, out: (line?: string) => void): void {
   if (runs.length === 0) {
-    out(`No runs recorded yet in ${displayPath(folder)}: fmnist train and the app record every run there.`);
+    out(
+      damaged
+        ? `No intact runs in ${displayPath(folder)}; ${plural(damaged, 'damaged record')} (named above).`
+        : `No runs recorded yet in ${displayPath(folder)}: fmnist train and the app record every run there.`,
+    );
     return;
   }
-  const rows = [['id', 'name', 'status', 'started', 'epochs', 'final test', 'best test', 'time']];
+  const rows = [['id', 'name', 'status', 'started', 'epochs', 'final test', 'best test', 'time', 'files']];
   for (const run of runs) {
     rows.push([
       run.id,
@@ -220,11 +263,13 @@ function listRuns(runs: RunRecord[], folder: string, out: (line?: string) => voi
       percent(run.metrics.finalTestAccuracy),
       percent(run.metrics.bestTestAccuracy),
       formatDuration(wallSeconds(run) * 1000),
+      run.files?.bytes ? formatBytes(run.files.bytes) : '—',
     ]);
   }
-  for (const line of table(rows, [false, false, false, false, true, true, true, true])) out(line);
+  for (const line of table(rows, [false, false, false, false, true, true, true, true, true])) out(line);
   out();
-  out(`${plural(runs.length, 'run')} in ${displayPath(folder)}`);
+  const bytes = runs.reduce((sum, run) => sum + (run.files?.bytes ?? 0), 0);
+  out(`${plural(runs.length, 'run')}${damaged ? ` and ${plural(damaged, 'damaged record')}` : ''} in ${displayPath(folder)}; their own files take ${formatBytes(bytes)}`);
 }
 
 function filesText(files: readonly string[] | null | undefined): string {
@@ -250,12 +295,15 @@ async function showRun(run: RunRecord, history: EpochSummary[], out: (line?: str
     for (const segment of run.data.history) field('', `from epoch ${segment.fromEpoch}: ${filesText(segment.sources?.train)} (fingerprint ${segment.fingerprint})`);
   }
   if (run.resumedFrom) field('Continued', `a model of ${plural(run.resumedFrom.epochsDone, 'epoch')}${run.resumedFrom.file ? ` from ${displayPath(run.resumedFrom.file)}` : ''}`);
-  if (run.checkpoint) {
-    const exists = await stat(run.checkpoint).then((info) => info.isFile(), () => false);
-    field('Checkpoint', `${displayPath(run.checkpoint)}${exists ? '' : ' (missing)'}`);
-  } else {
-    field('Checkpoint', 'none saved');
+  const exists = async (file: string): Promise<boolean> => stat(file).then((info) => info.isFile(), () => false);
+  if (run.checkpoint) field('Checkpoint', `${displayPath(run.checkpoint)}${(await exists(run.checkpoint)) ? '' : ' (missing)'}`);
+  else field('Checkpoint', 'none saved');
+  if (run.files) {
+    const own = [run.files.last && 'last epoch', run.files.best && 'best epoch'].filter(Boolean).join(' and ');
+    field('Files', `${formatBytes(run.files.bytes)}${own ? ` (${own})` : ''} in ${displayPath(dirname(run.files.last ?? run.files.best ?? join(run.id, 'x')))}`);
   }
+  for (const copy of run.copies ?? []) field('Saved to', `${displayPath(copy)}${(await exists(copy)) ? '' : ' (missing)'}`);
+  if (run.continuedBy) field('Continued', `as run ${run.continuedBy}`);
   field(
     'Engine',
     `${run.kernels ?? '?'} kernels, ${run.threads === null ? '?' : plural(run.threads, 'thread')}; ${run.trainingSamples} training samples` +
@@ -319,10 +367,22 @@ export const EXPORT_FIELDS = [
   'samplesPerSecond',
 ] as const;
 
-async function exportRows(store: RunStore, runs: RunRecord[]): Promise<{ fields: string[]; data: (string | number)[][] }> {
+async function exportRows(
+  store: RunStore,
+  runs: RunRecord[],
+  skipped: (problem: string) => void,
+): Promise<{ fields: string[]; data: (string | number)[][]; runs: number }> {
   const data: (string | number)[][] = [];
+  let exported = 0;
   for (const run of runs) {
-    const history = (await store.history(run.id)) as unknown as Record<string, unknown>[];
+    let history: Record<string, unknown>[];
+    try {
+      history = (await store.history(run.id)) as unknown as Record<string, unknown>[];
+    } catch (error) {
+      skipped(`run ${run.id}: ${userMessage(error)}`);
+      continue;
+    }
+    exported++;
     for (const epoch of history) {
       data.push(
         EXPORT_FIELDS.map((field) => {
@@ -334,5 +394,5 @@ async function exportRows(store: RunStore, runs: RunRecord[]): Promise<{ fields:
       );
     }
   }
-  return { fields: [...EXPORT_FIELDS], data };
+  return { fields: [...EXPORT_FIELDS], data, runs: exported };
 }

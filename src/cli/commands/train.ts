@@ -20,7 +20,7 @@ import { RunStore } from '../../core/runs/store';
 import type { EpochSummary } from '../../core/train/events';
 import { runOutcome } from '../../core/train/trainer';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
-import { type CliContext, writeLine } from '../context';
+import { type CliContext, SIGNAL_EXIT_CODES, type StopSignal, writeLine } from '../context';
 import { bar, formatDuration, percent, plural, StatusLine } from '../progress';
 
 export const TRAIN: CommandSpec = {
@@ -227,7 +227,8 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     : new StoreRecorder(new RunStore(runsFolder(appDataFolder(context.env))), {
         origin: 'cli',
         name: options.name as string | undefined,
-        checkpoint: out ?? (autosaveFolder ? autosavePath(autosaveFolder) : null),
+        // Until the run's own checkpoint is written at its end, the --autosave file holds its last epoch.
+        checkpoint: autosaveFolder ? autosavePath(autosaveFolder) : null,
         resumedFile: (options.resume as string | undefined) ?? null,
         onProblem: (problem) =>
           warn(problem ? `Cannot record the run: ${problem} (training goes on; each epoch tries again)` : 'Recording the run works again.'),
@@ -260,6 +261,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
       resume: resumed ? { state: trainerStateOf(resumed, options.resume as string), costCurve: resumed.costCurve ?? [] } : null,
       data: dataOf,
       autosaveFile: autosaveFolder ? autosavePath(autosaveFolder) : null,
+      runFiles: recorder?.checkpointFiles ?? null,
       record: recorder,
       onBatch: (p) => {
         const runFraction = ((p.epoch - 1) * p.batches + p.batch) / (p.epochs * p.batches);
@@ -293,7 +295,7 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     info(`Resuming from ${options.resume} after epoch ${resumed.epochsDone}, training to epoch ${config.epochs}.`);
     if (run.data.history && run.data.history.length > (resumed.dataHistory?.length ?? 1)) info('Training goes on with other data than before, as --allow-other-data allows.');
   }
-  if (!out && !autosaveFolder) info('Nothing will be saved: pass --out FILE (or --autosave DIR) to keep the model.');
+  if (!out && !autosaveFolder && !recorder) info('Nothing will be saved: pass --out FILE (or --autosave DIR) to keep the model.');
   info(`Loaded ${description}.`);
   if (!hasTest) info('No test set found beside the training data: pass --test PATH to report test accuracy.');
   info(
@@ -305,12 +307,14 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
   const recipes = describeRecipes(config);
   if (recipes) info(`Recipes: ${recipes}.`);
 
-  let interrupts = 0;
-  const removeInterrupt = context.onInterrupt(() => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
+  // Ctrl-C, a closed terminal (SIGHUP; on Windows, the console window closed) and SIGTERM (kill, timeout, a
+  // scheduler) all stop after the current batch and keep the last whole epoch; a second one quits at once.
+  let stoppedBy: StopSignal | null = null;
+  const removeInterrupt = context.onStopSignal((signal) => {
+    if (stoppedBy) process.exit(SIGNAL_EXIT_CODES[signal]);
+    stoppedBy = signal;
     status.clear();
-    writeLine(stderr, 'Stopping after this batch (Ctrl-C again to quit at once)…');
+    writeLine(stderr, `${signal === 'SIGINT' ? 'Stopping' : `${signal}: stopping`} after this batch (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)…`);
     run.stop();
   });
 
@@ -323,10 +327,9 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     return true;
   };
 
-  /** The run's record names the file that holds its model: --out once saved, else the autosave if it holds an epoch of it. */
-  const recordCheckpoint = async (saved: boolean): Promise<void> => {
-    const autosaved = autosaveFolder && !run.autosaveFailure && run.state().epochsDone > (resumed?.epochsDone ?? 0);
-    await recorder?.setCheckpoint(saved ? out! : autosaved ? autosavePath(autosaveFolder) : null);
+  /** The run's record names its own checkpoint (TrainingRun writes it); --out is noted as a copy. */
+  const recordCopy = async (saved: boolean): Promise<void> => {
+    if (saved) await recorder?.addCopy(out!);
   };
 
   try {
@@ -335,8 +338,10 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
     // What the epochs left behind goes before the checkpoint is built (see memory.ts).
     collectGarbage();
     const saved = await save();
-    await recordCheckpoint(saved);
-    if (recorder?.id) info(`Recorded as run ${recorder.id} (fmnist runs show ${recorder.id}).`);
+    await recordCopy(saved);
+    if (recorder?.recorded) {
+      info(`Recorded as run ${recorder.id} (fmnist runs show ${recorder.id})${run.modelFile ? `; its model is kept in ${run.modelFile}` : ''}.`);
+    }
     const last = summary.history[summary.history.length - 1];
     // The model handed back: the last epoch's, or the best one's when restoreBest restored it.
     const kept = summary.history[summary.epochsDone - 1];
@@ -357,7 +362,8 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
           trainingSeconds: Number(summary.trainingSeconds.toFixed(3)),
           peakMemoryMb: peakMemoryMb(),
           checkpoint: saved ? out : null,
-          run: recorder?.id ?? null,
+          run: recorder?.recorded ? recorder.id : null,
+          runCheckpoint: run.modelFile,
         }),
       );
     } else if (last && kept) {
@@ -372,11 +378,11 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
           `; peak memory ${peakMemoryMb()} MB.`,
       );
     }
-    return summary.status === 'stopped' ? 130 : 0;
+    return summary.status === 'stopped' ? SIGNAL_EXIT_CODES[stoppedBy ?? 'SIGINT'] : 0;
   } catch (error) {
     status.clear();
     // A diverged (or otherwise failed) run is back at its last good epoch: save that rather than lose the work.
-    await recordCheckpoint(await save().catch(() => false));
+    await recordCopy(await save().catch(() => false));
     throw error;
   } finally {
     removeInterrupt();

@@ -7,11 +7,11 @@
 
 import { DEFAULT_CONFIG, RECIPE_FIELDS, resolveRunConfig, type RunConfig } from '../config';
 import { describeValue, FmnistError } from '../errors';
-import { MAX_NAME_CHARS, MAX_NOTE_CHARS, RUN_ID, type RunRecord } from '../runs/record';
+import { type DamagedRun, MAX_NAME_CHARS, MAX_NOTE_CHARS, RUN_ID, type RunRecord } from '../runs/record';
 import type { EpochSummary } from '../train/events';
 
 export type { EpochSummary } from '../train/events';
-export type { RunRecord, RunRecordStatus } from '../runs/record';
+export type { DamagedRun, RunFiles, RunRecord, RunRecordStatus } from '../runs/record';
 
 /** The settings the app lets users change (the training recipes included); Adam's β1, β2 and ε keep their defaults. */
 export type RunSettings = Omit<RunConfig, 'beta1' | 'beta2' | 'epsilon'>;
@@ -153,14 +153,24 @@ export interface TestImages {
   labels: Uint8Array;
 }
 
-/** An autosaved run that did not reach its last epoch, offered for resuming at start-up. */
-export interface PendingAutosave {
+/**
+ * The newest recorded run, when it did not reach its last epoch (stopped, or its process killed) and its own
+ * checkpoint holds its last whole epoch: offered for resuming.
+ */
+export interface UnfinishedRun {
+  /** Its record's id. */
+  id: string;
+  /** The name to show: the user's, or the id. */
+  name: string;
   epochsDone: number;
   epochs: number;
+  /** When its checkpoint was last written (its last epoch). */
   savedAt: string | null;
   architecture: string;
-  /** The data files it was trained on (which must be kept until it is resumed or discarded). */
+  /** The data files it was trained on (which must be kept until it is resumed or its files are deleted). */
   dataSources: { train: string[]; test: string[] | null } | null;
+  /** Bytes its own checkpoints take. */
+  bytes: number;
 }
 
 /** The recorded runs (summaries only), oldest first, and a line for each file that was skipped. */
@@ -168,6 +178,8 @@ export interface RunListing {
   /** The runs folder; null when the app has none (no data folder). */
   folder: string | null;
   runs: RunRecord[];
+  /** Records that cannot be read: their ids and what is wrong (they can be deleted). */
+  damaged: DamagedRun[];
   warnings: string[];
 }
 
@@ -186,8 +198,11 @@ export interface StudioState {
   model: ModelInfo | null;
   /** The last evaluation of the model on the test set. */
   evaluation: EvaluationInfo | null;
-  /** Where runs are autosaved (null when there is no data folder), an unfinished run to offer, a failure. */
-  autosave: { file: string | null; pending: PendingAutosave | null; failure: AutosaveFailure | null };
+  /**
+   * Whether runs can be saved after every epoch (there is a runs folder), the unfinished run to offer for
+   * resuming, and why the last save failed.
+   */
+  autosave: { available: boolean; pending: UnfinishedRun | null; failure: AutosaveFailure | null };
   /** Where Fashion-MNIST was found without asking, or where the search looked. */
   defaultData: { directory: string | null; searched: string };
   run: RunInfo;
@@ -282,8 +297,8 @@ export type Request =
   | { type: 'load-checkpoint' }
   /** Browser host: a checkpoint uploaded earlier. */
   | { type: 'load-uploaded-checkpoint'; upload: string }
-  | { type: 'resume-autosave'; autosave: boolean }
-  | { type: 'discard-autosave' }
+  /** Continue a recorded run from its own checkpoint (the unfinished run offered, or one chosen in Runs). */
+  | { type: 'resume-run'; id: string; autosave: boolean }
   /** Electron: save bytes (base64) with the native save dialog, e.g. a chart as PNG. */
   | { type: 'save-file'; name: string; data: string }
   /** Fetch the original Fashion-MNIST files into the app's data folder, then load them. */
@@ -301,7 +316,10 @@ export type RunRequest =
   | { type: 'get-run-history'; ids: string[] }
   | { type: 'rename-run'; id: string; name: string }
   | { type: 'note-run'; id: string; note: string }
+  /** Deletes records and their own checkpoints (never copies saved elsewhere). */
   | { type: 'delete-runs'; ids: string[] }
+  /** Deletes runs' own checkpoints; their records stay. */
+  | { type: 'delete-run-files'; ids: string[] }
   /** Loads the checkpoint a run saved (as load-checkpoint does), if it still holds that run's model. */
   | { type: 'open-run-checkpoint'; id: string };
 
@@ -318,9 +336,9 @@ export type WorkerRequest =
   /** `download`: a temporary file the browser host offers as a download (no run record remembers it). */
   | { type: 'save-checkpoint'; path: string; download?: boolean }
   | { type: 'export-model'; format: ExportFormat; path: string }
-  | { type: 'load-checkpoint'; path: string }
-  | { type: 'resume-autosave'; autosave: boolean }
-  | { type: 'discard-autosave' }
+  /** `replaceUnsaved`: the user agreed to replace a model held in no file (else such a load is refused). */
+  | { type: 'load-checkpoint'; path: string; replaceUnsaved?: boolean }
+  | { type: 'resume-run'; id: string; autosave: boolean }
   | { type: 'get-insight' }
   | { type: 'get-test-images' }
   /** The app is quitting: end a run at its last whole epoch and keep that for resuming at the next start. */
@@ -457,7 +475,6 @@ export function validateRequest(value: unknown): Request {
     case 'evaluate':
     case 'save-checkpoint':
     case 'load-checkpoint':
-    case 'discard-autosave':
     case 'download-data':
     case 'cancel-download':
     case 'get-insight':
@@ -467,6 +484,7 @@ export function validateRequest(value: unknown): Request {
       return { type: raw.type };
     case 'get-run-history':
     case 'delete-runs':
+    case 'delete-run-files':
       checkKeys(raw, ['type', 'ids']);
       return { type: raw.type, ids: checkRunIds(raw.ids) };
     case 'rename-run':
@@ -486,9 +504,9 @@ export function validateRequest(value: unknown): Request {
       checkKeys(raw, ['type', 'upload']);
       if (typeof raw.upload !== 'string' || !UPLOAD_ID.test(raw.upload)) throw refuse('malformed upload id');
       return { type: 'load-uploaded-checkpoint', upload: raw.upload };
-    case 'resume-autosave':
-      checkKeys(raw, ['type', 'autosave']);
-      return { type: 'resume-autosave', autosave: checkFlag(raw.autosave, 'autosave') };
+    case 'resume-run':
+      checkKeys(raw, ['type', 'id', 'autosave']);
+      return { type: 'resume-run', id: checkRunId(raw.id), autosave: checkFlag(raw.autosave, 'autosave') };
     case 'open-dataset':
       checkKeys(raw, ['type', 'role']);
       return { type: 'open-dataset', role: checkRole(raw.role) };

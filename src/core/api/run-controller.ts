@@ -29,6 +29,8 @@ export interface RunPlan {
   resume: { state: TrainerState; costCurve: readonly CostPoint[] } | null;
   data: ModelData;
   autosaveFile: string | null;
+  /** The run's own checkpoint files, where the model it hands back is written when it ends; null for none. */
+  runFiles: { last: string; best: string } | null;
   /** Records the run in the runs folder; null for none. */
   record: RunRecorder | null;
 }
@@ -155,6 +157,7 @@ export class RunController {
         resume: plan.resume,
         data: plan.data,
         autosaveFile: plan.autosaveFile,
+        runFiles: plan.runFiles,
         record: plan.record,
         keepEpochModel: true,
         now: this.now,
@@ -190,9 +193,9 @@ export class RunController {
       .then(
         (summary) => {
           this.info.outcome = runOutcome(summary, run.config);
-          return this.end(run, plan, summary.status === 'finished' ? 'finish' : 'stopped', null, ended);
+          return this.end(run, summary.status === 'finished' ? 'finish' : 'stopped', null, ended);
         },
-        (error: unknown) => this.end(run, plan, 'fail', userMessage(error), ended),
+        (error: unknown) => this.end(run, 'fail', userMessage(error), ended),
       )
       .catch((error: unknown) => {
         // Ending must never leave the app stuck in a run.
@@ -240,7 +243,6 @@ export class RunController {
 
   private async end(
     run: TrainingRun,
-    plan: RunPlan,
     action: 'finish' | 'stopped' | 'fail',
     error: string | null,
     ended: (end: RunEnd) => void,
@@ -262,10 +264,9 @@ export class RunController {
               costCurve: [...run.costCurve],
               state,
               file: null,
-              // The autosave holds exactly this model when this run wrote an epoch and its last write worked
-              // (TrainingRun writes a restored best epoch again).
-              savedAs:
-                plan.autosaveFile && !run.autosaveFailure && state.epochsDone > (plan.resume?.state.epochsDone ?? 0) ? plan.autosaveFile : null,
+              // The run's own checkpoint holds exactly this model once its write at the end (or the autosave of
+              // the last epoch) worked.
+              savedAs: run.modelFile,
               data: run.data,
             }
           : null,

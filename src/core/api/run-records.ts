@@ -1,20 +1,26 @@
 /**
  * The app's side of the runs folder: a recorder for each run the session starts, the page's requests about
- * recorded runs (list, histories, rename, note, delete), the checkpoint of a run (only while its file still
- * holds that run's model), and which held model came from which run, so saving it tells the run's record.
+ * recorded runs (list, histories, rename, note, delete records or only their files), the checkpoint of a run
+ * (only while its file still holds that run's model), the unfinished run to offer for resuming, and which held
+ * model came from which run, so saving it tells the run's record.
  */
 
 import { stat } from 'node:fs/promises';
 import { type Checkpoint, loadCheckpoint } from '../checkpoint/checkpoint';
 import { FmnistError, userMessage } from '../errors';
+import { describeShape, mlpShape } from '../model/mlp';
+import { displayName, modelFileOf, type RunRecord } from '../runs/record';
 import { StoreRecorder, type StoreRecorderOptions } from '../runs/recorder';
 import { RunStore } from '../runs/store';
 import type { EpochSummary } from '../train/events';
-import type { BackendEvent, Response, RunHistories, RunListing, RunRequest } from './contract';
+import type { BackendEvent, Response, RunHistories, RunListing, RunRequest, UnfinishedRun } from './contract';
 import type { HeldModel } from './held-model';
 
 /** The requests answered here; opening a run's checkpoint is the session's (it changes the model held). */
 export type RecordsRequest = Exclude<RunRequest, { type: 'open-run-checkpoint' }>;
+
+/** Statuses of a run that ended short of its epochs and may be resumed. */
+const UNFINISHED = new Set(['stopped', 'interrupted']);
 
 export class RunRecords {
   private readonly store: RunStore | null;
@@ -26,6 +32,11 @@ export class RunRecords {
     private readonly emit: (event: BackendEvent) => void,
   ) {
     this.store = folder ? new RunStore(folder) : null;
+  }
+
+  /** Whether runs are recorded (and so keep their own checkpoints). */
+  get enabled(): boolean {
+    return this.store !== null;
   }
 
   /** A recorder for a run about to start; null when runs are not recorded. */
@@ -49,11 +60,21 @@ export class RunRecords {
     this.runOfModel.set(model, id);
   }
 
-  /** The model was saved to a file the user keeps: its run's record names that file from now on. */
+  /** The run a held model came from, if it was trained in this session. */
+  runOf(model: HeldModel): string | null {
+    return this.runOfModel.get(model) ?? null;
+  }
+
+  /** The model was saved to a file the user keeps: its run's record notes that copy. */
   async saved(model: HeldModel, file: string): Promise<void> {
     const id = this.runOfModel.get(model);
     // A record that cannot be updated (deleted meanwhile) does not make the save fail.
-    if (id && this.store) await this.store.edit(id, { checkpoint: file }).catch(() => undefined);
+    if (id && this.store) await this.store.edit(id, { copy: file }).catch(() => undefined);
+  }
+
+  /** Notes on a run that another run continued it (it is offered for resuming no more). */
+  async continued(id: string, by: string): Promise<void> {
+    await this.store?.edit(id, { continuedBy: by }).catch(() => undefined);
   }
 
   async handle(request: RecordsRequest): Promise<Response> {
@@ -78,35 +99,79 @@ export class RunRecords {
       case 'delete-runs':
         await store.remove(request.ids);
         return { ok: true, runs: await this.list() };
+      case 'delete-run-files':
+        await store.removeFiles(request.ids);
+        return { ok: true, runs: await this.list() };
     }
   }
 
-  /** The checkpoint a run saved, once it is sure the file still holds that run's model. */
+  /**
+   * The newest run, when it ended short of its epochs (stopped, or its process gone), was not continued since,
+   * and its own checkpoint is there: the run to offer for resuming.
+   */
+  async unfinished(): Promise<UnfinishedRun | null> {
+    if (!this.store) return null;
+    const newest = (await this.store.list()).runs.at(-1);
+    if (!newest || !UNFINISHED.has(newest.status) || newest.continuedBy || !newest.files?.last) return null;
+    if (newest.metrics.epochs >= newest.config.epochs || newest.summary?.stoppedEarly === true) return null;
+    const saved = await stat(newest.files.last).catch(() => null);
+    return {
+      id: newest.id,
+      name: displayName(newest),
+      epochsDone: newest.metrics.epochs,
+      epochs: newest.config.epochs,
+      savedAt: saved ? saved.mtime.toISOString() : newest.updatedAt,
+      architecture: describeShape(mlpShape(newest.config.hiddenSizes)),
+      dataSources: newest.data.sources,
+      bytes: newest.files.bytes,
+    };
+  }
+
+  /** A run's own last checkpoint, to continue it: refused when the run is training, finished, or has no file. */
+  async resumable(id: string): Promise<{ record: RunRecord; checkpoint: Checkpoint; file: string }> {
+    const store = this.requireStore();
+    const record = await store.get(id);
+    const name = describeRun(record);
+    if (record.status === 'running') throw new FmnistError('bad-option', `run ${name} is still training`);
+    const file = record.files?.last;
+    if (!file) throw new FmnistError('not-found', `run ${name} has no checkpoint of its own to continue from (its files were deleted, or it trained no epoch)`);
+    const checkpoint = await loadCheckpoint(file);
+    if (!checkpoint.optimizer || !checkpoint.config) throw new FmnistError('bad-input', 'holds no optimizer state: it cannot continue training', { file });
+    return { record, checkpoint, file };
+  }
+
+  /** The checkpoint that holds a run's model, once it is sure the file still holds that run's model. */
   async checkpointOf(id: string): Promise<{ checkpoint: Checkpoint; file: string }> {
     const store = this.requireStore();
     const record = await store.get(id);
-    const file = record.checkpoint;
-    const name = record.name ? `"${record.name}"` : record.id;
-    if (!file) throw new FmnistError('bad-option', `run ${name} saved no checkpoint (autosave was off and it was not saved)`);
-    if (!(await stat(file).catch(() => null))) {
-      throw new FmnistError('not-found', `the checkpoint of run ${name} is missing (moved or deleted)`, { file });
-    }
-    const checkpoint = await loadCheckpoint(file);
+    const name = describeRun(record);
+    // Its own files first; records from before runs kept their own name the autosave or a saved file.
+    const candidates = [modelFileOf(record.files), record.checkpoint, ...(record.copies ?? []).slice().reverse()].filter(
+      (file, i, all): file is string => !!file && all.indexOf(file) === i,
+    );
+    if (candidates.length === 0) throw new FmnistError('bad-option', `run ${name} kept no checkpoint (its files were deleted, or it trained no epoch)`);
     // The model a run handed back has its epochs of the record's history: all, or up to the best epoch kept.
     const kept = typeof record.summary?.epochsDone === 'number' ? record.summary.epochsDone : record.metrics.epochs;
     const history = (await store.history(id)).slice(0, kept);
-    if (checkpoint.epochsDone !== kept || !sameHistory(checkpoint.history, history)) {
-      throw new FmnistError(
+    let problem: FmnistError | null = null;
+    for (const file of candidates) {
+      if (!(await stat(file).catch(() => null))) {
+        problem ??= new FmnistError('not-found', `the checkpoint of run ${name} is missing (moved or deleted)`, { file });
+        continue;
+      }
+      const checkpoint = await loadCheckpoint(file);
+      if (checkpoint.epochsDone === kept && sameHistory(checkpoint.history, history)) return { checkpoint, file };
+      problem ??= new FmnistError(
         'bad-option',
-        `no longer holds the model of run ${name} (${checkpoint.epochsDone} epochs of another run were saved over it); save a checkpoint after a run to keep it`,
+        `no longer holds the model of run ${name} (${checkpoint.epochsDone} epochs of another run were saved over it)`,
         { file },
       );
     }
-    return { checkpoint, file };
+    throw problem!;
   }
 
   private async list(): Promise<RunListing> {
-    if (!this.store) return { folder: null, runs: [], warnings: [] };
+    if (!this.store) return { folder: null, runs: [], damaged: [], warnings: [] };
     return { folder: this.store.folder, ...(await this.store.list()) };
   }
 
@@ -114,6 +179,10 @@ export class RunRecords {
     if (!this.store) throw new FmnistError('bad-option', 'runs are not recorded here (the app has no data folder)');
     return this.store;
   }
+}
+
+function describeRun(record: RunRecord): string {
+  return record.name ? `"${record.name}"` : record.id;
 }
 
 /** Whether two histories are the same epochs with the same results (a file holds a run's model). */

@@ -1,20 +1,21 @@
 /**
  * The backend of the app: it answers the hosts' requests over the data sets (DataStore), the model it holds
- * (HeldModel), the run (RunController), the autosave and the recorded runs (RunRecords), and emits their
- * events. It runs inside the training worker, never in Electron's main process or the renderer. Failed loads
- * leave the current data and model untouched; a run's failure leaves the app usable.
+ * (HeldModel), the run (RunController), and the recorded runs with their own checkpoints (RunRecords), and
+ * emits their events. It runs inside the training worker, never in Electron's main process or the renderer.
+ * Failed loads leave the current data and model untouched; a run's failure leaves the app usable; no request
+ * deletes a model: every run writes its own checkpoint, and only deleting a run's files removes it.
  */
 
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { loadCheckpoint, resumeConfig } from '../checkpoint/checkpoint';
 import { resolveRunConfig } from '../config';
 import type { DataPlace } from '../data/locate';
 import type { KernelChoice } from '../engine/engine';
 import { FmnistError, userMessage } from '../errors';
-import { type AutosaveFailure, autosavePath, unfinishedRun } from '../run/autosave';
+import { plural } from '../format';
+import type { AutosaveFailure } from '../run/autosave';
 import { continuedOn, describeData, type ModelData } from '../run/provenance';
 import { APP_VERSION } from '../version';
 import {
@@ -22,10 +23,10 @@ import {
   DEFAULT_SETTINGS,
   type EvaluationInfo,
   type ModelInsight,
-  type PendingAutosave,
   type Response,
   type RunSettings,
   type StudioState,
+  type UnfinishedRun,
   type WorkerRequest,
 } from './contract';
 import { DataStore } from './data-store';
@@ -36,14 +37,12 @@ import { RunController } from './run-controller';
 import { RunRecords } from './run-records';
 import { settingsOf } from './settings';
 
-export { AUTOSAVE_FILE } from '../run/autosave';
-
 export interface SessionOptions {
   emit: (event: BackendEvent) => void;
   env?: NodeJS.ProcessEnv;
   kernels?: KernelChoice;
   now?: () => number;
-  /** The app's data folder for autosaves; null disables them. */
+  /** The app's data folder (kept for the hosts; runs keep their checkpoints in the runs folder). */
   dataDirectory?: string | null;
   /** Where the app downloads Fashion-MNIST to: searched right after $FMNIST_DATA. */
   downloadDirectory?: string | null;
@@ -54,20 +53,19 @@ export interface SessionOptions {
 export class StudioSession {
   private readonly emit: SessionOptions['emit'];
   private readonly kernels: KernelChoice;
-  private readonly autosaveFile: string | null;
   private readonly data: DataStore;
   private readonly run: RunController;
   private model: HeldModel | null = null;
   /** Counts the models held, so each has its own insight key. */
   private modelSerial = 0;
-  private evaluation: EvaluationInfo | null = null;
+  /** The last evaluation of the held model, and the test set it was on (shown only while that set is loaded). */
+  private evaluation: { info: EvaluationInfo; fingerprint: string } | null = null;
   /** The held model's outputs on the test set, computed once for each model and test set. */
   private kept: KeptOutputs | null = null;
-  private pending: PendingAutosave | null = null;
-  private checkedAutosave = false;
+  /** The unfinished run offered for resuming (looked for once, when the page first asks for the state). */
+  private pending: UnfinishedRun | null = null;
+  private checkedPending = false;
   private autosaveFailure: AutosaveFailure | null = null;
-  /** A model whose saved run the user discarded: quitting does not write it back. */
-  private discarded: HeldModel | null = null;
   /** Operations on data and models run one at a time, in the order asked; each waits for those before it. */
   private queue: Promise<unknown> = Promise.resolve();
   /** The held model's evaluation under way, which a second asker waits for instead of starting another. */
@@ -80,7 +78,6 @@ export class StudioSession {
   constructor(options: SessionOptions) {
     this.emit = options.emit;
     this.kernels = options.kernels ?? 'auto';
-    this.autosaveFile = options.dataDirectory ? autosavePath(options.dataDirectory) : null;
     this.records = new RunRecords(options.runsDirectory ?? null, this.emit);
     const extra: DataPlace[] = options.downloadDirectory
       ? [{ path: options.downloadDirectory, label: `the app's download folder (${options.downloadDirectory})` }]
@@ -100,7 +97,7 @@ export class StudioSession {
       switch (request.type) {
         case 'get-state':
           await this.data.detectDefault();
-          await this.checkAutosave();
+          await this.checkPending();
           // A page that (re)connects gets everything, the run's epochs and curve included.
           return { ok: true, state: this.state(true) };
         case 'load-default-data':
@@ -121,16 +118,18 @@ export class StudioSession {
         case 'stop':
           await this.run.stop();
           break;
-        case 'evaluate': {
-          this.refuseDuringRun('evaluating');
-          const test = this.data.test;
-          if (!test) throw new FmnistError('bad-option', 'load test data to evaluate the model');
-          const model = this.requireModel();
-          const evaluation = summarize(await this.outputsOf(model, test));
-          // Shown only for the model it measured (another may have been opened meanwhile).
-          if (this.model === model) this.evaluation = evaluation;
+        case 'evaluate':
+          // In the queue of loads: it measures the model and test set held when its turn comes, never a set
+          // that a load asked for before it is about to replace.
+          await this.exclusive('evaluating', async () => {
+            const test = this.data.test;
+            if (!test) throw new FmnistError('bad-option', 'load test data to evaluate the model');
+            const model = this.requireModel();
+            const evaluation = summarize(await this.outputsOf(model, test));
+            // Shown only for the model it measured (another may have been opened meanwhile).
+            if (this.model === model) this.evaluation = { info: evaluation, fingerprint: test.fingerprint };
+          });
           break;
-        }
         case 'get-insight': {
           const before = this.evaluation;
           const insight = await this.insight();
@@ -147,7 +146,7 @@ export class StudioSession {
           await this.exclusive('saving', async () => {
             const model = this.requireModel();
             await saveModel(model, request.path);
-            // The run's record names the file that holds its model now (not a download's temporary file).
+            // The run's record notes the copy (not a download's temporary file).
             if (!request.download) await this.records.saved(model, request.path);
           });
           break;
@@ -155,20 +154,24 @@ export class StudioSession {
           await this.exclusive('exporting', () => exportModel(this.requireModel(), request.path, request.format));
           break;
         case 'load-checkpoint':
-          await this.exclusive('loading a checkpoint', async () => this.show(modelFromCheckpoint(await loadCheckpoint(request.path), request.path)));
-          break;
-        case 'resume-autosave':
-          await this.resumeAutosave(request.autosave);
-          break;
-        case 'discard-autosave':
-          await this.exclusive('discarding the saved run', async () => {
-            if (this.autosaveFile) await rm(this.autosaveFile, { force: true });
-            this.pending = null;
-            if (this.model && this.model.savedAs === this.autosaveFile) {
-              this.model.savedAs = null;
-              this.discarded = this.model;
+          await this.exclusive('loading a checkpoint', async () => {
+            const checkpoint = await loadCheckpoint(request.path);
+            // Checked when its turn comes: a model held in no file is replaced only when the user agreed.
+            const held = this.model;
+            if (held && !held.savedAs && !request.replaceUnsaved) {
+              const { architecture, epochsDone } = describeModel(held);
+              throw new FmnistError(
+                'bad-option',
+                `not opened: the model held (${architecture}, ${epochsDone === null ? 'training unknown' : plural(epochsDone, 'epoch')}) is not saved in any file; ` +
+                  'save it first, or open the checkpoint with Load checkpoint, which asks',
+                { file: request.path },
+              );
             }
+            this.show(modelFromCheckpoint(checkpoint, request.path));
           });
+          break;
+        case 'resume-run':
+          await this.resumeRun(request.id, request.autosave);
           break;
         case 'shutdown':
           await this.shutdown();
@@ -177,8 +180,14 @@ export class StudioSession {
         case 'get-run-history':
         case 'rename-run':
         case 'note-run':
-        case 'delete-runs':
           return await this.records.handle(request);
+        case 'delete-runs':
+        case 'delete-run-files': {
+          const response = await this.records.handle(request);
+          await this.forgetDeleted(request.ids);
+          this.publishState();
+          return response;
+        }
         case 'open-run-checkpoint':
           await this.exclusive('loading a checkpoint', async () => {
             const { checkpoint, file } = await this.records.checkpointOf(request.id);
@@ -209,8 +218,8 @@ export class StudioSession {
       version: APP_VERSION,
       datasets: { train: this.data.train?.info ?? null, test: this.data.test?.info ?? null },
       model: this.model ? describeModel(this.model) : null,
-      evaluation: this.evaluation,
-      autosave: { file: this.autosaveFile, pending: this.pending, failure: this.autosaveFailure },
+      evaluation: this.evaluation && this.evaluation.fingerprint === this.data.test?.fingerprint ? this.evaluation.info : null,
+      autosave: { available: this.records.enabled, pending: this.pending, failure: this.autosaveFailure },
       defaultData: { directory: this.data.defaultDirectory, searched: this.data.searched() },
       run: this.run.describe(full),
       defaults: { ...DEFAULT_SETTINGS, hiddenSizes: [...DEFAULT_SETTINGS.hiddenSizes] },
@@ -250,7 +259,7 @@ export class StudioSession {
     let outputs = null;
     if (test) {
       const evaluation = await this.outputsOf(model, test);
-      if (!this.evaluation && this.model === model) this.evaluation = summarize(evaluation);
+      if (this.evaluation?.fingerprint !== test.fingerprint && this.model === model) this.evaluation = { info: summarize(evaluation), fingerprint: test.fingerprint };
       outputs = testOutputsInfo(test.fingerprint, evaluation);
     }
     return insightOf(key, 'model', describeModel(model).epochsDone, model.parameters, outputs);
@@ -307,11 +316,18 @@ export class StudioSession {
     return this.model;
   }
 
-  /** Once per session: an autosaved run that did not reach its last epoch is offered for resuming. */
-  private async checkAutosave(): Promise<void> {
-    if (this.checkedAutosave || !this.autosaveFile) return;
-    this.checkedAutosave = true;
-    this.pending = await unfinishedRun(this.autosaveFile);
+  /** Once per session: the newest run, when it did not reach its last epoch, is offered for resuming. */
+  private async checkPending(): Promise<void> {
+    if (this.checkedPending) return;
+    this.checkedPending = true;
+    this.pending = await this.records.unfinished().catch(() => null);
+  }
+
+  /** After runs or their files were deleted: an offer or a model's file among them is gone. */
+  private async forgetDeleted(ids: readonly string[]): Promise<void> {
+    if (this.pending && ids.includes(this.pending.id)) this.pending = null;
+    const model = this.model;
+    if (model?.savedAs && !(await stat(model.savedAs).catch(() => null))) model.savedAs = null;
   }
 
   /** A model that is not being trained replaces the one held, and the charts show its history. */
@@ -321,7 +337,7 @@ export class StudioSession {
     this.run.show(model);
   }
 
-  private async start(settings: RunSettings, autosave: boolean, continuing: boolean, allowOtherData: boolean): Promise<void> {
+  private async start(settings: RunSettings, autosave: boolean, continuing: boolean, allowOtherData: boolean, continuedRun: string | null = null): Promise<void> {
     this.run.checkStart();
     // After the loads asked for before it: a run starts on the data they bring.
     await this.queue;
@@ -347,10 +363,16 @@ export class StudioSession {
       resume = { state: model.state, costCurve: model.costCurve };
       data = continuedOn(model.data, loaded, model.state.epochsDone + 1);
     }
+    // The unfinished run offered stays as it is (its own files); the offer is over.
     this.pending = null;
     this.evaluation = null;
-    const autosaveFile = autosave ? this.autosaveFile : null;
-    const recorder = this.records.recorder({ checkpoint: autosaveFile, resumedFile: continuing ? (this.model?.file ?? null) : null });
+    const recorder = this.records.recorder({
+      checkpoint: null,
+      resumedFile: continuing ? (this.model?.file ?? null) : null,
+    });
+    const runFiles = recorder?.checkpointFiles ?? null;
+    const autosaveFile = autosave && runFiles ? runFiles.last : null;
+    recorder?.startWithCheckpoint(autosaveFile);
     await this.run.start(
       {
         config,
@@ -360,23 +382,26 @@ export class StudioSession {
         resume,
         data,
         autosaveFile,
+        runFiles,
         record: recorder,
       },
       ({ model, lastEpoch }) => {
         // The last epoch's test outputs are the model's: the gallery needs no evaluation after a run.
         if (model) this.hold(model, lastEpoch?.test ?? null);
-        if (model && recorder?.id) this.records.modelOfRun(model, recorder.id);
+        if (model && recorder) this.records.modelOfRun(model, recorder.id);
       },
     );
+    if (recorder && continuedRun) await this.records.continued(continuedRun, recorder.id);
   }
 
-  /** Continues the autosaved run: its data is reloaded from the files it used when other data is loaded now. */
-  private async resumeAutosave(autosave: boolean): Promise<void> {
-    this.refuseDuringRun('resuming the saved run');
-    if (!this.autosaveFile || !this.pending) throw new FmnistError('bad-option', 'there is no unfinished run to resume');
-    const file = this.autosaveFile;
+  /**
+   * Continues a recorded run from its own last checkpoint, as a new run that records where it came from; its
+   * data is reloaded from the files it used when other data is loaded now.
+   */
+  private async resumeRun(id: string, autosave: boolean): Promise<void> {
+    this.refuseDuringRun('resuming a run');
     await this.exclusive('loading the saved run', async () => {
-      const saved = await loadCheckpoint(file);
+      const { checkpoint: saved, file } = await this.records.resumable(id);
       if (saved.datasetFingerprint && this.data.train?.fingerprint !== saved.datasetFingerprint) {
         const sources = saved.dataSources;
         if (!sources) throw new FmnistError('bad-option', 'load the training data the saved run used, then resume');
@@ -388,21 +413,12 @@ export class StudioSession {
       }
       this.show(modelFromCheckpoint(saved, file));
     });
-    await this.start(settingsOf(this.model!.config!), autosave, true, false);
+    await this.start(settingsOf(this.model!.config!), autosave, true, false, id);
   }
 
-  /**
-   * Before the app quits: a run ends at its last whole epoch (as Stop does), and a model of this session that
-   * did not reach its epochs and is not in a file already is written to the autosave file, so the next start
-   * offers to resume it.
-   */
+  /** Before the app quits: a run ends at its last whole epoch (as Stop does) and writes it to its own checkpoint. */
   private async shutdown(): Promise<void> {
     await this.run.stopAndWait();
-    const model = this.model;
-    if (!this.autosaveFile || !model?.state || !model.config || model.savedAs !== null || model === this.discarded) return;
-    if (model.state.epochsDone >= model.config.epochs) return;
-    await mkdir(dirname(this.autosaveFile), { recursive: true });
-    await saveModel(model, this.autosaveFile);
   }
 
   private publishState(): void {

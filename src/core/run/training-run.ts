@@ -1,8 +1,8 @@
 /**
  * One training run as both hosts drive it (the fmnist CLI and the app's session): the trainer, the throttled
- * progress for a user interface, the autosave after every epoch, the run's record in the runs folder, and the
- * checkpoint of the run's model with its cost curve and the data it was trained on. The same settings give the
- * same files from either host.
+ * progress for a user interface, the autosave after every epoch, the run's record in the runs folder, the
+ * run's own checkpoint when it ends (so every run keeps its model), and the checkpoint of the run's model with
+ * its cost curve and the data it was trained on. The same settings give the same files from either host.
  */
 
 import type { CostPoint, ProgressUpdate } from '../api/contract';
@@ -34,6 +34,11 @@ export interface TrainingRunOptions {
   data: ModelData | ((fingerprint: string) => ModelData);
   /** Write a checkpoint here after every epoch; null for none. */
   autosaveFile: string | null;
+  /**
+   * The run's own checkpoint files (its record's folder): when it ends, the model it hands back is written to
+   * `best` if it kept its best epoch, else to `last` (unless the autosave wrote exactly it there already).
+   */
+  runFiles?: { last: string; best: string } | null;
   /** Records the run in the runs folder (start, every epoch, end); null for no record. */
   record?: RunRecorder | null;
   /** Keep each epoch's weights and test outputs, to show the model while it trains (the app). */
@@ -60,6 +65,8 @@ export class TrainingRun {
   private readonly throttle = new ProgressThrottle();
   private readonly autosaver: Autosaver | null;
   private epochModel: EpochModel | null = null;
+  /** The run's own file that holds the model it handed back, once written. */
+  private savedModel: string | null = null;
 
   private constructor(
     readonly config: RunConfig,
@@ -69,6 +76,8 @@ export class TrainingRun {
     private readonly recorder: RunRecorder | null,
     /** The epochs the model had before this run. */
     private readonly earlierHistory: readonly EpochSummary[],
+    private readonly runFiles: { last: string; best: string } | null,
+    private readonly onAutosave: TrainingRunOptions['onAutosave'],
   ) {
     this.autosaver = autosaveFile ? new Autosaver(autosaveFile) : null;
   }
@@ -117,7 +126,16 @@ export class TrainingRun {
       await trainer.dispose();
       throw error;
     }
-    run = new TrainingRun(options.config, data, trainer, options.autosaveFile, options.record ?? null, options.resume?.state.history ?? []);
+    run = new TrainingRun(
+      options.config,
+      data,
+      trainer,
+      options.autosaveFile,
+      options.record ?? null,
+      options.resume?.state.history ?? [],
+      options.runFiles ?? null,
+      onAutosave,
+    );
     run.throttle.curve.push(...(options.resume?.costCurve ?? []));
     return run;
   }
@@ -152,6 +170,11 @@ export class TrainingRun {
     return this.autosaver?.lastFailure ?? null;
   }
 
+  /** The run's own file that holds the model it handed back (written when it ended); null before, or when that failed. */
+  get modelFile(): string | null {
+    return this.savedModel;
+  }
+
   /**
    * Trains to the configured epochs or a stop. However it ends (finished, stopped, failed), the model is
    * that of the last whole epoch, and the cost curve is cut there too.
@@ -172,16 +195,49 @@ export class TrainingRun {
     try {
       summary = await this.trainer.run();
     } catch (error) {
-      await this.recorder?.end({ status: 'failed', error: userMessage(error), summary: null });
-      throw error;
-    } finally {
+      // A diverged (or otherwise failed) run is back at its last good epoch: that is its model.
       this.throttle.truncate(this.trainer.getState().epochsDone);
+      await this.keepModel(false, false);
+      await this.recorder?.end({ status: 'failed', error: userMessage(error), summary: null, checkpoint: this.checkpointHeld() });
+      throw error;
     }
+    this.throttle.truncate(this.trainer.getState().epochsDone);
     // The autosave holds the last epoch trained, written before early stopping ended the run or the best epoch
     // was put back: make it hold the model handed back, marked finished.
-    if ((summary.stoppedEarly || summary.restoredBest) && this.autosaver) await this.autosaver.write(this.checkpoint());
-    await this.recorder?.end({ status: summary.status, error: null, summary });
+    const changed = summary.stoppedEarly || summary.restoredBest;
+    if (changed && this.autosaver && this.autosaver.file !== this.runFiles?.last) await this.autosaver.write(this.checkpoint());
+    await this.keepModel(changed, summary.restoredBest);
+    await this.recorder?.end({ status: summary.status, error: null, summary, checkpoint: this.checkpointHeld() });
     return summary;
+  }
+
+  /** The file the record names for the model handed back: the run's own, else an autosave that holds it. */
+  private checkpointHeld(): string | null {
+    if (this.savedModel) return this.savedModel;
+    const saver = this.autosaver;
+    const epochs = this.state().epochsDone;
+    return saver && !saver.lastFailure && saver.lastWrittenEpoch === epochs && epochs > (this.earlierHistory.at(-1)?.epoch ?? 0) ? saver.file : null;
+  }
+
+  /**
+   * Writes the model handed back to the run's own files: the best epoch kept to `best` (the last epoch trained
+   * stays in `last`), any other model to `last`, unless the autosave wrote exactly it there already.
+   */
+  private async keepModel(changed: boolean, restoredBest: boolean): Promise<void> {
+    const files = this.runFiles;
+    const state = this.state();
+    if (!files || state.epochsDone === (this.earlierHistory.at(-1)?.epoch ?? 0)) return;
+    const target = restoredBest ? files.best : files.last;
+    const autosaved = this.autosaver?.file === target && this.autosaver.lastWrittenEpoch === state.epochsDone && !this.autosaver.lastFailure;
+    if (autosaved && !changed) {
+      this.savedModel = target;
+      return;
+    }
+    const saver = this.autosaver?.file === target ? this.autosaver : new Autosaver(target);
+    const failedBefore = this.autosaver?.lastFailure ?? null;
+    await saver.write(this.checkpoint(state));
+    this.savedModel = saver.lastFailure ? null : target;
+    if (saver.lastFailure || failedBefore) this.onAutosave?.(saver.lastFailure, (saver.lastFailure === null) !== (failedBefore === null));
   }
 
   pause(): void {

@@ -69,8 +69,17 @@ export interface RunRecord {
   };
   /** A run that continued a model: the epochs it had and the file it came from (null: a model of the session). */
   resumedFrom: { epochsDone: number; file: string | null } | null;
-  /** The file that holds the run's model (a saved checkpoint or the autosave), null for none. */
+  /**
+   * The file that holds the run's model: its own checkpoint in the runs folder (see RunFiles), or, in records
+   * written before runs kept their own, the autosave or the file it was saved to; null for none.
+   */
   checkpoint: string | null;
+  /** Other files the model was saved to afterwards (fmnist train --out, Save checkpoint), oldest first. */
+  copies?: string[];
+  /** The run that continued this one from its checkpoint, if any (so it is no longer offered for resuming). */
+  continuedBy?: string | null;
+  /** The run's own files in the runs folder, as found when it was read (never stored). */
+  files?: RunFiles | null;
   kernels: string | null;
   threads: number | null;
   trainingSamples: number;
@@ -78,6 +87,42 @@ export interface RunRecord {
   metrics: RunMetrics;
   /** What the trainer returned at the end (its RunSummary without the history, whatever fields it has). */
   summary: Record<string, unknown> | null;
+}
+
+/** A run's own checkpoints, in the folder named after it beside its record. */
+export interface RunFiles {
+  /** The last whole epoch it trained (written after epochs and when it ends), if present. */
+  last: string | null;
+  /** The best epoch it kept (early stopping with Keep the best epoch), if present. */
+  best: string | null;
+  /** Bytes of everything in the run's folder. */
+  bytes: number;
+}
+
+/** A summary file that is not a whole record: listed by id with what is wrong, so it can be deleted. */
+export interface DamagedRun {
+  id: string;
+  file: string;
+  problem: string;
+}
+
+/** The file of a run's own that holds the model it handed back: the best epoch it kept, else its last. */
+export function modelFileOf(files: RunFiles | null | undefined): string | null {
+  return files ? (files.best ?? files.last) : null;
+}
+
+/**
+ * A line of a run's edit journal (`<id>.edits.jsonl`): a change made by someone other than its trainer. The
+ * journal is only ever appended to, so edits from any number of processes are never lost; a reader folds it
+ * over the summary, last line winning.
+ */
+export interface RunEdit {
+  at: string;
+  name?: string;
+  note?: string;
+  /** The model was saved to this file. */
+  copy?: string;
+  continuedBy?: string;
 }
 
 export interface RunHistoryFile {
@@ -150,10 +195,75 @@ export function displayName(record: Pick<RunRecord, 'name' | 'id'>): string {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isNumberOrNull = (value: unknown): boolean => value === null || (typeof value === 'number' && Number.isFinite(value));
 
+/** The type each known setting has in a record (a newer app may add settings: those are kept unchecked). */
+const CONFIG_TYPES: Record<string, 'number' | 'boolean' | 'string'> = {
+  epochs: 'number',
+  batchSize: 'number',
+  learningRate: 'number',
+  beta1: 'number',
+  beta2: 'number',
+  epsilon: 'number',
+  seed: 'number',
+  validationFraction: 'number',
+  limit: 'number',
+  threads: 'number',
+  schedule: 'string',
+  warmupEpochs: 'number',
+  stepEpochs: 'number',
+  stepFactor: 'number',
+  weightDecay: 'number',
+  dropout: 'number',
+  shiftPixels: 'number',
+  flip: 'boolean',
+  patience: 'number',
+  restoreBest: 'boolean',
+  labelSmoothing: 'number',
+};
+
+const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+function sourcesProblem(value: unknown, name: string): string | null {
+  if (value === null) return null;
+  if (!isObject(value) || !isStringList(value.train)) return `${name}.train is ${describeValue(isObject(value) ? value.train : value)}, not a list of files`;
+  if (value.test !== null && !isStringList(value.test)) return `${name}.test is ${describeValue(value.test)}, not a list of files`;
+  return null;
+}
+
+function configProblem(config: unknown): string | null {
+  if (!isObject(config)) return 'has no settings (config)';
+  const hidden = config.hiddenSizes;
+  if (!Array.isArray(hidden) || hidden.length === 0 || !hidden.every((size) => Number.isSafeInteger(size) && size > 0)) {
+    return `config.hiddenSizes is ${describeValue(hidden)}, not a list of layer sizes`;
+  }
+  for (const [key, type] of Object.entries(CONFIG_TYPES)) {
+    const value = config[key];
+    if (value === undefined) continue;
+    if (typeof value !== type || (type === 'number' && !Number.isFinite(value))) return `config.${key} is ${describeValue(value)}, not a ${type}`;
+  }
+  return null;
+}
+
+function dataProblem(data: unknown): string | null {
+  if (!isObject(data)) return 'has no data description';
+  if (data.fingerprint !== null && typeof data.fingerprint !== 'string') return `data.fingerprint is ${describeValue(data.fingerprint)}`;
+  const sources = sourcesProblem(data.sources, 'data.sources');
+  if (sources) return sources;
+  if (data.history === null || data.history === undefined) return null;
+  if (!Array.isArray(data.history)) return `data.history is ${describeValue(data.history)}, not a list`;
+  for (const [i, segment] of data.history.entries()) {
+    if (!isObject(segment) || typeof segment.fromEpoch !== 'number' || typeof segment.fingerprint !== 'string') {
+      return `data.history entry ${i + 1} is ${describeValue(segment)}`;
+    }
+    const problem = sourcesProblem(segment.sources, `data.history entry ${i + 1}: sources`);
+    if (problem) return problem;
+  }
+  return null;
+}
+
 /**
- * Checks a parsed summary file: the record, or what is wrong with it in a few words (a foreign JSON file,
- * a newer format, a field of the wrong type). Only what listing and showing rely on is checked; settings are
- * kept as they are (a newer app may have more of them).
+ * Checks a parsed summary file field by field: the record, or what is wrong with it in a few words (a
+ * foreign JSON file, a newer format, a field of the wrong type), so nothing read from disk is trusted.
+ * Settings the check does not know are kept as they are (a newer app may have more of them).
  */
 export function checkRunRecord(value: unknown, expectedId: string): RunRecord | string {
   if (!isObject(value) || value.format !== RUN_RECORD_FORMAT) return 'not a run record of Fashion-MNIST Studio';
@@ -172,20 +282,63 @@ export function checkRunRecord(value: unknown, expectedId: string): RunRecord | 
     if (typeof value[key] !== 'number' || !Number.isFinite(value[key])) return `${key} is ${describeValue(value[key])}, not a number`;
   }
   if (!isNumberOrNull(value.threads)) return `threads is ${describeValue(value.threads)}`;
-  if (!isObject(value.config) || !Array.isArray(value.config.hiddenSizes)) return 'has no settings (config)';
-  if (!isObject(value.data)) return 'has no data description';
-  if (value.resumedFrom !== null && !isObject(value.resumedFrom)) return `resumedFrom is ${describeValue(value.resumedFrom)}`;
+  const problem = configProblem(value.config) ?? dataProblem(value.data);
+  if (problem) return problem;
+  const resumed = value.resumedFrom;
+  if (resumed !== null && (!isObject(resumed) || typeof resumed.epochsDone !== 'number' || (resumed.file !== null && typeof resumed.file !== 'string'))) {
+    return `resumedFrom is ${describeValue(resumed)}`;
+  }
   if (value.summary !== null && !isObject(value.summary)) return `summary is ${describeValue(value.summary)}`;
+  if (value.copies !== undefined && !isStringList(value.copies)) return `copies is ${describeValue(value.copies)}, not a list of files`;
+  if (value.continuedBy !== undefined && value.continuedBy !== null && typeof value.continuedBy !== 'string') return `continuedBy is ${describeValue(value.continuedBy)}`;
   const metrics = value.metrics;
   if (!isObject(metrics) || typeof metrics.epochs !== 'number' || typeof metrics.trainingSeconds !== 'number') return 'has no metrics';
   for (const key of ['finalCost', 'finalTrainAccuracy', 'finalValidationAccuracy', 'finalTestCost', 'finalTestAccuracy', 'bestTestAccuracy', 'bestTestEpoch'] as const) {
     if (!isNumberOrNull(metrics[key])) return `metrics.${key} is ${describeValue(metrics[key])}`;
   }
-  return value as unknown as RunRecord;
+  // Computed when read, never taken from the file.
+  const { files: _files, ...record } = value;
+  return record as unknown as RunRecord;
 }
 
-const EPOCH_NUMBERS = ['epoch', 'cost', 'trainAccuracy', 'seconds'] as const;
+/** The edits of a journal's text, in order; a line that is not a whole edit (a write cut short) is skipped. */
+export function parseRunEdits(text: string): RunEdit[] {
+  const edits: RunEdit[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (!isObject(value) || typeof value.at !== 'string') continue;
+    const edit: RunEdit = { at: value.at };
+    if (typeof value.name === 'string') edit.name = cleanName(value.name);
+    if (typeof value.note === 'string') edit.note = cleanNote(value.note);
+    if (typeof value.copy === 'string') edit.copy = value.copy;
+    if (typeof value.continuedBy === 'string' && RUN_ID.test(value.continuedBy)) edit.continuedBy = value.continuedBy;
+    edits.push(edit);
+  }
+  return edits;
+}
+
+/** A record with the edits of its journal laid over it, in order (the last name or note wins). */
+export function withEdits(record: RunRecord, edits: readonly RunEdit[]): RunRecord {
+  const folded: RunRecord = { ...record };
+  for (const edit of edits) {
+    if (edit.name !== undefined) folded.name = edit.name;
+    if (edit.note !== undefined) folded.note = edit.note;
+    if (edit.copy !== undefined) folded.copies = [...(folded.copies ?? []).filter((file) => file !== edit.copy), edit.copy];
+    if (edit.continuedBy !== undefined) folded.continuedBy = edit.continuedBy;
+  }
+  return folded;
+}
+
+const EPOCH_NUMBERS = ['epoch', 'epochs', 'cost', 'trainAccuracy', 'seconds'] as const;
 const EPOCH_OPTIONAL = ['validationCost', 'validationAccuracy', 'testCost', 'testAccuracy'] as const;
+/** Present in every epoch written, but not needed to show one: checked only when present. */
+const EPOCH_EXTRA = ['evaluationSeconds', 'samplesPerSecond'] as const;
 
 /** Checks a parsed history file: its epochs, or what is wrong. */
 export function checkRunHistory(value: unknown, expectedId: string): EpochSummary[] | string {
@@ -195,7 +348,9 @@ export function checkRunHistory(value: unknown, expectedId: string): EpochSummar
   for (const [i, epoch] of value.epochs.entries()) {
     if (!isObject(epoch)) return `epoch entry ${i + 1} is ${describeValue(epoch)}`;
     for (const key of EPOCH_NUMBERS) if (typeof epoch[key] !== 'number') return `epoch entry ${i + 1}: ${key} is ${describeValue(epoch[key])}`;
+    if (!Number.isSafeInteger(epoch.epoch) || (epoch.epoch as number) < 1) return `epoch entry ${i + 1}: epoch is ${describeValue(epoch.epoch)}`;
     for (const key of EPOCH_OPTIONAL) if (!isNumberOrNull(epoch[key])) return `epoch entry ${i + 1}: ${key} is ${describeValue(epoch[key])}`;
+    for (const key of EPOCH_EXTRA) if (epoch[key] !== undefined && typeof epoch[key] !== 'number') return `epoch entry ${i + 1}: ${key} is ${describeValue(epoch[key])}`;
   }
   return value.epochs as EpochSummary[];
 }

@@ -1,7 +1,8 @@
 /**
  * Records one training run into the runs folder as it goes: a record at its start (status "running"), the
- * history and summary after every epoch, the final status at its end. Recording never stops training: a
- * write that fails is reported (once, and once more when writing works again) and tried again next time.
+ * history and summary after every epoch, the final status at its end. The run's id (and so the folder of its
+ * own checkpoints) is known from the moment the recorder exists. Recording never stops training: a write
+ * that fails is reported (once, and once more when writing works again) and tried again next time.
  */
 
 import type { RunConfig } from '../config';
@@ -27,6 +28,8 @@ export interface RunStart {
 
 export interface RunEnd {
   status: 'finished' | 'stopped' | 'failed';
+  /** The file that holds the model the run handed back (null: none); absent leaves the record's as it is. */
+  checkpoint?: string | null;
   /** Why it failed, as one line. */
   error: string | null;
   /** What the trainer returned (null when it failed). */
@@ -47,7 +50,7 @@ export interface StoreRecorderOptions {
   origin: RunOrigin;
   name?: string;
   note?: string;
-  /** The file that will hold the run's model (a checkpoint to be saved, or the autosave); null for none. */
+  /** The file that holds the run's model from its start (its own last checkpoint, when it writes one every epoch); null until it ends. */
   checkpoint: string | null;
   /** The checkpoint file a continued model came from (null: the session's own model). */
   resumedFile?: string | null;
@@ -57,7 +60,10 @@ export interface StoreRecorderOptions {
 }
 
 export class StoreRecorder implements RunRecorder {
+  /** The run's id, fixed when the recorder is made. */
+  readonly id: string;
   private record: RunRecord | null = null;
+  private firstCheckpoint: string | null;
   private history: EpochSummary[] = [];
   private failing = false;
   /** Whether the record's first write worked (until then, each write tries to create it). */
@@ -73,11 +79,13 @@ export class StoreRecorder implements RunRecorder {
     private readonly options: StoreRecorderOptions,
   ) {
     this.now = options.now ?? (() => new Date());
+    this.id = store.newId(this.now());
+    this.firstCheckpoint = options.checkpoint;
   }
 
-  /** The run's id, once it has started. */
-  get id(): string | null {
-    return this.record?.id ?? null;
+  /** Where the run's own checkpoints go: its last whole epoch, and the best epoch it keeps. */
+  get checkpointFiles(): { last: string; best: string } {
+    return this.store.checkpointFiles(this.id);
   }
 
   start(run: RunStart): Promise<void> {
@@ -95,13 +103,22 @@ export class StoreRecorder implements RunRecorder {
     return this.enqueue(() => this.finish(end, endedAt));
   }
 
-  /** After the run: the file that holds its model (the CLI's --out once saved, or none when nothing was). */
-  setCheckpoint(file: string | null): Promise<void> {
+  /** Before the start: the record starts out naming this file as the one that holds the run's model. */
+  startWithCheckpoint(file: string | null): void {
+    this.firstCheckpoint = file;
+  }
+
+  /** The model was also saved to this file (fmnist train --out): noted in the run's journal. */
+  addCopy(file: string): Promise<void> {
     return this.enqueue(async () => {
-      if (!this.record || this.record.checkpoint === file) return;
-      this.record.checkpoint = file;
-      await this.write(false);
+      if (!this.created || this.deleted) return;
+      await this.attempt(() => this.store.edit(this.id, { copy: file }).then(() => true));
     });
+  }
+
+  /** Whether the record exists (its first write worked). */
+  get recorded(): boolean {
+    return this.created && !this.deleted;
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {
@@ -117,7 +134,7 @@ export class StoreRecorder implements RunRecorder {
     this.record = {
       format: RUN_RECORD_FORMAT,
       formatVersion: RUN_RECORD_VERSION,
-      id: await this.store.newId(started),
+      id: this.id,
       name: cleanName(this.options.name ?? ''),
       note: cleanNote(this.options.note ?? ''),
       status: 'running',
@@ -131,7 +148,7 @@ export class StoreRecorder implements RunRecorder {
       config: structuredClone(run.config),
       data: { fingerprint: run.data.fingerprint, sources: run.data.sources, history: run.data.history },
       resumedFrom: resumedEpochs > 0 ? { epochsDone: resumedEpochs, file: this.options.resumedFile ?? null } : null,
-      checkpoint: this.options.checkpoint,
+      checkpoint: this.firstCheckpoint,
       kernels: run.kernels,
       threads: run.threads,
       trainingSamples: run.trainingSamples,
@@ -156,6 +173,7 @@ export class StoreRecorder implements RunRecorder {
     if (!record) return;
     record.status = end.status;
     record.error = end.error;
+    if (end.checkpoint !== undefined) record.checkpoint = end.checkpoint;
     record.endedAt = endedAt.toISOString();
     record.updatedAt = record.endedAt;
     if (end.summary) {

@@ -1,79 +1,92 @@
 /**
- * The runs folder (`<data folder>/runs`): one summary file and one history file per run, each written
- * atomically (temporary file, flush, rename), so a run killed mid-write leaves the previous version whole.
- * Listing reads the summaries only and never throws: a damaged or foreign file is skipped with one warning
- * naming it, and a run whose process is gone is reported as interrupted. Several processes (the app, any
- * number of fmnist commands) share the folder; each writes only the runs it trains, and the user's edits
- * (name, note) are merged into every later write.
+ * The runs folder (`<data folder>/runs`), shared by every process of the user: the app, the browser host and
+ * any number of fmnist commands, at the same time, any of them killed at any moment. Per run:
+ *  - `<id>.json`, the summary, and `<id>.history.json`, the epochs: written only by the run's own trainer,
+ *    each atomically (temporary file, flush, rename), so a kill mid-write leaves the previous version whole;
+ *  - `<id>.edits.jsonl`, the edits of everyone else (name, note, files the model was saved to): only ever
+ *    appended to, one line per edit in one write, and folded over the summary when read;
+ *  - `<id>/`, the run's own checkpoints: `last.safetensors` (its last whole epoch) and `best.safetensors`
+ *    (the best epoch it kept), so every run keeps its model.
+ * Why a journal rather than a lock around read-modify-write: a writer killed while holding a lock leaves it
+ * behind, and breaking a stale lock safely needs the holder's liveness and a second protocol; an append is
+ * atomic on its own (O_APPEND), nobody reads to write, and so no interleaving of the trainer's writes and
+ * any number of renames and notes can lose one of them or put back an old status.
+ * Listing never throws: a damaged summary is named with its id and what is wrong (and can still be deleted),
+ * a foreign file is skipped with a warning, and a "running" run whose process is gone shows as interrupted.
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { displayPath, FmnistError, userMessage } from '../errors';
+import { asFileError } from '../errors';
 import { readRegularFile, writeFileAtomic } from '../io';
 import type { EpochSummary } from '../train/events';
+import { PROCESS_STARTED_MS, processAlive, sameProcessAlive, START_TOLERANCE_MS } from './liveness';
 import {
   checkRunHistory,
   checkRunRecord,
   cleanName,
+  type DamagedRun,
   cleanNote,
+  parseRunEdits,
   RUN_HISTORY_FORMAT,
   RUN_ID,
+  type RunEdit,
+  type RunFiles,
   type RunHistoryFile,
   type RunRecord,
   runId,
+  withEdits,
 } from './record';
+
+export { PROCESS_STARTED_MS, processAlive } from './liveness';
+export type { DamagedRun } from './record';
 
 /** Larger files than these are no records of ours (a summary is a few KB; a history about 300 bytes an epoch). */
 const MAX_SUMMARY_BYTES = 1024 * 1024;
 const MAX_HISTORY_BYTES = 256 * 1024 * 1024;
+const MAX_EDITS_BYTES = 16 * 1024 * 1024;
 /** Files read at once while listing. */
 const READ_CONCURRENCY = 16;
 const HISTORY_SUFFIX = '.history.json';
+const EDITS_SUFFIX = '.edits.jsonl';
 const SUMMARY_SUFFIX = '.json';
-
-/** When this process started, in ms since 1970: with the pid it names the process that writes a record. */
-export const PROCESS_STARTED_MS = Math.round(Date.now() - process.uptime() * 1000);
-/** Tolerance when comparing process start times (each is computed from the clock and the uptime). */
-const START_TOLERANCE_MS = 2000;
+export const LAST_CHECKPOINT = 'last.safetensors';
+export const BEST_CHECKPOINT = 'best.safetensors';
 /** A temporary file of a write (io.ts names it .<file>.<pid>.<time>.tmp) this old, of a process gone, is left over. */
 const STALE_TEMPORARY_MS = 60_000;
-const TEMPORARY = /^\..+\.json\.(\d+)\.[0-9a-z]+\.tmp$/;
+const TEMPORARY = /^\..+\.(?:json|safetensors)\.(\d+)\.[0-9a-z]+\.tmp$/;
 
 /** The runs this thread is recording now: a "running" record of this process that is not here was abandoned. */
 const recording = new Set<string>();
-/** Writes of each run, one after another (in this thread), so a rename never overtakes an epoch's write. */
-const writeQueues = new Map<string, Promise<unknown>>();
-
-function serialised<T>(id: string, work: () => Promise<T>): Promise<T> {
-  const before = writeQueues.get(id) ?? Promise.resolve();
-  const turn = before.then(work, work);
-  const settled = turn.catch(() => undefined);
-  writeQueues.set(id, settled);
-  void settled.then(() => {
-    if (writeQueues.get(id) === settled) writeQueues.delete(id);
-  });
-  return turn;
-}
-
-/** Whether a process exists (EPERM: it does, but belongs to someone else). */
-export function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface RunList {
   /** Oldest first. */
   runs: RunRecord[];
-  /** One line per file skipped, naming it and what is wrong. */
+  /** Summaries of ours that cannot be read, oldest first. */
+  damaged: DamagedRun[];
+  /** One line per other file skipped, naming it and what is wrong. */
   warnings: string[];
+}
+
+/** The edits a user (or the app for them) makes to a run's record. */
+export interface RunChange {
+  name?: string;
+  note?: string;
+  /** The model was saved to this file. */
+  copy?: string;
+  /** This run was continued as that one. */
+  continuedBy?: string;
+}
+
+/** Refused because the record cannot be read: says so, and how to get rid of it. */
+function damagedError(damaged: DamagedRun): FmnistError {
+  return new FmnistError('bad-input', `run ${damaged.id} is damaged: ${damaged.problem} (fmnist runs delete ${damaged.id} removes it)`, {
+    file: damaged.file,
+  });
 }
 
 export class RunStore {
@@ -89,11 +102,25 @@ export class RunStore {
     return join(this.folder, `${id}${HISTORY_SUFFIX}`);
   }
 
-  /** A fresh id: the time now and random digits, not yet used in this folder. */
-  async newId(now = new Date()): Promise<string> {
+  editsFile(id: string): string {
+    return join(this.folder, `${id}${EDITS_SUFFIX}`);
+  }
+
+  /** The folder of a run's own checkpoints. */
+  filesFolder(id: string): string {
+    return join(this.folder, id);
+  }
+
+  /** Where a run's own checkpoints are written. */
+  checkpointFiles(id: string): { last: string; best: string } {
+    return { last: join(this.filesFolder(id), LAST_CHECKPOINT), best: join(this.filesFolder(id), BEST_CHECKPOINT) };
+  }
+
+  /** A fresh id: the time given and random digits, not used in this folder yet. */
+  newId(now = new Date()): string {
     for (;;) {
       const id = runId(now, randomBytes(2).toString('hex'));
-      if (!(await stat(this.summaryFile(id)).catch(() => null))) return id;
+      if (!existsSync(this.summaryFile(id)) && !existsSync(this.filesFolder(id))) return id;
     }
   }
 
@@ -107,10 +134,8 @@ export class RunStore {
     await mkdir(this.folder, { recursive: true });
     recording.add(record.id);
     try {
-      await serialised(record.id, async () => {
-        await this.writeHistory(record.id, history);
-        await this.writeSummary(record);
-      });
+      await this.writeHistory(record.id, history);
+      await this.writeSummary(record);
     } catch (error) {
       recording.delete(record.id);
       throw error;
@@ -118,22 +143,18 @@ export class RunStore {
   }
 
   /**
-   * Writes a run's record (with its history first, when given), keeping the name and note the user may have
-   * changed meanwhile. Returns false, writing nothing, when the record was deleted since.
+   * The trainer's write of its run's record (with its history first, when given). Returns false, writing
+   * nothing, when the record was deleted since. Other people's edits live in the journal, so nothing of
+   * theirs needs reading first.
    */
   async save(record: RunRecord, history: readonly EpochSummary[] | null): Promise<boolean> {
-    return serialised(record.id, async () => {
-      const current = await this.readSummary(record.id).catch((error: unknown) => (error instanceof FmnistError && error.kind === 'not-found' ? null : record));
-      if (!current) {
-        recording.delete(record.id);
-        return false;
-      }
-      record.name = current.name;
-      record.note = current.note;
-      if (history) await this.writeHistory(record.id, history);
-      await this.writeSummary(record);
-      return true;
-    });
+    if (!(await stat(this.summaryFile(record.id)).catch(() => null))) {
+      recording.delete(record.id);
+      return false;
+    }
+    if (history) await this.writeHistory(record.id, history);
+    await this.writeSummary(record);
+    return true;
   }
 
   /** The run is no longer recorded by this thread (it ended). */
@@ -141,67 +162,90 @@ export class RunStore {
     recording.delete(id);
   }
 
-  /** Every run's summary, oldest first; files that are not whole records of ours are skipped with a warning. */
+  /** Every run's summary, oldest first; damaged ones by id, and other files that are not records, as warnings. */
   async list(): Promise<RunList> {
     let names: string[];
     try {
       names = await readdir(this.folder);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], warnings: [] };
-      return { runs: [], warnings: [`${userMessage(error)} (no runs listed)`] };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], damaged: [], warnings: [] };
+      return { runs: [], damaged: [], warnings: [`${userMessage(error)} (no runs listed)`] };
     }
     await this.removeLeftovers(names);
-    const ids = names
+    const summaries = names
       .filter((name) => name.endsWith(SUMMARY_SUFFIX) && !name.endsWith(HISTORY_SUFFIX) && !name.startsWith('.'))
       .map((name) => name.slice(0, -SUMMARY_SUFFIX.length))
       .sort();
-    const results: (RunRecord | string)[] = new Array(ids.length);
+    const results: (RunRecord | DamagedRun | string)[] = new Array(summaries.length);
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < ids.length) {
+      while (next < summaries.length) {
         const i = next++;
-        results[i] = await this.readSummary(ids[i]).catch((error: unknown) => `${userMessage(error)} (skipped)`);
+        const id = summaries[i];
+        results[i] = await this.read(id).catch((error: unknown) => {
+          const problem = userMessage(error);
+          // A summary of ours that cannot be read is a damaged run; anything else is not a run at all.
+          if (!RUN_ID.test(id)) return `${problem} (skipped)`;
+          const file = this.summaryFile(id);
+          return { id, file, problem: problem.startsWith(`${file}: `) ? problem.slice(file.length + 2) : problem };
+        });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, ids.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, summaries.length) }, worker));
     const runs: RunRecord[] = [];
+    const damaged: DamagedRun[] = [];
     const warnings: string[] = [];
     for (const result of results) {
       if (typeof result === 'string') warnings.push(result);
-      else runs.push(this.withLiveStatus(result));
+      else if ('problem' in result) damaged.push(result);
+      else runs.push(result);
     }
     runs.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return { runs, warnings };
+    return { runs, damaged, warnings };
   }
 
-  /** One run's summary by its exact id; throws an FmnistError naming the file when it is missing or damaged. */
+  /** One run's record by its exact id; throws an FmnistError naming the file when it is missing or damaged. */
   async get(id: string): Promise<RunRecord> {
-    if (!RUN_ID.test(id)) throw new FmnistError('not-found', `there is no run ${JSON.stringify(id)} in ${displayPath(this.folder)}`);
+    if (!RUN_ID.test(id)) throw this.noSuchRun(id);
     try {
-      return this.withLiveStatus(await this.readSummary(id));
+      return await this.read(id);
     } catch (error) {
-      if (error instanceof FmnistError && error.kind === 'not-found') throw new FmnistError('not-found', `there is no run ${id} in ${displayPath(this.folder)}`);
-      throw error;
+      if (error instanceof FmnistError && error.kind === 'not-found') throw this.noSuchRun(id);
+      const file = this.summaryFile(id);
+      const problem = userMessage(error);
+      throw damagedError({ id, file, problem: problem.startsWith(`${file}: `) ? problem.slice(file.length + 2) : problem });
     }
   }
 
-  /** A run by its id or a prefix of it that names one run only. */
-  async find(idOrPrefix: string, runs?: readonly RunRecord[]): Promise<RunRecord> {
-    const all = runs ?? (await this.list()).runs;
+  /** A run (intact or damaged) by its id or a prefix of it that names one run only. */
+  async resolve(idOrPrefix: string, listing?: RunList): Promise<RunRecord | DamagedRun> {
+    const { runs, damaged } = listing ?? (await this.list());
+    const all: (RunRecord | DamagedRun)[] = [...runs, ...damaged];
     const exact = all.find((run) => run.id === idOrPrefix);
     if (exact) return exact;
     const matches = idOrPrefix ? all.filter((run) => run.id.startsWith(idOrPrefix)) : [];
     if (matches.length === 1) return matches[0];
     if (matches.length > 1) {
-      const shown = matches.slice(0, 4).map((run) => run.id).join(', ');
+      const shown = matches
+        .slice(0, 4)
+        .map((run) => run.id)
+        .sort()
+        .join(', ');
       throw new FmnistError('bad-option', `"${idOrPrefix}" names ${matches.length} runs (${shown}${matches.length > 4 ? ', …' : ''}): give more of the id`);
     }
     throw new FmnistError('not-found', `there is no run ${JSON.stringify(idOrPrefix)} in ${displayPath(this.folder)} (fmnist runs lists them)`);
   }
 
+  /** A readable run by its id or a unique prefix; a damaged one is refused, saying what is wrong. */
+  async find(idOrPrefix: string, listing?: RunList): Promise<RunRecord> {
+    const found = await this.resolve(idOrPrefix, listing);
+    if ('problem' in found) throw damagedError(found);
+    return found;
+  }
+
   /** A run's per-epoch history ([] before its first epoch); throws naming the file when it is damaged. */
   async history(id: string): Promise<EpochSummary[]> {
-    if (!RUN_ID.test(id)) throw new FmnistError('not-found', `there is no run ${JSON.stringify(id)} in ${displayPath(this.folder)}`);
+    if (!RUN_ID.test(id)) throw this.noSuchRun(id);
     const file = this.historyFile(id);
     let bytes: Uint8Array;
     try {
@@ -215,31 +259,64 @@ export class RunStore {
     return checked;
   }
 
-  /** Changes a run's name or note (the rest of the record stays as its trainer wrote it). */
-  async edit(id: string, change: { name?: string; note?: string; checkpoint?: string | null }): Promise<RunRecord> {
-    return serialised(id, async () => {
-      const record = await this.get(id);
-      if (change.name !== undefined) record.name = cleanName(change.name);
-      if (change.note !== undefined) record.note = cleanNote(change.note);
-      if (change.checkpoint !== undefined) record.checkpoint = change.checkpoint;
-      // As stored: a record listed as interrupted stays "running" on disk.
-      const stored = { ...record, status: record.status === 'interrupted' ? 'running' : record.status } as RunRecord;
-      await this.writeSummary(stored);
-      return record;
-    });
+  /**
+   * Changes a run's name or note, or notes a file its model was saved to, by appending to its journal (the
+   * record as its trainer wrote it stays untouched). Returns the record with the change.
+   */
+  async edit(id: string, change: RunChange): Promise<RunRecord> {
+    await this.get(id);
+    const edit: RunEdit = { at: new Date().toISOString() };
+    if (change.name !== undefined) edit.name = cleanName(change.name);
+    if (change.note !== undefined) edit.note = cleanNote(change.note);
+    if (change.copy !== undefined) edit.copy = change.copy;
+    if (change.continuedBy !== undefined) edit.continuedBy = change.continuedBy;
+    await appendLine(this.editsFile(id), JSON.stringify(edit));
+    return this.get(id);
   }
 
-  /** Deletes runs (both files; never their checkpoints). A run still training is refused. */
-  async remove(ids: readonly string[]): Promise<void> {
-    const records = await Promise.all(ids.map((id) => this.get(id)));
-    const running = records.find((record) => record.status === 'running');
-    if (running) throw new FmnistError('bad-option', `run ${running.id} is still training: stop it before deleting it`);
+  /**
+   * Deletes runs: their records and their own checkpoints (never a copy saved elsewhere). A run training
+   * here is refused; one recorded as training on another computer only with `force` (this one cannot check).
+   * A damaged record can be deleted.
+   */
+  async remove(ids: readonly string[], options: { force?: boolean } = {}): Promise<void> {
+    for (const id of ids) await this.refuseIfTraining(id, 'deleting it', options.force === true);
     for (const id of ids) {
-      await serialised(id, async () => {
-        await rm(this.summaryFile(id), { force: true });
-        await rm(this.historyFile(id), { force: true });
-      });
+      // The journal first: an edit that comes after finds no run.
+      for (const file of [this.editsFile(id), this.summaryFile(id), this.historyFile(id)]) await rm(file, { force: true });
+      await rm(this.filesFolder(id), { recursive: true, force: true });
     }
+  }
+
+  /** Deletes runs' own checkpoints and keeps their records. */
+  async removeFiles(ids: readonly string[]): Promise<void> {
+    for (const id of ids) await this.refuseIfTraining(id, 'deleting its files', false);
+    for (const id of ids) await rm(this.filesFolder(id), { recursive: true, force: true });
+  }
+
+  private async refuseIfTraining(id: string, what: string, force: boolean): Promise<void> {
+    let record: RunRecord;
+    try {
+      record = await this.get(id);
+    } catch (error) {
+      // A damaged record can go; a missing one is an error.
+      if (error instanceof FmnistError && error.kind === 'not-found') throw error;
+      return;
+    }
+    if (record.status !== 'running') return;
+    if (record.host !== this.host) {
+      if (force) return;
+      throw new FmnistError(
+        'bad-option',
+        `run ${id} is recorded as training on ${displayPath(record.host)}, which this computer cannot check: if it is over there, --force deletes it`,
+      );
+    }
+    throw new FmnistError('bad-option', `run ${id} is still training: stop it before ${what}`);
+  }
+
+  private noSuchRun(id: string): FmnistError {
+    // An id of ours is shown as it is; anything else quoted (it may hold anything).
+    return new FmnistError('not-found', `there is no run ${RUN_ID.test(id) ? id : JSON.stringify(id)} in ${displayPath(this.folder)}`);
   }
 
   /**
@@ -249,37 +326,84 @@ export class RunStore {
   private async removeLeftovers(names: string[]): Promise<void> {
     for (const name of names) {
       const match = TEMPORARY.exec(name);
-      if (!match || processAlive(Number(match[1]))) continue;
+      // A journal whose record is gone: an edit that raced the record's deletion wrote it.
+      const orphan = name.endsWith(EDITS_SUFFIX) && !names.includes(`${name.slice(0, -EDITS_SUFFIX.length)}${SUMMARY_SUFFIX}`);
+      if (!orphan && (!match || processAlive(Number(match[1])))) continue;
       const file = join(this.folder, name);
       const info = await stat(file).catch(() => null);
       if (info && Date.now() - info.mtimeMs > STALE_TEMPORARY_MS) await unlink(file).catch(() => undefined);
     }
   }
 
-  /** A "running" record whose process is gone (killed, crashed) is shown as interrupted. */
-  private withLiveStatus(record: RunRecord): RunRecord {
-    if (record.status !== 'running' || record.host !== this.host) return record;
-    const ours = record.pid === process.pid;
-    const sameProcess = ours && Math.abs(record.processStartedMs - PROCESS_STARTED_MS) <= START_TOLERANCE_MS;
-    const alive = sameProcess ? recording.has(record.id) : !ours && processAlive(record.pid);
-    return alive ? record : { ...record, status: 'interrupted' };
-  }
-
-  private async readSummary(id: string): Promise<RunRecord> {
+  /** A run's record as it stands: its summary, its journal's edits, whether it still trains, its own files. */
+  private async read(id: string): Promise<RunRecord> {
     const file = this.summaryFile(id);
     const bytes = await readRegularFile(file, MAX_SUMMARY_BYTES, 'run record');
     const checked = checkRunRecord(parseJson(bytes, file), id);
     if (typeof checked === 'string') throw new FmnistError('bad-input', checked, { file });
-    return checked;
+    const [edits, files] = await Promise.all([this.readEdits(id), this.filesOf(id)]);
+    return { ...this.withLiveStatus(withEdits(checked, edits)), files };
+  }
+
+  private async readEdits(id: string): Promise<RunEdit[]> {
+    try {
+      return parseRunEdits(new TextDecoder().decode(await readRegularFile(this.editsFile(id), MAX_EDITS_BYTES, 'run journal')));
+    } catch (error) {
+      if (error instanceof FmnistError && error.kind === 'not-found') return [];
+      throw error;
+    }
+  }
+
+  /** The run's own checkpoints and the bytes of its folder; null when it has none. */
+  private async filesOf(id: string): Promise<RunFiles | null> {
+    const folder = this.filesFolder(id);
+    const names = await readdir(folder).catch(() => null);
+    if (!names) return null;
+    let bytes = 0;
+    for (const name of names) bytes += (await stat(join(folder, name)).catch(() => null))?.size ?? 0;
+    const has = (name: string): string | null => (names.includes(name) ? join(folder, name) : null);
+    return { last: has(LAST_CHECKPOINT), best: has(BEST_CHECKPOINT), bytes };
+  }
+
+  /**
+   * A "running" record whose process is gone (killed, crashed, its pid now another process's) is shown as
+   * interrupted. One written on another computer is never judged by this computer's processes.
+   */
+  private withLiveStatus(record: RunRecord): RunRecord {
+    if (record.status !== 'running' || record.host !== this.host) return record;
+    const ours = record.pid === process.pid && Math.abs(record.processStartedMs - PROCESS_STARTED_MS) <= START_TOLERANCE_MS;
+    const alive = ours ? recording.has(record.id) : sameProcessAlive(record.pid, record.processStartedMs);
+    return alive ? record : { ...record, status: 'interrupted' };
   }
 
   private async writeSummary(record: RunRecord): Promise<void> {
-    await writeFileAtomic(this.summaryFile(record.id), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
+    // What is folded in when read stays out of the file: the journal's edits and the files found.
+    const { files: _files, copies: _copies, continuedBy: _continuedBy, ...stored } = record;
+    await writeFileAtomic(this.summaryFile(record.id), new TextEncoder().encode(`${JSON.stringify(stored, null, 2)}\n`));
   }
 
   private async writeHistory(id: string, epochs: readonly EpochSummary[]): Promise<void> {
     const file: RunHistoryFile = { format: RUN_HISTORY_FORMAT, id, epochs: [...epochs] };
     await writeFileAtomic(this.historyFile(id), new TextEncoder().encode(`${JSON.stringify(file)}\n`));
+  }
+}
+
+/**
+ * Appends one line in one write (O_APPEND: atomic among appenders), flushed. It starts with a line break, so
+ * a line that a killed writer left cut short never swallows the next one.
+ */
+async function appendLine(file: string, line: string): Promise<void> {
+  const bytes = new TextEncoder().encode(`\n${line}\n`);
+  let handle: Awaited<ReturnType<typeof open>> | null = null;
+  try {
+    handle = await open(file, 'a', 0o644);
+    const { bytesWritten } = await handle.write(bytes);
+    if (bytesWritten !== bytes.length) throw new FmnistError('io', 'could not be written whole', { file });
+    await handle.sync();
+  } catch (error) {
+    throw asFileError(error, file);
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 

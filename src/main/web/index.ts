@@ -1,7 +1,11 @@
-/** Entry point of `npm run web`: starts the browser host and prints the URL to open (with its token). */
+/**
+ * Entry point of `npm run web`: starts the browser host and prints the URL to open (with its token); when a
+ * host already serves this data folder, prints that one's address instead and exits 0.
+ */
 
 import { join } from 'node:path';
 import { userMessage } from '../../core/errors';
+import { HostRunningError } from './host-lock';
 import { startWebHost } from './server';
 
 async function main(): Promise<void> {
@@ -37,6 +41,16 @@ async function main(): Promise<void> {
 
 /** Settles once the host is listening (or has failed and said why): for tests. */
 export const started = main().catch((error: unknown) => {
+  // Like the desktop app's single instance: the one already running is the one to use.
+  if (error instanceof HostRunningError) {
+    process.stdout.write(
+      error.url
+        ? `Fashion-MNIST Studio is already running at ${error.url}\n(process ${error.pid} serves this data folder; open that address)\n`
+        : `Fashion-MNIST Studio is already starting in process ${error.pid} for this data folder: its address follows there.\n`,
+    );
+    process.exitCode = 0;
+    return;
+  }
   process.stderr.write(`fmnist web: ${userMessage(error)}\n`);
   process.exitCode = 2;
 });

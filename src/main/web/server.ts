@@ -5,23 +5,28 @@
  * in the URL (printed at start), or in the HttpOnly, SameSite=Strict cookie that the first page request
  * with the token sets. Uploads and the WebSocket must also come from this server's own origin. Files are
  * opened by uploading them into a private temporary folder, removed on exit. Data sets are loaded from
- * "uploads" in the host's data folder instead, where their files are moved first: an autosave records
- * them, so a run can be resumed after a restart. A folder there is removed once nothing names it (neither
- * a loaded data set nor an unfinished autosave), so what it holds is bounded by those four data sets.
+ * "uploads" in the host's data folder instead, where their files are moved first: a run's checkpoint records
+ * them, so a run can be resumed after a restart. A folder there is removed once nothing names it (neither a
+ * loaded data set nor a run that may still be resumed). One host serves a data folder at a time (host-lock.ts),
+ * so the folders it sweeps are those its hosts made. Each page's events are queued while its socket is backed
+ * up (progress merged, so a slow page costs memory only in proportion to its backlog) and each page has a
+ * bounded number of requests in flight.
  */
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
-import { access, copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   type BackendEvent,
   type DatasetRole,
+  type ProgressUpdate,
   type Request,
   type Response,
   type StudioState,
@@ -31,10 +36,11 @@ import {
 } from '../../core/api/contract';
 import { encodeMessage } from '../../core/api/wire';
 import { FmnistError, userMessage } from '../../core/errors';
-import { unfinishedRun } from '../../core/run/autosave';
 import { appDataFolder, DOWNLOAD_FOLDER, runsFolder } from '../../core/run/data-folder';
+import { RunStore } from '../../core/runs/store';
 import { BackendHost } from '../backend-host';
 import { DataDownloads } from '../data-download';
+import { claimDataFolder, type HostLock, HostRunningError } from './host-lock';
 
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -45,6 +51,17 @@ export const SHUTDOWN_LIMIT_MS = 15_000;
 export const DOWNLOAD_LIFETIME_MS = 10 * 60 * 1000;
 /** The folder of the host's data folder that holds the files of data sets loaded from uploads. */
 export const KEPT_UPLOADS_FOLDER = 'uploads';
+/** Requests one page may have waiting for answers; more are refused at once. */
+export const MAX_REQUESTS_IN_FLIGHT = 32;
+/** A page's socket holding more than this unsent is backed up: its events wait (progress merged) until it drains. */
+export const BACKLOG_BYTES = 1024 * 1024;
+/** A page this far behind is disconnected (it reloads to catch up) rather than let its backlog grow without bound. */
+export const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
+
+/** Two progress updates as one: the later one's position, the points and epochs of both. */
+export function mergeProgress(earlier: ProgressUpdate, later: ProgressUpdate): ProgressUpdate {
+  return { ...later, costPoints: [...earlier.costPoints, ...later.costPoints], completedEpochs: [...earlier.completedEpochs, ...later.completedEpochs] };
+}
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -63,7 +80,7 @@ export interface WebHostOptions {
   workerPath: string;
   /** Fixed token for tests; random by default. */
   token?: string;
-  /** The folder for autosaves and the data they name (default: "browser-host" in the desktop app's data folder). */
+  /** The host's own folder: its lock and the uploaded data runs name (default: "browser-host" in the desktop app's data folder). */
   dataDirectory?: string;
   /** Where Download Fashion-MNIST puts the files (default: the desktop app's, shared with it). */
   downloadDirectory?: string;
@@ -78,6 +95,8 @@ export interface WebHostOptions {
   shutdownLimitMs?: number;
   /** The environment of the host and its training worker (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** The largest upload (default MAX_UPLOAD_BYTES; smaller in tests). */
+  maxUploadBytes?: number;
 }
 
 export interface WebHost {
@@ -130,17 +149,16 @@ async function removeFolder(folder: string): Promise<void> {
 }
 
 /**
- * The data files an autosave names, if the session would offer to resume it (the same test as its offer: a
- * resumable run short of its epochs); null when the file cannot be read now, so nothing should be removed.
+ * The data files that runs which may still be resumed name (stopped or interrupted, their own checkpoint
+ * there, not continued since); null when that cannot be known now (a record cannot be read), so nothing
+ * should be removed.
  */
-async function autosaveSources(file: string): Promise<string[] | null> {
-  // Missing: names nothing. There but not a readable file: it might be an unfinished run, so keep everything.
-  const info = await stat(file).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? 'missing' : null));
-  if (info === 'missing') return [];
-  if (info === null || !info.isFile() || !(await access(file, constants.R_OK).then(() => true, () => false))) return null;
-  // The session's own rule for what it offers to resume (a damaged or finished autosave names nothing).
-  const sources = (await unfinishedRun(file))?.dataSources;
-  return sources ? [...sources.train, ...(sources.test ?? [])] : [];
+async function resumableSources(store: RunStore): Promise<string[] | null> {
+  const { runs, damaged, warnings } = await store.list();
+  if (damaged.length > 0 || warnings.some((warning) => warning.endsWith('(no runs listed)'))) return null;
+  return runs
+    .filter((run) => run.status !== 'finished' && run.status !== 'failed' && run.files?.last && !run.continuedBy)
+    .flatMap((run) => [...(run.data.sources?.train ?? []), ...(run.data.sources?.test ?? [])]);
 }
 
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
@@ -151,17 +169,44 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   /** Uploads received or under way: taken as a request arrives, before anything is awaited, so none can overtake. */
   let uploadSlots = 0;
   const downloads = new Map<string, { path: string; name: string; expiry: NodeJS.Timeout }>();
-  const clients = new Set<WebSocket>();
+  /** Each page's socket, and the events waiting while it is backed up. */
+  const clients = new Map<WebSocket, { waiting: BackendEvent[]; timer: NodeJS.Timeout | null; inFlight: number }>();
+  /** Sends what a page's socket can take now; the rest waits for it to drain. */
+  const flush = (client: WebSocket): void => {
+    const queue = clients.get(client);
+    if (!queue) return;
+    while (queue.waiting.length > 0 && client.bufferedAmount < BACKLOG_BYTES) client.send(JSON.stringify({ event: queue.waiting.shift() }));
+    if (client.bufferedAmount > MAX_BACKLOG_BYTES) {
+      client.terminate();
+      return;
+    }
+    if (queue.waiting.length > 0) queue.timer ??= setTimeout(() => ((queue.timer = null), flush(client)), 50);
+  };
   const broadcast = (event: BackendEvent): void => {
     if (event.type === 'state') observe(event.state);
-    const text = JSON.stringify({ event });
-    for (const client of clients) client.send(text);
+    for (const [client, queue] of clients) {
+      const last = queue.waiting.at(-1);
+      if (event.type === 'progress' && last?.type === 'progress') queue.waiting[queue.waiting.length - 1] = { type: 'progress', progress: mergeProgress(last.progress, event.progress) };
+      else queue.waiting.push(event);
+      flush(client);
+    }
   };
-  // Its own subfolder of the app's data folder: the desktop app's autosave is never overwritten from here.
+  // Its own subfolder of the app's data folder: the desktop app's uploads are never touched from here.
   const env = options.env ?? process.env;
   const dataDirectory = options.dataDirectory ?? join(appDataFolder(env), 'browser-host');
   const downloadDirectory = options.downloadDirectory ?? join(appDataFolder(env), DOWNLOAD_FOLDER);
   const runsDirectory = options.runsDirectory ?? runsFolder(options.dataDirectory ?? appDataFolder(env));
+  await mkdir(dataDirectory, { recursive: true }).catch(() => undefined);
+  const claim = await claimDataFolder(dataDirectory).catch(async (error: unknown) => {
+    await rm(uploadRoot, { recursive: true, force: true });
+    throw error;
+  });
+  if ('running' in claim) {
+    await rm(uploadRoot, { recursive: true, force: true });
+    throw new HostRunningError(claim.running.url, claim.running.pid, dataDirectory);
+  }
+  const lock: HostLock = claim.lock;
+  const runs = new RunStore(runsDirectory);
   // Absolute: the paths recorded in an autosave must not depend on the working folder.
   const keptRoot = resolve(dataDirectory, KEPT_UPLOADS_FOLDER);
   const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory, downloadDirectory, runsDirectory, env }));
@@ -174,18 +219,17 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   let sweepWanted = false;
 
   /**
-   * Removes the kept folders nothing names: not the unfinished autosave, nor (unless the host is closing) a
-   * loaded data set. Nothing is known before the first state (a new launch), so nothing goes before it.
+   * Removes the kept folders nothing names: no run that may still be resumed, nor (unless the host is
+   * closing) a loaded data set. Nothing is known before the first state (a new launch), so nothing goes
+   * before it.
    */
   const sweepKept = async (keepLoaded: boolean): Promise<void> => {
-    if (!lastState?.autosave.file) return;
-    const named = await autosaveSources(lastState.autosave.file);
+    if (!lastState) return;
+    const named = await resumableSources(runs);
     if (!named) return;
     const folders = await readdir(keptRoot).catch(() => []);
     // The state as it is now, after the waits.
-    const { datasets, autosave } = lastState;
-    const pending = autosave.pending?.dataSources;
-    named.push(...(pending?.train ?? []), ...(pending?.test ?? []));
+    const { datasets } = lastState;
     if (keepLoaded) named.push(...(datasets.train?.paths ?? []), ...(datasets.test?.paths ?? []));
     // A kept file is <keptRoot>/<folder>/<name>, the folder a random 128-bit name: matched by that name, a path
     // is recognised whichever way the data folder was spelt when it was recorded (a symbolic link, say).
@@ -288,9 +332,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       refuse403(request, response);
       return;
     }
-    const length = Number(request.headers['content-length']);
-    if (!Number.isFinite(length) || length > MAX_UPLOAD_BYTES) {
-      refuse(413, `uploads are limited to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
+    // Without a Content-Length (a chunked body) the size is counted as it arrives.
+    const declared = request.headers['content-length'];
+    const length = declared === undefined ? 0 : Number(declared);
+    const limit = options.maxUploadBytes ?? MAX_UPLOAD_BYTES;
+    const tooLarge = `uploads are limited to ${limit % 2 ** 20 === 0 ? `${limit / 2 ** 20} MB` : `${limit} bytes`}`;
+    if (!Number.isFinite(length) || length > limit) {
+      refuse(413, tooLarge);
       return;
     }
     if (uploadSlots >= MAX_UPLOADS) {
@@ -302,16 +350,25 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const id = randomBytes(16).toString('hex');
     const folder = join(uploadRoot, id);
     const path = join(folder, name);
+    let received = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        received += chunk.length;
+        done(received > limit ? new FmnistError('bad-input', tooLarge) : null, chunk);
+      },
+    });
     try {
       await mkdir(folder);
-      // The body is exactly content-length bytes (Node's parser holds the client to it): checked above.
-      await pipeline(request, createWriteStream(path, { flags: 'wx' }));
+      // A declared body is exactly content-length bytes (Node's parser holds the client to it); a chunked
+      // one is counted on its way to the disk.
+      await pipeline(request, counted, createWriteStream(path, { flags: 'wx' }));
       uploads.set(id, path);
       reply(200, { id, name });
     } catch (error) {
       uploadSlots--;
       await rm(folder, { recursive: true, force: true });
-      if (!response.headersSent) reply(400, { error: `upload failed: ${userMessage(error)}` });
+      if (received > limit) refuse(413, tooLarge);
+      else if (!response.headersSent) reply(400, { error: `upload failed: ${userMessage(error)}` });
     }
   };
 
@@ -443,7 +500,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       case 'load-uploaded-checkpoint': {
         const path = uploads.get(request.upload);
         if (!path) return { ok: false, error: 'unknown upload: upload the file again' };
-        return ask({ type: 'load-checkpoint', path });
+        // The page asked before a checkpoint replaces a model held in no file.
+        return ask({ type: 'load-checkpoint', path, replaceUnsaved: true });
       }
       case 'load-uploaded': {
         const paths = request.uploads.map((id) => uploads.get(id));
@@ -466,8 +524,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   };
 
   sockets.on('connection', (ws: WebSocket) => {
-    clients.add(ws);
-    ws.on('close', () => clients.delete(ws));
+    const queue = { waiting: [] as BackendEvent[], timer: null as NodeJS.Timeout | null, inFlight: 0 };
+    clients.set(ws, queue);
+    ws.on('close', () => {
+      if (queue.timer) clearTimeout(queue.timer);
+      clients.delete(ws);
+    });
     // Oversized or malformed frames: ws closes the connection (1009/1002) and reports it here; never crash on it.
     ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
@@ -479,7 +541,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
           const message = JSON.parse(String(data)) as { id?: unknown; request?: unknown };
           id = message.id;
           if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new Error('a request needs a numeric id');
-          response = await serveRequest(validateRequest(message.request));
+          if (queue.inFlight >= MAX_REQUESTS_IN_FLIGHT) throw new Error(`too many requests at once (at most ${MAX_REQUESTS_IN_FLIGHT} wait for answers)`);
+          queue.inFlight++;
+          try {
+            response = await serveRequest(validateRequest(message.request));
+          } finally {
+            queue.inFlight--;
+          }
         } catch (error) {
           response = { ok: false, error: userMessage(error) };
         }
@@ -492,6 +560,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   await new Promise<void>((done, fail) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       void rm(uploadRoot, { recursive: true, force: true });
+      void lock.release();
       fail(new FmnistError('io', error.code === 'EADDRINUSE' ? `port ${options.port} is already in use on 127.0.0.1` : userMessage(error)));
     });
     server.listen(options.port ?? 0, '127.0.0.1', done);
@@ -500,16 +569,18 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   origin = `http://127.0.0.1:${port}`;
   allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
   cookieName = `fmnist-studio-${port}`;
+  // A second start on this folder prints this address (the file is the user's own: 0600).
+  await lock.setUrl(`${origin}/?token=${token}`).catch(() => undefined);
 
   const close = async (): Promise<void> => {
     dataDownloads.cancel();
     // No new requests: pages are disconnected, and uploads still arriving are cut off.
-    for (const client of clients) client.terminate();
+    for (const client of clients.keys()) client.terminate();
     sockets.close();
     const closed = new Promise<void>((done) => server.close(() => done()));
     server.closeAllConnections();
     await closed;
-    // A run ends at its last whole epoch and is written to the autosave, so the next start offers to resume it.
+    // A run ends at its last whole epoch and is written to its own checkpoint, so the next start offers to resume it.
     if (backend.hasWorker()) {
       let timer: NodeJS.Timeout | undefined;
       const limit = new Promise<void>((done) => (timer = setTimeout(done, options.shutdownLimitMs ?? SHUTDOWN_LIMIT_MS)));
@@ -517,10 +588,11 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       clearTimeout(timer);
     }
     await backend.dispose();
-    // After a restart only the autosave's data sets are needed.
+    // After a restart only the data of runs that may be resumed is needed.
     await sweeping;
     await sweepKept(false);
     await rm(uploadRoot, { recursive: true, force: true });
+    await lock.release();
   };
   let closing: Promise<void> | null = null;
 

@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { takeFirst } from '../../../src/core/data/dataset';
 import { runCliInProcess } from '../../helpers/cli';
-import { REAL_DATA_DIR, realDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
+import { builtFile, REAL_DATA_DIR, realDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 import { countConfusion, imagesCountedElsewhere, nearTies, referenceOutputs } from '../../helpers/reference-outputs';
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runCliInProcess(args, { FMNIST_DATA: REAL_DATA_DIR, ...env });
@@ -88,6 +88,21 @@ describe('fmnist CLI', () => {
     expect(rows[0].label).toBeNull();
     const text = await run(['predict', '--model', model, '--input', input]);
     expect(text.stdout.split('\n')[0]).toMatch(/^\s+0  \S.*\d+\.\d%$/);
+  });
+
+  it('prints the usage on stderr (stdout empty) with exit 2 when no command is given; help on stdout only when asked', async () => {
+    for (const args of [[], ['']]) {
+      const result = await run(args);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(new RegExp(`^fmnist: ${args.length ? 'the command is empty' : 'no command given'}\n\nfmnist \\S+ — train and evaluate`));
+      expect(result.stderr).toContain('Usage: fmnist <command> [options]');
+    }
+    for (const args of [['--help'], ['-h'], ['help']]) {
+      const result = await run(args);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toContain('Usage: fmnist <command> [options]');
+    }
   });
 
   it('runs as the built fmnist executable without a stack trace on errors', () => {
@@ -242,4 +257,43 @@ describe('fmnist checkpoints', () => {
     const garbage = await writeTemp(dir, 'garbage.safetensors', 'not a model at all');
     expect(await run(['info', garbage])).toMatchObject({ code: 2, stderr: `fmnist info: ${garbage}: is not a safetensors file (its header length is implausible)\n` });
   });
+});
+
+describe('fmnist train stopped by a signal', () => {
+  // SIGINT is Ctrl-C, SIGHUP a closed terminal (and Windows' console close), SIGTERM kill/timeout/a scheduler.
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('%s: stops after the batch, saves the last whole epoch to --out and its own checkpoint, records it stopped, exits %i', async (signal, code) => {
+    const dataFolder = await tempDir('fmnist-cli-signal-');
+    const out = join(dataFolder, 'model.safetensors');
+    const child = spawn(process.execPath, [builtFile('out/node/fmnist.js'), 'train', '--epochs', '1000', '--limit', '2000', '--hidden', '32', '--json', '--out', out], {
+      env: { PATH: process.env.PATH, FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: dataFolder },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk) => {
+        stdout += chunk;
+        if (stdout.split('\n').filter((line) => line.startsWith('{"type":"epoch"')).length >= 2) resolve();
+      });
+      child.on('exit', (exit) => reject(new Error(`fmnist train exited early (${exit}): ${stderr}`)));
+    });
+    child.kill(signal);
+    const exit = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(exit).toBe(code);
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const summary = lines.at(-1);
+    expect(summary).toMatchObject({ type: 'summary', status: 'stopped', checkpoint: out });
+    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const saved = await loadCheckpoint(out);
+    expect(saved.epochsDone).toBe(summary.epochs);
+    expect(saved.epochsDone).toBeGreaterThanOrEqual(2);
+    const listed = JSON.parse((await runCliInProcess(['runs', '--json'], { FMNIST_STUDIO_DATA: dataFolder })).stdout);
+    expect(listed.runs).toMatchObject([{ id: summary.run, status: 'stopped', metrics: { epochs: saved.epochsDone }, copies: [out] }]);
+    expect((await loadCheckpoint(listed.runs[0].files.last)).parameters.weights).toEqual(saved.parameters.weights);
+  }, 60_000);
 });

@@ -1,16 +1,21 @@
 /**
- * `fmnist train` records every run, and `fmnist runs` lists, shows, compares, exports, renames, annotates and
- * deletes them. Expected values come from what `train --json` printed for each epoch, and from the files.
+ * `fmnist train` records every run with its own checkpoint, and `fmnist runs` lists, shows, compares, exports,
+ * renames, annotates and deletes them (or only their files), and keeps damaged records manageable. Expected
+ * values come from what `train --json` printed for each epoch, and from the files.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../../src/core/checkpoint/checkpoint';
 import { percent } from '../../../src/core/format';
+import { formatBytes } from '../../../src/core/io';
 import { runCliInProcess } from '../../helpers/cli';
 import { builtFile, randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface EpochLine {
   epoch: number;
@@ -54,15 +59,21 @@ describe('fmnist runs', () => {
   });
 
   it('records each run of fmnist train in the runs folder of the data folder', async () => {
-    expect((await readdir(runsFolder)).sort()).toEqual(trained.flatMap(({ id }) => [`${id}.history.json`, `${id}.json`]).sort());
+    // Each run: its summary, its history, its own checkpoint's folder; the one saved with --out notes the copy.
+    const [a, b] = trained.map(({ id }) => id);
+    expect((await readdir(runsFolder)).sort()).toEqual([a, `${a}.history.json`, `${a}.json`, b, `${b}.edits.jsonl`, `${b}.history.json`, `${b}.json`].sort());
     const listed = JSON.parse((await run(['runs', '--json'])).stdout);
-    expect(listed).toMatchObject({ type: 'runs', folder: runsFolder, warnings: [] });
+    expect(listed).toMatchObject({ type: 'runs', folder: runsFolder, warnings: [], damaged: [] });
     expect(listed.runs.map((r: { id: string }) => r.id)).toEqual(trained.map((t) => t.id));
     const [first, second] = listed.runs;
-    expect(first).toMatchObject({ name: 'slow learner', status: 'finished', origin: 'cli', checkpoint: null, trainingSamples: 600, validationSamples: 0 });
+    const own = (id: string): string => join(runsFolder, id, 'last.safetensors');
+    expect(first).toMatchObject({ name: 'slow learner', status: 'finished', origin: 'cli', checkpoint: own(a), trainingSamples: 600, validationSamples: 0 });
+    expect(first.files).toEqual({ last: own(a), best: null, bytes: (await stat(own(a))).size });
     expect(first.config).toMatchObject({ learningRate: 0.001, epochs: 2, hiddenSizes: [16], batchSize: 64 });
     expect(first.data.sources).toEqual({ train: [join(files, 'train.csv')], test: [join(files, 'test.csv')] });
-    expect(second).toMatchObject({ name: '', status: 'finished', checkpoint: model });
+    expect(second).toMatchObject({ name: '', status: 'finished', checkpoint: own(b), copies: [model] });
+    // The run's own checkpoint and the copy hold the same model.
+    expect((await loadCheckpoint(own(b))).parameters.weights).toEqual((await loadCheckpoint(model)).parameters.weights);
     expect(second.config.learningRate).toBe(0.01);
     for (const [i, record] of listed.runs.entries()) {
       const epochs = trained[i].epochs;
@@ -82,7 +93,7 @@ describe('fmnist runs', () => {
     const { stdout, code } = await run(['runs']);
     expect(code).toBe(0);
     const lines = stdout.split('\n');
-    expect(lines[0]).toMatch(/^id +name +status +started +epochs +final test +best test +time$/);
+    expect(lines[0]).toMatch(/^id +name +status +started +epochs +final test +best test +time +files$/);
     const listed = JSON.parse((await run(['runs', '--json'])).stdout).runs;
     for (const [i, { id, epochs }] of trained.entries()) {
       const row = lines.find((line) => line.startsWith(id))!;
@@ -99,15 +110,17 @@ describe('fmnist runs', () => {
         percent(epochs[1].testAccuracy),
         percent(best),
         expect.stringMatching(/^\d+s$/),
+        formatBytes(listed[i].files.bytes),
       ]);
     }
-    expect(lines.at(-2)).toBe(`2 runs in ${runsFolder}`);
+    const bytes = listed[0].files.bytes + listed[1].files.bytes;
+    expect(lines.at(-2)).toBe(`2 runs in ${runsFolder}; their own files take ${formatBytes(bytes)}`);
   });
 
   it('shows a run by a prefix of its id: settings, data, checkpoint, result and every epoch', async () => {
     const [, second] = trained;
     const json = JSON.parse((await run(['runs', 'show', second.id.slice(0, 18), '--json'])).stdout);
-    expect(json).toMatchObject({ type: 'run', id: second.id, checkpoint: model });
+    expect(json).toMatchObject({ type: 'run', id: second.id, checkpoint: join(runsFolder, second.id, 'last.safetensors'), copies: [model] });
     expect(json.history).toHaveLength(2);
     for (const [i, epoch] of json.history.entries()) {
       for (const key of ['cost', 'trainAccuracy', 'testAccuracy', 'testCost'] as const) expect(epoch[key]).toBeCloseTo(second.epochs[i][key], 6);
@@ -117,7 +130,9 @@ describe('fmnist runs', () => {
     expect(text).toMatch(/\nStatus +finished\n/);
     expect(text).toMatch(/\nSettings +hiddenSizes 16, epochs 2, batchSize 64, learningRate 0\.01, .*seed 1.*\n/);
     expect(text).toContain(`\nData         ${join(files, 'train.csv')} (fingerprint `);
-    expect(text).toContain(`\nCheckpoint   ${model}\n`);
+    expect(text).toContain(`\nCheckpoint   ${join(runsFolder, second.id, 'last.safetensors')}\n`);
+    expect(text).toMatch(new RegExp(`\\nFiles +[0-9.]+ (kB|MB|bytes) \\(last epoch\\) in ${escape(join(runsFolder, second.id))}\\n`));
+    expect(text).toContain(`\nSaved to     ${model}\n`);
     expect(text).toContain(`\nResult       2 epochs: test ${percent(second.epochs[1].testAccuracy)}`);
     const rows = text.trim().split('\n').slice(-3);
     expect(rows[0]).toMatch(/^epoch +cost +train +validation +test +test cost +seconds$/);
@@ -126,7 +141,7 @@ describe('fmnist runs', () => {
     const { rename } = await import('node:fs/promises');
     await rename(model, `${model}.moved`);
     try {
-      expect((await run(['runs', 'show', second.id])).stdout).toContain(`\nCheckpoint   ${model} (missing)\n`);
+      expect((await run(['runs', 'show', second.id])).stdout).toContain(`\nSaved to     ${model} (missing)\n`);
     } finally {
       await rename(`${model}.moved`, model);
     }
@@ -178,7 +193,7 @@ describe('fmnist runs', () => {
     );
   });
 
-  it('renames, annotates and deletes runs; deleting keeps the checkpoint', async () => {
+  it('renames, annotates and deletes runs; deleting takes the run’s own files and keeps a copy saved elsewhere', async () => {
     const scratch = await tempDir('fmnist-runs-cli-scratch-');
     const local = { FMNIST_STUDIO_DATA: scratch };
     const train = join(files, 'train.csv');
@@ -189,11 +204,20 @@ describe('fmnist runs', () => {
     const shown = (await runCliInProcess(['runs', 'show', id], local)).stdout;
     expect(shown).toContain(`Run          ${id}  "wide net"\n`);
     expect(shown).toContain('\nNote         random labels; expect 10%\n');
-    expect(JSON.parse(await readFile(join(scratch, 'runs', `${id}.json`), 'utf8'))).toMatchObject({ name: 'wide net', note: 'random labels; expect 10%' });
+    // The edits are lines of the run's journal; the summary stays as its trainer wrote it.
+    const journal = (await readFile(join(scratch, 'runs', `${id}.edits.jsonl`), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(journal.map(({ at: _at, ...edit }) => edit)).toEqual([{ copy: join(scratch, 'm.safetensors') }, { name: 'wide net' }, { note: 'random labels; expect 10%' }]);
+    expect(JSON.parse(await readFile(join(scratch, 'runs', `${id}.json`), 'utf8'))).toMatchObject({ name: '', note: '' });
     expect((await runCliInProcess(['runs', 'note', id], local)).stdout).toBe(`Run ${id} has no note now.\n`);
+    const bytes = (await stat(join(scratch, 'runs', id, 'last.safetensors'))).size;
+    expect(await runCliInProcess(['runs', 'delete', '--files-only', id], local)).toMatchObject({
+      code: 0,
+      stdout: `Deleted the files of run ${id} (${formatBytes(bytes)}); its record stays.\n`,
+    });
+    expect(JSON.parse((await runCliInProcess(['runs', 'show', id, '--json'], local)).stdout).files).toBeNull();
     expect(await runCliInProcess(['runs', 'delete', id], local)).toMatchObject({
       code: 0,
-      stdout: `Deleted run ${id} (wide net); its checkpoint ${join(scratch, 'm.safetensors')} is kept.\n`,
+      stdout: `Deleted run ${id} (wide net); copies saved elsewhere are kept (${join(scratch, 'm.safetensors')}).\n`,
     });
     expect(await readdir(join(scratch, 'runs'))).toEqual([]);
     expect((await readdir(scratch)).includes('m.safetensors')).toBe(true);
@@ -208,18 +232,65 @@ describe('fmnist runs', () => {
     expect(await readdir(scratch)).toEqual([]);
   });
 
-  it('skips a damaged record with one warning on stderr and lists the others', async () => {
+  it('names a damaged record with its id and what is wrong, lists the others, and deletes it on request', async () => {
     const damaged = join(runsFolder, '20200101-000000-dead.json');
     await writeFile(damaged, '{"format": "fashion-mnist-studio-run", "id": ');
-    try {
-      const result = await run(['runs']);
-      expect(result.code).toBe(0);
-      expect(result.stderr).toMatch(new RegExp(`^Skipped ${damaged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is not valid JSON \\(.+\\)\\n$`));
-      expect(result.stdout).toContain(`2 runs in ${runsFolder}`);
-    } finally {
-      const { rm } = await import('node:fs/promises');
-      await rm(damaged);
+    const said = new RegExp(`^Run 20200101-000000-dead is damaged: ${escape(damaged)}: is not valid JSON \\(.+\\) \\(fmnist runs delete 20200101-000000-dead removes it\\)\\n$`);
+    const result = await run(['runs']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(said);
+    expect(result.stdout).toContain(`2 runs and 1 damaged record in ${runsFolder}`);
+    expect(await run(['runs', 'show', '20200101'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^fmnist runs: .*20200101-000000-dead\.json: run 20200101-000000-dead is damaged: is not valid JSON \(.+\) \(fmnist runs delete 20200101-000000-dead removes it\)\n$/),
+    });
+    expect(await run(['runs', 'delete', '20200101'])).toMatchObject({ code: 0, stdout: 'Deleted the damaged run 20200101-000000-dead.\n' });
+    expect((await run(['runs'])).stderr).toBe('');
+  });
+
+  it('with only damaged records, names them and says there are no intact runs (not "none recorded yet")', async () => {
+    const scratch = await tempDir('fmnist-runs-cli-only-damaged-');
+    await mkdir(join(scratch, 'runs'));
+    await writeFile(join(scratch, 'runs', '20200101-000000-dead.json'), '{"format": "fashion-mnist-studio-run", "id": ');
+    const result = await runCliInProcess(['runs'], { FMNIST_STUDIO_DATA: scratch });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`No intact runs in ${join(scratch, 'runs')}; 1 damaged record (named above).\n`);
+    expect(result.stderr).toMatch(/^Run 20200101-000000-dead is damaged: /);
+  });
+
+  it('shows a run whose history is damaged, and exports the other runs, each skipping with a line', async () => {
+    const [a, b] = trained;
+    const historyFile = join(runsFolder, `${a.id}.history.json`);
+    const whole = await readFile(historyFile, 'utf8');
+    for (const broken of [whole.slice(0, whole.length / 2), JSON.stringify({ format: 'fashion-mnist-studio-run-history', id: a.id, epochs: 5 })]) {
+      await writeFile(historyFile, broken);
+      const shown = await run(['runs', 'show', a.id]);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toMatch(new RegExp(`^Run +${a.id}  "slow learner"\\n`));
+      expect(shown.stdout).toContain(`\nResult       2 epochs: test ${percent(a.epochs[1].testAccuracy)}`);
+      expect(shown.stderr).toMatch(new RegExp(`^The history of run ${a.id} cannot be read: ${escape(historyFile)}: `));
+      const out = join(files, 'partial.csv');
+      const exported = await run(['runs', 'export', a.id, b.id, '--out', out]);
+      expect(exported.code).toBe(0);
+      expect(exported.stderr).toMatch(new RegExp(`^Skipped the history of run ${a.id}: ${escape(historyFile)}: .+\\nWrote 2 rows \\(1 run\\) to `));
+      const rows = Papa.parse<string[]>((await readFile(out, 'utf8')).trim()).data.slice(1);
+      expect(rows.map((row) => row[0])).toEqual([b.id, b.id]);
     }
+    await writeFile(historyFile, whole);
+  });
+
+  it('exports a name that would be a spreadsheet formula as text', async () => {
+    const [a] = trained;
+    for (const name of ['=HYPERLINK("http://x","y")', '+1', '-1', '@SUM(A1)']) {
+      await run(['runs', 'rename', a.id, name]);
+      const out = join(files, 'names.csv');
+      expect((await run(['runs', 'export', a.id, '--out', out])).code).toBe(0);
+      const rows = Papa.parse<string[]>((await readFile(out, 'utf8')).trim()).data.slice(1);
+      expect(rows[0][1]).toBe(`'${name}`);
+      // The numbers stay numbers (a negative one would start with a minus).
+      expect(Number(rows[0][3])).toBeCloseTo(a.epochs[0].cost, 6);
+    }
+    await run(['runs', 'rename', a.id, 'slow learner']);
   });
 
   it.each([

@@ -311,17 +311,19 @@ describe('the desktop app', () => {
     const quitting = new Promise<void>((resolve) => app.electron.app.once('will-quit', () => resolve()));
     app.electron.app.quit();
     await quitting;
-    expect(existsSync(join(app.dataFolder, 'autosave.safetensors'))).toBe(true);
+    // The run is recorded in the data folder's runs folder, stopped at the epoch it kept, which its own
+    // checkpoint holds (autosave was off: written as the run stopped).
+    const { RunStore } = await import('../../../src/core/runs/store');
+    const { runs } = await new RunStore(join(app.dataFolder, 'runs')).list();
+    const own = join(app.dataFolder, 'runs', runs[0].id, 'last.safetensors');
+    expect(existsSync(own)).toBe(true);
     const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
-    const kept = await loadCheckpoint(join(app.dataFolder, 'autosave.safetensors'));
+    const kept = await loadCheckpoint(own);
     expect(kept.epochsDone).toBeGreaterThanOrEqual(1);
     expect(kept.optimizer).not.toBeNull();
     expect(kept.config?.epochs).toBe(5000);
     expect(app.lastState()?.run.status).toBe('stopped');
-    // The run is recorded in the data folder's runs folder, stopped at the epoch it kept.
-    const { RunStore } = await import('../../../src/core/runs/store');
-    const { runs } = await new RunStore(join(app.dataFolder, 'runs')).list();
-    expect(runs).toMatchObject([{ status: 'stopped', origin: 'app', metrics: { epochs: kept.epochsDone }, checkpoint: null }]);
+    expect(runs).toMatchObject([{ status: 'stopped', origin: 'app', metrics: { epochs: kept.epochsDone }, checkpoint: own }]);
     quitApp = null;
   }, 120_000);
 

@@ -21,11 +21,16 @@ const small: RunSettings = { ...DEFAULT_SETTINGS, limit: 3000, hiddenSizes: [32]
 const start = (host: BackendHost, settings: RunSettings, autosave: boolean): Promise<Response> =>
   host.request({ type: 'start', settings, autosave, continue: false, allowOtherData: false });
 
-async function newHost(): Promise<{ host: BackendHost; events: BackendEvent[]; dataFolder: string; states: () => StudioState[]; worker: () => Worker }> {
+async function newHost(
+  runs = 'runs',
+): Promise<{ host: BackendHost; events: BackendEvent[]; dataFolder: string; states: () => StudioState[]; worker: () => Worker }> {
   process.env.FMNIST_DATA = REAL_DATA_DIR;
   const events: BackendEvent[] = [];
   const dataFolder = await tempDir('fmnist-host-data-');
-  const host = new BackendHost(builtFile('out/node/worker.js'), (event) => events.push(event), () => ({ dataDirectory: dataFolder }));
+  const host = new BackendHost(builtFile('out/node/worker.js'), (event) => events.push(event), () => ({
+    dataDirectory: dataFolder,
+    runsDirectory: join(dataFolder, runs),
+  }));
   const states = (): StudioState[] => events.filter((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state').map((e) => e.state);
   // The host's worker, to simulate faults.
   const worker = (): Worker => (host as unknown as { worker: Worker }).worker;
@@ -47,7 +52,10 @@ describe('backend host', () => {
     expect((await host.request({ type: 'load-default-data' })).ok).toBe(true);
     expect((await start(host, { ...small, epochs: 500 }, true)).ok).toBe(true);
     await expect.poll(() => epochsIn(events), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
-    const kept = (await loadCheckpoint(join(dataFolder, 'autosave.safetensors'))).epochsDone;
+    // The run autosaves to its own checkpoint in the runs folder.
+    const autosave = states().findLast((state) => state.run.autosaveFile)!.run.autosaveFile!;
+    expect(autosave.startsWith(join(dataFolder, 'runs'))).toBe(true);
+    const kept = (await loadCheckpoint(autosave)).epochsDone;
     const before = events.length;
     // The worker is told to stop before the request is sent, so it can never answer it.
     const dying = worker().terminate();
@@ -61,7 +69,7 @@ describe('backend host', () => {
     expect(restored?.datasets.train?.count).toBe(60000);
     expect(restored?.datasets.test?.count).toBe(10000);
     const epochsAtCrash = epochsIn(events);
-    expect(restored?.model).toMatchObject({ file: join(dataFolder, 'autosave.safetensors'), epochsDone: expect.any(Number) });
+    expect(restored?.model).toMatchObject({ file: autosave, epochsDone: expect.any(Number) });
     expect(restored!.model!.epochsDone).toBeGreaterThanOrEqual(kept);
     expect(restored?.run).toMatchObject({
       status: 'failed',
@@ -88,7 +96,25 @@ describe('backend host', () => {
     await worker().terminate();
     const state = await host.request({ type: 'get-state' });
     expect(state.ok && state.state?.model).toBeNull();
-    expect(state.ok && state.state?.run.error).toMatch(/^training failed: the training worker stopped unexpectedly \(exit code 1\)\. The data was reloaded; the run's model \(\d+ epochs?\) was not saved and is lost\.$/);
+    expect(state.ok && state.state?.run.error).toMatch(
+      /^training failed: the training worker stopped unexpectedly \(exit code 1\)\. The data was reloaded; the run's model \(\d+ epochs?\) was not saved and is lost \(autosave was off\)\.$/,
+    );
+  });
+
+  it('says why the epochs of a run whose autosave was on but failing are lost (not that autosave was off)', async () => {
+    const { host, events, worker, dataFolder } = await newHost('blocked/runs');
+    hosts.push(host);
+    await writeFile(join(dataFolder, 'blocked'), 'a file where the runs folder should be');
+    await host.request({ type: 'load-default-data' });
+    await start(host, { ...small, epochs: 500 }, true);
+    await expect.poll(() => epochsIn(events), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => ((await host.request({ type: 'get-state' })) as { state?: StudioState }).state?.autosave.failure ?? null, { timeout: 30_000 }).not.toBeNull();
+    await worker().terminate();
+    const state = await host.request({ type: 'get-state' });
+    expect(state.ok && state.state?.model).toBeNull();
+    expect(state.ok && state.state?.run.error).toMatch(
+      /^training failed: the training worker stopped unexpectedly \(exit code 1\)\. The data was reloaded; the run's model \(\d+ epochs?\) was not saved and is lost \(its autosave had failed: .*not a directory\)\.$/,
+    );
   });
 
   it('after a worker killed while idle, gives back the model from the checkpoint it was loaded from', async () => {

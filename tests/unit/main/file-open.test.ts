@@ -60,7 +60,7 @@ describe('files from outside', () => {
     expect(requests).toEqual([
       { type: 'load-dataset', role: 'train', paths: ['/d/train-images-idx3-ubyte', '/d/train-labels-idx1-ubyte'] },
       { type: 'load-dataset', role: 'test', paths: ['/d/t10k-labels-idx1-ubyte', '/d/t10k-images-idx3-ubyte'] },
-      { type: 'load-checkpoint', path: '/d/m.safetensors' },
+      { type: 'load-checkpoint', path: '/d/m.safetensors', replaceUnsaved: false },
     ]);
     expect(opened).toEqual(['/d/m.safetensors']);
   });
@@ -78,7 +78,7 @@ describe('files from outside', () => {
     expect(requests).toEqual([]);
     files.pageReady();
     await vi.waitFor(() => expect(notices).toHaveLength(1));
-    expect(requests).toEqual([{ type: 'load-checkpoint', path: '/d/m.safetensors' }]);
+    expect(requests).toEqual([{ type: 'load-checkpoint', path: '/d/m.safetensors', replaceUnsaved: false }]);
     expect(notices).toEqual([{ type: 'notice', tone: 'error', message: '/d/m.safetensors: not a checkpoint' }]);
     files.pageGone();
     await files.openFromOutside(['/d/other.safetensors']);

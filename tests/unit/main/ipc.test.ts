@@ -120,7 +120,7 @@ describe('IPC', () => {
   it('loads a checkpoint through the open dialog and lists it as recent', async () => {
     electron.dialog.answers.open.push({ canceled: false, filePaths: ['/runs/best.safetensors'] });
     await request({ type: 'load-checkpoint' });
-    expect(forwarded).toEqual([{ type: 'load-checkpoint', path: '/runs/best.safetensors' }]);
+    expect(forwarded).toEqual([{ type: 'load-checkpoint', path: '/runs/best.safetensors', replaceUnsaved: true }]);
     expect(used).toEqual(['/runs/best.safetensors']);
     expect(await request({ type: 'load-checkpoint' })).toEqual({ ok: true, cancelled: true });
   });
@@ -151,7 +151,7 @@ describe('IPC', () => {
     expect(forwarded).toEqual([
       { type: 'load-dataset', role: 'train', paths: ['/d/fashion-mnist_train.csv'] },
       { type: 'load-dataset', role: 'test', paths: ['/d/fashion-mnist_test.csv'] },
-      { type: 'load-checkpoint', path: '/d/run.safetensors' },
+      { type: 'load-checkpoint', path: '/d/run.safetensors', replaceUnsaved: true },
     ]);
     expect(used).toEqual(['/d/run.safetensors']);
     forwarded.length = 0;

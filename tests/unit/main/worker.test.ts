@@ -1,7 +1,6 @@
 /** The training worker's message loop, run in-process with a stand-in parent port (the build runs it in a real thread elsewhere). */
 
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WorkerOutbound } from '../../../src/main/worker';
 import { builtFile } from '../../helpers/data';
@@ -31,16 +30,16 @@ describe('the training worker', () => {
     const answer = port.posted.find((m): m is Extract<WorkerOutbound, { id: number }> => 'id' in m && m.id === 7)!;
     expect(answer.response.ok).toBe(true);
     const state = answer.response.ok ? answer.response.state! : null;
-    expect(state?.autosave.file).toBe(join('/data/studio', 'autosave.safetensors'));
+    expect(state?.autosave.available).toBe(true);
     expect(state?.defaultData.searched).toContain("the app's download folder (/data/studio/fashion-mnist)");
     port.emit('message', { id: 8, request: { type: 'list-runs' } });
     await vi.waitFor(() => expect(port.posted.some((m) => 'id' in m && m.id === 8)).toBe(true));
-    expect(port.posted.find((m) => 'id' in m && m.id === 8)).toEqual({ id: 8, response: { ok: true, runs: { folder: '/data/studio/runs', runs: [], warnings: [] } } });
+    expect(port.posted.find((m) => 'id' in m && m.id === 8)).toEqual({ id: 8, response: { ok: true, runs: { folder: '/data/studio/runs', runs: [], damaged: [], warnings: [] } } });
   });
 
   it('passes the session’s events to the host', async () => {
     await import('../../../src/main/worker');
-    port.emit('message', { id: 2, request: { type: 'discard-autosave' } });
+    port.emit('message', { id: 2, request: { type: 'shutdown' } });
     await vi.waitFor(() => expect(port.posted.some((m) => 'id' in m && m.id === 2)).toBe(true));
     expect(port.posted.find((m) => 'event' in m)).toEqual({ event: { type: 'state', state: expect.objectContaining({ version: expect.any(String) }) } });
   });
@@ -112,7 +111,7 @@ describe('the training worker', () => {
       port.emit('message', { id: 1, request: { type: 'get-state' } });
       await vi.waitFor(() => expect(port.posted.length).toBeGreaterThan(0));
       const answer = port.posted[0] as Extract<WorkerOutbound, { id: number }>;
-      expect(answer.response.ok && answer.response.state?.autosave.file).toBeNull();
+      expect(answer.response.ok && answer.response.state?.autosave.available).toBe(false);
     } finally {
       thread.workerData = { dataDirectory: '/data/studio' };
     }

@@ -5,12 +5,20 @@
  * the settings form from a run's settings.
  */
 
-import { type EpochSummary, type Request, type Response, type RunRecord, type RunSettings, SETTING_KEYS } from '../../../core/api/contract';
-import { displayName, wallSeconds } from '../../../core/runs/record';
+import {
+  type DamagedRun,
+  type EpochSummary,
+  type Request,
+  type Response,
+  type RunRecord,
+  type RunSettings,
+  SETTING_KEYS,
+} from '../../../core/api/contract';
+import { displayName, modelFileOf, wallSeconds } from '../../../core/runs/record';
 import type { Point } from './chart-series';
 import type { Studio } from './studio.svelte';
 
-export type SortKey = 'name' | 'status' | 'startedAt' | 'epochs' | 'finalTest' | 'bestTest' | 'time' | 'learningRate';
+export type SortKey = 'name' | 'status' | 'startedAt' | 'epochs' | 'finalTest' | 'bestTest' | 'time' | 'learningRate' | 'files';
 export type SortDirection = 'ascending' | 'descending';
 
 /** Colours for the selected runs' curves, distinct on light and dark backgrounds (Tableau 10). */
@@ -26,7 +34,24 @@ const SORT_VALUES: Record<SortKey, (run: RunRecord) => string | number | null> =
   bestTest: (run) => run.metrics.bestTestAccuracy,
   time: (run) => wallSeconds(run),
   learningRate: (run) => (typeof run.config.learningRate === 'number' ? run.config.learningRate : null),
+  files: (run) => run.files?.bytes ?? null,
 };
+
+/** A run that ended short of its epochs, was not continued since, and still has its own last checkpoint: it can be resumed. */
+export function canResume(run: RunRecord): boolean {
+  return (
+    (run.status === 'stopped' || run.status === 'interrupted') &&
+    !!run.files?.last &&
+    !run.continuedBy &&
+    run.metrics.epochs < run.config.epochs &&
+    run.summary?.stoppedEarly !== true
+  );
+}
+
+/** A file that may hold the run's model: its own checkpoint, or (older records) the file it named. */
+export function hasCheckpoint(run: RunRecord): boolean {
+  return !!modelFileOf(run.files) || !!run.checkpoint || !!run.copies?.length;
+}
 
 export function sortRuns(runs: readonly RunRecord[], key: SortKey, direction: SortDirection): RunRecord[] {
   const value = SORT_VALUES[key];
@@ -44,6 +69,8 @@ export function sortRuns(runs: readonly RunRecord[], key: SortKey, direction: So
 export class RunsView {
   /** The runs as last listed (oldest first); plain objects, replaced whole. */
   runs = $state.raw<RunRecord[]>([]);
+  /** Records that cannot be read (named, and deletable). */
+  damaged = $state.raw<DamagedRun[]>([]);
   warnings = $state.raw<string[]>([]);
   folder = $state<string | null>(null);
   loaded = $state(false);
@@ -107,6 +134,7 @@ export class RunsView {
   private applyListing(response: Extract<Response, { ok: true }>): void {
     const listing = response.runs!;
     this.runs = listing.runs;
+    this.damaged = listing.damaged;
     this.warnings = listing.warnings;
     this.folder = listing.folder;
     this.loaded = true;
@@ -188,6 +216,7 @@ export class RunsView {
     return true;
   }
 
+  /** Deletes records and their own checkpoints (copies saved elsewhere stay). */
   async remove(ids: string[]): Promise<void> {
     this.message = null;
     const response = await this.studio.transport.request({ type: 'delete-runs', ids });
@@ -196,8 +225,26 @@ export class RunsView {
       return;
     }
     for (const id of ids) this.histories.delete(id);
-    this.message = { tone: 'info', text: ids.length === 1 ? 'The run was deleted (its checkpoint, if any, is kept).' : `${ids.length} runs were deleted (their checkpoints are kept).` };
+    this.message = { tone: 'info', text: ids.length === 1 ? 'The run was deleted, with its own files.' : `${ids.length} runs were deleted, with their own files.` };
     this.applyListing(response);
+  }
+
+  /** Deletes runs' own checkpoints; their records stay. */
+  async removeFiles(ids: string[]): Promise<void> {
+    this.message = null;
+    const response = await this.studio.transport.request({ type: 'delete-run-files', ids });
+    if (!response.ok) {
+      this.message = { tone: 'error', text: response.error };
+      return;
+    }
+    this.message = { tone: 'info', text: ids.length === 1 ? 'The run’s files were deleted; its record stays.' : `The files of ${ids.length} runs were deleted; their records stay.` };
+    this.applyListing(response);
+  }
+
+  /** Continues the run from its own last checkpoint, as a new run. */
+  async resume(id: string): Promise<void> {
+    this.message = null;
+    await this.studio.resumeRun(id);
   }
 
   /** Loads the run's checkpoint as the model (as Load checkpoint does). */

@@ -22,11 +22,38 @@ import { downloadUrl } from './save-file';
 import { SettingsForm } from './settings-form.svelte';
 import type { Transport } from './transport';
 
-/** A question the user must answer before a request goes ahead. */
-export interface Confirmation {
-  message: string;
-  confirmLabel: string;
+/** One answer to a question: its button's label, and what it does. */
+export interface Choice {
+  label: string;
+  /** The suggested answer (drawn as the primary button). */
+  primary?: boolean;
+  /** It deletes something (drawn in the danger colour). */
+  danger?: boolean;
   proceed: () => Promise<void>;
+}
+
+/** A question the user must answer before a request goes ahead; Cancel (or Escape) always changes nothing. */
+export interface Confirmation {
+  title: string;
+  message: string;
+  choices: Choice[];
+}
+
+/** "784-512-256-10, 8 epochs" — a model as a question names it. */
+function modelText(model: NonNullable<StudioState['model']>): string {
+  return `${model.architecture}, ${model.epochsDone === null ? 'training unknown' : `${model.epochsDone} epoch${model.epochsDone === 1 ? '' : 's'}`}`;
+}
+
+/** When a file was saved, as people read it ("" when unknown). */
+function savedText(iso: string | null): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  return Number.isFinite(date.getTime()) ? `, saved ${date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}` : '';
+}
+
+/** "12.5 MB" */
+function bytesText(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toPrecision(3)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toPrecision(3)} MB` : `${Math.round(bytes / 1e3)} kB`;
 }
 
 const ENDED: readonly RunStatus[] = ['stopped', 'failed', 'finished'];
@@ -127,16 +154,65 @@ export class Studio {
     }
   }
 
+  /** The unfinished run offered for resuming, unless a run goes on. */
+  get unfinished(): StudioState['autosave']['pending'] {
+    return this.active ? null : (this.state?.autosave.pending ?? null);
+  }
+
+  /** The model held, when no file holds it (replacing it would lose it). */
+  get unsavedModel(): StudioState['model'] {
+    const model = this.state?.model ?? null;
+    return model && !model.savedAs ? model : null;
+  }
+
+  /**
+   * A new run. With an unfinished run offered, asks first (resume it, or keep it and start anew); with a
+   * model that no file holds, asks before a run replaces it. Cancel changes nothing.
+   */
   async start(): Promise<void> {
     const settings = this.form.settings();
     if (!settings || !this.canStart) return;
-    await this.startRun(settings, false);
+    const pending = this.unfinished;
+    if (pending) {
+      this.confirmation = {
+        title: 'Resume the unfinished run?',
+        message:
+          `The run ${pending.name} (${pending.architecture}, epoch ${pending.epochsDone} of ${pending.epochs}${savedText(pending.savedAt)}) did not finish. ` +
+          'Resume it, or keep it (it stays resumable from Runs) and start a new run with these settings',
+        choices: [
+          { label: 'Resume saved run', primary: true, proceed: () => this.resumeRun(pending.id) },
+          { label: 'Keep it and start new', proceed: () => this.startRun(settings, false) },
+        ],
+      };
+      return;
+    }
+    await this.replacingModel('Start a new run?', 'a new run replaces it', 'Start anyway', () => this.startRun(settings, false));
   }
 
   async continueTraining(): Promise<void> {
     const settings = this.form.settings();
     if (!settings || !this.canContinue) return;
     await this.startRun(settings, true);
+  }
+
+  /**
+   * Runs `proceed` at once when the model held is in a file (or there is none); otherwise asks first, saying
+   * what would be lost. Saving it first is one of the answers.
+   */
+  private async replacingModel(title: string, what: string, label: string, proceed: () => Promise<void>): Promise<void> {
+    const model = this.unsavedModel;
+    if (!model) {
+      await proceed();
+      return;
+    }
+    this.confirmation = {
+      title,
+      message: `The model held (${modelText(model)}) is not saved in any file, and ${what}. Save it first, or go on without it`,
+      choices: [
+        { label: 'Save checkpoint first', primary: true, proceed: () => this.saveCheckpoint() },
+        { label, danger: true, proceed },
+      ],
+    };
   }
 
   /** Starts a run; a model that would continue on other data than its own asks the user first. */
@@ -146,29 +222,42 @@ export class Studio {
     const response = await this.transport.request({ type: 'start', settings, autosave: this.autosave, continue: continuing, allowOtherData });
     if (!response.ok && response.confirm === 'train-on-other-data') {
       this.confirmation = {
+        title: 'Train on other data?',
         message: response.error.charAt(0).toUpperCase() + response.error.slice(1),
-        confirmLabel: 'Train on this data',
-        proceed: () => this.startRun(settings, continuing, true),
+        choices: [{ label: 'Train on this data', primary: true, proceed: () => this.startRun(settings, continuing, true) }],
       };
       return;
     }
     this.show(response);
   }
 
-  /** The user answered the pending question. */
-  async answer(proceed: boolean): Promise<void> {
-    const question = this.confirmation;
+  /** The user answered the pending question: one of its choices, or null for Cancel. */
+  async answer(choice: Choice | null): Promise<void> {
     this.confirmation = null;
-    if (proceed && question) await question.proceed();
+    if (choice) await choice.proceed();
   }
 
-  async resumeAutosave(): Promise<void> {
-    this.progress = null;
-    await this.send({ type: 'resume-autosave', autosave: this.autosave });
+  /** Continues a recorded run from its own checkpoint (asks first when the model held is in no file). */
+  async resumeRun(id: string): Promise<void> {
+    const go = async (): Promise<void> => {
+      this.progress = null;
+      await this.send({ type: 'resume-run', id, autosave: this.autosave });
+    };
+    // The unfinished run's own question already said what happens; a model in no file is asked about.
+    await this.replacingModel('Resume the run?', 'resuming the run replaces it', 'Resume anyway', go);
   }
 
-  async discardAutosave(): Promise<void> {
-    await this.send({ type: 'discard-autosave' });
+  /** The unfinished run offered: its checkpoint is deleted after asking (its record stays). */
+  discardUnfinished(): void {
+    const pending = this.unfinished;
+    if (!pending) return;
+    this.confirmation = {
+      title: 'Discard the unfinished run?',
+      message:
+        `The checkpoint of ${pending.name} (${pending.architecture}, epoch ${pending.epochsDone} of ${pending.epochs}, ${bytesText(pending.bytes)}) is deleted, ` +
+        'so it can no longer be resumed; its record and charts stay in Runs',
+      choices: [{ label: 'Discard', danger: true, proceed: () => this.send({ type: 'delete-run-files', ids: [pending.id] }) }],
+    };
   }
 
   async evaluate(): Promise<void> {
@@ -183,13 +272,20 @@ export class Studio {
     await this.modelOperation({ type: 'export-model', format });
   }
 
-  /** Desktop: the native dialog; browser host: called with the file chosen in the page's file input. */
-  async loadCheckpoint(file?: File): Promise<void> {
-    if (this.transport.kind === 'electron') {
-      await this.modelOperation({ type: 'load-checkpoint' });
-      return;
-    }
-    if (!file) return;
+  /**
+   * Desktop: the native dialog; browser host: `choose` opens the page's file input (whose choice comes back
+   * to loadCheckpointFile). A model held in no file is asked about first.
+   */
+  async loadCheckpoint(choose?: () => void): Promise<void> {
+    const load = async (): Promise<void> => {
+      if (this.transport.kind === 'electron') await this.modelOperation({ type: 'load-checkpoint' });
+      else choose?.();
+    };
+    await this.replacingModel('Load a checkpoint?', 'loading another replaces it', 'Load anyway', load);
+  }
+
+  /** Browser host: loads the checkpoint file chosen in the page. */
+  async loadCheckpointFile(file: File): Promise<void> {
     this.modelBusy = true;
     try {
       const upload = await this.transport.upload(file);

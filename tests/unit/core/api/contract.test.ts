@@ -17,8 +17,7 @@ describe('request validation', () => {
       { type: 'load-checkpoint' },
       { type: 'load-uploaded-checkpoint', upload: '0123456789abcdef0123456789abcdef' },
       { type: 'export-model', format: 'onnx' },
-      { type: 'resume-autosave', autosave: true },
-      { type: 'discard-autosave' },
+      { type: 'resume-run', id: '20261125-143012-ab12', autosave: true },
       { type: 'resume' },
       { type: 'stop' },
       { type: 'save-file', name: 'cost.png', data: 'iVBORw0KGgo=' },
@@ -30,6 +29,7 @@ describe('request validation', () => {
       { type: 'rename-run', id: '20261125-143012-ab12', name: '' },
       { type: 'note-run', id: '20261125-143012-ab12', note: 'two\nlines' },
       { type: 'delete-runs', ids: ['20261125-143012-ab12'] },
+      { type: 'delete-run-files', ids: ['20261125-143012-ab12'] },
       { type: 'open-run-checkpoint', id: '20261125-143012-ab12' },
     ]) {
       expect(validateRequest(request)).toEqual(request);
@@ -60,6 +60,9 @@ describe('request validation', () => {
     [{ type: 'save-file', name: '../evil.sh', data: '' }, /plain name without folders/],
     [{ type: 'save-file', name: 'x.png', data: 'not base64!' }, /must be base64/],
     [{ type: 'open-run-checkpoint', id: '../../etc/passwd' }, /invalid request: malformed run id/],
+    [{ type: 'resume-run', id: '../x', autosave: true }, /invalid request: malformed run id/],
+    [{ type: 'resume-run', id: '20261125-143012-ab12' }, /invalid request: autosave must be true or false/],
+    [{ type: 'delete-run-files', ids: [] }, /invalid request: ids must list 1 to 100 runs/],
     [{ type: 'open-run-checkpoint', id: '20261125-143012-ab12', path: '/etc/passwd' }, /unexpected field "path"/],
     [{ type: 'get-run-history', ids: [] }, /ids must list 1 to 100 runs/],
     [{ type: 'delete-runs', ids: Array.from({ length: 101 }, () => '20261125-143012-ab12') }, /ids must list 1 to 100 runs/],

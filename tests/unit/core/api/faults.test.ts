@@ -71,38 +71,34 @@ describe('faults under the session', () => {
   it.each(SYSTEM_ERRORS)('an autosave failing on %s is reported with the reason, and training goes on', async (code, says) => {
     const folder = await tempDir('fmnist-faults-autosave-');
     const events: BackendEvent[] = [];
-    const autosaving = new StudioSession({ emit: (e) => events.push(e), env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: folder });
+    const autosaving = new StudioSession({ emit: (e) => events.push(e), env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(folder, 'runs') });
     await autosaving.handle({ type: 'load-default-data' });
     failWrites(code);
     await start(autosaving, { ...quick, epochs: 3 }, true);
     await autosaving.whenIdle();
     const state = await stateOf(autosaving);
     expect(state.run.status).toBe('finished');
-    expect(state.autosave.failure).toEqual({ file: join(folder, 'autosave.safetensors'), reason: says, epoch: 3 });
+    expect(state.autosave.failure).toEqual({ file: expect.stringMatching(/[/\\]last\.safetensors$/), reason: says, epoch: 3 });
+    expect(state.autosave.failure!.file.startsWith(join(folder, 'runs'))).toBe(true);
     expect(state.model?.savedAs).toBeNull();
   });
 
   it('resuming after the data file was deleted fails in one line naming it, and keeps the offer', async () => {
     const folder = await tempDir('fmnist-faults-resume-');
     const csv = await writeTemp(folder, 'train.csv', toKaggleCsv(randomDataset(600, 9)));
-    const first = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: folder });
+    const runs = join(folder, 'runs');
+    const first = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: runs });
     await first.handle({ type: 'load-dataset', role: 'train', paths: [csv] });
     await start(first, { ...quick, epochs: 20, limit: 0 }, true);
-    await new Promise<void>((resolve) => {
-      const wait = setInterval(async () => {
-        if ((await loadCheckpoint(join(folder, 'autosave.safetensors')).catch(() => null))?.epochsDone) {
-          clearInterval(wait);
-          resolve();
-        }
-      }, 20);
-    });
+    await expect.poll(() => (first.state().run.epochsDone), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
     await first.handle({ type: 'stop' });
     await first.whenIdle();
     await rm(csv);
 
-    const restarted = new StudioSession({ emit: () => {}, env: {}, dataDirectory: folder });
-    expect((await stateOf(restarted)).autosave.pending).not.toBeNull();
-    expect(await restarted.handle({ type: 'resume-autosave', autosave: true })).toEqual({ ok: false, error: `${csv}: no such file or directory` });
+    const restarted = new StudioSession({ emit: () => {}, env: {}, runsDirectory: runs });
+    const offered = (await stateOf(restarted)).autosave.pending;
+    expect(offered).not.toBeNull();
+    expect(await restarted.handle({ type: 'resume-run', id: offered!.id, autosave: true })).toEqual({ ok: false, error: `${csv}: no such file or directory` });
     const after = await stateOf(restarted);
     expect(after.autosave.pending).not.toBeNull();
     expect(after.model).toBeNull();

@@ -1,10 +1,11 @@
 /**
- * The app's runs: every run the session trains is recorded; the page lists them, reads their histories,
- * renames, annotates and deletes them, and opens a run's checkpoint (only while the file holds that run's
- * model). Expected values come from the session's own state (its run history) and from the files.
+ * The app's runs: every run the session trains is recorded with its own checkpoint; the page lists them, reads
+ * their histories, renames, annotates and deletes them (or only their files), and opens a run's checkpoint
+ * (only while the file holds that run's model). Expected values come from the session's own state (its run
+ * history) and from the files.
  */
 
-import { readFile, rm } from 'node:fs/promises';
+import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BackendEvent, DEFAULT_SETTINGS, type RunListing, type RunSettings, type StudioState } from '../../../../src/core/api/contract';
@@ -33,7 +34,6 @@ describe('the session records every run', () => {
   const events: BackendEvent[] = [];
   /** The histories of the two runs as the session's state gave them after each run. */
   const histories: StudioState['run']['history'][] = [];
-  let autosave: string;
 
   const train = async (settings: RunSettings, autosaveOn = true): Promise<void> => {
     const started = await session.handle({ type: 'start', settings, autosave: autosaveOn, continue: false, allowOtherData: false });
@@ -44,7 +44,6 @@ describe('the session records every run', () => {
   beforeAll(async () => {
     dir = await tempDir('fmnist-session-runs-');
     session = new StudioSession({ emit: (event) => events.push(event), env: {}, dataDirectory: join(dir, 'data'), runsDirectory: join(dir, 'data', 'runs') });
-    autosave = join(dir, 'data', 'autosave.safetensors');
     const trainCsv = await writeTemp(dir, 'train.csv', toKaggleCsv(randomDataset(500, 21)));
     const testCsv = await writeTemp(dir, 'test.csv', toKaggleCsv(randomDataset(200, 22)));
     expect((await session.handle({ type: 'load-dataset', role: 'train', paths: [trainCsv] })).ok).toBe(true);
@@ -55,14 +54,18 @@ describe('the session records every run', () => {
     }
   });
 
-  it('lists the runs with their settings, results and the autosave that holds their model', async () => {
-    const { folder, runs, warnings } = await listing(session);
+  it('lists the runs with their settings, results and their own checkpoint, which holds their model', async () => {
+    const { folder, runs, damaged, warnings } = await listing(session);
     expect(folder).toBe(join(dir, 'data', 'runs'));
     expect(warnings).toEqual([]);
+    expect(damaged).toEqual([]);
     expect(runs).toHaveLength(2);
     for (const [i, run] of runs.entries()) {
       const history = histories[i]!;
-      expect(run).toMatchObject({ status: 'finished', origin: 'app', checkpoint: autosave, trainingSamples: 500, resumedFrom: null });
+      const own = join(dir, 'data', 'runs', run.id, 'last.safetensors');
+      expect(run).toMatchObject({ status: 'finished', origin: 'app', checkpoint: own, trainingSamples: 500, resumedFrom: null });
+      expect(run.files).toEqual({ last: own, best: null, bytes: (await stat(own)).size });
+      expect((await loadCheckpoint(own)).history).toEqual(history);
       expect(run.config.learningRate).toBe([0.001, 0.01][i]);
       expect(run.metrics.finalTestAccuracy).toBe(history[1].testAccuracy);
       expect(run.metrics.bestTestAccuracy).toBe(Math.max(history[0].testAccuracy!, history[1].testAccuracy!));
@@ -72,41 +75,45 @@ describe('the session records every run', () => {
     expect(response.ok && response.runHistories).toEqual({ histories: { [runs[0].id]: histories[0], [runs[1].id]: histories[1] }, warnings: [] });
   });
 
-  it('opens the checkpoint of the run whose model the file still holds, and says when a later run replaced it', async () => {
+  it('opens the checkpoint of each run, a later run having replaced nothing; says when a file no longer holds its run', async () => {
     const [first, second] = (await listing(session)).runs;
-    const opened = await session.handle({ type: 'open-run-checkpoint', id: second.id });
-    expect(opened.ok).toBe(true);
-    const state = await stateOf(session);
-    expect(state.model).toMatchObject({ file: autosave, epochsDone: 2, settings: { ...quick, learningRate: 0.01 } });
-    expect(state.run.history).toEqual(histories[1]);
-    // The autosave now holds the second run's model: the first run's is gone from it.
+    for (const [i, run] of [first, second].entries()) {
+      expect((await session.handle({ type: 'open-run-checkpoint', id: run.id })).ok).toBe(true);
+      const state = await stateOf(session);
+      expect(state.model).toMatchObject({ file: run.files!.last, epochsDone: 2, settings: { ...quick, learningRate: [0.001, 0.01][i] } });
+      expect(state.run.history).toEqual(histories[i]);
+    }
+    // A file written over by hand with another run's model is refused, naming it.
+    const own = first.files!.last!;
+    const original = await readFile(own);
+    await copyFile(second.files!.last!, own);
     expect(await session.handle({ type: 'open-run-checkpoint', id: first.id })).toEqual({
       ok: false,
-      error: `${autosave}: no longer holds the model of run ${first.id} (2 epochs of another run were saved over it); save a checkpoint after a run to keep it`,
+      error: `${own}: no longer holds the model of run ${first.id} (2 epochs of another run were saved over it)`,
     });
+    await writeFile(own, original);
   });
 
-  it('remembers where the model of a run was saved, but not a download’s temporary file', async () => {
+  it('keeps the model of a run without autosave too, notes copies saved elsewhere (not a download’s), and deletes its files on request', async () => {
     await train({ ...quick, learningRate: 0.003, epochs: 1 }, false);
     const third = (await listing(session)).runs[2];
-    expect(third.checkpoint).toBeNull();
-    expect(await session.handle({ type: 'open-run-checkpoint', id: third.id })).toEqual({
-      ok: false,
-      error: `run ${third.id} saved no checkpoint (autosave was off and it was not saved)`,
-    });
+    expect(third.checkpoint).toBe(third.files!.last);
+    expect((await loadCheckpoint(third.files!.last!)).config?.learningRate).toBe(0.003);
     const download = join(dir, 'download.safetensors');
     expect((await session.handle({ type: 'save-checkpoint', path: download, download: true })).ok).toBe(true);
-    expect((await listing(session)).runs[2].checkpoint).toBeNull();
+    expect((await listing(session)).runs[2].copies).toBeUndefined();
     const kept = join(dir, 'third.safetensors');
     expect((await session.handle({ type: 'save-checkpoint', path: kept })).ok).toBe(true);
-    expect((await listing(session)).runs[2].checkpoint).toBe(kept);
-    expect((await loadCheckpoint(kept)).config?.learningRate).toBe(0.003);
+    expect((await listing(session)).runs[2].copies).toEqual([kept]);
+    // Its own files deleted, the record stays; the copy saved elsewhere still opens as the run's model.
+    const emptied = await session.handle({ type: 'delete-run-files', ids: [third.id] });
+    expect(emptied.ok && emptied.runs?.runs[2]).toMatchObject({ id: third.id, files: null });
     expect((await session.handle({ type: 'open-run-checkpoint', id: third.id })).ok).toBe(true);
     expect((await stateOf(session)).model?.file).toBe(kept);
     await rm(kept);
     expect(await session.handle({ type: 'open-run-checkpoint', id: third.id })).toEqual({
       ok: false,
-      error: `${kept}: the checkpoint of run ${third.id} is missing (moved or deleted)`,
+      error: `${third.checkpoint}: the checkpoint of run ${third.id} is missing (moved or deleted)`,
     });
   });
 
@@ -116,7 +123,8 @@ describe('the session records every run', () => {
     expect(renamed.ok && renamed.run).toMatchObject({ id: first.id, name: 'slow learner' });
     const noted = await session.handle({ type: 'note-run', id: first.id, note: 'lr 0.001 is too slow for 2 epochs' });
     expect(noted.ok && noted.run?.note).toBe('lr 0.001 is too slow for 2 epochs');
-    expect(JSON.parse(await readFile(join(dir, 'data', 'runs', `${first.id}.json`), 'utf8'))).toMatchObject({ name: 'slow learner', note: 'lr 0.001 is too slow for 2 epochs' });
+    // Kept in the run's journal, read back by every process.
+    expect(await new RunStore(join(dir, 'data', 'runs')).get(first.id)).toMatchObject({ name: 'slow learner', note: 'lr 0.001 is too slow for 2 epochs' });
 
     const started = await session.handle({ type: 'start', settings: { ...quick, epochs: 100_000 }, autosave: false, continue: false, allowOtherData: false });
     expect(started.ok).toBe(true);
@@ -131,6 +139,8 @@ describe('the session records every run', () => {
     const deleted = await session.handle({ type: 'delete-runs', ids: [first.id, running.id] });
     expect(deleted.ok && deleted.runs?.runs.map((run) => run.id)).not.toContain(first.id);
     expect(deleted.ok && deleted.runs?.runs).toHaveLength(2);
+    // Its files went with it.
+    await expect(stat(join(dir, 'data', 'runs', first.id))).rejects.toThrow(/ENOENT/);
     expect(await session.handle({ type: 'rename-run', id: first.id, name: 'x' })).toEqual({ ok: false, error: `there is no run ${first.id} in ${join(dir, 'data', 'runs')}` });
     const missing = await session.handle({ type: 'get-run-history', ids: [first.id] });
     expect(missing.ok && missing.runHistories).toEqual({ histories: { [first.id]: [] }, warnings: [] });
@@ -168,7 +178,7 @@ describe('the session records every run', () => {
 describe('a session without a runs folder', () => {
   it('lists no runs and refuses to change any', async () => {
     const session = new StudioSession({ emit: () => {}, env: {} });
-    expect(await session.handle({ type: 'list-runs' })).toEqual({ ok: true, runs: { folder: null, runs: [], warnings: [] } });
+    expect(await session.handle({ type: 'list-runs' })).toEqual({ ok: true, runs: { folder: null, runs: [], damaged: [], warnings: [] } });
     expect(await session.handle({ type: 'rename-run', id: '20261125-143012-ab12', name: 'x' })).toEqual({
       ok: false,
       error: 'runs are not recorded here (the app has no data folder)',
@@ -181,10 +191,9 @@ describe('a session without a runs folder', () => {
 });
 
 describe('a run that keeps its best epoch', () => {
-  it('autosaves, records and saves the kept model, which is finished: not resumable, not offered to continue', async () => {
+  it('keeps its last and its best epoch, records and saves the kept model, which is finished: not resumable, not offered to continue', async () => {
     const dir = await tempDir('fmnist-session-best-');
     const session = new StudioSession({ emit: () => undefined, env: {}, dataDirectory: join(dir, 'data'), runsDirectory: join(dir, 'data', 'runs') });
-    const autosave = join(dir, 'data', 'autosave.safetensors');
     // Random labels: the validation cost is lowest early and worse after, so an earlier epoch is kept.
     const trainCsv = await writeTemp(dir, 'train.csv', toKaggleCsv(randomDataset(400, 31)));
     expect((await session.handle({ type: 'load-dataset', role: 'train', paths: [trainCsv] })).ok).toBe(true);
@@ -200,10 +209,15 @@ describe('a run that keeps its best epoch', () => {
     expect(best).toBeLessThan(12);
     expect(state.run.outcome).toBe(`Kept the model of epoch ${best}, the one with the lowest validation cost.`);
     expect(state.model).toMatchObject({ epochsDone: best, resumable: false });
-    // The autosave holds the kept model, marked finished, and the run's record opens it.
-    const saved = await loadCheckpoint(autosave);
+    // The run's best file holds the kept model, marked finished, and the run's record opens it; its last file
+    // holds the last epoch trained.
+    expect(run.files).toMatchObject({ best: join(dir, 'data', 'runs', run.id, 'best.safetensors'), last: join(dir, 'data', 'runs', run.id, 'last.safetensors') });
+    expect(run.checkpoint).toBe(run.files!.best);
+    const saved = await loadCheckpoint(run.files!.best!);
     expect(saved).toMatchObject({ epochsDone: best, finishedEarly: true });
+    expect((await loadCheckpoint(run.files!.last!)).epochsDone).toBe(12);
     expect((await session.handle({ type: 'open-run-checkpoint', id: run.id })).ok).toBe(true);
+    expect((await stateOf(session)).model).toMatchObject({ file: run.files!.best, resumable: false });
     // A checkpoint saved from the app keeps the early-stopping memory and the mark.
     const file = join(dir, 'best.safetensors');
     expect((await session.handle({ type: 'save-checkpoint', path: file })).ok).toBe(true);

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type BackendEvent, DEFAULT_SETTINGS, type RunSettings, type StudioState } from '../../../../src/core/api/contract';
+import { type BackendEvent, DEFAULT_SETTINGS, type RunListing, type RunSettings, type StudioState } from '../../../../src/core/api/contract';
 import { StudioSession } from '../../../../src/core/api/session';
 import { decodeCheckpoint, loadCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
 import { decodeSafetensors } from '../../../../src/core/checkpoint/safetensors';
@@ -150,7 +150,7 @@ describe('studio session: models and checkpoints', () => {
 
   beforeAll(async () => {
     dir = await tempDir('fmnist-session-models-');
-    session = new StudioSession({ emit: (event) => events.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: join(dir, 'data') });
+    session = new StudioSession({ emit: (event) => events.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(dir, 'data', 'runs') });
     await session.handle({ type: 'load-default-data' });
     otherCsv = await writeTemp(dir, 'other-train.csv', toKaggleCsv(randomDataset(500, 11)));
   });
@@ -268,32 +268,35 @@ describe('studio session: models and checkpoints', () => {
   it('reports a failing autosave at once, keeps it after the run, and clears it when an autosave works again', async () => {
     const blocked = join(dir, 'blocked');
     await writeFile(blocked, 'a file where the data folder should be');
-    const failing = new StudioSession({ emit: (event) => events.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: join(blocked, 'data') });
+    const runs = join(blocked, 'runs');
+    const failing = new StudioSession({ emit: (event) => events.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: runs });
     await failing.handle({ type: 'load-default-data' });
     events.length = 0;
     await start(failing, { ...quick, epochs: 60 }, { autosave: true });
-    // Shown while the run goes on, with the file and the reason.
+    // Shown while the run goes on, with the file (the run's own checkpoint) and the reason.
     await expect
       .poll(() => events.some((e) => e.type === 'state' && e.state.autosave.failure !== null), { timeout: 30_000 })
       .toBe(true);
     const shown = events.find((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state' && e.state.autosave.failure !== null)!;
     expect(shown.state.run.status).toBe('running');
-    expect(shown.state.autosave.failure).toEqual({ file: join(blocked, 'data', 'autosave.safetensors'), reason: expect.stringMatching(/not a directory/), epoch: 1 });
+    const own = new RegExp(`^${escapeRegExp(runs + sep)}\\d{8}-\\d{6}-[0-9a-f]{4}${escapeRegExp(sep + 'last.safetensors')}$`);
+    expect(shown.state.autosave.failure).toEqual({ file: expect.stringMatching(own), reason: expect.stringMatching(/not a directory/), epoch: 1 });
     // The folder becomes writable: a later epoch's autosave works and the failure goes.
     await rm(blocked);
-    await mkdir(join(blocked, 'data'), { recursive: true });
+    await mkdir(runs, { recursive: true });
     await expect.poll(() => events.filter((e) => e.type === 'state').at(-1), { timeout: 30_000 }).toMatchObject({ state: { autosave: { failure: null } } });
     await failing.handle({ type: 'stop' });
     await failing.whenIdle();
     const after = await stateOf(failing);
     expect(after.autosave.failure).toBeNull();
-    expect(after.model?.savedAs).toBe(join(blocked, 'data', 'autosave.safetensors'));
+    expect(after.model?.savedAs).toBe(shown.state.autosave.failure!.file);
+    expect((await loadCheckpoint(after.model!.savedAs!)).epochsDone).toBe(after.run.epochsDone);
   });
 
-  it('keeps a failure shown after the run ends', async () => {
+  it('keeps a failure shown after the run ends, and the model it could not write is in no file', async () => {
     const blocked = join(dir, 'blocked-too');
     await writeFile(blocked, 'x');
-    const failing = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: join(blocked, 'data') });
+    const failing = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(blocked, 'runs') });
     await failing.handle({ type: 'load-default-data' });
     await start(failing, quick, { autosave: true });
     await failing.whenIdle();
@@ -301,74 +304,137 @@ describe('studio session: models and checkpoints', () => {
     expect(state.run.status).toBe('finished');
     expect(state.autosave.failure).toMatchObject({ epoch: 2 });
     expect(state.model?.savedAs).toBeNull();
+    // Loading a checkpoint over it is refused unless the user agreed (the page asks first).
+    const other = join(dir, 'saved.safetensors');
+    const refused = await failing.handle({ type: 'load-checkpoint', path: other });
+    expect(refused).toEqual({
+      ok: false,
+      error: `${other}: not opened: the model held (784-64-10, 2 epochs) is not saved in any file; save it first, or open the checkpoint with Load checkpoint, which asks`,
+    });
+    expect((await stateOf(failing)).model).toMatchObject({ epochsDone: 2, file: null });
+    expect((await failing.handle({ type: 'load-checkpoint', path: other, replaceUnsaved: true })).ok).toBe(true);
+    expect((await stateOf(failing)).model?.file).toBe(other);
   });
 
-  it('autosaves every epoch and offers an unfinished run at the next start, with its data reloaded', async () => {
-    const epochsSeen = epochsIn(events);
-    await start(session, { ...quick, epochs: 50 }, { autosave: true });
-    await expect.poll(() => epochsIn(events), { timeout: 30_000 }).toBeGreaterThanOrEqual(epochsSeen + 2);
-    await session.handle({ type: 'stop' });
-    await session.whenIdle();
-    const stoppedAt = (await stateOf(session)).run.epochsDone;
+  it('autosaves every epoch to the run’s own checkpoint and offers the unfinished run at the next start, with its data reloaded', async () => {
+    const folder = join(dir, 'offer');
+    const seen: BackendEvent[] = [];
+    const first = new StudioSession({ emit: (event) => seen.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(folder, 'runs') });
+    await first.handle({ type: 'load-default-data' });
+    await start(first, { ...quick, epochs: 50 }, { autosave: true });
+    await expect.poll(() => epochsIn(seen), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    await first.handle({ type: 'stop' });
+    await first.whenIdle();
+    const stoppedAt = (await stateOf(first)).run.epochsDone;
+    const [run] = (await listRuns(first)).runs;
 
     // A new session, as after a restart, with other data loaded.
-    const restarted = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: join(dir, 'data') });
+    const restarted = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(folder, 'runs') });
     const offered = await stateOf(restarted);
     expect(offered.autosave.pending).toMatchObject({
+      id: run.id,
+      name: run.id,
       epochsDone: stoppedAt,
       epochs: 50,
       architecture: '784-64-10',
       dataSources: { train: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 'train-labels-idx1-ubyte.gz')] },
     });
+    expect(offered.autosave.pending!.bytes).toBe(run.files!.bytes);
     await restarted.handle({ type: 'load-dataset', role: 'train', paths: [otherCsv] });
-    const resumed = await restarted.handle({ type: 'resume-autosave', autosave: true });
-    expect(resumed.ok && resumed.state?.run).toMatchObject({ status: 'running', epochsDone: stoppedAt });
+    const resumed = await restarted.handle({ type: 'resume-run', id: run.id, autosave: true });
+    expect(resumed.ok && resumed.state?.run).toMatchObject({ status: 'running', epochsDoneAtStart: stoppedAt });
     expect(resumed.ok && resumed.state?.datasets.train?.count).toBe(60000);
     await restarted.handle({ type: 'stop' });
     await restarted.whenIdle();
     expect((await stateOf(restarted)).autosave.pending).toBeNull();
+    // The continuation is a run of its own; the first one says so and is offered no more.
+    const listed = (await listRuns(restarted)).runs;
+    expect(listed).toHaveLength(2);
+    expect(listed[0]).toMatchObject({ id: run.id, continuedBy: listed[1].id, status: 'stopped' });
+    expect(listed[1].resumedFrom).toEqual({ epochsDone: stoppedAt, file: run.files!.last });
 
-    const third = new StudioSession({ emit: () => {}, env: {}, dataDirectory: join(dir, 'data') });
-    expect((await stateOf(third)).autosave.pending).not.toBeNull();
-    expect((await third.handle({ type: 'discard-autosave' })).ok).toBe(true);
-    const fourth = new StudioSession({ emit: () => {}, env: {}, dataDirectory: join(dir, 'data') });
+    // The next start offers the continuation (the newest run); discarding deletes its files, not its record.
+    const third = new StudioSession({ emit: () => {}, env: {}, runsDirectory: join(folder, 'runs') });
+    expect((await stateOf(third)).autosave.pending?.id).toBe(listed[1].id);
+    expect((await third.handle({ type: 'delete-run-files', ids: [listed[1].id] })).ok).toBe(true);
+    expect((await stateOf(third)).autosave.pending).toBeNull();
+    const fourth = new StudioSession({ emit: () => {}, env: {}, runsDirectory: join(folder, 'runs') });
     expect((await stateOf(fourth)).autosave.pending).toBeNull();
+    const after = (await listRuns(fourth)).runs;
+    expect(after.map((r) => r.id)).toEqual([run.id, listed[1].id]);
+    expect(after[1].files).toBeNull();
+    // The first run still opens: its own file holds its model.
+    expect((await fourth.handle({ type: 'open-run-checkpoint', id: run.id })).ok).toBe(true);
+    expect((await stateOf(fourth)).model).toMatchObject({ epochsDone: stoppedAt, file: run.files!.last });
   });
 
-  it('on shutdown, keeps a stopped run that autosave did not write for resuming at the next start', async () => {
+  it('on shutdown, a run without autosave writes its last whole epoch to its own checkpoint, offered at the next start', async () => {
     const folder = join(dir, 'shutdown');
     const seen: BackendEvent[] = [];
-    const quitting = new StudioSession({ emit: (event) => seen.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: folder });
+    const quitting = new StudioSession({ emit: (event) => seen.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(folder, 'runs') });
     await quitting.handle({ type: 'load-default-data' });
     await start(quitting, { ...quick, epochs: 40 }, { autosave: false });
     await expect.poll(() => epochsIn(seen), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
     expect(await quitting.handle({ type: 'shutdown' })).toMatchObject({ ok: true });
-    const kept = await loadCheckpoint(join(folder, 'autosave.safetensors'));
     const state = await stateOf(quitting);
     expect(state.run.status).toBe('stopped');
+    const [run] = (await listRuns(quitting)).runs;
+    expect(run.checkpoint).toBe(run.files!.last);
+    const kept = await loadCheckpoint(run.files!.last!);
     expect(kept.epochsDone).toBe(state.run.epochsDone);
     expect(kept.epochsDone).toBeGreaterThanOrEqual(1);
     expect(kept.datasetFingerprint).toBe(fingerprint(await realDataset('train')));
-    const next = new StudioSession({ emit: () => {}, env: {}, dataDirectory: folder });
-    expect((await stateOf(next)).autosave.pending).toMatchObject({ epochsDone: kept.epochsDone, epochs: 40 });
+    const next = new StudioSession({ emit: () => {}, env: {}, runsDirectory: join(folder, 'runs') });
+    expect((await stateOf(next)).autosave.pending).toMatchObject({ id: run.id, epochsDone: kept.epochsDone, epochs: 40 });
   });
 
-  it('does not write back on shutdown a run whose saved copy the user discarded', async () => {
-    const folder = join(dir, 'discarded');
-    const seen: BackendEvent[] = [];
-    const discarding = new StudioSession({ emit: (event) => seen.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, dataDirectory: folder });
-    await discarding.handle({ type: 'load-default-data' });
-    await start(discarding, { ...quick, epochs: 40 }, { autosave: true });
-    await expect.poll(() => epochsIn(seen), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
-    await discarding.handle({ type: 'stop' });
-    await discarding.whenIdle();
-    // As at a restart: the run is offered; the user discards it, then quits.
-    const restarted = new StudioSession({ emit: () => {}, env: {}, dataDirectory: folder });
-    expect((await stateOf(restarted)).autosave.pending).not.toBeNull();
-    expect((await discarding.handle({ type: 'discard-autosave' })).ok).toBe(true);
-    expect((await stateOf(discarding)).model?.savedAs).toBeNull();
-    expect((await discarding.handle({ type: 'shutdown' })).ok).toBe(true);
-    const next = new StudioSession({ emit: () => {}, env: {}, dataDirectory: folder });
-    expect((await stateOf(next)).autosave.pending).toBeNull();
+  it('keeps every run’s model: a new run never overwrites the last one’s, and both open from their records', async () => {
+    const folder = join(dir, 'two-runs');
+    const twice = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(folder, 'runs') });
+    await twice.handle({ type: 'load-default-data' });
+    await start(twice, { ...quick, epochs: 3 }, { autosave: true });
+    await twice.whenIdle();
+    await start(twice, { ...quick, epochs: 2, seed: 5 }, { autosave: false });
+    await twice.whenIdle();
+    const [older, newer] = (await listRuns(twice)).runs;
+    expect(older.files!.last).not.toBe(newer.files!.last);
+    expect(older.checkpoint).toBe(older.files!.last);
+    expect(newer.checkpoint).toBe(newer.files!.last);
+    expect((await twice.handle({ type: 'open-run-checkpoint', id: older.id })).ok).toBe(true);
+    expect((await stateOf(twice)).model).toMatchObject({ epochsDone: 3, settings: { seed: 1 } });
+    expect((await twice.handle({ type: 'open-run-checkpoint', id: newer.id })).ok).toBe(true);
+    expect((await stateOf(twice)).model).toMatchObject({ epochsDone: 2, settings: { seed: 5 } });
+    // A finished run is no unfinished run to offer.
+    expect((await stateOf(new StudioSession({ emit: () => {}, env: {}, runsDirectory: join(folder, 'runs') }))).autosave.pending).toBeNull();
+  });
+
+  it('shows an evaluation only beside the test set it was made on, and evaluates after the loads asked before it', async () => {
+    const evaluating = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR } });
+    await evaluating.handle({ type: 'load-default-data' });
+    await start(evaluating, { ...quick, epochs: 1 });
+    await evaluating.whenIdle();
+    expect((await evaluating.handle({ type: 'evaluate' })).ok).toBe(true);
+    const onReal = (await stateOf(evaluating)).evaluation!;
+    expect(onReal.count).toBe(10000);
+    // Another test set: the old figure leaves the screen.
+    const small = await writeTemp(dir, 'small-test.csv', toKaggleCsv(randomDataset(300, 5)));
+    expect((await evaluating.handle({ type: 'load-dataset', role: 'test', paths: [small] })).ok).toBe(true);
+    expect((await stateOf(evaluating)).evaluation).toBeNull();
+    // A load and an evaluation asked at once: the evaluation waits for the load and measures the new set.
+    const [, evaluated] = await Promise.all([
+      evaluating.handle({ type: 'load-dataset', role: 'test', paths: [join(REAL_DATA_DIR, 't10k-images-idx3-ubyte.gz')] }),
+      evaluating.handle({ type: 'evaluate' }),
+    ]);
+    expect(evaluated.ok && evaluated.state?.evaluation).toEqual(onReal);
   });
 });
+
+async function listRuns(session: StudioSession): Promise<RunListing> {
+  const response = await session.handle({ type: 'list-runs' });
+  if (!response.ok || !response.runs) throw new Error(response.ok ? 'no listing' : response.error);
+  return response.runs;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

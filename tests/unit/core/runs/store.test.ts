@@ -14,6 +14,7 @@ import { resolveRunConfig } from '../../../../src/core/config';
 import { atomicWriteHooks } from '../../../../src/core/io';
 import { RUN_RECORD_FORMAT, type RunRecord } from '../../../../src/core/runs/record';
 import { type RunStart, StoreRecorder } from '../../../../src/core/runs/recorder';
+import { processStartMs } from '../../../../src/core/runs/liveness';
 import { PROCESS_STARTED_MS, RunStore } from '../../../../src/core/runs/store';
 import type { EpochSummary } from '../../../../src/core/train/events';
 import { tempDir } from '../../../helpers/data';
@@ -254,20 +255,23 @@ describe('listing', () => {
     await writeFile(join(folder, `${good}.history.json`), 'garbage');
     await writeFile(join(folder, 'notes.txt'), 'x');
 
-    const { runs, warnings } = await new RunStore(folder).list();
+    const { runs, damaged, warnings } = await new RunStore(folder).list();
     expect(runs.map((run) => run.id)).toEqual([good]);
     const file = (id: string): string => join(folder, `${id}.json`);
-    expect(warnings).toEqual([
-      expect.stringMatching(new RegExp(`^${file('20261125-100001-bbbb').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is not valid JSON \\(.+\\) \\(skipped\\)$`)),
-      `${file('20261125-100002-cccc')}: is empty (skipped)`,
-      `${file('20261125-100003-dddd')}: not a run record of Fashion-MNIST Studio (skipped)`,
-      `${file('20261125-100004-eeee')}: format version 7 is newer than this version reads (1) (skipped)`,
-      `${file('20261125-100005-ffff')}: names the run "20261125-999999-ffff", not 20261125-100005-ffff (skipped)`,
-      `${file('20261125-100006-0000')}: status is "exploded" (skipped)`,
-      `${file('20261125-100007-1111')}: metrics.finalTestAccuracy is "high" (skipped)`,
-      `${file('20261125-100008-2222')}: is a directory, expected a file (skipped)`,
+    // Summaries of ours that cannot be read are damaged runs, by id, with what is wrong (they can be deleted).
+    const entry = (id: string, problem: string | RegExp) => ({ id, file: file(id), problem: typeof problem === 'string' ? problem : expect.stringMatching(problem) });
+    expect(damaged).toEqual([
+      entry('20261125-100001-bbbb', /^is not valid JSON \(.+\)$/),
+      entry('20261125-100002-cccc', 'is empty'),
+      entry('20261125-100003-dddd', 'not a run record of Fashion-MNIST Studio'),
+      entry('20261125-100004-eeee', 'format version 7 is newer than this version reads (1)'),
+      entry('20261125-100005-ffff', 'names the run "20261125-999999-ffff", not 20261125-100005-ffff'),
+      entry('20261125-100006-0000', 'status is "exploded"'),
+      entry('20261125-100007-1111', 'metrics.finalTestAccuracy is "high"'),
+      entry('20261125-100008-2222', 'is a directory, expected a file'),
     ]);
-    for (const warning of warnings) expect(warning).not.toContain('\n');
+    for (const run of damaged) expect(run.problem).not.toContain('\n');
+    expect(warnings).toEqual([]);
     // A damaged history is refused by name when it is asked for.
     await expect(new RunStore(folder).history(good)).rejects.toThrow(`${join(folder, `${good}.history.json`)}: is not valid JSON`);
   });
@@ -299,8 +303,10 @@ describe('listing', () => {
     const dead = deadPid();
     const records = [
       recordFor('20261125-100000-0001', { status: 'running', host, pid: dead, endedAt: null }),
-      // Another process, alive: this one's parent (the test runner).
-      recordFor('20261125-100000-0002', { status: 'running', host, pid: process.ppid, endedAt: null }),
+      // Another process, alive: this one's parent (the test runner), and it started then.
+      recordFor('20261125-100000-0002', { status: 'running', host, pid: process.ppid, processStartedMs: processStartMs(process.ppid) ?? 0, endedAt: null }),
+      // A live pid whose process started at another time: the pid was handed on after a crash.
+      recordFor('20261125-100000-0007', { status: 'running', host, pid: process.ppid, processStartedMs: (processStartMs(process.ppid) ?? 0) - 3_600_000, endedAt: null }),
       // This pid, but an earlier process that had it.
       recordFor('20261125-100000-0003', { status: 'running', host, pid: process.pid, processStartedMs: PROCESS_STARTED_MS - 3_600_000, endedAt: null }),
       // This very process, but no recorder writes it (a training worker that crashed).
@@ -324,13 +330,23 @@ describe('listing', () => {
       '20261125-100000-0004': 'interrupted',
       '20261125-100000-0005': 'running',
       '20261125-100000-0006': 'finished',
+      '20261125-100000-0007': 'interrupted',
       [recorder.id!]: 'running',
     });
     // Reading never rewrites: the file still says running; an interrupted run can be renamed and deleted.
-    expect(JSON.parse(await readFile(join(folder, '20261125-100000-0001.json'), 'utf8')).status).toBe('running');
+    const summary = await readFile(join(folder, '20261125-100000-0001.json'), 'utf8');
+    expect(JSON.parse(summary).status).toBe('running');
     expect((await store.edit('20261125-100000-0001', { name: 'killed' })).status).toBe('interrupted');
-    expect(JSON.parse(await readFile(join(folder, '20261125-100000-0001.json'), 'utf8'))).toMatchObject({ status: 'running', name: 'killed' });
-    await store.remove(['20261125-100000-0001']);
+    // The name goes to the run's journal; the summary stays as its trainer wrote it.
+    expect(await readFile(join(folder, '20261125-100000-0001.json'), 'utf8')).toBe(summary);
+    expect((await store.get('20261125-100000-0001')).name).toBe('killed');
+    await store.remove(['20261125-100000-0001', '20261125-100000-0007']);
+    // One recorded as training on another computer is deleted only when forced.
+    await expect(store.remove(['20261125-100000-0005'])).rejects.toThrow(
+      'run 20261125-100000-0005 is recorded as training on other-host, which this computer cannot check: if it is over there, --force deletes it',
+    );
+    await store.remove(['20261125-100000-0005'], { force: true });
+    await expect(store.remove([recorder.id])).rejects.toThrow(`run ${recorder.id} is still training: stop it before deleting it`);
     await recorder.end({ status: 'finished', error: null, summary: null });
     expect((await store.get(recorder.id!)).status).toBe('finished');
   });

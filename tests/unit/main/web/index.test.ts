@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 const host = vi.hoisted(() => ({
   options: [] as unknown[],
   fail: null as Error | null,
+  /** Made when the host starts, with the modules the entry point loaded (they are loaded afresh for each run). */
+  running: null as { url: string | null; pid: number } | null,
   closes: 0,
   // What close() does: by default it ends at once.
   close: (() => Promise.resolve()) as () => Promise<void>,
@@ -13,6 +15,10 @@ vi.mock('../../../../src/main/web/server', () => ({
   startWebHost: async (options: unknown) => {
     host.options.push(options);
     if (host.fail) throw host.fail;
+    if (host.running) {
+      const { HostRunningError } = await import('../../../../src/main/web/host-lock');
+      throw new HostRunningError(host.running.url, host.running.pid, '/data/browser-host');
+    }
     return {
       url: 'http://127.0.0.1:4321/?token=abc',
       port: 4321,
@@ -49,6 +55,7 @@ afterEach(() => {
   process.exitCode = undefined;
   host.options = [];
   host.fail = null;
+  host.running = null;
   host.closes = 0;
   host.close = () => Promise.resolve();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -57,6 +64,16 @@ afterEach(() => {
 });
 
 describe('npm run web', () => {
+  it('points to the host that already serves the data folder, and exits 0', async () => {
+    host.running = { url: 'http://127.0.0.1:5555/?token=xyz', pid: 4242 };
+    const { stdout, stderr } = await run([]);
+    expect(stdout).toBe('Fashion-MNIST Studio is already running at http://127.0.0.1:5555/?token=xyz\n(process 4242 serves this data folder; open that address)\n');
+    expect(stderr).toBe('');
+    expect(process.exitCode).toBe(0);
+    host.running = { url: null, pid: 4242 };
+    expect((await run([])).stdout).toBe('Fashion-MNIST Studio is already starting in process 4242 for this data folder: its address follows there.\n');
+  });
+
   it('starts the browser host on a free port and prints its URL with the token', async () => {
     const { stdout } = await run([]);
     expect(host.options).toEqual([expect.objectContaining({ port: 0, rendererDirectory: expect.stringMatching(/renderer$/), workerPath: expect.stringMatching(/worker\.js$/) })]);

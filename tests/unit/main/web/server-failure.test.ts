@@ -1,8 +1,8 @@
 /**
  * The browser host when one of its own steps fails unexpectedly: that request gets a 500, and the host serves
  * on. (The failure is a stand-in: the message helper throws once, while a failed upload is being answered.)
- * And an autosave it may not read (EACCES, which the root user these tests may run as never meets: a stand-in
- * refuses it) keeps every upload, as it might name an unfinished run.
+ * And a runs folder it may not read (EACCES, which the root user these tests may run as never meets: a
+ * stand-in refuses it) keeps every upload, as a run in it might name them.
  */
 
 import { request as httpRequest } from 'node:http';
@@ -22,7 +22,7 @@ vi.mock('../../../../src/core/errors', async (importOriginal) => {
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
-  return { ...actual, access: vi.fn(actual.access) };
+  return { ...actual, readdir: vi.fn(actual.readdir) };
 });
 
 let host: WebHost | null = null;
@@ -73,17 +73,18 @@ it('answers a request whose handling fails unexpectedly with a 500, and serves o
   expect(await upload(host.port, host.token)).toBe(400);
 });
 
-it('keeps every kept upload while the autosave is there but cannot be read', async () => {
+it('keeps every kept upload while the runs folder cannot be read', async () => {
   const dataDirectory = await tempDir('fmnist-web-data-');
   const kept = join(dataDirectory, 'uploads', 'e'.repeat(32));
   await mkdir(kept, { recursive: true });
   await writeFile(join(kept, 'train.csv'), 'label');
-  // A regular file that is no checkpoint: readable, it names nothing and the upload goes (server.test.ts).
-  const autosave = join(dataDirectory, 'autosave.safetensors');
-  await writeFile(autosave, 'not a checkpoint');
-  vi.mocked(fs.access).mockImplementation(async (path) => {
-    if (path === autosave) throw Object.assign(new Error(`EACCES: permission denied, access '${autosave}'`), { code: 'EACCES' });
-  });
+  const runs = join(dataDirectory, 'runs');
+  await mkdir(runs);
+  const actual = vi.mocked(fs.readdir).getMockImplementation()!;
+  vi.mocked(fs.readdir).mockImplementation((async (path: string, ...rest: unknown[]) => {
+    if (path === runs) throw Object.assign(new Error(`EACCES: permission denied, scandir '${runs}'`), { code: 'EACCES' });
+    return (actual as (...args: unknown[]) => unknown)(path, ...rest);
+  }) as typeof fs.readdir);
   try {
     host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory });
     const origin = `http://127.0.0.1:${host.port}`;
@@ -96,8 +97,8 @@ it('keeps every kept upload while the autosave is there but cannot be read', asy
     await host.close();
     host = null;
     expect(await readdir(join(dataDirectory, 'uploads'))).toEqual(['e'.repeat(32)]);
-    expect(vi.mocked(fs.access)).toHaveBeenCalledWith(autosave, expect.any(Number));
+    expect(vi.mocked(fs.readdir)).toHaveBeenCalledWith(runs);
   } finally {
-    vi.mocked(fs.access).mockReset();
+    vi.mocked(fs.readdir).mockImplementation(actual);
   }
 });

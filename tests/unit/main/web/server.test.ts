@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,11 +10,17 @@ import { type BackendEvent, DEFAULT_SETTINGS, type Response } from '../../../../
 import { loadCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
 import { RunStore } from '../../../../src/core/runs/store';
 import { FASHION_MNIST_FILES } from '../../../../src/main/data-download';
-import { MAX_UPLOADS, startWebHost, type WebHost, type WebHostOptions } from '../../../../src/main/web/server';
+import { HOST_LOCK_FILE, HostRunningError } from '../../../../src/main/web/host-lock';
+import { MAX_REQUESTS_IN_FLIGHT, MAX_UPLOADS, startWebHost, type WebHost, type WebHostOptions } from '../../../../src/main/web/server';
 import { decodeMessage } from '../../../../src/core/api/wire';
 import { builtFile, randomDataset, REAL_DATA_DIR, realDataset, tempDir, toKaggleCsv } from '../../../helpers/data';
 import { writeUntrainedCheckpoint } from '../../../helpers/checkpoints';
 import { type Mirror, startMirror } from '../../../helpers/mirror';
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+}
 
 type Reply = { status: number; body: string; bytes: Buffer; headers: Record<string, string | string[] | undefined> };
 
@@ -181,7 +189,7 @@ describe('browser host', () => {
 
   it('says in one line when its port is taken', async () => {
     await expect(
-      startWebHost({ port: host.port, rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js') }),
+      startWebHost({ port: host.port, rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory: await tempDir('fmnist-web-data-') }),
     ).rejects.toThrow(`port ${host.port} is already in use on 127.0.0.1`);
   });
 
@@ -512,7 +520,7 @@ describe('browser host: closing', () => {
     return { host, dataDirectory, origin: `http://127.0.0.1:${host.port}` };
   };
 
-  it('keeps a run in progress: it ends at its last whole epoch, written to the autosave for the next start', async () => {
+  it('keeps a run in progress: it ends at its last whole epoch, written to its own checkpoint for the next start', async () => {
     const { host, dataDirectory, origin } = await startHost();
     const socket = await open(host, `?token=${host.token}`, origin);
     const epochs: number[] = [];
@@ -540,13 +548,14 @@ describe('browser host: closing', () => {
     expect((await ask(2, { type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).ok).toBe(true);
     await expect.poll(() => epochs.length, { timeout: 60_000 }).toBeGreaterThan(1);
     await host.close();
-    const saved = await loadCheckpoint(join(dataDirectory, 'autosave.safetensors'));
+    // The run is recorded in the runs folder of the host's data folder: stopped at the epoch it kept, which its
+    // own checkpoint holds.
+    const { runs } = await new RunStore(join(dataDirectory, 'runs')).list();
+    const saved = await loadCheckpoint(runs[0].files!.last!);
     expect(saved.epochsDone).toBeGreaterThanOrEqual(epochs.at(-1)!);
     expect(saved.config?.epochs).toBe(100_000);
     expect(saved.optimizer).not.toBeNull();
-    // The run is recorded in the runs folder of the host's data folder: stopped at the epoch it kept.
-    const { runs } = await new RunStore(join(dataDirectory, 'runs')).list();
-    expect(runs).toMatchObject([{ status: 'stopped', origin: 'app', metrics: { epochs: saved.epochsDone } }]);
+    expect(runs).toMatchObject([{ status: 'stopped', origin: 'app', metrics: { epochs: saved.epochsDone }, checkpoint: runs[0].files!.last }]);
   });
 
   it('closes within its time limit when the worker does not answer', async () => {
@@ -633,7 +642,7 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     return inside.split(/[/\\]/)[0];
   };
 
-  it('keeps the files of a data set while a loaded set or an unfinished autosave names them, across restarts, and no longer', async () => {
+  it('keeps the files of a data set while a loaded set or a run that may be resumed names them, across restarts, and no longer', async () => {
     const dataDirectory = await tempDir('fmnist-web-data-');
     // What an earlier launch left half-copied: nothing names it.
     await mkdir(join(dataDirectory, 'uploads', 'f'.repeat(32)), { recursive: true });
@@ -668,11 +677,11 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     const second = await session(dataDirectory);
     state = (await second.ask({ type: 'get-state' })).state!;
     expect(state.autosave.pending?.dataSources).toEqual(keptSources);
-    state = (await second.ask({ type: 'resume-autosave', autosave: true })).state!;
+    state = (await second.ask({ type: 'resume-run', id: state.autosave.pending!.id, autosave: true })).state!;
     expect([state.datasets.train?.count, state.datasets.test?.count]).toEqual([600, 100]);
     await second.epochsDone(1);
     await second.ask({ type: 'stop' });
-    // Other training data replaces the loaded set; the stopped run's autosave still names the data it used.
+    // Other training data replaces the loaded set; the stopped run still names the data it used.
     await expect.poll(async () => (await second.ask({ type: 'get-state' })).state!.run.status, { timeout: 30_000 }).toBe('stopped');
     state = (await second.ask({ type: 'load-uploaded', role: 'train', uploads: [await second.upload('other.csv', toKaggleCsv(randomDataset(300, 3)))] })).state!;
     const otherFolder = folderOf(dataDirectory, state.datasets.train?.paths[0]);
@@ -685,8 +694,11 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     const third = await session(dataDirectory);
     state = (await third.ask({ type: 'get-state' })).state!;
     expect(state.autosave.pending?.dataSources).toEqual(keptSources);
-    // Discarded: what only the autosave named goes.
-    await third.ask({ type: 'discard-autosave' });
+    // The files of the run that may be resumed deleted (the first run, continued by it, is resumed no more):
+    // what only it named goes.
+    const { runs } = (await third.ask({ type: 'list-runs' })).runs!;
+    expect(runs.map((run) => run.continuedBy ?? null)).toEqual([state.autosave.pending!.id, null]);
+    await third.ask({ type: 'delete-run-files', ids: [state.autosave.pending!.id] });
     await expect.poll(() => keptFolders(dataDirectory)).toEqual([]);
     await third.host.close();
   });
@@ -714,7 +726,7 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     }
   });
 
-  it('keeps nothing for a finished run, nor for a damaged autosave; everything while the autosave cannot be read', async () => {
+  it('keeps nothing for a finished run; everything while a run record is damaged', async () => {
     const leftover = async (dataDirectory: string) => {
       await mkdir(join(dataDirectory, 'uploads', 'e'.repeat(32)), { recursive: true });
       await writeFile(join(dataDirectory, 'uploads', 'e'.repeat(32), 'train.csv'), 'label');
@@ -728,21 +740,23 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     await first.host.close();
     expect(await keptFolders(finished)).toEqual([]);
 
-    const damaged = await tempDir('fmnist-web-data-');
-    await writeFile(join(damaged, 'autosave.safetensors'), 'not a checkpoint');
-    await leftover(damaged);
-    const second = await session(damaged);
+    // Nothing names a leftover: it goes.
+    const clean = await tempDir('fmnist-web-data-');
+    await leftover(clean);
+    const second = await session(clean);
     expect((await second.ask({ type: 'get-state' })).state!.autosave.pending).toBeNull();
-    await expect.poll(() => keptFolders(damaged)).toEqual([]);
+    await expect.poll(() => keptFolders(clean)).toEqual([]);
     await second.host.close();
 
-    const unreadable = await tempDir('fmnist-web-data-');
-    await mkdir(join(unreadable, 'autosave.safetensors'));
-    await leftover(unreadable);
-    const third = await session(unreadable);
+    // A damaged record might be an unfinished run that names it: it stays.
+    const damaged = await tempDir('fmnist-web-data-');
+    await mkdir(join(damaged, 'runs'));
+    await writeFile(join(damaged, 'runs', '20261125-100000-dead.json'), '{"format": "fashion-mnist-studio-run", ');
+    await leftover(damaged);
+    const third = await session(damaged);
     await third.ask({ type: 'get-state' });
     await third.host.close();
-    expect(await keptFolders(unreadable)).toEqual(['e'.repeat(32)]);
+    expect(await keptFolders(damaged)).toEqual(['e'.repeat(32)]);
   });
 
   it('says in one line when the data folder cannot take the files, and loads nothing', async () => {
@@ -755,6 +769,178 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
       const uploadsFolder = join(dataDirectory, 'uploads').replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
       await expect(ask({ type: 'load-uploaded', role: 'train', uploads: [id] })).rejects.toThrow(new RegExp(`^cannot keep the uploaded files in the data folder: ${uploadsFolder}[/\\\\][0-9a-f]{32}: `));
       expect((await ask({ type: 'get-state' })).state!.datasets.train).toBeNull();
+    } finally {
+      await host.close();
+    }
+  });
+});
+
+describe('browser host: one per data folder', () => {
+  const options = async (dataDirectory: string): Promise<WebHostOptions> => ({
+    rendererDirectory: builtFile('out/renderer'),
+    workerPath: builtFile('out/node/worker.js'),
+    dataDirectory,
+  });
+
+  it('refuses a second host on the same data folder, naming the first one’s address; the folder is free again once it closes', async () => {
+    const dataDirectory = await tempDir('fmnist-web-data-');
+    const first = await startWebHost(await options(dataDirectory));
+    const lock = JSON.parse(await readFile(join(dataDirectory, HOST_LOCK_FILE), 'utf8'));
+    expect(lock).toMatchObject({ pid: process.pid, url: first.url });
+    const refused = await startWebHost(await options(dataDirectory)).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(HostRunningError);
+    expect(refused).toMatchObject({ url: first.url, pid: process.pid });
+    // Another data folder is another host.
+    const other = await startWebHost(await options(await tempDir('fmnist-web-data-')));
+    await other.close();
+    await first.close();
+    expect(existsSync(join(dataDirectory, HOST_LOCK_FILE))).toBe(false);
+    const again = await startWebHost(await options(dataDirectory));
+    await again.close();
+  });
+
+  it('takes over the lock of a host that was killed (its pid gone, or since given to another process)', async () => {
+    for (const stale of [
+      { pid: deadPid(), processStartedMs: Date.now() - 60_000 },
+      { pid: process.ppid, processStartedMs: 1_000 },
+    ]) {
+      const dataDirectory = await tempDir('fmnist-web-data-');
+      await writeFile(join(dataDirectory, HOST_LOCK_FILE), JSON.stringify({ ...stale, host: hostname(), url: 'http://127.0.0.1:1/?token=old' }));
+      const host = await startWebHost(await options(dataDirectory));
+      expect(JSON.parse(await readFile(join(dataDirectory, HOST_LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid, url: host.url });
+      await host.close();
+    }
+  });
+
+  it('lets only one of two hosts started at once on a folder serve it: the other prints where, and exits 0', async () => {
+    const dataDirectory = await tempDir('fmnist-web-data-');
+    const web = builtFile('out/node/web.js');
+    const env = { ...process.env, FMNIST_STUDIO_DATA: join(dataDirectory, 'app') };
+    const starts = [0, 1].map(
+      () =>
+        new Promise<{ code: number | null; stdout: string; child: ChildProcess }>((resolve) => {
+          const child = spawn(process.execPath, [web], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+          let stdout = '';
+          child.stdout!.on('data', (chunk) => {
+            stdout += chunk;
+            // The one that serves keeps running: report it once it has said where.
+            if (stdout.includes('Ctrl-C stops it')) resolve({ code: null, stdout, child });
+          });
+          child.on('exit', (code) => resolve({ code, stdout, child }));
+        }),
+    );
+    const results = await Promise.all(starts);
+    const serving = results.filter((r) => r.code === null);
+    const refused = results.filter((r) => r.code !== null);
+    expect(serving).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    const url = /running at (\S+)/.exec(serving[0].stdout)![1];
+    expect(refused[0]).toMatchObject({ code: 0, stdout: `Fashion-MNIST Studio is already running at ${url}\n(process ${serving[0].child.pid} serves this data folder; open that address)\n` });
+    const exited = new Promise((resolve) => serving[0].child.once('exit', resolve));
+    serving[0].child.kill('SIGTERM');
+    await exited;
+    expect(existsSync(join(dataDirectory, 'app', 'browser-host', HOST_LOCK_FILE))).toBe(false);
+  });
+});
+
+describe('browser host: uploads without a length, and pages that fall behind', () => {
+  it('takes a chunked upload (no Content-Length) of any size up to the limit, and refuses a larger one while it arrives', async () => {
+    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory: await tempDir('fmnist-web-data-'), maxUploadBytes: 1000 });
+    const origin = `http://127.0.0.1:${host.port}`;
+    try {
+      const chunked = (chunks: string[]): Promise<{ status: number; body: string }> =>
+        new Promise((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.0.1', port: host.port, method: 'PUT', path: '/upload', headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'small.csv' } }, (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', (error) => (error.message.includes('EPIPE') || error.message.includes('ECONNRESET') ? undefined : reject(error)));
+          for (const chunk of chunks) req.write(chunk);
+          req.end();
+        });
+      const small = await chunked(['label,', 'pixel1\n']);
+      expect(small.status).toBe(200);
+      expect(JSON.parse(small.body)).toMatchObject({ name: 'small.csv' });
+      const big = await chunked(Array.from({ length: 20 }, () => 'x'.repeat(100)));
+      expect(big).toEqual({ status: 413, body: JSON.stringify({ error: 'uploads are limited to 1000 bytes' }) });
+      // A declared length over the limit is refused before its body is read.
+      const declared = await http(host, { method: 'PUT', path: '/upload', headers: { origin, 'x-studio-token': host.token, 'content-length': '1001' }, body: 'x'.repeat(1001) });
+      expect(declared.status).toBe(413);
+    } finally {
+      await host.close();
+    }
+  });
+
+  /** A stand-in worker: answers "stop" never (it stays in flight) and each "get-state" with a burst of progress events. */
+  const standIn = async (): Promise<string> => {
+    const file = join(await tempDir('fmnist-web-worker-'), 'worker.cjs');
+    await writeFile(
+      file,
+      "const { parentPort } = require('node:worker_threads');\n" +
+        'let point = 0;\n' +
+        "parentPort.on('message', (m) => {\n" +
+        "  if (m.request.type === 'stop') return;\n" +
+        "  if (m.request.type === 'get-state') {\n" +
+        '    for (let i = 0; i < 400; i++) {\n' +
+        '      const costPoints = Array.from({ length: 5000 }, () => [point++, 0.5]);\n' +
+        "      parentPort.postMessage({ event: { type: 'progress', progress: { epoch: 1, epochs: 1, batch: i, batches: 400, epochCost: 0, epochAccuracy: 0, samplesPerSecond: 0, elapsedMs: 0, etaMs: 0, costPoints, completedEpochs: [] } } });\n" +
+        '    }\n' +
+        '  }\n' +
+        '  parentPort.postMessage({ id: m.id, response: { ok: true } });\n' +
+        '});\n',
+    );
+    return file;
+  };
+
+  it('refuses requests beyond its limit in flight at once, and serves on', async () => {
+    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: await standIn(), dataDirectory: await tempDir('fmnist-web-data-') });
+    const origin = `http://127.0.0.1:${host.port}`;
+    try {
+      const socket = await open(host, `?token=${host.token}`, origin);
+      const replies = new Map<number, Response>();
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data));
+        if ('id' in message) replies.set(message.id, message.response);
+      });
+      for (let id = 1; id <= MAX_REQUESTS_IN_FLIGHT + 3; id++) socket.send(JSON.stringify({ id, request: { type: 'stop' } }));
+      await expect.poll(() => replies.size).toBe(3);
+      for (let id = MAX_REQUESTS_IN_FLIGHT + 1; id <= MAX_REQUESTS_IN_FLIGHT + 3; id++) {
+        expect(replies.get(id)).toEqual({ ok: false, error: `too many requests at once (at most ${MAX_REQUESTS_IN_FLIGHT} wait for answers)` });
+      }
+      socket.close();
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('holds a slow page’s events while its socket is backed up, merging progress, and delivers every point in order', async () => {
+    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: await standIn(), dataDirectory: await tempDir('fmnist-web-data-') });
+    const origin = `http://127.0.0.1:${host.port}`;
+    try {
+      const socket = await open(host, `?token=${host.token}`, origin);
+      const received: number[][] = [];
+      let answered = false;
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data));
+        if ('id' in message) answered = true;
+        else received.push(message.event.progress.costPoints.map((p: [number, number]) => p[0]));
+      });
+      // The page stops reading: 400 events of 5000 points (about 28 MB) pile up on the host's side.
+      (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+      socket.send(JSON.stringify({ id: 1, request: { type: 'get-state' } }));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      (socket as unknown as { _socket: { resume(): void } })._socket.resume();
+      await expect.poll(() => answered, { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => received.reduce((sum, points) => sum + points.length, 0), { timeout: 20_000 }).toBe(400 * 5000);
+      const points = received.flat();
+      expect(points.every((value, i) => value === i)).toBe(true);
+      // Merged while it waited: fewer messages than events.
+      expect(received.length).toBeLessThan(400);
+      socket.close();
     } finally {
       await host.close();
     }
