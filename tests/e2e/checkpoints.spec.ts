@@ -76,7 +76,7 @@ test('a corrupt checkpoint is refused and the model stays', async ({ page }) => 
   }
 });
 
-test('offers to resume an unfinished, autosaved run after a restart', async ({ page }) => {
+test('offers to resume an unfinished run after a restart, from its own autosaved checkpoint', async ({ page }) => {
   const folder = tempDataFolder();
   const first = await startBrowserHost(folder);
   await open(page, first.url);
@@ -91,7 +91,7 @@ test('offers to resume an unfinished, autosaved run after a restart', async ({ p
   try {
     await page.goto(second.url);
     const offer = page.getByRole('region', { name: 'Unfinished run' });
-    await expect(offer).toHaveText(/An unfinished run \(784-32-10, epoch \d+ of 500/);
+    await expect(offer).toHaveText(/^The run \d{8}-\d{6}-[0-9a-f]{4} \(784-32-10, epoch \d+ of 500, saved .+\) did not finish: it can be resumed\./);
     await offer.getByRole('button', { name: 'Resume saved run' }).click();
     await expect(page.getByRole('status')).toHaveText(/^Training: epoch \d+ of 500\.$/);
     await expect(page.getByTestId('train-count')).toHaveText('60,000 images');

@@ -5,7 +5,7 @@
  */
 
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { Page } from '@playwright/test';
 import { randomDataset, toKaggleCsv } from '../helpers/data';
 import { expect, REAL_DATA_DIR, startBrowserHost, tempDataFolder, test } from './fixtures';
@@ -66,10 +66,11 @@ test('continuing a model on other training data asks first, and Cancel changes n
 });
 
 test('a failing autosave is shown while the run goes on, and stays shown after it', async ({ page }) => {
-  // A file where the data folder should be: no autosave can be written.
-  const blocker = join(tempDataFolder(), 'not-a-folder');
+  // A file where the runs folder should be: no run's checkpoint can be written.
+  const folder = tempDataFolder();
+  const blocker = join(folder, 'runs');
   writeFileSync(blocker, 'x');
-  const host = await startBrowserHost(blocker, { FMNIST_DATA: REAL_DATA_DIR });
+  const host = await startBrowserHost(folder, { FMNIST_DATA: REAL_DATA_DIR });
   try {
     await page.goto(host.url);
     await loadRealData(page);
@@ -77,7 +78,7 @@ test('a failing autosave is shown while the run goes on, and stays shown after i
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     const banner = page.getByTestId('autosave-failure');
     await expect(banner).toHaveText(
-      new RegExp(`^Autosave failed after epoch \\d: ${join(blocker, 'browser-host', 'autosave.safetensors').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .+\\. Training goes on; each epoch tries again\\.$`),
+      new RegExp(`^Autosave failed after epoch \\d: ${(blocker + sep).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\d{8}-\\d{6}-[0-9a-f]{4}[/\\\\]last\\.safetensors: .+\\. Training goes on; each epoch tries again\\.$`),
     );
     await expect(page.getByRole('status')).toHaveText('Finished 3 epochs.');
     await expect(banner).toHaveText(/^Autosave failed after epoch 3: /);

@@ -2,12 +2,12 @@
  * The Runs view through the UI on the real data: two short runs with different learning rates are recorded,
  * listed (the second appears while it trains and is shown finished when it ends), sorted, renamed inline,
  * annotated, selected to overlay their curves (one dataset per run, named in the legend), used to fill the
- * form, opened as a checkpoint (only the one the autosave still holds), and deleted. The records are read
- * from the runs folder on disk to check what the page shows.
+ * form, opened as a checkpoint (each run's own), and deleted. The records are read from the runs folder on
+ * disk (each summary with its journal of edits laid over it) to check what the page shows.
  */
 
 import { type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, startBrowserHost, tempDataFolder, test } from './fixtures';
@@ -23,11 +23,20 @@ test.afterAll(() => {
   host.process.kill('SIGINT');
 });
 
-/** The records on disk, oldest first (by start time: two runs can start within the second their ids name). */
+/**
+ * The records on disk, oldest first (by start time: two runs can start within the second their ids name): each
+ * summary with the names and notes of its journal (one JSON object a line, the last one winning) laid over it.
+ */
 function records(): { id: string; name: string; note: string; status: string; startedAt: string; config: { learningRate: number } }[] {
   return readdirSync(runsFolder)
     .filter((name) => name.endsWith('.json') && !name.endsWith('.history.json'))
-    .map((name) => JSON.parse(readFileSync(join(runsFolder, name), 'utf8')))
+    .map((name) => {
+      const record = JSON.parse(readFileSync(join(runsFolder, name), 'utf8'));
+      const journal = join(runsFolder, `${record.id}.edits.jsonl`);
+      const lines = existsSync(journal) ? readFileSync(journal, 'utf8').split('\n').filter((line) => line.trim()) : [];
+      for (const edit of lines.map((line) => JSON.parse(line))) Object.assign(record, 'name' in edit ? { name: edit.name } : {}, 'note' in edit ? { note: edit.note } : {});
+      return record;
+    })
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
@@ -118,19 +127,20 @@ test('records both runs, overlays their curves, and renames, annotates, reuses, 
   await expect(page.getByLabel('Hidden layers', { exact: true })).toHaveValue('32');
   await expect(page.getByLabel('Training subset size', { exact: true })).toHaveValue('3000');
 
-  // The autosave holds the fast run's model, not the slow one's any more.
+  // Each run keeps its own model: the slow run's opens after the fast one trained, and so does the fast one's.
   await details.getByRole('button', { name: 'Open checkpoint' }).click();
-  await expect(page.getByTestId('runs-message')).toHaveText(/no longer holds the model of run "slow learner"/);
+  await expect(page.getByTestId('runs-message')).toHaveText(`Loaded ${join(runsFolder, slow.id, 'last.safetensors')}: the model bar and the other views show it now.`);
+  await expect(page.getByTestId('model-summary')).toHaveText('784-32-10, 2 epochs — from last.safetensors');
   await rowOf(page, fast.id).getByRole('button', { name: fast.id, exact: true }).click();
   await page.getByRole('complementary', { name: `Run ${fast.id}` }).getByRole('button', { name: 'Open checkpoint' }).click();
-  await expect(page.getByTestId('runs-message')).toHaveText(/^Loaded .*autosave\.safetensors: the model bar and the other views show it now\.$/);
+  await expect(page.getByTestId('runs-message')).toHaveText(`Loaded ${join(runsFolder, fast.id, 'last.safetensors')}: the model bar and the other views show it now.`);
   await expect(page.getByLabel('Learning rate', { exact: true })).toHaveValue('0.01');
 
   // Deleting asks first; the record goes from the table and from the disk.
   await rowOf(page, slow.id).getByRole('button', { name: 'slow learner', exact: true }).click();
   await page.getByRole('complementary', { name: 'Run slow learner' }).getByRole('button', { name: 'Delete…' }).click();
   const question = page.getByRole('alertdialog');
-  await expect(question).toContainText('Delete the run slow learner?');
+  await expect(question).toContainText(/Delete the run slow learner\? Its record and its own checkpoint \([\d.]+ (kB|MB)\) go; copies saved elsewhere stay\./);
   await question.getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(page.getByTestId('runs-count')).toHaveText('1 run, 1 selected');
   await expect(rowOf(page, slow.id)).toHaveCount(0);

@@ -1,7 +1,11 @@
 /**
- * A child process for the runs-store tests: records runs into the folder given as its argument, in a loop,
- * as fast as it can (every epoch rewrites a run's history and summary), until it is killed. It prints
- * "recording" once the first record exists. Bundled by the test with Vite, since Node cannot run TypeScript.
+ * A child process for the runs-store tests, recording runs into the folder given as its first argument as a
+ * trainer does (start, every epoch, end).
+ *  - `run-writer FOLDER`: runs one after another, as fast as it can (every epoch rewrites a run's history and
+ *    summary, and each run ends with a note), until it is killed; prints "recording" once the first exists.
+ *  - `run-writer FOLDER --once EPOCHS`: one run of EPOCHS epochs; prints "started ID" once its record exists
+ *    (so other processes can edit it meanwhile) and "ended" after its last write.
+ * Bundled by the test with Vite, since Node cannot run TypeScript.
  */
 
 import { resolveRunConfig } from '../../src/core/config';
@@ -9,12 +13,12 @@ import { StoreRecorder } from '../../src/core/runs/recorder';
 import { RunStore } from '../../src/core/runs/store';
 import type { EpochSummary } from '../../src/core/train/events';
 
-const EPOCHS = 40;
+const LOOP_EPOCHS = 40;
 
-function epoch(n: number): EpochSummary {
+function epoch(n: number, epochs: number): EpochSummary {
   return {
     epoch: n,
-    epochs: EPOCHS,
+    epochs,
     cost: 1 / n,
     trainAccuracy: 1 - 1 / (n + 1),
     validationCost: null,
@@ -27,23 +31,35 @@ function epoch(n: number): EpochSummary {
   };
 }
 
+/** Records one run of `epochs` epochs; `started` is called once its record exists. */
+async function record(store: RunStore, name: string, epochs: number, started: (id: string) => void): Promise<string> {
+  const recorder = new StoreRecorder(store, { origin: 'cli', name, checkpoint: null });
+  await recorder.start({
+    config: resolveRunConfig({ epochs, hiddenSizes: [16] }),
+    data: { fingerprint: 'f'.repeat(16), sources: { train: ['/data/train.csv'], test: null }, history: null },
+    kernels: 'typescript',
+    threads: 1,
+    trainingSamples: 100,
+    validationSamples: 0,
+    history: [],
+  });
+  started(recorder.id);
+  for (let e = 1; e <= epochs; e++) await recorder.epoch(epoch(e, epochs));
+  await recorder.end({ status: 'finished', error: null, summary: null });
+  return recorder.id;
+}
+
 async function main(): Promise<void> {
-  const store = new RunStore(process.argv[2]);
+  const [folder, mode, epochsText] = process.argv.slice(2);
+  const store = new RunStore(folder);
+  if (mode === '--once') {
+    await record(store, '', Number(epochsText), (id) => process.stdout.write(`started ${id}\n`));
+    process.stdout.write('ended\n');
+    return;
+  }
   for (let n = 0; ; n++) {
-    const recorder = new StoreRecorder(store, { origin: 'cli', name: `writer ${n}`, checkpoint: null });
-    await recorder.start({
-      config: resolveRunConfig({ epochs: EPOCHS, hiddenSizes: [16] }),
-      data: { fingerprint: 'f'.repeat(16), sources: { train: ['/data/train.csv'], test: null }, history: null },
-      kernels: 'typescript',
-      threads: 1,
-      trainingSamples: 100,
-      validationSamples: 0,
-      history: [],
-    });
-    if (n === 0) process.stdout.write('recording\n');
-    for (let e = 1; e <= EPOCHS; e++) await recorder.epoch(epoch(e));
-    await recorder.end({ status: 'finished', error: null, summary: null });
-    await store.edit(recorder.id!, { note: `note of run ${n} `.repeat(200) });
+    const id = await record(store, `writer ${n}`, LOOP_EPOCHS, () => n === 0 && process.stdout.write('recording\n'));
+    await store.edit(id, { note: `note of run ${n} `.repeat(200) });
   }
 }
 

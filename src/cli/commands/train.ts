@@ -192,7 +192,45 @@ export async function loadTrainingData(
   return (await openTrainingData(trainPath, testPath, env, { readAll: true })) as Awaited<ReturnType<typeof loadTrainingData>>;
 }
 
+/**
+ * What the stop signals do: before the run exists one ends the command at once (nothing was trained, nothing
+ * needs saving); once it trains, the first stops it after the current batch and a second quits at once.
+ */
+class StopSignals {
+  stoppedBy: StopSignal | null = null;
+  private stopRun: (() => void) | null = null;
+
+  constructor(private readonly say: (text: string) => void) {}
+
+  /** The run exists: a signal stops it from now on. */
+  training(stop: () => void): void {
+    this.stopRun = stop;
+  }
+
+  receive(signal: StopSignal): void {
+    if (!this.stopRun || this.stoppedBy) {
+      if (!this.stopRun) this.say(`${signal}: stopped before training began; nothing was trained.`);
+      process.exit(SIGNAL_EXIT_CODES[signal]);
+    }
+    this.stoppedBy = signal;
+    this.stopRun();
+    this.say(`${signal === 'SIGINT' ? 'Stopping' : `${signal}: stopping`} after this batch (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)…`);
+  }
+}
+
 export async function runTrain(argv: string[], context: CliContext): Promise<number> {
+  // Ctrl-C, a closed terminal (SIGHUP; on Windows, the console window closed) and SIGTERM (kill, timeout, a
+  // scheduler) are handled from the start, so none ends the command half-way through writing something.
+  const signals = new StopSignals((text) => writeLine(context.stderr, text));
+  const removeHandler = context.onStopSignal((signal) => signals.receive(signal));
+  try {
+    return await train(argv, context, signals);
+  } finally {
+    removeHandler();
+  }
+}
+
+async function train(argv: string[], context: CliContext, signals: StopSignals): Promise<number> {
   const options = parseOptions(TRAIN, argv);
   const kernels = kernelChoice(options.kernels);
   const json = options.json === true;
@@ -307,14 +345,9 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
   const recipes = describeRecipes(config);
   if (recipes) info(`Recipes: ${recipes}.`);
 
-  // Ctrl-C, a closed terminal (SIGHUP; on Windows, the console window closed) and SIGTERM (kill, timeout, a
-  // scheduler) all stop after the current batch and keep the last whole epoch; a second one quits at once.
-  let stoppedBy: StopSignal | null = null;
-  const removeInterrupt = context.onStopSignal((signal) => {
-    if (stoppedBy) process.exit(SIGNAL_EXIT_CODES[signal]);
-    stoppedBy = signal;
+  // From now on a stop signal stops the run after the current batch and keeps the last whole epoch.
+  signals.training(() => {
     status.clear();
-    writeLine(stderr, `${signal === 'SIGINT' ? 'Stopping' : `${signal}: stopping`} after this batch (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)…`);
     run.stop();
   });
 
@@ -378,14 +411,13 @@ export async function runTrain(argv: string[], context: CliContext): Promise<num
           `; peak memory ${peakMemoryMb()} MB.`,
       );
     }
-    return summary.status === 'stopped' ? SIGNAL_EXIT_CODES[stoppedBy ?? 'SIGINT'] : 0;
+    return summary.status === 'stopped' ? SIGNAL_EXIT_CODES[signals.stoppedBy ?? 'SIGINT'] : 0;
   } catch (error) {
     status.clear();
     // A diverged (or otherwise failed) run is back at its last good epoch: save that rather than lose the work.
     await recordCopy(await save().catch(() => false));
     throw error;
   } finally {
-    removeInterrupt();
     await run.dispose();
   }
 }

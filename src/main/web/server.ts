@@ -9,7 +9,7 @@
  * them, so a run can be resumed after a restart. A folder there is removed once nothing names it (neither a
  * loaded data set nor a run that may still be resumed). One host serves a data folder at a time (host-lock.ts),
  * so the folders it sweeps are those its hosts made. Each page's events are queued while its socket is backed
- * up (progress merged, so a slow page costs memory only in proportion to its backlog) and each page has a
+ * up (progress merged into one; a page that falls too far behind is disconnected), and each page has a
  * bounded number of requests in flight.
  */
 
@@ -55,8 +55,11 @@ export const KEPT_UPLOADS_FOLDER = 'uploads';
 export const MAX_REQUESTS_IN_FLIGHT = 32;
 /** A page's socket holding more than this unsent is backed up: its events wait (progress merged) until it drains. */
 export const BACKLOG_BYTES = 1024 * 1024;
-/** A page this far behind is disconnected (it reloads to catch up) rather than let its backlog grow without bound. */
-export const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
+/**
+ * A page with this many events waiting is disconnected (it reloads to catch up) rather than let its backlog
+ * grow without bound: progress merges into one event, so only states and notices pile up, a few a second.
+ */
+export const MAX_WAITING_EVENTS = 256;
 
 /** Two progress updates as one: the later one's position, the points and epochs of both. */
 export function mergeProgress(earlier: ProgressUpdate, later: ProgressUpdate): ProgressUpdate {
@@ -176,7 +179,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const queue = clients.get(client);
     if (!queue) return;
     while (queue.waiting.length > 0 && client.bufferedAmount < BACKLOG_BYTES) client.send(JSON.stringify({ event: queue.waiting.shift() }));
-    if (client.bufferedAmount > MAX_BACKLOG_BYTES) {
+    if (queue.waiting.length > MAX_WAITING_EVENTS) {
       client.terminate();
       return;
     }

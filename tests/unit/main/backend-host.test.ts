@@ -101,6 +101,43 @@ describe('backend host', () => {
     );
   });
 
+  it('gives back the model a run continued, without the run’s epochs, when autosave was off', async () => {
+    const { host, events, worker, dataFolder } = await newHost();
+    hosts.push(host);
+    await host.request({ type: 'load-default-data' });
+    const start1 = await start(host, { ...small, epochs: 1 }, false);
+    expect(start1.ok).toBe(true);
+    const saved = join(dataFolder, 'first.safetensors');
+    await expect.poll(async () => (await host.request({ type: 'save-checkpoint', path: saved })).ok, { timeout: 30_000 }).toBe(true);
+    expect((await host.request({ type: 'load-checkpoint', path: saved })).ok).toBe(true);
+    const before = epochsIn(events);
+    expect((await host.request({ type: 'start', settings: { ...small, epochs: 500 }, autosave: false, continue: true, allowOtherData: false })).ok).toBe(true);
+    await expect.poll(() => epochsIn(events), { timeout: 30_000 }).toBeGreaterThanOrEqual(before + 2);
+    await worker().terminate();
+    const state = await host.request({ type: 'get-state' });
+    expect(state.ok && state.state?.model).toMatchObject({ file: saved, epochsDone: 1 });
+    expect(state.ok && state.state?.run.error).toMatch(
+      new RegExp(`^training failed: the training worker stopped unexpectedly \\(exit code 1\\)\\. The data was reloaded; the model was restored from ${saved.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, without the run's \\d+ epochs \\(autosave was off\\)\\.$`),
+    );
+  });
+
+  it('says the run’s autosave could not be read when its file is damaged at the crash', async () => {
+    const { host, events, worker, states } = await newHost();
+    hosts.push(host);
+    await host.request({ type: 'load-default-data' });
+    await start(host, { ...small, epochs: 500 }, true);
+    await expect.poll(() => epochsIn(events), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+    const autosave = states().findLast((state) => state.run.autosaveFile)!.run.autosaveFile!;
+    // Paused, so no later epoch writes it again; damaged; then the worker dies.
+    expect((await host.request({ type: 'pause' })).ok).toBe(true);
+    await writeFile(autosave, 'not a checkpoint any more');
+    await worker().terminate();
+    const state = await host.request({ type: 'get-state' });
+    expect(state.ok && state.state?.run.error).toMatch(
+      new RegExp(`^training failed: the training worker stopped unexpectedly \\(exit code 1\\)\\. The data was reloaded; the run's model \\(\\d+ epochs\\) was not saved and is lost \\(its autosave could not be read: ${autosave.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is not a safetensors file.*\\)\\.$`),
+    );
+  });
+
   it('says why the epochs of a run whose autosave was on but failing are lost (not that autosave was off)', async () => {
     const { host, events, worker, dataFolder } = await newHost('blocked/runs');
     hosts.push(host);

@@ -218,27 +218,29 @@ export class RunsView {
 
   /** Deletes records and their own checkpoints (copies saved elsewhere stay). */
   async remove(ids: string[]): Promise<void> {
-    this.message = null;
-    const response = await this.studio.transport.request({ type: 'delete-runs', ids });
-    if (!response.ok) {
-      this.message = { tone: 'error', text: response.error };
-      return;
+    if (await this.deleting({ type: 'delete-runs', ids })) {
+      for (const id of ids) this.histories.delete(id);
+      this.message = { tone: 'info', text: ids.length === 1 ? 'The run was deleted, with its own files.' : `${ids.length} runs were deleted, with their own files.` };
     }
-    for (const id of ids) this.histories.delete(id);
-    this.message = { tone: 'info', text: ids.length === 1 ? 'The run was deleted, with its own files.' : `${ids.length} runs were deleted, with their own files.` };
-    this.applyListing(response);
   }
 
   /** Deletes runs' own checkpoints; their records stay. */
   async removeFiles(ids: string[]): Promise<void> {
+    if (await this.deleting({ type: 'delete-run-files', ids })) {
+      this.message = { tone: 'info', text: ids.length === 1 ? 'The run’s files were deleted; its record stays.' : `The files of ${ids.length} runs were deleted; their records stay.` };
+    }
+  }
+
+  /** Sends a deletion and lists the runs it leaves; false (the error shown) when it was refused. */
+  private async deleting(request: Extract<Request, { type: 'delete-runs' | 'delete-run-files' }>): Promise<boolean> {
     this.message = null;
-    const response = await this.studio.transport.request({ type: 'delete-run-files', ids });
+    const response = await this.studio.transport.request(request);
     if (!response.ok) {
       this.message = { tone: 'error', text: response.error };
-      return;
+      return false;
     }
-    this.message = { tone: 'info', text: ids.length === 1 ? 'The run’s files were deleted; its record stays.' : `The files of ${ids.length} runs were deleted; their records stay.` };
     this.applyListing(response);
+    return true;
   }
 
   /** Continues the run from its own last checkpoint, as a new run. */

@@ -20,6 +20,7 @@ import { engineMemoryBytes, MAX_ENGINE_BYTES } from '../../../../src/core/engine
 import { layerSizes, type MlpParameters, type MlpShape, mlpShape, parameterCount } from '../../../../src/core/model/mlp';
 import { forward, lossAndGradients, softmax } from '../../../../src/core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
+import { maxRelativeError } from '../../../helpers/numeric';
 
 const features = detectWasmFeatures();
 const settings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -39,14 +40,6 @@ interface Case {
   batchSize: number;
   threads: number;
   kernels: KernelChoice;
-}
-
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  return worst / Math.max(scale, 1e-30);
 }
 
 /**

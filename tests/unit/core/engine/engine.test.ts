@@ -4,14 +4,7 @@ import { Engine, type KernelChoice } from '../../../../src/core/engine/engine';
 import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 import { lossAndGradients } from '../../../../src/core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
-
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  return worst / Math.max(scale, 1e-30);
-}
+import { maxRelativeError } from '../../../helpers/numeric';
 
 describe('engine gradients', () => {
   it.each([[[40, 30]], [[29]], [[64, 33, 17]], [[]]])('match the reference for hidden sizes %j', async (hidden) => {

@@ -12,17 +12,9 @@ import { forwardProgram, programSlotWords, Slot, splitRows, splitSamples, update
 import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 import { forward, lossAndGradients, softmax } from '../../../../src/core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
+import { maxRelativeError } from '../../../helpers/numeric';
 
 const settings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-
-/** Largest difference relative to the largest magnitude expected (a scale-free check of a whole array). */
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  return worst / Math.max(scale, 1e-30);
-}
 
 describe('kernel program slots', () => {
   it('hold the programs of hidden 2048,2048 (18032 words, more than the old 16384): gradients, a step and predictions as the reference', async () => {

@@ -7,14 +7,7 @@ import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
 import { lossAndGradients } from '../../../../src/core/model/reference';
 import { adamScalars, adamUpdate } from '../../../../src/core/optimizer/adam';
 import { denseInputs, randomDataset } from '../../../helpers/data';
-
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  return worst / Math.max(scale, 1e-30);
-}
+import { maxRelativeError } from '../../../helpers/numeric';
 
 /** An image moved by hand: mirrored when asked, then shifted right by dx and down by dy, zeros shifted in. */
 function movedImage(dataset: LabelledDataset, index: number, dx: number, dy: number, flip: boolean): Uint8Array {

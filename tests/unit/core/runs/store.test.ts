@@ -4,7 +4,7 @@
  * interrupted, the user's edits kept across the trainer's writes, prefixes, deletion, and 500 runs listed fast.
  */
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import { mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,12 +12,13 @@ import { build } from 'vite';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '../../../../src/core/config';
 import { atomicWriteHooks } from '../../../../src/core/io';
-import { RUN_RECORD_FORMAT, type RunRecord } from '../../../../src/core/runs/record';
+import { parseRunEdits } from '../../../../src/core/runs/record';
 import { type RunStart, StoreRecorder } from '../../../../src/core/runs/recorder';
 import { processStartMs } from '../../../../src/core/runs/liveness';
 import { PROCESS_STARTED_MS, RunStore } from '../../../../src/core/runs/store';
 import type { EpochSummary } from '../../../../src/core/train/events';
 import { tempDir } from '../../../helpers/data';
+import { deadPid, recordFor } from '../../../helpers/runs';
 
 function epoch(n: number, testAccuracy: number | null, cost = 1 / n): EpochSummary {
   return {
@@ -45,53 +46,6 @@ const START: RunStart = {
   history: [],
 };
 
-/** The pid of a process that has exited. */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  return Number(child.stdout);
-}
-
-/** A finished record written straight to a file, as another process would have written it. */
-function recordFor(id: string, changes: Partial<RunRecord> = {}): RunRecord {
-  return {
-    format: RUN_RECORD_FORMAT,
-    formatVersion: 1,
-    id,
-    name: '',
-    note: '',
-    status: 'finished',
-    error: null,
-    origin: 'cli',
-    startedAt: '2026-11-25T14:30:12.000Z',
-    updatedAt: '2026-11-25T14:31:12.000Z',
-    endedAt: '2026-11-25T14:31:12.000Z',
-    pid: 1,
-    host: 'elsewhere',
-    processStartedMs: 0,
-    appVersion: '0.1.0',
-    config: START.config,
-    data: START.data,
-    resumedFrom: null,
-    checkpoint: null,
-    kernels: 'wasm',
-    threads: 1,
-    trainingSamples: 1000,
-    validationSamples: 0,
-    metrics: {
-      epochs: 1,
-      finalCost: 0.5,
-      finalTrainAccuracy: 0.8,
-      finalValidationAccuracy: null,
-      finalTestCost: 0.6,
-      finalTestAccuracy: 0.78,
-      bestTestAccuracy: 0.78,
-      bestTestEpoch: 1,
-      trainingSeconds: 3,
-    },
-    summary: null,
-    ...changes,
-  };
-}
 
 describe('the runs store', () => {
   let folder: string;
@@ -375,27 +329,31 @@ describe('listing', () => {
   });
 });
 
+/** Bundles a child-process helper of tests/helpers (Node cannot run TypeScript; Vite builds the CLI the same way). */
+async function bundle(name: string): Promise<string> {
+  const outDir = await tempDir(`fmnist-${name}-`);
+  await build({
+    configFile: false,
+    logLevel: 'silent',
+    build: {
+      ssr: join(__dirname, `../../../helpers/${name}.ts`),
+      outDir,
+      target: 'node20',
+      minify: false,
+      rolldownOptions: {
+        external: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
+        output: { format: 'cjs', entryFileNames: `${name}.js` },
+      },
+    },
+    ssr: { noExternal: true },
+  });
+  return join(outDir, `${name}.js`);
+}
+
 describe('a writer killed mid-write', () => {
   let writer: string;
   beforeAll(async () => {
-    // Node cannot run TypeScript: the writer is bundled with the same tool that builds the CLI.
-    const outDir = await tempDir('fmnist-run-writer-');
-    await build({
-      configFile: false,
-      logLevel: 'silent',
-      build: {
-        ssr: join(__dirname, '../../../helpers/run-writer.ts'),
-        outDir,
-        target: 'node20',
-        minify: false,
-        rolldownOptions: {
-          external: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
-          output: { format: 'cjs', entryFileNames: 'run-writer.js' },
-        },
-      },
-      ssr: { noExternal: true },
-    });
-    writer = join(outDir, 'run-writer.js');
+    writer = await bundle('run-writer');
   });
 
   const startWriter = (folder: string): Promise<ChildProcess> =>
@@ -437,4 +395,90 @@ describe('a writer killed mid-write', () => {
     }
     expect(runs.filter((run) => run.status === 'interrupted').length).toBeGreaterThan(0);
   });
+});
+
+describe('one record edited by several processes while its trainer writes it', () => {
+  let editor: string;
+  let writer: string;
+  beforeAll(async () => {
+    [editor, writer] = await Promise.all([bundle('run-editor'), bundle('run-writer')]);
+  });
+
+  /** Runs a helper; resolves with its output once it exits (or is killed). */
+  const spawnHelper = (file: string, args: string[]) => {
+    const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<{ code: number | null; output: string }>((resolve) => child.on('exit', (code) => resolve({ code, output })));
+    return { child, exited, output: () => output };
+  };
+
+  /** The edits each editor said it wrote ("ok N" lines). */
+  const acknowledged = (output: string): number[] => [...output.matchAll(/^ok (\d+)$/gm)].map((m) => Number(m[1]));
+
+  it('loses no rename, no note and not the final status, whatever the interleaving', async () => {
+    const folder = join(await tempDir('fmnist-runs-hammer-'), 'runs');
+    const training = spawnHelper(writer, [folder, '--once', '300']);
+    await expect.poll(() => /started (\S+)/.exec(training.output())?.[1] ?? null, { timeout: 20_000 }).not.toBeNull();
+    const id = /started (\S+)/.exec(training.output())![1];
+    const editors = ['a', 'b', 'c'].map((label) => spawnHelper(editor, [folder, id, label, '60']));
+    const results = await Promise.all(editors.map((e) => e.exited));
+    expect((await training.exited).code).toBe(0);
+    for (const result of results) expect(result.code).toBe(0);
+
+    const store = new RunStore(folder);
+    const record = await store.get(id);
+    // The trainer's final write stands: no edit put back an earlier status or an earlier epoch count.
+    expect(record.status).toBe('finished');
+    expect(record.metrics.epochs).toBe(300);
+    expect(await store.history(id)).toHaveLength(300);
+    // Every edit each editor made is in the journal, in its own order; the record shows the last of each kind.
+    const journal = parseRunEdits(await readFile(store.editsFile(id), 'utf8'));
+    expect(journal).toHaveLength(180);
+    for (const label of ['a', 'b', 'c']) {
+      const own = journal.map((edit) => edit.name ?? edit.note).filter((text) => text?.startsWith(`${label} `));
+      expect(own).toEqual(Array.from({ length: 60 }, (_, n) => `${label} ${n}`));
+    }
+    expect(record.name).toBe(journal.findLast((edit) => edit.name !== undefined)!.name);
+    expect(record.note).toBe(journal.findLast((edit) => edit.note !== undefined)!.note);
+  }, 60_000);
+
+  it('keeps every acknowledged edit and a readable record when editors and the trainer are killed at random points', async () => {
+    const folder = join(await tempDir('fmnist-runs-hammer-killed-'), 'runs');
+    const acked: Map<string, number[]> = new Map();
+    let id = '';
+    for (let round = 0; round < 6; round++) {
+      const training = spawnHelper(writer, [folder, '--once', '100000']);
+      await expect.poll(() => /started (\S+)/.exec(training.output())?.[1] ?? null, { timeout: 20_000 }).not.toBeNull();
+      id = /started (\S+)/.exec(training.output())![1];
+      const editors = ['a', 'b'].map((label) => ({ label: `${label}${round}`, helper: spawnHelper(editor, [folder, id, `${label}${round}`, '100000']) }));
+      await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 400));
+      for (const { helper } of editors) helper.child.kill('SIGKILL');
+      training.child.kill('SIGKILL');
+      for (const { label, helper } of editors) {
+        await helper.exited;
+        acked.set(`${id} ${label}`, acknowledged(helper.output()));
+      }
+      await training.exited;
+    }
+    const store = new RunStore(folder);
+    const { runs, damaged } = await store.list();
+    expect(damaged).toEqual([]);
+    expect(runs).toHaveLength(6);
+    for (const run of runs) {
+      // Killed: shown as interrupted, its history whole.
+      expect(run.status).toBe('interrupted');
+      expect((await store.history(run.id)).length).toBeGreaterThanOrEqual(run.metrics.epochs);
+      const journal = parseRunEdits(await readFile(store.editsFile(run.id), 'utf8').catch(() => ''));
+      for (const [key, numbers] of acked) {
+        const [runId, label] = key.split(' ');
+        if (runId !== run.id) continue;
+        const written = journal.map((edit) => edit.name ?? edit.note).filter((text) => text?.startsWith(`${label} `));
+        // Everything acknowledged is there, in order (a write cut off by the kill may add one more).
+        expect(written.slice(0, numbers.length)).toEqual(numbers.map((n) => `${label} ${n}`));
+        expect(written.length - numbers.length).toBeLessThanOrEqual(1);
+      }
+    }
+  }, 90_000);
 });

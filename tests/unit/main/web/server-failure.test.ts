@@ -12,12 +12,19 @@ import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import * as errors from '../../../../src/core/errors';
+import * as io from '../../../../src/core/io';
+import { HOST_LOCK_FILE } from '../../../../src/main/web/host-lock';
 import { startWebHost, type WebHost } from '../../../../src/main/web/server';
 import { builtFile, tempDir } from '../../../helpers/data';
 
 vi.mock('../../../../src/core/errors', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../../../src/core/errors')>();
   return { ...actual, userMessage: vi.fn(actual.userMessage) };
+});
+
+vi.mock('../../../../src/core/io', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../../../src/core/io')>();
+  return { ...actual, writeFileAtomic: vi.fn(actual.writeFileAtomic) };
 });
 
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -100,5 +107,28 @@ it('keeps every kept upload while the runs folder cannot be read', async () => {
     expect(vi.mocked(fs.readdir)).toHaveBeenCalledWith(runs);
   } finally {
     vi.mocked(fs.readdir).mockImplementation(actual);
+  }
+});
+
+it('serves all the same when it cannot write its address into its lock (a second start then says it is starting)', async () => {
+  const dataDirectory = await tempDir('fmnist-web-data-');
+  const actual = vi.mocked(io.writeFileAtomic).getMockImplementation()!;
+  vi.mocked(io.writeFileAtomic).mockImplementation(async (path, data) => {
+    if (String(path).endsWith(HOST_LOCK_FILE)) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    return actual(path, data);
+  });
+  try {
+    host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory });
+    const page = await new Promise<number>((resolve, reject) =>
+      httpRequest({ host: '127.0.0.1', port: host!.port, path: `/?token=${host!.token}` }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end(),
+    );
+    expect(page).toBe(200);
+  } finally {
+    vi.mocked(io.writeFileAtomic).mockImplementation(actual);
   }
 });

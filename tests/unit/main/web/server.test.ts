@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -15,12 +15,8 @@ import { MAX_REQUESTS_IN_FLIGHT, MAX_UPLOADS, startWebHost, type WebHost, type W
 import { decodeMessage } from '../../../../src/core/api/wire';
 import { builtFile, randomDataset, REAL_DATA_DIR, realDataset, tempDir, toKaggleCsv } from '../../../helpers/data';
 import { writeUntrainedCheckpoint } from '../../../helpers/checkpoints';
+import { deadPid } from '../../../helpers/runs';
 import { type Mirror, startMirror } from '../../../helpers/mirror';
-
-/** The pid of a process that has exited. */
-function deadPid(): number {
-  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
-}
 
 type Reply = { status: number; body: string; bytes: Buffer; headers: Record<string, string | string[] | undefined> };
 
@@ -847,6 +843,14 @@ describe('browser host: one per data folder', () => {
 });
 
 describe('browser host: uploads without a length, and pages that fall behind', () => {
+  it('says in one line when its data folder cannot hold its lock, and starts nothing', async () => {
+    const file = join(await tempDir('fmnist-web-data-'), 'not-a-folder');
+    await writeFile(file, 'x');
+    await expect(startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory: file })).rejects.toThrow(
+      `${join(file, HOST_LOCK_FILE)}: a part of this path is not a directory`,
+    );
+  });
+
   it('takes a chunked upload (no Content-Length) of any size up to the limit, and refuses a larger one while it arrives', async () => {
     const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory: await tempDir('fmnist-web-data-'), maxUploadBytes: 1000 });
     const origin = `http://127.0.0.1:${host.port}`;
@@ -875,7 +879,10 @@ describe('browser host: uploads without a length, and pages that fall behind', (
     }
   });
 
-  /** A stand-in worker: answers "stop" never (it stays in flight) and each "get-state" with a burst of progress events. */
+  /**
+   * A stand-in worker: answers "stop" never (it stays in flight), each "get-state" with a burst of progress
+   * events and each "list-runs" with a burst of large state-like notices (which do not merge).
+   */
   const standIn = async (): Promise<string> => {
     const file = join(await tempDir('fmnist-web-worker-'), 'worker.cjs');
     await writeFile(
@@ -889,6 +896,9 @@ describe('browser host: uploads without a length, and pages that fall behind', (
         '      const costPoints = Array.from({ length: 5000 }, () => [point++, 0.5]);\n' +
         "      parentPort.postMessage({ event: { type: 'progress', progress: { epoch: 1, epochs: 1, batch: i, batches: 400, epochCost: 0, epochAccuracy: 0, samplesPerSecond: 0, elapsedMs: 0, etaMs: 0, costPoints, completedEpochs: [] } } });\n" +
         '    }\n' +
+        '  }\n' +
+        "  if (m.request.type === 'list-runs') {\n" +
+        "    for (let i = 0; i < 2000; i++) parentPort.postMessage({ event: { type: 'notice', tone: 'info', message: 'x'.repeat(65536) } });\n" +
         '  }\n' +
         '  parentPort.postMessage({ id: m.id, response: { ok: true } });\n' +
         '});\n',
@@ -941,6 +951,23 @@ describe('browser host: uploads without a length, and pages that fall behind', (
       // Merged while it waited: fewer messages than events.
       expect(received.length).toBeLessThan(400);
       socket.close();
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('disconnects a page that falls too far behind, rather than hold its events without bound', async () => {
+    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: await standIn(), dataDirectory: await tempDir('fmnist-web-data-') });
+    const origin = `http://127.0.0.1:${host.port}`;
+    try {
+      const socket = await open(host, `?token=${host.token}`, origin);
+      const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+      (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      // 2000 notices of 64 KB: far more than the socket holds, and they do not merge.
+      socket.send(JSON.stringify({ id: 1, request: { type: 'list-runs' } }));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      (socket as unknown as { _socket: { resume(): void } })._socket.resume();
+      expect(await closed).toBe(1006);
     } finally {
       await host.close();
     }
