@@ -30,6 +30,10 @@ const deadline = Date.now() + seconds * 1000;
 const random = (/** @type {number} */ n) => Math.floor(Math.random() * n);
 const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Every child process started and not yet ended, so a failure never leaves one running behind. */
+/** @type {Set<import('node:child_process').ChildProcess>} */
+const children = new Set();
+
 /**
  * Runs a command to its end; `stopAfterMs` sends it SIGTERM then.
  * @param {string[]} args
@@ -39,12 +43,14 @@ const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(
 function run(args, stopAfterMs = null) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [FMNIST, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const timer = stopAfterMs === null ? null : setTimeout(() => child.kill('SIGTERM'), stopAfterMs);
     child.on('exit', (code) => {
+      children.delete(child);
       if (timer) clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
@@ -70,6 +76,8 @@ async function cliTrainer() {
 
 async function browserHostTrainer() {
   const host = spawn(process.execPath, [join(ROOT, 'out', 'node', 'web.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(host);
+  host.on('exit', () => children.delete(host));
   const url = await new Promise((resolve, reject) => {
     let output = '';
     host.stdout.on('data', (chunk) => {
@@ -200,10 +208,13 @@ async function check() {
 }
 
 try {
-  await Promise.all([cliTrainer(), browserHostTrainer(), editor()]);
+  // Each part runs to the end, whatever another does; one that fails is a problem, and the others finish.
+  const parts = await Promise.allSettled([cliTrainer(), browserHostTrainer(), editor()]);
+  for (const part of parts) if (part.status === 'rejected') problems.push(`a part of the soak failed: ${part.reason}`);
   const runs = await check();
   process.stdout.write(`${JSON.stringify({ seconds, dataFolder, runs, ...counts, problems })}\n`);
   process.exitCode = problems.length === 0 && runs > 0 ? 0 : 1;
 } finally {
-  if (!values.keep) rmSync(dataFolder, { recursive: true, force: true });
+  for (const child of children) child.kill('SIGKILL');
+  if (!values.keep) rmSync(dataFolder, { recursive: true, force: true, maxRetries: 5 });
 }

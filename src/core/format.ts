@@ -16,3 +16,11 @@ export function percent(fraction: number | null, digits = 2): string {
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
+
+/** "3.00 GB", "12.5 MB", "326 kB", "900 bytes". */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toPrecision(3)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toPrecision(3)} MB`;
+  if (bytes >= 1e4) return `${Math.round(bytes / 1e3)} kB`;
+  return `${bytes} bytes`;
+}

@@ -10,6 +10,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { asFileError, FmnistError } from './errors';
+import { formatBytes } from './format';
 
 /** Test seam: called between writing and renaming, to simulate a failure there. */
 export const atomicWriteHooks: { beforeRename?: (temporary: string) => Promise<void> | void } = {};
@@ -87,13 +88,6 @@ export async function readAt(handle: FileHandle, position: number, length: numbe
     filled += bytesRead;
   }
   return filled === length ? bytes : bytes.subarray(0, filled);
-}
-
-/** "3.00 GB", "12.5 MB", "900 bytes". */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toPrecision(3)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toPrecision(3)} MB`;
-  return `${bytes} bytes`;
 }
 
 /** Reads a whole regular file, refusing one larger than `maxBytes` (naming what it should be) unread. */

@@ -139,6 +139,17 @@ test('while training, the cost chart redraws at most twice a second and the accu
   // The host is shared with the tests before: start from the notebook's settings.
   await page.getByLabel('Preset', { exact: true }).selectOption('notebook');
   await setSettings(page, { 'Training subset size': '20000', Epochs: '3', 'Batch size': '32', 'Validation split': '0', Threads: '1' });
+  // Counted from when the charts are at rest (a draw the page's first state asked for may still be on its way).
+  const draws = async (): Promise<string> => `${await chartDraws(page, 'Cost')},${await chartDraws(page, 'Accuracy')}`;
+  let settled = await draws();
+  await expect
+    .poll(async () => {
+      const now = await draws();
+      const same = now === settled;
+      settled = now;
+      return same;
+    }, { intervals: [700] })
+    .toBe(true);
   const before = { cost: await chartDraws(page, 'Cost'), accuracy: await chartDraws(page, 'Accuracy') };
   const started = Date.now();
   await page.getByRole('button', { name: 'Start', exact: true }).click();

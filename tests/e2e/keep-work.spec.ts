@@ -188,7 +188,7 @@ test('Runs shows the disk space of each run’s own files and deletes them on re
     await expect(page.getByTestId('runs-count')).toHaveText('1 run');
     const [id] = readdirSync(join(folder, 'runs')).filter((name) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(name) && !name.startsWith('20200101'));
     const bytes = statSync(join(folder, 'runs', id, 'last.safetensors')).size;
-    const shown = bytes >= 1e6 ? `${(bytes / 1e6).toPrecision(3)} MB` : `${Math.round(bytes / 1e3)} kB`;
+    const shown = bytes >= 1e6 ? `${(bytes / 1e6).toPrecision(3)} MB` : bytes >= 1e4 ? `${Math.round(bytes / 1e3)} kB` : `${bytes} bytes`;
     const row = page.locator(`tr[data-run="${id}"]`);
     await expect(row.locator('td').last()).toHaveText(shown);
     await row.getByRole('button').first().click();

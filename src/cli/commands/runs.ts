@@ -13,13 +13,13 @@ import { displayPath, FmnistError, userMessage } from '../../core/errors';
 import { writeFileAtomic } from '../../core/io';
 import { appDataFolder, runsFolder } from '../../core/run/data-folder';
 import { differingSettings, displayName, type RunRecord, settingText, wallSeconds } from '../../core/runs/record';
-import { type RunList, RunStore } from '../../core/runs/store';
+import { type DamagedRun, type RunList, RunStore } from '../../core/runs/store';
 import type { EpochSummary } from '../../core/train/events';
 import { type CommandSpec, parseOptions } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { checkOutputFile } from '../output-target';
 import { formatDuration, percent, plural } from '../progress';
-import { formatBytes } from '../../core/io';
+import { formatBytes } from '../../core/format';
 
 export const RUNS: CommandSpec = {
   name: 'runs',
@@ -41,7 +41,7 @@ export const RUNS: CommandSpec = {
     json: { kind: 'boolean', help: 'list, show, compare: print one JSON object' },
     out: { kind: 'string', value: 'FILE', help: 'export: the CSV file to write' },
     'files-only': { kind: 'boolean', help: "delete: only the runs' own checkpoints; the records stay" },
-    force: { kind: 'boolean', help: 'delete: also a run recorded as training on another computer' },
+    force: { kind: 'boolean', help: 'delete: also a run recorded as training on another computer (which this one cannot check)' },
   },
   examples: [
     'fmnist runs',
@@ -172,18 +172,17 @@ export async function runRuns(argv: string[], context: CliContext): Promise<numb
     }
     case 'delete': {
       if (args.length < 1) throw usageError('fmnist runs delete takes one or more run ids');
-      if (options['files-only'] && options.force) throw usageError('--force applies to deleting records, not --files-only');
       const listing = await store.list();
-      const found: (RunRecord | { id: string; problem: string })[] = [];
+      const found: (RunRecord | DamagedRun)[] = [];
       for (const id of args) {
         const run = await store.resolve(id, listing);
         if (!found.some((f) => f.id === run.id)) found.push(run);
       }
       const ids = found.map((run) => run.id);
       if (options['files-only']) {
-        await store.removeFiles(ids);
+        await store.removeFiles(ids, { force: options.force === true });
         for (const run of found) {
-          const bytes = 'files' in run && run.files ? run.files.bytes : 0;
+          const bytes = run.files?.bytes ?? 0;
           out(bytes ? `Deleted the files of run ${run.id} (${formatBytes(bytes)}); its record stays.` : `Run ${run.id} had no files of its own; its record stays.`);
         }
         return 0;

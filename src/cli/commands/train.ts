@@ -265,12 +265,13 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
     : new StoreRecorder(new RunStore(runsFolder(appDataFolder(context.env))), {
         origin: 'cli',
         name: options.name as string | undefined,
-        // Until the run's own checkpoint is written at its end, the --autosave file holds its last epoch.
-        checkpoint: autosaveFolder ? autosavePath(autosaveFolder) : null,
+        checkpoint: null,
         resumedFile: (options.resume as string | undefined) ?? null,
         onProblem: (problem) =>
           warn(problem ? `Cannot record the run: ${problem} (training goes on; each epoch tries again)` : 'Recording the run works again.'),
       });
+  // Its own checkpoint holds the run's last whole epoch from the first epoch on.
+  recorder?.startWithCheckpoint(recorder.checkpointFiles.last);
 
   // The engine reads the data sets into its memory (or copies them there): keep no other reference, so any
   // copies can be freed.
@@ -298,7 +299,9 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
       kernels,
       resume: resumed ? { state: trainerStateOf(resumed, options.resume as string), costCurve: resumed.costCurve ?? [] } : null,
       data: dataOf,
-      autosaveFile: autosaveFolder ? autosavePath(autosaveFolder) : null,
+      // Every epoch to the run's own checkpoint (so a run killed at any moment keeps its last whole epoch), and
+      // to the --autosave file when one is asked for.
+      autosaveFiles: [...(recorder ? [recorder.checkpointFiles.last] : []), ...(autosaveFolder ? [autosavePath(autosaveFolder)] : [])],
       runFiles: recorder?.checkpointFiles ?? null,
       record: recorder,
       onBatch: (p) => {

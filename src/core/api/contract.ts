@@ -177,6 +177,8 @@ export interface UnfinishedRun {
 export interface RunListing {
   /** The runs folder; null when the app has none (no data folder). */
   folder: string | null;
+  /** This computer's name: a running record of another computer is not judged here (it may be deleted anyway). */
+  host: string;
   runs: RunRecord[];
   /** Records that cannot be read: their ids and what is wrong (they can be deleted). */
   damaged: DamagedRun[];
@@ -316,12 +318,18 @@ export type RunRequest =
   | { type: 'get-run-history'; ids: string[] }
   | { type: 'rename-run'; id: string; name: string }
   | { type: 'note-run'; id: string; note: string }
-  /** Deletes records and their own checkpoints (never copies saved elsewhere). */
-  | { type: 'delete-runs'; ids: string[] }
+  /**
+   * Deletes records and their own checkpoints (never copies saved elsewhere); `force`: also one recorded as
+   * training on another computer.
+   */
+  | { type: 'delete-runs'; ids: string[]; force?: boolean }
   /** Deletes runs' own checkpoints; their records stay. */
-  | { type: 'delete-run-files'; ids: string[] }
-  /** Loads the checkpoint a run saved (as load-checkpoint does), if it still holds that run's model. */
-  | { type: 'open-run-checkpoint'; id: string };
+  | { type: 'delete-run-files'; ids: string[]; force?: boolean }
+  /**
+   * Loads the checkpoint a run saved (as load-checkpoint does), if it still holds that run's model;
+   * `replaceUnsaved` as for load-checkpoint.
+   */
+  | { type: 'open-run-checkpoint'; id: string; replaceUnsaved?: boolean };
 
 /** Requests the hosts send to the training worker (file paths only ever come from the hosts). */
 export type WorkerRequest =
@@ -483,10 +491,12 @@ export function validateRequest(value: unknown): Request {
       checkKeys(raw, ['type']);
       return { type: raw.type };
     case 'get-run-history':
-    case 'delete-runs':
-    case 'delete-run-files':
       checkKeys(raw, ['type', 'ids']);
       return { type: raw.type, ids: checkRunIds(raw.ids) };
+    case 'delete-runs':
+    case 'delete-run-files':
+      checkKeys(raw, ['type', 'ids', 'force']);
+      return { type: raw.type, ids: checkRunIds(raw.ids), ...(raw.force === undefined ? {} : { force: checkFlag(raw.force, 'force') }) };
     case 'rename-run':
       checkKeys(raw, ['type', 'id', 'name']);
       return { type: 'rename-run', id: checkRunId(raw.id), name: checkText(raw.name, 'the name', MAX_NAME_CHARS) };
@@ -494,8 +504,12 @@ export function validateRequest(value: unknown): Request {
       checkKeys(raw, ['type', 'id', 'note']);
       return { type: 'note-run', id: checkRunId(raw.id), note: checkText(raw.note, 'the note', MAX_NOTE_CHARS) };
     case 'open-run-checkpoint':
-      checkKeys(raw, ['type', 'id']);
-      return { type: 'open-run-checkpoint', id: checkRunId(raw.id) };
+      checkKeys(raw, ['type', 'id', 'replaceUnsaved']);
+      return {
+        type: 'open-run-checkpoint',
+        id: checkRunId(raw.id),
+        ...(raw.replaceUnsaved === undefined ? {} : { replaceUnsaved: checkFlag(raw.replaceUnsaved, 'replaceUnsaved') }),
+      };
     case 'export-model':
       checkKeys(raw, ['type', 'format']);
       if (!EXPORT_FORMATS.includes(raw.format as ExportFormat)) throw refuse('format must be "onnx" or "safetensors"');

@@ -156,7 +156,7 @@ export class RunController {
         kernels: plan.kernels,
         resume: plan.resume,
         data: plan.data,
-        autosaveFile: plan.autosaveFile,
+        autosaveFiles: plan.autosaveFile ? [plan.autosaveFile] : [],
         runFiles: plan.runFiles,
         record: plan.record,
         keepEpochModel: true,

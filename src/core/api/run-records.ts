@@ -9,7 +9,8 @@ import { stat } from 'node:fs/promises';
 import { type Checkpoint, loadCheckpoint } from '../checkpoint/checkpoint';
 import { FmnistError, userMessage } from '../errors';
 import { describeShape, mlpShape } from '../model/mlp';
-import { displayName, modelFileOf, type RunRecord } from '../runs/record';
+import { HOST_NAME } from '../runs/liveness';
+import { displayName, isResumable, modelFileOf, type RunRecord } from '../runs/record';
 import { StoreRecorder, type StoreRecorderOptions } from '../runs/recorder';
 import { RunStore } from '../runs/store';
 import type { EpochSummary } from '../train/events';
@@ -18,9 +19,6 @@ import type { HeldModel } from './held-model';
 
 /** The requests answered here; opening a run's checkpoint is the session's (it changes the model held). */
 export type RecordsRequest = Exclude<RunRequest, { type: 'open-run-checkpoint' }>;
-
-/** Statuses of a run that ended short of its epochs and may be resumed. */
-const UNFINISHED = new Set(['stopped', 'interrupted']);
 
 export class RunRecords {
   private readonly store: RunStore | null;
@@ -97,10 +95,10 @@ export class RunRecords {
       case 'note-run':
         return { ok: true, run: await store.edit(request.id, { note: request.note }) };
       case 'delete-runs':
-        await store.remove(request.ids);
+        await store.remove(request.ids, { force: request.force });
         return { ok: true, runs: await this.list() };
       case 'delete-run-files':
-        await store.removeFiles(request.ids);
+        await store.removeFiles(request.ids, { force: request.force });
         return { ok: true, runs: await this.list() };
     }
   }
@@ -111,9 +109,9 @@ export class RunRecords {
    */
   async unfinished(): Promise<UnfinishedRun | null> {
     if (!this.store) return null;
-    const newest = (await this.store.list()).runs.at(-1);
-    if (!newest || !UNFINISHED.has(newest.status) || newest.continuedBy || !newest.files?.last) return null;
-    if (newest.metrics.epochs >= newest.config.epochs || newest.summary?.stoppedEarly === true) return null;
+    const { runs } = await this.store.list();
+    const newest = runs.at(-1);
+    if (!newest?.files?.last || !isResumable(newest, runs)) return null;
     const saved = await stat(newest.files.last).catch(() => null);
     return {
       id: newest.id,
@@ -127,14 +125,27 @@ export class RunRecords {
     };
   }
 
-  /** A run's own last checkpoint, to continue it: refused when the run is training, finished, or has no file. */
+  /**
+   * A run's own last checkpoint, to continue it: refused (saying why) unless the run can be resumed: it ended
+   * short of its epochs, has its files, and no run continued it since.
+   */
   async resumable(id: string): Promise<{ record: RunRecord; checkpoint: Checkpoint; file: string }> {
     const store = this.requireStore();
-    const record = await store.get(id);
+    const { runs } = await store.list();
+    const record = runs.find((run) => run.id === id) ?? (await store.get(id));
     const name = describeRun(record);
-    if (record.status === 'running') throw new FmnistError('bad-option', `run ${name} is still training`);
     const file = record.files?.last;
-    if (!file) throw new FmnistError('not-found', `run ${name} has no checkpoint of its own to continue from (its files were deleted, or it trained no epoch)`);
+    if (!file || !isResumable(record, runs)) {
+      const why =
+        record.status === 'running'
+          ? 'is still training'
+          : !file
+            ? 'has no checkpoint of its own to continue from (its files were deleted, or it trained no epoch)'
+            : record.continuedBy
+              ? `was continued as run ${record.continuedBy}: resume that one`
+              : 'has nothing left to train (it finished)';
+      throw new FmnistError('bad-option', `run ${name} ${why}`);
+    }
     const checkpoint = await loadCheckpoint(file);
     if (!checkpoint.optimizer || !checkpoint.config) throw new FmnistError('bad-input', 'holds no optimizer state: it cannot continue training', { file });
     return { record, checkpoint, file };
@@ -171,8 +182,8 @@ export class RunRecords {
   }
 
   private async list(): Promise<RunListing> {
-    if (!this.store) return { folder: null, runs: [], damaged: [], warnings: [] };
-    return { folder: this.store.folder, ...(await this.store.list()) };
+    if (!this.store) return { folder: null, host: HOST_NAME, runs: [], damaged: [], warnings: [] };
+    return { folder: this.store.folder, host: HOST_NAME, ...(await this.store.list()) };
   }
 
   private requireStore(): RunStore {

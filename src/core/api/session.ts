@@ -8,7 +8,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { loadCheckpoint, resumeConfig } from '../checkpoint/checkpoint';
 import { resolveRunConfig } from '../config';
 import type { DataPlace } from '../data/locate';
@@ -145,9 +145,12 @@ export class StudioSession {
         case 'save-checkpoint':
           await this.exclusive('saving', async () => {
             const model = this.requireModel();
+            const before = model.savedAs;
             await saveModel(model, request.path);
-            // The run's record notes the copy (not a download's temporary file).
-            if (!request.download) await this.records.saved(model, request.path);
+            // A download's temporary file is gone after the download: it holds the model for no one. A file the
+            // user keeps is noted in the run's record as a copy.
+            if (request.download) model.savedAs = before;
+            else await this.records.saved(model, request.path);
           });
           break;
         case 'export-model':
@@ -156,17 +159,7 @@ export class StudioSession {
         case 'load-checkpoint':
           await this.exclusive('loading a checkpoint', async () => {
             const checkpoint = await loadCheckpoint(request.path);
-            // Checked when its turn comes: a model held in no file is replaced only when the user agreed.
-            const held = this.model;
-            if (held && !held.savedAs && !request.replaceUnsaved) {
-              const { architecture, epochsDone } = describeModel(held);
-              throw new FmnistError(
-                'bad-option',
-                `not opened: the model held (${architecture}, ${epochsDone === null ? 'training unknown' : plural(epochsDone, 'epoch')}) is not saved in any file; ` +
-                  'save it first, or open the checkpoint with Load checkpoint, which asks',
-                { file: request.path },
-              );
-            }
+            this.refuseReplacingUnsaved(request.replaceUnsaved, request.path);
             this.show(modelFromCheckpoint(checkpoint, request.path));
           });
           break;
@@ -184,13 +177,14 @@ export class StudioSession {
         case 'delete-runs':
         case 'delete-run-files': {
           const response = await this.records.handle(request);
-          await this.forgetDeleted(request.ids);
+          this.forgetDeleted(request.ids);
           this.publishState();
           return response;
         }
         case 'open-run-checkpoint':
           await this.exclusive('loading a checkpoint', async () => {
             const { checkpoint, file } = await this.records.checkpointOf(request.id);
+            this.refuseReplacingUnsaved(request.replaceUnsaved, file);
             this.show(modelFromCheckpoint(checkpoint, file));
           });
           break;
@@ -217,7 +211,7 @@ export class StudioSession {
     return {
       version: APP_VERSION,
       datasets: { train: this.data.train?.info ?? null, test: this.data.test?.info ?? null },
-      model: this.model ? describeModel(this.model) : null,
+      model: this.model ? { ...describeModel(this.model), savedAs: this.fileHolding(this.model) } : null,
       evaluation: this.evaluation && this.evaluation.fingerprint === this.data.test?.fingerprint ? this.evaluation.info : null,
       autosave: { available: this.records.enabled, pending: this.pending, failure: this.autosaveFailure },
       defaultData: { directory: this.data.defaultDirectory, searched: this.data.searched() },
@@ -323,11 +317,30 @@ export class StudioSession {
     this.pending = await this.records.unfinished().catch(() => null);
   }
 
-  /** After runs or their files were deleted: an offer or a model's file among them is gone. */
-  private async forgetDeleted(ids: readonly string[]): Promise<void> {
+  /** After runs or their files were deleted: an offer among them is gone. */
+  private forgetDeleted(ids: readonly string[]): void {
     if (this.pending && ids.includes(this.pending.id)) this.pending = null;
-    const model = this.model;
-    if (model?.savedAs && !(await stat(model.savedAs).catch(() => null))) model.savedAs = null;
+  }
+
+  /** The file that holds the model held, if it still exists (another process may have deleted it). */
+  private fileHolding(model: HeldModel): string | null {
+    return model.savedAs && existsSync(model.savedAs) ? model.savedAs : null;
+  }
+
+  /**
+   * Checked when a load's turn comes: a model held in no file is replaced only when the user agreed (the page
+   * asks first); anything else opening a checkpoint is refused, saying why.
+   */
+  private refuseReplacingUnsaved(replaceUnsaved: boolean | undefined, file: string): void {
+    const held = this.model;
+    if (!held || replaceUnsaved || this.fileHolding(held)) return;
+    const { architecture, epochsDone } = describeModel(held);
+    throw new FmnistError(
+      'bad-option',
+      `not opened: the model held (${architecture}, ${epochsDone === null ? 'training unknown' : plural(epochsDone, 'epoch')}) is not saved in any file; ` +
+        'save it first, or open the checkpoint with Load checkpoint, which asks',
+      { file },
+    );
   }
 
   /** A model that is not being trained replaces the one held, and the charts show its history. */

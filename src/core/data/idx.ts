@@ -9,7 +9,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { asFileError, displayPath, FmnistError } from '../errors';
-import { formatBytes, openRegularFile, readAt } from '../io';
+import { formatBytes } from '../format';
+import { openRegularFile, readAt } from '../io';
 import {
   CLASS_COUNT,
   type Dataset,

@@ -52,3 +52,38 @@ export class Autosaver {
     return failedBefore !== (this.failure !== null);
   }
 }
+
+/**
+ * The files a run writes its checkpoints to (its own, and the CLI's --autosave file): written together after
+ * every epoch, and one of them alone when the run ends. What is reported is the first failing file; a change
+ * is whether writing fails or works again, as a whole.
+ */
+export class AutosaveFiles {
+  private readonly savers: Autosaver[];
+
+  constructor(files: readonly string[]) {
+    this.savers = files.map((file) => new Autosaver(file));
+  }
+
+  get empty(): boolean {
+    return this.savers.length === 0;
+  }
+
+  get lastFailure(): AutosaveFailure | null {
+    return this.savers.find((saver) => saver.lastFailure)?.lastFailure ?? null;
+  }
+
+  /** Whether `file` holds exactly the checkpoint of `epoch`, written by this run without failing since. */
+  holds(file: string, epoch: number): boolean {
+    const saver = this.savers.find((s) => s.file === file);
+    return !!saver && !saver.lastFailure && saver.lastWrittenEpoch === epoch;
+  }
+
+  /** Writes the checkpoint to every file (or only to `only`); returns whether failing-or-working changed. */
+  async write(checkpoint: Checkpoint, only?: string): Promise<boolean> {
+    const failedBefore = this.lastFailure !== null;
+    if (only && !this.savers.some((saver) => saver.file === only)) this.savers.push(new Autosaver(only));
+    for (const saver of this.savers) if (!only || saver.file === only) await saver.write(checkpoint);
+    return failedBefore !== (this.lastFailure !== null);
+  }
+}

@@ -16,7 +16,7 @@ import type { BatchProgress, EpochSummary } from '../train/events';
 import type { MlpParameters } from '../model/mlp';
 import type { RunRecorder } from '../runs/recorder';
 import { type EpochTestOutputs, type RunSummary, Trainer, type TrainerState } from '../train/trainer';
-import { type AutosaveFailure, Autosaver } from './autosave';
+import { type AutosaveFailure, AutosaveFiles } from './autosave';
 import type { ModelData } from './provenance';
 
 export interface TrainingRunOptions {
@@ -32,8 +32,8 @@ export interface TrainingRunOptions {
    * fingerprint, once the data is read (it may throw, and the run is not created).
    */
   data: ModelData | ((fingerprint: string) => ModelData);
-  /** Write a checkpoint here after every epoch; null for none. */
-  autosaveFile: string | null;
+  /** Write a checkpoint to these files after every epoch (none: no autosave). */
+  autosaveFiles: readonly string[];
   /**
    * The run's own checkpoint files (its record's folder): when it ends, the model it hands back is written to
    * `best` if it kept its best epoch, else to `last` (unless the autosave wrote exactly it there already).
@@ -63,7 +63,8 @@ export interface EpochModel {
 
 export class TrainingRun {
   private readonly throttle = new ProgressThrottle();
-  private readonly autosaver: Autosaver | null;
+  private readonly autosaves: AutosaveFiles;
+  private readonly autosaveFileList: string[];
   private epochModel: EpochModel | null = null;
   /** The run's own file that holds the model it handed back, once written. */
   private savedModel: string | null = null;
@@ -72,14 +73,15 @@ export class TrainingRun {
     readonly config: RunConfig,
     readonly data: ModelData,
     private readonly trainer: Trainer,
-    autosaveFile: string | null,
+    autosaveFiles: readonly string[],
     private readonly recorder: RunRecorder | null,
     /** The epochs the model had before this run. */
     private readonly earlierHistory: readonly EpochSummary[],
     private readonly runFiles: { last: string; best: string } | null,
     private readonly onAutosave: TrainingRunOptions['onAutosave'],
   ) {
-    this.autosaver = autosaveFile ? new Autosaver(autosaveFile) : null;
+    this.autosaves = new AutosaveFiles(autosaveFiles);
+    this.autosaveFileList = [...autosaveFiles];
   }
 
   static async create(options: TrainingRunOptions): Promise<TrainingRun> {
@@ -106,14 +108,14 @@ export class TrainingRun {
         const update = run!.throttle.addEpoch(summary, now());
         if (update) onProgress?.(update);
         // One copy of the epoch's state serves the autosave and the model shown during the run.
-        const epochState = run!.autosaver ? state() : null;
+        const epochState = run!.autosaves.empty ? null : state();
         if (keepEpochModel) {
           run!.epochModel = { epoch: summary.epoch, parameters: epochState?.parameters ?? trainer.getParameters(), test: trainer.lastTestOutputs };
         }
         onEpoch?.(summary);
-        if (run!.autosaver && epochState) {
-          const changed = await run!.autosaver.write(run!.checkpoint(epochState));
-          onAutosave?.(run!.autosaver.lastFailure, changed);
+        if (epochState) {
+          const changed = await run!.autosaves.write(run!.checkpoint(epochState));
+          onAutosave?.(run!.autosaves.lastFailure, changed);
         }
         // After the autosave, so a record's epoch is one its checkpoint holds.
         await record?.epoch(summary);
@@ -130,7 +132,7 @@ export class TrainingRun {
       options.config,
       data,
       trainer,
-      options.autosaveFile,
+      options.autosaveFiles,
       options.record ?? null,
       options.resume?.state.history ?? [],
       options.runFiles ?? null,
@@ -167,7 +169,7 @@ export class TrainingRun {
   }
 
   get autosaveFailure(): AutosaveFailure | null {
-    return this.autosaver?.lastFailure ?? null;
+    return this.autosaves.lastFailure;
   }
 
   /** The run's own file that holds the model it handed back (written when it ended); null before, or when that failed. */
@@ -203,20 +205,18 @@ export class TrainingRun {
     }
     this.throttle.truncate(this.trainer.getState().epochsDone);
     // The autosave holds the last epoch trained, written before early stopping ended the run or the best epoch
-    // was put back: make it hold the model handed back, marked finished.
+    // was put back: the CLI's --autosave file is made to hold the model handed back, marked finished (the run's
+    // own files keep the last epoch, and the kept one beside it).
     const changed = summary.stoppedEarly || summary.restoredBest;
-    if (changed && this.autosaver && this.autosaver.file !== this.runFiles?.last) await this.autosaver.write(this.checkpoint());
+    if (changed) for (const file of this.extraAutosaves()) await this.autosaves.write(this.checkpoint(), file);
     await this.keepModel(changed, summary.restoredBest);
     await this.recorder?.end({ status: summary.status, error: null, summary, checkpoint: this.checkpointHeld() });
     return summary;
   }
 
-  /** The file the record names for the model handed back: the run's own, else an autosave that holds it. */
-  private checkpointHeld(): string | null {
-    if (this.savedModel) return this.savedModel;
-    const saver = this.autosaver;
-    const epochs = this.state().epochsDone;
-    return saver && !saver.lastFailure && saver.lastWrittenEpoch === epochs && epochs > (this.earlierHistory.at(-1)?.epoch ?? 0) ? saver.file : null;
+  /** The autosave files besides the run's own. */
+  private extraAutosaves(): string[] {
+    return this.autosaveFileList.filter((file) => file !== this.runFiles?.last);
   }
 
   /**
@@ -228,16 +228,21 @@ export class TrainingRun {
     const state = this.state();
     if (!files || state.epochsDone === (this.earlierHistory.at(-1)?.epoch ?? 0)) return;
     const target = restoredBest ? files.best : files.last;
-    const autosaved = this.autosaver?.file === target && this.autosaver.lastWrittenEpoch === state.epochsDone && !this.autosaver.lastFailure;
-    if (autosaved && !changed) {
+    if (!changed && this.autosaves.holds(target, state.epochsDone)) {
       this.savedModel = target;
       return;
     }
-    const saver = this.autosaver?.file === target ? this.autosaver : new Autosaver(target);
-    const failedBefore = this.autosaver?.lastFailure ?? null;
-    await saver.write(this.checkpoint(state));
-    this.savedModel = saver.lastFailure ? null : target;
-    if (saver.lastFailure || failedBefore) this.onAutosave?.(saver.lastFailure, (saver.lastFailure === null) !== (failedBefore === null));
+    const failureChanged = await this.autosaves.write(this.checkpoint(state), target);
+    this.savedModel = this.autosaves.holds(target, state.epochsDone) ? target : null;
+    if (failureChanged || this.autosaves.lastFailure) this.onAutosave?.(this.autosaves.lastFailure, failureChanged);
+  }
+
+  /** The file the record names for the model handed back: the run's own, else an autosave that holds it. */
+  private checkpointHeld(): string | null {
+    if (this.savedModel) return this.savedModel;
+    const epochs = this.state().epochsDone;
+    if (epochs <= (this.earlierHistory.at(-1)?.epoch ?? 0)) return null;
+    return this.extraAutosaves().find((file) => this.autosaves.holds(file, epochs)) ?? null;
   }
 
   pause(): void {

@@ -58,6 +58,8 @@ export interface RunRecord {
   host: string;
   /** When that process started (ms since 1970), to tell it from a later process with the same pid. */
   processStartedMs: number;
+  /** The process's identity as its system tells it (liveness.ts); absent in records written before it was kept. */
+  processIdentity?: string | null;
   appVersion: string;
   /** Every setting of the run, as the trainer got it. */
   config: RunConfig;
@@ -99,11 +101,25 @@ export interface RunFiles {
   bytes: number;
 }
 
-/** A summary file that is not a whole record: listed by id with what is wrong, so it can be deleted. */
+/** A summary file that is not a whole record (or a run's files without one): listed by id with what is wrong, so it can be deleted. */
 export interface DamagedRun {
   id: string;
   file: string;
   problem: string;
+  /** The run's own files, if any (deleting the run deletes them). */
+  files: RunFiles | null;
+}
+
+/**
+ * Whether a run can be resumed from its own checkpoint: it ended short of its epochs (stopped, or its process
+ * gone) and was not finished early, its last checkpoint is there, and no run continued it since (a
+ * continuation that kept no files of its own does not count). `runs` is the listing it is part of.
+ */
+export function isResumable(run: RunRecord, runs: readonly RunRecord[]): boolean {
+  if ((run.status !== 'stopped' && run.status !== 'interrupted') || !run.files?.last) return false;
+  if (run.metrics.epochs >= run.config.epochs || run.summary?.stoppedEarly === true) return false;
+  const continuation = run.continuedBy ? runs.find((other) => other.id === run.continuedBy) : null;
+  return !continuation?.files?.last;
 }
 
 /** The file of a run's own that holds the model it handed back: the best epoch it kept, else its last. */
@@ -291,6 +307,9 @@ export function checkRunRecord(value: unknown, expectedId: string): RunRecord | 
   if (value.summary !== null && !isObject(value.summary)) return `summary is ${describeValue(value.summary)}`;
   if (value.copies !== undefined && !isStringList(value.copies)) return `copies is ${describeValue(value.copies)}, not a list of files`;
   if (value.continuedBy !== undefined && value.continuedBy !== null && typeof value.continuedBy !== 'string') return `continuedBy is ${describeValue(value.continuedBy)}`;
+  if (value.processIdentity !== undefined && value.processIdentity !== null && typeof value.processIdentity !== 'string') {
+    return `processIdentity is ${describeValue(value.processIdentity)}`;
+  }
   const metrics = value.metrics;
   if (!isObject(metrics) || typeof metrics.epochs !== 'number' || typeof metrics.trainingSeconds !== 'number') return 'has no metrics';
   for (const key of ['finalCost', 'finalTrainAccuracy', 'finalValidationAccuracy', 'finalTestCost', 'finalTestAccuracy', 'bestTestAccuracy', 'bestTestEpoch'] as const) {

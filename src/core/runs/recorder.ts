@@ -12,6 +12,7 @@ import type { EpochSummary } from '../train/events';
 import type { RunSummary } from '../train/trainer';
 import { APP_VERSION } from '../version';
 import { cleanName, cleanNote, metricsOf, RUN_RECORD_FORMAT, RUN_RECORD_VERSION, type RunOrigin, type RunRecord } from './record';
+import { thisProcess } from './liveness';
 import type { RunStore } from './store';
 
 /** What a run knows when it starts training. */
@@ -143,7 +144,7 @@ export class StoreRecorder implements RunRecorder {
       startedAt: started.toISOString(),
       updatedAt: started.toISOString(),
       endedAt: null,
-      ...this.store.processFields(),
+      ...(await thisProcess()),
       appVersion: APP_VERSION,
       config: structuredClone(run.config),
       data: { fingerprint: run.data.fingerprint, sources: run.data.sources, history: run.data.history },

@@ -16,15 +16,14 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { displayPath, FmnistError, userMessage } from '../errors';
 import { asFileError } from '../errors';
-import { readRegularFile, writeFileAtomic } from '../io';
+import { readAt, readRegularFile, writeFileAtomic } from '../io';
 import type { EpochSummary } from '../train/events';
-import { PROCESS_STARTED_MS, processAlive, sameProcessAlive, START_TOLERANCE_MS } from './liveness';
+import { HOST_NAME, isThisProcess, processAlive, type RecordedProcess, recordedProcessAlive } from './liveness';
 import {
   checkRunHistory,
   checkRunRecord,
@@ -42,7 +41,6 @@ import {
   withEdits,
 } from './record';
 
-export { PROCESS_STARTED_MS, processAlive } from './liveness';
 export type { DamagedRun } from './record';
 
 /** Larger files than these are no records of ours (a summary is a few KB; a history about 300 bytes an epoch). */
@@ -58,6 +56,8 @@ export const LAST_CHECKPOINT = 'last.safetensors';
 export const BEST_CHECKPOINT = 'best.safetensors';
 /** A temporary file of a write (io.ts names it .<file>.<pid>.<time>.tmp) this old, of a process gone, is left over. */
 const STALE_TEMPORARY_MS = 60_000;
+/** A run's folder without a record this old is listed as damaged (younger, its record may be on its way). */
+const ORPHAN_FOLDER_MS = 60_000;
 const TEMPORARY = /^\..+\.(?:json|safetensors)\.(\d+)\.[0-9a-z]+\.tmp$/;
 
 /** The runs this thread is recording now: a "running" record of this process that is not here was abandoned. */
@@ -82,16 +82,18 @@ export interface RunChange {
   continuedBy?: string;
 }
 
-/** Refused because the record cannot be read: says so, and how to get rid of it. */
+/** Refused because the record cannot be read: says so, and that deleting it is what can be done. */
 function damagedError(damaged: DamagedRun): FmnistError {
-  return new FmnistError('bad-input', `run ${damaged.id} is damaged: ${damaged.problem} (fmnist runs delete ${damaged.id} removes it)`, {
-    file: damaged.file,
-  });
+  return new FmnistError('bad-input', `run ${damaged.id} is damaged: ${damaged.problem}; it can only be deleted`, { file: damaged.file });
+}
+
+/** An error's message without the file it names first (the damaged record names its file apart). */
+function problemOf(error: unknown, file: string): string {
+  const message = userMessage(error);
+  return message.startsWith(`${displayPath(file)}: `) ? message.slice(displayPath(file).length + 2) : message;
 }
 
 export class RunStore {
-  private readonly host = hostname();
-
   constructor(readonly folder: string) {}
 
   summaryFile(id: string): string {
@@ -116,17 +118,28 @@ export class RunStore {
     return { last: join(this.filesFolder(id), LAST_CHECKPOINT), best: join(this.filesFolder(id), BEST_CHECKPOINT) };
   }
 
-  /** A fresh id: the time given and random digits, not used in this folder yet. */
+  /**
+   * A fresh id: the time given and random digits, claimed by creating the run's folder (which fails when
+   * another process took the id first). Where the folder cannot be made now, an id no file uses yet; the
+   * run's writes then report why they fail.
+   */
   newId(now = new Date()): string {
+    try {
+      mkdirSync(this.folder, { recursive: true });
+    } catch {
+      // Reported by the record's first write.
+    }
     for (;;) {
       const id = runId(now, randomBytes(2).toString('hex'));
-      if (!existsSync(this.summaryFile(id)) && !existsSync(this.filesFolder(id))) return id;
+      try {
+        mkdirSync(this.filesFolder(id));
+        return id;
+      } catch (error) {
+        // Taken by another run; or the folder cannot be made (an id no file uses then).
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+        if (!existsSync(this.summaryFile(id))) return id;
+      }
     }
-  }
-
-  /** The host and process a new record names. */
-  processFields(): Pick<RunRecord, 'pid' | 'host' | 'processStartedMs'> {
-    return { pid: process.pid, host: this.host, processStartedMs: PROCESS_STARTED_MS };
   }
 
   /** Writes a new run's record (and its history so far) and marks it as recorded by this thread. */
@@ -162,7 +175,10 @@ export class RunStore {
     recording.delete(id);
   }
 
-  /** Every run's summary, oldest first; damaged ones by id, and other files that are not records, as warnings. */
+  /**
+   * Every run's summary, oldest first; damaged ones (and runs' folders whose record is gone) by id, and other
+   * files that are not records, as warnings.
+   */
   async list(): Promise<RunList> {
     let names: string[];
     try {
@@ -171,7 +187,7 @@ export class RunStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { runs: [], damaged: [], warnings: [] };
       return { runs: [], damaged: [], warnings: [`${userMessage(error)} (no runs listed)`] };
     }
-    await this.removeLeftovers(names);
+    await this.removeLeftovers(this.folder, names);
     const summaries = names
       .filter((name) => name.endsWith(SUMMARY_SUFFIX) && !name.endsWith(HISTORY_SUFFIX) && !name.startsWith('.'))
       .map((name) => name.slice(0, -SUMMARY_SUFFIX.length))
@@ -182,12 +198,11 @@ export class RunStore {
       while (next < summaries.length) {
         const i = next++;
         const id = summaries[i];
-        results[i] = await this.read(id).catch((error: unknown) => {
-          const problem = userMessage(error);
+        results[i] = await this.read(id).catch(async (error: unknown) => {
           // A summary of ours that cannot be read is a damaged run; anything else is not a run at all.
-          if (!RUN_ID.test(id)) return `${problem} (skipped)`;
+          if (!RUN_ID.test(id)) return `${userMessage(error)} (skipped)`;
           const file = this.summaryFile(id);
-          return { id, file, problem: problem.startsWith(`${file}: `) ? problem.slice(file.length + 2) : problem };
+          return { id, file, problem: problemOf(error, file), files: await this.filesOf(id) };
         });
       }
     };
@@ -200,6 +215,7 @@ export class RunStore {
       else if ('problem' in result) damaged.push(result);
       else runs.push(result);
     }
+    damaged.push(...(await this.orphanFolders(names)));
     runs.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return { runs, damaged, warnings };
   }
@@ -212,8 +228,7 @@ export class RunStore {
     } catch (error) {
       if (error instanceof FmnistError && error.kind === 'not-found') throw this.noSuchRun(id);
       const file = this.summaryFile(id);
-      const problem = userMessage(error);
-      throw damagedError({ id, file, problem: problem.startsWith(`${file}: `) ? problem.slice(file.length + 2) : problem });
+      throw damagedError({ id, file, problem: problemOf(error, file), files: null });
     }
   }
 
@@ -282,36 +297,57 @@ export class RunStore {
   async remove(ids: readonly string[], options: { force?: boolean } = {}): Promise<void> {
     for (const id of ids) await this.refuseIfTraining(id, 'deleting it', options.force === true);
     for (const id of ids) {
-      // The journal first: an edit that comes after finds no run.
-      for (const file of [this.editsFile(id), this.summaryFile(id), this.historyFile(id)]) await rm(file, { force: true });
+      // Its files first, so a kill half-way never leaves them without a record to delete them by; then the
+      // journal, so an edit that comes after finds no run.
       await rm(this.filesFolder(id), { recursive: true, force: true });
+      for (const file of [this.editsFile(id), this.summaryFile(id), this.historyFile(id)]) await rm(file, { force: true });
     }
   }
 
   /** Deletes runs' own checkpoints and keeps their records. */
-  async removeFiles(ids: readonly string[]): Promise<void> {
-    for (const id of ids) await this.refuseIfTraining(id, 'deleting its files', false);
+  async removeFiles(ids: readonly string[], options: { force?: boolean } = {}): Promise<void> {
+    for (const id of ids) await this.refuseIfTraining(id, 'deleting its files', options.force === true);
     for (const id of ids) await rm(this.filesFolder(id), { recursive: true, force: true });
   }
 
+  /**
+   * Refuses to delete a run that trains: here (always), or on another computer, which this one cannot
+   * check (unless forced). A damaged summary is judged by the process fields it still has; a record that
+   * cannot be read now for another reason (no permission, too many open files) is not deleted.
+   */
   private async refuseIfTraining(id: string, what: string, force: boolean): Promise<void> {
-    let record: RunRecord;
+    let recorded: (RecordedProcess & { status: unknown }) | null;
     try {
-      record = await this.get(id);
+      const record = await this.get(id);
+      recorded = record.status === 'running' ? record : null;
     } catch (error) {
-      // A damaged record can go; a missing one is an error.
-      if (error instanceof FmnistError && error.kind === 'not-found') throw error;
-      return;
+      // A run's folder without a record (listed as damaged) can go.
+      if (error instanceof FmnistError && error.kind === 'not-found' && existsSync(this.filesFolder(id))) return;
+      if (!(error instanceof FmnistError) || error.kind !== 'bad-input') throw error;
+      recorded = await this.rawProcessFields(id);
+      if (recorded && (recorded.status !== 'running' || (recorded.host === HOST_NAME && !(await recordedProcessAlive(recorded))))) recorded = null;
     }
-    if (record.status !== 'running') return;
-    if (record.host !== this.host) {
+    if (!recorded) return;
+    if (recorded.host !== HOST_NAME) {
       if (force) return;
       throw new FmnistError(
         'bad-option',
-        `run ${id} is recorded as training on ${displayPath(record.host)}, which this computer cannot check: if it is over there, --force deletes it`,
+        `run ${id} is recorded as training on ${displayPath(recorded.host)}, which this computer cannot check: if it is over there, delete it anyway (--force)`,
       );
     }
     throw new FmnistError('bad-option', `run ${id} is still training: stop it before ${what}`);
+  }
+
+  /** The process fields of a damaged summary, where it still has them whole (null when it does not). */
+  private async rawProcessFields(id: string): Promise<(RecordedProcess & { status: unknown }) | null> {
+    try {
+      const value = JSON.parse(new TextDecoder().decode(await readRegularFile(this.summaryFile(id), MAX_SUMMARY_BYTES, 'run record'))) as Record<string, unknown>;
+      if (typeof value.pid !== 'number' || typeof value.host !== 'string' || typeof value.processStartedMs !== 'number') return null;
+      const identity = typeof value.processIdentity === 'string' ? value.processIdentity : null;
+      return { pid: value.pid, host: value.host, processStartedMs: value.processStartedMs, processIdentity: identity, status: value.status };
+    } catch {
+      return null;
+    }
   }
 
   private noSuchRun(id: string): FmnistError {
@@ -321,18 +357,40 @@ export class RunStore {
 
   /**
    * Removes the temporary files of writes whose process was killed before it renamed them (a process still
-   * alive may be writing; a minute's grace covers a folder shared with another computer).
+   * alive may be writing; a minute's grace covers a folder shared with another computer), here and in the
+   * runs' own folders.
    */
-  private async removeLeftovers(names: string[]): Promise<void> {
+  private async removeLeftovers(folder: string, names: string[]): Promise<void> {
     for (const name of names) {
       const match = TEMPORARY.exec(name);
       // A journal whose record is gone: an edit that raced the record's deletion wrote it.
-      const orphan = name.endsWith(EDITS_SUFFIX) && !names.includes(`${name.slice(0, -EDITS_SUFFIX.length)}${SUMMARY_SUFFIX}`);
+      const orphan = folder === this.folder && name.endsWith(EDITS_SUFFIX) && !names.includes(`${name.slice(0, -EDITS_SUFFIX.length)}${SUMMARY_SUFFIX}`);
+      if (folder === this.folder && RUN_ID.test(name)) {
+        const inside = await readdir(join(folder, name)).catch(() => null);
+        if (inside?.some((file) => TEMPORARY.test(file))) await this.removeLeftovers(join(folder, name), inside);
+        continue;
+      }
       if (!orphan && (!match || processAlive(Number(match[1])))) continue;
-      const file = join(this.folder, name);
+      const file = join(folder, name);
       const info = await stat(file).catch(() => null);
       if (info && Date.now() - info.mtimeMs > STALE_TEMPORARY_MS) await unlink(file).catch(() => undefined);
     }
+  }
+
+  /**
+   * Runs' folders without a record (its deletion or its first write cut short), a minute old: damaged runs, so
+   * the space they take can be seen and freed.
+   */
+  private async orphanFolders(names: string[]): Promise<DamagedRun[]> {
+    const orphans: DamagedRun[] = [];
+    for (const id of names) {
+      if (!RUN_ID.test(id) || names.includes(`${id}${SUMMARY_SUFFIX}`) || recording.has(id)) continue;
+      const info = await stat(this.filesFolder(id)).catch(() => null);
+      if (!info?.isDirectory() || Date.now() - info.mtimeMs < ORPHAN_FOLDER_MS) continue;
+      const files = await this.filesOf(id);
+      orphans.push({ id, file: this.filesFolder(id), problem: 'has files but no record', files });
+    }
+    return orphans;
   }
 
   /** A run's record as it stands: its summary, its journal's edits, whether it still trains, its own files. */
@@ -342,23 +400,32 @@ export class RunStore {
     const checked = checkRunRecord(parseJson(bytes, file), id);
     if (typeof checked === 'string') throw new FmnistError('bad-input', checked, { file });
     const [edits, files] = await Promise.all([this.readEdits(id), this.filesOf(id)]);
-    return { ...this.withLiveStatus(withEdits(checked, edits)), files };
+    return { ...(await this.withLiveStatus(withEdits(checked, edits))), files };
   }
 
+  /** The journal's edits; of a journal grown past MAX_EDITS_BYTES, those of its last part (the newest win anyway). */
   private async readEdits(id: string): Promise<RunEdit[]> {
+    let handle: Awaited<ReturnType<typeof open>> | null = null;
     try {
-      return parseRunEdits(new TextDecoder().decode(await readRegularFile(this.editsFile(id), MAX_EDITS_BYTES, 'run journal')));
-    } catch (error) {
-      if (error instanceof FmnistError && error.kind === 'not-found') return [];
-      throw error;
+      handle = await open(this.editsFile(id), 'r');
+      const { size } = await handle.stat();
+      const start = Math.max(0, size - MAX_EDITS_BYTES);
+      const bytes = await readAt(handle, start, size - start);
+      // Cut into a line: the first (partial) line is skipped by the parser like any damaged line.
+      return parseRunEdits(new TextDecoder().decode(bytes));
+    } catch {
+      // No journal, or one that cannot be read now: the record as its trainer wrote it.
+      return [];
+    } finally {
+      await handle?.close().catch(() => undefined);
     }
   }
 
-  /** The run's own checkpoints and the bytes of its folder; null when it has none. */
+  /** The run's own checkpoints and the bytes of its folder; null when it has none (no folder, or an empty one). */
   private async filesOf(id: string): Promise<RunFiles | null> {
     const folder = this.filesFolder(id);
     const names = await readdir(folder).catch(() => null);
-    if (!names) return null;
+    if (!names?.length) return null;
     let bytes = 0;
     for (const name of names) bytes += (await stat(join(folder, name)).catch(() => null))?.size ?? 0;
     const has = (name: string): string | null => (names.includes(name) ? join(folder, name) : null);
@@ -369,10 +436,9 @@ export class RunStore {
    * A "running" record whose process is gone (killed, crashed, its pid now another process's) is shown as
    * interrupted. One written on another computer is never judged by this computer's processes.
    */
-  private withLiveStatus(record: RunRecord): RunRecord {
-    if (record.status !== 'running' || record.host !== this.host) return record;
-    const ours = record.pid === process.pid && Math.abs(record.processStartedMs - PROCESS_STARTED_MS) <= START_TOLERANCE_MS;
-    const alive = ours ? recording.has(record.id) : sameProcessAlive(record.pid, record.processStartedMs);
+  private async withLiveStatus(record: RunRecord): Promise<RunRecord> {
+    if (record.status !== 'running' || record.host !== HOST_NAME) return record;
+    const alive = (await isThisProcess(record)) ? recording.has(record.id) : await recordedProcessAlive(record);
     return alive ? record : { ...record, status: 'interrupted' };
   }
 

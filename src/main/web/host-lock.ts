@@ -1,25 +1,21 @@
 /**
  * One browser host per data folder: the host that starts first creates `host.json` in the folder (O_EXCL,
- * with its pid, when its process started, its computer and, once it listens, its address), and a second
+ * with its pid, its process's identity, its computer and, once it listens, its address), and a second
  * `npm run web` on the same folder finds it and points the user there instead of sharing the folder's kept
  * uploads. A lock whose process is gone (killed, crashed, its pid since given to another process) is stale
  * and is taken over; the file is removed when the host closes.
  */
 
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { asFileError, FmnistError } from '../../core/errors';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { asFileError, displayPath, FmnistError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/io';
-import { PROCESS_STARTED_MS, sameProcessAlive, START_TOLERANCE_MS } from '../../core/runs/liveness';
+import { HOST_NAME, isThisProcess, type RecordedProcess, recordedProcessAlive, thisProcess } from '../../core/runs/liveness';
 
 export const HOST_LOCK_FILE = 'host.json';
 
-interface LockContents {
-  pid: number;
-  processStartedMs: number;
-  host: string;
+interface LockContents extends RecordedProcess {
   /** The address to open (with its token), once the host listens. */
   url: string | null;
 }
@@ -30,12 +26,24 @@ export class HostRunningError extends FmnistError {
     readonly url: string | null,
     readonly pid: number,
     folder: string,
+    /** The computer the lock names, when it is not this one (this one cannot check it is still running). */
+    readonly otherHost: string | null = null,
+    /** The lock file (to delete by hand when that other computer's host is gone). */
+    readonly lockFile: string | null = null,
   ) {
-    super('bad-option', `a browser host (process ${pid}) already serves ${folder}${url ? ` at ${url}` : ''}`);
+    super('bad-option', `a browser host (process ${pid}${otherHost ? ` on ${otherHost}` : ''}) already serves ${folder}${url ? ` at ${url}` : ''}`);
   }
 }
 
-export type HostClaim = { lock: HostLock } | { running: { url: string | null; pid: number } };
+export interface RunningHost {
+  url: string | null;
+  pid: number;
+  /** Set when the holder runs on another computer (its liveness unknown here). */
+  otherHost: string | null;
+  file: string;
+}
+
+export type HostClaim = { lock: HostLock } | { running: RunningHost };
 
 export class HostLock {
   private released = false;
@@ -44,7 +52,7 @@ export class HostLock {
 
   /** Records the address the host listens at, for a second start to print. */
   async setUrl(url: string): Promise<void> {
-    const contents: LockContents = { pid: process.pid, processStartedMs: PROCESS_STARTED_MS, host: hostname(), url };
+    const contents: LockContents = { ...(await thisProcess()), url };
     await writeFileAtomic(this.file, new TextEncoder().encode(`${JSON.stringify(contents)}\n`));
   }
 
@@ -53,7 +61,7 @@ export class HostLock {
     if (this.released) return;
     this.released = true;
     const held = await readLock(this.file);
-    if (held && held.pid === process.pid && held.processStartedMs === PROCESS_STARTED_MS) await unlink(this.file).catch(() => undefined);
+    if (held && (await isThisProcess(held))) await unlink(this.file).catch(() => undefined);
   }
 }
 
@@ -61,18 +69,22 @@ async function readLock(file: string): Promise<LockContents | null> {
   try {
     const value = JSON.parse(await readFile(file, 'utf8')) as Partial<LockContents>;
     if (typeof value.pid !== 'number' || typeof value.processStartedMs !== 'number' || typeof value.host !== 'string') return null;
-    return { pid: value.pid, processStartedMs: value.processStartedMs, host: value.host, url: typeof value.url === 'string' ? value.url : null };
+    return {
+      pid: value.pid,
+      processStartedMs: value.processStartedMs,
+      processIdentity: typeof value.processIdentity === 'string' ? value.processIdentity : null,
+      host: value.host,
+      url: typeof value.url === 'string' ? value.url : null,
+    };
   } catch {
     return null;
   }
 }
 
-/** Whether the lock's holder still runs (one on another computer, sharing the folder, counts as running). */
-function holderAlive(lock: LockContents): boolean {
-  if (lock.host !== hostname()) return true;
-  // This process: a host of its own that has not closed.
-  if (lock.pid === process.pid) return Math.abs(lock.processStartedMs - PROCESS_STARTED_MS) <= START_TOLERANCE_MS;
-  return sameProcessAlive(lock.pid, lock.processStartedMs);
+/** Whether the lock's holder still runs: this process, or a live one (one on another computer counts as running). */
+async function holderAlive(lock: LockContents): Promise<boolean> {
+  if (lock.host !== HOST_NAME) return true;
+  return (await isThisProcess(lock)) || (await recordedProcessAlive(lock));
 }
 
 /** How long a second start waits for a host that is still starting to say where it listens. */
@@ -84,16 +96,28 @@ async function runningHolder(file: string, held: LockContents): Promise<HostClai
   for (const started = Date.now(); lock.url === null && Date.now() - started < ADDRESS_WAIT_MS; ) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const again = await readLock(file);
-    if (!again || !holderAlive(again)) break;
+    if (!again || !(await holderAlive(again))) break;
     lock = again;
   }
-  return { running: { url: lock.url, pid: lock.pid } };
+  return { running: { url: lock.url, pid: lock.pid, otherHost: lock.host === HOST_NAME ? null : lock.host, file } };
+}
+
+/**
+ * Moves a stale lock out of the way. It is moved aside under a name of our own and read there: if it is not
+ * the lock judged stale (another host took over and made its own in between), it is put back with link(),
+ * which fails rather than replace a lock made meanwhile; that one's maker then holds the folder.
+ */
+async function removeStale(file: string, stale: string): Promise<void> {
+  const aside = `${file}.${randomBytes(4).toString('hex')}.stale`;
+  if (!(await rename(file, aside).then(() => true, () => false))) return;
+  if ((await readFile(aside, 'utf8').catch(() => null)) !== stale) await link(aside, file).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
 }
 
 /** Takes the data folder for this host, or says which host has it. */
 export async function claimDataFolder(folder: string): Promise<HostClaim> {
   const file = join(folder, HOST_LOCK_FILE);
-  const contents: LockContents = { pid: process.pid, processStartedMs: PROCESS_STARTED_MS, host: hostname(), url: null };
+  const contents: LockContents = { ...(await thisProcess()), url: null };
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       const handle = await open(file, 'wx', 0o600);
@@ -107,19 +131,15 @@ export async function claimDataFolder(folder: string): Promise<HostClaim> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw asFileError(error, file);
     }
-    const held = await readLock(file);
+    const text = await readFile(file, 'utf8').catch(() => null);
+    let held = await readLock(file);
     // A lock being written right now reads as nothing yet: look again.
     if (held === null) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      const again = await readLock(file);
-      if (again && holderAlive(again)) return runningHolder(file, again);
-    } else if (holderAlive(held)) {
-      return runningHolder(file, held);
+      held = await readLock(file);
     }
-    // Stale (or unreadable twice): moved aside under a name of our own, so of two hosts taking it over at
-    // once only one moves it, and the other then finds the new holder's lock.
-    const aside = `${file}.${randomBytes(4).toString('hex')}.stale`;
-    if (await rename(file, aside).then(() => true, () => false)) await unlink(aside).catch(() => undefined);
+    if (held && (await holderAlive(held))) return runningHolder(file, held);
+    if (text !== null) await removeStale(file, text);
   }
-  throw new FmnistError('io', 'is held by browser hosts that keep starting and stopping: try again', { file });
+  throw new FmnistError('io', `is held by browser hosts that keep starting and stopping: try again (or, if none runs, delete ${displayPath(file)})`, { file });
 }

@@ -44,9 +44,12 @@ export const started = main().catch((error: unknown) => {
   // Like the desktop app's single instance: the one already running is the one to use.
   if (error instanceof HostRunningError) {
     process.stdout.write(
-      error.url
-        ? `Fashion-MNIST Studio is already running at ${error.url}\n(process ${error.pid} serves this data folder; open that address)\n`
-        : `Fashion-MNIST Studio is already starting in process ${error.pid} for this data folder: its address follows there.\n`,
+      error.otherHost
+        ? `Fashion-MNIST Studio serves this data folder from ${error.otherHost} (process ${error.pid})${error.url ? ` at ${error.url}` : ''}.\n` +
+            `If no browser host runs there any more, delete ${error.lockFile} and start again.\n`
+        : error.url
+          ? `Fashion-MNIST Studio is already running at ${error.url}\n(process ${error.pid} serves this data folder; open that address)\n`
+          : `Fashion-MNIST Studio is already starting in process ${error.pid} for this data folder: its address follows there.\n`,
     );
     process.exitCode = 0;
     return;

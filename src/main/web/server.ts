@@ -37,6 +37,7 @@ import {
 import { encodeMessage } from '../../core/api/wire';
 import { FmnistError, userMessage } from '../../core/errors';
 import { appDataFolder, DOWNLOAD_FOLDER, runsFolder } from '../../core/run/data-folder';
+import { isResumable } from '../../core/runs/record';
 import { RunStore } from '../../core/runs/store';
 import { BackendHost } from '../backend-host';
 import { DataDownloads } from '../data-download';
@@ -56,12 +57,17 @@ export const MAX_REQUESTS_IN_FLIGHT = 32;
 /** A page's socket holding more than this unsent is backed up: its events wait (progress merged) until it drains. */
 export const BACKLOG_BYTES = 1024 * 1024;
 /**
- * A page with this many events waiting is disconnected (it reloads to catch up) rather than let its backlog
- * grow without bound: progress merges into one event, so only states and notices pile up, a few a second.
+ * A page with this many messages waiting is disconnected (it reloads to catch up) rather than let its backlog
+ * grow without bound: progress merges into one event, so only states, notices and answers pile up.
  */
 export const MAX_WAITING_EVENTS = 256;
+/** …and so is a page whose merged progress holds this many cost points (a run's worth of them). */
+export const MAX_WAITING_POINTS = 100_000;
 
 /** Two progress updates as one: the later one's position, the points and epochs of both. */
+/** What waits for a page's socket: an event, or an answer already encoded (text, or a binary frame). */
+type Outgoing = { event: BackendEvent } | { answer: string | Uint8Array };
+
 export function mergeProgress(earlier: ProgressUpdate, later: ProgressUpdate): ProgressUpdate {
   return { ...later, costPoints: [...earlier.costPoints, ...later.costPoints], completedEpochs: [...earlier.completedEpochs, ...later.completedEpochs] };
 }
@@ -159,8 +165,9 @@ async function removeFolder(folder: string): Promise<void> {
 async function resumableSources(store: RunStore): Promise<string[] | null> {
   const { runs, damaged, warnings } = await store.list();
   if (damaged.length > 0 || warnings.some((warning) => warning.endsWith('(no runs listed)'))) return null;
+  // A run training now names its data too (it becomes resumable the moment it stops).
   return runs
-    .filter((run) => run.status !== 'finished' && run.status !== 'failed' && run.files?.last && !run.continuedBy)
+    .filter((run) => run.status === 'running' || isResumable(run, runs))
     .flatMap((run) => [...(run.data.sources?.train ?? []), ...(run.data.sources?.test ?? [])]);
 }
 
@@ -172,27 +179,42 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   /** Uploads received or under way: taken as a request arrives, before anything is awaited, so none can overtake. */
   let uploadSlots = 0;
   const downloads = new Map<string, { path: string; name: string; expiry: NodeJS.Timeout }>();
-  /** Each page's socket, and the events waiting while it is backed up. */
-  const clients = new Map<WebSocket, { waiting: BackendEvent[]; timer: NodeJS.Timeout | null; inFlight: number }>();
+  /**
+   * Each page's socket, and what waits to be sent to it while it is backed up: events and answers, in order (an
+   * answer never overtakes an event that came before it).
+   */
+  const clients = new Map<WebSocket, { waiting: Outgoing[]; timer: NodeJS.Timeout | null; inFlight: number }>();
   /** Sends what a page's socket can take now; the rest waits for it to drain. */
   const flush = (client: WebSocket): void => {
     const queue = clients.get(client);
     if (!queue) return;
-    while (queue.waiting.length > 0 && client.bufferedAmount < BACKLOG_BYTES) client.send(JSON.stringify({ event: queue.waiting.shift() }));
-    if (queue.waiting.length > MAX_WAITING_EVENTS) {
+    while (queue.waiting.length > 0 && client.bufferedAmount < BACKLOG_BYTES) {
+      const next = queue.waiting.shift()!;
+      client.send('answer' in next ? next.answer : JSON.stringify({ event: next.event }));
+    }
+    const last = queue.waiting.at(-1);
+    const points = last && 'event' in last && last.event.type === 'progress' ? last.event.progress.costPoints.length : 0;
+    if (queue.waiting.length > MAX_WAITING_EVENTS || points > MAX_WAITING_POINTS) {
       client.terminate();
       return;
     }
     if (queue.waiting.length > 0) queue.timer ??= setTimeout(() => ((queue.timer = null), flush(client)), 50);
   };
+  /** Queues a message for a page (progress merged into the progress waiting last) and sends what it can. */
+  const enqueue = (client: WebSocket, message: Outgoing): void => {
+    const queue = clients.get(client);
+    if (!queue) return;
+    const last = queue.waiting.at(-1);
+    if ('event' in message && message.event.type === 'progress' && last && 'event' in last && last.event.type === 'progress') {
+      last.event = { type: 'progress', progress: mergeProgress(last.event.progress, message.event.progress) };
+    } else {
+      queue.waiting.push(message);
+    }
+    flush(client);
+  };
   const broadcast = (event: BackendEvent): void => {
     if (event.type === 'state') observe(event.state);
-    for (const [client, queue] of clients) {
-      const last = queue.waiting.at(-1);
-      if (event.type === 'progress' && last?.type === 'progress') queue.waiting[queue.waiting.length - 1] = { type: 'progress', progress: mergeProgress(last.progress, event.progress) };
-      else queue.waiting.push(event);
-      flush(client);
-    }
+    for (const client of clients.keys()) enqueue(client, { event });
   };
   // Its own subfolder of the app's data folder: the desktop app's uploads are never touched from here.
   const env = options.env ?? process.env;
@@ -206,7 +228,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   });
   if ('running' in claim) {
     await rm(uploadRoot, { recursive: true, force: true });
-    throw new HostRunningError(claim.running.url, claim.running.pid, dataDirectory);
+    throw new HostRunningError(claim.running.url, claim.running.pid, dataDirectory, claim.running.otherHost, claim.running.file);
   }
   const lock: HostLock = claim.lock;
   const runs = new RunStore(runsDirectory);
@@ -239,9 +261,17 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const inUse = new Set(named.map((path) => basename(dirname(path))));
     for (const folder of folders) if (!inUse.has(folder) && !keeping.has(folder)) await removeFolder(join(keptRoot, folder));
   };
-  /** Notes the worker's newest state; one sweep at a time follows (states come in bursts: a burst is one sweep). */
+  /** What a sweep depends on in a state: the data sets loaded and the run's status (a run that ends may free data). */
+  let sweptFor = '';
+  /**
+   * Notes the worker's newest state; a sweep follows when what it depends on changed (one at a time: states
+   * come in bursts, and a burst is one sweep), so the runs folder is not listed at every state.
+   */
   function observe(state: StudioState): void {
     lastState = state;
+    const key = JSON.stringify([state.datasets.train?.paths, state.datasets.test?.paths, state.run.id, state.run.status, state.autosave.pending?.id]);
+    if (key === sweptFor) return;
+    sweptFor = key;
     sweepWanted = true;
     sweeping ??= (async () => {
       try {
@@ -521,13 +551,18 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         return dataDownloads.start();
       case 'cancel-download':
         return dataDownloads.cancel();
+      case 'delete-runs':
+      case 'delete-run-files':
+        // The runs deleted may have been all that named some kept data: it is looked at again.
+        sweptFor = '';
+        return ask(request);
       default:
         return ask(request);
     }
   };
 
   sockets.on('connection', (ws: WebSocket) => {
-    const queue = { waiting: [] as BackendEvent[], timer: null as NodeJS.Timeout | null, inFlight: 0 };
+    const queue = { waiting: [] as Outgoing[], timer: null as NodeJS.Timeout | null, inFlight: 0 };
     clients.set(ws, queue);
     ws.on('close', () => {
       if (queue.timer) clearTimeout(queue.timer);
@@ -555,7 +590,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
           response = { ok: false, error: userMessage(error) };
         }
         // Typed arrays (images, outputs, weights) go as one binary frame, everything else as JSON text.
-        if (ws.readyState === ws.OPEN) ws.send(encodeMessage({ id, response }));
+        if (ws.readyState === ws.OPEN) enqueue(ws, { answer: encodeMessage({ id, response }) });
       })();
     });
   });

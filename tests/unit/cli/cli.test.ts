@@ -297,3 +297,38 @@ describe('fmnist train stopped by a signal', () => {
     expect((await loadCheckpoint(listed.runs[0].files.last)).parameters.weights).toEqual(saved.parameters.weights);
   }, 60_000);
 });
+
+describe('fmnist train in a terminal that is closed', () => {
+  // A real terminal (a pseudo-terminal, opened by Python's pty module): closing it hangs the process up, and every
+  // later write to it fails with EIO. The run must still save its last whole epoch and end as hung up.
+  const python = spawnSync('python3', ['-c', 'import pty'], { encoding: 'utf8' });
+  it.skipIf(python.status !== 0)('saves the last whole epoch to --out and its own checkpoint, records it stopped, and ends by the hang-up', async () => {
+    const dataFolder = await tempDir('fmnist-cli-hangup-');
+    const out = join(dataFolder, 'model.safetensors');
+    const script = [
+      'import os, pty, sys, time',
+      'pid, fd = pty.fork()',
+      'if pid == 0:',
+      `    os.execv(sys.argv[1], [sys.argv[1], sys.argv[2], 'train', '--epochs', '1000', '--limit', '2000', '--hidden', '32', '--out', sys.argv[3]])`,
+      "buffer = b''",
+      'start = time.time()',
+      "while buffer.count(b'epoch ') < 6 and time.time() - start < 60:",
+      '    buffer += os.read(fd, 4096)',
+      'os.close(fd)',
+      '_, status = os.waitpid(pid, 0)',
+      "print('signal', os.WTERMSIG(status)) if os.WIFSIGNALED(status) else print('exit', os.WEXITSTATUS(status))",
+    ].join('\n');
+    const result = spawnSync('python3', ['-c', script, process.execPath, builtFile('out/node/fmnist.js'), out], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: dataFolder },
+      timeout: 90_000,
+    });
+    // SIGHUP is signal 1.
+    expect(result.stdout.trim()).toBe('signal 1');
+    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const saved = await loadCheckpoint(out);
+    const listed = JSON.parse((await runCliInProcess(['runs', '--json'], { FMNIST_STUDIO_DATA: dataFolder })).stdout);
+    expect(listed.runs).toMatchObject([{ status: 'stopped', metrics: { epochs: saved.epochsDone }, copies: [out] }]);
+    expect((await loadCheckpoint(listed.runs[0].files.last)).parameters.weights).toEqual(saved.parameters.weights);
+  }, 120_000);
+});

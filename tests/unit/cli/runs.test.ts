@@ -11,7 +11,7 @@ import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../../src/core/checkpoint/checkpoint';
 import { percent } from '../../../src/core/format';
-import { formatBytes } from '../../../src/core/io';
+import { formatBytes } from '../../../src/core/format';
 import { runCliInProcess } from '../../helpers/cli';
 import { builtFile, randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 
@@ -242,7 +242,7 @@ describe('fmnist runs', () => {
     expect(result.stdout).toContain(`2 runs and 1 damaged record in ${runsFolder}`);
     expect(await run(['runs', 'show', '20200101'])).toMatchObject({
       code: 2,
-      stderr: expect.stringMatching(/^fmnist runs: .*20200101-000000-dead\.json: run 20200101-000000-dead is damaged: is not valid JSON \(.+\) \(fmnist runs delete 20200101-000000-dead removes it\)\n$/),
+      stderr: expect.stringMatching(/^fmnist runs: .*20200101-000000-dead\.json: run 20200101-000000-dead is damaged: is not valid JSON \(.+\); it can only be deleted\n$/),
     });
     expect(await run(['runs', 'delete', '20200101'])).toMatchObject({ code: 0, stdout: 'Deleted the damaged run 20200101-000000-dead.\n' });
     expect((await run(['runs'])).stderr).toBe('');

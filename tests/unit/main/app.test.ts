@@ -210,6 +210,17 @@ describe('the desktop app', () => {
     });
     await expect.poll(() => recent().map((i) => i.label)).toEqual(['No Recent Checkpoints']);
 
+    // The model held came from the file that is gone: no file holds it now, so a checkpoint opened from
+    // outside does not replace it (the page's Load checkpoint would ask).
+    app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app', kept], folder);
+    await expect.poll(() => app.events().filter((e) => e.type === 'notice').at(-1)).toEqual({
+      type: 'notice',
+      tone: 'error',
+      message: `${kept}: not opened: the model held (784-16-10, 0 epochs) is not saved in any file; save it first, or open the checkpoint with Load checkpoint, which asks`,
+    });
+    expect(app.lastState()?.model?.file).toBe(gone);
+    // Back in a file, it can be replaced.
+    await writeCheckpoint(gone);
     app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app', kept], folder);
     await expect.poll(() => recent().map((i) => i.label)).toEqual(['kept.safetensors', undefined, 'Clear Menu']);
     recent()[2].click!();

@@ -2,6 +2,7 @@
 
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { HOST_NAME } from '../../../src/core/runs/liveness';
 import type { WorkerOutbound } from '../../../src/main/worker';
 import { builtFile } from '../../helpers/data';
 
@@ -34,7 +35,7 @@ describe('the training worker', () => {
     expect(state?.defaultData.searched).toContain("the app's download folder (/data/studio/fashion-mnist)");
     port.emit('message', { id: 8, request: { type: 'list-runs' } });
     await vi.waitFor(() => expect(port.posted.some((m) => 'id' in m && m.id === 8)).toBe(true));
-    expect(port.posted.find((m) => 'id' in m && m.id === 8)).toEqual({ id: 8, response: { ok: true, runs: { folder: '/data/studio/runs', runs: [], damaged: [], warnings: [] } } });
+    expect(port.posted.find((m) => 'id' in m && m.id === 8)).toEqual({ id: 8, response: { ok: true, runs: { folder: '/data/studio/runs', host: HOST_NAME, runs: [], damaged: [], warnings: [] } } });
   });
 
   it('passes the session’s events to the host', async () => {

@@ -14,7 +14,7 @@ import {
   type RunSettings,
   SETTING_KEYS,
 } from '../../../core/api/contract';
-import { displayName, modelFileOf, wallSeconds } from '../../../core/runs/record';
+import { displayName, isResumable, modelFileOf, wallSeconds } from '../../../core/runs/record';
 import type { Point } from './chart-series';
 import type { Studio } from './studio.svelte';
 
@@ -36,17 +36,6 @@ const SORT_VALUES: Record<SortKey, (run: RunRecord) => string | number | null> =
   learningRate: (run) => (typeof run.config.learningRate === 'number' ? run.config.learningRate : null),
   files: (run) => run.files?.bytes ?? null,
 };
-
-/** A run that ended short of its epochs, was not continued since, and still has its own last checkpoint: it can be resumed. */
-export function canResume(run: RunRecord): boolean {
-  return (
-    (run.status === 'stopped' || run.status === 'interrupted') &&
-    !!run.files?.last &&
-    !run.continuedBy &&
-    run.metrics.epochs < run.config.epochs &&
-    run.summary?.stoppedEarly !== true
-  );
-}
 
 /** A file that may hold the run's model: its own checkpoint, or (older records) the file it named. */
 export function hasCheckpoint(run: RunRecord): boolean {
@@ -73,6 +62,8 @@ export class RunsView {
   damaged = $state.raw<DamagedRun[]>([]);
   warnings = $state.raw<string[]>([]);
   folder = $state<string | null>(null);
+  /** This computer's name (a running record of another one is not judged here). */
+  host = $state('');
   loaded = $state(false);
   sortKey = $state<SortKey>('startedAt');
   sortDirection = $state<SortDirection>('descending');
@@ -96,6 +87,11 @@ export class RunsView {
 
   get currentRun(): RunRecord | null {
     return this.runs.find((run) => run.id === this.current) ?? null;
+  }
+
+  /** Whether a run listed here can be resumed (see isResumable). */
+  canResume(run: RunRecord): boolean {
+    return isResumable(run, this.runs);
   }
 
   /** Clicking a column header: sort by it, or turn its direction around. */
@@ -137,6 +133,7 @@ export class RunsView {
     this.damaged = listing.damaged;
     this.warnings = listing.warnings;
     this.folder = listing.folder;
+    this.host = listing.host;
     this.loaded = true;
     const ids = new Set(listing.runs.map((run) => run.id));
     if (this.selected.some((id) => !ids.has(id))) this.selected = this.selected.filter((id) => ids.has(id));
@@ -216,9 +213,14 @@ export class RunsView {
     return true;
   }
 
-  /** Deletes records and their own checkpoints (copies saved elsewhere stay). */
-  async remove(ids: string[]): Promise<void> {
-    if (await this.deleting({ type: 'delete-runs', ids })) {
+  /** A run recorded as training on another computer, which this one cannot check. */
+  elsewhere(run: RunRecord): boolean {
+    return run.status === 'running' && run.host !== this.host;
+  }
+
+  /** Deletes records and their own checkpoints (copies saved elsewhere stay); `force`: also runs training elsewhere. */
+  async remove(ids: string[], force = false): Promise<void> {
+    if (await this.deleting({ type: 'delete-runs', ids, ...(force ? { force } : {}) })) {
       for (const id of ids) this.histories.delete(id);
       this.message = { tone: 'info', text: ids.length === 1 ? 'The run was deleted, with its own files.' : `${ids.length} runs were deleted, with their own files.` };
     }
@@ -249,10 +251,14 @@ export class RunsView {
     await this.studio.resumeRun(id);
   }
 
-  /** Loads the run's checkpoint as the model (as Load checkpoint does). */
+  /** Loads the run's checkpoint as the model (as Load checkpoint does, asking first when the model held is in no file). */
   async openCheckpoint(id: string): Promise<void> {
     this.message = null;
-    const response = await this.studio.transport.request({ type: 'open-run-checkpoint', id });
+    await this.studio.replacingModel('Open the run’s checkpoint?', 'opening another replaces it', 'Open anyway', () => this.openAsked(id));
+  }
+
+  private async openAsked(id: string): Promise<void> {
+    const response = await this.studio.transport.request({ type: 'open-run-checkpoint', id, replaceUnsaved: true });
     if (!response.ok) {
       this.message = { tone: 'error', text: response.error };
       return;

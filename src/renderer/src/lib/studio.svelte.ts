@@ -16,7 +16,8 @@ import type {
   RunStatus,
   StudioState,
 } from '../../../core/api/contract';
-import { planOpen } from '../../../core/api/open-files';
+import { type OpenPlan, planOpen } from '../../../core/api/open-files';
+import { formatBytes } from '../../../core/format';
 import { ChartSeries } from './chart-series';
 import { downloadUrl } from './save-file';
 import { SettingsForm } from './settings-form.svelte';
@@ -51,10 +52,6 @@ function savedText(iso: string | null): string {
   return Number.isFinite(date.getTime()) ? `, saved ${date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}` : '';
 }
 
-/** "12.5 MB" */
-function bytesText(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toPrecision(3)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toPrecision(3)} MB` : `${Math.round(bytes / 1e3)} kB`;
-}
 
 const ENDED: readonly RunStatus[] = ['stopped', 'failed', 'finished'];
 
@@ -181,7 +178,10 @@ export class Studio {
           'Resume it, or keep it (it stays resumable from Runs) and start a new run with these settings',
         choices: [
           { label: 'Resume saved run', primary: true, proceed: () => this.resumeRun(pending.id) },
-          { label: 'Keep it and start new', proceed: () => this.startRun(settings, false) },
+          {
+            label: 'Keep it and start new',
+            proceed: () => this.replacingModel('Start a new run?', 'a new run replaces it', 'Start anyway', () => this.startRun(settings, false)),
+          },
         ],
       };
       return;
@@ -199,7 +199,7 @@ export class Studio {
    * Runs `proceed` at once when the model held is in a file (or there is none); otherwise asks first, saying
    * what would be lost. Saving it first is one of the answers.
    */
-  private async replacingModel(title: string, what: string, label: string, proceed: () => Promise<void>): Promise<void> {
+  async replacingModel(title: string, what: string, label: string, proceed: () => Promise<void>): Promise<void> {
     const model = this.unsavedModel;
     if (!model) {
       await proceed();
@@ -254,7 +254,7 @@ export class Studio {
     this.confirmation = {
       title: 'Discard the unfinished run?',
       message:
-        `The checkpoint of ${pending.name} (${pending.architecture}, epoch ${pending.epochsDone} of ${pending.epochs}, ${bytesText(pending.bytes)}) is deleted, ` +
+        `The checkpoint of ${pending.name} (${pending.architecture}, epoch ${pending.epochsDone} of ${pending.epochs}, ${formatBytes(pending.bytes)}) is deleted, ` +
         'so it can no longer be resumed; its record and charts stay in Runs',
       choices: [{ label: 'Discard', danger: true, proceed: () => this.send({ type: 'delete-run-files', ids: [pending.id] }) }],
     };
@@ -369,6 +369,15 @@ export class Studio {
   async openDropped(files: File[], role: DatasetRole | null): Promise<void> {
     if (files.length === 0 || this.active) return;
     const plan = planOpen(files, (file) => file.name, role);
+    // A checkpoint among them replaces the model held: asked first when no file holds that one.
+    if (plan.checkpoint) {
+      await this.replacingModel('Open the dropped checkpoint?', 'opening the checkpoint replaces it', 'Open anyway', () => this.openPlanned(files, role, plan));
+    } else {
+      await this.openPlanned(files, role, plan);
+    }
+  }
+
+  private async openPlanned(files: File[], role: DatasetRole | null, plan: OpenPlan<File>): Promise<void> {
     const roles = (['train', 'test'] as const).filter((r) => plan[r].length > 0);
     for (const r of roles) {
       this.loading[r] = true;

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type BackendEvent, DEFAULT_SETTINGS, type RunListing, type RunSettings, type StudioState } from '../../../../src/core/api/contract';
 import { StudioSession } from '../../../../src/core/api/session';
 import { loadCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
+import { HOST_NAME } from '../../../../src/core/runs/liveness';
 import { RunStore } from '../../../../src/core/runs/store';
 import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
 
@@ -178,7 +179,7 @@ describe('the session records every run', () => {
 describe('a session without a runs folder', () => {
   it('lists no runs and refuses to change any', async () => {
     const session = new StudioSession({ emit: () => {}, env: {} });
-    expect(await session.handle({ type: 'list-runs' })).toEqual({ ok: true, runs: { folder: null, runs: [], damaged: [], warnings: [] } });
+    expect(await session.handle({ type: 'list-runs' })).toEqual({ ok: true, runs: { folder: null, host: HOST_NAME, runs: [], damaged: [], warnings: [] } });
     expect(await session.handle({ type: 'rename-run', id: '20261125-143012-ab12', name: 'x' })).toEqual({
       ok: false,
       error: 'runs are not recorded here (the app has no data folder)',

@@ -408,6 +408,71 @@ describe('studio session: models and checkpoints', () => {
     expect((await stateOf(new StudioSession({ emit: () => {}, env: {}, runsDirectory: join(folder, 'runs') }))).autosave.pending).toBeNull();
   });
 
+  it('asks (refuses without the user’s yes) before a run’s checkpoint replaces a model in no file; a download keeps it in none', async () => {
+    const folder = join(dir, 'unsaved');
+    const runs = join(folder, 'runs');
+    const asking = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: runs });
+    await asking.handle({ type: 'load-default-data' });
+    await start(asking, { ...quick, epochs: 1 }, { autosave: true });
+    await asking.whenIdle();
+    const [first] = (await listRuns(asking)).runs;
+    await start(asking, { ...quick, epochs: 2, seed: 4 }, { autosave: true });
+    await asking.whenIdle();
+    const second = (await listRuns(asking)).runs[1];
+    // Its files deleted by another process (fmnist runs delete --files-only): the model held is in no file now.
+    await rm(join(runs, second.id), { recursive: true });
+    expect((await stateOf(asking)).model?.savedAs).toBeNull();
+    // A download of it is a temporary file, gone after the download: still in no file.
+    expect((await asking.handle({ type: 'save-checkpoint', path: join(folder, 'download.safetensors'), download: true })).ok).toBe(true);
+    expect((await stateOf(asking)).model?.savedAs).toBeNull();
+    const refused = await asking.handle({ type: 'open-run-checkpoint', id: first.id });
+    expect(!refused.ok && refused.error).toBe(
+      `${first.files!.last}: not opened: the model held (784-64-10, 2 epochs) is not saved in any file; save it first, or open the checkpoint with Load checkpoint, which asks`,
+    );
+    expect((await stateOf(asking)).model?.epochsDone).toBe(2);
+    expect((await asking.handle({ type: 'open-run-checkpoint', id: first.id, replaceUnsaved: true })).ok).toBe(true);
+    expect((await stateOf(asking)).model).toMatchObject({ epochsDone: 1, file: first.files!.last });
+  });
+
+  it('refuses to resume a run that finished or was continued; the parent can be resumed again once its continuation keeps no files', async () => {
+    const folder = join(dir, 'continuations');
+    const runs = join(folder, 'runs');
+    const first = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: runs });
+    await first.handle({ type: 'load-default-data' });
+    await start(first, { ...quick, epochs: 1 }, { autosave: true });
+    await first.whenIdle();
+    const [finished] = (await listRuns(first)).runs;
+    expect(await first.handle({ type: 'resume-run', id: finished.id, autosave: true })).toEqual({ ok: false, error: `run ${finished.id} has nothing left to train (it finished)` });
+    // A run stopped part-way, resumed, and the resumption stopped before its first epoch: no files of its own.
+    await start(first, { ...quick, epochs: 500 }, { autosave: true });
+    await expect.poll(() => first.state().run.epochsDone, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    await first.handle({ type: 'stop' });
+    await first.whenIdle();
+    const parent = (await listRuns(first)).runs[1];
+    const second = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: runs });
+    expect((await stateOf(second)).autosave.pending?.id).toBe(parent.id);
+    expect((await second.handle({ type: 'resume-run', id: parent.id, autosave: true })).ok).toBe(true);
+    await second.handle({ type: 'stop' });
+    await second.whenIdle();
+    const listed = (await listRuns(second)).runs;
+    const continuation = listed.find((run) => run.resumedFrom)!;
+    expect(listed.find((run) => run.id === parent.id)!.continuedBy).toBe(continuation.id);
+    // While the continuation keeps its own files, the parent is resumed no more; once it keeps none (stopped
+    // before its first epoch, or its files deleted), the parent can be resumed again.
+    if (continuation.files) {
+      expect(await second.handle({ type: 'resume-run', id: parent.id, autosave: false })).toEqual({
+        ok: false,
+        error: `run ${parent.id} was continued as run ${continuation.id}: resume that one`,
+      });
+      await rm(join(runs, continuation.id), { recursive: true, force: true });
+    }
+    const third = new StudioSession({ emit: () => {}, env: {}, runsDirectory: runs });
+    await third.handle({ type: 'load-dataset', role: 'train', paths: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz')] });
+    expect((await third.handle({ type: 'resume-run', id: parent.id, autosave: false })).ok).toBe(true);
+    await third.handle({ type: 'stop' });
+    await third.whenIdle();
+  });
+
   it('shows an evaluation only beside the test set it was made on, and evaluates after the loads asked before it', async () => {
     const evaluating = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR } });
     await evaluating.handle({ type: 'load-default-data' });

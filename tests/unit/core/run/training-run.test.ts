@@ -20,7 +20,7 @@ async function createRun(): Promise<{ run: TrainingRun; train: WeakRef<Uint8Arra
     train,
     test,
     data: { fingerprint: fingerprint(train), sources: null, history: null },
-    autosaveFile: null,
+    autosaveFiles: [],
     onBatch: () => {},
     onEpoch: () => {},
     onProgress: () => {},
@@ -65,7 +65,7 @@ describe('training run on IDX data left unread', () => {
         trainedOn = print;
         return { fingerprint: print, sources: null, history: null };
       },
-      autosaveFile: null,
+      autosaveFiles: [],
     });
     await run.run();
     const parameters = Array.from(run.state().parameters.weights[0].subarray(0, 64));
@@ -96,7 +96,7 @@ describe('training run on IDX data left unread', () => {
       data: () => {
         throw new Error('trained on other data');
       },
-      autosaveFile: null,
+      autosaveFiles: [],
     });
     await expect(create).rejects.toThrow('trained on other data');
   });

@@ -14,8 +14,8 @@ import { resolveRunConfig } from '../../../../src/core/config';
 import { atomicWriteHooks } from '../../../../src/core/io';
 import { parseRunEdits } from '../../../../src/core/runs/record';
 import { type RunStart, StoreRecorder } from '../../../../src/core/runs/recorder';
-import { processStartMs } from '../../../../src/core/runs/liveness';
-import { PROCESS_STARTED_MS, RunStore } from '../../../../src/core/runs/store';
+import { HOST_NAME, PROCESS_STARTED_MS, processIdentity, thisProcess } from '../../../../src/core/runs/liveness';
+import { RunStore } from '../../../../src/core/runs/store';
 import type { EpochSummary } from '../../../../src/core/train/events';
 import { tempDir } from '../../../helpers/data';
 import { deadPid, recordFor } from '../../../helpers/runs';
@@ -94,8 +94,10 @@ describe('the runs store', () => {
     const onDisk = JSON.parse(await readFile(join(folder, `${id}.json`), 'utf8'));
     expect(onDisk.history).toBeUndefined();
     expect(JSON.parse(await readFile(join(folder, `${id}.history.json`), 'utf8')).epochs).toEqual(epochs);
-    // Nothing but the two files of the run: every temporary file was renamed into place.
-    expect((await readdir(folder)).filter((name) => name.startsWith(id) || name.startsWith('.'))).toEqual([`${id}.history.json`, `${id}.json`]);
+    // Nothing but the two files of the run and the folder of its own checkpoints (claimed with its id; none
+    // written here): every temporary file was renamed into place.
+    expect((await readdir(folder)).filter((name) => name.startsWith(id) || name.startsWith('.')).sort()).toEqual([id, `${id}.history.json`, `${id}.json`]);
+    expect(ended.files).toBeNull();
   });
 
   it('counts only its own epochs in the training time of a continued model, and records where the model came from', async () => {
@@ -213,7 +215,7 @@ describe('listing', () => {
     expect(runs.map((run) => run.id)).toEqual([good]);
     const file = (id: string): string => join(folder, `${id}.json`);
     // Summaries of ours that cannot be read are damaged runs, by id, with what is wrong (they can be deleted).
-    const entry = (id: string, problem: string | RegExp) => ({ id, file: file(id), problem: typeof problem === 'string' ? problem : expect.stringMatching(problem) });
+    const entry = (id: string, problem: string | RegExp) => ({ id, file: file(id), problem: typeof problem === 'string' ? problem : expect.stringMatching(problem), files: null });
     expect(damaged).toEqual([
       entry('20261125-100001-bbbb', /^is not valid JSON \(.+\)$/),
       entry('20261125-100002-cccc', 'is empty'),
@@ -253,18 +255,20 @@ describe('listing', () => {
   it('reports a run whose process is gone as interrupted, and one still training as running', async () => {
     const folder = await tempDir('fmnist-runs-interrupted-');
     const store = new RunStore(folder);
-    const host = store.processFields().host;
+    const host = HOST_NAME;
+    const parent = await processIdentity(process.ppid);
+    const own = await thisProcess();
     const dead = deadPid();
     const records = [
       recordFor('20261125-100000-0001', { status: 'running', host, pid: dead, endedAt: null }),
       // Another process, alive: this one's parent (the test runner), and it started then.
-      recordFor('20261125-100000-0002', { status: 'running', host, pid: process.ppid, processStartedMs: processStartMs(process.ppid) ?? 0, endedAt: null }),
+      recordFor('20261125-100000-0002', { status: 'running', host, pid: process.ppid, processStartedMs: 0, processIdentity: parent, endedAt: null }),
       // A live pid whose process started at another time: the pid was handed on after a crash.
-      recordFor('20261125-100000-0007', { status: 'running', host, pid: process.ppid, processStartedMs: (processStartMs(process.ppid) ?? 0) - 3_600_000, endedAt: null }),
+      recordFor('20261125-100000-0007', { status: 'running', host, pid: process.ppid, processStartedMs: 0, processIdentity: `${parent}-before`, endedAt: null }),
       // This pid, but an earlier process that had it.
-      recordFor('20261125-100000-0003', { status: 'running', host, pid: process.pid, processStartedMs: PROCESS_STARTED_MS - 3_600_000, endedAt: null }),
+      recordFor('20261125-100000-0003', { status: 'running', host, pid: process.pid, processStartedMs: PROCESS_STARTED_MS - 3_600_000, processIdentity: `${own.processIdentity}-before`, endedAt: null }),
       // This very process, but no recorder writes it (a training worker that crashed).
-      recordFor('20261125-100000-0004', { status: 'running', host, pid: process.pid, processStartedMs: PROCESS_STARTED_MS, endedAt: null }),
+      recordFor('20261125-100000-0004', { status: 'running', host, pid: process.pid, processStartedMs: PROCESS_STARTED_MS, processIdentity: own.processIdentity, endedAt: null }),
       // Another computer: nothing can be known, it stays running.
       recordFor('20261125-100000-0005', { status: 'running', host: 'other-host', pid: dead, endedAt: null }),
       // Ended runs keep their status whatever their process does.
@@ -297,7 +301,7 @@ describe('listing', () => {
     await store.remove(['20261125-100000-0001', '20261125-100000-0007']);
     // One recorded as training on another computer is deleted only when forced.
     await expect(store.remove(['20261125-100000-0005'])).rejects.toThrow(
-      'run 20261125-100000-0005 is recorded as training on other-host, which this computer cannot check: if it is over there, --force deletes it',
+      'run 20261125-100000-0005 is recorded as training on other-host, which this computer cannot check: if it is over there, delete it anyway (--force)',
     );
     await store.remove(['20261125-100000-0005'], { force: true });
     await expect(store.remove([recorder.id])).rejects.toThrow(`run ${recorder.id} is still training: stop it before deleting it`);
@@ -481,4 +485,61 @@ describe('one record edited by several processes while its trainer writes it', (
       }
     }
   }, 90_000);
+});
+
+describe('records that cannot be read, and leftovers', () => {
+  it('refuses to delete a damaged record whose process (still readable in it) trains; deletes one whose process is gone', async () => {
+    const folder = await tempDir('fmnist-runs-damaged-live-');
+    const store = new RunStore(folder);
+    const own = await thisProcess();
+    // A newer format this version cannot read, written by a process still alive (this one, for another run).
+    const live = recordFor('20261125-100000-0001', { status: 'running', ...own, formatVersion: 2, endedAt: null });
+    const gone = recordFor('20261125-100000-0002', { status: 'running', host: HOST_NAME, pid: deadPid(), processStartedMs: 0, formatVersion: 2, endedAt: null });
+    for (const record of [live, gone]) await writeFile(join(folder, `${record.id}.json`), JSON.stringify(record));
+    expect((await store.list()).damaged.map((run) => run.problem)).toEqual(['format version 2 is newer than this version reads (1)', 'format version 2 is newer than this version reads (1)']);
+    await expect(store.remove([live.id])).rejects.toThrow(`run ${live.id} is still training: stop it before deleting it`);
+    await store.remove([gone.id]);
+    expect((await readdir(folder)).sort()).toEqual([`${live.id}.json`]);
+  });
+
+  it('lists a run’s folder whose record is gone (a minute old) as damaged, with its size, and deletes it', async () => {
+    const folder = await tempDir('fmnist-runs-orphan-');
+    const id = '20261125-100000-0abc';
+    await mkdir(join(folder, id));
+    await writeFile(join(folder, id, 'last.safetensors'), Buffer.alloc(3000));
+    const young = '20261125-100000-0def';
+    await mkdir(join(folder, young));
+    const aMinuteAgo = new Date(Date.now() - 61_000);
+    await utimes(join(folder, id), aMinuteAgo, aMinuteAgo);
+    const store = new RunStore(folder);
+    const { damaged } = await store.list();
+    expect(damaged).toEqual([{ id, file: join(folder, id), problem: 'has files but no record', files: { last: join(folder, id, 'last.safetensors'), best: null, bytes: 3000 } }]);
+    await store.remove([id]);
+    expect(await readdir(folder)).toEqual([young]);
+  });
+
+  it('folds only the newest part of a journal grown past its bound, and the record stays whole', async () => {
+    const folder = await tempDir('fmnist-runs-journal-');
+    const id = '20261125-100000-0aaa';
+    await writeFile(join(folder, `${id}.json`), JSON.stringify(recordFor(id)));
+    const note = JSON.stringify({ at: 't', note: 'n'.repeat(9000) });
+    await writeFile(join(folder, `${id}.edits.jsonl`), `${`\n${note}\n`.repeat(2000)}\n${JSON.stringify({ at: 't', name: 'last one' })}\n`);
+    const { runs, damaged } = await new RunStore(folder).list();
+    expect(damaged).toEqual([]);
+    expect(runs[0]).toMatchObject({ id, name: 'last one', note: 'n'.repeat(9000) });
+  });
+
+  it('removes temporary files a killed writer left in a run’s own folder', async () => {
+    const folder = await tempDir('fmnist-runs-folder-leftovers-');
+    const id = '20261125-100000-0bbb';
+    await writeFile(join(folder, `${id}.json`), JSON.stringify(recordFor(id)));
+    await mkdir(join(folder, id));
+    await writeFile(join(folder, id, 'last.safetensors'), 'model');
+    const leftover = `.last.safetensors.${deadPid()}.lq3k2.tmp`;
+    await writeFile(join(folder, id, leftover), 'half a model');
+    const aMinuteAgo = new Date(Date.now() - 61_000);
+    await utimes(join(folder, id, leftover), aMinuteAgo, aMinuteAgo);
+    await new RunStore(folder).list();
+    expect(await readdir(join(folder, id))).toEqual(['last.safetensors']);
+  });
 });

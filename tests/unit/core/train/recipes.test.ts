@@ -141,7 +141,7 @@ describe('training recipes in the trainer', () => {
       const { loadCheckpoint } = await import('../../../../src/core/checkpoint/checkpoint');
       const { tempDir } = await import('../../../helpers/data');
       const file = join(await tempDir('fmnist-early-'), 'autosave.safetensors');
-      const run = await TrainingRun.create({ config, train: data, test: null, data: { fingerprint: fingerprint(data), sources: null, history: null }, autosaveFile: file });
+      const run = await TrainingRun.create({ config, train: data, test: null, data: { fingerprint: fingerprint(data), sources: null, history: null }, autosaveFiles: [file] });
       const summary = await run.run();
       await run.dispose();
       expect(summary.stoppedEarly).toBe(true);

@@ -6,7 +6,7 @@ const host = vi.hoisted(() => ({
   options: [] as unknown[],
   fail: null as Error | null,
   /** Made when the host starts, with the modules the entry point loaded (they are loaded afresh for each run). */
-  running: null as { url: string | null; pid: number } | null,
+  running: null as { url: string | null; pid: number; otherHost?: string } | null,
   closes: 0,
   // What close() does: by default it ends at once.
   close: (() => Promise.resolve()) as () => Promise<void>,
@@ -17,7 +17,7 @@ vi.mock('../../../../src/main/web/server', () => ({
     if (host.fail) throw host.fail;
     if (host.running) {
       const { HostRunningError } = await import('../../../../src/main/web/host-lock');
-      throw new HostRunningError(host.running.url, host.running.pid, '/data/browser-host');
+      throw new HostRunningError(host.running.url, host.running.pid, '/data/browser-host', host.running.otherHost ?? null, '/data/browser-host/host.json');
     }
     return {
       url: 'http://127.0.0.1:4321/?token=abc',
@@ -72,6 +72,12 @@ describe('npm run web', () => {
     expect(process.exitCode).toBe(0);
     host.running = { url: null, pid: 4242 };
     expect((await run([])).stdout).toBe('Fashion-MNIST Studio is already starting in process 4242 for this data folder: its address follows there.\n');
+    // A host on another computer sharing the folder: this one cannot check it, so it says how to take over.
+    host.running = { url: 'http://127.0.0.1:5555/?token=xyz', pid: 4242, otherHost: 'laptop' };
+    expect((await run([])).stdout).toBe(
+      'Fashion-MNIST Studio serves this data folder from laptop (process 4242) at http://127.0.0.1:5555/?token=xyz.\n' +
+        'If no browser host runs there any more, delete /data/browser-host/host.json and start again.\n',
+    );
   });
 
   it('starts the browser host on a free port and prints its URL with the token', async () => {

@@ -690,11 +690,13 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     const third = await session(dataDirectory);
     state = (await third.ask({ type: 'get-state' })).state!;
     expect(state.autosave.pending?.dataSources).toEqual(keptSources);
-    // The files of the run that may be resumed deleted (the first run, continued by it, is resumed no more):
-    // what only it named goes.
+    // The files of the continuation deleted: the first run, which it continued, can be resumed again, so its
+    // data stays; the first run's files deleted too: what only they named goes.
     const { runs } = (await third.ask({ type: 'list-runs' })).runs!;
     expect(runs.map((run) => run.continuedBy ?? null)).toEqual([state.autosave.pending!.id, null]);
     await third.ask({ type: 'delete-run-files', ids: [state.autosave.pending!.id] });
+    expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
+    await third.ask({ type: 'delete-run-files', ids: [runs[0].id] });
     await expect.poll(() => keptFolders(dataDirectory)).toEqual([]);
     await third.host.close();
   });
@@ -889,12 +891,20 @@ describe('browser host: uploads without a length, and pages that fall behind', (
       file,
       "const { parentPort } = require('node:worker_threads');\n" +
         'let point = 0;\n' +
+        "// Each progress event carries 64 KB more than its points, so a page that reads nothing backs up soon.\n" +
+        "const padding = 'x'.repeat(65536);\n" +
         "parentPort.on('message', (m) => {\n" +
         "  if (m.request.type === 'stop') return;\n" +
         "  if (m.request.type === 'get-state') {\n" +
         '    for (let i = 0; i < 400; i++) {\n' +
-        '      const costPoints = Array.from({ length: 5000 }, () => [point++, 0.5]);\n' +
-        "      parentPort.postMessage({ event: { type: 'progress', progress: { epoch: 1, epochs: 1, batch: i, batches: 400, epochCost: 0, epochAccuracy: 0, samplesPerSecond: 0, elapsedMs: 0, etaMs: 0, costPoints, completedEpochs: [] } } });\n" +
+        '      const costPoints = Array.from({ length: 100 }, () => [point++, 0.5]);\n' +
+        "      parentPort.postMessage({ event: { type: 'progress', progress: { epoch: 1, epochs: 1, batch: i, batches: 400, epochCost: 0, epochAccuracy: 0, samplesPerSecond: 0, elapsedMs: 0, etaMs: 0, costPoints, completedEpochs: [], padding } } });\n" +
+        '    }\n' +
+        '  }\n' +
+        "  if (m.request.type === 'evaluate') {\n" +
+        '    for (let i = 0; i < 200; i++) {\n' +
+        '      const costPoints = Array.from({ length: 1000 }, () => [point++, 0.5]);\n' +
+        "      parentPort.postMessage({ event: { type: 'progress', progress: { epoch: 1, epochs: 1, batch: i, batches: 200, epochCost: 0, epochAccuracy: 0, samplesPerSecond: 0, elapsedMs: 0, etaMs: 0, costPoints, completedEpochs: [], padding } } });\n" +
         '    }\n' +
         '  }\n' +
         "  if (m.request.type === 'list-runs') {\n" +
@@ -934,23 +944,44 @@ describe('browser host: uploads without a length, and pages that fall behind', (
       const socket = await open(host, `?token=${host.token}`, origin);
       const received: number[][] = [];
       let answered = false;
+      let pointsBeforeAnswer = -1;
       socket.on('message', (data) => {
         const message = JSON.parse(String(data));
-        if ('id' in message) answered = true;
-        else received.push(message.event.progress.costPoints.map((p: [number, number]) => p[0]));
+        if ('id' in message) {
+          answered = true;
+          pointsBeforeAnswer = received.reduce((sum, points) => sum + points.length, 0);
+        } else received.push(message.event.progress.costPoints.map((p: [number, number]) => p[0]));
       });
-      // The page stops reading: 400 events of 5000 points (about 28 MB) pile up on the host's side.
+      // The page stops reading: 400 events of 100 points and 64 KB (about 27 MB) pile up on the host's side.
       (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
       socket.send(JSON.stringify({ id: 1, request: { type: 'get-state' } }));
       await new Promise((resolve) => setTimeout(resolve, 1500));
       (socket as unknown as { _socket: { resume(): void } })._socket.resume();
       await expect.poll(() => answered, { timeout: 10_000 }).toBe(true);
-      await expect.poll(() => received.reduce((sum, points) => sum + points.length, 0), { timeout: 20_000 }).toBe(400 * 5000);
+      await expect.poll(() => received.reduce((sum, points) => sum + points.length, 0), { timeout: 20_000 }).toBe(400 * 100);
       const points = received.flat();
       expect(points.every((value, i) => value === i)).toBe(true);
-      // Merged while it waited: fewer messages than events.
+      // Merged while it waited: fewer messages than events; and the answer, sent after them, came after them.
       expect(received.length).toBeLessThan(400);
+      expect(pointsBeforeAnswer).toBe(400 * 100);
       socket.close();
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('disconnects a page whose waiting progress holds more cost points than a run makes', async () => {
+    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: await standIn(), dataDirectory: await tempDir('fmnist-web-data-') });
+    const origin = `http://127.0.0.1:${host.port}`;
+    try {
+      const socket = await open(host, `?token=${host.token}`, origin);
+      const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+      (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      // 200 progress events of 1000 points: merged into one of over 100 000 points while the page reads nothing.
+      socket.send(JSON.stringify({ id: 1, request: { type: 'evaluate' } }));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      (socket as unknown as { _socket: { resume(): void } })._socket.resume();
+      expect(await closed).toBe(1006);
     } finally {
       await host.close();
     }
