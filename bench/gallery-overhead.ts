@@ -36,7 +36,7 @@ async function plainOrKept(keepEpochModel: boolean, data: Awaited<ReturnType<typ
     train: data.train,
     test: data.test,
     data: { fingerprint: null, sources: null, history: null },
-    autosaveFile: null,
+    autosaveFiles: [],
     keepEpochModel,
     onEpoch: () => stamps.push(performance.now()),
   });
