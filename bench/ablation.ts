@@ -5,15 +5,15 @@
  * TypeScript kernels are timed on a 6 000-sample subset and scaled to 60 000 samples.
  */
 
-import { resolveRunConfig } from '../src/core/config';
-import { takeFirst, type LabelledDataset } from '../src/core/data/dataset';
-import { loadDataset } from '../src/core/data/load';
-import { findDefaultData } from '../src/core/data/locate';
-import { typeScriptBackend, type Backend } from '../src/core/engine/engine';
-import { wasmBackend } from '../src/core/engine/backends';
-import { enableWasmFeatures } from '../src/core/engine/runtime';
-import { Trainer } from '../src/core/train/trainer';
-import { median } from '../src/core/stats';
+import { resolveRunConfig } from '@core/shared/config';
+import { takeFirst, type LabelledDataset } from '@core/shared/dataset';
+import { loadDataset } from '@core/data/load';
+import { findDefaultData } from '@core/data/locate';
+import { typeScriptBackend, type Backend } from '@core/engine/engine';
+import { wasmBackend } from '@core/engine/backends';
+import { enableWasmFeatures } from '@core/engine/runtime';
+import { Trainer } from '@core/training/trainer';
+import { median } from '@core/median';
 
 interface Variant {
   name: string;

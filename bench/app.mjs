@@ -75,7 +75,12 @@ function cpuSeconds(pid) {
     const inTree = new Set([pid]);
     for (let grew = true; grew; ) {
       grew = false;
-      for (const s of stats) if (!inTree.has(s.pid) && inTree.has(s.parent)) (inTree.add(s.pid), (grew = true));
+      for (const s of stats) {
+        if (!inTree.has(s.pid) && inTree.has(s.parent)) {
+          inTree.add(s.pid);
+          grew = true;
+        }
+      }
     }
     return stats.filter((s) => inTree.has(s.pid)).reduce((sum, s) => sum + s.ticks, 0) / 100;
   } catch {

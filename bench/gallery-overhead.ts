@@ -11,14 +11,14 @@
  * each run left out: it compiles the kernels) and B and C relative to A.
  */
 
-import { DEFAULT_SETTINGS, type RunSettings } from '../src/core/api/contract';
-import { StudioSession } from '../src/core/api/session';
-import { resolveRunConfig } from '../src/core/config';
-import { loadDataset } from '../src/core/data/load';
-import { findDefaultData } from '../src/core/data/locate';
-import { enableWasmFeatures } from '../src/core/engine/runtime';
-import { TrainingRun } from '../src/core/run/training-run';
-import { median } from '../src/core/stats';
+import { DEFAULT_SETTINGS, type RunSettings } from '@core/shared/contract';
+import { StudioSession } from '@core/backend/session';
+import { resolveRunConfig } from '@core/shared/config';
+import { loadDataset } from '@core/data/load';
+import { findDefaultData } from '@core/data/locate';
+import { enableWasmFeatures } from '@core/engine/runtime';
+import { TrainingRun } from '@core/training/training-run';
+import { median } from '@core/median';
 
 const EPOCHS = 4;
 const ROUNDS = 4;

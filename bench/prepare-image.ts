@@ -1,12 +1,12 @@
 /**
- * `npm run bench:prepare`: how long the drawing pad's preparation (src/core/image/prepare.ts) takes on a
+ * `npm run bench:prepare`: how long the drawing pad's preparation (src/core/shared/prepare-image.ts) takes on a
  * 3000×2000 photo, in its two worst cases: a white page with a small drawing (the trim reads every pixel)
  * and an object filling the frame (grey conversion and scaling read every pixel). Median of 7 runs each,
  * after one warm-up; the target is 200 ms.
  */
 
-import { prepareImage, type RgbaImage } from '../src/core/image/prepare';
-import { median } from '../src/core/stats';
+import { prepareImage, type RgbaImage } from '@core/shared/prepare-image';
+import { median } from '@core/median';
 
 function white(width: number, height: number): RgbaImage {
   return { width, height, data: new Uint8ClampedArray(width * height * 4).fill(255) };

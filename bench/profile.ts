@@ -7,11 +7,11 @@
  */
 
 import { parseArgs } from 'node:util';
-import { resolveRunConfig } from '../src/core/config';
-import { loadDataset } from '../src/core/data/load';
-import { findDefaultData } from '../src/core/data/locate';
-import { enableWasmFeatures } from '../src/core/engine/runtime';
-import { Trainer } from '../src/core/train/trainer';
+import { resolveRunConfig } from '@core/shared/config';
+import { loadDataset } from '@core/data/load';
+import { findDefaultData } from '@core/data/locate';
+import { enableWasmFeatures } from '@core/engine/runtime';
+import { Trainer } from '@core/training/trainer';
 
 /** One core's fp32 WebAssembly SIMD peak on this machine's CPU (../shared/PERF.md): 2 FMA pipes × 4 lanes × 2 FLOP × ~2.6 GHz. */
 const CORE_CEILING_GFLOPS = 41.5;

@@ -38,7 +38,7 @@ const children = new Set();
  * Runs a command to its end; `stopAfterMs` sends it SIGTERM then.
  * @param {string[]} args
  * @param {number | null} stopAfterMs
- * @returns {Promise<{ code: number | null, stdout: string, stderr: string }>}
+ * @returns {Promise<{ code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }>}
  */
 function run(args, stopAfterMs = null) {
   return new Promise((resolve) => {
@@ -49,17 +49,17 @@ function run(args, stopAfterMs = null) {
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const timer = stopAfterMs === null ? null : setTimeout(() => child.kill('SIGTERM'), stopAfterMs);
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       children.delete(child);
       if (timer) clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }
 
 /** @type {string[]} */
 const problems = [];
-const counts = { cliRuns: 0, cliStopped: 0, webRuns: 0, webStopped: 0, renames: 0, notes: 0, listings: 0 };
+const counts = { cliRuns: 0, cliStopped: 0, cliKilledStarting: 0, webRuns: 0, webStopped: 0, renames: 0, notes: 0, listings: 0 };
 /** What the editor last wrote to each run: the record must say exactly this at the end. @type {Map<string, { name?: string, note?: string }>} */
 const expected = new Map();
 
@@ -68,9 +68,14 @@ async function cliTrainer() {
     const epochs = 2 + random(6);
     const stop = Math.random() < 0.3 ? 600 + random(1200) : null;
     const result = await run(['train', '--epochs', String(epochs), '--limit', '12000', '--hidden', '32', '--threads', '1', '--json'], stop);
+    // Stopped while Node itself was still starting (before any code of ours runs): no run, nothing to keep.
+    if (result.code === null && result.signal === 'SIGTERM' && !result.stdout) {
+      counts.cliKilledStarting++;
+      continue;
+    }
     counts.cliRuns++;
     if (result.code === 143) counts.cliStopped++;
-    else if (result.code !== 0) problems.push(`fmnist train exited ${result.code}: ${result.stderr.trim().split('\n').at(-1)}`);
+    else if (result.code !== 0) problems.push(`fmnist train exited ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').at(-1)}`);
   }
 }
 
@@ -91,7 +96,8 @@ async function browserHostTrainer() {
   const socket = new WebSocket(`ws://${address}/backend?token=${searchParams.get('token')}`, { origin: `http://${address}` });
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   const replies = new Map();
-  let status = 'idle';
+  /** The run's status as the last state said. @type {string} */
+  let status;
   socket.on('message', (data) => {
     const message = JSON.parse(String(data));
     if ('id' in message) replies.get(message.id)?.(message.response);

@@ -3,9 +3,9 @@
  * with its own table of options. Every mistake is one FmnistError line naming the option.
  */
 
-import { KERNEL_CHOICES, type KernelChoice } from '../core/engine/engine';
-import { LIMITS } from '../core/config';
-import { FmnistError } from '../core/errors';
+import { KERNEL_CHOICES, type KernelChoice } from '@core/engine/engine';
+import { LIMITS } from '@core/shared/config';
+import { FmnistError } from '@core/shared/errors';
 
 export type OptionKind = 'string' | 'number' | 'integer' | 'boolean';
 

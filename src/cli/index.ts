@@ -1,6 +1,6 @@
 /** Entry point of the `fmnist` executable. */
 
-import { enableWasmFeatures } from '../core/engine/runtime';
+import { enableWasmFeatures } from '@core/engine/runtime';
 import { processContext, SIGNAL_EXIT_CODES } from './context';
 import { main } from './main';
 

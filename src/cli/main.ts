@@ -3,8 +3,8 @@
  * exit code 2 (user errors) or 1 (internal errors; FMNIST_DEBUG=1 shows the stack).
  */
 
-import { FmnistError, userMessage } from '../core/errors';
-import { APP_VERSION } from '../core/version';
+import { FmnistError, userMessage } from '@core/shared/errors';
+import { APP_VERSION } from '@core/version';
 import { type CommandSpec, formatHelp } from './args';
 import { type CliContext, writeLine } from './context';
 import { BENCH, runBench } from './commands/bench';

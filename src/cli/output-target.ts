@@ -6,7 +6,7 @@
 
 import { open, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { asFileError, FmnistError } from '../core/errors';
+import { asFileError, FmnistError } from '@core/shared/errors';
 
 export async function checkOutputFile(path: string): Promise<void> {
   if (/[\\/]$/.test(path)) throw new FmnistError('bad-option', 'names a folder: give a file name', { file: path });

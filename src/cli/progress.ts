@@ -1,6 +1,6 @@
 /** Terminal progress: a redrawn one-line bar on stderr (TTY only). */
 
-export { formatDuration, percent, plural } from '../core/format';
+export { formatDuration, percent, plural } from '@core/shared/format';
 
 export function bar(fraction: number, width: number): string {
   const filled = Math.max(0, Math.min(width, Math.round(fraction * width)));

@@ -9,8 +9,8 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { asFileError, FmnistError } from './errors';
-import { formatBytes } from './format';
+import { asFileError, FmnistError } from './shared/errors';
+import { formatBytes } from './shared/format';
 
 /** Test seam: called between writing and renaming, to simulate a failure there. */
 export const atomicWriteHooks: { beforeRename?: (temporary: string) => Promise<void> | void } = {};

@@ -7,11 +7,11 @@
 
 import { join } from 'node:path';
 import { app, type BrowserWindow, shell } from 'electron';
-import { IPC_EVENT } from '../core/api/channels';
-import type { BackendEvent } from '../core/api/contract';
-import { DOWNLOAD_FOLDER, runsFolder } from '../core/run/data-folder';
-import { BackendHost } from './backend-host';
-import { DataDownloads } from './data-download';
+import { IPC_EVENT } from '@core/shared/channels';
+import type { BackendEvent } from '@core/shared/contract';
+import { DOWNLOAD_FOLDER, runsFolder } from '@core/app-folders';
+import { BackendHost } from '../worker/backend-host';
+import { DataDownloads } from '@core/data/download';
 import { FileOpener, filesFromArgv } from './file-open';
 import { enableIpc } from './ipc';
 import { installMenu } from './menu';

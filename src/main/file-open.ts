@@ -1,14 +1,14 @@
 /**
  * Files opened from outside the app's dialogs: given on the command line, double-clicked (the .safetensors
  * association), dropped on the Dock icon (macOS `open-file`), passed to a second launch, or dropped on the
- * window. Checkpoints load as the model, data files as the training or test set (see core/api/open-files).
+ * window. Checkpoints load as the model, data files as the training or test set (see core/shared/open-files.ts).
  * Files that arrive before the page is ready wait for it, so what goes wrong is shown to the user.
  */
 
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendEvent, DatasetRole, Response, WorkerRequest } from '../core/api/contract';
-import { planOpen } from '../core/api/open-files';
+import type { BackendEvent, DatasetRole, Response, WorkerRequest } from '@core/shared/contract';
+import { planOpen } from '@core/shared/open-files';
 
 export interface OpenTarget {
   request(request: WorkerRequest): Promise<Response>;

@@ -7,7 +7,7 @@
 
 import { dirname, join } from 'node:path';
 import { type BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'electron';
-import { IPC_OPEN_FILES, IPC_REQUEST } from '../core/api/channels';
+import { IPC_OPEN_FILES, IPC_REQUEST } from '@core/shared/channels';
 import {
   type ExportFormat,
   type Request,
@@ -16,9 +16,9 @@ import {
   validateOpenFiles,
   validateRequest,
   type WorkerRequest,
-} from '../core/api/contract';
-import { userMessage } from '../core/errors';
-import { writeFileAtomic } from '../core/io';
+} from '@core/shared/contract';
+import { userMessage } from '@core/shared/errors';
+import { writeFileAtomic } from '@core/io';
 import type { FileOpener } from './file-open';
 import type { FolderKind, Preferences } from './preferences';
 import { isAppUrl } from './security';

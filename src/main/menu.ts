@@ -7,7 +7,7 @@
 
 import { basename } from 'node:path';
 import { Menu, type MenuItemConstructorOptions } from 'electron';
-import type { MenuCommand } from '../core/api/contract';
+import type { MenuCommand } from '@core/shared/contract';
 
 export interface MenuOptions {
   platform: NodeJS.Platform;

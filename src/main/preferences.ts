@@ -7,7 +7,7 @@
 
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../core/io';
+import { writeFileAtomic } from '@core/io';
 
 export interface Bounds {
   x: number;

@@ -5,7 +5,7 @@
  */
 
 import { app, type BrowserWindow, dialog } from 'electron';
-import type { Response, WorkerRequest } from '../core/api/contract';
+import type { Response, WorkerRequest } from '@core/shared/contract';
 
 export interface QuitBackend {
   hasWorker(): boolean;

@@ -1,4 +1,4 @@
-import type { StudioBridge } from '../core/api/contract';
+import type { StudioBridge } from '@core/shared/contract';
 
 declare global {
   interface Window {

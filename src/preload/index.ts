@@ -5,8 +5,8 @@
  */
 
 import { contextBridge, type IpcRendererEvent, ipcRenderer, webUtils } from 'electron';
-import { IPC_EVENT, IPC_OPEN_FILES, IPC_REQUEST } from '../core/api/channels';
-import type { BackendEvent, DatasetRole, OpenFilesMessage, Request, Response, StudioBridge } from '../core/api/contract';
+import { IPC_EVENT, IPC_OPEN_FILES, IPC_REQUEST } from '@core/shared/channels';
+import type { BackendEvent, DatasetRole, OpenFilesMessage, Request, Response, StudioBridge } from '@core/shared/contract';
 
 const bridge: StudioBridge = {
   request: (request: Request): Promise<Response> => ipcRenderer.invoke(IPC_REQUEST, request),

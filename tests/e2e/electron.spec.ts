@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { _electron as electron, type ElectronApplication, expect, type Page, test } from '@playwright/test';
-import { readIdxDataset } from '../../src/core/data/idx';
+import { readIdxDataset } from '@core/data/idx';
 import { toKaggleCsv } from '../helpers/data';
 import { REAL_DATA_DIR, ROOT, tempDataFolder } from './fixtures';
 

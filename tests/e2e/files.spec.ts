@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { FASHION_MNIST_FILES } from '../../src/main/data-download';
+import { FASHION_MNIST_FILES } from '@core/data/download';
 import { writeUntrainedCheckpoint } from '../helpers/checkpoints';
 import { randomDataset, toKaggleCsv } from '../helpers/data';
 import { startMirror } from '../helpers/mirror';

@@ -44,6 +44,7 @@ export async function startBrowserHost(
 
 export const test = base.extend<object, { host: { url: string } }>({
   host: [
+    // eslint-disable-next-line no-empty-pattern -- a fixture that takes no other fixture says so with {}
     async ({}, use) => {
       const host = await startBrowserHost();
       await use({ url: host.url });

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
-import { CLASS_NAMES } from '../../src/core/data/dataset';
-import { encodeGreyPng } from '../../src/core/image/png';
+import { CLASS_NAMES } from '@core/shared/dataset';
+import { encodeGreyPng } from '@core/image/png';
 import { type ChildProcess } from 'node:child_process';
 import { expect, REAL_DATA_DIR, startBrowserHost, test } from './fixtures';
 

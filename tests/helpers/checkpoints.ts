@@ -1,8 +1,8 @@
 /** Checkpoints for tests that need a model file but no training: fresh He-normal weights, no optimizer state. */
 
-import { saveCheckpoint } from '../../src/core/checkpoint/checkpoint';
-import { type RunConfig, resolveRunConfig } from '../../src/core/config';
-import { initParameters, mlpShape } from '../../src/core/model/mlp';
+import { saveCheckpoint } from '@core/checkpoint/checkpoint';
+import { type RunConfig, resolveRunConfig } from '@core/shared/config';
+import { initParameters, mlpShape } from '@core/shared/mlp';
 
 /** Writes an untrained, weights-only checkpoint; `settings` false for none recorded (as a bare state dict). */
 export async function writeUntrainedCheckpoint(path: string, hiddenSizes: number[], options: { seed?: number; settings?: Partial<RunConfig> | false } = {}): Promise<void> {

@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IMAGE_SIZE, type LabelledDataset } from '../../src/core/data/dataset';
-import { readIdxDataset } from '../../src/core/data/idx';
-import { Random } from '../../src/core/random';
+import { IMAGE_SIZE, type LabelledDataset } from '@core/shared/dataset';
+import { readIdxDataset } from '@core/data/idx';
+import { Random } from '@core/shared/random';
 
 export const REAL_DATA_DIR = process.env.FMNIST_DATA || '/usr/share/datasets/fashion-mnist';
 

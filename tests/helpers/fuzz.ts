@@ -6,7 +6,7 @@
 
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { displayPath, FmnistError } from '../../src/core/errors';
+import { displayPath, FmnistError } from '@core/shared/errors';
 import { oneLineProblems } from './failure';
 
 export type Mutation =

@@ -3,9 +3,9 @@
  * (src/core/model/reference.ts), not the engine: the oracle for what the CLI reports.
  */
 
-import { CLASS_COUNT, type LabelledDataset } from '../../src/core/data/dataset';
-import type { MlpParameters } from '../../src/core/model/mlp';
-import { crossEntropy, forward, softmax } from '../../src/core/model/reference';
+import { CLASS_COUNT, type LabelledDataset } from '@core/shared/dataset';
+import type { MlpParameters } from '@core/shared/mlp';
+import { crossEntropy, forward, softmax } from '@core/model/reference';
 import { denseInputs } from './data';
 
 export interface ReferenceOutputs {
@@ -40,7 +40,7 @@ export function referenceOutputs(parameters: MlpParameters, dataset: LabelledDat
   return { predictions, confidence, margin, lossSum };
 }
 
-/** counts[true][predicted], counted here rather than with src/core/metrics.ts. */
+/** counts[true][predicted], counted here rather than with src/core/shared/classification.ts. */
 export function countConfusion(predictions: ArrayLike<number>, labels: ArrayLike<number>): number[][] {
   const counts = Array.from({ length: CLASS_COUNT }, () => new Array<number>(CLASS_COUNT).fill(0));
   for (let i = 0; i < labels.length; i++) counts[labels[i]][predictions[i]] += 1;

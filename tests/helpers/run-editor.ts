@@ -5,7 +5,7 @@
  * it has made `count` edits or is killed. Bundled by the test with Vite, since Node cannot run TypeScript.
  */
 
-import { RunStore } from '../../src/core/runs/store';
+import { RunStore } from '@core/records/store';
 
 async function main(): Promise<void> {
   const [folder, id, label, count] = process.argv.slice(2);

@@ -8,10 +8,10 @@
  * Bundled by the test with Vite, since Node cannot run TypeScript.
  */
 
-import { resolveRunConfig } from '../../src/core/config';
-import { StoreRecorder } from '../../src/core/runs/recorder';
-import { RunStore } from '../../src/core/runs/store';
-import type { EpochSummary } from '../../src/core/train/events';
+import { resolveRunConfig } from '@core/shared/config';
+import { StoreRecorder } from '@core/records/recorder';
+import { RunStore } from '@core/records/store';
+import type { EpochSummary } from '@core/shared/events';
 
 const LOOP_EPOCHS = 40;
 

@@ -1,8 +1,8 @@
 /** Run records for tests: a finished record as another process would have written it, and a pid that has gone. */
 
 import { spawnSync } from 'node:child_process';
-import { resolveRunConfig } from '../../src/core/config';
-import { RUN_RECORD_FORMAT, type RunRecord } from '../../src/core/runs/record';
+import { resolveRunConfig } from '@core/shared/config';
+import { RUN_RECORD_FORMAT, type RunRecord } from '@core/shared/run-record';
 
 /** A finished record written straight to a file, as another process would have written it. */
 export function recordFor(id: string, changes: Partial<RunRecord> = {}): RunRecord {

@@ -1,13 +1,13 @@
 /** `fmnist evaluate`: accuracy, cost, confusion matrix and per-class metrics of a checkpoint on test data. */
 
-import { loadCheckpoint } from '../../core/checkpoint/checkpoint';
-import { CLASS_NAMES } from '../../core/data/dataset';
-import { loadDataset } from '../../core/data/load';
-import { locateTestData } from '../../core/data/locate';
-import { openEngine } from '../../core/engine/backends';
-import { displayPath, FmnistError } from '../../core/errors';
-import { classMetrics, confusionMatrix } from '../../core/metrics';
-import { describeShape } from '../../core/model/mlp';
+import { loadCheckpoint } from '@core/checkpoint/checkpoint';
+import { CLASS_NAMES } from '@core/shared/dataset';
+import { loadDataset } from '@core/data/load';
+import { locateTestData } from '@core/data/locate';
+import { openEngine } from '@core/engine/backends';
+import { displayPath, FmnistError } from '@core/shared/errors';
+import { classMetrics, confusionMatrix } from '@core/shared/classification';
+import { describeShape } from '@core/shared/mlp';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { percent } from '../progress';

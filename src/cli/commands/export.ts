@@ -1,10 +1,10 @@
 /** `fmnist export`: the model of a checkpoint as ONNX or as a weights-only safetensors file. */
 
-import { encodeWeights, loadCheckpoint } from '../../core/checkpoint/checkpoint';
-import { encodeOnnx } from '../../core/checkpoint/onnx';
-import { EXPORT_FORMATS, type ExportFormat } from '../../core/api/contract';
-import { FmnistError } from '../../core/errors';
-import { writeFileAtomic } from '../../core/io';
+import { encodeWeights, loadCheckpoint } from '@core/checkpoint/checkpoint';
+import { encodeOnnx } from '@core/checkpoint/onnx';
+import { EXPORT_FORMATS, type ExportFormat } from '@core/shared/contract';
+import { FmnistError } from '@core/shared/errors';
+import { writeFileAtomic } from '@core/io';
 import { type CommandSpec, parseOptions } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { checkOutputFile } from '../output-target';

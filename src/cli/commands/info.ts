@@ -1,10 +1,10 @@
 /** `fmnist info`: what a checkpoint holds: architecture, settings, epochs, history and final metrics. */
 
-import { loadCheckpoint } from '../../core/checkpoint/checkpoint';
-import { describeRecipes } from '../../core/config';
-import { displayPath } from '../../core/errors';
-import { percent } from '../../core/format';
-import { describeShape, parameterCount } from '../../core/model/mlp';
+import { loadCheckpoint } from '@core/checkpoint/checkpoint';
+import { describeRecipes } from '@core/shared/config';
+import { displayPath } from '@core/shared/errors';
+import { percent } from '@core/shared/format';
+import { describeShape, parameterCount } from '@core/shared/mlp';
 import { type CommandSpec, parseOptions } from '../args';
 import { type CliContext, writeLine } from '../context';
 

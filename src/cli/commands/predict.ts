@@ -1,10 +1,10 @@
 /** `fmnist predict`: classify the images of a file with a checkpoint. */
 
-import { loadCheckpoint } from '../../core/checkpoint/checkpoint';
-import { CLASS_COUNT, CLASS_NAMES } from '../../core/data/dataset';
-import { loadDataset } from '../../core/data/load';
-import { resolveDataPath } from '../../core/data/locate';
-import { openEngine } from '../../core/engine/backends';
+import { loadCheckpoint } from '@core/checkpoint/checkpoint';
+import { CLASS_COUNT, CLASS_NAMES } from '@core/shared/dataset';
+import { loadDataset } from '@core/data/load';
+import { resolveDataPath } from '@core/data/locate';
+import { openEngine } from '@core/engine/backends';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { unusableOutputs } from './evaluate';

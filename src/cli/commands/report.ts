@@ -1,16 +1,16 @@
 /** `fmnist report`: one self-contained HTML file describing a checkpoint and how it does on test data. */
 
 import { stat } from 'node:fs/promises';
-import { loadCheckpoint } from '../../core/checkpoint/checkpoint';
-import { loadDataset } from '../../core/data/load';
-import { locateTestData } from '../../core/data/locate';
-import { openEngine } from '../../core/engine/backends';
-import { displayPath, FmnistError } from '../../core/errors';
-import { formatBytes } from '../../core/format';
-import { writeFileAtomic } from '../../core/io';
-import { reportContents } from '../../core/report/contents';
-import { reportHtml } from '../../core/report/html';
-import { APP_VERSION } from '../../core/version';
+import { loadCheckpoint } from '@core/checkpoint/checkpoint';
+import { loadDataset } from '@core/data/load';
+import { locateTestData } from '@core/data/locate';
+import { openEngine } from '@core/engine/backends';
+import { displayPath, FmnistError } from '@core/shared/errors';
+import { formatBytes } from '@core/shared/format';
+import { writeFileAtomic } from '@core/io';
+import { reportContents } from '@core/report/contents';
+import { reportHtml } from '@core/report/html';
+import { APP_VERSION } from '@core/version';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { checkOutputFile } from '../output-target';

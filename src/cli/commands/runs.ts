@@ -9,17 +9,17 @@
 import { stat } from 'node:fs/promises';
 import Papa from 'papaparse';
 import { dirname, join } from 'node:path';
-import { displayPath, FmnistError, userMessage } from '../../core/errors';
-import { writeFileAtomic } from '../../core/io';
-import { appDataFolder, runsFolder } from '../../core/run/data-folder';
-import { differingSettings, displayName, type RunRecord, settingText, wallSeconds } from '../../core/runs/record';
-import { type DamagedRun, type RunList, RunStore } from '../../core/runs/store';
-import type { EpochSummary } from '../../core/train/events';
+import { displayPath, FmnistError, userMessage } from '@core/shared/errors';
+import { writeFileAtomic } from '@core/io';
+import { appDataFolder, runsFolder } from '@core/app-folders';
+import { differingSettings, displayName, type RunRecord, settingText, wallSeconds } from '@core/shared/run-record';
+import { type DamagedRun, type RunList, RunStore } from '@core/records/store';
+import type { EpochSummary } from '@core/shared/events';
 import { type CommandSpec, parseOptions } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { checkOutputFile } from '../output-target';
 import { formatDuration, percent, plural } from '../progress';
-import { formatBytes } from '../../core/format';
+import { formatBytes } from '@core/shared/format';
 
 export const RUNS: CommandSpec = {
   name: 'runs',

@@ -9,13 +9,13 @@
  * A plain PyTorch state dict of the same layout (no metadata) loads as a model too.
  */
 
-import { FIELD_LABELS, LIMITS, RECIPE_FIELDS, type RunConfig, resolveRunConfig } from '../config';
-import { CLASS_COUNT, IMAGE_SIZE } from '../data/dataset';
-import { describeValue, FmnistError, quote, userMessage } from '../errors';
+import { FIELD_LABELS, LIMITS, RECIPE_FIELDS, type RunConfig, resolveRunConfig } from '../shared/config';
+import { CLASS_COUNT, IMAGE_SIZE } from '../shared/dataset';
+import { describeValue, FmnistError, quote, userMessage } from '../shared/errors';
 import { readRegularFile, writeFileAtomic } from '../io';
-import { layerSizes, mlpShape, parameterCount, type MlpParameters, type MlpShape } from '../model/mlp';
-import type { RandomState } from '../random';
-import type { BestEpoch, EpochSummary, TrainerState } from '../train/trainer';
+import { layerSizes, mlpShape, parameterCount, type MlpParameters, type MlpShape } from '../shared/mlp';
+import type { RandomState } from '../shared/random';
+import type { BestEpoch, EpochSummary, TrainerState } from '../training/trainer';
 import { APP_VERSION } from '../version';
 import { crc32 } from './crc32';
 import { asFloat32, concatBytes, decodeSafetensors, describeShape, MAX_HEADER_BYTES, MAX_JSON_DEPTH, nestedDeeperThan, safetensorsParts, type TensorInput } from './safetensors';

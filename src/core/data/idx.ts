@@ -8,8 +8,8 @@
 
 import type { FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { asFileError, displayPath, FmnistError } from '../errors';
-import { formatBytes } from '../format';
+import { asFileError, displayPath, FmnistError } from '../shared/errors';
+import { formatBytes } from '../shared/format';
 import { openRegularFile, readAt } from '../io';
 import {
   CLASS_COUNT,
@@ -21,7 +21,7 @@ import {
   type LabelledDataset,
   readAll,
   type UnreadDataset,
-} from './dataset';
+} from '../shared/dataset';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
 export const IDX_LABELS_MAGIC = 0x00000801;
@@ -281,7 +281,7 @@ export async function openIdxDataset(imagesFile: string, labelsFile: string | nu
   const images = await openIdx(imagesFile, 'images');
   const { count } = images.header;
   const plausible = !images.gzip || images.header.totalLength <= images.size * PLAUSIBLE_RATIO;
-  let labelData: Uint8Array | null = null;
+  let labelData: Uint8Array | null;
   try {
     const labels = labelsFile ? await openIdx(labelsFile, 'labels') : null;
     if (labels && labels.header.count !== count) {

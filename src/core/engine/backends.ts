@@ -10,7 +10,7 @@ import { type Kernel, OP_NAMES } from './kernels';
 import { ThreadedExecutor } from './threads';
 import { type FunctionBuilder, ModuleBuilder, Type } from './wasm/assembler';
 import { buildKernelModule } from './wasm/kernels';
-import { FmnistError } from '../errors';
+import { FmnistError } from '../shared/errors';
 import { MAX_ENGINE_PAGES } from './memory';
 
 const PAGE_BYTES = 65536;
@@ -38,7 +38,7 @@ export function detectWasmFeatures(): WasmFeatures {
       return false;
     }
   };
-  let threads = false;
+  let threads: boolean;
   try {
     threads = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
   } catch {

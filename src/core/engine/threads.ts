@@ -11,16 +11,18 @@
  * second, or for many times the calling thread's own time on the same program when steps are that long.
  * Once a helper is lost, every later run fails at once with the same one-line message.
  *
- * The helper's code is a short self-contained script passed with `eval: true`, so it needs no bundler
- * entry of its own and works the same from the CLI, the app's worker, a packaged app and the tests.
+ * The helper's code (kernel-thread.cjs, a type-checked script of its own) is imported as text and run with
+ * `eval: true`, so it needs no bundler entry of its own and works the same from the CLI, the app's worker, a
+ * packaged app and the tests.
  */
 
 import { Worker } from 'node:worker_threads';
-import { FmnistError } from '../errors';
+import { FmnistError } from '../shared/errors';
 import type { Executor } from './executor';
 import { type Kernel, OP_NAMES } from './kernels';
 import type { EngineLayout } from './layout';
 import { programAddress, runProgram, type Slot } from './program';
+import HELPER_SOURCE from './kernel-thread.cjs?raw';
 
 /** Word indices in the control block. */
 const GENERATION = 0;
@@ -52,44 +54,6 @@ const CHECK_MS = 20;
 /** How long dispose waits for a helper to finish its program before stopping it. */
 const DISPOSE_WAIT_MS = 2000;
 
-const HELPER_SOURCE = `
-'use strict';
-const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, control, status, busyAt, programBase, programWordsPerThread, slotOffsets, thread, spin } = workerData;
-const instance = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
-const kernels = ${JSON.stringify(OP_NAMES)}.map((name) => instance.exports[name]);
-const i32 = new Int32Array(memory.buffer);
-const c = control >>> 2;
-const progress = new Int32Array(status);
-const beats = thread * ${STATUS_STRIDE} + ${BEATS};
-const busy = new Float64Array(status);
-const done = thread * ${STATUS_STRIDE} + ${DONE};
-let seen = Atomics.load(i32, c + ${GENERATION});
-parentPort.postMessage('ready');
-for (;;) {
-  for (let n = 0; Atomics.load(i32, c + ${GENERATION}) === seen; n++) {
-    if (n > spin) Atomics.wait(i32, c + ${GENERATION}, seen);
-  }
-  seen = Atomics.load(i32, c + ${GENERATION});
-  if (Atomics.load(i32, c + ${SHUTDOWN})) break;
-  Atomics.add(progress, beats, 1);
-  const started = performance.now();
-  try {
-    const base = (programBase + (thread * programWordsPerThread + slotOffsets[Atomics.load(i32, c + ${SLOT})]) * 4) >>> 2;
-    const count = i32[base];
-    for (let i = 0; i < count; i++) {
-      kernels[i32[base + 1 + 2 * i]](i32[base + 2 + 2 * i]);
-      Atomics.add(progress, beats, 1);
-    }
-  } catch (error) {
-    Atomics.store(i32, c + ${FAILED}, thread);
-    parentPort.postMessage(String(error && error.message || error));
-  }
-  busy[busyAt] += performance.now() - started;
-  Atomics.store(progress, done, seen);
-  if (Atomics.sub(i32, c + ${PENDING}, 1) === 1) Atomics.notify(i32, c + ${PENDING});
-}
-`;
 
 export interface ThreadOptions {
   /** Least time without progress before a helper counts as lost; tests shorten it. */
@@ -217,6 +181,9 @@ export class ThreadedExecutor implements Executor {
         slotOffsets: this.layout.programSlots.offsets,
         thread,
         spin: SPIN,
+        opNames: OP_NAMES,
+        words: { generation: GENERATION, slot: SLOT, pending: PENDING, failed: FAILED, shutdown: SHUTDOWN },
+        statusWords: { stride: STATUS_STRIDE, beats: BEATS, done: DONE },
       },
       // Helpers allocate nothing large: everything lives in the shared memory.
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },

@@ -7,7 +7,7 @@
  * size stays on its schedule.
  */
 
-import type { RunConfig } from '../config';
+import type { RunConfig } from '../shared/config';
 
 export type ScheduleSettings = Pick<RunConfig, 'learningRate' | 'epochs' | 'schedule' | 'warmupEpochs' | 'stepEpochs' | 'stepFactor'>;
 

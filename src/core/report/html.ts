@@ -7,15 +7,15 @@
  */
 
 import type { DataSegment, DataSources } from '../checkpoint/checkpoint';
-import { FIELD_LABELS, type RunConfig } from '../config';
-import { CLASS_NAMES } from '../data/dataset';
-import type { ClassMetrics } from '../metrics';
-import { describeShape, type MlpShape, parameterCount } from '../model/mlp';
-import type { EpochSummary } from '../train/events';
+import { FIELD_LABELS, type RunConfig } from '../shared/config';
+import { CLASS_NAMES } from '../shared/dataset';
+import type { ClassMetrics } from '../shared/classification';
+import { describeShape, type MlpShape, parameterCount } from '../shared/mlp';
+import type { EpochSummary } from '../shared/events';
 import { escapeHtml, escapePath } from './escape';
-import { heatColours } from './heat';
+import { heatColours } from '../shared/heat';
 
-export { heatColours, relativeLuminance } from './heat';
+export { heatColours, relativeLuminance } from '../shared/heat';
 import { type ChartSeries, lineChartSvg } from './svg-chart';
 
 /** What the checkpoint says about the model. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { FASHION_MNIST_FILES, FASHION_MNIST_URL } from '../../../src/main/data-download';
+import { FASHION_MNIST_FILES, FASHION_MNIST_URL } from '@core/data/download';
 import { ROOT } from '../../helpers/sandbox';
 
 type Step = { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> };

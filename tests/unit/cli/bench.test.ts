@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { denseFlopsPerSample } from '../../../src/cli/commands/bench';
-import { median } from '../../../src/core/stats';
+import { median } from '@core/median';
 
 describe('bench arithmetic', () => {
   it('counts the dense FLOPs of one training sample: forward, weight gradients, input gradients of layers 2+', () => {

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { takeFirst } from '../../../src/core/data/dataset';
+import { takeFirst } from '@core/shared/dataset';
 import { runCliInProcess } from '../../helpers/cli';
 import { builtFile, REAL_DATA_DIR, realDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 import { countConfusion, imagesCountedElsewhere, nearTies, referenceOutputs } from '../../helpers/reference-outputs';
@@ -68,9 +68,9 @@ describe('fmnist CLI', () => {
     // (seconds are printed to 0.1 ms, the rate from the exact time)
     expect(Math.abs(report.imagesPerSecond * report.seconds - 10000)).toBeLessThan(10000 * 0.01);
     const evaluatedText = await run(['evaluate', '--model', model]);
-    expect(evaluatedText.stdout).toMatch(/^Time  \d+ ms to evaluate them \([\d,]+ images\/s, \d+ threads?\)$/m);
+    expect(evaluatedText.stdout).toMatch(/^Time {2}\d+ ms to evaluate them \([\d,]+ images\/s, \d+ threads?\)$/m);
     // The confusion matrix is what the float64 reference forward pass predicts, counted independently of the engine.
-    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
     const testSet = await realDataset('test');
     const reference = referenceOutputs((await loadCheckpoint(model)).parameters, testSet);
     const expected = countConfusion(reference.predictions, testSet.labels);
@@ -87,7 +87,7 @@ describe('fmnist CLI', () => {
     expect(rows[0].probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 4);
     expect(rows[0].label).toBeNull();
     const text = await run(['predict', '--model', model, '--input', input]);
-    expect(text.stdout.split('\n')[0]).toMatch(/^\s+0  \S.*\d+\.\d%$/);
+    expect(text.stdout.split('\n')[0]).toMatch(/^\s+0 {2}\S.*\d+\.\d%$/);
   });
 
   it('prints the usage on stderr (stdout empty) with exit 2 when no command is given; help on stdout only when asked', async () => {
@@ -129,7 +129,7 @@ describe('fmnist checkpoints', () => {
   });
 
   it('resumes exactly: 2 epochs then 1 more equals 3 straight', async () => {
-    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
     const resumed = join(dir, 'resumed.safetensors');
     const straight = join(dir, 'straight.safetensors');
     const continued = await run(['train', '--resume', half, '--epochs', '3', '--json', '--out', resumed]);
@@ -154,13 +154,13 @@ describe('fmnist checkpoints', () => {
   });
 
   it('resumes on other training data only with --allow-other-data, and records both data sets', async () => {
-    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
     const train = takeFirst(await realDataset('train'), 2000);
     const csv = await writeTemp(dir, 'other.csv', toKaggleCsv({ ...train, labels: train.labels.map((l) => (l + 1) % 10) }));
     const refused = await run(['train', '--resume', half, '--epochs', '3', '--train', csv]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
-      new RegExp(`^fmnist train: ${half.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')} was trained on .*train-images-idx3-ubyte\\.gz \\(fingerprint \\w{16}\\), but the training data given now is .*other\\.csv \\(fingerprint \\w{16}\\): add --allow-other-data to train it on different data\\n$`),
+      new RegExp(`^fmnist train: ${half.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was trained on .*train-images-idx3-ubyte\\.gz \\(fingerprint \\w{16}\\), but the training data given now is .*other\\.csv \\(fingerprint \\w{16}\\): add --allow-other-data to train it on different data\\n$`),
     );
     const out = join(dir, 'other-data.safetensors');
     const allowed = await run(['train', '--resume', half, '--epochs', '3', '--train', csv, '--allow-other-data', '--out', out]);
@@ -171,7 +171,7 @@ describe('fmnist checkpoints', () => {
   });
 
   it('autosaves after every epoch the same file the app writes: autosave.safetensors with the cost curve and the data files', async () => {
-    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
     const folder = join(dir, 'autosave', 'nested');
     expect((await run(['train', '--epochs', '2', ...small, '--autosave', folder, '--threads', '0'])).code).toBe(0);
     const saved = await loadCheckpoint(join(folder, 'autosave.safetensors'));
@@ -187,7 +187,7 @@ describe('fmnist checkpoints', () => {
   });
 
   it('says once on stderr when autosaving fails, and once when it works again', async () => {
-    const { atomicWriteHooks } = await import('../../../src/core/io');
+    const { atomicWriteHooks } = await import('@core/io');
     let writes = 0;
     // Only the autosave's writes count (the run's record is written through the same atomic writes).
     atomicWriteHooks.beforeRename = (temporary) => {
@@ -224,8 +224,8 @@ describe('fmnist checkpoints', () => {
   });
 
   it('exports ONNX and weights-only safetensors, and describes checkpoints', async () => {
-    const { decodeCheckpoint, loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
-    const { decodeSafetensors } = await import('../../../src/core/checkpoint/safetensors');
+    const { decodeCheckpoint, loadCheckpoint } = await import('@core/checkpoint/checkpoint');
+    const { decodeSafetensors } = await import('@core/checkpoint/safetensors');
     const { readFile } = await import('node:fs/promises');
     const model = await loadCheckpoint(half);
     const onnx = join(dir, 'model.onnx');
@@ -288,7 +288,7 @@ describe('fmnist train stopped by a signal', () => {
     const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
     const summary = lines.at(-1);
     expect(summary).toMatchObject({ type: 'summary', status: 'stopped', checkpoint: out });
-    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
     const saved = await loadCheckpoint(out);
     expect(saved.epochsDone).toBe(summary.epochs);
     expect(saved.epochsDone).toBeGreaterThanOrEqual(2);
@@ -325,7 +325,7 @@ describe('fmnist train in a terminal that is closed', () => {
     });
     // SIGHUP is signal 1.
     expect(result.stdout.trim()).toBe('signal 1');
-    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
     const saved = await loadCheckpoint(out);
     const listed = JSON.parse((await runCliInProcess(['runs', '--json'], { FMNIST_STUDIO_DATA: dataFolder })).stdout);
     expect(listed.runs).toMatchObject([{ status: 'stopped', metrics: { epochs: saved.epochsDone }, copies: [out] }]);

@@ -7,10 +7,10 @@ import { mkdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { checkpointOf, encodeCheckpoint } from '../../../src/core/checkpoint/checkpoint';
-import { resolveRunConfig } from '../../../src/core/config';
-import { displayPath } from '../../../src/core/errors';
-import { initParameters, mlpShape } from '../../../src/core/model/mlp';
+import { checkpointOf, encodeCheckpoint } from '@core/checkpoint/checkpoint';
+import { resolveRunConfig } from '@core/shared/config';
+import { displayPath } from '@core/shared/errors';
+import { initParameters, mlpShape } from '@core/shared/mlp';
 import { runBuiltCli, runCliInProcess } from '../../helpers/cli';
 import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 import { oneLineProblems } from '../../helpers/failure';
@@ -235,16 +235,16 @@ const runInProcess = (args: string[]) => runCliInProcess(args, { FMNIST_DATA_PAT
 
 describe('evaluation and prediction of a model whose outputs are not finite', () => {
   afterEach(() => {
-    vi.doUnmock('../../../src/core/checkpoint/checkpoint');
+    vi.doUnmock('@core/checkpoint/checkpoint');
     vi.resetModules();
   });
 
   it('refuse in one line naming the model instead of printing NaN', async () => {
     // Loading refuses such weights now; this stands in for any other way to non-finite outputs.
     vi.resetModules();
-    vi.doMock('../../../src/core/checkpoint/checkpoint', async (importOriginal) => {
-      const original = await importOriginal<typeof import('../../../src/core/checkpoint/checkpoint')>();
-      const { initParameters, mlpShape } = await import('../../../src/core/model/mlp');
+    vi.doMock('@core/checkpoint/checkpoint', async (importOriginal) => {
+      const original = await importOriginal<typeof import('@core/checkpoint/checkpoint')>();
+      const { initParameters, mlpShape } = await import('@core/shared/mlp');
       return {
         ...original,
         loadCheckpoint: async () => {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../../src/core/checkpoint/checkpoint';
-import { DEFAULT_CONFIG } from '../../../src/core/config';
-import { PRESETS } from '../../../src/core/presets';
+import { loadCheckpoint } from '@core/checkpoint/checkpoint';
+import { DEFAULT_CONFIG } from '@core/shared/config';
+import { PRESETS } from '@core/shared/presets';
 import { runCliInProcess } from '../../helpers/cli';
 import { REAL_DATA_DIR, tempDir } from '../../helpers/data';
 

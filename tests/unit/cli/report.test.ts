@@ -6,9 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Checkpoint, loadCheckpoint } from '../../../src/core/checkpoint/checkpoint';
-import { CLASS_NAMES, IMAGE_SIZE, type LabelledDataset } from '../../../src/core/data/dataset';
-import { displayPath } from '../../../src/core/errors';
+import { type Checkpoint, loadCheckpoint } from '@core/checkpoint/checkpoint';
+import { CLASS_NAMES, IMAGE_SIZE, type LabelledDataset } from '@core/shared/dataset';
+import { displayPath } from '@core/shared/errors';
 import { useChromium } from '../../helpers/chromium-suite';
 import { runBuiltCli } from '../../helpers/cli';
 import { NO_REAL_DATA, randomDataset, REAL_DATA_DIR, realDataAvailable, realDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';

@@ -9,9 +9,9 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../../src/core/checkpoint/checkpoint';
-import { percent } from '../../../src/core/format';
-import { formatBytes } from '../../../src/core/format';
+import { loadCheckpoint } from '@core/checkpoint/checkpoint';
+import { percent } from '@core/shared/format';
+import { formatBytes } from '@core/shared/format';
 import { runCliInProcess } from '../../helpers/cli';
 import { builtFile, randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 

@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { IPC_EVENT, IPC_REQUEST } from '../../../src/core/api/channels';
-import { type BackendEvent, DEFAULT_SETTINGS, type Response, type StudioState } from '../../../src/core/api/contract';
-import { FASHION_MNIST_FILES } from '../../../src/main/data-download';
+import { IPC_EVENT, IPC_REQUEST } from '@core/shared/channels';
+import { type BackendEvent, DEFAULT_SETTINGS, type Response, type StudioState } from '@core/shared/contract';
+import { FASHION_MNIST_FILES } from '@core/data/download';
 import { writeUntrainedCheckpoint } from '../../helpers/checkpoints';
 import type * as Stub from '../../stubs/electron';
 import { REAL_DATA_DIR, tempDir } from '../../helpers/data';
@@ -27,7 +27,7 @@ async function launch(
   electron.app.singleInstance = options.singleInstance ?? true;
   const dataFolder = await tempDir('fmnist-app-data-');
   const { startDesktopApp } = await import('../../../src/main/app');
-  const { default: workerPath } = await import('../../../src/main/worker?modulePath');
+  const { default: workerPath } = await import('../../../src/worker/worker?modulePath');
   const started = startDesktopApp({
     workerPath,
     env: { FMNIST_STUDIO_DATA: dataFolder, FMNIST_DATA: REAL_DATA_DIR, ...options.env },
@@ -324,11 +324,11 @@ describe('the desktop app', () => {
     await quitting;
     // The run is recorded in the data folder's runs folder, stopped at the epoch it kept, which its own
     // checkpoint holds (autosave was off: written as the run stopped).
-    const { RunStore } = await import('../../../src/core/runs/store');
+    const { RunStore } = await import('@core/records/store');
     const { runs } = await new RunStore(join(app.dataFolder, 'runs')).list();
     const own = join(app.dataFolder, 'runs', runs[0].id, 'last.safetensors');
     expect(existsSync(own)).toBe(true);
-    const { loadCheckpoint } = await import('../../../src/core/checkpoint/checkpoint');
+    const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
     const kept = await loadCheckpoint(own);
     expect(kept.epochsDone).toBeGreaterThanOrEqual(1);
     expect(kept.optimizer).not.toBeNull();

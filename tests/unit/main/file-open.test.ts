@@ -3,8 +3,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import type { BackendEvent, Response, WorkerRequest } from '../../../src/core/api/contract';
-import { planOpen, roleOfName } from '../../../src/core/api/open-files';
+import type { BackendEvent, Response, WorkerRequest } from '@core/shared/contract';
+import { planOpen, roleOfName } from '@core/shared/open-files';
 import { FileOpener, filesFromArgv } from '../../../src/main/file-open';
 
 function opener(answer: (request: WorkerRequest) => Response = () => ({ ok: true })) {

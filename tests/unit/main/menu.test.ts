@@ -1,7 +1,7 @@
 /** The application menu on each platform: conventions, accelerators, commands, Open Recent and About. */
 
 import { describe, expect, it, vi } from 'vitest';
-import type { MenuCommand } from '../../../src/core/api/contract';
+import type { MenuCommand } from '@core/shared/contract';
 import { type MenuOptions, menuTemplate } from '../../../src/main/menu';
 
 type Item = { label?: string; role?: string; accelerator?: string; enabled?: boolean; toolTip?: string; type?: string; submenu?: Item[]; click?: () => void };

@@ -1,7 +1,7 @@
 /** The preload, against the stand-in Electron: exactly one bridge, and dropped files by their real paths only. */
 
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { StudioBridge } from '../../../src/core/api/contract';
+import type { StudioBridge } from '@core/shared/contract';
 import type * as Stub from '../../stubs/electron';
 
 type Electron = typeof Stub;

@@ -4,7 +4,7 @@
  * progress updates, and cut back to the last whole epoch when a run ends there.
  */
 
-import type { CostPoint, EpochSummary } from '../../../core/api/contract';
+import type { CostPoint, EpochSummary } from '@core/shared/contract';
 
 export type Point = { x: number; y: number };
 

@@ -4,7 +4,7 @@
  * is wrong (so the two differ in grey too).
  */
 
-import type { TestOutputs } from '../../../core/insight/selection';
+import type { TestOutputs } from '@core/shared/insight/selection';
 import { paintImage } from './paint';
 
 const TILE = 32;

@@ -6,12 +6,12 @@
  * another model; while a run goes on, later epochs are offered, not pushed, so browsing stays put.
  */
 
-import type { ModelInsight, TestImages } from '../../../core/api/contract';
-import { IMAGE_SIZE } from '../../../core/data/dataset';
-import { ALL_IMAGES, type GalleryFilter, selectImages, type TestOutputs } from '../../../core/insight/selection';
-import { classMetrics, confusionMatrix } from '../../../core/metrics';
-import { inspectImage, type ImageActivations } from '../../../core/model/inspect';
-import { mlpShape, type MlpParameters } from '../../../core/model/mlp';
+import type { ModelInsight, TestImages } from '@core/shared/contract';
+import { IMAGE_SIZE } from '@core/shared/dataset';
+import { ALL_IMAGES, type GalleryFilter, selectImages, type TestOutputs } from '@core/shared/insight/selection';
+import { classMetrics, confusionMatrix } from '@core/shared/classification';
+import { inspectImage, type ImageActivations } from '@core/shared/insight/inspect';
+import { mlpShape, type MlpParameters } from '@core/shared/mlp';
 import type { Studio } from './studio.svelte';
 
 /** An image whose activations are shown: a test image or the user's own. */

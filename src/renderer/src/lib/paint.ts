@@ -3,7 +3,7 @@
  * scales them up without smoothing (image-rendering: pixelated), so pixels stay crisp at any size.
  */
 
-import { IMAGE_SIZE, IMAGE_WIDTH } from '../../../core/data/dataset';
+import { IMAGE_SIZE, IMAGE_WIDTH } from '@core/shared/dataset';
 
 /** Paints image `index` of `images` (784 bytes each) at (left, top) of `target`, as the data set shows it: light on black. */
 export function paintImage(target: ImageData, images: Uint8Array, index: number, left = 0, top = 0): void {

@@ -13,8 +13,8 @@ import {
   type RunRecord,
   type RunSettings,
   SETTING_KEYS,
-} from '../../../core/api/contract';
-import { displayName, isResumable, modelFileOf, wallSeconds } from '../../../core/runs/record';
+} from '@core/shared/contract';
+import { displayName, isResumable, modelFileOf, wallSeconds } from '@core/shared/run-record';
 import type { Point } from './chart-series';
 import type { Studio } from './studio.svelte';
 

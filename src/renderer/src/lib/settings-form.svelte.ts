@@ -5,9 +5,9 @@
  * shown; how the fields combine is checked on the whole form and reported on the field to change.
  */
 
-import { DEFAULT_SETTINGS, type RunSettings } from '../../../core/api/contract';
-import { combinationProblem, DEFAULT_CONFIG, parseHiddenSizes, resolveFields, SCHEDULES } from '../../../core/config';
-import { PRESET_NAMES, type PresetName, presetOf, presetSettings, PRESETS } from '../../../core/presets';
+import { DEFAULT_SETTINGS, type RunSettings } from '@core/shared/contract';
+import { combinationProblem, DEFAULT_CONFIG, parseHiddenSizes, resolveFields, SCHEDULES } from '@core/shared/config';
+import { PRESET_NAMES, type PresetName, presetOf, presetSettings, PRESETS } from '@core/shared/presets';
 
 interface FieldSpec {
   key: keyof RunSettings;

@@ -15,9 +15,9 @@ import type {
   RunSettings,
   RunStatus,
   StudioState,
-} from '../../../core/api/contract';
-import { type OpenPlan, planOpen } from '../../../core/api/open-files';
-import { formatBytes } from '../../../core/format';
+} from '@core/shared/contract';
+import { type OpenPlan, planOpen } from '@core/shared/open-files';
+import { formatBytes } from '@core/shared/format';
 import { ChartSeries } from './chart-series';
 import { downloadUrl } from './save-file';
 import { SettingsForm } from './settings-form.svelte';

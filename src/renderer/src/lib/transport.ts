@@ -4,8 +4,8 @@
  * files differ (native dialogs there, upload and download here).
  */
 
-import type { BackendEvent, Request, Response, StudioBridge } from '../../../core/api/contract';
-import { decodeMessage } from '../../../core/api/wire';
+import type { BackendEvent, Request, Response, StudioBridge } from '@core/shared/contract';
+import { decodeMessage } from '@core/shared/wire';
 
 export interface Transport extends StudioBridge {
   kind: 'electron' | 'browser';
@@ -29,7 +29,7 @@ function electronTransport(bridge: StudioBridge): Transport {
 function browserTransport(): Transport {
   const token = new URLSearchParams(location.search).get('token') ?? '';
   const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/backend?token=${encodeURIComponent(token)}`);
-  // Images and model outputs come as binary frames (see core/api/wire.ts).
+  // Images and model outputs come as binary frames (see core/shared/wire.ts).
   socket.binaryType = 'arraybuffer';
   const opened = new Promise<void>((resolve, reject) => {
     socket.addEventListener('open', () => resolve(), { once: true });

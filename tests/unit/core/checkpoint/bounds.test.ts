@@ -5,12 +5,12 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { activationBoundOf, checkpointOf, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../../../src/core/checkpoint/checkpoint';
-import { resolveRunConfig } from '../../../../src/core/config';
-import { fingerprint } from '../../../../src/core/data/dataset';
-import { FmnistError } from '../../../../src/core/errors';
-import { initParameters, mlpShape, type MlpParameters } from '../../../../src/core/model/mlp';
-import { Trainer } from '../../../../src/core/train/trainer';
+import { activationBoundOf, checkpointOf, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '@core/checkpoint/checkpoint';
+import { resolveRunConfig } from '@core/shared/config';
+import { fingerprint } from '@core/shared/dataset';
+import { FmnistError } from '@core/shared/errors';
+import { initParameters, mlpShape, type MlpParameters } from '@core/shared/mlp';
+import { Trainer } from '@core/training/trainer';
 import { realDataset } from '../../../helpers/data';
 import { thrownBy } from '../../../helpers/failure';
 

@@ -1,12 +1,12 @@
 import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, encodeWeights, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../../../../src/core/checkpoint/checkpoint';
-import { decodeSafetensors, encodeSafetensors } from '../../../../src/core/checkpoint/safetensors';
-import { resolveRunConfig } from '../../../../src/core/config';
-import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
-import { FmnistError } from '../../../../src/core/errors';
-import { atomicWriteHooks } from '../../../../src/core/io';
+import { decodeCheckpoint, encodeCheckpoint, encodeWeights, loadCheckpoint, saveCheckpoint, type Checkpoint } from '@core/checkpoint/checkpoint';
+import { decodeSafetensors, encodeSafetensors } from '@core/checkpoint/safetensors';
+import { resolveRunConfig } from '@core/shared/config';
+import { initParameters, mlpShape } from '@core/shared/mlp';
+import { FmnistError } from '@core/shared/errors';
+import { atomicWriteHooks } from '@core/io';
 import { tempDir } from '../../../helpers/data';
 import { failureOf } from '../../../helpers/failure';
 import { bareStateDict, withHeaderText } from '../../../helpers/safetensors';

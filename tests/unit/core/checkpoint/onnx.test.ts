@@ -1,10 +1,10 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { encodeOnnx } from '../../../../src/core/checkpoint/onnx';
-import { resolveRunConfig } from '../../../../src/core/config';
-import { IMAGE_SIZE, takeFirst } from '../../../../src/core/data/dataset';
-import { Engine } from '../../../../src/core/engine/engine';
-import { Trainer } from '../../../../src/core/train/trainer';
+import { encodeOnnx } from '@core/checkpoint/onnx';
+import { resolveRunConfig } from '@core/shared/config';
+import { IMAGE_SIZE, takeFirst } from '@core/shared/dataset';
+import { Engine } from '@core/engine/engine';
+import { Trainer } from '@core/training/trainer';
 import { realDataset } from '../../../helpers/data';
 
 describe('ONNX export', () => {

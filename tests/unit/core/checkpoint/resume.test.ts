@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { checkpointOf, decodeCheckpoint, encodeCheckpoint, resumeConfig, trainerStateOf } from '../../../../src/core/checkpoint/checkpoint';
-import { resolveRunConfig } from '../../../../src/core/config';
-import { fingerprint, takeFirst } from '../../../../src/core/data/dataset';
-import { type EpochSummary, Trainer } from '../../../../src/core/train/trainer';
+import { checkpointOf, decodeCheckpoint, encodeCheckpoint, resumeConfig, trainerStateOf } from '@core/checkpoint/checkpoint';
+import { resolveRunConfig } from '@core/shared/config';
+import { fingerprint, takeFirst } from '@core/shared/dataset';
+import { type EpochSummary, Trainer } from '@core/training/trainer';
 import { realDataset } from '../../../helpers/data';
 
 // Timings differ run to run, and `epochs` is the target the run had when the epoch ended (2, then 4).
@@ -45,7 +45,7 @@ describe('resuming from a checkpoint', () => {
   });
 
   it('refuses to resume weights-only files and changed settings', async () => {
-    const { initParameters, mlpShape } = await import('../../../../src/core/model/mlp');
+    const { initParameters, mlpShape } = await import('@core/shared/mlp');
     const parameters = initParameters(mlpShape([8]), 1);
     const weightsOnly = decodeCheckpoint(
       encodeCheckpoint({ parameters, config: null, epochsDone: 0, history: [], datasetFingerprint: null, appVersion: null, createdAt: null, optimizer: null }),
@@ -72,8 +72,7 @@ describe('stopping mid-epoch', () => {
     const expected = straight.getState();
     await straight.dispose();
 
-    let stopper!: Trainer;
-    stopper = await Trainer.create({
+    const stopper: Trainer = await Trainer.create({
       config,
       train,
       // Stop in the middle of epoch 2: its first 5 batches are done and must be abandoned.

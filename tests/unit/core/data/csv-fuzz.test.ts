@@ -8,8 +8,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCsvDataset, readCsvGeneral, readPlainCsv } from '../../../../src/core/data/csv';
-import type { Dataset } from '../../../../src/core/data/dataset';
+import { readCsvDataset, readCsvGeneral, readPlainCsv } from '@core/data/csv';
+import type { Dataset } from '@core/shared/dataset';
 import { randomDataset, tempDir, toKaggleCsv } from '../../../helpers/data';
 import { applyMutations, describeTally, expectAcceptedOrRefused, mutationArb, newTally } from '../../../helpers/fuzz';
 

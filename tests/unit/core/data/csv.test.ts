@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readCsvDataset } from '../../../../src/core/data/csv';
+import { readCsvDataset } from '@core/data/csv';
 import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
 import { failureOf } from '../../../helpers/failure';
 import { makeFifo, releaseFifo, within } from '../../../helpers/special-files';

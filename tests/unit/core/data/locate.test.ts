@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultDataDirectories, findDefaultData, locateData, locateTestData, resolveDataPath, resolveSelection } from '../../../../src/core/data/locate';
+import { defaultDataDirectories, findDefaultData, locateData, locateTestData, resolveDataPath, resolveSelection } from '@core/data/locate';
 import { tempDir } from '../../../helpers/data';
 import { failureOf } from '../../../helpers/failure';
 import { makeFifo, releaseFifo, within } from '../../../helpers/special-files';

@@ -7,10 +7,10 @@
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { detectWasmFeatures, wasmBackend } from '../../../../src/core/engine/backends';
-import { type Backend, Engine, typeScriptBackend } from '../../../../src/core/engine/engine';
-import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
-import { forward, lossAndGradients, softmax } from '../../../../src/core/model/reference';
+import { detectWasmFeatures, wasmBackend } from '@core/engine/backends';
+import { type Backend, Engine, typeScriptBackend } from '@core/engine/engine';
+import { initParameters, mlpShape } from '@core/shared/mlp';
+import { forward, lossAndGradients, softmax } from '@core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
 import { maxRelativeError } from '../../../helpers/numeric';
 

@@ -10,15 +10,15 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../../../../src/core/checkpoint/checkpoint';
-import { encodeSafetensors } from '../../../../src/core/checkpoint/safetensors';
-import { LIMITS, resolveRunConfig } from '../../../../src/core/config';
-import type { Dataset, LabelledDataset } from '../../../../src/core/data/dataset';
-import { detectWasmFeatures, openEngine, selectBackend } from '../../../../src/core/engine/backends';
-import { Engine, type KernelChoice } from '../../../../src/core/engine/engine';
-import { engineMemoryBytes, MAX_ENGINE_BYTES } from '../../../../src/core/engine/memory';
-import { layerSizes, type MlpParameters, type MlpShape, mlpShape, parameterCount } from '../../../../src/core/model/mlp';
-import { forward, lossAndGradients, softmax } from '../../../../src/core/model/reference';
+import { decodeCheckpoint } from '@core/checkpoint/checkpoint';
+import { encodeSafetensors } from '@core/checkpoint/safetensors';
+import { LIMITS, resolveRunConfig } from '@core/shared/config';
+import type { Dataset, LabelledDataset } from '@core/shared/dataset';
+import { detectWasmFeatures, openEngine, selectBackend } from '@core/engine/backends';
+import { Engine, type KernelChoice } from '@core/engine/engine';
+import { engineMemoryBytes, MAX_ENGINE_BYTES } from '@core/engine/memory';
+import { layerSizes, type MlpParameters, type MlpShape, mlpShape, parameterCount } from '@core/shared/mlp';
+import { forward, lossAndGradients, softmax } from '@core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
 import { maxRelativeError } from '../../../helpers/numeric';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { detectWasmFeatures, selectBackend } from '../../../../src/core/engine/backends';
-import { Engine, type KernelChoice } from '../../../../src/core/engine/engine';
-import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
-import { lossAndGradients } from '../../../../src/core/model/reference';
+import { detectWasmFeatures, selectBackend } from '@core/engine/backends';
+import { Engine, type KernelChoice } from '@core/engine/engine';
+import { initParameters, mlpShape } from '@core/shared/mlp';
+import { lossAndGradients } from '@core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
 import { maxRelativeError } from '../../../helpers/numeric';
 
@@ -55,7 +55,7 @@ describe('engine training step', () => {
   const settings = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
   it('applies exactly the gradient followed by Adam, for a full and a partial batch', async () => {
-    const { adamScalars, adamUpdate } = await import('../../../../src/core/optimizer/adam');
+    const { adamScalars, adamUpdate } = await import('@core/optimizer/adam');
     const data = randomDataset(50, 9);
     const shape = mlpShape([33, 20]);
     const engine = await Engine.create({ shape, batchSize: 16, threads: 1, datasets: [data] });
@@ -89,7 +89,7 @@ describe('engine training step', () => {
   });
 
   it('evaluates like the reference forward pass, with probabilities that sum to one', async () => {
-    const { forward, softmax } = await import('../../../../src/core/model/reference');
+    const { forward, softmax } = await import('@core/model/reference');
     const data = randomDataset(300, 13); // more than one evaluation buffer of 256 rows
     const shape = mlpShape([40]);
     const params = initParameters(shape, 8);

@@ -5,10 +5,10 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { createWasmKernels, detectWasmFeatures } from '../../../../src/core/engine/backends';
-import { createTypeScriptKernels, Epilogue, GATHER, type Kernel, MASKED, Op, SOFTMAX, SPARSIFY, SPMM } from '../../../../src/core/engine/kernels';
-import { ADAM, PAIR_BYTES, TILE, TILE_BYTES } from '../../../../src/core/engine/layout';
-import { Random } from '../../../../src/core/random';
+import { createWasmKernels, detectWasmFeatures } from '@core/engine/backends';
+import { createTypeScriptKernels, Epilogue, GATHER, type Kernel, MASKED, Op, SOFTMAX, SPARSIFY, SPMM } from '@core/engine/kernels';
+import { ADAM, PAIR_BYTES, TILE, TILE_BYTES } from '@core/engine/layout';
+import { Random } from '@core/shared/random';
 
 const BYTES = 4 << 20;
 const features = detectWasmFeatures();

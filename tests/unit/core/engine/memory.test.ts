@@ -6,13 +6,13 @@
  */
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { detectWasmFeatures, openEngine, wasmBackend } from '../../../../src/core/engine/backends';
-import { type Backend, Engine, typeScriptBackend } from '../../../../src/core/engine/engine';
-import { engineMemoryBytes, engineMemoryProblem, MAX_ENGINE_BYTES, MAX_ENGINE_PAGES, planEngine } from '../../../../src/core/engine/memory';
-import type { UnreadDataset } from '../../../../src/core/data/dataset';
-import { FmnistError } from '../../../../src/core/errors';
-import { LIMITS } from '../../../../src/core/config';
-import { mlpShape } from '../../../../src/core/model/mlp';
+import { detectWasmFeatures, openEngine, wasmBackend } from '@core/engine/backends';
+import { type Backend, Engine, typeScriptBackend } from '@core/engine/engine';
+import { engineMemoryBytes, engineMemoryProblem, MAX_ENGINE_BYTES, MAX_ENGINE_PAGES, planEngine } from '@core/engine/memory';
+import type { UnreadDataset } from '@core/shared/dataset';
+import { FmnistError } from '@core/shared/errors';
+import { LIMITS } from '@core/shared/config';
+import { mlpShape } from '@core/shared/mlp';
 import { randomDataset } from '../../../helpers/data';
 
 const features = detectWasmFeatures();

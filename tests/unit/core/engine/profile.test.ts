@@ -4,9 +4,9 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { detectWasmFeatures, wasmBackend } from '../../../../src/core/engine/backends';
-import { Engine } from '../../../../src/core/engine/engine';
-import { initParameters, type MlpParameters, mlpShape } from '../../../../src/core/model/mlp';
+import { detectWasmFeatures, wasmBackend } from '@core/engine/backends';
+import { Engine } from '@core/engine/engine';
+import { initParameters, type MlpParameters, mlpShape } from '@core/shared/mlp';
 
 const settings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 

@@ -5,12 +5,12 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { detectWasmFeatures, selectBackend } from '../../../../src/core/engine/backends';
-import { Engine } from '../../../../src/core/engine/engine';
-import { planEngine } from '../../../../src/core/engine/memory';
-import { forwardProgram, programSlotWords, Slot, splitRows, splitSamples, updateProgram } from '../../../../src/core/engine/program';
-import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
-import { forward, lossAndGradients, softmax } from '../../../../src/core/model/reference';
+import { detectWasmFeatures, selectBackend } from '@core/engine/backends';
+import { Engine } from '@core/engine/engine';
+import { planEngine } from '@core/engine/memory';
+import { forwardProgram, programSlotWords, Slot, splitRows, splitSamples, updateProgram } from '@core/engine/program';
+import { initParameters, mlpShape } from '@core/shared/mlp';
+import { forward, lossAndGradients, softmax } from '@core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
 import { maxRelativeError } from '../../../helpers/numeric';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { IMAGE_SIZE, IMAGE_WIDTH, type LabelledDataset } from '../../../../src/core/data/dataset';
-import { detectWasmFeatures, selectBackend } from '../../../../src/core/engine/backends';
-import { Engine, type KernelChoice, type StepRecipes } from '../../../../src/core/engine/engine';
-import { augmentationOf, dropoutKeeps, dropoutThreshold, mix32, stepKey } from '../../../../src/core/engine/recipes';
-import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
-import { lossAndGradients } from '../../../../src/core/model/reference';
-import { adamScalars, adamUpdate } from '../../../../src/core/optimizer/adam';
+import { IMAGE_SIZE, IMAGE_WIDTH, type LabelledDataset } from '@core/shared/dataset';
+import { detectWasmFeatures, selectBackend } from '@core/engine/backends';
+import { Engine, type KernelChoice, type StepRecipes } from '@core/engine/engine';
+import { augmentationOf, dropoutKeeps, dropoutThreshold, mix32, stepKey } from '@core/engine/recipes';
+import { initParameters, mlpShape } from '@core/shared/mlp';
+import { lossAndGradients } from '@core/model/reference';
+import { adamScalars, adamUpdate } from '@core/optimizer/adam';
 import { denseInputs, randomDataset } from '../../../helpers/data';
 import { maxRelativeError } from '../../../helpers/numeric';
 

@@ -6,9 +6,9 @@
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { detectWasmFeatures, selectBackend } from '../../../../src/core/engine/backends';
-import { Engine, type KernelChoice, NO_RECIPES, type StepRecipes } from '../../../../src/core/engine/engine';
-import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
+import { detectWasmFeatures, selectBackend } from '@core/engine/backends';
+import { Engine, type KernelChoice, NO_RECIPES, type StepRecipes } from '@core/engine/engine';
+import { initParameters, mlpShape } from '@core/shared/mlp';
 import { realDataset } from '../../../helpers/data';
 
 const settings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };

@@ -5,12 +5,12 @@
  */
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createWasmKernels, detectWasmFeatures, wasmBackend } from '../../../../src/core/engine/backends';
-import { type Backend, Engine } from '../../../../src/core/engine/engine';
-import type { Executor } from '../../../../src/core/engine/executor';
-import { ThreadedExecutor, type ThreadOptions } from '../../../../src/core/engine/threads';
-import { FmnistError } from '../../../../src/core/errors';
-import { initParameters, mlpShape } from '../../../../src/core/model/mlp';
+import { createWasmKernels, detectWasmFeatures, wasmBackend } from '@core/engine/backends';
+import { type Backend, Engine } from '@core/engine/engine';
+import type { Executor } from '@core/engine/executor';
+import { ThreadedExecutor, type ThreadOptions } from '@core/engine/threads';
+import { FmnistError } from '@core/shared/errors';
+import { initParameters, mlpShape } from '@core/shared/mlp';
 import { randomDataset } from '../../../helpers/data';
 
 const features = detectWasmFeatures();

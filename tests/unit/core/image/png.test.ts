@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { encodeGreyPng } from '../../../../src/core/image/png';
+import { encodeGreyPng } from '@core/image/png';
 import { useChromium } from '../../../helpers/chromium-suite';
 import { decodePng } from '../../../helpers/png';
 

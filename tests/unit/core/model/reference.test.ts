@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { initParameters, mlpShape, type MlpParameters } from '../../../../src/core/model/mlp';
-import { batchLoss, crossEntropy, forward, lossAndGradients, type ReferenceRecipes, softmax } from '../../../../src/core/model/reference';
-import { Random } from '../../../../src/core/random';
+import { initParameters, mlpShape, type MlpParameters } from '@core/shared/mlp';
+import { batchLoss, crossEntropy, forward, lossAndGradients, type ReferenceRecipes, softmax } from '@core/model/reference';
+import { Random } from '@core/shared/random';
 
 /** Central finite differences of the mean loss, in float64, for every parameter of a small network. */
 function numericGradient(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adamScalars, adamUpdate } from '../../../../src/core/optimizer/adam';
+import { adamScalars, adamUpdate } from '@core/optimizer/adam';
 
 const settings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 

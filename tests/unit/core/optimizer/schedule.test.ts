@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveRunConfig } from '../../../../src/core/config';
-import { learningRateAt, type ScheduleSettings } from '../../../../src/core/optimizer/schedule';
+import { resolveRunConfig } from '@core/shared/config';
+import { learningRateAt, type ScheduleSettings } from '@core/optimizer/schedule';
 
 /** The rate of the run's `step`-th step (1-based) with `batches` steps an epoch. */
 const rateAtStep = (settings: ScheduleSettings, step: number, batches: number): number =>

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { resolveRunConfig } from '../../../../src/core/config';
-import { mlpShape } from '../../../../src/core/model/mlp';
-import { escapeHtml, escapePath } from '../../../../src/core/report/escape';
-import { groupDigits, heatColours, type ReportData, reportHtml } from '../../../../src/core/report/html';
-import type { EpochSummary } from '../../../../src/core/train/events';
+import { resolveRunConfig } from '@core/shared/config';
+import { mlpShape } from '@core/shared/mlp';
+import { escapeHtml, escapePath } from '@core/report/escape';
+import { groupDigits, heatColours, type ReportData, reportHtml } from '@core/report/html';
+import type { EpochSummary } from '@core/shared/events';
 
 function epoch(n: number, testAccuracy: number | null, validationAccuracy: number | null = null): EpochSummary {
   return {

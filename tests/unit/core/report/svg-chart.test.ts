@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartScales, type ChartSeries, lineChartSvg, niceAxis, tickLabel } from '../../../../src/core/report/svg-chart';
+import { chartScales, type ChartSeries, lineChartSvg, niceAxis, tickLabel } from '@core/report/svg-chart';
 
 const style = { colour: '#0072b2', dash: '', marker: 'circle' } as const;
 const series = (name: string, values: (number | null)[], extra: Partial<ChartSeries> = {}): ChartSeries => ({ name, values, ...style, ...extra });
