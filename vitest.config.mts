@@ -25,7 +25,10 @@ export default defineConfig({
   resolve: {
     // Main-process and preload code runs against a stand-in for Electron (tests/stubs/electron.ts); `@core/…` is
     // src/core, as everywhere.
-    alias: { electron: join(import.meta.dirname, 'tests', 'stubs', 'electron.ts'), '@core': join(import.meta.dirname, 'src', 'core') },
+    alias: {
+      electron: join(import.meta.dirname, 'tests', 'stubs', 'electron.ts'),
+      '@core': join(import.meta.dirname, 'src', 'core'),
+    },
   },
   test: {
     include: ['tests/unit/**/*.test.ts'],
@@ -40,7 +43,13 @@ export default defineConfig({
     // `npm test` measures how much of the Electron side the unit tests run (the core has its own oracles).
     coverage: {
       provider: 'v8',
-      include: ['src/main/**/*.ts', 'src/preload/**/*.ts', 'src/browser-host/**/*.ts', 'src/worker/**/*.ts', 'src/core/data/download.ts'],
+      include: [
+        'src/main/**/*.ts',
+        'src/preload/**/*.ts',
+        'src/browser-host/**/*.ts',
+        'src/worker/**/*.ts',
+        'src/core/data/download.ts',
+      ],
       reporter: ['text-summary', 'text'],
       reportsDirectory: 'coverage',
       // Every line and function of the main process, the preload, the browser host and the worker's host runs

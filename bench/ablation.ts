@@ -24,7 +24,6 @@ interface Variant {
   epochs: number;
 }
 
-
 async function time(variant: Variant, train: LabelledDataset): Promise<number> {
   const data = variant.limit ? takeFirst(train, variant.limit) : train;
   const seconds: number[] = [];
@@ -54,8 +53,20 @@ async function main(): Promise<void> {
   const plain = wasmBackend({ fusedMultiplyAdd: false });
   const fused = wasmBackend({ fusedMultiplyAdd: true });
   const variants: Variant[] = [
-    { name: 'TypeScript kernels (sparse, tiled), 1 thread', backend: typeScriptBackend, threads: 1, limit: 6000, epochs: 3 },
-    { name: 'WebAssembly SIMD, no L1 blocking, 1 thread', backend: plain, threads: 1, maxChunkRows: 1 << 20, epochs: 4 },
+    {
+      name: 'TypeScript kernels (sparse, tiled), 1 thread',
+      backend: typeScriptBackend,
+      threads: 1,
+      limit: 6000,
+      epochs: 3,
+    },
+    {
+      name: 'WebAssembly SIMD, no L1 blocking, 1 thread',
+      backend: plain,
+      threads: 1,
+      maxChunkRows: 1 << 20,
+      epochs: 4,
+    },
     { name: 'WebAssembly SIMD, L1 blocking, 1 thread', backend: plain, threads: 1, epochs: 4 },
     { name: '+ fused multiply-add (relaxed SIMD), 1 thread', backend: fused, threads: 1, epochs: 4 },
     { name: '+ second thread', backend: fused, threads: 2, epochs: 4 },

@@ -27,7 +27,16 @@ const DATA = process.env.FMNIST_DATA || '/usr/share/datasets/fashion-mnist';
 const CHROMIUM = process.env.CHROMIUM_PATH || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 const LAUNCH = {
   executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 };
 
 const { values } = parseArgs({
@@ -63,17 +72,20 @@ const intervals = (ends) => ends.slice(1).map((t, i) => (t - ends[i]) / 1000);
 /** CPU seconds (user + system) used so far by a process and all its descendants (Linux /proc; null elsewhere). */
 function cpuSeconds(pid) {
   try {
-    const stats = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => {
-      try {
-        const text = readFileSync(`/proc/${d}/stat`, 'utf8');
-        const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-        return { pid: Number(d), parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
-      } catch {
-        return null;
-      }
-    }).filter(Boolean);
+    const stats = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map((d) => {
+        try {
+          const text = readFileSync(`/proc/${d}/stat`, 'utf8');
+          const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+          return { pid: Number(d), parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+        } catch {
+          return null;
+        }
+      })
+      .filter(Boolean);
     const inTree = new Set([pid]);
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const s of stats) {
         if (!inTree.has(s.pid) && inTree.has(s.parent)) {
@@ -93,7 +105,10 @@ function recordedEpochs(folder) {
   const runs = join(folder, 'runs');
   const file = existsSync(runs) ? readdirSync(runs).find((f) => f.endsWith('.history.json')) : undefined;
   if (!file) return [];
-  return JSON.parse(readFileSync(join(runs, file), 'utf8')).epochs.map((e) => ({ seconds: e.seconds, evaluationSeconds: e.evaluationSeconds }));
+  return JSON.parse(readFileSync(join(runs, file), 'utf8')).epochs.map((e) => ({
+    seconds: e.seconds,
+    evaluationSeconds: e.evaluationSeconds,
+  }));
 }
 
 function tempFolder() {
@@ -105,10 +120,23 @@ function runCli() {
   const folder = tempFolder();
   return new Promise((resolve, reject) => {
     const env = { ...process.env, FMNIST_DATA: DATA, FMNIST_STUDIO_DATA: folder };
-    const child = spawn(process.execPath, [join(ROOT, 'out/node/fmnist.js'), 'train', '--epochs', String(epochs), ...(limit ? ['--limit', String(limit)] : []), '--json', '--autosave', folder], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'out/node/fmnist.js'),
+        'train',
+        '--epochs',
+        String(epochs),
+        ...(limit ? ['--limit', String(limit)] : []),
+        '--json',
+        '--autosave',
+        folder,
+      ],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const ends = [];
     let buffered = '';
     let errors = '';
@@ -162,10 +190,14 @@ async function runApp(browser, options = {}) {
     await page.goto(host.url);
     const start = page.getByRole('button', { name: 'Start', exact: true });
     await start.waitFor();
-    await page.waitForFunction(() => {
-      const button = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Start');
-      return button && !button.disabled;
-    }, null, { polling: 10, timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const button = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Start');
+        return button && !button.disabled;
+      },
+      null,
+      { polling: 10, timeout: 60_000 },
+    );
     const startupSeconds = (performance.now() - host.spawnedAt) / 1000;
     await page.getByLabel('Epochs', { exact: true }).fill(String(epochs));
     if (limit) await page.getByLabel('Training subset size', { exact: true }).fill(String(limit));
@@ -187,7 +219,8 @@ async function runApp(browser, options = {}) {
     const heap = [];
     const session = await page.context().newCDPSession(page);
     await session.send('Performance.enable');
-    const pageMetrics = async () => Object.fromEntries((await session.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+    const pageMetrics = async () =>
+      Object.fromEntries((await session.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
     const metricsBefore = await pageMetrics();
     const clickedAt = await page.evaluate(() => performance.now());
     const cpuBefore = { browser: cpuSeconds(options.browserPid), host: cpuSeconds(host.child.pid) };
@@ -201,12 +234,31 @@ async function runApp(browser, options = {}) {
         out(`  after epoch ${epoch}: page JS heap ${(usedSize / 1e6).toFixed(1)} MB`);
       }
     }
-    await page.getByRole('status').filter({ hasText: /^Finished/ }).waitFor({ timeout: 0 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Finished/ })
+      .waitFor({ timeout: 0 });
     const ends = await page.evaluate(() => window.__epochEnds);
     const metricsAfter = await pageMetrics();
-    const pageTimes = Object.fromEntries(['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'].map((k) => [k, metricsAfter[k] - metricsBefore[k]]));
-    const cpu = { browser: cpuSeconds(options.browserPid) - cpuBefore.browser, host: cpuSeconds(host.child.pid) - cpuBefore.host };
-    return { startupSeconds, ends, totalSeconds: (ends[ends.length - 1] - clickedAt) / 1000, heap, cpu, page: pageTimes, recorded };
+    const pageTimes = Object.fromEntries(
+      ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'].map((k) => [
+        k,
+        metricsAfter[k] - metricsBefore[k],
+      ]),
+    );
+    const cpu = {
+      browser: cpuSeconds(options.browserPid) - cpuBefore.browser,
+      host: cpuSeconds(host.child.pid) - cpuBefore.host,
+    };
+    return {
+      startupSeconds,
+      ends,
+      totalSeconds: (ends[ends.length - 1] - clickedAt) / 1000,
+      heap,
+      cpu,
+      page: pageTimes,
+      recorded,
+    };
   } finally {
     await page.close();
     host.child.kill('SIGINT');
@@ -223,10 +275,18 @@ async function main() {
   const browser = await chromium.connect(server.wsEndpoint());
   try {
     if (heapMode) {
-      out(`The page's JS heap over ${epochs} epochs of the default network in the app (after a forced garbage collection):`);
+      out(
+        `The page's JS heap over ${epochs} epochs of the default network in the app (after a forced garbage collection):`,
+      );
       const run = await runApp(browser, { heap: true, browserPid });
-      const growth = run.heap.length > 2 ? (run.heap[run.heap.length - 1].megabytes - run.heap[1].megabytes) / (run.heap[run.heap.length - 1].epoch - run.heap[1].epoch) : 0;
-      out(`Largest ${Math.max(...run.heap.map((h) => h.megabytes)).toFixed(1)} MB; from epoch ${run.heap[1]?.epoch} on, ${(growth * 1000).toFixed(0)} kB per epoch.`);
+      const growth =
+        run.heap.length > 2
+          ? (run.heap[run.heap.length - 1].megabytes - run.heap[1].megabytes) /
+            (run.heap[run.heap.length - 1].epoch - run.heap[1].epoch)
+          : 0;
+      out(
+        `Largest ${Math.max(...run.heap.map((h) => h.megabytes)).toFixed(1)} MB; from epoch ${run.heap[1]?.epoch} on, ${(growth * 1000).toFixed(0)} kB per epoch.`,
+      );
       return;
     }
     const cli = [];
@@ -235,27 +295,47 @@ async function main() {
     const cliTraining = [];
     const appTraining = [];
     for (let round = 1; round <= rounds; round++) {
-      out(`Round ${round} of ${rounds}: ${epochs} epochs of the default network, autosave on, in the CLI and then the app`);
+      out(
+        `Round ${round} of ${rounds}: ${epochs} epochs of the default network, autosave on, in the CLI and then the app`,
+      );
       const { ends: cliEnds, recorded } = await runCli();
       cli.push(...intervals(cliEnds));
       cliTraining.push(...recorded.slice(1));
-      out(`  CLI  epoch wall times ${intervals(cliEnds).map((s) => s.toFixed(3)).join(' ')} s`);
+      out(
+        `  CLI  epoch wall times ${intervals(cliEnds)
+          .map((s) => s.toFixed(3))
+          .join(' ')} s`,
+      );
       const run = await runApp(browser, { browserPid });
       app.push(...intervals(run.ends));
       appTraining.push(...run.recorded.slice(1));
       startups.push(run.startupSeconds);
-      out(`  app  epoch wall times ${intervals(run.ends).map((s) => s.toFixed(3)).join(' ')} s; Start to finish ${run.totalSeconds.toFixed(2)} s`);
+      out(
+        `  app  epoch wall times ${intervals(run.ends)
+          .map((s) => s.toFixed(3))
+          .join(' ')} s; Start to finish ${run.totalSeconds.toFixed(2)} s`,
+      );
       if (run.cpu.browser !== null) {
-        out(`  CPU seconds during the app's run: Chromium ${run.cpu.browser.toFixed(1)}, browser host ${run.cpu.host.toFixed(1)} (of ${(2 * run.totalSeconds).toFixed(1)} on 2 cores)`);
-        out(`  page main thread: busy ${run.page.TaskDuration.toFixed(2)} s (script ${run.page.ScriptDuration.toFixed(2)}, layout ${run.page.LayoutDuration.toFixed(2)}, style ${run.page.RecalcStyleDuration.toFixed(2)})`);
+        out(
+          `  CPU seconds during the app's run: Chromium ${run.cpu.browser.toFixed(1)}, browser host ${run.cpu.host.toFixed(1)} (of ${(2 * run.totalSeconds).toFixed(1)} on 2 cores)`,
+        );
+        out(
+          `  page main thread: busy ${run.page.TaskDuration.toFixed(2)} s (script ${run.page.ScriptDuration.toFixed(2)}, layout ${run.page.LayoutDuration.toFixed(2)}, style ${run.page.RecalcStyleDuration.toFixed(2)})`,
+        );
       }
-      out(`  start-up (node out/node/web.js to Start enabled with both data sets loaded) ${run.startupSeconds.toFixed(2)} s`);
+      out(
+        `  start-up (node out/node/web.js to Start enabled with both data sets loaded) ${run.startupSeconds.toFixed(2)} s`,
+      );
     }
     out();
-    out(`epoch wall time, median of ${cli.length}: CLI ${median(cli).toFixed(3)} s, app ${median(app).toFixed(3)} s, app/CLI ${(median(app) / median(cli)).toFixed(2)}`);
+    out(
+      `epoch wall time, median of ${cli.length}: CLI ${median(cli).toFixed(3)} s, app ${median(app).toFixed(3)} s, app/CLI ${(median(app) / median(cli)).toFixed(2)}`,
+    );
     const part = (epochs, key) => median(epochs.map((e) => e[key])).toFixed(3);
-    out(`of which, as the trainers measured them: training CLI ${part(cliTraining, 'seconds')} s, app ${part(appTraining, 'seconds')} s; ` +
-      `test evaluation CLI ${part(cliTraining, 'evaluationSeconds')} s, app ${part(appTraining, 'evaluationSeconds')} s`);
+    out(
+      `of which, as the trainers measured them: training CLI ${part(cliTraining, 'seconds')} s, app ${part(appTraining, 'seconds')} s; ` +
+        `test evaluation CLI ${part(cliTraining, 'evaluationSeconds')} s, app ${part(appTraining, 'evaluationSeconds')} s`,
+    );
     out(`start-up to interactive with the data loaded, median of ${startups.length}: ${median(startups).toFixed(2)} s`);
   } finally {
     await browser.close();

@@ -61,7 +61,13 @@ async function withGallery(): Promise<number[]> {
   });
   await session.handle({ type: 'load-default-data' });
   const settings: RunSettings = { ...DEFAULT_SETTINGS, epochs: EPOCHS, threads: THREADS };
-  const started = await session.handle({ type: 'start', settings, autosave: false, continue: false, allowOtherData: false });
+  const started = await session.handle({
+    type: 'start',
+    settings,
+    autosave: false,
+    continue: false,
+    allowOtherData: false,
+  });
   if (!started.ok) throw new Error(started.error);
   await session.whenIdle();
   await asking;

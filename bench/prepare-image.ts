@@ -16,7 +16,8 @@ const drawing = white(3000, 2000);
 for (let y = 900; y < 1100; y++) for (let x = 1400; x < 1403; x++) drawing.data.set([0, 0, 0, 255], (y * 3000 + x) * 4);
 const photo = white(3000, 2000);
 for (let y = 0; y < 2000; y++) {
-  for (let x = 0, i = y * 3000 * 4; x < 3000; x++, i += 4) photo.data.set([(x * 7) & 255, (y * 3) & 255, (x + y) & 255, 255], i);
+  for (let x = 0, i = y * 3000 * 4; x < 3000; x++, i += 4)
+    photo.data.set([(x * 7) & 255, (y * 3) & 255, (x + y) & 255, 255], i);
 }
 
 for (const [name, picture] of [
@@ -30,5 +31,7 @@ for (const [name, picture] of [
     prepareImage(picture);
     times.push(performance.now() - started);
   }
-  process.stdout.write(`prepareImage 3000×2000, ${name}: median ${median(times).toFixed(1)} ms (${times.map((t) => t.toFixed(0)).join(', ')}); target 200 ms\n`);
+  process.stdout.write(
+    `prepareImage 3000×2000, ${name}: median ${median(times).toFixed(1)} ms (${times.map((t) => t.toFixed(0)).join(', ')}); target 200 ms\n`,
+  );
 }

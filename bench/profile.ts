@@ -19,12 +19,15 @@ const CORE_CEILING_GFLOPS = 41.5;
 /** A whole number ≥ `least` from an option, or a one-line error naming the option. */
 function wholeNumber(name: string, text: string, least: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < least) throw new Error(`--${name} must be a whole number of at least ${least}, got "${text}"`);
+  if (!Number.isInteger(value) || value < least)
+    throw new Error(`--${name} must be a whole number of at least ${least}, got "${text}"`);
   return value;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { epochs: { type: 'string', default: '4' }, threads: { type: 'string', default: '0' } } });
+  const { values } = parseArgs({
+    options: { epochs: { type: 'string', default: '4' }, threads: { type: 'string', default: '0' } },
+  });
   const epochs = wholeNumber('epochs', values.epochs, 2);
   const threads = wholeNumber('threads', values.threads, 0);
   enableWasmFeatures();
@@ -63,9 +66,13 @@ async function main(): Promise<void> {
   const kernelMs = perEpoch(training.reduce((sum, p) => sum + p.milliseconds, 0));
   const waitedMs = perEpoch(end.waitedMs - start.waitedMs);
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
-  out(`Default network, batch 128, ${train.count} images, ${trainer.threads} threads, ${trainer.kernelBackend}; ${timed} epochs timed.`);
+  out(
+    `Default network, batch 128, ${train.count} images, ${trainer.threads} threads, ${trainer.kernelBackend}; ${timed} epochs timed.`,
+  );
   out(`Times are thread 0's, per epoch; each thread does an even share of every phase.\n`);
-  out(`${'phase'.padEnd(44)} ${'ms'.padStart(7)} ${'share'.padStart(6)} ${'GMAC'.padStart(6)} ${'GFLOP/s'.padStart(8)} ${'of peak'.padStart(8)}`);
+  out(
+    `${'phase'.padEnd(44)} ${'ms'.padStart(7)} ${'share'.padStart(6)} ${'GMAC'.padStart(6)} ${'GFLOP/s'.padStart(8)} ${'of peak'.padStart(8)}`,
+  );
   const row = (phase: string, ms: number, multiplyAdds = 0): void => {
     const gflops = multiplyAdds ? (2 * multiplyAdds) / (ms / 1000) / 1e9 : 0;
     out(
@@ -79,15 +86,21 @@ async function main(): Promise<void> {
   row('host: batch setup, Adam scalars, totals', epochMs - kernelMs - waitedMs);
   const multiplyAdds = perEpoch(training.reduce((sum, p) => sum + p.multiplyAdds, 0));
   row('epoch (training steps)', epochMs, multiplyAdds);
-  out(`\nAll kernels: ${kernelMs.toFixed(0)} ms of ${epochMs.toFixed(0)} (${((100 * kernelMs) / epochMs).toFixed(0)}%) at ${((2 * multiplyAdds) / (kernelMs / 1000) / 1e9).toFixed(1)} GFLOP/s on thread 0.`);
+  out(
+    `\nAll kernels: ${kernelMs.toFixed(0)} ms of ${epochMs.toFixed(0)} (${((100 * kernelMs) / epochMs).toFixed(0)}%) at ${((2 * multiplyAdds) / (kernelMs / 1000) / 1e9).toFixed(1)} GFLOP/s on thread 0.`,
+  );
   end.helperBusyMs.forEach((busy, h) => {
     const ms = perEpoch(busy - start.helperBusyMs[h]);
-    out(`Thread ${h + 1} ran programs for ${ms.toFixed(0)} ms of each epoch's ${epochMs.toFixed(0)} (${((100 * ms) / epochMs).toFixed(0)}%).`);
+    out(
+      `Thread ${h + 1} ran programs for ${ms.toFixed(0)} ms of each epoch's ${epochMs.toFixed(0)} (${((100 * ms) / epochMs).toFixed(0)}%).`,
+    );
   });
   if (evaluation && test) {
     const ms = perEpoch(evaluationMs);
-    out(`Test evaluation after each epoch: ${ms.toFixed(0)} ms for ${test.count} images (${Math.round(test.count / (ms / 1000))} images/s), ` +
-      `of which thread 0's kernels ${perEpoch(evaluation.milliseconds).toFixed(0)} ms.`);
+    out(
+      `Test evaluation after each epoch: ${ms.toFixed(0)} ms for ${test.count} images (${Math.round(test.count / (ms / 1000))} images/s), ` +
+        `of which thread 0's kernels ${perEpoch(evaluation.milliseconds).toFixed(0)} ms.`,
+    );
   }
 }
 

@@ -44,7 +44,14 @@ export function platformPath(platform) {
 export function target(env = process.env, underRosetta = runsUnderRosetta) {
   const platform = env.ELECTRON_INSTALL_PLATFORM || env.npm_config_platform || process.platform;
   let arch = env.ELECTRON_INSTALL_ARCH || env.npm_config_arch || process.arch;
-  if (platform === 'darwin' && process.platform === 'darwin' && arch === 'x64' && env.npm_config_arch === undefined && underRosetta()) arch = 'arm64';
+  if (
+    platform === 'darwin' &&
+    process.platform === 'darwin' &&
+    arch === 'x64' &&
+    env.npm_config_arch === undefined &&
+    underRosetta()
+  )
+    arch = 'arm64';
   return { platform, arch };
 }
 
@@ -65,7 +72,12 @@ export function isInstalled(electronDirectory, env = process.env) {
   try {
     const version = JSON.parse(readFileSync(join(electronDirectory, 'package.json'), 'utf8')).version;
     const executable = platformPath(env.ELECTRON_INSTALL_PLATFORM || env.npm_config_platform || process.platform);
-    if (readFileSync(join(electronDirectory, 'dist', 'version'), 'utf8').replace(/^v/, '').trim() !== version) return false;
+    if (
+      readFileSync(join(electronDirectory, 'dist', 'version'), 'utf8')
+        .replace(/^v/, '')
+        .trim() !== version
+    )
+      return false;
     // electron-vite reads path.txt whatever ELECTRON_OVERRIDE_DIST_PATH says, so it must be there.
     if (readFileSync(join(electronDirectory, 'path.txt'), 'utf8') !== executable) return false;
     return existsSync(join(env.ELECTRON_OVERRIDE_DIST_PATH || join(electronDirectory, 'dist'), executable));
@@ -209,7 +221,8 @@ export async function installElectron({ electronDirectory, command, stderr = pro
       arch,
       downloadOptions: {
         quiet: true,
-        getProgressCallback: async (/** @type {{ transferred: number; total: number | null; percent: number }} */ p) => progress.update(p),
+        getProgressCallback: async (/** @type {{ transferred: number; total: number | null; percent: number }} */ p) =>
+          progress.update(p),
       },
     });
     progress.done();
@@ -226,7 +239,9 @@ export async function installElectron({ electronDirectory, command, stderr = pro
     encoding: 'utf8',
   });
   if (installer.status !== 0) {
-    const first = (installer.stderr || installer.error?.message || `exit code ${installer.status}`).trim().split('\n')[0];
+    const first = (installer.stderr || installer.error?.message || `exit code ${installer.status}`)
+      .trim()
+      .split('\n')[0];
     return { ok: false, line: failureLine({ version, platform, arch, mirror, error: new Error(first), command }) };
   }
   stderr.write(`Electron ${version} is installed.\n`);
@@ -254,7 +269,9 @@ async function main(argv) {
   }
   const command = mode === 'dev' ? 'npm run dev' : 'npm start';
   if (!nodeIsSupported()) {
-    process.stderr.write(`${command}: this needs Node.js ${SUPPORTED_NODE.replace(' || ', ' or ')}, this is ${process.versions.node}.\n`);
+    process.stderr.write(
+      `${command}: this needs Node.js ${SUPPORTED_NODE.replace(' || ', ' or ')}, this is ${process.versions.node}.\n`,
+    );
     return 1;
   }
   const electronDirectory = dirname(require.resolve('electron/package.json', { paths: [ROOT] }));
@@ -266,8 +283,14 @@ async function main(argv) {
     }
   }
   const electronViteDirectory = dirname(require.resolve('electron-vite/package.json', { paths: [ROOT] }));
-  const electronVite = join(electronViteDirectory, require(join(electronViteDirectory, 'package.json')).bin['electron-vite']);
-  const child = spawn(process.execPath, [electronVite, ...(mode === 'dev' ? [] : ['preview']), ...rest], { cwd: ROOT, stdio: 'inherit' });
+  const electronVite = join(
+    electronViteDirectory,
+    require(join(electronViteDirectory, 'package.json')).bin['electron-vite'],
+  );
+  const child = spawn(process.execPath, [electronVite, ...(mode === 'dev' ? [] : ['preview']), ...rest], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) process.on(signal, () => child.kill(signal));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }

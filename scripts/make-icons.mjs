@@ -149,7 +149,12 @@ export function encodePng({ width, height, rgba }) {
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header.set([8, 6, 0, 0, 0], 8);
-  return Buffer.concat([PNG_SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(raw, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /**
@@ -161,7 +166,8 @@ export function encodePng({ width, height, rgba }) {
  */
 export function shrink(image, size) {
   const factor = image.width / size;
-  if (image.width !== image.height || !Number.isInteger(factor)) throw new Error(`cannot shrink ${image.width}×${image.height} to ${size}`);
+  if (image.width !== image.height || !Number.isInteger(factor))
+    throw new Error(`cannot shrink ${image.width}×${image.height} to ${size}`);
   const rgba = new Uint8Array(size * size * 4);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
@@ -238,7 +244,8 @@ export function encodeIcns(entries) {
  */
 export function makeIcons(sourcePng) {
   const source = decodePng(sourcePng);
-  if (source.width !== 1024 || source.height !== 1024) throw new Error(`the source image must be 1024×1024, it is ${source.width}×${source.height}`);
+  if (source.width !== 1024 || source.height !== 1024)
+    throw new Error(`the source image must be 1024×1024, it is ${source.width}×${source.height}`);
   /** @type {Map<number, Buffer>} */
   const pngs = new Map();
   const png = (/** @type {number} */ size) => {
@@ -262,7 +269,8 @@ export function makeIcons(sourcePng) {
 function scaled(source, size) {
   if (source.width % size === 0) return shrink(source, size);
   const k = size / 3;
-  if (!Number.isInteger(k) || source.width % (4 * k) !== 0) throw new Error(`no icon size ${size} from a ${source.width} px source`);
+  if (!Number.isInteger(k) || source.width % (4 * k) !== 0)
+    throw new Error(`no icon size ${size} from a ${source.width} px source`);
   return shrink(repeat(shrink(source, 4 * k), 3), size);
 }
 
@@ -298,10 +306,16 @@ async function main() {
     await writeFile(path, bytes);
   }
   if (check && stale.length) {
-    process.stderr.write(`make-icons: out of date with build/icon-source.png: ${stale.join(', ')} (run node scripts/make-icons.mjs)\n`);
+    process.stderr.write(
+      `make-icons: out of date with build/icon-source.png: ${stale.join(', ')} (run node scripts/make-icons.mjs)\n`,
+    );
     return 1;
   }
-  process.stdout.write(check ? `make-icons: all ${files.size} icon files are up to date\n` : `make-icons: wrote ${files.size} icon files in build/\n`);
+  process.stdout.write(
+    check
+      ? `make-icons: all ${files.size} icon files are up to date\n`
+      : `make-icons: wrote ${files.size} icon files in build/\n`,
+  );
   return 0;
 }
 

@@ -20,7 +20,9 @@ import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { out: { type: 'string' }, epochs: { type: 'string' }, limit: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { out: { type: 'string' }, epochs: { type: 'string' }, limit: { type: 'string' } },
+});
 const out = resolve(values.out ?? join(ROOT, 'build', 'screenshots'));
 const epochs = values.epochs ?? '15';
 const limit = values.limit ?? '0';
@@ -55,7 +57,14 @@ async function main() {
   const { url, child } = await startHost();
   const browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+    ],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
@@ -64,7 +73,10 @@ async function main() {
     await page.getByLabel('Epochs', { exact: true }).fill(epochs);
     await page.getByLabel('Training subset size', { exact: true }).fill(limit);
     await page.getByRole('button', { name: 'Start', exact: true }).click();
-    await page.getByRole('status').filter({ hasText: /^Finished \d+ epochs?\.$/ }).waitFor({ timeout: 60 * 60_000 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Finished \d+ epochs?\.$/ })
+      .waitFor({ timeout: 60 * 60_000 });
     // The charts draw at most every 500 ms: let them catch up.
     await page.waitForTimeout(800);
     const shot = (/** @type {string} */ name) => page.screenshot({ path: join(out, name) });
@@ -77,7 +89,10 @@ async function main() {
     await page.getByRole('tab', { name: 'Gallery', exact: true }).click();
     await page.getByLabel('Show').selectOption({ label: 'Misclassified' });
     await page.getByLabel('Sort').selectOption({ label: 'Confidence, highest first' });
-    await page.getByRole('img', { name: /^Predicted / }).first().click();
+    await page
+      .getByRole('img', { name: /^Predicted / })
+      .first()
+      .click();
     await page.getByRole('complementary', { name: /^Test image/ }).waitFor();
     await shot('gallery.png');
 
@@ -104,18 +119,30 @@ async function main() {
       await page.mouse.move(pad.x + x1, pad.y + 245, { steps: 12 });
       await page.mouse.up();
     }
-    await page.getByRole('region', { name: 'Prediction' }).getByText(/^Most likely/).waitFor();
+    await page
+      .getByRole('region', { name: 'Prediction' })
+      .getByText(/^Most likely/)
+      .waitFor();
     await shot('draw.png');
 
     // A second run, with the quick preset, compared with the first in the Runs tab.
     await page.getByLabel('Preset', { exact: true }).selectOption('quick');
     await page.getByLabel('Training subset size', { exact: true }).fill(limit);
     await page.getByRole('button', { name: 'Start', exact: true }).click();
-    await page.getByRole('status').filter({ hasText: /^Finished 8 epochs\.$/ }).waitFor({ timeout: 60 * 60_000 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Finished 8 epochs\.$/ })
+      .waitFor({ timeout: 60 * 60_000 });
     await page.getByRole('tab', { name: 'Runs', exact: true }).click();
-    await page.getByTestId('runs-count').filter({ hasText: /^2 runs/ }).waitFor();
+    await page
+      .getByTestId('runs-count')
+      .filter({ hasText: /^2 runs/ })
+      .waitFor();
     for (const box of await page.getByRole('checkbox', { name: /^Show .* in the charts$/ }).all()) await box.check();
-    await page.getByTestId('runs-count').filter({ hasText: /, 2 selected$/ }).waitFor();
+    await page
+      .getByTestId('runs-count')
+      .filter({ hasText: /, 2 selected$/ })
+      .waitFor();
     await page.waitForTimeout(800);
     await shot('runs.png');
     process.stdout.write(`Screenshots in ${out}\n`);

@@ -59,7 +59,16 @@ function run(args, stopAfterMs = null) {
 
 /** @type {string[]} */
 const problems = [];
-const counts = { cliRuns: 0, cliStopped: 0, cliKilledStarting: 0, webRuns: 0, webStopped: 0, renames: 0, notes: 0, listings: 0 };
+const counts = {
+  cliRuns: 0,
+  cliStopped: 0,
+  cliKilledStarting: 0,
+  webRuns: 0,
+  webStopped: 0,
+  renames: 0,
+  notes: 0,
+  listings: 0,
+};
 /** What the editor last wrote to each run: the record must say exactly this at the end. @type {Map<string, { name?: string, note?: string }>} */
 const expected = new Map();
 
@@ -67,7 +76,10 @@ async function cliTrainer() {
   while (Date.now() < deadline) {
     const epochs = 2 + random(6);
     const stop = Math.random() < 0.3 ? 600 + random(1200) : null;
-    const result = await run(['train', '--epochs', String(epochs), '--limit', '12000', '--hidden', '32', '--threads', '1', '--json'], stop);
+    const result = await run(
+      ['train', '--epochs', String(epochs), '--limit', '12000', '--hidden', '32', '--threads', '1', '--json'],
+      stop,
+    );
     // Stopped while Node itself was still starting (before any code of ours runs): no run, nothing to keep.
     if (result.code === null && result.signal === 'SIGTERM' && !result.stdout) {
       counts.cliKilledStarting++;
@@ -75,12 +87,17 @@ async function cliTrainer() {
     }
     counts.cliRuns++;
     if (result.code === 143) counts.cliStopped++;
-    else if (result.code !== 0) problems.push(`fmnist train exited ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').at(-1)}`);
+    else if (result.code !== 0)
+      problems.push(`fmnist train exited ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').at(-1)}`);
   }
 }
 
 async function browserHostTrainer() {
-  const host = spawn(process.execPath, [join(ROOT, 'out', 'node', 'web.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const host = spawn(process.execPath, [join(ROOT, 'out', 'node', 'web.js')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(host);
   host.on('exit', () => children.delete(host));
   const url = await new Promise((resolve, reject) => {
@@ -93,7 +110,9 @@ async function browserHostTrainer() {
     host.on('exit', (code) => reject(new Error(`the browser host exited (${code}): ${output}`)));
   });
   const { host: address, searchParams } = new URL(url);
-  const socket = new WebSocket(`ws://${address}/backend?token=${searchParams.get('token')}`, { origin: `http://${address}` });
+  const socket = new WebSocket(`ws://${address}/backend?token=${searchParams.get('token')}`, {
+    origin: `http://${address}`,
+  });
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   const replies = new Map();
   /** The run's status as the last state said. @type {string} */
@@ -116,7 +135,13 @@ async function browserHostTrainer() {
   if (!loaded.ok) throw new Error(`the browser host could not load the data: ${loaded.error}`);
   while (Date.now() < deadline) {
     const settings = { ...state.defaults, epochs: 2 + random(6), limit: 12000, hiddenSizes: [32], threads: 1 };
-    const started = await ask({ type: 'start', settings, autosave: Math.random() < 0.7, continue: false, allowOtherData: false });
+    const started = await ask({
+      type: 'start',
+      settings,
+      autosave: Math.random() < 0.7,
+      continue: false,
+      allowOtherData: false,
+    });
     if (!started.ok) {
       problems.push(`the browser host refused a run: ${started.error}`);
       break;
@@ -177,9 +202,11 @@ function checkpointMetadata(file) {
  */
 async function eachLimited(items, width, work) {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
 async function check() {
@@ -191,12 +218,14 @@ async function check() {
     const say = (/** @type {string} */ problem) => problems.push(`run ${record.id}: ${problem}`);
     if (record.status !== 'finished' && record.status !== 'stopped') say(`status is ${record.status}`);
     const wanted = expected.get(record.id) ?? {};
-    if ((wanted.name ?? '') !== record.name) say(`name is "${record.name}", the last rename said "${wanted.name ?? ''}"`);
+    if ((wanted.name ?? '') !== record.name)
+      say(`name is "${record.name}", the last rename said "${wanted.name ?? ''}"`);
     if ((wanted.note ?? '') !== record.note) say(`note is "${record.note}", the last note said "${wanted.note ?? ''}"`);
     /** @type {{ cost: number }[]} */
     const history = JSON.parse(readFileSync(join(folder, `${record.id}.history.json`), 'utf8')).epochs;
     const kept = typeof record.summary?.epochsDone === 'number' ? record.summary.epochsDone : record.metrics.epochs;
-    if (history.length !== record.metrics.epochs) say(`history has ${history.length} epochs, the record counts ${record.metrics.epochs}`);
+    if (history.length !== record.metrics.epochs)
+      say(`history has ${history.length} epochs, the record counts ${record.metrics.epochs}`);
     const file = record.files?.best ?? record.files?.last;
     if (!file) {
       if (kept > 0) say('has no checkpoint of its own');
@@ -205,7 +234,8 @@ async function check() {
     const metadata = checkpointMetadata(file);
     if (metadata.epochsDone !== kept) say(`its checkpoint holds ${metadata.epochsDone} epochs, the run kept ${kept}`);
     const costs = (metadata.history ?? []).map((epoch) => epoch.cost);
-    if (JSON.stringify(costs) !== JSON.stringify(history.slice(0, kept).map((epoch) => epoch.cost))) say("its checkpoint's history is not the record's");
+    if (JSON.stringify(costs) !== JSON.stringify(history.slice(0, kept).map((epoch) => epoch.cost)))
+      say("its checkpoint's history is not the record's");
     // And it opens as the app and the CLI open a checkpoint.
     const info = await run(['info', file, '--json']);
     if (info.code !== 0) say(`its checkpoint does not open: ${info.stderr.trim()}`);

@@ -11,7 +11,13 @@ import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asFileError, displayPath, FmnistError } from '@core/shared/errors';
 import { writeFileAtomic } from '@core/io';
-import { HOST_NAME, isThisProcess, type RecordedProcess, recordedProcessAlive, thisProcess } from '@core/records/liveness';
+import {
+  HOST_NAME,
+  isThisProcess,
+  type RecordedProcess,
+  recordedProcessAlive,
+  thisProcess,
+} from '@core/records/liveness';
 
 export const HOST_LOCK_FILE = 'host.json';
 
@@ -31,7 +37,10 @@ export class HostRunningError extends FmnistError {
     /** The lock file (to delete by hand when that other computer's host is gone). */
     readonly lockFile: string | null = null,
   ) {
-    super('bad-option', `a browser host (process ${pid}${otherHost ? ` on ${otherHost}` : ''}) already serves ${folder}${url ? ` at ${url}` : ''}`);
+    super(
+      'bad-option',
+      `a browser host (process ${pid}${otherHost ? ` on ${otherHost}` : ''}) already serves ${folder}${url ? ` at ${url}` : ''}`,
+    );
   }
 }
 
@@ -68,7 +77,8 @@ export class HostLock {
 async function readLock(file: string): Promise<LockContents | null> {
   try {
     const value = JSON.parse(await readFile(file, 'utf8')) as Partial<LockContents>;
-    if (typeof value.pid !== 'number' || typeof value.processStartedMs !== 'number' || typeof value.host !== 'string') return null;
+    if (typeof value.pid !== 'number' || typeof value.processStartedMs !== 'number' || typeof value.host !== 'string')
+      return null;
     return {
       pid: value.pid,
       processStartedMs: value.processStartedMs,
@@ -93,7 +103,7 @@ const ADDRESS_WAIT_MS = 10_000;
 /** The running holder's address: a holder still starting is given a moment to write it. */
 async function runningHolder(file: string, held: LockContents): Promise<HostClaim> {
   let lock = held;
-  for (const started = Date.now(); lock.url === null && Date.now() - started < ADDRESS_WAIT_MS; ) {
+  for (const started = Date.now(); lock.url === null && Date.now() - started < ADDRESS_WAIT_MS;) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const again = await readLock(file);
     if (!again || !(await holderAlive(again))) break;
@@ -109,7 +119,13 @@ async function runningHolder(file: string, held: LockContents): Promise<HostClai
  */
 async function removeStale(file: string, stale: string): Promise<void> {
   const aside = `${file}.${randomBytes(4).toString('hex')}.stale`;
-  if (!(await rename(file, aside).then(() => true, () => false))) return;
+  if (
+    !(await rename(file, aside).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
   if ((await readFile(aside, 'utf8').catch(() => null)) !== stale) await link(aside, file).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
 }
@@ -141,5 +157,9 @@ export async function claimDataFolder(folder: string): Promise<HostClaim> {
     if (held && (await holderAlive(held))) return runningHolder(file, held);
     if (text !== null) await removeStale(file, text);
   }
-  throw new FmnistError('io', `is held by browser hosts that keep starting and stopping: try again (or, if none runs, delete ${displayPath(file)})`, { file });
+  throw new FmnistError(
+    'io',
+    `is held by browser hosts that keep starting and stopping: try again (or, if none runs, delete ${displayPath(file)})`,
+    { file },
+  );
 }

@@ -11,7 +11,8 @@ import { startWebHost } from './server';
 async function main(): Promise<void> {
   const portIndex = process.argv.indexOf('--port');
   const port = portIndex >= 0 ? Number(process.argv[portIndex + 1]) : 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535, got ${process.argv[portIndex + 1]}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0–65535, got ${process.argv[portIndex + 1]}`);
   const host = await startWebHost({
     port,
     rendererDirectory: join(__dirname, '..', 'renderer'),

@@ -69,7 +69,11 @@ export const MAX_WAITING_POINTS = 100_000;
 type Outgoing = { event: BackendEvent } | { answer: string | Uint8Array };
 
 export function mergeProgress(earlier: ProgressUpdate, later: ProgressUpdate): ProgressUpdate {
-  return { ...later, costPoints: [...earlier.costPoints, ...later.costPoints], completedEpochs: [...earlier.completedEpochs, ...later.completedEpochs] };
+  return {
+    ...later,
+    costPoints: [...earlier.costPoints, ...later.costPoints],
+    completedEpochs: [...earlier.completedEpochs, ...later.completedEpochs],
+  };
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -193,7 +197,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       client.send('answer' in next ? next.answer : JSON.stringify({ event: next.event }));
     }
     const last = queue.waiting.at(-1);
-    const points = last && 'event' in last && last.event.type === 'progress' ? last.event.progress.costPoints.length : 0;
+    const points =
+      last && 'event' in last && last.event.type === 'progress' ? last.event.progress.costPoints.length : 0;
     if (queue.waiting.length > MAX_WAITING_EVENTS || points > MAX_WAITING_POINTS) {
       client.terminate();
       return;
@@ -205,7 +210,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const queue = clients.get(client);
     if (!queue) return;
     const last = queue.waiting.at(-1);
-    if ('event' in message && message.event.type === 'progress' && last && 'event' in last && last.event.type === 'progress') {
+    if (
+      'event' in message &&
+      message.event.type === 'progress' &&
+      last &&
+      'event' in last &&
+      last.event.type === 'progress'
+    ) {
       last.event = { type: 'progress', progress: mergeProgress(last.event.progress, message.event.progress) };
     } else {
       queue.waiting.push(message);
@@ -228,13 +239,24 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   });
   if ('running' in claim) {
     await rm(uploadRoot, { recursive: true, force: true });
-    throw new HostRunningError(claim.running.url, claim.running.pid, dataDirectory, claim.running.otherHost, claim.running.file);
+    throw new HostRunningError(
+      claim.running.url,
+      claim.running.pid,
+      dataDirectory,
+      claim.running.otherHost,
+      claim.running.file,
+    );
   }
   const lock: HostLock = claim.lock;
   const runs = new RunStore(runsDirectory);
   // Absolute: the paths recorded in an autosave must not depend on the working folder.
   const keptRoot = resolve(dataDirectory, KEPT_UPLOADS_FOLDER);
-  const backend = new BackendHost(options.workerPath, broadcast, () => ({ dataDirectory, downloadDirectory, runsDirectory, env }));
+  const backend = new BackendHost(options.workerPath, broadcast, () => ({
+    dataDirectory,
+    downloadDirectory,
+    runsDirectory,
+    env,
+  }));
   /** The worker's last state, which names the data sets loaded and the autosave. */
   let lastState: StudioState | null = null;
   /** Kept folders being filled and loaded, which no state names yet. */
@@ -259,7 +281,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     // A kept file is <keptRoot>/<folder>/<name>, the folder a random 128-bit name: matched by that name, a path
     // is recognised whichever way the data folder was spelt when it was recorded (a symbolic link, say).
     const inUse = new Set(named.map((path) => basename(dirname(path))));
-    for (const folder of folders) if (!inUse.has(folder) && !keeping.has(folder)) await removeFolder(join(keptRoot, folder));
+    for (const folder of folders)
+      if (!inUse.has(folder) && !keeping.has(folder)) await removeFolder(join(keptRoot, folder));
   };
   /** What a sweep depends on in a state: the data sets loaded and the run's status (a run that ends may free data). */
   let sweptFor = '';
@@ -269,7 +292,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
    */
   function observe(state: StudioState): void {
     lastState = state;
-    const key = JSON.stringify([state.datasets.train?.paths, state.datasets.test?.paths, state.run.id, state.run.status, state.autosave.pending?.id]);
+    const key = JSON.stringify([
+      state.datasets.train?.paths,
+      state.datasets.test?.paths,
+      state.run.id,
+      state.run.status,
+      state.autosave.pending?.id,
+    ]);
     if (key === sweptFor) return;
     sweptFor = key;
     sweepWanted = true;
@@ -299,12 +328,17 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   /** The launch's token, in the URL's ?token= or (once the page has loaded) in its cookie. */
   const hasToken = (request: IncomingMessage, url: URL | null): boolean =>
     sameToken(url?.searchParams.get('token'), token) || sameToken(cookieValue(request, cookieName), token);
-  const forbidden = (): string => `Fashion-MNIST Studio: open the URL that npm run web printed (${origin}/?token=…); every request needs its token.\n`;
+  const forbidden = (): string =>
+    `Fashion-MNIST Studio: open the URL that npm run web printed (${origin}/?token=…); every request needs its token.\n`;
   /** A 403 that says what to do, on a connection then closed (a refused upload's body is never read). */
   const refuse403 = (request: IncomingMessage, response: ServerResponse): void => {
     response.setHeader('connection', 'close');
     response
-      .writeHead(403, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
+      .writeHead(403, {
+        'content-type': 'text/plain; charset=utf-8',
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-store',
+      })
       .end(forbidden(), () => request.destroy());
   };
 
@@ -359,9 +393,14 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     // A refused upload is answered at once and its connection closed: its body is never read.
     const refuse = (status: number, error: string): void => {
       response.setHeader('connection', 'close');
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error }), () => request.destroy());
+      response
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error }), () => request.destroy());
     };
-    if (!fromOwnPage(request) || !(sameToken(request.headers['x-studio-token'] as string | undefined, token) || hasToken(request, null))) {
+    if (
+      !fromOwnPage(request) ||
+      !(sameToken(request.headers['x-studio-token'] as string | undefined, token) || hasToken(request, null))
+    ) {
       refuse403(request, response);
       return;
     }
@@ -379,7 +418,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return;
     }
     uploadSlots++;
-    const name = basename(safeDecode(String(request.headers['x-file-name'] ?? 'upload')) ?? 'upload').replace(/[^\w.\- ]/g, '_') || 'upload';
+    const name =
+      basename(safeDecode(String(request.headers['x-file-name'] ?? 'upload')) ?? 'upload').replace(/[^\w.\- ]/g, '_') ||
+      'upload';
     const id = randomBytes(16).toString('hex');
     const folder = join(uploadRoot, id);
     const path = join(folder, name);
@@ -446,7 +487,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       work.catch(() => (response.headersSent ? response.destroy() : response.writeHead(500).end()));
     };
     if (request.method === 'PUT' && request.url === '/upload') handled(receiveUpload(request, response));
-    else if (request.method === 'GET' && request.url?.startsWith('/download/')) handled(serveDownload(request, response));
+    else if (request.method === 'GET' && request.url?.startsWith('/download/'))
+      handled(serveDownload(request, response));
     else if (request.method === 'GET' || request.method === 'HEAD') handled(serveStatic(request, response));
     else response.writeHead(405).end();
   });
@@ -459,14 +501,18 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const url = parseUrl(request);
     if (!url || url.pathname !== '/backend' || !fromOwnPage(request) || !hasToken(request, url)) {
       const body = Buffer.from(forbidden());
-      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
   });
 
   /** Saves or exports into a private folder, then offers the file as a download. */
-  const prepareDownload = async (request: Extract<Request, { type: 'save-checkpoint' | 'export-model' }>): Promise<Response> => {
+  const prepareDownload = async (
+    request: Extract<Request, { type: 'save-checkpoint' | 'export-model' }>,
+  ): Promise<Response> => {
     const id = randomBytes(16).toString('hex');
     const name = SUGGESTED_NAMES[request.type === 'export-model' ? request.format : 'checkpoint'];
     const folder = join(uploadRoot, `download-${id}`);
@@ -579,7 +625,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
           const message = JSON.parse(String(data)) as { id?: unknown; request?: unknown };
           id = message.id;
           if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new Error('a request needs a numeric id');
-          if (queue.inFlight >= MAX_REQUESTS_IN_FLIGHT) throw new Error(`too many requests at once (at most ${MAX_REQUESTS_IN_FLIGHT} wait for answers)`);
+          if (queue.inFlight >= MAX_REQUESTS_IN_FLIGHT)
+            throw new Error(`too many requests at once (at most ${MAX_REQUESTS_IN_FLIGHT} wait for answers)`);
           queue.inFlight++;
           try {
             response = await serveRequest(validateRequest(message.request));
@@ -599,7 +646,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     server.once('error', (error: NodeJS.ErrnoException) => {
       void rm(uploadRoot, { recursive: true, force: true });
       void lock.release();
-      fail(new FmnistError('io', error.code === 'EADDRINUSE' ? `port ${options.port} is already in use on 127.0.0.1` : userMessage(error)));
+      fail(
+        new FmnistError(
+          'io',
+          error.code === 'EADDRINUSE' ? `port ${options.port} is already in use on 127.0.0.1` : userMessage(error),
+        ),
+      );
     });
     server.listen(options.port ?? 0, '127.0.0.1', done);
   });
@@ -621,7 +673,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     // A run ends at its last whole epoch and is written to its own checkpoint, so the next start offers to resume it.
     if (backend.hasWorker()) {
       let timer: NodeJS.Timeout | undefined;
-      const limit = new Promise<void>((done) => (timer = setTimeout(done, options.shutdownLimitMs ?? SHUTDOWN_LIMIT_MS)));
+      const limit = new Promise<void>(
+        (done) => (timer = setTimeout(done, options.shutdownLimitMs ?? SHUTDOWN_LIMIT_MS)),
+      );
       await Promise.race([ask({ type: 'shutdown' }), limit]);
       clearTimeout(timer);
     }

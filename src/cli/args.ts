@@ -64,7 +64,8 @@ export function parseOptions(command: CommandSpec, argv: string[]): ParsedOption
     parsed[name] = convert(command, name, spec, text);
   }
   for (const [name, spec] of Object.entries(command.options)) {
-    if (spec.required && parsed[name] === undefined) throw usage(command, `--${name} ${spec.value ?? ''} is required`.replace(/ +is/, ' is'));
+    if (spec.required && parsed[name] === undefined)
+      throw usage(command, `--${name} ${spec.value ?? ''} is required`.replace(/ +is/, ' is'));
   }
   return parsed;
 }
@@ -76,7 +77,8 @@ function convert(command: CommandSpec, name: string, spec: OptionSpec, text: str
   }
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value)) throw usage(command, `--${name} must be a number, got "${text}"`);
-  if (spec.kind === 'integer' && !Number.isInteger(value)) throw usage(command, `--${name} must be a whole number, got "${text}"`);
+  if (spec.kind === 'integer' && !Number.isInteger(value))
+    throw usage(command, `--${name} must be a whole number, got "${text}"`);
   return value;
 }
 
@@ -98,7 +100,11 @@ export function formatHelp(command: CommandSpec): string {
   return lines.join('\n');
 }
 
-export const THREADS_OPTION: OptionSpec = { kind: 'integer', value: 'N', help: 'kernel threads, 0 for one per CPU core (the default)' };
+export const THREADS_OPTION: OptionSpec = {
+  kind: 'integer',
+  value: 'N',
+  help: 'kernel threads, 0 for one per CPU core (the default)',
+};
 export const KERNELS_OPTION: OptionSpec = {
   kind: 'string',
   value: 'KIND',
@@ -109,7 +115,10 @@ export const KERNELS_OPTION: OptionSpec = {
 export function kernelChoice(value: unknown): KernelChoice {
   if (value === undefined) return 'auto';
   if (!KERNEL_CHOICES.includes(value as KernelChoice)) {
-    throw new FmnistError('bad-option', `--kernels must be one of ${KERNEL_CHOICES.join(', ')}, got "${String(value)}"`);
+    throw new FmnistError(
+      'bad-option',
+      `--kernels must be one of ${KERNEL_CHOICES.join(', ')}, got "${String(value)}"`,
+    );
   }
   return value as KernelChoice;
 }
@@ -118,6 +127,10 @@ export function kernelChoice(value: unknown): KernelChoice {
 export function threadCount(value: unknown): number {
   if (value === undefined) return 0;
   const n = value as number;
-  if (n < 0 || n > LIMITS.maxThreads) throw new FmnistError('bad-option', `--threads must be between 0 (one per core) and ${LIMITS.maxThreads}, got ${n}`);
+  if (n < 0 || n > LIMITS.maxThreads)
+    throw new FmnistError(
+      'bad-option',
+      `--threads must be between 0 (one per core) and ${LIMITS.maxThreads}, got ${n}`,
+    );
   return n;
 }

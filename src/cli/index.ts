@@ -29,7 +29,8 @@ main(process.argv.slice(2), processContext()).then(
   (code) => {
     // A command hung up in a terminal ends as a hung-up one does: by the hang-up signal, its handler gone now
     // (Node's own exit would try to reset the dead terminal, and abort).
-    if (terminalLost || (code === SIGNAL_EXIT_CODES.SIGHUP && (process.stdout.isTTY || process.stderr.isTTY))) process.kill(process.pid, 'SIGHUP');
+    if (terminalLost || (code === SIGNAL_EXIT_CODES.SIGHUP && (process.stdout.isTTY || process.stderr.isTTY)))
+      process.kill(process.pid, 'SIGHUP');
     process.exitCode = code;
   },
   (error: unknown) => {

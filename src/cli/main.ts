@@ -57,7 +57,10 @@ export async function main(argv: string[], context: CliContext): Promise<number>
   }
   // No command (or an empty one) is a mistake: the usage goes to stderr, stdout stays empty.
   if (!name) {
-    writeLine(context.stderr, `fmnist: ${name === undefined ? 'no command given' : 'the command is empty'}\n\n${mainHelp()}`);
+    writeLine(
+      context.stderr,
+      `fmnist: ${name === undefined ? 'no command given' : 'the command is empty'}\n\n${mainHelp()}`,
+    );
     return 2;
   }
   if (name === '--version' || name === '-v') {
@@ -66,7 +69,10 @@ export async function main(argv: string[], context: CliContext): Promise<number>
   }
   const command = COMMANDS.find((c) => c.spec.name === name);
   if (!command) {
-    writeLine(context.stderr, `fmnist: unknown command "${name}" (commands: ${COMMANDS.map((c) => c.spec.name).join(', ')}; see fmnist --help)`);
+    writeLine(
+      context.stderr,
+      `fmnist: unknown command "${name}" (commands: ${COMMANDS.map((c) => c.spec.name).join(', ')}; see fmnist --help)`,
+    );
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

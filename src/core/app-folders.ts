@@ -14,7 +14,10 @@ export const DOWNLOAD_FOLDER = 'fashion-mnist';
 /** The folder inside the data folder that holds a record of every training run. */
 export const RUNS_FOLDER = 'runs';
 
-export function appDataFolder(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function appDataFolder(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   if (env.FMNIST_STUDIO_DATA) return env.FMNIST_STUDIO_DATA;
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), APP_FOLDER_NAME);
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', APP_FOLDER_NAME);

@@ -78,7 +78,12 @@ export async function openRegularFile(path: string): Promise<OpenedFile> {
 }
 
 /** Reads up to `length` bytes at `position` (fewer at the end of the file), into `into` when given. */
-export async function readAt(handle: FileHandle, position: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+export async function readAt(
+  handle: FileHandle,
+  position: number,
+  length: number,
+  into?: Uint8Array,
+): Promise<Uint8Array> {
   const bytes = into?.subarray(0, length) ?? new Uint8Array(length);
   let filled = 0;
   while (filled < length) {
@@ -95,7 +100,11 @@ export async function readRegularFile(path: string, maxBytes: number, what: stri
   const { handle, size } = await openRegularFile(path);
   try {
     if (size > maxBytes) {
-      throw new FmnistError('bad-input', `is ${formatBytes(size)}, larger than any ${what} can be (at most ${formatBytes(maxBytes)})`, { file: path });
+      throw new FmnistError(
+        'bad-input',
+        `is ${formatBytes(size)}, larger than any ${what} can be (at most ${formatBytes(maxBytes)})`,
+        { file: path },
+      );
     }
     return await readAt(handle, 0, size);
   } catch (error) {

@@ -50,7 +50,9 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<void>
   const launchFiles = filesFromArgv(argv, app.isPackaged, process.cwd());
   // One instance: a second launch hands its files to the first (two would overwrite each other's autosave).
   if (!app.requestSingleInstanceLock({ files: launchFiles } satisfies LaunchData)) {
-    process.stdout.write(`${APP_NAME} is already running: its window was brought to the front${launchFiles.length ? ' with the files given' : ''}.\n`);
+    process.stdout.write(
+      `${APP_NAME} is already running: its window was brought to the front${launchFiles.length ? ' with the files given' : ''}.\n`,
+    );
     app.quit();
     return;
   }
@@ -69,17 +71,27 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<void>
     runsDirectory: runsFolder(dataFolder),
     env,
   }));
-  const downloads = new DataDownloads(downloadFolder, sendToWindow, () => backend.request({ type: 'load-default-data' }), env);
+  const downloads = new DataDownloads(
+    downloadFolder,
+    sendToWindow,
+    () => backend.request({ type: 'load-default-data' }),
+    env,
+  );
   let preferences: Preferences | null = null;
   const checkpointUsed = (path: string): void => {
     void preferences?.addRecent(path);
     app.addRecentDocument(path);
   };
   const files = new FileOpener(backend, sendToWindow, checkpointUsed);
-  const quitGuard = new QuitGuard(backend, () => mainWindow, process.platform, async () => {
-    flushWindowState?.();
-    await preferences?.flush();
-  });
+  const quitGuard = new QuitGuard(
+    backend,
+    () => mainWindow,
+    process.platform,
+    async () => {
+      flushWindowState?.();
+      await preferences?.flush();
+    },
+  );
   /** Files from the system: shown in the window, which is opened for them if there is none. */
   const openFromOutside = (paths: string[]): void => {
     if (paths.length === 0) return;
@@ -123,7 +135,15 @@ export async function startDesktopApp(options: DesktopAppOptions): Promise<void>
   await app.whenReady();
   const loaded = await Preferences.load(join(dataFolder, PREFERENCES_FILE));
   preferences = loaded;
-  enableIpc({ backend, getWindow: () => mainWindow, rendererUrl, preferences: loaded, downloads, files, checkpointUsed });
+  enableIpc({
+    backend,
+    getWindow: () => mainWindow,
+    rendererUrl,
+    preferences: loaded,
+    downloads,
+    files,
+    checkpointUsed,
+  });
   app.setAboutPanelOptions({
     applicationName: APP_NAME,
     applicationVersion: app.getVersion(),

@@ -121,7 +121,13 @@ export function enableIpc(services: IpcServices): void {
   /** Only our window's own page may talk to the backend; anything else gets this window or null. */
   const ownWindow = (event: IpcMainInvokeEvent): BrowserWindow | null => {
     const window = services.getWindow();
-    if (!window || event.sender !== window.webContents || !event.senderFrame || !isAppUrl(event.senderFrame.url, services.rendererUrl)) return null;
+    if (
+      !window ||
+      event.sender !== window.webContents ||
+      !event.senderFrame ||
+      !isAppUrl(event.senderFrame.url, services.rendererUrl)
+    )
+      return null;
     return window;
   };
   ipcMain.handle(IPC_REQUEST, async (event: IpcMainInvokeEvent, raw: unknown): Promise<Response> => {

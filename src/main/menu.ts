@@ -31,7 +31,11 @@ export function menuTemplate(options: MenuOptions): MenuItemConstructorOptions[]
   });
   const recent: MenuItemConstructorOptions[] = options.recentCheckpoints.length
     ? [
-        ...options.recentCheckpoints.map((path) => ({ label: basename(path), toolTip: path, click: () => options.openRecent(path) })),
+        ...options.recentCheckpoints.map((path) => ({
+          label: basename(path),
+          toolTip: path,
+          click: () => options.openRecent(path),
+        })),
         { type: 'separator' },
         { label: 'Clear Menu', click: () => options.clearRecent() },
       ]
@@ -88,15 +92,25 @@ export function menuTemplate(options: MenuOptions): MenuItemConstructorOptions[]
         { role: 'zoomOut' },
         { type: 'separator' },
         { role: 'togglefullscreen' },
-        ...(options.packaged ? [] : ([{ type: 'separator' }, { role: 'reload' }, { role: 'toggleDevTools' }] as MenuItemConstructorOptions[])),
+        ...(options.packaged
+          ? []
+          : ([{ type: 'separator' }, { role: 'reload' }, { role: 'toggleDevTools' }] as MenuItemConstructorOptions[])),
       ],
     },
     { role: 'windowMenu' },
     {
       role: 'help',
       submenu: [
-        { label: 'About Fashion-MNIST (the Data Set)', click: () => options.openExternal('https://github.com/zalandoresearch/fashion-mnist') },
-        ...(mac ? [] : ([{ type: 'separator' }, { label: `About ${options.appName}`, click: () => options.showAbout() }] as MenuItemConstructorOptions[])),
+        {
+          label: 'About Fashion-MNIST (the Data Set)',
+          click: () => options.openExternal('https://github.com/zalandoresearch/fashion-mnist'),
+        },
+        ...(mac
+          ? []
+          : ([
+              { type: 'separator' },
+              { label: `About ${options.appName}`, click: () => options.showAbout() },
+            ] as MenuItemConstructorOptions[])),
       ],
     },
   );

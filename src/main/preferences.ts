@@ -36,13 +36,16 @@ function defaults(): PreferencesData {
   return { window: null, folders: { data: null, checkpoints: null }, recentCheckpoints: [] };
 }
 
-const isText = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= 4096;
+const isText = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= 4096;
 
 function checkBounds(value: unknown): Bounds | null {
   if (typeof value !== 'object' || value === null) return null;
   const { x, y, width, height } = value as Record<string, unknown>;
   const whole = [x, y, width, height].every((n) => Number.isSafeInteger(n));
-  return whole && (width as number) > 0 && (height as number) > 0 ? { x: x as number, y: y as number, width: width as number, height: height as number } : null;
+  return whole && (width as number) > 0 && (height as number) > 0
+    ? { x: x as number, y: y as number, width: width as number, height: height as number }
+    : null;
 }
 
 /** The stored preferences, field by field: anything malformed is replaced by its default. */
@@ -59,8 +62,10 @@ export function parsePreferences(text: string): PreferencesData {
   const bounds = checkBounds(window?.bounds);
   if (bounds) result.window = { bounds, maximized: window?.maximized === true };
   const folders = raw.folders as Record<string, unknown> | undefined;
-  for (const kind of ['data', 'checkpoints'] as const) if (isText(folders?.[kind])) result.folders[kind] = folders![kind] as string;
-  if (Array.isArray(raw.recentCheckpoints)) result.recentCheckpoints = [...new Set(raw.recentCheckpoints.filter(isText))].slice(0, MAX_RECENT);
+  for (const kind of ['data', 'checkpoints'] as const)
+    if (isText(folders?.[kind])) result.folders[kind] = folders![kind] as string;
+  if (Array.isArray(raw.recentCheckpoints))
+    result.recentCheckpoints = [...new Set(raw.recentCheckpoints.filter(isText))].slice(0, MAX_RECENT);
   return result;
 }
 

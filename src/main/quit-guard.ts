@@ -77,9 +77,13 @@ export class QuitGuard {
       defaultId: 1,
       cancelId: 1,
       message: 'Training is running. Quit anyway?',
-      detail: 'The run stops after the current batch and keeps its last whole epoch; the next start offers to resume it from there.',
+      detail:
+        'The run stops after the current batch and keeps its last whole epoch; the next start offers to resume it from there.',
     };
-    const { response } = window && !window.isDestroyed() ? await dialog.showMessageBox(window, options) : await dialog.showMessageBox(options);
+    const { response } =
+      window && !window.isDestroyed()
+        ? await dialog.showMessageBox(window, options)
+        : await dialog.showMessageBox(options);
     return response === 0;
   }
 }

@@ -41,7 +41,10 @@ export function placeWindow(saved: Bounds | null, workAreas: Bounds[], primary: 
   let bestArea = 0;
   for (const area of workAreas) {
     const visible = overlap(saved, area);
-    if (visible.width >= Math.min(VISIBLE_WIDTH, saved.width) && visible.height >= Math.min(VISIBLE_HEIGHT, saved.height)) {
+    if (
+      visible.width >= Math.min(VISIBLE_WIDTH, saved.width) &&
+      visible.height >= Math.min(VISIBLE_HEIGHT, saved.height)
+    ) {
       if (visible.width * visible.height > bestArea) {
         best = area;
         bestArea = visible.width * visible.height;

@@ -10,7 +10,10 @@ import type { Preferences } from './preferences';
 import { MINIMUM_SIZE, placeWindow, trackWindowState } from './window-state';
 
 /** The window, and a function that saves its placement at once if a change is pending (before quitting). */
-export function createMainWindow(rendererUrl: string | undefined, preferences: Preferences): { window: BrowserWindow; flushState: () => void } {
+export function createMainWindow(
+  rendererUrl: string | undefined,
+  preferences: Preferences,
+): { window: BrowserWindow; flushState: () => void } {
   const saved = preferences.window;
   const placement = placeWindow(
     saved?.bounds ?? null,

@@ -6,7 +6,14 @@
 
 import { contextBridge, type IpcRendererEvent, ipcRenderer, webUtils } from 'electron';
 import { IPC_EVENT, IPC_OPEN_FILES, IPC_REQUEST } from '@core/shared/channels';
-import type { BackendEvent, DatasetRole, OpenFilesMessage, Request, Response, StudioBridge } from '@core/shared/contract';
+import type {
+  BackendEvent,
+  DatasetRole,
+  OpenFilesMessage,
+  Request,
+  Response,
+  StudioBridge,
+} from '@core/shared/contract';
 
 const bridge: StudioBridge = {
   request: (request: Request): Promise<Response> => ipcRenderer.invoke(IPC_REQUEST, request),
@@ -19,7 +26,9 @@ const bridge: StudioBridge = {
   },
   openDropped: async (files: readonly unknown[], role: DatasetRole | null): Promise<Response> => {
     // Only files from the user's file system have a path; anything the page made up has none.
-    const paths = files.map((file) => (file instanceof File ? webUtils.getPathForFile(file) : '')).filter((path) => path !== '');
+    const paths = files
+      .map((file) => (file instanceof File ? webUtils.getPathForFile(file) : ''))
+      .filter((path) => path !== '');
     if (paths.length === 0) return { ok: false, error: 'only files from your computer can be opened' };
     return ipcRenderer.invoke(IPC_OPEN_FILES, { paths, role } satisfies OpenFilesMessage);
   },

@@ -121,9 +121,12 @@ export class BackendHost {
         const event = message.event;
         // While the user's data and model are put back, the window keeps showing the failure, not each step.
         if (restoring && event.type === 'state') return;
-        if (event.type === 'progress') this.runEpochs = Math.max(this.runEpochs, ...event.progress.completedEpochs.map((e) => e.epoch));
+        if (event.type === 'progress')
+          this.runEpochs = Math.max(this.runEpochs, ...event.progress.completedEpochs.map((e) => e.epoch));
         if (event.type === 'state') this.remember(event.state);
-        this.onEvent(event.type === 'state' && this.failure ? { type: 'state', state: this.withFailure(event.state) } : event);
+        this.onEvent(
+          event.type === 'state' && this.failure ? { type: 'state', state: this.withFailure(event.state) } : event,
+        );
       } else {
         answered = true;
         const resolve = this.pending.get(message.id);
@@ -132,7 +135,9 @@ export class BackendHost {
       }
     });
     worker.on('error', (error) => this.lost(worker, userMessage(error), answered));
-    worker.on('exit', (code) => this.lost(worker, `the training worker stopped unexpectedly (exit code ${code})`, answered));
+    worker.on('exit', (code) =>
+      this.lost(worker, `the training worker stopped unexpectedly (exit code ${code})`, answered),
+    );
     if (!restoring) return;
     const restored = await this.restore(worker, this.lastState, this.runEpochs);
     restoring = false;
@@ -152,9 +157,15 @@ export class BackendHost {
       const dataset = before?.datasets[role];
       if (!dataset || this.worker !== worker) continue;
       const loaded = await this.send(worker, { type: 'load-dataset', role, paths: dataset.paths });
-      if (!loaded.ok) problems.push(`the ${role === 'train' ? 'training' : 'test'} data could not be reloaded (${loaded.error})`);
+      if (!loaded.ok)
+        problems.push(`the ${role === 'train' ? 'training' : 'test'} data could not be reloaded (${loaded.error})`);
     }
-    const data = before && (before.datasets.train || before.datasets.test) ? (problems.length ? problems.join('; ') : 'The data was reloaded') : null;
+    const data =
+      before && (before.datasets.train || before.datasets.test)
+        ? problems.length
+          ? problems.join('; ')
+          : 'The data was reloaded'
+        : null;
     const model = await this.restoreModel(worker, before, runEpochs);
     const said = [data, model].filter(Boolean).join('; ');
     return said ? `${said.charAt(0).toUpperCase()}${said.slice(1)}.` : null;
@@ -170,9 +181,14 @@ export class BackendHost {
     let autosaveProblem: string | null = wasRunning && !run.autosaveFile ? 'autosave was off' : null;
     if (wasRunning && run.autosaveFile && ranEpochs > 0) {
       if (before.autosave.failure) autosaveProblem = `its autosave had failed: ${before.autosave.failure.reason}`;
-      else candidates.push({ file: run.autosaveFile, what: `the run was restored from its autosave after epoch ${runEpochs}` });
+      else
+        candidates.push({
+          file: run.autosaveFile,
+          what: `the run was restored from its autosave after epoch ${runEpochs}`,
+        });
     }
-    if (before?.model?.savedAs) candidates.push({ file: before.model.savedAs, what: `the model was restored from ${before.model.savedAs}` });
+    if (before?.model?.savedAs)
+      candidates.push({ file: before.model.savedAs, what: `the model was restored from ${before.model.savedAs}` });
     for (const candidate of candidates) {
       if (this.worker !== worker) return null;
       const loaded = await this.send(worker, { type: 'load-checkpoint', path: candidate.file, replaceUnsaved: true });
@@ -182,8 +198,10 @@ export class BackendHost {
       }
       if (candidate.file === run?.autosaveFile) autosaveProblem = `its autosave could not be read: ${loaded.error}`;
     }
-    if (wasRunning && ranEpochs > 0) return `the run's model (${plural(runEpochs, 'epoch')}) was not saved and is lost${autosaveProblem ? ` (${autosaveProblem})` : ''}`;
-    if (before?.model) return `the model (${before.model.architecture}, ${before.model.epochsDone === null ? 'training unknown' : plural(before.model.epochsDone, 'epoch')}) was not saved and is lost`;
+    if (wasRunning && ranEpochs > 0)
+      return `the run's model (${plural(runEpochs, 'epoch')}) was not saved and is lost${autosaveProblem ? ` (${autosaveProblem})` : ''}`;
+    if (before?.model)
+      return `the model (${before.model.architecture}, ${before.model.epochsDone === null ? 'training unknown' : plural(before.model.epochsDone, 'epoch')}) was not saved and is lost`;
     return null;
   }
 
@@ -196,6 +214,7 @@ export class BackendHost {
     if (this.lastState) this.onEvent({ type: 'state', state: this.withFailure(this.lastState) });
     // Give the user back what they had now, not at their next click; but a worker that died before it ever
     // answered (it cannot load, or what it was given back kills it) waits for the next request: no crash loop.
-    if (!this.disposed && !this.starting && answered) this.starting = this.start().finally(() => (this.starting = null));
+    if (!this.disposed && !this.starting && answered)
+      this.starting = this.start().finally(() => (this.starting = null));
   }
 }

@@ -63,14 +63,17 @@ const REQUEST_TYPES: Record<WorkerRequest['type'], true> = {
   'open-run-checkpoint': true,
 };
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The message as a host's request, or why it is not one. (The hosts build each request's fields from validated input.) */
 function parseMessage(message: unknown): WorkerInbound | { id: number | null; error: string } {
   const id = isObject(message) && Number.isSafeInteger(message.id) ? (message.id as number) : null;
-  if (id === null || !isObject(message) || !isObject(message.request)) return { id, error: 'it needs a numeric id and a request' };
+  if (id === null || !isObject(message) || !isObject(message.request))
+    return { id, error: 'it needs a numeric id and a request' };
   const type = message.request.type;
-  if (typeof type !== 'string' || !Object.hasOwn(REQUEST_TYPES, type)) return { id, error: `unknown request "${String(type)}"` };
+  if (typeof type !== 'string' || !Object.hasOwn(REQUEST_TYPES, type))
+    return { id, error: `unknown request "${String(type)}"` };
   return { id, request: message.request as WorkerRequest };
 }
 
@@ -82,5 +85,7 @@ port.on('message', (message: unknown) => {
     return;
   }
   // handle() answers every failure of a request with { ok: false }: it never rejects.
-  void session.handle(parsed.request).then((response) => port.postMessage({ id: parsed.id, response } satisfies WorkerOutbound));
+  void session
+    .handle(parsed.request)
+    .then((response) => port.postMessage({ id: parsed.id, response } satisfies WorkerOutbound));
 });

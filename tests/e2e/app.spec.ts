@@ -29,11 +29,19 @@ test('trains through the UI: load data, start, pause, resume, finish with live c
   await loadRealData(page);
   // Class balance and the sample strip of the loaded set.
   await expect(page.getByRole('img', { name: /^Sample images: T-shirt\/top, Trouser/ }).first()).toBeVisible();
-  await setSettings(page, { 'Training subset size': '20000', Epochs: '2', 'Batch size': '32', 'Validation split': '0.1', Threads: '1' });
+  await setSettings(page, {
+    'Training subset size': '20000',
+    Epochs: '2',
+    'Batch size': '32',
+    'Validation split': '0.1',
+    Threads: '1',
+  });
 
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByRole('status')).toHaveText(/Training: epoch \d of 2/);
-  await expect.poll(() => page.getByLabel('Run progress').evaluate((e) => (e as unknown as { value: number }).value)).toBeGreaterThan(0);
+  await expect
+    .poll(() => page.getByLabel('Run progress').evaluate((e) => (e as unknown as { value: number }).value))
+    .toBeGreaterThan(0);
   await expect(page.getByTestId('samples-per-second')).not.toHaveText('—');
   await expect.poll(() => chartPoints(page, 'Cost')).toBeGreaterThan(0);
 
@@ -69,15 +77,26 @@ test('a bad file shows an inline error and leaves the loaded data intact; a good
   await loadRealData(page);
   const dir = test.info().outputPath();
   const bad = join(dir, 'broken-train.csv');
-  await writeFile(bad, `label,${Array.from({ length: 784 }, (_, i) => `pixel${i + 1}`).join(',')}\n3,${'0,'.repeat(783)}999\n`);
+  await writeFile(
+    bad,
+    `label,${Array.from({ length: 784 }, (_, i) => `pixel${i + 1}`).join(',')}\n3,${'0,'.repeat(783)}999\n`,
+  );
   await page.getByLabel('Training data files').setInputFiles(bad);
   const trainCard = page.getByRole('region', { name: 'Training data' });
-  await expect(trainCard.getByRole('alert')).toHaveText(/broken-train\.csv: line 2, column 785: pixel784 value "999" is not a whole number 0–255$/);
+  await expect(trainCard.getByRole('alert')).toHaveText(
+    /broken-train\.csv: line 2, column 785: pixel784 value "999" is not a whole number 0–255$/,
+  );
   await expect(page.getByTestId('train-count')).toHaveText('60,000 images');
 
   const good = join(dir, 'small-test.csv');
-  const rows = Array.from({ length: 300 }, (_, i) => `${i % 10},${Array.from({ length: 784 }, (_, k) => (k * (i + 1)) % 256).join(',')}`);
-  await writeFile(good, `label,${Array.from({ length: 784 }, (_, i) => `pixel${i + 1}`).join(',')}\n${rows.join('\n')}\n`);
+  const rows = Array.from(
+    { length: 300 },
+    (_, i) => `${i % 10},${Array.from({ length: 784 }, (_, k) => (k * (i + 1)) % 256).join(',')}`,
+  );
+  await writeFile(
+    good,
+    `label,${Array.from({ length: 784 }, (_, i) => `pixel${i + 1}`).join(',')}\n${rows.join('\n')}\n`,
+  );
   await page.getByLabel('Test data files').setInputFiles(good);
   await expect(page.getByTestId('test-count')).toHaveText('300 images');
   await expect(page.getByRole('region', { name: 'Test data' }).getByRole('alert')).toHaveText('');
@@ -100,7 +119,10 @@ test('validates settings inline and runs from keyboard shortcuts', async ({ page
   await expect(page.getByRole('status')).toHaveText(/^Stopped after \d+ of 200 epochs\.$/);
 });
 
-test('presets fill the settings, recipes are checked together, and an early stop is reported', async ({ page, host }) => {
+test('presets fill the settings, recipes are checked together, and an early stop is reported', async ({
+  page,
+  host,
+}) => {
   await page.goto(host.url);
   await loadRealData(page);
   const preset = page.getByLabel('Preset', { exact: true });
@@ -116,12 +138,19 @@ test('presets fill the settings, recipes are checked together, and an early stop
   await expect(page.getByLabel('Dropout', { exact: true })).toHaveValue('0.2');
   await expect(page.getByLabel('Flip images', { exact: true })).toBeChecked();
   // Edited settings are nobody's preset.
-  await setSettings(page, { Epochs: '40', 'Training subset size': '600', 'Hidden layers': '64', 'Learning rate': '0.01' });
+  await setSettings(page, {
+    Epochs: '40',
+    'Training subset size': '600',
+    'Hidden layers': '64',
+    'Learning rate': '0.01',
+  });
   await expect(preset).toHaveValue('');
   await expect(page.getByText('edited: choose a preset to start again from it')).toBeVisible();
   // Early stopping needs a validation split: said on the field to change, and Start waits for it.
   await setSettings(page, { 'Early-stopping patience': '2' });
-  await expect(page.getByText('Patience needs a validation split (its cost decides): set the validation fraction above 0')).toBeVisible();
+  await expect(
+    page.getByText('Patience needs a validation split (its cost decides): set the validation fraction above 0'),
+  ).toBeVisible();
   await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
   await setSettings(page, { 'Validation split': '0.25' });
   await page.getByLabel('Keep the best epoch', { exact: true }).check();
@@ -133,22 +162,34 @@ test('presets fill the settings, recipes are checked together, and an early stop
   );
 });
 
-test('while training, the cost chart redraws at most twice a second and the accuracy chart only as epochs end', async ({ page, host }) => {
+test('while training, the cost chart redraws at most twice a second and the accuracy chart only as epochs end', async ({
+  page,
+  host,
+}) => {
   await page.goto(host.url);
   await expect(page.getByTestId('train-count')).toHaveText('60,000 images');
   // The host is shared with the tests before: start from the notebook's settings.
   await page.getByLabel('Preset', { exact: true }).selectOption('notebook');
-  await setSettings(page, { 'Training subset size': '20000', Epochs: '3', 'Batch size': '32', 'Validation split': '0', Threads: '1' });
+  await setSettings(page, {
+    'Training subset size': '20000',
+    Epochs: '3',
+    'Batch size': '32',
+    'Validation split': '0',
+    Threads: '1',
+  });
   // Counted from when the charts are at rest (a draw the page's first state asked for may still be on its way).
   const draws = async (): Promise<string> => `${await chartDraws(page, 'Cost')},${await chartDraws(page, 'Accuracy')}`;
   let settled = await draws();
   await expect
-    .poll(async () => {
-      const now = await draws();
-      const same = now === settled;
-      settled = now;
-      return same;
-    }, { intervals: [700] })
+    .poll(
+      async () => {
+        const now = await draws();
+        const same = now === settled;
+        settled = now;
+        return same;
+      },
+      { intervals: [700] },
+    )
     .toBe(true);
   const before = { cost: await chartDraws(page, 'Cost'), accuracy: await chartDraws(page, 'Accuracy') };
   const started = Date.now();

@@ -13,7 +13,9 @@ async function settings(page: Page, values: Record<string, string>): Promise<voi
   for (const [label, value] of Object.entries(values)) await page.getByLabel(label, { exact: true }).fill(value);
 }
 
-test('saves a checkpoint from the UI, loads it into a fresh backend and evaluates to the same test accuracy', async ({ page }) => {
+test('saves a checkpoint from the UI, loads it into a fresh backend and evaluates to the same test accuracy', async ({
+  page,
+}) => {
   const first = await startBrowserHost();
   const second = await startBrowserHost();
   try {
@@ -23,7 +25,9 @@ test('saves a checkpoint from the UI, loads it into a fresh backend and evaluate
     await expect(page.getByRole('status')).toHaveText('Finished 2 epochs.');
     const runAccuracy = await page.getByTestId('test-accuracy').innerText();
     await page.getByRole('button', { name: 'Evaluate' }).click();
-    await expect(page.getByTestId('evaluation')).toHaveText(new RegExp(`^Test accuracy ${runAccuracy.replace('.', '\\.')}, cost \\d\\.\\d{4} on 10,000 images$`));
+    await expect(page.getByTestId('evaluation')).toHaveText(
+      new RegExp(`^Test accuracy ${runAccuracy.replace('.', '\\.')}, cost \\d\\.\\d{4} on 10,000 images$`),
+    );
 
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Save checkpoint' }).click();
@@ -40,9 +44,13 @@ test('saves a checkpoint from the UI, loads it into a fresh backend and evaluate
     await expect(page.getByLabel('Epochs', { exact: true })).toHaveValue('2');
     await expect(page.getByLabel('Training subset size', { exact: true })).toHaveValue('4000');
     await expect(page.getByLabel('Hidden layers', { exact: true })).toHaveValue('128');
-    await expect.poll(async () => Number(await page.locator('figure[aria-label^="Accuracy chart"]').getAttribute('data-points'))).toBe(4);
+    await expect
+      .poll(async () => Number(await page.locator('figure[aria-label^="Accuracy chart"]').getAttribute('data-points')))
+      .toBe(4);
     await page.getByRole('button', { name: 'Evaluate' }).click();
-    await expect(page.getByTestId('evaluation')).toHaveText(new RegExp(`^Test accuracy ${runAccuracy.replace('.', '\\.')},`));
+    await expect(page.getByTestId('evaluation')).toHaveText(
+      new RegExp(`^Test accuracy ${runAccuracy.replace('.', '\\.')},`),
+    );
 
     // Continue the loaded model to 3 epochs; export it.
     await settings(page, { Epochs: '3' });
@@ -69,7 +77,9 @@ test('a corrupt checkpoint is refused and the model stays', async ({ page }) => 
     const bad = test.info().outputPath('broken.safetensors');
     await writeFile(bad, Buffer.from('this is not a checkpoint'));
     await page.getByLabel('Checkpoint file').setInputFiles(bad);
-    await expect(page.getByRole('alert').filter({ hasText: 'broken.safetensors' })).toHaveText(/broken\.safetensors: is not a safetensors file/);
+    await expect(page.getByRole('alert').filter({ hasText: 'broken.safetensors' })).toHaveText(
+      /broken\.safetensors: is not a safetensors file/,
+    );
     await expect(page.getByTestId('model-summary')).toHaveText('784-32-10, 1 epoch');
   } finally {
     host.process.kill('SIGINT');
@@ -83,7 +93,11 @@ test('offers to resume an unfinished run after a restart, from its own autosaved
   await settings(page, { 'Training subset size': '3000', Epochs: '500', 'Hidden layers': '32' });
   await expect(page.getByLabel('Save a checkpoint after every epoch')).toBeChecked();
   await page.getByRole('button', { name: 'Start', exact: true }).click();
-  await expect.poll(async () => Number((await page.getByText(/^Run — epoch \d+ of 500$/).innerText()).match(/epoch (\d+)/)![1]), { timeout: 60_000 }).toBeGreaterThan(2);
+  await expect
+    .poll(async () => Number((await page.getByText(/^Run — epoch \d+ of 500$/).innerText()).match(/epoch (\d+)/)![1]), {
+      timeout: 60_000,
+    })
+    .toBeGreaterThan(2);
   // The app is closed without stopping: the backend dies with it.
   first.process.kill('SIGKILL');
 
@@ -91,7 +105,9 @@ test('offers to resume an unfinished run after a restart, from its own autosaved
   try {
     await page.goto(second.url);
     const offer = page.getByRole('region', { name: 'Unfinished run' });
-    await expect(offer).toHaveText(/^The run \d{8}-\d{6}-[0-9a-f]{4} \(784-32-10, epoch \d+ of 500, saved .+\) did not finish: it can be resumed\./);
+    await expect(offer).toHaveText(
+      /^The run \d{8}-\d{6}-[0-9a-f]{4} \(784-32-10, epoch \d+ of 500, saved .+\) did not finish: it can be resumed\./,
+    );
     await offer.getByRole('button', { name: 'Resume saved run' }).click();
     await expect(page.getByRole('status')).toHaveText(/^Training: epoch \d+ of 500\.$/);
     await expect(page.getByTestId('train-count')).toHaveText('60,000 images');

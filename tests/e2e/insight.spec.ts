@@ -34,7 +34,8 @@ const testImages = () => gunzipSync(readFileSync(join(REAL_DATA_DIR, 't10k-image
 const testLabels = () => gunzipSync(readFileSync(join(REAL_DATA_DIR, 't10k-labels-idx1-ubyte.gz'))).subarray(8);
 
 const tab = (page: Page, name: string) => page.getByRole('tab', { name, exact: true });
-const count = async (page: Page): Promise<number> => Number((await page.getByTestId('gallery-count').innerText()).replace(/\D/g, ''));
+const count = async (page: Page): Promise<number> =>
+  Number((await page.getByTestId('gallery-count').innerText()).replace(/\D/g, ''));
 
 /** The confusion matrix as numbers, read from the table's cells (rows: true class). */
 async function readMatrix(page: Page): Promise<number[][]> {
@@ -60,7 +61,9 @@ test('the form shows the defaults and no error before the backend answers', asyn
   await expect(page.getByText(/must be/)).toHaveCount(0);
 });
 
-test('at the first start the data found loads by itself; the gallery’s mistakes are the matrix’s off-diagonal', async ({ page }) => {
+test('at the first start the data found loads by itself; the gallery’s mistakes are the matrix’s off-diagonal', async ({
+  page,
+}) => {
   await page.goto(host.url);
   // No click on "Use Fashion-MNIST found on this computer": Start works at once.
   await expect(page.getByTestId('train-count')).toHaveText('60,000 images');
@@ -78,7 +81,9 @@ test('at the first start the data found loads by itself; the gallery’s mistake
   const mistakes = await count(page);
   expect(mistakes).toBeGreaterThan(100);
   // Every image shown is a mistake: its predicted and true classes differ.
-  for (const name of await page.getByRole('img', { name: /^Predicted / }).evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')!))) {
+  for (const name of await page
+    .getByRole('img', { name: /^Predicted / })
+    .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')!))) {
     const [, predicted, truth] = /^Predicted (.+), true (.+), [\d.]+%$/.exec(name)!;
     expect(predicted).not.toBe(truth);
   }
@@ -97,22 +102,34 @@ test('at the first start the data found loads by itself; the gallery’s mistake
   expect(shirtRecall).toBe(`${((matrix[6][6] / matrix[6].reduce((a, b) => a + b, 0)) * 100).toFixed(1)}%`);
 
   // A cell shows exactly its images: shirts taken for T-shirts (the most common mistake of this data set).
-  const cell = page.getByRole('table', { name: 'Confusion matrix' }).locator('tbody tr').nth(6).getByRole('cell').nth(0);
+  const cell = page
+    .getByRole('table', { name: 'Confusion matrix' })
+    .locator('tbody tr')
+    .nth(6)
+    .getByRole('cell')
+    .nth(0);
   expect(matrix[6][0]).toBeGreaterThan(0);
   await cell.getByRole('button').click();
   await expect(tab(page, 'Gallery')).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('gallery-count')).toHaveText(`${matrix[6][0]} image${matrix[6][0] === 1 ? '' : 's'}`);
-  const shown = await page.getByRole('img', { name: /^Predicted / }).evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')!));
+  const shown = await page
+    .getByRole('img', { name: /^Predicted / })
+    .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')!));
   expect(shown.length).toBeLessThanOrEqual(matrix[6][0]);
   expect(shown.length).toBeGreaterThan(0);
   for (const name of shown) expect(name).toMatch(/^Predicted T-shirt\/top, true Shirt, [\d.]+%$/);
 
   // Clicking an image opens its probabilities and activations.
-  await page.getByRole('img', { name: /^Predicted / }).first().click();
+  await page
+    .getByRole('img', { name: /^Predicted / })
+    .first()
+    .click();
   const details = page.getByRole('complementary', { name: /^Test image [\d,]+$/ });
   await expect(details).toBeVisible();
   await expect(details.getByRole('listitem')).toHaveCount(10);
-  await expect(details.getByRole('img', { name: /^Hidden layer 1 activations: \d+ of 128 units active/ })).toBeVisible();
+  await expect(
+    details.getByRole('img', { name: /^Hidden layer 1 activations: \d+ of 128 units active/ }),
+  ).toBeVisible();
   const firstIndex = Number((await details.getByRole('heading', { level: 3 }).innerText()).replace(/\D/g, ''));
   expect(CLASS_NAMES[testLabels()[firstIndex]]).toBe('Shirt');
 
@@ -121,19 +138,36 @@ test('at the first start the data found loads by itself; the gallery’s mistake
   await page.getByRole('button', { name: 'Export as PNG…' }).click();
   const sheet = await sheetDownload;
   expect(sheet.suggestedFilename()).toBe('fashion-mnist-gallery.png');
-  const decoded = await page.evaluate(async (base64) => {
-    type Canvas = { width: number; height: number; getContext(kind: '2d'): { drawImage(image: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-    const dom = globalThis as unknown as { Image: new () => { src: string; width: number; height: number; decode(): Promise<void> }; document: { createElement(tag: 'canvas'): Canvas } };
-    const image = new dom.Image();
-    image.src = `data:image/png;base64,${base64}`;
-    await image.decode();
-    const canvas = dom.document.createElement('canvas');
-    canvas.width = image.width;
-    canvas.height = image.height;
-    const context = canvas.getContext('2d');
-    context.drawImage(image, 0, 0);
-    return { width: image.width, height: image.height, firstTile: Array.from(context.getImageData(0, 0, 32, 32).data) };
-  }, readFileSync(await sheet.path()).toString('base64'));
+  const decoded = await page.evaluate(
+    async (base64) => {
+      type Canvas = {
+        width: number;
+        height: number;
+        getContext(kind: '2d'): {
+          drawImage(image: unknown, x: number, y: number): void;
+          getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+        };
+      };
+      const dom = globalThis as unknown as {
+        Image: new () => { src: string; width: number; height: number; decode(): Promise<void> };
+        document: { createElement(tag: 'canvas'): Canvas };
+      };
+      const image = new dom.Image();
+      image.src = `data:image/png;base64,${base64}`;
+      await image.decode();
+      const canvas = dom.document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext('2d');
+      context.drawImage(image, 0, 0);
+      return {
+        width: image.width,
+        height: image.height,
+        firstTile: Array.from(context.getImageData(0, 0, 32, 32).data),
+      };
+    },
+    readFileSync(await sheet.path()).toString('base64'),
+  );
   expect(decoded.width).toBe(Math.min(50, matrix[6][0]) * 32);
   expect(decoded.height).toBe(Math.ceil(matrix[6][0] / 50) * 32);
   const rgb = (x: number, y: number) => decoded.firstTile.slice((y * 32 + x) * 4, (y * 32 + x) * 4 + 3);
@@ -141,7 +175,13 @@ test('at the first start the data found loads by itself; the gallery’s mistake
   expect(rgb(31, 20)).toEqual([179, 38, 30]);
   const pixels = testImages().subarray(firstIndex * 784, (firstIndex + 1) * 784);
   // Inside the frame, away from the cut corner, the tile is the test image, grey for grey.
-  for (const [x, y] of [[5, 10], [14, 14], [10, 25], [20, 27]]) expect(rgb(x + 2, y + 2)).toEqual([pixels[y * 28 + x], pixels[y * 28 + x], pixels[y * 28 + x]]);
+  for (const [x, y] of [
+    [5, 10],
+    [14, 14],
+    [10, 25],
+    [20, 27],
+  ])
+    expect(rgb(x + 2, y + 2)).toEqual([pixels[y * 28 + x], pixels[y * 28 + x], pixels[y * 28 + x]]);
 
   // The confusion matrix and the per-class table export as CSV with the numbers shown.
   await tab(page, 'Evaluation').click();
@@ -149,7 +189,9 @@ test('at the first start the data found loads by itself; the gallery’s mistake
   await page.getByRole('button', { name: 'Export matrix as CSV…' }).click();
   const file = await download;
   expect(file.suggestedFilename()).toBe('fashion-mnist-confusion-matrix.csv');
-  const csv = readFileSync(await file.path(), 'utf8').trim().split(/\r?\n/);
+  const csv = readFileSync(await file.path(), 'utf8')
+    .trim()
+    .split(/\r?\n/);
   expect(csv[0]).toBe(`true \\ predicted,${CLASS_NAMES.join(',')}`);
   expect(csv.slice(1).map((line) => line.split(',').slice(1).map(Number))).toEqual(matrix);
 });
@@ -165,11 +207,17 @@ test('the whole gallery scrolls without a long task', async ({ page }) => {
     const long: { ms: number; at: number }[] = [];
     const t0 = performance.now();
     const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) long.push({ ms: Math.round(entry.duration), at: Math.round(entry.startTime - t0) });
+      for (const entry of list.getEntries())
+        long.push({ ms: Math.round(entry.duration), at: Math.round(entry.startTime - t0) });
     });
     // (The tests' TypeScript project has Node's types, not the DOM's: hence the casts.)
     observer.observe({ type: 'longtask' as 'mark' }); // Chromium's long tasks, which Node's types do not list
-    const frame = () => new Promise((resolve) => (globalThis as unknown as { requestAnimationFrame(callback: () => void): number }).requestAnimationFrame(() => resolve(null)));
+    const frame = () =>
+      new Promise((resolve) =>
+        (globalThis as unknown as { requestAnimationFrame(callback: () => void): number }).requestAnimationFrame(() =>
+          resolve(null),
+        ),
+      );
     let steps = 0;
     while (element.scrollTop + element.clientHeight < element.scrollHeight - 1) {
       element.scrollTop += element.clientHeight * 0.9;
@@ -181,7 +229,9 @@ test('the whole gallery scrolls without a long task', async ({ page }) => {
     observer.disconnect();
     return { long, steps, rendered: element.querySelectorAll('[role="img"]').length };
   });
-  console.log(`gallery scroll: ${result.steps} steps, ${result.rendered} images in the page at the end, long tasks: ${JSON.stringify(result.long)}`);
+  console.log(
+    `gallery scroll: ${result.steps} steps, ${result.rendered} images in the page at the end, long tasks: ${JSON.stringify(result.long)}`,
+  );
   expect(result.steps).toBeGreaterThan(50);
   // Rendering that blocks would show on many steps, or as one long freeze; a single short blip in hundreds of
   // steps is this shared 2-core machine taking the CPU away (one of 56 ms in 449 steps failed a CI run).
@@ -211,7 +261,9 @@ test('a stroke on the pad gets a prediction; an opened photo is prepared like th
   await page.mouse.up();
   await expect(prediction).toContainText(/Most likely \S/);
   await expect(prediction.getByRole('listitem')).toHaveCount(10);
-  const percents = (await prediction.getByRole('listitem').allInnerTexts()).map((text) => Number(/([\d.]+)%/.exec(text)![1]));
+  const percents = (await prediction.getByRole('listitem').allInnerTexts()).map((text) =>
+    Number(/([\d.]+)%/.exec(text)![1]),
+  );
   expect(percents.reduce((a, b) => a + b, 0)).toBeGreaterThan(99.4);
   expect(percents.reduce((a, b) => a + b, 0)).toBeLessThan(100.6);
   await expect(page.getByRole('img', { name: 'The picture prepared as a 28×28 input' })).toBeVisible();
@@ -223,15 +275,26 @@ test('a stroke on the pad gets a prediction; an opened photo is prepared like th
   const labels = testLabels();
   expect(CLASS_NAMES[labels[2]]).toBe('Trouser');
   const big = new Uint8Array(280 * 280);
-  for (let y = 0; y < 280; y++) for (let x = 0; x < 280; x++) big[y * 280 + x] = 255 - images[2 * 784 + Math.floor(y / 10) * 28 + Math.floor(x / 10)];
-  await page.getByLabel('Image file').setInputFiles({ name: 'trouser.png', mimeType: 'image/png', buffer: Buffer.from(encodeGreyPng(big, 280, 280)) });
+  for (let y = 0; y < 280; y++)
+    for (let x = 0; x < 280; x++)
+      big[y * 280 + x] = 255 - images[2 * 784 + Math.floor(y / 10) * 28 + Math.floor(x / 10)];
+  await page
+    .getByLabel('Image file')
+    .setInputFiles({ name: 'trouser.png', mimeType: 'image/png', buffer: Buffer.from(encodeGreyPng(big, 280, 280)) });
   await expect(prediction).toContainText('Most likely Trouser');
   // Prepared light on black, like the data: the corners are black, the middle bright.
-  const pixels = await page.getByRole('img', { name: 'The picture prepared as a 28×28 input' }).locator('canvas').evaluate((element) => {
-    type Canvas = { getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-    const data = (element as unknown as Canvas).getContext('2d').getImageData(0, 0, 28, 28).data;
-    return { corner: data[0], middle: Math.max(...Array.from({ length: 28 }, (_, x) => data[(14 * 28 + x) * 4])) };
-  });
+  const pixels = await page
+    .getByRole('img', { name: 'The picture prepared as a 28×28 input' })
+    .locator('canvas')
+    .evaluate((element) => {
+      type Canvas = {
+        getContext(kind: '2d'): {
+          getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+        };
+      };
+      const data = (element as unknown as Canvas).getContext('2d').getImageData(0, 0, 28, 28).data;
+      return { corner: data[0], middle: Math.max(...Array.from({ length: 28 }, (_, x) => data[(14 * 28 + x) * 4])) };
+    });
   expect(pixels.corner).toBe(0);
   expect(pixels.middle).toBeGreaterThan(150);
 
@@ -239,21 +302,34 @@ test('a stroke on the pad gets a prediction; an opened photo is prepared like th
   // fills the width of the 28×28 input (bars added to fit the pad would have been kept).
   const wide = new Uint8Array(280 * 140).fill(220);
   for (let y = 40; y < 100; y++) for (let x = 40; x < 240; x++) wide[y * 280 + x] = 30;
-  await page.getByLabel('Image file').setInputFiles({ name: 'band.png', mimeType: 'image/png', buffer: Buffer.from(encodeGreyPng(wide, 280, 140)) });
+  await page
+    .getByLabel('Image file')
+    .setInputFiles({ name: 'band.png', mimeType: 'image/png', buffer: Buffer.from(encodeGreyPng(wide, 280, 140)) });
   await expect(prediction).toContainText(/Most likely \S/);
-  const band = await page.getByRole('img', { name: 'The picture prepared as a 28×28 input' }).locator('canvas').evaluate((element) => {
-    type Canvas = { getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-    const data = (element as unknown as Canvas).getContext('2d').getImageData(0, 0, 28, 28).data;
-    return { left: data[(14 * 28 + 1) * 4], right: data[(14 * 28 + 26) * 4], top: data[(1 * 28 + 14) * 4] };
-  });
+  const band = await page
+    .getByRole('img', { name: 'The picture prepared as a 28×28 input' })
+    .locator('canvas')
+    .evaluate((element) => {
+      type Canvas = {
+        getContext(kind: '2d'): {
+          getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+        };
+      };
+      const data = (element as unknown as Canvas).getContext('2d').getImageData(0, 0, 28, 28).data;
+      return { left: data[(14 * 28 + 1) * 4], right: data[(14 * 28 + 26) * 4], top: data[(1 * 28 + 14) * 4] };
+    });
   expect(band.left).toBeGreaterThan(150);
   expect(band.right).toBeGreaterThan(150);
   // The padding is the background, negated: 255 − 220.
   expect(band.top).toBe(35);
 
   // A file that is no image says so in one line.
-  await page.getByLabel('Image file').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a picture') });
-  await expect(page.getByRole('region', { name: 'Draw to predict' }).getByRole('alert')).toHaveText('notes.png: not an image this app can read (use PNG or JPEG)');
+  await page
+    .getByLabel('Image file')
+    .setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not a picture') });
+  await expect(page.getByRole('region', { name: 'Draw to predict' }).getByRole('alert')).toHaveText(
+    'notes.png: not an image this app can read (use PNG or JPEG)',
+  );
 
   // The network view shows the first layer's tiles and the activations of the opened picture.
   await tab(page, 'Network').click();
@@ -261,13 +337,21 @@ test('a stroke on the pad gets a prediction; an opened photo is prepared like th
   await expect(page.getByRole('img', { name: /^Hidden layer 1 activations: \d+ of 128 units active/ })).toBeVisible();
 });
 
-test('the gallery: keys move through it, details keep their image’s activations, another test set repaints it', async ({ page }) => {
+test('the gallery: keys move through it, details keep their image’s activations, another test set repaints it', async ({
+  page,
+}) => {
   await page.goto(host.url);
   await expect(page.getByTestId('model-summary')).toContainText('1 epoch');
   await tab(page, 'Gallery').click();
   await expect(page.getByTestId('gallery-count')).toHaveText('10,000 images');
   const grid = page.getByRole('grid', { name: 'Test images' });
-  const focusedPosition = () => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute('data-position') ?? null);
+  const focusedPosition = () =>
+    page.evaluate(
+      () =>
+        (
+          globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }
+        ).document.activeElement?.getAttribute('data-position') ?? null,
+    );
 
   await grid.getByRole('gridcell').first().click();
   const details = page.getByRole('complementary', { name: 'Test image 0' });
@@ -295,7 +379,9 @@ test('the gallery: keys move through it, details keep their image’s activation
   expect(await focusedPosition()).toBe(String(2 + 12 * columns));
   await page.keyboard.press('Enter');
   // Sorted by index, the image at position p is test image p.
-  await expect(page.getByRole('complementary', { name: `Test image ${(2 + 12 * columns).toLocaleString('en-US')}` })).toBeVisible();
+  await expect(
+    page.getByRole('complementary', { name: `Test image ${(2 + 12 * columns).toLocaleString('en-US')}` }),
+  ).toBeVisible();
   await expect(grid.locator('[tabindex="0"]')).toHaveCount(1);
   await page.keyboard.press('Tab');
   expect(await focusedPosition()).toBeNull();
@@ -305,14 +391,24 @@ test('the gallery: keys move through it, details keep their image’s activation
   const labels = testLabels();
   const reversed = Array.from({ length: 500 }, (_, i) => 499 - i);
   const csv = reversed.map((k) => [labels[k], ...images.subarray(k * 784, (k + 1) * 784)].join(',')).join('\n');
-  await page.getByLabel('Test data files').setInputFiles({ name: 'reversed.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page
+    .getByLabel('Test data files')
+    .setInputFiles({ name: 'reversed.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
   await expect(page.getByTestId('gallery-count')).toHaveText('500 images');
   await expect(page.getByRole('complementary', { name: /^Test image/ })).toHaveCount(0);
-  const first = await grid.getByRole('gridcell').first().locator('canvas').evaluate((element) => {
-    type Canvas = { getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-    const data = (element as unknown as Canvas).getContext('2d').getImageData(0, 0, 28, 28).data;
-    return Array.from({ length: 784 }, (_, i) => data[i * 4]);
-  });
+  const first = await grid
+    .getByRole('gridcell')
+    .first()
+    .locator('canvas')
+    .evaluate((element) => {
+      type Canvas = {
+        getContext(kind: '2d'): {
+          getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+        };
+      };
+      const data = (element as unknown as Canvas).getContext('2d').getImageData(0, 0, 28, 28).data;
+      return Array.from({ length: 784 }, (_, i) => data[i * 4]);
+    });
   expect(first).toEqual(Array.from(images.subarray(499 * 784, 500 * 784)));
 });
 
@@ -321,14 +417,18 @@ test('during a run the gallery shows the last whole epoch and offers the next', 
   await expect(page.getByTestId('model-summary')).toContainText('1 epoch');
   await train(page, { Epochs: '200', 'Training subset size': '3000', 'Hidden layers': '64' });
   await tab(page, 'Gallery').click();
-  await expect(page.getByText(/^Showing the model after epoch \d+ of the run in progress\.$/)).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByText(/^Showing the model after epoch \d+ of the run in progress\.$/)).toBeVisible({
+    timeout: 60_000,
+  });
   // (The test set is still the 500 images the test before loaded.)
   await expect(page.getByTestId('gallery-count')).toHaveText('500 images');
   const shown = Number(/epoch (\d+)/.exec(await page.getByText(/^Showing the model after epoch/).innerText())![1]);
   const next = page.getByRole('button', { name: /^Show epoch \d+$/ });
   await expect(next).toBeVisible({ timeout: 60_000 });
   await next.click();
-  await expect(page.getByText(/^Showing the model after epoch \d+ of the run in progress\.$/)).not.toHaveText(`Showing the model after epoch ${shown} of the run in progress.`);
+  await expect(page.getByText(/^Showing the model after epoch \d+ of the run in progress\.$/)).not.toHaveText(
+    `Showing the model after epoch ${shown} of the run in progress.`,
+  );
   await page.getByRole('button', { name: 'Stop', exact: true }).click();
   await expect(page.getByRole('status')).toHaveText(/^Stopped after \d+ of 200 epochs\.$/, { timeout: 60_000 });
   // After the run, the model it kept.

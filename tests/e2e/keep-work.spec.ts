@@ -42,14 +42,21 @@ function snapshot(folder: string): Record<string, string> {
  * Trains a long run until it has a few epochs, kills its host as a crash would, then starts a host on the same
  * data folder and opens the page there (it offers the unfinished run).
  */
-async function afterUnfinishedRun(page: Page): Promise<{ folder: string; host: Awaited<ReturnType<typeof startBrowserHost>> }> {
+async function afterUnfinishedRun(
+  page: Page,
+): Promise<{ folder: string; host: Awaited<ReturnType<typeof startBrowserHost>> }> {
   const folder = tempDataFolder();
   const first = await startBrowserHost(folder);
   await page.goto(first.url);
   await loadRealData(page);
   await setSettings(page, { 'Training subset size': '3000', Epochs: '500', 'Hidden layers': '32' });
   await page.getByRole('button', { name: 'Start', exact: true }).click();
-  await expect.poll(async () => Number(/epoch (\d+)/.exec(await page.getByText(/^Run — epoch \d+ of 500$/).innerText())?.[1] ?? 0), { timeout: 60_000 }).toBeGreaterThan(2);
+  await expect
+    .poll(
+      async () => Number(/epoch (\d+)/.exec(await page.getByText(/^Run — epoch \d+ of 500$/).innerText())?.[1] ?? 0),
+      { timeout: 60_000 },
+    )
+    .toBeGreaterThan(2);
   first.process.kill('SIGKILL');
   await new Promise((resolve) => first.process.once('exit', resolve));
   const host = await startBrowserHost(folder);
@@ -57,11 +64,15 @@ async function afterUnfinishedRun(page: Page): Promise<{ folder: string; host: A
   return { folder, host };
 }
 
-test('Start with an unfinished run offered asks first: Cancel changes nothing, Keep it and start new keeps it resumable from Runs', async ({ page }) => {
+test('Start with an unfinished run offered asks first: Cancel changes nothing, Keep it and start new keeps it resumable from Runs', async ({
+  page,
+}) => {
   const { folder, host } = await afterUnfinishedRun(page);
   try {
     const offer = page.getByRole('region', { name: 'Unfinished run' });
-    await expect(offer).toHaveText(/^The run \d{8}-\d{6}-[0-9a-f]{4} \(784-32-10, epoch (\d+) of 500, saved .+\) did not finish: it can be resumed\./);
+    await expect(offer).toHaveText(
+      /^The run \d{8}-\d{6}-[0-9a-f]{4} \(784-32-10, epoch (\d+) of 500, saved .+\) did not finish: it can be resumed\./,
+    );
     const epochsDone = /epoch (\d+) of 500/.exec(await offer.innerText())![1];
     await loadRealData(page);
     await setSettings(page, { 'Training subset size': '2000', Epochs: '1', 'Hidden layers': '16' });
@@ -102,7 +113,9 @@ test('Start with an unfinished run offered asks first: Cancel changes nothing, K
   }
 });
 
-test('Resume saved run in the question resumes the unfinished run; Discard asks before deleting its checkpoint, and keeps its record', async ({ page }) => {
+test('Resume saved run in the question resumes the unfinished run; Discard asks before deleting its checkpoint, and keeps its record', async ({
+  page,
+}) => {
   const { folder, host } = await afterUnfinishedRun(page);
   try {
     const offer = page.getByRole('region', { name: 'Unfinished run' });
@@ -110,14 +123,19 @@ test('Resume saved run in the question resumes the unfinished run; Discard asks 
     const before = snapshot(join(folder, 'runs'));
     await offer.getByRole('button', { name: 'Discard…' }).click();
     const question = page.getByRole('alertdialog', { name: 'Discard the unfinished run?' });
-    await expect(question).toContainText(/784-32-10, epoch \d+ of 500, [\d.]+ (kB|MB)\) is deleted, so it can no longer be resumed; its record and charts stay in Runs\./);
+    await expect(question).toContainText(
+      /784-32-10, epoch \d+ of 500, [\d.]+ (kB|MB)\) is deleted, so it can no longer be resumed; its record and charts stay in Runs\./,
+    );
     await question.getByRole('button', { name: 'Cancel' }).click();
     expect(snapshot(join(folder, 'runs'))).toEqual(before);
     await expect(offer).toBeVisible();
 
     await loadRealData(page);
     await page.getByRole('button', { name: 'Start', exact: true }).click();
-    await page.getByRole('alertdialog', { name: 'Resume the unfinished run?' }).getByRole('button', { name: 'Resume saved run' }).click();
+    await page
+      .getByRole('alertdialog', { name: 'Resume the unfinished run?' })
+      .getByRole('button', { name: 'Resume saved run' })
+      .click();
     await expect(page.getByRole('status')).toHaveText(/^Training: epoch \d+ of 500\.$/);
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await expect(page.getByRole('status')).toHaveText(/^Stopped after \d+ of 500 epochs\.$/);
@@ -129,7 +147,10 @@ test('Resume saved run in the question resumes the unfinished run; Discard asks 
     try {
       await page.goto(again.url);
       await page.getByRole('region', { name: 'Unfinished run' }).getByRole('button', { name: 'Discard…' }).click();
-      await page.getByRole('alertdialog', { name: 'Discard the unfinished run?' }).getByRole('button', { name: 'Discard' }).click();
+      await page
+        .getByRole('alertdialog', { name: 'Discard the unfinished run?' })
+        .getByRole('button', { name: 'Discard' })
+        .click();
       await expect(page.getByRole('region', { name: 'Unfinished run' })).toHaveCount(0);
       await page.getByRole('tab', { name: 'Runs' }).click();
       await expect(page.getByTestId('runs-count')).toHaveText('2 runs');
@@ -157,7 +178,9 @@ test('loading a checkpoint over a model held in no file asks first, and Cancel k
     await expect(page.getByTestId('model-summary')).toHaveText('784-16-10, 1 epoch');
     await page.getByRole('button', { name: 'Load checkpoint' }).click();
     const question = page.getByRole('alertdialog', { name: 'Load a checkpoint?' });
-    await expect(question).toContainText('The model held (784-16-10, 1 epoch) is not saved in any file, and loading another replaces it.');
+    await expect(question).toContainText(
+      'The model held (784-16-10, 1 epoch) is not saved in any file, and loading another replaces it.',
+    );
     await expect(question.getByRole('button')).toHaveText(['Cancel', 'Save checkpoint first', 'Load anyway']);
     await question.getByRole('button', { name: 'Cancel' }).click();
     await expect(page.getByTestId('model-summary')).toHaveText('784-16-10, 1 epoch');
@@ -167,13 +190,17 @@ test('loading a checkpoint over a model held in no file asks first, and Cancel k
     const file = test.info().outputPath('other.safetensors');
     await writeUntrainedCheckpoint(file, [24]);
     await (await chooser).setFiles(file);
-    await expect(page.getByTestId('model-summary')).toHaveText('784-24-10, 0 epochs — from other.safetensors (weights only)');
+    await expect(page.getByTestId('model-summary')).toHaveText(
+      '784-24-10, 0 epochs — from other.safetensors (weights only)',
+    );
   } finally {
     host.process.kill('SIGINT');
   }
 });
 
-test('Runs shows the disk space of each run’s own files and deletes them on request, keeping the record; a damaged record is named and deletable', async ({ page }) => {
+test('Runs shows the disk space of each run’s own files and deletes them on request, keeping the record; a damaged record is named and deletable', async ({
+  page,
+}) => {
   const folder = tempDataFolder();
   const host = await startBrowserHost(folder);
   try {
@@ -186,9 +213,16 @@ test('Runs shows the disk space of each run’s own files and deletes them on re
     writeFileSync(join(folder, 'runs', '20200101-000000-dead.json'), '{"format": "fashion-mnist-studio-run", ');
     await page.getByRole('tab', { name: 'Runs' }).click();
     await expect(page.getByTestId('runs-count')).toHaveText('1 run');
-    const [id] = readdirSync(join(folder, 'runs')).filter((name) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(name) && !name.startsWith('20200101'));
+    const [id] = readdirSync(join(folder, 'runs')).filter(
+      (name) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(name) && !name.startsWith('20200101'),
+    );
     const bytes = statSync(join(folder, 'runs', id, 'last.safetensors')).size;
-    const shown = bytes >= 1e6 ? `${(bytes / 1e6).toPrecision(3)} MB` : bytes >= 1e4 ? `${Math.round(bytes / 1e3)} kB` : `${bytes} bytes`;
+    const shown =
+      bytes >= 1e6
+        ? `${(bytes / 1e6).toPrecision(3)} MB`
+        : bytes >= 1e4
+          ? `${Math.round(bytes / 1e3)} kB`
+          : `${bytes} bytes`;
     const row = page.locator(`tr[data-run="${id}"]`);
     await expect(row.locator('td').last()).toHaveText(shown);
     await row.getByRole('button').first().click();
@@ -196,7 +230,11 @@ test('Runs shows the disk space of each run’s own files and deletes them on re
     await expect(details).toContainText(`${shown}: last epoch`);
     await details.getByRole('button', { name: 'Delete files…' }).click();
     const question = page.getByRole('alertdialog');
-    await expect(question).toHaveText(new RegExp(`Delete the checkpoints \\(${shown.replace('.', '\\.')}\\) of the run ${id}\\? Its record and charts stay; it can no longer be opened or resumed\\.`));
+    await expect(question).toHaveText(
+      new RegExp(
+        `Delete the checkpoints \\(${shown.replace('.', '\\.')}\\) of the run ${id}\\? Its record and charts stay; it can no longer be opened or resumed\\.`,
+      ),
+    );
     await question.getByRole('button', { name: 'Delete files' }).click();
     await expect(page.getByTestId('runs-message')).toHaveText('The run’s files were deleted; its record stays.');
     await expect(row.locator('td').last()).toHaveText('—');
@@ -215,7 +253,9 @@ test('Runs shows the disk space of each run’s own files and deletes them on re
   }
 });
 
-test('an evaluation leaves the screen with its test set; a run that stopped early cannot continue', async ({ page }) => {
+test('an evaluation leaves the screen with its test set; a run that stopped early cannot continue', async ({
+  page,
+}) => {
   const host = await startBrowserHost();
   try {
     await page.goto(host.url);
@@ -233,12 +273,19 @@ test('an evaluation leaves the screen with its test set; a run that stopped earl
     await expect(page.getByTestId('evaluation')).toHaveText('');
 
     // Early stopping: the run ends before its epochs, and Continue training stays disabled, whatever Epochs says.
-    await page.getByLabel('Test data files').setInputFiles([join(REAL_DATA_DIR, 't10k-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 't10k-labels-idx1-ubyte.gz')]);
+    await page
+      .getByLabel('Test data files')
+      .setInputFiles([
+        join(REAL_DATA_DIR, 't10k-images-idx3-ubyte.gz'),
+        join(REAL_DATA_DIR, 't10k-labels-idx1-ubyte.gz'),
+      ]);
     await setSettings(page, { Epochs: '60', 'Learning rate': '0.05', 'Validation split': '0.3' });
     await page.getByText('Recipes', { exact: true }).click();
     await setSettings(page, { 'Early-stopping patience': '1' });
     await page.getByRole('button', { name: 'Start', exact: true }).click();
-    await expect(page.getByRole('status')).toHaveText(/^Finished \d+ epochs?\. Stopped early after epoch \d+/, { timeout: 60_000 });
+    await expect(page.getByRole('status')).toHaveText(/^Finished \d+ epochs?\. Stopped early after epoch \d+/, {
+      timeout: 60_000,
+    });
     const continueButton = page.getByRole('button', { name: 'Continue training' });
     await expect(continueButton).toBeDisabled();
     await setSettings(page, { Epochs: '80' });

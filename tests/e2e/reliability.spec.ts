@@ -53,7 +53,9 @@ test('continuing a model on other training data asks first, and Cancel changes n
 
   await page.getByRole('button', { name: 'Continue training' }).click();
   const dialog = page.getByRole('alertdialog', { name: 'Train on other data?' });
-  await expect(dialog).toContainText(/This model was trained on .*train-images-idx3-ubyte\.gz \(fingerprint \w{16}\), but the training data loaded now is .*other-training\.csv/);
+  await expect(dialog).toContainText(
+    /This model was trained on .*train-images-idx3-ubyte\.gz \(fingerprint \w{16}\), but the training data loaded now is .*other-training\.csv/,
+  );
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(dialog).toBeHidden();
   await expect(page.getByTestId('model-summary')).toHaveText('784-32-10, 1 epoch');
@@ -78,7 +80,9 @@ test('a failing autosave is shown while the run goes on, and stays shown after i
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     const banner = page.getByTestId('autosave-failure');
     await expect(banner).toHaveText(
-      new RegExp(`^Autosave failed after epoch \\d: ${(blocker + sep).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\d{8}-\\d{6}-[0-9a-f]{4}[/\\\\]last\\.safetensors: .+\\. Training goes on; each epoch tries again\\.$`),
+      new RegExp(
+        `^Autosave failed after epoch \\d: ${(blocker + sep).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\d{8}-\\d{6}-[0-9a-f]{4}[/\\\\]last\\.safetensors: .+\\. Training goes on; each epoch tries again\\.$`,
+      ),
     );
     await expect(page.getByRole('status')).toHaveText('Finished 3 epochs.');
     await expect(banner).toHaveText(/^Autosave failed after epoch 3: /);

@@ -27,14 +27,26 @@ test.afterAll(() => {
  * The records on disk, oldest first (by start time: two runs can start within the second their ids name): each
  * summary with the names and notes of its journal (one JSON object a line, the last one winning) laid over it.
  */
-function records(): { id: string; name: string; note: string; status: string; startedAt: string; config: { learningRate: number } }[] {
+function records(): {
+  id: string;
+  name: string;
+  note: string;
+  status: string;
+  startedAt: string;
+  config: { learningRate: number };
+}[] {
   return readdirSync(runsFolder)
     .filter((name) => name.endsWith('.json') && !name.endsWith('.history.json'))
     .map((name) => {
       const record = JSON.parse(readFileSync(join(runsFolder, name), 'utf8'));
       const journal = join(runsFolder, `${record.id}.edits.jsonl`);
-      const lines = existsSync(journal) ? readFileSync(journal, 'utf8').split('\n').filter((line) => line.trim()) : [];
-      for (const edit of lines.map((line) => JSON.parse(line))) Object.assign(record, 'name' in edit ? { name: edit.name } : {}, 'note' in edit ? { note: edit.note } : {});
+      const lines = existsSync(journal)
+        ? readFileSync(journal, 'utf8')
+            .split('\n')
+            .filter((line) => line.trim())
+        : [];
+      for (const edit of lines.map((line) => JSON.parse(line)))
+        Object.assign(record, 'name' in edit ? { name: edit.name } : {}, 'note' in edit ? { note: edit.note } : {});
       return record;
     })
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
@@ -49,7 +61,9 @@ async function train(page: Page, learningRate: string): Promise<void> {
   await page.getByRole('button', { name: 'Start', exact: true }).click();
 }
 
-test('records both runs, overlays their curves, and renames, annotates, reuses, opens and deletes them', async ({ page }) => {
+test('records both runs, overlays their curves, and renames, annotates, reuses, opens and deletes them', async ({
+  page,
+}) => {
   await page.goto(host.url);
   await expect(page.getByTestId('train-count')).toHaveText('60,000 images');
   for (const [label, value] of Object.entries({ Epochs: '2', 'Training subset size': '3000', 'Hidden layers': '32' })) {
@@ -129,18 +143,27 @@ test('records both runs, overlays their curves, and renames, annotates, reuses, 
 
   // Each run keeps its own model: the slow run's opens after the fast one trained, and so does the fast one's.
   await details.getByRole('button', { name: 'Open checkpoint' }).click();
-  await expect(page.getByTestId('runs-message')).toHaveText(`Loaded ${join(runsFolder, slow.id, 'last.safetensors')}: the model bar and the other views show it now.`);
+  await expect(page.getByTestId('runs-message')).toHaveText(
+    `Loaded ${join(runsFolder, slow.id, 'last.safetensors')}: the model bar and the other views show it now.`,
+  );
   await expect(page.getByTestId('model-summary')).toHaveText('784-32-10, 2 epochs — from last.safetensors');
   await rowOf(page, fast.id).getByRole('button', { name: fast.id, exact: true }).click();
-  await page.getByRole('complementary', { name: `Run ${fast.id}` }).getByRole('button', { name: 'Open checkpoint' }).click();
-  await expect(page.getByTestId('runs-message')).toHaveText(`Loaded ${join(runsFolder, fast.id, 'last.safetensors')}: the model bar and the other views show it now.`);
+  await page
+    .getByRole('complementary', { name: `Run ${fast.id}` })
+    .getByRole('button', { name: 'Open checkpoint' })
+    .click();
+  await expect(page.getByTestId('runs-message')).toHaveText(
+    `Loaded ${join(runsFolder, fast.id, 'last.safetensors')}: the model bar and the other views show it now.`,
+  );
   await expect(page.getByLabel('Learning rate', { exact: true })).toHaveValue('0.01');
 
   // Deleting asks first; the record goes from the table and from the disk.
   await rowOf(page, slow.id).getByRole('button', { name: 'slow learner', exact: true }).click();
   await page.getByRole('complementary', { name: 'Run slow learner' }).getByRole('button', { name: 'Delete…' }).click();
   const question = page.getByRole('alertdialog');
-  await expect(question).toContainText(/Delete the run slow learner\? Its record and its own checkpoint \([\d.]+ (kB|MB)\) go; copies saved elsewhere stay\./);
+  await expect(question).toContainText(
+    /Delete the run slow learner\? Its record and its own checkpoint \([\d.]+ (kB|MB)\) go; copies saved elsewhere stay\./,
+  );
   await question.getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(page.getByTestId('runs-count')).toHaveText('1 run, 1 selected');
   await expect(rowOf(page, slow.id)).toHaveCount(0);

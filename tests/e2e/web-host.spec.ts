@@ -18,17 +18,35 @@ test('a run on uploaded data, stopped with Ctrl-C, resumes after a restart and r
   let second: Awaited<ReturnType<typeof startBrowserHost>> | null = null;
   try {
     await page.goto(first.url);
-    await page.getByLabel('Training data files').setInputFiles({ name: 'my-train.csv', mimeType: 'text/csv', buffer: Buffer.from(toKaggleCsv(randomDataset(3000, 11))) });
+    await page.getByLabel('Training data files').setInputFiles({
+      name: 'my-train.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(toKaggleCsv(randomDataset(3000, 11))),
+    });
     await expect(page.getByTestId('train-count')).toHaveText('3,000 images');
-    await page.getByLabel('Test data files').setInputFiles({ name: 'my-test.csv', mimeType: 'text/csv', buffer: Buffer.from(toKaggleCsv(randomDataset(500, 12))) });
+    await page.getByLabel('Test data files').setInputFiles({
+      name: 'my-test.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(toKaggleCsv(randomDataset(500, 12))),
+    });
     await expect(page.getByTestId('test-count')).toHaveText('500 images');
-    for (const [label, value] of Object.entries({ Epochs: '60', 'Hidden layers': '128', 'Training subset size': '3000', Seed: '3' })) {
+    for (const [label, value] of Object.entries({
+      Epochs: '60',
+      'Hidden layers': '128',
+      'Training subset size': '3000',
+      Seed: '3',
+    })) {
       await page.getByLabel(label, { exact: true }).fill(value);
     }
     await expect(page.getByLabel('Save a checkpoint after every epoch')).toBeChecked();
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     // Watched closely, so a fast machine does not reach the end first.
-    await expect.poll(async () => Number((await page.getByText(/^Run — epoch \d+ of 60$/).innerText()).match(/epoch (\d+)/)![1]), { intervals: [100] }).toBeGreaterThan(2);
+    await expect
+      .poll(
+        async () => Number((await page.getByText(/^Run — epoch \d+ of 60$/).innerText()).match(/epoch (\d+)/)![1]),
+        { intervals: [100] },
+      )
+      .toBeGreaterThan(2);
 
     // Ctrl-C: the host ends the run at its last whole epoch, saves it, and exits normally.
     first.process.kill('SIGINT');
@@ -54,21 +72,32 @@ test('a run on uploaded data, stopped with Ctrl-C, resumes after a restart and r
 test('npm run bench:app measures the app against the CLI, the start-up and the page heap', async () => {
   const { spawnSync } = await import('node:child_process');
   const run = (args: string[]) =>
-    spawnSync(process.execPath, [join(ROOT, 'bench', 'app.mjs'), ...args], { encoding: 'utf8', timeout: 150_000, env: { ...process.env, FMNIST_DATA: REAL_DATA_DIR } });
+    spawnSync(process.execPath, [join(ROOT, 'bench', 'app.mjs'), ...args], {
+      encoding: 'utf8',
+      timeout: 150_000,
+      env: { ...process.env, FMNIST_DATA: REAL_DATA_DIR },
+    });
   const compared = run(['--epochs', '3', '--rounds', '1', '--limit', '20000']);
   expect(compared.status, compared.stderr).toBe(0);
   // Two epoch-to-epoch times each, and the figures they make.
   expect(compared.stdout).toMatch(/^ {2}CLI {2}epoch wall times \d+\.\d{3} \d+\.\d{3} s$/m);
-  expect(compared.stdout).toMatch(/^ {2}app {2}epoch wall times \d+\.\d{3} \d+\.\d{3} s; Start to finish \d+\.\d\d s$/m);
+  expect(compared.stdout).toMatch(
+    /^ {2}app {2}epoch wall times \d+\.\d{3} \d+\.\d{3} s; Start to finish \d+\.\d\d s$/m,
+  );
   const ratio = /epoch wall time, median of 2: CLI ([\d.]+) s, app ([\d.]+) s, app\/CLI ([\d.]+)/.exec(compared.stdout);
   expect(ratio, compared.stdout).not.toBeNull();
   expect(Number(ratio![3])).toBeCloseTo(Number(ratio![2]) / Number(ratio![1]), 1);
-  expect(compared.stdout).toMatch(/of which, as the trainers measured them: training CLI \d+\.\d{3} s, app \d+\.\d{3} s/);
+  expect(compared.stdout).toMatch(
+    /of which, as the trainers measured them: training CLI \d+\.\d{3} s, app \d+\.\d{3} s/,
+  );
   expect(compared.stdout).toMatch(/start-up to interactive with the data loaded, median of 1: \d+\.\d\d s/);
 
   const heap = run(['--heap', '--epochs', '20', '--limit', '1000']);
   expect(heap.status, heap.stderr).toBe(0);
-  const sizes = [...heap.stdout.matchAll(/after epoch (\d+): page JS heap ([\d.]+) MB/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  const sizes = [...heap.stdout.matchAll(/after epoch (\d+): page JS heap ([\d.]+) MB/g)].map((m) => [
+    Number(m[1]),
+    Number(m[2]),
+  ]);
   expect(sizes.map(([epoch]) => epoch)).toEqual([10, 20]);
   for (const [, megabytes] of sizes) expect(megabytes).toBeGreaterThan(0.5);
 });

@@ -8,7 +8,8 @@ import type { LaunchOptions } from '@playwright/test';
 
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 
-export const CHROMIUM: string | undefined = process.env.CHROMIUM_PATH || (existsSync(DEBIAN_CHROMIUM) ? DEBIAN_CHROMIUM : undefined);
+export const CHROMIUM: string | undefined =
+  process.env.CHROMIUM_PATH || (existsSync(DEBIAN_CHROMIUM) ? DEBIAN_CHROMIUM : undefined);
 
 /** Flags that keep headless Chromium off the network and quiet on a machine without a display. */
 export const CHROMIUM_LAUNCH: LaunchOptions = {

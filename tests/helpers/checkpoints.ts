@@ -5,7 +5,11 @@ import { type RunConfig, resolveRunConfig } from '@core/shared/config';
 import { initParameters, mlpShape } from '@core/shared/mlp';
 
 /** Writes an untrained, weights-only checkpoint; `settings` false for none recorded (as a bare state dict). */
-export async function writeUntrainedCheckpoint(path: string, hiddenSizes: number[], options: { seed?: number; settings?: Partial<RunConfig> | false } = {}): Promise<void> {
+export async function writeUntrainedCheckpoint(
+  path: string,
+  hiddenSizes: number[],
+  options: { seed?: number; settings?: Partial<RunConfig> | false } = {},
+): Promise<void> {
   const seed = options.seed ?? 1;
   await saveCheckpoint(path, {
     parameters: initParameters(mlpShape(hiddenSizes), seed),

@@ -53,10 +53,36 @@ export function randomDataset(count: number, seed = 7): LabelledDataset {
 /** The IDX files of a data set (images, labels), written by hand: big-endian magic number and sizes, then bytes. */
 export function toIdx(dataset: LabelledDataset): { images: Uint8Array; labels: Uint8Array } {
   const images = new Uint8Array(16 + dataset.images.length);
-  images.set([0, 0, 8, 3, dataset.count >>> 24, (dataset.count >>> 16) & 255, (dataset.count >>> 8) & 255, dataset.count & 255, 0, 0, 0, 28, 0, 0, 0, 28]);
+  images.set([
+    0,
+    0,
+    8,
+    3,
+    dataset.count >>> 24,
+    (dataset.count >>> 16) & 255,
+    (dataset.count >>> 8) & 255,
+    dataset.count & 255,
+    0,
+    0,
+    0,
+    28,
+    0,
+    0,
+    0,
+    28,
+  ]);
   images.set(dataset.images, 16);
   const labels = new Uint8Array(8 + dataset.count);
-  labels.set([0, 0, 8, 1, dataset.count >>> 24, (dataset.count >>> 16) & 255, (dataset.count >>> 8) & 255, dataset.count & 255]);
+  labels.set([
+    0,
+    0,
+    8,
+    1,
+    dataset.count >>> 24,
+    (dataset.count >>> 16) & 255,
+    (dataset.count >>> 8) & 255,
+    dataset.count & 255,
+  ]);
   labels.set(dataset.labels, 8);
   return { images, labels };
 }

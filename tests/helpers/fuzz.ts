@@ -107,7 +107,8 @@ export async function expectAcceptedOrRefused<T>(
     return;
   }
   tally.refused++;
-  if (!(error instanceof FmnistError)) throw new Error(`not an FmnistError: ${String((error as Error)?.stack ?? error)}`);
+  if (!(error instanceof FmnistError))
+    throw new Error(`not an FmnistError: ${String((error as Error)?.stack ?? error)}`);
   const message = error.message;
   expect(oneLineProblems(message), message).toEqual([]);
   expect(

@@ -12,7 +12,8 @@ let zerosMember: Buffer | null = null;
 export function gzipWithZeros(prefix: Uint8Array, zeros: number): Buffer {
   zerosMember ??= gzipSync(Buffer.alloc(MIB), { level: 9 });
   const parts: Buffer[] = [gzipSync(prefix)];
-  for (let left = zeros; left > 0; left -= MIB) parts.push(left >= MIB ? zerosMember : gzipSync(Buffer.alloc(left), { level: 9 }));
+  for (let left = zeros; left > 0; left -= MIB)
+    parts.push(left >= MIB ? zerosMember : gzipSync(Buffer.alloc(left), { level: 9 }));
   return Buffer.concat(parts);
 }
 

@@ -16,6 +16,8 @@ export interface MirrorFile {
   cutAfter?: number;
   /** Send only this many bytes, then keep the connection open without sending more (a stalled transfer). */
   stallAfter?: number;
+  /** Take the request and never answer it, not even with headers (a server that hangs). */
+  silent?: boolean;
   /** Ignore Range headers (a server that cannot resume). */
   noRanges?: boolean;
   /** Send no Content-Length (chunked): the size is unknown until the end. */
@@ -42,6 +44,7 @@ function serve(file: MirrorFile | undefined, request: IncomingMessage, response:
     response.writeHead(404, 'Not Found').end();
     return;
   }
+  if (file.silent) return;
   if (file.redirect) {
     response.writeHead(302, { location: file.redirect }).end();
     return;
@@ -58,7 +61,10 @@ function serve(file: MirrorFile | undefined, request: IncomingMessage, response:
     return;
   }
   const body = file.body.subarray(start);
-  const headers: Record<string, string | number> = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/octet-stream',
+    'accept-ranges': 'bytes',
+  };
   if (!file.chunked) headers['content-length'] = body.length;
   if (start > 0) headers['content-range'] = `bytes ${start}-${total - 1}/${total}`;
   response.writeHead(start > 0 ? 206 : 200, headers);

@@ -36,7 +36,8 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
     const type = buffer.toString('latin1', offset + 4, offset + 8);
     if (offset + 12 + length > buffer.length) throw new Error(`chunk ${type} is cut`);
     const data = buffer.subarray(offset + 8, offset + 8 + length);
-    if (buffer.readUInt32BE(offset + 8 + length) !== crc32(buffer.subarray(offset + 4, offset + 8 + length))) throw new Error(`chunk ${type} has a wrong CRC`);
+    if (buffer.readUInt32BE(offset + 8 + length) !== crc32(buffer.subarray(offset + 4, offset + 8 + length)))
+      throw new Error(`chunk ${type} has a wrong CRC`);
     chunkTypes.push(type);
     if (type === 'IHDR') ihdr = data;
     if (type === 'IDAT') idat.push(data);
@@ -46,9 +47,11 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
   const width = ihdr.readUInt32BE(0);
   const height = ihdr.readUInt32BE(4);
   const [bitDepth, colourType, compression, filter, interlace] = ihdr.subarray(8);
-  if (bitDepth !== 8 || colourType !== 0 || interlace !== 0) throw new Error('only 8-bit greyscale, non-interlaced images are read here');
+  if (bitDepth !== 8 || colourType !== 0 || interlace !== 0)
+    throw new Error('only 8-bit greyscale, non-interlaced images are read here');
   const raw = inflateSync(Buffer.concat(idat));
-  if (raw.length !== height * (width + 1)) throw new Error(`IDAT holds ${raw.length} bytes, expected ${height * (width + 1)}`);
+  if (raw.length !== height * (width + 1))
+    throw new Error(`IDAT holds ${raw.length} bytes, expected ${height * (width + 1)}`);
   const filterBytes: number[] = [];
   const pixels = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {

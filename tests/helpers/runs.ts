@@ -23,7 +23,11 @@ export function recordFor(id: string, changes: Partial<RunRecord> = {}): RunReco
     processStartedMs: 0,
     appVersion: '0.1.0',
     config: resolveRunConfig({ epochs: 5, hiddenSizes: [32], learningRate: 0.002 }),
-    data: { fingerprint: '0123456789abcdef', sources: { train: ['/d/train.csv'], test: ['/d/test.csv'] }, history: null },
+    data: {
+      fingerprint: '0123456789abcdef',
+      sources: { train: ['/d/train.csv'], test: ['/d/test.csv'] },
+      history: null,
+    },
     resumedFrom: null,
     checkpoint: null,
     kernels: 'wasm',

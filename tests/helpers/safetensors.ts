@@ -12,12 +12,20 @@ export interface RawTensor {
 }
 
 /** A safetensors file: 8-byte little-endian header length, the header JSON (padded with `padTo` spaces), data. */
-export function rawSafetensors(tensors: RawTensor[], metadata: Record<string, string> | null, options: { padTo?: number; headerSuffix?: string } = {}): Buffer {
+export function rawSafetensors(
+  tensors: RawTensor[],
+  metadata: Record<string, string> | null,
+  options: { padTo?: number; headerSuffix?: string } = {},
+): Buffer {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
   for (const tensor of tensors) {
-    header[tensor.name] = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, offset + tensor.data.length] };
+    header[tensor.name] = {
+      dtype: tensor.dtype,
+      shape: tensor.shape,
+      data_offsets: [offset, offset + tensor.data.length],
+    };
     offset += tensor.data.length;
   }
   let json = JSON.stringify(header) + (options.headerSuffix ?? '');
@@ -65,7 +73,12 @@ export function bareStateDict(
   for (let l = 0; l < 2; l++) {
     const weights = Array.from({ length: sizes[l + 1] * sizes[l] }, (_, i) => value(l, 'weight', i));
     const biases = Array.from({ length: sizes[l + 1] }, (_, i) => value(l, 'bias', i));
-    tensors.push({ name: `${2 * l}.weight`, dtype: 'F32', shape: [sizes[l + 1], sizes[l]], data: float32Bytes(weights) });
+    tensors.push({
+      name: `${2 * l}.weight`,
+      dtype: 'F32',
+      shape: [sizes[l + 1], sizes[l]],
+      data: float32Bytes(weights),
+    });
     tensors.push({ name: `${2 * l}.bias`, dtype: 'F32', shape: [sizes[l + 1]], data: float32Bytes(biases) });
   }
   return rawSafetensors(tensors, null, options);

@@ -31,7 +31,8 @@ export async function projectSandbox(options: { copied?: string[]; scripts?: str
   for (const name of LINKED) await symlink(join(ROOT, name), join(dir, name));
   // Scripts are copied: Node resolves a linked main module to its real path, which would be the checkout.
   await mkdir(join(dir, 'scripts'));
-  for (const script of options.scripts ?? ['electron-app.mjs']) await cp(join(ROOT, 'scripts', script), join(dir, 'scripts', script));
+  for (const script of options.scripts ?? ['electron-app.mjs'])
+    await cp(join(ROOT, 'scripts', script), join(dir, 'scripts', script));
   await mkdir(join(dir, 'node_modules'));
   for (const entry of await readdir(join(ROOT, 'node_modules'))) {
     const from = join(ROOT, 'node_modules', entry);

@@ -63,7 +63,12 @@ export class BrowserWindow extends EventEmitter {
   loaded: { url?: string; file?: string } = {};
   constructor(readonly options: Record<string, any>) {
     super();
-    this.bounds = { x: options.x ?? 100, y: options.y ?? 100, width: options.width ?? 800, height: options.height ?? 600 };
+    this.bounds = {
+      x: options.x ?? 100,
+      y: options.y ?? 100,
+      width: options.width ?? 800,
+      height: options.height ?? 600,
+    };
     BrowserWindow.windows.push(this);
     app.emit('web-contents-created', preventable(), this.webContents);
   }
@@ -206,7 +211,12 @@ export const ipcMain = {
     ipcMain.handlers.set(channel, handler);
   },
   /** Calls a handler as Electron would for a message from `sender`'s frame at `url`. */
-  invoke(channel: string, sender: { webContents: FakeWebContents } | FakeWebContents, url: string, payload: unknown): Promise<unknown> {
+  invoke(
+    channel: string,
+    sender: { webContents: FakeWebContents } | FakeWebContents,
+    url: string,
+    payload: unknown,
+  ): Promise<unknown> {
     const handler = ipcMain.handlers.get(channel);
     if (!handler) throw new Error(`no handler for ${channel}`);
     const contents = sender instanceof FakeWebContents ? sender : sender.webContents;
@@ -324,4 +334,17 @@ export function resetElectron(): void {
   ipcRenderer.answer = async () => ({ ok: true });
 }
 
-export default { app, BrowserWindow, ipcMain, dialog, Menu, session, shell, nativeTheme, screen, contextBridge, ipcRenderer, webUtils };
+export default {
+  app,
+  BrowserWindow,
+  ipcMain,
+  dialog,
+  Menu,
+  session,
+  shell,
+  nativeTheme,
+  screen,
+  contextBridge,
+  ipcRenderer,
+  webUtils,
+};

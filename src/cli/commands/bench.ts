@@ -30,8 +30,16 @@ export const BENCH: CommandSpec = {
     train: { kind: 'string', value: 'PATH', help: 'training data (default: search; IDX files are needed for NumPy)' },
     threads: THREADS_OPTION,
     kernels: KERNELS_OPTION,
-    numpy: { kind: 'string', value: 'WHEN', help: 'run the NumPy reference: auto (if python3 has numpy), off (default auto)' },
-    recipes: { kind: 'string', value: 'WHEN', help: 'also time epochs with dropout and augmentation: on, off (default on)' },
+    numpy: {
+      kind: 'string',
+      value: 'WHEN',
+      help: 'run the NumPy reference: auto (if python3 has numpy), off (default auto)',
+    },
+    recipes: {
+      kind: 'string',
+      value: 'WHEN',
+      help: 'also time epochs with dropout and augmentation: on, off (default on)',
+    },
     python: { kind: 'string', value: 'COMMAND', help: 'the Python interpreter (default python3)' },
     json: { kind: 'boolean', help: 'print the results as one JSON object' },
   },
@@ -61,12 +69,19 @@ interface NumpyRun {
 
 /** The NumPy reference script, in the repository's bench/ folder (two levels up from out/node, three from here). */
 function numpyScript(): string | null {
-  return [join(__dirname, '..', '..', 'bench', 'numpy_reference.py'), join(__dirname, '..', '..', '..', 'bench', 'numpy_reference.py')].find(existsSync) ?? null;
+  return (
+    [
+      join(__dirname, '..', '..', 'bench', 'numpy_reference.py'),
+      join(__dirname, '..', '..', '..', 'bench', 'numpy_reference.py'),
+    ].find(existsSync) ?? null
+  );
 }
 
 /** Why the script failed, from its exit code and stderr. */
 function numpyFailure(code: number | null, stderr: string): string {
-  const reason = /No module named .numpy/.test(stderr) ? 'numpy is not installed' : stderr.trim().split('\n').pop() || `exit code ${code}`;
+  const reason = /No module named .numpy/.test(stderr)
+    ? 'numpy is not installed'
+    : stderr.trim().split('\n').pop() || `exit code ${code}`;
   return `the NumPy reference did not run: ${reason}`;
 }
 
@@ -77,7 +92,12 @@ const testAccuracyOf = (line: string | undefined): number | null => {
 };
 
 /** Runs the NumPy reference script; resolves the reason instead when Python or NumPy is missing. */
-function runNumpy(python: string, dataDirectory: string, dtype: 'float32' | 'float64', epochs: number): Promise<NumpyRun | string> {
+function runNumpy(
+  python: string,
+  dataDirectory: string,
+  dtype: 'float32' | 'float64',
+  epochs: number,
+): Promise<NumpyRun | string> {
   const script = numpyScript();
   if (!script) return Promise.resolve('bench/numpy_reference.py is missing');
   return new Promise((resolve) => {
@@ -95,7 +115,12 @@ function runNumpy(python: string, dataDirectory: string, dtype: 'float32' | 'flo
         return;
       }
       const lines = stdout.split('\n').filter((l) => l.startsWith('epoch '));
-      resolve({ dtype, epochSeconds: lines.map(epochSecondsOf), testAccuracy: testAccuracyOf(lines[lines.length - 1]), pairedRatios: null });
+      resolve({
+        dtype,
+        epochSeconds: lines.map(epochSecondsOf),
+        testAccuracy: testAccuracyOf(lines[lines.length - 1]),
+        pairedRatios: null,
+      });
     });
   });
 }
@@ -114,9 +139,13 @@ class PacedNumpy {
   private readonly child: ReturnType<typeof spawn>;
 
   private constructor(python: string, script: string, dataDirectory: string, epochs: number) {
-    this.child = spawn(python, [script, '--data', dataDirectory, '--epochs', String(epochs), '--dtype', 'float32', '--paced'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      python,
+      [script, '--data', dataDirectory, '--epochs', String(epochs), '--dtype', 'float32', '--paced'],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     this.child.stdout!.on('data', (d) => {
       this.stdout += d;
       const parts = this.stdout.split('\n');
@@ -147,7 +176,9 @@ class PacedNumpy {
   /** Ends the script (end of input) and waits for it to exit. */
   async close(): Promise<void> {
     this.child.stdin!.end();
-    await new Promise<void>((resolve) => (this.child.exitCode !== null ? resolve() : this.child.once('close', () => resolve())));
+    await new Promise<void>((resolve) =>
+      this.child.exitCode !== null ? resolve() : this.child.once('close', () => resolve()),
+    );
   }
 
   private next(): Promise<string | Error> {
@@ -175,7 +206,11 @@ class PacedNumpy {
 }
 
 /** The recipes timed beside the plain epochs: those with work in every step (dropout, shifts and flips). */
-export const TIMED_RECIPES: Pick<RunConfig, 'dropout' | 'shiftPixels' | 'flip'> = Object.freeze({ dropout: 0.2, shiftPixels: 2, flip: true });
+export const TIMED_RECIPES: Pick<RunConfig, 'dropout' | 'shiftPixels' | 'flip'> = Object.freeze({
+  dropout: 0.2,
+  shiftPixels: 2,
+  flip: true,
+});
 
 /** Trains `config` and returns its epochs, reporting each as it ends. */
 async function timeEpochs(
@@ -221,7 +256,11 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
   const say = (line = ''): void => {
     if (!json) writeLine(context.stdout, line);
   };
-  const { train, test, description, sources } = await loadTrainingData(options.train as string | undefined, undefined, context.env);
+  const { train, test, description, sources } = await loadTrainingData(
+    options.train as string | undefined,
+    undefined,
+    context.env,
+  );
   const directory = sources ? dirname(sources.train[0]) : null;
   const flopsPerEpoch = denseFlopsPerSample(config.hiddenSizes) * train.count;
   let zeros = 0;
@@ -254,8 +293,12 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
     kernels,
     (trainer) => {
       say(`Benchmark: 784-512-256-10, batch ${config.batchSize}, Adam; ${description}.`);
-      say(`${(zeros / train.images.length * 100).toFixed(1)}% of the training pixels are zero; one dense epoch is ${(flopsPerEpoch / 1e9).toFixed(1)} GFLOP.`);
-      say(`This project: ${trainer.kernelBackend} kernels, ${trainer.threads} threads${paced ? ', each epoch followed by one of NumPy float32' : ''}`);
+      say(
+        `${((zeros / train.images.length) * 100).toFixed(1)}% of the training pixels are zero; one dense epoch is ${(flopsPerEpoch / 1e9).toFixed(1)} GFLOP.`,
+      );
+      say(
+        `This project: ${trainer.kernelBackend} kernels, ${trainer.threads} threads${paced ? ', each epoch followed by one of NumPy float32' : ''}`,
+      );
     },
     async (summary) => {
       say(epochLine(summary));
@@ -270,7 +313,9 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
       pacedSeconds.push(seconds);
       pairedRatios.push(summary.seconds / seconds);
       pacedAccuracy = testAccuracyOf(line);
-      say(`          NumPy float32  ${seconds.toFixed(3)} s  ${(flopsPerEpoch / seconds / 1e9).toFixed(1)} GFLOP/s  (ours / NumPy ${(summary.seconds / seconds).toFixed(2)})`);
+      say(
+        `          NumPy float32  ${seconds.toFixed(3)} s  ${(flopsPerEpoch / seconds / 1e9).toFixed(1)} GFLOP/s  (ours / NumPy ${(summary.seconds / seconds).toFixed(2)})`,
+      );
     },
   );
   if (paced) await (paced as PacedNumpy).close();
@@ -280,10 +325,13 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
   say(`  median ${ours.toFixed(3)} s/epoch, peak RSS ${peakRssMb.toFixed(0)} MB`);
   if (pacedSeconds.length > 0) {
     numpyRuns.push({ dtype: 'float32', epochSeconds: pacedSeconds, testAccuracy: pacedAccuracy, pairedRatios });
-    say(`  NumPy float32: median ${median(pacedSeconds).toFixed(3)} s/epoch, test ${percent(pacedAccuracy)}; ours / NumPy epoch by epoch: median ${median(pairedRatios).toFixed(2)}`);
+    say(
+      `  NumPy float32: median ${median(pacedSeconds).toFixed(3)} s/epoch, test ${percent(pacedAccuracy)}; ours / NumPy epoch by epoch: median ${median(pairedRatios).toFixed(2)}`,
+    );
   }
 
-  let recipes: { epochSeconds: number[]; medianSeconds: number; ratio: number; testAccuracy: number | null } | null = null;
+  let recipes: { epochSeconds: number[]; medianSeconds: number; ratio: number; testAccuracy: number | null } | null =
+    null;
   if (recipesMode === 'on') {
     const timed = await timeEpochs(
       { ...config, ...TIMED_RECIPES },
@@ -307,7 +355,9 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
     const run = await runNumpy(python, directory!, 'float64', epochs);
     if (typeof run === 'string') numpyNote = run;
     else {
-      run.epochSeconds.forEach((s, i) => say(`  epoch ${i + 1}/${epochs}  ${s.toFixed(3)} s  ${(flopsPerEpoch / s / 1e9).toFixed(1)} GFLOP/s`));
+      run.epochSeconds.forEach((s, i) =>
+        say(`  epoch ${i + 1}/${epochs}  ${s.toFixed(3)} s  ${(flopsPerEpoch / s / 1e9).toFixed(1)} GFLOP/s`),
+      );
       say(`  median ${median(run.epochSeconds).toFixed(3)} s/epoch, test ${percent(run.testAccuracy)}`);
       numpyRuns.push(run);
     }
@@ -315,8 +365,22 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
   if (numpyNote) say(`NumPy reference skipped: ${numpyNote}.`);
 
   const rows = [
-    { system: `this project (${plain.kernels}, ${plain.threads} threads)`, seconds: ours, ratio: 1, testAccuracy: history[history.length - 1]?.testAccuracy ?? null },
-    ...(recipes ? [{ system: '  with dropout and augmentation', seconds: recipes.medianSeconds, ratio: ours / recipes.medianSeconds, testAccuracy: recipes.testAccuracy }] : []),
+    {
+      system: `this project (${plain.kernels}, ${plain.threads} threads)`,
+      seconds: ours,
+      ratio: 1,
+      testAccuracy: history[history.length - 1]?.testAccuracy ?? null,
+    },
+    ...(recipes
+      ? [
+          {
+            system: '  with dropout and augmentation',
+            seconds: recipes.medianSeconds,
+            ratio: ours / recipes.medianSeconds,
+            testAccuracy: recipes.testAccuracy,
+          },
+        ]
+      : []),
     ...numpyRuns.map((r) => ({
       system: `NumPy ${r.dtype}${r.pairedRatios ? ' (in turn with ours)' : ''}`,
       seconds: median(r.epochSeconds),
@@ -359,7 +423,9 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
         `${row.ratio.toFixed(2).padStart(6)}`,
     );
   }
-  say('ratio = this project\'s median seconds per epoch / the system\'s (below 1: this project is faster); for a system run in');
+  say(
+    "ratio = this project's median seconds per epoch / the system's (below 1: this project is faster); for a system run in",
+  );
   say('turn with ours, the median of the epoch-by-epoch ratios.');
   return 0;
 }

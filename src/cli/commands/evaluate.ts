@@ -17,12 +17,19 @@ export const EVALUATE: CommandSpec = {
   summary: "measure a checkpoint's accuracy, cost and per-class metrics on test data",
   options: {
     model: { kind: 'string', value: 'CHECKPOINT', help: 'a .safetensors checkpoint', required: true },
-    test: { kind: 'string', value: 'PATH', help: 'test data: a CSV, an IDX images file or a directory (default: search)' },
+    test: {
+      kind: 'string',
+      value: 'PATH',
+      help: 'test data: a CSV, an IDX images file or a directory (default: search)',
+    },
     threads: THREADS_OPTION,
     kernels: KERNELS_OPTION,
     json: { kind: 'boolean', help: 'print the results as one JSON object' },
   },
-  examples: ['fmnist evaluate --model model.safetensors', 'fmnist evaluate --model model.safetensors --test fashion-mnist_test.csv --json'],
+  examples: [
+    'fmnist evaluate --model model.safetensors',
+    'fmnist evaluate --model model.safetensors --test fashion-mnist_test.csv --json',
+  ],
 };
 
 export async function runEvaluate(argv: string[], context: CliContext): Promise<number> {
@@ -69,15 +76,21 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
       return 0;
     }
     const out = (line = ''): void => writeLine(context.stdout, line);
-    out(`Model ${displayPath(options.model as string)} (${describeShape(checkpoint.parameters.shape)}, ${checkpoint.epochsDone} epochs)`);
+    out(
+      `Model ${displayPath(options.model as string)} (${describeShape(checkpoint.parameters.shape)}, ${checkpoint.epochsDone} epochs)`,
+    );
     out(`Data  ${displayPath(files.images)} (${result.count} images)`);
-    out(`Time  ${(seconds * 1000).toFixed(0)} ms to evaluate them (${Math.round(result.count / seconds).toLocaleString('en-US')} images/s, ${engine.threads} threads)`);
+    out(
+      `Time  ${(seconds * 1000).toFixed(0)} ms to evaluate them (${Math.round(result.count / seconds).toLocaleString('en-US')} images/s, ${engine.threads} threads)`,
+    );
     out(`Accuracy ${percent(accuracy)}   cost ${cost.toFixed(4)}`);
     out();
     out('Confusion matrix (rows: true class, columns: predicted class)');
     const nameWidth = Math.max(...CLASS_NAMES.map((n) => n.length));
     out(`${''.padEnd(nameWidth)} ${CLASS_NAMES.map((_, c) => String(c).padStart(5)).join('')}`);
-    confusion.forEach((row, c) => out(`${CLASS_NAMES[c].padEnd(nameWidth)} ${row.map((n) => String(n).padStart(5)).join('')}`));
+    confusion.forEach((row, c) =>
+      out(`${CLASS_NAMES[c].padEnd(nameWidth)} ${row.map((n) => String(n).padStart(5)).join('')}`),
+    );
     out();
     out(`${'class'.padEnd(nameWidth)}  precision  recall      F1  support`);
     perClass.forEach((m, c) =>
@@ -94,7 +107,11 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
 
 /** Loading refuses weights too large to compute with; should outputs still be NaN or infinite, say so, never print them. */
 export function unusableOutputs(model: string, data: string): FmnistError {
-  return new FmnistError('bad-input', `its outputs on ${displayPath(data)} are not finite numbers (NaN or infinity): the weights are unusable`, {
-    file: model,
-  });
+  return new FmnistError(
+    'bad-input',
+    `its outputs on ${displayPath(data)} are not finite numbers (NaN or infinity): the weights are unusable`,
+    {
+      file: model,
+    },
+  );
 }

@@ -21,7 +21,10 @@ export const INFO: CommandSpec = {
 export async function runInfo(argv: string[], context: CliContext): Promise<number> {
   // `fmnist info FILE` reads better than --model FILE; both work.
   const args = argv.length > 0 && !argv[0].startsWith('--') ? ['--model', ...argv] : argv;
-  const options = parseOptions({ ...INFO, options: { ...INFO.options, model: { ...INFO.options.model, required: true } } }, args);
+  const options = parseOptions(
+    { ...INFO, options: { ...INFO.options, model: { ...INFO.options.model, required: true } } },
+    args,
+  );
   const file = options.model as string;
   const checkpoint = await loadCheckpoint(file);
   const { parameters, config, history } = checkpoint;
@@ -49,9 +52,14 @@ export async function runInfo(argv: string[], context: CliContext): Promise<numb
   }
   const out = (line = ''): void => writeLine(context.stdout, line);
   out(`Checkpoint   ${displayPath(file)}`);
-  out(`Network      ${describeShape(parameters.shape)} (ReLU, softmax), ${parameterCount(parameters.shape).toLocaleString('en-US')} parameters`);
+  out(
+    `Network      ${describeShape(parameters.shape)} (ReLU, softmax), ${parameterCount(parameters.shape).toLocaleString('en-US')} parameters`,
+  );
   // A bare state dict records neither its settings nor its training: say so rather than show defaults.
-  const epochs = !config && checkpoint.epochsDone === 0 ? 'unknown' : `${checkpoint.epochsDone} epochs${config ? ` of ${config.epochs}` : ''}`;
+  const epochs =
+    !config && checkpoint.epochsDone === 0
+      ? 'unknown'
+      : `${checkpoint.epochsDone} epochs${config ? ` of ${config.epochs}` : ''}`;
   const state = !checkpoint.optimizer
     ? ' (weights only)'
     : checkpoint.finishedEarly
@@ -69,10 +77,13 @@ export async function runInfo(argv: string[], context: CliContext): Promise<numb
   } else {
     out('Settings     unknown (the file does not record how the model was trained)');
   }
-  if (checkpoint.createdAt || checkpoint.appVersion) out(`Saved        ${checkpoint.createdAt ?? '?'} by Fashion-MNIST Studio ${checkpoint.appVersion ?? '?'}`);
+  if (checkpoint.createdAt || checkpoint.appVersion)
+    out(`Saved        ${checkpoint.createdAt ?? '?'} by Fashion-MNIST Studio ${checkpoint.appVersion ?? '?'}`);
   if (checkpoint.datasetFingerprint) out(`Data         fingerprint ${checkpoint.datasetFingerprint}`);
   if (last) {
-    out(`Final        cost ${last.cost.toFixed(4)}, train ${percent(last.trainAccuracy)}, validation ${percent(last.validationAccuracy)}, test ${percent(last.testAccuracy)}`);
+    out(
+      `Final        cost ${last.cost.toFixed(4)}, train ${percent(last.trainAccuracy)}, validation ${percent(last.validationAccuracy)}, test ${percent(last.testAccuracy)}`,
+    );
     out();
     out('epoch    cost    train  validation     test  seconds');
     for (const h of history) {

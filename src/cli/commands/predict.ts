@@ -66,7 +66,10 @@ export async function runPredict(argv: string[], context: CliContext): Promise<n
         );
       } else {
         const truth = label === null ? '' : `  true: ${CLASS_NAMES[label]}${label === predicted ? '' : '  ✗ wrong'}`;
-        writeLine(context.stdout, `${String(i).padStart(6)}  ${CLASS_NAMES[predicted].padEnd(11)}  ${percent(p[predicted], 1).padStart(6)}${truth}`);
+        writeLine(
+          context.stdout,
+          `${String(i).padStart(6)}  ${CLASS_NAMES[predicted].padEnd(11)}  ${percent(p[predicted], 1).padStart(6)}${truth}`,
+        );
       }
     }
     if (labels && !options.json) {

@@ -19,15 +19,23 @@ import { unusableOutputs } from './evaluate';
 
 export const REPORT: CommandSpec = {
   name: 'report',
-  summary: 'write an offline HTML report of a checkpoint: settings, history charts, test results, confusion matrix, mistakes',
+  summary:
+    'write an offline HTML report of a checkpoint: settings, history charts, test results, confusion matrix, mistakes',
   options: {
     model: { kind: 'string', value: 'CHECKPOINT', help: 'a .safetensors checkpoint', required: true },
-    test: { kind: 'string', value: 'PATH', help: 'test data: a CSV, an IDX images file or a directory (default: search)' },
+    test: {
+      kind: 'string',
+      value: 'PATH',
+      help: 'test data: a CSV, an IDX images file or a directory (default: search)',
+    },
     out: { kind: 'string', value: 'FILE', help: 'the HTML file to write', required: true },
     threads: THREADS_OPTION,
     kernels: KERNELS_OPTION,
   },
-  examples: ['fmnist report --model model.safetensors --out report.html', 'fmnist report --model model.safetensors --test fashion-mnist_test.csv --out report.html'],
+  examples: [
+    'fmnist report --model model.safetensors --out report.html',
+    'fmnist report --model model.safetensors --test fashion-mnist_test.csv --out report.html',
+  ],
 };
 
 /** The report must not replace the file it describes, nor its data (the same file under another name included). */
@@ -37,7 +45,9 @@ async function refuseOverwritingInputs(out: string, inputs: string[]): Promise<v
   for (const input of inputs) {
     const source = await stat(input).catch(() => null);
     if (source && source.dev === target.dev && source.ino === target.ino) {
-      throw new FmnistError('bad-option', `is ${displayPath(input)}, an input of the report: give another file name`, { file: out });
+      throw new FmnistError('bad-option', `is ${displayPath(input)}, an input of the report: give another file name`, {
+        file: out,
+      });
     }
   }
 }
@@ -55,7 +65,13 @@ export async function runReport(argv: string[], context: CliContext): Promise<nu
   const testFiles = files.format === 'idx' && files.labels ? [files.images, files.labels] : [files.images];
   await refuseOverwritingInputs(out, testFiles);
   const test = await loadDataset(files, { requireLabels: true });
-  const engine = await openEngine({ shape: checkpoint.parameters.shape, batchSize: 256, threads, kernels, datasets: [test] });
+  const engine = await openEngine({
+    shape: checkpoint.parameters.shape,
+    batchSize: 256,
+    threads,
+    kernels,
+    datasets: [test],
+  });
   let result;
   try {
     engine.setParameters(checkpoint.parameters);

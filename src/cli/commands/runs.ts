@@ -32,16 +32,19 @@ export const RUNS: CommandSpec = {
     'fmnist runs rename ID NAME                (an empty NAME removes the name)',
     'fmnist runs note ID TEXT                  (an empty TEXT removes the note)',
     "fmnist runs delete ID... [--files-only]   records and the runs' own checkpoints (copies saved elsewhere stay);",
-    "                                          --files-only deletes the checkpoints and keeps the records",
+    '                                          --files-only deletes the checkpoints and keeps the records',
     '',
-    'fmnist train and the app record every run in the runs folder of the app\'s data folder (FMNIST_STUDIO_DATA',
+    "fmnist train and the app record every run in the runs folder of the app's data folder (FMNIST_STUDIO_DATA",
     "sets the data folder), with the run's own checkpoint. An ID may be shortened to any prefix that names one run.",
   ],
   options: {
     json: { kind: 'boolean', help: 'list, show, compare: print one JSON object' },
     out: { kind: 'string', value: 'FILE', help: 'export: the CSV file to write' },
     'files-only': { kind: 'boolean', help: "delete: only the runs' own checkpoints; the records stay" },
-    force: { kind: 'boolean', help: 'delete: also a run recorded as training on another computer (which this one cannot check)' },
+    force: {
+      kind: 'boolean',
+      help: 'delete: also a run recorded as training on another computer (which this one cannot check)',
+    },
   },
   examples: [
     'fmnist runs',
@@ -95,22 +98,29 @@ function splitArguments(argv: string[]): { words: string[]; options: string[] } 
 export async function runRuns(argv: string[], context: CliContext): Promise<number> {
   const { words, options: optionArgs } = splitArguments(argv);
   const first = words[0];
-  const subcommand: Subcommand | null = first === undefined ? 'list' : (SUBCOMMANDS as readonly string[]).includes(first) ? (first as Subcommand) : null;
+  const subcommand: Subcommand | null =
+    first === undefined ? 'list' : (SUBCOMMANDS as readonly string[]).includes(first) ? (first as Subcommand) : null;
   if (!subcommand) throw usageError(`unknown subcommand "${first}" (${SUBCOMMANDS.join(', ')})`);
   const args = words.slice(first === undefined ? 0 : 1);
   const options = parseOptions(RUNS, optionArgs);
   for (const name of Object.keys(options)) {
-    if (!SUBCOMMAND_OPTIONS[subcommand].includes(name)) throw usageError(`--${name} does not apply to fmnist runs ${subcommand}`);
+    if (!SUBCOMMAND_OPTIONS[subcommand].includes(name))
+      throw usageError(`--${name} does not apply to fmnist runs ${subcommand}`);
   }
   const store = new RunStore(runsFolder(appDataFolder(context.env)));
   const out = (line = ''): void => writeLine(context.stdout, line);
   const json = options.json === true;
   switch (subcommand) {
     case 'list': {
-      if (args.length > 0) throw usageError(`fmnist runs list takes no ids, got "${args[0]}" (fmnist runs show ID shows one)`);
+      if (args.length > 0)
+        throw usageError(`fmnist runs list takes no ids, got "${args[0]}" (fmnist runs show ID shows one)`);
       const { runs, damaged, warnings } = await store.list();
       for (const warning of warnings) writeLine(context.stderr, `Skipped ${warning.replace(/ \(skipped\)$/, '')}`);
-      for (const run of damaged) writeLine(context.stderr, `Run ${run.id} is damaged: ${displayPath(run.file)}: ${run.problem} (fmnist runs delete ${run.id} removes it)`);
+      for (const run of damaged)
+        writeLine(
+          context.stderr,
+          `Run ${run.id} is damaged: ${displayPath(run.file)}: ${run.problem} (fmnist runs delete ${run.id} removes it)`,
+        );
       if (json) out(JSON.stringify({ type: 'runs', folder: store.folder, runs, damaged, warnings }));
       else listRuns(runs, damaged.length, store.folder, out);
       return 0;
@@ -139,7 +149,13 @@ export async function runRuns(argv: string[], context: CliContext): Promise<numb
           JSON.stringify({
             type: 'comparison',
             differingSettings: differingSettings(runs),
-            runs: runs.map((run) => ({ id: run.id, name: run.name, status: run.status, config: run.config, metrics: run.metrics })),
+            runs: runs.map((run) => ({
+              id: run.id,
+              name: run.name,
+              status: run.status,
+              config: run.config,
+              metrics: run.metrics,
+            })),
           }),
         );
       } else {
@@ -153,20 +169,31 @@ export async function runRuns(argv: string[], context: CliContext): Promise<numb
       if (!file) throw usageError('fmnist runs export needs --out FILE');
       await checkOutputFile(file);
       const runs = await findAll(store, args);
-      const rows = await exportRows(store, runs, (problem) => writeLine(context.stderr, `Skipped the history of ${problem}`));
+      const rows = await exportRows(store, runs, (problem) =>
+        writeLine(context.stderr, `Skipped the history of ${problem}`),
+      );
       // escapeFormulae: a name starting with = + - @ (or a tab or return) must not run as a formula in a spreadsheet.
       await writeFileAtomic(file, new TextEncoder().encode(`${Papa.unparse(rows, { escapeFormulae: true })}\r\n`));
-      writeLine(context.stderr, `Wrote ${plural(rows.data.length, 'row')} (${plural(rows.runs, 'run')}) to ${displayPath(file)}.`);
+      writeLine(
+        context.stderr,
+        `Wrote ${plural(rows.data.length, 'row')} (${plural(rows.runs, 'run')}) to ${displayPath(file)}.`,
+      );
       return 0;
     }
     case 'rename':
     case 'note': {
-      if (args.length < 1) throw usageError(`fmnist runs ${subcommand} takes a run id and the ${subcommand === 'rename' ? 'name' : 'text'}`);
+      if (args.length < 1)
+        throw usageError(
+          `fmnist runs ${subcommand} takes a run id and the ${subcommand === 'rename' ? 'name' : 'text'}`,
+        );
       const run = await store.find(args[0]);
       // The rest of the words are the text, so quoting is optional.
       const text = args.slice(1).join(' ');
       const edited = await store.edit(run.id, subcommand === 'rename' ? { name: text } : { note: text });
-      if (subcommand === 'rename') out(edited.name ? `Run ${run.id} is now named "${displayPath(edited.name)}".` : `Run ${run.id} has no name now.`);
+      if (subcommand === 'rename')
+        out(
+          edited.name ? `Run ${run.id} is now named "${displayPath(edited.name)}".` : `Run ${run.id} has no name now.`,
+        );
       else out(edited.note ? `Run ${run.id} has a note now.` : `Run ${run.id} has no note now.`);
       return 0;
     }
@@ -183,7 +210,11 @@ export async function runRuns(argv: string[], context: CliContext): Promise<numb
         await store.removeFiles(ids, { force: options.force === true });
         for (const run of found) {
           const bytes = run.files?.bytes ?? 0;
-          out(bytes ? `Deleted the files of run ${run.id} (${formatBytes(bytes)}); its record stays.` : `Run ${run.id} had no files of its own; its record stays.`);
+          out(
+            bytes
+              ? `Deleted the files of run ${run.id} (${formatBytes(bytes)}); its record stays.`
+              : `Run ${run.id} had no files of its own; its record stays.`,
+          );
         }
         return 0;
       }
@@ -193,7 +224,9 @@ export async function runRuns(argv: string[], context: CliContext): Promise<numb
           out(`Deleted the damaged run ${run.id}.`);
           continue;
         }
-        const copies = run.copies?.length ? `; copies saved elsewhere are kept (${run.copies.map(displayPath).join(', ')})` : '';
+        const copies = run.copies?.length
+          ? `; copies saved elsewhere are kept (${run.copies.map(displayPath).join(', ')})`
+          : '';
         const bytes = run.files?.bytes ? ` and its files (${formatBytes(run.files.bytes)})` : '';
         out(`Deleted run ${run.id}${run.name ? ` (${displayPath(run.name)})` : ''}${bytes}${copies}.`);
       }
@@ -268,7 +301,9 @@ function listRuns(runs: RunRecord[], damaged: number, folder: string, out: (line
   for (const line of table(rows, [false, false, false, false, true, true, true, true, true])) out(line);
   out();
   const bytes = runs.reduce((sum, run) => sum + (run.files?.bytes ?? 0), 0);
-  out(`${plural(runs.length, 'run')}${damaged ? ` and ${plural(damaged, 'damaged record')}` : ''} in ${displayPath(folder)}; their own files take ${formatBytes(bytes)}`);
+  out(
+    `${plural(runs.length, 'run')}${damaged ? ` and ${plural(damaged, 'damaged record')}` : ''} in ${displayPath(folder)}; their own files take ${formatBytes(bytes)}`,
+  );
 }
 
 function filesText(files: readonly string[] | null | undefined): string {
@@ -279,29 +314,60 @@ async function showRun(run: RunRecord, history: EpochSummary[], out: (line?: str
   const field = (label: string, text: string): void => out(`${label.padEnd(12)} ${text}`);
   field('Run', `${run.id}${run.name ? `  "${displayPath(run.name)}"` : ''}`);
   field('Status', `${run.status}${run.error ? `: ${displayPath(run.error)}` : ''}`);
-  field('Trained by', `${run.origin === 'cli' ? 'fmnist train' : 'the app'} ${run.appVersion} (process ${run.pid} on ${displayPath(run.host)})`);
-  field('Started', `${localTime(run.startedAt, true)}${run.endedAt ? `, ended ${localTime(run.endedAt, true)}` : ''} (${formatDuration(wallSeconds(run) * 1000)})`);
+  field(
+    'Trained by',
+    `${run.origin === 'cli' ? 'fmnist train' : 'the app'} ${run.appVersion} (process ${run.pid} on ${displayPath(run.host)})`,
+  );
+  field(
+    'Started',
+    `${localTime(run.startedAt, true)}${run.endedAt ? `, ended ${localTime(run.endedAt, true)}` : ''} (${formatDuration(wallSeconds(run) * 1000)})`,
+  );
   if (run.note) {
     const [head, ...rest] = run.note.split('\n');
     field('Note', displayPath(head));
     for (const line of rest) field('', displayPath(line));
   }
   const config = run.config as unknown as Record<string, unknown>;
-  field('Settings', Object.keys(config).map((key) => `${key} ${settingText(config[key])}`).join(', '));
-  field('Data', `${filesText(run.data.sources?.train)}${run.data.fingerprint ? ` (fingerprint ${run.data.fingerprint})` : ''}`);
+  field(
+    'Settings',
+    Object.keys(config)
+      .map((key) => `${key} ${settingText(config[key])}`)
+      .join(', '),
+  );
+  field(
+    'Data',
+    `${filesText(run.data.sources?.train)}${run.data.fingerprint ? ` (fingerprint ${run.data.fingerprint})` : ''}`,
+  );
   field('Test data', filesText(run.data.sources?.test));
   if (run.data.history) {
-    for (const segment of run.data.history) field('', `from epoch ${segment.fromEpoch}: ${filesText(segment.sources?.train)} (fingerprint ${segment.fingerprint})`);
+    for (const segment of run.data.history)
+      field(
+        '',
+        `from epoch ${segment.fromEpoch}: ${filesText(segment.sources?.train)} (fingerprint ${segment.fingerprint})`,
+      );
   }
-  if (run.resumedFrom) field('Continued', `a model of ${plural(run.resumedFrom.epochsDone, 'epoch')}${run.resumedFrom.file ? ` from ${displayPath(run.resumedFrom.file)}` : ''}`);
-  const exists = async (file: string): Promise<boolean> => stat(file).then((info) => info.isFile(), () => false);
-  if (run.checkpoint) field('Checkpoint', `${displayPath(run.checkpoint)}${(await exists(run.checkpoint)) ? '' : ' (missing)'}`);
+  if (run.resumedFrom)
+    field(
+      'Continued',
+      `a model of ${plural(run.resumedFrom.epochsDone, 'epoch')}${run.resumedFrom.file ? ` from ${displayPath(run.resumedFrom.file)}` : ''}`,
+    );
+  const exists = async (file: string): Promise<boolean> =>
+    stat(file).then(
+      (info) => info.isFile(),
+      () => false,
+    );
+  if (run.checkpoint)
+    field('Checkpoint', `${displayPath(run.checkpoint)}${(await exists(run.checkpoint)) ? '' : ' (missing)'}`);
   else field('Checkpoint', 'none saved');
   if (run.files) {
     const own = [run.files.last && 'last epoch', run.files.best && 'best epoch'].filter(Boolean).join(' and ');
-    field('Files', `${formatBytes(run.files.bytes)}${own ? ` (${own})` : ''} in ${displayPath(dirname(run.files.last ?? run.files.best ?? join(run.id, 'x')))}`);
+    field(
+      'Files',
+      `${formatBytes(run.files.bytes)}${own ? ` (${own})` : ''} in ${displayPath(dirname(run.files.last ?? run.files.best ?? join(run.id, 'x')))}`,
+    );
   }
-  for (const copy of run.copies ?? []) field('Saved to', `${displayPath(copy)}${(await exists(copy)) ? '' : ' (missing)'}`);
+  for (const copy of run.copies ?? [])
+    field('Saved to', `${displayPath(copy)}${(await exists(copy)) ? '' : ' (missing)'}`);
   if (run.continuedBy) field('Continued', `as run ${run.continuedBy}`);
   field(
     'Engine',
@@ -329,7 +395,11 @@ async function showRun(run: RunRecord, history: EpochSummary[], out: (line?: str
       h.seconds.toFixed(2),
     ]);
   }
-  for (const line of table(rows, rows[0].map(() => true))) out(line);
+  for (const line of table(
+    rows,
+    rows[0].map(() => true),
+  ))
+    out(line);
 }
 
 function compareRuns(runs: RunRecord[], out: (line?: string) => void): void {
@@ -337,17 +407,28 @@ function compareRuns(runs: RunRecord[], out: (line?: string) => void): void {
   rows.push(['name', ...runs.map((run) => shortName(run, 24) || '—')]);
   rows.push(['status', ...runs.map((run) => run.status)]);
   const differing = differingSettings(runs);
-  for (const key of differing) rows.push([key, ...runs.map((run) => settingText((run.config as unknown as Record<string, unknown>)[key]))]);
+  for (const key of differing)
+    rows.push([key, ...runs.map((run) => settingText((run.config as unknown as Record<string, unknown>)[key]))]);
   if (differing.length === 0) rows.push(['settings', ...runs.map(() => 'the same')]);
-  const metric = (label: string, value: (run: RunRecord) => string): void => void rows.push([label, ...runs.map(value)]);
+  const metric = (label: string, value: (run: RunRecord) => string): void =>
+    void rows.push([label, ...runs.map(value)]);
   metric('epochs', (run) => String(run.metrics.epochs));
   metric('final cost', (run) => (run.metrics.finalCost === null ? '—' : run.metrics.finalCost.toFixed(4)));
   metric('final train', (run) => percent(run.metrics.finalTrainAccuracy));
-  if (runs.some((run) => run.metrics.finalValidationAccuracy !== null)) metric('final validation', (run) => percent(run.metrics.finalValidationAccuracy));
+  if (runs.some((run) => run.metrics.finalValidationAccuracy !== null))
+    metric('final validation', (run) => percent(run.metrics.finalValidationAccuracy));
   metric('final test', (run) => percent(run.metrics.finalTestAccuracy));
-  metric('best test', (run) => (run.metrics.bestTestEpoch === null ? '—' : `${percent(run.metrics.bestTestAccuracy)} (epoch ${run.metrics.bestTestEpoch})`));
+  metric('best test', (run) =>
+    run.metrics.bestTestEpoch === null
+      ? '—'
+      : `${percent(run.metrics.bestTestAccuracy)} (epoch ${run.metrics.bestTestEpoch})`,
+  );
   metric('training time', (run) => `${run.metrics.trainingSeconds.toFixed(1)} s`);
-  for (const line of table(rows, rows[0].map((_, c) => c > 0))) out(line);
+  for (const line of table(
+    rows,
+    rows[0].map((_, c) => c > 0),
+  ))
+    out(line);
 }
 
 /** The CSV's columns: the run, then each field of an epoch's summary as the history file has it. */

@@ -1,8 +1,21 @@
 /** `fmnist train`: train the network on Fashion-MNIST, report per epoch, optionally save a checkpoint. */
 
 import { mkdir } from 'node:fs/promises';
-import { type Checkpoint, loadCheckpoint, resumeConfig, saveCheckpoint, trainerStateOf } from '@core/checkpoint/checkpoint';
-import { describeRecipes, parseHiddenSizes, resolveFields, resolveRunConfig, type RunConfig, SCHEDULES } from '@core/shared/config';
+import {
+  type Checkpoint,
+  loadCheckpoint,
+  resumeConfig,
+  saveCheckpoint,
+  trainerStateOf,
+} from '@core/checkpoint/checkpoint';
+import {
+  describeRecipes,
+  parseHiddenSizes,
+  resolveFields,
+  resolveRunConfig,
+  type RunConfig,
+  SCHEDULES,
+} from '@core/shared/config';
 import { PRESET_NAMES, type PresetName, presetSettings } from '@core/shared/presets';
 import { type LabelledData, type LabelledDataset, limitCuts, readAll } from '@core/shared/dataset';
 import { openDataset } from '@core/data/load';
@@ -27,17 +40,33 @@ export const TRAIN: CommandSpec = {
   name: 'train',
   summary: 'train the network and report cost and accuracy per epoch',
   options: {
-    train: { kind: 'string', value: 'PATH', help: 'training data: a CSV, an IDX images file or a directory (default: search)' },
+    train: {
+      kind: 'string',
+      value: 'PATH',
+      help: 'training data: a CSV, an IDX images file or a directory (default: search)',
+    },
     test: { kind: 'string', value: 'PATH', help: 'test data (default: the test set beside the training data)' },
     epochs: { kind: 'integer', value: 'N', help: 'epochs to train (default 50)' },
     'batch-size': { kind: 'integer', value: 'N', help: 'samples per mini-batch (default 128)' },
     lr: { kind: 'number', value: 'RATE', help: "Adam's learning rate (default 0.001)" },
     hidden: { kind: 'string', value: 'SIZES', help: 'hidden layer sizes, comma-separated (default 512,256)' },
     seed: { kind: 'integer', value: 'N', help: 'random seed for weights and shuffling (default 1)' },
-    validation: { kind: 'number', value: 'FRACTION', help: 'fraction of the training set held out for validation (default 0)' },
+    validation: {
+      kind: 'number',
+      value: 'FRACTION',
+      help: 'fraction of the training set held out for validation (default 0)',
+    },
     limit: { kind: 'integer', value: 'N', help: 'train on the first N samples only (default: all)' },
-    preset: { kind: 'string', value: 'NAME', help: `start from a preset: ${PRESET_NAMES.join(', ')} (the options given win)` },
-    schedule: { kind: 'string', value: 'KIND', help: `learning-rate schedule: ${SCHEDULES.join(', ')} (default constant)` },
+    preset: {
+      kind: 'string',
+      value: 'NAME',
+      help: `start from a preset: ${PRESET_NAMES.join(', ')} (the options given win)`,
+    },
+    schedule: {
+      kind: 'string',
+      value: 'KIND',
+      help: `learning-rate schedule: ${SCHEDULES.join(', ')} (default constant)`,
+    },
     warmup: { kind: 'integer', value: 'N', help: 'epochs of linear learning-rate warm-up (default 0)' },
     'step-epochs': { kind: 'integer', value: 'N', help: 'step schedule: epochs between rate drops (default 10)' },
     'step-factor': { kind: 'number', value: 'F', help: 'step schedule: factor of each drop (default 0.5)' },
@@ -45,15 +74,26 @@ export const TRAIN: CommandSpec = {
     dropout: { kind: 'number', value: 'P', help: 'dropout probability of the hidden units (default 0)' },
     shift: { kind: 'integer', value: 'N', help: 'augmentation: shift images by up to N pixels each way (default 0)' },
     flip: { kind: 'boolean', help: 'augmentation: mirror half of the images left to right' },
-    patience: { kind: 'integer', value: 'N', help: 'early stopping: stop after N epochs without a better validation cost' },
+    patience: {
+      kind: 'integer',
+      value: 'N',
+      help: 'early stopping: stop after N epochs without a better validation cost',
+    },
     'restore-best': { kind: 'boolean', help: 'end with the model of the epoch with the lowest validation cost' },
     'label-smoothing': { kind: 'number', value: 'E', help: 'label smoothing of the targets (default 0)' },
     threads: THREADS_OPTION,
     kernels: KERNELS_OPTION,
     out: { kind: 'string', value: 'FILE', help: 'save the trained model as a .safetensors checkpoint' },
     resume: { kind: 'string', value: 'FILE', help: 'continue from a checkpoint; --epochs is then the total to reach' },
-    'allow-other-data': { kind: 'boolean', help: 'with --resume: train on data other than the checkpoint was trained on' },
-    autosave: { kind: 'string', value: 'DIR', help: `save a checkpoint to DIR after every epoch (DIR/${AUTOSAVE_FILE})` },
+    'allow-other-data': {
+      kind: 'boolean',
+      help: 'with --resume: train on data other than the checkpoint was trained on',
+    },
+    autosave: {
+      kind: 'string',
+      value: 'DIR',
+      help: `save a checkpoint to DIR after every epoch (DIR/${AUTOSAVE_FILE})`,
+    },
     json: { kind: 'boolean', help: 'print one JSON object per epoch and a final summary object' },
     name: { kind: 'string', value: 'TEXT', help: 'a name for the run in its record (fmnist runs)' },
     'no-record': { kind: 'boolean', help: "leave no record of the run in the data folder's runs folder" },
@@ -122,7 +162,10 @@ async function plan(options: Record<string, unknown>): Promise<{ config: RunConf
   const validated = resolveFields(given);
   const wanted = Object.fromEntries(Object.keys(given).map((key) => [key, validated[key as keyof RunConfig]]));
   trainerStateOf(checkpoint, file);
-  return { config: resumeConfig(checkpoint.config, checkpoint.epochsDone, wanted, file, checkpoint.finishedEarly), resumed: checkpoint };
+  return {
+    config: resumeConfig(checkpoint.config, checkpoint.epochsDone, wanted, file, checkpoint.finishedEarly),
+    resumed: checkpoint,
+  };
 }
 
 export function epochRecord(summary: EpochSummary): Record<string, unknown> {
@@ -173,14 +216,22 @@ export async function openTrainingData(
   const located = await locateData(trainPath, testPath, env);
   const open = (files: DataFiles): Promise<LabelledData> => openDataset(files, { requireLabels: true });
   const [train, test] = await Promise.all([
-    open(located.train).then((data) => (options.readAll || limitCuts(options.limit ?? 0, data.count) ? readAll(data) : data)),
+    open(located.train).then((data) =>
+      options.readAll || limitCuts(options.limit ?? 0, data.count) ? readAll(data) : data,
+    ),
     located.test ? open(located.test).then((data) => (options.readAll ? readAll(data) : data)) : Promise.resolve(null),
   ]);
   // The loaders' leftovers go before the engine takes its memory (see memory.ts).
   collectGarbage();
   const description =
-    `${train.count} training images from ${located.train.images}` + (test && located.test ? ` and ${test.count} test images from ${located.test.images}` : '');
-  return { train, test, description, sources: { train: filesOf(located.train), test: located.test ? filesOf(located.test) : null } };
+    `${train.count} training images from ${located.train.images}` +
+    (test && located.test ? ` and ${test.count} test images from ${located.test.images}` : '');
+  return {
+    train,
+    test,
+    description,
+    sources: { train: filesOf(located.train), test: located.test ? filesOf(located.test) : null },
+  };
 }
 
 /** The same, every image read. */
@@ -188,8 +239,15 @@ export async function loadTrainingData(
   trainPath: string | undefined,
   testPath: string | undefined,
   env: NodeJS.ProcessEnv,
-): Promise<{ train: LabelledDataset; test: LabelledDataset | null; description: string; sources: ModelData['sources'] }> {
-  return (await openTrainingData(trainPath, testPath, env, { readAll: true })) as Awaited<ReturnType<typeof loadTrainingData>>;
+): Promise<{
+  train: LabelledDataset;
+  test: LabelledDataset | null;
+  description: string;
+  sources: ModelData['sources'];
+}> {
+  return (await openTrainingData(trainPath, testPath, env, { readAll: true })) as Awaited<
+    ReturnType<typeof loadTrainingData>
+  >;
 }
 
 /**
@@ -214,7 +272,9 @@ class StopSignals {
     }
     this.stoppedBy = signal;
     this.stopRun();
-    this.say(`${signal === 'SIGINT' ? 'Stopping' : `${signal}: stopping`} after this batch (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)…`);
+    this.say(
+      `${signal === 'SIGINT' ? 'Stopping' : `${signal}: stopping`} after this batch (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)…`,
+    );
   }
 }
 
@@ -244,8 +304,10 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
     });
     await checkOutputFile(autosavePath(autosaveFolder));
   }
-  if (options['allow-other-data'] && !options.resume) throw new FmnistError('bad-option', '--allow-other-data only applies with --resume');
-  if (options.name !== undefined && options['no-record']) throw new FmnistError('bad-option', '--name names the run record, which --no-record turns off');
+  if (options['allow-other-data'] && !options.resume)
+    throw new FmnistError('bad-option', '--allow-other-data only applies with --resume');
+  if (options.name !== undefined && options['no-record'])
+    throw new FmnistError('bad-option', '--name names the run record, which --no-record turns off');
   const { config, resumed } = await plan(options);
   const { stdout, stderr } = context;
   const status = new StatusLine(stderr);
@@ -268,7 +330,11 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
         checkpoint: null,
         resumedFile: (options.resume as string | undefined) ?? null,
         onProblem: (problem) =>
-          warn(problem ? `Cannot record the run: ${problem} (training goes on; each epoch tries again)` : 'Recording the run works again.'),
+          warn(
+            problem
+              ? `Cannot record the run: ${problem} (training goes on; each epoch tries again)`
+              : 'Recording the run works again.',
+          ),
       });
   // Its own checkpoint holds the run's last whole epoch from the first epoch on.
   recorder?.startWithCheckpoint(recorder.checkpointFiles.last);
@@ -276,13 +342,22 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
   // The engine reads the data sets into its memory (or copies them there): keep no other reference, so any
   // copies can be freed.
   const { run, description, hasTest } = await (async () => {
-    const { train, test, description, sources } = await openTrainingData(options.train as string | undefined, options.test as string | undefined, context.env, {
-      limit: config.limit,
-    });
+    const { train, test, description, sources } = await openTrainingData(
+      options.train as string | undefined,
+      options.test as string | undefined,
+      context.env,
+      {
+        limit: config.limit,
+      },
+    );
     const dataOf = (trainedOn: string): ModelData => {
       const loaded = { fingerprint: trainedOn, sources };
       if (!resumed) return { ...loaded, history: null };
-      const model = { fingerprint: resumed.datasetFingerprint, sources: resumed.dataSources ?? null, history: resumed.dataHistory ?? null };
+      const model = {
+        fingerprint: resumed.datasetFingerprint,
+        sources: resumed.dataSources ?? null,
+        history: resumed.dataHistory ?? null,
+      };
       if (model.fingerprint && model.fingerprint !== loaded.fingerprint && !options['allow-other-data']) {
         throw new FmnistError(
           'bad-option',
@@ -297,11 +372,16 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
       train,
       test,
       kernels,
-      resume: resumed ? { state: trainerStateOf(resumed, options.resume as string), costCurve: resumed.costCurve ?? [] } : null,
+      resume: resumed
+        ? { state: trainerStateOf(resumed, options.resume as string), costCurve: resumed.costCurve ?? [] }
+        : null,
       data: dataOf,
       // Every epoch to the run's own checkpoint (so a run killed at any moment keeps its last whole epoch), and
       // to the --autosave file when one is asked for.
-      autosaveFiles: [...(recorder ? [recorder.checkpointFiles.last] : []), ...(autosaveFolder ? [autosavePath(autosaveFolder)] : [])],
+      autosaveFiles: [
+        ...(recorder ? [recorder.checkpointFiles.last] : []),
+        ...(autosaveFolder ? [autosavePath(autosaveFolder)] : []),
+      ],
       runFiles: recorder?.checkpointFiles ?? null,
       record: recorder,
       onBatch: (p) => {
@@ -334,9 +414,11 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
   collectGarbage();
   if (resumed) {
     info(`Resuming from ${options.resume} after epoch ${resumed.epochsDone}, training to epoch ${config.epochs}.`);
-    if (run.data.history && run.data.history.length > (resumed.dataHistory?.length ?? 1)) info('Training goes on with other data than before, as --allow-other-data allows.');
+    if (run.data.history && run.data.history.length > (resumed.dataHistory?.length ?? 1))
+      info('Training goes on with other data than before, as --allow-other-data allows.');
   }
-  if (!out && !autosaveFolder && !recorder) info('Nothing will be saved: pass --out FILE (or --autosave DIR) to keep the model.');
+  if (!out && !autosaveFolder && !recorder)
+    info('Nothing will be saved: pass --out FILE (or --autosave DIR) to keep the model.');
   info(`Loaded ${description}.`);
   if (!hasTest) info('No test set found beside the training data: pass --test PATH to report test accuracy.');
   info(
@@ -376,7 +458,9 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
     const saved = await save();
     await recordCopy(saved);
     if (recorder?.recorded) {
-      info(`Recorded as run ${recorder.id} (fmnist runs show ${recorder.id})${run.modelFile ? `; its model is kept in ${run.modelFile}` : ''}.`);
+      info(
+        `Recorded as run ${recorder.id} (fmnist runs show ${recorder.id})${run.modelFile ? `; its model is kept in ${run.modelFile}` : ''}.`,
+      );
     }
     const last = summary.history[summary.history.length - 1];
     // The model handed back: the last epoch's, or the best one's when restoreBest restored it.

@@ -7,7 +7,13 @@
 import type { DataSources } from '../checkpoint/checkpoint';
 import { CLASS_COUNT, classCounts, fingerprint, IMAGE_SIZE, type LabelledDataset } from '../shared/dataset';
 import { loadDataset } from '../data/load';
-import { type DataFiles, type DataPlace, defaultDataDirectories, findDefaultData, resolveSelection } from '../data/locate';
+import {
+  type DataFiles,
+  type DataPlace,
+  defaultDataDirectories,
+  findDefaultData,
+  resolveSelection,
+} from '../data/locate';
 import type { DatasetInfo, DatasetRole } from '../shared/contract';
 
 /** Sample images shown per class in the data set strip. */
@@ -38,7 +44,9 @@ export function describeDataset(dataset: LabelledDataset, role: DatasetRole, fil
   }
   picked.sort((a, b) => rank.get(a)! - rank.get(b)! || dataset.labels[a] - dataset.labels[b]);
   const pixels = new Uint8Array(picked.length * IMAGE_SIZE);
-  picked.forEach((index, i) => pixels.set(dataset.images.subarray(index * IMAGE_SIZE, (index + 1) * IMAGE_SIZE), i * IMAGE_SIZE));
+  picked.forEach((index, i) =>
+    pixels.set(dataset.images.subarray(index * IMAGE_SIZE, (index + 1) * IMAGE_SIZE), i * IMAGE_SIZE),
+  );
   return {
     role,
     source: files.images,
@@ -98,7 +106,10 @@ export class DataStore {
   async loadDefault(): Promise<void> {
     const located = await findDefaultData(this.env, this.extraPlaces);
     this.found = located.directory;
-    const [train, test] = await Promise.all([read(located.train, 'train'), located.test ? read(located.test, 'test') : Promise.resolve(null)]);
+    const [train, test] = await Promise.all([
+      read(located.train, 'train'),
+      located.test ? read(located.test, 'test') : Promise.resolve(null),
+    ]);
     this.sets.train = train;
     if (test) this.sets.test = test;
   }
@@ -112,7 +123,9 @@ export class DataStore {
   async readSources(sources: DataSources): Promise<{ train: LoadedData; test: LoadedData | null }> {
     const [train, test] = await Promise.all([
       resolveSelection(sources.train, 'train').then((files) => read(files, 'train')),
-      sources.test ? resolveSelection(sources.test, 'test').then((files) => read(files, 'test')) : Promise.resolve(null),
+      sources.test
+        ? resolveSelection(sources.test, 'test').then((files) => read(files, 'test'))
+        : Promise.resolve(null),
     ]);
     return { train, test };
   }

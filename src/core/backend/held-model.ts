@@ -47,7 +47,11 @@ export function modelFromCheckpoint(checkpoint: Checkpoint, file: string): HeldM
     state: checkpoint.optimizer && checkpoint.config ? trainerStateOf(checkpoint, file) : null,
     file,
     savedAs: file,
-    data: { fingerprint: checkpoint.datasetFingerprint, sources: checkpoint.dataSources ?? null, history: checkpoint.dataHistory ?? null },
+    data: {
+      fingerprint: checkpoint.datasetFingerprint,
+      sources: checkpoint.dataSources ?? null,
+      history: checkpoint.dataHistory ?? null,
+    },
   };
 }
 
@@ -56,7 +60,8 @@ export function describeModel(model: HeldModel): ModelInfo {
     file: model.file,
     architecture: describeShape(model.parameters.shape),
     hiddenSizes: [...model.parameters.shape.hiddenSizes],
-    epochsDone: model.state?.epochsDone ?? (model.config === null && model.history.length === 0 ? null : model.history.length),
+    epochsDone:
+      model.state?.epochsDone ?? (model.config === null && model.history.length === 0 ? null : model.history.length),
     // A run that finished early (early stopping, best epoch kept) has nothing left to train.
     resumable: model.state !== null && model.config !== null && !model.state.finishedEarly,
     settings: model.config ? settingsOf(model.config) : null,
@@ -78,7 +83,13 @@ export function checkpointOfModel(model: HeldModel): Checkpoint {
     appVersion: null,
     createdAt: null,
     optimizer: model.state
-      ? { step: model.state.step, m: model.state.moments.m, v: model.state.moments.v, shuffleState: model.state.shuffleState, best: model.state.best ?? null }
+      ? {
+          step: model.state.step,
+          m: model.state.moments.m,
+          v: model.state.moments.v,
+          shuffleState: model.state.shuffleState,
+          best: model.state.best ?? null,
+        }
       : null,
     costCurve: model.state ? model.costCurve : undefined,
     finishedEarly: model.state?.finishedEarly ?? false,
@@ -92,16 +103,27 @@ export async function saveModel(model: HeldModel, path: string): Promise<void> {
 }
 
 export async function exportModel(model: HeldModel, path: string, format: ExportFormat): Promise<void> {
-  await writeFileAtomic(path, format === 'onnx' ? encodeOnnx(model.parameters) : encodeWeights(checkpointOfModel(model)));
+  await writeFileAtomic(
+    path,
+    format === 'onnx' ? encodeOnnx(model.parameters) : encodeWeights(checkpointOfModel(model)),
+  );
 }
 
 /** The model's predictions and class probabilities on a test set, with its accuracy and cost there. */
-export async function evaluateModel(model: HeldModel, test: LabelledDataset, kernels: KernelChoice): Promise<TestEvaluation> {
+export async function evaluateModel(
+  model: HeldModel,
+  test: LabelledDataset,
+  kernels: KernelChoice,
+): Promise<TestEvaluation> {
   const engine = await openEngine({ shape: model.parameters.shape, batchSize: 256, datasets: [test], kernels });
   try {
     engine.setParameters(model.parameters);
     const result = engine.evaluate(0, null, { probabilities: true });
-    if (!Number.isFinite(result.lossSum)) throw new FmnistError('bad-input', "the model's outputs are not finite numbers: its weights are not those of a trained model");
+    if (!Number.isFinite(result.lossSum))
+      throw new FmnistError(
+        'bad-input',
+        "the model's outputs are not finite numbers: its weights are not those of a trained model",
+      );
     return { ...result, probabilities: result.probabilities! };
   } finally {
     await engine.dispose();
@@ -110,5 +132,9 @@ export async function evaluateModel(model: HeldModel, test: LabelledDataset, ker
 
 /** Accuracy and cost of an evaluation, as the model bar shows them. */
 export function summarize(evaluation: TestEvaluation): EvaluationInfo {
-  return { count: evaluation.count, accuracy: evaluation.correct / evaluation.count, cost: evaluation.lossSum / evaluation.count };
+  return {
+    count: evaluation.count,
+    accuracy: evaluation.correct / evaluation.count,
+    cost: evaluation.lossSum / evaluation.count,
+  };
 }

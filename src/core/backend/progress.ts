@@ -36,7 +36,10 @@ export class ProgressThrottle {
     this.bucketSum += progress.cost;
     this.bucketCount++;
     if (this.bucketCount === perBucket || progress.batch === progress.batches) {
-      const point: CostPoint = [progress.epoch - 1 + progress.batch / progress.batches, this.bucketSum / this.bucketCount];
+      const point: CostPoint = [
+        progress.epoch - 1 + progress.batch / progress.batches,
+        this.bucketSum / this.bucketCount,
+      ];
       this.pending.push(point);
       this.store(point);
       this.bucketSum = 0;

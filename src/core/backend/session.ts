@@ -31,7 +31,16 @@ import {
 } from '../shared/contract';
 import { DataStore } from './data-store';
 import type { LoadedData } from './data-store';
-import { describeModel, evaluateModel, exportModel, type HeldModel, modelFromCheckpoint, saveModel, summarize, type TestEvaluation } from './held-model';
+import {
+  describeModel,
+  evaluateModel,
+  exportModel,
+  type HeldModel,
+  modelFromCheckpoint,
+  saveModel,
+  summarize,
+  type TestEvaluation,
+} from './held-model';
 import { insightOf, type KeptOutputs, testImagesOf, testOutputsInfo } from '../shared/insight/payload';
 import { RunController } from '../training/controller';
 import { RunRecords } from '../records/app-records';
@@ -212,7 +221,8 @@ export class StudioSession {
       version: APP_VERSION,
       datasets: { train: this.data.train?.info ?? null, test: this.data.test?.info ?? null },
       model: this.model ? { ...describeModel(this.model), savedAs: this.fileHolding(this.model) } : null,
-      evaluation: this.evaluation && this.evaluation.fingerprint === this.data.test?.fingerprint ? this.evaluation.info : null,
+      evaluation:
+        this.evaluation && this.evaluation.fingerprint === this.data.test?.fingerprint ? this.evaluation.info : null,
       autosave: { available: this.records.enabled, pending: this.pending, failure: this.autosaveFailure },
       defaultData: { directory: this.data.defaultDirectory, searched: this.data.searched() },
       run: this.run.describe(full),
@@ -253,7 +263,8 @@ export class StudioSession {
     let outputs = null;
     if (test) {
       const evaluation = await this.outputsOf(model, test);
-      if (this.evaluation?.fingerprint !== test.fingerprint && this.model === model) this.evaluation = { info: summarize(evaluation), fingerprint: test.fingerprint };
+      if (this.evaluation?.fingerprint !== test.fingerprint && this.model === model)
+        this.evaluation = { info: summarize(evaluation), fingerprint: test.fingerprint };
       outputs = testOutputsInfo(test.fingerprint, evaluation);
     }
     return insightOf(key, 'model', describeModel(model).epochsDone, model.parameters, outputs);
@@ -350,7 +361,13 @@ export class StudioSession {
     this.run.show(model);
   }
 
-  private async start(settings: RunSettings, autosave: boolean, continuing: boolean, allowOtherData: boolean, continuedRun: string | null = null): Promise<void> {
+  private async start(
+    settings: RunSettings,
+    autosave: boolean,
+    continuing: boolean,
+    allowOtherData: boolean,
+    continuedRun: string | null = null,
+  ): Promise<void> {
     this.run.checkStart();
     // After the loads asked for before it: a run starts on the data they bring.
     await this.queue;
@@ -364,7 +381,10 @@ export class StudioSession {
     if (continuing) {
       const model = this.model;
       if (!model?.state || !model.config) {
-        throw new FmnistError('bad-option', model ? 'this model has no optimizer state: it cannot continue training' : 'there is no model to continue');
+        throw new FmnistError(
+          'bad-option',
+          model ? 'this model has no optimizer state: it cannot continue training' : 'there is no model to continue',
+        );
       }
       config = resumeConfig(model.config, model.state.epochsDone, settings, 'the model', model.state.finishedEarly);
       if (model.data.fingerprint && model.data.fingerprint !== loaded.fingerprint && !allowOtherData) {
@@ -420,7 +440,9 @@ export class StudioSession {
         if (!sources) throw new FmnistError('bad-option', 'load the training data the saved run used, then resume');
         const { train, test } = await this.data.readSources(sources);
         if (train.fingerprint !== saved.datasetFingerprint) {
-          throw new FmnistError('bad-input', 'has changed since the run was saved: it cannot be resumed exactly', { file: sources.train[0] });
+          throw new FmnistError('bad-input', 'has changed since the run was saved: it cannot be resumed exactly', {
+            file: sources.train[0],
+          });
         }
         this.data.use(train, test);
       }

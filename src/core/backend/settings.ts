@@ -4,5 +4,7 @@ import type { RunConfig } from '../shared/config';
 import { type RunSettings, SETTING_KEYS } from '../shared/contract';
 
 export function settingsOf(config: RunConfig): RunSettings {
-  return Object.fromEntries(SETTING_KEYS.map((key) => [key, key === 'hiddenSizes' ? [...config.hiddenSizes] : config[key]])) as unknown as RunSettings;
+  return Object.fromEntries(
+    SETTING_KEYS.map((key) => [key, key === 'hiddenSizes' ? [...config.hiddenSizes] : config[key]]),
+  ) as unknown as RunSettings;
 }

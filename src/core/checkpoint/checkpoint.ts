@@ -18,7 +18,17 @@ import type { RandomState } from '../shared/random';
 import type { BestEpoch, EpochSummary, TrainerState } from '../training/trainer';
 import { APP_VERSION } from '../version';
 import { crc32 } from './crc32';
-import { asFloat32, concatBytes, decodeSafetensors, describeShape, MAX_HEADER_BYTES, MAX_JSON_DEPTH, nestedDeeperThan, safetensorsParts, type TensorInput } from './safetensors';
+import {
+  asFloat32,
+  concatBytes,
+  decodeSafetensors,
+  describeShape,
+  MAX_HEADER_BYTES,
+  MAX_JSON_DEPTH,
+  nestedDeeperThan,
+  safetensorsParts,
+  type TensorInput,
+} from './safetensors';
 
 export const CHECKPOINT_FORMAT = 'fashion-mnist-studio';
 export const CHECKPOINT_VERSION = 1;
@@ -122,7 +132,10 @@ function transpose(values: Float32Array, rows: number, columns: number): Float32
 function modelTensors(params: MlpParameters, prefix = ''): [string, TensorInput][] {
   const sizes = layerSizes(params.shape);
   return params.weights.flatMap((w, l): [string, TensorInput][] => [
-    [`${prefix}${moduleName(l)}.weight`, { dtype: 'F32', shape: [sizes[l + 1], sizes[l]], data: transpose(w, sizes[l], sizes[l + 1]) }],
+    [
+      `${prefix}${moduleName(l)}.weight`,
+      { dtype: 'F32', shape: [sizes[l + 1], sizes[l]], data: transpose(w, sizes[l], sizes[l + 1]) },
+    ],
     [`${prefix}${moduleName(l)}.bias`, { dtype: 'F32', shape: [sizes[l + 1]], data: params.biases[l] }],
   ]);
 }
@@ -164,7 +177,9 @@ function checkpointParts(checkpoint: Checkpoint): Uint8Array[] {
             ? {
                 epoch: optimizer.best.epoch,
                 validationCost: optimizer.best.validationCost,
-                state: optimizer.best.state ? { step: optimizer.best.state.step, shuffleState: optimizer.best.state.shuffleState } : null,
+                state: optimizer.best.state
+                  ? { step: optimizer.best.state.step, shuffleState: optimizer.best.state.shuffleState }
+                  : null,
               }
             : null,
         }
@@ -194,7 +209,9 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
  * unread.
  */
 export const MAX_CHECKPOINT_BYTES =
-  8 + MAX_HEADER_BYTES + 3 * 4 * parameterCount(mlpShape(new Array<number>(LIMITS.maxHiddenLayers).fill(LIMITS.maxHiddenUnits)));
+  8 +
+  MAX_HEADER_BYTES +
+  3 * 4 * parameterCount(mlpShape(new Array<number>(LIMITS.maxHiddenLayers).fill(LIMITS.maxHiddenUnits)));
 
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   return decodeCheckpoint(await readRegularFile(path, MAX_CHECKPOINT_BYTES, 'checkpoint'), path);
@@ -206,7 +223,8 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   const describedText = metadata[METADATA_KEY];
   let description: Description | null = null;
   if (describedText !== undefined) {
-    if (nestedDeeperThan(describedText, MAX_JSON_DEPTH)) throw bad(`has a description nested deeper than ${MAX_JSON_DEPTH} levels`);
+    if (nestedDeeperThan(describedText, MAX_JSON_DEPTH))
+      throw bad(`has a description nested deeper than ${MAX_JSON_DEPTH} levels`);
     try {
       description = JSON.parse(describedText) as Description;
     } catch {
@@ -216,7 +234,8 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     const version: unknown = description.formatVersion;
     if (version !== CHECKPOINT_VERSION) {
       if (version === undefined) throw bad('has no checkpoint format version');
-      if (!Number.isSafeInteger(version)) throw bad(`has a malformed checkpoint format version (${describeValue(version)})`);
+      if (!Number.isSafeInteger(version))
+        throw bad(`has a malformed checkpoint format version (${describeValue(version)})`);
       throw bad(`uses checkpoint format version ${version as number}; this app reads version ${CHECKPOINT_VERSION}`);
     }
   }
@@ -226,20 +245,23 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     const ordered = [...tensors.values()].sort((a, b) => a.offset - b.offset);
     let crc = 0;
     for (const tensor of ordered) crc = crc32(tensor.bytes, crc);
-    if (crc.toString(16).padStart(8, '0') !== description.dataCrc32) throw bad('is corrupt: its tensor data fails the checksum');
+    if (crc.toString(16).padStart(8, '0') !== description.dataCrc32)
+      throw bad('is corrupt: its tensor data fails the checksum');
   }
   const shape = description ? checkArchitecture(description.architecture, bad) : inferShape(tensors, bad);
   let config: RunConfig | null = null;
   // Missing or null settings stay unknown: a bare state dict saved again has none.
   const savedConfig: unknown = description?.config ?? null;
   if (savedConfig !== null) {
-    if (typeof savedConfig !== 'object' || Array.isArray(savedConfig)) throw bad(`has invalid settings (${describeValue(savedConfig)} instead of an object)`);
+    if (typeof savedConfig !== 'object' || Array.isArray(savedConfig))
+      throw bad(`has invalid settings (${describeValue(savedConfig)} instead of an object)`);
     try {
       config = resolveRunConfig(savedConfig as Record<string, unknown>);
     } catch (error) {
       throw bad(`has invalid settings: ${userMessage(error)}`);
     }
-    if (config.hiddenSizes.join(',') !== shape.hiddenSizes.join(',')) throw bad('has settings that disagree with its architecture');
+    if (config.hiddenSizes.join(',') !== shape.hiddenSizes.join(','))
+      throw bad('has settings that disagree with its architecture');
   }
 
   const readModel = (prefix: string, what: string): MlpParameters => {
@@ -253,12 +275,15 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
         if (!tensor) throw bad(`has no tensor ${quote(name)} (${what})`);
         const expected = kind === 'weight' ? [sizes[l + 1], sizes[l]] : [sizes[l + 1]];
         if (tensor.shape.join(',') !== expected.join(',')) {
-          throw bad(`tensor ${quote(name)} has shape ${describeShape(tensor.shape)}, expected [${expected}] for a ${describe(shape)} network`);
+          throw bad(
+            `tensor ${quote(name)} has shape ${describeShape(tensor.shape)}, expected [${expected}] for a ${describe(shape)} network`,
+          );
         }
         const values = asFloat32(tensor);
         if (!values) throw bad(`tensor ${quote(name)} has dtype ${tensor.dtype}, expected F32`);
         for (let i = 0; i < values.length; i++) {
-          if (!Number.isFinite(values[i])) throw bad(`tensor ${quote(name)} holds a non-finite value (${values[i]}) at index ${i}`);
+          if (!Number.isFinite(values[i]))
+            throw bad(`tensor ${quote(name)} holds a non-finite value (${values[i]}) at index ${i}`);
         }
         if (kind === 'weight') weights.push(transpose(values, sizes[l + 1], sizes[l]));
         else biases.push(values.slice());
@@ -270,7 +295,9 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   const parameters = readModel('', 'model weights');
   const activationBound = activationBoundOf(parameters);
   if (activationBound > MAX_ACTIVATION) {
-    throw bad(`has weights too large to compute with: its activations could reach ${magnitude(activationBound)} (at most ${MAX_ACTIVATION.toExponential()} is safe in float32)`);
+    throw bad(
+      `has weights too large to compute with: its activations could reach ${magnitude(activationBound)} (at most ${MAX_ACTIVATION.toExponential()} is safe in float32)`,
+    );
   }
   const epochsDone = description?.epochsDone ?? 0;
   if (!Number.isSafeInteger(epochsDone) || epochsDone < 0) throw bad('has an invalid number of epochs done');
@@ -278,7 +305,11 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   const readOptimizerState = (saved: { step: unknown; shuffleState: unknown }, prefix: string, what: string) => {
     const { step, shuffleState } = saved;
     if (!Number.isSafeInteger(step) || (step as number) < 0) throw bad(`has an invalid optimizer step count${what}`);
-    if (!Array.isArray(shuffleState) || shuffleState.length !== 4 || !shuffleState.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
+    if (
+      !Array.isArray(shuffleState) ||
+      shuffleState.length !== 4 ||
+      !shuffleState.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)
+    ) {
       throw bad(`has an invalid shuffle generator state${what}`);
     }
     const state = {
@@ -292,11 +323,15 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     }
     const m = largestMagnitude(state.m);
     if (Math.abs(m) > MAX_FIRST_MOMENT) {
-      throw bad(`has Adam moments too large to resume from: a first moment of ${magnitude(m)} (at most ${MAX_FIRST_MOMENT.toExponential()})`);
+      throw bad(
+        `has Adam moments too large to resume from: a first moment of ${magnitude(m)} (at most ${MAX_FIRST_MOMENT.toExponential()})`,
+      );
     }
     const v = largestMagnitude(state.v);
     if (v > MAX_SECOND_MOMENT) {
-      throw bad(`has Adam moments too large to resume from: a second moment of ${magnitude(v)} (at most ${MAX_SECOND_MOMENT.toExponential()})`);
+      throw bad(
+        `has Adam moments too large to resume from: a second moment of ${magnitude(v)} (at most ${MAX_SECOND_MOMENT.toExponential()})`,
+      );
     }
     return state;
   };
@@ -307,15 +342,25 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
   }
   function readBest(saved: unknown): BestEpoch | null {
     if (saved === undefined || saved === null) return null;
-    const best = saved as { epoch?: unknown; validationCost?: unknown; state?: { step: unknown; shuffleState: unknown } | null };
+    const best = saved as {
+      epoch?: unknown;
+      validationCost?: unknown;
+      state?: { step: unknown; shuffleState: unknown } | null;
+    };
     const epoch = best.epoch;
-    if (typeof best !== 'object' || !Number.isSafeInteger(epoch) || (epoch as number) < 1 || (epoch as number) > epochsDone) {
+    if (
+      typeof best !== 'object' ||
+      !Number.isSafeInteger(epoch) ||
+      (epoch as number) < 1 ||
+      (epoch as number) > epochsDone
+    ) {
       throw bad('has an invalid best epoch (early stopping)');
     }
     if (typeof best.validationCost !== 'number' || !Number.isFinite(best.validationCost) || best.validationCost < 0) {
       throw bad('has an invalid best validation cost (early stopping)');
     }
-    if (best.state === null || best.state === undefined) return { epoch: epoch as number, validationCost: best.validationCost, state: null };
+    if (best.state === null || best.state === undefined)
+      return { epoch: epoch as number, validationCost: best.validationCost, state: null };
     if (typeof best.state !== 'object') throw bad('has an invalid best epoch state (early stopping)');
     const what = ` of the best epoch`;
     const { step, shuffleState, m, v } = readOptimizerState(best.state, 'best.', what);
@@ -326,14 +371,17 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
     };
   }
   const history = description?.history ?? [];
-  if (!Array.isArray(history) || history.length !== epochsDone) throw bad('has a training history that does not match its epochs');
+  if (!Array.isArray(history) || history.length !== epochsDone)
+    throw bad('has a training history that does not match its epochs');
   history.forEach((entry, i) => {
     if (!validHistoryEntry(entry, i + 1)) throw bad(`has a malformed training history entry for epoch ${i + 1}`);
   });
 
   const curve = description?.costCurve;
   const costCurve =
-    Array.isArray(curve) && curve.length <= MAX_COST_CURVE + 1 && curve.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite))
+    Array.isArray(curve) &&
+    curve.length <= MAX_COST_CURVE + 1 &&
+    curve.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite))
       ? curve
       : [];
   const dataSources = validSources(description?.dataSources) ? description!.dataSources! : null;
@@ -485,11 +533,14 @@ function inferShape(tensors: Map<string, { shape: number[] }>, bad: (p: string) 
     const shape = tensors.get(`${moduleName(l)}.weight`)!.shape;
     if (shape.length !== 2) throw bad(`tensor "${moduleName(l)}.weight" is not a matrix`);
     if (l === 0) sizes.push(shape[1]);
-    else if (shape[1] !== sizes[sizes.length - 1]) throw bad(`tensor "${moduleName(l)}.weight" does not fit the layer before it`);
+    else if (shape[1] !== sizes[sizes.length - 1])
+      throw bad(`tensor "${moduleName(l)}.weight" does not fit the layer before it`);
     sizes.push(shape[0]);
   }
   if (sizes.length < 2) {
-    throw bad('is a safetensors file but not a Fashion-MNIST Studio checkpoint (no fmnist metadata, no "0.weight" tensor)');
+    throw bad(
+      'is a safetensors file but not a Fashion-MNIST Studio checkpoint (no fmnist metadata, no "0.weight" tensor)',
+    );
   }
   if (sizes[0] !== IMAGE_SIZE || sizes[sizes.length - 1] !== CLASS_COUNT) {
     throw bad(`holds a ${sizes.join('-')} network; this app needs 784 inputs and 10 outputs`);
@@ -499,15 +550,25 @@ function inferShape(tensors: Map<string, { shape: number[] }>, bad: (p: string) 
 
 /** A weights-only checkpoint: the model tensors (PyTorch names) and the description, no optimizer state. */
 export function encodeWeights(checkpoint: Checkpoint): Uint8Array {
-  return encodeCheckpoint({ ...checkpoint, optimizer: null, costCurve: undefined, dataSources: null, dataHistory: null });
+  return encodeCheckpoint({
+    ...checkpoint,
+    optimizer: null,
+    costCurve: undefined,
+    dataSources: null,
+    dataHistory: null,
+  });
 }
 
 /** Training state to resume from a checkpoint; a clear error when it holds no optimizer state. */
 export function trainerStateOf(checkpoint: Checkpoint, file: string): TrainerState {
   if (!checkpoint.optimizer || !checkpoint.config) {
-    throw new FmnistError('bad-input', 'holds only model weights (no optimizer state): it can be evaluated or exported, not resumed', {
-      file,
-    });
+    throw new FmnistError(
+      'bad-input',
+      'holds only model weights (no optimizer state): it can be evaluated or exported, not resumed',
+      {
+        file,
+      },
+    );
   }
   return {
     epochsDone: checkpoint.epochsDone,
@@ -567,7 +628,10 @@ export function resumeConfig(
   }
   const epochs = wanted.epochs ?? saved.epochs;
   if (epochs <= epochsDone) {
-    throw new FmnistError('bad-option', `the model already has ${epochsDone} epochs: ask for more (epochs is the total, e.g. ${epochsDone + 10})`);
+    throw new FmnistError(
+      'bad-option',
+      `the model already has ${epochsDone} epochs: ask for more (epochs is the total, e.g. ${epochsDone + 10})`,
+    );
   }
   if (saved.schedule === 'cosine' && epochs !== saved.epochs) {
     throw new FmnistError(
@@ -582,7 +646,8 @@ export function resumeConfig(
 export function checkpointOf(
   state: TrainerState,
   config: RunConfig,
-  extra: Pick<Checkpoint, 'datasetFingerprint'> & Partial<Pick<Checkpoint, 'costCurve' | 'dataSources' | 'dataHistory'>>,
+  extra: Pick<Checkpoint, 'datasetFingerprint'> &
+    Partial<Pick<Checkpoint, 'costCurve' | 'dataSources' | 'dataHistory'>>,
 ): Checkpoint {
   return {
     parameters: state.parameters,
@@ -592,7 +657,13 @@ export function checkpointOf(
     datasetFingerprint: extra.datasetFingerprint,
     appVersion: null,
     createdAt: null,
-    optimizer: { step: state.step, m: state.moments.m, v: state.moments.v, shuffleState: state.shuffleState, best: state.best ?? null },
+    optimizer: {
+      step: state.step,
+      m: state.moments.m,
+      v: state.moments.v,
+      shuffleState: state.shuffleState,
+      best: state.best ?? null,
+    },
     costCurve: extra.costCurve,
     dataSources: extra.dataSources ?? null,
     dataHistory: extra.dataHistory ?? null,

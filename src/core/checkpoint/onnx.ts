@@ -115,7 +115,10 @@ export function encodeOnnx(params: MlpParameters): Uint8Array {
   graph.message(1, node('Softmax', [current], [ONNX_OUTPUT], 'softmax', [axis]));
   graph.string(2, 'fashion_mnist_mlp');
   for (const initializer of initializers) graph.message(5, initializer);
-  graph.string(10, `Fashion-MNIST classifier ${sizes.join('-')}: input pixels scaled to [0, 1], output class probabilities.`);
+  graph.string(
+    10,
+    `Fashion-MNIST classifier ${sizes.join('-')}: input pixels scaled to [0, 1], output class probabilities.`,
+  );
   graph.message(11, valueInfo(ONNX_INPUT, [1, sizes[0]]));
   graph.message(12, valueInfo(ONNX_OUTPUT, [1, sizes[sizes.length - 1]]));
 

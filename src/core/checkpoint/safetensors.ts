@@ -68,7 +68,10 @@ export function safetensorsParts(tensors: [string, TensorInput][], metadata: Rec
   const head = new Uint8Array(8 + padded);
   new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
   head.set(encoder.encode(json), 8);
-  return [head, ...tensors.map(([, tensor]) => new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength))];
+  return [
+    head,
+    ...tensors.map(([, tensor]) => new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength)),
+  ];
 }
 
 /** The parts one after the other, in one array. */
@@ -117,7 +120,8 @@ export function decodeSafetensors(
   const spans: [number, number, string][] = [];
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw bad('has a malformed __metadata__ entry');
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+        throw bad('has a malformed __metadata__ entry');
       for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
         if (typeof value !== 'string') throw bad(`metadata ${quote(key)} is not a string (${describeValue(value)})`);
         metadata[key] = value;
@@ -150,16 +154,28 @@ export function decodeSafetensors(
     }
     const shape = t.shape as number[];
     if (end - begin !== elementCount(shape) * DTYPE_BYTES[dtype]) {
-      throw bad(`${tensor} has ${end - begin} bytes, but shape ${describeShape(shape)} of ${dtype} needs ${elementCount(shape) * DTYPE_BYTES[dtype]}`);
+      throw bad(
+        `${tensor} has ${end - begin} bytes, but shape ${describeShape(shape)} of ${dtype} needs ${elementCount(shape) * DTYPE_BYTES[dtype]}`,
+      );
     }
     spans.push([begin, end, name]);
-    tensors.set(name, { dtype, shape, offset: begin, bytes: alignedCopy(bytes.subarray(headerEnd + begin, headerEnd + end)) });
+    tensors.set(name, {
+      dtype,
+      shape,
+      offset: begin,
+      bytes: alignedCopy(bytes.subarray(headerEnd + begin, headerEnd + end)),
+    });
   }
   // The format requires the tensors to cover the data exactly: no overlaps, no holes.
   spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let covered = 0;
   for (const [begin, end, name] of spans) {
-    if (begin !== covered) throw bad(begin < covered ? `tensor ${quote(name)} overlaps another tensor` : `has a hole in its data before tensor ${quote(name)}`);
+    if (begin !== covered)
+      throw bad(
+        begin < covered
+          ? `tensor ${quote(name)} overlaps another tensor`
+          : `has a hole in its data before tensor ${quote(name)}`,
+      );
     covered = end;
   }
   if (covered !== dataLength) throw bad(`has ${dataLength - covered} bytes after its last tensor`);
@@ -178,7 +194,8 @@ export function nestedDeeperThan(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // a backslash escapes the next character
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -200,7 +217,11 @@ function alignedCopy(bytes: Uint8Array): Uint8Array {
 
 /** The tensor's values as float32 (converting F64), or null for other dtypes. */
 export function asFloat32(tensor: DecodedTensor): Float32Array | null {
-  if (tensor.dtype === 'F32') return new Float32Array(tensor.bytes.buffer, tensor.bytes.byteOffset, tensor.bytes.byteLength / 4);
-  if (tensor.dtype === 'F64') return Float32Array.from(new Float64Array(tensor.bytes.buffer, tensor.bytes.byteOffset, tensor.bytes.byteLength / 8));
+  if (tensor.dtype === 'F32')
+    return new Float32Array(tensor.bytes.buffer, tensor.bytes.byteOffset, tensor.bytes.byteLength / 4);
+  if (tensor.dtype === 'F64')
+    return Float32Array.from(
+      new Float64Array(tensor.bytes.buffer, tensor.bytes.byteOffset, tensor.bytes.byteLength / 8),
+    );
   return null;
 }

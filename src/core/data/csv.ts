@@ -270,7 +270,9 @@ export async function readCsvGeneral(file: string, options: CsvOptions): Promise
       if (row.length === IMAGE_SIZE + 1 || (row.length === IMAGE_SIZE && !options.requireLabels)) {
         columns = row.length;
       } else {
-        const expected = options.requireLabels ? `${IMAGE_SIZE + 1} (a label and 784 pixels)` : `${IMAGE_SIZE + 1} or ${IMAGE_SIZE}`;
+        const expected = options.requireLabels
+          ? `${IMAGE_SIZE + 1} (a label and 784 pixels)`
+          : `${IMAGE_SIZE + 1} or ${IMAGE_SIZE}`;
         fail(`expected ${expected} columns, found ${row.length}`);
         return false;
       }

@@ -79,7 +79,10 @@ export function downloadBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
-export function initialDownloadState(directory: string, files: readonly DownloadFile[] = FASHION_MNIST_FILES): DownloadState {
+export function initialDownloadState(
+  directory: string,
+  files: readonly DownloadFile[] = FASHION_MNIST_FILES,
+): DownloadState {
   return {
     status: 'idle',
     file: null,
@@ -116,7 +119,6 @@ async function verified(path: string, file: DownloadFile): Promise<boolean> {
   const digest = await contentsDigest(path);
   return digest !== null && digest.sha256 === file.sha256 && digest.size === file.size;
 }
-
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -176,7 +178,9 @@ export async function downloadDataset(options: DownloadOptions): Promise<void> {
       }
       progress.phase('downloading', file.name);
       const part = `${staged}.part`;
-      await fetchResumable(`${baseUrl}${file.name}`, part, file, options, (bytes, total) => progress.received(index, bytes, total));
+      await fetchResumable(`${baseUrl}${file.name}`, part, file, options, (bytes, total) =>
+        progress.received(index, bytes, total),
+      );
       progress.phase('verifying', file.name);
       if (!(await verified(part, file))) {
         await rm(part, { force: true });
@@ -334,10 +338,18 @@ async function fetchResumable(
     watch();
     let response: globalThis.Response;
     try {
-      response = await fetch(url, { headers: start > 0 ? { range: `bytes=${start}-` } : {}, signal: controller.signal });
+      response = await fetch(url, {
+        headers: start > 0 ? { range: `bytes=${start}-` } : {},
+        signal: controller.signal,
+      });
     } catch (error) {
       if (options.signal?.aborted) throw new FmnistError('stopped', 'the download was cancelled');
-      if (stalled) throw new FmnistError('io', `the server sent nothing for ${Math.round((options.stallMs ?? STALL_MS) / 1000)} s; try again`, { file: url });
+      if (stalled)
+        throw new FmnistError(
+          'io',
+          `the server sent nothing for ${((options.stallMs ?? STALL_MS) / 1000).toLocaleString('en', { maximumFractionDigits: 1 })} s; try again`,
+          { file: url },
+        );
       throw new FmnistError('io', networkProblem(error, url), { file: url });
     }
     if (response.status === 416 && start > 0) {
@@ -348,15 +360,24 @@ async function fetchResumable(
     }
     if (response.status !== 200 && response.status !== 206) {
       await response.body?.cancel();
-      throw new FmnistError('io', `the server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}; try again later`, { file: url });
+      throw new FmnistError(
+        'io',
+        `the server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}; try again later`,
+        { file: url },
+      );
     }
-    const resumed = response.status === 206 && new RegExp(`^bytes ${start}-`).test(response.headers.get('content-range') ?? '');
+    const resumed =
+      response.status === 206 && new RegExp(`^bytes ${start}-`).test(response.headers.get('content-range') ?? '');
     if (!resumed) start = 0;
     const length = Number(response.headers.get('content-length'));
     const total = Number.isFinite(length) && length > 0 ? start + length : null;
     if (total !== null && total > file.compressedSize * 4) {
       await response.body?.cancel();
-      throw new FmnistError('bad-input', `is ${megabytes(total)}, far more than Fashion-MNIST's ${megabytes(file.compressedSize)}: not the original file`, { file: url });
+      throw new FmnistError(
+        'bad-input',
+        `is ${megabytes(total)}, far more than Fashion-MNIST's ${megabytes(file.compressedSize)}: not the original file`,
+        { file: url },
+      );
     }
     let handle;
     try {
@@ -372,7 +393,11 @@ async function fetchResumable(
         await handle.write(chunk);
         bytes += chunk.length;
         if (bytes > file.compressedSize * 4) {
-          throw new FmnistError('bad-input', `sends more than ${megabytes(file.compressedSize * 4)}: not the original file`, { file: url });
+          throw new FmnistError(
+            'bad-input',
+            `sends more than ${megabytes(file.compressedSize * 4)}: not the original file`,
+            { file: url },
+          );
         }
         progress(bytes, total);
       }
@@ -434,7 +459,11 @@ export class DataDownloads {
       });
     } catch (error) {
       const cancelled = error instanceof FmnistError && error.kind === 'stopped';
-      this.publish({ ...this.state, status: cancelled ? 'cancelled' : 'failed', error: cancelled ? null : userMessage(error) });
+      this.publish({
+        ...this.state,
+        status: cancelled ? 'cancelled' : 'failed',
+        error: cancelled ? null : userMessage(error),
+      });
       return cancelled ? { ok: true, cancelled: true } : { ok: false, error: userMessage(error) };
     } finally {
       this.controller = null;

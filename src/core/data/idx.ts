@@ -66,7 +66,8 @@ function parseIdxHeader(bytes: Uint8Array, kind: IdxKind, file: string): IdxHead
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
   if (magic !== expectedMagic) {
-    const other = magic === IDX_IMAGES_MAGIC ? 'an IDX images file' : magic === IDX_LABELS_MAGIC ? 'an IDX labels file' : null;
+    const other =
+      magic === IDX_IMAGES_MAGIC ? 'an IDX images file' : magic === IDX_LABELS_MAGIC ? 'an IDX labels file' : null;
     const found = other ? `, this is ${other}` : '';
     throw bad(file, `bad magic number 0x${hex(magic)}: expected 0x${hex(expectedMagic)} for IDX ${kind}${found}`);
   }
@@ -82,24 +83,37 @@ function parseIdxHeader(bytes: Uint8Array, kind: IdxKind, file: string): IdxHead
   if (count === 0) throw bad(file, `holds no ${kind}`);
   const itemSize = kind === 'images' ? IMAGE_SIZE : 1;
   if (count * itemSize > MAX_DATA_BYTES) {
-    throw bad(file, `announces ${count} ${kind} (${formatBytes(count * itemSize)}), more than this app can hold (at most ${formatBytes(MAX_DATA_BYTES)})`);
+    throw bad(
+      file,
+      `announces ${count} ${kind} (${formatBytes(count * itemSize)}), more than this app can hold (at most ${formatBytes(MAX_DATA_BYTES)})`,
+    );
   }
   return { kind, count, headerLength, itemSize, totalLength: headerLength + count * itemSize };
 }
 
 function truncated(file: string, header: IdxHeader, available: number): FmnistError {
   const complete = Math.max(0, Math.floor((available - header.headerLength) / header.itemSize));
-  return bad(file, `is truncated: the header announces ${header.count} ${header.kind} but only ${complete} ${complete === 1 ? 'is' : 'are'} complete`);
+  return bad(
+    file,
+    `is truncated: the header announces ${header.count} ${header.kind} but only ${complete} ${complete === 1 ? 'is' : 'are'} complete`,
+  );
 }
 
 function trailing(file: string, header: IdxHeader, extra: number, atLeast = false): FmnistError {
-  return bad(file, `has ${atLeast ? 'more than ' : ''}${extra} unexpected bytes after the ${header.count} ${header.kind} its header announces`);
+  return bad(
+    file,
+    `has ${atLeast ? 'more than ' : ''}${extra} unexpected bytes after the ${header.count} ${header.kind} its header announces`,
+  );
 }
 
 function checkLabels(data: Uint8Array, file: string): void {
   for (let i = 0; i < data.length; i++) {
     if (data[i] >= CLASS_COUNT) {
-      throw new FmnistError('bad-input', `label ${data[i]} is out of range 0–9`, { file, row: i + 1, rowName: 'record' });
+      throw new FmnistError('bad-input', `label ${data[i]} is out of range 0–9`, {
+        file,
+        row: i + 1,
+        rowName: 'record',
+      });
     }
   }
 }
@@ -126,7 +140,8 @@ interface OpenIdx {
 
 function gzipProblem(error: unknown, file: string): FmnistError {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && code.startsWith('Z_')) return bad(file, `is not valid gzip data (${code === 'Z_BUF_ERROR' ? 'truncated' : 'corrupt'})`);
+  if (typeof code === 'string' && code.startsWith('Z_'))
+    return bad(file, `is not valid gzip data (${code === 'Z_BUF_ERROR' ? 'truncated' : 'corrupt'})`);
   return asFileError(error, file);
 }
 
@@ -147,7 +162,10 @@ function inflateStart(head: Uint8Array, wanted: number, whole: boolean, file: st
       const bytes = Buffer.concat(chunks);
       if (bytes.length >= wanted || (!error && whole)) resolve(bytes);
       else if (whole) reject(gzipProblem(error, file));
-      else reject(bad(file, `is not an IDX file: its first ${formatBytes(head.length)} inflate to only ${bytes.length} bytes`));
+      else
+        reject(
+          bad(file, `is not an IDX file: its first ${formatBytes(head.length)} inflate to only ${bytes.length} bytes`),
+        );
     };
     inflate.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
@@ -173,7 +191,10 @@ async function openIdx(file: string, kind: IdxKind): Promise<OpenIdx> {
     const start = gzip ? await inflateStart(head, headerLengthOf(kind), head.length === size, file) : head;
     const header = parseIdxHeader(start, kind, file);
     if (gzip && header.totalLength > size * MAX_DEFLATE_RATIO) {
-      throw bad(file, `is truncated: its header announces ${header.count} ${kind}, more than its ${size} compressed bytes can hold`);
+      throw bad(
+        file,
+        `is truncated: its header announces ${header.count} ${kind}, more than its ${size} compressed bytes can hold`,
+      );
     }
     if (!gzip && size < header.totalLength) throw truncated(file, header, size);
     if (!gzip && size > header.totalLength) throw trailing(file, header, size - header.totalLength);

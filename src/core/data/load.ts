@@ -17,8 +17,14 @@ export async function loadDataset(files: DataFiles, options: { requireLabels: bo
  * (a CSV file's size is only known once it is parsed, so it is read whole).
  */
 export async function openDataset(files: DataFiles, options: { requireLabels: true }): Promise<LabelledData>;
-export async function openDataset(files: DataFiles, options: { requireLabels: boolean }): Promise<Dataset | UnreadDataset>;
-export async function openDataset(files: DataFiles, options: { requireLabels: boolean }): Promise<Dataset | UnreadDataset> {
+export async function openDataset(
+  files: DataFiles,
+  options: { requireLabels: boolean },
+): Promise<Dataset | UnreadDataset>;
+export async function openDataset(
+  files: DataFiles,
+  options: { requireLabels: boolean },
+): Promise<Dataset | UnreadDataset> {
   const dataset =
     files.format === 'csv'
       ? await readCsvDataset(files.images, options)

@@ -14,9 +14,7 @@ import { idxKindOf, isGzip } from './idx';
 export type DataRole = 'train' | 'test';
 
 /** The file(s) of one data set. `labels` is null for an unlabelled IDX images file. */
-export type DataFiles =
-  | { format: 'csv'; images: string }
-  | { format: 'idx'; images: string; labels: string | null };
+export type DataFiles = { format: 'csv'; images: string } | { format: 'idx'; images: string; labels: string | null };
 
 const IDX_NAMES: Record<DataRole, { images: string; labels: string }> = {
   train: { images: 'train-images-idx3-ubyte', labels: 'train-labels-idx1-ubyte' },
@@ -38,7 +36,10 @@ export interface DataPlace {
  */
 export function defaultDataDirectories(env: NodeJS.ProcessEnv = process.env, extra: DataPlace[] = []): DataPlace[] {
   return [
-    { path: env.FMNIST_DATA || null, label: env.FMNIST_DATA ? `$FMNIST_DATA (${env.FMNIST_DATA})` : '$FMNIST_DATA (not set)' },
+    {
+      path: env.FMNIST_DATA || null,
+      label: env.FMNIST_DATA ? `$FMNIST_DATA (${env.FMNIST_DATA})` : '$FMNIST_DATA (not set)',
+    },
     ...extra,
     ...sharedPlaces(env),
   ];
@@ -103,7 +104,11 @@ export function labelsFileFor(imagesFile: string): string[] {
   const swapped = name.replace('images', 'labels').replace('idx3', 'idx1');
   if (swapped === name) return [];
   const plain = swapped.replace(/\.gz$/, '');
-  return [join(dirname(imagesFile), swapped), join(dirname(imagesFile), plain), join(dirname(imagesFile), `${plain}.gz`)];
+  return [
+    join(dirname(imagesFile), swapped),
+    join(dirname(imagesFile), plain),
+    join(dirname(imagesFile), `${plain}.gz`),
+  ];
 }
 
 /** Sniffs a file's format from its first bytes: IDX (possibly gzipped) or CSV. */
@@ -166,7 +171,10 @@ export interface LocatedData {
 }
 
 /** Searches the default places for a directory with training data (and test data beside it). */
-export async function findDefaultData(env: NodeJS.ProcessEnv = process.env, extra: DataPlace[] = []): Promise<LocatedData> {
+export async function findDefaultData(
+  env: NodeJS.ProcessEnv = process.env,
+  extra: DataPlace[] = [],
+): Promise<LocatedData> {
   const places = defaultDataDirectories(env, extra);
   // A place with an incomplete data set is passed over for the next one; it is reported only if none has data.
   let problem: FmnistError | null = null;

@@ -53,7 +53,8 @@ export function wasmBackend(options: { fusedMultiplyAdd: boolean }): Backend {
     createMemory(bytes, shared) {
       const pages = Math.ceil(bytes / PAGE_BYTES);
       // Engine.create refuses, with what to change, any layout larger than this before it asks for memory.
-      if (pages > MAX_ENGINE_PAGES) throw new Error(`an engine memory of ${pages} pages is more than ${MAX_ENGINE_PAGES}`);
+      if (pages > MAX_ENGINE_PAGES)
+        throw new Error(`an engine memory of ${pages} pages is more than ${MAX_ENGINE_PAGES}`);
       const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
       return { buffer: memory.buffer, memory };
     },
@@ -73,7 +74,9 @@ export function createWasmKernels(
   fusedMultiplyAdd: boolean,
 ): { module: WebAssembly.Module; kernels: Kernel[] } {
   const pages = memory.buffer.byteLength / PAGE_BYTES;
-  const module = new WebAssembly.Module(buildKernelModule({ memory: { pages, maximumPages: pages, shared }, fusedMultiplyAdd }));
+  const module = new WebAssembly.Module(
+    buildKernelModule({ memory: { pages, maximumPages: pages, shared }, fusedMultiplyAdd }),
+  );
   const instance = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
   const exports = instance.exports as Record<string, Kernel>;
   return { module, kernels: OP_NAMES.map((name) => exports[name]) };
@@ -91,8 +94,10 @@ export interface BackendChoice {
  */
 export function selectBackend(choice: KernelChoice, threads: number, features = detectWasmFeatures()): BackendChoice {
   const wanted = Math.max(1, Math.floor(threads));
-  if (choice === 'typescript' || (choice === 'auto' && !features.simd)) return { backend: typeScriptBackend, threads: 1 };
-  if (!features.simd) throw new FmnistError('bad-option', 'this runtime has no WebAssembly SIMD: use --kernels typescript');
+  if (choice === 'typescript' || (choice === 'auto' && !features.simd))
+    return { backend: typeScriptBackend, threads: 1 };
+  if (!features.simd)
+    throw new FmnistError('bad-option', 'this runtime has no WebAssembly SIMD: use --kernels typescript');
   if (choice === 'wasm-fma' && !features.relaxedSimd) {
     throw new FmnistError('bad-option', 'this runtime has no relaxed-SIMD fused multiply-add: use --kernels wasm');
   }
@@ -106,7 +111,9 @@ export function defaultThreadCount(): number {
 }
 
 /** An engine on the chosen kernels and threads (0 threads: one per core). */
-export function openEngine(options: Omit<EngineOptions, 'backend' | 'threads'> & { kernels?: KernelChoice; threads?: number }): Promise<Engine> {
+export function openEngine(
+  options: Omit<EngineOptions, 'backend' | 'threads'> & { kernels?: KernelChoice; threads?: number },
+): Promise<Engine> {
   const { backend, threads } = selectBackend(options.kernels ?? 'auto', options.threads || defaultThreadCount());
   return Engine.create({ ...options, backend, threads });
 }

@@ -9,7 +9,16 @@ import { layerSizes, type MlpParameters, type MlpShape, sameShape } from '../sha
 import { adamDecay, adamScalars, type AdamSettings } from '../optimizer/adam';
 import { type Executor, LocalExecutor } from './executor';
 import { createTypeScriptKernels } from './kernels';
-import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, type EngineLayout, masterAndCopy, PAIR_BYTES, TILE_BYTES, tiledIndex } from './layout';
+import {
+  ADAM,
+  AUGMENT_ROW_BYTES,
+  DROPOUT,
+  type EngineLayout,
+  masterAndCopy,
+  PAIR_BYTES,
+  TILE_BYTES,
+  tiledIndex,
+} from './layout';
 import { planEngineLayout } from './memory';
 import { KernelProfiler } from './profile';
 import { augmentationOf, dropoutThreshold } from './recipes';
@@ -30,7 +39,12 @@ export interface StepRecipes {
   labelSmoothing: number;
 }
 
-export const NO_RECIPES: Readonly<StepRecipes> = Object.freeze({ weightDecay: 0, dropout: null, augment: null, labelSmoothing: 0 });
+export const NO_RECIPES: Readonly<StepRecipes> = Object.freeze({
+  weightDecay: 0,
+  dropout: null,
+  augment: null,
+  labelSmoothing: 0,
+});
 
 /** auto: the fastest available; wasm: SIMD without fused multiply-add (bit-identical to typescript). */
 export type KernelChoice = 'auto' | 'wasm-fma' | 'wasm' | 'typescript';
@@ -39,8 +53,14 @@ export const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'wasm-fma', 'was
 /** Creates the memory and the executor for a kernel implementation; see backends.ts. */
 export interface Backend {
   name: string;
-  createMemory(bytes: number, shared: boolean): { buffer: ArrayBuffer | SharedArrayBuffer; memory?: WebAssembly.Memory };
-  createExecutor(layout: EngineLayout, memory: { buffer: ArrayBuffer | SharedArrayBuffer; memory?: WebAssembly.Memory }): Promise<Executor>;
+  createMemory(
+    bytes: number,
+    shared: boolean,
+  ): { buffer: ArrayBuffer | SharedArrayBuffer; memory?: WebAssembly.Memory };
+  createExecutor(
+    layout: EngineLayout,
+    memory: { buffer: ArrayBuffer | SharedArrayBuffer; memory?: WebAssembly.Memory },
+  ): Promise<Executor>;
 }
 
 export interface EngineOptions {
@@ -212,7 +232,8 @@ export class Engine {
 
   restore(snapshot: Float32Array): void {
     const start = this.layout.parameters.address >>> 2;
-    if (snapshot.length !== (3 * this.layout.parameters.bytes) >>> 2) throw new RangeError('snapshot of another network');
+    if (snapshot.length !== (3 * this.layout.parameters.bytes) >>> 2)
+      throw new RangeError('snapshot of another network');
     this.f32.set(snapshot, start);
     this.rebuildTransposes();
   }
@@ -228,7 +249,10 @@ export class Engine {
   }
 
   getMoments(): OptimizerMoments {
-    return { m: this.readCanonical(this.layout.parameters.bytes), v: this.readCanonical(2 * this.layout.parameters.bytes) };
+    return {
+      m: this.readCanonical(this.layout.parameters.bytes),
+      v: this.readCanonical(2 * this.layout.parameters.bytes),
+    };
   }
 
   /**
@@ -268,7 +292,10 @@ export class Engine {
    * Starts timing the calling thread's kernels (see profile.ts); evaluations are tallied as one phase. The
    * profiler's phases, with the executor's waiting times, say where the time goes.
    */
-  profile(sampleEvery?: number): { profiler: KernelProfiler; timing: () => { waitedMs: number; helperBusyMs: number[] } } {
+  profile(sampleEvery?: number): {
+    profiler: KernelProfiler;
+    timing: () => { waitedMs: number; helperBusyMs: number[] };
+  } {
     if (!this.profiler) {
       this.profiler = new KernelProfiler(this.layout, this.i32, this.executor.kernels, sampleEvery);
       this.profiler.install();
@@ -445,7 +472,10 @@ export class Engine {
   }
 
   /** Canonical parameters `offset` bytes past the parameters, in memory or (from) in a snapshot of it. */
-  private readCanonical(offset: number, from: { f32: Float32Array; base: number } = { f32: this.f32, base: 0 }): MlpParameters {
+  private readCanonical(
+    offset: number,
+    from: { f32: Float32Array; base: number } = { f32: this.f32, base: 0 },
+  ): MlpParameters {
     const f32 = from.f32;
     const sizes = layerSizes(this.layout.shape);
     const weights: Float32Array[] = [];
@@ -515,5 +545,4 @@ export class Engine {
       }),
     };
   }
-
 }

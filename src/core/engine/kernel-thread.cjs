@@ -53,7 +53,10 @@ for (;;) {
   Atomics.add(progress, beats, 1);
   const started = performance.now();
   try {
-    const base = (data.programBase + (data.thread * data.programWordsPerThread + data.slotOffsets[Atomics.load(i32, c + slot)]) * 4) >>> 2;
+    const base =
+      (data.programBase +
+        (data.thread * data.programWordsPerThread + data.slotOffsets[Atomics.load(i32, c + slot)]) * 4) >>>
+      2;
     const count = i32[base];
     for (let i = 0; i < count; i++) {
       kernels[i32[base + 1 + 2 * i]](i32[base + 2 + 2 * i]);

@@ -419,7 +419,8 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
       }
       if (dense) {
         for (let k = 0; k < IMAGE_SIZE; k++) {
-          f32[(dense + Math.floor(k / TILE) * denseTileStride + s * TILE_BYTES + (k % TILE) * 4) >>> 2] = f32[scale + u8[image + k]];
+          f32[(dense + Math.floor(k / TILE) * denseTileStride + s * TILE_BYTES + (k % TILE) * 4) >>> 2] =
+            f32[scale + u8[image + k]];
         }
       }
     };
@@ -444,7 +445,9 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
       for (let x = 0; x < IMAGE_WIDTH; x++) {
         const sx = x - dx;
         const inside = sy >= 0 && sy < IMAGE_WIDTH && sx >= 0 && sx < IMAGE_WIDTH;
-        u8[target + y * IMAGE_WIDTH + x] = inside ? u8[source + sy * IMAGE_WIDTH + (flip ? IMAGE_WIDTH - 1 - sx : sx)] : 0;
+        u8[target + y * IMAGE_WIDTH + x] = inside
+          ? u8[source + sy * IMAGE_WIDTH + (flip ? IMAGE_WIDTH - 1 - sx : sx)]
+          : 0;
       }
     }
   };
@@ -512,8 +515,22 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
   const masked: Kernel = (args) => {
     const a = args >>> 2;
     const fields = Object.entries(MASKED).filter(([field]) => field !== 'words');
-    const word = Object.fromEntries(fields.map(([field, index]) => [field, i32[a + index]])) as Record<keyof typeof MASKED, number>;
-    const { descriptors, descriptorStride, chunks, first, rows, deltas, deltaTileStride, tiles, weights, weightTileStride } = word;
+    const word = Object.fromEntries(fields.map(([field, index]) => [field, i32[a + index]])) as Record<
+      keyof typeof MASKED,
+      number
+    >;
+    const {
+      descriptors,
+      descriptorStride,
+      chunks,
+      first,
+      rows,
+      deltas,
+      deltaTileStride,
+      tiles,
+      weights,
+      weightTileStride,
+    } = word;
     const { out, outTileStride, outTiles, cscPairs, cscPairStride } = word;
     const scale = f32[a + MASKED.scale];
     const cscDescriptors = word.cscDescriptors >>> 2;

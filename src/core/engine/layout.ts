@@ -184,7 +184,9 @@ export function tiledIndex(rows: number, r: number, c: number): number {
 
 /** The layer's parameter matrix (W, or Wᵀ in the first layer) and the copy of it Adam keeps up to date, if any. */
 export function masterAndCopy(layer: LayerLayout): { master: Region; copy: Region | null } {
-  return layer.master === 'weights' ? { master: layer.weights, copy: layer.transposed } : { master: layer.transposed!, copy: layer.weights };
+  return layer.master === 'weights'
+    ? { master: layer.weights, copy: layer.transposed }
+    : { master: layer.transposed!, copy: layer.weights };
 }
 
 export function padToTile(units: number): number {
@@ -256,8 +258,16 @@ export function planLayout(
   const moments = heap.take(2 * parameters.bytes);
   const gradients = heap.take(parameters.bytes);
 
-  const sparse = (rowsOfPairs: number, pairsPerRow: number, descriptorRows: number, chunkedRows: number, segments?: number): SparseRows => {
-    const { chunkRows, chunks } = segments ? { chunkRows: chunkedRows, chunks: segments } : chunking(chunkedRows, maxChunkRows);
+  const sparse = (
+    rowsOfPairs: number,
+    pairsPerRow: number,
+    descriptorRows: number,
+    chunkedRows: number,
+    segments?: number,
+  ): SparseRows => {
+    const { chunkRows, chunks } = segments
+      ? { chunkRows: chunkedRows, chunks: segments }
+      : chunking(chunkedRows, maxChunkRows);
     const pairs = heap.take(rowsOfPairs * pairsPerRow * PAIR_BYTES);
     const descriptorStride = descriptorRows * 8;
     const descriptors = heap.take(chunks * descriptorStride);
@@ -272,7 +282,11 @@ export function planLayout(
     // The master in the parameters region, the other one (if any) a copy after it.
     weights: master(l) === 'weights' ? weightRegions[l].master : heap.take(s.inputRows * s.paddedOutputs * 4),
     transposed:
-      master(l) === 'transposed' ? weightRegions[l].master : masked(l) ? null : heap.take(s.paddedOutputs * s.inputRows * 4),
+      master(l) === 'transposed'
+        ? weightRegions[l].master
+        : masked(l)
+          ? null
+          : heap.take(s.paddedOutputs * s.inputRows * 4),
     biases: weightRegions[l].biases,
     activations: heap.take(bufferRows * s.paddedOutputs * 4),
     deltas: heap.take(batchSize * s.paddedOutputs * 4),

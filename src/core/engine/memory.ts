@@ -44,7 +44,13 @@ export function planEngine(
   return { bytes: layout.totalBytes, layout: layout.totalBytes <= MAX_ENGINE_BYTES ? layout : null };
 }
 
-export function engineMemoryBytes(shape: MlpShape, batchSize: number, threads: number, datasetCounts: number[], maxChunkRows = MAX_CHUNK_ROWS): number {
+export function engineMemoryBytes(
+  shape: MlpShape,
+  batchSize: number,
+  threads: number,
+  datasetCounts: number[],
+  maxChunkRows = MAX_CHUNK_ROWS,
+): number {
   return planEngine(shape, batchSize, threads, datasetCounts, maxChunkRows).bytes;
 }
 
@@ -66,16 +72,20 @@ export function engineMemoryProblem(
 ): string | null {
   const need = engineMemoryBytes(shape, batchSize, threads, datasetCounts, maxChunkRows);
   if (need <= MAX_ENGINE_BYTES) return null;
-  const network = shape.hiddenSizes.length ? `hidden layers ${shape.hiddenSizes.join(',')}` : 'a network without hidden layers';
+  const network = shape.hiddenSizes.length
+    ? `hidden layers ${shape.hiddenSizes.join(',')}`
+    : 'a network without hidden layers';
   const verb = shape.hiddenSizes.length ? 'need' : 'needs';
   const beyond = (bytes: number, even = ''): string =>
     `${gibibytes(bytes)} of engine memory${even}, more than the ${gibibytes(MAX_ENGINE_BYTES)} the engine can address`;
-  const tooLargeAlone = (bytes: number): string => `${network} ${verb} ${beyond(bytes, ' even with batch size 1')}: use smaller or fewer hidden layers`;
+  const tooLargeAlone = (bytes: number): string =>
+    `${network} ${verb} ${beyond(bytes, ' even with batch size 1')}: use smaller or fewer hidden layers`;
   const smallest = planLayout(shape, 1, threads, [], maxChunkRows);
   if (smallest.totalBytes > MAX_ENGINE_BYTES) return tooLargeAlone(smallest.totalBytes);
   // The programs' length does not depend on the batch size or the data sets: counted once for the search.
   const slotWords = programSlotWords(smallest);
-  const bytesAt = (batch: number, counts = datasetCounts): number => planLayout(shape, batch, threads, counts, maxChunkRows, slotWords).totalBytes;
+  const bytesAt = (batch: number, counts = datasetCounts): number =>
+    planLayout(shape, batch, threads, counts, maxChunkRows, slotWords).totalBytes;
   if (bytesAt(1, []) > MAX_ENGINE_BYTES) return tooLargeAlone(bytesAt(1, []));
   const images = datasetCounts.reduce((sum, count) => sum + count, 0);
   if (bytesAt(1) > MAX_ENGINE_BYTES) {

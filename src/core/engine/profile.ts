@@ -68,11 +68,11 @@ export class KernelProfiler {
   /** Phases in the order first seen, with their totals since the last reset. */
   phases(): PhaseTiming[] {
     return [...this.tallies.entries()].map(([phase, t]) => ({
-        phase,
-        calls: t.calls,
-        milliseconds: t.milliseconds,
-        multiplyAdds: t.countedCalls ? (t.countedMultiplyAdds / t.countedCalls) * t.calls : 0,
-      }));
+      phase,
+      calls: t.calls,
+      milliseconds: t.milliseconds,
+      multiplyAdds: t.countedCalls ? (t.countedMultiplyAdds / t.countedCalls) * t.calls : 0,
+    }));
   }
 
   private tally(op: number, args: number, milliseconds: number): void {
@@ -87,7 +87,8 @@ export class KernelProfiler {
     // Calls are counted at random: a fixed stride would keep landing on the same tiles and chunks.
     if ((op === Op.Spmm || op === Op.Masked) && Math.random() * this.sampleEvery < 1) {
       tally.countedCalls++;
-      tally.countedMultiplyAdds += op === Op.Spmm ? this.pairs(args) * 4 * this.i32[(args >>> 2) + SPMM.vectors] : this.maskedMultiplyAdds(args);
+      tally.countedMultiplyAdds +=
+        op === Op.Spmm ? this.pairs(args) * 4 * this.i32[(args >>> 2) + SPMM.vectors] : this.maskedMultiplyAdds(args);
     }
   }
 
@@ -95,7 +96,13 @@ export class KernelProfiler {
   private maskedMultiplyAdds(args: number): number {
     const w = args >>> 2;
     const a = this.i32;
-    const pairs = this.countPairs(a[w + MASKED.descriptors], a[w + MASKED.descriptorStride], a[w + MASKED.chunks], a[w + MASKED.first], a[w + MASKED.rows]);
+    const pairs = this.countPairs(
+      a[w + MASKED.descriptors],
+      a[w + MASKED.descriptorStride],
+      a[w + MASKED.chunks],
+      a[w + MASKED.first],
+      a[w + MASKED.rows],
+    );
     return pairs * ((a[w + MASKED.tiles] - 1) * TILE + a[w + MASKED.lastTileBytes] / 4);
   }
 
@@ -103,7 +110,13 @@ export class KernelProfiler {
   private pairs(args: number): number {
     const w = args >>> 2;
     const a = this.i32;
-    return this.countPairs(a[w + SPMM.descriptors], a[w + SPMM.segmentStride], a[w + SPMM.segments], 0, a[w + SPMM.rows]);
+    return this.countPairs(
+      a[w + SPMM.descriptors],
+      a[w + SPMM.segmentStride],
+      a[w + SPMM.segments],
+      0,
+      a[w + SPMM.rows],
+    );
   }
 
   /** Pairs listed for rows first…first+rows in `arrays` descriptor arrays, `stride` bytes apart from `base`. */
@@ -112,7 +125,8 @@ export class KernelProfiler {
     let pairs = 0;
     for (let k = 0; k < arrays; k++) {
       const descriptors = (base + k * stride) >>> 2;
-      for (let i = first; i < first + rows; i++) pairs += ((a[descriptors + 2 * i + 1] - a[descriptors + 2 * i]) | 0) / PAIR_BYTES;
+      for (let i = first; i < first + rows; i++)
+        pairs += ((a[descriptors + 2 * i + 1] - a[descriptors + 2 * i]) | 0) / PAIR_BYTES;
     }
     return pairs;
   }
@@ -139,9 +153,12 @@ export class KernelProfiler {
     if (forward >= 0) return `layer ${forward + 1} forward`;
     const backward = layers.findIndex((layer) => within(matrix, layer.transposed));
     if (backward >= 0) return `layer ${backward + 1} input gradient (dZ·Wᵀ)`;
-    const update = layers.findIndex((layer) => within(matrix, layer.deltas) || (layer.inputDense !== null && within(matrix, layer.inputDense)));
+    const update = layers.findIndex(
+      (layer) => within(matrix, layer.deltas) || (layer.inputDense !== null && within(matrix, layer.inputDense)),
+    );
     const adam = epilogue === Epilogue.Adam || epilogue === Epilogue.AdamTransposed ? ' + Adam' : '';
-    if (a[w + SPMM.rows] === 1 && a[w + SPMM.descriptors] >>> 0 === this.layout.onesDescriptor.address) return `layer ${update + 1} bias gradient${adam}`;
+    if (a[w + SPMM.rows] === 1 && a[w + SPMM.descriptors] >>> 0 === this.layout.onesDescriptor.address)
+      return `layer ${update + 1} bias gradient${adam}`;
     return `layer ${update + 1} weight gradient${adam}`;
   }
 }

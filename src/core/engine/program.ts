@@ -147,7 +147,12 @@ export interface ProgramRecipes {
 
 /** Phase A (training, into Slot.TrainForwardBackward) or the evaluation program (Slot.Evaluate) for one thread's rows. */
 export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan: ForwardPlan): void {
-  forwardProgram(layout, plan).write(i32, layout, plan.thread, plan.training ? Slot.TrainForwardBackward : Slot.Evaluate);
+  forwardProgram(layout, plan).write(
+    i32,
+    layout,
+    plan.thread,
+    plan.training ? Slot.TrainForwardBackward : Slot.Evaluate,
+  );
 }
 
 /** The forward program of a plan, built but not written (programSlotWords counts it). */
@@ -159,7 +164,13 @@ export function forwardProgram(layout: EngineLayout, plan: ForwardPlan): Program
   const recipes = training ? plan.recipes : undefined;
   const dropoutScale = recipes?.dropoutScale ?? null;
   /** The pair lists of a layer's activations or dZ at `source` (this thread's rows): a CSR and/or this thread's CSC segment. */
-  const sparsify = (layer: LayerLayout, source: number, tileStride: number, csr: SparseRows | null, csc: SparseRows | null): void => {
+  const sparsify = (
+    layer: LayerLayout,
+    source: number,
+    tileStride: number,
+    csr: SparseRows | null,
+    csc: SparseRows | null,
+  ): void => {
     const args = new Array<number>(SPARSIFY.words).fill(0);
     args[SPARSIFY.source] = source;
     args[SPARSIFY.sourceTileStride] = tileStride;
@@ -198,7 +209,13 @@ export function forwardProgram(layout: EngineLayout, plan: ForwardPlan): Program
       const csr = layer.inputCsr;
       for (let chunk = 0; chunk < csr.chunks; chunk++) {
         const lastChunk = chunk === csr.chunks - 1;
-        const epilogue = !lastChunk ? Epilogue.Store : l === last ? Epilogue.Bias : dropout ? Epilogue.BiasReluDropout : Epilogue.BiasRelu;
+        const epilogue = !lastChunk
+          ? Epilogue.Store
+          : l === last
+            ? Epilogue.Bias
+            : dropout
+              ? Epilogue.BiasReluDropout
+              : Epilogue.BiasRelu;
         program.call(
           Op.Spmm,
           spmmArgs({
@@ -220,7 +237,13 @@ export function forwardProgram(layout: EngineLayout, plan: ForwardPlan): Program
     }
     firstUnit += layer.outputs;
     if (l < last) {
-      sparsify(layer, layer.activations.address, activationTileStride, layers[l + 1].inputCsr, training ? layers[l + 1].inputCsc : null);
+      sparsify(
+        layer,
+        layer.activations.address,
+        activationTileStride,
+        layers[l + 1].inputCsr,
+        training ? layers[l + 1].inputCsc : null,
+      );
     }
   });
 
@@ -311,12 +334,28 @@ export function forwardProgram(layout: EngineLayout, plan: ForwardPlan): Program
  * Phase B for one thread: its rows of every weight matrix and its share of the bias tiles, each summed
  * over the batch and then either updated by Adam in place or (for gradient checks) stored.
  */
-export function writeUpdateProgram(i32: Int32Array, layout: EngineLayout, thread: number, rowSplits: number[][], mode: 'adam' | 'gradients'): void {
-  updateProgram(layout, thread, rowSplits, mode).write(i32, layout, thread, mode === 'adam' ? Slot.TrainUpdate : Slot.Gradients);
+export function writeUpdateProgram(
+  i32: Int32Array,
+  layout: EngineLayout,
+  thread: number,
+  rowSplits: number[][],
+  mode: 'adam' | 'gradients',
+): void {
+  updateProgram(layout, thread, rowSplits, mode).write(
+    i32,
+    layout,
+    thread,
+    mode === 'adam' ? Slot.TrainUpdate : Slot.Gradients,
+  );
 }
 
 /** A thread's update program, built but not written. */
-export function updateProgram(layout: EngineLayout, thread: number, rowSplits: number[][], mode: 'adam' | 'gradients'): ProgramWriter {
+export function updateProgram(
+  layout: EngineLayout,
+  thread: number,
+  rowSplits: number[][],
+  mode: 'adam' | 'gradients',
+): ProgramWriter {
   const program = new ProgramWriter();
   const threads = layout.threads;
   const deltaTileStride = layout.batchSize * TILE_BYTES;
@@ -334,7 +373,9 @@ export function updateProgram(layout: EngineLayout, thread: number, rowSplits: n
     const csc = transposed ? layer.deltaCsc! : layer.inputCsc!;
     const other = transposed ? layer.inputDense! : layer.deltas;
     const { master, copy } = masterAndCopy(layer);
-    const [masterRows, masterColumns] = transposed ? [layer.paddedOutputs, layer.inputRows] : [layer.inputRows, layer.paddedOutputs];
+    const [masterRows, masterColumns] = transposed
+      ? [layer.paddedOutputs, layer.inputRows]
+      : [layer.inputRows, layer.paddedOutputs];
     const realColumns = transposed ? layer.inputs : layer.outputs;
     for (let tile = 0; tile < masterColumns / TILE; tile++) {
       program.call(
@@ -384,15 +425,27 @@ export function updateProgram(layout: EngineLayout, thread: number, rowSplits: n
  */
 export function programSlotWords(layout: EngineLayout): number[] {
   const words = new Array<number>(SLOTS).fill(0);
-  const dataset: DatasetSlot = layout.datasets[0] ?? { images: { address: 0, bytes: 0 }, labels: { address: 0, bytes: 0 }, count: 0 };
+  const dataset: DatasetSlot = layout.datasets[0] ?? {
+    images: { address: 0, bytes: 0 },
+    labels: { address: 0, bytes: 0 },
+    count: 0,
+  };
   const recipes: ProgramRecipes = { dropoutScale: 2, augment: true, labelSmoothing: 0.1 };
   const rows = { dataset, first: 0, rows: layout.batchSize, batchRows: layout.batchSize, thread: 0 };
-  words[Slot.TrainForwardBackward] = forwardProgram(layout, { ...rows, training: true, probabilities: false, recipes }).words;
+  words[Slot.TrainForwardBackward] = forwardProgram(layout, {
+    ...rows,
+    training: true,
+    probabilities: false,
+    recipes,
+  }).words;
   words[Slot.Evaluate] = forwardProgram(layout, { ...rows, training: false, probabilities: true }).words;
   const rowSplits = splitRows(layout);
   for (let thread = 0; thread < layout.threads; thread++) {
     words[Slot.TrainUpdate] = Math.max(words[Slot.TrainUpdate], updateProgram(layout, thread, rowSplits, 'adam').words);
-    words[Slot.Gradients] = Math.max(words[Slot.Gradients], updateProgram(layout, thread, rowSplits, 'gradients').words);
+    words[Slot.Gradients] = Math.max(
+      words[Slot.Gradients],
+      updateProgram(layout, thread, rowSplits, 'gradients').words,
+    );
   }
   return words;
 }

@@ -54,7 +54,6 @@ const CHECK_MS = 20;
 /** How long dispose waits for a helper to finish its program before stopping it. */
 const DISPOSE_WAIT_MS = 2000;
 
-
 export interface ThreadOptions {
   /** Least time without progress before a helper counts as lost; tests shorten it. */
   minStallMs?: number;
@@ -125,7 +124,8 @@ export class ThreadedExecutor implements Executor {
     if (this.loss) throw this.loss.error;
     const c = this.i32;
     const b = this.base;
-    for (let h = 0; h < this.helpers.length; h++) this.beatsSeen[h] = Atomics.load(this.status, (h + 1) * STATUS_STRIDE + BEATS);
+    for (let h = 0; h < this.helpers.length; h++)
+      this.beatsSeen[h] = Atomics.load(this.status, (h + 1) * STATUS_STRIDE + BEATS);
     Atomics.store(c, b + SLOT, slot);
     Atomics.store(c, b + PENDING, this.helpers.length);
     const generation = (Atomics.add(c, b + GENERATION, 1) + 1) | 0;
@@ -142,7 +142,10 @@ export class ThreadedExecutor implements Executor {
     this.waitedMs += performance.now() - ownEndMs;
     if (failure) throw failure;
     const failed = Atomics.exchange(c, b + FAILED, 0);
-    if (failed) throw new Error(`kernel thread ${failed} failed${this.helperErrors.length ? `: ${this.helperErrors.join('; ')}` : ''}`);
+    if (failed)
+      throw new Error(
+        `kernel thread ${failed} failed${this.helperErrors.length ? `: ${this.helperErrors.join('; ')}` : ''}`,
+      );
   }
 
   timing(): { waitedMs: number; helperBusyMs: number[] } {
@@ -211,7 +214,8 @@ export class ThreadedExecutor implements Executor {
       };
       const ready = (): void => settle();
       const crashed = (error: Error): void => settle(error);
-      const exited = (code: number): void => settle(new Error(`kernel thread ${thread} exited during start-up (code ${code})`));
+      const exited = (code: number): void =>
+        settle(new Error(`kernel thread ${thread} exited during start-up (code ${code})`));
       helper.on('message', ready);
       helper.on('error', crashed);
       helper.on('exit', exited);
@@ -261,6 +265,10 @@ export class ThreadedExecutor implements Executor {
     if (this.disposing) return;
     if (this.loss && (this.loss.thread !== thread || this.loss.exited)) return;
     const why = this.crashes[thread];
-    this.loss = { thread, exited: true, error: new FmnistError('io', `kernel thread ${thread} stopped (exit code ${code})${why ? `: ${why}` : ''}`) };
+    this.loss = {
+      thread,
+      exited: true,
+      error: new FmnistError('io', `kernel thread ${thread} stopped (exit code ${code})${why ? `: ${why}` : ''}`),
+    };
   }
 }

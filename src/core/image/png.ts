@@ -13,7 +13,8 @@ export function encodeGreyPng(pixels: Uint8Array, width: number, height: number)
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`a PNG needs a positive whole width and height, got ${width}×${height}`);
   }
-  if (pixels.length !== width * height) throw new RangeError(`${width}×${height} pixels expected, got ${pixels.length}`);
+  if (pixels.length !== width * height)
+    throw new RangeError(`${width}×${height} pixels expected, got ${pixels.length}`);
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);
   view.setUint32(0, width);
@@ -21,7 +22,12 @@ export function encodeGreyPng(pixels: Uint8Array, width: number, height: number)
   header.set([8, 0, 0, 0, 0], 8); // bit depth 8, greyscale, deflate, adaptive filtering, no interlace
   const rows = new Uint8Array(height * (width + 1));
   for (let y = 0; y < height; y++) rows.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
-  return concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(rows, { level: 9 })), chunk('IEND', new Uint8Array(0))]);
+  return concat([
+    SIGNATURE,
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows, { level: 9 })),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 /** Length, type, data and the CRC-32 of type and data. */

@@ -28,7 +28,12 @@ export interface Gradients {
 }
 
 /** Activations of every layer for a batch of m inputs (m × 784, values in [0, 1]); last entry is logits. */
-export function forward(params: MlpParameters, inputs: Float64Array, m: number, recipes: ReferenceRecipes = {}): Float64Array[] {
+export function forward(
+  params: MlpParameters,
+  inputs: Float64Array,
+  m: number,
+  recipes: ReferenceRecipes = {},
+): Float64Array[] {
   const sizes = layerSizes(params.shape);
   const activations: Float64Array[] = [inputs];
   let firstUnit = 0;
@@ -83,7 +88,8 @@ export function smoothedTarget(c: number, label: number, classes: number, smooth
 export function smoothedCrossEntropy(logits: ArrayLike<number>, label: number, smoothing: number): number {
   if (smoothing === 0) return crossEntropy(logits, label);
   let total = 0;
-  for (let c = 0; c < logits.length; c++) total += smoothedTarget(c, label, logits.length, smoothing) * crossEntropy(logits, c);
+  for (let c = 0; c < logits.length; c++)
+    total += smoothedTarget(c, label, logits.length, smoothing) * crossEntropy(logits, c);
   return total;
 }
 
@@ -100,7 +106,11 @@ export function batchLoss(
   const classes = params.shape.outputSize;
   let total = 0;
   for (let r = 0; r < m; r++) {
-    total += smoothedCrossEntropy(logits.subarray(r * classes, (r + 1) * classes), labels[r], recipes.labelSmoothing ?? 0);
+    total += smoothedCrossEntropy(
+      logits.subarray(r * classes, (r + 1) * classes),
+      labels[r],
+      recipes.labelSmoothing ?? 0,
+    );
   }
   return total / m;
 }
@@ -126,7 +136,8 @@ export function lossAndGradients(
     const row = logits.subarray(r * classes, (r + 1) * classes);
     loss += smoothedCrossEntropy(row, labels[r], smoothing);
     const p = softmax(row);
-    for (let c = 0; c < classes; c++) delta[r * classes + c] = (p[c] - smoothedTarget(c, labels[r], classes, smoothing)) / m;
+    for (let c = 0; c < classes; c++)
+      delta[r * classes + c] = (p[c] - smoothedTarget(c, labels[r], classes, smoothing)) / m;
   }
 
   const weights: Float64Array[] = new Array(layers);

@@ -9,7 +9,10 @@
 
 import type { RunConfig } from '../shared/config';
 
-export type ScheduleSettings = Pick<RunConfig, 'learningRate' | 'epochs' | 'schedule' | 'warmupEpochs' | 'stepEpochs' | 'stepFactor'>;
+export type ScheduleSettings = Pick<
+  RunConfig,
+  'learningRate' | 'epochs' | 'schedule' | 'warmupEpochs' | 'stepEpochs' | 'stepFactor'
+>;
 
 /** The rate of batch `batch` (1-based) of `batches` in epoch `epoch` (1-based). */
 export function learningRateAt(settings: ScheduleSettings, epoch: number, batch: number, batches: number): number {

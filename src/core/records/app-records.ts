@@ -147,7 +147,8 @@ export class RunRecords {
       throw new FmnistError('bad-option', `run ${name} ${why}`);
     }
     const checkpoint = await loadCheckpoint(file);
-    if (!checkpoint.optimizer || !checkpoint.config) throw new FmnistError('bad-input', 'holds no optimizer state: it cannot continue training', { file });
+    if (!checkpoint.optimizer || !checkpoint.config)
+      throw new FmnistError('bad-input', 'holds no optimizer state: it cannot continue training', { file });
     return { record, checkpoint, file };
   }
 
@@ -157,17 +158,25 @@ export class RunRecords {
     const record = await store.get(id);
     const name = describeRun(record);
     // Its own files first; records from before runs kept their own name the autosave or a saved file.
-    const candidates = [modelFileOf(record.files), record.checkpoint, ...(record.copies ?? []).slice().reverse()].filter(
-      (file, i, all): file is string => !!file && all.indexOf(file) === i,
-    );
-    if (candidates.length === 0) throw new FmnistError('bad-option', `run ${name} kept no checkpoint (its files were deleted, or it trained no epoch)`);
+    const candidates = [
+      modelFileOf(record.files),
+      record.checkpoint,
+      ...(record.copies ?? []).slice().reverse(),
+    ].filter((file, i, all): file is string => !!file && all.indexOf(file) === i);
+    if (candidates.length === 0)
+      throw new FmnistError(
+        'bad-option',
+        `run ${name} kept no checkpoint (its files were deleted, or it trained no epoch)`,
+      );
     // The model a run handed back has its epochs of the record's history: all, or up to the best epoch kept.
     const kept = typeof record.summary?.epochsDone === 'number' ? record.summary.epochsDone : record.metrics.epochs;
     const history = (await store.history(id)).slice(0, kept);
     let problem: FmnistError | null = null;
     for (const file of candidates) {
       if (!(await stat(file).catch(() => null))) {
-        problem ??= new FmnistError('not-found', `the checkpoint of run ${name} is missing (moved or deleted)`, { file });
+        problem ??= new FmnistError('not-found', `the checkpoint of run ${name} is missing (moved or deleted)`, {
+          file,
+        });
         continue;
       }
       const checkpoint = await loadCheckpoint(file);
@@ -200,6 +209,12 @@ function describeRun(record: RunRecord): string {
 function sameHistory(a: readonly EpochSummary[], b: readonly EpochSummary[]): boolean {
   return (
     a.length === b.length &&
-    a.every((epoch, i) => epoch.epoch === b[i].epoch && epoch.cost === b[i].cost && epoch.trainAccuracy === b[i].trainAccuracy && epoch.testAccuracy === b[i].testAccuracy)
+    a.every(
+      (epoch, i) =>
+        epoch.epoch === b[i].epoch &&
+        epoch.cost === b[i].cost &&
+        epoch.trainAccuracy === b[i].trainAccuracy &&
+        epoch.testAccuracy === b[i].testAccuracy,
+    )
   );
 }

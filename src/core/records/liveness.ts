@@ -46,12 +46,17 @@ function linuxStartTicks(pid: number): string | null {
 
 function commandOutput(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string | null> {
   return new Promise((resolve) => {
-    execFile(command, args, { encoding: 'utf8', timeout: 5000, windowsHide: true, env }, (error, stdout) => resolve(error ? null : stdout.trim() || null));
+    execFile(command, args, { encoding: 'utf8', timeout: 5000, windowsHide: true, env }, (error, stdout) =>
+      resolve(error ? null : stdout.trim() || null),
+    );
   });
 }
 
 /** A process's identity (see the header); null when the system does not say (or there is no such process). */
-export async function processIdentity(pid: number, platform: NodeJS.Platform = process.platform): Promise<string | null> {
+export async function processIdentity(
+  pid: number,
+  platform: NodeJS.Platform = process.platform,
+): Promise<string | null> {
   if (!Number.isSafeInteger(pid) || pid <= 0) return null;
   if (platform === 'linux') {
     const boot = readText('/proc/sys/kernel/random/boot_id')?.trim();
@@ -99,7 +104,12 @@ export interface RecordedProcess {
 
 /** The fields a record or lock written now carries for this process. */
 export async function thisProcess(): Promise<RecordedProcess> {
-  return { pid: process.pid, host: HOST_NAME, processStartedMs: PROCESS_STARTED_MS, processIdentity: await thisProcessIdentity() };
+  return {
+    pid: process.pid,
+    host: HOST_NAME,
+    processStartedMs: PROCESS_STARTED_MS,
+    processIdentity: await thisProcessIdentity(),
+  };
 }
 
 /**

@@ -11,7 +11,15 @@ import type { ModelData } from '../training/provenance';
 import type { EpochSummary } from '../shared/events';
 import type { RunSummary } from '../training/trainer';
 import { APP_VERSION } from '../version';
-import { cleanName, cleanNote, metricsOf, RUN_RECORD_FORMAT, RUN_RECORD_VERSION, type RunOrigin, type RunRecord } from '../shared/run-record';
+import {
+  cleanName,
+  cleanNote,
+  metricsOf,
+  RUN_RECORD_FORMAT,
+  RUN_RECORD_VERSION,
+  type RunOrigin,
+  type RunRecord,
+} from '../shared/run-record';
 import { thisProcess } from './liveness';
 import type { RunStore } from './store';
 

@@ -84,7 +84,9 @@ export interface RunChange {
 
 /** Refused because the record cannot be read: says so, and that deleting it is what can be done. */
 function damagedError(damaged: DamagedRun): FmnistError {
-  return new FmnistError('bad-input', `run ${damaged.id} is damaged: ${damaged.problem}; it can only be deleted`, { file: damaged.file });
+  return new FmnistError('bad-input', `run ${damaged.id} is damaged: ${damaged.problem}; it can only be deleted`, {
+    file: damaged.file,
+  });
 }
 
 /** An error's message without the file it names first (the damaged record names its file apart). */
@@ -216,7 +218,9 @@ export class RunStore {
       else runs.push(result);
     }
     damaged.push(...(await this.orphanFolders(names)));
-    runs.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    runs.sort((a, b) =>
+      a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    );
     return { runs, damaged, warnings };
   }
 
@@ -246,9 +250,15 @@ export class RunStore {
         .map((run) => run.id)
         .sort()
         .join(', ');
-      throw new FmnistError('bad-option', `"${idOrPrefix}" names ${matches.length} runs (${shown}${matches.length > 4 ? ', …' : ''}): give more of the id`);
+      throw new FmnistError(
+        'bad-option',
+        `"${idOrPrefix}" names ${matches.length} runs (${shown}${matches.length > 4 ? ', …' : ''}): give more of the id`,
+      );
     }
-    throw new FmnistError('not-found', `there is no run ${JSON.stringify(idOrPrefix)} in ${displayPath(this.folder)} (fmnist runs lists them)`);
+    throw new FmnistError(
+      'not-found',
+      `there is no run ${JSON.stringify(idOrPrefix)} in ${displayPath(this.folder)} (fmnist runs lists them)`,
+    );
   }
 
   /** A readable run by its id or a unique prefix; a damaged one is refused, saying what is wrong. */
@@ -300,7 +310,8 @@ export class RunStore {
       // Its files first, so a kill half-way never leaves them without a record to delete them by; then the
       // journal, so an edit that comes after finds no run.
       await rm(this.filesFolder(id), { recursive: true, force: true });
-      for (const file of [this.editsFile(id), this.summaryFile(id), this.historyFile(id)]) await rm(file, { force: true });
+      for (const file of [this.editsFile(id), this.summaryFile(id), this.historyFile(id)])
+        await rm(file, { force: true });
     }
   }
 
@@ -325,7 +336,11 @@ export class RunStore {
       if (error instanceof FmnistError && error.kind === 'not-found' && existsSync(this.filesFolder(id))) return;
       if (!(error instanceof FmnistError) || error.kind !== 'bad-input') throw error;
       recorded = await this.rawProcessFields(id);
-      if (recorded && (recorded.status !== 'running' || (recorded.host === HOST_NAME && !(await recordedProcessAlive(recorded))))) recorded = null;
+      if (
+        recorded &&
+        (recorded.status !== 'running' || (recorded.host === HOST_NAME && !(await recordedProcessAlive(recorded))))
+      )
+        recorded = null;
     }
     if (!recorded) return;
     if (recorded.host !== HOST_NAME) {
@@ -341,10 +356,19 @@ export class RunStore {
   /** The process fields of a damaged summary, where it still has them whole (null when it does not). */
   private async rawProcessFields(id: string): Promise<(RecordedProcess & { status: unknown }) | null> {
     try {
-      const value = JSON.parse(new TextDecoder().decode(await readRegularFile(this.summaryFile(id), MAX_SUMMARY_BYTES, 'run record'))) as Record<string, unknown>;
-      if (typeof value.pid !== 'number' || typeof value.host !== 'string' || typeof value.processStartedMs !== 'number') return null;
+      const value = JSON.parse(
+        new TextDecoder().decode(await readRegularFile(this.summaryFile(id), MAX_SUMMARY_BYTES, 'run record')),
+      ) as Record<string, unknown>;
+      if (typeof value.pid !== 'number' || typeof value.host !== 'string' || typeof value.processStartedMs !== 'number')
+        return null;
       const identity = typeof value.processIdentity === 'string' ? value.processIdentity : null;
-      return { pid: value.pid, host: value.host, processStartedMs: value.processStartedMs, processIdentity: identity, status: value.status };
+      return {
+        pid: value.pid,
+        host: value.host,
+        processStartedMs: value.processStartedMs,
+        processIdentity: identity,
+        status: value.status,
+      };
     } catch {
       return null;
     }
@@ -352,7 +376,10 @@ export class RunStore {
 
   private noSuchRun(id: string): FmnistError {
     // An id of ours is shown as it is; anything else quoted (it may hold anything).
-    return new FmnistError('not-found', `there is no run ${RUN_ID.test(id) ? id : JSON.stringify(id)} in ${displayPath(this.folder)}`);
+    return new FmnistError(
+      'not-found',
+      `there is no run ${RUN_ID.test(id) ? id : JSON.stringify(id)} in ${displayPath(this.folder)}`,
+    );
   }
 
   /**
@@ -364,7 +391,10 @@ export class RunStore {
     for (const name of names) {
       const match = TEMPORARY.exec(name);
       // A journal whose record is gone: an edit that raced the record's deletion wrote it.
-      const orphan = folder === this.folder && name.endsWith(EDITS_SUFFIX) && !names.includes(`${name.slice(0, -EDITS_SUFFIX.length)}${SUMMARY_SUFFIX}`);
+      const orphan =
+        folder === this.folder &&
+        name.endsWith(EDITS_SUFFIX) &&
+        !names.includes(`${name.slice(0, -EDITS_SUFFIX.length)}${SUMMARY_SUFFIX}`);
       if (folder === this.folder && RUN_ID.test(name)) {
         const inside = await readdir(join(folder, name)).catch(() => null);
         if (inside?.some((file) => TEMPORARY.test(file))) await this.removeLeftovers(join(folder, name), inside);
@@ -447,7 +477,10 @@ export class RunStore {
   private async writeSummary(record: RunRecord): Promise<void> {
     // What is folded in when read stays out of the file: the journal's edits and the files found.
     const { files: _files, copies: _copies, continuedBy: _continuedBy, ...stored } = record;
-    await writeFileAtomic(this.summaryFile(record.id), new TextEncoder().encode(`${JSON.stringify(stored, null, 2)}\n`));
+    await writeFileAtomic(
+      this.summaryFile(record.id),
+      new TextEncoder().encode(`${JSON.stringify(stored, null, 2)}\n`),
+    );
   }
 
   private async writeHistory(id: string, epochs: readonly EpochSummary[]): Promise<void> {

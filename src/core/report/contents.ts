@@ -47,7 +47,12 @@ export function thumbnailPng(test: LabelledDataset, index: number): Uint8Array {
 }
 
 export function misclassified(test: LabelledDataset, outputs: TestOutputs): ReportMistake[] {
-  const order = selectImages(outputs, { show: 'misclassified', trueClass: null, predictedClass: null, sort: 'confidence-desc' });
+  const order = selectImages(outputs, {
+    show: 'misclassified',
+    trueClass: null,
+    predictedClass: null,
+    sort: 'confidence-desc',
+  });
   return Array.from(order, (index) => ({
     index,
     predicted: outputs.predictions[index],

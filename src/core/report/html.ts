@@ -82,7 +82,12 @@ const orDash = (value: number | null, format: (v: number) => string): string => 
 
 /** The file's name without its folders (either separator). */
 function baseName(path: string): string {
-  return path.split(/[\\/]/).filter((part) => part !== '').pop() ?? path;
+  return (
+    path
+      .split(/[\\/]/)
+      .filter((part) => part !== '')
+      .pop() ?? path
+  );
 }
 
 function base64(bytes: Uint8Array): string {
@@ -108,11 +113,15 @@ function settingValue(key: keyof RunConfig, config: RunConfig): string {
     case 'hiddenSizes':
       return config.hiddenSizes.length ? config.hiddenSizes.join(', ') : 'none';
     case 'validationFraction':
-      return config.validationFraction === 0 ? '0 (no validation set)' : `${config.validationFraction} (${percent(config.validationFraction, 1)} of the training data)`;
+      return config.validationFraction === 0
+        ? '0 (no validation set)'
+        : `${config.validationFraction} (${percent(config.validationFraction, 1)} of the training data)`;
     case 'limit':
       return config.limit === 0 ? 'all the training data' : `the first ${groupDigits(config.limit)} images`;
     case 'threads':
-      return config.threads === 0 ? 'one per CPU core (the results do not depend on it)' : `${config.threads} (the results do not depend on it)`;
+      return config.threads === 0
+        ? 'one per CPU core (the results do not depend on it)'
+        : `${config.threads} (the results do not depend on it)`;
     case 'flip':
     case 'restoreBest':
       return value ? 'yes' : 'no';
@@ -138,7 +147,9 @@ function sourcesText(sources: DataSources | null, fingerprint: string | null): s
 
 function trainingDataFacts(model: ReportModel): [string, string][] {
   if (model.dataHistory && model.dataHistory.length > 1) {
-    const items = model.dataHistory.map((segment) => `<li>from epoch ${segment.fromEpoch}: ${sourcesText(segment.sources, segment.fingerprint)}</li>`);
+    const items = model.dataHistory.map(
+      (segment) => `<li>from epoch ${segment.fromEpoch}: ${sourcesText(segment.sources, segment.fingerprint)}</li>`,
+    );
     return [['Trained on', `<ul class="segments">${items.join('')}</ul>`]];
   }
   const facts: [string, string][] = [['Trained on', sourcesText(model.dataSources, model.datasetFingerprint)]];
@@ -149,7 +160,9 @@ function trainingDataFacts(model: ReportModel): [string, string][] {
 function modelSection(data: ReportData): string {
   const { model, evaluation } = data;
   const bare = !model.config && model.epochsDone === 0;
-  const epochs = bare ? 'unknown' : `${model.epochsDone}${model.config ? ` of the ${model.config.epochs} asked for` : ''}`;
+  const epochs = bare
+    ? 'unknown'
+    : `${model.epochsDone}${model.config ? ` of the ${model.config.epochs} asked for` : ''}`;
   const facts: [string, string][] = [
     ['File', `<code>${escapePath(model.file)}</code>`],
     ['Network', `${escapeHtml(describeShape(model.shape))} (fully connected, ReLU hidden layers, softmax output)`],
@@ -160,7 +173,10 @@ function modelSection(data: ReportData): string {
   ];
   if (model.appVersion) facts.push(['Saved by', `Fashion-MNIST Studio ${escapeHtml(model.appVersion)}`]);
   if (model.createdAt) facts.push(['Saved on', escapeHtml(model.createdAt)]);
-  facts.push(['Test data for this report', `${filesList(evaluation.files)} (<span id="test-count">${groupDigits(evaluation.count)}</span> images)`]);
+  facts.push([
+    'Test data for this report',
+    `${filesList(evaluation.files)} (<span id="test-count">${groupDigits(evaluation.count)}</span> images)`,
+  ]);
   return `<section id="model"><h2>The model</h2>${factsTable(facts)}<h3>Settings</h3>${settingsSection(model.config)}</section>`;
 }
 
@@ -204,13 +220,23 @@ function historySection(history: EpochSummary[]): string {
     ]),
   });
   const validation = history.some((h) => h.validationAccuracy !== null || h.validationCost !== null);
-  const header = ['epoch', 'cost', 'train accuracy', ...(validation ? ['validation cost', 'validation accuracy'] : []), 'test accuracy', 'test cost', 'seconds'];
+  const header = [
+    'epoch',
+    'cost',
+    'train accuracy',
+    ...(validation ? ['validation cost', 'validation accuracy'] : []),
+    'test accuracy',
+    'test cost',
+    'seconds',
+  ];
   const rows = history.map((h) =>
     row([
       String(h.epoch),
       h.cost.toFixed(4),
       percent(h.trainAccuracy, 2),
-      ...(validation ? [orDash(h.validationCost, (v) => v.toFixed(4)), orDash(h.validationAccuracy, (v) => percent(v, 2))] : []),
+      ...(validation
+        ? [orDash(h.validationCost, (v) => v.toFixed(4)), orDash(h.validationAccuracy, (v) => percent(v, 2))]
+        : []),
       orDash(h.testAccuracy, (v) => percent(v, 2)),
       orDash(h.testCost, (v) => v.toFixed(4)),
       h.seconds.toFixed(2),
@@ -250,14 +276,20 @@ function confusionSection(confusion: number[][]): string {
   return (
     '<section id="confusion"><h2>Confusion matrix</h2>' +
     '<p class="note">Rows: the true class; columns: the predicted class; each cell the number of test images. ' +
-    'The shade is the share of the row (square-root scale), so the diagonal holds each class\'s recall.</p>' +
+    "The shade is the share of the row (square-root scale), so the diagonal holds each class's recall.</p>" +
     `<table class="confusion" id="confusion-matrix"><thead>${header}</thead><tbody>${rows.join('')}</tbody></table></section>`
   );
 }
 
 function perClassSection(perClass: ClassMetrics[]): string {
   const rows = perClass.map((m, c) =>
-    row([`<span class="index">${c}</span> ${escapeHtml(CLASS_NAMES[c])}`, percent(m.precision, 1), percent(m.recall, 1), percent(m.f1, 1), groupDigits(m.support)]),
+    row([
+      `<span class="index">${c}</span> ${escapeHtml(CLASS_NAMES[c])}`,
+      percent(m.precision, 1),
+      percent(m.recall, 1),
+      percent(m.f1, 1),
+      groupDigits(m.support),
+    ]),
   );
   return (
     '<section id="per-class"><h2>Per class</h2>' +

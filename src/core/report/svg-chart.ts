@@ -91,7 +91,10 @@ export function chartScales(chart: LineChart): ChartScales {
   return {
     xAxis,
     yAxis,
-    project: (x, y) => [left + ((x - xAxis.min) / (xAxis.max - xAxis.min)) * width, top + height - ((y - yAxis.min) / (yAxis.max - yAxis.min)) * height],
+    project: (x, y) => [
+      left + ((x - xAxis.min) / (xAxis.max - xAxis.min)) * width,
+      top + height - ((y - yAxis.min) / (yAxis.max - yAxis.min)) * height,
+    ],
   };
 }
 
@@ -118,7 +121,10 @@ function seriesSvg(series: ChartSeries, chart: LineChart, scales: ChartScales): 
   const dash = series.dash ? ` stroke-dasharray="${series.dash}"` : '';
   const lines = runs
     .filter((run) => run.length > 1)
-    .map((run) => `<polyline points="${run.map(([x, y]) => `${n(x)},${n(y)}`).join(' ')}" fill="none" stroke="${series.colour}" stroke-width="2"${dash}/>`);
+    .map(
+      (run) =>
+        `<polyline points="${run.map(([x, y]) => `${n(x)},${n(y)}`).join(' ')}" fill="none" stroke="${series.colour}" stroke-width="2"${dash}/>`,
+    );
   return `<g class="series" data-series="${escapeHtml(series.name)}">${lines.join('')}${markers.join('')}</g>`;
 }
 
@@ -147,18 +153,30 @@ export function lineChartSvg(chart: LineChart): string {
   const parts: string[] = [];
   for (const tick of yAxis.ticks) {
     const y = n(project(xAxis.min, tick)[1]);
-    parts.push(`<line class="grid" x1="${left}" y1="${y}" x2="${left + width}" y2="${y}" stroke="#d0d0d0" stroke-width="1"/>`);
+    parts.push(
+      `<line class="grid" x1="${left}" y1="${y}" x2="${left + width}" y2="${y}" stroke="#d0d0d0" stroke-width="1"/>`,
+    );
     parts.push(`<line x1="${left - 5}" y1="${y}" x2="${left}" y2="${y}" stroke="#000"/>`);
-    parts.push(`<text class="y-tick" x="${left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${tickLabel(tick, yAxis.step, !!chart.yPercent)}</text>`);
+    parts.push(
+      `<text class="y-tick" x="${left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${tickLabel(tick, yAxis.step, !!chart.yPercent)}</text>`,
+    );
   }
   for (const tick of xAxis.ticks) {
     const x = n(project(tick, yAxis.min)[0]);
     parts.push(`<line x1="${x}" y1="${bottom}" x2="${x}" y2="${bottom + 5}" stroke="#000"/>`);
-    parts.push(`<text class="x-tick" x="${x}" y="${bottom + 18}" text-anchor="middle">${tickLabel(tick, xAxis.step, false)}</text>`);
+    parts.push(
+      `<text class="x-tick" x="${x}" y="${bottom + 18}" text-anchor="middle">${tickLabel(tick, xAxis.step, false)}</text>`,
+    );
   }
-  parts.push(`<line class="axis" x1="${left}" y1="${bottom}" x2="${left + width}" y2="${bottom}" stroke="#000" stroke-width="1.5"/>`);
-  parts.push(`<line class="axis" x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#000" stroke-width="1.5"/>`);
-  parts.push(`<text class="x-label" x="${left + width / 2}" y="${bottom + 40}" text-anchor="middle">${escapeHtml(chart.xLabel)}</text>`);
+  parts.push(
+    `<line class="axis" x1="${left}" y1="${bottom}" x2="${left + width}" y2="${bottom}" stroke="#000" stroke-width="1.5"/>`,
+  );
+  parts.push(
+    `<line class="axis" x1="${left}" y1="${top}" x2="${left}" y2="${bottom}" stroke="#000" stroke-width="1.5"/>`,
+  );
+  parts.push(
+    `<text class="x-label" x="${left + width / 2}" y="${bottom + 40}" text-anchor="middle">${escapeHtml(chart.xLabel)}</text>`,
+  );
   parts.push(
     `<text class="y-label" transform="translate(18 ${top + height / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(chart.yLabel)}</text>`,
   );

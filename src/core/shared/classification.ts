@@ -14,7 +14,11 @@ export interface ClassMetrics {
 }
 
 /** counts[true][predicted]. */
-export function confusionMatrix(predicted: ArrayLike<number>, actual: ArrayLike<number>, classes = CLASS_COUNT): number[][] {
+export function confusionMatrix(
+  predicted: ArrayLike<number>,
+  actual: ArrayLike<number>,
+  classes = CLASS_COUNT,
+): number[][] {
   if (predicted.length !== actual.length) throw new RangeError('predictions and labels differ in length');
   const counts = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   for (let i = 0; i < predicted.length; i++) counts[actual[i]][predicted[i]]++;

@@ -127,7 +127,10 @@ export function combinationProblem(config: RunConfig): { field: Field; problem: 
     };
   }
   if (config.schedule === 'cosine' && config.warmupEpochs >= config.epochs) {
-    return { field: 'warmupEpochs', problem: `must be fewer than the epochs (${config.epochs}) for the cosine schedule, got ${config.warmupEpochs}` };
+    return {
+      field: 'warmupEpochs',
+      problem: `must be fewer than the epochs (${config.epochs}) for the cosine schedule, got ${config.warmupEpochs}`,
+    };
   }
   return null;
 }
@@ -164,7 +167,10 @@ export function resolveFields(partial: Partial<Record<Field, unknown>> = {}): Ru
     flip: checkFlag('flip', pick('flip')),
     patience: checkInteger('patience', pick('patience'), 0, LIMITS.maxEpochs),
     restoreBest: checkFlag('restoreBest', pick('restoreBest')),
-    labelSmoothing: checkNumber('labelSmoothing', pick('labelSmoothing'), { atLeast: 0, atMost: LIMITS.maxLabelSmoothing }),
+    labelSmoothing: checkNumber('labelSmoothing', pick('labelSmoothing'), {
+      atLeast: 0,
+      atMost: LIMITS.maxLabelSmoothing,
+    }),
   };
   return config;
 }
@@ -278,10 +284,14 @@ function optionError(field: string, problem: string): FmnistError {
 /** The recipes a run uses, in words ("cosine schedule after 2 warm-up epochs, dropout 0.2, …"); "" for none. */
 export function describeRecipes(config: RunConfig): string {
   const parts: string[] = [];
-  const warmup = config.warmupEpochs ? ` after ${config.warmupEpochs} warm-up epoch${config.warmupEpochs === 1 ? '' : 's'}` : '';
+  const warmup = config.warmupEpochs
+    ? ` after ${config.warmupEpochs} warm-up epoch${config.warmupEpochs === 1 ? '' : 's'}`
+    : '';
   if (config.schedule === 'cosine') parts.push(`cosine schedule${warmup}`);
-  else if (config.schedule === 'step') parts.push(`rate ×${config.stepFactor} every ${config.stepEpochs} epochs${warmup}`);
-  else if (warmup) parts.push(`learning-rate warm-up over ${config.warmupEpochs} epoch${config.warmupEpochs === 1 ? '' : 's'}`);
+  else if (config.schedule === 'step')
+    parts.push(`rate ×${config.stepFactor} every ${config.stepEpochs} epochs${warmup}`);
+  else if (warmup)
+    parts.push(`learning-rate warm-up over ${config.warmupEpochs} epoch${config.warmupEpochs === 1 ? '' : 's'}`);
   if (config.weightDecay) parts.push(`weight decay ${config.weightDecay}`);
   if (config.dropout) parts.push(`dropout ${config.dropout}`);
   if (config.shiftPixels) parts.push(`shifts of up to ${config.shiftPixels} px`);

@@ -408,7 +408,8 @@ export function validateOpenFiles(value: unknown): OpenFilesMessage {
   const raw = value as Record<string, unknown>;
   checkKeys(raw, ['paths', 'role']);
   const { paths, role } = raw;
-  if (!Array.isArray(paths) || paths.length < 1 || paths.length > MAX_OPEN_FILES) throw refuse(`open 1 to ${MAX_OPEN_FILES} files at a time`);
+  if (!Array.isArray(paths) || paths.length < 1 || paths.length > MAX_OPEN_FILES)
+    throw refuse(`open 1 to ${MAX_OPEN_FILES} files at a time`);
   if (!paths.every((p) => typeof p === 'string' && p.length > 0 && p.length <= MAX_PATH_CHARS && !p.includes('\0'))) {
     throw refuse('malformed file path');
   }
@@ -461,12 +462,14 @@ function checkRunId(value: unknown): string {
 }
 
 function checkRunIds(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_RUNS_PER_REQUEST) throw refuse(`ids must list 1 to ${MAX_RUNS_PER_REQUEST} runs`);
+  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_RUNS_PER_REQUEST)
+    throw refuse(`ids must list 1 to ${MAX_RUNS_PER_REQUEST} runs`);
   return value.map(checkRunId);
 }
 
 function checkText(value: unknown, name: string, max: number): string {
-  if (typeof value !== 'string' || value.length > max) throw refuse(`${name} must be text of at most ${max} characters`);
+  if (typeof value !== 'string' || value.length > max)
+    throw refuse(`${name} must be text of at most ${max} characters`);
   return value;
 }
 
@@ -496,7 +499,11 @@ export function validateRequest(value: unknown): Request {
     case 'delete-runs':
     case 'delete-run-files':
       checkKeys(raw, ['type', 'ids', 'force']);
-      return { type: raw.type, ids: checkRunIds(raw.ids), ...(raw.force === undefined ? {} : { force: checkFlag(raw.force, 'force') }) };
+      return {
+        type: raw.type,
+        ids: checkRunIds(raw.ids),
+        ...(raw.force === undefined ? {} : { force: checkFlag(raw.force, 'force') }),
+      };
     case 'rename-run':
       checkKeys(raw, ['type', 'id', 'name']);
       return { type: 'rename-run', id: checkRunId(raw.id), name: checkText(raw.name, 'the name', MAX_NAME_CHARS) };
@@ -508,7 +515,9 @@ export function validateRequest(value: unknown): Request {
       return {
         type: 'open-run-checkpoint',
         id: checkRunId(raw.id),
-        ...(raw.replaceUnsaved === undefined ? {} : { replaceUnsaved: checkFlag(raw.replaceUnsaved, 'replaceUnsaved') }),
+        ...(raw.replaceUnsaved === undefined
+          ? {}
+          : { replaceUnsaved: checkFlag(raw.replaceUnsaved, 'replaceUnsaved') }),
       };
     case 'export-model':
       checkKeys(raw, ['type', 'format']);

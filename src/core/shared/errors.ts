@@ -36,7 +36,9 @@ function formatMessage(problem: string, where: ErrorLocation): string {
   const place: string[] = [];
   if (where.row !== undefined) place.push(`${where.rowName ?? 'line'} ${where.row}`);
   if (where.column !== undefined) place.push(`column ${where.column}`);
-  const prefix = [where.file === undefined ? '' : displayPath(where.file), place.join(', ')].filter((s) => s).join(': ');
+  const prefix = [where.file === undefined ? '' : displayPath(where.file), place.join(', ')]
+    .filter((s) => s)
+    .join(': ');
   // Messages are one line: collapse any line break a lower layer put in, and show other controls escaped.
   const text = escapeControls(problem.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' '));
   return prefix ? `${prefix}: ${text}` : text;
@@ -100,7 +102,16 @@ export function describeValue(value: unknown): string {
 /** Short lists of plain values are shown ([512, "a"]); others by their length. */
 function describeList(list: unknown[]): string {
   if (list.length === 0) return 'an empty list';
-  if (list.length <= 4 && list.every((item) => typeof item === 'number' || typeof item === 'boolean' || item === null || (typeof item === 'string' && item.length <= 12))) {
+  if (
+    list.length <= 4 &&
+    list.every(
+      (item) =>
+        typeof item === 'number' ||
+        typeof item === 'boolean' ||
+        item === null ||
+        (typeof item === 'string' && item.length <= 12),
+    )
+  ) {
     return `[${list.map(describeValue).join(', ')}]`;
   }
   return `a list of ${list.length} item${list.length === 1 ? '' : 's'}`;
@@ -109,7 +120,8 @@ function describeList(list: unknown[]): string {
 /** A string in double quotes, control characters escaped, cut to MAX_QUOTED_CHARS characters. */
 export function quote(text: string): string {
   const characters = Array.from(text.length > 4 * MAX_QUOTED_CHARS ? text.slice(0, 4 * MAX_QUOTED_CHARS) : text);
-  const shown = characters.length > MAX_QUOTED_CHARS ? `${characters.slice(0, MAX_QUOTED_CHARS).join('')}…` : characters.join('');
+  const shown =
+    characters.length > MAX_QUOTED_CHARS ? `${characters.slice(0, MAX_QUOTED_CHARS).join('')}…` : characters.join('');
   return `"${escapeControls(shown.replace(/\\/g, '\\\\').replace(/"/g, '\\"'))}"`;
 }
 
@@ -185,7 +197,9 @@ function errnoText(code: string): string {
   const known = Object.hasOwn(ERRNO_TEXT, code) ? ERRNO_TEXT[code] : undefined;
   if (known) return known;
   // Never Node's "CODE: text, syscall 'path'": the code alone says enough to look it up.
-  return /^[A-Z][A-Z0-9_]{0,39}$/.test(code) ? `the system reported error ${code}` : 'the system reported an unknown error';
+  return /^[A-Z][A-Z0-9_]{0,39}$/.test(code)
+    ? `the system reported error ${code}`
+    : 'the system reported an unknown error';
 }
 
 /** Turns Node's file-system errors (ENOENT, ELOOP, ...) into one readable line naming the file. */

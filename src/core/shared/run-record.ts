@@ -67,7 +67,8 @@ export interface RunRecord {
     fingerprint: string | null;
     sources: { train: string[]; test: string[] | null } | null;
     /** Every data set when training went on with other data. */
-    history: { fromEpoch: number; fingerprint: string; sources: { train: string[]; test: string[] | null } | null }[] | null;
+    history:
+      { fromEpoch: number; fingerprint: string; sources: { train: string[]; test: string[] | null } | null }[] | null;
   };
   /** A run that continued a model: the epochs it had and the file it came from (null: a model of the session). */
   resumedFrom: { epochsDone: number; file: string | null } | null;
@@ -153,13 +154,17 @@ export const MAX_NOTE_CHARS = 10_000;
 /** A name is one line: line breaks and other controls become spaces; cut to MAX_NAME_CHARS characters. */
 export function cleanName(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return Array.from(text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim()).slice(0, MAX_NAME_CHARS).join('');
+  return Array.from(text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim())
+    .slice(0, MAX_NAME_CHARS)
+    .join('');
 }
 
 /** A note keeps its lines (\n) but no other controls; cut to MAX_NOTE_CHARS characters. */
 export function cleanNote(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return Array.from(text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')).slice(0, MAX_NOTE_CHARS).join('');
+  return Array.from(text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ''))
+    .slice(0, MAX_NOTE_CHARS)
+    .join('');
 }
 
 /** Ids: UTC date and time to the second, then four hex digits. */
@@ -208,8 +213,10 @@ export function displayName(record: Pick<RunRecord, 'name' | 'id'>): string {
   return record.name.trim() || record.id;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isNumberOrNull = (value: unknown): boolean => value === null || (typeof value === 'number' && Number.isFinite(value));
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isNumberOrNull = (value: unknown): boolean =>
+  value === null || (typeof value === 'number' && Number.isFinite(value));
 
 /** The type each known setting has in a record (a newer app may add settings: those are kept unchecked). */
 const CONFIG_TYPES: Record<string, 'number' | 'boolean' | 'string'> = {
@@ -236,32 +243,41 @@ const CONFIG_TYPES: Record<string, 'number' | 'boolean' | 'string'> = {
   labelSmoothing: 'number',
 };
 
-const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 function sourcesProblem(value: unknown, name: string): string | null {
   if (value === null) return null;
-  if (!isObject(value) || !isStringList(value.train)) return `${name}.train is ${describeValue(isObject(value) ? value.train : value)}, not a list of files`;
-  if (value.test !== null && !isStringList(value.test)) return `${name}.test is ${describeValue(value.test)}, not a list of files`;
+  if (!isObject(value) || !isStringList(value.train))
+    return `${name}.train is ${describeValue(isObject(value) ? value.train : value)}, not a list of files`;
+  if (value.test !== null && !isStringList(value.test))
+    return `${name}.test is ${describeValue(value.test)}, not a list of files`;
   return null;
 }
 
 function configProblem(config: unknown): string | null {
   if (!isObject(config)) return 'has no settings (config)';
   const hidden = config.hiddenSizes;
-  if (!Array.isArray(hidden) || hidden.length === 0 || !hidden.every((size) => Number.isSafeInteger(size) && size > 0)) {
+  if (
+    !Array.isArray(hidden) ||
+    hidden.length === 0 ||
+    !hidden.every((size) => Number.isSafeInteger(size) && size > 0)
+  ) {
     return `config.hiddenSizes is ${describeValue(hidden)}, not a list of layer sizes`;
   }
   for (const [key, type] of Object.entries(CONFIG_TYPES)) {
     const value = config[key];
     if (value === undefined) continue;
-    if (typeof value !== type || (type === 'number' && !Number.isFinite(value))) return `config.${key} is ${describeValue(value)}, not a ${type}`;
+    if (typeof value !== type || (type === 'number' && !Number.isFinite(value)))
+      return `config.${key} is ${describeValue(value)}, not a ${type}`;
   }
   return null;
 }
 
 function dataProblem(data: unknown): string | null {
   if (!isObject(data)) return 'has no data description';
-  if (data.fingerprint !== null && typeof data.fingerprint !== 'string') return `data.fingerprint is ${describeValue(data.fingerprint)}`;
+  if (data.fingerprint !== null && typeof data.fingerprint !== 'string')
+    return `data.fingerprint is ${describeValue(data.fingerprint)}`;
   const sources = sourcesProblem(data.sources, 'data.sources');
   if (sources) return sources;
   if (data.history === null || data.history === undefined) return null;
@@ -283,8 +299,10 @@ function dataProblem(data: unknown): string | null {
  */
 export function checkRunRecord(value: unknown, expectedId: string): RunRecord | string {
   if (!isObject(value) || value.format !== RUN_RECORD_FORMAT) return 'not a run record of Fashion-MNIST Studio';
-  if (typeof value.formatVersion !== 'number' || !Number.isInteger(value.formatVersion)) return `formatVersion is ${describeValue(value.formatVersion)}`;
-  if (value.formatVersion > RUN_RECORD_VERSION) return `format version ${value.formatVersion} is newer than this version reads (${RUN_RECORD_VERSION})`;
+  if (typeof value.formatVersion !== 'number' || !Number.isInteger(value.formatVersion))
+    return `formatVersion is ${describeValue(value.formatVersion)}`;
+  if (value.formatVersion > RUN_RECORD_VERSION)
+    return `format version ${value.formatVersion} is newer than this version reads (${RUN_RECORD_VERSION})`;
   if (value.id !== expectedId) return `names the run ${describeValue(value.id)}, not ${expectedId}`;
   for (const key of ['name', 'note', 'startedAt', 'updatedAt', 'appVersion', 'host'] as const) {
     if (typeof value[key] !== 'string') return `${key} is ${describeValue(value[key])}, not text`;
@@ -295,24 +313,45 @@ export function checkRunRecord(value: unknown, expectedId: string): RunRecord | 
   }
   if (value.origin !== 'cli' && value.origin !== 'app') return `origin is ${describeValue(value.origin)}`;
   for (const key of ['pid', 'processStartedMs', 'trainingSamples', 'validationSamples'] as const) {
-    if (typeof value[key] !== 'number' || !Number.isFinite(value[key])) return `${key} is ${describeValue(value[key])}, not a number`;
+    if (typeof value[key] !== 'number' || !Number.isFinite(value[key]))
+      return `${key} is ${describeValue(value[key])}, not a number`;
   }
   if (!isNumberOrNull(value.threads)) return `threads is ${describeValue(value.threads)}`;
   const problem = configProblem(value.config) ?? dataProblem(value.data);
   if (problem) return problem;
   const resumed = value.resumedFrom;
-  if (resumed !== null && (!isObject(resumed) || typeof resumed.epochsDone !== 'number' || (resumed.file !== null && typeof resumed.file !== 'string'))) {
+  if (
+    resumed !== null &&
+    (!isObject(resumed) ||
+      typeof resumed.epochsDone !== 'number' ||
+      (resumed.file !== null && typeof resumed.file !== 'string'))
+  ) {
     return `resumedFrom is ${describeValue(resumed)}`;
   }
   if (value.summary !== null && !isObject(value.summary)) return `summary is ${describeValue(value.summary)}`;
-  if (value.copies !== undefined && !isStringList(value.copies)) return `copies is ${describeValue(value.copies)}, not a list of files`;
-  if (value.continuedBy !== undefined && value.continuedBy !== null && typeof value.continuedBy !== 'string') return `continuedBy is ${describeValue(value.continuedBy)}`;
-  if (value.processIdentity !== undefined && value.processIdentity !== null && typeof value.processIdentity !== 'string') {
+  if (value.copies !== undefined && !isStringList(value.copies))
+    return `copies is ${describeValue(value.copies)}, not a list of files`;
+  if (value.continuedBy !== undefined && value.continuedBy !== null && typeof value.continuedBy !== 'string')
+    return `continuedBy is ${describeValue(value.continuedBy)}`;
+  if (
+    value.processIdentity !== undefined &&
+    value.processIdentity !== null &&
+    typeof value.processIdentity !== 'string'
+  ) {
     return `processIdentity is ${describeValue(value.processIdentity)}`;
   }
   const metrics = value.metrics;
-  if (!isObject(metrics) || typeof metrics.epochs !== 'number' || typeof metrics.trainingSeconds !== 'number') return 'has no metrics';
-  for (const key of ['finalCost', 'finalTrainAccuracy', 'finalValidationAccuracy', 'finalTestCost', 'finalTestAccuracy', 'bestTestAccuracy', 'bestTestEpoch'] as const) {
+  if (!isObject(metrics) || typeof metrics.epochs !== 'number' || typeof metrics.trainingSeconds !== 'number')
+    return 'has no metrics';
+  for (const key of [
+    'finalCost',
+    'finalTrainAccuracy',
+    'finalValidationAccuracy',
+    'finalTestCost',
+    'finalTestAccuracy',
+    'bestTestAccuracy',
+    'bestTestEpoch',
+  ] as const) {
     if (!isNumberOrNull(metrics[key])) return `metrics.${key} is ${describeValue(metrics[key])}`;
   }
   // Computed when read, never taken from the file.
@@ -348,7 +387,8 @@ export function withEdits(record: RunRecord, edits: readonly RunEdit[]): RunReco
   for (const edit of edits) {
     if (edit.name !== undefined) folded.name = edit.name;
     if (edit.note !== undefined) folded.note = edit.note;
-    if (edit.copy !== undefined) folded.copies = [...(folded.copies ?? []).filter((file) => file !== edit.copy), edit.copy];
+    if (edit.copy !== undefined)
+      folded.copies = [...(folded.copies ?? []).filter((file) => file !== edit.copy), edit.copy];
     if (edit.continuedBy !== undefined) folded.continuedBy = edit.continuedBy;
   }
   return folded;
@@ -366,10 +406,15 @@ export function checkRunHistory(value: unknown, expectedId: string): EpochSummar
   if (!Array.isArray(value.epochs)) return 'has no list of epochs';
   for (const [i, epoch] of value.epochs.entries()) {
     if (!isObject(epoch)) return `epoch entry ${i + 1} is ${describeValue(epoch)}`;
-    for (const key of EPOCH_NUMBERS) if (typeof epoch[key] !== 'number') return `epoch entry ${i + 1}: ${key} is ${describeValue(epoch[key])}`;
-    if (!Number.isSafeInteger(epoch.epoch) || (epoch.epoch as number) < 1) return `epoch entry ${i + 1}: epoch is ${describeValue(epoch.epoch)}`;
-    for (const key of EPOCH_OPTIONAL) if (!isNumberOrNull(epoch[key])) return `epoch entry ${i + 1}: ${key} is ${describeValue(epoch[key])}`;
-    for (const key of EPOCH_EXTRA) if (epoch[key] !== undefined && typeof epoch[key] !== 'number') return `epoch entry ${i + 1}: ${key} is ${describeValue(epoch[key])}`;
+    for (const key of EPOCH_NUMBERS)
+      if (typeof epoch[key] !== 'number') return `epoch entry ${i + 1}: ${key} is ${describeValue(epoch[key])}`;
+    if (!Number.isSafeInteger(epoch.epoch) || (epoch.epoch as number) < 1)
+      return `epoch entry ${i + 1}: epoch is ${describeValue(epoch.epoch)}`;
+    for (const key of EPOCH_OPTIONAL)
+      if (!isNumberOrNull(epoch[key])) return `epoch entry ${i + 1}: ${key} is ${describeValue(epoch[key])}`;
+    for (const key of EPOCH_EXTRA)
+      if (epoch[key] !== undefined && typeof epoch[key] !== 'number')
+        return `epoch entry ${i + 1}: ${key} is ${describeValue(epoch[key])}`;
   }
   return value.epochs as EpochSummary[];
 }
@@ -385,5 +430,7 @@ export function settingText(value: unknown): string {
 export function differingSettings(records: readonly Pick<RunRecord, 'config'>[]): string[] {
   const keys: string[] = [];
   for (const record of records) for (const key of Object.keys(record.config)) if (!keys.includes(key)) keys.push(key);
-  return keys.filter((key) => new Set(records.map((r) => settingText((r.config as unknown as Record<string, unknown>)[key]))).size > 1);
+  return keys.filter(
+    (key) => new Set(records.map((r) => settingText((r.config as unknown as Record<string, unknown>)[key]))).size > 1,
+  );
 }

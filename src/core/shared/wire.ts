@@ -56,14 +56,20 @@ export function encodeMessage(value: unknown): string | Uint8Array {
 export function decodeMessage(data: string | ArrayBuffer | Uint8Array): unknown {
   if (typeof data === 'string') return JSON.parse(data);
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) throw new Error('not a message frame');
+  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC)
+    throw new Error('not a message frame');
   const textLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
   if (8 + textLength > bytes.length) throw new Error('a message frame cut short');
   let offset = padded(8 + textLength);
   return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + textLength)), (_key, item: unknown) => {
     if (typeof item !== 'object' || item === null || !(TYPED_KEY in item)) return item;
     const { [TYPED_KEY]: name, length } = item as { [TYPED_KEY]: unknown; length: unknown };
-    if (typeof name !== 'string' || !Object.hasOwn(CONSTRUCTORS, name) || !Number.isSafeInteger(length) || (length as number) < 0) {
+    if (
+      typeof name !== 'string' ||
+      !Object.hasOwn(CONSTRUCTORS, name) ||
+      !Number.isSafeInteger(length) ||
+      (length as number) < 0
+    ) {
       throw new Error('a malformed array in a message frame');
     }
     const Constructor = CONSTRUCTORS[name as TypedName];

@@ -17,11 +17,17 @@ export interface ModelData {
 export const UNKNOWN_DATA: ModelData = Object.freeze({ fingerprint: null, sources: null, history: null });
 
 /** The data of a run that continues a model on `data` from epoch `fromEpoch`. */
-export function continuedOn(model: ModelData, data: { fingerprint: string; sources: DataSources | null }, fromEpoch: number): ModelData {
+export function continuedOn(
+  model: ModelData,
+  data: { fingerprint: string; sources: DataSources | null },
+  fromEpoch: number,
+): ModelData {
   if (model.fingerprint === null || model.fingerprint === data.fingerprint) {
     return { fingerprint: data.fingerprint, sources: data.sources ?? model.sources, history: model.history };
   }
-  const earlier: DataSegment[] = model.history ?? [{ fromEpoch: 1, fingerprint: model.fingerprint, sources: model.sources }];
+  const earlier: DataSegment[] = model.history ?? [
+    { fromEpoch: 1, fingerprint: model.fingerprint, sources: model.sources },
+  ];
   return {
     fingerprint: data.fingerprint,
     sources: data.sources,

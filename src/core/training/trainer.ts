@@ -111,7 +111,11 @@ const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 /** The training/validation split of the first `count` samples: sorted index lists. */
-export function splitValidation(count: number, fraction: number, seed: number): { train: Int32Array; validation: Int32Array } {
+export function splitValidation(
+  count: number,
+  fraction: number,
+  seed: number,
+): { train: Int32Array; validation: Int32Array } {
   const all = Int32Array.from({ length: count }, (_, i) => i);
   const held = fraction > 0 ? Math.min(count - 1, Math.max(1, Math.round(count * fraction))) : 0;
   if (held === 0) return { train: all, validation: new Int32Array(0) };
@@ -136,8 +140,13 @@ export class Trainer {
   /** The last completed epoch, for rolling back a diverged step: raw engine memory and counters. */
   private lastGood: { snapshot: Float32Array; step: number; shuffleState: RandomState } | null = null;
   /** The best epoch so far (by validation cost), with its engine memory when restoreBest keeps it. */
-  private best: { epoch: number; validationCost: number; snapshot: Float32Array | null; step: number; shuffleState: RandomState } | null =
-    null;
+  private best: {
+    epoch: number;
+    validationCost: number;
+    snapshot: Float32Array | null;
+    step: number;
+    shuffleState: RandomState;
+  } | null = null;
   private lastBatchRows = 0;
   private finishedEarly = false;
   private status: TrainerStatus = 'idle';
@@ -164,20 +173,36 @@ export class Trainer {
   private static bestOf(engine: Engine, state: TrainerState): Trainer['best'] {
     const best = state.best;
     if (!best) return null;
-    if (!best.state) return { epoch: best.epoch, validationCost: best.validationCost, snapshot: null, step: state.step, shuffleState: state.shuffleState };
+    if (!best.state)
+      return {
+        epoch: best.epoch,
+        validationCost: best.validationCost,
+        snapshot: null,
+        step: state.step,
+        shuffleState: state.shuffleState,
+      };
     engine.setParameters(best.state.parameters);
     engine.setMoments(best.state.moments);
-    return { epoch: best.epoch, validationCost: best.validationCost, snapshot: engine.snapshot(), step: best.state.step, shuffleState: best.state.shuffleState };
+    return {
+      epoch: best.epoch,
+      validationCost: best.validationCost,
+      snapshot: engine.snapshot(),
+      step: best.state.step,
+      shuffleState: best.state.shuffleState,
+    };
   }
 
   static async create(options: TrainerOptions): Promise<Trainer> {
     const { config } = options;
     const train = await readFirst(options.train, config.limit);
     const split = splitValidation(train.count, config.validationFraction, config.seed);
-    if (split.train.length === 0) throw new FmnistError('bad-option', 'no training samples are left after the validation split');
+    if (split.train.length === 0)
+      throw new FmnistError('bad-option', 'no training samples are left after the validation split');
     const shape = mlpShape(config.hiddenSizes);
     const requested = config.threads || defaultThreadCount();
-    const chosen = options.backend ? { backend: options.backend, threads: requested } : selectBackend(options.kernels ?? 'auto', requested);
+    const chosen = options.backend
+      ? { backend: options.backend, threads: requested }
+      : selectBackend(options.kernels ?? 'auto', requested);
     const engine = await Engine.create({
       shape,
       batchSize: Math.min(config.batchSize, split.train.length),
@@ -193,7 +218,8 @@ export class Trainer {
         engine.setParameters(options.resume.parameters);
         engine.setMoments(options.resume.moments);
         // The best epoch is the current one: restoreBest keeps it from here.
-        if (best && !best.snapshot && config.restoreBest && best.epoch === options.resume.epochsDone) best.snapshot = engine.snapshot();
+        if (best && !best.snapshot && config.restoreBest && best.epoch === options.resume.epochsDone)
+          best.snapshot = engine.snapshot();
       } else {
         engine.setParameters(initParameters(shape, config.seed));
       }
@@ -271,7 +297,8 @@ export class Trainer {
   private bestState(): BestEpoch | null {
     const best = this.best;
     if (!best) return null;
-    if (!best.snapshot || best.epoch === this.epochsDone) return { epoch: best.epoch, validationCost: best.validationCost, state: null };
+    if (!best.snapshot || best.epoch === this.epochsDone)
+      return { epoch: best.epoch, validationCost: best.validationCost, state: null };
     const { parameters, moments } = this.engine.canonicalOf(best.snapshot);
     return {
       epoch: best.epoch,
@@ -398,7 +425,12 @@ export class Trainer {
         this.keepGoodState();
         this.keepBest(summary);
         if (this.onEpoch) await this.onEpoch(summary, () => this.getState());
-        if (this.config.patience > 0 && this.best && this.epochsDone - this.best.epoch >= this.config.patience && this.epochsDone < epochs) {
+        if (
+          this.config.patience > 0 &&
+          this.best &&
+          this.epochsDone - this.best.epoch >= this.config.patience &&
+          this.epochsDone < epochs
+        ) {
           return this.finish('finished', trainingMs, true);
         }
       }
@@ -515,8 +547,11 @@ export function runOutcome(summary: RunSummary, config: Pick<RunConfig, 'patienc
   const last = summary.history[summary.history.length - 1];
   if (summary.stoppedEarly && last) {
     const epochs = config.patience === 1 ? '1 epoch' : `${config.patience} epochs`;
-    parts.push(`Stopped early after epoch ${last.epoch}: the validation cost had not improved for ${epochs} since epoch ${summary.bestEpoch}.`);
+    parts.push(
+      `Stopped early after epoch ${last.epoch}: the validation cost had not improved for ${epochs} since epoch ${summary.bestEpoch}.`,
+    );
   }
-  if (summary.restoredBest) parts.push(`Kept the model of epoch ${summary.bestEpoch}, the one with the lowest validation cost.`);
+  if (summary.restoredBest)
+    parts.push(`Kept the model of epoch ${summary.bestEpoch}, the one with the lowest validation cost.`);
   return parts.length ? parts.join(' ') : null;
 }

@@ -110,7 +110,11 @@ export class TrainingRun {
         // One copy of the epoch's state serves the autosave and the model shown during the run.
         const epochState = run!.autosaves.empty ? null : state();
         if (keepEpochModel) {
-          run!.epochModel = { epoch: summary.epoch, parameters: epochState?.parameters ?? trainer.getParameters(), test: trainer.lastTestOutputs };
+          run!.epochModel = {
+            epoch: summary.epoch,
+            parameters: epochState?.parameters ?? trainer.getParameters(),
+            test: trainer.lastTestOutputs,
+          };
         }
         onEpoch?.(summary);
         if (epochState) {
@@ -123,7 +127,10 @@ export class TrainingRun {
     });
     let data: ModelData;
     try {
-      data = typeof options.data === 'function' ? options.data(fingerprint(isUnread(train) ? trainer.trainingSet : train)) : options.data;
+      data =
+        typeof options.data === 'function'
+          ? options.data(fingerprint(isUnread(train) ? trainer.trainingSet : train))
+          : options.data;
     } catch (error) {
       await trainer.dispose();
       throw error;
@@ -200,7 +207,12 @@ export class TrainingRun {
       // A diverged (or otherwise failed) run is back at its last good epoch: that is its model.
       this.throttle.truncate(this.trainer.getState().epochsDone);
       await this.keepModel(false, false);
-      await this.recorder?.end({ status: 'failed', error: userMessage(error), summary: null, checkpoint: this.checkpointHeld() });
+      await this.recorder?.end({
+        status: 'failed',
+        error: userMessage(error),
+        summary: null,
+        checkpoint: this.checkpointHeld(),
+      });
       throw error;
     }
     this.throttle.truncate(this.trainer.getState().epochsDone);

@@ -16,7 +16,13 @@ import { deadPid } from '../../helpers/runs';
 
 vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
-  return { ...actual, rename: vi.fn(actual.rename), unlink: vi.fn(actual.unlink), readFile: vi.fn(actual.readFile), link: vi.fn(actual.link) };
+  return {
+    ...actual,
+    rename: vi.fn(actual.rename),
+    unlink: vi.fn(actual.unlink),
+    readFile: vi.fn(actual.readFile),
+    link: vi.fn(actual.link),
+  };
 });
 
 afterEach(() => {
@@ -32,7 +38,14 @@ describe('the browser host’s lock on its data folder', () => {
     const first = await claimDataFolder(folder);
     if (!('lock' in first)) throw new Error('not claimed');
     await first.lock.setUrl('http://127.0.0.1:1234/?token=t');
-    expect(await claimDataFolder(folder)).toEqual({ running: { url: 'http://127.0.0.1:1234/?token=t', pid: process.pid, otherHost: null, file: join(folder, HOST_LOCK_FILE) } });
+    expect(await claimDataFolder(folder)).toEqual({
+      running: {
+        url: 'http://127.0.0.1:1234/?token=t',
+        pid: process.pid,
+        otherHost: null,
+        file: join(folder, HOST_LOCK_FILE),
+      },
+    });
     // Another holder's lock (the file replaced) is not removed by an old holder's release.
     const other = JSON.stringify({ pid: process.ppid, processStartedMs: 1, host: 'elsewhere', url: null });
     await writeFile(join(folder, HOST_LOCK_FILE), other);
@@ -41,25 +54,54 @@ describe('the browser host’s lock on its data folder', () => {
   });
 
   it('takes over a file that is no lock, and a lock whose process is gone', async () => {
-    for (const contents of ['not json', JSON.stringify({ pid: deadPid(), processStartedMs: PROCESS_STARTED_MS, host: hostname(), url: null })]) {
+    for (const contents of [
+      'not json',
+      JSON.stringify({ pid: 'x', processStartedMs: PROCESS_STARTED_MS, host: hostname() }),
+      JSON.stringify({ pid: deadPid(), processStartedMs: PROCESS_STARTED_MS, host: hostname(), url: null }),
+    ]) {
       const folder = await tempDir('fmnist-lock-');
       await writeFile(join(folder, HOST_LOCK_FILE), contents);
       const claim = await claimDataFolder(folder);
       expect('lock' in claim).toBe(true);
-      expect(JSON.parse(await readFile(join(folder, HOST_LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+      expect(JSON.parse(await readFile(join(folder, HOST_LOCK_FILE), 'utf8'))).toMatchObject({
+        pid: process.pid,
+        host: hostname(),
+      });
     }
   });
 
   it('waits for a holder that is still starting to say where it listens, and stops waiting if it goes', async () => {
     const folder = await tempDir('fmnist-lock-');
-    const starting = { pid: process.ppid, processStartedMs: 0, processIdentity: await processIdentity(process.ppid), host: hostname(), url: null };
+    const starting = {
+      pid: process.ppid,
+      processStartedMs: 0,
+      processIdentity: await processIdentity(process.ppid),
+      host: hostname(),
+      url: null,
+    };
     await writeFile(join(folder, HOST_LOCK_FILE), JSON.stringify(starting));
-    setTimeout(() => void writeFile(join(folder, HOST_LOCK_FILE), JSON.stringify({ ...starting, url: 'http://127.0.0.1:9/?token=late' })), 300);
-    expect(await claimDataFolder(folder)).toEqual({ running: { url: 'http://127.0.0.1:9/?token=late', pid: process.ppid, otherHost: null, file: join(folder, HOST_LOCK_FILE) } });
+    setTimeout(
+      () =>
+        void writeFile(
+          join(folder, HOST_LOCK_FILE),
+          JSON.stringify({ ...starting, url: 'http://127.0.0.1:9/?token=late' }),
+        ),
+      300,
+    );
+    expect(await claimDataFolder(folder)).toEqual({
+      running: {
+        url: 'http://127.0.0.1:9/?token=late',
+        pid: process.ppid,
+        otherHost: null,
+        file: join(folder, HOST_LOCK_FILE),
+      },
+    });
     // The holder's lock goes while it is awaited: its address is not known.
     await writeFile(join(folder, HOST_LOCK_FILE), JSON.stringify(starting));
     setTimeout(() => void writeFile(join(folder, HOST_LOCK_FILE), 'gone'), 300);
-    expect(await claimDataFolder(folder)).toEqual({ running: { url: null, pid: process.ppid, otherHost: null, file: join(folder, HOST_LOCK_FILE) } });
+    expect(await claimDataFolder(folder)).toEqual({
+      running: { url: null, pid: process.ppid, otherHost: null, file: join(folder, HOST_LOCK_FILE) },
+    });
   });
 
   it('goes on when a file it removes cannot be removed (held open elsewhere): the lock stays taken, the release quiet', async () => {
@@ -75,7 +117,10 @@ describe('the browser host’s lock on its data folder', () => {
   it('lets only one of two hosts take over a stale lock at once, however their steps interleave', async () => {
     for (let round = 0; round < 5; round++) {
       const folder = await tempDir('fmnist-lock-');
-      await writeFile(join(folder, HOST_LOCK_FILE), JSON.stringify({ pid: deadPid(), processStartedMs: 0, host: hostname(), url: null }));
+      await writeFile(
+        join(folder, HOST_LOCK_FILE),
+        JSON.stringify({ pid: deadPid(), processStartedMs: 0, host: hostname(), url: null }),
+      );
       // Each move-aside waits a while, so both hosts judge the lock stale before either moves it.
       const actual = vi.mocked(fs.rename).getMockImplementation()!;
       vi.mocked(fs.rename).mockImplementation(async (from, to) => {
@@ -102,7 +147,8 @@ describe('the browser host’s lock on its data folder', () => {
     // The lock cannot be read when first looked at, nor once moved aside; putting it back fails too.
     let reads = 0;
     vi.mocked(fs.readFile).mockImplementation((async (path: string, ...rest: unknown[]) => {
-      if ((path === file && reads++ === 0) || String(path).endsWith('.stale')) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+      if ((path === file && reads++ === 0) || String(path).endsWith('.stale'))
+        throw Object.assign(new Error('EIO'), { code: 'EIO' });
       return (actualRead as (...args: unknown[]) => unknown)(path, ...rest);
     }) as typeof fs.readFile);
     vi.mocked(fs.link).mockRejectedValue(Object.assign(new Error('EEXIST'), { code: 'EEXIST' }));

@@ -17,7 +17,13 @@ vi.mock('../../../src/browser-host/server', () => ({
     if (host.fail) throw host.fail;
     if (host.running) {
       const { HostRunningError } = await import('../../../src/browser-host/host-lock');
-      throw new HostRunningError(host.running.url, host.running.pid, '/data/browser-host', host.running.otherHost ?? null, '/data/browser-host/host.json');
+      throw new HostRunningError(
+        host.running.url,
+        host.running.pid,
+        '/data/browser-host',
+        host.running.otherHost ?? null,
+        '/data/browser-host/host.json',
+      );
     }
     return {
       url: 'http://127.0.0.1:4321/?token=abc',
@@ -42,7 +48,9 @@ async function run(args: string[]): Promise<{ stdout: string; stderr: string }> 
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((text) => ((stdout += String(text)), true));
   const err = vi.spyOn(process.stderr, 'write').mockImplementation((text) => ((stderr += String(text)), true));
   try {
-    await (await import('../../../src/browser-host/index')).started;
+    await (
+      await import('../../../src/browser-host/index')
+    ).started;
   } finally {
     out.mockRestore();
     err.mockRestore();
@@ -59,7 +67,8 @@ afterEach(() => {
   host.closes = 0;
   host.close = () => Promise.resolve();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    for (const listener of process.listeners(signal)) if (!listeners[signal].includes(listener)) process.off(signal, listener);
+    for (const listener of process.listeners(signal))
+      if (!listeners[signal].includes(listener)) process.off(signal, listener);
   }
 });
 
@@ -67,11 +76,15 @@ describe('npm run web', () => {
   it('points to the host that already serves the data folder, and exits 0', async () => {
     host.running = { url: 'http://127.0.0.1:5555/?token=xyz', pid: 4242 };
     const { stdout, stderr } = await run([]);
-    expect(stdout).toBe('Fashion-MNIST Studio is already running at http://127.0.0.1:5555/?token=xyz\n(process 4242 serves this data folder; open that address)\n');
+    expect(stdout).toBe(
+      'Fashion-MNIST Studio is already running at http://127.0.0.1:5555/?token=xyz\n(process 4242 serves this data folder; open that address)\n',
+    );
     expect(stderr).toBe('');
     expect(process.exitCode).toBe(0);
     host.running = { url: null, pid: 4242 };
-    expect((await run([])).stdout).toBe('Fashion-MNIST Studio is already starting in process 4242 for this data folder: its address follows there.\n');
+    expect((await run([])).stdout).toBe(
+      'Fashion-MNIST Studio is already starting in process 4242 for this data folder: its address follows there.\n',
+    );
     // A host on another computer sharing the folder: this one cannot check it, so it says how to take over.
     host.running = { url: 'http://127.0.0.1:5555/?token=xyz', pid: 4242, otherHost: 'laptop' };
     expect((await run([])).stdout).toBe(
@@ -82,8 +95,16 @@ describe('npm run web', () => {
 
   it('starts the browser host on a free port and prints its URL with the token', async () => {
     const { stdout } = await run([]);
-    expect(host.options).toEqual([expect.objectContaining({ port: 0, rendererDirectory: expect.stringMatching(/renderer$/), workerPath: expect.stringMatching(/worker\.js$/) })]);
-    expect(stdout).toBe('Fashion-MNIST Studio is running at http://127.0.0.1:4321/?token=abc\n(only on this computer; Ctrl-C stops it)\n');
+    expect(host.options).toEqual([
+      expect.objectContaining({
+        port: 0,
+        rendererDirectory: expect.stringMatching(/renderer$/),
+        workerPath: expect.stringMatching(/worker\.js$/),
+      }),
+    ]);
+    expect(stdout).toBe(
+      'Fashion-MNIST Studio is running at http://127.0.0.1:4321/?token=abc\n(only on this computer; Ctrl-C stops it)\n',
+    );
   });
 
   it('closes the host (which keeps a run for the next start) and exits 0 on Ctrl-C', async () => {
@@ -94,7 +115,9 @@ describe('npm run web', () => {
       process.listeners('SIGINT').at(-1)!('SIGINT');
       await vi.waitFor(() => expect(exit).toHaveBeenCalledWith(0));
       expect(host.closes).toBe(1);
-      expect(out).toHaveBeenCalledWith('Stopping (a run in progress is kept for the next start; Ctrl-C again quits at once)…\n');
+      expect(out).toHaveBeenCalledWith(
+        'Stopping (a run in progress is kept for the next start; Ctrl-C again quits at once)…\n',
+      );
     } finally {
       exit.mockRestore();
       out.mockRestore();
@@ -103,7 +126,8 @@ describe('npm run web', () => {
 
   it('quits at once on a second Ctrl-C while closing, and exits 1 with one line if closing fails', async () => {
     let finishClosing!: (error?: Error) => void;
-    host.close = () => new Promise<void>((resolve, reject) => (finishClosing = (error) => (error ? reject(error) : resolve())));
+    host.close = () =>
+      new Promise<void>((resolve, reject) => (finishClosing = (error) => (error ? reject(error) : resolve())));
     await run([]);
     const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);

@@ -46,7 +46,12 @@ function upload(port: number, token: string): Promise<number> {
         port,
         method: 'PUT',
         path: '/upload',
-        headers: { origin: `http://127.0.0.1:${port}`, 'x-studio-token': token, 'x-file-name': 'a.csv', 'content-length': '5' },
+        headers: {
+          origin: `http://127.0.0.1:${port}`,
+          'x-studio-token': token,
+          'x-file-name': 'a.csv',
+          'content-length': '5',
+        },
       },
       (res) => {
         res.resume();
@@ -63,7 +68,11 @@ it('answers a request whose handling fails unexpectedly with a 500, and serves o
   const saved = { TMPDIR: process.env.TMPDIR, TEMP: process.env.TEMP, TMP: process.env.TMP };
   Object.assign(process.env, { TMPDIR: temporary, TEMP: temporary, TMP: temporary });
   try {
-    host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory: await tempDir('fmnist-web-data-') });
+    host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: builtFile('out/node/worker.js'),
+      dataDirectory: await tempDir('fmnist-web-data-'),
+    });
   } finally {
     for (const [key, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[key];
@@ -89,14 +98,21 @@ it('keeps every kept upload while the runs folder cannot be read', async () => {
   await mkdir(runs);
   const actual = vi.mocked(fs.readdir).getMockImplementation()!;
   vi.mocked(fs.readdir).mockImplementation((async (path: string, ...rest: unknown[]) => {
-    if (path === runs) throw Object.assign(new Error(`EACCES: permission denied, scandir '${runs}'`), { code: 'EACCES' });
+    if (path === runs)
+      throw Object.assign(new Error(`EACCES: permission denied, scandir '${runs}'`), { code: 'EACCES' });
     return (actual as (...args: unknown[]) => unknown)(path, ...rest);
   }) as typeof fs.readdir);
   try {
-    host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory });
+    host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: builtFile('out/node/worker.js'),
+      dataDirectory,
+    });
     const origin = `http://127.0.0.1:${host.port}`;
     const socket = new WebSocket(`ws://127.0.0.1:${host.port}/backend?token=${host.token}`, { origin });
-    const answered = new Promise<void>((resolve) => socket.on('message', (data) => 'id' in JSON.parse(String(data)) && resolve()));
+    const answered = new Promise<void>((resolve) =>
+      socket.on('message', (data) => 'id' in JSON.parse(String(data)) && resolve()),
+    );
     await new Promise((resolve, reject) => socket.on('open', resolve).on('error', reject));
     socket.send(JSON.stringify({ id: 1, request: { type: 'get-state' } }));
     await answered;
@@ -114,11 +130,16 @@ it('serves all the same when it cannot write its address into its lock (a second
   const dataDirectory = await tempDir('fmnist-web-data-');
   const actual = vi.mocked(io.writeFileAtomic).getMockImplementation()!;
   vi.mocked(io.writeFileAtomic).mockImplementation(async (path, data) => {
-    if (String(path).endsWith(HOST_LOCK_FILE)) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    if (String(path).endsWith(HOST_LOCK_FILE))
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     return actual(path, data);
   });
   try {
-    host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory });
+    host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: builtFile('out/node/worker.js'),
+      dataDirectory,
+    });
     const page = await new Promise<number>((resolve, reject) =>
       httpRequest({ host: '127.0.0.1', port: host!.port, path: `/?token=${host!.token}` }, (res) => {
         res.resume();

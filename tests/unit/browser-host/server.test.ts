@@ -11,7 +11,13 @@ import { loadCheckpoint } from '@core/checkpoint/checkpoint';
 import { RunStore } from '@core/records/store';
 import { FASHION_MNIST_FILES } from '@core/data/download';
 import { HOST_LOCK_FILE, HostRunningError } from '../../../src/browser-host/host-lock';
-import { MAX_REQUESTS_IN_FLIGHT, MAX_UPLOADS, startWebHost, type WebHost, type WebHostOptions } from '../../../src/browser-host/server';
+import {
+  MAX_REQUESTS_IN_FLIGHT,
+  MAX_UPLOADS,
+  startWebHost,
+  type WebHost,
+  type WebHostOptions,
+} from '../../../src/browser-host/server';
 import { decodeMessage } from '@core/shared/wire';
 import { builtFile, randomDataset, REAL_DATA_DIR, realDataset, tempDir, toKaggleCsv } from '../../helpers/data';
 import { writeUntrainedCheckpoint } from '../../helpers/checkpoints';
@@ -20,16 +26,28 @@ import { type Mirror, startMirror } from '../../helpers/mirror';
 
 type Reply = { status: number; body: string; bytes: Buffer; headers: Record<string, string | string[] | undefined> };
 
-function http(host: WebHost, options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<Reply> {
+function http(
+  host: WebHost,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: host.port, method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => {
-        const bytes = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, body: bytes.toString('utf8'), bytes, headers: res.headers });
-      });
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: host.port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: options.headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, body: bytes.toString('utf8'), bytes, headers: res.headers });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -47,7 +65,9 @@ function open(host: WebHost, query: string, origin: string, headers: Record<stri
 function expectRefusal(reply: Reply, port: number): void {
   expect(reply.status).toBe(403);
   expect(reply.headers['content-type']).toBe('text/plain; charset=utf-8');
-  expect(reply.body).toBe(`Fashion-MNIST Studio: open the URL that npm run web printed (http://127.0.0.1:${port}/?token=…); every request needs its token.\n`);
+  expect(reply.body).toBe(
+    `Fashion-MNIST Studio: open the URL that npm run web printed (http://127.0.0.1:${port}/?token=…); every request needs its token.\n`,
+  );
 }
 
 describe('browser host', () => {
@@ -74,19 +94,35 @@ describe('browser host', () => {
     expect(page.body).toContain('<div id="app">');
     expect(page.headers['content-security-policy']).toContain("default-src 'self'; script-src 'self';");
     expect(await http(host, { path: `/../../package.json?token=${host.token}` })).toMatchObject({ status: 404 });
-    expect(await http(host, { path: `/%2e%2e/%2e%2e/package.json?token=${host.token}` })).toMatchObject({ status: 404 });
-    expect(await http(host, { path: `/..%2f..%2fpackage.json?token=${host.token}` })).toMatchObject({ status: 404, body: '' });
-    expect(await http(host, { path: `/?token=${host.token}`, headers: { host: 'evil.example' } })).toMatchObject({ status: 421 });
+    expect(await http(host, { path: `/%2e%2e/%2e%2e/package.json?token=${host.token}` })).toMatchObject({
+      status: 404,
+    });
+    expect(await http(host, { path: `/..%2f..%2fpackage.json?token=${host.token}` })).toMatchObject({
+      status: 404,
+      body: '',
+    });
+    expect(await http(host, { path: `/?token=${host.token}`, headers: { host: 'evil.example' } })).toMatchObject({
+      status: 421,
+    });
     expect(await http(host, { method: 'POST', path: `/?token=${host.token}` })).toMatchObject({ status: 405 });
   });
 
   it('serves no file without the token, and gives the page a cookie for the launch with it', async () => {
     const script = /src="\.(\/assets\/[^"]+\.js)"/.exec((await http(host, { path: `/?token=${host.token}` })).body)![1];
-    for (const path of ['/', '/index.html', script, '/?token=0123', `/?token=${host.token.toUpperCase()}`, '/nothing-here']) {
+    for (const path of [
+      '/',
+      '/index.html',
+      script,
+      '/?token=0123',
+      `/?token=${host.token.toUpperCase()}`,
+      '/nothing-here',
+    ]) {
       expectRefusal(await http(host, { path }), host.port);
     }
     const page = await http(host, { path: `/?token=${host.token}` });
-    expect(page.headers['set-cookie']).toEqual([`fmnist-studio-${host.port}=${host.token}; Path=/; HttpOnly; SameSite=Strict`]);
+    expect(page.headers['set-cookie']).toEqual([
+      `fmnist-studio-${host.port}=${host.token}; Path=/; HttpOnly; SameSite=Strict`,
+    ]);
     const cookie = `fmnist-studio-${host.port}=${host.token}`;
     const withCookie = await http(host, { path: script, headers: { cookie: `other=1; ${cookie}` } });
     expect(withCookie.status).toBe(200);
@@ -95,7 +131,10 @@ describe('browser host', () => {
     expect((await http(host, { path: '/', headers: { cookie } })).status).toBe(200);
     // Another launch's cookie (another port), or a wrong value, is no key.
     expectRefusal(await http(host, { path: script, headers: { cookie: `fmnist-studio-1=${host.token}` } }), host.port);
-    expectRefusal(await http(host, { path: script, headers: { cookie: `fmnist-studio-${host.port}=${'0'.repeat(48)}` } }), host.port);
+    expectRefusal(
+      await http(host, { path: script, headers: { cookie: `fmnist-studio-${host.port}=${'0'.repeat(48)}` } }),
+      host.port,
+    );
     expectRefusal(await http(host, { path: script, headers: { cookie: `fmnist-studio-${host.port}` } }), host.port);
   });
 
@@ -103,15 +142,29 @@ describe('browser host', () => {
     const cookie = `fmnist-studio-${host.port}=${host.token}`;
     const socket = await open(host, '', origin, { cookie });
     socket.close();
-    const upload = await http(host, { method: 'PUT', path: '/upload', headers: { origin, cookie, 'content-length': '2' }, body: 'hi' });
+    const upload = await http(host, {
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, cookie, 'content-length': '2' },
+      body: 'hi',
+    });
     expect(upload.status).toBe(200);
-    expectRefusal(await http(host, { method: 'PUT', path: '/upload', headers: { origin, 'content-length': '2' }, body: 'hi' }), host.port);
+    expectRefusal(
+      await http(host, { method: 'PUT', path: '/upload', headers: { origin, 'content-length': '2' }, body: 'hi' }),
+      host.port,
+    );
     const refused = await new Promise<{ status: number; type: string; body: string }>((resolve) => {
       const request = httpRequest({
         host: '127.0.0.1',
         port: host.port,
         path: '/backend',
-        headers: { connection: 'Upgrade', upgrade: 'websocket', origin, 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          origin,
+          'sec-websocket-version': '13',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        },
       });
       request.on('response', (res) => {
         let body = '';
@@ -157,10 +210,15 @@ describe('browser host', () => {
   });
 
   it('refuses uploads without the token, from another origin, or too large', async () => {
-    const upload = (headers: Record<string, string>) => http(host, { method: 'PUT', path: '/upload', headers: { 'content-length': '5', ...headers }, body: 'hello' });
+    const upload = (headers: Record<string, string>) =>
+      http(host, { method: 'PUT', path: '/upload', headers: { 'content-length': '5', ...headers }, body: 'hello' });
     expect((await upload({ origin })).status).toBe(403);
     expect((await upload({ origin: 'http://evil.example', 'x-studio-token': host.token })).status).toBe(403);
-    const big = await http(host, { method: 'PUT', path: '/upload', headers: { origin, 'x-studio-token': host.token, 'content-length': String(2 ** 30) } });
+    const big = await http(host, {
+      method: 'PUT',
+      path: '/upload',
+      headers: { origin, 'x-studio-token': host.token, 'content-length': String(2 ** 30) },
+    });
     expect(big.status).toBe(413);
     const ok = await upload({ origin, 'x-studio-token': host.token, 'x-file-name': encodeURIComponent('../../x.csv') });
     expect(ok.status).toBe(200);
@@ -172,7 +230,9 @@ describe('browser host', () => {
     expect((await http(host, { path: `/%E0%A4%A?token=${host.token}` })).status).toBe(400);
     expect((await http(host, { path: `/download/%zz?token=${host.token}` })).status).toBe(404);
     expect((await http(host, { path: '/%', headers: { cookie: '%%=%%; =; ;' } })).status).toBe(403);
-    expect((await http(host, { path: '//', headers: { cookie: `fmnist-studio-${host.port}=${host.token}` } })).status).toBe(400);
+    expect(
+      (await http(host, { path: '//', headers: { cookie: `fmnist-studio-${host.port}=${host.token}` } })).status,
+    ).toBe(400);
     const upload = await http(host, {
       method: 'PUT',
       path: '/upload',
@@ -185,7 +245,12 @@ describe('browser host', () => {
 
   it('says in one line when its port is taken', async () => {
     await expect(
-      startWebHost({ port: host.port, rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory: await tempDir('fmnist-web-data-') }),
+      startWebHost({
+        port: host.port,
+        rendererDirectory: builtFile('out/renderer'),
+        workerPath: builtFile('out/node/worker.js'),
+        dataDirectory: await tempDir('fmnist-web-data-'),
+      }),
     ).rejects.toThrow(`port ${host.port} is already in use on 127.0.0.1`);
   });
 
@@ -201,18 +266,35 @@ describe('browser host', () => {
       await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
       return replies.get(id)!;
     };
-    expect((await ask(10, { type: 'save-checkpoint' })).error).toBe('there is no model yet: train one or load a checkpoint');
+    expect((await ask(10, { type: 'save-checkpoint' })).error).toBe(
+      'there is no model yet: train one or load a checkpoint',
+    );
     expect((await ask(11, { type: 'load-default-data' })).ok).toBe(true);
-    const settings = { ...DEFAULT_SETTINGS, epochs: 1, batchSize: 128, learningRate: 0.001, hiddenSizes: [16], seed: 1, validationFraction: 0, limit: 1000, threads: 1 };
-    expect((await ask(12, { type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).ok).toBe(true);
+    const settings = {
+      ...DEFAULT_SETTINGS,
+      epochs: 1,
+      batchSize: 128,
+      learningRate: 0.001,
+      hiddenSizes: [16],
+      seed: 1,
+      validationFraction: 0,
+      limit: 1000,
+      threads: 1,
+    };
+    expect(
+      (await ask(12, { type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).ok,
+    ).toBe(true);
     // Saving is refused while the run is in progress: retry until it has ended.
     let saved: { ok: boolean; download?: { url: string; name: string }; error?: string } = { ok: false };
     let nextId = 100;
     await expect
-      .poll(async () => {
-        saved = await ask(nextId++, { type: 'save-checkpoint' });
-        return saved.ok;
-      }, { timeout: 30_000 })
+      .poll(
+        async () => {
+          saved = await ask(nextId++, { type: 'save-checkpoint' });
+          return saved.ok;
+        },
+        { timeout: 30_000 },
+      )
       .toBe(true);
     expect(saved.download?.name).toBe('fashion-mnist-checkpoint.safetensors');
     const url = saved.download!.url;
@@ -245,10 +327,24 @@ describe('browser host', () => {
       return replies.get(id)!;
     };
     expect((await ask({ type: 'load-default-data' })).response.ok).toBe(true);
-    const settings = { ...DEFAULT_SETTINGS, epochs: 1, batchSize: 100, learningRate: 0.001, hiddenSizes: [8], seed: 3, validationFraction: 0, limit: 500, threads: 1 };
-    expect((await ask({ type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).response.ok).toBe(true);
+    const settings = {
+      ...DEFAULT_SETTINGS,
+      epochs: 1,
+      batchSize: 100,
+      learningRate: 0.001,
+      hiddenSizes: [8],
+      seed: 3,
+      validationFraction: 0,
+      limit: 500,
+      threads: 1,
+    };
+    expect(
+      (await ask({ type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).response.ok,
+    ).toBe(true);
     const stateOf = (response: Response) => (response.ok ? response.state : undefined);
-    await expect.poll(async () => stateOf((await ask({ type: 'get-state' })).response)?.run.status, { timeout: 30_000 }).toBe('finished');
+    await expect
+      .poll(async () => stateOf((await ask({ type: 'get-state' })).response)?.run.status, { timeout: 30_000 })
+      .toBe('finished');
     const answer = await ask({ type: 'get-state' });
     expect(answer.binary).toBe(false);
     const state = stateOf(answer.response);
@@ -276,7 +372,6 @@ describe('browser host', () => {
   });
 });
 
-
 describe('browser host: opening files and downloading Fashion-MNIST', () => {
   let host: WebHost;
   let origin: string;
@@ -284,7 +379,9 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
   let downloadDirectory: string;
   beforeAll(async () => {
     mirror = await startMirror(
-      Object.fromEntries(FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }])),
+      Object.fromEntries(
+        FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }]),
+      ),
     );
     downloadDirectory = await tempDir('fmnist-web-download-');
     host = await startWebHost({
@@ -325,7 +422,12 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
     const reply = await http(host, {
       method: 'PUT',
       path: '/upload',
-      headers: { origin, 'x-studio-token': host.token, 'x-file-name': encodeURIComponent(name), 'content-length': String(Buffer.byteLength(body)) },
+      headers: {
+        origin,
+        'x-studio-token': host.token,
+        'x-file-name': encodeURIComponent(name),
+        'content-length': String(Buffer.byteLength(body)),
+      },
       body,
     });
     expect(reply.status).toBe(200);
@@ -339,7 +441,9 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
     expect(done.ok && done.state?.datasets.train?.count).toBe(60000);
     expect(done.ok && done.state?.datasets.test?.count).toBe(10000);
     expect(done.ok && done.state?.defaultData.directory).toBe(downloadDirectory);
-    const statuses = events.filter((e): e is Extract<BackendEvent, { type: 'download' }> => e.type === 'download').map((e) => e.download.status);
+    const statuses = events
+      .filter((e): e is Extract<BackendEvent, { type: 'download' }> => e.type === 'download')
+      .map((e) => e.download.status);
     expect(statuses[0]).toBe('downloading');
     expect(statuses).toContain('verifying');
     expect(statuses.at(-1)).toBe('finished');
@@ -353,17 +457,26 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
     const csv = await upload('fashion-mnist_test.csv', toKaggleCsv(randomDataset(50)));
     const loaded = await ask({ type: 'load-uploaded', role: 'test', uploads: [csv] });
     expect(loaded.ok && loaded.state?.datasets.test?.count).toBe(50);
-    expect(await ask({ type: 'load-uploaded', role: 'test', uploads: ['f'.repeat(32)] })).toEqual({ ok: false, error: 'unknown upload: upload the file again' });
+    expect(await ask({ type: 'load-uploaded', role: 'test', uploads: ['f'.repeat(32)] })).toEqual({
+      ok: false,
+      error: 'unknown upload: upload the file again',
+    });
 
     const checkpointFile = join(await tempDir('fmnist-web-checkpoint-'), 'm.safetensors');
     await writeUntrainedCheckpoint(checkpointFile, [8], { settings: false });
     const id = await upload('m.safetensors', readFileSync(checkpointFile));
     const model = await ask({ type: 'load-uploaded-checkpoint', upload: id });
     expect(model.ok && model.state?.model?.architecture).toBe('784-8-10');
-    expect(await ask({ type: 'load-uploaded-checkpoint', upload: 'f'.repeat(32) })).toEqual({ ok: false, error: 'unknown upload: upload the file again' });
+    expect(await ask({ type: 'load-uploaded-checkpoint', upload: 'f'.repeat(32) })).toEqual({
+      ok: false,
+      error: 'unknown upload: upload the file again',
+    });
     for (const type of ['open-dataset', 'load-checkpoint']) {
       const request = type === 'open-dataset' ? { type, role: 'train' } : { type };
-      expect(await ask(request)).toEqual({ ok: false, error: 'the browser host opens files by upload and saves them by download' });
+      expect(await ask(request)).toEqual({
+        ok: false,
+        error: 'the browser host opens files by upload and saves them by download',
+      });
     }
     socket.close();
   });
@@ -436,7 +549,10 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
       return replies.get(id)!;
     };
     try {
-      expect(await ask({ type: 'export-model', format: 'onnx' })).toEqual({ ok: false, error: 'there is no model yet: train one or load a checkpoint' });
+      expect(await ask({ type: 'export-model', format: 'onnx' })).toEqual({
+        ok: false,
+        error: 'there is no model yet: train one or load a checkpoint',
+      });
       expect(await uploadFolders()).toEqual([]);
 
       const checkpointFile = join(await tempDir('fmnist-web-checkpoint-'), 'm.safetensors');
@@ -445,7 +561,12 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
       const uploaded = await http(host, {
         method: 'PUT',
         path: '/upload',
-        headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'm.safetensors', 'content-length': String(body.length) },
+        headers: {
+          origin,
+          'x-studio-token': host.token,
+          'x-file-name': 'm.safetensors',
+          'content-length': String(body.length),
+        },
         body,
       });
       expect((await ask({ type: 'load-uploaded-checkpoint', upload: JSON.parse(uploaded.body).id })).ok).toBe(true);
@@ -455,7 +576,9 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
       expect((await uploadFolders()).filter((f) => f.startsWith('download-'))).toHaveLength(2);
       expect((await http(host, { path: kept.download!.url })).status).toBe(200);
       // The one not fetched goes when its time is up (1.5 s here; 10 minutes by default), folder and all.
-      await expect.poll(async () => (await uploadFolders()).filter((f) => f.startsWith('download-')), { timeout: 10_000 }).toEqual([]);
+      await expect
+        .poll(async () => (await uploadFolders()).filter((f) => f.startsWith('download-')), { timeout: 10_000 })
+        .toEqual([]);
       expect((await http(host, { path: expired.download!.url })).status).toBe(404);
 
       // A prepared file that went missing meanwhile (a temporary-file cleaner, say) is a plain 404.
@@ -480,7 +603,9 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
       body: 'label',
     });
     expect(reply.status).toBe(400);
-    expect(JSON.parse(reply.body)).toEqual({ error: expect.stringMatching(/^upload failed: .*[0-9a-f]{32}: no such file or directory$/) });
+    expect(JSON.parse(reply.body)).toEqual({
+      error: expect.stringMatching(/^upload failed: .*[0-9a-f]{32}: no such file or directory$/),
+    });
   });
 
   it('frees the slot of a failed upload, and never grants more slots than it has, however many arrive at once', async () => {
@@ -493,7 +618,9 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
     const uploads = Array.from({ length: MAX_UPLOADS + 6 }, () => startUpload('label\n'));
     try {
       // The refusals come before any body is sent: the slots were taken as the requests arrived.
-      const refused = async () => (await Promise.all(uploads.map((u) => Promise.race([u.status, Promise.resolve(0)])))).filter((s) => s === 429).length;
+      const refused = async () =>
+        (await Promise.all(uploads.map((u) => Promise.race([u.status, Promise.resolve(0)])))).filter((s) => s === 429)
+          .length;
       await expect.poll(refused).toBe(6);
       for (const upload of uploads) upload.send();
       const statuses = await Promise.all(uploads.map((u) => u.status));
@@ -502,7 +629,8 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
       const folders = await uploadFolders();
       expect(folders).toHaveLength(MAX_UPLOADS);
       const [root] = await readdir(temporary);
-      for (const folder of folders) expect(readFileSync(join(temporary, root, folder, 'a.csv'), 'utf8')).toBe('label\n');
+      for (const folder of folders)
+        expect(readFileSync(join(temporary, root, folder, 'a.csv'), 'utf8')).toBe('label\n');
     } finally {
       for (const upload of uploads) upload.req.destroy();
     }
@@ -512,7 +640,12 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
 describe('browser host: closing', () => {
   const startHost = async (options: Partial<WebHostOptions> = {}) => {
     const dataDirectory = await tempDir('fmnist-web-data-');
-    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory, ...options });
+    const host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: builtFile('out/node/worker.js'),
+      dataDirectory,
+      ...options,
+    });
     return { host, dataDirectory, origin: `http://127.0.0.1:${host.port}` };
   };
 
@@ -524,7 +657,8 @@ describe('browser host: closing', () => {
     socket.on('message', (data) => {
       const message = JSON.parse(String(data));
       if ('id' in message) replies.set(message.id, message.response);
-      else if (message.event.type === 'progress') epochs.push(...message.event.progress.completedEpochs.map((e: { epoch: number }) => e.epoch));
+      else if (message.event.type === 'progress')
+        epochs.push(...message.event.progress.completedEpochs.map((e: { epoch: number }) => e.epoch));
     });
     const ask = async (id: number, request: object): Promise<Response> => {
       socket.send(JSON.stringify({ id, request }));
@@ -535,13 +669,32 @@ describe('browser host: closing', () => {
     const uploaded = await http(host, {
       method: 'PUT',
       path: '/upload',
-      headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'train.csv', 'content-length': String(csv.length) },
+      headers: {
+        origin,
+        'x-studio-token': host.token,
+        'x-file-name': 'train.csv',
+        'content-length': String(csv.length),
+      },
       body: csv,
     });
-    expect((await ask(1, { type: 'load-uploaded', role: 'train', uploads: [JSON.parse(uploaded.body).id] })).ok).toBe(true);
+    expect((await ask(1, { type: 'load-uploaded', role: 'train', uploads: [JSON.parse(uploaded.body).id] })).ok).toBe(
+      true,
+    );
     // Autosave off: closing keeps the run all the same.
-    const settings = { ...DEFAULT_SETTINGS, epochs: 100_000, batchSize: 100, learningRate: 0.001, hiddenSizes: [16], seed: 1, validationFraction: 0, limit: 2000, threads: 1 };
-    expect((await ask(2, { type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).ok).toBe(true);
+    const settings = {
+      ...DEFAULT_SETTINGS,
+      epochs: 100_000,
+      batchSize: 100,
+      learningRate: 0.001,
+      hiddenSizes: [16],
+      seed: 1,
+      validationFraction: 0,
+      limit: 2000,
+      threads: 1,
+    };
+    expect(
+      (await ask(2, { type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).ok,
+    ).toBe(true);
     await expect.poll(() => epochs.length, { timeout: 60_000 }).toBeGreaterThan(1);
     await host.close();
     // The run is recorded in the runs folder of the host's data folder: stopped at the epoch it kept, which its
@@ -551,7 +704,9 @@ describe('browser host: closing', () => {
     expect(saved.epochsDone).toBeGreaterThanOrEqual(epochs.at(-1)!);
     expect(saved.config?.epochs).toBe(100_000);
     expect(saved.optimizer).not.toBeNull();
-    expect(runs).toMatchObject([{ status: 'stopped', origin: 'app', metrics: { epochs: saved.epochsDone }, checkpoint: runs[0].files!.last }]);
+    expect(runs).toMatchObject([
+      { status: 'stopped', origin: 'app', metrics: { epochs: saved.epochsDone }, checkpoint: runs[0].files!.last },
+    ]);
   });
 
   it('closes within its time limit when the worker does not answer', async () => {
@@ -591,11 +746,25 @@ describe('browser host: closing', () => {
 });
 
 describe('browser host: uploaded data sets kept in the data folder', () => {
-  const settings = { ...DEFAULT_SETTINGS, epochs: 100_000, batchSize: 100, learningRate: 0.001, hiddenSizes: [8], seed: 1, validationFraction: 0, limit: 600, threads: 1 };
+  const settings = {
+    ...DEFAULT_SETTINGS,
+    epochs: 100_000,
+    batchSize: 100,
+    learningRate: 0.001,
+    hiddenSizes: [8],
+    seed: 1,
+    validationFraction: 0,
+    limit: 600,
+    threads: 1,
+  };
 
   /** A host on `dataDirectory` with a connected page: ask() sends a request and returns its answer. */
   async function session(dataDirectory: string) {
-    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory });
+    const host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: builtFile('out/node/worker.js'),
+      dataDirectory,
+    });
     const origin = `http://127.0.0.1:${host.port}`;
     const socket = await open(host, `?token=${host.token}`, origin);
     const replies = new Map<number, Response>();
@@ -603,7 +772,8 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     socket.on('message', (data) => {
       const message = JSON.parse(String(data));
       if ('id' in message) replies.set(message.id, message.response);
-      else if (message.event.type === 'progress') epochs.push(...message.event.progress.completedEpochs.map((e: { epoch: number }) => e.epoch));
+      else if (message.event.type === 'progress')
+        epochs.push(...message.event.progress.completedEpochs.map((e: { epoch: number }) => e.epoch));
     });
     let nextId = 1;
     const ask = async (request: object): Promise<Extract<Response, { ok: true }>> => {
@@ -618,7 +788,12 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
       const reply = await http(host, {
         method: 'PUT',
         path: '/upload',
-        headers: { origin, 'x-studio-token': host.token, 'x-file-name': name, 'content-length': String(Buffer.byteLength(body)) },
+        headers: {
+          origin,
+          'x-studio-token': host.token,
+          'x-file-name': name,
+          'content-length': String(Buffer.byteLength(body)),
+        },
         body,
       });
       return JSON.parse(reply.body).id;
@@ -631,7 +806,8 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     return { host, ask, upload, epochsDone };
   }
 
-  const keptFolders = async (dataDirectory: string): Promise<string[]> => (await readdir(join(dataDirectory, 'uploads')).catch(() => [])).sort();
+  const keptFolders = async (dataDirectory: string): Promise<string[]> =>
+    (await readdir(join(dataDirectory, 'uploads')).catch(() => [])).sort();
   const folderOf = (dataDirectory: string, path: string | undefined): string => {
     const inside = relative(join(dataDirectory, 'uploads'), path ?? '');
     expect(inside).toMatch(/^[0-9a-f]{32}[/\\][^/\\]+$/);
@@ -650,14 +826,30 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     const trainUpload = await first.upload('fashion-mnist_train.csv', toKaggleCsv(randomDataset(600, 1)));
     let state = (await first.ask({ type: 'load-uploaded', role: 'train', uploads: [trainUpload] })).state!;
     const trainFolder = folderOf(dataDirectory, state.datasets.train?.paths[0]);
-    expect(state.datasets.train?.paths).toEqual([join(dataDirectory, 'uploads', trainFolder, 'fashion-mnist_train.csv')]);
-    state = (await first.ask({ type: 'load-uploaded', role: 'test', uploads: [await first.upload('fashion-mnist_test.csv', toKaggleCsv(randomDataset(100, 2)))] })).state!;
+    expect(state.datasets.train?.paths).toEqual([
+      join(dataDirectory, 'uploads', trainFolder, 'fashion-mnist_train.csv'),
+    ]);
+    state = (
+      await first.ask({
+        type: 'load-uploaded',
+        role: 'test',
+        uploads: [await first.upload('fashion-mnist_test.csv', toKaggleCsv(randomDataset(100, 2)))],
+      })
+    ).state!;
     const testFolder = folderOf(dataDirectory, state.datasets.test?.paths[0]);
     expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
     // An upload is loaded once (the page uploads each file it opens).
-    await expect(first.ask({ type: 'load-uploaded', role: 'train', uploads: [trainUpload] })).rejects.toThrow('unknown upload: upload the file again');
+    await expect(first.ask({ type: 'load-uploaded', role: 'train', uploads: [trainUpload] })).rejects.toThrow(
+      'unknown upload: upload the file again',
+    );
     // A set that does not load leaves nothing behind.
-    await expect(first.ask({ type: 'load-uploaded', role: 'train', uploads: [await first.upload('broken.csv', 'label,pixel1\n3,4\n')] })).rejects.toThrow(/broken\.csv/);
+    await expect(
+      first.ask({
+        type: 'load-uploaded',
+        role: 'train',
+        uploads: [await first.upload('broken.csv', 'label,pixel1\n3,4\n')],
+      }),
+    ).rejects.toThrow(/broken\.csv/);
     expect(await keptFolders(dataDirectory)).toEqual([trainFolder, testFolder].sort());
 
     await first.ask({ type: 'start', settings, autosave: true, continue: false, allowOtherData: false });
@@ -678,8 +870,16 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     await second.epochsDone(1);
     await second.ask({ type: 'stop' });
     // Other training data replaces the loaded set; the stopped run still names the data it used.
-    await expect.poll(async () => (await second.ask({ type: 'get-state' })).state!.run.status, { timeout: 30_000 }).toBe('stopped');
-    state = (await second.ask({ type: 'load-uploaded', role: 'train', uploads: [await second.upload('other.csv', toKaggleCsv(randomDataset(300, 3)))] })).state!;
+    await expect
+      .poll(async () => (await second.ask({ type: 'get-state' })).state!.run.status, { timeout: 30_000 })
+      .toBe('stopped');
+    state = (
+      await second.ask({
+        type: 'load-uploaded',
+        role: 'train',
+        uploads: [await second.upload('other.csv', toKaggleCsv(randomDataset(300, 3)))],
+      })
+    ).state!;
     const otherFolder = folderOf(dataDirectory, state.datasets.train?.paths[0]);
     await expect.poll(() => keptFolders(dataDirectory)).toEqual([trainFolder, testFolder, otherFolder].sort());
     // Closing keeps the stopped run for the next start with the data it was trained on, not the data loaded
@@ -717,7 +917,10 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
       const sources = [await upload('data', images), await upload('data', labels)];
       const state = (await ask({ type: 'load-uploaded', role: 'train', uploads: sources })).state!;
       const folder = folderOf(dataDirectory, state.datasets.train?.paths[0]);
-      expect(state.datasets.train?.paths).toEqual([join(dataDirectory, 'uploads', folder, 'data'), join(dataDirectory, 'uploads', folder, '2-data')]);
+      expect(state.datasets.train?.paths).toEqual([
+        join(dataDirectory, 'uploads', folder, 'data'),
+        join(dataDirectory, 'uploads', folder, '2-data'),
+      ]);
       expect(state.datasets.train?.count).toBe(20);
     } finally {
       await host.close();
@@ -731,9 +934,21 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     };
     const finished = await tempDir('fmnist-web-data-');
     const first = await session(finished);
-    await first.ask({ type: 'load-uploaded', role: 'train', uploads: [await first.upload('train.csv', toKaggleCsv(randomDataset(200)))] });
-    await first.ask({ type: 'start', settings: { ...settings, epochs: 1 }, autosave: true, continue: false, allowOtherData: false });
-    await expect.poll(async () => (await first.ask({ type: 'get-state' })).state!.run.status, { timeout: 30_000 }).toBe('finished');
+    await first.ask({
+      type: 'load-uploaded',
+      role: 'train',
+      uploads: [await first.upload('train.csv', toKaggleCsv(randomDataset(200)))],
+    });
+    await first.ask({
+      type: 'start',
+      settings: { ...settings, epochs: 1 },
+      autosave: true,
+      continue: false,
+      allowOtherData: false,
+    });
+    await expect
+      .poll(async () => (await first.ask({ type: 'get-state' })).state!.run.status, { timeout: 30_000 })
+      .toBe('finished');
     expect(await keptFolders(finished)).toHaveLength(1);
     await first.host.close();
     expect(await keptFolders(finished)).toEqual([]);
@@ -763,9 +978,13 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     const { host, ask, upload } = await session(dataDirectory);
     try {
       const id = await upload('train.csv', toKaggleCsv(randomDataset(10)));
-      await expect(ask({ type: 'load-uploaded', role: 'train', uploads: [id, id] })).rejects.toThrow('unknown upload: upload the file again');
+      await expect(ask({ type: 'load-uploaded', role: 'train', uploads: [id, id] })).rejects.toThrow(
+        'unknown upload: upload the file again',
+      );
       const uploadsFolder = join(dataDirectory, 'uploads').replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-      await expect(ask({ type: 'load-uploaded', role: 'train', uploads: [id] })).rejects.toThrow(new RegExp(`^cannot keep the uploaded files in the data folder: ${uploadsFolder}[/\\\\][0-9a-f]{32}: `));
+      await expect(ask({ type: 'load-uploaded', role: 'train', uploads: [id] })).rejects.toThrow(
+        new RegExp(`^cannot keep the uploaded files in the data folder: ${uploadsFolder}[/\\\\][0-9a-f]{32}: `),
+      );
       expect((await ask({ type: 'get-state' })).state!.datasets.train).toBeNull();
     } finally {
       await host.close();
@@ -806,9 +1025,15 @@ describe('browser host: one per data folder', () => {
       { pid: process.ppid, processStartedMs: 1_000 },
     ]) {
       const dataDirectory = await tempDir('fmnist-web-data-');
-      await writeFile(join(dataDirectory, HOST_LOCK_FILE), JSON.stringify({ ...stale, host: hostname(), url: 'http://127.0.0.1:1/?token=old' }));
+      await writeFile(
+        join(dataDirectory, HOST_LOCK_FILE),
+        JSON.stringify({ ...stale, host: hostname(), url: 'http://127.0.0.1:1/?token=old' }),
+      );
       const host = await startWebHost(await options(dataDirectory));
-      expect(JSON.parse(await readFile(join(dataDirectory, HOST_LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid, url: host.url });
+      expect(JSON.parse(await readFile(join(dataDirectory, HOST_LOCK_FILE), 'utf8'))).toMatchObject({
+        pid: process.pid,
+        url: host.url,
+      });
       await host.close();
     }
   });
@@ -836,7 +1061,10 @@ describe('browser host: one per data folder', () => {
     expect(serving).toHaveLength(1);
     expect(refused).toHaveLength(1);
     const url = /running at (\S+)/.exec(serving[0].stdout)![1];
-    expect(refused[0]).toMatchObject({ code: 0, stdout: `Fashion-MNIST Studio is already running at ${url}\n(process ${serving[0].child.pid} serves this data folder; open that address)\n` });
+    expect(refused[0]).toMatchObject({
+      code: 0,
+      stdout: `Fashion-MNIST Studio is already running at ${url}\n(process ${serving[0].child.pid} serves this data folder; open that address)\n`,
+    });
     const exited = new Promise((resolve) => serving[0].child.once('exit', resolve));
     serving[0].child.kill('SIGTERM');
     await exited;
@@ -848,23 +1076,43 @@ describe('browser host: uploads without a length, and pages that fall behind', (
   it('says in one line when its data folder cannot hold its lock, and starts nothing', async () => {
     const file = join(await tempDir('fmnist-web-data-'), 'not-a-folder');
     await writeFile(file, 'x');
-    await expect(startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory: file })).rejects.toThrow(
-      `${join(file, HOST_LOCK_FILE)}: a part of this path is not a directory`,
-    );
+    await expect(
+      startWebHost({
+        rendererDirectory: builtFile('out/renderer'),
+        workerPath: builtFile('out/node/worker.js'),
+        dataDirectory: file,
+      }),
+    ).rejects.toThrow(`${join(file, HOST_LOCK_FILE)}: a part of this path is not a directory`);
   });
 
   it('takes a chunked upload (no Content-Length) of any size up to the limit, and refuses a larger one while it arrives', async () => {
-    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: builtFile('out/node/worker.js'), dataDirectory: await tempDir('fmnist-web-data-'), maxUploadBytes: 1000 });
+    const host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: builtFile('out/node/worker.js'),
+      dataDirectory: await tempDir('fmnist-web-data-'),
+      maxUploadBytes: 1000,
+    });
     const origin = `http://127.0.0.1:${host.port}`;
     try {
       const chunked = (chunks: string[]): Promise<{ status: number; body: string }> =>
         new Promise((resolve, reject) => {
-          const req = httpRequest({ host: '127.0.0.1', port: host.port, method: 'PUT', path: '/upload', headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'small.csv' } }, (res) => {
-            let body = '';
-            res.on('data', (d) => (body += d));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-          });
-          req.on('error', (error) => (error.message.includes('EPIPE') || error.message.includes('ECONNRESET') ? undefined : reject(error)));
+          const req = httpRequest(
+            {
+              host: '127.0.0.1',
+              port: host.port,
+              method: 'PUT',
+              path: '/upload',
+              headers: { origin, 'x-studio-token': host.token, 'x-file-name': 'small.csv' },
+            },
+            (res) => {
+              let body = '';
+              res.on('data', (d) => (body += d));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            },
+          );
+          req.on('error', (error) =>
+            error.message.includes('EPIPE') || error.message.includes('ECONNRESET') ? undefined : reject(error),
+          );
           for (const chunk of chunks) req.write(chunk);
           req.end();
         });
@@ -874,7 +1122,12 @@ describe('browser host: uploads without a length, and pages that fall behind', (
       const big = await chunked(Array.from({ length: 20 }, () => 'x'.repeat(100)));
       expect(big).toEqual({ status: 413, body: JSON.stringify({ error: 'uploads are limited to 1000 bytes' }) });
       // A declared length over the limit is refused before its body is read.
-      const declared = await http(host, { method: 'PUT', path: '/upload', headers: { origin, 'x-studio-token': host.token, 'content-length': '1001' }, body: 'x'.repeat(1001) });
+      const declared = await http(host, {
+        method: 'PUT',
+        path: '/upload',
+        headers: { origin, 'x-studio-token': host.token, 'content-length': '1001' },
+        body: 'x'.repeat(1001),
+      });
       expect(declared.status).toBe(413);
     } finally {
       await host.close();
@@ -891,7 +1144,7 @@ describe('browser host: uploads without a length, and pages that fall behind', (
       file,
       "const { parentPort } = require('node:worker_threads');\n" +
         'let point = 0;\n' +
-        "// Each progress event carries 64 KB more than its points, so a page that reads nothing backs up soon.\n" +
+        '// Each progress event carries 64 KB more than its points, so a page that reads nothing backs up soon.\n' +
         "const padding = 'x'.repeat(65536);\n" +
         "parentPort.on('message', (m) => {\n" +
         "  if (m.request.type === 'stop') return;\n" +
@@ -917,7 +1170,11 @@ describe('browser host: uploads without a length, and pages that fall behind', (
   };
 
   it('refuses requests beyond its limit in flight at once, and serves on', async () => {
-    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: await standIn(), dataDirectory: await tempDir('fmnist-web-data-') });
+    const host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: await standIn(),
+      dataDirectory: await tempDir('fmnist-web-data-'),
+    });
     const origin = `http://127.0.0.1:${host.port}`;
     try {
       const socket = await open(host, `?token=${host.token}`, origin);
@@ -926,10 +1183,14 @@ describe('browser host: uploads without a length, and pages that fall behind', (
         const message = JSON.parse(String(data));
         if ('id' in message) replies.set(message.id, message.response);
       });
-      for (let id = 1; id <= MAX_REQUESTS_IN_FLIGHT + 3; id++) socket.send(JSON.stringify({ id, request: { type: 'stop' } }));
+      for (let id = 1; id <= MAX_REQUESTS_IN_FLIGHT + 3; id++)
+        socket.send(JSON.stringify({ id, request: { type: 'stop' } }));
       await expect.poll(() => replies.size).toBe(3);
       for (let id = MAX_REQUESTS_IN_FLIGHT + 1; id <= MAX_REQUESTS_IN_FLIGHT + 3; id++) {
-        expect(replies.get(id)).toEqual({ ok: false, error: `too many requests at once (at most ${MAX_REQUESTS_IN_FLIGHT} wait for answers)` });
+        expect(replies.get(id)).toEqual({
+          ok: false,
+          error: `too many requests at once (at most ${MAX_REQUESTS_IN_FLIGHT} wait for answers)`,
+        });
       }
       socket.close();
     } finally {
@@ -938,7 +1199,11 @@ describe('browser host: uploads without a length, and pages that fall behind', (
   });
 
   it('holds a slow page’s events while its socket is backed up, merging progress, and delivers every point in order', async () => {
-    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: await standIn(), dataDirectory: await tempDir('fmnist-web-data-') });
+    const host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: await standIn(),
+      dataDirectory: await tempDir('fmnist-web-data-'),
+    });
     const origin = `http://127.0.0.1:${host.port}`;
     try {
       const socket = await open(host, `?token=${host.token}`, origin);
@@ -958,7 +1223,9 @@ describe('browser host: uploads without a length, and pages that fall behind', (
       await new Promise((resolve) => setTimeout(resolve, 1500));
       (socket as unknown as { _socket: { resume(): void } })._socket.resume();
       await expect.poll(() => answered, { timeout: 10_000 }).toBe(true);
-      await expect.poll(() => received.reduce((sum, points) => sum + points.length, 0), { timeout: 20_000 }).toBe(400 * 100);
+      await expect
+        .poll(() => received.reduce((sum, points) => sum + points.length, 0), { timeout: 20_000 })
+        .toBe(400 * 100);
       const points = received.flat();
       expect(points.every((value, i) => value === i)).toBe(true);
       // Merged while it waited: fewer messages than events; and the answer, sent after them, came after them.
@@ -971,7 +1238,11 @@ describe('browser host: uploads without a length, and pages that fall behind', (
   });
 
   it('disconnects a page whose waiting progress holds more cost points than a run makes', async () => {
-    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: await standIn(), dataDirectory: await tempDir('fmnist-web-data-') });
+    const host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: await standIn(),
+      dataDirectory: await tempDir('fmnist-web-data-'),
+    });
     const origin = `http://127.0.0.1:${host.port}`;
     try {
       const socket = await open(host, `?token=${host.token}`, origin);
@@ -988,7 +1259,11 @@ describe('browser host: uploads without a length, and pages that fall behind', (
   });
 
   it('disconnects a page that falls too far behind, rather than hold its events without bound', async () => {
-    const host = await startWebHost({ rendererDirectory: builtFile('out/renderer'), workerPath: await standIn(), dataDirectory: await tempDir('fmnist-web-data-') });
+    const host = await startWebHost({
+      rendererDirectory: builtFile('out/renderer'),
+      workerPath: await standIn(),
+      dataDirectory: await tempDir('fmnist-web-data-'),
+    });
     const origin = `http://127.0.0.1:${host.port}`;
     try {
       const socket = await open(host, `?token=${host.token}`, origin);

@@ -24,14 +24,22 @@ describe('fmnist bench', () => {
   it('times plain epochs and epochs with dropout and augmentation, and reports both', async () => {
     const { runCliInProcess } = await import('../../helpers/cli');
     const { REAL_DATA_DIR } = await import('../../helpers/data');
-    const result = await runCliInProcess(['bench', '--epochs', '1', '--numpy', 'off', '--threads', '1', '--json'], { FMNIST_DATA: REAL_DATA_DIR });
+    const result = await runCliInProcess(['bench', '--epochs', '1', '--numpy', 'off', '--threads', '1', '--json'], {
+      FMNIST_DATA: REAL_DATA_DIR,
+    });
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as {
       epochSeconds: number[];
       medianSeconds: number;
       threads: number;
       testAccuracy: number;
-      recipes: { settings: Record<string, unknown>; epochSeconds: number[]; medianSeconds: number; ratio: number; testAccuracy: number };
+      recipes: {
+        settings: Record<string, unknown>;
+        epochSeconds: number[];
+        medianSeconds: number;
+        ratio: number;
+        testAccuracy: number;
+      };
     };
     expect(report.threads).toBe(1);
     expect(report.epochSeconds).toHaveLength(1);
@@ -79,7 +87,10 @@ process.stdin.on('data', (d) => {
 `,
     );
     await chmod(fake, 0o755);
-    const result = await runCliInProcess(['bench', '--epochs', '2', '--recipes', 'off', '--threads', '1', '--python', fake, '--json'], { FMNIST_DATA: REAL_DATA_DIR });
+    const result = await runCliInProcess(
+      ['bench', '--epochs', '2', '--recipes', 'off', '--threads', '1', '--python', fake, '--json'],
+      { FMNIST_DATA: REAL_DATA_DIR },
+    );
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as {
       epochSeconds: number[];
@@ -99,8 +110,14 @@ process.stdin.on('data', (d) => {
     expect(await readFile(log, 'utf8')).toBe('float32 epoch 1\nfloat32 epoch 2\n');
 
     // In text, each of our epochs is followed by NumPy's.
-    const text = await runCliInProcess(['bench', '--epochs', '2', '--recipes', 'off', '--threads', '1', '--python', fake], { FMNIST_DATA: REAL_DATA_DIR });
-    const order = text.stdout.split('\n').filter((l) => /^\s+(epoch \d|NumPy float32 )/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+    const text = await runCliInProcess(
+      ['bench', '--epochs', '2', '--recipes', 'off', '--threads', '1', '--python', fake],
+      { FMNIST_DATA: REAL_DATA_DIR },
+    );
+    const order = text.stdout
+      .split('\n')
+      .filter((l) => /^\s+(epoch \d|NumPy float32 )/.test(l))
+      .map((l) => l.trim().split(/\s+/)[0]);
     expect(order).toEqual(['epoch', 'NumPy', 'epoch', 'NumPy', 'epoch', 'epoch']);
     expect(text.stdout).toMatch(/^NumPy float32 \(in turn with ours\) +[\d.]+ +[\d.]+ +[\d.]+$/m);
   }, 120_000);
@@ -108,7 +125,10 @@ process.stdin.on('data', (d) => {
   it('says why when the reference cannot start, and still times our epochs', async () => {
     const { runCliInProcess } = await import('../../helpers/cli');
     const { REAL_DATA_DIR } = await import('../../helpers/data');
-    const result = await runCliInProcess(['bench', '--epochs', '1', '--recipes', 'off', '--threads', '1', '--python', '/nonexistent/python3', '--json'], { FMNIST_DATA: REAL_DATA_DIR });
+    const result = await runCliInProcess(
+      ['bench', '--epochs', '1', '--recipes', 'off', '--threads', '1', '--python', '/nonexistent/python3', '--json'],
+      { FMNIST_DATA: REAL_DATA_DIR },
+    );
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as { epochSeconds: number[]; numpy: unknown[]; numpyNote: string };
     expect(report.epochSeconds).toHaveLength(1);

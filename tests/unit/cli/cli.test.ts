@@ -7,7 +7,8 @@ import { runCliInProcess } from '../../helpers/cli';
 import { builtFile, REAL_DATA_DIR, realDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 import { countConfusion, imagesCountedElsewhere, nearTies, referenceOutputs } from '../../helpers/reference-outputs';
 
-const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runCliInProcess(args, { FMNIST_DATA: REAL_DATA_DIR, ...env });
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCliInProcess(args, { FMNIST_DATA: REAL_DATA_DIR, ...env });
 
 describe('fmnist CLI', () => {
   let dir: string;
@@ -19,18 +20,33 @@ describe('fmnist CLI', () => {
     [['train', '--epochs', '-3'], /^fmnist train: epochs must be between 1 and 100000, got -3\n$/],
     [['train', '--lr', '0'], /^fmnist train: learning rate must be greater than 0, got 0\n$/],
     [['train', '--batch-size', '0'], /^fmnist train: batch size must be between 1 and 65536, got 0\n$/],
-    [['train', '--epochs', 'many'], /^fmnist train: --epochs must be a number, got "many" \(see fmnist train --help\)\n$/],
+    [
+      ['train', '--epochs', 'many'],
+      /^fmnist train: --epochs must be a number, got "many" \(see fmnist train --help\)\n$/,
+    ],
     [['train', '--frobnicate'], /^fmnist train: unknown option --frobnicate/],
     [['train', '--train', '/does/not/exist'], /^fmnist train: \/does\/not\/exist: no such file or directory\n$/],
-    [['train', '--out', '/does/not/exist/model.safetensors'], /^fmnist train: \/does\/not\/exist\/model\.safetensors: the folder \/does\/not\/exist does not exist\n$/],
+    [
+      ['train', '--out', '/does/not/exist/model.safetensors'],
+      /^fmnist train: \/does\/not\/exist\/model\.safetensors: the folder \/does\/not\/exist does not exist\n$/,
+    ],
     [['train', '--out', '/tmp/'], /^fmnist train: \/tmp\/: names a folder: give a file name\n$/],
     [['train', '--allow-other-data'], /^fmnist train: --allow-other-data only applies with --resume\n$/],
     [['evaluate'], /^fmnist evaluate: --model CHECKPOINT is required/],
-    [['evaluate', '--model', '/nope.safetensors'], /^fmnist evaluate: \/nope\.safetensors: no such file or directory\n$/],
+    [
+      ['evaluate', '--model', '/nope.safetensors'],
+      /^fmnist evaluate: \/nope\.safetensors: no such file or directory\n$/,
+    ],
     [['transmogrify'], /^fmnist: unknown command "transmogrify"/],
     [['train', '--threads', '-1'], /^fmnist train: --threads must be between 0 \(one per core\) and 64, got -1\n$/],
-    [['train', '--kernels', 'gpu'], /^fmnist train: --kernels must be one of auto, wasm-fma, wasm, typescript, got "gpu"\n$/],
-    [['evaluate', '--model', 'x', '--threads', '99'], /^fmnist evaluate: --threads must be between 0 \(one per core\) and 64, got 99\n$/],
+    [
+      ['train', '--kernels', 'gpu'],
+      /^fmnist train: --kernels must be one of auto, wasm-fma, wasm, typescript, got "gpu"\n$/,
+    ],
+    [
+      ['evaluate', '--model', 'x', '--threads', '99'],
+      /^fmnist evaluate: --threads must be between 0 \(one per core\) and 64, got 99\n$/,
+    ],
     [['bench', '--numpy', 'sometimes'], /^fmnist bench: --numpy must be auto or off, got "sometimes"\n$/],
   ])('%j exits with 2 and one line', async (args, message) => {
     const result = await run(args);
@@ -40,17 +56,37 @@ describe('fmnist CLI', () => {
   });
 
   it('reports a malformed CSV with its file, line and column', async () => {
-    const csv = await writeTemp(dir, 'bad.csv', `label,${Array.from({ length: 784 }, (_, i) => `pixel${i + 1}`).join(',')}\n3,${'0,'.repeat(700)}x${',0'.repeat(83)}\n`);
+    const csv = await writeTemp(
+      dir,
+      'bad.csv',
+      `label,${Array.from({ length: 784 }, (_, i) => `pixel${i + 1}`).join(',')}\n3,${'0,'.repeat(700)}x${',0'.repeat(83)}\n`,
+    );
     const result = await run(['train', '--train', csv, '--epochs', '1']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`fmnist train: ${csv}: line 2, column 702: pixel701 value "x" is not a whole number 0–255\n`);
+    expect(result.stderr).toBe(
+      `fmnist train: ${csv}: line 2, column 702: pixel701 value "x" is not a whole number 0–255\n`,
+    );
   });
 
   it('trains with --json, saves a checkpoint, evaluates and predicts with it', async () => {
     const model = join(dir, 'model.safetensors');
-    const trained = await run(['train', '--epochs', '2', '--limit', '2000', '--hidden', '64', '--json', '--out', model]);
+    const trained = await run([
+      'train',
+      '--epochs',
+      '2',
+      '--limit',
+      '2000',
+      '--hidden',
+      '64',
+      '--json',
+      '--out',
+      model,
+    ]);
     expect(trained.code).toBe(0);
-    const lines = trained.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = trained.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({ type: 'epoch', epoch: 1 });
     for (const key of ['cost', 'trainAccuracy', 'testAccuracy', 'seconds']) expect(typeof lines[1][key]).toBe('number');
@@ -82,7 +118,10 @@ describe('fmnist CLI', () => {
     const input = await writeTemp(dir, 'few.csv', toKaggleCsv(test, { labels: false }));
     const predicted = await run(['predict', '--model', model, '--input', input, '--json']);
     expect(predicted.code).toBe(0);
-    const rows = predicted.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const rows = predicted.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(rows).toHaveLength(20);
     expect(rows[0].probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 4);
     expect(rows[0].label).toBeNull();
@@ -95,7 +134,11 @@ describe('fmnist CLI', () => {
       const result = await run(args);
       expect(result.code).toBe(2);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(new RegExp(`^fmnist: ${args.length ? 'the command is empty' : 'no command given'}\n\nfmnist \\S+ — train and evaluate`));
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^fmnist: ${args.length ? 'the command is empty' : 'no command given'}\n\nfmnist \\S+ — train and evaluate`,
+        ),
+      );
       expect(result.stderr).toContain('Usage: fmnist <command> [options]');
     }
     for (const args of [['--help'], ['-h'], ['help']]) {
@@ -134,7 +177,13 @@ describe('fmnist checkpoints', () => {
     const straight = join(dir, 'straight.safetensors');
     const continued = await run(['train', '--resume', half, '--epochs', '3', '--json', '--out', resumed]);
     expect(continued.code).toBe(0);
-    expect(continued.stdout.trim().split('\n').map((l) => JSON.parse(l).epoch).filter(Boolean)).toEqual([3]);
+    expect(
+      continued.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).epoch)
+        .filter(Boolean),
+    ).toEqual([3]);
     expect((await run(['train', '--epochs', '3', ...small, '--out', straight])).code).toBe(0);
     const a = await loadCheckpoint(resumed);
     const b = await loadCheckpoint(straight);
@@ -156,14 +205,31 @@ describe('fmnist checkpoints', () => {
   it('resumes on other training data only with --allow-other-data, and records both data sets', async () => {
     const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
     const train = takeFirst(await realDataset('train'), 2000);
-    const csv = await writeTemp(dir, 'other.csv', toKaggleCsv({ ...train, labels: train.labels.map((l) => (l + 1) % 10) }));
+    const csv = await writeTemp(
+      dir,
+      'other.csv',
+      toKaggleCsv({ ...train, labels: train.labels.map((l) => (l + 1) % 10) }),
+    );
     const refused = await run(['train', '--resume', half, '--epochs', '3', '--train', csv]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
-      new RegExp(`^fmnist train: ${half.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was trained on .*train-images-idx3-ubyte\\.gz \\(fingerprint \\w{16}\\), but the training data given now is .*other\\.csv \\(fingerprint \\w{16}\\): add --allow-other-data to train it on different data\\n$`),
+      new RegExp(
+        `^fmnist train: ${half.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was trained on .*train-images-idx3-ubyte\\.gz \\(fingerprint \\w{16}\\), but the training data given now is .*other\\.csv \\(fingerprint \\w{16}\\): add --allow-other-data to train it on different data\\n$`,
+      ),
     );
     const out = join(dir, 'other-data.safetensors');
-    const allowed = await run(['train', '--resume', half, '--epochs', '3', '--train', csv, '--allow-other-data', '--out', out]);
+    const allowed = await run([
+      'train',
+      '--resume',
+      half,
+      '--epochs',
+      '3',
+      '--train',
+      csv,
+      '--allow-other-data',
+      '--out',
+      out,
+    ]);
     expect(allowed.code).toBe(0);
     const saved = await loadCheckpoint(out);
     expect(saved.dataHistory?.map((segment) => segment.fromEpoch)).toEqual([1, 3]);
@@ -193,7 +259,8 @@ describe('fmnist checkpoints', () => {
     atomicWriteHooks.beforeRename = (temporary) => {
       if (!basename(temporary).startsWith('.autosave.safetensors.')) return;
       writes++;
-      if (writes === 2 || writes === 3) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      if (writes === 2 || writes === 3)
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     };
     try {
       const folder = join(dir, 'flaky');
@@ -236,7 +303,12 @@ describe('fmnist checkpoints', () => {
     expect((await readFile(onnx)).indexOf(Buffer.from(w0.buffer, w0.byteOffset, w0.byteLength))).toBeGreaterThan(0);
     expect((await run(['export', '--model', half, '--format', 'safetensors', '--out', weights])).code).toBe(0);
     const bytes = await readFile(weights);
-    expect([...decodeSafetensors(bytes, weights).tensors.keys()].sort()).toEqual(['0.bias', '0.weight', '2.bias', '2.weight']);
+    expect([...decodeSafetensors(bytes, weights).tensors.keys()].sort()).toEqual([
+      '0.bias',
+      '0.weight',
+      '2.bias',
+      '2.weight',
+    ]);
     const exported = decodeCheckpoint(bytes, weights);
     expect(exported.parameters.weights).toEqual(model.parameters.weights);
     expect(exported.parameters.biases).toEqual(model.parameters.biases);
@@ -244,7 +316,10 @@ describe('fmnist checkpoints', () => {
     expect((await run(['export', '--model', half, '--format', 'pdf', '--out', onnx])).stderr).toBe(
       'fmnist export: --format must be onnx or safetensors, got "pdf"\n',
     );
-    expect((await run(['export', '--model', half, '--format', 'onnx', '--out', join(dir, 'no-such-folder', 'm.onnx')])).stderr).toBe(
+    expect(
+      (await run(['export', '--model', half, '--format', 'onnx', '--out', join(dir, 'no-such-folder', 'm.onnx')]))
+        .stderr,
+    ).toBe(
       `fmnist export: ${join(dir, 'no-such-folder', 'm.onnx')}: the folder ${join(dir, 'no-such-folder')} does not exist\n`,
     );
 
@@ -255,7 +330,10 @@ describe('fmnist checkpoints', () => {
     const json = JSON.parse((await run(['info', '--model', weights, '--json'])).stdout);
     expect(json).toMatchObject({ architecture: '784-48-10', resumable: false, epochsDone: 2 });
     const garbage = await writeTemp(dir, 'garbage.safetensors', 'not a model at all');
-    expect(await run(['info', garbage])).toMatchObject({ code: 2, stderr: `fmnist info: ${garbage}: is not a safetensors file (its header length is implausible)\n` });
+    expect(await run(['info', garbage])).toMatchObject({
+      code: 2,
+      stderr: `fmnist info: ${garbage}: is not a safetensors file (its header length is implausible)\n`,
+    });
   });
 });
 
@@ -265,70 +343,99 @@ describe('fmnist train stopped by a signal', () => {
     ['SIGINT', 130],
     ['SIGTERM', 143],
     ['SIGHUP', 129],
-  ] as const)('%s: stops after the batch, saves the last whole epoch to --out and its own checkpoint, records it stopped, exits %i', async (signal, code) => {
-    const dataFolder = await tempDir('fmnist-cli-signal-');
-    const out = join(dataFolder, 'model.safetensors');
-    const child = spawn(process.execPath, [builtFile('out/node/fmnist.js'), 'train', '--epochs', '1000', '--limit', '2000', '--hidden', '32', '--json', '--out', out], {
-      env: { PATH: process.env.PATH, FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: dataFolder },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk) => {
-        stdout += chunk;
-        if (stdout.split('\n').filter((line) => line.startsWith('{"type":"epoch"')).length >= 2) resolve();
+  ] as const)(
+    '%s: stops after the batch, saves the last whole epoch to --out and its own checkpoint, records it stopped, exits %i',
+    async (signal, code) => {
+      const dataFolder = await tempDir('fmnist-cli-signal-');
+      const out = join(dataFolder, 'model.safetensors');
+      const child = spawn(
+        process.execPath,
+        [
+          builtFile('out/node/fmnist.js'),
+          'train',
+          '--epochs',
+          '1000',
+          '--limit',
+          '2000',
+          '--hidden',
+          '32',
+          '--json',
+          '--out',
+          out,
+        ],
+        {
+          env: { PATH: process.env.PATH, FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: dataFolder },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stderr!.on('data', (chunk) => (stderr += chunk));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (chunk) => {
+          stdout += chunk;
+          if (stdout.split('\n').filter((line) => line.startsWith('{"type":"epoch"')).length >= 2) resolve();
+        });
+        child.on('exit', (exit) => reject(new Error(`fmnist train exited early (${exit}): ${stderr}`)));
       });
-      child.on('exit', (exit) => reject(new Error(`fmnist train exited early (${exit}): ${stderr}`)));
-    });
-    child.kill(signal);
-    const exit = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(exit).toBe(code);
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
-    const summary = lines.at(-1);
-    expect(summary).toMatchObject({ type: 'summary', status: 'stopped', checkpoint: out });
-    const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
-    const saved = await loadCheckpoint(out);
-    expect(saved.epochsDone).toBe(summary.epochs);
-    expect(saved.epochsDone).toBeGreaterThanOrEqual(2);
-    const listed = JSON.parse((await runCliInProcess(['runs', '--json'], { FMNIST_STUDIO_DATA: dataFolder })).stdout);
-    expect(listed.runs).toMatchObject([{ id: summary.run, status: 'stopped', metrics: { epochs: saved.epochsDone }, copies: [out] }]);
-    expect((await loadCheckpoint(listed.runs[0].files.last)).parameters.weights).toEqual(saved.parameters.weights);
-  }, 60_000);
+      child.kill(signal);
+      const exit = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(exit).toBe(code);
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      const summary = lines.at(-1);
+      expect(summary).toMatchObject({ type: 'summary', status: 'stopped', checkpoint: out });
+      const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
+      const saved = await loadCheckpoint(out);
+      expect(saved.epochsDone).toBe(summary.epochs);
+      expect(saved.epochsDone).toBeGreaterThanOrEqual(2);
+      const listed = JSON.parse((await runCliInProcess(['runs', '--json'], { FMNIST_STUDIO_DATA: dataFolder })).stdout);
+      expect(listed.runs).toMatchObject([
+        { id: summary.run, status: 'stopped', metrics: { epochs: saved.epochsDone }, copies: [out] },
+      ]);
+      expect((await loadCheckpoint(listed.runs[0].files.last)).parameters.weights).toEqual(saved.parameters.weights);
+    },
+    60_000,
+  );
 });
 
 describe('fmnist train in a terminal that is closed', () => {
   // A real terminal (a pseudo-terminal, opened by Python's pty module): closing it hangs the process up, and every
   // later write to it fails with EIO. The run must still save its last whole epoch and end as hung up.
   const python = spawnSync('python3', ['-c', 'import pty'], { encoding: 'utf8' });
-  it.skipIf(python.status !== 0)('saves the last whole epoch to --out and its own checkpoint, records it stopped, and ends by the hang-up', async () => {
-    const dataFolder = await tempDir('fmnist-cli-hangup-');
-    const out = join(dataFolder, 'model.safetensors');
-    const script = [
-      'import os, pty, sys, time',
-      'pid, fd = pty.fork()',
-      'if pid == 0:',
-      `    os.execv(sys.argv[1], [sys.argv[1], sys.argv[2], 'train', '--epochs', '1000', '--limit', '2000', '--hidden', '32', '--out', sys.argv[3]])`,
-      "buffer = b''",
-      'start = time.time()',
-      "while buffer.count(b'epoch ') < 6 and time.time() - start < 60:",
-      '    buffer += os.read(fd, 4096)',
-      'os.close(fd)',
-      '_, status = os.waitpid(pid, 0)',
-      "print('signal', os.WTERMSIG(status)) if os.WIFSIGNALED(status) else print('exit', os.WEXITSTATUS(status))",
-    ].join('\n');
-    const result = spawnSync('python3', ['-c', script, process.execPath, builtFile('out/node/fmnist.js'), out], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: dataFolder },
-      timeout: 90_000,
-    });
-    // SIGHUP is signal 1.
-    expect(result.stdout.trim()).toBe('signal 1');
-    const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
-    const saved = await loadCheckpoint(out);
-    const listed = JSON.parse((await runCliInProcess(['runs', '--json'], { FMNIST_STUDIO_DATA: dataFolder })).stdout);
-    expect(listed.runs).toMatchObject([{ status: 'stopped', metrics: { epochs: saved.epochsDone }, copies: [out] }]);
-    expect((await loadCheckpoint(listed.runs[0].files.last)).parameters.weights).toEqual(saved.parameters.weights);
-  }, 120_000);
+  it.skipIf(python.status !== 0)(
+    'saves the last whole epoch to --out and its own checkpoint, records it stopped, and ends by the hang-up',
+    async () => {
+      const dataFolder = await tempDir('fmnist-cli-hangup-');
+      const out = join(dataFolder, 'model.safetensors');
+      const script = [
+        'import os, pty, sys, time',
+        'pid, fd = pty.fork()',
+        'if pid == 0:',
+        `    os.execv(sys.argv[1], [sys.argv[1], sys.argv[2], 'train', '--epochs', '1000', '--limit', '2000', '--hidden', '32', '--out', sys.argv[3]])`,
+        "buffer = b''",
+        'start = time.time()',
+        "while buffer.count(b'epoch ') < 6 and time.time() - start < 60:",
+        '    buffer += os.read(fd, 4096)',
+        'os.close(fd)',
+        '_, status = os.waitpid(pid, 0)',
+        "print('signal', os.WTERMSIG(status)) if os.WIFSIGNALED(status) else print('exit', os.WEXITSTATUS(status))",
+      ].join('\n');
+      const result = spawnSync('python3', ['-c', script, process.execPath, builtFile('out/node/fmnist.js'), out], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: dataFolder },
+        timeout: 90_000,
+      });
+      // SIGHUP is signal 1.
+      expect(result.stdout.trim()).toBe('signal 1');
+      const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
+      const saved = await loadCheckpoint(out);
+      const listed = JSON.parse((await runCliInProcess(['runs', '--json'], { FMNIST_STUDIO_DATA: dataFolder })).stdout);
+      expect(listed.runs).toMatchObject([{ status: 'stopped', metrics: { epochs: saved.epochsDone }, copies: [out] }]);
+      expect((await loadCheckpoint(listed.runs[0].files.last)).parameters.weights).toEqual(saved.parameters.weights);
+    },
+    120_000,
+  );
 });

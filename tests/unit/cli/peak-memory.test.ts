@@ -24,8 +24,20 @@ describe('fmnist train peak memory', () => {
   if (!procAvailable) it.skip('needs /proc to read a process’s high-water mark (Linux only)', () => {});
 
   /** A short training run of the built CLI, with the child's high-water mark as last seen before it ended. */
-  async function train(json: boolean): Promise<{ code: number | null; stdout: string; stderr: string; lastSeen: number }> {
-    const args = ['train', '--epochs', '1', '--limit', '3000', '--hidden', '64', '--no-record', ...(json ? ['--json'] : [])];
+  async function train(
+    json: boolean,
+  ): Promise<{ code: number | null; stdout: string; stderr: string; lastSeen: number }> {
+    const args = [
+      'train',
+      '--epochs',
+      '1',
+      '--limit',
+      '3000',
+      '--hidden',
+      '64',
+      '--no-record',
+      ...(json ? ['--json'] : []),
+    ];
     const child = spawn(process.execPath, [builtFile('out/node/fmnist.js'), ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, FMNIST_STUDIO_DATA: process.env.FMNIST_STUDIO_DATA },
     });
@@ -43,18 +55,26 @@ describe('fmnist train peak memory', () => {
     return { code, stdout, stderr, lastSeen };
   }
 
-  it.skipIf(!procAvailable)('is the high-water mark the kernel keeps for the process', async () => {
-    const { code, stdout, lastSeen } = await train(true);
-    expect(code).toBe(0);
-    const summary = stdout.trim().split('\n').map((line) => JSON.parse(line)).find((line) => line.type === 'summary');
-    expect(Number.isInteger(summary.peakMemoryMb)).toBe(true);
-    // Both are the same high-water mark, read at slightly different times (the summary just before exit).
-    expect(lastSeen).toBeGreaterThan(30);
-    expect(Math.abs(summary.peakMemoryMb - lastSeen)).toBeLessThan(10);
+  it.skipIf(!procAvailable)(
+    'is the high-water mark the kernel keeps for the process',
+    async () => {
+      const { code, stdout, lastSeen } = await train(true);
+      expect(code).toBe(0);
+      const summary = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+        .find((line) => line.type === 'summary');
+      expect(Number.isInteger(summary.peakMemoryMb)).toBe(true);
+      // Both are the same high-water mark, read at slightly different times (the summary just before exit).
+      expect(lastSeen).toBeGreaterThan(30);
+      expect(Math.abs(summary.peakMemoryMb - lastSeen)).toBeLessThan(10);
 
-    const text = await train(false);
-    expect(text.code).toBe(0);
-    const said = Number(/^Finished after 1 epoch in .*; peak memory (\d+) MB\.$/m.exec(text.stderr)?.[1]);
-    expect(Math.abs(said - text.lastSeen)).toBeLessThan(10);
-  }, 60_000);
+      const text = await train(false);
+      expect(text.code).toBe(0);
+      const said = Number(/^Finished after 1 epoch in .*; peak memory (\d+) MB\.$/m.exec(text.stderr)?.[1]);
+      expect(Math.abs(said - text.lastSeen)).toBeLessThan(10);
+    },
+    60_000,
+  );
 });

@@ -22,7 +22,15 @@ describe('bench:profile', () => {
         .filter((m): m is RegExpExecArray => m !== null)
         .map((m) => [m[1], { ms: Number(m[2]), share: Number(m[3]), gmac: m[4] ? Number(m[4]) : null }]),
     );
-    for (const phase of ['gather the batch (pixels to pairs)', 'layer 1 forward', 'layer 3 dZ to pairs', 'layer 2 input gradient (masked dot products)', 'layer 1 weight gradient + Adam', 'waiting for the other threads', 'epoch (training steps)']) {
+    for (const phase of [
+      'gather the batch (pixels to pairs)',
+      'layer 1 forward',
+      'layer 3 dZ to pairs',
+      'layer 2 input gradient (masked dot products)',
+      'layer 1 weight gradient + Adam',
+      'waiting for the other threads',
+      'epoch (training steps)',
+    ]) {
       expect(rows.has(phase), `${phase} in:\n${result.stdout}`).toBe(true);
     }
     expect(rows.get('epoch (training steps)')!.share).toBe(100);

@@ -49,9 +49,28 @@ describe('fmnist runs', () => {
       ['0.001', ['--name', 'slow learner']],
       ['0.01', ['--out', model]],
     ] as const) {
-      const result = await run(['train', '--train', train, '--test', test, '--epochs', '2', '--hidden', '16', '--batch-size', '64', '--lr', lr, '--json', ...extra]);
+      const result = await run([
+        'train',
+        '--train',
+        train,
+        '--test',
+        test,
+        '--epochs',
+        '2',
+        '--hidden',
+        '16',
+        '--batch-size',
+        '64',
+        '--lr',
+        lr,
+        '--json',
+        ...extra,
+      ]);
       if (result.code !== 0) throw new Error(result.stderr);
-      const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       const summary = lines.at(-1);
       expect(summary.run).toMatch(/^\d{8}-\d{6}-[0-9a-f]{4}$/);
       trained.push({ id: summary.run, epochs: lines.filter((l) => l.type === 'epoch'), lr });
@@ -61,13 +80,22 @@ describe('fmnist runs', () => {
   it('records each run of fmnist train in the runs folder of the data folder', async () => {
     // Each run: its summary, its history, its own checkpoint's folder; the one saved with --out notes the copy.
     const [a, b] = trained.map(({ id }) => id);
-    expect((await readdir(runsFolder)).sort()).toEqual([a, `${a}.history.json`, `${a}.json`, b, `${b}.edits.jsonl`, `${b}.history.json`, `${b}.json`].sort());
+    expect((await readdir(runsFolder)).sort()).toEqual(
+      [a, `${a}.history.json`, `${a}.json`, b, `${b}.edits.jsonl`, `${b}.history.json`, `${b}.json`].sort(),
+    );
     const listed = JSON.parse((await run(['runs', '--json'])).stdout);
     expect(listed).toMatchObject({ type: 'runs', folder: runsFolder, warnings: [], damaged: [] });
     expect(listed.runs.map((r: { id: string }) => r.id)).toEqual(trained.map((t) => t.id));
     const [first, second] = listed.runs;
     const own = (id: string): string => join(runsFolder, id, 'last.safetensors');
-    expect(first).toMatchObject({ name: 'slow learner', status: 'finished', origin: 'cli', checkpoint: own(a), trainingSamples: 600, validationSamples: 0 });
+    expect(first).toMatchObject({
+      name: 'slow learner',
+      status: 'finished',
+      origin: 'cli',
+      checkpoint: own(a),
+      trainingSamples: 600,
+      validationSamples: 0,
+    });
     expect(first.files).toEqual({ last: own(a), best: null, bytes: (await stat(own(a))).size });
     expect(first.config).toMatchObject({ learningRate: 0.001, epochs: 2, hiddenSizes: [16], batchSize: 64 });
     expect(first.data.sources).toEqual({ train: [join(files, 'train.csv')], test: [join(files, 'test.csv')] });
@@ -120,10 +148,16 @@ describe('fmnist runs', () => {
   it('shows a run by a prefix of its id: settings, data, checkpoint, result and every epoch', async () => {
     const [, second] = trained;
     const json = JSON.parse((await run(['runs', 'show', second.id.slice(0, 18), '--json'])).stdout);
-    expect(json).toMatchObject({ type: 'run', id: second.id, checkpoint: join(runsFolder, second.id, 'last.safetensors'), copies: [model] });
+    expect(json).toMatchObject({
+      type: 'run',
+      id: second.id,
+      checkpoint: join(runsFolder, second.id, 'last.safetensors'),
+      copies: [model],
+    });
     expect(json.history).toHaveLength(2);
     for (const [i, epoch] of json.history.entries()) {
-      for (const key of ['cost', 'trainAccuracy', 'testAccuracy', 'testCost'] as const) expect(epoch[key]).toBeCloseTo(second.epochs[i][key], 6);
+      for (const key of ['cost', 'trainAccuracy', 'testAccuracy', 'testCost'] as const)
+        expect(epoch[key]).toBeCloseTo(second.epochs[i][key], 6);
     }
     const text = (await run(['runs', 'show', second.id])).stdout;
     expect(text).toMatch(new RegExp(`^Run +${second.id}\\n`));
@@ -131,12 +165,20 @@ describe('fmnist runs', () => {
     expect(text).toMatch(/\nSettings +hiddenSizes 16, epochs 2, batchSize 64, learningRate 0\.01, .*seed 1.*\n/);
     expect(text).toContain(`\nData         ${join(files, 'train.csv')} (fingerprint `);
     expect(text).toContain(`\nCheckpoint   ${join(runsFolder, second.id, 'last.safetensors')}\n`);
-    expect(text).toMatch(new RegExp(`\\nFiles +[0-9.]+ (kB|MB|bytes) \\(last epoch\\) in ${escape(join(runsFolder, second.id))}\\n`));
+    expect(text).toMatch(
+      new RegExp(`\\nFiles +[0-9.]+ (kB|MB|bytes) \\(last epoch\\) in ${escape(join(runsFolder, second.id))}\\n`),
+    );
     expect(text).toContain(`\nSaved to     ${model}\n`);
     expect(text).toContain(`\nResult       2 epochs: test ${percent(second.epochs[1].testAccuracy)}`);
     const rows = text.trim().split('\n').slice(-3);
     expect(rows[0]).toMatch(/^epoch +cost +train +validation +test +test cost +seconds$/);
-    expect(rows[2].trim().split(/ +/).slice(0, 5)).toEqual(['2', second.epochs[1].cost.toFixed(4), percent(second.epochs[1].trainAccuracy), '—', percent(second.epochs[1].testAccuracy)]);
+    expect(rows[2].trim().split(/ +/).slice(0, 5)).toEqual([
+      '2',
+      second.epochs[1].cost.toFixed(4),
+      percent(second.epochs[1].trainAccuracy),
+      '—',
+      percent(second.epochs[1].testAccuracy),
+    ]);
     // A checkpoint that has gone is marked as missing.
     const { rename } = await import('node:fs/promises');
     await rename(model, `${model}.moved`);
@@ -150,11 +192,17 @@ describe('fmnist runs', () => {
   it('compares runs: the settings that differ, and the results side by side', async () => {
     const [a, b] = trained;
     const text = (await run(['runs', 'compare', a.id, b.id])).stdout.trim().split('\n');
-    const cells = (label: string): string[] => text.find((line) => line.startsWith(`${label} `))!.trim().split(/ {2,}/).slice(1);
+    const cells = (label: string): string[] =>
+      text
+        .find((line) => line.startsWith(`${label} `))!
+        .trim()
+        .split(/ {2,}/)
+        .slice(1);
     expect(text[0].trim().split(/ +/)).toEqual([a.id, b.id]);
     expect(cells('learningRate')).toEqual(['0.001', '0.01']);
     // Only the learning rate differs: no other setting has a row.
-    for (const key of ['epochs ', 'hiddenSizes', 'seed', 'batchSize']) expect(text.some((line) => line.startsWith(key) && key !== 'epochs ')).toBe(false);
+    for (const key of ['epochs ', 'hiddenSizes', 'seed', 'batchSize'])
+      expect(text.some((line) => line.startsWith(key) && key !== 'epochs ')).toBe(false);
     expect(cells('name')).toEqual(['slow learner', '—']);
     expect(cells('final test')).toEqual([percent(a.epochs[1].testAccuracy), percent(b.epochs[1].testAccuracy)]);
     expect(cells('final cost')).toEqual([a.epochs[1].cost.toFixed(4), b.epochs[1].cost.toFixed(4)]);
@@ -170,7 +218,20 @@ describe('fmnist runs', () => {
     const parsed = Papa.parse<string[]>((await readFile(out, 'utf8')).trim(), { header: false });
     expect(parsed.errors).toEqual([]);
     const [header, ...rows] = parsed.data;
-    expect(header).toEqual(['run', 'name', 'epoch', 'cost', 'trainAccuracy', 'validationCost', 'validationAccuracy', 'testCost', 'testAccuracy', 'seconds', 'evaluationSeconds', 'samplesPerSecond']);
+    expect(header).toEqual([
+      'run',
+      'name',
+      'epoch',
+      'cost',
+      'trainAccuracy',
+      'validationCost',
+      'validationAccuracy',
+      'testCost',
+      'testAccuracy',
+      'seconds',
+      'evaluationSeconds',
+      'samplesPerSecond',
+    ]);
     expect(rows.map((row) => [row[0], row[1], row[2]])).toEqual([
       [trained[0].id, 'slow learner', '1'],
       [trained[0].id, 'slow learner', '2'],
@@ -187,7 +248,10 @@ describe('fmnist runs', () => {
       expect(Number(row[8])).toBeCloseTo(printed.testAccuracy, 6);
       expect(Number(row[9])).toBeCloseTo(printed.seconds, 3);
     }
-    expect(await run(['runs', 'export', trained[0].id])).toMatchObject({ code: 2, stderr: 'fmnist runs: fmnist runs export needs --out FILE (see fmnist runs --help)\n' });
+    expect(await run(['runs', 'export', trained[0].id])).toMatchObject({
+      code: 2,
+      stderr: 'fmnist runs: fmnist runs export needs --out FILE (see fmnist runs --help)\n',
+    });
     expect((await run(['runs', 'export', trained[0].id, '--out', join(files, 'nowhere', 'x.csv')])).stderr).toBe(
       `fmnist runs: ${join(files, 'nowhere', 'x.csv')}: the folder ${join(files, 'nowhere')} does not exist\n`,
     );
@@ -197,17 +261,49 @@ describe('fmnist runs', () => {
     const scratch = await tempDir('fmnist-runs-cli-scratch-');
     const local = { FMNIST_STUDIO_DATA: scratch };
     const train = join(files, 'train.csv');
-    const made = await runCliInProcess(['train', '--train', train, '--test', join(files, 'test.csv'), '--epochs', '1', '--hidden', '8', '--json', '--out', join(scratch, 'm.safetensors')], local);
+    const made = await runCliInProcess(
+      [
+        'train',
+        '--train',
+        train,
+        '--test',
+        join(files, 'test.csv'),
+        '--epochs',
+        '1',
+        '--hidden',
+        '8',
+        '--json',
+        '--out',
+        join(scratch, 'm.safetensors'),
+      ],
+      local,
+    );
     const id = JSON.parse(made.stdout.trim().split('\n').at(-1)!).run as string;
-    expect(await runCliInProcess(['runs', 'rename', id.slice(0, 17), 'wide', 'net'], local)).toMatchObject({ code: 0, stdout: `Run ${id} is now named "wide net".\n` });
-    expect(await runCliInProcess(['runs', 'note', id, 'random labels; expect 10%'], local)).toMatchObject({ code: 0, stdout: `Run ${id} has a note now.\n` });
+    expect(await runCliInProcess(['runs', 'rename', id.slice(0, 17), 'wide', 'net'], local)).toMatchObject({
+      code: 0,
+      stdout: `Run ${id} is now named "wide net".\n`,
+    });
+    expect(await runCliInProcess(['runs', 'note', id, 'random labels; expect 10%'], local)).toMatchObject({
+      code: 0,
+      stdout: `Run ${id} has a note now.\n`,
+    });
     const shown = (await runCliInProcess(['runs', 'show', id], local)).stdout;
     expect(shown).toContain(`Run          ${id}  "wide net"\n`);
     expect(shown).toContain('\nNote         random labels; expect 10%\n');
     // The edits are lines of the run's journal; the summary stays as its trainer wrote it.
-    const journal = (await readFile(join(scratch, 'runs', `${id}.edits.jsonl`), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
-    expect(journal.map(({ at: _at, ...edit }) => edit)).toEqual([{ copy: join(scratch, 'm.safetensors') }, { name: 'wide net' }, { note: 'random labels; expect 10%' }]);
-    expect(JSON.parse(await readFile(join(scratch, 'runs', `${id}.json`), 'utf8'))).toMatchObject({ name: '', note: '' });
+    const journal = (await readFile(join(scratch, 'runs', `${id}.edits.jsonl`), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    expect(journal.map(({ at: _at, ...edit }) => edit)).toEqual([
+      { copy: join(scratch, 'm.safetensors') },
+      { name: 'wide net' },
+      { note: 'random labels; expect 10%' },
+    ]);
+    expect(JSON.parse(await readFile(join(scratch, 'runs', `${id}.json`), 'utf8'))).toMatchObject({
+      name: '',
+      note: '',
+    });
     expect((await runCliInProcess(['runs', 'note', id], local)).stdout).toBe(`Run ${id} has no note now.\n`);
     const bytes = (await stat(join(scratch, 'runs', id, 'last.safetensors'))).size;
     expect(await runCliInProcess(['runs', 'delete', '--files-only', id], local)).toMatchObject({
@@ -221,12 +317,17 @@ describe('fmnist runs', () => {
     });
     expect(await readdir(join(scratch, 'runs'))).toEqual([]);
     expect((await readdir(scratch)).includes('m.safetensors')).toBe(true);
-    expect((await runCliInProcess(['runs'], local)).stdout).toBe(`No runs recorded yet in ${join(scratch, 'runs')}: fmnist train and the app record every run there.\n`);
+    expect((await runCliInProcess(['runs'], local)).stdout).toBe(
+      `No runs recorded yet in ${join(scratch, 'runs')}: fmnist train and the app record every run there.\n`,
+    );
   });
 
   it('records nothing with --no-record', async () => {
     const scratch = await tempDir('fmnist-runs-cli-none-');
-    const result = await runCliInProcess(['train', '--train', join(files, 'train.csv'), '--epochs', '1', '--hidden', '8', '--json', '--no-record'], { FMNIST_STUDIO_DATA: scratch });
+    const result = await runCliInProcess(
+      ['train', '--train', join(files, 'train.csv'), '--epochs', '1', '--hidden', '8', '--json', '--no-record'],
+      { FMNIST_STUDIO_DATA: scratch },
+    );
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout.trim().split('\n').at(-1)!).run).toBeNull();
     expect(await readdir(scratch)).toEqual([]);
@@ -235,23 +336,33 @@ describe('fmnist runs', () => {
   it('names a damaged record with its id and what is wrong, lists the others, and deletes it on request', async () => {
     const damaged = join(runsFolder, '20200101-000000-dead.json');
     await writeFile(damaged, '{"format": "fashion-mnist-studio-run", "id": ');
-    const said = new RegExp(`^Run 20200101-000000-dead is damaged: ${escape(damaged)}: is not valid JSON \\(.+\\) \\(fmnist runs delete 20200101-000000-dead removes it\\)\\n$`);
+    const said = new RegExp(
+      `^Run 20200101-000000-dead is damaged: ${escape(damaged)}: is not valid JSON \\(.+\\) \\(fmnist runs delete 20200101-000000-dead removes it\\)\\n$`,
+    );
     const result = await run(['runs']);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(said);
     expect(result.stdout).toContain(`2 runs and 1 damaged record in ${runsFolder}`);
     expect(await run(['runs', 'show', '20200101'])).toMatchObject({
       code: 2,
-      stderr: expect.stringMatching(/^fmnist runs: .*20200101-000000-dead\.json: run 20200101-000000-dead is damaged: is not valid JSON \(.+\); it can only be deleted\n$/),
+      stderr: expect.stringMatching(
+        /^fmnist runs: .*20200101-000000-dead\.json: run 20200101-000000-dead is damaged: is not valid JSON \(.+\); it can only be deleted\n$/,
+      ),
     });
-    expect(await run(['runs', 'delete', '20200101'])).toMatchObject({ code: 0, stdout: 'Deleted the damaged run 20200101-000000-dead.\n' });
+    expect(await run(['runs', 'delete', '20200101'])).toMatchObject({
+      code: 0,
+      stdout: 'Deleted the damaged run 20200101-000000-dead.\n',
+    });
     expect((await run(['runs'])).stderr).toBe('');
   });
 
   it('with only damaged records, names them and says there are no intact runs (not "none recorded yet")', async () => {
     const scratch = await tempDir('fmnist-runs-cli-only-damaged-');
     await mkdir(join(scratch, 'runs'));
-    await writeFile(join(scratch, 'runs', '20200101-000000-dead.json'), '{"format": "fashion-mnist-studio-run", "id": ');
+    await writeFile(
+      join(scratch, 'runs', '20200101-000000-dead.json'),
+      '{"format": "fashion-mnist-studio-run", "id": ',
+    );
     const result = await runCliInProcess(['runs'], { FMNIST_STUDIO_DATA: scratch });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`No intact runs in ${join(scratch, 'runs')}; 1 damaged record (named above).\n`);
@@ -262,7 +373,10 @@ describe('fmnist runs', () => {
     const [a, b] = trained;
     const historyFile = join(runsFolder, `${a.id}.history.json`);
     const whole = await readFile(historyFile, 'utf8');
-    for (const broken of [whole.slice(0, whole.length / 2), JSON.stringify({ format: 'fashion-mnist-studio-run-history', id: a.id, epochs: 5 })]) {
+    for (const broken of [
+      whole.slice(0, whole.length / 2),
+      JSON.stringify({ format: 'fashion-mnist-studio-run-history', id: a.id, epochs: 5 }),
+    ]) {
       await writeFile(historyFile, broken);
       const shown = await run(['runs', 'show', a.id]);
       expect(shown.code).toBe(0);
@@ -272,7 +386,9 @@ describe('fmnist runs', () => {
       const out = join(files, 'partial.csv');
       const exported = await run(['runs', 'export', a.id, b.id, '--out', out]);
       expect(exported.code).toBe(0);
-      expect(exported.stderr).toMatch(new RegExp(`^Skipped the history of run ${a.id}: ${escape(historyFile)}: .+\\nWrote 2 rows \\(1 run\\) to `));
+      expect(exported.stderr).toMatch(
+        new RegExp(`^Skipped the history of run ${a.id}: ${escape(historyFile)}: .+\\nWrote 2 rows \\(1 run\\) to `),
+      );
       const rows = Papa.parse<string[]>((await readFile(out, 'utf8')).trim()).data.slice(1);
       expect(rows.map((row) => row[0])).toEqual([b.id, b.id]);
     }
@@ -295,14 +411,34 @@ describe('fmnist runs', () => {
 
   it.each([
     [['runs', 'show', 'nope'], () => `fmnist runs: there is no run "nope" in ${runsFolder} (fmnist runs lists them)\n`],
-    [['runs', 'show', '2'], () => /^fmnist runs: "2" names 2 runs \(\d{8}-\d{6}-[0-9a-f]{4}, \d{8}-\d{6}-[0-9a-f]{4}\): give more of the id\n$/],
-    [['runs', 'delete', 'nope'], () => `fmnist runs: there is no run "nope" in ${runsFolder} (fmnist runs lists them)\n`],
-    [['runs', 'frobnicate'], () => 'fmnist runs: unknown subcommand "frobnicate" (list, show, compare, export, rename, note, delete) (see fmnist runs --help)\n'],
+    [
+      ['runs', 'show', '2'],
+      () =>
+        /^fmnist runs: "2" names 2 runs \(\d{8}-\d{6}-[0-9a-f]{4}, \d{8}-\d{6}-[0-9a-f]{4}\): give more of the id\n$/,
+    ],
+    [
+      ['runs', 'delete', 'nope'],
+      () => `fmnist runs: there is no run "nope" in ${runsFolder} (fmnist runs lists them)\n`,
+    ],
+    [
+      ['runs', 'frobnicate'],
+      () =>
+        'fmnist runs: unknown subcommand "frobnicate" (list, show, compare, export, rename, note, delete) (see fmnist runs --help)\n',
+    ],
     [['runs', 'show'], () => 'fmnist runs: fmnist runs show takes one run id (see fmnist runs --help)\n'],
-    [['runs', 'compare', 'x'], () => 'fmnist runs: fmnist runs compare takes two or more run ids (see fmnist runs --help)\n'],
-    [['runs', 'list', '--out', 'x.csv'], () => 'fmnist runs: --out does not apply to fmnist runs list (see fmnist runs --help)\n'],
+    [
+      ['runs', 'compare', 'x'],
+      () => 'fmnist runs: fmnist runs compare takes two or more run ids (see fmnist runs --help)\n',
+    ],
+    [
+      ['runs', 'list', '--out', 'x.csv'],
+      () => 'fmnist runs: --out does not apply to fmnist runs list (see fmnist runs --help)\n',
+    ],
     [['runs', '--frobnicate'], () => /^fmnist runs: unknown option --frobnicate \(see fmnist runs --help\)\n$/],
-    [['train', '--no-record', '--name', 'x'], () => 'fmnist train: --name names the run record, which --no-record turns off\n'],
+    [
+      ['train', '--no-record', '--name', 'x'],
+      () => 'fmnist train: --name names the run record, which --no-record turns off\n',
+    ],
   ])('%j exits with 2 and one line', async (args, message) => {
     const result = await run(args);
     expect(result.code).toBe(2);
@@ -313,7 +449,9 @@ describe('fmnist runs', () => {
 
   it('explains itself in --help', async () => {
     const help = (await run(['runs', '--help'])).stdout;
-    expect(help).toMatch(/^fmnist runs — list, show, compare, export, rename, annotate and delete the recorded training runs\n\nUsage:\n {2}fmnist runs \[list\] \[--json\]/);
+    expect(help).toMatch(
+      /^fmnist runs — list, show, compare, export, rename, annotate and delete the recorded training runs\n\nUsage:\n {2}fmnist runs \[list\] \[--json\]/,
+    );
     expect(help).toContain('fmnist runs export ID... --out FILE');
     expect((await run(['--help'])).stdout).toMatch(/\n {2}runs +list, show, compare/);
     expect((await run(['train', '--help'])).stdout).toMatch(/--no-record +leave no record of the run/);
@@ -327,15 +465,22 @@ describe('a run whose fmnist train was killed', () => {
     const dataFolder = await tempDir('fmnist-runs-killed-cli-');
     const files = await tempDir('fmnist-runs-killed-files-');
     const train = await writeTemp(files, 'train.csv', toKaggleCsv(randomDataset(400, 5)));
-    child = spawn(process.execPath, [builtFile('out/node/fmnist.js'), 'train', '--train', train, '--epochs', '100000', '--hidden', '8', '--json'], {
-      env: { PATH: process.env.PATH, FMNIST_STUDIO_DATA: dataFolder, FMNIST_DATA_PATH: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [builtFile('out/node/fmnist.js'), 'train', '--train', train, '--epochs', '100000', '--hidden', '8', '--json'],
+      {
+        env: { PATH: process.env.PATH, FMNIST_STUDIO_DATA: dataFolder, FMNIST_DATA_PATH: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     // Killed once it has printed a few epochs (each recorded before the next starts).
     await new Promise<void>((resolve, reject) => {
       let epochs = 0;
       child!.stdout!.on('data', (chunk: Buffer) => {
-        epochs += chunk.toString().split('\n').filter((line) => line.startsWith('{"type":"epoch"')).length;
+        epochs += chunk
+          .toString()
+          .split('\n')
+          .filter((line) => line.startsWith('{"type":"epoch"')).length;
         if (epochs >= 3) resolve();
       });
       child!.on('exit', (code) => reject(new Error(`fmnist train exited early (${code})`)));

@@ -7,7 +7,9 @@ import { appDataFolder, runsFolder } from '@core/app-folders';
 
 describe('the data folder', () => {
   it('is per platform, under the product name, unless FMNIST_STUDIO_DATA says otherwise', () => {
-    expect(appDataFolder({ APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32')).toBe(join('C:\\Users\\u\\AppData\\Roaming', 'Fashion-MNIST Studio'));
+    expect(appDataFolder({ APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32')).toBe(
+      join('C:\\Users\\u\\AppData\\Roaming', 'Fashion-MNIST Studio'),
+    );
     expect(appDataFolder({}, 'win32')).toBe(join(homedir(), 'AppData', 'Roaming', 'Fashion-MNIST Studio'));
     expect(appDataFolder({}, 'darwin')).toBe(join(homedir(), 'Library', 'Application Support', 'Fashion-MNIST Studio'));
     expect(appDataFolder({ XDG_CONFIG_HOME: '/cfg' }, 'linux')).toBe(join('/cfg', 'Fashion-MNIST Studio'));

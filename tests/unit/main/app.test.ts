@@ -20,7 +20,12 @@ type Electron = typeof Stub;
 
 /** A launch: fresh modules (a new stand-in Electron, a new app), with the given arguments and data folder. */
 async function launch(
-  options: { argv?: string[]; singleInstance?: boolean; beforeReady?: (electron: Electron) => void; env?: Record<string, string> } = {},
+  options: {
+    argv?: string[];
+    singleInstance?: boolean;
+    beforeReady?: (electron: Electron) => void;
+    env?: Record<string, string>;
+  } = {},
 ) {
   vi.resetModules();
   const electron = (await import('electron')) as unknown as Electron;
@@ -37,7 +42,10 @@ async function launch(
   electron.app.ready();
   await started;
   const window = (): Stub.BrowserWindow => electron.BrowserWindow.getAllWindows()[0];
-  const events = (): BackendEvent[] => window().webContents.sent.filter((s) => s.channel === IPC_EVENT).map((s) => s.payload as BackendEvent);
+  const events = (): BackendEvent[] =>
+    window()
+      .webContents.sent.filter((s) => s.channel === IPC_EVENT)
+      .map((s) => s.payload as BackendEvent);
   const lastState = (): StudioState | undefined =>
     events()
       .filter((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state')
@@ -49,7 +57,8 @@ async function launch(
   return { electron, dataFolder, window, events, lastState, request, pageLoaded };
 }
 
-const writeCheckpoint = (path: string, epochs = 3): Promise<void> => writeUntrainedCheckpoint(path, [16], { seed: 5, settings: { epochs } });
+const writeCheckpoint = (path: string, epochs = 3): Promise<void> =>
+  writeUntrainedCheckpoint(path, [16], { seed: 5, settings: { epochs } });
 
 let quitApp: (() => void) | null = null;
 afterEach(() => {
@@ -66,7 +75,9 @@ describe('the desktop app', () => {
       expect(app.electron.app.lockData).toEqual({ files: [resolve('/runs/m.safetensors')] });
       expect(app.electron.BrowserWindow.windows).toHaveLength(0);
       expect(app.electron.ipcMain.handlers.size).toBe(0);
-      expect(out).toHaveBeenCalledWith('Fashion-MNIST Studio is already running: its window was brought to the front with the files given.\n');
+      expect(out).toHaveBeenCalledWith(
+        'Fashion-MNIST Studio is already running: its window was brought to the front with the files given.\n',
+      );
     } finally {
       out.mockRestore();
     }
@@ -87,7 +98,12 @@ describe('the desktop app', () => {
     const app = await launch();
     quitApp = () => app.electron.app.emit('will-quit');
     const window = app.window();
-    expect(window.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
+    expect(window.options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    });
     expect(window.options.webPreferences.preload).toMatch(/preload[\\/]index\.js$/);
     expect(window.loaded.file).toMatch(/renderer[\\/]index\.html$/);
     expect(window.visible).toBe(false);
@@ -96,7 +112,10 @@ describe('the desktop app', () => {
     expect(app.electron.app.sandboxEnabled).toBe(true);
     expect([...app.electron.ipcMain.handlers.keys()].sort()).toEqual(['studio:open-files', 'studio:request']);
     expect(app.electron.Menu.application?.template.map((m) => m.label ?? m.role)).toContain('&Training');
-    expect(app.electron.app.aboutOptions).toMatchObject({ applicationName: 'Fashion-MNIST Studio', applicationVersion: '0.1.0' });
+    expect(app.electron.app.aboutOptions).toMatchObject({
+      applicationName: 'Fashion-MNIST Studio',
+      applicationVersion: '0.1.0',
+    });
     const state = await app.request({ type: 'get-state' });
     expect(state.ok && state.state?.defaultData.directory).toBe(REAL_DATA_DIR);
   });
@@ -113,7 +132,9 @@ describe('the desktop app', () => {
     app.pageLoaded();
     await expect.poll(() => app.lastState()?.model?.file, { timeout: 20_000 }).toBe(checkpoint);
     expect(app.electron.app.recentDocuments).toEqual([checkpoint]);
-    const openRecent = app.electron.Menu.application!.template.find((m) => m.label === '&File').submenu.find((i: { label?: string }) => i.label === 'Open Recent');
+    const openRecent = app.electron.Menu.application!.template.find((m) => m.label === '&File').submenu.find(
+      (i: { label?: string }) => i.label === 'Open Recent',
+    );
     expect(openRecent.submenu[0]).toMatchObject({ label: 'given.safetensors', toolTip: checkpoint });
   });
 
@@ -143,7 +164,9 @@ describe('the desktop app', () => {
     first.destroyed = true;
     first.emit('closed');
     expect(app.electron.BrowserWindow.getAllWindows()).toHaveLength(0);
-    app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app', '--whatever'], folder, { files: [checkpoint] });
+    app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app', '--whatever'], folder, {
+      files: [checkpoint],
+    });
     expect(app.electron.BrowserWindow.getAllWindows()).toHaveLength(1);
     app.pageLoaded();
     await expect.poll(() => app.lastState()?.model?.file, { timeout: 20_000 }).toBe(checkpoint);
@@ -174,11 +197,20 @@ describe('the desktop app', () => {
     const broken = join(folder, 'broken.safetensors');
     await writeFile(broken, 'not a checkpoint');
     app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app', broken], folder);
-    await expect.poll(() => app.events().filter((e) => e.type === 'notice').at(-1), { timeout: 20_000 }).toEqual({
-      type: 'notice',
-      tone: 'error',
-      message: expect.stringMatching(new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `)),
-    });
+    await expect
+      .poll(
+        () =>
+          app
+            .events()
+            .filter((e) => e.type === 'notice')
+            .at(-1),
+        { timeout: 20_000 },
+      )
+      .toEqual({
+        type: 'notice',
+        tone: 'error',
+        message: expect.stringMatching(new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `)),
+      });
     // The model loaded before stays.
     expect(app.lastState()?.model?.file).toBe(checkpoint);
   });
@@ -194,7 +226,8 @@ describe('the desktop app', () => {
     app.pageLoaded();
     await expect.poll(() => app.lastState()?.model?.file, { timeout: 20_000 }).toBe(gone);
     type Item = { label?: string; submenu?: Item[]; click?: () => void };
-    const fileMenu = (): Item[] => (app.electron.Menu.application!.template as Item[]).find((m) => m.label === '&File')!.submenu!;
+    const fileMenu = (): Item[] =>
+      (app.electron.Menu.application!.template as Item[]).find((m) => m.label === '&File')!.submenu!;
     const recent = (): Item[] => fileMenu().find((i) => i.label === 'Open Recent')!.submenu!;
 
     fileMenu().find((i) => i.label === 'Save Checkpoint…')!.click!();
@@ -203,21 +236,35 @@ describe('the desktop app', () => {
     const { rm } = await import('node:fs/promises');
     await rm(gone);
     recent()[0].click!();
-    await expect.poll(() => app.events().filter((e) => e.type === 'notice').at(-1)).toEqual({
-      type: 'notice',
-      tone: 'error',
-      message: `${gone}: no such file or directory`,
-    });
+    await expect
+      .poll(() =>
+        app
+          .events()
+          .filter((e) => e.type === 'notice')
+          .at(-1),
+      )
+      .toEqual({
+        type: 'notice',
+        tone: 'error',
+        message: `${gone}: no such file or directory`,
+      });
     await expect.poll(() => recent().map((i) => i.label)).toEqual(['No Recent Checkpoints']);
 
     // The model held came from the file that is gone: no file holds it now, so a checkpoint opened from
     // outside does not replace it (the page's Load checkpoint would ask).
     app.electron.app.emit('second-instance', {}, ['/opt/electron', '/app', kept], folder);
-    await expect.poll(() => app.events().filter((e) => e.type === 'notice').at(-1)).toEqual({
-      type: 'notice',
-      tone: 'error',
-      message: `${kept}: not opened: the model held (784-16-10, 0 epochs) is not saved in any file; save it first, or open the checkpoint with Load checkpoint, which asks`,
-    });
+    await expect
+      .poll(() =>
+        app
+          .events()
+          .filter((e) => e.type === 'notice')
+          .at(-1),
+      )
+      .toEqual({
+        type: 'notice',
+        tone: 'error',
+        message: `${kept}: not opened: the model held (784-16-10, 0 epochs) is not saved in any file; save it first, or open the checkpoint with Load checkpoint, which asks`,
+      });
     expect(app.lastState()?.model?.file).toBe(gone);
     // Back in a file, it can be replaced.
     await writeCheckpoint(gone);
@@ -227,7 +274,9 @@ describe('the desktop app', () => {
     await expect.poll(() => recent().map((i) => i.label)).toEqual(['No Recent Checkpoints']);
     expect(app.electron.app.recentDocuments).toEqual([]);
 
-    const help = (app.electron.Menu.application!.template as (Item & { role?: string })[]).find((m) => m.role === 'help')!.submenu!;
+    const help = (app.electron.Menu.application!.template as (Item & { role?: string })[]).find(
+      (m) => m.role === 'help',
+    )!.submenu!;
     help[0].click!();
     expect(app.electron.shell.opened).toEqual(['https://github.com/zalandoresearch/fashion-mnist']);
     help.at(-1)!.click!();
@@ -236,7 +285,9 @@ describe('the desktop app', () => {
 
   it('downloads Fashion-MNIST into the data folder when asked, then loads it from there', async () => {
     const mirror = await startMirror(
-      Object.fromEntries(FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }])),
+      Object.fromEntries(
+        FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }]),
+      ),
     );
     const app = await launch({ env: { FMNIST_DOWNLOAD_URL: mirror.url, FMNIST_DATA: '' } });
     quitApp = () => app.electron.app.emit('will-quit');
@@ -244,9 +295,17 @@ describe('the desktop app', () => {
       const done = await app.request({ type: 'download-data' });
       expect(done.ok && done.state?.defaultData.directory).toBe(join(app.dataFolder, 'fashion-mnist'));
       expect(done.ok && done.state?.datasets.train?.count).toBe(60000);
-      expect(app.events().filter((e) => e.type === 'download').at(-1)).toMatchObject({ download: { status: 'finished' } });
+      expect(
+        app
+          .events()
+          .filter((e) => e.type === 'download')
+          .at(-1),
+      ).toMatchObject({ download: { status: 'finished' } });
       const state = await app.request({ type: 'get-state' });
-      expect(state.ok && state.state?.download).toMatchObject({ status: 'finished', directory: join(app.dataFolder, 'fashion-mnist') });
+      expect(state.ok && state.state?.download).toMatchObject({
+        status: 'finished',
+        directory: join(app.dataFolder, 'fashion-mnist'),
+      });
       // The gallery's images reach the page as bytes (Electron's IPC clones typed arrays), not as JSON.
       const images = await app.request({ type: 'get-test-images' });
       expect(images.ok && images.testImages?.images).toBeInstanceOf(Uint8Array);
@@ -300,7 +359,9 @@ describe('the desktop app', () => {
     expect(started.ok).toBe(true);
     const epochsDone = (): number =>
       app.events().reduce((sum, e) => sum + (e.type === 'progress' ? e.progress.completedEpochs.length : 0), 0);
-    await expect.poll(() => app.events().filter((e) => e.type === 'progress').length, { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => app.events().filter((e) => e.type === 'progress').length, { timeout: 30_000 })
+      .toBeGreaterThan(0);
 
     // Closing the window (Windows, Linux) during the run asks first; Cancel leaves everything as it was.
     app.electron.dialog.answers.message.push({ response: 1 });
@@ -312,7 +373,10 @@ describe('the desktop app', () => {
       app.electron.app.quit();
       await expect.poll(() => app.electron.dialog.shown.length).toBe(1);
     }
-    expect(app.electron.dialog.shown[0].options).toMatchObject({ buttons: ['Stop and Quit', 'Cancel'], message: 'Training is running. Quit anyway?' });
+    expect(app.electron.dialog.shown[0].options).toMatchObject({
+      buttons: ['Stop and Quit', 'Cancel'],
+      message: 'Training is running. Quit anyway?',
+    });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(app.lastState()?.run.status).toBe('running');
 
@@ -334,7 +398,9 @@ describe('the desktop app', () => {
     expect(kept.optimizer).not.toBeNull();
     expect(kept.config?.epochs).toBe(5000);
     expect(app.lastState()?.run.status).toBe('stopped');
-    expect(runs).toMatchObject([{ status: 'stopped', origin: 'app', metrics: { epochs: kept.epochsDone }, checkpoint: own }]);
+    expect(runs).toMatchObject([
+      { status: 'stopped', origin: 'app', metrics: { epochs: kept.epochsDone }, checkpoint: own },
+    ]);
     quitApp = null;
   }, 120_000);
 

@@ -32,7 +32,9 @@ describe('files from outside', () => {
       resolve(home, 'runs/a.safetensors'),
       absolute,
     ]);
-    expect(filesFromArgv(['/usr/bin/electron', '.', 'c.safetensors'], false, resolve('/w'))).toEqual([resolve('/w', 'c.safetensors')]);
+    expect(filesFromArgv(['/usr/bin/electron', '.', 'c.safetensors'], false, resolve('/w'))).toEqual([
+      resolve('/w', 'c.safetensors'),
+    ]);
     expect(filesFromArgv(['/opt/Studio/studio', '-psn_0_123', ''], true, home)).toEqual([]);
     // File managers may hand over URIs.
     const spaced = resolve('/home/u/My Runs/m.safetensors');
@@ -40,20 +42,31 @@ describe('files from outside', () => {
   });
 
   it('names the test set by Fashion-MNIST’s own file names, everything else as training data', () => {
-    expect(['t10k-images-idx3-ubyte.gz', 'fashion-mnist_test.csv', '/x/TEST.csv'].map(roleOfName)).toEqual(['test', 'test', 'test']);
-    expect(['train-images-idx3-ubyte', 'fashion-mnist_train.csv', 'mine.csv', '/tests-folder/../a.csv'].map(roleOfName)).toEqual([
-      'train',
-      'train',
-      'train',
-      'train',
+    expect(['t10k-images-idx3-ubyte.gz', 'fashion-mnist_test.csv', '/x/TEST.csv'].map(roleOfName)).toEqual([
+      'test',
+      'test',
+      'test',
     ]);
-    expect(planOpen(['a.safetensors', 'b.SafeTensors', 'x.csv'], (n) => n, 'test')).toEqual({ checkpoint: 'b.SafeTensors', train: [], test: ['x.csv'] });
+    expect(
+      ['train-images-idx3-ubyte', 'fashion-mnist_train.csv', 'mine.csv', '/tests-folder/../a.csv'].map(roleOfName),
+    ).toEqual(['train', 'train', 'train', 'train']);
+    expect(planOpen(['a.safetensors', 'b.SafeTensors', 'x.csv'], (n) => n, 'test')).toEqual({
+      checkpoint: 'b.SafeTensors',
+      train: [],
+      test: ['x.csv'],
+    });
   });
 
   it('loads the four IDX files as both sets and a checkpoint as the model', async () => {
     const { files, requests, opened } = opener();
     const response = await files.open(
-      ['/d/train-images-idx3-ubyte', '/d/t10k-labels-idx1-ubyte', '/d/train-labels-idx1-ubyte', '/d/t10k-images-idx3-ubyte', '/d/m.safetensors'],
+      [
+        '/d/train-images-idx3-ubyte',
+        '/d/t10k-labels-idx1-ubyte',
+        '/d/train-labels-idx1-ubyte',
+        '/d/t10k-images-idx3-ubyte',
+        '/d/m.safetensors',
+      ],
       null,
     );
     expect(response.ok).toBe(true);
@@ -67,7 +80,10 @@ describe('files from outside', () => {
 
   it('tries every file and answers with the failures joined in one line; a failed checkpoint is not recent', async () => {
     const { files, opened } = opener((request) => ({ ok: false, error: `${request.type} failed` }));
-    expect(await files.open(['/d/a.csv', '/d/m.safetensors'], null)).toEqual({ ok: false, error: 'load-dataset failed — load-checkpoint failed' });
+    expect(await files.open(['/d/a.csv', '/d/m.safetensors'], null)).toEqual({
+      ok: false,
+      error: 'load-dataset failed — load-checkpoint failed',
+    });
     expect(opened).toEqual([]);
   });
 

@@ -28,6 +28,8 @@ describe('the Electron entry point', () => {
     const electron = (await import('electron')) as unknown as typeof Stub;
     await import('../../../src/main/index');
     await vi.waitFor(() => expect(electron.app.exitCode).toBe(1));
-    expect(electron.dialog.errorBoxes).toEqual([{ title: 'Fashion-MNIST Studio could not start', content: 'the data folder is not writable' }]);
+    expect(electron.dialog.errorBoxes).toEqual([
+      { title: 'Fashion-MNIST Studio could not start', content: 'the data folder is not writable' },
+    ]);
   });
 });

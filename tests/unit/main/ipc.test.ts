@@ -51,7 +51,11 @@ beforeEach(async () => {
     rendererUrl: undefined,
     preferences,
     downloads,
-    files: new FileOpener(backend, () => {}, (path) => used.push(path)),
+    files: new FileOpener(
+      backend,
+      () => {},
+      (path) => used.push(path),
+    ),
     checkpointUsed: (path) => used.push(path),
   });
 });
@@ -65,7 +69,9 @@ describe('IPC', () => {
     const refused = { ok: false, error: 'request refused: unknown sender' };
     expect(await request({ type: 'get-state' }, other)).toEqual(refused);
     expect(await request({ type: 'get-state' }, window, 'https://example.org/')).toEqual(refused);
-    expect(await electron.ipcMain.invoke(IPC_OPEN_FILES, other as never, APP_PAGE, { paths: ['/x.csv'], role: null })).toEqual(refused);
+    expect(
+      await electron.ipcMain.invoke(IPC_OPEN_FILES, other as never, APP_PAGE, { paths: ['/x.csv'], role: null }),
+    ).toEqual(refused);
     expect(forwarded).toEqual([]);
     // get-state answers carry the download's state, which only the host knows.
     expect(await request({ type: 'get-state' })).toEqual({ ok: true, cancelled: false });
@@ -73,17 +79,36 @@ describe('IPC', () => {
   });
 
   it('refuses malformed requests in one line, forwarding nothing', async () => {
-    expect(await request({ type: 'start', settings: {}, autosave: true, continue: false })).toEqual({ ok: false, error: 'invalid request: setting "epochs" is missing' });
+    expect(await request({ type: 'start', settings: {}, autosave: true, continue: false })).toEqual({
+      ok: false,
+      error: 'invalid request: setting "epochs" is missing',
+    });
     expect(await request('hello')).toEqual({ ok: false, error: 'invalid request: not an object' });
-    expect(await request({ type: 'load-dataset', role: 'train', paths: ['/etc/passwd'] })).toEqual({ ok: false, error: 'invalid request: unknown type "load-dataset"' });
+    expect(await request({ type: 'load-dataset', role: 'train', paths: ['/etc/passwd'] })).toEqual({
+      ok: false,
+      error: 'invalid request: unknown type "load-dataset"',
+    });
     expect(forwarded).toEqual([]);
   });
 
   it('opens data through the dialog, starting in the folder used last, and remembers the new one', async () => {
-    electron.dialog.answers.open.push({ canceled: false, filePaths: ['/data/fm/train-images-idx3-ubyte', '/data/fm/train-labels-idx1-ubyte'] });
+    electron.dialog.answers.open.push({
+      canceled: false,
+      filePaths: ['/data/fm/train-images-idx3-ubyte', '/data/fm/train-labels-idx1-ubyte'],
+    });
     await request({ type: 'open-dataset', role: 'train' });
-    expect(forwarded).toEqual([{ type: 'load-dataset', role: 'train', paths: ['/data/fm/train-images-idx3-ubyte', '/data/fm/train-labels-idx1-ubyte'] }]);
-    expect(electron.dialog.shown[0].options).toMatchObject({ title: 'Open training data', properties: ['openFile', 'multiSelections'], defaultPath: undefined });
+    expect(forwarded).toEqual([
+      {
+        type: 'load-dataset',
+        role: 'train',
+        paths: ['/data/fm/train-images-idx3-ubyte', '/data/fm/train-labels-idx1-ubyte'],
+      },
+    ]);
+    expect(electron.dialog.shown[0].options).toMatchObject({
+      title: 'Open training data',
+      properties: ['openFile', 'multiSelections'],
+      defaultPath: undefined,
+    });
     expect(preferences.folder('data')).toBe('/data/fm');
 
     await request({ type: 'open-dataset', role: 'test' });
@@ -95,7 +120,10 @@ describe('IPC', () => {
     await preferences.setFolder('checkpoints', '/runs');
     electron.dialog.answers.save.push({ canceled: false, filePath: '/runs/2/model.safetensors' });
     expect(await request({ type: 'save-checkpoint' })).toEqual({ ok: true });
-    expect(electron.dialog.shown[0].options).toMatchObject({ title: 'Save checkpoint', defaultPath: join('/runs', 'fashion-mnist-checkpoint.safetensors') });
+    expect(electron.dialog.shown[0].options).toMatchObject({
+      title: 'Save checkpoint',
+      defaultPath: join('/runs', 'fashion-mnist-checkpoint.safetensors'),
+    });
     expect(forwarded).toEqual([{ type: 'save-checkpoint', path: '/runs/2/model.safetensors' }]);
     expect(used).toEqual(['/runs/2/model.safetensors']);
     expect(preferences.folder('checkpoints')).toBe('/runs/2');
@@ -103,14 +131,20 @@ describe('IPC', () => {
     // A failed save is not a recent document.
     answer = () => ({ ok: false, error: '/ro/m.safetensors: permission denied' });
     electron.dialog.answers.save.push({ canceled: false, filePath: '/ro/m.safetensors' });
-    expect(await request({ type: 'save-checkpoint' })).toEqual({ ok: false, error: '/ro/m.safetensors: permission denied' });
+    expect(await request({ type: 'save-checkpoint' })).toEqual({
+      ok: false,
+      error: '/ro/m.safetensors: permission denied',
+    });
     expect(used).toHaveLength(1);
   });
 
   it('exports through the save dialog with the format’s filter, and cancelling does nothing', async () => {
     electron.dialog.answers.save.push({ canceled: false, filePath: '/out/m.onnx' });
     await request({ type: 'export-model', format: 'onnx' });
-    expect(electron.dialog.shown[0].options).toMatchObject({ title: 'Export model as ONNX', filters: [{ extensions: ['onnx'] }] });
+    expect(electron.dialog.shown[0].options).toMatchObject({
+      title: 'Export model as ONNX',
+      filters: [{ extensions: ['onnx'] }],
+    });
     expect(await request({ type: 'export-model', format: 'safetensors' })).toEqual({ ok: true, cancelled: true });
     expect(electron.dialog.shown[1].options.title).toBe('Export model as safetensors weights');
     expect(forwarded).toEqual([{ type: 'export-model', format: 'onnx', path: '/out/m.onnx' }]);
@@ -128,7 +162,9 @@ describe('IPC', () => {
   it('writes a chart image where the user chose, atomically', async () => {
     const target = join(await tempDir('fmnist-ipc-'), 'cost.png');
     electron.dialog.answers.save.push({ canceled: false, filePath: target });
-    expect(await request({ type: 'save-file', name: 'cost.png', data: Buffer.from('PNG bytes').toString('base64') })).toEqual({ ok: true });
+    expect(
+      await request({ type: 'save-file', name: 'cost.png', data: Buffer.from('PNG bytes').toString('base64') }),
+    ).toEqual({ ok: true });
     expect(await readFile(target, 'utf8')).toBe('PNG bytes');
     expect(electron.dialog.shown[0].options.defaultPath).toBe('cost.png');
     expect(await request({ type: 'save-file', name: 'x.png', data: '' })).toEqual({ ok: true, cancelled: true });
@@ -146,8 +182,12 @@ describe('IPC', () => {
   });
 
   it('opens dropped files by kind: checkpoints as the model, data by card or by name', async () => {
-    const drop = (payload: unknown): Promise<Response> => electron.ipcMain.invoke(IPC_OPEN_FILES, window, APP_PAGE, payload) as Promise<Response>;
-    await drop({ paths: ['/d/fashion-mnist_train.csv', '/d/fashion-mnist_test.csv', '/d/run.safetensors'], role: null });
+    const drop = (payload: unknown): Promise<Response> =>
+      electron.ipcMain.invoke(IPC_OPEN_FILES, window, APP_PAGE, payload) as Promise<Response>;
+    await drop({
+      paths: ['/d/fashion-mnist_train.csv', '/d/fashion-mnist_test.csv', '/d/run.safetensors'],
+      role: null,
+    });
     expect(forwarded).toEqual([
       { type: 'load-dataset', role: 'train', paths: ['/d/fashion-mnist_train.csv'] },
       { type: 'load-dataset', role: 'test', paths: ['/d/fashion-mnist_test.csv'] },
@@ -157,9 +197,18 @@ describe('IPC', () => {
     forwarded.length = 0;
     await drop({ paths: ['/d/t10k-images-idx3-ubyte.gz'], role: 'train' });
     expect(forwarded).toEqual([{ type: 'load-dataset', role: 'train', paths: ['/d/t10k-images-idx3-ubyte.gz'] }]);
-    expect(await drop({ paths: [], role: null })).toEqual({ ok: false, error: 'invalid request: open 1 to 8 files at a time' });
-    expect(await drop({ paths: ['/a'], role: 'validation' })).toEqual({ ok: false, error: 'invalid request: role must be "train" or "test"' });
-    expect(await drop({ paths: ['/a\0b'], role: null })).toEqual({ ok: false, error: 'invalid request: malformed file path' });
+    expect(await drop({ paths: [], role: null })).toEqual({
+      ok: false,
+      error: 'invalid request: open 1 to 8 files at a time',
+    });
+    expect(await drop({ paths: ['/a'], role: 'validation' })).toEqual({
+      ok: false,
+      error: 'invalid request: role must be "train" or "test"',
+    });
+    expect(await drop({ paths: ['/a\0b'], role: null })).toEqual({
+      ok: false,
+      error: 'invalid request: malformed file path',
+    });
   });
 
   it('reports a failure of the backend as the answer', async () => {

@@ -4,7 +4,16 @@ import { describe, expect, it, vi } from 'vitest';
 import type { MenuCommand } from '@core/shared/contract';
 import { type MenuOptions, menuTemplate } from '../../../src/main/menu';
 
-type Item = { label?: string; role?: string; accelerator?: string; enabled?: boolean; toolTip?: string; type?: string; submenu?: Item[]; click?: () => void };
+type Item = {
+  label?: string;
+  role?: string;
+  accelerator?: string;
+  enabled?: boolean;
+  toolTip?: string;
+  type?: string;
+  submenu?: Item[];
+  click?: () => void;
+};
 
 function build(platform: NodeJS.Platform, overrides: Partial<MenuOptions> = {}) {
   const sent: MenuCommand[] = [];
@@ -31,10 +40,28 @@ describe('the application menu', () => {
     const { template, menu } = build('darwin');
     expect(template[0].label).toBe('Fashion-MNIST Studio');
     const roles = menu('Fashion-MNIST Studio').map((i) => i.role ?? i.type);
-    expect(roles).toEqual(['about', 'separator', 'services', 'separator', 'hide', 'hideOthers', 'unhide', 'separator', 'quit']);
+    expect(roles).toEqual([
+      'about',
+      'separator',
+      'services',
+      'separator',
+      'hide',
+      'hideOthers',
+      'unhide',
+      'separator',
+      'quit',
+    ]);
     expect(JSON.stringify(template)).not.toMatch(/Settings|Preferences/);
     expect(menu('&File').at(-1)!.role).toBe('close');
-    expect(template.map((m) => m.label ?? m.role)).toEqual(['Fashion-MNIST Studio', '&File', 'editMenu', '&Training', '&View', 'windowMenu', 'help']);
+    expect(template.map((m) => m.label ?? m.role)).toEqual([
+      'Fashion-MNIST Studio',
+      '&File',
+      'editMenu',
+      '&Training',
+      '&View',
+      'windowMenu',
+      'help',
+    ]);
     expect(menu('help').map((i) => i.label)).toEqual(['About Fashion-MNIST (the Data Set)']);
   });
 
@@ -78,7 +105,9 @@ describe('the application menu', () => {
   });
 
   it('lists recent checkpoints by name (the path as tooltip), opens one, and clears the list', () => {
-    const { item, options } = build('linux', { recentCheckpoints: ['/home/u/runs/a.safetensors', '/home/u/b.safetensors'] });
+    const { item, options } = build('linux', {
+      recentCheckpoints: ['/home/u/runs/a.safetensors', '/home/u/b.safetensors'],
+    });
     const recent = item('&File', 'Open Recent').submenu!;
     expect(recent.map((i) => i.label ?? i.type)).toEqual(['a.safetensors', 'b.safetensors', 'separator', 'Clear Menu']);
     expect(recent[0].toolTip).toBe('/home/u/runs/a.safetensors');
@@ -86,12 +115,22 @@ describe('the application menu', () => {
     expect(options.openRecent).toHaveBeenCalledWith('/home/u/b.safetensors');
     recent[3].click!();
     expect(options.clearRecent).toHaveBeenCalledOnce();
-    expect(build('linux').item('&File', 'Open Recent').submenu).toEqual([{ label: 'No Recent Checkpoints', enabled: false }]);
+    expect(build('linux').item('&File', 'Open Recent').submenu).toEqual([
+      { label: 'No Recent Checkpoints', enabled: false },
+    ]);
   });
 
   it('offers Reload and the developer tools only in development builds', () => {
-    expect(build('linux', { packaged: true }).menu('&View').map((i) => i.role)).not.toContain('toggleDevTools');
-    expect(build('linux', { packaged: false }).menu('&View').map((i) => i.role)).toEqual(expect.arrayContaining(['reload', 'toggleDevTools']));
+    expect(
+      build('linux', { packaged: true })
+        .menu('&View')
+        .map((i) => i.role),
+    ).not.toContain('toggleDevTools');
+    expect(
+      build('linux', { packaged: false })
+        .menu('&View')
+        .map((i) => i.role),
+    ).toEqual(expect.arrayContaining(['reload', 'toggleDevTools']));
   });
 
   it('links to the data set in the system browser', () => {
@@ -106,6 +145,8 @@ describe('the application menu', () => {
     const { installMenu } = await import('../../../src/main/menu');
     const { options } = build('linux');
     installMenu(options);
-    expect((electron as unknown as { Menu: { application: { template: Item[] } } }).Menu.application.template[0].label).toBe('&File');
+    expect(
+      (electron as unknown as { Menu: { application: { template: Item[] } } }).Menu.application.template[0].label,
+    ).toBe('&File');
   });
 });

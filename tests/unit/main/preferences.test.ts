@@ -26,12 +26,22 @@ describe('preferences', () => {
         recentCheckpoints: ['/a.safetensors', 7, '', '/a.safetensors', '/b.safetensors'],
       }),
     );
-    expect(parsed).toEqual({ window: null, folders: { data: '/data', checkpoints: null }, recentCheckpoints: ['/a.safetensors', '/b.safetensors'] });
-    expect(parsePreferences(JSON.stringify({ window: { bounds: { x: -1200, y: 40, width: 1100, height: 700 }, maximized: 'yes' } })).window).toEqual({
+    expect(parsed).toEqual({
+      window: null,
+      folders: { data: '/data', checkpoints: null },
+      recentCheckpoints: ['/a.safetensors', '/b.safetensors'],
+    });
+    expect(
+      parsePreferences(
+        JSON.stringify({ window: { bounds: { x: -1200, y: 40, width: 1100, height: 700 }, maximized: 'yes' } }),
+      ).window,
+    ).toEqual({
       bounds: { x: -1200, y: 40, width: 1100, height: 700 },
       maximized: false,
     });
-    expect(parsePreferences(JSON.stringify({ window: { bounds: { x: 0, y: 0, width: 0, height: 700 } } })).window).toBeNull();
+    expect(
+      parsePreferences(JSON.stringify({ window: { bounds: { x: 0, y: 0, width: 0, height: 700 } } })).window,
+    ).toBeNull();
   });
 
   it('keep at most ten recent checkpoints, most recent first, without duplicates, and tell the menu', async () => {
@@ -42,7 +52,11 @@ describe('preferences', () => {
     for (let i = 0; i < 12; i++) await preferences.addRecent(`/runs/${i}.safetensors`);
     await preferences.addRecent('/runs/5.safetensors');
     expect(preferences.recentCheckpoints).toHaveLength(MAX_RECENT);
-    expect(preferences.recentCheckpoints.slice(0, 3)).toEqual(['/runs/5.safetensors', '/runs/11.safetensors', '/runs/10.safetensors']);
+    expect(preferences.recentCheckpoints.slice(0, 3)).toEqual([
+      '/runs/5.safetensors',
+      '/runs/11.safetensors',
+      '/runs/10.safetensors',
+    ]);
     await preferences.removeRecent('/runs/11.safetensors');
     expect(preferences.recentCheckpoints[1]).toBe('/runs/10.safetensors');
     expect(changes).toBe(14);

@@ -46,7 +46,12 @@ describe('quitting', () => {
   it('with no training worker (none started, or it crashed), quits without starting one; the preferences are written first', async () => {
     const none = backend(false, async () => ({ ok: true }), false);
     let flushed = 0;
-    new QuitGuard(none, () => null, 'linux', async () => void flushed++).enable();
+    new QuitGuard(
+      none,
+      () => null,
+      'linux',
+      async () => void flushed++,
+    ).enable();
     const done = quitted();
     electron.app.quit();
     await done;
@@ -94,7 +99,12 @@ describe('quitting', () => {
   });
 
   it('quits even if the backend fails to shut down or the preferences cannot be written', async () => {
-    new QuitGuard(backend(false, () => Promise.reject(new Error('worker gone'))), () => null, 'linux', () => Promise.reject(new Error('disk full'))).enable();
+    new QuitGuard(
+      backend(false, () => Promise.reject(new Error('worker gone'))),
+      () => null,
+      'linux',
+      () => Promise.reject(new Error('disk full')),
+    ).enable();
     const done = quitted();
     electron.app.quit();
     await done;

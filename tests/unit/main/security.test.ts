@@ -59,7 +59,9 @@ describe('security', () => {
 
   it('never opens a new window; https links go to the system browser, nothing else does', () => {
     const contents = contentsOf();
-    expect(contents.windowOpenHandler!({ url: 'https://github.com/zalandoresearch/fashion-mnist' })).toEqual({ action: 'deny' });
+    expect(contents.windowOpenHandler!({ url: 'https://github.com/zalandoresearch/fashion-mnist' })).toEqual({
+      action: 'deny',
+    });
     expect(contents.windowOpenHandler!({ url: 'http://example.org/' })).toEqual({ action: 'deny' });
     expect(contents.windowOpenHandler!({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
     expect(electron.shell.opened).toEqual(['https://github.com/zalandoresearch/fashion-mnist']);
@@ -72,7 +74,9 @@ describe('security', () => {
     await Promise.resolve();
     const answers: boolean[] = [];
     for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read']) {
-      electron.session.defaultSession.permissionRequestHandler!({}, permission, (granted: boolean) => answers.push(granted));
+      electron.session.defaultSession.permissionRequestHandler!({}, permission, (granted: boolean) =>
+        answers.push(granted),
+      );
     }
     expect(answers).toEqual([false, false, false, false]);
     expect(electron.session.defaultSession.permissionCheckHandler!({}, 'media')).toBe(false);
@@ -84,7 +88,12 @@ describe('the page’s Content-Security-Policy', () => {
     for (const page of ['src/renderer/index.html', 'out/renderer/index.html']) {
       const html = readFileSync(join(__dirname, '..', '..', '..', page), 'utf8');
       const policy = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
-      const directives = Object.fromEntries(policy!.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+      const directives = Object.fromEntries(
+        policy!
+          .split(';')
+          .map((d) => d.trim().split(/\s+/))
+          .map(([name, ...values]) => [name, values]),
+      );
       expect(directives, page).toEqual({
         'default-src': ["'self'"],
         'script-src': ["'self'"],

@@ -29,14 +29,29 @@ describe('where the window opens', () => {
   });
 
   it('pulls a window hanging off the edge fully onto the screen that shows most of it', () => {
-    expect(placeWindow({ x: 1100, y: 600, width: 1000, height: 700 }, [laptop], laptop)).toEqual({ x: 440, y: 175, width: 1000, height: 700 });
+    expect(placeWindow({ x: 1100, y: 600, width: 1000, height: 700 }, [laptop], laptop)).toEqual({
+      x: 440,
+      y: 175,
+      width: 1000,
+      height: 700,
+    });
     // Mostly on the right monitor: it goes there.
-    expect(placeWindow({ x: 1300, y: 100, width: 1200, height: 800 }, [laptop, monitorRight], laptop)).toEqual({ x: 1440, y: 100, width: 1200, height: 800 });
+    expect(placeWindow({ x: 1300, y: 100, width: 1200, height: 800 }, [laptop, monitorRight], laptop)).toEqual({
+      x: 1440,
+      y: 100,
+      width: 1200,
+      height: 800,
+    });
   });
 
   it('shrinks a window larger than the screen now (a lower resolution), never below the minimum that fits', () => {
     const small = { x: 0, y: 0, width: 1024, height: 700 };
-    expect(placeWindow({ x: 0, y: 0, width: 1900, height: 1200 }, [small], small)).toEqual({ x: 0, y: 0, width: 1024, height: 700 });
+    expect(placeWindow({ x: 0, y: 0, width: 1900, height: 1200 }, [small], small)).toEqual({
+      x: 0,
+      y: 0,
+      width: 1024,
+      height: 700,
+    });
     expect(placeWindow(null, [small], small)).toEqual({ width: 1024, height: 700 });
     expect(MINIMUM_SIZE.width).toBeLessThanOrEqual(1024);
   });
@@ -65,7 +80,14 @@ describe('the main window', () => {
       minHeight: MINIMUM_SIZE.height,
       show: false,
       backgroundColor: '#1e1e1e',
-      webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false, webviewTag: false, webSecurity: true },
+      webPreferences: {
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        webviewTag: false,
+        webSecurity: true,
+      },
     });
     expect(window.loaded.file).toMatch(/renderer[\\/]index\.html$/);
     window.emit('ready-to-show');
@@ -73,7 +95,8 @@ describe('the main window', () => {
   });
 
   it('loads the dev server in development', async () => {
-    const window = createMainWindow('http://localhost:5173', await Preferences.load(null)).window as unknown as Stub.BrowserWindow;
+    const window = createMainWindow('http://localhost:5173', await Preferences.load(null))
+      .window as unknown as Stub.BrowserWindow;
     expect(window.loaded.url).toBe('http://localhost:5173');
     expect(window.options.backgroundColor).toBe('#f6f6f6');
   });
@@ -84,7 +107,12 @@ describe('the main window', () => {
     first.setBounds({ x: 50, y: 60, width: 1100, height: 700 });
     first.maximize();
     first.close();
-    await vi.waitFor(async () => expect(JSON.parse(await readFile(file, 'utf8')).window).toEqual({ bounds: { x: 50, y: 60, width: 1100, height: 700 }, maximized: true }));
+    await vi.waitFor(async () =>
+      expect(JSON.parse(await readFile(file, 'utf8')).window).toEqual({
+        bounds: { x: 50, y: 60, width: 1100, height: 700 },
+        maximized: true,
+      }),
+    );
 
     const second = createMainWindow(undefined, await Preferences.load(file)).window as unknown as Stub.BrowserWindow;
     expect(second.options).toMatchObject({ x: 50, y: 60, width: 1100, height: 700 });
@@ -94,9 +122,16 @@ describe('the main window', () => {
     expect(second.isMaximized()).toBe(true);
     second.unmaximize();
     second.setBounds({ x: 70 });
-    await vi.waitFor(async () => expect(JSON.parse(await readFile(file, 'utf8')).window).toEqual({ bounds: { x: 70, y: 60, width: 1100, height: 700 }, maximized: false }), {
-      timeout: 3000,
-    });
+    await vi.waitFor(
+      async () =>
+        expect(JSON.parse(await readFile(file, 'utf8')).window).toEqual({
+          bounds: { x: 70, y: 60, width: 1100, height: 700 },
+          maximized: false,
+        }),
+      {
+        timeout: 3000,
+      },
+    );
   });
 
   it('saves a pending move at once when asked (before quitting)', async () => {

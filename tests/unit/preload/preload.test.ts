@@ -38,8 +38,13 @@ describe('the preload', () => {
     const madeUp = new File(['y'], 'evil.safetensors');
     electron.webUtils.paths.set(fromDisk, '/home/u/data/fashion-mnist_test.csv');
     await bridge.openDropped([fromDisk, madeUp, { name: 'not a file' }], 'test');
-    expect(electron.ipcRenderer.invoked).toEqual([{ channel: 'studio:open-files', payload: { paths: ['/home/u/data/fashion-mnist_test.csv'], role: 'test' } }]);
-    expect(await bridge.openDropped([madeUp], null)).toEqual({ ok: false, error: 'only files from your computer can be opened' });
+    expect(electron.ipcRenderer.invoked).toEqual([
+      { channel: 'studio:open-files', payload: { paths: ['/home/u/data/fashion-mnist_test.csv'], role: 'test' } },
+    ]);
+    expect(await bridge.openDropped([madeUp], null)).toEqual({
+      ok: false,
+      error: 'only files from your computer can be opened',
+    });
     expect(electron.ipcRenderer.invoked).toHaveLength(1);
   });
 });

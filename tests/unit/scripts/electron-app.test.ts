@@ -26,11 +26,17 @@ import { type Mirror, startMirror } from '../../helpers/mirror';
 import { projectSandbox, ROOT } from '../../helpers/sandbox';
 import { zip } from '../../helpers/zip';
 
-const VERSION: string = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'electron', 'package.json'), 'utf8')).version;
+const VERSION: string = JSON.parse(
+  readFileSync(join(ROOT, 'node_modules', 'electron', 'package.json'), 'utf8'),
+).version;
 // Electron's release naming: electron-v<version>-<platform>-<arch>.zip under v<version>/.
 const ARCHIVE = `/v${VERSION}/electron-v${VERSION}-${process.platform}-${process.arch}.zip`;
 
-function npmStart(cwd: string, env: Record<string, string>, script = 'start'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function npmStart(
+  cwd: string,
+  env: Record<string, string>,
+  script = 'start',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', script], {
       cwd,
@@ -47,7 +53,9 @@ function npmStart(cwd: string, env: Record<string, string>, script = 'start'): P
 
 /** Lines of a message that are not npm's own notices. */
 function ownLines(stderr: string): string[] {
-  return stderr.split('\n').filter((line) => line.trim() && !line.startsWith('npm warn') && !line.startsWith('npm notice'));
+  return stderr
+    .split('\n')
+    .filter((line) => line.trim() && !line.startsWith('npm warn') && !line.startsWith('npm notice'));
 }
 
 describe('npm start without the Electron runtime', () => {
@@ -60,7 +68,10 @@ describe('npm start without the Electron runtime', () => {
   it('asks ELECTRON_MIRROR for electron-v<version>-<platform>-<arch>.zip, then fails with one line saying what to do', async () => {
     mirror = await startMirror();
     const project = await projectSandbox();
-    const result = await npmStart(project, { ELECTRON_MIRROR: mirror.url, ELECTRON_CACHE: await tempDir('fmnist-electron-cache-') });
+    const result = await npmStart(project, {
+      ELECTRON_MIRROR: mirror.url,
+      ELECTRON_CACHE: await tempDir('fmnist-electron-cache-'),
+    });
     expect(result.code).toBe(1);
     expect(mirror.requests.map((r) => r.path)).toEqual([ARCHIVE]);
     const lines = ownLines(result.stderr);
@@ -76,10 +87,16 @@ describe('npm start without the Electron runtime', () => {
 
   it('npm run dev does the same before starting the dev server', async () => {
     mirror = await startMirror();
-    const result = await npmStart(await projectSandbox(), { ELECTRON_MIRROR: mirror.url, ELECTRON_CACHE: await tempDir('fmnist-electron-cache-') }, 'dev');
+    const result = await npmStart(
+      await projectSandbox(),
+      { ELECTRON_MIRROR: mirror.url, ELECTRON_CACHE: await tempDir('fmnist-electron-cache-') },
+      'dev',
+    );
     expect(result.code).toBe(1);
     expect(mirror.requests.map((r) => r.path)).toEqual([ARCHIVE]);
-    expect(ownLines(result.stderr).at(-1)).toMatch(/^npm run dev: could not download Electron .* the server answered 404 Not Found.*Offline\? Connect and run npm run dev again\./);
+    expect(ownLines(result.stderr).at(-1)).toMatch(
+      /^npm run dev: could not download Electron .* the server answered 404 Not Found.*Offline\? Connect and run npm run dev again\./,
+    );
   });
 
   it('says the server cannot be reached when nothing listens there', async () => {
@@ -87,64 +104,75 @@ describe('npm start without the Electron runtime', () => {
     const closedUrl = mirror.url;
     await mirror.close();
     mirror = null;
-    const result = await npmStart(await projectSandbox(), { ELECTRON_MIRROR: closedUrl, ELECTRON_CACHE: await tempDir('fmnist-electron-cache-') });
+    const result = await npmStart(await projectSandbox(), {
+      ELECTRON_MIRROR: closedUrl,
+      ELECTRON_CACHE: await tempDir('fmnist-electron-cache-'),
+    });
     expect(result.code).toBe(1);
-    expect(ownLines(result.stderr).at(-1)).toMatch(/^npm start: could not download Electron .*: cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)\. Offline\?/);
+    expect(ownLines(result.stderr).at(-1)).toMatch(
+      /^npm start: could not download Electron .*: cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)\. Offline\?/,
+    );
     expect(result.stderr).not.toMatch(/^\s+at /m);
   });
 
-  it(
-    'downloads into ELECTRON_CACHE, installs with Electron’s installer, builds and launches the app (a stand-in runtime)',
-    async (ctx) => {
-      ctx.skip(process.platform === 'win32', 'the stand-in Electron runtime is a shell script');
-      const log = join(await tempDir('fmnist-fake-electron-'), 'launched.txt');
-      // A stand-in runtime: records how it was launched.
-      const runtime = zip([
-        { name: platformPath(process.platform), data: `#!/bin/sh\necho "$@" > "${log}"\n`, mode: 0o755 },
-        { name: 'version', data: `v${VERSION}` },
-      ]);
-      const sha256 = createHash('sha256').update(runtime).digest('hex');
-      const archiveName = ARCHIVE.split('/').pop()!;
-      mirror = await startMirror({
-        [ARCHIVE]: { body: runtime },
-        [`/v${VERSION}/SHASUMS256.txt`]: { body: Buffer.from(`${sha256} *${archiveName}\n`) },
-      });
-      const cache = await tempDir('fmnist-electron-cache-');
-      const project = await projectSandbox();
-      const result = await npmStart(project, {
-        ELECTRON_MIRROR: mirror.url,
-        ELECTRON_CACHE: cache,
-        // The stand-in is not in Electron's bundled checksum list: check it against the mirror's list.
-        electron_use_remote_checksums: '1',
-      });
-      expect(result.code, result.stderr).toBe(0);
-      expect(mirror.requests.map((r) => r.path)).toContain(ARCHIVE);
-      expect(result.stderr).toContain(`Fetching the Electron ${VERSION} runtime for ${process.platform}-${process.arch} (first start only) from ${mirror.url}`);
-      expect(result.stderr).toContain(`Electron ${VERSION} is installed.`);
-      // ELECTRON_CACHE was used as the download cache, and Electron's installer wrote path.txt.
-      const cached = await readdir(cache, { recursive: true });
-      expect(cached.some((name) => String(name).endsWith(archiveName))).toBe(true);
-      expect(readFileSync(join(project, 'node_modules', 'electron', 'path.txt'), 'utf8')).toBe(platformPath(process.platform));
-      expect(isInstalled(join(project, 'node_modules', 'electron'), {})).toBe(true);
-      // electron-vite built the app and started the runtime on it.
-      expect(existsSync(join(project, 'out', 'main', 'index.js'))).toBe(true);
-      expect(readFileSync(log, 'utf8').trim()).toBe('.');
+  it('downloads into ELECTRON_CACHE, installs with Electron’s installer, builds and launches the app (a stand-in runtime)', async (ctx) => {
+    ctx.skip(process.platform === 'win32', 'the stand-in Electron runtime is a shell script');
+    const log = join(await tempDir('fmnist-fake-electron-'), 'launched.txt');
+    // A stand-in runtime: records how it was launched.
+    const runtime = zip([
+      { name: platformPath(process.platform), data: `#!/bin/sh\necho "$@" > "${log}"\n`, mode: 0o755 },
+      { name: 'version', data: `v${VERSION}` },
+    ]);
+    const sha256 = createHash('sha256').update(runtime).digest('hex');
+    const archiveName = ARCHIVE.split('/').pop()!;
+    mirror = await startMirror({
+      [ARCHIVE]: { body: runtime },
+      [`/v${VERSION}/SHASUMS256.txt`]: { body: Buffer.from(`${sha256} *${archiveName}\n`) },
+    });
+    const cache = await tempDir('fmnist-electron-cache-');
+    const project = await projectSandbox();
+    const result = await npmStart(project, {
+      ELECTRON_MIRROR: mirror.url,
+      ELECTRON_CACHE: cache,
+      // The stand-in is not in Electron's bundled checksum list: check it against the mirror's list.
+      electron_use_remote_checksums: '1',
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(mirror.requests.map((r) => r.path)).toContain(ARCHIVE);
+    expect(result.stderr).toContain(
+      `Fetching the Electron ${VERSION} runtime for ${process.platform}-${process.arch} (first start only) from ${mirror.url}`,
+    );
+    expect(result.stderr).toContain(`Electron ${VERSION} is installed.`);
+    // ELECTRON_CACHE was used as the download cache, and Electron's installer wrote path.txt.
+    const cached = await readdir(cache, { recursive: true });
+    expect(cached.some((name) => String(name).endsWith(archiveName))).toBe(true);
+    expect(readFileSync(join(project, 'node_modules', 'electron', 'path.txt'), 'utf8')).toBe(
+      platformPath(process.platform),
+    );
+    expect(isInstalled(join(project, 'node_modules', 'electron'), {})).toBe(true);
+    // electron-vite built the app and started the runtime on it.
+    expect(existsSync(join(project, 'out', 'main', 'index.js'))).toBe(true);
+    expect(readFileSync(log, 'utf8').trim()).toBe('.');
 
-      // A second start finds the runtime and fetches nothing.
-      const requests = mirror.requests.length;
-      const again = await npmStart(project, { ELECTRON_MIRROR: mirror.url, ELECTRON_CACHE: cache });
-      expect(again.code).toBe(0);
-      expect(mirror.requests.length).toBe(requests);
-      expect(again.stderr).not.toContain('Fetching the Electron');
-    },
-    180_000,
-  );
+    // A second start finds the runtime and fetches nothing.
+    const requests = mirror.requests.length;
+    const again = await npmStart(project, { ELECTRON_MIRROR: mirror.url, ELECTRON_CACHE: cache });
+    expect(again.code).toBe(0);
+    expect(mirror.requests.length).toBe(requests);
+    expect(again.stderr).not.toContain('Fetching the Electron');
+  }, 180_000);
 });
 
 describe('the launcher’s parts', () => {
   it('supports the Node versions package.json declares: those that load ES modules with require()', () => {
     expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).engines.node).toBe(SUPPORTED_NODE);
-    expect(['20.19.0', '20.20.2', '22.12.0', '22.20.1', '24.1.0'].map(nodeIsSupported)).toEqual([true, true, true, true, true]);
+    expect(['20.19.0', '20.20.2', '22.12.0', '22.20.1', '24.1.0'].map(nodeIsSupported)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect(['18.20.0', '20.18.3', '21.7.3', '22.11.0'].map(nodeIsSupported)).toEqual([false, false, false, false]);
     expect(nodeIsSupported(process.versions.node)).toBe(true);
   });
@@ -153,7 +181,10 @@ describe('the launcher’s parts', () => {
     expect(mirrorOf({ ELECTRON_MIRROR: 'https://a/', npm_config_electron_mirror: 'https://b/' })).toBe('https://b/');
     expect(mirrorOf({ ELECTRON_MIRROR: 'https://a/' })).toBe('https://a/');
     expect(mirrorOf({})).toBe('https://github.com/electron/electron/releases/download/');
-    expect(target({ ELECTRON_INSTALL_ARCH: 'arm64', ELECTRON_INSTALL_PLATFORM: 'win32' }, () => false)).toEqual({ platform: 'win32', arch: 'arm64' });
+    expect(target({ ELECTRON_INSTALL_ARCH: 'arm64', ELECTRON_INSTALL_PLATFORM: 'win32' }, () => false)).toEqual({
+      platform: 'win32',
+      arch: 'arm64',
+    });
     if (process.platform === 'darwin' && process.arch === 'x64') {
       expect(target({}, () => true)).toEqual({ platform: 'darwin', arch: 'arm64' });
     } else {
@@ -185,22 +216,27 @@ describe('the launcher’s parts', () => {
 
   it('honours ELECTRON_CACHE as the installer’s cache unless electron_config_cache is set', () => {
     expect(installerEnvironment({ ELECTRON_CACHE: '/c' }).electron_config_cache).toBe('/c');
-    expect(installerEnvironment({ ELECTRON_CACHE: '/c', electron_config_cache: '/d' }).electron_config_cache).toBe('/d');
+    expect(installerEnvironment({ ELECTRON_CACHE: '/c', electron_config_cache: '/d' }).electron_config_cache).toBe(
+      '/d',
+    );
     expect(installerEnvironment({}).electron_config_cache).toBeUndefined();
   });
 
   it('names a checksum mismatch and an unknown failure in its line', () => {
     const base = { version: '45.0.0', platform: 'linux', arch: 'x64', mirror: 'https://example.org/' };
-    expect(failureLine({ ...base, error: new Error('Generated checksum for "x.zip" did not match expected checksum') })).toContain(
-      "electron-v45.0.0-linux-x64.zip does not match Electron's published checksum",
+    expect(
+      failureLine({ ...base, error: new Error('Generated checksum for "x.zip" did not match expected checksum') }),
+    ).toContain("electron-v45.0.0-linux-x64.zip does not match Electron's published checksum");
+    expect(failureLine({ ...base, error: new Error('disk full\nmore') })).toMatch(
+      /from https:\/\/example\.org\/: disk full\. Offline\?/,
     );
-    expect(failureLine({ ...base, error: new Error('disk full\nmore') })).toMatch(/from https:\/\/example\.org\/: disk full\. Offline\?/);
   });
 
   it('reports progress as a redrawn bar on a terminal and in quarters in a log', () => {
     const written: string[] = [];
     const log = progressReporter({ isTTY: false, write: (s: string) => written.push(s) });
-    for (const transferred of [0, 10, 30, 60, 100]) log.update({ transferred: transferred * 1024 * 1024, total: 100 * 1024 * 1024, percent: transferred / 100 });
+    for (const transferred of [0, 10, 30, 60, 100])
+      log.update({ transferred: transferred * 1024 * 1024, total: 100 * 1024 * 1024, percent: transferred / 100 });
     expect(written).toEqual(['  25% (30.0 MB)\n', '  50% (60.0 MB)\n', '  100% (100.0 MB)\n']);
 
     const terminal: string[] = [];

@@ -32,9 +32,12 @@ function icnsEntries(icns: Buffer): { type: string; png: Buffer }[] {
   expect(icns.toString('latin1', 0, 4)).toBe('icns');
   expect(icns.readUInt32BE(4)).toBe(icns.length);
   const entries: { type: string; png: Buffer }[] = [];
-  for (let offset = 8; offset < icns.length; ) {
+  for (let offset = 8; offset < icns.length;) {
     const length = icns.readUInt32BE(offset + 4);
-    entries.push({ type: icns.toString('latin1', offset, offset + 4), png: icns.subarray(offset + 8, offset + length) });
+    entries.push({
+      type: icns.toString('latin1', offset, offset + 4),
+      png: icns.subarray(offset + 8, offset + length),
+    });
     offset += length;
   }
   return entries;
@@ -55,7 +58,19 @@ describe('app icons', () => {
     expect(Math.max(...ico.map((e) => e.size))).toBe(256); // electron-builder needs a 256 px entry
     for (const entry of ico) expect(entry.png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
     const icns = icnsEntries(build('icon.icns'));
-    expect(icns.map((e) => e.type)).toEqual(['icp4', 'icp5', 'icp6', 'ic07', 'ic08', 'ic09', 'ic10', 'ic11', 'ic12', 'ic13', 'ic14']);
+    expect(icns.map((e) => e.type)).toEqual([
+      'icp4',
+      'icp5',
+      'icp6',
+      'ic07',
+      'ic08',
+      'ic09',
+      'ic10',
+      'ic11',
+      'ic12',
+      'ic13',
+      'ic14',
+    ]);
     for (const entry of icns) expect(entry.png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
   });
 
@@ -63,7 +78,9 @@ describe('app icons', () => {
     const browser = useChromium();
 
     /** Decodes PNGs in the page and returns size and pixels; the source is also shrunk by Chromium. */
-    async function decode(pngs: { png: Buffer; size: number }[]): Promise<{ width: number; height: number; mismatch: number; centre: number[]; corner: number }[]> {
+    async function decode(
+      pngs: { png: Buffer; size: number }[],
+    ): Promise<{ width: number; height: number; mismatch: number; centre: number[]; corner: number }[]> {
       const page = await browser().newPage();
       try {
         return await page.evaluate(
@@ -74,7 +91,8 @@ describe('app icons', () => {
               createImageBitmap(blob: Blob): Promise<Bitmap>;
               OffscreenCanvas: new (width: number, height: number) => { getContext(kind: '2d'): any };
             };
-            const load = async (base64: string): Promise<Bitmap> => page.createImageBitmap(await (await fetch(`data:image/png;base64,${base64}`)).blob());
+            const load = async (base64: string): Promise<Bitmap> =>
+              page.createImageBitmap(await (await fetch(`data:image/png;base64,${base64}`)).blob());
             const original = await load(source);
             const results = [];
             for (const { png, size } of images) {
@@ -92,7 +110,8 @@ describe('app icons', () => {
               // Mean absolute difference of premultiplied colour, 0–255.
               let difference = 0;
               for (let i = 0; i < ours.length; i += 4) {
-                for (let c = 0; c < 3; c++) difference += Math.abs((ours[i + c] * ours[i + 3] - theirs[i + c] * theirs[i + 3]) / 255);
+                for (let c = 0; c < 3; c++)
+                  difference += Math.abs((ours[i + c] * ours[i + 3] - theirs[i + c] * theirs[i + 3]) / 255);
                 difference += Math.abs(ours[i + 3] - theirs[i + 3]);
               }
               const centre = ((size >> 1) * size + (size >> 1)) * 4;
@@ -106,7 +125,10 @@ describe('app icons', () => {
             }
             return results;
           },
-          { source: readFileSync(SOURCE).toString('base64'), images: pngs.map((p) => ({ png: p.png.toString('base64'), size: p.size })) },
+          {
+            source: readFileSync(SOURCE).toString('base64'),
+            images: pngs.map((p) => ({ png: p.png.toString('base64'), size: p.size })),
+          },
         );
       } finally {
         await page.close();

@@ -10,11 +10,13 @@ import { builtFile, tempDir } from '../../helpers/data';
 /** Width and height from a PNG's IHDR, or from a JPEG's first start-of-frame marker. */
 function size(file: string): { width: number; height: number } {
   const bytes = readFileSync(file);
-  if (bytes.subarray(1, 4).toString('latin1') === 'PNG') return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+  if (bytes.subarray(1, 4).toString('latin1') === 'PNG')
+    return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
   expect([bytes[0], bytes[1]]).toEqual([0xff, 0xd8]);
-  for (let i = 2; i < bytes.length; ) {
+  for (let i = 2; i < bytes.length;) {
     const marker = bytes[i + 1];
-    if (marker >= 0xc0 && marker <= 0xc2) return { height: bytes.readUInt16BE(i + 5), width: bytes.readUInt16BE(i + 7) };
+    if (marker >= 0xc0 && marker <= 0xc2)
+      return { height: bytes.readUInt16BE(i + 5), width: bytes.readUInt16BE(i + 7) };
     i += 2 + bytes.readUInt16BE(i + 2);
   }
   throw new Error(`${file}: no frame header`);
@@ -25,10 +27,22 @@ describe('npm run screenshots', () => {
     ctx.skip(!CHROMIUM && !process.env.CI, 'no Chromium here (apt-get install chromium)');
     builtFile('out/node/web.js');
     const out = await tempDir('fmnist-screenshots-');
-    const result = spawnSync(process.execPath, ['scripts/screenshots.mjs', '--out', out, '--epochs', '1', '--limit', '3000'], { encoding: 'utf8', timeout: 120_000 });
+    const result = spawnSync(
+      process.execPath,
+      ['scripts/screenshots.mjs', '--out', out, '--epochs', '1', '--limit', '3000'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toBe(`Screenshots in ${out}\n`);
-    for (const name of ['studio-light.png', 'studio-dark.png', 'gallery.png', 'evaluation.png', 'draw.png', 'network.jpg', 'runs.png']) {
+    for (const name of [
+      'studio-light.png',
+      'studio-dark.png',
+      'gallery.png',
+      'evaluation.png',
+      'draw.png',
+      'network.jpg',
+      'runs.png',
+    ]) {
       expect(size(join(out, name)), name).toEqual({ width: 1400, height: 900 });
     }
     // Light and dark are different pictures.

@@ -9,7 +9,13 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type BackendEvent, DEFAULT_SETTINGS, type Response, type RunSettings, type StudioState } from '@core/shared/contract';
+import {
+  type BackendEvent,
+  DEFAULT_SETTINGS,
+  type Response,
+  type RunSettings,
+  type StudioState,
+} from '@core/shared/contract';
 import { loadCheckpoint } from '@core/checkpoint/checkpoint';
 import { BackendHost } from '../../../src/worker/backend-host';
 import { builtFile, REAL_DATA_DIR, tempDir } from '../../helpers/data';
@@ -21,23 +27,33 @@ const small: RunSettings = { ...DEFAULT_SETTINGS, limit: 3000, hiddenSizes: [32]
 const start = (host: BackendHost, settings: RunSettings, autosave: boolean): Promise<Response> =>
   host.request({ type: 'start', settings, autosave, continue: false, allowOtherData: false });
 
-async function newHost(
-  runs = 'runs',
-): Promise<{ host: BackendHost; events: BackendEvent[]; dataFolder: string; states: () => StudioState[]; worker: () => Worker }> {
+async function newHost(runs = 'runs'): Promise<{
+  host: BackendHost;
+  events: BackendEvent[];
+  dataFolder: string;
+  states: () => StudioState[];
+  worker: () => Worker;
+}> {
   process.env.FMNIST_DATA = REAL_DATA_DIR;
   const events: BackendEvent[] = [];
   const dataFolder = await tempDir('fmnist-host-data-');
-  const host = new BackendHost(builtFile('out/node/worker.js'), (event) => events.push(event), () => ({
-    dataDirectory: dataFolder,
-    runsDirectory: join(dataFolder, runs),
-  }));
-  const states = (): StudioState[] => events.filter((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state').map((e) => e.state);
+  const host = new BackendHost(
+    builtFile('out/node/worker.js'),
+    (event) => events.push(event),
+    () => ({
+      dataDirectory: dataFolder,
+      runsDirectory: join(dataFolder, runs),
+    }),
+  );
+  const states = (): StudioState[] =>
+    events.filter((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state').map((e) => e.state);
   // The host's worker, to simulate faults.
   const worker = (): Worker => (host as unknown as { worker: Worker }).worker;
   return { host, events, dataFolder, states, worker };
 }
 
-const epochsIn = (events: BackendEvent[]): number => events.reduce((sum, e) => sum + (e.type === 'progress' ? e.progress.completedEpochs.length : 0), 0);
+const epochsIn = (events: BackendEvent[]): number =>
+  events.reduce((sum, e) => sum + (e.type === 'progress' ? e.progress.completedEpochs.length : 0), 0);
 
 let hosts: BackendHost[] = [];
 afterEach(async () => {
@@ -61,7 +77,10 @@ describe('backend host', () => {
     const dying = worker().terminate();
     const waiting = host.request({ type: 'pause' });
     await dying;
-    expect(await waiting).toEqual({ ok: false, error: 'training failed: the training worker stopped unexpectedly (exit code 1).' });
+    expect(await waiting).toEqual({
+      ok: false,
+      error: 'training failed: the training worker stopped unexpectedly (exit code 1).',
+    });
 
     // A request while the fresh worker gets the data back waits for it, then sees everything in place.
     const state = await host.request({ type: 'get-state' });
@@ -78,7 +97,10 @@ describe('backend host', () => {
         `The data was reloaded; the run was restored from its autosave after epoch ${epochsAtCrash}.`,
     });
     // The window saw the failure, then the restored state: never an idle state in between.
-    const after = events.slice(before).filter((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state').map((e) => e.state.run.status);
+    const after = events
+      .slice(before)
+      .filter((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state')
+      .map((e) => e.state.run.status);
     expect(after).toEqual(['failed', 'failed']);
 
     // A new run clears the failure.
@@ -108,16 +130,30 @@ describe('backend host', () => {
     const start1 = await start(host, { ...small, epochs: 1 }, false);
     expect(start1.ok).toBe(true);
     const saved = join(dataFolder, 'first.safetensors');
-    await expect.poll(async () => (await host.request({ type: 'save-checkpoint', path: saved })).ok, { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(async () => (await host.request({ type: 'save-checkpoint', path: saved })).ok, { timeout: 30_000 })
+      .toBe(true);
     expect((await host.request({ type: 'load-checkpoint', path: saved })).ok).toBe(true);
     const before = epochsIn(events);
-    expect((await host.request({ type: 'start', settings: { ...small, epochs: 500 }, autosave: false, continue: true, allowOtherData: false })).ok).toBe(true);
+    expect(
+      (
+        await host.request({
+          type: 'start',
+          settings: { ...small, epochs: 500 },
+          autosave: false,
+          continue: true,
+          allowOtherData: false,
+        })
+      ).ok,
+    ).toBe(true);
     await expect.poll(() => epochsIn(events), { timeout: 30_000 }).toBeGreaterThanOrEqual(before + 2);
     await worker().terminate();
     const state = await host.request({ type: 'get-state' });
     expect(state.ok && state.state?.model).toMatchObject({ file: saved, epochsDone: 1 });
     expect(state.ok && state.state?.run.error).toMatch(
-      new RegExp(`^training failed: the training worker stopped unexpectedly \\(exit code 1\\)\\. The data was reloaded; the model was restored from ${saved.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, without the run's \\d+ epochs \\(autosave was off\\)\\.$`),
+      new RegExp(
+        `^training failed: the training worker stopped unexpectedly \\(exit code 1\\)\\. The data was reloaded; the model was restored from ${saved.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, without the run's \\d+ epochs \\(autosave was off\\)\\.$`,
+      ),
     );
   });
 
@@ -134,7 +170,9 @@ describe('backend host', () => {
     await worker().terminate();
     const state = await host.request({ type: 'get-state' });
     expect(state.ok && state.state?.run.error).toMatch(
-      new RegExp(`^training failed: the training worker stopped unexpectedly \\(exit code 1\\)\\. The data was reloaded; the run's model \\(\\d+ epochs\\) was not saved and is lost \\(its autosave could not be read: ${autosave.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is not a safetensors file.*\\)\\.$`),
+      new RegExp(
+        `^training failed: the training worker stopped unexpectedly \\(exit code 1\\)\\. The data was reloaded; the run's model \\(\\d+ epochs\\) was not saved and is lost \\(its autosave could not be read: ${autosave.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is not a safetensors file.*\\)\\.$`,
+      ),
     );
   });
 
@@ -145,7 +183,13 @@ describe('backend host', () => {
     await host.request({ type: 'load-default-data' });
     await start(host, { ...small, epochs: 500 }, true);
     await expect.poll(() => epochsIn(events), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
-    await expect.poll(async () => ((await host.request({ type: 'get-state' })) as { state?: StudioState }).state?.autosave.failure ?? null, { timeout: 30_000 }).not.toBeNull();
+    await expect
+      .poll(
+        async () =>
+          ((await host.request({ type: 'get-state' })) as { state?: StudioState }).state?.autosave.failure ?? null,
+        { timeout: 30_000 },
+      )
+      .not.toBeNull();
     await worker().terminate();
     const state = await host.request({ type: 'get-state' });
     expect(state.ok && state.state?.model).toBeNull();
@@ -161,7 +205,9 @@ describe('backend host', () => {
     await start(host, { ...small, epochs: 1 }, false);
     const saved = join(dataFolder, 'model.safetensors');
     // Saving is refused while the run ends; retry until it is over.
-    await expect.poll(async () => (await host.request({ type: 'save-checkpoint', path: saved })).ok, { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(async () => (await host.request({ type: 'save-checkpoint', path: saved })).ok, { timeout: 30_000 })
+      .toBe(true);
     await worker().terminate();
     const state = await host.request({ type: 'get-state' });
     expect(state.ok && state.state?.model).toMatchObject({ file: saved, epochsDone: 1 });
@@ -176,7 +222,9 @@ describe('backend host', () => {
     await host.request({ type: 'load-default-data' });
     await start(host, { ...DEFAULT_SETTINGS, epochs: 1, limit: 2000, threads: 1 }, false);
     const target = join(dataFolder, 'big.safetensors');
-    await expect.poll(async () => (await host.request({ type: 'save-checkpoint', path: target })).ok, { timeout: 60_000 }).toBe(true);
+    await expect
+      .poll(async () => (await host.request({ type: 'save-checkpoint', path: target })).ok, { timeout: 60_000 })
+      .toBe(true);
     const good = await loadCheckpoint(target);
     const saving = host.request({ type: 'save-checkpoint', path: target });
     await worker().terminate();
@@ -194,10 +242,15 @@ describe('backend host', () => {
     expect((await host.request({ type: 'get-state' })).ok).toBe(true);
     await worker().terminate();
     const empty = await host.request({ type: 'get-state' });
-    expect(empty.ok && empty.state?.run.error).toBe('the backend failed: the training worker stopped unexpectedly (exit code 1).');
+    expect(empty.ok && empty.state?.run.error).toBe(
+      'the backend failed: the training worker stopped unexpectedly (exit code 1).',
+    );
 
     const file = join(dataFolder, 'bare.safetensors');
-    await writeFile(file, bareStateDict(8, (_layer, kind, i) => (kind === 'bias' ? 0 : ((i % 5) - 2) / 50)));
+    await writeFile(
+      file,
+      bareStateDict(8, (_layer, kind, i) => (kind === 'bias' ? 0 : ((i % 5) - 2) / 50)),
+    );
     expect((await host.request({ type: 'load-checkpoint', path: file })).ok).toBe(true);
     await rm(file);
     await worker().terminate();
@@ -212,7 +265,9 @@ describe('backend host', () => {
     await worker().terminate();
     const restored = await host.request({ type: 'get-state' });
     expect(restored.ok && restored.state?.datasets.test?.count).toBe(10000);
-    expect(restored.ok && restored.state?.run.error).toBe('the backend failed: the training worker stopped unexpectedly (exit code 1). The data was reloaded.');
+    expect(restored.ok && restored.state?.run.error).toBe(
+      'the backend failed: the training worker stopped unexpectedly (exit code 1). The data was reloaded.',
+    );
   });
 
   it('says in one line when no worker can start, and does not try again until asked', async () => {

@@ -44,10 +44,15 @@ describe('a long run through the backend', () => {
       sizes.push({ epoch, type: 'response', bytes: JSON.stringify(paused).length });
       await host.request({ type: 'resume' });
       await expect.poll(() => epoch, { timeout: 120_000 }).toBe(EPOCHS);
-      await expect.poll(async () => {
-        const state = await host.request({ type: 'get-state' });
-        return state.ok && state.state?.run.status;
-      }, { timeout: 30_000 }).toBe('finished');
+      await expect
+        .poll(
+          async () => {
+            const state = await host.request({ type: 'get-state' });
+            return state.ok && state.state?.run.status;
+          },
+          { timeout: 30_000 },
+        )
+        .toBe('finished');
       const rssAtEnd = process.memoryUsage().rss;
       const growthMb = (rssAtEnd - rssAfterWarmUp) / 1024 / 1024;
       const largest = (type: string, from: number, to: number): number =>

@@ -6,8 +6,18 @@ import { HOST_NAME } from '@core/records/liveness';
 import type { WorkerOutbound } from '../../../src/worker/worker';
 import { builtFile } from '../../helpers/data';
 
-const port = Object.assign(new EventEmitter(), { posted: [] as WorkerOutbound[], postMessage: (m: WorkerOutbound) => port.posted.push(m) });
-const thread = { parentPort: port as EventEmitter | null, workerData: { dataDirectory: '/data/studio', downloadDirectory: '/data/studio/fashion-mnist', runsDirectory: '/data/studio/runs' } as unknown };
+const port = Object.assign(new EventEmitter(), {
+  posted: [] as WorkerOutbound[],
+  postMessage: (m: WorkerOutbound) => port.posted.push(m),
+});
+const thread = {
+  parentPort: port as EventEmitter | null,
+  workerData: {
+    dataDirectory: '/data/studio',
+    downloadDirectory: '/data/studio/fashion-mnist',
+    runsDirectory: '/data/studio/runs',
+  } as unknown,
+};
 vi.mock('node:worker_threads', () => ({
   get parentPort() {
     return thread.parentPort;
@@ -35,14 +45,22 @@ describe('the training worker', () => {
     expect(state?.defaultData.searched).toContain("the app's download folder (/data/studio/fashion-mnist)");
     port.emit('message', { id: 8, request: { type: 'list-runs' } });
     await vi.waitFor(() => expect(port.posted.some((m) => 'id' in m && m.id === 8)).toBe(true));
-    expect(port.posted.find((m) => 'id' in m && m.id === 8)).toEqual({ id: 8, response: { ok: true, runs: { folder: '/data/studio/runs', host: HOST_NAME, runs: [], damaged: [], warnings: [] } } });
+    expect(port.posted.find((m) => 'id' in m && m.id === 8)).toEqual({
+      id: 8,
+      response: {
+        ok: true,
+        runs: { folder: '/data/studio/runs', host: HOST_NAME, runs: [], damaged: [], warnings: [] },
+      },
+    });
   });
 
   it('passes the session’s events to the host', async () => {
     await import('../../../src/worker/worker');
     port.emit('message', { id: 2, request: { type: 'shutdown' } });
     await vi.waitFor(() => expect(port.posted.some((m) => 'id' in m && m.id === 2)).toBe(true));
-    expect(port.posted.find((m) => 'event' in m)).toEqual({ event: { type: 'state', state: expect.objectContaining({ version: expect.any(String) }) } });
+    expect(port.posted.find((m) => 'event' in m)).toEqual({
+      event: { type: 'state', state: expect.objectContaining({ version: expect.any(String) }) },
+    });
   });
 
   it('answers a malformed message with an error, and keeps serving', async () => {
@@ -65,11 +83,26 @@ describe('the training worker', () => {
     await vi.waitFor(() => expect(port.posted.some((m) => 'id' in m && m.id === 9)).toBe(true));
     const answers = port.posted.filter((m): m is Extract<WorkerOutbound, { id: number }> => 'id' in m);
     expect(answers.slice(0, malformed.length)).toEqual([
-      ...[null, null, null, null, null, null].map((id) => ({ id, response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' } })),
-      { id: 4, response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' } },
-      { id: 5, response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' } },
-      { id: 6, response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' } },
-      { id: 7, response: { ok: false, error: 'malformed message to the training worker: unknown request "delete-everything"' } },
+      ...[null, null, null, null, null, null].map((id) => ({
+        id,
+        response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' },
+      })),
+      {
+        id: 4,
+        response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' },
+      },
+      {
+        id: 5,
+        response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' },
+      },
+      {
+        id: 6,
+        response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' },
+      },
+      {
+        id: 7,
+        response: { ok: false, error: 'malformed message to the training worker: unknown request "delete-everything"' },
+      },
       { id: 8, response: { ok: false, error: 'malformed message to the training worker: unknown request "42"' } },
     ]);
     expect(answers.at(-1)).toEqual({ id: 9, response: expect.objectContaining({ ok: true }) });
@@ -88,7 +121,10 @@ describe('the training worker', () => {
       worker.postMessage(null);
       worker.postMessage({ id: 1, request: { type: 'get-state' } });
       await vi.waitFor(() => expect(answers).toHaveLength(2), { timeout: 10_000 });
-      expect(answers[0]).toEqual({ id: null, response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' } });
+      expect(answers[0]).toEqual({
+        id: null,
+        response: { ok: false, error: 'malformed message to the training worker: it needs a numeric id and a request' },
+      });
       expect(answers[1]).toEqual({ id: 1, response: expect.objectContaining({ ok: true }) });
       expect(exits).toEqual([]);
     } finally {
@@ -99,7 +135,9 @@ describe('the training worker', () => {
   it('refuses to run outside a worker thread', async () => {
     thread.parentPort = null;
     try {
-      await expect(import('../../../src/worker/worker')).rejects.toThrow('the training worker must run in a worker thread');
+      await expect(import('../../../src/worker/worker')).rejects.toThrow(
+        'the training worker must run in a worker thread',
+      );
     } finally {
       thread.parentPort = port;
     }

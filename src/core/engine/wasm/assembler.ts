@@ -250,7 +250,8 @@ export class FunctionBuilder {
   }
   /** i8x16.shuffle: byte i of the result is byte lanes[i] of a‖b (0–15 from a, 16–31 from b). */
   i8x16Shuffle(lanes: number[]): this {
-    if (lanes.length !== 16 || lanes.some((l) => l < 0 || l > 31)) throw new RangeError('i8x16.shuffle needs 16 lanes in 0..31');
+    if (lanes.length !== 16 || lanes.some((l) => l < 0 || l > 31))
+      throw new RangeError('i8x16.shuffle needs 16 lanes in 0..31');
     return this.simd(0x0d, ...lanes);
   }
   /** i8x16.shuffle of f32 lanes: lane i of the result is f32 lane lanes[i] of a‖b (0–3 from a, 4–7 from b). */
@@ -388,12 +389,26 @@ export class ModuleBuilder {
     ]);
     const memoryLimits = this.memory.shared ? 0x03 : 0x01;
     const importEntries = [
-      [...name('env'), ...name('memory'), 0x02, memoryLimits, ...unsignedLeb(this.memory.pages), ...unsignedLeb(this.memory.maximumPages)],
+      [
+        ...name('env'),
+        ...name('memory'),
+        0x02,
+        memoryLimits,
+        ...unsignedLeb(this.memory.pages),
+        ...unsignedLeb(this.memory.maximumPages),
+      ],
       ...this.imports.map((imp, i) => [...name('env'), ...name(imp.name), 0x00, ...unsignedLeb(i)]),
     ];
     const first = this.imports.length;
     const bytes = [
-      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+      0x00,
+      0x61,
+      0x73,
+      0x6d,
+      0x01,
+      0x00,
+      0x00,
+      0x00,
       ...section(1, vector(signatures)),
       ...section(2, vector(importEntries)),
       ...section(3, vector(this.functions.map((_, i) => unsignedLeb(first + i)))),

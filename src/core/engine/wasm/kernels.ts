@@ -24,7 +24,9 @@ export interface KernelModuleOptions {
 /** Loads argument word `index` of the block at local `args` into a new i32 local. */
 function argument(f: FunctionBuilder, args: number, index: number): number {
   const local = f.local(Type.I32);
-  f.get(args).i32Load(index * 4).set(local);
+  f.get(args)
+    .i32Load(index * 4)
+    .set(local);
   return local;
 }
 
@@ -86,147 +88,308 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   // call's vector count: a layer's last tile computes only its real units' columns.
   const rowLoop = (n: number): void => {
     const used = acc.slice(0, n);
-    f.forRange(i, () => f.i32(0), () => f.get(rows), 1, () => {
-      f.get(out).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(o);
-      f.get(accumulate).if(
-        () => used.forEach((a, k) => f.get(o).v128Load(16 * k).set(a)),
-        () => used.forEach((a) => f.v128Zero().set(a)),
-      );
-      f.forRange(seg, () => f.i32(0), () => f.get(segments), 1, () => {
-        f.get(descriptors).get(seg).get(segmentStride).i32Mul().i32Add().get(i).i32(8).i32Mul().i32Add().set(d);
-        f.get(d).i32Load(0).set(p);
-        f.get(d).i32Load(4).set(end);
-        f.get(p).get(end).i32LtU().if(() =>
-          f.loop(() => {
-            f.get(p).v128Load32Splat(4).set(value);
-            f.get(matrix).get(p).i32Load(0).i32Add().set(m);
-            used.forEach((a, k) => {
-              if (fusedMultiplyAdd) {
-                f.get(value).get(m).v128Load(16 * k).get(a).f32x4RelaxedMadd().set(a);
-              } else {
-                f.get(a).get(value).get(m).v128Load(16 * k).f32x4Mul().f32x4Add().set(a);
-              }
-            });
-            f.get(p).i32(PAIR_BYTES).i32Add().tee(p).get(end).i32LtU().brIf(0);
-          }),
+    f.forRange(
+      i,
+      () => f.i32(0),
+      () => f.get(rows),
+      1,
+      () => {
+        f.get(out).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(o);
+        f.get(accumulate).if(
+          () =>
+            used.forEach((a, k) =>
+              f
+                .get(o)
+                .v128Load(16 * k)
+                .set(a),
+            ),
+          () => used.forEach((a) => f.v128Zero().set(a)),
         );
-      });
+        f.forRange(
+          seg,
+          () => f.i32(0),
+          () => f.get(segments),
+          1,
+          () => {
+            f.get(descriptors).get(seg).get(segmentStride).i32Mul().i32Add().get(i).i32(8).i32Mul().i32Add().set(d);
+            f.get(d).i32Load(0).set(p);
+            f.get(d).i32Load(4).set(end);
+            f.get(p)
+              .get(end)
+              .i32LtU()
+              .if(() =>
+                f.loop(() => {
+                  f.get(p).v128Load32Splat(4).set(value);
+                  f.get(matrix).get(p).i32Load(0).i32Add().set(m);
+                  used.forEach((a, k) => {
+                    if (fusedMultiplyAdd) {
+                      f.get(value)
+                        .get(m)
+                        .v128Load(16 * k)
+                        .get(a)
+                        .f32x4RelaxedMadd()
+                        .set(a);
+                    } else {
+                      f.get(a)
+                        .get(value)
+                        .get(m)
+                        .v128Load(16 * k)
+                        .f32x4Mul()
+                        .f32x4Add()
+                        .set(a);
+                    }
+                  });
+                  f.get(p).i32(PAIR_BYTES).i32Add().tee(p).get(end).i32LtU().brIf(0);
+                }),
+              );
+          },
+        );
 
-      const when = (kind: Epilogue, body: () => void): void => {
-        f.get(epilogue).i32(kind).i32Eq().if(body);
-      };
-      when(Epilogue.Store, () => used.forEach((a, k) => f.get(o).get(a).v128Store(16 * k)));
-      when(Epilogue.BiasRelu, () =>
-        used.forEach((a, k) =>
-          f.get(o).get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Zero().f32x4Max().v128Store(16 * k),
-        ),
-      );
-      when(Epilogue.Bias, () => used.forEach((a, k) => f.get(o).get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Store(16 * k)));
-      when(Epilogue.Mask, () => {
-        f.get(aux0).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(t);
-        used.forEach((a, k) => f.get(o).get(a).get(t).v128Load(16 * k).v128Zero().f32x4Gt().v128And().v128Store(16 * k));
-      });
-      when(Epilogue.MaskScaled, () => {
-        f.get(aux0).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(t);
-        f.get(args).v128Load32Splat(SPMM.aux1 * 4).set(scale);
-        used.forEach((a, k) =>
-          f.get(o).get(a).get(scale).f32x4Mul().get(t).v128Load(16 * k).v128Zero().f32x4Gt().v128And().v128Store(16 * k),
-        );
-      });
-      when(Epilogue.BiasReluDropout, () => {
-        // The row's hash: mix32(key ^ row·ROW_SPREAD), row = aux1 + i.
-        f.get(adam).i32Load(DROPOUT.key).get(aux1).get(i).i32Add().i32(ROW_SPREAD).i32Mul().i32Xor().set(rowHash);
-        mix32Scalar(f, rowHash);
-        f.get(adam).v128Load32Splat(DROPOUT.threshold).set(threshold);
-        f.get(adam).v128Load32Splat(DROPOUT.scale).set(scale);
-        used.forEach((a, k) => {
-          // Units aux2 + 4k + lane: hash = mix32(rowHash + unit·UNIT_SPREAD); kept when hash ≥ threshold (unsigned).
-          f.get(aux2).i32x4Splat().i32x4Const([4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3]).i32x4Add();
-          f.i32(UNIT_SPREAD).i32x4Splat().i32x4Mul().get(rowHash).i32x4Splat().i32x4Add().set(hash);
-          mix32Lanes(f, hash);
-          f.get(o);
-          f.get(a).get(aux0).v128Load(16 * k).f32x4Add().v128Zero().f32x4Max().get(scale).f32x4Mul();
-          f.get(hash).get(threshold).i32x4GeU().v128And().v128Store(16 * k);
-        });
-      });
-      const adamUpdate = (): void => {
-        const splat = (offset: number): void => {
-          f.get(adam).v128Load32Splat(offset);
+        const when = (kind: Epilogue, body: () => void): void => {
+          f.get(epilogue).i32(kind).i32Eq().if(body);
         };
-        used.forEach((g, k) => {
-          // m = β1·m + (1−β1)·g
-          splat(ADAM.beta1);
-          f.get(o).get(momentOffset).i32Add().v128Load(16 * k).f32x4Mul();
-          splat(ADAM.oneMinusBeta1);
-          f.get(g).f32x4Mul().f32x4Add().set(m1);
-          // v = β2·v + ((1−β2)·g)·g
-          splat(ADAM.beta2);
-          f.get(o).get(momentOffset).get(momentOffset).i32Add().i32Add().v128Load(16 * k).f32x4Mul();
-          splat(ADAM.oneMinusBeta2);
-          f.get(g).f32x4Mul().get(g).f32x4Mul().f32x4Add().set(v2);
-          f.get(o).get(momentOffset).i32Add().get(m1).v128Store(16 * k);
-          f.get(o).get(momentOffset).get(momentOffset).i32Add().i32Add().get(v2).v128Store(16 * k);
-          // θ = θ·decay − (αₜ·m) / (√v + ε̂)   (decay: AdamW's 1 − lr·λ, or 1)
-          f.get(o);
-          f.get(o).v128Load(16 * k);
-          splat(ADAM.decay);
-          f.f32x4Mul();
-          splat(ADAM.stepSize);
-          f.get(m1).f32x4Mul();
-          f.get(v2).f32x4Sqrt();
-          splat(ADAM.epsilonHat);
-          f.f32x4Add().f32x4Div().f32x4Sub().v128Store(16 * k);
-        });
-      };
-      when(Epilogue.Adam, adamUpdate);
-      when(Epilogue.AdamTransposed, () => {
-        adamUpdate();
-        // The updated row k = aux2 + i also goes to the copy: copy[c, k] for its 28 columns c is at
-        // aux0 + ⌊k/TILE⌋·aux1 + (k mod TILE)·4 + c·TILE_BYTES. Rows in whole groups of four (k = 4g…4g+3, all
-        // in this call) are written together once the fourth is done, as 4×4 transposes with vector stores;
-        // other rows one float at a time.
-        const target = (row: () => void): void => {
-          row();
-          f.set(m);
-          f.get(aux0).get(m).i32(TILE).i32DivU().get(aux1).i32Mul().i32Add().get(m).i32(TILE).i32RemU().i32(4).i32Mul().i32Add().set(t);
-        };
-        // m = group start 4⌊k/4⌋; whole when aux2 ≤ m and m + 4 ≤ aux2 + rows.
-        f.get(aux2).get(i).i32Add().i32(-4).i32And().set(m);
-        f.get(m).get(aux2).i32GeU().get(m).i32(4).i32Add().get(aux2).get(rows).i32Add().i32LeU().i32And();
-        f.if(
-          () => {
-            f.get(aux2).get(i).i32Add().i32(3).i32And().i32(3).i32Eq();
-            f.if(() => {
-              target(() => f.get(m));
-              f.get(o).i32(3 * TILE_BYTES).i32Sub().set(group);
-              const [r0, r1, r2, r3, t0, t1, t2] = acc;
-              const t3 = m1;
-              for (let q = 0; q < n; q++) {
-                [r0, r1, r2, r3].forEach((r, j) => f.get(group).v128Load(16 * q + j * TILE_BYTES).set(r));
-                f.get(r0).get(r1).f32x4Shuffle([0, 4, 1, 5]).set(t0);
-                f.get(r0).get(r1).f32x4Shuffle([2, 6, 3, 7]).set(t1);
-                f.get(r2).get(r3).f32x4Shuffle([0, 4, 1, 5]).set(t2);
-                f.get(r2).get(r3).f32x4Shuffle([2, 6, 3, 7]).set(t3);
-                f.get(t).get(t0).get(t2).f32x4Shuffle([0, 1, 4, 5]).v128Store((4 * q) * TILE_BYTES);
-                f.get(t).get(t0).get(t2).f32x4Shuffle([2, 3, 6, 7]).v128Store((4 * q + 1) * TILE_BYTES);
-                f.get(t).get(t1).get(t3).f32x4Shuffle([0, 1, 4, 5]).v128Store((4 * q + 2) * TILE_BYTES);
-                f.get(t).get(t1).get(t3).f32x4Shuffle([2, 3, 6, 7]).v128Store((4 * q + 3) * TILE_BYTES);
-              }
-            });
-          },
-          () => {
-            target(() => f.get(aux2).get(i).i32Add());
-            for (let k = 0; k < n; k++) {
-              for (let lane = 0; lane < 4; lane++) {
-                f.get(t).get(o).v128Load(16 * k).f32x4ExtractLane(lane).f32Store((4 * k + lane) * TILE_BYTES);
-              }
-            }
-          },
+        when(Epilogue.Store, () =>
+          used.forEach((a, k) =>
+            f
+              .get(o)
+              .get(a)
+              .v128Store(16 * k),
+          ),
         );
-      });
-    });
+        when(Epilogue.BiasRelu, () =>
+          used.forEach((a, k) =>
+            f
+              .get(o)
+              .get(a)
+              .get(aux0)
+              .v128Load(16 * k)
+              .f32x4Add()
+              .v128Zero()
+              .f32x4Max()
+              .v128Store(16 * k),
+          ),
+        );
+        when(Epilogue.Bias, () =>
+          used.forEach((a, k) =>
+            f
+              .get(o)
+              .get(a)
+              .get(aux0)
+              .v128Load(16 * k)
+              .f32x4Add()
+              .v128Store(16 * k),
+          ),
+        );
+        when(Epilogue.Mask, () => {
+          f.get(aux0).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(t);
+          used.forEach((a, k) =>
+            f
+              .get(o)
+              .get(a)
+              .get(t)
+              .v128Load(16 * k)
+              .v128Zero()
+              .f32x4Gt()
+              .v128And()
+              .v128Store(16 * k),
+          );
+        });
+        when(Epilogue.MaskScaled, () => {
+          f.get(aux0).get(i).i32(TILE_BYTES).i32Mul().i32Add().set(t);
+          f.get(args)
+            .v128Load32Splat(SPMM.aux1 * 4)
+            .set(scale);
+          used.forEach((a, k) =>
+            f
+              .get(o)
+              .get(a)
+              .get(scale)
+              .f32x4Mul()
+              .get(t)
+              .v128Load(16 * k)
+              .v128Zero()
+              .f32x4Gt()
+              .v128And()
+              .v128Store(16 * k),
+          );
+        });
+        when(Epilogue.BiasReluDropout, () => {
+          // The row's hash: mix32(key ^ row·ROW_SPREAD), row = aux1 + i.
+          f.get(adam).i32Load(DROPOUT.key).get(aux1).get(i).i32Add().i32(ROW_SPREAD).i32Mul().i32Xor().set(rowHash);
+          mix32Scalar(f, rowHash);
+          f.get(adam).v128Load32Splat(DROPOUT.threshold).set(threshold);
+          f.get(adam).v128Load32Splat(DROPOUT.scale).set(scale);
+          used.forEach((a, k) => {
+            // Units aux2 + 4k + lane: hash = mix32(rowHash + unit·UNIT_SPREAD); kept when hash ≥ threshold (unsigned).
+            f.get(aux2)
+              .i32x4Splat()
+              .i32x4Const([4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3])
+              .i32x4Add();
+            f.i32(UNIT_SPREAD).i32x4Splat().i32x4Mul().get(rowHash).i32x4Splat().i32x4Add().set(hash);
+            mix32Lanes(f, hash);
+            f.get(o);
+            f.get(a)
+              .get(aux0)
+              .v128Load(16 * k)
+              .f32x4Add()
+              .v128Zero()
+              .f32x4Max()
+              .get(scale)
+              .f32x4Mul();
+            f.get(hash)
+              .get(threshold)
+              .i32x4GeU()
+              .v128And()
+              .v128Store(16 * k);
+          });
+        });
+        const adamUpdate = (): void => {
+          const splat = (offset: number): void => {
+            f.get(adam).v128Load32Splat(offset);
+          };
+          used.forEach((g, k) => {
+            // m = β1·m + (1−β1)·g
+            splat(ADAM.beta1);
+            f.get(o)
+              .get(momentOffset)
+              .i32Add()
+              .v128Load(16 * k)
+              .f32x4Mul();
+            splat(ADAM.oneMinusBeta1);
+            f.get(g).f32x4Mul().f32x4Add().set(m1);
+            // v = β2·v + ((1−β2)·g)·g
+            splat(ADAM.beta2);
+            f.get(o)
+              .get(momentOffset)
+              .get(momentOffset)
+              .i32Add()
+              .i32Add()
+              .v128Load(16 * k)
+              .f32x4Mul();
+            splat(ADAM.oneMinusBeta2);
+            f.get(g).f32x4Mul().get(g).f32x4Mul().f32x4Add().set(v2);
+            f.get(o)
+              .get(momentOffset)
+              .i32Add()
+              .get(m1)
+              .v128Store(16 * k);
+            f.get(o)
+              .get(momentOffset)
+              .get(momentOffset)
+              .i32Add()
+              .i32Add()
+              .get(v2)
+              .v128Store(16 * k);
+            // θ = θ·decay − (αₜ·m) / (√v + ε̂)   (decay: AdamW's 1 − lr·λ, or 1)
+            f.get(o);
+            f.get(o).v128Load(16 * k);
+            splat(ADAM.decay);
+            f.f32x4Mul();
+            splat(ADAM.stepSize);
+            f.get(m1).f32x4Mul();
+            f.get(v2).f32x4Sqrt();
+            splat(ADAM.epsilonHat);
+            f.f32x4Add()
+              .f32x4Div()
+              .f32x4Sub()
+              .v128Store(16 * k);
+          });
+        };
+        when(Epilogue.Adam, adamUpdate);
+        when(Epilogue.AdamTransposed, () => {
+          adamUpdate();
+          // The updated row k = aux2 + i also goes to the copy: copy[c, k] for its 28 columns c is at
+          // aux0 + ⌊k/TILE⌋·aux1 + (k mod TILE)·4 + c·TILE_BYTES. Rows in whole groups of four (k = 4g…4g+3, all
+          // in this call) are written together once the fourth is done, as 4×4 transposes with vector stores;
+          // other rows one float at a time.
+          const target = (row: () => void): void => {
+            row();
+            f.set(m);
+            f.get(aux0)
+              .get(m)
+              .i32(TILE)
+              .i32DivU()
+              .get(aux1)
+              .i32Mul()
+              .i32Add()
+              .get(m)
+              .i32(TILE)
+              .i32RemU()
+              .i32(4)
+              .i32Mul()
+              .i32Add()
+              .set(t);
+          };
+          // m = group start 4⌊k/4⌋; whole when aux2 ≤ m and m + 4 ≤ aux2 + rows.
+          f.get(aux2).get(i).i32Add().i32(-4).i32And().set(m);
+          f.get(m).get(aux2).i32GeU().get(m).i32(4).i32Add().get(aux2).get(rows).i32Add().i32LeU().i32And();
+          f.if(
+            () => {
+              f.get(aux2).get(i).i32Add().i32(3).i32And().i32(3).i32Eq();
+              f.if(() => {
+                target(() => f.get(m));
+                f.get(o)
+                  .i32(3 * TILE_BYTES)
+                  .i32Sub()
+                  .set(group);
+                const [r0, r1, r2, r3, t0, t1, t2] = acc;
+                const t3 = m1;
+                for (let q = 0; q < n; q++) {
+                  [r0, r1, r2, r3].forEach((r, j) =>
+                    f
+                      .get(group)
+                      .v128Load(16 * q + j * TILE_BYTES)
+                      .set(r),
+                  );
+                  f.get(r0).get(r1).f32x4Shuffle([0, 4, 1, 5]).set(t0);
+                  f.get(r0).get(r1).f32x4Shuffle([2, 6, 3, 7]).set(t1);
+                  f.get(r2).get(r3).f32x4Shuffle([0, 4, 1, 5]).set(t2);
+                  f.get(r2).get(r3).f32x4Shuffle([2, 6, 3, 7]).set(t3);
+                  f.get(t)
+                    .get(t0)
+                    .get(t2)
+                    .f32x4Shuffle([0, 1, 4, 5])
+                    .v128Store(4 * q * TILE_BYTES);
+                  f.get(t)
+                    .get(t0)
+                    .get(t2)
+                    .f32x4Shuffle([2, 3, 6, 7])
+                    .v128Store((4 * q + 1) * TILE_BYTES);
+                  f.get(t)
+                    .get(t1)
+                    .get(t3)
+                    .f32x4Shuffle([0, 1, 4, 5])
+                    .v128Store((4 * q + 2) * TILE_BYTES);
+                  f.get(t)
+                    .get(t1)
+                    .get(t3)
+                    .f32x4Shuffle([2, 3, 6, 7])
+                    .v128Store((4 * q + 3) * TILE_BYTES);
+                }
+              });
+            },
+            () => {
+              target(() => f.get(aux2).get(i).i32Add());
+              for (let k = 0; k < n; k++) {
+                for (let lane = 0; lane < 4; lane++) {
+                  f.get(t)
+                    .get(o)
+                    .v128Load(16 * k)
+                    .f32x4ExtractLane(lane)
+                    .f32Store((4 * k + lane) * TILE_BYTES);
+                }
+              }
+            },
+          );
+        });
+      },
+    );
   };
-  for (let n = ACCUMULATORS; n >= 1; n--) f.get(vectors).i32(n).i32Eq().if(() => rowLoop(n));
+  for (let n = ACCUMULATORS; n >= 1; n--)
+    f.get(vectors)
+      .i32(n)
+      .i32Eq()
+      .if(() => rowLoop(n));
 }
 
 type SparseArgs = SparseFields<number>;
@@ -248,7 +411,12 @@ function emitSparseRows(
   rows: number,
   columns: number,
   beginRow: (s: number) => void,
-  scanChunk: (k: number, chunkEnd: number, s: number, emitPair: (value: number, column: number, keep: number) => void) => void,
+  scanChunk: (
+    k: number,
+    chunkEnd: number,
+    s: number,
+    emitPair: (value: number, column: number, keep: number) => void,
+  ) => void,
 ): void {
   const k = f.local(Type.I32);
   const s = f.local(Type.I32);
@@ -261,11 +429,26 @@ function emitSparseRows(
   const rowOffset = f.local(Type.I32);
 
   f.get(a.cscPairs).if(() =>
-    f.forRange(k, () => f.i32(0), () => f.get(columns), 1, () => {
-      f.get(a.cscPairs).get(k).get(a.cscPairStride).i32Mul().i32Add().get(first).i32(PAIR_BYTES).i32Mul().i32Add().set(q);
-      f.get(a.cscDescriptors).get(k).i32(8).i32Mul().i32Add().tee(cd).get(q).i32Store(0);
-      f.get(cd).get(q).i32Store(4);
-    }),
+    f.forRange(
+      k,
+      () => f.i32(0),
+      () => f.get(columns),
+      1,
+      () => {
+        f.get(a.cscPairs)
+          .get(k)
+          .get(a.cscPairStride)
+          .i32Mul()
+          .i32Add()
+          .get(first)
+          .i32(PAIR_BYTES)
+          .i32Mul()
+          .i32Add()
+          .set(q);
+        f.get(a.cscDescriptors).get(k).i32(8).i32Mul().i32Add().tee(cd).get(q).i32Store(0);
+        f.get(cd).get(q).i32Store(4);
+      },
+    ),
   );
 
   // Branch-free: the pair is written in any case and kept by advancing the list ends by `keep` (0 or 1)
@@ -286,26 +469,51 @@ function emitSparseRows(
         f.get(cd).get(q).get(keep).i32(3).i32Shl().i32Add().i32Store(4);
       }
     };
-    f.forRange(s, () => f.get(first), () => f.get(first).get(rows).i32Add(), 1, () => {
-      f.get(s).i32(TILE_BYTES).i32Mul().set(rowOffset);
-      if (csr) f.get(a.csrPairs).get(s).get(a.csrPairStride).i32Mul().i32Add().set(p);
-      beginRow(s);
-      f.i32(0).set(k);
-      f.forRange(chunk, () => f.i32(0), () => f.get(a.chunks), 1, () => {
-        if (csr) {
-          f.get(a.csrDescriptors).get(chunk).get(a.csrDescriptorStride).i32Mul().i32Add().get(s).i32(8).i32Mul().i32Add().tee(d);
-          f.get(p).i32Store(0);
-        }
-        // chunkEnd = min(columns, (chunk + 1)·chunkRows)
-        f.get(chunk).i32(1).i32Add().get(a.chunkRows).i32Mul().set(chunkEnd);
-        f.get(columns).get(chunkEnd).get(chunkEnd).get(columns).i32GtU().select().set(chunkEnd);
-        scanChunk(k, chunkEnd, s, emitPair);
-        if (csr) f.get(d).get(p).i32Store(4);
-      });
-    });
+    f.forRange(
+      s,
+      () => f.get(first),
+      () => f.get(first).get(rows).i32Add(),
+      1,
+      () => {
+        f.get(s).i32(TILE_BYTES).i32Mul().set(rowOffset);
+        if (csr) f.get(a.csrPairs).get(s).get(a.csrPairStride).i32Mul().i32Add().set(p);
+        beginRow(s);
+        f.i32(0).set(k);
+        f.forRange(
+          chunk,
+          () => f.i32(0),
+          () => f.get(a.chunks),
+          1,
+          () => {
+            if (csr) {
+              f.get(a.csrDescriptors)
+                .get(chunk)
+                .get(a.csrDescriptorStride)
+                .i32Mul()
+                .i32Add()
+                .get(s)
+                .i32(8)
+                .i32Mul()
+                .i32Add()
+                .tee(d);
+              f.get(p).i32Store(0);
+            }
+            // chunkEnd = min(columns, (chunk + 1)·chunkRows)
+            f.get(chunk).i32(1).i32Add().get(a.chunkRows).i32Mul().set(chunkEnd);
+            f.get(columns).get(chunkEnd).get(chunkEnd).get(columns).i32GtU().select().set(chunkEnd);
+            scanChunk(k, chunkEnd, s, emitPair);
+            if (csr) f.get(d).get(p).i32Store(4);
+          },
+        );
+      },
+    );
   };
   f.get(a.csrPairs).if(
-    () => f.get(a.cscPairs).if(() => rowLoop(true, true), () => rowLoop(true, false)),
+    () =>
+      f.get(a.cscPairs).if(
+        () => rowLoop(true, true),
+        () => rowLoop(true, false),
+      ),
     () => rowLoop(false, true),
   );
 }
@@ -348,19 +556,43 @@ function emitGather(module: ModuleBuilder): void {
    */
   const denseRow = (s: number): void => {
     f.get(dense).get(s).i32(TILE_BYTES).i32Mul().i32Add().set(target);
-    f.forRange(c, () => f.get(image), () => f.get(image).i32(IMAGE_SIZE).i32Add(), IMAGE_WIDTH, () => {
-      f.get(c).v128Load(0).v128AnyTrue().get(c).v128Load(IMAGE_WIDTH - 16).v128AnyTrue().i32Add().if(
-        () => {
-          for (let x = 0; x < IMAGE_WIDTH; x++) {
-            f.get(target).get(scale).get(c).i32Load8u(x).i32(4).i32Mul().i32Add().f32Load(0).f32Store(4 * x);
-          }
-        },
-        () => {
-          for (let q = 0; q < TILE / 4; q++) f.get(target).v128Zero().v128Store(16 * q);
-        },
-      );
-      f.get(target).get(denseTileStride).i32Add().set(target);
-    });
+    f.forRange(
+      c,
+      () => f.get(image),
+      () => f.get(image).i32(IMAGE_SIZE).i32Add(),
+      IMAGE_WIDTH,
+      () => {
+        f.get(c)
+          .v128Load(0)
+          .v128AnyTrue()
+          .get(c)
+          .v128Load(IMAGE_WIDTH - 16)
+          .v128AnyTrue()
+          .i32Add()
+          .if(
+            () => {
+              for (let x = 0; x < IMAGE_WIDTH; x++) {
+                f.get(target)
+                  .get(scale)
+                  .get(c)
+                  .i32Load8u(x)
+                  .i32(4)
+                  .i32Mul()
+                  .i32Add()
+                  .f32Load(0)
+                  .f32Store(4 * x);
+              }
+            },
+            () => {
+              for (let q = 0; q < TILE / 4; q++)
+                f.get(target)
+                  .v128Zero()
+                  .v128Store(16 * q);
+            },
+          );
+        f.get(target).get(denseTileStride).i32Add().set(target);
+      },
+    );
   };
 
   /** The image at `image`, mirrored when flip is set, then shifted by (dx, dy), into the scratch image. */
@@ -369,22 +601,40 @@ function emitGather(module: ModuleBuilder): void {
     f.get(params).i32Load(0).set(dx);
     f.get(params).i32Load(4).set(dy);
     f.get(params).i32Load(8).set(flip);
-    f.forRange(y, () => f.i32(0), () => f.i32(IMAGE_WIDTH), 1, () => {
-      f.get(y).get(dy).i32Sub().set(sy);
-      f.forRange(x, () => f.i32(0), () => f.i32(IMAGE_WIDTH), 1, () => {
-        f.get(x).get(dx).i32Sub().set(sx);
-        f.i32(0).set(pixel);
-        // Unsigned compares: a negative coordinate is outside too.
-        f.get(sy).i32(IMAGE_WIDTH).i32LtU().get(sx).i32(IMAGE_WIDTH).i32LtU().i32And();
-        f.if(() => {
-          // image[sy·28 + (flip ? 27 − sx : sx)]
-          f.get(image).get(sy).i32(IMAGE_WIDTH).i32Mul().i32Add();
-          f.i32(IMAGE_WIDTH - 1).get(sx).i32Sub().get(sx).get(flip).select().i32Add();
-          f.i32Load8u(0).set(pixel);
-        });
-        f.get(scratch).get(y).i32(IMAGE_WIDTH).i32Mul().i32Add().get(x).i32Add().get(pixel).i32Store8(0);
-      });
-    });
+    f.forRange(
+      y,
+      () => f.i32(0),
+      () => f.i32(IMAGE_WIDTH),
+      1,
+      () => {
+        f.get(y).get(dy).i32Sub().set(sy);
+        f.forRange(
+          x,
+          () => f.i32(0),
+          () => f.i32(IMAGE_WIDTH),
+          1,
+          () => {
+            f.get(x).get(dx).i32Sub().set(sx);
+            f.i32(0).set(pixel);
+            // Unsigned compares: a negative coordinate is outside too.
+            f.get(sy).i32(IMAGE_WIDTH).i32LtU().get(sx).i32(IMAGE_WIDTH).i32LtU().i32And();
+            f.if(() => {
+              // image[sy·28 + (flip ? 27 − sx : sx)]
+              f.get(image).get(sy).i32(IMAGE_WIDTH).i32Mul().i32Add();
+              f.i32(IMAGE_WIDTH - 1)
+                .get(sx)
+                .i32Sub()
+                .get(sx)
+                .get(flip)
+                .select()
+                .i32Add();
+              f.i32Load8u(0).set(pixel);
+            });
+            f.get(scratch).get(y).i32(IMAGE_WIDTH).i32Mul().i32Add().get(x).i32Add().get(pixel).i32Store8(0);
+          },
+        );
+      },
+    );
     f.get(scratch).set(image);
   };
 
@@ -414,12 +664,17 @@ function emitGather(module: ModuleBuilder): void {
       f.block(() =>
         f.loop(() => {
           f.get(k).i32(16).i32Add().get(chunkEnd).i32GtU().brIf(1);
-          f.get(image).get(k).i32Add().v128Load(0).v128AnyTrue().if(
-            () => {
-              for (let j = 0; j < 16; j++) scanPixel();
-            },
-            () => f.get(k).i32(16).i32Add().set(k),
-          );
+          f.get(image)
+            .get(k)
+            .i32Add()
+            .v128Load(0)
+            .v128AnyTrue()
+            .if(
+              () => {
+                for (let j = 0; j < 16; j++) scanPixel();
+              },
+              () => f.get(k).i32(16).i32Add().set(k),
+            );
           f.br(0);
         }),
       );
@@ -498,13 +753,29 @@ function emitSoftmax(module: ModuleBuilder, exp: number, log: number): void {
   const probabilities = argument(f, 0, SOFTMAX.probabilities);
   const predicted = argument(f, 0, SOFTMAX.predicted);
   const inverseBatch = f.local(Type.F64);
-  f.get(0).f32Load(SOFTMAX.inverseBatch * 4).f64PromoteF32().set(inverseBatch);
+  f.get(0)
+    .f32Load(SOFTMAX.inverseBatch * 4)
+    .f64PromoteF32()
+    .set(inverseBatch);
   // Targets as in TypeScript: ε/classes for the others, (1 − ε) + ε/classes for the label.
   const otherTarget = f.local(Type.F64);
   const labelTarget = f.local(Type.F64);
   const target = f.local(Type.F64);
-  f.get(0).f32Load(SOFTMAX.smoothing * 4).f64PromoteF32().get(classes).f64ConvertI32U().f64Div().set(otherTarget);
-  f.f64(1).get(0).f32Load(SOFTMAX.smoothing * 4).f64PromoteF32().f64Sub().get(otherTarget).f64Add().set(labelTarget);
+  f.get(0)
+    .f32Load(SOFTMAX.smoothing * 4)
+    .f64PromoteF32()
+    .get(classes)
+    .f64ConvertI32U()
+    .f64Div()
+    .set(otherTarget);
+  f.f64(1)
+    .get(0)
+    .f32Load(SOFTMAX.smoothing * 4)
+    .f64PromoteF32()
+    .f64Sub()
+    .get(otherTarget)
+    .f64Add()
+    .set(labelTarget);
   const s = f.local(Type.I32);
   const c = f.local(Type.I32);
   const z = f.local(Type.I32);
@@ -521,53 +792,102 @@ function emitSoftmax(module: ModuleBuilder, exp: number, log: number): void {
     f.f64PromoteF32().get(max).f64PromoteF32().f64Sub().call(exp);
   };
 
-  f.forRange(s, () => f.get(first), () => f.get(first).get(rows).i32Add(), 1, () => {
-    f.get(logits).get(s).i32(TILE_BYTES).i32Mul().i32Add().set(z);
-    f.get(labels).get(s).i32(4).i32Mul().i32Add().i32Load(0).set(label);
-    f.get(z).f32Load(0).set(max);
-    f.i32(0).set(best);
-    f.forRange(c, () => f.i32(1), () => f.get(classes), 1, () => {
-      logit(c);
-      f.get(max).f32Gt().if(() => {
-        logit(c);
-        f.set(max);
-        f.get(c).set(best);
-      });
-    });
-    f.f64(0).set(sum);
-    f.forRange(c, () => f.i32(0), () => f.get(classes), 1, () => {
-      f.get(sum);
-      shiftedExp();
-      f.f64Add().set(sum);
-    });
-    // target = Σ q_c·z_c; loss = max + log(sum) − target, left to right in f64 as in TypeScript
-    f.f64(0).set(target);
-    f.forRange(c, () => f.i32(0), () => f.get(classes), 1, () => {
-      f.get(target).get(labelTarget).get(otherTarget).get(c).get(label).i32Eq().select();
-      logit(c);
-      f.f64PromoteF32().f64Mul().f64Add().set(target);
-    });
-    f.get(losses).get(s).i32(8).i32Mul().i32Add();
-    f.get(max).f64PromoteF32().get(sum).call(log).f64Add();
-    f.get(target).f64Sub().f64Store(0);
-    f.get(correct).get(s).i32(4).i32Mul().i32Add().get(best).get(label).i32Eq().i32Store(0);
-    f.get(predicted).get(s).i32(4).i32Mul().i32Add().get(best).i32Store(0);
-    f.get(deltas).if(() =>
-      f.forRange(c, () => f.i32(0), () => f.get(classes), 1, () => {
-        shiftedExp();
-        f.get(sum).f64Div().set(p);
-        f.get(deltas).get(s).i32(TILE_BYTES).i32Mul().i32Add().get(c).i32(4).i32Mul().i32Add();
-        f.get(p).get(labelTarget).get(otherTarget).get(c).get(label).i32Eq().select().f64Sub().get(inverseBatch).f64Mul().f32DemoteF64().f32Store(0);
-      }),
-    );
-    f.get(probabilities).if(() =>
-      f.forRange(c, () => f.i32(0), () => f.get(classes), 1, () => {
-        f.get(probabilities).get(s).get(classes).i32Mul().get(c).i32Add().i32(4).i32Mul().i32Add();
-        shiftedExp();
-        f.get(sum).f64Div().f32DemoteF64().f32Store(0);
-      }),
-    );
-  });
+  f.forRange(
+    s,
+    () => f.get(first),
+    () => f.get(first).get(rows).i32Add(),
+    1,
+    () => {
+      f.get(logits).get(s).i32(TILE_BYTES).i32Mul().i32Add().set(z);
+      f.get(labels).get(s).i32(4).i32Mul().i32Add().i32Load(0).set(label);
+      f.get(z).f32Load(0).set(max);
+      f.i32(0).set(best);
+      f.forRange(
+        c,
+        () => f.i32(1),
+        () => f.get(classes),
+        1,
+        () => {
+          logit(c);
+          f.get(max)
+            .f32Gt()
+            .if(() => {
+              logit(c);
+              f.set(max);
+              f.get(c).set(best);
+            });
+        },
+      );
+      f.f64(0).set(sum);
+      f.forRange(
+        c,
+        () => f.i32(0),
+        () => f.get(classes),
+        1,
+        () => {
+          f.get(sum);
+          shiftedExp();
+          f.f64Add().set(sum);
+        },
+      );
+      // target = Σ q_c·z_c; loss = max + log(sum) − target, left to right in f64 as in TypeScript
+      f.f64(0).set(target);
+      f.forRange(
+        c,
+        () => f.i32(0),
+        () => f.get(classes),
+        1,
+        () => {
+          f.get(target).get(labelTarget).get(otherTarget).get(c).get(label).i32Eq().select();
+          logit(c);
+          f.f64PromoteF32().f64Mul().f64Add().set(target);
+        },
+      );
+      f.get(losses).get(s).i32(8).i32Mul().i32Add();
+      f.get(max).f64PromoteF32().get(sum).call(log).f64Add();
+      f.get(target).f64Sub().f64Store(0);
+      f.get(correct).get(s).i32(4).i32Mul().i32Add().get(best).get(label).i32Eq().i32Store(0);
+      f.get(predicted).get(s).i32(4).i32Mul().i32Add().get(best).i32Store(0);
+      f.get(deltas).if(() =>
+        f.forRange(
+          c,
+          () => f.i32(0),
+          () => f.get(classes),
+          1,
+          () => {
+            shiftedExp();
+            f.get(sum).f64Div().set(p);
+            f.get(deltas).get(s).i32(TILE_BYTES).i32Mul().i32Add().get(c).i32(4).i32Mul().i32Add();
+            f.get(p)
+              .get(labelTarget)
+              .get(otherTarget)
+              .get(c)
+              .get(label)
+              .i32Eq()
+              .select()
+              .f64Sub()
+              .get(inverseBatch)
+              .f64Mul()
+              .f32DemoteF64()
+              .f32Store(0);
+          },
+        ),
+      );
+      f.get(probabilities).if(() =>
+        f.forRange(
+          c,
+          () => f.i32(0),
+          () => f.get(classes),
+          1,
+          () => {
+            f.get(probabilities).get(s).get(classes).i32Mul().get(c).i32Add().i32(4).i32Mul().i32Add();
+            shiftedExp();
+            f.get(sum).f64Div().f32DemoteF64().f32Store(0);
+          },
+        ),
+      );
+    },
+  );
 }
 
 /**
@@ -619,75 +939,177 @@ function emitMasked(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   const w = Array.from({ length: MASKED_GROUP }, () => f.local(Type.I32));
   const acc = Array.from({ length: MASKED_GROUP }, () => f.local(Type.V128));
 
-  f.get(0).v128Load32Splat(MASKED.scale * 4).set(scale);
+  f.get(0)
+    .v128Load32Splat(MASKED.scale * 4)
+    .set(scale);
   f.get(cscPairs).if(() =>
-    f.forRange(u, () => f.i32(0), () => f.get(cscColumns), 1, () => {
-      f.get(cscPairs).get(u).get(cscPairStride).i32Mul().i32Add().get(first).i32(PAIR_BYTES).i32Mul().i32Add().set(q);
-      f.get(cscDescriptors).get(u).i32(8).i32Mul().i32Add().tee(cd).get(q).i32Store(0);
-      f.get(cd).get(q).i32Store(4);
-    }),
+    f.forRange(
+      u,
+      () => f.i32(0),
+      () => f.get(cscColumns),
+      1,
+      () => {
+        f.get(cscPairs).get(u).get(cscPairStride).i32Mul().i32Add().get(first).i32(PAIR_BYTES).i32Mul().i32Add().set(q);
+        f.get(cscDescriptors).get(u).i32(8).i32Mul().i32Add().tee(cd).get(q).i32Store(0);
+        f.get(cd).get(q).i32Store(4);
+      },
+    ),
   );
-  f.forRange(s, () => f.get(first), () => f.get(first).get(rows).i32Add(), 1, () => {
-    f.get(s).i32(TILE_BYTES).i32Mul().set(row);
-    f.get(out).get(row).i32Add().set(x);
-    f.forRange(t, () => f.i32(0), () => f.get(outTiles), 1, () => {
-      for (let k = 0; k < ACCUMULATORS; k++) f.get(x).v128Zero().v128Store(16 * k);
-      f.get(x).get(outTileStride).i32Add().set(x);
-    });
-    f.forRange(chunk, () => f.i32(0), () => f.get(chunks), 1, () => {
-      f.get(descriptors).get(chunk).get(descriptorStride).i32Mul().i32Add().get(s).i32(8).i32Mul().i32Add().set(d);
-      f.get(d).i32Load(0).set(p);
-      f.get(d).i32Load(4).set(end);
-      f.get(end).i32(PAIR_BYTES).i32Sub().set(last);
-      // Groups of up to MASKED_GROUP pairs; places past the list's end repeat its last pair and are not written.
-      f.get(p).get(end).i32LtU().if(() =>
-        f.loop(() => {
-          w.forEach((wj, j) => {
-            f.get(p).i32(j * PAIR_BYTES).i32Add().tee(q).get(last).get(q).get(last).i32LtU().select().i32Load(0).get(weights).i32Add().set(wj);
-          });
-          acc.forEach((a) => f.v128Zero().set(a));
-          f.get(deltas).get(row).i32Add().set(x);
-          // A loop over the tile's 7 vectors rather than 7 copies of its body: unrolled, the compiler hoists
-          // the loads of W ahead of the multiply-adds and spills them (a third slower).
-          f.forRange(t, () => f.i32(0), () => f.get(tiles), 1, () => {
-            f.get(lastTileBytes).i32(TILE_BYTES).get(t).i32(1).i32Add().get(tiles).i32Eq().select().set(tileBytes);
-            f.forRange(c, () => f.i32(0), () => f.get(tileBytes), 16, () => {
-              f.get(x).get(c).i32Add().v128Load(0).set(dz);
-              acc.forEach((a, j) => {
-                if (fusedMultiplyAdd) {
-                  f.get(dz).get(w[j]).get(c).i32Add().v128Load(0).get(a).f32x4RelaxedMadd().set(a);
-                } else {
-                  f.get(a).get(dz).get(w[j]).get(c).i32Add().v128Load(0).f32x4Mul().f32x4Add().set(a);
-                }
-              });
-            });
-            f.get(x).get(deltaTileStride).i32Add().set(x);
-            w.forEach((wj) => f.get(wj).get(weightTileStride).i32Add().set(wj));
-          });
-          acc.forEach((a, j) => {
-            f.get(p).i32(j * PAIR_BYTES).i32Add().get(end).i32LtU().if(() => {
-              // (lane 0 + lane 2) + (lane 1 + lane 3), times the scale.
-              f.get(a).get(a).get(a).f32x4Shuffle([2, 3, 0, 1]).f32x4Add().set(h);
-              f.get(h).get(h).get(h).f32x4Shuffle([1, 0, 3, 2]).f32x4Add().get(scale).f32x4Mul().f32x4ExtractLane(0).set(value);
-              // dZ below at (s, u), u = offset / TILE_BYTES: tile ⌊u/TILE⌋, column u mod TILE.
-              f.get(p).i32Load(j * PAIR_BYTES).set(offset);
-              f.get(out).get(row).i32Add();
-              f.get(offset).i32(TILE * TILE_BYTES).i32DivU().get(outTileStride).i32Mul().i32Add();
-              f.get(offset).i32(TILE * TILE_BYTES).i32RemU().i32(TILE).i32DivU().i32Add();
-              f.get(value).f32Store(0);
-              f.get(cscPairs).if(() => {
-                f.get(cscDescriptors).get(offset).i32(TILE_BYTES / 8).i32DivU().i32Add().tee(cd).i32Load(4).set(q);
-                f.get(q).get(row).i32Store(0);
-                f.get(q).get(value).f32Store(4);
-                f.get(cd).get(q).get(value).f32(0).f32Ne().i32(3).i32Shl().i32Add().i32Store(4);
-              });
-            });
-          });
-          f.get(p).i32(MASKED_GROUP * PAIR_BYTES).i32Add().tee(p).get(end).i32LtU().brIf(0);
-        }),
+  f.forRange(
+    s,
+    () => f.get(first),
+    () => f.get(first).get(rows).i32Add(),
+    1,
+    () => {
+      f.get(s).i32(TILE_BYTES).i32Mul().set(row);
+      f.get(out).get(row).i32Add().set(x);
+      f.forRange(
+        t,
+        () => f.i32(0),
+        () => f.get(outTiles),
+        1,
+        () => {
+          for (let k = 0; k < ACCUMULATORS; k++)
+            f.get(x)
+              .v128Zero()
+              .v128Store(16 * k);
+          f.get(x).get(outTileStride).i32Add().set(x);
+        },
       );
-    });
-  });
+      f.forRange(
+        chunk,
+        () => f.i32(0),
+        () => f.get(chunks),
+        1,
+        () => {
+          f.get(descriptors).get(chunk).get(descriptorStride).i32Mul().i32Add().get(s).i32(8).i32Mul().i32Add().set(d);
+          f.get(d).i32Load(0).set(p);
+          f.get(d).i32Load(4).set(end);
+          f.get(end).i32(PAIR_BYTES).i32Sub().set(last);
+          // Groups of up to MASKED_GROUP pairs; places past the list's end repeat its last pair and are not written.
+          f.get(p)
+            .get(end)
+            .i32LtU()
+            .if(() =>
+              f.loop(() => {
+                w.forEach((wj, j) => {
+                  f.get(p)
+                    .i32(j * PAIR_BYTES)
+                    .i32Add()
+                    .tee(q)
+                    .get(last)
+                    .get(q)
+                    .get(last)
+                    .i32LtU()
+                    .select()
+                    .i32Load(0)
+                    .get(weights)
+                    .i32Add()
+                    .set(wj);
+                });
+                acc.forEach((a) => f.v128Zero().set(a));
+                f.get(deltas).get(row).i32Add().set(x);
+                // A loop over the tile's 7 vectors rather than 7 copies of its body: unrolled, the compiler hoists
+                // the loads of W ahead of the multiply-adds and spills them (a third slower).
+                f.forRange(
+                  t,
+                  () => f.i32(0),
+                  () => f.get(tiles),
+                  1,
+                  () => {
+                    f.get(lastTileBytes)
+                      .i32(TILE_BYTES)
+                      .get(t)
+                      .i32(1)
+                      .i32Add()
+                      .get(tiles)
+                      .i32Eq()
+                      .select()
+                      .set(tileBytes);
+                    f.forRange(
+                      c,
+                      () => f.i32(0),
+                      () => f.get(tileBytes),
+                      16,
+                      () => {
+                        f.get(x).get(c).i32Add().v128Load(0).set(dz);
+                        acc.forEach((a, j) => {
+                          if (fusedMultiplyAdd) {
+                            f.get(dz).get(w[j]).get(c).i32Add().v128Load(0).get(a).f32x4RelaxedMadd().set(a);
+                          } else {
+                            f.get(a).get(dz).get(w[j]).get(c).i32Add().v128Load(0).f32x4Mul().f32x4Add().set(a);
+                          }
+                        });
+                      },
+                    );
+                    f.get(x).get(deltaTileStride).i32Add().set(x);
+                    w.forEach((wj) => f.get(wj).get(weightTileStride).i32Add().set(wj));
+                  },
+                );
+                acc.forEach((a, j) => {
+                  f.get(p)
+                    .i32(j * PAIR_BYTES)
+                    .i32Add()
+                    .get(end)
+                    .i32LtU()
+                    .if(() => {
+                      // (lane 0 + lane 2) + (lane 1 + lane 3), times the scale.
+                      f.get(a).get(a).get(a).f32x4Shuffle([2, 3, 0, 1]).f32x4Add().set(h);
+                      f.get(h)
+                        .get(h)
+                        .get(h)
+                        .f32x4Shuffle([1, 0, 3, 2])
+                        .f32x4Add()
+                        .get(scale)
+                        .f32x4Mul()
+                        .f32x4ExtractLane(0)
+                        .set(value);
+                      // dZ below at (s, u), u = offset / TILE_BYTES: tile ⌊u/TILE⌋, column u mod TILE.
+                      f.get(p)
+                        .i32Load(j * PAIR_BYTES)
+                        .set(offset);
+                      f.get(out).get(row).i32Add();
+                      f.get(offset)
+                        .i32(TILE * TILE_BYTES)
+                        .i32DivU()
+                        .get(outTileStride)
+                        .i32Mul()
+                        .i32Add();
+                      f.get(offset)
+                        .i32(TILE * TILE_BYTES)
+                        .i32RemU()
+                        .i32(TILE)
+                        .i32DivU()
+                        .i32Add();
+                      f.get(value).f32Store(0);
+                      f.get(cscPairs).if(() => {
+                        f.get(cscDescriptors)
+                          .get(offset)
+                          .i32(TILE_BYTES / 8)
+                          .i32DivU()
+                          .i32Add()
+                          .tee(cd)
+                          .i32Load(4)
+                          .set(q);
+                        f.get(q).get(row).i32Store(0);
+                        f.get(q).get(value).f32Store(4);
+                        f.get(cd).get(q).get(value).f32(0).f32Ne().i32(3).i32Shl().i32Add().i32Store(4);
+                      });
+                    });
+                });
+                f.get(p)
+                  .i32(MASKED_GROUP * PAIR_BYTES)
+                  .i32Add()
+                  .tee(p)
+                  .get(end)
+                  .i32LtU()
+                  .brIf(0);
+              }),
+            );
+        },
+      );
+    },
+  );
 }
 
 /** The kernel module's bytes; its exports are spmm, gather, sparsify, softmax and masked, in Op order. */

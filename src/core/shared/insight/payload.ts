@@ -72,7 +72,12 @@ export function testImagesOf(loaded: LoadedTestSet): TestImages {
   let images = testImagesCache.get(loaded);
   if (!images) {
     const { dataset } = loaded;
-    images = { fingerprint: loaded.fingerprint, count: dataset.count, images: compact(dataset.images), labels: compact(dataset.labels) };
+    images = {
+      fingerprint: loaded.fingerprint,
+      count: dataset.count,
+      images: compact(dataset.images),
+      labels: compact(dataset.labels),
+    };
     testImagesCache.set(loaded, images);
   }
   return images;

@@ -29,7 +29,12 @@ export interface GalleryFilter {
   sort: GallerySort;
 }
 
-export const ALL_IMAGES: GalleryFilter = Object.freeze({ show: 'all', trueClass: null, predictedClass: null, sort: 'index' });
+export const ALL_IMAGES: GalleryFilter = Object.freeze({
+  show: 'all',
+  trueClass: null,
+  predictedClass: null,
+  sort: 'index',
+});
 
 /** The probability the model gave its own prediction for image `index`. */
 export function confidenceOf(outputs: TestOutputs, index: number): number {

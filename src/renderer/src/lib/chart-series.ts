@@ -32,7 +32,8 @@ export class ChartSeries {
     if (this.epochCost.some((p) => p.x === summary.epoch)) return;
     this.epochCost.push({ x: summary.epoch, y: summary.cost });
     this.trainAccuracy.push({ x: summary.epoch, y: summary.trainAccuracy * 100 });
-    if (summary.validationAccuracy !== null) this.validationAccuracy.push({ x: summary.epoch, y: summary.validationAccuracy * 100 });
+    if (summary.validationAccuracy !== null)
+      this.validationAccuracy.push({ x: summary.epoch, y: summary.validationAccuracy * 100 });
     if (summary.testAccuracy !== null) this.testAccuracy.push({ x: summary.epoch, y: summary.testAccuracy * 100 });
   }
 

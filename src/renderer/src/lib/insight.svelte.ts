@@ -52,9 +52,13 @@ export class InsightView {
     return { labels: images.labels, predictions: test.predictions, probabilities: test.probabilities };
   });
 
-  selection = $derived.by((): Int32Array => (this.outputs ? selectImages(this.outputs, this.filter) : new Int32Array(0)));
+  selection = $derived.by((): Int32Array =>
+    this.outputs ? selectImages(this.outputs, this.filter) : new Int32Array(0),
+  );
 
-  confusion = $derived.by((): number[][] | null => (this.outputs ? confusionMatrix(this.outputs.predictions, this.outputs.labels) : null));
+  confusion = $derived.by((): number[][] | null =>
+    this.outputs ? confusionMatrix(this.outputs.predictions, this.outputs.labels) : null,
+  );
 
   metrics = $derived.by(() => (this.confusion ? classMetrics(this.confusion) : null));
 
@@ -138,7 +142,11 @@ export class InsightView {
   select(index: number | null): void {
     this.selected = index;
     if (index !== null && this.images) {
-      this.inspected = { pixels: this.testImage(index).slice(), title: `Test image ${index.toLocaleString('en-US')}`, kind: 'test' };
+      this.inspected = {
+        pixels: this.testImage(index).slice(),
+        title: `Test image ${index.toLocaleString('en-US')}`,
+        kind: 'test',
+      };
     }
   }
 

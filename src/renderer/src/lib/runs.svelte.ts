@@ -18,11 +18,23 @@ import { displayName, isResumable, modelFileOf, wallSeconds } from '@core/shared
 import type { Point } from './chart-series';
 import type { Studio } from './studio.svelte';
 
-export type SortKey = 'name' | 'status' | 'startedAt' | 'epochs' | 'finalTest' | 'bestTest' | 'time' | 'learningRate' | 'files';
+export type SortKey =
+  'name' | 'status' | 'startedAt' | 'epochs' | 'finalTest' | 'bestTest' | 'time' | 'learningRate' | 'files';
 export type SortDirection = 'ascending' | 'descending';
 
 /** Colours for the selected runs' curves, distinct on light and dark backgrounds (Tableau 10). */
-export const RUN_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+export const RUN_COLORS = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 
 /** What each column sorts by; missing values (a run without a test set) sort last either way. */
 const SORT_VALUES: Record<SortKey, (run: RunRecord) => string | number | null> = {
@@ -160,7 +172,8 @@ export class RunsView {
         this.message = { tone: 'error', text: response.error };
       } else {
         const { histories, warnings } = response.runHistories!;
-        for (const [id, epochs] of Object.entries(histories)) this.histories.set(id, { updatedAt: byId.get(id)?.updatedAt ?? '', epochs });
+        for (const [id, epochs] of Object.entries(histories))
+          this.histories.set(id, { updatedAt: byId.get(id)?.updatedAt ?? '', epochs });
         if (warnings.length) this.message = { tone: 'error', text: warnings.join('; ') };
       }
     }
@@ -222,14 +235,26 @@ export class RunsView {
   async remove(ids: string[], force = false): Promise<void> {
     if (await this.deleting({ type: 'delete-runs', ids, ...(force ? { force } : {}) })) {
       for (const id of ids) this.histories.delete(id);
-      this.message = { tone: 'info', text: ids.length === 1 ? 'The run was deleted, with its own files.' : `${ids.length} runs were deleted, with their own files.` };
+      this.message = {
+        tone: 'info',
+        text:
+          ids.length === 1
+            ? 'The run was deleted, with its own files.'
+            : `${ids.length} runs were deleted, with their own files.`,
+      };
     }
   }
 
   /** Deletes runs' own checkpoints; their records stay. */
   async removeFiles(ids: string[]): Promise<void> {
     if (await this.deleting({ type: 'delete-run-files', ids })) {
-      this.message = { tone: 'info', text: ids.length === 1 ? 'The run’s files were deleted; its record stays.' : `The files of ${ids.length} runs were deleted; their records stay.` };
+      this.message = {
+        tone: 'info',
+        text:
+          ids.length === 1
+            ? 'The run’s files were deleted; its record stays.'
+            : `The files of ${ids.length} runs were deleted; their records stay.`,
+      };
     }
   }
 
@@ -254,7 +279,9 @@ export class RunsView {
   /** Loads the run's checkpoint as the model (as Load checkpoint does, asking first when the model held is in no file). */
   async openCheckpoint(id: string): Promise<void> {
     this.message = null;
-    await this.studio.replacingModel('Open the run’s checkpoint?', 'opening another replaces it', 'Open anyway', () => this.openAsked(id));
+    await this.studio.replacingModel('Open the run’s checkpoint?', 'opening another replaces it', 'Open anyway', () =>
+      this.openAsked(id),
+    );
   }
 
   private async openAsked(id: string): Promise<void> {
@@ -264,7 +291,10 @@ export class RunsView {
       return;
     }
     if (response.state) this.studio.apply({ type: 'state', state: response.state });
-    this.message = { tone: 'info', text: `Loaded ${response.state?.model?.file ?? 'the checkpoint'}: the model bar and the other views show it now.` };
+    this.message = {
+      tone: 'info',
+      text: `Loaded ${response.state?.model?.file ?? 'the checkpoint'}: the model bar and the other views show it now.`,
+    };
   }
 
   /** Fills the settings form with the run's settings (those the form has; the defaults for any it lacks). */
@@ -273,8 +303,13 @@ export class RunsView {
     if (!defaults) return;
     const settings = { ...defaults, hiddenSizes: [...defaults.hiddenSizes] } as Record<string, unknown>;
     const config = run.config as unknown as Record<string, unknown>;
-    for (const key of SETTING_KEYS) if (config[key] !== undefined) settings[key] = Array.isArray(config[key]) ? [...(config[key] as number[])] : config[key];
+    for (const key of SETTING_KEYS)
+      if (config[key] !== undefined)
+        settings[key] = Array.isArray(config[key]) ? [...(config[key] as number[])] : config[key];
     this.studio.form.fill(settings as unknown as RunSettings);
-    this.message = { tone: 'info', text: `The settings of ${displayName(run)} are in the form: change what you like and press Start.` };
+    this.message = {
+      tone: 'info',
+      text: `The settings of ${displayName(run)} are in the form: change what you like and press Start.`,
+    };
   }
 }

@@ -30,7 +30,14 @@ export const FIELDS = [
   { key: 'validationFraction', label: 'Validation split', hint: 'fraction held out, 0–0.9' },
   { key: 'limit', label: 'Training subset size', hint: '0 = all samples' },
   { key: 'threads', label: 'Threads', hint: '0 = one per core' },
-  { key: 'schedule', label: 'Learning-rate schedule', hint: 'constant, step decay or cosine to 0', kind: 'choice', choices: SCHEDULES, recipe: true },
+  {
+    key: 'schedule',
+    label: 'Learning-rate schedule',
+    hint: 'constant, step decay or cosine to 0',
+    kind: 'choice',
+    choices: SCHEDULES,
+    recipe: true,
+  },
   { key: 'warmupEpochs', label: 'Warm-up epochs', hint: 'rate rises linearly first; 0 = none', recipe: true },
   { key: 'stepEpochs', label: 'Step every (epochs)', hint: 'step schedule: epochs per drop', recipe: true },
   { key: 'stepFactor', label: 'Step factor', hint: 'step schedule: rate × this at each drop', recipe: true },
@@ -39,8 +46,19 @@ export const FIELDS = [
   { key: 'shiftPixels', label: 'Shift images (px)', hint: 'random shifts up to this, 0–4', recipe: true },
   { key: 'flip', label: 'Flip images', hint: 'mirror half of them left to right', kind: 'check', recipe: true },
   { key: 'labelSmoothing', label: 'Label smoothing', hint: 'target spread over classes, 0–0.5', recipe: true },
-  { key: 'patience', label: 'Early-stopping patience', hint: 'epochs without a better validation cost; 0 = off', recipe: true },
-  { key: 'restoreBest', label: 'Keep the best epoch', hint: 'end with the lowest validation cost', kind: 'check', recipe: true },
+  {
+    key: 'patience',
+    label: 'Early-stopping patience',
+    hint: 'epochs without a better validation cost; 0 = off',
+    recipe: true,
+  },
+  {
+    key: 'restoreBest',
+    label: 'Keep the best epoch',
+    hint: 'end with the lowest validation cost',
+    kind: 'check',
+    recipe: true,
+  },
 ] as const satisfies readonly FieldSpec[];
 
 export type FieldKey = (typeof FIELDS)[number]['key'];
@@ -88,14 +106,20 @@ export class SettingsForm {
   /** Fills the fields with a preset: its settings over the defaults; the thread count stays. */
   applyPreset(name: PresetName): void {
     const threads = this.fields.threads;
-    const settings = { ...DEFAULT_SETTINGS, hiddenSizes: [...DEFAULT_CONFIG.hiddenSizes], ...presetSettings(name) } as RunSettings;
+    const settings = {
+      ...DEFAULT_SETTINGS,
+      hiddenSizes: [...DEFAULT_CONFIG.hiddenSizes],
+      ...presetSettings(name),
+    } as RunSettings;
     this.fill(settings);
     this.fields.threads = threads;
   }
 
   /** Whether a recipe field differs from its default (the recipe is in use). */
   get recipesInUse(): boolean {
-    return FIELDS.some((field) => 'recipe' in field && this.fields[field.key].trim() !== formatSetting(field.key, DEFAULT_SETTINGS));
+    return FIELDS.some(
+      (field) => 'recipe' in field && this.fields[field.key].trim() !== formatSetting(field.key, DEFAULT_SETTINGS),
+    );
   }
 
   /** The preset the fields show exactly, or null (edited settings). */

@@ -49,9 +49,10 @@ function modelText(model: NonNullable<StudioState['model']>): string {
 function savedText(iso: string | null): string {
   if (!iso) return '';
   const date = new Date(iso);
-  return Number.isFinite(date.getTime()) ? `, saved ${date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}` : '';
+  return Number.isFinite(date.getTime())
+    ? `, saved ${date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}`
+    : '';
 }
-
 
 const ENDED: readonly RunStatus[] = ['stopped', 'failed', 'finished'];
 
@@ -95,14 +96,22 @@ export class Studio {
   }
 
   get canStart(): boolean {
-    return !!this.state?.datasets.train && !this.active && this.form.valid && !this.loading.train && !this.loading.default;
+    return (
+      !!this.state?.datasets.train && !this.active && this.form.valid && !this.loading.train && !this.loading.default
+    );
   }
 
   /** Training can continue the current model: it has Adam's state and the epochs asked for are more. */
   get canContinue(): boolean {
     const model = this.state?.model;
     const settings = this.form.settings();
-    return !!model?.resumable && !!settings && settings.epochs > (model.epochsDone ?? 0) && !!this.state?.datasets.train && !this.active;
+    return (
+      !!model?.resumable &&
+      !!settings &&
+      settings.epochs > (model.epochsDone ?? 0) &&
+      !!this.state?.datasets.train &&
+      !this.active
+    );
   }
 
   get lastEpoch(): EpochSummary | null {
@@ -121,7 +130,8 @@ export class Studio {
     this.setState(state);
     this.form.fill(state.run.settings ?? state.defaults);
     // First start: Fashion-MNIST found on this computer is loaded at once, so Start works without a click.
-    if (!state.datasets.train && !state.datasets.test && state.defaultData.directory && !this.active) await this.useDefaultData();
+    if (!state.datasets.train && !state.datasets.test && state.defaultData.directory && !this.active)
+      await this.useDefaultData();
   }
 
   apply(event: BackendEvent): void {
@@ -180,13 +190,18 @@ export class Studio {
           { label: 'Resume saved run', primary: true, proceed: () => this.resumeRun(pending.id) },
           {
             label: 'Keep it and start new',
-            proceed: () => this.replacingModel('Start a new run?', 'a new run replaces it', 'Start anyway', () => this.startRun(settings, false)),
+            proceed: () =>
+              this.replacingModel('Start a new run?', 'a new run replaces it', 'Start anyway', () =>
+                this.startRun(settings, false),
+              ),
           },
         ],
       };
       return;
     }
-    await this.replacingModel('Start a new run?', 'a new run replaces it', 'Start anyway', () => this.startRun(settings, false));
+    await this.replacingModel('Start a new run?', 'a new run replaces it', 'Start anyway', () =>
+      this.startRun(settings, false),
+    );
   }
 
   async continueTraining(): Promise<void> {
@@ -219,12 +234,20 @@ export class Studio {
   private async startRun(settings: RunSettings, continuing: boolean, allowOtherData = false): Promise<void> {
     this.progress = null;
     this.requestError = null;
-    const response = await this.transport.request({ type: 'start', settings, autosave: this.autosave, continue: continuing, allowOtherData });
+    const response = await this.transport.request({
+      type: 'start',
+      settings,
+      autosave: this.autosave,
+      continue: continuing,
+      allowOtherData,
+    });
     if (!response.ok && response.confirm === 'train-on-other-data') {
       this.confirmation = {
         title: 'Train on other data?',
         message: response.error.charAt(0).toUpperCase() + response.error.slice(1),
-        choices: [{ label: 'Train on this data', primary: true, proceed: () => this.startRun(settings, continuing, true) }],
+        choices: [
+          { label: 'Train on this data', primary: true, proceed: () => this.startRun(settings, continuing, true) },
+        ],
       };
       return;
     }
@@ -256,7 +279,9 @@ export class Studio {
       message:
         `The checkpoint of ${pending.name} (${pending.architecture}, epoch ${pending.epochsDone} of ${pending.epochs}, ${formatBytes(pending.bytes)}) is deleted, ` +
         'so it can no longer be resumed; its record and charts stay in Runs',
-      choices: [{ label: 'Discard', danger: true, proceed: () => this.send({ type: 'delete-run-files', ids: [pending.id] }) }],
+      choices: [
+        { label: 'Discard', danger: true, proceed: () => this.send({ type: 'delete-run-files', ids: [pending.id] }) },
+      ],
     };
   }
 
@@ -371,7 +396,12 @@ export class Studio {
     const plan = planOpen(files, (file) => file.name, role);
     // A checkpoint among them replaces the model held: asked first when no file holds that one.
     if (plan.checkpoint) {
-      await this.replacingModel('Open the dropped checkpoint?', 'opening the checkpoint replaces it', 'Open anyway', () => this.openPlanned(files, role, plan));
+      await this.replacingModel(
+        'Open the dropped checkpoint?',
+        'opening the checkpoint replaces it',
+        'Open anyway',
+        () => this.openPlanned(files, role, plan),
+      );
     } else {
       await this.openPlanned(files, role, plan);
     }
@@ -407,7 +437,11 @@ export class Studio {
   /** Saves a chart image: the save dialog in the desktop app, a download in the browser. */
   async exportImage(name: string, dataUrl: string): Promise<void> {
     if (this.transport.kind === 'electron') {
-      const response = await this.transport.request({ type: 'save-file', name, data: dataUrl.slice(dataUrl.indexOf(',') + 1) });
+      const response = await this.transport.request({
+        type: 'save-file',
+        name,
+        data: dataUrl.slice(dataUrl.indexOf(',') + 1),
+      });
       if (!response.ok) this.requestError = response.error;
       return;
     }

@@ -28,7 +28,9 @@ function electronTransport(bridge: StudioBridge): Transport {
 
 function browserTransport(): Transport {
   const token = new URLSearchParams(location.search).get('token') ?? '';
-  const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/backend?token=${encodeURIComponent(token)}`);
+  const socket = new WebSocket(
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/backend?token=${encodeURIComponent(token)}`,
+  );
   // Images and model outputs come as binary frames (see core/shared/wire.ts).
   socket.binaryType = 'arraybuffer';
   const opened = new Promise<void>((resolve, reject) => {
@@ -40,7 +42,11 @@ function browserTransport(): Transport {
   const disconnectListeners = new Set<(message: string) => void>();
   let nextId = 1;
   socket.addEventListener('message', (message) => {
-    const data = decodeMessage(message.data as string | ArrayBuffer) as { id?: number; response?: Response; event?: BackendEvent };
+    const data = decodeMessage(message.data as string | ArrayBuffer) as {
+      id?: number;
+      response?: Response;
+      event?: BackendEvent;
+    };
     if (data.event) for (const listener of listeners) listener(data.event);
     else if (typeof data.id === 'number') {
       pending.get(data.id)?.(data.response!);
@@ -48,7 +54,9 @@ function browserTransport(): Transport {
     }
   });
   socket.addEventListener('close', () => {
-    const message = token ? 'the connection to the backend was lost: restart npm run web and reload' : 'this page needs the URL with its token that npm run web printed';
+    const message = token
+      ? 'the connection to the backend was lost: restart npm run web and reload'
+      : 'this page needs the URL with its token that npm run web printed';
     for (const resolve of pending.values()) resolve({ ok: false, error: message });
     pending.clear();
     for (const listener of disconnectListeners) listener(message);

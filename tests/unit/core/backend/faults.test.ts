@@ -54,34 +54,54 @@ describe('faults under the session', () => {
     await session.whenIdle();
   });
 
-  it.each(SYSTEM_ERRORS)('saving and exporting on %s fail in one line naming the file, and the old file stays', async (code, says) => {
-    const target = join(dir, `model-${code}.safetensors`);
-    expect((await session.handle({ type: 'save-checkpoint', path: target })).ok).toBe(true);
-    const before = await readFile(target);
-    failWrites(code);
-    expect(await session.handle({ type: 'save-checkpoint', path: target })).toEqual({ ok: false, error: `${target}: ${says}` });
-    const onnx = join(dir, `model-${code}.onnx`);
-    expect(await session.handle({ type: 'export-model', format: 'onnx', path: onnx })).toEqual({ ok: false, error: `${onnx}: ${says}` });
-    atomicWriteHooks.beforeRename = undefined;
-    expect((await readFile(target)).equals(before)).toBe(true);
-    // The model is the same, and still says it is saved where it was saved before.
-    expect((await stateOf(session)).model).toMatchObject({ epochsDone: 2, savedAs: target });
-  });
+  it.each(SYSTEM_ERRORS)(
+    'saving and exporting on %s fail in one line naming the file, and the old file stays',
+    async (code, says) => {
+      const target = join(dir, `model-${code}.safetensors`);
+      expect((await session.handle({ type: 'save-checkpoint', path: target })).ok).toBe(true);
+      const before = await readFile(target);
+      failWrites(code);
+      expect(await session.handle({ type: 'save-checkpoint', path: target })).toEqual({
+        ok: false,
+        error: `${target}: ${says}`,
+      });
+      const onnx = join(dir, `model-${code}.onnx`);
+      expect(await session.handle({ type: 'export-model', format: 'onnx', path: onnx })).toEqual({
+        ok: false,
+        error: `${onnx}: ${says}`,
+      });
+      atomicWriteHooks.beforeRename = undefined;
+      expect((await readFile(target)).equals(before)).toBe(true);
+      // The model is the same, and still says it is saved where it was saved before.
+      expect((await stateOf(session)).model).toMatchObject({ epochsDone: 2, savedAs: target });
+    },
+  );
 
-  it.each(SYSTEM_ERRORS)('an autosave failing on %s is reported with the reason, and training goes on', async (code, says) => {
-    const folder = await tempDir('fmnist-faults-autosave-');
-    const events: BackendEvent[] = [];
-    const autosaving = new StudioSession({ emit: (e) => events.push(e), env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(folder, 'runs') });
-    await autosaving.handle({ type: 'load-default-data' });
-    failWrites(code);
-    await start(autosaving, { ...quick, epochs: 3 }, true);
-    await autosaving.whenIdle();
-    const state = await stateOf(autosaving);
-    expect(state.run.status).toBe('finished');
-    expect(state.autosave.failure).toEqual({ file: expect.stringMatching(/[/\\]last\.safetensors$/), reason: says, epoch: 3 });
-    expect(state.autosave.failure!.file.startsWith(join(folder, 'runs'))).toBe(true);
-    expect(state.model?.savedAs).toBeNull();
-  });
+  it.each(SYSTEM_ERRORS)(
+    'an autosave failing on %s is reported with the reason, and training goes on',
+    async (code, says) => {
+      const folder = await tempDir('fmnist-faults-autosave-');
+      const events: BackendEvent[] = [];
+      const autosaving = new StudioSession({
+        emit: (e) => events.push(e),
+        env: { FMNIST_DATA: REAL_DATA_DIR },
+        runsDirectory: join(folder, 'runs'),
+      });
+      await autosaving.handle({ type: 'load-default-data' });
+      failWrites(code);
+      await start(autosaving, { ...quick, epochs: 3 }, true);
+      await autosaving.whenIdle();
+      const state = await stateOf(autosaving);
+      expect(state.run.status).toBe('finished');
+      expect(state.autosave.failure).toEqual({
+        file: expect.stringMatching(/[/\\]last\.safetensors$/),
+        reason: says,
+        epoch: 3,
+      });
+      expect(state.autosave.failure!.file.startsWith(join(folder, 'runs'))).toBe(true);
+      expect(state.model?.savedAs).toBeNull();
+    },
+  );
 
   it('resuming after the data file was deleted fails in one line naming it, and keeps the offer', async () => {
     const folder = await tempDir('fmnist-faults-resume-');
@@ -90,7 +110,7 @@ describe('faults under the session', () => {
     const first = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: runs });
     await first.handle({ type: 'load-dataset', role: 'train', paths: [csv] });
     await start(first, { ...quick, epochs: 20, limit: 0 }, true);
-    await expect.poll(() => (first.state().run.epochsDone), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => first.state().run.epochsDone, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
     await first.handle({ type: 'stop' });
     await first.whenIdle();
     await rm(csv);
@@ -98,7 +118,10 @@ describe('faults under the session', () => {
     const restarted = new StudioSession({ emit: () => {}, env: {}, runsDirectory: runs });
     const offered = (await stateOf(restarted)).autosave.pending;
     expect(offered).not.toBeNull();
-    expect(await restarted.handle({ type: 'resume-run', id: offered!.id, autosave: true })).toEqual({ ok: false, error: `${csv}: no such file or directory` });
+    expect(await restarted.handle({ type: 'resume-run', id: offered!.id, autosave: true })).toEqual({
+      ok: false,
+      error: `${csv}: no such file or directory`,
+    });
     const after = await stateOf(restarted);
     expect(after.autosave.pending).not.toBeNull();
     expect(after.model).toBeNull();
@@ -110,10 +133,13 @@ describe('faults under the session', () => {
     const threaded = new StudioSession({ emit: (e) => events.push(e), env: { FMNIST_DATA: REAL_DATA_DIR } });
     await threaded.handle({ type: 'load-default-data' });
     await start(threaded, { ...quick, epochs: 500, limit: 20000, hiddenSizes: [256], threads: 2 });
-    const epochs = (): number => events.reduce((sum, e) => sum + (e.type === 'progress' ? e.progress.completedEpochs.length : 0), 0);
+    const epochs = (): number =>
+      events.reduce((sum, e) => sum + (e.type === 'progress' ? e.progress.completedEpochs.length : 0), 0);
     await expect.poll(epochs, { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
     // Reach the engine's kernel threads (a test seam of the threaded executor).
-    type Seam = { run: { run: { trainer: { engine: { executor: { workers: { terminate(): Promise<number> }[] } } } } } };
+    type Seam = {
+      run: { run: { trainer: { engine: { executor: { workers: { terminate(): Promise<number> }[] } } } } };
+    };
     const workers = (threaded as unknown as Seam).run.run.trainer.engine.executor.workers;
     const killedAt = performance.now();
     await workers[0].terminate();
@@ -157,7 +183,11 @@ void main();
     await build({
       configFile: false,
       logLevel: 'silent',
-      build: { ssr: script, outDir: join(dir, 'out'), rolldownOptions: { output: { format: 'cjs', entryFileNames: 'saver.cjs' } } },
+      build: {
+        ssr: script,
+        outDir: join(dir, 'out'),
+        rolldownOptions: { output: { format: 'cjs', entryFileNames: 'saver.cjs' } },
+      },
       ssr: { noExternal: true },
     });
     const saver = join(dir, 'out', 'saver.cjs');

@@ -3,11 +3,34 @@ import { ProgressThrottle } from '@core/backend/progress';
 import type { BatchProgress, EpochSummary } from '@core/shared/events';
 
 function batch(epoch: number, index: number, batches: number, cost: number): BatchProgress {
-  return { epoch, epochs: 3, batch: index, batches, cost, epochCost: cost, epochAccuracy: 0.5, samplesPerSecond: 1000, elapsedMs: 0, etaMs: 0 };
+  return {
+    epoch,
+    epochs: 3,
+    batch: index,
+    batches,
+    cost,
+    epochCost: cost,
+    epochAccuracy: 0.5,
+    samplesPerSecond: 1000,
+    elapsedMs: 0,
+    etaMs: 0,
+  };
 }
 
 function summary(epoch: number): EpochSummary {
-  return { epoch, epochs: 1000, cost: 1, trainAccuracy: 0.5, validationCost: null, validationAccuracy: null, testCost: null, testAccuracy: null, seconds: 0, evaluationSeconds: 0, samplesPerSecond: 1 };
+  return {
+    epoch,
+    epochs: 1000,
+    cost: 1,
+    trainAccuracy: 0.5,
+    validationCost: null,
+    validationAccuracy: null,
+    testCost: null,
+    testAccuracy: null,
+    seconds: 0,
+    evaluationSeconds: 0,
+    samplesPerSecond: 1,
+  };
 }
 
 describe('progress throttle', () => {
@@ -43,7 +66,11 @@ describe('progress throttle', () => {
     expect(delivered[0][0]).toBeCloseTo(5 / 469);
     expect(delivered[0][1]).toBe(3);
     expect(delivered[delivered.length - 1][0]).toBe(1);
-    const mean = delivered.reduce((sum, [, c], i) => sum + c * (i === delivered.length - 1 ? 469 - 5 * (delivered.length - 1) : 5), 0) / 469;
+    const mean =
+      delivered.reduce(
+        (sum, [, c], i) => sum + c * (i === delivered.length - 1 ? 469 - 5 * (delivered.length - 1) : 5),
+        0,
+      ) / 469;
     expect(mean).toBeCloseTo(235, 6);
   });
 
@@ -65,7 +92,10 @@ describe('progress throttle', () => {
     let updates = 0;
     for (let epoch = 1; epoch <= 1000; epoch++) {
       const now = epoch * 0.1; // one-batch epochs, 10 000 per second
-      for (const update of [throttle.add({ ...batch(epoch, 1, 1, 1), epochs: 1000 }, now), throttle.addEpoch(summary(epoch), now)]) {
+      for (const update of [
+        throttle.add({ ...batch(epoch, 1, 1, 1), epochs: 1000 }, now),
+        throttle.addEpoch(summary(epoch), now),
+      ]) {
         if (!update) continue;
         updates++;
         delivered.push(...update.completedEpochs.map((s) => s.epoch));
@@ -96,7 +126,9 @@ describe('progress throttle', () => {
     const last = throttle.flush(20_000);
     delivered.push(...(last?.costPoints ?? []));
     expect(last?.completedEpochs).toEqual([]);
-    expect(delivered.map(([x]) => x)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1].map((x) => expect.closeTo(x, 12)));
+    expect(delivered.map(([x]) => x)).toEqual(
+      [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1].map((x) => expect.closeTo(x, 12)),
+    );
   });
 
   it('flushes what is pending (e.g. on pause) and nothing when there is nothing', () => {

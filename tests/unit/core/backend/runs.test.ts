@@ -8,7 +8,13 @@
 import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type BackendEvent, DEFAULT_SETTINGS, type RunListing, type RunSettings, type StudioState } from '@core/shared/contract';
+import {
+  type BackendEvent,
+  DEFAULT_SETTINGS,
+  type RunListing,
+  type RunSettings,
+  type StudioState,
+} from '@core/shared/contract';
 import { StudioSession } from '@core/backend/session';
 import { loadCheckpoint } from '@core/checkpoint/checkpoint';
 import { HOST_NAME } from '@core/records/liveness';
@@ -37,14 +43,25 @@ describe('the session records every run', () => {
   const histories: StudioState['run']['history'][] = [];
 
   const train = async (settings: RunSettings, autosaveOn = true): Promise<void> => {
-    const started = await session.handle({ type: 'start', settings, autosave: autosaveOn, continue: false, allowOtherData: false });
+    const started = await session.handle({
+      type: 'start',
+      settings,
+      autosave: autosaveOn,
+      continue: false,
+      allowOtherData: false,
+    });
     if (!started.ok) throw new Error(started.error);
     await session.whenIdle();
   };
 
   beforeAll(async () => {
     dir = await tempDir('fmnist-session-runs-');
-    session = new StudioSession({ emit: (event) => events.push(event), env: {}, dataDirectory: join(dir, 'data'), runsDirectory: join(dir, 'data', 'runs') });
+    session = new StudioSession({
+      emit: (event) => events.push(event),
+      env: {},
+      dataDirectory: join(dir, 'data'),
+      runsDirectory: join(dir, 'data', 'runs'),
+    });
     const trainCsv = await writeTemp(dir, 'train.csv', toKaggleCsv(randomDataset(500, 21)));
     const testCsv = await writeTemp(dir, 'test.csv', toKaggleCsv(randomDataset(200, 22)));
     expect((await session.handle({ type: 'load-dataset', role: 'train', paths: [trainCsv] })).ok).toBe(true);
@@ -64,7 +81,13 @@ describe('the session records every run', () => {
     for (const [i, run] of runs.entries()) {
       const history = histories[i]!;
       const own = join(dir, 'data', 'runs', run.id, 'last.safetensors');
-      expect(run).toMatchObject({ status: 'finished', origin: 'app', checkpoint: own, trainingSamples: 500, resumedFrom: null });
+      expect(run).toMatchObject({
+        status: 'finished',
+        origin: 'app',
+        checkpoint: own,
+        trainingSamples: 500,
+        resumedFrom: null,
+      });
       expect(run.files).toEqual({ last: own, best: null, bytes: (await stat(own)).size });
       expect((await loadCheckpoint(own)).history).toEqual(history);
       expect(run.config.learningRate).toBe([0.001, 0.01][i]);
@@ -73,7 +96,10 @@ describe('the session records every run', () => {
       expect(run.data.sources).toEqual({ train: [join(dir, 'train.csv')], test: [join(dir, 'test.csv')] });
     }
     const response = await session.handle({ type: 'get-run-history', ids: runs.map((run) => run.id) });
-    expect(response.ok && response.runHistories).toEqual({ histories: { [runs[0].id]: histories[0], [runs[1].id]: histories[1] }, warnings: [] });
+    expect(response.ok && response.runHistories).toEqual({
+      histories: { [runs[0].id]: histories[0], [runs[1].id]: histories[1] },
+      warnings: [],
+    });
   });
 
   it('opens the checkpoint of each run, a later run having replaced nothing; says when a file no longer holds its run', async () => {
@@ -81,7 +107,11 @@ describe('the session records every run', () => {
     for (const [i, run] of [first, second].entries()) {
       expect((await session.handle({ type: 'open-run-checkpoint', id: run.id })).ok).toBe(true);
       const state = await stateOf(session);
-      expect(state.model).toMatchObject({ file: run.files!.last, epochsDone: 2, settings: { ...quick, learningRate: [0.001, 0.01][i] } });
+      expect(state.model).toMatchObject({
+        file: run.files!.last,
+        epochsDone: 2,
+        settings: { ...quick, learningRate: [0.001, 0.01][i] },
+      });
       expect(state.run.history).toEqual(histories[i]);
     }
     // A file written over by hand with another run's model is refused, naming it.
@@ -125,14 +155,28 @@ describe('the session records every run', () => {
     const noted = await session.handle({ type: 'note-run', id: first.id, note: 'lr 0.001 is too slow for 2 epochs' });
     expect(noted.ok && noted.run?.note).toBe('lr 0.001 is too slow for 2 epochs');
     // Kept in the run's journal, read back by every process.
-    expect(await new RunStore(join(dir, 'data', 'runs')).get(first.id)).toMatchObject({ name: 'slow learner', note: 'lr 0.001 is too slow for 2 epochs' });
+    expect(await new RunStore(join(dir, 'data', 'runs')).get(first.id)).toMatchObject({
+      name: 'slow learner',
+      note: 'lr 0.001 is too slow for 2 epochs',
+    });
 
-    const started = await session.handle({ type: 'start', settings: { ...quick, epochs: 100_000 }, autosave: false, continue: false, allowOtherData: false });
+    const started = await session.handle({
+      type: 'start',
+      settings: { ...quick, epochs: 100_000 },
+      autosave: false,
+      continue: false,
+      allowOtherData: false,
+    });
     expect(started.ok).toBe(true);
     // The run's record appears once it is training.
-    await expect.poll(async () => (await listing(session)).runs.find((run) => run.status === 'running')?.id ?? null).not.toBeNull();
+    await expect
+      .poll(async () => (await listing(session)).runs.find((run) => run.status === 'running')?.id ?? null)
+      .not.toBeNull();
     const running = (await listing(session)).runs.find((run) => run.status === 'running')!;
-    expect(await session.handle({ type: 'delete-runs', ids: [running.id] })).toEqual({ ok: false, error: `run ${running.id} is still training: stop it before deleting it` });
+    expect(await session.handle({ type: 'delete-runs', ids: [running.id] })).toEqual({
+      ok: false,
+      error: `run ${running.id} is still training: stop it before deleting it`,
+    });
     await session.handle({ type: 'stop' });
     await session.whenIdle();
     expect((await listing(session)).runs.find((run) => run.id === running.id)?.status).toBe('stopped');
@@ -142,14 +186,23 @@ describe('the session records every run', () => {
     expect(deleted.ok && deleted.runs?.runs).toHaveLength(2);
     // Its files went with it.
     await expect(stat(join(dir, 'data', 'runs', first.id))).rejects.toThrow(/ENOENT/);
-    expect(await session.handle({ type: 'rename-run', id: first.id, name: 'x' })).toEqual({ ok: false, error: `there is no run ${first.id} in ${join(dir, 'data', 'runs')}` });
+    expect(await session.handle({ type: 'rename-run', id: first.id, name: 'x' })).toEqual({
+      ok: false,
+      error: `there is no run ${first.id} in ${join(dir, 'data', 'runs')}`,
+    });
     const missing = await session.handle({ type: 'get-run-history', ids: [first.id] });
     expect(missing.ok && missing.runHistories).toEqual({ histories: { [first.id]: [] }, warnings: [] });
   });
 
   it('pauses a run asked to pause at once (recording its start does not hold the trainer back)', async () => {
     events.length = 0;
-    const started = await session.handle({ type: 'start', settings: { ...quick, epochs: 100_000 }, autosave: false, continue: false, allowOtherData: false });
+    const started = await session.handle({
+      type: 'start',
+      settings: { ...quick, epochs: 100_000 },
+      autosave: false,
+      continue: false,
+      allowOtherData: false,
+    });
     expect(started.ok).toBe(true);
     const paused = await session.handle({ type: 'pause' });
     expect(paused.ok && paused.state?.run.status).toBe('paused');
@@ -166,20 +219,43 @@ describe('the session records every run', () => {
   it('says when a run cannot be recorded, and goes on training', async () => {
     const blocked = await writeTemp(dir, 'not-a-folder', 'x');
     const seen: BackendEvent[] = [];
-    const failing = new StudioSession({ emit: (event) => seen.push(event), env: {}, runsDirectory: join(blocked, 'runs') });
+    const failing = new StudioSession({
+      emit: (event) => seen.push(event),
+      env: {},
+      runsDirectory: join(blocked, 'runs'),
+    });
     await failing.handle({ type: 'load-dataset', role: 'train', paths: [join(dir, 'train.csv')] });
-    expect((await failing.handle({ type: 'start', settings: quick, autosave: false, continue: false, allowOtherData: false })).ok).toBe(true);
+    expect(
+      (
+        await failing.handle({
+          type: 'start',
+          settings: quick,
+          autosave: false,
+          continue: false,
+          allowOtherData: false,
+        })
+      ).ok,
+    ).toBe(true);
     await failing.whenIdle();
     expect((await stateOf(failing)).run).toMatchObject({ status: 'finished', epochsDone: 2 });
     const notices = seen.filter((event) => event.type === 'notice');
-    expect(notices).toEqual([{ type: 'notice', tone: 'error', message: `The run cannot be recorded: ${join(blocked, 'runs')}: a part of this path is not a directory. Training goes on.` }]);
+    expect(notices).toEqual([
+      {
+        type: 'notice',
+        tone: 'error',
+        message: `The run cannot be recorded: ${join(blocked, 'runs')}: a part of this path is not a directory. Training goes on.`,
+      },
+    ]);
   });
 });
 
 describe('a session without a runs folder', () => {
   it('lists no runs and refuses to change any', async () => {
     const session = new StudioSession({ emit: () => {}, env: {} });
-    expect(await session.handle({ type: 'list-runs' })).toEqual({ ok: true, runs: { folder: null, host: HOST_NAME, runs: [], damaged: [], warnings: [] } });
+    expect(await session.handle({ type: 'list-runs' })).toEqual({
+      ok: true,
+      runs: { folder: null, host: HOST_NAME, runs: [], damaged: [], warnings: [] },
+    });
     expect(await session.handle({ type: 'rename-run', id: '20261125-143012-ab12', name: 'x' })).toEqual({
       ok: false,
       error: 'runs are not recorded here (the app has no data folder)',
@@ -194,12 +270,25 @@ describe('a session without a runs folder', () => {
 describe('a run that keeps its best epoch', () => {
   it('keeps its last and its best epoch, records and saves the kept model, which is finished: not resumable, not offered to continue', async () => {
     const dir = await tempDir('fmnist-session-best-');
-    const session = new StudioSession({ emit: () => undefined, env: {}, dataDirectory: join(dir, 'data'), runsDirectory: join(dir, 'data', 'runs') });
+    const session = new StudioSession({
+      emit: () => undefined,
+      env: {},
+      dataDirectory: join(dir, 'data'),
+      runsDirectory: join(dir, 'data', 'runs'),
+    });
     // Random labels: the validation cost is lowest early and worse after, so an earlier epoch is kept.
     const trainCsv = await writeTemp(dir, 'train.csv', toKaggleCsv(randomDataset(400, 31)));
     expect((await session.handle({ type: 'load-dataset', role: 'train', paths: [trainCsv] })).ok).toBe(true);
-    const settings: RunSettings = { ...quick, epochs: 12, learningRate: 0.01, validationFraction: 0.3, restoreBest: true };
-    expect((await session.handle({ type: 'start', settings, autosave: true, continue: false, allowOtherData: false })).ok).toBe(true);
+    const settings: RunSettings = {
+      ...quick,
+      epochs: 12,
+      learningRate: 0.01,
+      validationFraction: 0.3,
+      restoreBest: true,
+    };
+    expect(
+      (await session.handle({ type: 'start', settings, autosave: true, continue: false, allowOtherData: false })).ok,
+    ).toBe(true);
     await session.whenIdle();
     const state = await stateOf(session);
     const [run] = (await listing(session)).runs;
@@ -212,7 +301,10 @@ describe('a run that keeps its best epoch', () => {
     expect(state.model).toMatchObject({ epochsDone: best, resumable: false });
     // The run's best file holds the kept model, marked finished, and the run's record opens it; its last file
     // holds the last epoch trained.
-    expect(run.files).toMatchObject({ best: join(dir, 'data', 'runs', run.id, 'best.safetensors'), last: join(dir, 'data', 'runs', run.id, 'last.safetensors') });
+    expect(run.files).toMatchObject({
+      best: join(dir, 'data', 'runs', run.id, 'best.safetensors'),
+      last: join(dir, 'data', 'runs', run.id, 'last.safetensors'),
+    });
     expect(run.checkpoint).toBe(run.files!.best);
     const saved = await loadCheckpoint(run.files!.best!);
     expect(saved).toMatchObject({ epochsDone: best, finishedEarly: true });
@@ -227,7 +319,15 @@ describe('a run that keeps its best epoch', () => {
     expect(kept.optimizer?.best).toMatchObject({ epoch: best, validationCost: costs[best - 1], state: null });
     expect(kept.parameters.weights).toEqual(saved.parameters.weights);
     // Continuing would replay the same epochs: refused in one line.
-    expect(await session.handle({ type: 'start', settings: { ...settings, epochs: 20 }, autosave: true, continue: true, allowOtherData: false })).toEqual({
+    expect(
+      await session.handle({
+        type: 'start',
+        settings: { ...settings, epochs: 20 },
+        autosave: true,
+        continue: true,
+        allowOtherData: false,
+      }),
+    ).toEqual({
       ok: false,
       error: `the model: the run finished after epoch ${best} (its best epoch was kept), so it has nothing left to train: start a new run`,
     });

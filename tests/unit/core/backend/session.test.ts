@@ -1,7 +1,13 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type BackendEvent, DEFAULT_SETTINGS, type RunListing, type RunSettings, type StudioState } from '@core/shared/contract';
+import {
+  type BackendEvent,
+  DEFAULT_SETTINGS,
+  type RunListing,
+  type RunSettings,
+  type StudioState,
+} from '@core/shared/contract';
 import { StudioSession } from '@core/backend/session';
 import { decodeCheckpoint, loadCheckpoint } from '@core/checkpoint/checkpoint';
 import { decodeSafetensors } from '@core/checkpoint/safetensors';
@@ -17,8 +23,18 @@ async function stateOf(session: StudioSession): Promise<StudioState> {
   return response.state!;
 }
 
-const start = (session: StudioSession, settings: RunSettings, extra: { autosave?: boolean; continue?: boolean; allowOtherData?: boolean } = {}) =>
-  session.handle({ type: 'start', settings, autosave: extra.autosave ?? false, continue: extra.continue ?? false, allowOtherData: extra.allowOtherData ?? false });
+const start = (
+  session: StudioSession,
+  settings: RunSettings,
+  extra: { autosave?: boolean; continue?: boolean; allowOtherData?: boolean } = {},
+) =>
+  session.handle({
+    type: 'start',
+    settings,
+    autosave: extra.autosave ?? false,
+    continue: extra.continue ?? false,
+    allowOtherData: extra.allowOtherData ?? false,
+  });
 
 const epochsIn = (events: BackendEvent[]): number =>
   events.reduce((sum, e) => sum + (e.type === 'progress' ? e.progress.completedEpochs.length : 0), 0);
@@ -61,15 +77,26 @@ describe('studio session', () => {
     const response = await session.handle({ type: 'load-dataset', role: 'test', paths: [labels, images] });
     expect(response.ok && response.state?.datasets.test).toMatchObject({ count: 10000, source: images });
     const lonely = await session.handle({ type: 'load-dataset', role: 'test', paths: [images] });
-    expect(lonely).toMatchObject({ ok: false, error: expect.stringMatching(/pictures\.gz: found no labels file beside it/) });
+    expect(lonely).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/pictures\.gz: found no labels file beside it/),
+    });
   });
 
   it('runs, refuses a second start and data loads meanwhile, pauses, resumes and finishes', async () => {
     events.length = 0;
     const started = await start(session, quick);
-    expect(started.ok && started.state?.run).toMatchObject({ status: 'running', id: 1, trainingSamples: 1800, validationSamples: 200 });
+    expect(started.ok && started.state?.run).toMatchObject({
+      status: 'running',
+      id: 1,
+      trainingSamples: 1800,
+      validationSamples: 200,
+    });
     expect(await start(session, quick)).toEqual({ ok: false, error: 'a run is already in progress: stop it first' });
-    expect(await session.handle({ type: 'load-default-data' })).toEqual({ ok: false, error: 'stop the training before loading data' });
+    expect(await session.handle({ type: 'load-default-data' })).toEqual({
+      ok: false,
+      error: 'stop the training before loading data',
+    });
     const paused = await session.handle({ type: 'pause' });
     expect(paused.ok && paused.state?.run.status).toBe('paused');
     const progressWhilePaused = count('progress');
@@ -92,7 +119,9 @@ describe('studio session', () => {
     events.length = 0;
     await start(session, { ...quick, epochs: 3 });
     await session.whenIdle();
-    const states = events.filter((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state').map((e) => e.state.run);
+    const states = events
+      .filter((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state')
+      .map((e) => e.state.run);
     expect(states.filter((run) => run.history !== null)).toHaveLength(1);
     expect(states.at(-1)).toMatchObject({ status: 'finished', epochsDone: 3, history: null, costPoints: null });
     // A page that connects gets everything.
@@ -126,7 +155,10 @@ describe('studio session', () => {
     const later = events.slice(stopIndex).flatMap((e) => (e.type === 'progress' ? e.progress.costPoints : []));
     expect(later.every(([x]) => x <= kept)).toBe(true);
     expect(stopped.model?.epochsDone).toBe(kept);
-    expect(await session.handle({ type: 'resume' })).toEqual({ ok: false, error: 'there is no paused training to resume' });
+    expect(await session.handle({ type: 'resume' })).toEqual({
+      ok: false,
+      error: 'there is no paused training to resume',
+    });
     const again = await start(session, quick);
     expect(again.ok && again.state?.run.epochsDone).toBe(0);
     // The new run's (empty) epochs went out in full with its first state.
@@ -150,7 +182,11 @@ describe('studio session: models and checkpoints', () => {
 
   beforeAll(async () => {
     dir = await tempDir('fmnist-session-models-');
-    session = new StudioSession({ emit: (event) => events.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(dir, 'data', 'runs') });
+    session = new StudioSession({
+      emit: (event) => events.push(event),
+      env: { FMNIST_DATA: REAL_DATA_DIR },
+      runsDirectory: join(dir, 'data', 'runs'),
+    });
     await session.handle({ type: 'load-default-data' });
     otherCsv = await writeTemp(dir, 'other-train.csv', toKaggleCsv(randomDataset(500, 11)));
   });
@@ -168,17 +204,29 @@ describe('studio session: models and checkpoints', () => {
     await fresh.handle({ type: 'load-default-data' });
     expect((await fresh.handle({ type: 'load-checkpoint', path: file })).ok).toBe(true);
     const state = await stateOf(fresh);
-    expect(state.model).toMatchObject({ file, savedAs: file, epochsDone: 2, resumable: true, settings: { ...quick, epochs: 2 } });
+    expect(state.model).toMatchObject({
+      file,
+      savedAs: file,
+      epochsDone: 2,
+      resumable: true,
+      settings: { ...quick, epochs: 2 },
+    });
     expect(state.run.history!.map((h) => h.testAccuracy)).toEqual(trained.run.history!.map((h) => h.testAccuracy));
     expect(state.run.costPoints).toEqual(trained.run.costPoints);
     expect(state.run.status).toBe('idle');
     const evaluated = await fresh.handle({ type: 'evaluate' });
-    expect(evaluated.ok && evaluated.state?.evaluation).toMatchObject({ count: 10000, accuracy: trained.run.history![1].testAccuracy });
+    expect(evaluated.ok && evaluated.state?.evaluation).toMatchObject({
+      count: 10000,
+      accuracy: trained.run.history![1].testAccuracy,
+    });
   });
 
   it('saves the data a model was trained on, whatever is loaded now', async () => {
     const train = await realDataset('train');
-    const trainedOn = { fingerprint: fingerprint(train), sources: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 'train-labels-idx1-ubyte.gz')] };
+    const trainedOn = {
+      fingerprint: fingerprint(train),
+      sources: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 'train-labels-idx1-ubyte.gz')],
+    };
     // Other training data is loaded after the run (and, below, after loading a checkpoint).
     expect((await session.handle({ type: 'load-dataset', role: 'train', paths: [otherCsv] })).ok).toBe(true);
     const saved = join(dir, 'after-other-data.safetensors');
@@ -191,7 +239,9 @@ describe('studio session: models and checkpoints', () => {
     const again = join(dir, 'loaded-then-saved.safetensors');
     expect((await session.handle({ type: 'save-checkpoint', path: again })).ok).toBe(true);
     expect((await loadCheckpoint(again)).datasetFingerprint).toBe(trainedOn.fingerprint);
-    expect((await stateOf(session)).model?.trainedOn).toBe(`${trainedOn.sources[0]} (fingerprint ${trainedOn.fingerprint})`);
+    expect((await stateOf(session)).model?.trainedOn).toBe(
+      `${trainedOn.sources[0]} (fingerprint ${trainedOn.fingerprint})`,
+    );
   });
 
   it('continues a model on other data only when allowed, and records both data sets', async () => {
@@ -199,7 +249,9 @@ describe('studio session: models and checkpoints', () => {
     const refused = await start(session, { ...quick, epochs: 3 }, { continue: true });
     expect(refused).toMatchObject({ ok: false, confirm: 'train-on-other-data' });
     expect(!refused.ok && refused.error).toMatch(
-      new RegExp(`^this model was trained on .*train-images-idx3-ubyte\\.gz \\(fingerprint \\w{16}\\), but the training data loaded now is ${otherCsv.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(fingerprint ${otherFingerprint}\\): continue only if`),
+      new RegExp(
+        `^this model was trained on .*train-images-idx3-ubyte\\.gz \\(fingerprint \\w{16}\\), but the training data loaded now is ${otherCsv.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(fingerprint ${otherFingerprint}\\): continue only if`,
+      ),
     );
     expect((await stateOf(session)).run.status).toBe('idle');
 
@@ -222,7 +274,10 @@ describe('studio session: models and checkpoints', () => {
   it('continues training the current model, refusing changed settings', async () => {
     expect((await session.handle({ type: 'load-checkpoint', path: join(dir, 'saved.safetensors') })).ok).toBe(true);
     const changed = await start(session, { ...quick, epochs: 3, seed: 9 }, { continue: true });
-    expect(changed).toEqual({ ok: false, error: 'seed cannot change when resuming: the model was trained with 1, got 9' });
+    expect(changed).toEqual({
+      ok: false,
+      error: 'seed cannot change when resuming: the model was trained with 1, got 9',
+    });
     const response = await start(session, { ...quick, epochs: 3 }, { continue: true });
     expect(response.ok && response.state?.run).toMatchObject({ status: 'running', epochsDone: 2 });
     await session.whenIdle();
@@ -232,10 +287,20 @@ describe('studio session: models and checkpoints', () => {
   });
 
   it('holds a bare PyTorch state dict with its settings and epochs unknown, and saves it without inventing them', async () => {
-    const bare = await writeTemp(dir, 'bare.safetensors', bareStateDict(16, (_layer, kind, i) => (kind === 'bias' ? 0 : ((i % 7) - 3) / 100)));
+    const bare = await writeTemp(
+      dir,
+      'bare.safetensors',
+      bareStateDict(16, (_layer, kind, i) => (kind === 'bias' ? 0 : ((i % 7) - 3) / 100)),
+    );
     expect((await session.handle({ type: 'load-checkpoint', path: bare })).ok).toBe(true);
     const held = (await stateOf(session)).model;
-    expect(held).toMatchObject({ architecture: '784-16-10', epochsDone: null, settings: null, resumable: false, trainedOn: null });
+    expect(held).toMatchObject({
+      architecture: '784-16-10',
+      epochsDone: null,
+      settings: null,
+      resumable: false,
+      trainedOn: null,
+    });
     const refused = await start(session, { ...quick, hiddenSizes: [16] }, { continue: true });
     expect(!refused.ok && refused.error).toBe('this model has no optimizer state: it cannot continue training');
     const again = join(dir, 'bare-saved.safetensors');
@@ -256,12 +321,21 @@ describe('studio session: models and checkpoints', () => {
     expect(exported.parameters.weights).toEqual(model.parameters.weights);
     expect(exported.parameters.biases).toEqual(model.parameters.biases);
     expect(exported.optimizer).toBeNull();
-    expect([...decodeSafetensors(await readFile(weights), weights).tensors.keys()].sort()).toEqual(['0.bias', '0.weight', '2.bias', '2.weight']);
+    expect([...decodeSafetensors(await readFile(weights), weights).tensors.keys()].sort()).toEqual([
+      '0.bias',
+      '0.weight',
+      '2.bias',
+      '2.weight',
+    ]);
     const onnx = join(dir, 'm.onnx');
     expect((await session.handle({ type: 'export-model', format: 'onnx', path: onnx })).ok).toBe(true);
     // The first layer's weights are in the file as ONNX initializer bytes (float32, [in, out] for Gemm).
     const bytes = await readFile(onnx);
-    const w0 = Buffer.from(model.parameters.weights[0].buffer, model.parameters.weights[0].byteOffset, model.parameters.weights[0].byteLength);
+    const w0 = Buffer.from(
+      model.parameters.weights[0].buffer,
+      model.parameters.weights[0].byteOffset,
+      model.parameters.weights[0].byteLength,
+    );
     expect(bytes.indexOf(w0)).toBeGreaterThan(0);
   });
 
@@ -269,7 +343,11 @@ describe('studio session: models and checkpoints', () => {
     const blocked = join(dir, 'blocked');
     await writeFile(blocked, 'a file where the data folder should be');
     const runs = join(blocked, 'runs');
-    const failing = new StudioSession({ emit: (event) => events.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: runs });
+    const failing = new StudioSession({
+      emit: (event) => events.push(event),
+      env: { FMNIST_DATA: REAL_DATA_DIR },
+      runsDirectory: runs,
+    });
     await failing.handle({ type: 'load-default-data' });
     events.length = 0;
     await start(failing, { ...quick, epochs: 60 }, { autosave: true });
@@ -277,14 +355,24 @@ describe('studio session: models and checkpoints', () => {
     await expect
       .poll(() => events.some((e) => e.type === 'state' && e.state.autosave.failure !== null), { timeout: 30_000 })
       .toBe(true);
-    const shown = events.find((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state' && e.state.autosave.failure !== null)!;
+    const shown = events.find(
+      (e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state' && e.state.autosave.failure !== null,
+    )!;
     expect(shown.state.run.status).toBe('running');
-    const own = new RegExp(`^${escapeRegExp(runs + sep)}\\d{8}-\\d{6}-[0-9a-f]{4}${escapeRegExp(sep + 'last.safetensors')}$`);
-    expect(shown.state.autosave.failure).toEqual({ file: expect.stringMatching(own), reason: expect.stringMatching(/not a directory/), epoch: 1 });
+    const own = new RegExp(
+      `^${escapeRegExp(runs + sep)}\\d{8}-\\d{6}-[0-9a-f]{4}${escapeRegExp(sep + 'last.safetensors')}$`,
+    );
+    expect(shown.state.autosave.failure).toEqual({
+      file: expect.stringMatching(own),
+      reason: expect.stringMatching(/not a directory/),
+      epoch: 1,
+    });
     // The folder becomes writable: a later epoch's autosave works and the failure goes.
     await rm(blocked);
     await mkdir(runs, { recursive: true });
-    await expect.poll(() => events.filter((e) => e.type === 'state').at(-1), { timeout: 30_000 }).toMatchObject({ state: { autosave: { failure: null } } });
+    await expect
+      .poll(() => events.filter((e) => e.type === 'state').at(-1), { timeout: 30_000 })
+      .toMatchObject({ state: { autosave: { failure: null } } });
     await failing.handle({ type: 'stop' });
     await failing.whenIdle();
     const after = await stateOf(failing);
@@ -296,7 +384,11 @@ describe('studio session: models and checkpoints', () => {
   it('keeps a failure shown after the run ends, and the model it could not write is in no file', async () => {
     const blocked = join(dir, 'blocked-too');
     await writeFile(blocked, 'x');
-    const failing = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(blocked, 'runs') });
+    const failing = new StudioSession({
+      emit: () => {},
+      env: { FMNIST_DATA: REAL_DATA_DIR },
+      runsDirectory: join(blocked, 'runs'),
+    });
     await failing.handle({ type: 'load-default-data' });
     await start(failing, quick, { autosave: true });
     await failing.whenIdle();
@@ -319,7 +411,11 @@ describe('studio session: models and checkpoints', () => {
   it('autosaves every epoch to the run’s own checkpoint and offers the unfinished run at the next start, with its data reloaded', async () => {
     const folder = join(dir, 'offer');
     const seen: BackendEvent[] = [];
-    const first = new StudioSession({ emit: (event) => seen.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(folder, 'runs') });
+    const first = new StudioSession({
+      emit: (event) => seen.push(event),
+      env: { FMNIST_DATA: REAL_DATA_DIR },
+      runsDirectory: join(folder, 'runs'),
+    });
     await first.handle({ type: 'load-default-data' });
     await start(first, { ...quick, epochs: 50 }, { autosave: true });
     await expect.poll(() => epochsIn(seen), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
@@ -329,7 +425,11 @@ describe('studio session: models and checkpoints', () => {
     const [run] = (await listRuns(first)).runs;
 
     // A new session, as after a restart, with other data loaded.
-    const restarted = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(folder, 'runs') });
+    const restarted = new StudioSession({
+      emit: () => {},
+      env: { FMNIST_DATA: REAL_DATA_DIR },
+      runsDirectory: join(folder, 'runs'),
+    });
     const offered = await stateOf(restarted);
     expect(offered.autosave.pending).toMatchObject({
       id: run.id,
@@ -337,7 +437,9 @@ describe('studio session: models and checkpoints', () => {
       epochsDone: stoppedAt,
       epochs: 50,
       architecture: '784-64-10',
-      dataSources: { train: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 'train-labels-idx1-ubyte.gz')] },
+      dataSources: {
+        train: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 'train-labels-idx1-ubyte.gz')],
+      },
     });
     expect(offered.autosave.pending!.bytes).toBe(run.files!.bytes);
     await restarted.handle({ type: 'load-dataset', role: 'train', paths: [otherCsv] });
@@ -371,7 +473,11 @@ describe('studio session: models and checkpoints', () => {
   it('on shutdown, a run without autosave writes its last whole epoch to its own checkpoint, offered at the next start', async () => {
     const folder = join(dir, 'shutdown');
     const seen: BackendEvent[] = [];
-    const quitting = new StudioSession({ emit: (event) => seen.push(event), env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(folder, 'runs') });
+    const quitting = new StudioSession({
+      emit: (event) => seen.push(event),
+      env: { FMNIST_DATA: REAL_DATA_DIR },
+      runsDirectory: join(folder, 'runs'),
+    });
     await quitting.handle({ type: 'load-default-data' });
     await start(quitting, { ...quick, epochs: 40 }, { autosave: false });
     await expect.poll(() => epochsIn(seen), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
@@ -385,12 +491,20 @@ describe('studio session: models and checkpoints', () => {
     expect(kept.epochsDone).toBeGreaterThanOrEqual(1);
     expect(kept.datasetFingerprint).toBe(fingerprint(await realDataset('train')));
     const next = new StudioSession({ emit: () => {}, env: {}, runsDirectory: join(folder, 'runs') });
-    expect((await stateOf(next)).autosave.pending).toMatchObject({ id: run.id, epochsDone: kept.epochsDone, epochs: 40 });
+    expect((await stateOf(next)).autosave.pending).toMatchObject({
+      id: run.id,
+      epochsDone: kept.epochsDone,
+      epochs: 40,
+    });
   });
 
   it('keeps every run’s model: a new run never overwrites the last one’s, and both open from their records', async () => {
     const folder = join(dir, 'two-runs');
-    const twice = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: join(folder, 'runs') });
+    const twice = new StudioSession({
+      emit: () => {},
+      env: { FMNIST_DATA: REAL_DATA_DIR },
+      runsDirectory: join(folder, 'runs'),
+    });
     await twice.handle({ type: 'load-default-data' });
     await start(twice, { ...quick, epochs: 3 }, { autosave: true });
     await twice.whenIdle();
@@ -405,7 +519,10 @@ describe('studio session: models and checkpoints', () => {
     expect((await twice.handle({ type: 'open-run-checkpoint', id: newer.id })).ok).toBe(true);
     expect((await stateOf(twice)).model).toMatchObject({ epochsDone: 2, settings: { seed: 5 } });
     // A finished run is no unfinished run to offer.
-    expect((await stateOf(new StudioSession({ emit: () => {}, env: {}, runsDirectory: join(folder, 'runs') }))).autosave.pending).toBeNull();
+    expect(
+      (await stateOf(new StudioSession({ emit: () => {}, env: {}, runsDirectory: join(folder, 'runs') }))).autosave
+        .pending,
+    ).toBeNull();
   });
 
   it('asks (refuses without the user’s yes) before a run’s checkpoint replaces a model in no file; a download keeps it in none', async () => {
@@ -423,7 +540,9 @@ describe('studio session: models and checkpoints', () => {
     await rm(join(runs, second.id), { recursive: true });
     expect((await stateOf(asking)).model?.savedAs).toBeNull();
     // A download of it is a temporary file, gone after the download: still in no file.
-    expect((await asking.handle({ type: 'save-checkpoint', path: join(folder, 'download.safetensors'), download: true })).ok).toBe(true);
+    expect(
+      (await asking.handle({ type: 'save-checkpoint', path: join(folder, 'download.safetensors'), download: true })).ok,
+    ).toBe(true);
     expect((await stateOf(asking)).model?.savedAs).toBeNull();
     const refused = await asking.handle({ type: 'open-run-checkpoint', id: first.id });
     expect(!refused.ok && refused.error).toBe(
@@ -442,7 +561,10 @@ describe('studio session: models and checkpoints', () => {
     await start(first, { ...quick, epochs: 1 }, { autosave: true });
     await first.whenIdle();
     const [finished] = (await listRuns(first)).runs;
-    expect(await first.handle({ type: 'resume-run', id: finished.id, autosave: true })).toEqual({ ok: false, error: `run ${finished.id} has nothing left to train (it finished)` });
+    expect(await first.handle({ type: 'resume-run', id: finished.id, autosave: true })).toEqual({
+      ok: false,
+      error: `run ${finished.id} has nothing left to train (it finished)`,
+    });
     // A run stopped part-way, resumed, and the resumption stopped before its first epoch: no files of its own.
     await start(first, { ...quick, epochs: 500 }, { autosave: true });
     await expect.poll(() => first.state().run.epochsDone, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
@@ -467,7 +589,11 @@ describe('studio session: models and checkpoints', () => {
       await rm(join(runs, continuation.id), { recursive: true, force: true });
     }
     const third = new StudioSession({ emit: () => {}, env: {}, runsDirectory: runs });
-    await third.handle({ type: 'load-dataset', role: 'train', paths: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz')] });
+    await third.handle({
+      type: 'load-dataset',
+      role: 'train',
+      paths: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz')],
+    });
     expect((await third.handle({ type: 'resume-run', id: parent.id, autosave: false })).ok).toBe(true);
     await third.handle({ type: 'stop' });
     await third.whenIdle();
@@ -487,7 +613,11 @@ describe('studio session: models and checkpoints', () => {
     expect((await stateOf(evaluating)).evaluation).toBeNull();
     // A load and an evaluation asked at once: the evaluation waits for the load and measures the new set.
     const [, evaluated] = await Promise.all([
-      evaluating.handle({ type: 'load-dataset', role: 'test', paths: [join(REAL_DATA_DIR, 't10k-images-idx3-ubyte.gz')] }),
+      evaluating.handle({
+        type: 'load-dataset',
+        role: 'test',
+        paths: [join(REAL_DATA_DIR, 't10k-images-idx3-ubyte.gz')],
+      }),
       evaluating.handle({ type: 'evaluate' }),
     ]);
     expect(evaluated.ok && evaluated.state?.evaluation).toEqual(onReal);

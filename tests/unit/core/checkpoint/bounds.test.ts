@@ -5,7 +5,13 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { activationBoundOf, checkpointOf, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '@core/checkpoint/checkpoint';
+import {
+  activationBoundOf,
+  checkpointOf,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type Checkpoint,
+} from '@core/checkpoint/checkpoint';
 import { resolveRunConfig } from '@core/shared/config';
 import { fingerprint } from '@core/shared/dataset';
 import { FmnistError } from '@core/shared/errors';
@@ -21,12 +27,22 @@ function sparseModel(entries: [number, number, number, number][], bias = 0): Mlp
   parameters.weights.forEach((w) => w.fill(0));
   parameters.biases.forEach((b) => b.fill(bias));
   const outputs = [2, 10];
-  for (const [layer, input, output, value] of entries) parameters.weights[layer][input * outputs[layer] + output] = value;
+  for (const [layer, input, output, value] of entries)
+    parameters.weights[layer][input * outputs[layer] + output] = value;
   return parameters;
 }
 
 function weightsOnly(parameters: MlpParameters): Checkpoint {
-  return { parameters, config: null, epochsDone: 0, history: [], datasetFingerprint: null, appVersion: null, createdAt: null, optimizer: null };
+  return {
+    parameters,
+    config: null,
+    epochsDone: 0,
+    history: [],
+    datasetFingerprint: null,
+    appVersion: null,
+    createdAt: null,
+    optimizer: null,
+  };
 }
 
 const load = (checkpoint: Checkpoint): Checkpoint => decodeCheckpoint(encodeCheckpoint(checkpoint), 'big.safetensors');
@@ -34,13 +50,35 @@ const load = (checkpoint: Checkpoint): Checkpoint => decodeCheckpoint(encodeChec
 describe('absurd weights', () => {
   it('refuses a model whose outputs could exceed 1e30 and keeps one just below', () => {
     // Inputs are at most 1: pixel 0 → unit 0 (×1e20) → logit 3 (×1e20) can reach 1e40 by hand.
-    const error = thrownBy(() => load(weightsOnly(sparseModel([[0, 0, 0, 1e20], [1, 0, 3, 1e20]]))));
+    const error = thrownBy(() =>
+      load(
+        weightsOnly(
+          sparseModel([
+            [0, 0, 0, 1e20],
+            [1, 0, 3, 1e20],
+          ]),
+        ),
+      ),
+    );
     expect(error).toBeInstanceOf(FmnistError);
-    expect(error.message).toBe('big.safetensors: has weights too large to compute with: its activations could reach 1.0e+40 (at most 1e+30 is safe in float32)');
+    expect(error.message).toBe(
+      'big.safetensors: has weights too large to compute with: its activations could reach 1.0e+40 (at most 1e+30 is safe in float32)',
+    );
     // 1e14 × 1e15 = 1e29: large, but float32 softmax still computes it.
-    expect(load(weightsOnly(sparseModel([[0, 0, 0, 1e14], [1, 0, 3, 1e15]]))).parameters.weights[1][3]).toBe(Math.fround(1e15));
+    expect(
+      load(
+        weightsOnly(
+          sparseModel([
+            [0, 0, 0, 1e14],
+            [1, 0, 3, 1e15],
+          ]),
+        ),
+      ).parameters.weights[1][3],
+    ).toBe(Math.fround(1e15));
     // Every pixel adds up: 784 inputs × 1e27 through unit 1, then ×2 and a bias of 5e29 on every unit.
-    const wide = sparseModel(Array.from({ length: 784 }, (_, i): [number, number, number, number] => [0, i, 1, 1e27]).concat([[1, 1, 0, 2]]));
+    const wide = sparseModel(
+      Array.from({ length: 784 }, (_, i): [number, number, number, number] => [0, i, 1, 1e27]).concat([[1, 1, 0, 2]]),
+    );
     wide.biases[1][0] = 5e29;
     expect(thrownBy(() => load(weightsOnly(wide))).message).toMatch(/its activations could reach 2\.1e\+30 /);
   });
@@ -48,9 +86,14 @@ describe('absurd weights', () => {
   it('refuses the float32 maximum (3.4e38) anywhere, as in the issue', () => {
     const parameters = sparseModel([[1, 1, 7, 3.4e38]]);
     parameters.biases[0][1] = 1; // unit 1 is on for every input
-    expect(thrownBy(() => load(weightsOnly(parameters))).message).toMatch(/^big\.safetensors: has weights too large to compute with: its activations could reach 3\.4e\+38 /);
+    expect(thrownBy(() => load(weightsOnly(parameters))).message).toMatch(
+      /^big\.safetensors: has weights too large to compute with: its activations could reach 3\.4e\+38 /,
+    );
     // A hidden unit of 3.4e38 is refused before its product with the next layer (1.2e77) is formed.
-    const chain = sparseModel([[0, 5, 0, -3.4e38], [1, 0, 0, -3.4e38]]);
+    const chain = sparseModel([
+      [0, 5, 0, -3.4e38],
+      [1, 0, 0, -3.4e38],
+    ]);
     expect(thrownBy(() => load(weightsOnly(chain))).message).toMatch(/its activations could reach 3\.4e\+38 /);
   });
 
@@ -87,7 +130,9 @@ describe('absurd weights', () => {
     const config = resolveRunConfig({ epochs: 1, seed: 5 }); // the default 512-256 network
     const trainer = await Trainer.create({ config, train });
     await trainer.run();
-    const saved = encodeCheckpoint(checkpointOf(trainer.getState(), config, { datasetFingerprint: fingerprint(train) }));
+    const saved = encodeCheckpoint(
+      checkpointOf(trainer.getState(), config, { datasetFingerprint: fingerprint(train) }),
+    );
     await trainer.dispose();
     const loaded = decodeCheckpoint(saved, 'trained.safetensors');
     expect(loaded.epochsDone).toBe(1);

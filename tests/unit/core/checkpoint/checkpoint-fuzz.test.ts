@@ -9,12 +9,25 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activationBoundOf, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, type Checkpoint } from '@core/checkpoint/checkpoint';
+import {
+  activationBoundOf,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  type Checkpoint,
+} from '@core/checkpoint/checkpoint';
 import { crc32 } from '@core/checkpoint/crc32';
 import { resolveRunConfig } from '@core/shared/config';
 import { initParameters, layerSizes, mlpShape } from '@core/shared/mlp';
 import { tempDir } from '../../../helpers/data';
-import { applyMutations, describeTally, expectAcceptedOrRefused, type FuzzTally, mutationArb, newTally } from '../../../helpers/fuzz';
+import {
+  applyMutations,
+  describeTally,
+  expectAcceptedOrRefused,
+  type FuzzTally,
+  mutationArb,
+  newTally,
+} from '../../../helpers/fuzz';
 import { withHeaderText } from '../../../helpers/safetensors';
 
 const FILE = 'fuzz.safetensors';
@@ -67,7 +80,13 @@ interface Parts {
 function split(bytes: Uint8Array): Parts {
   const headerEnd = 8 + Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   const header = JSON.parse(Buffer.from(bytes.subarray(8, headerEnd)).toString('utf8'));
-  return { bytes, headerEnd, header, description: JSON.parse(header.__metadata__.fmnist), data: bytes.subarray(headerEnd) };
+  return {
+    bytes,
+    headerEnd,
+    header,
+    description: JSON.parse(header.__metadata__.fmnist),
+    data: bytes.subarray(headerEnd),
+  };
 }
 
 /** A safetensors file from a header object and data, as any tool could write it (here: unpadded). */
@@ -114,7 +133,8 @@ function checkUsable(checkpoint: Checkpoint): void {
   const sizes = layerSizes(checkpoint.parameters.shape);
   checkpoint.parameters.weights.forEach((w, l) => expect(w.length).toBe(sizes[l] * sizes[l + 1]));
   checkpoint.parameters.biases.forEach((b, l) => expect(b.length).toBe(sizes[l + 1]));
-  for (const values of checkpoint.parameters.weights.concat(checkpoint.parameters.biases)) expect(values.every(Number.isFinite)).toBe(true);
+  for (const values of checkpoint.parameters.weights.concat(checkpoint.parameters.biases))
+    expect(values.every(Number.isFinite)).toBe(true);
   expect(activationBoundOf(checkpoint.parameters)).toBeLessThanOrEqual(1e30);
   if (checkpoint.config) expect(checkpoint.config.hiddenSizes).toEqual(checkpoint.parameters.shape.hiddenSizes);
   expect(checkpoint.history).toHaveLength(checkpoint.epochsDone);
@@ -132,7 +152,8 @@ describe('the checkpoint reader under random and mutated input', () => {
   afterAll(() => {
     const total = Object.values(tallies).reduce((sum, t) => sum + t.cases, 0);
     console.log(`checkpoint reader fuzz: ${total} cases in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    for (const [name, tally] of Object.entries(tallies)) console.log(`  ${describeTally(name, tally, 0).replace(/ in 0\.0 s/, '')}`);
+    for (const [name, tally] of Object.entries(tallies))
+      console.log(`  ${describeTally(name, tally, 0).replace(/ in 0\.0 s/, '')}`);
   });
   const decode = (name: string, bytes: Uint8Array): Promise<void> => {
     const tally = (tallies[name] ??= newTally());
@@ -149,7 +170,9 @@ describe('the checkpoint reader under random and mutated input', () => {
         fc.oneof(
           fc.uint8Array({ maxLength: 256 }),
           // Random bytes behind a plausible header length, so the JSON parser sees them.
-          fc.uint8Array({ minLength: 1, maxLength: 256 }).map((body) => assemble(null, new Uint8Array(0), Buffer.from(body).toString('latin1'))),
+          fc
+            .uint8Array({ minLength: 1, maxLength: 256 })
+            .map((body) => assemble(null, new Uint8Array(0), Buffer.from(body).toString('latin1'))),
         ),
         (bytes) => decode('random bytes', bytes),
       ),
@@ -158,10 +181,23 @@ describe('the checkpoint reader under random and mutated input', () => {
   });
 
   it('byte flips, truncations, insertions, deletions and overwrites, in the header or anywhere', async () => {
-    const interesting = [Buffer.from('"'), Buffer.from('['), Buffer.from('{}'), Buffer.from('\\'), Buffer.from([0xff, 0xfe]), Buffer.from('null')];
+    const interesting = [
+      Buffer.from('"'),
+      Buffer.from('['),
+      Buffer.from('{}'),
+      Buffer.from('\\'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('null'),
+    ];
     await fc.assert(
-      fc.asyncProperty(fc.array(mutationArb(interesting), { minLength: 1, maxLength: 3 }), fc.boolean(), (mutations, inHeader) =>
-        decode('byte mutations', applyMutations(valid.bytes, mutations, inHeader ? valid.headerEnd : valid.bytes.length)),
+      fc.asyncProperty(
+        fc.array(mutationArb(interesting), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (mutations, inHeader) =>
+          decode(
+            'byte mutations',
+            applyMutations(valid.bytes, mutations, inHeader ? valid.headerEnd : valid.bytes.length),
+          ),
       ),
       { seed: 1302, numRuns: 1500 },
     );
@@ -171,7 +207,21 @@ describe('the checkpoint reader under random and mutated input', () => {
     const length = BigInt(valid.bytes.length);
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.constantFrom(0n, 1n, 7n, BigInt(valid.headerEnd - 9), length - 8n, length - 7n, length, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+        fc.oneof(
+          fc.constantFrom(
+            0n,
+            1n,
+            7n,
+            BigInt(valid.headerEnd - 9),
+            length - 8n,
+            length - 7n,
+            length,
+            2n ** 53n,
+            2n ** 63n,
+            2n ** 64n - 1n,
+          ),
+          fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+        ),
         (headerLength) => {
           const bytes = Uint8Array.from(valid.bytes);
           new DataView(bytes.buffer).setBigUint64(0, headerLength, true);
@@ -201,12 +251,34 @@ describe('the checkpoint reader under random and mutated input', () => {
 
   it('description fields (version, architecture, settings, history, optimizer, records) set to odd values or removed', async () => {
     const paths: (string | number)[][] = [
-      ['format'], ['formatVersion'], ['architecture'], ['architecture', 'hiddenSizes'], ['architecture', 'inputSize'],
-      ['config'], ['config', 'epochs'], ['config', 'learningRate'], ['config', 'hiddenSizes'], ['config', 'seed'],
-      ['epochsDone'], ['history'], ['history', 0], ['history', 1, 'cost'], ['history', 0, 'trainAccuracy'],
-      ['optimizer'], ['optimizer', 'step'], ['optimizer', 'shuffleState'], ['costCurve'], ['costCurve', 0],
-      ['dataSources'], ['dataSources', 'train'], ['dataHistory'], ['dataHistory', 0, 'fromEpoch'],
-      ['datasetFingerprint'], ['dataCrc32'], ['appVersion'], ['createdAt'],
+      ['format'],
+      ['formatVersion'],
+      ['architecture'],
+      ['architecture', 'hiddenSizes'],
+      ['architecture', 'inputSize'],
+      ['config'],
+      ['config', 'epochs'],
+      ['config', 'learningRate'],
+      ['config', 'hiddenSizes'],
+      ['config', 'seed'],
+      ['epochsDone'],
+      ['history'],
+      ['history', 0],
+      ['history', 1, 'cost'],
+      ['history', 0, 'trainAccuracy'],
+      ['optimizer'],
+      ['optimizer', 'step'],
+      ['optimizer', 'shuffleState'],
+      ['costCurve'],
+      ['costCurve', 0],
+      ['dataSources'],
+      ['dataSources', 'train'],
+      ['dataHistory'],
+      ['dataHistory', 0, 'fromEpoch'],
+      ['datasetFingerprint'],
+      ['dataCrc32'],
+      ['appVersion'],
+      ['createdAt'],
     ];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...paths), fc.option(oddValue, { nil: undefined, freq: 8 }), (path, value) => {

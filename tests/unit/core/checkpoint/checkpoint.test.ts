@@ -1,7 +1,14 @@
 import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, encodeWeights, loadCheckpoint, saveCheckpoint, type Checkpoint } from '@core/checkpoint/checkpoint';
+import {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  encodeWeights,
+  loadCheckpoint,
+  saveCheckpoint,
+  type Checkpoint,
+} from '@core/checkpoint/checkpoint';
 import { decodeSafetensors, encodeSafetensors } from '@core/checkpoint/safetensors';
 import { resolveRunConfig } from '@core/shared/config';
 import { initParameters, mlpShape } from '@core/shared/mlp';
@@ -33,7 +40,19 @@ function sampleCheckpoint(): Checkpoint {
     config: resolveRunConfig({ hiddenSizes: [30, 20], epochs: 7, seed: 9 }),
     epochsDone: 1,
     history: [
-      { epoch: 1, epochs: 7, cost: 0.5, trainAccuracy: 0.8, validationCost: null, validationAccuracy: null, testCost: 0.45, testAccuracy: 0.84, seconds: 1, evaluationSeconds: 0.1, samplesPerSecond: 1000 },
+      {
+        epoch: 1,
+        epochs: 7,
+        cost: 0.5,
+        trainAccuracy: 0.8,
+        validationCost: null,
+        validationAccuracy: null,
+        testCost: 0.45,
+        testAccuracy: 0.84,
+        seconds: 1,
+        evaluationSeconds: 0.1,
+        samplesPerSecond: 1000,
+      },
     ],
     datasetFingerprint: '0123456789abcdef',
     appVersion: null,
@@ -79,9 +98,14 @@ describe('checkpoints', () => {
     const loaded = decodeCheckpoint(encodeCheckpoint(original), 'm.safetensors');
     expect(loaded.dataHistory).toEqual(dataHistory);
     expect(loaded.dataSources).toEqual(dataHistory[1].sources);
-    expect(decodeCheckpoint(encodeCheckpoint({ ...original, dataHistory: null }), 'm.safetensors').dataHistory).toBeNull();
+    expect(
+      decodeCheckpoint(encodeCheckpoint({ ...original, dataHistory: null }), 'm.safetensors').dataHistory,
+    ).toBeNull();
     for (const bad of [
-      [{ fromEpoch: 2, fingerprint: 'x', sources: null }, { fromEpoch: 1, fingerprint: 'y', sources: null }],
+      [
+        { fromEpoch: 2, fingerprint: 'x', sources: null },
+        { fromEpoch: 1, fingerprint: 'y', sources: null },
+      ],
       [{ fromEpoch: 0, fingerprint: 'x', sources: null }],
       [{ fromEpoch: 1, fingerprint: 7, sources: null }],
       [{ fromEpoch: 1, fingerprint: 'x', sources: { train: [1], test: null } }],
@@ -89,7 +113,9 @@ describe('checkpoints', () => {
       'everything',
     ]) {
       const bytes = encodeCheckpoint({ ...original, dataHistory: bad as never });
-      expect(loadError(bytes)?.message, JSON.stringify(bad)).toBe('model.safetensors: has a malformed record of the data sets it was trained on');
+      expect(loadError(bytes)?.message, JSON.stringify(bad)).toBe(
+        'model.safetensors: has a malformed record of the data sets it was trained on',
+      );
     }
   });
 
@@ -121,7 +147,10 @@ describe('checkpoints', () => {
   });
 
   it('keeps the settings of a bare state dict unknown when it is saved again', () => {
-    const bare = decodeCheckpoint(bareStateDict(16, (_layer, kind, i) => (kind === 'bias' ? 0 : ((i % 7) - 3) / 100)), 'bare.safetensors');
+    const bare = decodeCheckpoint(
+      bareStateDict(16, (_layer, kind, i) => (kind === 'bias' ? 0 : ((i % 7) - 3) / 100)),
+      'bare.safetensors',
+    );
     expect(bare.config).toBeNull();
     for (const saved of [encodeCheckpoint(bare), encodeWeights(bare)]) {
       // Written as JSON null, not the defaults (50 epochs, learning rate 0.001, seed 1) as if they were real.
@@ -133,10 +162,12 @@ describe('checkpoints', () => {
   });
 
   it('reads a file from disk whose header is not padded to a multiple of 8 (as other tools write them)', async () => {
-    const value = (layer: number, kind: 'weight' | 'bias', i: number): number => (kind === 'bias' ? layer + i / 8 : ((i % 11) - 5) / 64);
+    const value = (layer: number, kind: 'weight' | 'bias', i: number): number =>
+      kind === 'bias' ? layer + i / 8 : ((i % 11) - 5) / 64;
     const dataStart = (b: Uint8Array): number => 8 + Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
     let bytes = bareStateDict(12, value);
-    for (let spaces = 1; dataStart(bytes) % 4 === 0; spaces++) bytes = bareStateDict(12, value, { headerSuffix: ' '.repeat(spaces) });
+    for (let spaces = 1; dataStart(bytes) % 4 === 0; spaces++)
+      bytes = bareStateDict(12, value, { headerSuffix: ' '.repeat(spaces) });
     expect(dataStart(bytes) % 4).not.toBe(0);
     const path = join(dir, 'unpadded.safetensors');
     await writeFile(path, bytes);
@@ -151,13 +182,34 @@ describe('checkpoints', () => {
     const header = (text: string, data = new Uint8Array(4)): Uint8Array => withHeaderText(text, data);
     const deep = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
     const cases: [Uint8Array, string][] = [
-      [header(`{"0.weight":{"dtype":${deep(200_000)},"shape":[1],"data_offsets":[0,4]}}`), 'has a header nested deeper than 64 levels'],
-      [header(`{"0.weight":{"dtype":${deep(10)},"shape":[1],"data_offsets":[0,4]}}`), 'tensor "0.weight" has a malformed dtype (a list of 1 item)'],
-      [header(`{"0.weight":{"dtype":{"F32":1},"shape":[1],"data_offsets":[0,4]}}`), 'tensor "0.weight" has a malformed dtype (an object)'],
+      [
+        header(`{"0.weight":{"dtype":${deep(200_000)},"shape":[1],"data_offsets":[0,4]}}`),
+        'has a header nested deeper than 64 levels',
+      ],
+      [
+        header(`{"0.weight":{"dtype":${deep(10)},"shape":[1],"data_offsets":[0,4]}}`),
+        'tensor "0.weight" has a malformed dtype (a list of 1 item)',
+      ],
+      [
+        header(`{"0.weight":{"dtype":{"F32":1},"shape":[1],"data_offsets":[0,4]}}`),
+        'tensor "0.weight" has a malformed dtype (an object)',
+      ],
       [header(`{"0.weight":{"shape":[1],"data_offsets":[0,4]}}`), 'tensor "0.weight" has no dtype'],
-      [header(`{"a\\nb${'x'.repeat(500)}":{"dtype":"Q8","shape":[1],"data_offsets":[0,4]}}`), `tensor "a\\nb${'x'.repeat(37)}…" has unknown dtype "Q8"`],
-      [header(`{"__metadata__":{"k\\u001b[2J":5},"0.weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`), 'metadata "k\\x1b[2J" is not a string (5)'],
-      [header(`{"0.weight":{"dtype":"F32","shape":[${new Array(300).fill(1).join(',')}],"data_offsets":[0,8]}}`, new Uint8Array(8)), 'tensor "0.weight" has 8 bytes, but shape [1,1,1,1,1,1,1,1,… (300 dimensions)] of F32 needs 4'],
+      [
+        header(`{"a\\nb${'x'.repeat(500)}":{"dtype":"Q8","shape":[1],"data_offsets":[0,4]}}`),
+        `tensor "a\\nb${'x'.repeat(37)}…" has unknown dtype "Q8"`,
+      ],
+      [
+        header(`{"__metadata__":{"k\\u001b[2J":5},"0.weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`),
+        'metadata "k\\x1b[2J" is not a string (5)',
+      ],
+      [
+        header(
+          `{"0.weight":{"dtype":"F32","shape":[${new Array(300).fill(1).join(',')}],"data_offsets":[0,8]}}`,
+          new Uint8Array(8),
+        ),
+        'tensor "0.weight" has 8 bytes, but shape [1,1,1,1,1,1,1,1,… (300 dimensions)] of F32 needs 4',
+      ],
     ];
     for (const [bytes, expected] of cases) {
       const error = loadError(bytes);
@@ -179,11 +231,23 @@ describe('checkpoints', () => {
       [reencode({}, JSON.stringify(withoutVersion)), 'has no checkpoint format version'],
       [reencode({ formatVersion: { v: 1 } }), 'has a malformed checkpoint format version (an object)'],
       [reencode({ formatVersion: '1' }), 'has a malformed checkpoint format version ("1")'],
-      [reencode({ config: { ...description.config, epochs: { n: 3 } } }), 'has invalid settings: epochs must be a whole number, got an object'],
-      [reencode({ config: { ...description.config, learningRate: [[0.1]] } }), 'has invalid settings: learning rate must be a number, got a list of 1 item'],
-      [reencode({ config: { ...description.config, 'odd\nkey': 1 } }), 'has invalid settings: "odd\\nkey" is not a known setting'],
+      [
+        reencode({ config: { ...description.config, epochs: { n: 3 } } }),
+        'has invalid settings: epochs must be a whole number, got an object',
+      ],
+      [
+        reencode({ config: { ...description.config, learningRate: [[0.1]] } }),
+        'has invalid settings: learning rate must be a number, got a list of 1 item',
+      ],
+      [
+        reencode({ config: { ...description.config, 'odd\nkey': 1 } }),
+        'has invalid settings: "odd\\nkey" is not a known setting',
+      ],
       [reencode({ config: 'fast' }), 'has invalid settings ("fast" instead of an object)'],
-      [reencode({}, `{"format":"fashion-mnist-studio","formatVersion":1,"x":${deep(100_000)}}`), 'has a description nested deeper than 64 levels'],
+      [
+        reencode({}, `{"format":"fashion-mnist-studio","formatVersion":1,"x":${deep(100_000)}}`),
+        'has a description nested deeper than 64 levels',
+      ],
     ];
     for (const [bytes, expected] of described) {
       const error = loadError(bytes);
@@ -194,24 +258,42 @@ describe('checkpoints', () => {
 
   it('reports truncated, foreign and non-finite files by name', async () => {
     const bytes = encodeCheckpoint(sampleCheckpoint());
-    expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 100), 'cut.safetensors')).toThrow(/^cut\.safetensors: is truncated/);
+    expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 100), 'cut.safetensors')).toThrow(
+      /^cut\.safetensors: is truncated/,
+    );
     expect(() => decodeCheckpoint(bytes.subarray(0, 5), 'tiny')).toThrow(/too short/);
     const foreign = encodeSafetensors([['embedding', { dtype: 'F32', shape: [2, 2], data: new Float32Array(4) }]], {});
     expect(() => decodeCheckpoint(foreign, 'bert.safetensors')).toThrow(/not a Fashion-MNIST Studio checkpoint/);
     const nan = sampleCheckpoint();
     nan.parameters.weights[2][5] = Number.NaN;
-    expect(() => decodeCheckpoint(encodeCheckpoint(nan), 'nan.safetensors')).toThrow(/tensor "4\.weight" holds a non-finite value/);
+    expect(() => decodeCheckpoint(encodeCheckpoint(nan), 'nan.safetensors')).toThrow(
+      /tensor "4\.weight" holds a non-finite value/,
+    );
     const path = join(dir, 'garbage.safetensors');
     await writeFile(path, 'hello world, not a model');
     await expect(loadCheckpoint(path)).rejects.toThrow(/garbage\.safetensors: is not a safetensors file/);
-    await expect(loadCheckpoint(join(dir, 'missing.safetensors'))).rejects.toThrow(/missing\.safetensors: no such file or directory/);
+    await expect(loadCheckpoint(join(dir, 'missing.safetensors'))).rejects.toThrow(
+      /missing\.safetensors: no such file or directory/,
+    );
     expect((await readFile(path, 'utf8')).length).toBeGreaterThan(0);
   });
 
   it('refuses a file truncated at any point, with one line naming it', () => {
     const bytes = encodeCheckpoint(sampleCheckpoint());
     const headerEnd = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
-    const cuts = [0, 3, 8, 20, headerEnd - 1, headerEnd, headerEnd + 1, headerEnd + 1000, bytes.length >> 1, bytes.length - 4, bytes.length - 1];
+    const cuts = [
+      0,
+      3,
+      8,
+      20,
+      headerEnd - 1,
+      headerEnd,
+      headerEnd + 1,
+      headerEnd + 1000,
+      bytes.length >> 1,
+      bytes.length - 4,
+      bytes.length - 1,
+    ];
     for (const cut of cuts) {
       const error = loadError(bytes.subarray(0, cut), 'cut.safetensors');
       expect(error, `cut at ${cut}`).toBeInstanceOf(FmnistError);
@@ -257,7 +339,9 @@ describe('checkpoints', () => {
       ],
       {},
     );
-    expect(loadError(wrongShape)?.message).toBe('model.safetensors: holds a 783-30-10 network; this app needs 784 inputs and 10 outputs');
+    expect(loadError(wrongShape)?.message).toBe(
+      'model.safetensors: holds a 783-30-10 network; this app needs 784 inputs and 10 outputs',
+    );
     const bytes = encodeCheckpoint(sampleCheckpoint());
     const { tensors, metadata } = decodeSafetensors(bytes, 'x');
     const description = JSON.parse(metadata.fmnist);
@@ -266,16 +350,23 @@ describe('checkpoints', () => {
         [...tensors.entries()].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.bytes }]),
         { fmnist: JSON.stringify({ ...description, ...changed }) },
       );
-    expect(loadError(reencode({ formatVersion: 2 }))?.message).toBe('model.safetensors: uses checkpoint format version 2; this app reads version 1');
+    expect(loadError(reencode({ formatVersion: 2 }))?.message).toBe(
+      'model.safetensors: uses checkpoint format version 2; this app reads version 1',
+    );
     expect(loadError(reencode({ architecture: { ...description.architecture, hiddenSizes: [31, 20] } }))?.message).toBe(
       'model.safetensors: has settings that disagree with its architecture',
     );
-    const grown = { architecture: { ...description.architecture, hiddenSizes: [31, 20] }, config: { ...description.config, hiddenSizes: [31, 20] } };
-    expect(loadError(reencode(grown))?.message).toMatch(
-      /tensor "0\.weight" has shape \[30,784\], expected \[31,784\]/,
+    const grown = {
+      architecture: { ...description.architecture, hiddenSizes: [31, 20] },
+      config: { ...description.config, hiddenSizes: [31, 20] },
+    };
+    expect(loadError(reencode(grown))?.message).toMatch(/tensor "0\.weight" has shape \[30,784\], expected \[31,784\]/);
+    expect(loadError(reencode({ epochsDone: 3 }))?.message).toBe(
+      'model.safetensors: has a training history that does not match its epochs',
     );
-    expect(loadError(reencode({ epochsDone: 3 }))?.message).toBe('model.safetensors: has a training history that does not match its epochs');
-    expect(loadError(reencode({ history: [{}] }))?.message).toBe('model.safetensors: has a malformed training history entry for epoch 1');
+    expect(loadError(reencode({ history: [{}] }))?.message).toBe(
+      'model.safetensors: has a malformed training history entry for epoch 1',
+    );
     expect(loadError(reencode({ history: [{ ...description.history[0], trainAccuracy: 3 }] }))?.message).toBe(
       'model.safetensors: has a malformed training history entry for epoch 1',
     );
@@ -293,10 +384,15 @@ describe('checkpoints', () => {
         throw Object.assign(new Error(`simulated ${code}`), { code });
       };
       try {
-        const error = await saveCheckpoint(path, changed).then(() => null, (e: Error) => e);
+        const error = await saveCheckpoint(path, changed).then(
+          () => null,
+          (e: Error) => e,
+        );
         expect(error).toBeInstanceOf(FmnistError);
         expect(error!.message).toBe(
-          code === 'ENOSPC' ? `${path}: no space left on the device` : `${path}: an input/output error occurred (the disk or network drive may be failing)`,
+          code === 'ENOSPC'
+            ? `${path}: no space left on the device`
+            : `${path}: an input/output error occurred (the disk or network drive may be failing)`,
         );
       } finally {
         atomicWriteHooks.beforeRename = undefined;
@@ -336,7 +432,8 @@ describe('checkpoints', () => {
     );
     const file = join(dir, 'a-file');
     await writeFile(file, 'x');
-    await expect(saveCheckpoint(join(file, 'x.safetensors'), sampleCheckpoint())).rejects.toThrow(/a-file\/x\.safetensors: a part of this path is not a directory/);
+    await expect(saveCheckpoint(join(file, 'x.safetensors'), sampleCheckpoint())).rejects.toThrow(
+      /a-file\/x\.safetensors: a part of this path is not a directory/,
+    );
   });
 });
-

@@ -26,8 +26,29 @@ const VARIANTS: { name: string; text: string; labelled: boolean }[] = [
 ];
 
 /** What breaks CSV readers: separators, quotes, line ends, signs, out-of-range and non-ASCII text. */
-const TOKENS = [',', '\n', '\r\n', '\r', '"', '""', '"a,b"', '\uFEFF', '-1', '256', '1.5', ' ', '\t', '\0', 'label', 'pixel1', '9999', 'x', '\u2028', 'é', '\u001b[2J']
-  .map((t) => Buffer.from(t, 'utf8'));
+const TOKENS = [
+  ',',
+  '\n',
+  '\r\n',
+  '\r',
+  '"',
+  '""',
+  '"a,b"',
+  '\uFEFF',
+  '-1',
+  '256',
+  '1.5',
+  ' ',
+  '\t',
+  '\0',
+  'label',
+  'pixel1',
+  '9999',
+  'x',
+  '\u2028',
+  'é',
+  '\u001b[2J',
+].map((t) => Buffer.from(t, 'utf8'));
 
 function checkConsistent(dataset: Dataset, requireLabels: boolean): void {
   expect(dataset.count).toBeGreaterThan(0);
@@ -55,8 +76,12 @@ describe('the CSV reader under random and mutated input', () => {
   async function read(bytes: Uint8Array, requireLabels: boolean, name = 'fuzz.csv'): Promise<void> {
     const file = join(dir, name);
     await writeFile(file, bytes);
-    await expectAcceptedOrRefused(tally, [file], LIMIT_MS, () => readCsvDataset(file, { requireLabels }), (dataset) =>
-      checkConsistent(dataset, requireLabels),
+    await expectAcceptedOrRefused(
+      tally,
+      [file],
+      LIMIT_MS,
+      () => readCsvDataset(file, { requireLabels }),
+      (dataset) => checkConsistent(dataset, requireLabels),
     );
   }
 
@@ -74,7 +99,9 @@ describe('the CSV reader under random and mutated input', () => {
         fc.oneof(
           fc.uint8Array({ maxLength: 400 }),
           fc.string({ unit: 'grapheme', maxLength: 200 }).map((s) => Buffer.from(s, 'utf8')),
-          fc.array(fc.constantFrom(...TOKENS, Buffer.from('0'), Buffer.from('7')), { maxLength: 100 }).map((parts) => Buffer.concat(parts)),
+          fc
+            .array(fc.constantFrom(...TOKENS, Buffer.from('0'), Buffer.from('7')), { maxLength: 100 })
+            .map((parts) => Buffer.concat(parts)),
         ),
         fc.boolean(),
         (bytes, requireLabels) => read(bytes, requireLabels),
@@ -91,7 +118,11 @@ describe('the CSV reader under random and mutated input', () => {
         fc.boolean(),
         fc.boolean(),
         (variant, mutations, requireLabels, oddName) =>
-          read(applyMutations(Buffer.from(variant.text, 'utf8'), mutations), requireLabels, oddName ? 'odd\nname\u001b.csv' : 'fuzz.csv'),
+          read(
+            applyMutations(Buffer.from(variant.text, 'utf8'), mutations),
+            requireLabels,
+            oddName ? 'odd\nname\u001b.csv' : 'fuzz.csv',
+          ),
       ),
       { seed: 1802, numRuns: 2000 },
     );
@@ -118,7 +149,9 @@ describe('the CSV reader under random and mutated input', () => {
           const checked = await readCsvGeneral(file, { requireLabels });
           expect(fast.count).toBe(checked.count);
           expect(Buffer.compare(fast.images, checked.images)).toBe(0);
-          expect(fast.labels === null ? null : Array.from(fast.labels)).toEqual(checked.labels === null ? null : Array.from(checked.labels));
+          expect(fast.labels === null ? null : Array.from(fast.labels)).toEqual(
+            checked.labels === null ? null : Array.from(checked.labels),
+          );
         },
       ),
       { seed: 1803, numRuns: 800 },

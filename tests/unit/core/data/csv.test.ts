@@ -44,7 +44,11 @@ describe('readCsvDataset', () => {
       expect(Array.from(read.labels), name).toEqual(Array.from(data.labels));
     }
     // Unlabelled, with a byte order mark: the first pixel is 0–255, not "\uFEFF12".
-    const unlabelled = await writeTemp(dir, 'bom-unlabelled.csv', `\uFEFF${toKaggleCsv(data, { header: false, labels: false })}`);
+    const unlabelled = await writeTemp(
+      dir,
+      'bom-unlabelled.csv',
+      `\uFEFF${toKaggleCsv(data, { header: false, labels: false })}`,
+    );
     expect(Buffer.compare((await readCsvDataset(unlabelled, { requireLabels: false })).images, data.images)).toBe(0);
   });
 
@@ -52,7 +56,9 @@ describe('readCsvDataset', () => {
     const data = randomDataset(2, 3);
     const [header, ...rows] = toKaggleCsv(data).split('\n');
     const file = await writeTemp(dir, 'late-header.csv', [rows[0], header, rows[1]].join('\n'));
-    await expect(readCsvDataset(file, { requireLabels: true })).rejects.toThrow(/late-header\.csv: line 2, column 1: label "label" is not a class number 0–9/);
+    await expect(readCsvDataset(file, { requireLabels: true })).rejects.toThrow(
+      /late-header\.csv: line 2, column 1: label "label" is not a class number 0–9/,
+    );
   });
 
   it('reads unlabelled rows only where labels are optional', async () => {
@@ -66,14 +72,44 @@ describe('readCsvDataset', () => {
 
   const cases: [string, string, RegExp][] = [
     ['empty', '', /empty\.csv: is empty$/],
-    ['header only', `label,${zeros().map((_, i) => `pixel${i + 1}`).join(',')}\n`, /header-only\.csv: holds no images/],
-    ['a short row', `${row(1, zeros())}\n${row(2, zeros(783))}\n`, /a-short-row\.csv: line 2(, column 784)?: expected 785 columns, found 784/],
-    ['a long row', `${row(1, zeros())}\n${row(2, zeros(785))}\n`, /a-long-row\.csv: line 2, column 786: expected 785 columns, found 786/],
-    ['a non-integer pixel', `${row(1, zeros())}\n${row(2, [...zeros(10), 'abc', ...zeros(773)])}\n`, /line 2, column 12: pixel11 value "abc" is not a whole number 0–255/],
-    ['a fractional pixel', `${row(1, [...zeros(5), '1.5', ...zeros(778)])}\n`, /line 1, column 7: pixel6 value "1\.5" is not a whole number/],
-    ['an out-of-range pixel', `${row(1, [...zeros(783), 256])}\n`, /line 1, column 785: pixel784 value "256" is not a whole number 0–255/],
+    [
+      'header only',
+      `label,${zeros()
+        .map((_, i) => `pixel${i + 1}`)
+        .join(',')}\n`,
+      /header-only\.csv: holds no images/,
+    ],
+    [
+      'a short row',
+      `${row(1, zeros())}\n${row(2, zeros(783))}\n`,
+      /a-short-row\.csv: line 2(, column 784)?: expected 785 columns, found 784/,
+    ],
+    [
+      'a long row',
+      `${row(1, zeros())}\n${row(2, zeros(785))}\n`,
+      /a-long-row\.csv: line 2, column 786: expected 785 columns, found 786/,
+    ],
+    [
+      'a non-integer pixel',
+      `${row(1, zeros())}\n${row(2, [...zeros(10), 'abc', ...zeros(773)])}\n`,
+      /line 2, column 12: pixel11 value "abc" is not a whole number 0–255/,
+    ],
+    [
+      'a fractional pixel',
+      `${row(1, [...zeros(5), '1.5', ...zeros(778)])}\n`,
+      /line 1, column 7: pixel6 value "1\.5" is not a whole number/,
+    ],
+    [
+      'an out-of-range pixel',
+      `${row(1, [...zeros(783), 256])}\n`,
+      /line 1, column 785: pixel784 value "256" is not a whole number 0–255/,
+    ],
     ['a negative pixel', `${row(1, [-1, ...zeros(783)])}\n`, /line 1, column 2: pixel1 value "-1"/],
-    ['an out-of-range label', `${row(3, zeros())}\n${row(10, zeros())}\n`, /line 2, column 1: label "10" is not a class number 0–9/],
+    [
+      'an out-of-range label',
+      `${row(3, zeros())}\n${row(10, zeros())}\n`,
+      /line 2, column 1: label "10" is not a class number 0–9/,
+    ],
     ['a text label', `${row('shoe', zeros())}\n`, /line 1, column 1: label "shoe" is not a class number 0–9/],
     ['the wrong column count', `1,2,3\n`, /line 1: expected 785 \(a label and 784 pixels\) columns, found 3/],
   ];
@@ -90,17 +126,29 @@ describe('readCsvDataset', () => {
   it('refuses a pipe and a device as not regular files, without waiting for a writer', async () => {
     const fifo = makeFifo(dir, 'pipe.csv');
     try {
-      const error = await within(2000, failureOf(readCsvDataset(fifo, { requireLabels: true })), 'reading a named pipe');
+      const error = await within(
+        2000,
+        failureOf(readCsvDataset(fifo, { requireLabels: true })),
+        'reading a named pipe',
+      );
       expect(error.message).toBe(`${fifo}: is not a regular file (a pipe, device or socket)`);
     } finally {
       releaseFifo(fifo);
     }
-    const zero = await within(1000, failureOf(readCsvDataset('/dev/zero', { requireLabels: true })), 'reading /dev/zero');
+    const zero = await within(
+      1000,
+      failureOf(readCsvDataset('/dev/zero', { requireLabels: true })),
+      'reading /dev/zero',
+    );
     expect(zero.message).toBe('/dev/zero: is not a regular file (a pipe, device or socket)');
   });
 
   it('reports a missing file and a directory by name', async () => {
-    await expect(readCsvDataset(`${dir}/nope.csv`, { requireLabels: true })).rejects.toThrow(/nope\.csv: no such file or directory/);
-    expect((await failureOf(readCsvDataset(dir, { requireLabels: true }))).message).toBe(`${dir}: is a directory, expected a file`);
+    await expect(readCsvDataset(`${dir}/nope.csv`, { requireLabels: true })).rejects.toThrow(
+      /nope\.csv: no such file or directory/,
+    );
+    expect((await failureOf(readCsvDataset(dir, { requireLabels: true }))).message).toBe(
+      `${dir}: is a directory, expected a file`,
+    );
   });
 });

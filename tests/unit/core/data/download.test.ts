@@ -34,7 +34,12 @@ function fixtures(): { gz: Map<string, Buffer>; raw: Map<string, Buffer>; manife
     const compressed = gzipSync(contents);
     raw.set(file.name, contents);
     gz.set(file.name, compressed);
-    return { name: file.name, sha256: createHash('sha256').update(contents).digest('hex'), size: contents.length, compressedSize: compressed.length };
+    return {
+      name: file.name,
+      sha256: createHash('sha256').update(contents).digest('hex'),
+      size: contents.length,
+      compressedSize: compressed.length,
+    };
   });
   return { gz, raw, manifest };
 }
@@ -66,13 +71,15 @@ describe('downloading Fashion-MNIST', () => {
     const states: DownloadState[] = [];
     await downloadDataset({ directory, baseUrl: mirror.url, files: manifest, onProgress: (s) => states.push(s) });
 
-    for (const file of manifest) expect(gunzipSync(readFileSync(join(directory, file.name))).equals(raw.get(file.name)!)).toBe(true);
+    for (const file of manifest)
+      expect(gunzipSync(readFileSync(join(directory, file.name))).equals(raw.get(file.name)!)).toBe(true);
     expect((await readdir(directory)).sort()).toEqual(manifest.map((f) => f.name).sort());
     expect(mirror.requests.map((r) => r.path)).toEqual(manifest.map((f) => `/${f.name}`));
     const total = [...gz.values()].reduce((sum, b) => sum + b.length, 0);
     const last = states.at(-1)!;
     expect(last).toMatchObject({ status: 'finished', receivedBytes: total, totalBytes: total, error: null });
-    for (let i = 1; i < states.length; i++) expect(states[i].receivedBytes).toBeGreaterThanOrEqual(states[i - 1].receivedBytes);
+    for (let i = 1; i < states.length; i++)
+      expect(states[i].receivedBytes).toBeGreaterThanOrEqual(states[i - 1].receivedBytes);
     expect(states.some((s) => s.status === 'verifying')).toBe(true);
 
     // Again: everything is there and verified, so nothing is fetched.
@@ -86,7 +93,11 @@ describe('downloading Fashion-MNIST', () => {
     mirror = await startMirror({ ...serveAll(gz), [`/${big}`]: { body: gz.get(big)!, cutAfter: 100_000 } });
     const directory = await tempDir('fmnist-download-');
     const error = await failure(downloadDataset({ directory, baseUrl: mirror.url, files: manifest }));
-    expect(error.message).toMatch(new RegExp(`^${mirror.url}${big}: the connection dropped after 0\\.\\d MB of 0\\.3 MB; download again to continue where it stopped$`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^${mirror.url}${big}: the connection dropped after 0\\.\\d MB of 0\\.3 MB; download again to continue where it stopped$`,
+      ),
+    );
     const kept = (await stat(join(directory, '.download', `${big}.part`))).size;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThanOrEqual(100_000);
@@ -103,7 +114,10 @@ describe('downloading Fashion-MNIST', () => {
   it('starts a file afresh when the server ignores the range request', async () => {
     const { gz, raw, manifest } = fixtures();
     const big = manifest[0].name;
-    mirror = await startMirror({ ...serveAll(gz), [`/${big}`]: { body: gz.get(big)!, cutAfter: 50_000, noRanges: true } });
+    mirror = await startMirror({
+      ...serveAll(gz),
+      [`/${big}`]: { body: gz.get(big)!, cutAfter: 50_000, noRanges: true },
+    });
     const directory = await tempDir('fmnist-download-');
     await failure(downloadDataset({ directory, baseUrl: mirror.url, files: manifest }));
     mirror.files.set(`/${big}`, { body: gz.get(big)!, noRanges: true });
@@ -135,14 +149,20 @@ describe('downloading Fashion-MNIST', () => {
     mirror = await startMirror({ ...serveAll(gz), [`/${manifest[0].name}`]: { body: Buffer.alloc(0), status: 503 } });
     const directory = await tempDir('fmnist-download-');
     const error = await failure(downloadDataset({ directory, baseUrl: mirror.url, files: manifest }));
-    expect(error.message).toBe(`${mirror.url}${manifest[0].name}: the server answered 503 Service Unavailable; try again later`);
+    expect(error.message).toBe(
+      `${mirror.url}${manifest[0].name}: the server answered 503 Service Unavailable; try again later`,
+    );
     expect(await readdir(join(directory, '.download'))).toEqual([]);
   });
 
   it('reports a failure that is not the network’s (a redirect loop) by what fetch says', async () => {
     const { manifest } = fixtures();
-    mirror = await startMirror({ [`/${manifest[0].name}`]: { body: Buffer.alloc(0), redirect: `/${manifest[0].name}` } });
-    const error = await failure(downloadDataset({ directory: await tempDir('fmnist-download-'), baseUrl: mirror.url, files: manifest }));
+    mirror = await startMirror({
+      [`/${manifest[0].name}`]: { body: Buffer.alloc(0), redirect: `/${manifest[0].name}` },
+    });
+    const error = await failure(
+      downloadDataset({ directory: await tempDir('fmnist-download-'), baseUrl: mirror.url, files: manifest }),
+    );
     expect(error.message).toMatch(new RegExp(`^${mirror.url}${manifest[0].name}: .*redirect.*; try again$`));
   });
 
@@ -151,8 +171,12 @@ describe('downloading Fashion-MNIST', () => {
     const url = mirror.url;
     await mirror.close();
     mirror = null;
-    const error = await failure(downloadDataset({ directory: await tempDir('fmnist-download-'), baseUrl: url, files: fixtures().manifest }));
-    expect(error.message).toMatch(/: cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\); check the connection or proxy, then try again$/);
+    const error = await failure(
+      downloadDataset({ directory: await tempDir('fmnist-download-'), baseUrl: url, files: fixtures().manifest }),
+    );
+    expect(error.message).toMatch(
+      /: cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\); check the connection or proxy, then try again$/,
+    );
   });
 
   it('gives up on a transfer that stalls, keeping what arrived', async () => {
@@ -161,8 +185,19 @@ describe('downloading Fashion-MNIST', () => {
     mirror = await startMirror({ ...serveAll(gz), [`/${big}`]: { body: gz.get(big)!, stallAfter: 40_000 } });
     const directory = await tempDir('fmnist-download-');
     const error = await failure(downloadDataset({ directory, baseUrl: mirror.url, files: manifest, stallMs: 300 }));
-    expect(error.message).toMatch(/the connection dropped after 0\.\d MB of 0\.3 MB \(no data for a while\); download again/);
+    expect(error.message).toMatch(
+      /the connection dropped after 0\.\d MB of 0\.3 MB \(no data for a while\); download again/,
+    );
     expect((await stat(join(directory, '.download', `${big}.part`))).size).toBe(40_000);
+  });
+
+  it('gives up on a server that takes the request and never answers it', async () => {
+    const { gz, manifest } = fixtures();
+    const big = manifest[0].name;
+    mirror = await startMirror({ ...serveAll(gz), [`/${big}`]: { body: gz.get(big)!, silent: true } });
+    const directory = await tempDir('fmnist-download-');
+    const error = await failure(downloadDataset({ directory, baseUrl: mirror.url, files: manifest, stallMs: 300 }));
+    expect(error.message).toMatch(/: the server sent nothing for 0\.3 s; try again$/);
   });
 
   it('stops when cancelled and keeps the partial file for the next try', async () => {
@@ -195,7 +230,9 @@ describe('downloading Fashion-MNIST', () => {
     mirror = await startMirror(serveAll(gz));
     const parent = await tempDir('fmnist-download-');
     await writeFile(join(parent, 'a-file'), 'x');
-    const error = await failure(downloadDataset({ directory: join(parent, 'a-file', 'data'), baseUrl: mirror.url, files: manifest }));
+    const error = await failure(
+      downloadDataset({ directory: join(parent, 'a-file', 'data'), baseUrl: mirror.url, files: manifest }),
+    );
     expect(error.message).toBe(`${join(parent, 'a-file', 'data')}: a part of this path is not a directory`);
   });
 
@@ -208,7 +245,11 @@ describe('downloading Fashion-MNIST', () => {
     ctx.skip(!realDataAvailable(), NO_REAL_DATA);
     for (const file of FASHION_MNIST_FILES) {
       const contents = gunzipSync(readFileSync(join(REAL_DATA_DIR, file.name)));
-      expect({ name: file.name, size: contents.length, sha256: createHash('sha256').update(contents).digest('hex') }).toEqual({
+      expect({
+        name: file.name,
+        size: contents.length,
+        sha256: createHash('sha256').update(contents).digest('hex'),
+      }).toEqual({
         name: file.name,
         size: file.size,
         sha256: file.sha256,
@@ -219,14 +260,21 @@ describe('downloading Fashion-MNIST', () => {
   it('downloads the real files from a mirror, announces progress as events and then loads them', async (ctx) => {
     ctx.skip(!realDataAvailable(), NO_REAL_DATA);
     mirror = await startMirror(
-      Object.fromEntries(FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }])),
+      Object.fromEntries(
+        FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }]),
+      ),
     );
     const directory = await tempDir('fmnist-download-');
     const events: BackendEvent[] = [];
     let loaded = 0;
-    const downloads = new DataDownloads(directory, (e) => events.push(e), async () => ({ ok: true, loaded: ++loaded }) as never, {
-      FMNIST_DOWNLOAD_URL: mirror.url,
-    });
+    const downloads = new DataDownloads(
+      directory,
+      (e) => events.push(e),
+      async () => ({ ok: true, loaded: ++loaded }) as never,
+      {
+        FMNIST_DOWNLOAD_URL: mirror.url,
+      },
+    );
     const result = await downloads.start();
     expect(result.ok).toBe(true);
     expect(loaded).toBe(1);
@@ -234,20 +282,24 @@ describe('downloading Fashion-MNIST', () => {
     const statuses = events.map((e) => (e.type === 'download' ? e.download.status : null));
     expect(statuses[0]).toBe('downloading');
     expect(statuses.at(-1)).toBe('finished');
-    for (const file of FASHION_MNIST_FILES) expect(readFileSync(join(directory, file.name)).equals(readFileSync(join(REAL_DATA_DIR, file.name)))).toBe(true);
+    for (const file of FASHION_MNIST_FILES)
+      expect(readFileSync(join(directory, file.name)).equals(readFileSync(join(REAL_DATA_DIR, file.name)))).toBe(true);
   });
 
   it('loads nothing when cancelled while the last file is checked', async (ctx) => {
     ctx.skip(!realDataAvailable(), NO_REAL_DATA);
     mirror = await startMirror(
-      Object.fromEntries(FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }])),
+      Object.fromEntries(
+        FASHION_MNIST_FILES.map((f) => [`/${f.name}`, { body: readFileSync(join(REAL_DATA_DIR, f.name)) }]),
+      ),
     );
     let loads = 0;
     const last = FASHION_MNIST_FILES.at(-1)!.name;
     const downloads: DataDownloads = new DataDownloads(
       await tempDir('fmnist-download-'),
       (event) => {
-        if (event.type === 'download' && event.download.status === 'verifying' && event.download.file === last) downloads.cancel();
+        if (event.type === 'download' && event.download.status === 'verifying' && event.download.file === last)
+          downloads.cancel();
       },
       async () => {
         loads++;
@@ -262,11 +314,19 @@ describe('downloading Fashion-MNIST', () => {
 
   it('publishes a failure and a cancellation, and refuses a second download at the same time', async () => {
     const { gz, manifest } = fixtures();
-    mirror = await startMirror({ ...serveAll(gz), [`/${manifest[0].name}`]: { body: gz.get(manifest[0].name)!, stallAfter: 1000 } });
-    const events: BackendEvent[] = [];
-    const downloads = new DataDownloads(await tempDir('fmnist-download-'), (e) => events.push(e), async () => ({ ok: true }), {
-      FMNIST_DOWNLOAD_URL: mirror.url,
+    mirror = await startMirror({
+      ...serveAll(gz),
+      [`/${manifest[0].name}`]: { body: gz.get(manifest[0].name)!, stallAfter: 1000 },
     });
+    const events: BackendEvent[] = [];
+    const downloads = new DataDownloads(
+      await tempDir('fmnist-download-'),
+      (e) => events.push(e),
+      async () => ({ ok: true }),
+      {
+        FMNIST_DOWNLOAD_URL: mirror.url,
+      },
+    );
     const running = downloads.start();
     await expect.poll(() => downloads.current.receivedBytes).toBeGreaterThan(0);
     expect(await downloads.start()).toEqual({ ok: false, error: 'Fashion-MNIST is already downloading' });
@@ -311,7 +371,10 @@ describe('downloading Fashion-MNIST: what is not the original', () => {
     mirror = await startMirror(serveAll(gz));
     const directory = await tempDir('fmnist-download-');
     await mkdir(join(directory, '.download'), { recursive: true });
-    await writeFile(join(directory, '.download', `${labels}.part`), Buffer.concat([gz.get(labels)!, Buffer.from('left over')]));
+    await writeFile(
+      join(directory, '.download', `${labels}.part`),
+      Buffer.concat([gz.get(labels)!, Buffer.from('left over')]),
+    );
     const error = await failure(downloadDataset({ directory, baseUrl: mirror.url, files: manifest }));
     expect(error.message).toMatch(/does not match Fashion-MNIST's published contents/);
     expect(mirror.requests.find((r) => r.path === `/${labels}`)!.range).toBe(`bytes=${gz.get(labels)!.length + 9}-`);
@@ -324,26 +387,34 @@ describe('downloading Fashion-MNIST: what is not the original', () => {
     mirror = await startMirror(serveAll(gz));
     const blockedPart = await tempDir('fmnist-download-');
     await mkdir(join(blockedPart, '.download', `${manifest[0].name}.part`), { recursive: true });
-    expect((await failure(downloadDataset({ directory: blockedPart, baseUrl: mirror.url, files: manifest }))).message).toBe(
-      `${join(blockedPart, '.download', `${manifest[0].name}.part`)}: is a directory, expected a file`,
-    );
+    expect(
+      (await failure(downloadDataset({ directory: blockedPart, baseUrl: mirror.url, files: manifest }))).message,
+    ).toBe(`${join(blockedPart, '.download', `${manifest[0].name}.part`)}: is a directory, expected a file`);
     const blockedTarget = await tempDir('fmnist-download-');
     await mkdir(join(blockedTarget, manifest[0].name, 'inside'), { recursive: true });
-    expect((await failure(downloadDataset({ directory: blockedTarget, baseUrl: mirror.url, files: manifest }))).message).toMatch(
-      new RegExp(`^${join(blockedTarget, manifest[0].name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `),
-    );
+    expect(
+      (await failure(downloadDataset({ directory: blockedTarget, baseUrl: mirror.url, files: manifest }))).message,
+    ).toMatch(new RegExp(`^${join(blockedTarget, manifest[0].name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
     // Nothing was moved into place, and the folder in the way of the move is still there.
     expect(existsSync(join(blockedTarget, manifest[0].name, 'inside'))).toBe(true);
     expect((await readdir(blockedTarget)).sort()).toEqual(['.download', manifest[0].name]);
     const blockedStaged = await tempDir('fmnist-download-');
     await mkdir(join(blockedStaged, '.download', manifest[0].name, 'inside'), { recursive: true });
-    expect((await failure(downloadDataset({ directory: blockedStaged, baseUrl: mirror.url, files: manifest }))).message).toMatch(
+    expect(
+      (await failure(downloadDataset({ directory: blockedStaged, baseUrl: mirror.url, files: manifest }))).message,
+    ).toMatch(
       new RegExp(`^${join(blockedStaged, '.download', manifest[0].name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `),
     );
   });
 
   it('reports a URL it cannot even request in one line', async () => {
-    const error = await failure(downloadDataset({ directory: await tempDir('fmnist-download-'), baseUrl: 'not a url/', files: fixtures().manifest }));
+    const error = await failure(
+      downloadDataset({
+        directory: await tempDir('fmnist-download-'),
+        baseUrl: 'not a url/',
+        files: fixtures().manifest,
+      }),
+    );
     expect(error.message).toBe('not a url/train-images-idx3-ubyte.gz: is not a valid URL (check $FMNIST_DOWNLOAD_URL)');
   });
 });
@@ -358,7 +429,9 @@ describe('downloading Fashion-MNIST: files already in place, and the move into p
 
   /** How many requests the mirror got for each file. */
   function requestsPerFile(manifest: readonly DownloadFile[]): Record<string, number> {
-    return Object.fromEntries(manifest.map((f) => [f.name, mirror!.requests.filter((r) => r.path === `/${f.name}`).length]));
+    return Object.fromEntries(
+      manifest.map((f) => [f.name, mirror!.requests.filter((r) => r.path === `/${f.name}`).length]),
+    );
   }
 
   function damage(body: Buffer): Buffer {
@@ -376,8 +449,11 @@ describe('downloading Fashion-MNIST: files already in place, and the move into p
     await writeFile(join(directory, labels), damage(gz.get(labels)!));
 
     await downloadDataset({ directory, baseUrl: mirror.url, files: manifest });
-    expect(requestsPerFile(manifest)).toEqual(Object.fromEntries(manifest.map((f) => [f.name, f.name === labels ? 2 : 1])));
-    for (const file of manifest) expect(gunzipSync(readFileSync(join(directory, file.name))).equals(raw.get(file.name)!)).toBe(true);
+    expect(requestsPerFile(manifest)).toEqual(
+      Object.fromEntries(manifest.map((f) => [f.name, f.name === labels ? 2 : 1])),
+    );
+    for (const file of manifest)
+      expect(gunzipSync(readFileSync(join(directory, file.name))).equals(raw.get(file.name)!)).toBe(true);
     expect((await readdir(directory)).sort()).toEqual(manifest.map((f) => f.name).sort());
   });
 
@@ -397,14 +473,16 @@ describe('downloading Fashion-MNIST: files already in place, and the move into p
     const error = await failure(downloadDataset({ directory, baseUrl: mirror.url, files: manifest }));
     expect(error.message).toBe(`${last}: the file or device is busy (in use by another program)`);
     expect(readFileSync(join(directory, labels)).equals(damaged)).toBe(true);
-    for (const file of manifest.filter((f) => f.name !== labels)) expect(existsSync(join(directory, file.name))).toBe(false);
+    for (const file of manifest.filter((f) => f.name !== labels))
+      expect(existsSync(join(directory, file.name))).toBe(false);
     expect((await readdir(directory)).sort()).toEqual(['.download', labels]);
 
     // The verified files wait in .download, so the next try fetches nothing and moves them all in.
     downloadMoveHooks.beforeRename = undefined;
     await downloadDataset({ directory, baseUrl: mirror.url, files: manifest });
     expect(requestsPerFile(manifest)).toEqual(Object.fromEntries(manifest.map((f) => [f.name, 1])));
-    for (const file of manifest) expect(gunzipSync(readFileSync(join(directory, file.name))).equals(raw.get(file.name)!)).toBe(true);
+    for (const file of manifest)
+      expect(gunzipSync(readFileSync(join(directory, file.name))).equals(raw.get(file.name)!)).toBe(true);
     expect((await readdir(directory)).sort()).toEqual(manifest.map((f) => f.name).sort());
   });
 
@@ -420,7 +498,8 @@ describe('downloading Fashion-MNIST: files already in place, and the move into p
     downloadMoveHooks.beforeRename = (from, to) => {
       if (to === last) throw Object.assign(new Error('EBUSY: resource busy or locked'), { code: 'EBUSY' });
       // Taking the first file back out fails as well.
-      if (from === join(directory, first)) throw Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' });
+      if (from === join(directory, first))
+        throw Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' });
     };
     const error = await failure(downloadDataset({ directory, baseUrl: mirror.url, files: manifest }));
     expect(error.message).toBe(`${last}: the file or device is busy (in use by another program)`);
@@ -432,7 +511,8 @@ describe('downloading Fashion-MNIST: files already in place, and the move into p
     downloadMoveHooks.beforeRename = undefined;
     await downloadDataset({ directory, baseUrl: mirror.url, files: manifest });
     expect(requestsPerFile(manifest)).toEqual(Object.fromEntries(manifest.map((f) => [f.name, 1])));
-    for (const file of manifest) expect(gunzipSync(readFileSync(join(directory, file.name))).equals(raw.get(file.name)!)).toBe(true);
+    for (const file of manifest)
+      expect(gunzipSync(readFileSync(join(directory, file.name))).equals(raw.get(file.name)!)).toBe(true);
     expect((await readdir(directory)).sort()).toEqual(manifest.map((f) => f.name).sort());
   });
 });

@@ -13,7 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '@core/shared/dataset';
 import { readIdxDataset } from '@core/data/idx';
 import { tempDir } from '../../../helpers/data';
-import { applyMutations, describeTally, expectAcceptedOrRefused, mutationArb, newTally, type Mutation } from '../../../helpers/fuzz';
+import {
+  applyMutations,
+  describeTally,
+  expectAcceptedOrRefused,
+  mutationArb,
+  newTally,
+  type Mutation,
+} from '../../../helpers/fuzz';
 import { measurePeak } from '../../../helpers/gzip-bomb';
 
 const LIMIT_MS = 2000;
@@ -50,13 +57,18 @@ interface FileCase {
   header: HeaderChange | null;
 }
 
-const u32 = fc.oneof(fc.constantFrom(0, 1, 2, 3, 4, 10, 255, 2_100_000, 2_739_200, 2_739_201, 2 ** 31, 2 ** 32 - 1, 0x803, 0x801), fc.nat());
+const u32 = fc.oneof(
+  fc.constantFrom(0, 1, 2, 3, 4, 10, 255, 2_100_000, 2_739_200, 2_739_201, 2 ** 31, 2 ** 32 - 1, 0x803, 0x801),
+  fc.nat(),
+);
 
 function fileCase(headerOffsets: number[]): fc.Arbitrary<FileCase> {
   return fc.record({
     gzip: fc.boolean(),
     afterGzip: fc.boolean(),
-    mutations: fc.array(mutationArb([Buffer.from([0, 0, 8, 3]), Buffer.from([0x1f, 0x8b]), Buffer.alloc(8)]), { maxLength: 2 }),
+    mutations: fc.array(mutationArb([Buffer.from([0, 0, 8, 3]), Buffer.from([0x1f, 0x8b]), Buffer.alloc(8)]), {
+      maxLength: 2,
+    }),
     header: fc.option(fc.record({ offset: fc.constantFrom(...headerOffsets), value: u32 }), { nil: null }),
   });
 }
@@ -91,7 +103,9 @@ describe('the IDX reader under random and mutated input', () => {
     started = performance.now();
   });
   afterAll(() => {
-    console.log(`${describeTally('IDX reader fuzz', tally, performance.now() - started)}, largest ArrayBuffer growth ${(peakGrowth / 1e6).toFixed(1)} MB`);
+    console.log(
+      `${describeTally('IDX reader fuzz', tally, performance.now() - started)}, largest ArrayBuffer growth ${(peakGrowth / 1e6).toFixed(1)} MB`,
+    );
   });
 
   /** One case: the pair written to disk and read, under a time and memory bound. */
@@ -101,8 +115,12 @@ describe('the IDX reader under random and mutated input', () => {
     await writeFile(imagesFile, imageBytes);
     if (labelBytes) await writeFile(labelsFile, labelBytes);
     const run = await measurePeak(() =>
-      expectAcceptedOrRefused(tally, [imagesFile, labelsFile], LIMIT_MS, () => readIdxDataset(imagesFile, labelBytes ? labelsFile : null), (dataset) =>
-        checkConsistent(dataset, labelBytes !== null),
+      expectAcceptedOrRefused(
+        tally,
+        [imagesFile, labelsFile],
+        LIMIT_MS,
+        () => readIdxDataset(imagesFile, labelBytes ? labelsFile : null),
+        (dataset) => checkConsistent(dataset, labelBytes !== null),
       ),
     );
     if ('error' in run.outcome) throw run.outcome.error;
@@ -112,9 +130,14 @@ describe('the IDX reader under random and mutated input', () => {
 
   it('random bytes, raw and gzipped, with and without a labels file', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.boolean(), fc.boolean(), async (bytes, gzip, withLabels) => {
-        await readPair(gzip ? gzipSync(bytes) : bytes, withLabels ? labels([1, 2, 3]) : null);
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (bytes, gzip, withLabels) => {
+          await readPair(gzip ? gzipSync(bytes) : bytes, withLabels ? labels([1, 2, 3]) : null);
+        },
+      ),
       { seed: 1701, numRuns: 500 },
     );
   });
@@ -123,9 +146,14 @@ describe('the IDX reader under random and mutated input', () => {
     const validImages = images(3);
     const validLabels = labels([3, 0, 9]);
     await fc.assert(
-      fc.asyncProperty(fileCase([0, 4, 8, 12]), fileCase([0, 4]), fc.boolean(), async (imageCase, labelCase, withLabels) => {
-        await readPair(build(validImages, imageCase, 16), withLabels ? build(validLabels, labelCase, 8) : null);
-      }),
+      fc.asyncProperty(
+        fileCase([0, 4, 8, 12]),
+        fileCase([0, 4]),
+        fc.boolean(),
+        async (imageCase, labelCase, withLabels) => {
+          await readPair(build(validImages, imageCase, 16), withLabels ? build(validLabels, labelCase, 8) : null);
+        },
+      ),
       { seed: 1702, numRuns: 3000 },
     );
   });

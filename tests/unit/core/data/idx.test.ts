@@ -54,13 +54,19 @@ describe('parseIdx', () => {
   });
 
   it('rejects a bad magic number and names the other kind when it is one', () => {
-    expectProblem(() => parseIdx(idxLabels([1]), 'images', 'f.idx'), /^f\.idx: bad magic number 0x00000801.*IDX labels file/);
+    expectProblem(
+      () => parseIdx(idxLabels([1]), 'images', 'f.idx'),
+      /^f\.idx: bad magic number 0x00000801.*IDX labels file/,
+    );
     const garbage = new Uint8Array(100).fill(7);
     expectProblem(() => parseIdx(garbage, 'labels', 'g'), /^g: bad magic number 0x07070707/);
   });
 
   it('rejects truncated data, trailing bytes, wrong image size and empty or tiny files', () => {
-    expectProblem(() => parseIdx(idxImages(3).subarray(0, 16 + 784 * 2 + 5), 'images', 't'), /truncated.*3 images but only 2 are complete/);
+    expectProblem(
+      () => parseIdx(idxImages(3).subarray(0, 16 + 784 * 2 + 5), 'images', 't'),
+      /truncated.*3 images but only 2 are complete/,
+    );
     const long = new Uint8Array(idxLabels([1, 2]).length + 3);
     long.set(idxLabels([1, 2]));
     expectProblem(() => parseIdx(long, 'labels', 'l'), /3 unexpected bytes after the 2 labels/);
@@ -71,7 +77,10 @@ describe('parseIdx', () => {
   });
 
   it('rejects labels outside 0–9 with the record number', () => {
-    expectProblem(() => parseIdx(idxLabels([3, 10, 1]), 'labels', 'lab'), /^lab: record 2: label 10 is out of range 0–9/);
+    expectProblem(
+      () => parseIdx(idxLabels([3, 10, 1]), 'labels', 'lab'),
+      /^lab: record 2: label 10 is out of range 0–9/,
+    );
   });
 });
 
@@ -101,13 +110,19 @@ describe('reading IDX files', () => {
 
   it('reports bad magic, trailing bytes and a cut-short data section inside valid gzip', async () => {
     const labels = await writeTemp(dir, 'wrong-kind.gz', gzipSync(idxLabels([1, 2, 3])));
-    await expect(readIdxFile(labels, 'images')).rejects.toThrow(/wrong-kind\.gz: bad magic number 0x00000801: expected 0x00000803 for IDX images, this is an IDX labels file/);
+    await expect(readIdxFile(labels, 'images')).rejects.toThrow(
+      /wrong-kind\.gz: bad magic number 0x00000801: expected 0x00000803 for IDX images, this is an IDX labels file/,
+    );
     const long = new Uint8Array(idxImages(2).length + 5);
     long.set(idxImages(2));
     const trailing = await writeTemp(dir, 'trailing.gz', gzipSync(long));
-    await expect(readIdxFile(trailing, 'images')).rejects.toThrow(/trailing\.gz: has 5 unexpected bytes after the 2 images/);
+    await expect(readIdxFile(trailing, 'images')).rejects.toThrow(
+      /trailing\.gz: has 5 unexpected bytes after the 2 images/,
+    );
     const short = await writeTemp(dir, 'short.gz', gzipSync(idxImages(3).subarray(0, 16 + 784 + 100)));
-    await expect(readIdxFile(short, 'images')).rejects.toThrow(/short\.gz: is truncated: the header announces 3 images but only 1 is complete/);
+    await expect(readIdxFile(short, 'images')).rejects.toThrow(
+      /short\.gz: is truncated: the header announces 3 images but only 1 is complete/,
+    );
     const tiny = await writeTemp(dir, 'tiny.gz', gzipSync(new Uint8Array([0, 0, 8])));
     await expect(readIdxFile(tiny, 'labels')).rejects.toThrow(/tiny\.gz: is 3 bytes long, too short/);
   });
@@ -121,7 +136,9 @@ describe('reading IDX files', () => {
   it('rejects images and labels whose counts differ', async () => {
     const images = await writeTemp(dir, 'b-images-idx3-ubyte', idxImages(3));
     const labels = await writeTemp(dir, 'b-labels-idx1-ubyte', idxLabels([1, 2]));
-    await expect(readIdxDataset(images, labels)).rejects.toThrow(/b-labels-idx1-ubyte: has 2 labels but .*b-images-idx3-ubyte has 3 images/);
+    await expect(readIdxDataset(images, labels)).rejects.toThrow(
+      /b-labels-idx1-ubyte: has 2 labels but .*b-images-idx3-ubyte has 3 images/,
+    );
   });
 
   it('checks the images and labels headers against each other before inflating a 1.6 MB .gz announcing 2.1 M images', async () => {
@@ -135,7 +152,9 @@ describe('reading IDX files', () => {
       `gzip bomb (announces 1646 MB): ${run.elapsedMs} ms, ArrayBuffers peak +${(run.arrayBuffersGrowth / 1e6).toFixed(2)} MB, ` +
         `max RSS +${(run.maxRssGrowth / 1e6).toFixed(2)} MB`,
     );
-    expect('error' in run.outcome && (run.outcome.error as Error).message).toBe(`${labels}: has 10 labels but ${bomb} has 2100000 images`);
+    expect('error' in run.outcome && (run.outcome.error as Error).message).toBe(
+      `${labels}: has 10 labels but ${bomb} has 2100000 images`,
+    );
     expect(run.elapsedMs).toBeLessThan(1500);
     expect(run.arrayBuffersGrowth).toBeLessThan(20e6);
     expect(run.maxRssGrowth).toBeLessThan(50e6);
@@ -147,9 +166,16 @@ describe('reading IDX files', () => {
     const images = await writeTemp(
       dir,
       'short-images-idx3-ubyte.gz',
-      Buffer.concat([gzipSync(Buffer.concat([idxHeader('images', 2_100_000), Buffer.alloc(3 * 784, 7)])), Buffer.alloc(1_700_000)]),
+      Buffer.concat([
+        gzipSync(Buffer.concat([idxHeader('images', 2_100_000), Buffer.alloc(3 * 784, 7)])),
+        Buffer.alloc(1_700_000),
+      ]),
     );
-    const labels = await writeTemp(dir, 'short-labels-idx1-ubyte.gz', gzipWithZeros(idxHeader('labels', 2_100_000), 2_100_000));
+    const labels = await writeTemp(
+      dir,
+      'short-labels-idx1-ubyte.gz',
+      gzipWithZeros(idxHeader('labels', 2_100_000), 2_100_000),
+    );
     const run = await measurePeak(() => readIdxDataset(images, labels));
     expect('error' in run.outcome && (run.outcome.error as Error).message).toBe(
       `${images}: is truncated: the header announces 2100000 images but only 3 are complete`,
@@ -169,9 +195,15 @@ describe('reading IDX files', () => {
 
   it('refuses a .gz whose header announces more than its compressed size can hold, without inflating it', async () => {
     // Deflate turns one byte into at most 1032 (258 bytes per 2 bits): 1 KB cannot hold 1.6 GB.
-    const small = await writeTemp(dir, 'liar-images-idx3-ubyte.gz', gzipSync(Buffer.concat([idxHeader('images', 2_100_000), Buffer.alloc(784)])));
+    const small = await writeTemp(
+      dir,
+      'liar-images-idx3-ubyte.gz',
+      gzipSync(Buffer.concat([idxHeader('images', 2_100_000), Buffer.alloc(784)])),
+    );
     const error = await failureOf(readIdxDataset(small, null));
-    expect(error.message).toMatch(/liar-images-idx3-ubyte\.gz: is truncated: its header announces 2100000 images, more than its \d+ compressed bytes can hold$/);
+    expect(error.message).toMatch(
+      /liar-images-idx3-ubyte\.gz: is truncated: its header announces 2100000 images, more than its \d+ compressed bytes can hold$/,
+    );
   });
 
   it('refuses a pipe, a device and a directory as images or labels without waiting or reading on', async () => {
@@ -179,7 +211,10 @@ describe('reading IDX files', () => {
     const labels = await writeTemp(dir, 'c-labels-idx1-ubyte', idxLabels([1, 2]));
     const fifo = makeFifo(dir, 'pipe-idx3-ubyte');
     try {
-      for (const [imagesFile, labelsFile] of [[fifo, labels], [images, fifo]]) {
+      for (const [imagesFile, labelsFile] of [
+        [fifo, labels],
+        [images, fifo],
+      ]) {
         const error = await within(2000, failureOf(readIdxDataset(imagesFile, labelsFile)), 'reading a named pipe');
         expect(error.message).toBe(`${fifo}: is not a regular file (a pipe, device or socket)`);
       }
@@ -210,27 +245,33 @@ describe('reading IDX files', () => {
       expect(Array.from(into.subarray(0, 5))).toEqual([0, 1, 2, 3, 4]);
       expect(into[785]).toBe(785 % 256);
       expect(into[3 * 784 - 1]).toBe((3 * 784 - 1) % 256);
-      expect(memory.subarray(0, 10).every((b) => b === 0xee) && memory.subarray(10 + 3 * 784).every((b) => b === 0xee)).toBe(true);
+      expect(
+        memory.subarray(0, 10).every((b) => b === 0xee) && memory.subarray(10 + 3 * 784).every((b) => b === 0xee),
+      ).toBe(true);
       await expect(opened.readImages(new Uint8Array(3 * 784))).rejects.toThrow(/were read already/);
       // A wrong length is refused, and the file opened again for it is closed (counted where Linux shows them).
       const openFiles = (): number => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : 0);
       const before = openFiles();
-      await expect((await openIdxDataset(file, labels) as { readImages: (into: Uint8Array) => Promise<Uint8Array> }).readImages(new Uint8Array(784))).rejects.toThrow(RangeError);
+      await expect(
+        ((await openIdxDataset(file, labels)) as { readImages: (into: Uint8Array) => Promise<Uint8Array> }).readImages(
+          new Uint8Array(784),
+        ),
+      ).rejects.toThrow(RangeError);
       expect(openFiles()).toBe(before);
     }
     // Changed between opening and reading: one line naming the file, whichever way it changed.
     const file = await writeTemp(dir, 'd-images-idx3-ubyte.gz', gzipSync(idxImages(3)));
     const fewer = await openIdxDataset(file, null);
     await writeFile(file, gzipSync(idxImages(2)));
-    await expect((fewer as { readImages: (into: Uint8Array) => Promise<Uint8Array> }).readImages(new Uint8Array(3 * 784))).rejects.toThrow(
-      /d-images-idx3-ubyte\.gz: changed while it was being read \(3 images before, 2 now\)$/,
-    );
+    await expect(
+      (fewer as { readImages: (into: Uint8Array) => Promise<Uint8Array> }).readImages(new Uint8Array(3 * 784)),
+    ).rejects.toThrow(/d-images-idx3-ubyte\.gz: changed while it was being read \(3 images before, 2 now\)$/);
     await writeFile(file, gzipSync(idxImages(3)));
     const cut = await openIdxDataset(file, null);
     await writeFile(file, gzipSync(idxImages(3)).subarray(0, 200));
-    await expect((cut as { readImages: (into: Uint8Array) => Promise<Uint8Array> }).readImages(new Uint8Array(3 * 784))).rejects.toThrow(
-      /d-images-idx3-ubyte\.gz: is not valid gzip data \(truncated\)$/,
-    );
+    await expect(
+      (cut as { readImages: (into: Uint8Array) => Promise<Uint8Array> }).readImages(new Uint8Array(3 * 784)),
+    ).rejects.toThrow(/d-images-idx3-ubyte\.gz: is not valid gzip data \(truncated\)$/);
   });
 
   it('reads a .gz announcing more than 16 times its size at once, into memory that grows with what arrives', async () => {
@@ -239,12 +280,22 @@ describe('reading IDX files', () => {
     const opened = await openIdxDataset(file, null);
     expect(isUnread(opened)).toBe(false);
     expect(opened.count).toBe(400);
-    const plausible = await openIdxDataset(await writeTemp(dir, 'f-images-idx3-ubyte.gz', gzipSync(idxImages(400, 28, 28, (i) => Math.imul(Math.imul(i, 2654435761) ^ (i >>> 3), 2246822519) >>> 24))), null);
+    const plausible = await openIdxDataset(
+      await writeTemp(
+        dir,
+        'f-images-idx3-ubyte.gz',
+        gzipSync(idxImages(400, 28, 28, (i) => Math.imul(Math.imul(i, 2654435761) ^ (i >>> 3), 2246822519) >>> 24)),
+      ),
+      null,
+    );
     expect(isUnread(plausible)).toBe(true);
   });
 
   it('reads the real Fashion-MNIST', async () => {
-    const test = await readIdxDataset(`${REAL_DATA_DIR}/t10k-images-idx3-ubyte.gz`, `${REAL_DATA_DIR}/t10k-labels-idx1-ubyte.gz`);
+    const test = await readIdxDataset(
+      `${REAL_DATA_DIR}/t10k-images-idx3-ubyte.gz`,
+      `${REAL_DATA_DIR}/t10k-labels-idx1-ubyte.gz`,
+    );
     expect(test.count).toBe(10000);
     const counts = new Array(10).fill(0);
     for (const label of test.labels) counts[label]++;
@@ -257,6 +308,8 @@ describe('reading IDX files', () => {
     if (!isUnread(opened)) throw new Error('expected the images unread');
     const into = new Uint8Array(10000 * 784);
     await opened.readImages(into);
-    expect(Buffer.compare(into, gunzipSync(readFileSync(`${REAL_DATA_DIR}/t10k-images-idx3-ubyte.gz`)).subarray(16))).toBe(0);
+    expect(
+      Buffer.compare(into, gunzipSync(readFileSync(`${REAL_DATA_DIR}/t10k-images-idx3-ubyte.gz`)).subarray(16)),
+    ).toBe(0);
   });
 });

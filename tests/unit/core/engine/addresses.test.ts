@@ -29,30 +29,68 @@ async function run(backend: Backend, threads: number): Promise<string> {
     const layout = engine.layout;
     expect(layout.totalBytes).toBeGreaterThan(TWO_GIB);
     const second = layout.layers[1];
-    for (const high of [second.inputCsr.descriptors, second.inputCsc!.pairs, second.deltaCsr!.pairs, layout.ones, layout.losses, layout.programs, layout.datasets[0].images]) {
+    for (const high of [
+      second.inputCsr.descriptors,
+      second.inputCsc!.pairs,
+      second.deltaCsr!.pairs,
+      layout.ones,
+      layout.losses,
+      layout.programs,
+      layout.datasets[0].images,
+    ]) {
       expect(high.address).toBeGreaterThan(TWO_GIB);
     }
     const params = initParameters(shape, 9);
     engine.setParameters(params);
     const indices = Int32Array.from([3, 0, 11, 7, 5]);
     const got = engine.gradients(0, indices);
-    const want = lossAndGradients(params, denseInputs(train, indices), Array.from(indices, (i) => train.labels[i]), indices.length);
+    const want = lossAndGradients(
+      params,
+      denseInputs(train, indices),
+      Array.from(indices, (i) => train.labels[i]),
+      indices.length,
+    );
     expect(got.loss).toBeCloseTo(want.loss, 5);
     for (let l = 0; l < 2; l++) {
       expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
       expect(maxRelativeError(got.biases[l], want.gradients.biases[l])).toBeLessThan(1e-4);
     }
-    const steps = [engine.trainBatch(0, Int32Array.from({ length: 12 }, (_, i) => i), 1, settings), engine.trainBatch(0, indices, 2, settings)];
+    const steps = [
+      engine.trainBatch(
+        0,
+        Int32Array.from({ length: 12 }, (_, i) => i),
+        1,
+        settings,
+      ),
+      engine.trainBatch(0, indices, 2, settings),
+    ];
     const evaluation = engine.evaluate(0, null);
     const prediction = engine.evaluate(1, null, { probabilities: true });
     const trained = engine.getParameters();
-    const logits = forward(trained, denseInputs(predicted, Int32Array.from({ length: 5 }, (_, i) => i)), 5).at(-1)!;
+    const logits = forward(
+      trained,
+      denseInputs(
+        predicted,
+        Int32Array.from({ length: 5 }, (_, i) => i),
+      ),
+      5,
+    ).at(-1)!;
     for (let r = 0; r < 5; r++) {
-      expect(maxRelativeError(prediction.probabilities!.subarray(r * 10, (r + 1) * 10), softmax(logits.subarray(r * 10, (r + 1) * 10)))).toBeLessThan(1e-4);
+      expect(
+        maxRelativeError(
+          prediction.probabilities!.subarray(r * 10, (r + 1) * 10),
+          softmax(logits.subarray(r * 10, (r + 1) * 10)),
+        ),
+      ).toBeLessThan(1e-4);
     }
-    const totals = Float64Array.from([...steps.flatMap((s) => [s.lossSum, s.correct]), evaluation.lossSum, evaluation.correct]);
+    const totals = Float64Array.from([
+      ...steps.flatMap((s) => [s.lossSum, s.correct]),
+      evaluation.lossSum,
+      evaluation.correct,
+    ]);
     const hash = createHash('sha256');
-    for (const a of [totals, ...trained.weights, ...trained.biases, ...got.weights, prediction.probabilities!]) hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    for (const a of [totals, ...trained.weights, ...trained.biases, ...got.weights, prediction.probabilities!])
+      hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     return hash.digest('hex');
   } finally {
     await engine.dispose();

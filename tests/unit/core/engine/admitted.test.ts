@@ -50,7 +50,8 @@ interface Case {
 function hashedWeights(inputs: number, outputs: number, salt: number): Float32Array {
   const weights = new Float32Array(inputs * outputs);
   const range = Math.sqrt(24 / inputs);
-  for (let i = 0; i < weights.length; i++) weights[i] = ((Math.imul(i + salt, 2654435761) >>> 0) / 2 ** 32 - 0.5) * range;
+  for (let i = 0; i < weights.length; i++)
+    weights[i] = ((Math.imul(i + salt, 2654435761) >>> 0) / 2 ** 32 - 0.5) * range;
   return weights;
 }
 
@@ -60,7 +61,8 @@ function hashedParameters(shape: MlpShape, seed: number): MlpParameters {
   return { shape, weights, biases: sizes.slice(1).map((outputs) => new Float32Array(outputs)) };
 }
 
-const fits = (c: Case): boolean => engineMemoryBytes(mlpShape(c.hidden), c.batchSize, c.threads, [TRAIN_IMAGES, PREDICT_IMAGES]) <= MAX_ENGINE_BYTES;
+const fits = (c: Case): boolean =>
+  engineMemoryBytes(mlpShape(c.hidden), c.batchSize, c.threads, [TRAIN_IMAGES, PREDICT_IMAGES]) <= MAX_ENGINE_BYTES;
 
 /** Probabilities of each row: finite, between 0 and 1, summing to 1. */
 function expectDistributions(probabilities: Float32Array, rows: number): void {
@@ -73,8 +75,20 @@ function expectDistributions(probabilities: Float32Array, rows: number): void {
 }
 
 /** The reference's probabilities for the images of a data set under the given parameters. */
-function expectReferenceProbabilities(params: MlpParameters, images: LabelledDataset, probabilities: Float32Array, rows: number): void {
-  const logits = forward(params, denseInputs(images, Int32Array.from({ length: rows }, (_, i) => i)), rows).at(-1)!;
+function expectReferenceProbabilities(
+  params: MlpParameters,
+  images: LabelledDataset,
+  probabilities: Float32Array,
+  rows: number,
+): void {
+  const logits = forward(
+    params,
+    denseInputs(
+      images,
+      Int32Array.from({ length: rows }, (_, i) => i),
+    ),
+    rows,
+  ).at(-1)!;
   for (let r = 0; r < rows; r++) {
     const want = softmax(logits.subarray(r * 10, (r + 1) * 10));
     expect(maxRelativeError(probabilities.subarray(r * 10, (r + 1) * 10), want)).toBeLessThan(1e-4);
@@ -90,7 +104,13 @@ async function stepEvaluatePredict(c: Case, seed: number): Promise<void> {
   const toPredict = randomDataset(PREDICT_IMAGES, seed + 1);
   const unlabelled: Dataset = { ...toPredict, labels: null };
   const { backend, threads } = selectBackend(c.kernels, c.threads, features);
-  const engine = await Engine.create({ shape, batchSize: c.batchSize, threads, datasets: [train, unlabelled], backend });
+  const engine = await Engine.create({
+    shape,
+    batchSize: c.batchSize,
+    threads,
+    datasets: [train, unlabelled],
+    backend,
+  });
   try {
     const params = hashedParameters(shape, seed);
     engine.setParameters(params);
@@ -98,7 +118,12 @@ async function stepEvaluatePredict(c: Case, seed: number): Promise<void> {
     const small = parameterCount(shape) <= REFERENCE_PARAMETERS;
     if (small) {
       const got = engine.gradients(0, batch);
-      const want = lossAndGradients(params, denseInputs(train, batch), Array.from(batch, (i) => train.labels[i]), batch.length);
+      const want = lossAndGradients(
+        params,
+        denseInputs(train, batch),
+        Array.from(batch, (i) => train.labels[i]),
+        batch.length,
+      );
       expect(got.loss).toBeCloseTo(want.loss, 4);
       for (let l = 0; l < want.gradients.weights.length; l++) {
         expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
@@ -112,7 +137,8 @@ async function stepEvaluatePredict(c: Case, seed: number): Promise<void> {
     expect(evaluation.predictions.every((p) => p >= 0 && p < 10)).toBe(true);
     const prediction = engine.evaluate(1, null, { probabilities: true });
     expectDistributions(prediction.probabilities!, PREDICT_IMAGES);
-    if (small) expectReferenceProbabilities(engine.getParameters(), toPredict, prediction.probabilities!, PREDICT_IMAGES);
+    if (small)
+      expectReferenceProbabilities(engine.getParameters(), toPredict, prediction.probabilities!, PREDICT_IMAGES);
   } finally {
     await engine.dispose();
   }
@@ -166,7 +192,12 @@ describe('every network the settings admit', () => {
     expect(model.optimizer).toBeNull();
     expect(model.parameters.shape.hiddenSizes).toEqual([10000]);
     const images = randomDataset(PREDICT_IMAGES, 41);
-    const engine = await openEngine({ shape: model.parameters.shape, batchSize: 256, threads: 2, datasets: [{ ...images, labels: null }, images] });
+    const engine = await openEngine({
+      shape: model.parameters.shape,
+      batchSize: 256,
+      threads: 2,
+      datasets: [{ ...images, labels: null }, images],
+    });
     try {
       engine.setParameters(model.parameters);
       const prediction = engine.evaluate(0, null, { probabilities: true });

@@ -16,7 +16,12 @@ describe('engine gradients', () => {
       engine.setParameters(params);
       const indices = Int32Array.from([5, 1, 9, 30, 2, 17, 22, 39, 0, 11, 12, 13, 14, 15, 16, 8, 3, 4, 6, 7, 10]);
       const got = engine.gradients(0, indices);
-      const want = lossAndGradients(params, denseInputs(data, indices), Array.from(indices, (i) => data.labels[i]), indices.length);
+      const want = lossAndGradients(
+        params,
+        denseInputs(data, indices),
+        Array.from(indices, (i) => data.labels[i]),
+        indices.length,
+      );
       expect(got.loss).toBeCloseTo(want.loss, 5);
       for (let l = 0; l < want.gradients.weights.length; l++) {
         expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
@@ -39,7 +44,12 @@ describe('engine on real data', () => {
       engine.setParameters(params);
       const indices = Int32Array.from({ length: 64 }, (_, i) => i * 937);
       const got = engine.gradients(0, indices);
-      const want = lossAndGradients(params, denseInputs(train, indices), Array.from(indices, (i) => train.labels[i]), 64);
+      const want = lossAndGradients(
+        params,
+        denseInputs(train, indices),
+        Array.from(indices, (i) => train.labels[i]),
+        64,
+      );
       expect(got.loss).toBeCloseTo(want.loss, 5);
       for (let l = 0; l < 3; l++) {
         expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
@@ -109,7 +119,11 @@ describe('engine training step', () => {
       }
       expect(result.correct).toBe(correct);
       const subset = engine.evaluate(0, Int32Array.from([299, 0, 5]));
-      expect(Array.from(subset.predictions)).toEqual([result.predictions[299], result.predictions[0], result.predictions[5]]);
+      expect(Array.from(subset.predictions)).toEqual([
+        result.predictions[299],
+        result.predictions[0],
+        result.predictions[5],
+      ]);
     } finally {
       await engine.dispose();
     }
@@ -139,11 +153,18 @@ describe('kernel sets and threads', () => {
       let lossSum = 0;
       let step = 0;
       for (let start = 0; start < 90; start += batchSize) {
-        const batch = Int32Array.from({ length: Math.min(batchSize, 90 - start) }, (_, i) => (start + i) * 7 % 90);
+        const batch = Int32Array.from({ length: Math.min(batchSize, 90 - start) }, (_, i) => ((start + i) * 7) % 90);
         lossSum += engine.trainBatch(0, batch, ++step, settings).lossSum;
       }
       const evaluation = engine.evaluate(0, null, { probabilities: true });
-      return { lossSum, parameters: engine.getParameters(), moments: engine.getMoments(), evaluation, threads: engine.threads, backend: engine.backendName };
+      return {
+        lossSum,
+        parameters: engine.getParameters(),
+        moments: engine.getMoments(),
+        evaluation,
+        threads: engine.threads,
+        backend: engine.backendName,
+      };
     } finally {
       await engine.dispose();
     }
@@ -153,19 +174,22 @@ describe('kernel sets and threads', () => {
     [[57, 30], 33],
     [[1], 1],
     [[29, 3, 28], 7],
-  ])('train bit-identically with hidden %j and batch %i on TypeScript and WebAssembly, 1 to 3 threads', async (hidden, batchSize) => {
-    const reference = await trainSteps('typescript', 1, hidden, batchSize);
-    for (const threads of [1, 2, 3]) {
-      const run = await trainSteps('wasm', threads, hidden, batchSize);
-      expect(run.backend).toBe('wasm-simd');
-      expect(run.threads).toBe(threads);
-      expect(run.lossSum).toBe(reference.lossSum);
-      expect(run.parameters.weights).toEqual(reference.parameters.weights);
-      expect(run.parameters.biases).toEqual(reference.parameters.biases);
-      expect(run.moments.v.weights).toEqual(reference.moments.v.weights);
-      expect(run.evaluation.probabilities).toEqual(reference.evaluation.probabilities);
-    }
-  });
+  ])(
+    'train bit-identically with hidden %j and batch %i on TypeScript and WebAssembly, 1 to 3 threads',
+    async (hidden, batchSize) => {
+      const reference = await trainSteps('typescript', 1, hidden, batchSize);
+      for (const threads of [1, 2, 3]) {
+        const run = await trainSteps('wasm', threads, hidden, batchSize);
+        expect(run.backend).toBe('wasm-simd');
+        expect(run.threads).toBe(threads);
+        expect(run.lossSum).toBe(reference.lossSum);
+        expect(run.parameters.weights).toEqual(reference.parameters.weights);
+        expect(run.parameters.biases).toEqual(reference.parameters.biases);
+        expect(run.moments.v.weights).toEqual(reference.moments.v.weights);
+        expect(run.evaluation.probabilities).toEqual(reference.evaluation.probabilities);
+      }
+    },
+  );
 
   it('train to float rounding with fused multiply-add, identically on 1 and 2 threads', async (ctx) => {
     ctx.skip(!features.relaxedSimd, 'this runtime has no WebAssembly relaxed SIMD');
@@ -175,15 +199,24 @@ describe('kernel sets and threads', () => {
     expect(one.backend).toBe('wasm-simd-fma');
     expect(two.parameters.weights).toEqual(one.parameters.weights);
     expect(one.lossSum).toBeCloseTo(reference.lossSum, 3);
-    for (let l = 0; l < 3; l++) expect(maxRelativeError(one.parameters.weights[l], reference.parameters.weights[l])).toBeLessThan(1e-3);
+    for (let l = 0; l < 3; l++)
+      expect(maxRelativeError(one.parameters.weights[l], reference.parameters.weights[l])).toBeLessThan(1e-3);
   });
 
   it('falls back to the TypeScript kernels on one thread where WebAssembly SIMD is missing', () => {
     const none = { simd: false, relaxedSimd: false, threads: false };
     expect(selectBackend('auto', 4, none)).toMatchObject({ threads: 1, backend: { name: 'typescript' } });
     expect(() => selectBackend('wasm', 4, none)).toThrow(/no WebAssembly SIMD/);
-    expect(() => selectBackend('wasm-fma', 2, { simd: true, relaxedSimd: false, threads: true })).toThrow(/no relaxed-SIMD/);
-    expect(selectBackend('auto', 2, { simd: true, relaxedSimd: true, threads: true })).toMatchObject({ threads: 2, backend: { name: 'wasm-simd-fma' } });
-    expect(selectBackend('auto', 2, { simd: true, relaxedSimd: false, threads: false })).toMatchObject({ threads: 1, backend: { name: 'wasm-simd' } });
+    expect(() => selectBackend('wasm-fma', 2, { simd: true, relaxedSimd: false, threads: true })).toThrow(
+      /no relaxed-SIMD/,
+    );
+    expect(selectBackend('auto', 2, { simd: true, relaxedSimd: true, threads: true })).toMatchObject({
+      threads: 2,
+      backend: { name: 'wasm-simd-fma' },
+    });
+    expect(selectBackend('auto', 2, { simd: true, relaxedSimd: false, threads: false })).toMatchObject({
+      threads: 1,
+      backend: { name: 'wasm-simd' },
+    });
   });
 });

@@ -8,7 +8,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { detectWasmFeatures, openEngine, wasmBackend } from '@core/engine/backends';
 import { type Backend, Engine, typeScriptBackend } from '@core/engine/engine';
-import { engineMemoryBytes, engineMemoryProblem, MAX_ENGINE_BYTES, MAX_ENGINE_PAGES, planEngine } from '@core/engine/memory';
+import {
+  engineMemoryBytes,
+  engineMemoryProblem,
+  MAX_ENGINE_BYTES,
+  MAX_ENGINE_PAGES,
+  planEngine,
+} from '@core/engine/memory';
 import type { UnreadDataset } from '@core/shared/dataset';
 import { FmnistError } from '@core/shared/errors';
 import { LIMITS } from '@core/shared/config';
@@ -32,8 +38,12 @@ describe('engine memory', () => {
     ctx.skip(!features.threads, 'this runtime has no shared WebAssembly memory');
     expect(MAX_ENGINE_BYTES).toBe(2 ** 32);
     // Only the maximum is reserved (address space, not memory): one page is committed.
-    expect(new WebAssembly.Memory({ initial: 1, maximum: MAX_ENGINE_PAGES, shared: true }).buffer.byteLength).toBe(65536);
-    expect(() => new WebAssembly.Memory({ initial: 1, maximum: MAX_ENGINE_PAGES + 1, shared: true })).toThrow(RangeError);
+    expect(new WebAssembly.Memory({ initial: 1, maximum: MAX_ENGINE_PAGES, shared: true }).buffer.byteLength).toBe(
+      65536,
+    );
+    expect(() => new WebAssembly.Memory({ initial: 1, maximum: MAX_ENGINE_PAGES + 1, shared: true })).toThrow(
+      RangeError,
+    );
   });
 
   it('is planned as whole pages that grow with the batch size, the data sets and the threads, programs included', () => {
@@ -46,7 +56,9 @@ describe('engine memory', () => {
       previous = bytes;
     }
     expect(engineMemoryBytes(shape, 128, 2, [60000])).toBeLessThan(engineMemoryBytes(shape, 128, 2, FASHION_MNIST));
-    expect(engineMemoryBytes(shape, 128, 1, FASHION_MNIST)).toBeLessThan(engineMemoryBytes(shape, 128, 3, FASHION_MNIST));
+    expect(engineMemoryBytes(shape, 128, 1, FASHION_MNIST)).toBeLessThan(
+      engineMemoryBytes(shape, 128, 3, FASHION_MNIST),
+    );
     const plan = planEngine(shape, 128, 3, FASHION_MNIST);
     expect(plan.bytes).toBe(plan.layout!.totalBytes);
     expect(plan.layout!.programs.bytes).toBeGreaterThan(3 * 57760 * 4); // 2 hidden layers of 4096 take 57760 words to train
@@ -62,7 +74,9 @@ describe('engine memory', () => {
     const problem = engineMemoryProblem(mlpShape(LARGEST), LIMITS.maxBatchSize, 2, FASHION_MNIST)!;
     const match = LARGEST_REFUSAL.exec(problem);
     expect(match, problem).not.toBeNull();
-    expect(Number(match![1]) * 2 ** 30).toBeGreaterThanOrEqual(engineMemoryBytes(mlpShape(LARGEST), LIMITS.maxBatchSize, 2, FASHION_MNIST));
+    expect(Number(match![1]) * 2 ** 30).toBeGreaterThanOrEqual(
+      engineMemoryBytes(mlpShape(LARGEST), LIMITS.maxBatchSize, 2, FASHION_MNIST),
+    );
     const most = Number(match![2]);
     expect(engineMemoryBytes(mlpShape(LARGEST), most, 2, FASHION_MNIST)).toBeLessThanOrEqual(MAX_ENGINE_BYTES);
     expect(engineMemoryBytes(mlpShape(LARGEST), most + 1, 2, FASHION_MNIST)).toBeGreaterThan(MAX_ENGINE_BYTES);
@@ -76,7 +90,9 @@ describe('engine memory', () => {
     expect(engineMemoryProblem(mlpShape([512, 256]), 128, 1, [6_000_000])).toMatch(
       /^hidden layers 512,256 with 6000000 images need \d+\.\d GiB of engine memory even with batch size 1, more than .*: use fewer images, or smaller or fewer hidden layers$/,
     );
-    expect(engineMemoryProblem(mlpShape([]), 128, 1, [6_000_000])).toMatch(/^a network without hidden layers with 6000000 images needs /);
+    expect(engineMemoryProblem(mlpShape([]), 128, 1, [6_000_000])).toMatch(
+      /^a network without hidden layers with 6000000 images needs /,
+    );
   });
 
   it.each(['wasm', 'typescript'] as const)(
@@ -88,7 +104,12 @@ describe('engine memory', () => {
       const backend: Backend = { ...base, createMemory };
       const memories = vi.spyOn(WebAssembly, 'Memory');
       const readImages = vi.fn(async (into?: Uint8Array) => into ?? new Uint8Array(0));
-      const unread: UnreadDataset = { count: 60000, labels: new Uint8Array(60000), source: 'train-images-idx3-ubyte.gz', readImages };
+      const unread: UnreadDataset = {
+        count: 60000,
+        labels: new Uint8Array(60000),
+        source: 'train-images-idx3-ubyte.gz',
+        readImages,
+      };
       const started = performance.now();
       const refusal = await Engine.create({
         shape: mlpShape(LARGEST),
@@ -110,11 +131,20 @@ describe('engine memory', () => {
 
   it('refuses a loaded model too wide for the engine as evaluate and predict open it (openEngine)', async () => {
     const memories = vi.spyOn(WebAssembly, 'Memory');
-    const refusal = await openEngine({ shape: mlpShape([300000]), batchSize: 256, threads: 2, datasets: [randomDataset(3)] }).catch((error: unknown) => error);
+    const refusal = await openEngine({
+      shape: mlpShape([300000]),
+      batchSize: 256,
+      threads: 2,
+      datasets: [randomDataset(3)],
+    }).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(FmnistError);
     expect((refusal as FmnistError).kind).toBe('bad-option');
-    expect((refusal as FmnistError).message).toMatch(/^hidden layers 300000 need .* even with batch size 1, more than .*: use smaller or fewer hidden layers$/);
+    expect((refusal as FmnistError).message).toMatch(
+      /^hidden layers 300000 need .* even with batch size 1, more than .*: use smaller or fewer hidden layers$/,
+    );
     // Choosing the kernels probes for shared memory with a memory of one page; no other memory is made.
-    expect(memories.mock.calls.filter(([descriptor]) => descriptor.initial > 1 || (descriptor.maximum ?? 0) > 1)).toEqual([]);
+    expect(
+      memories.mock.calls.filter(([descriptor]) => descriptor.initial > 1 || (descriptor.maximum ?? 0) > 1),
+    ).toEqual([]);
   });
 });

@@ -11,7 +11,13 @@ import { initParameters, type MlpParameters, mlpShape } from '@core/shared/mlp';
 const settings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
 /** Image i has exactly 3·(i + 1) non-zero pixels, spread over the picture. */
-function countedImages(count: number): { images: Uint8Array; labels: Uint8Array; count: number; nonZeros: number[]; source: string } {
+function countedImages(count: number): {
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+  nonZeros: number[];
+  source: string;
+} {
   const images = new Uint8Array(count * 784);
   const nonZeros: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -84,19 +90,28 @@ describe('kernel profiler', () => {
     await engine.dispose();
   });
 
-  it.skipIf(!detectWasmFeatures().threads)('reports the waits of the calling thread and the busy time of each helper', async () => {
-    const data = countedImages(8);
-    const shape = mlpShape([40]);
-    const engine = await Engine.create({ shape, batchSize: 8, threads: 2, datasets: [data], backend: wasmBackend({ fusedMultiplyAdd: false }) });
-    engine.setParameters(initParameters(shape, 3));
-    const { timing } = engine.profile();
-    const before = timing();
-    const indices = Int32Array.from({ length: 8 }, (_, i) => i);
-    for (let step = 1; step <= 20; step++) engine.trainBatch(0, indices, step, settings);
-    const after = timing();
-    expect(after.helperBusyMs).toHaveLength(1);
-    expect(after.helperBusyMs[0]).toBeGreaterThan(before.helperBusyMs[0]);
-    expect(after.waitedMs).toBeGreaterThanOrEqual(before.waitedMs);
-    await engine.dispose();
-  });
+  it.skipIf(!detectWasmFeatures().threads)(
+    'reports the waits of the calling thread and the busy time of each helper',
+    async () => {
+      const data = countedImages(8);
+      const shape = mlpShape([40]);
+      const engine = await Engine.create({
+        shape,
+        batchSize: 8,
+        threads: 2,
+        datasets: [data],
+        backend: wasmBackend({ fusedMultiplyAdd: false }),
+      });
+      engine.setParameters(initParameters(shape, 3));
+      const { timing } = engine.profile();
+      const before = timing();
+      const indices = Int32Array.from({ length: 8 }, (_, i) => i);
+      for (let step = 1; step <= 20; step++) engine.trainBatch(0, indices, step, settings);
+      const after = timing();
+      expect(after.helperBusyMs).toHaveLength(1);
+      expect(after.helperBusyMs[0]).toBeGreaterThan(before.helperBusyMs[0]);
+      expect(after.waitedMs).toBeGreaterThanOrEqual(before.waitedMs);
+      await engine.dispose();
+    },
+  );
 });

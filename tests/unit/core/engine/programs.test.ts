@@ -28,13 +28,27 @@ describe('kernel program slots', () => {
       engine.setParameters(params);
       const indices = Int32Array.from([5, 1, 7, 2]);
       const got = engine.gradients(0, indices);
-      const want = lossAndGradients(params, denseInputs(data, indices), Array.from(indices, (i) => data.labels[i]), indices.length);
+      const want = lossAndGradients(
+        params,
+        denseInputs(data, indices),
+        Array.from(indices, (i) => data.labels[i]),
+        indices.length,
+      );
       expect(got.loss).toBeCloseTo(want.loss, 4);
       for (let l = 0; l < 3; l++) {
         expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
         expect(maxRelativeError(got.biases[l], want.gradients.biases[l])).toBeLessThan(1e-4);
       }
-      expect(Number.isFinite(engine.trainBatch(0, Int32Array.from({ length: 8 }, (_, i) => i), 1, settings).lossSum)).toBe(true);
+      expect(
+        Number.isFinite(
+          engine.trainBatch(
+            0,
+            Int32Array.from({ length: 8 }, (_, i) => i),
+            1,
+            settings,
+          ).lossSum,
+        ),
+      ).toBe(true);
       const evaluation = engine.evaluate(0, Int32Array.from([0, 3, 6]), { probabilities: true });
       const trained = engine.getParameters();
       const logits = forward(trained, denseInputs(data, Int32Array.from([0, 3, 6])), 3).at(-1)!;
@@ -52,41 +66,46 @@ describe('kernel program slots', () => {
     [[4096, 4096], 7, 3],
     [[29, 1, 4096, 28], 33, 3],
     [[], 1, 1],
-  ])('are each as long as the longest program of their kind: hidden %j, batch %i, %i threads', (hidden, batchSize, threads) => {
-    const layout = planEngine(mlpShape(hidden), batchSize, threads, [50, 9]).layout!;
-    const slotWords = programSlotWords(layout);
-    const rowSplits = splitRows(layout);
-    const forwardWords = new Set<number>();
-    const evaluateWords = new Set<number>();
-    // Every thread, row range (a full and a partial batch), data set and recipe: the length never changes.
-    for (const rows of [batchSize, Math.ceil(batchSize / 2)]) {
-      const split = splitSamples(rows, threads);
-      for (let thread = 0; thread < threads; thread++) {
-        for (const dataset of layout.datasets) {
-          const plan = { dataset, ...split[thread], batchRows: rows, thread, probabilities: false };
-          for (const recipes of [
-            { dropoutScale: null, augment: false, labelSmoothing: 0 },
-            { dropoutScale: 1.25, augment: true, labelSmoothing: 0.1 },
-          ]) {
-            forwardWords.add(forwardProgram(layout, { ...plan, training: true, recipes }).words);
+  ])(
+    'are each as long as the longest program of their kind: hidden %j, batch %i, %i threads',
+    (hidden, batchSize, threads) => {
+      const layout = planEngine(mlpShape(hidden), batchSize, threads, [50, 9]).layout!;
+      const slotWords = programSlotWords(layout);
+      const rowSplits = splitRows(layout);
+      const forwardWords = new Set<number>();
+      const evaluateWords = new Set<number>();
+      // Every thread, row range (a full and a partial batch), data set and recipe: the length never changes.
+      for (const rows of [batchSize, Math.ceil(batchSize / 2)]) {
+        const split = splitSamples(rows, threads);
+        for (let thread = 0; thread < threads; thread++) {
+          for (const dataset of layout.datasets) {
+            const plan = { dataset, ...split[thread], batchRows: rows, thread, probabilities: false };
+            for (const recipes of [
+              { dropoutScale: null, augment: false, labelSmoothing: 0 },
+              { dropoutScale: 1.25, augment: true, labelSmoothing: 0.1 },
+            ]) {
+              forwardWords.add(forwardProgram(layout, { ...plan, training: true, recipes }).words);
+            }
+            evaluateWords.add(forwardProgram(layout, { ...plan, training: false }).words);
+            evaluateWords.add(forwardProgram(layout, { ...plan, training: false, probabilities: true }).words);
           }
-          evaluateWords.add(forwardProgram(layout, { ...plan, training: false }).words);
-          evaluateWords.add(forwardProgram(layout, { ...plan, training: false, probabilities: true }).words);
         }
       }
-    }
-    expect([...forwardWords]).toEqual([slotWords[Slot.TrainForwardBackward]]);
-    expect([...evaluateWords]).toEqual([slotWords[Slot.Evaluate]]);
-    const updates = Array.from({ length: threads }, (_, t) => updateProgram(layout, t, rowSplits, 'adam').words);
-    expect(Math.max(...updates)).toBe(slotWords[Slot.TrainUpdate]);
-    expect(Math.max(...Array.from({ length: threads }, (_, t) => updateProgram(layout, t, rowSplits, 'gradients').words))).toBe(slotWords[Slot.Gradients]);
-    // The layout's slots hold them, in whole cache lines, one after the other without overlapping.
-    const slots = layout.programSlots;
-    for (let s = 0; s < slotWords.length; s++) {
-      expect(slots.words[s]).toBeGreaterThanOrEqual(slotWords[s]);
-      expect(slots.words[s] % 16).toBe(0);
-      expect(slots.offsets[s]).toBe(slots.words.slice(0, s).reduce((a, b) => a + b, 0));
-    }
-    expect(layout.programs.bytes).toBe(threads * slots.wordsPerThread * 4);
-  });
+      expect([...forwardWords]).toEqual([slotWords[Slot.TrainForwardBackward]]);
+      expect([...evaluateWords]).toEqual([slotWords[Slot.Evaluate]]);
+      const updates = Array.from({ length: threads }, (_, t) => updateProgram(layout, t, rowSplits, 'adam').words);
+      expect(Math.max(...updates)).toBe(slotWords[Slot.TrainUpdate]);
+      expect(
+        Math.max(...Array.from({ length: threads }, (_, t) => updateProgram(layout, t, rowSplits, 'gradients').words)),
+      ).toBe(slotWords[Slot.Gradients]);
+      // The layout's slots hold them, in whole cache lines, one after the other without overlapping.
+      const slots = layout.programSlots;
+      for (let s = 0; s < slotWords.length; s++) {
+        expect(slots.words[s]).toBeGreaterThanOrEqual(slotWords[s]);
+        expect(slots.words[s] % 16).toBe(0);
+        expect(slots.offsets[s]).toBe(slots.words.slice(0, s).reduce((a, b) => a + b, 0));
+      }
+      expect(layout.programs.bytes).toBe(threads * slots.wordsPerThread * 4);
+    },
+  );
 });

@@ -14,14 +14,16 @@ function movedImage(dataset: LabelledDataset, index: number, dx: number, dy: num
   const source = dataset.images.subarray(index * IMAGE_SIZE, (index + 1) * IMAGE_SIZE);
   const mirrored = new Uint8Array(IMAGE_SIZE);
   for (let y = 0; y < IMAGE_WIDTH; y++) {
-    for (let x = 0; x < IMAGE_WIDTH; x++) mirrored[y * IMAGE_WIDTH + x] = source[y * IMAGE_WIDTH + (flip ? IMAGE_WIDTH - 1 - x : x)];
+    for (let x = 0; x < IMAGE_WIDTH; x++)
+      mirrored[y * IMAGE_WIDTH + x] = source[y * IMAGE_WIDTH + (flip ? IMAGE_WIDTH - 1 - x : x)];
   }
   const moved = new Uint8Array(IMAGE_SIZE);
   for (let y = 0; y < IMAGE_WIDTH; y++) {
     for (let x = 0; x < IMAGE_WIDTH; x++) {
       const ty = y + dy;
       const tx = x + dx;
-      if (ty >= 0 && ty < IMAGE_WIDTH && tx >= 0 && tx < IMAGE_WIDTH) moved[ty * IMAGE_WIDTH + tx] = mirrored[y * IMAGE_WIDTH + x];
+      if (ty >= 0 && ty < IMAGE_WIDTH && tx >= 0 && tx < IMAGE_WIDTH)
+        moved[ty * IMAGE_WIDTH + tx] = mirrored[y * IMAGE_WIDTH + x];
     }
   }
   return moved;
@@ -95,18 +97,28 @@ describe('engine with recipes', () => {
       const got = engine.gradients(0, indices, recipes);
 
       // The reference gets the moved images and the dropout mask, built here from the choices' definitions.
-      const moved: LabelledDataset = { ...data, images: new Uint8Array(indices.length * IMAGE_SIZE), count: indices.length };
+      const moved: LabelledDataset = {
+        ...data,
+        images: new Uint8Array(indices.length * IMAGE_SIZE),
+        count: indices.length,
+      };
       indices.forEach((index, row) => {
         const { dx, dy, flip } = augmentationOf(recipes.augment!.key, row, 2, true);
         moved.images.set(movedImage(data, index, dx, dy, flip), row * IMAGE_SIZE);
       });
       const rows = Int32Array.from(indices, (_, r) => r);
       const threshold = dropoutThreshold(0.3);
-      const want = lossAndGradients(params, denseInputs(moved, rows), Array.from(indices, (i) => data.labels[i]), indices.length, {
-        keeps: (row, unit) => dropoutKeeps(recipes.dropout!.key, row, unit, threshold),
-        dropoutScale: 1 / 0.7,
-        labelSmoothing: 0.1,
-      });
+      const want = lossAndGradients(
+        params,
+        denseInputs(moved, rows),
+        Array.from(indices, (i) => data.labels[i]),
+        indices.length,
+        {
+          keeps: (row, unit) => dropoutKeeps(recipes.dropout!.key, row, unit, threshold),
+          dropoutScale: 1 / 0.7,
+          labelSmoothing: 0.1,
+        },
+      );
       expect(got.loss).toBeCloseTo(want.loss, 5);
       for (let l = 0; l < 3; l++) {
         expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);

@@ -14,7 +14,13 @@ import { realDataset } from '../../../helpers/data';
 const settings = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
 /** A few steps (the last a partial batch), then gradients and probabilities, all hashed. */
-async function run(choice: KernelChoice, threads: number, recipes: StepRecipes, steps: number, hidden = [512, 256]): Promise<string> {
+async function run(
+  choice: KernelChoice,
+  threads: number,
+  recipes: StepRecipes,
+  steps: number,
+  hidden = [512, 256],
+): Promise<string> {
   const train = await realDataset('train');
   const shape = mlpShape(hidden);
   const { backend, threads: used } = selectBackend(choice, threads, detectWasmFeatures());
@@ -29,17 +35,30 @@ async function run(choice: KernelChoice, threads: number, recipes: StepRecipes, 
     }
     const p = engine.getParameters();
     const m = engine.getMoments();
-    for (const a of [...p.weights, ...p.biases, ...m.m.weights, ...m.v.weights, ...m.m.biases]) h.update(new Uint8Array(a.buffer));
-    const g = engine.gradients(0, Int32Array.from({ length: 50 }, (_, i) => i * 1000));
+    for (const a of [...p.weights, ...p.biases, ...m.m.weights, ...m.v.weights, ...m.m.biases])
+      h.update(new Uint8Array(a.buffer));
+    const g = engine.gradients(
+      0,
+      Int32Array.from({ length: 50 }, (_, i) => i * 1000),
+    );
     for (const a of [...g.weights, ...g.biases]) h.update(new Uint8Array(a.buffer));
-    const ev = engine.evaluate(0, Int32Array.from({ length: 3000 }, (_, i) => i * 20), { probabilities: true });
+    const ev = engine.evaluate(
+      0,
+      Int32Array.from({ length: 3000 }, (_, i) => i * 20),
+      { probabilities: true },
+    );
     h.update(new Uint8Array(ev.probabilities!.buffer));
     return h.digest('hex').slice(0, 16);
   } finally {
     await engine.dispose();
   }
 }
-const recipes: StepRecipes = { weightDecay: 0.01, dropout: { probability: 0.2, key: 77 }, augment: { shift: 2, flip: true, key: 99 }, labelSmoothing: 0.1 };
+const recipes: StepRecipes = {
+  weightDecay: 0.01,
+  dropout: { probability: 0.2, key: 77 },
+  augment: { shift: 2, flip: true, key: 99 },
+  labelSmoothing: 0.1,
+};
 
 /**
  * Hashes of the losses, parameters, moments, gradients and probabilities after a few steps on the real data.
@@ -58,7 +77,11 @@ describe('engine against its recorded results', () => {
     ['typescript', 1, 'recipes', 3, [512, 256], 'bc641b75725e8147'],
     ['typescript', 1, 'plain', 3, [30, 17], '5cb212381e4ff254'],
     ['wasm', 2, 'plain', 3, [30, 17], '5cb212381e4ff254'],
-  ] as const)('%s kernels, %i threads, %s, %i steps, hidden %j', async (kernels, threads, kind, steps, hidden, hash) => {
-    expect(await run(kernels, threads, kind === 'recipes' ? recipes : NO_RECIPES, steps, [...hidden])).toBe(hash);
-  }, 120_000);
+  ] as const)(
+    '%s kernels, %i threads, %s, %i steps, hidden %j',
+    async (kernels, threads, kind, steps, hidden, hash) => {
+      expect(await run(kernels, threads, kind === 'recipes' ? recipes : NO_RECIPES, steps, [...hidden])).toBe(hash);
+    },
+    120_000,
+  );
 });

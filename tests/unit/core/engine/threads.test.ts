@@ -14,13 +14,21 @@ import { initParameters, mlpShape } from '@core/shared/mlp';
 import { randomDataset } from '../../../helpers/data';
 
 const features = detectWasmFeatures();
-const missing = [!features.simd && 'WebAssembly SIMD', !features.threads && 'shared WebAssembly memory'].filter(Boolean);
+const missing = [!features.simd && 'WebAssembly SIMD', !features.threads && 'shared WebAssembly memory'].filter(
+  Boolean,
+);
 const threadsAvailable = missing.length === 0;
 
 const settings = { learningRate: 0.003, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
 /** A multi-threaded WebAssembly engine whose executor the test can reach. */
-async function threadedEngine(options: { threads: number; hidden: number[]; batchSize: number; count?: number; executor?: ThreadOptions }) {
+async function threadedEngine(options: {
+  threads: number;
+  hidden: number[];
+  batchSize: number;
+  count?: number;
+  executor?: ThreadOptions;
+}) {
   const data = randomDataset(options.count ?? 60, 5);
   const shape = mlpShape(options.hidden);
   const plain = wasmBackend({ fusedMultiplyAdd: false });
@@ -33,7 +41,13 @@ async function threadedEngine(options: { threads: number; hidden: number[]; batc
       return executor;
     },
   };
-  const engine = await Engine.create({ shape, batchSize: options.batchSize, threads: options.threads, datasets: [data], backend });
+  const engine = await Engine.create({
+    shape,
+    batchSize: options.batchSize,
+    threads: options.threads,
+    datasets: [data],
+    backend,
+  });
   engine.setParameters(initParameters(shape, 2));
   return { engine, executor: executor! as ThreadedExecutor };
 }
@@ -62,7 +76,8 @@ describe('kernel threads', () => {
     const dying = executor.workers[1].terminate();
     let failure = timedFailure(() => engine.trainBatch(0, batch(12, 12), 2, settings));
     // Termination is asynchronous: the helper may finish one more program before it stops.
-    for (let step = 3; failure.error === null && step < 6; step++) failure = timedFailure(() => engine.trainBatch(0, batch(12), step, settings));
+    for (let step = 3; failure.error === null && step < 6; step++)
+      failure = timedFailure(() => engine.trainBatch(0, batch(12), step, settings));
     expect(failure.error).toBeInstanceOf(FmnistError);
     expect((failure.error as Error).message).toBe('kernel thread 2 stopped responding');
     expect(failure.ms).toBeGreaterThanOrEqual(1000);

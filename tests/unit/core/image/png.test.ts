@@ -10,7 +10,10 @@ import { decodePng } from '../../../helpers/png';
 
 /** A 28×28 image with a different value in every row and column pattern (not symmetric, so a transpose shows). */
 function pattern(width: number, height: number): Uint8Array {
-  return Uint8Array.from({ length: width * height }, (_, i) => (Math.floor(i / width) * 37 + (i % width) * 5 + (i % 7 === 0 ? 128 : 0)) % 256);
+  return Uint8Array.from(
+    { length: width * height },
+    (_, i) => (Math.floor(i / width) * 37 + (i % width) * 5 + (i % 7 === 0 ? 128 : 0)) % 256,
+  );
 }
 
 describe('encodeGreyPng', () => {
@@ -39,7 +42,9 @@ describe('encodeGreyPng', () => {
     expect([decoded.width, decoded.height]).toEqual([5, 3]);
     expect([...decoded.pixels]).toEqual([...pixels]);
     // The IHDR chunk as the specification lays it out, byte for byte: length 13, "IHDR", 5, 3, 8, 0, 0, 0, 0.
-    expect([...png.subarray(8, 8 + 8 + 13)]).toEqual([0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 5, 0, 0, 0, 3, 8, 0, 0, 0, 0]);
+    expect([...png.subarray(8, 8 + 8 + 13)]).toEqual([
+      0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 5, 0, 0, 0, 3, 8, 0, 0, 0, 0,
+    ]);
     // IEND's CRC is a constant of the format.
     expect([...png.subarray(-12)]).toEqual([0, 0, 0, 0, 73, 69, 78, 68, 0xae, 0x42, 0x60, 0x82]);
   });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { initParameters, mlpShape, type MlpParameters } from '@core/shared/mlp';
-import { batchLoss, crossEntropy, forward, lossAndGradients, type ReferenceRecipes, softmax } from '@core/model/reference';
+import {
+  batchLoss,
+  crossEntropy,
+  forward,
+  lossAndGradients,
+  type ReferenceRecipes,
+  softmax,
+} from '@core/model/reference';
 import { Random } from '@core/shared/random';
 
 /** Central finite differences of the mean loss, in float64, for every parameter of a small network. */
@@ -47,7 +54,10 @@ describe('reference model', () => {
       it(`${which} of layer ${layer + 1} match finite differences`, () => {
         const analytic = gradients[which][layer];
         // Every bias, and a spread of weights (all of the small layers, a sample of the first).
-        const indices = analytic.length <= 64 ? analytic.map((_, i) => i) : Array.from({ length: 64 }, () => rng.nextInt(analytic.length));
+        const indices =
+          analytic.length <= 64
+            ? analytic.map((_, i) => i)
+            : Array.from({ length: 64 }, () => rng.nextInt(analytic.length));
         let compared = 0;
         for (const index of indices) {
           const numeric = numericGradient(params, inputs, labels, m, which, layer, Number(index));
@@ -62,7 +72,11 @@ describe('reference model', () => {
   describe('with dropout and label smoothing', () => {
     // A fixed mask (units 0…11 across both hidden layers), as one training step draws it.
     const keep = Array.from({ length: m * 12 }, () => rng.nextFloat() >= 0.4);
-    const recipes: ReferenceRecipes = { keeps: (row, unit) => keep[row * 12 + unit], dropoutScale: 1 / 0.6, labelSmoothing: 0.1 };
+    const recipes: ReferenceRecipes = {
+      keeps: (row, unit) => keep[row * 12 + unit],
+      dropoutScale: 1 / 0.6,
+      labelSmoothing: 0.1,
+    };
     const withRecipes = lossAndGradients(params, inputs, labels, m, recipes);
 
     it('has the loss of smoothed targets, by hand for one sample', () => {
@@ -80,7 +94,10 @@ describe('reference model', () => {
       for (let layer = 0; layer < 3; layer++) {
         it(`${which} of layer ${layer + 1} match finite differences`, () => {
           const analytic = withRecipes.gradients[which][layer];
-          const indices = analytic.length <= 64 ? analytic.map((_, i) => i) : Array.from({ length: 64 }, () => rng.nextInt(analytic.length));
+          const indices =
+            analytic.length <= 64
+              ? analytic.map((_, i) => i)
+              : Array.from({ length: 64 }, () => rng.nextInt(analytic.length));
           let compared = 0;
           for (const index of indices) {
             const numeric = numericGradient(params, inputs, labels, m, which, layer, Number(index), recipes);

@@ -47,12 +47,21 @@ describe('learning-rate schedules', () => {
     expect(learningRateAt(config, 11, 1, 469)).toBeCloseTo(0.001, 15);
     expect(learningRateAt(config, 11, 1, 235)).toBeCloseTo(0.001, 15);
     // Its last batch is 1/20 further, on either size.
-    expect(learningRateAt(config, 11, 235, 235)).toBeCloseTo(0.001 * (1 + Math.cos((Math.PI * (10 + 234 / 235)) / 20)), 15);
+    expect(learningRateAt(config, 11, 235, 235)).toBeCloseTo(
+      0.001 * (1 + Math.cos((Math.PI * (10 + 234 / 235)) / 20)),
+      15,
+    );
   });
 
   it('refuses a cosine warm-up as long as the run, and early stopping without a validation split', () => {
-    expect(() => resolveRunConfig({ schedule: 'cosine', warmupEpochs: 5, epochs: 5 })).toThrow('warm-up epochs must be fewer than the epochs (5) for the cosine schedule, got 5');
-    expect(() => resolveRunConfig({ patience: 3 })).toThrow('patience needs a validation split (its cost decides): set the validation fraction above 0');
-    expect(() => resolveRunConfig({ schedule: 'linear' })).toThrow('learning-rate schedule must be one of constant, step, cosine, got "linear"');
+    expect(() => resolveRunConfig({ schedule: 'cosine', warmupEpochs: 5, epochs: 5 })).toThrow(
+      'warm-up epochs must be fewer than the epochs (5) for the cosine schedule, got 5',
+    );
+    expect(() => resolveRunConfig({ patience: 3 })).toThrow(
+      'patience needs a validation split (its cost decides): set the validation fraction above 0',
+    );
+    expect(() => resolveRunConfig({ schedule: 'linear' })).toThrow(
+      'learning-rate schedule must be one of constant, step, cosine, got "linear"',
+    );
   });
 });

@@ -12,7 +12,11 @@ import { tempDir } from '../../../helpers/data';
 const draws = vi.hoisted(() => ({ next: [] as string[] }));
 vi.mock('node:crypto', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:crypto')>();
-  return { ...actual, randomBytes: (size: number) => (draws.next.length ? Buffer.from(draws.next.shift()!, 'hex') : actual.randomBytes(size)) };
+  return {
+    ...actual,
+    randomBytes: (size: number) =>
+      draws.next.length ? Buffer.from(draws.next.shift()!, 'hex') : actual.randomBytes(size),
+  };
 });
 
 afterEach(() => {
@@ -39,5 +43,7 @@ it('still gives an id, at once, when the runs folder cannot be made (a file is w
   const { writeFile } = await import('node:fs/promises');
   const blocked = join(await tempDir('fmnist-run-ids-'), 'runs');
   await writeFile(blocked, 'a file where the runs folder should be');
-  expect(new RunStore(blocked).newId(new Date(Date.UTC(2026, 10, 25, 14, 30, 12)))).toMatch(/^20261125-143012-[0-9a-f]{4}$/);
+  expect(new RunStore(blocked).newId(new Date(Date.UTC(2026, 10, 25, 14, 30, 12)))).toMatch(
+    /^20261125-143012-[0-9a-f]{4}$/,
+  );
 });

@@ -17,16 +17,23 @@ import {
 } from '@core/records/liveness';
 
 describe('process liveness', () => {
-  it.runIf(process.platform === 'linux')('knows a process by its boot and start ticks; an old record by its start time, as ps tells it', async () => {
-    const identity = await processIdentity(process.pid);
-    const boot = spawnSync('cat', ['/proc/sys/kernel/random/boot_id'], { encoding: 'utf8' }).stdout.trim();
-    expect(identity).toMatch(new RegExp(`^linux:${boot}:\\d+$`));
-    const byPs = Date.parse(spawnSync('ps', ['-o', 'lstart=', '-p', String(process.pid)], { encoding: 'utf8' }).stdout.trim());
-    expect(Math.abs(PROCESS_STARTED_MS - byPs)).toBeLessThan(1500);
-    // A record without an identity, of this process: judged by its start time.
-    expect(await recordedProcessAlive({ pid: process.pid, host: HOST_NAME, processStartedMs: byPs })).toBe(true);
-    expect(await recordedProcessAlive({ pid: process.pid, host: HOST_NAME, processStartedMs: byPs - 3_600_000 })).toBe(false);
-  });
+  it.runIf(process.platform === 'linux')(
+    'knows a process by its boot and start ticks; an old record by its start time, as ps tells it',
+    async () => {
+      const identity = await processIdentity(process.pid);
+      const boot = spawnSync('cat', ['/proc/sys/kernel/random/boot_id'], { encoding: 'utf8' }).stdout.trim();
+      expect(identity).toMatch(new RegExp(`^linux:${boot}:\\d+$`));
+      const byPs = Date.parse(
+        spawnSync('ps', ['-o', 'lstart=', '-p', String(process.pid)], { encoding: 'utf8' }).stdout.trim(),
+      );
+      expect(Math.abs(PROCESS_STARTED_MS - byPs)).toBeLessThan(1500);
+      // A record without an identity, of this process: judged by its start time.
+      expect(await recordedProcessAlive({ pid: process.pid, host: HOST_NAME, processStartedMs: byPs })).toBe(true);
+      expect(
+        await recordedProcessAlive({ pid: process.pid, host: HOST_NAME, processStartedMs: byPs - 3_600_000 }),
+      ).toBe(false);
+    },
+  );
 
   it('says a pid is another process when its identity differs, and a gone pid is no process', async () => {
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
@@ -36,7 +43,8 @@ describe('process liveness', () => {
     const recorded = { pid, host: HOST_NAME, processStartedMs: Date.now(), processIdentity: identity };
     expect(processAlive(pid)).toBe(true);
     expect(await recordedProcessAlive(recorded)).toBe(true);
-    if (identity !== null) expect(await recordedProcessAlive({ ...recorded, processIdentity: `${identity}0` })).toBe(false);
+    if (identity !== null)
+      expect(await recordedProcessAlive({ ...recorded, processIdentity: `${identity}0` })).toBe(false);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     expect(processAlive(pid)).toBe(false);

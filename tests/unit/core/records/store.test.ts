@@ -46,7 +46,6 @@ const START: RunStart = {
   history: [],
 };
 
-
 describe('the runs store', () => {
   let folder: string;
   let store: RunStore;
@@ -59,12 +58,24 @@ describe('the runs store', () => {
   });
 
   it('records a run as it goes: running at the start, every epoch, the final status and metrics at the end', async () => {
-    const recorder = new StoreRecorder(store, { origin: 'app', name: 'first try', checkpoint: '/ckpt/autosave.safetensors' });
+    const recorder = new StoreRecorder(store, {
+      origin: 'app',
+      name: 'first try',
+      checkpoint: '/ckpt/autosave.safetensors',
+    });
     await recorder.start(START);
     const id = recorder.id!;
     expect(id).toMatch(/^\d{8}-\d{6}-[0-9a-f]{4}$/);
     const atStart = await store.get(id);
-    expect(atStart).toMatchObject({ status: 'running', name: 'first try', pid: process.pid, origin: 'app', kernels: 'wasm-fma', threads: 2, endedAt: null });
+    expect(atStart).toMatchObject({
+      status: 'running',
+      name: 'first try',
+      pid: process.pid,
+      origin: 'app',
+      kernels: 'wasm-fma',
+      threads: 2,
+      endedAt: null,
+    });
     expect(atStart.config).toEqual(START.config);
     expect(await store.history(id)).toEqual([]);
 
@@ -73,7 +84,19 @@ describe('the runs store', () => {
     expect(await store.history(id)).toEqual(epochs);
     expect((await store.get(id)).metrics).toMatchObject({ epochs: 3, finalTestAccuracy: 0.84 });
 
-    await recorder.end({ status: 'stopped', error: null, summary: { status: 'stopped', epochsDone: 3, history: epochs, trainingSeconds: 4.5, bestEpoch: null, stoppedEarly: false, restoredBest: false } });
+    await recorder.end({
+      status: 'stopped',
+      error: null,
+      summary: {
+        status: 'stopped',
+        epochsDone: 3,
+        history: epochs,
+        trainingSeconds: 4.5,
+        bestEpoch: null,
+        stoppedEarly: false,
+        restoredBest: false,
+      },
+    });
     const ended = await store.get(id);
     expect(ended.status).toBe('stopped');
     expect(ended.endedAt).not.toBeNull();
@@ -90,18 +113,33 @@ describe('the runs store', () => {
       trainingSeconds: 4.5,
     });
     // The trainer's summary as it came, without its history (kept in the history file).
-    expect(ended.summary).toEqual({ status: 'stopped', epochsDone: 3, bestEpoch: null, stoppedEarly: false, restoredBest: false, trainingSeconds: 4.5 });
+    expect(ended.summary).toEqual({
+      status: 'stopped',
+      epochsDone: 3,
+      bestEpoch: null,
+      stoppedEarly: false,
+      restoredBest: false,
+      trainingSeconds: 4.5,
+    });
     const onDisk = JSON.parse(await readFile(join(folder, `${id}.json`), 'utf8'));
     expect(onDisk.history).toBeUndefined();
     expect(JSON.parse(await readFile(join(folder, `${id}.history.json`), 'utf8')).epochs).toEqual(epochs);
     // Nothing but the two files of the run and the folder of its own checkpoints (claimed with its id; none
     // written here): every temporary file was renamed into place.
-    expect((await readdir(folder)).filter((name) => name.startsWith(id) || name.startsWith('.')).sort()).toEqual([id, `${id}.history.json`, `${id}.json`]);
+    expect((await readdir(folder)).filter((name) => name.startsWith(id) || name.startsWith('.')).sort()).toEqual([
+      id,
+      `${id}.history.json`,
+      `${id}.json`,
+    ]);
     expect(ended.files).toBeNull();
   });
 
   it('counts only its own epochs in the training time of a continued model, and records where the model came from', async () => {
-    const recorder = new StoreRecorder(store, { origin: 'cli', checkpoint: null, resumedFile: '/ckpt/half.safetensors' });
+    const recorder = new StoreRecorder(store, {
+      origin: 'cli',
+      checkpoint: null,
+      resumedFile: '/ckpt/half.safetensors',
+    });
     await recorder.start({ ...START, history: [epoch(1, 0.7), epoch(2, 0.75)] });
     await recorder.epoch(epoch(3, 0.74));
     await recorder.end({ status: 'finished', error: null, summary: null });
@@ -115,9 +153,16 @@ describe('the runs store', () => {
     const recorder = new StoreRecorder(store, { origin: 'cli', checkpoint: null });
     await recorder.start(START);
     await recorder.epoch(epoch(1, 0.8));
-    await recorder.end({ status: 'failed', error: 'training diverged at epoch 2, batch 3 (the cost became NaN)', summary: null });
+    await recorder.end({
+      status: 'failed',
+      error: 'training diverged at epoch 2, batch 3 (the cost became NaN)',
+      summary: null,
+    });
     const record = await store.get(recorder.id!);
-    expect(record).toMatchObject({ status: 'failed', error: 'training diverged at epoch 2, batch 3 (the cost became NaN)' });
+    expect(record).toMatchObject({
+      status: 'failed',
+      error: 'training diverged at epoch 2, batch 3 (the cost became NaN)',
+    });
     expect(record.metrics.epochs).toBe(1);
   });
 
@@ -151,11 +196,17 @@ describe('the runs store', () => {
     expect(renamed).toMatchObject({ name: 'lr 0.002 wide', note: 'line one\nline two', status: 'running' });
     await recorder.epoch(epoch(1, 0.8));
     await recorder.end({ status: 'finished', error: null, summary: null });
-    expect(await store.get(id)).toMatchObject({ name: 'lr 0.002 wide', note: 'line one\nline two', status: 'finished' });
+    expect(await store.get(id)).toMatchObject({
+      name: 'lr 0.002 wide',
+      note: 'line one\nline two',
+      status: 'finished',
+    });
 
     const doomed = new StoreRecorder(store, { origin: 'app', checkpoint: null });
     await doomed.start(START);
-    await expect(store.remove([doomed.id!])).rejects.toThrow(`run ${doomed.id} is still training: stop it before deleting it`);
+    await expect(store.remove([doomed.id!])).rejects.toThrow(
+      `run ${doomed.id} is still training: stop it before deleting it`,
+    );
     // Deleted behind its back (by hand): the recorder does not bring it back.
     await rm(join(folder, `${doomed.id}.json`));
     await doomed.epoch(epoch(1, 0.8));
@@ -201,10 +252,22 @@ describe('listing', () => {
     await writeFile(join(folder, '20261125-100001-bbbb.json'), whole.slice(0, whole.length / 2));
     await writeFile(join(folder, '20261125-100002-cccc.json'), '');
     await writeFile(join(folder, '20261125-100003-dddd.json'), JSON.stringify({ name: 'package', version: '1.0.0' }));
-    await writeFile(join(folder, '20261125-100004-eeee.json'), JSON.stringify(recordFor('20261125-100004-eeee', { formatVersion: 7 })));
+    await writeFile(
+      join(folder, '20261125-100004-eeee.json'),
+      JSON.stringify(recordFor('20261125-100004-eeee', { formatVersion: 7 })),
+    );
     await writeFile(join(folder, '20261125-100005-ffff.json'), JSON.stringify(recordFor('20261125-999999-ffff')));
-    await writeFile(join(folder, '20261125-100006-0000.json'), JSON.stringify(recordFor('20261125-100006-0000', { status: 'exploded' as never })));
-    await writeFile(join(folder, '20261125-100007-1111.json'), JSON.stringify({ ...recordFor('20261125-100007-1111'), metrics: { ...recordFor('x').metrics, finalTestAccuracy: 'high' } }));
+    await writeFile(
+      join(folder, '20261125-100006-0000.json'),
+      JSON.stringify(recordFor('20261125-100006-0000', { status: 'exploded' as never })),
+    );
+    await writeFile(
+      join(folder, '20261125-100007-1111.json'),
+      JSON.stringify({
+        ...recordFor('20261125-100007-1111'),
+        metrics: { ...recordFor('x').metrics, finalTestAccuracy: 'high' },
+      }),
+    );
     await mkdir(join(folder, '20261125-100008-2222.json'));
     // Temporary files of interrupted writes, other files and histories are not summaries: never read.
     await writeFile(join(folder, `.${good}.json.4242.lq3k2.tmp`), '{"format": "fashion-mnist-st');
@@ -215,7 +278,12 @@ describe('listing', () => {
     expect(runs.map((run) => run.id)).toEqual([good]);
     const file = (id: string): string => join(folder, `${id}.json`);
     // Summaries of ours that cannot be read are damaged runs, by id, with what is wrong (they can be deleted).
-    const entry = (id: string, problem: string | RegExp) => ({ id, file: file(id), problem: typeof problem === 'string' ? problem : expect.stringMatching(problem), files: null });
+    const entry = (id: string, problem: string | RegExp) => ({
+      id,
+      file: file(id),
+      problem: typeof problem === 'string' ? problem : expect.stringMatching(problem),
+      files: null,
+    });
     expect(damaged).toEqual([
       entry('20261125-100001-bbbb', /^is not valid JSON \(.+\)$/),
       entry('20261125-100002-cccc', 'is empty'),
@@ -229,7 +297,9 @@ describe('listing', () => {
     for (const run of damaged) expect(run.problem).not.toContain('\n');
     expect(warnings).toEqual([]);
     // A damaged history is refused by name when it is asked for.
-    await expect(new RunStore(folder).history(good)).rejects.toThrow(`${join(folder, `${good}.history.json`)}: is not valid JSON`);
+    await expect(new RunStore(folder).history(good)).rejects.toThrow(
+      `${join(folder, `${good}.history.json`)}: is not valid JSON`,
+    );
   });
 
   it('removes the temporary files of writes whose process was killed, once they are a minute old', async () => {
@@ -262,13 +332,41 @@ describe('listing', () => {
     const records = [
       recordFor('20261125-100000-0001', { status: 'running', host, pid: dead, endedAt: null }),
       // Another process, alive: this one's parent (the test runner), and it started then.
-      recordFor('20261125-100000-0002', { status: 'running', host, pid: process.ppid, processStartedMs: 0, processIdentity: parent, endedAt: null }),
+      recordFor('20261125-100000-0002', {
+        status: 'running',
+        host,
+        pid: process.ppid,
+        processStartedMs: 0,
+        processIdentity: parent,
+        endedAt: null,
+      }),
       // A live pid whose process started at another time: the pid was handed on after a crash.
-      recordFor('20261125-100000-0007', { status: 'running', host, pid: process.ppid, processStartedMs: 0, processIdentity: `${parent}-before`, endedAt: null }),
+      recordFor('20261125-100000-0007', {
+        status: 'running',
+        host,
+        pid: process.ppid,
+        processStartedMs: 0,
+        processIdentity: `${parent}-before`,
+        endedAt: null,
+      }),
       // This pid, but an earlier process that had it.
-      recordFor('20261125-100000-0003', { status: 'running', host, pid: process.pid, processStartedMs: PROCESS_STARTED_MS - 3_600_000, processIdentity: `${own.processIdentity}-before`, endedAt: null }),
+      recordFor('20261125-100000-0003', {
+        status: 'running',
+        host,
+        pid: process.pid,
+        processStartedMs: PROCESS_STARTED_MS - 3_600_000,
+        processIdentity: `${own.processIdentity}-before`,
+        endedAt: null,
+      }),
       // This very process, but no recorder writes it (a training worker that crashed).
-      recordFor('20261125-100000-0004', { status: 'running', host, pid: process.pid, processStartedMs: PROCESS_STARTED_MS, processIdentity: own.processIdentity, endedAt: null }),
+      recordFor('20261125-100000-0004', {
+        status: 'running',
+        host,
+        pid: process.pid,
+        processStartedMs: PROCESS_STARTED_MS,
+        processIdentity: own.processIdentity,
+        endedAt: null,
+      }),
       // Another computer: nothing can be known, it stays running.
       recordFor('20261125-100000-0005', { status: 'running', host: 'other-host', pid: dead, endedAt: null }),
       // Ended runs keep their status whatever their process does.
@@ -304,7 +402,9 @@ describe('listing', () => {
       'run 20261125-100000-0005 is recorded as training on other-host, which this computer cannot check: if it is over there, delete it anyway (--force)',
     );
     await store.remove(['20261125-100000-0005'], { force: true });
-    await expect(store.remove([recorder.id])).rejects.toThrow(`run ${recorder.id} is still training: stop it before deleting it`);
+    await expect(store.remove([recorder.id])).rejects.toThrow(
+      `run ${recorder.id} is still training: stop it before deleting it`,
+    );
     await recorder.end({ status: 'finished', error: null, summary: null });
     expect((await store.get(recorder.id!)).status).toBe('finished');
   });
@@ -314,7 +414,12 @@ describe('listing', () => {
     const writes: Promise<void>[] = [];
     for (let i = 0; i < 500; i++) {
       const id = `20261125-${String(100000 + i)}-${i.toString(16).padStart(4, '0')}`;
-      writes.push(writeFile(join(folder, `${id}.json`), JSON.stringify(recordFor(id, { startedAt: new Date(Date.UTC(2026, 10, 25, 10, 0, i)).toISOString() }))));
+      writes.push(
+        writeFile(
+          join(folder, `${id}.json`),
+          JSON.stringify(recordFor(id, { startedAt: new Date(Date.UTC(2026, 10, 25, 10, 0, i)).toISOString() })),
+        ),
+      );
       // Large histories that cannot be parsed: listing must not even open them.
       writes.push(writeFile(join(folder, `${id}.history.json`), 'x'.repeat(200_000)));
     }
@@ -383,7 +488,8 @@ describe('a writer killed mid-write', () => {
     }
     // As if a minute had passed: the writes the kills cut short leave no temporary file behind after a listing.
     const aMinuteAgo = new Date(Date.now() - 61_000);
-    for (const name of await readdir(folder)) if (name.endsWith('.tmp')) await utimes(join(folder, name), aMinuteAgo, aMinuteAgo);
+    for (const name of await readdir(folder))
+      if (name.endsWith('.tmp')) await utimes(join(folder, name), aMinuteAgo, aMinuteAgo);
     const store = new RunStore(folder);
     const { runs, warnings } = await store.list();
     expect(warnings).toEqual([]);
@@ -414,7 +520,9 @@ describe('one record edited by several processes while its trainer writes it', (
     let output = '';
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<{ code: number | null; output: string }>((resolve) => child.on('exit', (code) => resolve({ code, output })));
+    const exited = new Promise<{ code: number | null; output: string }>((resolve) =>
+      child.on('exit', (code) => resolve({ code, output })),
+    );
     return { child, exited, output: () => output };
   };
 
@@ -456,7 +564,10 @@ describe('one record edited by several processes while its trainer writes it', (
       const training = spawnHelper(writer, [folder, '--once', '100000']);
       await expect.poll(() => /started (\S+)/.exec(training.output())?.[1] ?? null, { timeout: 20_000 }).not.toBeNull();
       id = /started (\S+)/.exec(training.output())![1];
-      const editors = ['a', 'b'].map((label) => ({ label: `${label}${round}`, helper: spawnHelper(editor, [folder, id, `${label}${round}`, '100000']) }));
+      const editors = ['a', 'b'].map((label) => ({
+        label: `${label}${round}`,
+        helper: spawnHelper(editor, [folder, id, `${label}${round}`, '100000']),
+      }));
       await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 400));
       for (const { helper } of editors) helper.child.kill('SIGKILL');
       training.child.kill('SIGKILL');
@@ -494,10 +605,22 @@ describe('records that cannot be read, and leftovers', () => {
     const own = await thisProcess();
     // A newer format this version cannot read, written by a process still alive (this one, for another run).
     const live = recordFor('20261125-100000-0001', { status: 'running', ...own, formatVersion: 2, endedAt: null });
-    const gone = recordFor('20261125-100000-0002', { status: 'running', host: HOST_NAME, pid: deadPid(), processStartedMs: 0, formatVersion: 2, endedAt: null });
+    const gone = recordFor('20261125-100000-0002', {
+      status: 'running',
+      host: HOST_NAME,
+      pid: deadPid(),
+      processStartedMs: 0,
+      formatVersion: 2,
+      endedAt: null,
+    });
     for (const record of [live, gone]) await writeFile(join(folder, `${record.id}.json`), JSON.stringify(record));
-    expect((await store.list()).damaged.map((run) => run.problem)).toEqual(['format version 2 is newer than this version reads (1)', 'format version 2 is newer than this version reads (1)']);
-    await expect(store.remove([live.id])).rejects.toThrow(`run ${live.id} is still training: stop it before deleting it`);
+    expect((await store.list()).damaged.map((run) => run.problem)).toEqual([
+      'format version 2 is newer than this version reads (1)',
+      'format version 2 is newer than this version reads (1)',
+    ]);
+    await expect(store.remove([live.id])).rejects.toThrow(
+      `run ${live.id} is still training: stop it before deleting it`,
+    );
     await store.remove([gone.id]);
     expect((await readdir(folder)).sort()).toEqual([`${live.id}.json`]);
   });
@@ -513,7 +636,14 @@ describe('records that cannot be read, and leftovers', () => {
     await utimes(join(folder, id), aMinuteAgo, aMinuteAgo);
     const store = new RunStore(folder);
     const { damaged } = await store.list();
-    expect(damaged).toEqual([{ id, file: join(folder, id), problem: 'has files but no record', files: { last: join(folder, id, 'last.safetensors'), best: null, bytes: 3000 } }]);
+    expect(damaged).toEqual([
+      {
+        id,
+        file: join(folder, id),
+        problem: 'has files but no record',
+        files: { last: join(folder, id, 'last.safetensors'), best: null, bytes: 3000 },
+      },
+    ]);
     await store.remove([id]);
     expect(await readdir(folder)).toEqual([young]);
   });
@@ -523,7 +653,10 @@ describe('records that cannot be read, and leftovers', () => {
     const id = '20261125-100000-0aaa';
     await writeFile(join(folder, `${id}.json`), JSON.stringify(recordFor(id)));
     const note = JSON.stringify({ at: 't', note: 'n'.repeat(9000) });
-    await writeFile(join(folder, `${id}.edits.jsonl`), `${`\n${note}\n`.repeat(2000)}\n${JSON.stringify({ at: 't', name: 'last one' })}\n`);
+    await writeFile(
+      join(folder, `${id}.edits.jsonl`),
+      `${`\n${note}\n`.repeat(2000)}\n${JSON.stringify({ at: 't', name: 'last one' })}\n`,
+    );
     const { runs, damaged } = await new RunStore(folder).list();
     expect(damaged).toEqual([]);
     expect(runs[0]).toMatchObject({ id, name: 'last one', note: 'n'.repeat(9000) });

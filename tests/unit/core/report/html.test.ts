@@ -23,7 +23,9 @@ function epoch(n: number, testAccuracy: number | null, validationAccuracy: numbe
 
 /** A diagonal of 90 per class, 10 more for class 0 predicted as 6. */
 function confusion(): number[][] {
-  return Array.from({ length: 10 }, (_, t) => Array.from({ length: 10 }, (_, p) => (t === p ? 90 : t === 0 && p === 6 ? 10 : 0)));
+  return Array.from({ length: 10 }, (_, t) =>
+    Array.from({ length: 10 }, (_, p) => (t === p ? 90 : t === 0 && p === 6 ? 10 : 0)),
+  );
 }
 
 function data(overrides: Partial<ReportData['model']> = {}, mistakes: ReportData['mistakes'] = []): ReportData {
@@ -68,10 +70,14 @@ function fact(html: string, name: string): string | undefined {
 
 describe('escaping', () => {
   it('escapes the five characters that matter in HTML text and attributes', () => {
-    expect(escapeHtml(`<a href="x">Tom & Jerry's</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;');
+    expect(escapeHtml(`<a href="x">Tom & Jerry's</a>`)).toBe(
+      '&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;',
+    );
     expect(escapeHtml('plain text, 1 < 2')).toBe('plain text, 1 &lt; 2');
     // Reads the same, but the file holds no address.
-    expect(escapeHtml('see HTTPS://x and http://y, not http-z:')).toBe('see HTTPS&#58;//x and http&#58;//y, not http-z:');
+    expect(escapeHtml('see HTTPS://x and http://y, not http-z:')).toBe(
+      'see HTTPS&#58;//x and http&#58;//y, not http-z:',
+    );
   });
 
   it('shows a file name as the CLI does (a newline as \\n), then escapes it', () => {
@@ -88,7 +94,7 @@ describe('escaping', () => {
     expect(evil).toContain('http&#58;//example.com');
     expect(evil).toContain('&lt;/code&gt;&lt;/td&gt;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(evil).toContain('\\n&amp;amp;.safetensors');
-    expect(evil.match(/<title>(.*)<\/title>/)?.[1]).toBe("Model report: a.png&#39;&gt;\\n&amp;amp;.safetensors");
+    expect(evil.match(/<title>(.*)<\/title>/)?.[1]).toBe('Model report: a.png&#39;&gt;\\n&amp;amp;.safetensors');
   });
 });
 
@@ -106,7 +112,9 @@ describe('heatColours', () => {
   /** WCAG 2 contrast ratio of two #rrggbb colours, computed here from the definition. */
   function contrast(a: string, b: string): number {
     const luminance = (hex: string): number => {
-      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      const [r, g, b] = [1, 3, 5]
+        .map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+        .map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
       return 0.2126 * r + 0.7152 * g + 0.0722 * b;
     };
     const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
@@ -143,7 +151,9 @@ describe('reportHtml', () => {
     expect(fact(html, 'Epochs trained')).toBe('3 of the 3 asked for');
     expect(fact(html, 'learning rate')).toBe('0.002');
     expect(fact(html, 'training subset size')).toBe('the first 3\u00a0000 images');
-    expect(fact(html, 'Trained on')).toBe('<code>/data/train-images-idx3-ubyte.gz</code> and <code>/data/train-labels-idx1-ubyte.gz</code>, fingerprint <code>0123456789abcdef</code>');
+    expect(fact(html, 'Trained on')).toBe(
+      '<code>/data/train-images-idx3-ubyte.gz</code> and <code>/data/train-labels-idx1-ubyte.gz</code>, fingerprint <code>0123456789abcdef</code>',
+    );
     expect(fact(html, 'Saved by')).toBe('Fashion-MNIST Studio 0.1.0');
     expect(fact(html, 'Saved on')).toBe('2025-01-02T03:04:05.000Z');
     expect(fact(html, 'Test data for this report')).toBe(
@@ -153,7 +163,18 @@ describe('reportHtml', () => {
   });
 
   it('says the settings and epochs of a bare state dict are unknown and invents none', () => {
-    const html = reportHtml(data({ config: null, epochsDone: 0, history: [], datasetFingerprint: null, dataSources: null, appVersion: null, createdAt: null, resumable: false }));
+    const html = reportHtml(
+      data({
+        config: null,
+        epochsDone: 0,
+        history: [],
+        datasetFingerprint: null,
+        dataSources: null,
+        appVersion: null,
+        createdAt: null,
+        resumable: false,
+      }),
+    );
     expect(html).toContain('Settings unknown: the file does not record how the model was trained');
     expect(fact(html, 'Epochs trained')).toBe('unknown');
     expect(fact(html, 'Trained on')).toBe('not recorded');
@@ -179,34 +200,71 @@ describe('reportHtml', () => {
 
   it('tabulates and charts the history, with validation only when there is some', () => {
     const html = reportHtml(data());
-    const header = [...html.match(/<table class="numbers" id="history-table"><thead>(.*?)<\/thead>/)![1].matchAll(/<th>(.*?)<\/th>/g)].map((m) => m[1]);
+    const header = [
+      ...html.match(/<table class="numbers" id="history-table"><thead>(.*?)<\/thead>/)![1].matchAll(/<th>(.*?)<\/th>/g),
+    ].map((m) => m[1]);
     expect(header).toEqual(['epoch', 'cost', 'train accuracy', 'test accuracy', 'test cost', 'seconds']);
     const body = html.match(/id="history-table">.*?<tbody>(.*?)<\/tbody>/)![1];
-    expect([...body.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td>(.*?)<\/td>/g)].map((c) => c[1]))).toEqual([
+    expect(
+      [...body.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td>(.*?)<\/td>/g)].map((c) => c[1])),
+    ).toEqual([
       ['1', '1.0000', '60.00%', '70.00%', '0.8000', '1.50'],
       ['2', '0.5000', '70.00%', '75.00%', '0.4000', '1.50'],
       ['3', '0.3333', '80.00%', '80.00%', '0.2667', '1.50'],
     ]);
     expect(html.match(/<svg /g)).toHaveLength(2);
-    expect([...html.matchAll(/<g class="series" data-series="(\w+)"/g)].map((m) => m[1])).toEqual(['train', 'test', 'train', 'test']);
+    expect([...html.matchAll(/<g class="series" data-series="(\w+)"/g)].map((m) => m[1])).toEqual([
+      'train',
+      'test',
+      'train',
+      'test',
+    ]);
 
     const withValidation = reportHtml(data({ history: [epoch(1, null, 0.6), epoch(2, null, 0.65)] }));
     expect(withValidation).toContain('<th>validation cost</th><th>validation accuracy</th>');
     expect(withValidation).toContain('<td>60.00%</td><td>—</td><td>—</td>');
-    expect([...withValidation.matchAll(/<g class="series" data-series="(\w+)"/g)].map((m) => m[1])).toEqual(['train', 'validation', 'train', 'validation']);
+    expect([...withValidation.matchAll(/<g class="series" data-series="(\w+)"/g)].map((m) => m[1])).toEqual([
+      'train',
+      'validation',
+      'train',
+      'validation',
+    ]);
   });
 
   it('shows the test results, the confusion matrix with class names and shades, and per-class metrics', () => {
     const html = reportHtml(data());
-    expect(html).toContain('Accuracy <strong id="accuracy">98.90%</strong> (900 of 910 images right), cost <strong id="cost">0.1235</strong>');
-    const rows = [...html.match(/id="confusion-matrix">.*?<tbody>(.*?)<\/tbody>/)![1].matchAll(/<tr><th scope="row"><span class="index">(\d)<\/span> ([^<]*)<\/th>(.*?)<\/tr>/g)];
-    expect(rows.map((r) => r[2])).toEqual(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
+    expect(html).toContain(
+      'Accuracy <strong id="accuracy">98.90%</strong> (900 of 910 images right), cost <strong id="cost">0.1235</strong>',
+    );
+    const rows = [
+      ...html
+        .match(/id="confusion-matrix">.*?<tbody>(.*?)<\/tbody>/)![1]
+        .matchAll(/<tr><th scope="row"><span class="index">(\d)<\/span> ([^<]*)<\/th>(.*?)<\/tr>/g),
+    ];
+    expect(rows.map((r) => r[2])).toEqual([
+      'T-shirt/top',
+      'Trouser',
+      'Pullover',
+      'Dress',
+      'Coat',
+      'Sandal',
+      'Shirt',
+      'Sneaker',
+      'Bag',
+      'Ankle boot',
+    ]);
     expect(rows.map((r) => [...r[3].matchAll(/>(\d+)<\/td>/g)].map((c) => Number(c[1])))).toEqual(confusion());
     // 90 of 100 in row 0: share 0.9; 10 of 100: 0.1.
-    expect(rows[0][3]).toContain(`<td class="diagonal" style="background-color:${heatColours(0.9).background};color:${heatColours(0.9).text}" title="true T-shirt/top, predicted T-shirt/top: 90 of 100 (90.0%)">90</td>`);
-    expect(rows[0][3]).toContain(`style="background-color:${heatColours(0.1).background};color:#000000" title="true T-shirt/top, predicted Shirt: 10 of 100 (10.0%)">10</td>`);
+    expect(rows[0][3]).toContain(
+      `<td class="diagonal" style="background-color:${heatColours(0.9).background};color:${heatColours(0.9).text}" title="true T-shirt/top, predicted T-shirt/top: 90 of 100 (90.0%)">90</td>`,
+    );
+    expect(rows[0][3]).toContain(
+      `style="background-color:${heatColours(0.1).background};color:#000000" title="true T-shirt/top, predicted Shirt: 10 of 100 (10.0%)">10</td>`,
+    );
     const perClass = html.match(/id="per-class-table">.*?<tbody>(.*?)<\/tbody>/)![1];
-    expect(perClass.match(/<tr>.*?<\/tr>/)![0]).toBe('<tr><td><span class="index">0</span> T-shirt/top</td><td>50.0%</td><td>25.0%</td><td>33.3%</td><td>1\u00a0234</td></tr>');
+    expect(perClass.match(/<tr>.*?<\/tr>/)![0]).toBe(
+      '<tr><td><span class="index">0</span> T-shirt/top</td><td>50.0%</td><td>25.0%</td><td>33.3%</td><td>1\u00a0234</td></tr>',
+    );
   });
 
   it('shows every misclassified image given, in the order given, with alt text and the count', () => {
@@ -217,13 +275,19 @@ describe('reportHtml', () => {
     ];
     const html = reportHtml(data({}, mistakes));
     expect(html).toContain('<p id="mistake-count">2 misclassified images, most confident first.</p>');
-    const figures = [...html.matchAll(/<figure class="mistake" data-index="(\d+)"><img src="([^"]*)" width="84" height="84" alt="([^"]*)">/g)];
+    const figures = [
+      ...html.matchAll(
+        /<figure class="mistake" data-index="(\d+)"><img src="([^"]*)" width="84" height="84" alt="([^"]*)">/g,
+      ),
+    ];
     expect(figures.map((f) => [Number(f[1]), f[2], f[3]])).toEqual([
       [17, 'data:image/png;base64,AQID+g==', 'Predicted Shirt, true T-shirt/top, 98.8%'],
       [3, 'data:image/png;base64,AQID+g==', 'Predicted Pullover, true Coat, 50.0%'],
     ]);
     expect(html).toMatch(/\.mistake img \{[^}]*image-rendering: pixelated;/);
-    expect(reportHtml(data({}, [mistakes[0]]))).toContain('<p id="mistake-count">1 misclassified image, most confident first.</p>');
+    expect(reportHtml(data({}, [mistakes[0]]))).toContain(
+      '<p id="mistake-count">1 misclassified image, most confident first.</p>',
+    );
     expect(reportHtml(data())).toContain('No misclassified images');
   });
 

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { chartScales, type ChartSeries, lineChartSvg, niceAxis, tickLabel } from '@core/report/svg-chart';
 
 const style = { colour: '#0072b2', dash: '', marker: 'circle' } as const;
-const series = (name: string, values: (number | null)[], extra: Partial<ChartSeries> = {}): ChartSeries => ({ name, values, ...style, ...extra });
+const series = (name: string, values: (number | null)[], extra: Partial<ChartSeries> = {}): ChartSeries => ({
+  name,
+  values,
+  ...style,
+  ...extra,
+});
 
 /** The (cx, cy) of every circle marking a data point (the legend's are left out), in document order. */
 function circles(svg: string): [number, number][] {
@@ -48,7 +53,15 @@ describe('tickLabel', () => {
 
 describe('lineChartSvg', () => {
   // The plot area is x 72…616 (544 wide), y 44…264 (220 high).
-  const chart = { id: 'c', title: 'Accuracy', xLabel: 'Epoch', yLabel: 'Accuracy', x: [1, 2, 3], series: [series('train', [0.5, 0.75, 1])], yPercent: true };
+  const chart = {
+    id: 'c',
+    title: 'Accuracy',
+    xLabel: 'Epoch',
+    yLabel: 'Accuracy',
+    x: [1, 2, 3],
+    series: [series('train', [0.5, 0.75, 1])],
+    yPercent: true,
+  };
 
   it('puts each point where the axes say, computed by hand', () => {
     // x axis 1…3, y axis 0.5…1: (2, 0.75) is half way along both: x = 72 + 544/2 = 344, y = 264 − 220/2 = 154.
@@ -65,12 +78,25 @@ describe('lineChartSvg', () => {
   });
 
   it('labels the ticks, the axes and the series, and describes itself for screen readers', () => {
-    const svg = lineChartSvg({ ...chart, series: [series('train', [0.5, 0.75, 1]), series('test', [0.6, 0.7, 0.8], { marker: 'diamond', dash: '2 3' })] });
-    expect([...svg.matchAll(/<text class="y-tick"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual(['50%', '60%', '70%', '80%', '90%', '100%']);
+    const svg = lineChartSvg({
+      ...chart,
+      series: [series('train', [0.5, 0.75, 1]), series('test', [0.6, 0.7, 0.8], { marker: 'diamond', dash: '2 3' })],
+    });
+    expect([...svg.matchAll(/<text class="y-tick"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual([
+      '50%',
+      '60%',
+      '70%',
+      '80%',
+      '90%',
+      '100%',
+    ]);
     expect([...svg.matchAll(/<text class="x-tick"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual(['1', '2', '3']);
     expect(svg).toMatch(/<text class="x-label"[^>]*>Epoch<\/text>/);
     expect(svg).toMatch(/<text class="y-label"[^>]*>Accuracy<\/text>/);
-    expect([...svg.matchAll(/<g class="legend-item">.*?<text[^>]*>([^<]*)<\/text><\/g>/g)].map((m) => m[1])).toEqual(['train', 'test']);
+    expect([...svg.matchAll(/<g class="legend-item">.*?<text[^>]*>([^<]*)<\/text><\/g>/g)].map((m) => m[1])).toEqual([
+      'train',
+      'test',
+    ]);
     expect(svg).toContain('stroke-dasharray="2 3"');
     expect(svg).toMatch(/^<svg [^>]*role="img" aria-labelledby="c-title c-description"/);
     expect(svg).toContain('<title id="c-title">Accuracy</title>');

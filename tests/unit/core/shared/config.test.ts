@@ -43,7 +43,10 @@ describe('run config', () => {
     [{ labelSmoothing: -0.1 }, /label smoothing must be at least 0/],
     [{ patience: 3 }, /patience needs a validation split/],
     [{ restoreBest: true }, /restore best needs a validation split/],
-    [{ schedule: 'cosine', epochs: 5, warmupEpochs: 5 }, /warm-up epochs must be fewer than the epochs \(5\) for the cosine schedule/],
+    [
+      { schedule: 'cosine', epochs: 5, warmupEpochs: 5 },
+      /warm-up epochs must be fewer than the epochs \(5\) for the cosine schedule/,
+    ],
     [{ stepFactor: 0 }, /step-decay factor must be greater than 0/],
     [{ hiddenSizes: [0] }, /hidden layer sizes must be between 1 and 4096, got 0/],
     [{ seed: -1 }, /seed must be between 0 and/],

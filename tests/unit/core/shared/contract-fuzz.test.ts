@@ -52,17 +52,50 @@ for (let depth = 0; depth < 20_000; depth++) deepList = [deepList];
 
 /** Values a structured clone can carry (Electron's IPC: BigInt, Map, cycles, any depth), or JSON (the browser host). */
 const anyValue = fc.oneof(
-  fc.anything({ maxDepth: 3, withBigInt: true, withMap: true, withSet: true, withDate: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true }),
+  fc.anything({
+    maxDepth: 3,
+    withBigInt: true,
+    withMap: true,
+    withSet: true,
+    withDate: true,
+    withTypedArray: true,
+    withSparseArray: true,
+    withNullPrototype: true,
+  }),
   fc.jsonValue({ maxDepth: 3 }),
-  fc.constantFrom('', 'x'.repeat(5000), '\n', '\u2028', -0, Number.NaN, Infinity, 1e308, 2 ** 53, [], {}, null, true, cyclic, deepList),
+  fc.constantFrom(
+    '',
+    'x'.repeat(5000),
+    '\n',
+    '\u2028',
+    -0,
+    Number.NaN,
+    Infinity,
+    1e308,
+    2 ** 53,
+    [],
+    {},
+    null,
+    true,
+    cyclic,
+    deepList,
+  ),
 );
 
-type Edit = { kind: 'delete'; key: number } | { kind: 'set'; key: number; value: unknown } | { kind: 'add'; key: string; value: unknown } | { kind: 'setting'; key: number; value: unknown };
+type Edit =
+  | { kind: 'delete'; key: number }
+  | { kind: 'set'; key: number; value: unknown }
+  | { kind: 'add'; key: string; value: unknown }
+  | { kind: 'setting'; key: number; value: unknown };
 
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), key: fc.nat() }),
   fc.record({ kind: fc.constant('set' as const), key: fc.nat(), value: anyValue }),
-  fc.record({ kind: fc.constant('add' as const), key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toString', 'type')), value: anyValue }),
+  fc.record({
+    kind: fc.constant('add' as const),
+    key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toString', 'type')),
+    value: anyValue,
+  }),
   fc.record({ kind: fc.constant('setting' as const), key: fc.nat(), value: anyValue }),
 );
 
@@ -70,7 +103,13 @@ function edited(original: Record<string, unknown>, edits: Edit[]): Record<string
   const value: Record<string, unknown> = { ...original };
   for (const edit of edits) {
     const keys = Object.keys(value);
-    if (edit.kind === 'add') Object.defineProperty(value, edit.key, { value: edit.value, enumerable: true, configurable: true, writable: true });
+    if (edit.kind === 'add')
+      Object.defineProperty(value, edit.key, {
+        value: edit.value,
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
     else if (keys.length === 0) continue;
     else if (edit.kind === 'delete') delete value[keys[edit.key % keys.length]];
     else if (edit.kind === 'set') value[keys[edit.key % keys.length]] = edit.value;
@@ -117,14 +156,23 @@ describe('request validation under arbitrary and mutated input', () => {
     const total = Object.values(tallies).reduce((n, t) => n + t.cases, 0);
     console.log(`request validator fuzz: ${total} cases in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     for (const [name, t] of Object.entries(tallies)) {
-      console.log(`  ${name}: ${t.cases} cases (${t.refused} refused, ${t.accepted} accepted), slowest ${t.slowestMs.toFixed(1)} ms`);
+      console.log(
+        `  ${name}: ${t.cases} cases (${t.refused} refused, ${t.accepted} accepted), slowest ${t.slowestMs.toFixed(1)} ms`,
+      );
     }
   });
 
   it('validateRequest: arbitrary values', () => {
     fc.assert(
-      fc.property(fc.oneof(anyValue, fc.record({ type: fc.oneof(fc.constantFrom(...VALID_REQUESTS.map((r) => r.type)), anyValue) }, { requiredKeys: [] })), (value) =>
-        expectValidatedOrRefused('validateRequest, arbitrary', validateRequest, value),
+      fc.property(
+        fc.oneof(
+          anyValue,
+          fc.record(
+            { type: fc.oneof(fc.constantFrom(...VALID_REQUESTS.map((r) => r.type)), anyValue) },
+            { requiredKeys: [] },
+          ),
+        ),
+        (value) => expectValidatedOrRefused('validateRequest, arbitrary', validateRequest, value),
       ),
       { seed: 1901, numRuns: 1500 },
     );
@@ -132,8 +180,11 @@ describe('request validation under arbitrary and mutated input', () => {
 
   it('validateRequest: valid requests with fields removed, added and changed', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...VALID_REQUESTS), fc.array(editArb, { minLength: 1, maxLength: 3 }), (request, edits) =>
-        expectValidatedOrRefused('validateRequest, mutated', validateRequest, edited(request, edits)),
+      fc.property(
+        fc.constantFrom(...VALID_REQUESTS),
+        fc.array(editArb, { minLength: 1, maxLength: 3 }),
+        (request, edits) =>
+          expectValidatedOrRefused('validateRequest, mutated', validateRequest, edited(request, edits)),
       ),
       { seed: 1902, numRuns: 2000 },
     );
@@ -141,8 +192,14 @@ describe('request validation under arbitrary and mutated input', () => {
 
   it('validateOpenFiles: arbitrary values and mutated messages', () => {
     fc.assert(
-      fc.property(fc.oneof(anyValue, fc.tuple(fc.constantFrom(...VALID_OPEN_FILES), fc.array(editArb, { minLength: 1, maxLength: 3 })).map(([m, e]) => edited(m, e))), (value) =>
-        expectValidatedOrRefused('validateOpenFiles', validateOpenFiles, value),
+      fc.property(
+        fc.oneof(
+          anyValue,
+          fc
+            .tuple(fc.constantFrom(...VALID_OPEN_FILES), fc.array(editArb, { minLength: 1, maxLength: 3 }))
+            .map(([m, e]) => edited(m, e)),
+        ),
+        (value) => expectValidatedOrRefused('validateOpenFiles', validateOpenFiles, value),
       ),
       { seed: 1903, numRuns: 1500 },
     );

@@ -45,15 +45,72 @@ describe('request validation', () => {
     [{ type: 'load-uploaded', role: 'train', uploads: [] }, /uploads must list 1 to 4 files/],
     [{ type: 'load-uploaded', role: 'train', uploads: ['../../etc/passwd'] }, /malformed upload id/],
     [{ type: 'start', autosave: true, continue: false, allowOtherData: false }, /settings must be an object/],
-    [{ type: 'start', settings: { ...settings, epochs: -1 }, autosave: true, continue: false, allowOtherData: false }, /epochs must be between 1 and 100000, got -1/],
-    [{ type: 'start', settings: { ...settings, learningRate: '0.1' }, autosave: true, continue: false, allowOtherData: false }, /learning rate must be a number, got "0.1"/],
-    [{ type: 'start', settings: { ...settings, hiddenSizes: [0] }, autosave: true, continue: false, allowOtherData: false }, /hidden layer sizes must be between 1 and 4096/],
-    [{ type: 'start', settings: { ...settings, beta1: 0.5 }, autosave: true, continue: false, allowOtherData: false }, /unknown setting "beta1"/],
-    [{ type: 'start', settings: { epochs: 3 }, autosave: true, continue: false, allowOtherData: false }, /setting "batchSize" is missing/],
-    [{ type: 'start', settings: { ...settings, dropout: 0.95 }, autosave: true, continue: false, allowOtherData: false }, /dropout must be at most 0.9, got 0.95/],
-    [{ type: 'start', settings: { ...settings, schedule: 'exp' }, autosave: true, continue: false, allowOtherData: false }, /schedule must be one of constant, step, cosine/],
-    [{ type: 'start', settings: { ...settings, restoreBest: true }, autosave: true, continue: false, allowOtherData: false }, /restore best needs a validation split/],
-    [{ type: 'start', settings, autosave: 'yes', continue: false, allowOtherData: false }, /autosave must be true or false/],
+    [
+      { type: 'start', settings: { ...settings, epochs: -1 }, autosave: true, continue: false, allowOtherData: false },
+      /epochs must be between 1 and 100000, got -1/,
+    ],
+    [
+      {
+        type: 'start',
+        settings: { ...settings, learningRate: '0.1' },
+        autosave: true,
+        continue: false,
+        allowOtherData: false,
+      },
+      /learning rate must be a number, got "0.1"/,
+    ],
+    [
+      {
+        type: 'start',
+        settings: { ...settings, hiddenSizes: [0] },
+        autosave: true,
+        continue: false,
+        allowOtherData: false,
+      },
+      /hidden layer sizes must be between 1 and 4096/,
+    ],
+    [
+      { type: 'start', settings: { ...settings, beta1: 0.5 }, autosave: true, continue: false, allowOtherData: false },
+      /unknown setting "beta1"/,
+    ],
+    [
+      { type: 'start', settings: { epochs: 3 }, autosave: true, continue: false, allowOtherData: false },
+      /setting "batchSize" is missing/,
+    ],
+    [
+      {
+        type: 'start',
+        settings: { ...settings, dropout: 0.95 },
+        autosave: true,
+        continue: false,
+        allowOtherData: false,
+      },
+      /dropout must be at most 0.9, got 0.95/,
+    ],
+    [
+      {
+        type: 'start',
+        settings: { ...settings, schedule: 'exp' },
+        autosave: true,
+        continue: false,
+        allowOtherData: false,
+      },
+      /schedule must be one of constant, step, cosine/,
+    ],
+    [
+      {
+        type: 'start',
+        settings: { ...settings, restoreBest: true },
+        autosave: true,
+        continue: false,
+        allowOtherData: false,
+      },
+      /restore best needs a validation split/,
+    ],
+    [
+      { type: 'start', settings, autosave: 'yes', continue: false, allowOtherData: false },
+      /autosave must be true or false/,
+    ],
     [{ type: 'start', settings, autosave: true, continue: true }, /allowOtherData must be true or false/],
     [{ type: 'export-model', format: 'pickle' }, /format must be "onnx" or "safetensors"/],
     [{ type: 'save-checkpoint', path: '/etc/passwd' }, /unexpected field "path"/],
@@ -65,9 +122,15 @@ describe('request validation', () => {
     [{ type: 'delete-run-files', ids: [] }, /invalid request: ids must list 1 to 100 runs/],
     [{ type: 'open-run-checkpoint', id: '20261125-143012-ab12', path: '/etc/passwd' }, /unexpected field "path"/],
     [{ type: 'get-run-history', ids: [] }, /ids must list 1 to 100 runs/],
-    [{ type: 'delete-runs', ids: Array.from({ length: 101 }, () => '20261125-143012-ab12') }, /ids must list 1 to 100 runs/],
+    [
+      { type: 'delete-runs', ids: Array.from({ length: 101 }, () => '20261125-143012-ab12') },
+      /ids must list 1 to 100 runs/,
+    ],
     [{ type: 'delete-runs', ids: '20261125-143012-ab12' }, /ids must list 1 to 100 runs/],
-    [{ type: 'rename-run', id: '20261125-143012-ab12', name: 'x'.repeat(201) }, /the name must be text of at most 200 characters/],
+    [
+      { type: 'rename-run', id: '20261125-143012-ab12', name: 'x'.repeat(201) },
+      /the name must be text of at most 200 characters/,
+    ],
     [{ type: 'note-run', id: '20261125-143012-ab12', note: 42 }, /the note must be text of at most 10000 characters/],
     [{ type: 'rename-run', id: '20261125-143012-ab12' }, /the name must be text/],
   ])('refuses %j with a clear message', (request, message) => {
@@ -76,7 +139,15 @@ describe('request validation', () => {
 
   it('returns only the known settings, checked', () => {
     expect(validateSettings({ ...settings, threads: 2 })).toEqual({ ...settings, threads: 2 });
-    const recipes = { schedule: 'step', stepEpochs: 3, dropout: 0.3, flip: true, validationFraction: 0.1, patience: 4, restoreBest: true };
+    const recipes = {
+      schedule: 'step',
+      stepEpochs: 3,
+      dropout: 0.3,
+      flip: true,
+      validationFraction: 0.1,
+      patience: 4,
+      restoreBest: true,
+    };
     expect(validateSettings({ ...settings, ...recipes })).toEqual({ ...settings, ...recipes });
   });
 });

@@ -35,7 +35,9 @@ describe('file names in messages', () => {
     const error = await failureOf(readCsvDataset(file, { requireLabels: true }));
     expect(error.message).toBe(`${dir}/two\\nlines.csv: is empty`);
     const missing = join(dir, 'gone\n.safetensors');
-    expect((await failureOf(loadCheckpoint(missing))).message).toBe(`${dir}/gone\\n.safetensors: no such file or directory`);
+    expect((await failureOf(loadCheckpoint(missing))).message).toBe(
+      `${dir}/gone\\n.safetensors: no such file or directory`,
+    );
   });
 });
 
@@ -83,15 +85,19 @@ describe('system errors', () => {
     expect(error.kind).toBe(code === 'ENOENT' ? 'not-found' : 'io');
   });
 
-  it('describes an unknown code generically, never in Node\'s format', () => {
+  it("describes an unknown code generically, never in Node's format", () => {
     const nodeText = "EWEIRD: something odd, open '/m'";
     expect(describeSystemError('EWEIRD', '/m', nodeText)).toBe('/m: the system reported error EWEIRD');
-    expect(userMessage(Object.assign(new Error(nodeText), { code: 'EWEIRD', path: '/m' }))).toBe('/m: the system reported error EWEIRD');
+    expect(userMessage(Object.assign(new Error(nodeText), { code: 'EWEIRD', path: '/m' }))).toBe(
+      '/m: the system reported error EWEIRD',
+    );
     // A code without a path (e.g. from a socket) still reads as a sentence.
     expect(userMessage(Object.assign(new Error('EMFILE: too many open files, watch'), { code: 'EMFILE' }))).toBe(
       'too many files are open; close some programs and try again',
     );
-    expect(userMessage(Object.assign(new Error('EWEIRD: odd, read'), { code: 'EWEIRD' }))).toBe('the system reported error EWEIRD');
+    expect(userMessage(Object.assign(new Error('EWEIRD: odd, read'), { code: 'EWEIRD' }))).toBe(
+      'the system reported error EWEIRD',
+    );
     expect(describeSystemError('not\na code', '/m')).toBe('/m: the system reported an unknown error');
   });
 

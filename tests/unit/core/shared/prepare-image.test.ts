@@ -71,7 +71,12 @@ describe('prepareImage', () => {
     // itself and so is not changed by the sharpening. After negation: ink 255, paper 0.
     const prepared = prepareImage(picture);
     expect(prepared.empty).toBe(false);
-    expect(rows(prepared.pixels, 28)).toEqual(rows(canvas((_, y) => (y >= 7 && y <= 20 ? 255 : 0)), 28));
+    expect(rows(prepared.pixels, 28)).toEqual(
+      rows(
+        canvas((_, y) => (y >= 7 && y <= 20 ? 255 : 0)),
+        28,
+      ),
+    );
   });
 
   it('counts a pixel within 5% of 255·√3 of the corner colour as background, and one just beyond it as content', () => {
@@ -144,7 +149,8 @@ describe('prepareImage', () => {
     const expected = (x: number): number => (x <= 8 ? 0 : x === 9 ? 60 : x <= 17 ? 90 : x === 18 ? 120 : 180);
     expect(scaled.width).toBe(28);
     expect(scaled.height).toBe(28);
-    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) expect(scaled.values[y * 28 + x]).toBeCloseTo(expected(x), 9);
+    for (let y = 0; y < 28; y++)
+      for (let x = 0; x < 28; x++) expect(scaled.values[y * 28 + x]).toBeCloseTo(expected(x), 9);
   });
 
   it('upscales a 7×7 picture with one black pixel in the middle to a 4×4 block in the middle', () => {
@@ -155,7 +161,12 @@ describe('prepareImage', () => {
     // clamps to 255.
     const picture = fill(fill(image(9, 9, [128, 128, 128, 255]), 1, 1, 7, 7, WHITE), 4, 4, 1, 1, BLACK);
     const inBlock = (x: number, y: number): boolean => x >= 12 && x <= 15 && y >= 12 && y <= 15;
-    expect(rows(prepareImage(picture).pixels, 28)).toEqual(rows(canvas((x, y) => (inBlock(x, y) ? 255 : 0)), 28));
+    expect(rows(prepareImage(picture).pixels, 28)).toEqual(
+      rows(
+        canvas((x, y) => (inBlock(x, y) ? 255 : 0)),
+        28,
+      ),
+    );
   });
 
   it('gives 784 zeros and empty for a picture of nothing but background', () => {
@@ -179,16 +190,31 @@ describe('prepareImage', () => {
     const prepared = prepareImage(picture);
     expect(prepared.empty).toBe(false);
     const bright = (x: number, y: number): boolean => y < 7 || y > 20 || (y <= 13 && x <= 13);
-    expect(rows(prepared.pixels, 28)).toEqual(rows(canvas((x, y) => (bright(x, y) ? 255 : 0)), 28));
+    expect(rows(prepared.pixels, 28)).toEqual(
+      rows(
+        canvas((x, y) => (bright(x, y) ? 255 : 0)),
+        28,
+      ),
+    );
   });
 
   it('fits a 1-px column or row: one black line in the middle', () => {
     // 300 black pixels of 500 are trimmed to a 1×300 line, scaled to 1×28 (the short side: round(28/300) = 0,
     // at least 1) and centred: column floor(27/2) = 13, the odd remainder's extra column on the right.
     const column = fill(image(1, 500), 0, 100, 1, 300, BLACK);
-    expect(rows(prepareImage(column).pixels, 28)).toEqual(rows(canvas((x) => (x === 13 ? 255 : 0)), 28));
+    expect(rows(prepareImage(column).pixels, 28)).toEqual(
+      rows(
+        canvas((x) => (x === 13 ? 255 : 0)),
+        28,
+      ),
+    );
     const row = fill(image(500, 1), 100, 0, 300, 1, BLACK);
-    expect(rows(prepareImage(row).pixels, 28)).toEqual(rows(canvas((_, y) => (y === 13 ? 255 : 0)), 28));
+    expect(rows(prepareImage(row).pixels, 28)).toEqual(
+      rows(
+        canvas((_, y) => (y === 13 ? 255 : 0)),
+        28,
+      ),
+    );
   });
 
   it('returns 784 bytes, the same each time, for any size', () => {
@@ -253,7 +279,7 @@ describe('sharpen', () => {
     // left end the missing neighbour repeats 100: blur 100 + 10·0.2740686191 = 102.7406862, sharpened
     // 97.2593138; at the right end 142.7406862. The row repeats up and down, so columns do not matter.
     const sharpened = sharpen(grey(5, 1, (x) => 100 + 10 * x));
-    [97.2593138093880, 110, 120, 130, 142.740686190612].forEach((v, x) => expect(sharpened.values[x]).toBeCloseTo(v, 9));
+    [97.259313809388, 110, 120, 130, 142.740686190612].forEach((v, x) => expect(sharpened.values[x]).toBeCloseTo(v, 9));
   });
 
   it('clamps to 0–255 without rounding', () => {
@@ -268,7 +294,10 @@ describe('sharpen', () => {
 describe('centreOnCanvas', () => {
   it('pads with the given grey and puts the extra pixel of an odd remainder right and below', () => {
     // 3×2 in 28×28: 25 columns left over → 12 left, 13 right; 26 rows → 13 above, 13 below.
-    const centred = centreOnCanvas(grey(3, 2, () => 0), 255);
+    const centred = centreOnCanvas(
+      grey(3, 2, () => 0),
+      255,
+    );
     for (let y = 0; y < 28; y++) {
       for (let x = 0; x < 28; x++) {
         expect(centred.values[y * 28 + x]).toBe(x >= 12 && x <= 14 && y >= 13 && y <= 14 ? 0 : 255);

@@ -5,7 +5,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { resolveRunConfig } from '@core/shared/config';
-import { checkRunHistory, checkRunRecord, parseRunEdits, RUN_HISTORY_FORMAT, type RunRecord, withEdits } from '@core/shared/run-record';
+import {
+  checkRunHistory,
+  checkRunRecord,
+  parseRunEdits,
+  RUN_HISTORY_FORMAT,
+  type RunRecord,
+  withEdits,
+} from '@core/shared/run-record';
 import { recordFor } from '../../../helpers/runs';
 
 const ID = '20261125-143012-ab12';
@@ -17,17 +24,26 @@ function record(changes: Record<string, unknown> = {}): Record<string, unknown> 
 
 describe('a run record read from disk', () => {
   it('is taken whole when every field has its type, and files found on disk are never taken from it', () => {
-    const checked = checkRunRecord(record({ files: { last: '/etc/passwd', best: null, bytes: 1 }, copies: ['/m.safetensors'] }), ID);
+    const checked = checkRunRecord(
+      record({ files: { last: '/etc/passwd', best: null, bytes: 1 }, copies: ['/m.safetensors'] }),
+      ID,
+    );
     expect(typeof checked).toBe('object');
     expect((checked as RunRecord).files).toBeUndefined();
     expect((checked as RunRecord).copies).toEqual(['/m.safetensors']);
   });
 
   it.each([
-    [{ data: { ...record().data as object, history: 5 } }, 'data.history is 5, not a list'],
+    [{ data: { ...(record().data as object), history: 5 } }, 'data.history is 5, not a list'],
     [{ data: { fingerprint: 7, sources: null, history: null } }, 'data.fingerprint is 7'],
-    [{ data: { fingerprint: null, sources: { train: 'x.csv', test: null }, history: null } }, 'data.sources.train is "x.csv", not a list of files'],
-    [{ data: { fingerprint: null, sources: { train: [], test: [3] }, history: null } }, 'data.sources.test is [3], not a list of files'],
+    [
+      { data: { fingerprint: null, sources: { train: 'x.csv', test: null }, history: null } },
+      'data.sources.train is "x.csv", not a list of files',
+    ],
+    [
+      { data: { fingerprint: null, sources: { train: [], test: [3] }, history: null } },
+      'data.sources.test is [3], not a list of files',
+    ],
     [{ data: { fingerprint: null, sources: null, history: [{ fromEpoch: 1 }] } }, 'data.history entry 1 is an object'],
     [{ config: { ...resolveRunConfig(), hiddenSizes: [0] } }, 'config.hiddenSizes is [0], not a list of layer sizes'],
     [{ config: { ...resolveRunConfig(), learningRate: '0.1' } }, 'config.learningRate is "0.1", not a number'],
@@ -42,15 +58,31 @@ describe('a run record read from disk', () => {
   });
 
   it('keeps settings a newer app may add, unchecked', () => {
-    expect(typeof checkRunRecord(record({ config: { ...resolveRunConfig(), momentum: 'nesterov' } }), ID)).toBe('object');
+    expect(typeof checkRunRecord(record({ config: { ...resolveRunConfig(), momentum: 'nesterov' } }), ID)).toBe(
+      'object',
+    );
   });
 
   it('has a history whose every epoch is checked', () => {
-    const epoch = { epoch: 1, epochs: 2, cost: 0.5, trainAccuracy: 0.8, validationCost: null, validationAccuracy: null, testCost: null, testAccuracy: null, seconds: 1 };
+    const epoch = {
+      epoch: 1,
+      epochs: 2,
+      cost: 0.5,
+      trainAccuracy: 0.8,
+      validationCost: null,
+      validationAccuracy: null,
+      testCost: null,
+      testAccuracy: null,
+      seconds: 1,
+    };
     expect(checkRunHistory({ format: RUN_HISTORY_FORMAT, id: ID, epochs: [epoch] }, ID)).toEqual([epoch]);
     expect(checkRunHistory({ format: RUN_HISTORY_FORMAT, id: ID, epochs: 5 }, ID)).toBe('has no list of epochs');
-    expect(checkRunHistory({ format: RUN_HISTORY_FORMAT, id: ID, epochs: [{ ...epoch, epoch: 0 }] }, ID)).toBe('epoch entry 1: epoch is 0');
-    expect(checkRunHistory({ format: RUN_HISTORY_FORMAT, id: ID, epochs: [{ ...epoch, samplesPerSecond: 'fast' }] }, ID)).toBe('epoch entry 1: samplesPerSecond is "fast"');
+    expect(checkRunHistory({ format: RUN_HISTORY_FORMAT, id: ID, epochs: [{ ...epoch, epoch: 0 }] }, ID)).toBe(
+      'epoch entry 1: epoch is 0',
+    );
+    expect(
+      checkRunHistory({ format: RUN_HISTORY_FORMAT, id: ID, epochs: [{ ...epoch, samplesPerSecond: 'fast' }] }, ID),
+    ).toBe('epoch entry 1: samplesPerSecond is "fast"');
   });
 });
 
@@ -73,7 +105,11 @@ describe('the edit journal', () => {
     const edits = parseRunEdits(text);
     expect(edits.map((edit) => edit.at)).toEqual(['t1', 't3', 't4', 't5', 't6', 't7', 't8']);
     const folded = withEdits(checkRunRecord(record(), ID) as RunRecord, edits);
-    expect(folded).toMatchObject({ name: 'second name', note: 'line one\nline two', copies: ['/b.safetensors', '/a.safetensors'] });
+    expect(folded).toMatchObject({
+      name: 'second name',
+      note: 'line one\nline two',
+      copies: ['/b.safetensors', '/a.safetensors'],
+    });
     // A malformed run id is not taken.
     expect(folded.continuedBy).toBeUndefined();
   });

@@ -26,7 +26,11 @@ describe('WebSocket messages', () => {
       id: 7,
       response: {
         ok: true,
-        insight: { weights: [Float32Array.of(0.25, -1e-8), new Float32Array(0)], predictions: Uint8Array.of(9, 0, 255), index: Int32Array.of(-5) },
+        insight: {
+          weights: [Float32Array.of(0.25, -1e-8), new Float32Array(0)],
+          predictions: Uint8Array.of(9, 0, 255),
+          index: Int32Array.of(-5),
+        },
         testImages: { images: new Uint8Array(7).fill(200), labels: Uint8Array.of(4) },
       },
     };
@@ -55,9 +59,15 @@ describe('WebSocket messages', () => {
       out.set(text, 8);
       return out;
     };
-    expect(() => decodeMessage(frame('{"a":{"$typed":"Object","length":1}}'))).toThrow('a malformed array in a message frame');
-    expect(() => decodeMessage(frame('{"a":{"$typed":"Uint8Array","length":-1}}'))).toThrow('a malformed array in a message frame');
-    expect(() => decodeMessage(frame('{"a":{"$typed":"constructor","length":1}}'))).toThrow('a malformed array in a message frame');
+    expect(() => decodeMessage(frame('{"a":{"$typed":"Object","length":1}}'))).toThrow(
+      'a malformed array in a message frame',
+    );
+    expect(() => decodeMessage(frame('{"a":{"$typed":"Uint8Array","length":-1}}'))).toThrow(
+      'a malformed array in a message frame',
+    );
+    expect(() => decodeMessage(frame('{"a":{"$typed":"constructor","length":1}}'))).toThrow(
+      'a malformed array in a message frame',
+    );
     expect(decodeMessage(frame('{"a":{"$typed":"Uint8Array","length":2}}'))).toEqual({ a: new Uint8Array(2) });
   });
 

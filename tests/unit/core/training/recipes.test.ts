@@ -1,6 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { checkpointOf, decodeCheckpoint, encodeCheckpoint, resumeConfig, saveCheckpoint, trainerStateOf } from '@core/checkpoint/checkpoint';
+import {
+  checkpointOf,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  resumeConfig,
+  saveCheckpoint,
+  trainerStateOf,
+} from '@core/checkpoint/checkpoint';
 import { type RunConfig, resolveRunConfig } from '@core/shared/config';
 import { fingerprint, type LabelledDataset, takeFirst } from '@core/shared/dataset';
 import type { KernelChoice } from '@core/engine/engine';
@@ -8,7 +15,8 @@ import { type EpochSummary, Trainer, type TrainerState } from '@core/training/tr
 import { realDataset } from '../../../helpers/data';
 
 // Timings differ run to run; `epochs` is the target of the run the epoch belonged to.
-const withoutTimes = (history: EpochSummary[]) => history.map(({ seconds, evaluationSeconds, samplesPerSecond, epochs, ...rest }) => rest);
+const withoutTimes = (history: EpochSummary[]) =>
+  history.map(({ seconds, evaluationSeconds, samplesPerSecond, epochs, ...rest }) => rest);
 
 async function train(
   config: RunConfig,
@@ -33,8 +41,15 @@ async function train(
 }
 
 /** A state through a checkpoint file's bytes and back, as a resume from disk sees it. */
-function throughCheckpoint(state: TrainerState, config: RunConfig, data: LabelledDataset): { state: TrainerState; config: RunConfig } {
-  const checkpoint = decodeCheckpoint(encodeCheckpoint(checkpointOf(state, config, { datasetFingerprint: fingerprint(data) })), 'c.safetensors');
+function throughCheckpoint(
+  state: TrainerState,
+  config: RunConfig,
+  data: LabelledDataset,
+): { state: TrainerState; config: RunConfig } {
+  const checkpoint = decodeCheckpoint(
+    encodeCheckpoint(checkpointOf(state, config, { datasetFingerprint: fingerprint(data) })),
+    'c.safetensors',
+  );
   return {
     state: trainerStateOf(checkpoint, 'c.safetensors'),
     config: resumeConfig(checkpoint.config, checkpoint.epochsDone, {}, 'c.safetensors'),
@@ -83,7 +98,10 @@ describe('training recipes in the trainer', () => {
     expect(rates[2]).toBeCloseTo(0.001 * 0.5 * (1 + Math.cos((Math.PI * (3 * 27 - 1 - 27)) / (3 * 27))), 12);
     expect(rates[3]).toBeLessThan(0.001 * 0.001);
     // And the recipes did something: the plain run differs.
-    const plain = await train(resolveRunConfig({ hiddenSizes: [64, 32], batchSize: 50, seed: 3, validationFraction: 0.1, epochs: 1 }), data);
+    const plain = await train(
+      resolveRunConfig({ hiddenSizes: [64, 32], batchSize: 50, seed: 3, validationFraction: 0.1, epochs: 1 }),
+      data,
+    );
     expect(plain.summary.history[0].cost).not.toBe(straight.summary.history[0].cost);
   });
 
@@ -98,7 +116,15 @@ describe('training recipes in the trainer', () => {
   describe('early stopping', () => {
     // 600 real images: the validation cost stops improving after a few epochs of memorising.
     let data: LabelledDataset;
-    const config = resolveRunConfig({ hiddenSizes: [64], batchSize: 20, learningRate: 0.003, validationFraction: 0.25, epochs: 40, patience: 3, restoreBest: true });
+    const config = resolveRunConfig({
+      hiddenSizes: [64],
+      batchSize: 20,
+      learningRate: 0.003,
+      validationFraction: 0.25,
+      epochs: 40,
+      patience: 3,
+      restoreBest: true,
+    });
     beforeAll(async () => {
       data = takeFirst(await realDataset('train'), 600);
     });
@@ -140,7 +166,13 @@ describe('training recipes in the trainer', () => {
       const { loadCheckpoint } = await import('@core/checkpoint/checkpoint');
       const { tempDir } = await import('../../../helpers/data');
       const file = join(await tempDir('fmnist-early-'), 'autosave.safetensors');
-      const run = await TrainingRun.create({ config, train: data, test: null, data: { fingerprint: fingerprint(data), sources: null, history: null }, autosaveFiles: [file] });
+      const run = await TrainingRun.create({
+        config,
+        train: data,
+        test: null,
+        data: { fingerprint: fingerprint(data), sources: null, history: null },
+        autosaveFiles: [file],
+      });
       const summary = await run.run();
       await run.dispose();
       expect(summary.stoppedEarly).toBe(true);
@@ -167,18 +199,53 @@ describe('the early-stopping memory in a checkpoint file', () => {
   it('is refused in one line when it is inconsistent, naming the file', async () => {
     const { initParameters, mlpShape } = await import('@core/shared/mlp');
     const parameters = initParameters(mlpShape([8]), 1);
-    const zeros = { ...parameters, weights: parameters.weights.map((w) => new Float32Array(w.length)), biases: parameters.biases.map((b) => new Float32Array(b.length)) };
+    const zeros = {
+      ...parameters,
+      weights: parameters.weights.map((w) => new Float32Array(w.length)),
+      biases: parameters.biases.map((b) => new Float32Array(b.length)),
+    };
     const config = resolveRunConfig({ hiddenSizes: [8], epochs: 5, validationFraction: 0.2, restoreBest: true });
-    const state: TrainerState = { epochsDone: 3, step: 9, shuffleState: [1, 2, 3, 4], parameters, moments: { m: zeros, v: zeros }, history: [] };
+    const state: TrainerState = {
+      epochsDone: 3,
+      step: 9,
+      shuffleState: [1, 2, 3, 4],
+      parameters,
+      moments: { m: zeros, v: zeros },
+      history: [],
+    };
     const history = [1, 2, 3].map((epoch) => ({
-      epoch, epochs: 5, cost: 1, trainAccuracy: 0.5, validationCost: 1, validationAccuracy: 0.5, testCost: null, testAccuracy: null, seconds: 1, evaluationSeconds: 0, samplesPerSecond: 1,
+      epoch,
+      epochs: 5,
+      cost: 1,
+      trainAccuracy: 0.5,
+      validationCost: 1,
+      validationAccuracy: 0.5,
+      testCost: null,
+      testAccuracy: null,
+      seconds: 1,
+      evaluationSeconds: 0,
+      samplesPerSecond: 1,
     }));
-    const file = (best: TrainerState['best']) => encodeCheckpoint(checkpointOf({ ...state, history, best }, config, { datasetFingerprint: null }));
+    const file = (best: TrainerState['best']) =>
+      encodeCheckpoint(checkpointOf({ ...state, history, best }, config, { datasetFingerprint: null }));
     // The same memory, whole, reads back as written.
-    const whole = { epoch: 2, validationCost: 0.7, state: { step: 6, shuffleState: [5, 6, 7, 8] as [number, number, number, number], parameters, moments: { m: zeros, v: zeros } } };
+    const whole = {
+      epoch: 2,
+      validationCost: 0.7,
+      state: {
+        step: 6,
+        shuffleState: [5, 6, 7, 8] as [number, number, number, number],
+        parameters,
+        moments: { m: zeros, v: zeros },
+      },
+    };
     expect(decodeCheckpoint(file(whole), 'c.safetensors').optimizer?.best).toEqual(whole);
-    expect(() => decodeCheckpoint(file({ ...whole, epoch: 4 }), 'c.safetensors')).toThrow('c.safetensors: has an invalid best epoch (early stopping)');
-    expect(() => decodeCheckpoint(file({ ...whole, validationCost: -1 }), 'c.safetensors')).toThrow('c.safetensors: has an invalid best validation cost (early stopping)');
+    expect(() => decodeCheckpoint(file({ ...whole, epoch: 4 }), 'c.safetensors')).toThrow(
+      'c.safetensors: has an invalid best epoch (early stopping)',
+    );
+    expect(() => decodeCheckpoint(file({ ...whole, validationCost: -1 }), 'c.safetensors')).toThrow(
+      'c.safetensors: has an invalid best validation cost (early stopping)',
+    );
     expect(() => decodeCheckpoint(file({ ...whole, state: { ...whole.state, step: -2 } }), 'c.safetensors')).toThrow(
       'c.safetensors: has an invalid optimizer step count of the best epoch',
     );

@@ -14,11 +14,15 @@ import { Trainer, type TrainerState } from '@core/training/trainer';
 import { randomDataset } from '../../../helpers/data';
 
 const features = detectWasmFeatures();
-const missing = [!features.simd && 'WebAssembly SIMD', !features.threads && 'shared WebAssembly memory'].filter(Boolean);
+const missing = [!features.simd && 'WebAssembly SIMD', !features.threads && 'shared WebAssembly memory'].filter(
+  Boolean,
+);
 const threadsAvailable = missing.length === 0;
 
 /** A two-thread trainer whose kernel helpers the test can reach, and the state it had after epoch 1. */
-async function threadedTrainer(onBatch: (trainer: Trainer, epoch: number, batch: number, helpers: ThreadedExecutor) => void) {
+async function threadedTrainer(
+  onBatch: (trainer: Trainer, epoch: number, batch: number, helpers: ThreadedExecutor) => void,
+) {
   const plain = wasmBackend({ fusedMultiplyAdd: false });
   let executor!: ThreadedExecutor;
   const backend: Backend = {

@@ -31,7 +31,10 @@ describe('trainer', () => {
       const summary = await trainer.run();
       const params = trainer.getParameters();
       await trainer.dispose();
-      return { history: summary.history.map(({ seconds, evaluationSeconds, samplesPerSecond, ...rest }) => rest), params };
+      return {
+        history: summary.history.map(({ seconds, evaluationSeconds, samplesPerSecond, ...rest }) => rest),
+        params,
+      };
     };
     const a = await run(5);
     const b = await run(5);
@@ -68,6 +71,7 @@ describe('trainer', () => {
   it('pauses, resumes and stops between batches', async () => {
     let pausedAt = -1;
     let batchesSeen = 0;
+    let resumed = false;
     const trainer: Trainer = await Trainer.create({
       config: resolveRunConfig({ epochs: 50, batchSize: 10, hiddenSizes: [8] }),
       train: randomDataset(100),
@@ -77,15 +81,16 @@ describe('trainer', () => {
           trainer.pause();
           pausedAt = batchesSeen;
         }
+        // Stopped a few batches after it resumed (asked between batches, as a click would be).
+        if (resumed && batchesSeen === pausedAt + 15) trainer.stop();
       },
     });
     const running = trainer.run();
     await new Promise((r) => setTimeout(r, 50));
     expect(trainer.runStatus).toBe('paused');
     expect(batchesSeen).toBe(pausedAt);
+    resumed = true;
     trainer.resume();
-    await new Promise((r) => setTimeout(r, 5));
-    trainer.stop();
     const summary = await running;
     await trainer.dispose();
     expect(summary.status).toBe('stopped');

@@ -50,12 +50,19 @@ describe('training run on IDX data left unread', () => {
   async function unread(dataset: LabelledDataset, name: string): Promise<LabelledData> {
     const dir = await tempDir();
     const files = toIdx(dataset);
-    const opened = await openIdxDataset(await writeTemp(dir, `${name}-images.gz`, gzipSync(files.images)), await writeTemp(dir, `${name}-labels`, files.labels));
+    const opened = await openIdxDataset(
+      await writeTemp(dir, `${name}-images.gz`, gzipSync(files.images)),
+      await writeTemp(dir, `${name}-labels`, files.labels),
+    );
     expect(isUnread(opened)).toBe(true);
     return opened;
   }
 
-  async function trained(train: LabelledData, test: LabelledData, limit: number): Promise<{ parameters: number[]; trainedOn: string }> {
+  async function trained(
+    train: LabelledData,
+    test: LabelledData,
+    limit: number,
+  ): Promise<{ parameters: number[]; trainedOn: string }> {
     let trainedOn = '';
     const run = await TrainingRun.create({
       config: resolveRunConfig({ epochs: 1, hiddenSizes: [16], threads: 1, limit }),

@@ -13,7 +13,11 @@ describe('one image through the network', () => {
     const pixels = new Uint8Array(784);
     for (let i = 0; i < 784; i++) pixels[i] = i % 3 === 0 ? 0 : rng.nextInt(256);
     const got = inspectImage(parameters, pixels);
-    const reference = forward(parameters, Float64Array.from(pixels, (p) => p / 255), 1);
+    const reference = forward(
+      parameters,
+      Float64Array.from(pixels, (p) => p / 255),
+      1,
+    );
     expect(got.hidden).toHaveLength(2);
     for (let l = 0; l < 2; l++) {
       expect(got.hidden[l]).toHaveLength(reference[l + 1].length);

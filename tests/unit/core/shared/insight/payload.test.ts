@@ -9,7 +9,14 @@
 
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type BackendEvent, DEFAULT_SETTINGS, type ModelInsight, type Response, type RunSettings, type StudioState } from '@core/shared/contract';
+import {
+  type BackendEvent,
+  DEFAULT_SETTINGS,
+  type ModelInsight,
+  type Response,
+  type RunSettings,
+  type StudioState,
+} from '@core/shared/contract';
 import { StudioSession } from '@core/backend/session';
 import { mlpShape } from '@core/shared/mlp';
 import { forward } from '@core/model/reference';
@@ -43,8 +50,14 @@ describe('model insight', () => {
   const events: BackendEvent[] = [];
 
   it('has nothing to show before there is a model', async () => {
-    expect(await session.handle({ type: 'get-insight' })).toEqual({ ok: false, error: 'there is no model yet: train one or load a checkpoint' });
-    expect(await session.handle({ type: 'get-test-images' })).toEqual({ ok: false, error: 'load test data to see its images' });
+    expect(await session.handle({ type: 'get-insight' })).toEqual({
+      ok: false,
+      error: 'there is no model yet: train one or load a checkpoint',
+    });
+    expect(await session.handle({ type: 'get-test-images' })).toEqual({
+      ok: false,
+      error: 'load test data to see its images',
+    });
     expect((await stateOf(session)).insightKey).toBeNull();
   });
 
@@ -63,14 +76,20 @@ describe('model insight', () => {
   it('shows a run’s model after its first epoch, and after the run the outputs of its last epoch', async () => {
     expect((await start(session, { ...quick, epochs: 40 })).ok).toBe(true);
     // Before the first epoch ends there is no model of this run to show.
-    expect(await session.handle({ type: 'get-insight' })).toEqual({ ok: false, error: 'the model is shown once the run has finished its first epoch' });
+    expect(await session.handle({ type: 'get-insight' })).toEqual({
+      ok: false,
+      error: 'the model is shown once the run has finished its first epoch',
+    });
     let during: ModelInsight | null = null;
     await expect
-      .poll(async () => {
-        const response = await session.handle({ type: 'get-insight' });
-        during = response.ok ? response.insight! : null;
-        return during?.epochsDone ?? 0;
-      }, { timeout: 60_000 })
+      .poll(
+        async () => {
+          const response = await session.handle({ type: 'get-insight' });
+          during = response.ok ? response.insight! : null;
+          return during?.epochsDone ?? 0;
+        },
+        { timeout: 60_000 },
+      )
       .toBeGreaterThanOrEqual(1);
     expect(during!.source).toBe('run');
     expect(during!.key).toMatch(/^[0-9a-f]{8}-run\d+-epoch\d+-/);
@@ -141,7 +160,10 @@ describe('model insight beside other work', () => {
 
   it('does the first-start load and a checkpoint opened from outside both, in the order asked', async () => {
     const session = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR } });
-    const [data, model] = await Promise.all([session.handle({ type: 'load-default-data' }), session.handle({ type: 'load-checkpoint', path: checkpoint })]);
+    const [data, model] = await Promise.all([
+      session.handle({ type: 'load-default-data' }),
+      session.handle({ type: 'load-checkpoint', path: checkpoint }),
+    ]);
     expect(data.ok).toBe(true);
     expect(model.ok).toBe(true);
     const state = await stateOf(session);

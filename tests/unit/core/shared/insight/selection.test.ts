@@ -7,7 +7,11 @@ function outputs(rows: { label: number; predicted: number; p: number }[]): TestO
   rows.forEach((row, i) => {
     for (let c = 0; c < 10; c++) probabilities[i * 10 + c] = c === row.predicted ? row.p : (1 - row.p) / 9;
   });
-  return { labels: Uint8Array.from(rows.map((r) => r.label)), predictions: Uint8Array.from(rows.map((r) => r.predicted)), probabilities };
+  return {
+    labels: Uint8Array.from(rows.map((r) => r.label)),
+    predictions: Uint8Array.from(rows.map((r) => r.predicted)),
+    probabilities,
+  };
 }
 
 const six = outputs([
@@ -38,6 +42,8 @@ describe('gallery selection', () => {
   it('sorts by confidence either way, ties by index', () => {
     expect([...selectImages(six, { ...ALL_IMAGES, sort: 'confidence-desc' })]).toEqual([3, 4, 0, 1, 5, 2]);
     expect([...selectImages(six, { ...ALL_IMAGES, sort: 'confidence-asc' })]).toEqual([2, 1, 5, 0, 4, 3]);
-    expect([...selectImages(six, { ...ALL_IMAGES, show: 'misclassified', sort: 'confidence-desc' })]).toEqual([4, 1, 2]);
+    expect([...selectImages(six, { ...ALL_IMAGES, show: 'misclassified', sort: 'confidence-desc' })]).toEqual([
+      4, 1, 2,
+    ]);
   });
 });
