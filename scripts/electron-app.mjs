@@ -3,25 +3,26 @@
  * `npm start` and `npm run dev`: makes sure the Electron runtime is installed, then hands over to electron-vite.
  *
  * Electron ≥ 42 no longer downloads its binary when npm installs it, and electron-vite only reads
- * node_modules/electron/path.txt ("Electron uninstall" when it is missing). So on first start this fetches the
- * binary with the library Electron's own installer uses (@electron/get, same version, checksums and variables:
- * ELECTRON_MIRROR, ELECTRON_CUSTOM_DIR, ELECTRON_CUSTOM_FILENAME, electron_config_cache or ELECTRON_CACHE,
- * ELECTRON_GET_USE_PROXY, force_no_cache, electron_use_remote_checksums), drawing its progress, then runs
- * Electron's installer (node_modules/electron/install.js), which unpacks it from the cache and writes path.txt.
- * A failure ends with one line that says what to do, never a stack trace.
+ * node_modules/electron/path.txt ("Electron uninstall" when it is missing). So on first start this runs
+ * Electron's own installer, `install-electron`, which honours ELECTRON_MIRROR, ELECTRON_CUSTOM_DIR,
+ * electron_config_cache, ELECTRON_GET_USE_PROXY, force_no_cache and electron_use_remote_checksums. What this
+ * adds: ELECTRON_CACHE as a name for the cache, a line saying what is fetched, and a failure told in one line
+ * that says what to do, instead of the installer's stack trace.
  */
 
-import { execSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_MIRROR = 'https://github.com/electron/electron/releases/download/';
 /** Node 20.19+ or 22.12+ load ES modules with require(), which Electron's installer relies on (21 and 22.0–22.11 do not). */
 export const SUPPORTED_NODE = '^20.19.0 || >=22.12.0';
+
+/** @typedef {Record<string, string | undefined>} Env */
 
 /**
  * Electron's executable inside its dist folder, as its installer names it.
@@ -33,45 +34,21 @@ export function platformPath(platform) {
   return 'electron';
 }
 
-/** @typedef {Record<string, string | undefined>} Env */
-
-/**
- * The platform and architecture Electron's installer would fetch for, from the same variables, including its
- * check for x64 Node running under Rosetta on Apple silicon (it fetches arm64 then).
- * @param {Env} env
- * @param {() => boolean} underRosetta
- */
-export function target(env = process.env, underRosetta = runsUnderRosetta) {
-  const platform = env.ELECTRON_INSTALL_PLATFORM || env.npm_config_platform || process.platform;
-  let arch = env.ELECTRON_INSTALL_ARCH || env.npm_config_arch || process.arch;
-  if (
-    platform === 'darwin' &&
-    process.platform === 'darwin' &&
-    arch === 'x64' &&
-    env.npm_config_arch === undefined &&
-    underRosetta()
-  )
-    arch = 'arm64';
-  return { platform, arch };
-}
-
-function runsUnderRosetta() {
-  try {
-    return execSync('sysctl -in sysctl.proc_translated').toString().trim() === '1';
-  } catch {
-    return false;
-  }
+/** @param {Env} env */
+function platformOf(env) {
+  return env.ELECTRON_INSTALL_PLATFORM || env.npm_config_platform || process.platform;
 }
 
 /**
- * Whether the runtime is ready, with the same test as Electron's installer (version, path.txt, binary).
+ * Whether the runtime is ready, with the same test as Electron's installer (version, path.txt, binary); saves
+ * starting the installer on every start.
  * @param {string} electronDirectory
  * @param {Env} env
  */
 export function isInstalled(electronDirectory, env = process.env) {
   try {
     const version = JSON.parse(readFileSync(join(electronDirectory, 'package.json'), 'utf8')).version;
-    const executable = platformPath(env.ELECTRON_INSTALL_PLATFORM || env.npm_config_platform || process.platform);
+    const executable = platformPath(platformOf(env));
     if (
       readFileSync(join(electronDirectory, 'dist', 'version'), 'utf8')
         .replace(/^v/, '')
@@ -87,20 +64,20 @@ export function isInstalled(electronDirectory, env = process.env) {
 }
 
 /**
- * The variables as Electron's installer reads them. electron-builder and older guides use ELECTRON_CACHE for
- * the download cache, the installer electron_config_cache: the first is honoured when the second is unset.
+ * The variables for Electron's installer. electron-builder and older guides use ELECTRON_CACHE for the download
+ * cache, the installer electron_config_cache: the first is honoured when the second is unset.
  * @param {Env} env
  * @returns {Env}
  */
 export function installerEnvironment(env = process.env) {
   /** @type {Env} */
-  const result = { ...env, ELECTRON_GET_NO_PROGRESS: '1' };
+  const result = { ...env };
   if (!result.electron_config_cache && env.ELECTRON_CACHE) result.electron_config_cache = env.ELECTRON_CACHE;
   return result;
 }
 
 /**
- * Where the binary comes from, for the messages: the variables in @electron/get's order of precedence.
+ * Where the binary comes from, for the messages: the variables in the installer's order of precedence.
  * @param {Env} env
  */
 export function mirrorOf(env = process.env) {
@@ -114,24 +91,26 @@ export function mirrorOf(env = process.env) {
 }
 
 /**
- * The one line printed when the download fails: what went wrong, then what to do.
- * @param {{ version: string; platform: string; arch: string; mirror: string; error: any; command?: string }} failure
+ * The one line printed when the installer fails: what went wrong (from the first line of its error), then
+ * what to do.
+ * @param {{ version: string; platform: string; arch: string; mirror: string; error: string; command?: string }} failure
  */
 export function failureLine({ version, platform, arch, mirror, error, command = 'npm start' }) {
   const file = `electron-v${version}-${platform}-${arch}.zip`;
-  const text = `${error?.message ?? error}`;
-  const cause = error?.cause;
-  const code = cause?.code ?? error?.code ?? cause?.errors?.[0]?.code;
+  const first = error
+    .trim()
+    .split('\n')[0]
+    .replace(/^\w*Error: /, '');
   let problem;
-  const status = /Response code (\d+)(?: \(([^)]*)\))?/.exec(text);
+  const status = /Response code (\d+)(?: \(([^)]*)\))?/.exec(first);
   if (status) {
     problem = `the server answered ${status[1]}${status[2] ? ` ${status[2]}` : ''} for ${file}`;
-  } else if (/checksum|sha256|does not match/i.test(text)) {
+  } else if (/checksum|sha256|does not match/i.test(first)) {
     problem = `${file} does not match Electron's published checksum (a broken mirror or proxy?)`;
-  } else if (code) {
-    problem = `cannot reach ${hostOf(mirror)} (${code})`;
+  } else if (/^fetch failed$|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN/.test(first)) {
+    problem = `cannot reach ${hostOf(mirror)}`;
   } else {
-    problem = text.split('\n')[0] || 'unknown error';
+    problem = first || 'unknown error';
   }
   return (
     `${command}: could not download Electron ${version} (${platform}-${arch}) from ${mirror}: ${problem}. ` +
@@ -149,102 +128,45 @@ function hostOf(url) {
   }
 }
 
-/** @param {number} bytes */
-function formatMegabytes(bytes) {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
 /**
- * A progress line redrawn in place on a terminal; a line per quarter otherwise (logs stay short).
- * @param {{ isTTY?: boolean; write(text: string): unknown }} stream
- */
-export function progressReporter(stream, now = () => Date.now()) {
-  let lastDraw = Number.NEGATIVE_INFINITY;
-  let lastQuarter = -1;
-  let drawn = false;
-  return {
-    /** @param {{ transferred: number; total: number | null; percent: number }} progress */
-    update({ transferred, total, percent }) {
-      const fraction = total ? transferred / total : percent;
-      if (stream.isTTY) {
-        if (now() - lastDraw < 100 && fraction < 1) return;
-        lastDraw = now();
-        drawn = true;
-        const width = 30;
-        const filled = Math.round(Math.min(1, fraction) * width);
-        stream.write(
-          `\r\x1b[2K  [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(fraction * 100)}%  ` +
-            `${formatMegabytes(transferred)}${total ? ` of ${formatMegabytes(total)}` : ''}`,
-        );
-        return;
-      }
-      const quarter = Math.floor(fraction * 4);
-      if (quarter > lastQuarter && quarter > 0) {
-        lastQuarter = quarter;
-        stream.write(`  ${quarter * 25}% (${formatMegabytes(transferred)})\n`);
-      }
-    },
-    done() {
-      if (drawn) stream.write('\n');
-      drawn = false;
-    },
-  };
-}
-
-/**
- * Fetches the runtime into Electron's download cache, then lets Electron's installer unpack it. Runs in its
- * own process: the installer's variables are applied to process.env, where @electron/get reads them.
+ * Runs Electron's installer (`install-electron`) in its own process, its error output kept for the one line.
  * @param {{ electronDirectory: string; command: string; stderr?: { isTTY?: boolean; write(text: string): unknown } }} options
  * @returns {Promise<{ ok: true } | { ok: false; line: string }>}
  */
 export async function installElectron({ electronDirectory, command, stderr = process.stderr }) {
-  const { version } = JSON.parse(readFileSync(join(electronDirectory, 'package.json'), 'utf8'));
-  const env = Object.assign(process.env, installerEnvironment(process.env));
-  const { platform, arch } = target(env);
+  const manifest = JSON.parse(readFileSync(join(electronDirectory, 'package.json'), 'utf8'));
+  const env = installerEnvironment(process.env);
+  const platform = platformOf(env);
+  const arch = env.ELECTRON_INSTALL_ARCH || env.npm_config_arch || process.arch;
   const mirror = mirrorOf(env);
-  stderr.write(`Fetching the Electron ${version} runtime for ${platform}-${arch} (first start only) from ${mirror}\n`);
-  const electronRequire = createRequire(join(electronDirectory, 'package.json'));
-  const progress = progressReporter(stderr);
-  try {
-    // The same call as Electron's install.js, plus a progress callback.
-    const { downloadArtifact } = await import(pathToFileURL(electronRequire.resolve('@electron/get')).href);
-    await downloadArtifact({
-      version,
-      artifactName: 'electron',
-      force: env.force_no_cache === 'true',
-      cacheRoot: env.electron_config_cache,
-      checksums:
-        env.electron_use_remote_checksums || env.npm_config_electron_use_remote_checksums
-          ? undefined
-          : JSON.parse(readFileSync(join(electronDirectory, 'checksums.json'), 'utf8')),
-      platform,
-      arch,
-      downloadOptions: {
-        quiet: true,
-        getProgressCallback: async (/** @type {{ transferred: number; total: number | null; percent: number }} */ p) =>
-          progress.update(p),
-      },
-    });
-    progress.done();
-  } catch (error) {
-    progress.done();
-    return { ok: false, line: failureLine({ version, platform, arch, mirror, error, command }) };
-  }
-  // The archive is in the cache now: force_no_cache would make the installer fetch it a second time.
-  const installerEnv = { ...env };
-  delete installerEnv.force_no_cache;
-  const installer = spawnSync(process.execPath, [join(electronDirectory, 'install.js')], {
-    env: installerEnv,
+  stderr.write(
+    `Fetching the Electron ${manifest.version} runtime for ${platform}-${arch} (first start only) from ${mirror}\n`,
+  );
+  const started = Date.now();
+  const ticker = stderr.isTTY
+    ? setInterval(() => stderr.write(`\r\x1b[2K  fetching… ${Math.round((Date.now() - started) / 1000)} s`), 1000)
+    : undefined;
+  const installer = spawn(process.execPath, [join(electronDirectory, manifest.bin['install-electron'])], {
+    env,
     stdio: ['ignore', 'inherit', 'pipe'],
-    encoding: 'utf8',
   });
-  if (installer.status !== 0) {
-    const first = (installer.stderr || installer.error?.message || `exit code ${installer.status}`)
-      .trim()
-      .split('\n')[0];
-    return { ok: false, line: failureLine({ version, platform, arch, mirror, error: new Error(first), command }) };
+  let errors = '';
+  installer.stderr.setEncoding('utf8').on('data', (text) => (errors += text));
+  /** @type {number | null} */
+  const code = await new Promise((resolve) => {
+    installer.on('error', (error) => {
+      errors ||= error.message;
+      resolve(1);
+    });
+    installer.on('close', resolve);
+  });
+  clearInterval(ticker);
+  if (ticker) stderr.write('\r\x1b[2K');
+  if (code !== 0) {
+    const error = errors || `the installer ended with exit code ${code}`;
+    return { ok: false, line: failureLine({ version: manifest.version, platform, arch, mirror, error, command }) };
   }
-  stderr.write(`Electron ${version} is installed.\n`);
+  stderr.write(`Electron ${manifest.version} is installed (${Math.round((Date.now() - started) / 1000)} s).\n`);
   return { ok: true };
 }
 

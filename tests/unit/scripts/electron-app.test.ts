@@ -17,9 +17,7 @@ import {
   mirrorOf,
   nodeIsSupported,
   platformPath,
-  progressReporter,
   SUPPORTED_NODE,
-  target,
 } from '../../../scripts/electron-app.mjs';
 import { tempDir } from '../../helpers/data';
 import { type Mirror, startMirror } from '../../helpers/mirror';
@@ -110,7 +108,7 @@ describe('npm start without the Electron runtime', () => {
     });
     expect(result.code).toBe(1);
     expect(ownLines(result.stderr).at(-1)).toMatch(
-      /^npm start: could not download Electron .*: cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)\. Offline\?/,
+      /^npm start: could not download Electron .*: cannot reach 127\.0\.0\.1:\d+\. Offline\?/,
     );
     expect(result.stderr).not.toMatch(/^\s+at /m);
   });
@@ -142,7 +140,9 @@ describe('npm start without the Electron runtime', () => {
     expect(result.stderr).toContain(
       `Fetching the Electron ${VERSION} runtime for ${process.platform}-${process.arch} (first start only) from ${mirror.url}`,
     );
-    expect(result.stderr).toContain(`Electron ${VERSION} is installed.`);
+    expect(result.stderr).toMatch(
+      new RegExp(`^Electron ${VERSION.replace(/\\./g, '\\\\.')} is installed \\(\\d+ s\\)\\.$`, 'm'),
+    );
     // ELECTRON_CACHE was used as the download cache, and Electron's installer wrote path.txt.
     const cached = await readdir(cache, { recursive: true });
     expect(cached.some((name) => String(name).endsWith(archiveName))).toBe(true);
@@ -177,19 +177,10 @@ describe('the launcher’s parts', () => {
     expect(nodeIsSupported(process.versions.node)).toBe(true);
   });
 
-  it('names the mirror and the architecture as Electron’s installer will use them', () => {
+  it('names the mirror as Electron’s installer will use it', () => {
     expect(mirrorOf({ ELECTRON_MIRROR: 'https://a/', npm_config_electron_mirror: 'https://b/' })).toBe('https://b/');
     expect(mirrorOf({ ELECTRON_MIRROR: 'https://a/' })).toBe('https://a/');
     expect(mirrorOf({})).toBe('https://github.com/electron/electron/releases/download/');
-    expect(target({ ELECTRON_INSTALL_ARCH: 'arm64', ELECTRON_INSTALL_PLATFORM: 'win32' }, () => false)).toEqual({
-      platform: 'win32',
-      arch: 'arm64',
-    });
-    if (process.platform === 'darwin' && process.arch === 'x64') {
-      expect(target({}, () => true)).toEqual({ platform: 'darwin', arch: 'arm64' });
-    } else {
-      expect(target({}, () => true)).toEqual({ platform: process.platform, arch: process.arch });
-    }
   });
 
   it('counts a runtime as installed only with its version, path.txt and executable (in ELECTRON_OVERRIDE_DIST_PATH if set)', async () => {
@@ -222,33 +213,21 @@ describe('the launcher’s parts', () => {
     expect(installerEnvironment({}).electron_config_cache).toBeUndefined();
   });
 
-  it('names a checksum mismatch and an unknown failure in its line', () => {
+  it('tells the installer’s first error line in its own words', () => {
     const base = { version: '45.0.0', platform: 'linux', arch: 'x64', mirror: 'https://example.org/' };
     expect(
-      failureLine({ ...base, error: new Error('Generated checksum for "x.zip" did not match expected checksum') }),
-    ).toContain("electron-v45.0.0-linux-x64.zip does not match Electron's published checksum");
-    expect(failureLine({ ...base, error: new Error('disk full\nmore') })).toMatch(
-      /from https:\/\/example\.org\/: disk full\. Offline\?/,
+      failureLine({
+        ...base,
+        error: 'Error: Generated checksum for "x.zip" did not match expected checksum\n    at verify (checksum.js:1:1)',
+      }),
+    ).toContain(
+      "from https://example.org/: electron-v45.0.0-linux-x64.zip does not match Electron's published checksum",
     );
-  });
-
-  it('reports progress as a redrawn bar on a terminal and in quarters in a log', () => {
-    const written: string[] = [];
-    const log = progressReporter({ isTTY: false, write: (s: string) => written.push(s) });
-    for (const transferred of [0, 10, 30, 60, 100])
-      log.update({ transferred: transferred * 1024 * 1024, total: 100 * 1024 * 1024, percent: transferred / 100 });
-    expect(written).toEqual(['  25% (30.0 MB)\n', '  50% (60.0 MB)\n', '  100% (100.0 MB)\n']);
-
-    const terminal: string[] = [];
-    let clock = 0;
-    const bar = progressReporter({ isTTY: true, write: (s: string) => terminal.push(s) }, () => (clock += 50));
-    bar.update({ transferred: 50, total: 100, percent: 0.5 });
-    bar.update({ transferred: 60, total: 100, percent: 0.6 }); // within 100 ms: not redrawn
-    bar.update({ transferred: 100, total: 100, percent: 1 });
-    bar.done();
-    expect(terminal).toHaveLength(3);
-    expect(terminal[0]).toContain('50%');
-    expect(terminal[1]).toContain('[##############################] 100%');
-    expect(terminal[2]).toBe('\n');
+    expect(failureLine({ ...base, error: 'TypeError: fetch failed\n    at node:internal' })).toContain(
+      'from https://example.org/: cannot reach example.org. Offline?',
+    );
+    expect(failureLine({ ...base, error: 'Error: ENOSPC: no space left on device\nmore' })).toMatch(
+      /from https:\/\/example\.org\/: ENOSPC: no space left on device\. Offline\?/,
+    );
   });
 });
