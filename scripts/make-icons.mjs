@@ -5,6 +5,11 @@
  * build/icon.ico (Windows: PNG entries 16–256) and build/icon.icns (macOS: PNG entries 16–1024, standard and Retina).
  * Pure Node (zlib), so it runs anywhere `npm install` does. `--check` only compares with the committed files.
  *
+ * Why not let electron-builder convert build/icon.png? Version 26 makes .ico and .icns from a PNG with an "icons"
+ * toolset it downloads from GitHub while packaging (electron-builder-binaries, icons@1.2.3), and for Linux it
+ * installs the one 1024 px PNG as it is, with no small sizes for menus and panels. Committed icons keep
+ * packaging offline and reproducible, and give Linux desktops the sizes they look for.
+ *
  *   node scripts/make-icons.mjs          # write the icons
  *   node scripts/make-icons.mjs --check  # exit 1 if any committed icon differs from what the source gives
  */
@@ -12,7 +17,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { crc32, deflateSync, inflateSync } from 'node:zlib';
 
 const BUILD = join(dirname(fileURLToPath(import.meta.url)), '..', 'build');
 export const SOURCE = join(BUILD, 'icon-source.png');
@@ -36,20 +41,6 @@ export const ICNS_ENTRIES = /** @type {const} */ ([
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** @typedef {{ width: number; height: number; rgba: Uint8Array }} Image */
-
-/** CRC-32 as PNG chunks need it. */
-const CRC_TABLE = new Uint32Array(256).map((_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c;
-});
-
-/** @param {Uint8Array} bytes */
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /** @param {number} a @param {number} b @param {number} c */
 function paeth(a, b, c) {

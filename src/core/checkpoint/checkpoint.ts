@@ -17,7 +17,7 @@ import { layerSizes, mlpShape, parameterCount, type MlpParameters, type MlpShape
 import type { RandomState } from '../shared/random';
 import type { BestEpoch, EpochSummary, TrainerState } from '../training/trainer';
 import { APP_VERSION } from '../version';
-import { crc32 } from './crc32';
+import { crc32 } from 'node:zlib';
 import {
   asFloat32,
   concatBytes,

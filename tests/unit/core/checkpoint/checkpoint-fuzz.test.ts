@@ -16,7 +16,7 @@ import {
   loadCheckpoint,
   type Checkpoint,
 } from '@core/checkpoint/checkpoint';
-import { crc32 } from '@core/checkpoint/crc32';
+import { crc32 } from 'node:zlib';
 import { resolveRunConfig } from '@core/shared/config';
 import { initParameters, layerSizes, mlpShape } from '@core/shared/mlp';
 import { tempDir } from '../../../helpers/data';
