@@ -1,8 +1,10 @@
 /**
  * Command-line parsing for `fmnist`: `--name value`, `--name=value` and boolean `--flag`s, each command
- * with its own table of options. Every mistake is one FmnistError line naming the option.
+ * with its own table of options, tokenized by Node's util.parseArgs. Every mistake is one FmnistError line
+ * naming the option.
  */
 
+import { parseArgs } from 'node:util';
 import { KERNEL_CHOICES, type KernelChoice } from '@core/engine/engine';
 import { LIMITS } from '@core/shared/config';
 import { FmnistError } from '@core/shared/errors';
@@ -29,38 +31,37 @@ export interface CommandSpec {
 export type ParsedOptions = Record<string, string | number | boolean | undefined>;
 
 export function parseOptions(command: CommandSpec, argv: string[]): ParsedOptions {
+  // Node's tokenizer, not strict: the checks below word each mistake in our terms.
+  const { tokens } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(
+      Object.entries(command.options).map(([name, spec]) => [
+        name,
+        { type: spec.kind === 'boolean' ? ('boolean' as const) : ('string' as const) },
+      ]),
+    ),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const parsed: ParsedOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) {
-      throw usage(command, `unexpected argument "${arg}"`);
-    }
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+  for (const token of tokens) {
+    if (token.kind === 'positional') throw usage(command, `unexpected argument "${token.value}"`);
+    if (token.kind === 'option-terminator' || !token.rawName.startsWith('--'))
+      throw usage(command, `unexpected argument "${argv[token.index]}"`);
+    const { name } = token;
     const spec = command.options[name];
     if (!spec) throw usage(command, `unknown option --${name}`);
     if (name in parsed) throw usage(command, `--${name} is given twice`);
     if (spec.kind === 'boolean') {
-      if (eq >= 0) {
-        const text = arg.slice(eq + 1);
-        if (text !== 'true' && text !== 'false') throw usage(command, `--${name} takes no value (or =true/=false)`);
-        parsed[name] = text === 'true';
-      } else {
-        parsed[name] = true;
-      }
+      if (token.inlineValue && token.value !== 'true' && token.value !== 'false')
+        throw usage(command, `--${name} takes no value (or =true/=false)`);
+      parsed[name] = !token.inlineValue || token.value === 'true';
       continue;
     }
-    let text: string;
-    if (eq >= 0) {
-      text = arg.slice(eq + 1);
-    } else {
-      const next = argv[i + 1];
-      if (next === undefined || (next.startsWith('--') && next.length > 2)) {
-        throw usage(command, `--${name} needs a value (${spec.value ?? spec.kind})`);
-      }
-      text = next;
-      i++;
-    }
+    const text = token.value;
+    if (text === undefined || (!token.inlineValue && text.startsWith('--') && text.length > 2))
+      throw usage(command, `--${name} needs a value (${spec.value ?? spec.kind})`);
     parsed[name] = convert(command, name, spec, text);
   }
   for (const [name, spec] of Object.entries(command.options)) {
