@@ -28,6 +28,7 @@ import {
   type DatasetRole,
   type ProgressUpdate,
   type Request,
+  type Answer,
   type Response,
   type StudioState,
   SUGGESTED_NAMES,
@@ -314,9 +315,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     })();
   }
   /** A request to the worker, whose answer's state is noted like those of its events. */
-  const ask = async (request: WorkerRequest): Promise<Response> => {
+  const ask = async <R extends WorkerRequest>(request: R): Promise<Answer<R['type']>> => {
     const response = await backend.request(request);
-    if (response.ok && response.state) observe(response.state);
+    if (response.ok && 'state' in response) observe(response.state);
     return response;
   };
   const dataDownloads = new DataDownloads(downloadDirectory, broadcast, () => ask({ type: 'load-default-data' }), env);

@@ -7,12 +7,10 @@
 
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendEvent, DatasetRole, Response, WorkerRequest } from '@core/shared/contract';
+import type { Backend, BackendEvent, DatasetRole, Response, WorkerRequest } from '@core/shared/contract';
 import { planOpen } from '@core/shared/open-files';
 
-export interface OpenTarget {
-  request(request: WorkerRequest): Promise<Response>;
-}
+export type OpenTarget = Backend;
 
 /**
  * The files in a launch's arguments: after the executable (and, unpackaged, the app's path), not switches,

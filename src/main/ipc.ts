@@ -9,13 +9,14 @@ import { dirname, join } from 'node:path';
 import { type BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { IPC_OPEN_FILES, IPC_REQUEST } from '@core/shared/channels';
 import {
+  type Answer,
+  type Backend,
   type ExportFormat,
   type Request,
   type Response,
   SUGGESTED_NAMES,
   validateOpenFiles,
   validateRequest,
-  type WorkerRequest,
 } from '@core/shared/contract';
 import { userMessage } from '@core/shared/errors';
 import { writeFileAtomic } from '@core/io';
@@ -35,11 +36,15 @@ const DATA_FILTERS = [
 ];
 
 export interface IpcServices {
-  backend: { request(request: WorkerRequest): Promise<Response> };
+  backend: Backend;
   getWindow(): BrowserWindow | null;
   rendererUrl: string | undefined;
   preferences: Preferences;
-  downloads: { start(): Promise<Response>; cancel(): Response; withState(response: Response): Response };
+  downloads: {
+    start(): Promise<Answer<'download-data'>>;
+    cancel(): Answer<'cancel-download'>;
+    withState<T extends Response>(response: T): T;
+  };
   files: FileOpener;
   /** A checkpoint was loaded or saved (recent documents). */
   checkpointUsed(path: string): void;

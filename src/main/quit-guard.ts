@@ -5,12 +5,11 @@
  */
 
 import { app, type BrowserWindow, dialog } from 'electron';
-import type { Response, WorkerRequest } from '@core/shared/contract';
+import type { Backend } from '@core/shared/contract';
 
-export interface QuitBackend {
+export interface QuitBackend extends Backend {
   hasWorker(): boolean;
   runActive(): boolean;
-  request(request: WorkerRequest): Promise<Response>;
 }
 
 /** How long the backend gets to stop a run and write it before the app quits anyway. */

@@ -6,17 +6,11 @@
 
 import { contextBridge, type IpcRendererEvent, ipcRenderer, webUtils } from 'electron';
 import { IPC_EVENT, IPC_OPEN_FILES, IPC_REQUEST } from '@core/shared/channels';
-import type {
-  BackendEvent,
-  DatasetRole,
-  OpenFilesMessage,
-  Request,
-  Response,
-  StudioBridge,
-} from '@core/shared/contract';
+import type { BackendEvent, DatasetRole, OpenFilesMessage, Response, StudioBridge } from '@core/shared/contract';
 
 const bridge: StudioBridge = {
-  request: (request: Request): Promise<Response> => ipcRenderer.invoke(IPC_REQUEST, request),
+  // The main process answers each request with the answer of its type (Answers).
+  request: (request) => ipcRenderer.invoke(IPC_REQUEST, request),
   onEvent: (listener: (event: BackendEvent) => void): (() => void) => {
     const handler = (_event: IpcRendererEvent, payload: BackendEvent): void => listener(payload);
     ipcRenderer.on(IPC_EVENT, handler);

@@ -8,7 +8,7 @@
  */
 
 import { Worker } from 'node:worker_threads';
-import type { BackendEvent, Response, StudioState, WorkerRequest } from '@core/shared/contract';
+import type { Answer, BackendEvent, Response, StudioState, WorkerRequest } from '@core/shared/contract';
 import { plural } from '@core/shared/format';
 import { userMessage } from '@core/shared/errors';
 import type { WorkerInbound, WorkerOptions, WorkerOutbound } from './worker';
@@ -41,19 +41,20 @@ export class BackendHost {
     private readonly options: () => WorkerLaunch = () => ({ dataDirectory: null }),
   ) {}
 
-  async request(request: WorkerRequest): Promise<Response> {
+  async request<R extends WorkerRequest>(request: R): Promise<Answer<R['type']>> {
     if (this.disposed) return { ok: false, error: 'the app is closing' };
     if (!this.worker && !this.starting) this.starting = this.start().finally(() => (this.starting = null));
     if (this.starting) await this.starting;
     if (!this.worker) return { ok: false, error: this.failure ?? 'the training worker could not be started' };
     const response = await this.send(this.worker, request);
-    if (response.ok && response.state) this.remember(response.state);
-    // Report the last crash with the next state, until a new run starts.
-    if (this.failure && response.ok && response.state) {
-      if (request.type === 'start') this.failure = null;
-      else response.state = this.withFailure(response.state);
+    if (response.ok && 'state' in response) {
+      this.remember(response.state);
+      // Report the last crash with the next state, until a new run starts.
+      if (this.failure && request.type === 'start') this.failure = null;
+      else if (this.failure) response.state = this.withFailure(response.state);
     }
-    return response;
+    // The worker's session answers each request with the answer of its type.
+    return response as Answer<R['type']>;
   }
 
   /** Whether a training worker is running (none before the first request, or while one restarts). */
@@ -144,7 +145,7 @@ export class BackendHost {
     if (this.worker !== worker) return;
     if (restored) this.failure = `${this.failure} ${restored}`;
     const state = await this.send(worker, { type: 'get-state' });
-    if (state.ok && state.state) {
+    if (state.ok && 'state' in state) {
       this.remember(state.state);
       this.onEvent({ type: 'state', state: this.withFailure(state.state) });
     }

@@ -23,6 +23,7 @@ import {
   DEFAULT_SETTINGS,
   type EvaluationInfo,
   type ModelInsight,
+  type Answer,
   type Response,
   type RunSettings,
   type StudioState,
@@ -101,7 +102,12 @@ export class StudioSession {
   }
 
   /** Handles one request; failures become `{ ok: false, error }` with a one-line message. */
-  async handle(request: WorkerRequest): Promise<Response> {
+  async handle<R extends WorkerRequest>(request: R): Promise<Answer<R['type']>> {
+    // Each case below answers with its request's type (Answers); a switch cannot tell the compiler so.
+    return (await this.answer(request)) as Answer<R['type']>;
+  }
+
+  private async answer(request: WorkerRequest): Promise<Response> {
     try {
       switch (request.type) {
         case 'get-state':

@@ -15,7 +15,7 @@ import { lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type { BackendEvent, DownloadState, Response } from '../shared/contract';
+import type { Answer, BackendEvent, DownloadState, Response } from '../shared/contract';
 import { asFileError, FmnistError, userMessage } from '../shared/errors';
 
 export interface DownloadFile {
@@ -434,7 +434,7 @@ export class DataDownloads {
     private readonly directory: string,
     private readonly emit: (event: BackendEvent) => void,
     /** Loads the data once downloaded (the backend's default-data search includes `directory`). */
-    private readonly load: () => Promise<Response>,
+    private readonly load: () => Promise<Answer<'load-default-data'>>,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     this.state = initialDownloadState(directory);
@@ -445,7 +445,7 @@ export class DataDownloads {
   }
 
   /** Downloads (resuming what an earlier attempt left), then loads the data; resolves when all is done. */
-  async start(): Promise<Response> {
+  async start(): Promise<Answer<'download-data'>> {
     if (this.controller) return { ok: false, error: 'Fashion-MNIST is already downloading' };
     const controller = new AbortController();
     this.controller = controller;
@@ -471,14 +471,14 @@ export class DataDownloads {
     return this.load();
   }
 
-  cancel(): Response {
+  cancel(): Answer<'cancel-download'> {
     this.controller?.abort();
     return { ok: true };
   }
 
   /** A get-state answer with the download's state, so a page that (re)connects shows it. */
-  withState(response: Response): Response {
-    if (response.ok && response.state) response.state.download = this.current;
+  withState<T extends Response>(response: T): T {
+    if (response.ok && 'state' in response) response.state.download = this.current;
     return response;
   }
 

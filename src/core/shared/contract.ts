@@ -353,27 +353,83 @@ export type WorkerRequest =
   | { type: 'shutdown' }
   | RunRequest;
 
+/** The training worker as the hosts reach it: each request answered with the answer of its type. */
+export interface Backend {
+  request<R extends WorkerRequest>(request: R): Promise<Answer<R['type']>>;
+}
+
 /** A file the browser host prepared for download (its URL carries the launch token). */
 export interface Download {
   url: string;
   name: string;
 }
 
-export type Response =
-  | {
-      ok: true;
-      state?: StudioState;
-      cancelled?: boolean;
-      download?: Download;
-      insight?: ModelInsight;
-      testImages?: TestImages;
-      runs?: RunListing;
-      runHistories?: RunHistories;
-      /** A run record as it is after an edit. */
-      run?: RunRecord;
-    }
-  /** `confirm`: the request can go ahead if the user agrees (ask, then send it again allowing it). */
-  | { ok: false; error: string; confirm?: 'train-on-other-data' };
+/** A request that failed: one line for the user. */
+export interface Refusal {
+  ok: false;
+  error: string;
+  /** The request can go ahead if the user agrees (ask, then send it again allowing it). */
+  confirm?: 'train-on-other-data';
+}
+
+/** The studio as it is after the request. */
+interface WithState {
+  state: StudioState;
+}
+
+/** The user closed a dialog (open, save) without choosing a file: nothing happened. */
+interface Cancelled {
+  cancelled: true;
+}
+
+/** A save in the browser host: the file is offered as a download. */
+interface Offered extends WithState {
+  download: Download;
+}
+
+/** Nothing to tell beyond success. */
+type Done = Record<never, never>;
+
+/** What each request answers when it succeeds, beside `ok: true`: the page's requests and the hosts'. */
+export interface Answers {
+  'get-state': WithState;
+  'load-default-data': WithState;
+  'open-dataset': WithState | Cancelled;
+  'load-uploaded': WithState;
+  'load-dataset': WithState;
+  start: WithState;
+  pause: WithState;
+  resume: WithState;
+  stop: WithState;
+  evaluate: WithState;
+  'save-checkpoint': WithState | Offered | Cancelled;
+  'export-model': WithState | Offered | Cancelled;
+  'load-checkpoint': WithState | Cancelled;
+  'load-uploaded-checkpoint': WithState;
+  'resume-run': WithState;
+  'save-file': Done | Cancelled;
+  /** Cancelled when the user cancelled the download. */
+  'download-data': WithState | Cancelled;
+  'cancel-download': Done;
+  'get-insight': { insight: ModelInsight };
+  'get-test-images': { testImages: TestImages };
+  shutdown: WithState;
+  'list-runs': { runs: RunListing };
+  'get-run-history': { runHistories: RunHistories };
+  /** The record as it is after the edit. */
+  'rename-run': { run: RunRecord };
+  'note-run': { run: RunRecord };
+  /** The runs left. */
+  'delete-runs': { runs: RunListing };
+  'delete-run-files': { runs: RunListing };
+  'open-run-checkpoint': WithState;
+}
+
+/** The answer to a request of type T. */
+export type Answer<T extends keyof Answers> = ({ ok: true } & Answers[T]) | Refusal;
+
+/** Any answer (for code that passes answers on without looking inside). */
+export type Response = Answer<keyof Answers>;
 
 /** File names suggested when saving. */
 export const SUGGESTED_NAMES: Record<'checkpoint' | ExportFormat, string> = {
@@ -384,7 +440,7 @@ export const SUGGESTED_NAMES: Record<'checkpoint' | ExportFormat, string> = {
 
 /** The one bridge object the preload exposes as `window.studio`. */
 export interface StudioBridge {
-  request(request: Request): Promise<Response>;
+  request<R extends Request>(request: R): Promise<Answer<R['type']>>;
   onEvent(listener: (event: BackendEvent) => void): () => void;
   /**
    * Electron: opens files dropped on the window (the page's File objects; their paths are read in the preload,

@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type BackendEvent, DEFAULT_SETTINGS, type Response } from '@core/shared/contract';
+import { type BackendEvent, DEFAULT_SETTINGS } from '@core/shared/contract';
 import { loadCheckpoint } from '@core/checkpoint/checkpoint';
 import { RunStore } from '@core/records/store';
 import { FASHION_MNIST_FILES } from '@core/data/download';
@@ -23,6 +23,7 @@ import { builtFile, randomDataset, REAL_DATA_DIR, realDataset, tempDir, toKaggle
 import { writeUntrainedCheckpoint } from '../../helpers/checkpoints';
 import { deadPid } from '../../helpers/runs';
 import { type Mirror, startMirror } from '../../helpers/mirror';
+import type { WireAnswer } from '../../helpers/answers';
 
 type Reply = { status: number; body: string; bytes: Buffer; headers: Record<string, string | string[] | undefined> };
 
@@ -314,9 +315,9 @@ describe('browser host', () => {
 
   it('sends the test images, the weights and the outputs as one binary frame each, everything else as text', async () => {
     const socket = await open(host, `?token=${host.token}`, origin);
-    const replies = new Map<number, { binary: boolean; response: Response }>();
+    const replies = new Map<number, { binary: boolean; response: WireAnswer }>();
     socket.on('message', (data: Buffer, isBinary: boolean) => {
-      const message = decodeMessage(isBinary ? data : data.toString('utf8')) as { id?: number; response?: Response };
+      const message = decodeMessage(isBinary ? data : data.toString('utf8')) as { id?: number; response?: WireAnswer };
       if (typeof message.id === 'number') replies.set(message.id, { binary: isBinary, response: message.response! });
     });
     let nextId = 500;
@@ -341,7 +342,7 @@ describe('browser host', () => {
     expect(
       (await ask({ type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).response.ok,
     ).toBe(true);
-    const stateOf = (response: Response) => (response.ok ? response.state : undefined);
+    const stateOf = (response: WireAnswer) => (response.ok ? response.state : undefined);
     await expect
       .poll(async () => stateOf((await ask({ type: 'get-state' })).response)?.run.status, { timeout: 30_000 })
       .toBe('finished');
@@ -401,7 +402,7 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
 
   async function connect() {
     const socket = await open(host, `?token=${host.token}`, origin);
-    const replies = new Map<number, Response>();
+    const replies = new Map<number, WireAnswer>();
     const events: BackendEvent[] = [];
     socket.on('message', (data) => {
       const message = JSON.parse(String(data));
@@ -409,7 +410,7 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
       else events.push(message.event);
     });
     let nextId = 1;
-    const ask = async (request: object): Promise<Response> => {
+    const ask = async (request: object): Promise<WireAnswer> => {
       const id = nextId++;
       socket.send(JSON.stringify({ id, request }));
       await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
@@ -536,13 +537,13 @@ describe('browser host: its temporary folder (uploads and prepared downloads)', 
 
   it('removes a prepared download that was not fetched in time, and at once the folder of one that failed', async () => {
     const socket = await open(host, `?token=${host.token}`, origin);
-    const replies = new Map<number, Response>();
+    const replies = new Map<number, WireAnswer>();
     socket.on('message', (data) => {
       const message = JSON.parse(String(data));
       if ('id' in message) replies.set(message.id, message.response);
     });
     let nextId = 1;
-    const ask = async (request: object): Promise<Response> => {
+    const ask = async (request: object): Promise<WireAnswer> => {
       const id = nextId++;
       socket.send(JSON.stringify({ id, request }));
       await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
@@ -653,14 +654,14 @@ describe('browser host: closing', () => {
     const { host, dataDirectory, origin } = await startHost();
     const socket = await open(host, `?token=${host.token}`, origin);
     const epochs: number[] = [];
-    const replies = new Map<number, Response>();
+    const replies = new Map<number, WireAnswer>();
     socket.on('message', (data) => {
       const message = JSON.parse(String(data));
       if ('id' in message) replies.set(message.id, message.response);
       else if (message.event.type === 'progress')
         epochs.push(...message.event.progress.completedEpochs.map((e: { epoch: number }) => e.epoch));
     });
-    const ask = async (id: number, request: object): Promise<Response> => {
+    const ask = async (id: number, request: object): Promise<WireAnswer> => {
       socket.send(JSON.stringify({ id, request }));
       await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
       return replies.get(id)!;
@@ -767,7 +768,7 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     });
     const origin = `http://127.0.0.1:${host.port}`;
     const socket = await open(host, `?token=${host.token}`, origin);
-    const replies = new Map<number, Response>();
+    const replies = new Map<number, WireAnswer>();
     const epochs: number[] = [];
     socket.on('message', (data) => {
       const message = JSON.parse(String(data));
@@ -776,7 +777,7 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
         epochs.push(...message.event.progress.completedEpochs.map((e: { epoch: number }) => e.epoch));
     });
     let nextId = 1;
-    const ask = async (request: object): Promise<Extract<Response, { ok: true }>> => {
+    const ask = async (request: object): Promise<Extract<WireAnswer, { ok: true }>> => {
       const id = nextId++;
       socket.send(JSON.stringify({ id, request }));
       await expect.poll(() => replies.has(id), { timeout: 60_000 }).toBe(true);
@@ -1178,7 +1179,7 @@ describe('browser host: uploads without a length, and pages that fall behind', (
     const origin = `http://127.0.0.1:${host.port}`;
     try {
       const socket = await open(host, `?token=${host.token}`, origin);
-      const replies = new Map<number, Response>();
+      const replies = new Map<number, WireAnswer>();
       socket.on('message', (data) => {
         const message = JSON.parse(String(data));
         if ('id' in message) replies.set(message.id, message.response);

@@ -9,12 +9,13 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IPC_EVENT, IPC_REQUEST } from '@core/shared/channels';
-import { type BackendEvent, DEFAULT_SETTINGS, type Response, type StudioState } from '@core/shared/contract';
+import { type BackendEvent, DEFAULT_SETTINGS, type StudioState } from '@core/shared/contract';
 import { FASHION_MNIST_FILES } from '@core/data/download';
 import { writeUntrainedCheckpoint } from '../../helpers/checkpoints';
 import type * as Stub from '../../stubs/electron';
 import { REAL_DATA_DIR, tempDir } from '../../helpers/data';
 import { startMirror } from '../../helpers/mirror';
+import type { WireAnswer } from '../../helpers/answers';
 
 type Electron = typeof Stub;
 
@@ -50,8 +51,8 @@ async function launch(
     events()
       .filter((e): e is Extract<BackendEvent, { type: 'state' }> => e.type === 'state')
       .at(-1)?.state;
-  const request = (payload: unknown): Promise<Response> =>
-    electron.ipcMain.invoke(IPC_REQUEST, window(), window().webContents.url, payload) as Promise<Response>;
+  const request = (payload: unknown): Promise<WireAnswer> =>
+    electron.ipcMain.invoke(IPC_REQUEST, window(), window().webContents.url, payload) as Promise<WireAnswer>;
   /** The page finished loading (it then listens for events). */
   const pageLoaded = (): void => void window().webContents.emit('did-finish-load');
   return { electron, dataFolder, window, events, lastState, request, pageLoaded };

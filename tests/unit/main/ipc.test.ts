@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { IPC_OPEN_FILES, IPC_REQUEST } from '@core/shared/channels';
-import type { Response, WorkerRequest } from '@core/shared/contract';
+import type { Answer, Response, WorkerRequest } from '@core/shared/contract';
+import { standInBackend, type WireAnswer } from '../../helpers/answers';
 import { FileOpener } from '../../../src/main/file-open';
 import { Preferences } from '../../../src/main/preferences';
 import type * as Stub from '../../stubs/electron';
@@ -20,10 +21,14 @@ const APP_PAGE = pathToFileURL(join(__dirname, '..', '..', '..', 'src', 'rendere
 let electron: Electron;
 let window: Stub.BrowserWindow;
 let forwarded: WorkerRequest[];
-let answer: (request: WorkerRequest) => Response;
+let answer: (request: WorkerRequest) => WireAnswer;
 let preferences: Preferences;
 let used: string[];
-let downloads: { start: () => Promise<Response>; cancel: () => Response; withState: (response: Response) => Response };
+let downloads: {
+  start: () => Promise<Answer<'download-data'>>;
+  cancel: () => Answer<'cancel-download'>;
+  withState: <T extends Response>(response: T) => T;
+};
 
 beforeEach(async () => {
   vi.resetModules();
@@ -33,17 +38,15 @@ beforeEach(async () => {
   forwarded = [];
   used = [];
   answer = () => ({ ok: true });
-  const backend = {
-    request: async (request: WorkerRequest): Promise<Response> => {
-      forwarded.push(request);
-      return answer(request);
-    },
-  };
+  const backend = standInBackend((request) => {
+    forwarded.push(request);
+    return answer(request);
+  });
   preferences = await Preferences.load(join(await tempDir('fmnist-ipc-'), 'preferences.json'));
   downloads = {
-    start: vi.fn(async (): Promise<Response> => ({ ok: true })),
-    cancel: vi.fn((): Response => ({ ok: true })),
-    withState: (response: Response): Response => (response.ok ? { ...response, cancelled: false } : response),
+    start: vi.fn(async () => ({ ok: true, cancelled: true }) as const),
+    cancel: vi.fn(() => ({ ok: true }) as const),
+    withState: vi.fn((response) => response),
   };
   enableIpc({
     backend,
@@ -60,8 +63,8 @@ beforeEach(async () => {
   });
 });
 
-const request = (payload: unknown, from: { webContents: unknown } = window, url = APP_PAGE): Promise<Response> =>
-  electron.ipcMain.invoke(IPC_REQUEST, from as never, url, payload) as Promise<Response>;
+const request = (payload: unknown, from: { webContents: unknown } = window, url = APP_PAGE): Promise<WireAnswer> =>
+  electron.ipcMain.invoke(IPC_REQUEST, from as never, url, payload) as Promise<WireAnswer>;
 
 describe('IPC', () => {
   it("serves only the window's own page", async () => {
@@ -74,7 +77,8 @@ describe('IPC', () => {
     ).toEqual(refused);
     expect(forwarded).toEqual([]);
     // get-state answers carry the download's state, which only the host knows.
-    expect(await request({ type: 'get-state' })).toEqual({ ok: true, cancelled: false });
+    expect(await request({ type: 'get-state' })).toEqual({ ok: true });
+    expect(downloads.withState).toHaveBeenCalledExactlyOnceWith({ ok: true });
     expect(forwarded).toEqual([{ type: 'get-state' }]);
   });
 

@@ -84,7 +84,7 @@ describe('backend host', () => {
 
     // A request while the fresh worker gets the data back waits for it, then sees everything in place.
     const state = await host.request({ type: 'get-state' });
-    const restored = state.ok ? state.state! : null;
+    const restored = state.ok ? state.state : null;
     expect(restored?.datasets.train?.count).toBe(60000);
     expect(restored?.datasets.test?.count).toBe(10000);
     const epochsAtCrash = epochsIn(events);

@@ -40,7 +40,7 @@ describe('the training worker', () => {
     await vi.waitFor(() => expect(port.posted.some((m) => 'id' in m && m.id === 7)).toBe(true));
     const answer = port.posted.find((m): m is Extract<WorkerOutbound, { id: number }> => 'id' in m && m.id === 7)!;
     expect(answer.response.ok).toBe(true);
-    const state = answer.response.ok ? answer.response.state! : null;
+    const state = 'state' in answer.response ? answer.response.state : null;
     expect(state?.autosave.available).toBe(true);
     expect(state?.defaultData.searched).toContain("the app's download folder (/data/studio/fashion-mnist)");
     port.emit('message', { id: 8, request: { type: 'list-runs' } });
@@ -150,7 +150,7 @@ describe('the training worker', () => {
       port.emit('message', { id: 1, request: { type: 'get-state' } });
       await vi.waitFor(() => expect(port.posted.length).toBeGreaterThan(0));
       const answer = port.posted[0] as Extract<WorkerOutbound, { id: number }>;
-      expect(answer.response.ok && answer.response.state?.autosave.available).toBe(false);
+      expect('state' in answer.response && answer.response.state.autosave.available).toBe(false);
     } finally {
       thread.workerData = { dataDirectory: '/data/studio' };
     }

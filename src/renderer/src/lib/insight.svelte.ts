@@ -118,13 +118,13 @@ export class InsightView {
         this.failedAttempt = attempt;
         return;
       }
-      const insight = response.insight!;
+      const insight = response.insight;
       const fingerprint = insight.test?.fingerprint;
       if (fingerprint && this.images?.fingerprint !== fingerprint) {
         const images = await this.studio.transport.request({ type: 'get-test-images' });
         if (serial !== this.requestSerial) return;
         if (images.ok) {
-          this.images = images.testImages!;
+          this.images = images.testImages;
           // Another test set: nothing selected in the last one stays selected or inspected.
           this.selected = null;
           if (this.inspected?.kind === 'test') this.inspected = null;

@@ -9,7 +9,7 @@ import {
   type DamagedRun,
   type EpochSummary,
   type Request,
-  type Response,
+  type RunListing,
   type RunRecord,
   type RunSettings,
   SETTING_KEYS,
@@ -130,7 +130,7 @@ export class RunsView {
             this.message = { tone: 'error', text: response.error };
             return;
           }
-          this.applyListing(response);
+          this.applyListing(response.runs);
         } while (this.refreshAgain);
       } finally {
         this.refreshing = null;
@@ -139,8 +139,7 @@ export class RunsView {
     return this.refreshing;
   }
 
-  private applyListing(response: Extract<Response, { ok: true }>): void {
-    const listing = response.runs!;
+  private applyListing(listing: RunListing): void {
     this.runs = listing.runs;
     this.damaged = listing.damaged;
     this.warnings = listing.warnings;
@@ -171,7 +170,7 @@ export class RunsView {
       if (!response.ok) {
         this.message = { tone: 'error', text: response.error };
       } else {
-        const { histories, warnings } = response.runHistories!;
+        const { histories, warnings } = response.runHistories;
         for (const [id, epochs] of Object.entries(histories))
           this.histories.set(id, { updatedAt: byId.get(id)?.updatedAt ?? '', epochs });
         if (warnings.length) this.message = { tone: 'error', text: warnings.join('; ') };
@@ -220,7 +219,7 @@ export class RunsView {
       this.message = { tone: 'error', text: response.error };
       return false;
     }
-    const edited = response.run!;
+    const edited = response.run;
     this.runs = this.runs.map((run) => (run.id === edited.id ? edited : run));
     this.chartVersion++;
     return true;
@@ -266,7 +265,7 @@ export class RunsView {
       this.message = { tone: 'error', text: response.error };
       return false;
     }
-    this.applyListing(response);
+    this.applyListing(response.runs);
     return true;
   }
 
@@ -290,10 +289,10 @@ export class RunsView {
       this.message = { tone: 'error', text: response.error };
       return;
     }
-    if (response.state) this.studio.apply({ type: 'state', state: response.state });
+    this.studio.apply({ type: 'state', state: response.state });
     this.message = {
       tone: 'info',
-      text: `Loaded ${response.state?.model?.file ?? 'the checkpoint'}: the model bar and the other views show it now.`,
+      text: `Loaded ${response.state.model?.file ?? 'the checkpoint'}: the model bar and the other views show it now.`,
     };
   }
 

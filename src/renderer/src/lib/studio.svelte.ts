@@ -126,7 +126,7 @@ export class Studio {
       this.connectionError = response.error;
       return;
     }
-    const state = response.state!;
+    const state = response.state;
     this.setState(state);
     this.form.fill(state.run.settings ?? state.defaults);
     // First start: Fashion-MNIST found on this computer is loaded at once, so Start works without a click.
@@ -346,7 +346,7 @@ export class Studio {
     const response = await this.transport.request({ type: 'load-default-data' });
     this.loading.default = false;
     if (!response.ok) this.dataErrors.train = response.error;
-    else if (response.state) this.setState(response.state);
+    else this.setState(response.state);
   }
 
   /** Fetches Fashion-MNIST into the app's data folder, then loads it (progress arrives as events). */
@@ -361,7 +361,7 @@ export class Studio {
     const response = await this.transport.request({ type: 'download-data' });
     // A failed transfer is shown with the download; a failure after it (loading) on the error line.
     if (!response.ok && this.download?.status !== 'failed') this.requestError = response.error;
-    else if (response.ok && response.state) this.setState(response.state);
+    else if (response.ok && 'state' in response) this.setState(response.state);
   }
 
   async cancelDownload(): Promise<void> {
@@ -466,7 +466,7 @@ export class Studio {
   /** Shows an answer: its state, or its error under the data card concerned (or the run's error line). */
   private report(response: Response, roles: readonly DatasetRole[]): void {
     if (response.ok) {
-      if (response.state) this.setState(response.state);
+      if ('state' in response) this.setState(response.state);
     } else if (roles.length === 1) {
       this.dataErrors[roles[0]] = response.error;
     } else {
@@ -485,8 +485,8 @@ export class Studio {
       this.requestError = response.error;
       return;
     }
-    if (response.state) this.setState(response.state);
-    if (response.download) downloadUrl(response.download.url, response.download.name);
+    if ('state' in response) this.setState(response.state);
+    if ('download' in response) downloadUrl(response.download.url, response.download.name);
   }
 
   private async menu(command: string): Promise<void> {

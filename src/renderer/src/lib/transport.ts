@@ -4,7 +4,7 @@
  * files differ (native dialogs there, upload and download here).
  */
 
-import type { BackendEvent, Request, Response, StudioBridge } from '@core/shared/contract';
+import type { Answer, BackendEvent, Request, Response, StudioBridge } from '@core/shared/contract';
 import { decodeMessage } from '@core/shared/wire';
 
 export interface Transport extends StudioBridge {
@@ -48,8 +48,8 @@ function browserTransport(): Transport {
       event?: BackendEvent;
     };
     if (data.event) for (const listener of listeners) listener(data.event);
-    else if (typeof data.id === 'number') {
-      pending.get(data.id)?.(data.response!);
+    else if (typeof data.id === 'number' && data.response) {
+      pending.get(data.id)?.(data.response);
       pending.delete(data.id);
     }
   });
@@ -63,7 +63,7 @@ function browserTransport(): Transport {
   });
   return {
     kind: 'browser',
-    async request(request: Request): Promise<Response> {
+    async request<R extends Request>(request: R): Promise<Answer<R['type']>> {
       try {
         await opened;
       } catch (error) {
@@ -71,10 +71,12 @@ function browserTransport(): Transport {
       }
       if (socket.readyState !== WebSocket.OPEN) return { ok: false, error: 'the connection to the backend was lost' };
       const id = nextId++;
-      return new Promise((resolve) => {
+      const response = await new Promise<Response>((resolve) => {
         pending.set(id, resolve);
         socket.send(JSON.stringify({ id, request }));
       });
+      // The browser host answers each request with the answer of its type.
+      return response as Answer<R['type']>;
     },
     onEvent(listener) {
       listeners.add(listener);

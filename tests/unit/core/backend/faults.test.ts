@@ -26,7 +26,7 @@ const SYSTEM_ERRORS: [code: string, says: string][] = [
 async function stateOf(session: StudioSession): Promise<StudioState> {
   const response = await session.handle({ type: 'get-state' });
   if (!response.ok) throw new Error(response.error);
-  return response.state!;
+  return response.state;
 }
 
 const start = (session: StudioSession, settings: RunSettings, autosave = false) =>

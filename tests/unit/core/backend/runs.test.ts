@@ -26,13 +26,13 @@ const quick: RunSettings = { ...DEFAULT_SETTINGS, epochs: 2, hiddenSizes: [16], 
 async function stateOf(session: StudioSession): Promise<StudioState> {
   const response = await session.handle({ type: 'get-state' });
   if (!response.ok) throw new Error(response.error);
-  return response.state!;
+  return response.state;
 }
 
 async function listing(session: StudioSession): Promise<RunListing> {
   const response = await session.handle({ type: 'list-runs' });
   if (!response.ok) throw new Error(response.error);
-  return response.runs!;
+  return response.runs;
 }
 
 describe('the session records every run', () => {

@@ -20,7 +20,7 @@ const quick: RunSettings = { ...DEFAULT_SETTINGS, epochs: 2, limit: 2000, hidden
 async function stateOf(session: StudioSession): Promise<StudioState> {
   const response = await session.handle({ type: 'get-state' });
   if (!response.ok) throw new Error(response.error);
-  return response.state!;
+  return response.state;
 }
 
 const start = (
@@ -54,7 +54,7 @@ describe('studio session', () => {
     expect(state.ok && state.state?.defaultData.directory).toBe(REAL_DATA_DIR);
     const loaded = await session.handle({ type: 'load-default-data' });
     expect(loaded.ok).toBe(true);
-    const { train, test } = loaded.ok ? loaded.state!.datasets : { train: null, test: null };
+    const { train, test } = loaded.ok ? loaded.state.datasets : { train: null, test: null };
     expect(train?.count).toBe(60000);
     expect(test?.count).toBe(10000);
     expect(train?.classCounts).toEqual(new Array(10).fill(6000));
@@ -162,7 +162,7 @@ describe('studio session', () => {
     const again = await start(session, quick);
     expect(again.ok && again.state?.run.epochsDone).toBe(0);
     // The new run's (empty) epochs went out in full with its first state.
-    const first = events.find((e) => e.type === 'state' && e.state.run.id === (again.ok && again.state!.run.id));
+    const first = events.find((e) => e.type === 'state' && e.state.run.id === (again.ok && again.state.run.id));
     expect(first?.type === 'state' && first.state.run.history).toEqual([]);
     await session.whenIdle();
   });

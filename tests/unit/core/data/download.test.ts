@@ -303,7 +303,7 @@ describe('downloading Fashion-MNIST', () => {
       },
       async () => {
         loads++;
-        return { ok: true };
+        return { ok: false, error: 'not expected to load' };
       },
       { FMNIST_DOWNLOAD_URL: mirror.url },
     );
@@ -322,7 +322,7 @@ describe('downloading Fashion-MNIST', () => {
     const downloads = new DataDownloads(
       await tempDir('fmnist-download-'),
       (e) => events.push(e),
-      async () => ({ ok: true }),
+      async () => ({ ok: false, error: 'not expected to load' }),
       {
         FMNIST_DOWNLOAD_URL: mirror.url,
       },

@@ -28,13 +28,13 @@ const quick: RunSettings = { ...DEFAULT_SETTINGS, epochs: 2, limit: 2000, hidden
 async function stateOf(session: StudioSession): Promise<StudioState> {
   const response = await session.handle({ type: 'get-state' });
   if (!response.ok) throw new Error(response.error);
-  return response.state!;
+  return response.state;
 }
 
 async function insightOf(session: StudioSession): Promise<ModelInsight> {
   const response = await session.handle({ type: 'get-insight' });
   if (!response.ok) throw new Error(response.error);
-  return response.insight!;
+  return response.insight;
 }
 
 const start = (session: StudioSession, settings: RunSettings): Promise<Response> =>
@@ -64,7 +64,7 @@ describe('model insight', () => {
   it('sends the test images and labels as they were read', async () => {
     expect((await session.handle({ type: 'load-default-data' })).ok).toBe(true);
     const response = await session.handle({ type: 'get-test-images' });
-    const images = response.ok ? response.testImages! : null;
+    const images = response.ok ? response.testImages : null;
     const test = await realDataset('test');
     expect(images?.count).toBe(10000);
     expect(images?.images).toBeInstanceOf(Uint8Array);
@@ -85,7 +85,7 @@ describe('model insight', () => {
       .poll(
         async () => {
           const response = await session.handle({ type: 'get-insight' });
-          during = response.ok ? response.insight! : null;
+          during = response.ok ? response.insight : null;
           return during?.epochsDone ?? 0;
         },
         { timeout: 60_000 },
