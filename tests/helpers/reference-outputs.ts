@@ -15,14 +15,14 @@ export interface ReferenceOutputs {
   /** Probability of the predicted class minus the runner-up's: near 0, float32 rounding may pick the other. */
   margin: Float64Array;
   /** Sum of the per-image cross-entropies. */
-  lossSum: number;
+  costSum: number;
 }
 
 export function referenceOutputs(parameters: MlpParameters, dataset: LabelledDataset, chunk = 500): ReferenceOutputs {
   const predictions = new Uint8Array(dataset.count);
   const confidence = new Float64Array(dataset.count);
   const margin = new Float64Array(dataset.count);
-  let lossSum = 0;
+  let costSum = 0;
   for (let start = 0; start < dataset.count; start += chunk) {
     const indices = Array.from({ length: Math.min(chunk, dataset.count - start) }, (_, i) => start + i);
     const activations = forward(parameters, denseInputs(dataset, indices), indices.length);
@@ -34,10 +34,10 @@ export function referenceOutputs(parameters: MlpParameters, dataset: LabelledDat
       predictions[index] = order[0];
       confidence[index] = p[order[0]];
       margin[index] = p[order[0]] - p[order[1]];
-      lossSum += crossEntropy(row, dataset.labels[index]);
+      costSum += crossEntropy(row, dataset.labels[index]);
     });
   }
-  return { predictions, confidence, margin, lossSum };
+  return { predictions, confidence, margin, costSum };
 }
 
 /** counts[true][predicted], counted here rather than with src/core/shared/classification.ts. */

@@ -51,11 +51,11 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
     const started = performance.now();
     const result = engine.evaluate(0, null);
     const seconds = (performance.now() - started) / 1000;
-    if (!Number.isFinite(result.lossSum)) throw unusableOutputs(options.model as string, files.images);
+    if (!Number.isFinite(result.costSum)) throw unusableOutputs(options.model as string, files.images);
     const confusion = confusionMatrix(result.predictions, test.labels);
     const perClass = classMetrics(confusion);
     const accuracy = result.correct / result.count;
-    const cost = result.lossSum / result.count;
+    const cost = result.costSum / result.count;
     if (options.json) {
       writeLine(
         context.stdout,

@@ -79,14 +79,14 @@ export async function runReport(argv: string[], context: CliContext): Promise<nu
   } finally {
     await engine.dispose();
   }
-  if (!Number.isFinite(result.lossSum) || !result.probabilities) throw unusableOutputs(file, files.images);
+  if (!Number.isFinite(result.costSum) || !result.probabilities) throw unusableOutputs(file, files.images);
   const contents = reportContents({
     file,
     checkpoint,
     test,
     testFiles,
     outputs: { labels: test.labels, predictions: result.predictions, probabilities: result.probabilities },
-    lossSum: result.lossSum,
+    costSum: result.costSum,
     generator: `fmnist report (Fashion-MNIST Studio ${APP_VERSION})`,
     generatedAt: new Date(),
   });

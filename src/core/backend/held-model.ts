@@ -119,7 +119,7 @@ export async function evaluateModel(
   try {
     engine.setParameters(model.parameters);
     const result = engine.evaluate(0, null, { probabilities: true });
-    if (!Number.isFinite(result.lossSum))
+    if (!Number.isFinite(result.costSum))
       throw new FmnistError(
         'bad-input',
         "the model's outputs are not finite numbers: its weights are not those of a trained model",
@@ -135,6 +135,6 @@ export function summarize(evaluation: TestEvaluation): EvaluationInfo {
   return {
     count: evaluation.count,
     accuracy: evaluation.correct / evaluation.count,
-    cost: evaluation.lossSum / evaluation.count,
+    cost: evaluation.costSum / evaluation.count,
   };
 }

@@ -423,7 +423,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): Checkpoint {
 
 /**
  * Finite weights can still be unusable: float32 tops out at 3.4e38, so a model whose activations might pass
- * that makes softmax and cross-entropy NaN. 1e30 leaves room for rounding and for the loss's own sums.
+ * that makes softmax and cross-entropy NaN. 1e30 leaves room for rounding and for the cost's own sums.
  */
 const MAX_ACTIVATION = 1e30;
 /**

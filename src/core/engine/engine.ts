@@ -89,14 +89,14 @@ export interface SparsityReport {
 }
 
 export interface BatchResult {
-  /** Sum of the per-sample losses (divide by the batch size for the mean). */
-  lossSum: number;
+  /** Sum of the per-sample costs (divide by the batch size for the mean). */
+  costSum: number;
   correct: number;
 }
 
 export interface EvaluationResult {
   count: number;
-  lossSum: number;
+  costSum: number;
   correct: number;
   /** Predicted class per evaluated sample. */
   predictions: Uint8Array;
@@ -257,7 +257,7 @@ export class Engine {
 
   /**
    * One Adam step on the samples `indices` of data set `dataset`; `step` is Adam's 1-based step count.
-   * Returns the summed loss and the number of correctly classified samples, measured before the update.
+   * Returns the summed cost and the number of correctly classified samples, measured before the update.
    */
   trainBatch(
     dataset: number,
@@ -273,19 +273,19 @@ export class Engine {
   }
 
   /**
-   * Mean loss and gradients of a batch without updating anything (for gradient checks); with recipes, those
+   * Mean cost and gradients of a batch without updating anything (for gradient checks); with recipes, those
    * of the step whose keys they carry (its dropout masks, augmented images and smoothed targets).
    */
   gradients(
     dataset: number,
     indices: Int32Array,
     recipes: Readonly<StepRecipes> = NO_RECIPES,
-  ): { loss: number; weights: Float32Array[]; biases: Float32Array[] } {
+  ): { cost: number; weights: Float32Array[]; biases: Float32Array[] } {
     this.forwardBackward(dataset, indices, recipes);
     this.executor.run(Slot.Gradients);
     const totals = this.batchTotals(indices.length);
     const grads = this.readCanonical(this.layout.gradients.address - this.layout.parameters.address);
-    return { loss: totals.lossSum / indices.length, weights: grads.weights, biases: grads.biases };
+    return { cost: totals.costSum / indices.length, weights: grads.weights, biases: grads.biases };
   }
 
   /**
@@ -310,7 +310,7 @@ export class Engine {
     const count = indices ? indices.length : slot.count;
     const predictions = new Uint8Array(count);
     const probabilities = options.probabilities ? new Float32Array(count * CLASS_COUNT) : null;
-    let lossSum = 0;
+    let costSum = 0;
     let correct = 0;
     if (this.profiler) this.profiler.context = 'evaluation (forward only)';
     const chunkRows = this.layout.bufferRows;
@@ -332,7 +332,7 @@ export class Engine {
       }
       this.executor.run(Slot.Evaluate);
       const totals = this.batchTotals(rows);
-      lossSum += totals.lossSum;
+      costSum += totals.costSum;
       correct += totals.correct;
       const predicted = this.layout.predicted.address >>> 2;
       for (let s = 0; s < rows; s++) predictions[start + s] = this.i32[predicted + s];
@@ -342,7 +342,7 @@ export class Engine {
       }
     }
     if (this.profiler) this.profiler.context = null;
-    return { count, lossSum, correct, predictions, probabilities };
+    return { count, costSum, correct, predictions, probabilities };
   }
 
   /** Data set `index` as the engine holds it: views of its memory, valid until the engine is disposed. */
@@ -403,15 +403,15 @@ export class Engine {
   }
 
   private batchTotals(rows: number): BatchResult {
-    const losses = this.layout.losses.address >>> 3;
+    const costs = this.layout.costs.address >>> 3;
     const correctFlags = this.layout.correct.address >>> 2;
-    let lossSum = 0;
+    let costSum = 0;
     let correct = 0;
     for (let s = 0; s < rows; s++) {
-      lossSum += this.f64[losses + s];
+      costSum += this.f64[costs + s];
       correct += this.i32[correctFlags + s];
     }
-    return { lossSum, correct };
+    return { costSum, correct };
   }
 
   /** The step's Adam scalars, for the weights (with AdamW's decay) and for the biases (without). */

@@ -13,7 +13,7 @@
  *   weight gradients (CSC of inputs × dZ, with Adam fused in) and bias gradients (pairs of ones × dZ).
  * GATHER: batch rows from the u8 data set → CSR pairs of pixel/255 (and CSC pairs or a dense copy), and the labels.
  * SPARSIFY: dense tiled rows (activations or dZ) → CSR and/or CSC pairs of the non-zero entries.
- * SOFTMAX: per row, stable log-softmax loss, correctness, dZ = (p − onehot)/m, optional probabilities.
+ * SOFTMAX: per row, stable log-softmax cost, correctness, dZ = (p − onehot)/m, optional probabilities.
  * MASKED: a hidden layer's input gradient only where it survives the ReLU below: for each non-zero A[s, u]
  *   of the layer's input, dZ_below[s, u] = scale · (dZ[s, ·] · W[u, ·]), a dot product over the layer's
  *   outputs; the other entries are 0. Optionally appends the values to a CSC by unit, as SPARSIFY would.
@@ -135,7 +135,7 @@ export const SOFTMAX = Object.freeze({
   deltas: 5,
   /** f32: 1 / batch rows. */
   inverseBatch: 6,
-  losses: 7,
+  costs: 7,
   correct: 8,
   /** 0 to skip; else f32 [buffer rows × classes], indexed by row. */
   probabilities: 9,
@@ -471,11 +471,11 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
     const labels = i32[a + SOFTMAX.labels] >>> 2;
     const deltas = i32[a + SOFTMAX.deltas];
     const inverseBatch = f32[a + SOFTMAX.inverseBatch];
-    const losses = i32[a + SOFTMAX.losses] >>> 3;
+    const costs = i32[a + SOFTMAX.costs] >>> 3;
     const correct = i32[a + SOFTMAX.correct] >>> 2;
     const probabilities = i32[a + SOFTMAX.probabilities] >>> 2;
     const predicted = i32[a + SOFTMAX.predicted] >>> 2;
-    // Targets: with ε = 0 exactly 1 and 0, so the loss and dZ are bit for bit those without smoothing.
+    // Targets: with ε = 0 exactly 1 and 0, so the cost and dZ are bit for bit those without smoothing.
     const smoothing = f32[a + SOFTMAX.smoothing];
     const otherTarget = smoothing / classes;
     const labelTarget = 1 - smoothing + otherTarget;
@@ -495,7 +495,7 @@ export function createTypeScriptKernels(buffer: ArrayBuffer | SharedArrayBuffer)
       // −Σ q_c log p_c = logsumexp − Σ q_c z_c
       let target = 0;
       for (let c = 0; c < classes; c++) target += (c === label ? labelTarget : otherTarget) * f32[z + c];
-      f64[losses + s] = max + Math.log(sum) - target;
+      f64[costs + s] = max + Math.log(sum) - target;
       i32[correct + s] = best === label ? 1 : 0;
       i32[predicted + s] = best;
       if (deltas) {

@@ -108,7 +108,7 @@ export interface LayerLayout {
   master: 'weights' | 'transposed';
   /** Pre-activations' output: A_l (hidden, after ReLU) or the logits (last layer). */
   activations: Region;
-  /** dZ_l: gradient of the loss with respect to the layer's pre-activation. */
+  /** dZ_l: gradient of the cost with respect to the layer's pre-activation. */
   deltas: Region;
   /** CSR of this layer's input rows (X or A_{l-1}), chunked over W's rows. */
   inputCsr: SparseRows;
@@ -167,7 +167,7 @@ export interface EngineLayout {
   onesDescriptor: Region;
   batchIndices: Region;
   labels: Region;
-  losses: Region;
+  costs: Region;
   correct: Region;
   predicted: Region;
   probabilities: Region;
@@ -303,7 +303,7 @@ export function planLayout(
   const onesDescriptor = heap.take(8);
   const batchIndices = heap.take(bufferRows * 4);
   const labels = heap.take(bufferRows * 4);
-  const losses = heap.take(bufferRows * 8);
+  const costs = heap.take(bufferRows * 8);
   const correct = heap.take(bufferRows * 4);
   const predicted = heap.take(bufferRows * 4);
   const probabilities = heap.take(bufferRows * shape.outputSize * 4);
@@ -334,7 +334,7 @@ export function planLayout(
     onesDescriptor,
     batchIndices,
     labels,
-    losses,
+    costs,
     correct,
     predicted,
     probabilities,

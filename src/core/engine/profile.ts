@@ -136,7 +136,7 @@ export class KernelProfiler {
     const a = this.i32;
     const layers = this.layout.layers;
     if (op === Op.Gather) return 'gather the batch (pixels to pairs)';
-    if (op === Op.Softmax) return 'softmax, loss and dZ of the output';
+    if (op === Op.Softmax) return 'softmax, cost and dZ of the output';
     if (op === Op.Masked) {
       const l = layers.findIndex((layer) => within(a[w + MASKED.weights], layer.weights));
       return `layer ${l + 1} input gradient (masked dot products)`;

@@ -127,7 +127,7 @@ export interface ForwardPlan {
   dataset: DatasetSlot;
   first: number;
   rows: number;
-  /** Rows of the whole batch (for the 1/m of the loss gradient). */
+  /** Rows of the whole batch (for the 1/m of the cost gradient). */
   batchRows: number;
   thread: number;
   /** Build the CSCs and dZ for training; otherwise forward only. */
@@ -255,7 +255,7 @@ export function forwardProgram(layout: EngineLayout, plan: ForwardPlan): Program
   softmax[SOFTMAX.labels] = layout.labels.address;
   softmax[SOFTMAX.deltas] = training ? layers[last].deltas.address : 0;
   softmax[SOFTMAX.inverseBatch] = f32Bits(1 / plan.batchRows);
-  softmax[SOFTMAX.losses] = layout.losses.address;
+  softmax[SOFTMAX.costs] = layout.costs.address;
   softmax[SOFTMAX.correct] = layout.correct.address;
   softmax[SOFTMAX.probabilities] = plan.probabilities ? layout.probabilities.address : 0;
   softmax[SOFTMAX.predicted] = layout.predicted.address;

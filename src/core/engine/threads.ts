@@ -60,7 +60,7 @@ export interface ThreadOptions {
 }
 
 /** A lost helper: the first one lost names the failure of every later run. */
-interface Loss {
+interface LostThread {
   thread: number;
   /** Its 'exit' event has arrived (otherwise it only stopped responding). */
   exited: boolean;
@@ -80,7 +80,7 @@ export class ThreadedExecutor implements Executor {
   private helperErrors: string[] = [];
   /** Per thread: why it crashed, from its 'error' event (which comes before its 'exit'). */
   private readonly crashes: string[] = [];
-  private loss: Loss | null = null;
+  private lostThread: LostThread | null = null;
   private disposing = false;
   private waitedMs = 0;
 
@@ -115,13 +115,13 @@ export class ThreadedExecutor implements Executor {
     return executor;
   }
 
-  /** The helper workers, thread 1 first: tests stop one to check that its loss is reported. */
+  /** The helper workers, thread 1 first: tests stop one to check that losing it is reported. */
   get workers(): readonly Worker[] {
     return this.helpers;
   }
 
   run(slot: Slot): void {
-    if (this.loss) throw this.loss.error;
+    if (this.lostThread) throw this.lostThread.error;
     const c = this.i32;
     const b = this.base;
     for (let h = 0; h < this.helpers.length; h++)
@@ -254,18 +254,18 @@ export class ThreadedExecutor implements Executor {
    */
   private stalled(thread: number): never {
     const error = new FmnistError('io', `kernel thread ${thread} stopped responding`);
-    this.loss = { thread, exited: false, error };
+    this.lostThread = { thread, exited: false, error };
     // It may only be stuck: stop it, so it cannot write into memory the trainer is about to restore.
     void this.helpers[thread - 1].terminate();
     throw error;
   }
 
-  /** A helper's 'exit': outside dispose, a loss; it names the failure unless another thread was lost first. */
+  /** A helper's 'exit': outside dispose, a lost thread; it names the failure unless another thread was lost first. */
   private lost(thread: number, code: number): void {
     if (this.disposing) return;
-    if (this.loss && (this.loss.thread !== thread || this.loss.exited)) return;
+    if (this.lostThread && (this.lostThread.thread !== thread || this.lostThread.exited)) return;
     const why = this.crashes[thread];
-    this.loss = {
+    this.lostThread = {
       thread,
       exited: true,
       error: new FmnistError('io', `kernel thread ${thread} stopped (exit code ${code})${why ? `: ${why}` : ''}`),

@@ -3,12 +3,12 @@
  * to be fast. Tests check it against finite differences and check the fast engine against it.
  *
  * Forward: Z_l = A_{l-1} W_l + b_l, A_l = ReLU(Z_l) for hidden layers, P = softmax(Z_L).
- * Loss: mean over the batch of −log P[y] computed as logsumexp(Z_L) − Z_L[y] (stable for any logits).
+ * Cost: mean over the batch of −log P[y] computed as logsumexp(Z_L) − Z_L[y] (stable for any logits).
  * Backward: dZ_L = (P − onehot(y)) / m; dW_l = A_{l-1}ᵀ dZ_l; db_l = Σ_rows dZ_l;
  *           dZ_{l-1} = (dZ_l W_lᵀ) ⊙ [Z_{l-1} > 0].
  * With the training recipes (ReferenceRecipes): inverted dropout A_l = ReLU(Z_l)·keep·s on hidden layers
  * (s = 1/(1−p), so dZ_{l-1} gains the factor keep·s), and label smoothing, where the target q puts
- * 1 − ε + ε/K on the label and ε/K on every other class: loss −Σ q log P, dZ_L = (P − q)/m.
+ * 1 − ε + ε/K on the label and ε/K on every other class: cost −Σ q log P, dZ_L = (P − q)/m.
  */
 
 import { layerSizes, type MlpParameters } from '../shared/mlp';
@@ -94,7 +94,7 @@ export function smoothedCrossEntropy(logits: ArrayLike<number>, label: number, s
 }
 
 /** Mean cross-entropy of a batch. */
-export function batchLoss(
+export function batchCost(
   params: MlpParameters,
   inputs: Float64Array,
   labels: ArrayLike<number>,
@@ -115,14 +115,14 @@ export function batchLoss(
   return total / m;
 }
 
-/** Mean loss and its gradients with respect to every weight and bias (backpropagation). */
-export function lossAndGradients(
+/** Mean cost and its gradients with respect to every weight and bias (backpropagation). */
+export function costAndGradients(
   params: MlpParameters,
   inputs: Float64Array,
   labels: ArrayLike<number>,
   m: number,
   recipes: ReferenceRecipes = {},
-): { loss: number; gradients: Gradients } {
+): { cost: number; gradients: Gradients } {
   const sizes = layerSizes(params.shape);
   const layers = sizes.length - 1;
   const activations = forward(params, inputs, m, recipes);
@@ -130,11 +130,11 @@ export function lossAndGradients(
   const classes = sizes[layers];
   const logits = activations[layers];
 
-  let loss = 0;
+  let cost = 0;
   let delta: Float64Array = new Float64Array(m * classes);
   for (let r = 0; r < m; r++) {
     const row = logits.subarray(r * classes, (r + 1) * classes);
-    loss += smoothedCrossEntropy(row, labels[r], smoothing);
+    cost += smoothedCrossEntropy(row, labels[r], smoothing);
     const p = softmax(row);
     for (let c = 0; c < classes; c++)
       delta[r * classes + c] = (p[c] - smoothedTarget(c, labels[r], classes, smoothing)) / m;
@@ -173,5 +173,5 @@ export function lossAndGradients(
       delta = previous;
     }
   }
-  return { loss: loss / m, gradients: { weights, biases } };
+  return { cost: cost / m, gradients: { weights, biases } };
 }

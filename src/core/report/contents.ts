@@ -19,7 +19,7 @@ export interface ReportInputs {
   /** The model's outputs on `test`, with probabilities. */
   outputs: TestOutputs;
   /** Sum of the per-image cross-entropies. */
-  lossSum: number;
+  costSum: number;
   generator: string;
   generatedAt: Date;
 }
@@ -70,7 +70,7 @@ export function reportContents(inputs: ReportInputs): ReportData {
     files: inputs.testFiles,
     count: test.count,
     accuracy: correct / test.count,
-    cost: inputs.lossSum / test.count,
+    cost: inputs.costSum / test.count,
     confusion,
     perClass: classMetrics(confusion),
   };

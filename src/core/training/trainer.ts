@@ -353,7 +353,7 @@ export class Trainer {
         const epoch = this.epochsDone + 1;
         order.set(this.trainIndices);
         this.shuffle.shuffle(order);
-        let lossSum = 0;
+        let costSum = 0;
         let correct = 0;
         let seen = 0;
         let epochMs = 0;
@@ -380,8 +380,8 @@ export class Trainer {
           this.step++;
           epochMs += batchMs;
           trainingMs += batchMs;
-          if (!Number.isFinite(result.lossSum)) this.diverged(epoch, b + 1, result.lossSum);
-          lossSum += result.lossSum;
+          if (!Number.isFinite(result.costSum)) this.diverged(epoch, b + 1, result.costSum);
+          costSum += result.costSum;
           correct += result.correct;
           seen += batch.length;
           if (this.onBatch) {
@@ -392,8 +392,8 @@ export class Trainer {
               epochs,
               batch: b + 1,
               batches,
-              cost: result.lossSum / batch.length,
-              epochCost: lossSum / seen,
+              cost: result.costSum / batch.length,
+              epochCost: costSum / seen,
               epochAccuracy: correct / seen,
               samplesPerSecond: seen / (epochMs / 1000),
               elapsedMs: trainingMs,
@@ -408,11 +408,11 @@ export class Trainer {
         const summary: EpochSummary = {
           epoch,
           epochs,
-          cost: lossSum / n,
+          cost: costSum / n,
           trainAccuracy: correct / n,
-          validationCost: validation ? validation.lossSum / validation.count : null,
+          validationCost: validation ? validation.costSum / validation.count : null,
           validationAccuracy: validation ? validation.correct / validation.count : null,
-          testCost: test ? test.lossSum / test.count : null,
+          testCost: test ? test.costSum / test.count : null,
           testAccuracy: test ? test.correct / test.count : null,
           seconds: epochMs / 1000,
           evaluationSeconds: (performance.now() - e0) / 1000,
@@ -530,9 +530,9 @@ export class Trainer {
   }
 
   /** Puts back the last good epoch's weights and stops with a message the user can act on. */
-  private diverged(epoch: number, batch: number, lossSum: number): never {
+  private diverged(epoch: number, batch: number, costSum: number): never {
     this.rollBack();
-    const what = Number.isNaN(lossSum) ? 'NaN' : 'infinite';
+    const what = Number.isNaN(costSum) ? 'NaN' : 'infinite';
     throw new FmnistError(
       'diverged',
       `training diverged at epoch ${epoch}, batch ${batch} (the cost became ${what}); ` +

@@ -135,7 +135,7 @@ describe('fmnist report on a model trained on the real data', () => {
     );
     expect(html).toContain(`(${correct.toLocaleString('en-US').replace(/,/g, '\u00a0')} of 10\u00a0000 images right)`);
     const cost = Number(html.match(/<strong id="cost">([\d.]+)<\/strong>/)?.[1]);
-    expect(Math.abs(cost - reference.lossSum / 10000)).toBeLessThan(1e-4);
+    expect(Math.abs(cost - reference.costSum / 10000)).toBeLessThan(1e-4);
   });
 
   it('shows every misclassified image, most confident first, with its classes and confidence', () => {

@@ -748,7 +748,7 @@ function emitSoftmax(module: ModuleBuilder, exp: number, log: number): void {
   const classes = argument(f, 0, SOFTMAX.classes);
   const labels = argument(f, 0, SOFTMAX.labels);
   const deltas = argument(f, 0, SOFTMAX.deltas);
-  const losses = argument(f, 0, SOFTMAX.losses);
+  const costs = argument(f, 0, SOFTMAX.costs);
   const correct = argument(f, 0, SOFTMAX.correct);
   const probabilities = argument(f, 0, SOFTMAX.probabilities);
   const predicted = argument(f, 0, SOFTMAX.predicted);
@@ -830,7 +830,7 @@ function emitSoftmax(module: ModuleBuilder, exp: number, log: number): void {
           f.f64Add().set(sum);
         },
       );
-      // target = Σ q_c·z_c; loss = max + log(sum) − target, left to right in f64 as in TypeScript
+      // target = Σ q_c·z_c; cost = max + log(sum) − target, left to right in f64 as in TypeScript
       f.f64(0).set(target);
       f.forRange(
         c,
@@ -843,7 +843,7 @@ function emitSoftmax(module: ModuleBuilder, exp: number, log: number): void {
           f.f64PromoteF32().f64Mul().f64Add().set(target);
         },
       );
-      f.get(losses).get(s).i32(8).i32Mul().i32Add();
+      f.get(costs).get(s).i32(8).i32Mul().i32Add();
       f.get(max).f64PromoteF32().get(sum).call(log).f64Add();
       f.get(target).f64Sub().f64Store(0);
       f.get(correct).get(s).i32(4).i32Mul().i32Add().get(best).get(label).i32Eq().i32Store(0);

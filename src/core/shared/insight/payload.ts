@@ -13,7 +13,7 @@ import type { ModelInsight, TestImages, TestOutputsInfo } from '../contract';
 export interface TestOutputs {
   count: number;
   correct: number;
-  lossSum: number;
+  costSum: number;
   predictions: Uint8Array;
   probabilities: Float32Array;
 }
@@ -38,7 +38,7 @@ export function testOutputsInfo(fingerprint: string, evaluation: TestOutputs): T
     predictions: compact(evaluation.predictions),
     probabilities: compact(evaluation.probabilities),
     accuracy: evaluation.correct / evaluation.count,
-    cost: evaluation.lossSum / evaluation.count,
+    cost: evaluation.costSum / evaluation.count,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * An engine memory above 2 GiB: an address there is negative as an i32 (how programs store it), so every
  * place that turns one into an index must treat it as unsigned. Hidden 1024 with batch 65536 (both admitted,
- * 2.7 GiB) puts the output layer's pair lists, the batch's losses, the programs and the data sets past 2 GiB;
+ * 2.7 GiB) puts the output layer's pair lists, the batch's costs, the programs and the data sets past 2 GiB;
  * only a few images are used, so the memory is reserved but hardly touched.
  */
 
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { detectWasmFeatures, wasmBackend } from '@core/engine/backends';
 import { type Backend, Engine, typeScriptBackend } from '@core/engine/engine';
 import { initParameters, mlpShape } from '@core/shared/mlp';
-import { forward, lossAndGradients, softmax } from '@core/model/reference';
+import { forward, costAndGradients, softmax } from '@core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
 import { maxRelativeError } from '../../../helpers/numeric';
 
@@ -34,7 +34,7 @@ async function run(backend: Backend, threads: number): Promise<string> {
       second.inputCsc!.pairs,
       second.deltaCsr!.pairs,
       layout.ones,
-      layout.losses,
+      layout.costs,
       layout.programs,
       layout.datasets[0].images,
     ]) {
@@ -44,13 +44,13 @@ async function run(backend: Backend, threads: number): Promise<string> {
     engine.setParameters(params);
     const indices = Int32Array.from([3, 0, 11, 7, 5]);
     const got = engine.gradients(0, indices);
-    const want = lossAndGradients(
+    const want = costAndGradients(
       params,
       denseInputs(train, indices),
       Array.from(indices, (i) => train.labels[i]),
       indices.length,
     );
-    expect(got.loss).toBeCloseTo(want.loss, 5);
+    expect(got.cost).toBeCloseTo(want.cost, 5);
     for (let l = 0; l < 2; l++) {
       expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
       expect(maxRelativeError(got.biases[l], want.gradients.biases[l])).toBeLessThan(1e-4);
@@ -84,8 +84,8 @@ async function run(backend: Backend, threads: number): Promise<string> {
       ).toBeLessThan(1e-4);
     }
     const totals = Float64Array.from([
-      ...steps.flatMap((s) => [s.lossSum, s.correct]),
-      evaluation.lossSum,
+      ...steps.flatMap((s) => [s.costSum, s.correct]),
+      evaluation.costSum,
       evaluation.correct,
     ]);
     const hash = createHash('sha256');

@@ -18,7 +18,7 @@ import { detectWasmFeatures, openEngine, selectBackend } from '@core/engine/back
 import { Engine, type KernelChoice } from '@core/engine/engine';
 import { engineMemoryBytes, MAX_ENGINE_BYTES } from '@core/engine/memory';
 import { layerSizes, type MlpParameters, type MlpShape, mlpShape, parameterCount } from '@core/shared/mlp';
-import { forward, lossAndGradients, softmax } from '@core/model/reference';
+import { forward, costAndGradients, softmax } from '@core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
 import { maxRelativeError } from '../../../helpers/numeric';
 
@@ -118,22 +118,22 @@ async function stepEvaluatePredict(c: Case, seed: number): Promise<void> {
     const small = parameterCount(shape) <= REFERENCE_PARAMETERS;
     if (small) {
       const got = engine.gradients(0, batch);
-      const want = lossAndGradients(
+      const want = costAndGradients(
         params,
         denseInputs(train, batch),
         Array.from(batch, (i) => train.labels[i]),
         batch.length,
       );
-      expect(got.loss).toBeCloseTo(want.loss, 4);
+      expect(got.cost).toBeCloseTo(want.cost, 4);
       for (let l = 0; l < want.gradients.weights.length; l++) {
         expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
         expect(maxRelativeError(got.biases[l], want.gradients.biases[l])).toBeLessThan(1e-4);
       }
     }
     const step = engine.trainBatch(0, batch, 1, settings);
-    expect(Number.isFinite(step.lossSum)).toBe(true);
+    expect(Number.isFinite(step.costSum)).toBe(true);
     const evaluation = engine.evaluate(0, null);
-    expect(Number.isFinite(evaluation.lossSum)).toBe(true);
+    expect(Number.isFinite(evaluation.costSum)).toBe(true);
     expect(evaluation.predictions.every((p) => p >= 0 && p < 10)).toBe(true);
     const prediction = engine.evaluate(1, null, { probabilities: true });
     expectDistributions(prediction.probabilities!, PREDICT_IMAGES);
@@ -204,9 +204,9 @@ describe('every network the settings admit', () => {
       expectDistributions(prediction.probabilities!, PREDICT_IMAGES);
       expectReferenceProbabilities(model.parameters, images, prediction.probabilities!, PREDICT_IMAGES);
       const evaluation = engine.evaluate(1, null);
-      expect(Number.isFinite(evaluation.lossSum)).toBe(true);
+      expect(Number.isFinite(evaluation.costSum)).toBe(true);
       expect(Array.from(evaluation.predictions)).toEqual(Array.from(prediction.predictions));
-      expect(Number.isFinite(engine.trainBatch(1, Int32Array.from([2, 0, 1]), 1, settings).lossSum)).toBe(true);
+      expect(Number.isFinite(engine.trainBatch(1, Int32Array.from([2, 0, 1]), 1, settings).costSum)).toBe(true);
       expectDistributions(engine.evaluate(0, null, { probabilities: true }).probabilities!, PREDICT_IMAGES);
     } finally {
       await engine.dispose();

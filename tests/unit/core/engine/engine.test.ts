@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { detectWasmFeatures, selectBackend } from '@core/engine/backends';
 import { Engine, type KernelChoice } from '@core/engine/engine';
 import { initParameters, mlpShape } from '@core/shared/mlp';
-import { lossAndGradients } from '@core/model/reference';
+import { costAndGradients } from '@core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
 import { maxRelativeError } from '../../../helpers/numeric';
 
@@ -16,13 +16,13 @@ describe('engine gradients', () => {
       engine.setParameters(params);
       const indices = Int32Array.from([5, 1, 9, 30, 2, 17, 22, 39, 0, 11, 12, 13, 14, 15, 16, 8, 3, 4, 6, 7, 10]);
       const got = engine.gradients(0, indices);
-      const want = lossAndGradients(
+      const want = costAndGradients(
         params,
         denseInputs(data, indices),
         Array.from(indices, (i) => data.labels[i]),
         indices.length,
       );
-      expect(got.loss).toBeCloseTo(want.loss, 5);
+      expect(got.cost).toBeCloseTo(want.cost, 5);
       for (let l = 0; l < want.gradients.weights.length; l++) {
         expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
         expect(maxRelativeError(got.biases[l], want.gradients.biases[l])).toBeLessThan(1e-4);
@@ -44,13 +44,13 @@ describe('engine on real data', () => {
       engine.setParameters(params);
       const indices = Int32Array.from({ length: 64 }, (_, i) => i * 937);
       const got = engine.gradients(0, indices);
-      const want = lossAndGradients(
+      const want = costAndGradients(
         params,
         denseInputs(train, indices),
         Array.from(indices, (i) => train.labels[i]),
         64,
       );
-      expect(got.loss).toBeCloseTo(want.loss, 5);
+      expect(got.cost).toBeCloseTo(want.cost, 5);
       for (let l = 0; l < 3; l++) {
         expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
         expect(maxRelativeError(got.biases[l], want.gradients.biases[l])).toBeLessThan(1e-4);
@@ -85,7 +85,7 @@ describe('engine training step', () => {
           adamUpdate(expected.biases[l], gradients.biases[l], m.biases[l], v.biases[l], scalars);
         }
         const result = engine.trainBatch(0, batch, step, settings);
-        expect(result.lossSum / batch.length).toBeCloseTo(gradients.loss, 6);
+        expect(result.costSum / batch.length).toBeCloseTo(gradients.cost, 6);
         const got = engine.getParameters();
         for (let l = 0; l < 3; l++) {
           expect(got.weights[l]).toEqual(expected.weights[l]);
@@ -150,15 +150,15 @@ describe('kernel sets and threads', () => {
     const engine = await Engine.create({ shape, batchSize, threads: used, datasets: [data], backend });
     try {
       engine.setParameters(initParameters(shape, 12));
-      let lossSum = 0;
+      let costSum = 0;
       let step = 0;
       for (let start = 0; start < 90; start += batchSize) {
         const batch = Int32Array.from({ length: Math.min(batchSize, 90 - start) }, (_, i) => ((start + i) * 7) % 90);
-        lossSum += engine.trainBatch(0, batch, ++step, settings).lossSum;
+        costSum += engine.trainBatch(0, batch, ++step, settings).costSum;
       }
       const evaluation = engine.evaluate(0, null, { probabilities: true });
       return {
-        lossSum,
+        costSum,
         parameters: engine.getParameters(),
         moments: engine.getMoments(),
         evaluation,
@@ -182,7 +182,7 @@ describe('kernel sets and threads', () => {
         const run = await trainSteps('wasm', threads, hidden, batchSize);
         expect(run.backend).toBe('wasm-simd');
         expect(run.threads).toBe(threads);
-        expect(run.lossSum).toBe(reference.lossSum);
+        expect(run.costSum).toBe(reference.costSum);
         expect(run.parameters.weights).toEqual(reference.parameters.weights);
         expect(run.parameters.biases).toEqual(reference.parameters.biases);
         expect(run.moments.v.weights).toEqual(reference.moments.v.weights);
@@ -198,7 +198,7 @@ describe('kernel sets and threads', () => {
     const two = await trainSteps('wasm-fma', 2, [57, 30], 33);
     expect(one.backend).toBe('wasm-simd-fma');
     expect(two.parameters.weights).toEqual(one.parameters.weights);
-    expect(one.lossSum).toBeCloseTo(reference.lossSum, 3);
+    expect(one.costSum).toBeCloseTo(reference.costSum, 3);
     for (let l = 0; l < 3; l++)
       expect(maxRelativeError(one.parameters.weights[l], reference.parameters.weights[l])).toBeLessThan(1e-3);
   });

@@ -473,13 +473,13 @@ describe('SOFTMAX kernel', () => {
     [0, 1],
     [2, 9],
   ])(
-    'first %i, rows %i: loss, prediction, dZ and probabilities agree with float64 and across kernels',
+    'first %i, rows %i: cost, prediction, dZ and probabilities agree with float64 and across kernels',
     (first, rows) => {
       const take0 = allocator(2 << 20);
       const logits = take0(16 * TILE_BYTES);
       const labels = take0(16 * 4);
       const deltas = take0(16 * TILE_BYTES);
-      const losses = take0(16 * 8);
+      const costs = take0(16 * 8);
       const correct = take0(16 * 4);
       const probabilities = take0(16 * 10 * 4);
       const predicted = take0(16 * 4);
@@ -499,7 +499,7 @@ describe('SOFTMAX kernel', () => {
           [SOFTMAX.classes]: 10,
           [SOFTMAX.labels]: labels,
           [SOFTMAX.deltas]: deltas,
-          [SOFTMAX.losses]: losses,
+          [SOFTMAX.costs]: costs,
           [SOFTMAX.correct]: correct,
           [SOFTMAX.probabilities]: probabilities,
           [SOFTMAX.predicted]: predicted,
@@ -515,7 +515,7 @@ describe('SOFTMAX kernel', () => {
         const label = ts.i32[(labels >> 2) + s];
         const max = Math.max(...z);
         const sum = z.reduce((a, v) => a + Math.exp(v - max), 0);
-        expect(ts.f64[(losses >> 3) + s]).toBeCloseTo(max + Math.log(sum) - z[label], 9);
+        expect(ts.f64[(costs >> 3) + s]).toBeCloseTo(max + Math.log(sum) - z[label], 9);
         expect(ts.i32[(predicted >> 2) + s]).toBe(z.indexOf(max));
         expect(ts.i32[(correct >> 2) + s]).toBe(z.indexOf(max) === label ? 1 : 0);
         for (let c = 0; c < 10; c++) {

@@ -62,7 +62,7 @@ describe('kernel profiler', () => {
       'layer 1 forward',
       'layer 1 activations to pairs',
       'layer 2 forward',
-      'softmax, loss and dZ of the output',
+      'softmax, cost and dZ of the output',
       'layer 2 dZ to pairs',
       'layer 2 input gradient (dZ·Wᵀ)',
       'layer 1 dZ to pairs',

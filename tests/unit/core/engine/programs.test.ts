@@ -10,7 +10,7 @@ import { Engine } from '@core/engine/engine';
 import { planEngine } from '@core/engine/memory';
 import { forwardProgram, programSlotWords, Slot, splitRows, splitSamples, updateProgram } from '@core/engine/program';
 import { initParameters, mlpShape } from '@core/shared/mlp';
-import { forward, lossAndGradients, softmax } from '@core/model/reference';
+import { forward, costAndGradients, softmax } from '@core/model/reference';
 import { denseInputs, randomDataset } from '../../../helpers/data';
 import { maxRelativeError } from '../../../helpers/numeric';
 
@@ -28,13 +28,13 @@ describe('kernel program slots', () => {
       engine.setParameters(params);
       const indices = Int32Array.from([5, 1, 7, 2]);
       const got = engine.gradients(0, indices);
-      const want = lossAndGradients(
+      const want = costAndGradients(
         params,
         denseInputs(data, indices),
         Array.from(indices, (i) => data.labels[i]),
         indices.length,
       );
-      expect(got.loss).toBeCloseTo(want.loss, 4);
+      expect(got.cost).toBeCloseTo(want.cost, 4);
       for (let l = 0; l < 3; l++) {
         expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
         expect(maxRelativeError(got.biases[l], want.gradients.biases[l])).toBeLessThan(1e-4);
@@ -46,7 +46,7 @@ describe('kernel program slots', () => {
             Int32Array.from({ length: 8 }, (_, i) => i),
             1,
             settings,
-          ).lossSum,
+          ).costSum,
         ),
       ).toBe(true);
       const evaluation = engine.evaluate(0, Int32Array.from([0, 3, 6]), { probabilities: true });

@@ -4,7 +4,7 @@ import { detectWasmFeatures, selectBackend } from '@core/engine/backends';
 import { Engine, type KernelChoice, type StepRecipes } from '@core/engine/engine';
 import { augmentationOf, dropoutKeeps, dropoutThreshold, mix32, stepKey } from '@core/engine/recipes';
 import { initParameters, mlpShape } from '@core/shared/mlp';
-import { lossAndGradients } from '@core/model/reference';
+import { costAndGradients } from '@core/model/reference';
 import { adamScalars, adamUpdate } from '@core/optimizer/adam';
 import { denseInputs, randomDataset } from '../../../helpers/data';
 import { maxRelativeError } from '../../../helpers/numeric';
@@ -108,7 +108,7 @@ describe('engine with recipes', () => {
       });
       const rows = Int32Array.from(indices, (_, r) => r);
       const threshold = dropoutThreshold(0.3);
-      const want = lossAndGradients(
+      const want = costAndGradients(
         params,
         denseInputs(moved, rows),
         Array.from(indices, (i) => data.labels[i]),
@@ -119,7 +119,7 @@ describe('engine with recipes', () => {
           labelSmoothing: 0.1,
         },
       );
-      expect(got.loss).toBeCloseTo(want.loss, 5);
+      expect(got.cost).toBeCloseTo(want.cost, 5);
       for (let l = 0; l < 3; l++) {
         expect(maxRelativeError(got.weights[l], want.gradients.weights[l])).toBeLessThan(1e-4);
         expect(maxRelativeError(got.biases[l], want.gradients.biases[l])).toBeLessThan(1e-4);
@@ -175,7 +175,7 @@ describe('recipes on every kernel set and thread count', () => {
     const engine = await Engine.create({ shape, batchSize: 33, threads: used, datasets: [data], backend });
     try {
       engine.setParameters(initParameters(shape, 12));
-      let lossSum = 0;
+      let costSum = 0;
       let step = 0;
       for (let start = 0; start < 90; start += 33) {
         step++;
@@ -186,9 +186,9 @@ describe('recipes on every kernel set and thread count', () => {
           augment: { shift: 3, flip: true, key: stepKey(4, 'augment', step) },
           labelSmoothing: 0.05,
         };
-        lossSum += engine.trainBatch(0, batch, step, settings, recipes).lossSum;
+        costSum += engine.trainBatch(0, batch, step, settings, recipes).costSum;
       }
-      return { lossSum, parameters: engine.getParameters(), moments: engine.getMoments(), backend: engine.backendName };
+      return { costSum, parameters: engine.getParameters(), moments: engine.getMoments(), backend: engine.backendName };
     } finally {
       await engine.dispose();
     }
@@ -199,7 +199,7 @@ describe('recipes on every kernel set and thread count', () => {
     for (const threads of [1, 2, 3]) {
       const run = await trainSteps('wasm', threads);
       expect(run.backend).toBe('wasm-simd');
-      expect(run.lossSum).toBe(reference.lossSum);
+      expect(run.costSum).toBe(reference.costSum);
       expect(run.parameters.weights).toEqual(reference.parameters.weights);
       expect(run.parameters.biases).toEqual(reference.parameters.biases);
       expect(run.moments.v.weights).toEqual(reference.moments.v.weights);
@@ -210,7 +210,7 @@ describe('recipes on every kernel set and thread count', () => {
     ctx.skip(!features.relaxedSimd, 'this runtime has no WebAssembly relaxed SIMD');
     const one = await trainSteps('wasm-fma', 1);
     const two = await trainSteps('wasm-fma', 2);
-    expect(two.lossSum).toBe(one.lossSum);
+    expect(two.costSum).toBe(one.costSum);
     expect(two.parameters.weights).toEqual(one.parameters.weights);
   });
 });

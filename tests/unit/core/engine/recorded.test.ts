@@ -31,7 +31,7 @@ async function run(
     for (let s = 0; s < steps; s++) {
       const batch = Int32Array.from({ length: s === steps - 1 ? 77 : 128 }, (_, i) => (s * 131 + i * 467) % 60000);
       const r = engine.trainBatch(0, batch, s + 1, settings, recipes);
-      h.update(String(r.lossSum)).update(String(r.correct));
+      h.update(String(r.costSum)).update(String(r.correct));
     }
     const p = engine.getParameters();
     const m = engine.getMoments();
@@ -61,7 +61,7 @@ const recipes: StepRecipes = {
 };
 
 /**
- * Hashes of the losses, parameters, moments, gradients and probabilities after a few steps on the real data.
+ * Hashes of the costs, parameters, moments, gradients and probabilities after a few steps on the real data.
  * First recorded with the engine of commit 7fd1bef (before the first layer's weight gradient was summed from
  * dZ1's sparsity), which the transposed weight gradient matched bit for bit; recorded again when the hidden
  * layers' input gradient became masked dot products, which sum each dZ in a new order (four lanes, then

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { initParameters, mlpShape, type MlpParameters } from '@core/shared/mlp';
 import {
-  batchLoss,
+  batchCost,
   crossEntropy,
   forward,
-  lossAndGradients,
+  costAndGradients,
   type ReferenceRecipes,
   softmax,
 } from '@core/model/reference';
 import { Random } from '@core/shared/random';
 
-/** Central finite differences of the mean loss, in float64, for every parameter of a small network. */
+/** Central finite differences of the mean cost, in float64, for every parameter of a small network. */
 function numericGradient(
   params: MlpParameters,
   inputs: Float64Array,
@@ -27,9 +27,9 @@ function numericGradient(
   const original = array[index];
   const wide = { ...params, [which]: params[which].map((a) => Float64Array.from(a)) } as unknown as MlpParameters;
   (wide[which][layer] as unknown as Float64Array)[index] = original + h;
-  const plus = batchLoss(wide, inputs, labels, m, recipes);
+  const plus = batchCost(wide, inputs, labels, m, recipes);
   (wide[which][layer] as unknown as Float64Array)[index] = original - h;
-  const minus = batchLoss(wide, inputs, labels, m, recipes);
+  const minus = batchCost(wide, inputs, labels, m, recipes);
   return (plus - minus) / (2 * h);
 }
 
@@ -47,7 +47,7 @@ describe('reference model', () => {
   const inputs = Float64Array.from({ length: m * 784 }, () => (rng.nextFloat() < 0.5 ? 0 : rng.nextFloat()));
   const labels = Array.from({ length: m }, () => rng.nextInt(10));
   params.biases.forEach((b) => b.forEach((_, i) => (b[i] = (rng.nextFloat() - 0.5) * 0.2)));
-  const { gradients } = lossAndGradients(params, inputs, labels, m);
+  const { gradients } = costAndGradients(params, inputs, labels, m);
 
   for (const which of ['weights', 'biases'] as const) {
     for (let layer = 0; layer < 3; layer++) {
@@ -77,16 +77,16 @@ describe('reference model', () => {
       dropoutScale: 1 / 0.6,
       labelSmoothing: 0.1,
     };
-    const withRecipes = lossAndGradients(params, inputs, labels, m, recipes);
+    const withRecipes = costAndGradients(params, inputs, labels, m, recipes);
 
-    it('has the loss of smoothed targets, by hand for one sample', () => {
-      const one = lossAndGradients(params, inputs.subarray(0, 784), labels.slice(0, 1), 1, { labelSmoothing: 0.3 });
-      const plain = lossAndGradients(params, inputs.subarray(0, 784), labels.slice(0, 1), 1).loss; // −log p_label
+    it('has the cost of smoothed targets, by hand for one sample', () => {
+      const one = costAndGradients(params, inputs.subarray(0, 784), labels.slice(0, 1), 1, { labelSmoothing: 0.3 });
+      const plain = costAndGradients(params, inputs.subarray(0, 784), labels.slice(0, 1), 1).cost; // −log p_label
       const p = softmax(forwardLogits(params, inputs.subarray(0, 784)));
       // q = 0.73 for the label, 0.03 for the others
       let want = 0;
       for (let c = 0; c < 10; c++) want -= (c === labels[0] ? 0.73 : 0.03) * Math.log(p[c]);
-      expect(one.loss).toBeCloseTo(want, 10);
+      expect(one.cost).toBeCloseTo(want, 10);
       expect(plain).toBeCloseTo(-Math.log(p[labels[0]]), 10);
     });
 
@@ -113,7 +113,7 @@ describe('reference model', () => {
       const dropped = keep.findIndex((k, i) => !k && i % 12 < 7);
       const row = Math.floor(dropped / 12);
       const unit = dropped % 12;
-      const single = lossAndGradients(params, inputs.subarray(row * 784, (row + 1) * 784), [labels[row]], 1, {
+      const single = costAndGradients(params, inputs.subarray(row * 784, (row + 1) * 784), [labels[row]], 1, {
         keeps: (_r, u) => keep[row * 12 + u],
         dropoutScale: 1 / 0.6,
       });

@@ -1,5 +1,5 @@
 /**
- * A kernel thread lost during training: the run fails within about a second (at once when the loss is
+ * A kernel thread lost during training: the run fails within about a second (at once when losing it is
  * already known) with a one-line message, the trainer keeps its last whole epoch, answers pause, stop and
  * state throughout, and disposes without hanging.
  */
@@ -107,7 +107,7 @@ describe('trainer with a lost kernel thread', () => {
     expect(pausedAt).toBe(3);
     expect(error).toBeInstanceOf(FmnistError);
     expect((error as Error).message).toBe('kernel thread 1 stopped (exit code 1)');
-    // Within the second a silent helper is given at most (typically ~10 ms: the loss was known, nothing is waited for).
+    // Within the second a silent helper is given at most (typically ~10 ms: its exit was known, nothing is waited for).
     expect(detectionMs).toBeLessThan(1000);
     expect(trainer.getState()).toEqual(epochStates[0]);
     expect(await disposeMs(trainer)).toBeLessThan(1000);
