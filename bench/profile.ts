@@ -13,7 +13,7 @@ import { findDefaultData } from '@core/data/locate';
 import { enableWasmFeatures } from '@core/engine/runtime';
 import { Trainer } from '@core/training/trainer';
 
-/** One core's fp32 WebAssembly SIMD peak on this machine's CPU (../shared/PERF.md): 2 FMA pipes × 4 lanes × 2 FLOP × ~2.6 GHz. */
+/** One core's fp32 WebAssembly SIMD peak on the benchmark machine's CPU: 2 FMA pipes × 4 lanes × 2 FLOP × ~2.6 GHz. */
 const CORE_CEILING_GFLOPS = 41.5;
 
 /** A whole number ≥ `least` from an option, or a one-line error naming the option. */

@@ -415,7 +415,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return;
     }
     if (uploadSlots >= MAX_UPLOADS) {
-      refuse(429, 'too many uploads in this session; restart the browser host');
+      refuse(429, 'too many uploads since the browser host started; restart it');
       return;
     }
     uploadSlots++;

@@ -5,7 +5,7 @@
  */
 
 import type { DataSources } from '../checkpoint/checkpoint';
-import { CLASS_COUNT, classCounts, fingerprint, IMAGE_SIZE, type LabelledDataset } from '../shared/dataset';
+import { CLASS_COUNT, classCounts, fingerprint, IMAGE_SIZE, type LabelledDataset } from '@core/shared/dataset';
 import { loadDataset } from '../data/load';
 import {
   type DataFiles,
@@ -14,7 +14,7 @@ import {
   findDefaultData,
   resolveSelection,
 } from '../data/locate';
-import type { DatasetInfo, DatasetRole } from '../shared/contract';
+import type { DatasetInfo, DatasetRole } from '@core/shared/contract';
 
 /** Sample images shown per class in the data set strip. */
 const SAMPLES_PER_CLASS = 2;

@@ -7,17 +7,17 @@
 
 import { type Checkpoint, encodeWeights, saveCheckpoint, trainerStateOf } from '../checkpoint/checkpoint';
 import { encodeOnnx } from '../checkpoint/onnx';
-import type { RunConfig } from '../shared/config';
-import type { LabelledDataset } from '../shared/dataset';
+import type { RunConfig } from '@core/shared/config';
+import type { LabelledDataset } from '@core/shared/dataset';
 import { openEngine } from '../engine/backends';
 import type { EvaluationResult, KernelChoice } from '../engine/engine';
-import { FmnistError } from '../shared/errors';
+import { FmnistError } from '@core/shared/errors';
 import { writeFileAtomic } from '../io';
-import { describeShape, type MlpParameters } from '../shared/mlp';
+import { describeShape, type MlpParameters } from '@core/shared/mlp';
 import { describeData, type ModelData } from '../training/provenance';
-import type { EpochSummary } from '../shared/events';
+import type { EpochSummary } from '@core/shared/events';
 import type { TrainerState } from '../training/trainer';
-import type { CostPoint, EvaluationInfo, ExportFormat, ModelInfo } from '../shared/contract';
+import type { CostPoint, EvaluationInfo, ExportFormat, ModelInfo } from '@core/shared/contract';
 import { settingsOf } from './settings';
 
 /** An evaluation on the test set that kept the class probabilities. */
@@ -31,7 +31,7 @@ export interface HeldModel {
   costCurve: CostPoint[];
   /** Adam's state after the last epoch: present when training can continue exactly. */
   state: TrainerState | null;
-  /** The checkpoint it was loaded from; null for a model trained in this session. */
+  /** The checkpoint it was loaded from; null for a model trained since the app started. */
   file: string | null;
   /** A file that holds exactly this model (where it was loaded from or saved to, or its autosave), if any. */
   savedAs: string | null;

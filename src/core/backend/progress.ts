@@ -6,8 +6,8 @@
  * a bound, so long runs use bounded memory.
  */
 
-import type { BatchProgress, EpochSummary } from '../shared/events';
-import type { CostPoint, ProgressUpdate } from '../shared/contract';
+import type { BatchProgress, EpochSummary } from '@core/shared/events';
+import type { CostPoint, ProgressUpdate } from '@core/shared/contract';
 
 export const UPDATE_INTERVAL_MS = 200;
 export const COST_POINTS_PER_EPOCH = 100;

@@ -10,11 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { loadCheckpoint, resumeConfig } from '../checkpoint/checkpoint';
-import { resolveRunConfig } from '../shared/config';
+import { resolveRunConfig } from '@core/shared/config';
 import type { DataPlace } from '../data/locate';
 import type { KernelChoice } from '../engine/engine';
-import { FmnistError, userMessage } from '../shared/errors';
-import { plural } from '../shared/format';
+import { FmnistError, userMessage } from '@core/shared/errors';
+import { plural } from '@core/shared/format';
 import type { AutosaveFailure } from '../training/autosave';
 import { continuedOn, describeData, type ModelData } from '../training/provenance';
 import { APP_VERSION } from '../version';
@@ -29,7 +29,7 @@ import {
   type StudioState,
   type UnfinishedRun,
   type WorkerRequest,
-} from '../shared/contract';
+} from '@core/shared/contract';
 import { DataStore } from './data-store';
 import type { LoadedData } from './data-store';
 import {
@@ -42,7 +42,7 @@ import {
   summarize,
   type TestEvaluation,
 } from './held-model';
-import { insightOf, type KeptOutputs, testImagesOf, testOutputsInfo } from '../shared/insight/payload';
+import { insightOf, type KeptOutputs, testImagesOf, testOutputsInfo } from '@core/shared/insight/payload';
 import { RunController } from '../training/controller';
 import { RunRecords } from '../records/app-records';
 import { settingsOf } from './settings';
@@ -80,7 +80,7 @@ export class StudioSession {
   private queue: Promise<unknown> = Promise.resolve();
   /** The held model's evaluation under way, which a second asker waits for instead of starting another. */
   private evaluating: { model: HeldModel; fingerprint: string; promise: Promise<TestEvaluation> } | null = null;
-  /** Names this session in insight keys, so a key never means two models, even across a restarted worker. */
+  /** Names this backend instance in insight keys, so a key never means two models, even across a restarted worker. */
   private readonly sessionId = randomBytes(4).toString('hex');
   /** The record of every run, and the requests about them. */
   private readonly records: RunRecords;

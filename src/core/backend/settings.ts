@@ -1,7 +1,7 @@
 /** The settings the app shows and sends (RunSettings) and the full configuration of a run (RunConfig). */
 
-import type { RunConfig } from '../shared/config';
-import { type RunSettings, SETTING_KEYS } from '../shared/contract';
+import type { RunConfig } from '@core/shared/config';
+import { type RunSettings, SETTING_KEYS } from '@core/shared/contract';
 
 export function settingsOf(config: RunConfig): RunSettings {
   return Object.fromEntries(

@@ -9,12 +9,12 @@
  * A plain PyTorch state dict of the same layout (no metadata) loads as a model too.
  */
 
-import { FIELD_LABELS, LIMITS, RECIPE_FIELDS, type RunConfig, resolveRunConfig } from '../shared/config';
-import { CLASS_COUNT, IMAGE_SIZE } from '../shared/dataset';
-import { describeValue, FmnistError, quote, userMessage } from '../shared/errors';
+import { FIELD_LABELS, LIMITS, RECIPE_FIELDS, type RunConfig, resolveRunConfig } from '@core/shared/config';
+import { CLASS_COUNT, IMAGE_SIZE } from '@core/shared/dataset';
+import { describeValue, FmnistError, quote, userMessage } from '@core/shared/errors';
 import { readRegularFile, writeFileAtomic } from '../io';
-import { layerSizes, mlpShape, parameterCount, type MlpParameters, type MlpShape } from '../shared/mlp';
-import type { RandomState } from '../shared/random';
+import { layerSizes, mlpShape, parameterCount, type MlpParameters, type MlpShape } from '@core/shared/mlp';
+import type { RandomState } from '@core/shared/random';
 import type { BestEpoch, EpochSummary, TrainerState } from '../training/trainer';
 import { APP_VERSION } from '../version';
 import { crc32 } from 'node:zlib';

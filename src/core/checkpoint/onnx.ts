@@ -5,7 +5,7 @@
  * the weights are stored [in, out], which is our canonical layout.
  */
 
-import { layerSizes, type MlpParameters } from '../shared/mlp';
+import { layerSizes, type MlpParameters } from '@core/shared/mlp';
 import { APP_VERSION } from '../version';
 
 /** ONNX IR version 8 with opset 13 (Softmax over one axis): read by every current runtime. */

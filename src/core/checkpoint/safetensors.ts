@@ -6,7 +6,7 @@
  * validates everything and reports a one-line problem naming the file.
  */
 
-import { describeValue, FmnistError, quote } from '../shared/errors';
+import { describeValue, FmnistError, quote } from '@core/shared/errors';
 
 export type Dtype = 'F32' | 'F64' | 'I32' | 'I64' | 'U8';
 

@@ -11,9 +11,9 @@
  */
 
 import Papa from 'papaparse';
-import { asFileError, FmnistError, quote } from '../shared/errors';
+import { asFileError, FmnistError, quote } from '@core/shared/errors';
 import { openRegularFile } from '../io';
-import { CLASS_COUNT, IMAGE_SIZE, type Dataset, type LabelledDataset } from '../shared/dataset';
+import { CLASS_COUNT, IMAGE_SIZE, type Dataset, type LabelledDataset } from '@core/shared/dataset';
 
 const ROWS_PER_BLOCK = 4096;
 

@@ -15,8 +15,8 @@ import { lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type { Answer, BackendEvent, DownloadState, Response } from '../shared/contract';
-import { asFileError, FmnistError, userMessage } from '../shared/errors';
+import type { Answer, BackendEvent, DownloadState, Response } from '@core/shared/contract';
+import { asFileError, FmnistError, userMessage } from '@core/shared/errors';
 
 export interface DownloadFile {
   name: string;

@@ -8,8 +8,8 @@
 
 import type { FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { asFileError, displayPath, FmnistError } from '../shared/errors';
-import { formatBytes } from '../shared/format';
+import { asFileError, displayPath, FmnistError } from '@core/shared/errors';
+import { formatBytes } from '@core/shared/format';
 import { openRegularFile, readAt } from '../io';
 import {
   CLASS_COUNT,
@@ -21,7 +21,7 @@ import {
   type LabelledDataset,
   readAll,
   type UnreadDataset,
-} from '../shared/dataset';
+} from '@core/shared/dataset';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
 export const IDX_LABELS_MAGIC = 0x00000801;

@@ -1,8 +1,14 @@
 /** Reads the data set a DataFiles describes, in whichever format it is. */
 
-import { FmnistError } from '../shared/errors';
+import { FmnistError } from '@core/shared/errors';
 import { readCsvDataset } from './csv';
-import { type Dataset, type LabelledData, type LabelledDataset, readAll, type UnreadDataset } from '../shared/dataset';
+import {
+  type Dataset,
+  type LabelledData,
+  type LabelledDataset,
+  readAll,
+  type UnreadDataset,
+} from '@core/shared/dataset';
 import { openIdxDataset } from './idx';
 import type { DataFiles } from './locate';
 

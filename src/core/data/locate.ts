@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
-import { asFileError, displayPath, FmnistError } from '../shared/errors';
+import { asFileError, displayPath, FmnistError } from '@core/shared/errors';
 import { openRegularFile, readAt } from '../io';
 import { idxKindOf, isGzip } from './idx';
 

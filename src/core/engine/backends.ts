@@ -10,7 +10,7 @@ import { type Kernel, OP_NAMES } from './kernels';
 import { ThreadedExecutor } from './threads';
 import { type FunctionBuilder, ModuleBuilder, Type } from './wasm/assembler';
 import { buildKernelModule } from './wasm/kernels';
-import { FmnistError } from '../shared/errors';
+import { FmnistError } from '@core/shared/errors';
 import { MAX_ENGINE_PAGES } from './memory';
 
 const PAGE_BYTES = 65536;

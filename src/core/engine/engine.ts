@@ -4,8 +4,8 @@
  * or more threads. The hosts (trainer, CLI, app worker) see only this class.
  */
 
-import { CLASS_COUNT, type Dataset, IMAGE_SIZE, isUnread, type UnreadDataset } from '../shared/dataset';
-import { layerSizes, type MlpParameters, type MlpShape, sameShape } from '../shared/mlp';
+import { CLASS_COUNT, type Dataset, IMAGE_SIZE, isUnread, type UnreadDataset } from '@core/shared/dataset';
+import { layerSizes, type MlpParameters, type MlpShape, sameShape } from '@core/shared/mlp';
 import { adamDecay, adamScalars, type AdamSettings } from '../optimizer/adam';
 import { type Executor, LocalExecutor } from './executor';
 import { createTypeScriptKernels } from './kernels';

@@ -19,7 +19,7 @@
  *   outputs; the other entries are 0. Optionally appends the values to a CSC by unit, as SPARSIFY would.
  */
 
-import { IMAGE_SIZE, IMAGE_WIDTH } from '../shared/dataset';
+import { IMAGE_SIZE, IMAGE_WIDTH } from '@core/shared/dataset';
 import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, PAIR_BYTES, TILE, TILE_BYTES } from './layout';
 import { dropoutHash, rowKey } from './recipes';
 

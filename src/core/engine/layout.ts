@@ -9,8 +9,8 @@
  * row k of any tile as k·TILE·4. Padded units have zero weights and biases, so they stay exactly zero.
  */
 
-import { IMAGE_SIZE } from '../shared/dataset';
-import { layerSizes, type MlpShape } from '../shared/mlp';
+import { IMAGE_SIZE } from '@core/shared/dataset';
+import { layerSizes, type MlpShape } from '@core/shared/mlp';
 
 /** Floats per tile: 7 SIMD accumulators of 4 lanes, the most V8 keeps in registers without spilling. */
 export const TILE = 28;

@@ -5,8 +5,8 @@
  * (of a network the settings admit, or of one loaded from a file) all meet the same check.
  */
 
-import { FmnistError } from '../shared/errors';
-import type { MlpShape } from '../shared/mlp';
+import { FmnistError } from '@core/shared/errors';
+import type { MlpShape } from '@core/shared/mlp';
 import { type EngineLayout, MAX_CHUNK_ROWS, planLayout } from './layout';
 import { programSlotWords } from './program';
 

@@ -17,7 +17,7 @@
  */
 
 import { Worker } from 'node:worker_threads';
-import { FmnistError } from '../shared/errors';
+import { FmnistError } from '@core/shared/errors';
 import type { Executor } from './executor';
 import { type Kernel, OP_NAMES } from './kernels';
 import type { EngineLayout } from './layout';

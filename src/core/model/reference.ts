@@ -11,7 +11,7 @@
  * 1 − ε + ε/K on the label and ε/K on every other class: cost −Σ q log P, dZ_L = (P − q)/m.
  */
 
-import { layerSizes, type MlpParameters } from '../shared/mlp';
+import { layerSizes, type MlpParameters } from '@core/shared/mlp';
 
 /** A training step's recipes, as the reference applies them. */
 export interface ReferenceRecipes {

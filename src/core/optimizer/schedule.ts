@@ -7,7 +7,7 @@
  * size stays on its schedule.
  */
 
-import type { RunConfig } from '../shared/config';
+import type { RunConfig } from '@core/shared/config';
 
 export type ScheduleSettings = Pick<
   RunConfig,

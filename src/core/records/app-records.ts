@@ -7,14 +7,21 @@
 
 import { stat } from 'node:fs/promises';
 import { type Checkpoint, loadCheckpoint } from '../checkpoint/checkpoint';
-import { FmnistError, userMessage } from '../shared/errors';
-import { describeShape, mlpShape } from '../shared/mlp';
+import { FmnistError, userMessage } from '@core/shared/errors';
+import { describeShape, mlpShape } from '@core/shared/mlp';
 import { HOST_NAME } from './liveness';
-import { displayName, isResumable, modelFileOf, type RunRecord } from '../shared/run-record';
+import { displayName, isResumable, modelFileOf, type RunRecord } from '@core/shared/run-record';
 import { StoreRecorder, type StoreRecorderOptions } from './recorder';
 import { RunStore } from './store';
-import type { EpochSummary } from '../shared/events';
-import type { BackendEvent, Response, RunHistories, RunListing, RunRequest, UnfinishedRun } from '../shared/contract';
+import type { EpochSummary } from '@core/shared/events';
+import type {
+  BackendEvent,
+  Response,
+  RunHistories,
+  RunListing,
+  RunRequest,
+  UnfinishedRun,
+} from '@core/shared/contract';
 import type { HeldModel } from '../backend/held-model';
 
 /** The requests answered here; opening a run's checkpoint is the session's (it changes the model held). */
@@ -22,7 +29,7 @@ export type RecordsRequest = Exclude<RunRequest, { type: 'open-run-checkpoint' }
 
 export class RunRecords {
   private readonly store: RunStore | null;
-  /** The run each model trained in this session came from. */
+  /** The run each model trained since the worker started came from. */
   private readonly runOfModel = new WeakMap<HeldModel, string>();
 
   constructor(
@@ -58,7 +65,7 @@ export class RunRecords {
     this.runOfModel.set(model, id);
   }
 
-  /** The run a held model came from, if it was trained in this session. */
+  /** The run a held model came from, if it was trained since the worker started. */
   runOf(model: HeldModel): string | null {
     return this.runOfModel.get(model) ?? null;
   }

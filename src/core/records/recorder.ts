@@ -5,10 +5,10 @@
  * that fails is reported (once, and once more when writing works again) and tried again next time.
  */
 
-import type { RunConfig } from '../shared/config';
-import { userMessage } from '../shared/errors';
+import type { RunConfig } from '@core/shared/config';
+import { userMessage } from '@core/shared/errors';
 import type { ModelData } from '../training/provenance';
-import type { EpochSummary } from '../shared/events';
+import type { EpochSummary } from '@core/shared/events';
 import type { RunSummary } from '../training/trainer';
 import { APP_VERSION } from '../version';
 import {
@@ -19,7 +19,7 @@ import {
   RUN_RECORD_VERSION,
   type RunOrigin,
   type RunRecord,
-} from '../shared/run-record';
+} from '@core/shared/run-record';
 import { thisProcess } from './liveness';
 import type { RunStore } from './store';
 

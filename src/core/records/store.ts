@@ -19,10 +19,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { displayPath, FmnistError, userMessage } from '../shared/errors';
-import { asFileError } from '../shared/errors';
+import { displayPath, FmnistError, userMessage } from '@core/shared/errors';
+import { asFileError } from '@core/shared/errors';
 import { readAt, readRegularFile, writeFileAtomic } from '../io';
-import type { EpochSummary } from '../shared/events';
+import type { EpochSummary } from '@core/shared/events';
 import { HOST_NAME, isThisProcess, processAlive, type RecordedProcess, recordedProcessAlive } from './liveness';
 import {
   checkRunHistory,
@@ -39,9 +39,9 @@ import {
   type RunRecord,
   runId,
   withEdits,
-} from '../shared/run-record';
+} from '@core/shared/run-record';
 
-export type { DamagedRun } from '../shared/run-record';
+export type { DamagedRun } from '@core/shared/run-record';
 
 /** Larger files than these are no records of ours (a summary is a few KB; a history about 300 bytes an epoch). */
 const MAX_SUMMARY_BYTES = 1024 * 1024;

@@ -4,10 +4,10 @@
  */
 
 import type { Checkpoint } from '../checkpoint/checkpoint';
-import { IMAGE_HEIGHT, IMAGE_SIZE, IMAGE_WIDTH, type LabelledDataset } from '../shared/dataset';
+import { IMAGE_HEIGHT, IMAGE_SIZE, IMAGE_WIDTH, type LabelledDataset } from '@core/shared/dataset';
 import { encodeGreyPng } from '../image/png';
-import { confidenceOf, selectImages, type TestOutputs } from '../shared/insight/selection';
-import { classMetrics, confusionMatrix } from '../shared/classification';
+import { confidenceOf, selectImages, type TestOutputs } from '@core/shared/insight/selection';
+import { classMetrics, confusionMatrix } from '@core/shared/classification';
 import type { ReportData, ReportEvaluation, ReportMistake, ReportModel } from './html';
 
 export interface ReportInputs {

@@ -3,7 +3,7 @@
  * here, so a name holding <, &, quotes or a newline can neither break the markup nor add any.
  */
 
-import { displayPath } from '../shared/errors';
+import { displayPath } from '@core/shared/errors';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

@@ -7,15 +7,15 @@
  */
 
 import type { DataSegment, DataSources } from '../checkpoint/checkpoint';
-import { FIELD_LABELS, type RunConfig } from '../shared/config';
-import { CLASS_NAMES } from '../shared/dataset';
-import type { ClassMetrics } from '../shared/classification';
-import { describeShape, type MlpShape, parameterCount } from '../shared/mlp';
-import type { EpochSummary } from '../shared/events';
+import { FIELD_LABELS, type RunConfig } from '@core/shared/config';
+import { CLASS_NAMES } from '@core/shared/dataset';
+import type { ClassMetrics } from '@core/shared/classification';
+import { describeShape, type MlpShape, parameterCount } from '@core/shared/mlp';
+import type { EpochSummary } from '@core/shared/events';
 import { escapeHtml, escapePath } from './escape';
-import { heatColours } from '../shared/heat';
+import { heatColours } from '@core/shared/heat';
 
-export { heatColours, relativeLuminance } from '../shared/heat';
+export { heatColours, relativeLuminance } from '@core/shared/heat';
 import { type ChartSeries, lineChartSvg } from './svg-chart';
 
 /** What the checkpoint says about the model. */

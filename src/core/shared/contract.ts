@@ -56,7 +56,7 @@ export type RunStatus = 'idle' | 'running' | 'paused' | 'stopping' | 'finished' 
 export type CostPoint = [number, number];
 
 export interface RunInfo {
-  /** Counts the runs of this session (0 before the first), so the page knows a new run from the same one. */
+  /** Counts the runs since the worker started (0 before the first), so the page knows a new run from the same one. */
   id: number;
   status: RunStatus;
   settings: RunSettings | null;
@@ -91,7 +91,7 @@ export interface AutosaveFailure {
 
 /** The model the app holds: the last run's, or one loaded from a checkpoint. */
 export interface ModelInfo {
-  /** The checkpoint file it was loaded from, or null for a model trained in this session. */
+  /** The checkpoint file it was loaded from, or null for a model trained since the app started. */
   file: string | null;
   architecture: string;
   hiddenSizes: number[];

@@ -7,9 +7,9 @@
 
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { AutosaveFailure } from '../shared/contract';
+import type { AutosaveFailure } from '@core/shared/contract';
 import { type Checkpoint, saveCheckpoint } from '../checkpoint/checkpoint';
-import { userMessage } from '../shared/errors';
+import { userMessage } from '@core/shared/errors';
 
 export const AUTOSAVE_FILE = 'autosave.safetensors';
 
@@ -17,7 +17,7 @@ export function autosavePath(folder: string): string {
   return join(folder, AUTOSAVE_FILE);
 }
 
-export type { AutosaveFailure } from '../shared/contract';
+export type { AutosaveFailure } from '@core/shared/contract';
 
 /** Writes a run's checkpoints to one autosave file, remembering whether the last write failed. */
 export class Autosaver {

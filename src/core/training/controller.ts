@@ -5,17 +5,17 @@
  * When a run ends it hands over the model of its last whole epoch.
  */
 
-import type { RunConfig } from '../shared/config';
-import type { LabelledDataset } from '../shared/dataset';
+import type { RunConfig } from '@core/shared/config';
+import type { LabelledDataset } from '@core/shared/dataset';
 import type { KernelChoice } from '../engine/engine';
-import { userMessage } from '../shared/errors';
+import { userMessage } from '@core/shared/errors';
 import type { AutosaveFailure } from './autosave';
 import type { ModelData } from './provenance';
 import { type EpochModel, TrainingRun } from './training-run';
 import type { RunRecorder } from '../records/recorder';
-import type { EpochSummary } from '../shared/events';
+import type { EpochSummary } from '@core/shared/events';
 import { runOutcome, type TrainerState } from './trainer';
-import type { CostPoint, ProgressUpdate, RunInfo, RunStatus } from '../shared/contract';
+import type { CostPoint, ProgressUpdate, RunInfo, RunStatus } from '@core/shared/contract';
 import type { HeldModel } from '../backend/held-model';
 import { RunStateMachine } from './state-machine';
 import { settingsOf } from '../backend/settings';

@@ -4,8 +4,8 @@
  * says why, which the user interface shows as is.
  */
 
-import { FmnistError } from '../shared/errors';
-import type { RunStatus } from '../shared/contract';
+import { FmnistError } from '@core/shared/errors';
+import type { RunStatus } from '@core/shared/contract';
 
 export type RunAction = 'start' | 'pause' | 'resume' | 'stop' | 'finish' | 'stopped' | 'fail' | 'reset';
 

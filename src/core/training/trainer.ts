@@ -12,8 +12,8 @@
  * epoch and resuming from its TrainerState gives exactly the run that never stopped.
  */
 
-import type { RunConfig } from '../shared/config';
-import { type LabelledData, type LabelledDataset, readFirst } from '../shared/dataset';
+import type { RunConfig } from '@core/shared/config';
+import { type LabelledData, type LabelledDataset, readFirst } from '@core/shared/dataset';
 import { defaultThreadCount, selectBackend } from '../engine/backends';
 import {
   type Backend,
@@ -26,12 +26,12 @@ import {
 } from '../engine/engine';
 import { stepKey } from '../engine/recipes';
 import { learningRateAt } from '../optimizer/schedule';
-import { FmnistError } from '../shared/errors';
-import { initParameters, mlpShape, type MlpParameters } from '../shared/mlp';
-import { Random, type RandomState } from '../shared/random';
-import type { BatchProgress, EpochSummary } from '../shared/events';
+import { FmnistError } from '@core/shared/errors';
+import { initParameters, mlpShape, type MlpParameters } from '@core/shared/mlp';
+import { Random, type RandomState } from '@core/shared/random';
+import type { BatchProgress, EpochSummary } from '@core/shared/events';
 
-export type { BatchProgress, EpochSummary } from '../shared/events';
+export type { BatchProgress, EpochSummary } from '@core/shared/events';
 
 /** Everything needed to continue a run exactly: saved at the end of an epoch. */
 export interface TrainerState {

@@ -5,15 +5,15 @@
  * its cost curve and the data it was trained on. The same settings give the same files from either host.
  */
 
-import type { CostPoint, ProgressUpdate } from '../shared/contract';
+import type { CostPoint, ProgressUpdate } from '@core/shared/contract';
 import { ProgressThrottle } from '../backend/progress';
 import { type Checkpoint, checkpointOf } from '../checkpoint/checkpoint';
-import type { RunConfig } from '../shared/config';
-import { fingerprint, isUnread, type LabelledData, limitCuts, readAll } from '../shared/dataset';
+import type { RunConfig } from '@core/shared/config';
+import { fingerprint, isUnread, type LabelledData, limitCuts, readAll } from '@core/shared/dataset';
 import type { KernelChoice } from '../engine/engine';
-import { userMessage } from '../shared/errors';
-import type { BatchProgress, EpochSummary } from '../shared/events';
-import type { MlpParameters } from '../shared/mlp';
+import { userMessage } from '@core/shared/errors';
+import type { BatchProgress, EpochSummary } from '@core/shared/events';
+import type { MlpParameters } from '@core/shared/mlp';
 import type { RunRecorder } from '../records/recorder';
 import { type EpochTestOutputs, type RunSummary, Trainer, type TrainerState } from './trainer';
 import { type AutosaveFailure, AutosaveFiles } from './autosave';

@@ -7,7 +7,7 @@
  * without spilling (8 spill and run at half speed), with the pair's value broadcast once per pair.
  */
 
-import { IMAGE_SIZE, IMAGE_WIDTH } from '../../shared/dataset';
+import { IMAGE_SIZE, IMAGE_WIDTH } from '@core/shared/dataset';
 import { Epilogue, GATHER, MASKED, SOFTMAX, SPARSE_FIELDS, type SparseFields, SPARSIFY, SPMM } from '../kernels';
 import { ADAM, AUGMENT_ROW_BYTES, DROPOUT, PAIR_BYTES, TILE, TILE_BYTES } from '../layout';
 import { ROW_SPREAD, UNIT_SPREAD } from '../recipes';
