@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
@@ -21,7 +22,13 @@ function modulePath(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [modulePath()],
+  plugins: [
+    modulePath(),
+    // The page's stores (`*.svelte.ts`, rune classes) compiled by Svelte as the page runs them: client output
+    // (reactive state, proxies, memoized deriveds), though the tests run in Node; the plugin would otherwise
+    // compile them for the server, where runes are plain fields.
+    svelte({ dynamicCompileOptions: () => ({ generate: 'client' }) }),
+  ],
   resolve: {
     // Main-process and preload code runs against a stand-in for Electron (tests/stubs/electron.ts); `@core/…` is
     // src/core, as everywhere.

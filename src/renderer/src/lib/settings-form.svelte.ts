@@ -75,7 +75,9 @@ function rawValue(key: FieldKey, text: string): unknown {
   if (key === 'hiddenSizes') return parseHiddenSizes(trimmed);
   if (spec.kind === 'choice') return trimmed;
   if (spec.kind === 'check') return trimmed === 'true';
-  return trimmed === '' ? Number.NaN : Number(trimmed);
+  // Text that is no number stays text, so the message quotes what was typed (Number('') would read as 0).
+  const number = Number(trimmed);
+  return trimmed === '' || Number.isNaN(number) ? trimmed : number;
 }
 
 const sentence = (message: string): string => message.charAt(0).toUpperCase() + message.slice(1);
