@@ -412,7 +412,8 @@ function compareRuns(runs: RunRecord[], out: (line?: string) => void): void {
   if (differing.length === 0) rows.push(['settings', ...runs.map(() => 'the same')]);
   const metric = (label: string, value: (run: RunRecord) => string): void =>
     void rows.push([label, ...runs.map(value)]);
-  metric('epochs', (run) => String(run.metrics.epochs));
+  // Beside an `epochs` setting row when the runs were set to train different numbers of epochs.
+  metric('epochs trained', (run) => String(run.metrics.epochs));
   metric('final cost', (run) => (run.metrics.finalCost === null ? '—' : run.metrics.finalCost.toFixed(4)));
   metric('final train', (run) => percent(run.metrics.finalTrainAccuracy));
   if (runs.some((run) => run.metrics.finalValidationAccuracy !== null))

@@ -1,6 +1,7 @@
 /** `fmnist train`: train the network on Fashion-MNIST, report per epoch, optionally save a checkpoint. */
 
 import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import {
   type Checkpoint,
   loadCheckpoint,
@@ -45,7 +46,11 @@ export const TRAIN: CommandSpec = {
       value: 'PATH',
       help: 'training data: a CSV, an IDX images file or a directory (default: search)',
     },
-    test: { kind: 'string', value: 'PATH', help: 'test data (default: the test set beside the training data)' },
+    test: {
+      kind: 'string',
+      value: 'PATH',
+      help: 'test data (default: the test set found with the training data when --train is a folder or not given)',
+    },
     epochs: { kind: 'integer', value: 'N', help: 'epochs to train (default 50)' },
     'batch-size': { kind: 'integer', value: 'N', help: 'samples per mini-batch (default 128)' },
     lr: { kind: 'number', value: 'RATE', help: "Adam's learning rate (default 0.001)" },
@@ -328,7 +333,8 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
         origin: 'cli',
         name: options.name as string | undefined,
         checkpoint: null,
-        resumedFile: (options.resume as string | undefined) ?? null,
+        // Absolute, so the app finds the file whatever folder it starts in.
+        resumedFile: options.resume === undefined ? null : resolve(options.resume as string),
         onProblem: (problem) =>
           warn(
             problem
@@ -447,7 +453,7 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
 
   /** The run's record names its own checkpoint (TrainingRun writes it); --out is noted as a copy. */
   const recordCopy = async (saved: boolean): Promise<void> => {
-    if (saved) await recorder?.addCopy(out!);
+    if (saved && out) await recorder?.addCopy(resolve(out));
   };
 
   try {

@@ -1,5 +1,5 @@
 /**
- * The engine's four kernels, their argument blocks, and their TypeScript implementation.
+ * The engine's five kernels, their argument blocks, and their TypeScript implementation.
  *
  * A kernel is called with the address of its argument block (i32 words; f32 where noted) in the engine's
  * memory, so the same call works from any thread and from a program stored in memory. Addresses are unsigned

@@ -1,7 +1,7 @@
 /**
  * Named starting points for a run's settings. A preset sets some fields; whatever the user sets explicitly
- * wins, and the rest are the defaults (the reference notebook's). README "Recipes and presets" reports how
- * `best` was chosen.
+ * wins, and the rest are the defaults (the reference notebook's). docs/training.md reports how `best` was
+ * chosen.
  */
 
 import { DEFAULT_CONFIG, type RunConfig } from './config';
@@ -24,7 +24,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   },
   quick: {
     name: 'quick',
-    summary: 'a good model in about 12 seconds: 8 epochs, batch 256, cosine schedule from 0.002',
+    summary: 'a good model in about 10 seconds: 8 epochs, batch 256, cosine schedule from 0.002',
     settings: { epochs: 8, batchSize: 256, learningRate: 0.002, schedule: 'cosine' },
   },
   best: {

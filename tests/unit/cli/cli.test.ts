@@ -192,6 +192,19 @@ describe('fmnist checkpoints', () => {
     expect(a.history.map((h) => h.testAccuracy)).toEqual(b.history.map((h) => h.testAccuracy));
   });
 
+  it('records the checkpoints a run was resumed from and saved to by their full paths, typed relative or not', async () => {
+    const bin = join(__dirname, '../../../bin/fmnist.js');
+    const data = await tempDir('fmnist-cli-relative-');
+    const env = { ...process.env, FMNIST_DATA: REAL_DATA_DIR, FMNIST_STUDIO_DATA: data };
+    const args = ['train', '--resume', basename(half), '--epochs', '3', '--out', 'more.safetensors', ...small];
+    const trained = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, encoding: 'utf8' });
+    expect(trained.status, trained.stderr).toBe(0);
+    const listed = spawnSync(process.execPath, [bin, 'runs', '--json'], { env, encoding: 'utf8' });
+    expect(JSON.parse(listed.stdout).runs).toMatchObject([
+      { resumedFrom: { file: half }, copies: [join(dir, 'more.safetensors')] },
+    ]);
+  });
+
   it('refuses to resume with fewer epochs or changed settings', async () => {
     expect(await run(['train', '--resume', half, '--epochs', '2'])).toMatchObject({
       code: 2,
