@@ -19,7 +19,10 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_MIRROR = 'https://github.com/electron/electron/releases/download/';
-/** Node 20.19+ or 22.12+ load ES modules with require(), which Electron's installer relies on (21 and 22.0–22.11 do not). */
+/**
+ * Node 20.19+ or 22.12+ load ES modules with require(), which Electron's installer relies on (21 and 22.0–22.11 do
+ * not).
+ */
 export const SUPPORTED_NODE = '^20.19.0 || >=22.12.0';
 
 /** @typedef {Record<string, string | undefined>} Env */
@@ -128,9 +131,11 @@ function hostOf(url) {
   }
 }
 
+/** @typedef {{ isTTY?: boolean; write(text: string): unknown }} Stream */
+
 /**
  * Runs Electron's installer (`install-electron`) in its own process, its error output kept for the one line.
- * @param {{ electronDirectory: string; command: string; stderr?: { isTTY?: boolean; write(text: string): unknown } }} options
+ * @param {{ electronDirectory: string; command: string; stderr?: Stream }} options
  * @returns {Promise<{ ok: true } | { ok: false; line: string }>}
  */
 export async function installElectron({ electronDirectory, command, stderr = process.stderr }) {

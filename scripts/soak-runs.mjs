@@ -69,7 +69,10 @@ const counts = {
   notes: 0,
   listings: 0,
 };
-/** What the editor last wrote to each run: the record must say exactly this at the end. @type {Map<string, { name?: string, note?: string }>} */
+/**
+ * What the editor last wrote to each run: the record must say exactly this at the end.
+ * @type {Map<string, { name?: string, note?: string }>}
+ */
 const expected = new Map();
 
 async function cliTrainer() {

@@ -94,7 +94,10 @@ export interface WebHostOptions {
   workerPath: string;
   /** Fixed token for tests; random by default. */
   token?: string;
-  /** The host's own folder: its lock and the uploaded data runs name (default: "browser-host" in the desktop app's data folder). */
+  /**
+   * The host's own folder: its lock and the uploaded data runs name (default: "browser-host" in the desktop app's data
+   * folder).
+   */
   dataDirectory?: string;
   /** Where Download Fashion-MNIST puts the files (default: the desktop app's, shared with it). */
   downloadDirectory?: string;
@@ -117,7 +120,10 @@ export interface WebHost {
   url: string;
   port: number;
   token: string;
-  /** Stops serving, lets the worker keep a run for the next start (within a time limit), then removes the temporary files. */
+  /**
+   * Stops serving, lets the worker keep a run for the next start (within a time limit), then removes the temporary
+   * files.
+   */
   close(): Promise<void>;
 }
 
@@ -153,7 +159,9 @@ function cookieValue(request: IncomingMessage, name: string): string | null {
   return null;
 }
 
-/** Removes a folder of ours without throwing: one that cannot go now (held open on Windows) goes at exit with the rest. */
+/**
+ * Removes a folder of ours without throwing: one that cannot go now (held open on Windows) goes at exit with the rest.
+ */
 async function removeFolder(folder: string): Promise<void> {
   try {
     await rm(folder, { recursive: true, force: true });
@@ -447,7 +455,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
   };
 
-  /** A prepared file (checkpoint, export), once, to a link with this launch's token; then it is deleted (also when it is not fetched in time). */
+  /**
+   * A prepared file (checkpoint, export), once, to a link with this launch's token; then it is deleted (also when it is
+   * not fetched in time).
+   */
   const serveDownload = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = parseUrl(request);
     if (!hasToken(request, url)) {

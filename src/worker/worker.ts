@@ -66,7 +66,9 @@ const REQUEST_TYPES: Record<WorkerRequest['type'], true> = {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The message as a host's request, or why it is not one. (The hosts build each request's fields from validated input.) */
+/**
+ * The message as a host's request, or why it is not one. (The hosts build each request's fields from validated input.)
+ */
 function parseMessage(message: unknown): WorkerInbound | { id: number | null; error: string } {
   const id = isObject(message) && Number.isSafeInteger(message.id) ? (message.id as number) : null;
   if (id === null || !isObject(message) || !isObject(message.request))

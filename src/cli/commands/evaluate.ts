@@ -105,7 +105,9 @@ export async function runEvaluate(argv: string[], context: CliContext): Promise<
   }
 }
 
-/** Loading refuses weights too large to compute with; should outputs still be NaN or infinite, say so, never print them. */
+/**
+ * Loading refuses weights too large to compute with; should outputs still be NaN or infinite, say so, never print them.
+ */
 export function unusableOutputs(model: string, data: string): FmnistError {
   return new FmnistError(
     'bad-input',

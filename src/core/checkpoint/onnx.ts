@@ -73,7 +73,8 @@ function tensor(name: string, dims: number[], values: Float32Array): Message {
   const message = new Message();
   for (const dim of dims) message.int(1, dim); // dims
   message.int(2, FLOAT).string(8, name); // data_type, name
-  return message.bytes(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength)); // raw_data (little-endian)
+  // raw_data (little-endian)
+  return message.bytes(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
 }
 
 function valueInfo(name: string, dims: number[]): Message {

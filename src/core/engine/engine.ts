@@ -84,7 +84,10 @@ export interface SparsityReport {
   inputWidth: number[];
   /** Non-zero inputs per sample (forward and weight-gradient work scale with these). */
   inputNonZeros: number[];
-  /** Non-zero dZ entries per sample of each layer (the first layer's weight gradient and the output layer's input gradient scale with these). */
+  /**
+   * Non-zero dZ entries per sample of each layer (the first layer's weight gradient and the output layer's input
+   * gradient scale with these).
+   */
   deltaNonZeros: number[];
 }
 

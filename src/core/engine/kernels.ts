@@ -43,7 +43,9 @@ export const enum Epilogue {
   Mask = 3,
   /** Adam update of the parameters at out with gradient acc */
   Adam = 4,
-  /** Adam, and the updated values also written transposed: aux0 = Wᵀ tile, aux1 = Wᵀ tile stride, aux2 = first row index */
+  /**
+   * Adam, and the updated values also written transposed: aux0 = Wᵀ tile, aux1 = Wᵀ tile stride, aux2 = first row index
+   */
   AdamTransposed = 5,
   /**
    * BiasRelu, then inverted dropout: out = kept ? max(acc + bias, 0)·scale : 0, kept when the unit's hash is at

@@ -119,7 +119,9 @@ export interface LayerLayout {
   inputCsc: SparseRows | null;
   /** The first layer's input batch as a dense tiled [batch × 784] matrix, for dWᵀ = dZ1ᵀ·X. */
   inputDense: Region | null;
-  /** CSR of dZ_l rows, chunked over Wᵀ's rows, for dZ·Wᵀ: the last layer's only (none for the first, none when masked). */
+  /**
+   * CSR of dZ_l rows, chunked over Wᵀ's rows, for dZ·Wᵀ: the last layer's only (none for the first, none when masked).
+   */
   deltaCsr: SparseRows | null;
   /** The first layer's CSC of dZ1: per unit, the samples (per thread segment) where dZ1 is non-zero. */
   deltaCsc: SparseRows | null;

@@ -85,7 +85,10 @@ const f32Bits = (value: number): number => {
   return buffer.getInt32(0, true);
 };
 
-/** The columns SPARSIFY scans of a layer's activations or dZ: its real units, rounded up to the scan's 4 (padded units are always 0). */
+/**
+ * The columns SPARSIFY scans of a layer's activations or dZ: its real units, rounded up to the scan's 4 (padded units
+ * are always 0).
+ */
 function scannedColumns(layer: LayerLayout): number {
   return Math.ceil(layer.outputs / 4) * 4;
 }
@@ -145,7 +148,9 @@ export interface ProgramRecipes {
   labelSmoothing: number;
 }
 
-/** Phase A (training, into Slot.TrainForwardBackward) or the evaluation program (Slot.Evaluate) for one thread's rows. */
+/**
+ * Phase A (training, into Slot.TrainForwardBackward) or the evaluation program (Slot.Evaluate) for one thread's rows.
+ */
 export function writeForwardProgram(i32: Int32Array, layout: EngineLayout, plan: ForwardPlan): void {
   forwardProgram(layout, plan).write(
     i32,
@@ -163,7 +168,10 @@ export function forwardProgram(layout: EngineLayout, plan: ForwardPlan): Program
   const last = layers.length - 1;
   const recipes = training ? plan.recipes : undefined;
   const dropoutScale = recipes?.dropoutScale ?? null;
-  /** The pair lists of a layer's activations or dZ at `source` (this thread's rows): a CSR and/or this thread's CSC segment. */
+  /**
+   * The pair lists of a layer's activations or dZ at `source` (this thread's rows): a CSR and/or this thread's CSC
+   * segment.
+   */
   const sparsify = (
     layer: LayerLayout,
     source: number,

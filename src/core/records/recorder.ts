@@ -59,7 +59,10 @@ export interface StoreRecorderOptions {
   origin: RunOrigin;
   name?: string;
   note?: string;
-  /** The file that holds the run's model from its start (its own last checkpoint, when it writes one every epoch); null until it ends. */
+  /**
+   * The file that holds the run's model from its start (its own last checkpoint, when it writes one every epoch); null
+   * until it ends.
+   */
   checkpoint: string | null;
   /** The checkpoint file a continued model came from (null: the session's own model). */
   resumedFile?: string | null;

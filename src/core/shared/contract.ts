@@ -272,7 +272,10 @@ export type BackendEvent =
   | { type: 'progress'; progress: ProgressUpdate }
   | { type: 'menu'; command: MenuCommand }
   | { type: 'download'; download: DownloadState }
-  /** Something the user should read that no request of theirs returned (a file opened from outside, a failed open-recent). */
+  /**
+   * Something the user should read that no request of theirs returned (a file opened from outside, a failed
+   * open-recent).
+   */
   | { type: 'notice'; tone: 'error' | 'info'; message: string };
 
 /** Requests from the user interface. */

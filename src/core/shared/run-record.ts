@@ -102,7 +102,10 @@ export interface RunFiles {
   bytes: number;
 }
 
-/** A summary file that is not a whole record (or a run's files without one): listed by id with what is wrong, so it can be deleted. */
+/**
+ * A summary file that is not a whole record (or a run's files without one): listed by id with what is wrong, so it can
+ * be deleted.
+ */
 export interface DamagedRun {
   id: string;
   file: string;

@@ -1,6 +1,7 @@
 /**
  * The run state machine: idle → running ⇄ paused → stopping → stopped, running → finished | failed, and a
- * new run (or a reset to idle) from any state where none is in progress. Every other transition is refused with a message that
+ * new run (or a reset to idle) from any state where none is in progress. Every other transition is refused with a
+ * message that
  * says why, which the user interface shows as is.
  */
 

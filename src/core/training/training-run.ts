@@ -179,7 +179,9 @@ export class TrainingRun {
     return this.autosaves.lastFailure;
   }
 
-  /** The run's own file that holds the model it handed back (written when it ended); null before, or when that failed. */
+  /**
+   * The run's own file that holds the model it handed back (written when it ended); null before, or when that failed.
+   */
   get modelFile(): string | null {
     return this.savedModel;
   }

@@ -11,7 +11,14 @@ import { parse } from 'yaml';
 import { FASHION_MNIST_FILES, FASHION_MNIST_URL } from '@core/data/download';
 import { ROOT } from '../../helpers/sandbox';
 
-type Step = { name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Step = {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+};
 type Job = {
   'runs-on': string;
   container?: string;
@@ -52,34 +59,64 @@ describe('GitHub workflows', () => {
     expect(build['runs-on']).toBe('${{ matrix.os }}');
     expect(build.strategy!.matrix.os.sort()).toEqual(['macos-latest', 'ubuntu-latest', 'windows-latest']);
     const steps = runs(build);
-    const order = ['npm ci', 'npm run build', 'npx vitest run', 'node node_modules/electron/install.js', 'npm run dist -- --publish never'];
+    const order = [
+      'npm ci',
+      'npm run build',
+      'npx vitest run',
+      'node node_modules/electron/install.js',
+      'npm run dist -- --publish never',
+    ];
     const positions = order.map((command) => steps.indexOf(command));
-    expect(positions.every((p) => p >= 0), `steps: ${steps.join(' | ')}`).toBe(true);
+    expect(
+      positions.every((p) => p >= 0),
+      `steps: ${steps.join(' | ')}`,
+    ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    const electronTests = build.steps.filter((s) => s.run?.includes('playwright test --project electron') && !s.run.includes('FMNIST_PACKED_APP'));
+    const electronTests = build.steps.filter(
+      (s) => s.run?.includes('playwright test --project electron') && !s.run.includes('FMNIST_PACKED_APP'),
+    );
     expect(electronTests.map((s) => [s.if, s.run])).toEqual([
       ["runner.os == 'Linux'", 'xvfb-run -a npx playwright test --project electron'],
       ["runner.os != 'Linux'", 'npx playwright test --project electron'],
     ]);
-    expect(build.steps.find((s) => s.uses?.startsWith('actions/setup-node'))?.with).toMatchObject({ 'node-version': 22 });
+    expect(build.steps.find((s) => s.uses?.startsWith('actions/setup-node'))?.with).toMatchObject({
+      'node-version': 22,
+    });
     const upload = build.steps.find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
-    expect(String(upload.with!.path).trim().split('\n').sort()).toEqual(['dist/*.AppImage', 'dist/*.deb', 'dist/*.dmg', 'dist/*.exe']);
+    expect(String(upload.with!.path).trim().split('\n').sort()).toEqual([
+      'dist/*.AppImage',
+      'dist/*.deb',
+      'dist/*.dmg',
+      'dist/*.exe',
+    ]);
     expect(upload.with!['if-no-files-found']).toBe('error');
 
     const draft = release.jobs.release;
     expect(draft.needs).toBe('installers');
     expect(draft.if).toBe("startsWith(github.ref, 'refs/tags/v')");
     expect(draft.permissions).toEqual({ contents: 'write' });
-    expect(draft.steps.find((s) => s.uses?.startsWith('softprops/action-gh-release'))?.with).toMatchObject({ draft: true, files: 'installers/*' });
+    expect(draft.steps.find((s) => s.uses?.startsWith('softprops/action-gh-release'))?.with).toMatchObject({
+      draft: true,
+      files: 'installers/*',
+    });
   });
 
   it('uses at job level only the contexts GitHub offers there (runner, env and steps exist only in steps)', () => {
     for (const name of ['ci.yml', 'release.yml']) {
       for (const [id, job] of Object.entries(workflow(name).jobs)) {
-        const jobLevel = JSON.stringify({ runsOn: job['runs-on'], env: job.env, container: job.container, strategy: job.strategy });
+        const jobLevel = JSON.stringify({
+          runsOn: job['runs-on'],
+          env: job.env,
+          container: job.container,
+          strategy: job.strategy,
+        });
         for (const [, expression] of jobLevel.matchAll(/\$\{\{([^}]*)\}\}/g)) {
           const contexts = expression.match(/[a-z_]+(?=\.)/gi) ?? [];
-          for (const context of contexts) expect(['github', 'needs', 'strategy', 'matrix', 'vars', 'secrets', 'inputs'], `${name} ${id}: ${expression}`).toContain(context);
+          for (const context of contexts)
+            expect(
+              ['github', 'needs', 'strategy', 'matrix', 'vars', 'secrets', 'inputs'],
+              `${name} ${id}: ${expression}`,
+            ).toContain(context);
         }
       }
     }

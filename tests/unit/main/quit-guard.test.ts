@@ -1,4 +1,7 @@
-/** Quitting while training asks first and always lets the backend keep the run; on macOS closing the window does not quit. */
+/**
+ * Quitting while training asks first and always lets the backend keep the run; on macOS closing the window does not
+ * quit.
+ */
 
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Response, WorkerRequest } from '@core/shared/contract';

@@ -1,4 +1,7 @@
-/** The training worker's message loop, run in-process with a stand-in parent port (the build runs it in a real thread elsewhere). */
+/**
+ * The training worker's message loop, run in-process with a stand-in parent port (the build runs it in a real thread
+ * elsewhere).
+ */
 
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';

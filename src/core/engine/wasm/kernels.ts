@@ -401,7 +401,8 @@ function sparseArguments(f: FunctionBuilder, offsets: typeof GATHER | typeof SPA
 
 /**
  * The shared skeleton of GATHER and SPARSIFY: resets this thread's CSC segment, then for each row and each
- * chunk records the non-zero columns as CSR pairs and/or appends them to the CSC. `scanChunk` emits the column loop of one chunk and
+ * chunk records the non-zero columns as CSR pairs and/or appends them to the CSC. `scanChunk` emits the column loop of
+ * one chunk and
  * calls `emitPair` for each non-zero, given the locals holding its f32 value and its column.
  */
 function emitSparseRows(

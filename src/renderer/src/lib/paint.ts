@@ -5,7 +5,10 @@
 
 import { IMAGE_SIZE, IMAGE_WIDTH } from '@core/shared/dataset';
 
-/** Paints image `index` of `images` (784 bytes each) at (left, top) of `target`, as the data set shows it: light on black. */
+/**
+ * Paints image `index` of `images` (784 bytes each) at (left, top) of `target`, as the data set shows it: light on
+ * black.
+ */
 export function paintImage(target: ImageData, images: Uint8Array, index: number, left = 0, top = 0): void {
   const offset = index * IMAGE_SIZE;
   for (let y = 0; y < IMAGE_WIDTH; y++) {

@@ -275,7 +275,9 @@ export class RunsView {
     await this.studio.resumeRun(id);
   }
 
-  /** Loads the run's checkpoint as the model (as Load checkpoint does, asking first when the model held is in no file). */
+  /**
+   * Loads the run's checkpoint as the model (as Load checkpoint does, asking first when the model held is in no file).
+   */
   async openCheckpoint(id: string): Promise<void> {
     this.message = null;
     await this.studio.replacingModel('Open the run’s checkpoint?', 'opening another replaces it', 'Open anyway', () =>

@@ -317,7 +317,8 @@ describe('checkpoints', () => {
         expect(error).toBeInstanceOf(FmnistError);
         refused++;
       } else {
-        // A flip inside a free-text value (a date, a digit of a history number) can still parse: the model is untouched.
+        // A flip inside a free-text value (a date, a digit of a history number) can still parse: the model is
+        // untouched.
         expect(decodeCheckpoint(damaged, 'x').parameters.weights).toEqual(original.parameters.weights);
       }
     }

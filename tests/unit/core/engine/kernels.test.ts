@@ -384,7 +384,8 @@ describe('GATHER kernel', () => {
       for (let s = first; s < first + rows; s++)
         expect(ts.i32[(w[GATHER.labelsOut] >> 2) + s]).toBe(ts.u8[info.labels + indexOf(s)]);
       if (withDense) {
-        // Image row y of batch row s in tile y: (s, 28y + x) at dense + y·stride + s·TILE_BYTES + 4x; other rows untouched.
+        // Image row y of batch row s in tile y: (s, 28y + x) at dense + y·stride + s·TILE_BYTES + 4x; other rows
+        // untouched.
         let nonZero = 0;
         for (let s = 0; s < 64; s++) {
           for (let k = 0; k < 784; k++) {

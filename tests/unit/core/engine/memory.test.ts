@@ -61,7 +61,8 @@ describe('engine memory', () => {
     );
     const plan = planEngine(shape, 128, 3, FASHION_MNIST);
     expect(plan.bytes).toBe(plan.layout!.totalBytes);
-    expect(plan.layout!.programs.bytes).toBeGreaterThan(3 * 57760 * 4); // 2 hidden layers of 4096 take 57760 words to train
+    // 2 hidden layers of 4096 take 57760 words to train
+    expect(plan.layout!.programs.bytes).toBeGreaterThan(3 * 57760 * 4);
   });
 
   it('fits the largest admitted network at the default batch size on the most threads the settings admit', () => {
