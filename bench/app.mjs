@@ -1,18 +1,26 @@
 /**
- * The app against the CLI (`npm run bench:app`): trains the default network on the real data for the same
- * settings through `fmnist train --autosave` and through the browser host with its page open in headless
- * Chromium (charts live, its default autosave on), in alternating rounds, and prints for both the wall time
- * of each epoch, measured from one epoch's end to the next (training, test evaluation and autosave), their
- * medians and the ratio. Also the start-up: from `node out/node/web.js` to the page interactive with the
- * data loaded (Start enabled). With --heap, the page's JS heap after garbage collection every 10 epochs of
- * a long run instead.
+ * The app against the CLI (`npm run bench:app`): what a user waits for. Each round trains the default network on
+ * all the real data for the same number of epochs (20 unless --epochs says otherwise), three ways, one after the
+ * other:
+ *
+ * - CLI: `fmnist train --epochs E` with its own defaults. Its figure is the training time it reports
+ *   (`trainingSeconds`: its batches, without start-up, test evaluation or saving).
+ * - app: the browser host with its page open in headless Chromium and the app's defaults (charts live, a
+ *   checkpoint after every epoch). Its figure is from the click on Start to the page saying "Finished".
+ * - host alone: the same run through the browser host's WebSocket with no page, to tell the page's share of the
+ *   app's time from the backend's.
+ *
+ * It prints each round, then the medians: the app against the CLI (the target is at most 1.10), and where the
+ * app's time goes: its batches, its test evaluations and the rest (start-up, saving, records, messages), as
+ * the run's own record has them, and the CPU the page and the host used. With --heap, the page's JS heap
+ * after garbage collection every 10 epochs of a long run instead.
  *
  * Needs the built app (`npm run build`, which the npm script runs first), the real data set and Chromium
- * (tests/helpers/browser.ts says where it is looked for).
+ * (CHROMIUM_PATH, else /usr/bin/chromium).
  *
- *   npm run bench:app [-- --epochs 5 --rounds 2]      app vs CLI
- *   npm run bench:app -- --heap [--epochs 100]        the page's heap over a long run
- *   --limit N                                         train on the first N images only
+ *   npm run bench:app [-- --epochs 20 --rounds 3]      app vs CLI
+ *   npm run bench:app -- --heap [--epochs 100]         the page's heap over a long run
+ *   --limit N                                          train on the first N images only (a quick check)
  */
 
 import { spawn } from 'node:child_process';
@@ -21,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
+import WebSocket from 'ws';
 
 const ROOT = join(import.meta.dirname, '..');
 const DATA = process.env.FMNIST_DATA || '/usr/share/datasets/fashion-mnist';
@@ -42,7 +51,7 @@ const LAUNCH = {
 const { values } = parseArgs({
   options: {
     epochs: { type: 'string' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     heap: { type: 'boolean', default: false },
     limit: { type: 'string' },
   },
@@ -57,17 +66,15 @@ function wholeNumber(name, text, least) {
   return value;
 }
 const heapMode = values.heap;
-const epochs = wholeNumber('epochs', values.epochs ?? (heapMode ? '100' : '5'), 2);
+const epochs = wholeNumber('epochs', values.epochs ?? (heapMode ? '100' : '20'), 1);
 const rounds = wholeNumber('rounds', values.rounds, 1);
-/** Train on the first N images only (for a quick check of the benchmark itself). */
 const limit = values.limit ? wholeNumber('limit', values.limit, 1) : null;
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-/** Wall seconds between consecutive epoch ends (the first epoch, with compilation, has no predecessor). */
-const intervals = (ends) => ends.slice(1).map((t, i) => (t - ends[i]) / 1000);
+const seconds = (x) => `${x.toFixed(2)} s`;
 
 /** CPU seconds (user + system) used so far by a process and all its descendants (Linux /proc; null elsewhere). */
 function cpuSeconds(pid) {
@@ -100,68 +107,52 @@ function cpuSeconds(pid) {
   }
 }
 
-/** Each epoch's training seconds and evaluation seconds as the run's record in a data folder has them. */
-function recordedEpochs(folder) {
+/** The batches' and the test evaluations' seconds, summed over the epochs, as the run's record has them. */
+function recordedTimes(folder) {
   const runs = join(folder, 'runs');
   const file = existsSync(runs) ? readdirSync(runs).find((f) => f.endsWith('.history.json')) : undefined;
-  if (!file) return [];
-  return JSON.parse(readFileSync(join(runs, file), 'utf8')).epochs.map((e) => ({
-    seconds: e.seconds,
-    evaluationSeconds: e.evaluationSeconds,
-  }));
+  if (!file) return { batches: NaN, evaluation: NaN };
+  const history = JSON.parse(readFileSync(join(runs, file), 'utf8')).epochs;
+  return {
+    batches: history.reduce((sum, e) => sum + e.seconds, 0),
+    evaluation: history.reduce((sum, e) => sum + e.evaluationSeconds, 0),
+  };
 }
 
 function tempFolder() {
   return mkdtempSync(join(tmpdir(), 'fmnist-bench-app-'));
 }
 
-/** `fmnist train` with the app's defaults and an autosave folder; the times its epoch lines arrive. */
+const limitArgs = limit ? ['--limit', String(limit)] : [];
+
+/** `fmnist train` with its own defaults: the training time it reports, and its whole process's time. */
 function runCli() {
   const folder = tempFolder();
+  const started = performance.now();
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, FMNIST_DATA: DATA, FMNIST_STUDIO_DATA: folder };
     const child = spawn(
       process.execPath,
-      [
-        join(ROOT, 'out/node/fmnist.js'),
-        'train',
-        '--epochs',
-        String(epochs),
-        ...(limit ? ['--limit', String(limit)] : []),
-        '--json',
-        '--autosave',
-        folder,
-      ],
-      {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      [join(ROOT, 'out/node/fmnist.js'), 'train', '--epochs', String(epochs), ...limitArgs, '--json'],
+      { env: { ...process.env, FMNIST_DATA: DATA, FMNIST_STUDIO_DATA: folder }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const ends = [];
-    let buffered = '';
+    let output = '';
     let errors = '';
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (line.startsWith('{"type":"epoch"')) ends.push(performance.now());
-      }
-    });
+    child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (errors += chunk));
     child.on('close', (code) => {
-      const recorded = recordedEpochs(folder);
       rmSync(folder, { recursive: true, force: true });
-      if (code !== 0) reject(new Error(`fmnist train failed (${code}): ${errors}`));
-      else resolve({ ends, recorded });
+      const summary = output
+        .split('\n')
+        .filter((line) => line.startsWith('{"type":"summary"'))
+        .map((line) => JSON.parse(line))[0];
+      if (code !== 0 || !summary) reject(new Error(`fmnist train failed (${code}): ${errors}`));
+      else resolve({ trainingSeconds: summary.trainingSeconds, processSeconds: (performance.now() - started) / 1000 });
     });
   });
 }
 
-/** Starts the browser host; resolves with its URL, the process and when it was spawned. */
+/** Starts the browser host on a fresh data folder; resolves with its URL and process. */
 function startHost(folder) {
-  const spawnedAt = performance.now();
   const child = spawn(process.execPath, [join(ROOT, 'out/node/web.js')], {
     cwd: ROOT,
     env: { ...process.env, FMNIST_DATA: DATA, FMNIST_STUDIO_DATA: folder },
@@ -171,8 +162,8 @@ function startHost(folder) {
     let output = '';
     const take = (chunk) => {
       output += chunk;
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(output);
-      if (match) resolve({ url: match[1], child, spawnedAt });
+      const match = /(http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]+))/.exec(output);
+      if (match) resolve({ url: match[1], port: match[2], token: match[3], child });
     };
     child.stdout.on('data', take);
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -180,16 +171,19 @@ function startHost(folder) {
   });
 }
 
-/** One run in the app: start-up time, then the times the page shows each epoch's end. */
-async function runApp(browser, options = {}) {
+async function stopHost(host) {
+  host.child.kill('SIGINT');
+  await new Promise((resolve) => host.child.once('exit', resolve));
+}
+
+/** One run in the app: from the click on Start to "Finished", as the page's own clock has them. */
+async function runApp(browser, browserPid, heap = false) {
   const folder = tempFolder();
-  const recorded = [];
   const host = await startHost(folder);
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   try {
     await page.goto(host.url);
     const start = page.getByRole('button', { name: 'Start', exact: true });
-    await start.waitFor();
     await page.waitForFunction(
       () => {
         const button = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Start');
@@ -198,74 +192,115 @@ async function runApp(browser, options = {}) {
       null,
       { polling: 10, timeout: 60_000 },
     );
-    const startupSeconds = (performance.now() - host.spawnedAt) / 1000;
     await page.getByLabel('Epochs', { exact: true }).fill(String(epochs));
     if (limit) await page.getByLabel('Training subset size', { exact: true }).fill(String(limit));
-    // The page notes, in its own clock, when the status moves past an epoch; read back at the end.
-    await page.evaluate((total) => {
+    // The page notes the click and the moment its status first says the run finished, in its own clock.
+    await page.evaluate(() => {
       const status = document.querySelector('[role="status"][data-status]');
-      const marks = [];
-      let last = 0;
+      const button = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Start');
+      const marks = { clicked: null, finished: null, epochs: [] };
+      button.addEventListener('click', () => (marks.clicked ??= performance.now()), { capture: true });
       new MutationObserver(() => {
         const text = status.textContent ?? '';
         const training = /^Training: epoch (\d+) of/.exec(text);
-        const done = training ? Number(training[1]) - 1 : /^Finished/.test(text) ? total : 0;
-        // Epochs shorter than the progress interval end together: each is marked when the page learns of it.
-        const now = performance.now();
-        for (; last < done; last++) marks.push(now);
+        if (training) while (marks.epochs.length < Number(training[1]) - 1) marks.epochs.push(performance.now());
+        if (/^Finished/.test(text)) marks.finished ??= performance.now();
       }).observe(status, { childList: true, characterData: true, subtree: true });
-      window.__epochEnds = marks;
-    }, epochs);
-    const heap = [];
+      window.__marks = marks;
+    });
     const session = await page.context().newCDPSession(page);
     await session.send('Performance.enable');
-    const pageMetrics = async () =>
-      Object.fromEntries((await session.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
-    const metricsBefore = await pageMetrics();
-    const clickedAt = await page.evaluate(() => performance.now());
-    const cpuBefore = { browser: cpuSeconds(options.browserPid), host: cpuSeconds(host.child.pid) };
+    const pageBusy = async () =>
+      (await session.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
+    const busyBefore = await pageBusy();
+    const cpuBefore = { browser: cpuSeconds(browserPid), host: cpuSeconds(host.child.pid) };
     await start.click();
-    if (options.heap) {
+    const heapMb = [];
+    if (heap) {
       for (let epoch = 10; epoch <= epochs; epoch += 10) {
-        await page.waitForFunction((n) => window.__epochEnds.length >= n, epoch, { polling: 200, timeout: 0 });
+        await page.waitForFunction((n) => window.__marks.epochs.length >= n, epoch, { polling: 200, timeout: 0 });
         await session.send('HeapProfiler.collectGarbage');
         const { usedSize } = await session.send('Runtime.getHeapUsage');
-        heap.push({ epoch, megabytes: usedSize / 1e6 });
+        heapMb.push({ epoch, megabytes: usedSize / 1e6 });
         out(`  after epoch ${epoch}: page JS heap ${(usedSize / 1e6).toFixed(1)} MB`);
       }
     }
-    await page
-      .getByRole('status')
-      .filter({ hasText: /^Finished/ })
-      .waitFor({ timeout: 0 });
-    const ends = await page.evaluate(() => window.__epochEnds);
-    const metricsAfter = await pageMetrics();
-    const pageTimes = Object.fromEntries(
-      ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'].map((k) => [
-        k,
-        metricsAfter[k] - metricsBefore[k],
-      ]),
-    );
+    await page.waitForFunction(() => window.__marks.finished !== null, null, { polling: 100, timeout: 0 });
+    const marks = await page.evaluate(() => window.__marks);
     const cpu = {
-      browser: cpuSeconds(options.browserPid) - cpuBefore.browser,
+      browser: cpuSeconds(browserPid) - cpuBefore.browser,
       host: cpuSeconds(host.child.pid) - cpuBefore.host,
     };
     return {
-      startupSeconds,
-      ends,
-      totalSeconds: (ends[ends.length - 1] - clickedAt) / 1000,
-      heap,
+      seconds: (marks.finished - marks.clicked) / 1000,
+      pageBusy: (await pageBusy()) - busyBefore,
       cpu,
-      page: pageTimes,
-      recorded,
+      heap: heapMb,
+      folder,
     };
   } finally {
     await page.close();
-    host.child.kill('SIGINT');
-    await new Promise((resolve) => host.child.once('exit', resolve));
-    recorded.push(...recordedEpochs(folder));
-    rmSync(folder, { recursive: true, force: true });
+    await stopHost(host);
   }
+}
+
+/** The same run through the browser host's WebSocket, no page: from sending start to the state saying finished. */
+async function runHostAlone() {
+  const folder = tempFolder();
+  const host = await startHost(folder);
+  const socket = new WebSocket(`ws://127.0.0.1:${host.port}/backend?token=${host.token}`, {
+    headers: { origin: `http://127.0.0.1:${host.port}` },
+  });
+  try {
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const answers = new Map();
+    let finished = () => {};
+    socket.on('message', (data, binary) => {
+      if (binary) return;
+      const message = JSON.parse(String(data));
+      if (message.id !== undefined) answers.get(message.id)?.(message.response);
+      if (message.event?.type === 'state' && message.event.state.run.status === 'finished') finished();
+    });
+    let nextId = 1;
+    const ask = (request) =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        answers.set(id, resolve);
+        socket.send(JSON.stringify({ id, request }));
+      });
+    let state = (await ask({ type: 'get-state' })).state;
+    if (!state.datasets.train) state = (await ask({ type: 'load-default-data' })).state;
+    const settings = { ...(state.run.settings ?? state.defaults), epochs, ...(limit ? { limit } : {}) };
+    const done = new Promise((resolve) => (finished = resolve));
+    const started = performance.now();
+    const answer = await ask({ type: 'start', settings, autosave: true, continue: false, allowOtherData: false });
+    if (!answer.ok) throw new Error(`the host refused to start: ${answer.error}`);
+    await done;
+    return { seconds: (performance.now() - started) / 1000, folder };
+  } finally {
+    socket.close();
+    await stopHost(host);
+  }
+}
+
+async function heapRun(browser, browserPid) {
+  out(
+    `The page's JS heap over ${epochs} epochs of the default network in the app (after a forced garbage collection):`,
+  );
+  const run = await runApp(browser, browserPid, true);
+  rmSync(run.folder, { recursive: true, force: true });
+  const growth =
+    run.heap.length > 2
+      ? (run.heap[run.heap.length - 1].megabytes - run.heap[1].megabytes) /
+        (run.heap[run.heap.length - 1].epoch - run.heap[1].epoch)
+      : 0;
+  out(
+    `Largest ${Math.max(...run.heap.map((h) => h.megabytes)).toFixed(1)} MB; ` +
+      `from epoch ${run.heap[1]?.epoch} on, ${(growth * 1000).toFixed(0)} kB per epoch.`,
+  );
 }
 
 async function main() {
@@ -274,69 +309,63 @@ async function main() {
   const browserPid = server.process().pid;
   const browser = await chromium.connect(server.wsEndpoint());
   try {
-    if (heapMode) {
-      out(
-        `The page's JS heap over ${epochs} epochs of the default network in the app (after a forced garbage collection):`,
-      );
-      const run = await runApp(browser, { heap: true, browserPid });
-      const growth =
-        run.heap.length > 2
-          ? (run.heap[run.heap.length - 1].megabytes - run.heap[1].megabytes) /
-            (run.heap[run.heap.length - 1].epoch - run.heap[1].epoch)
-          : 0;
-      out(
-        `Largest ${Math.max(...run.heap.map((h) => h.megabytes)).toFixed(1)} MB; from epoch ${run.heap[1]?.epoch} on, ${(growth * 1000).toFixed(0)} kB per epoch.`,
-      );
-      return;
-    }
-    const cli = [];
-    const app = [];
-    const startups = [];
-    const cliTraining = [];
-    const appTraining = [];
+    if (heapMode) return await heapRun(browser, browserPid);
+    const rows = [];
+    out(`${epochs} epochs of the default network${limit ? ` on ${limit} images` : ''}, ${rounds} rounds:`);
     for (let round = 1; round <= rounds; round++) {
+      const cli = await runCli();
+      const app = await runApp(browser, browserPid);
+      const appTimes = recordedTimes(app.folder);
+      rmSync(app.folder, { recursive: true, force: true });
+      const alone = await runHostAlone();
+      const aloneTimes = recordedTimes(alone.folder);
+      rmSync(alone.folder, { recursive: true, force: true });
+      const row = { cli, app, appTimes, alone, aloneTimes };
+      rows.push(row);
       out(
-        `Round ${round} of ${rounds}: ${epochs} epochs of the default network, autosave on, in the CLI and then the app`,
-      );
-      const { ends: cliEnds, recorded } = await runCli();
-      cli.push(...intervals(cliEnds));
-      cliTraining.push(...recorded.slice(1));
-      out(
-        `  CLI  epoch wall times ${intervals(cliEnds)
-          .map((s) => s.toFixed(3))
-          .join(' ')} s`,
-      );
-      const run = await runApp(browser, { browserPid });
-      app.push(...intervals(run.ends));
-      appTraining.push(...run.recorded.slice(1));
-      startups.push(run.startupSeconds);
-      out(
-        `  app  epoch wall times ${intervals(run.ends)
-          .map((s) => s.toFixed(3))
-          .join(' ')} s; Start to finish ${run.totalSeconds.toFixed(2)} s`,
-      );
-      if (run.cpu.browser !== null) {
-        out(
-          `  CPU seconds during the app's run: Chromium ${run.cpu.browser.toFixed(1)}, browser host ${run.cpu.host.toFixed(1)} (of ${(2 * run.totalSeconds).toFixed(1)} on 2 cores)`,
-        );
-        out(
-          `  page main thread: busy ${run.page.TaskDuration.toFixed(2)} s (script ${run.page.ScriptDuration.toFixed(2)}, layout ${run.page.LayoutDuration.toFixed(2)}, style ${run.page.RecalcStyleDuration.toFixed(2)})`,
-        );
-      }
-      out(
-        `  start-up (node out/node/web.js to Start enabled with both data sets loaded) ${run.startupSeconds.toFixed(2)} s`,
+        `  round ${round}: CLI training ${seconds(cli.trainingSeconds)} (process ${seconds(cli.processSeconds)}); ` +
+          `app Start to Finished ${seconds(app.seconds)} (${(app.seconds / cli.trainingSeconds).toFixed(2)}×); ` +
+          `host alone ${seconds(alone.seconds)} (${(alone.seconds / cli.trainingSeconds).toFixed(2)}×)`,
       );
     }
+    const m = (pick) => median(rows.map(pick));
     out();
     out(
-      `epoch wall time, median of ${cli.length}: CLI ${median(cli).toFixed(3)} s, app ${median(app).toFixed(3)} s, app/CLI ${(median(app) / median(cli)).toFixed(2)}`,
+      `app / CLI, median of ${rounds}: ${m((r) => r.app.seconds / r.cli.trainingSeconds).toFixed(2)} ` +
+        `(app ${seconds(m((r) => r.app.seconds))}, CLI ${seconds(m((r) => r.cli.trainingSeconds))}; target ≤ 1.10)`,
     );
-    const part = (epochs, key) => median(epochs.map((e) => e[key])).toFixed(3);
+    out(`host alone / CLI: ${m((r) => r.alone.seconds / r.cli.trainingSeconds).toFixed(2)}`);
+    const rest = (r) => r.app.seconds - r.appTimes.batches - r.appTimes.evaluation;
+    const aloneRest = (r) => r.alone.seconds - r.aloneTimes.batches - r.aloneTimes.evaluation;
+    out('where the time goes (medians):');
+    out(`                      batches  test evaluation  the rest`);
     out(
-      `of which, as the trainers measured them: training CLI ${part(cliTraining, 'seconds')} s, app ${part(appTraining, 'seconds')} s; ` +
-        `test evaluation CLI ${part(cliTraining, 'evaluationSeconds')} s, app ${part(appTraining, 'evaluationSeconds')} s`,
+      `  CLI                 ${m((r) => r.cli.trainingSeconds)
+        .toFixed(2)
+        .padStart(7)}`,
     );
-    out(`start-up to interactive with the data loaded, median of ${startups.length}: ${median(startups).toFixed(2)} s`);
+    out(
+      `  app                 ${m((r) => r.appTimes.batches)
+        .toFixed(2)
+        .padStart(7)}  ${m((r) => r.appTimes.evaluation)
+        .toFixed(2)
+        .padStart(15)}  ${m(rest).toFixed(2).padStart(8)}`,
+    );
+    out(
+      `  host alone          ${m((r) => r.aloneTimes.batches)
+        .toFixed(2)
+        .padStart(7)}  ${m((r) => r.aloneTimes.evaluation)
+        .toFixed(2)
+        .padStart(15)}  ${m(aloneRest).toFixed(2).padStart(8)}`,
+    );
+    const cpu = rows.filter((r) => r.app.cpu.browser !== null);
+    if (cpu.length) {
+      out(
+        `CPU during the app's run: Chromium ${m((r) => r.app.cpu.browser).toFixed(1)} s (page main thread busy ` +
+          `${m((r) => r.app.pageBusy).toFixed(2)} s), browser host with its worker and kernel threads ` +
+          `${m((r) => r.app.cpu.host).toFixed(1)} s, of ${(2 * m((r) => r.app.seconds)).toFixed(1)} s on 2 cores`,
+      );
+    }
   } finally {
     await browser.close();
     await server.close();
@@ -344,6 +373,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`bench:app: ${error?.message ?? error}\n`);
+  process.stderr.write(`bench:app: ${String(error?.message ?? error).split('\n')[0]}\n`);
   process.exitCode = 1;
 });
