@@ -182,11 +182,7 @@ export class BackendHost {
     let autosaveProblem: string | null = wasRunning && !run.autosaveFile ? 'autosave was off' : null;
     if (wasRunning && run.autosaveFile && ranEpochs > 0) {
       if (before.autosave.failure) autosaveProblem = `its autosave had failed: ${before.autosave.failure.reason}`;
-      else
-        candidates.push({
-          file: run.autosaveFile,
-          what: `the run was restored from its autosave after epoch ${runEpochs}`,
-        });
+      else candidates.push({ file: run.autosaveFile, what: 'the run was restored from its autosave' });
     }
     if (before?.model?.savedAs)
       candidates.push({ file: before.model.savedAs, what: `the model was restored from ${before.model.savedAs}` });
@@ -194,7 +190,16 @@ export class BackendHost {
       if (this.worker !== worker) return null;
       const loaded = await this.send(worker, { type: 'load-checkpoint', path: candidate.file, replaceUnsaved: true });
       if (loaded.ok) {
-        if (!wasRunning || candidate.file === run.autosaveFile || ranEpochs <= 0) return candidate.what;
+        if (wasRunning && candidate.file === run.autosaveFile) {
+          // The autosave is written every few seconds: it may hold fewer epochs than the run had trained.
+          const held = ('state' in loaded ? loaded.state.model?.epochsDone : null) ?? runEpochs;
+          const unsaved = runEpochs - held;
+          return (
+            `the run was restored from its autosave after epoch ${held}` +
+            (unsaved > 0 ? ` (the ${plural(unsaved, 'epoch')} after it had not been saved yet)` : '')
+          );
+        }
+        if (!wasRunning || ranEpochs <= 0) return candidate.what;
         return `${candidate.what}, without the run's ${plural(ranEpochs, 'epoch')} (${autosaveProblem ?? 'its autosave could not be read'})`;
       }
       if (candidate.file === run?.autosaveFile) autosaveProblem = `its autosave could not be read: ${loaded.error}`;

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, startBrowserHost, tempDataFolder, test } from './fixtures';
+import { autosaved, expect, startBrowserHost, tempDataFolder, test } from './fixtures';
 
 async function open(page: Page, url: string): Promise<void> {
   await page.goto(url);
@@ -91,13 +91,14 @@ test('offers to resume an unfinished run after a restart, from its own autosaved
   const first = await startBrowserHost(folder);
   await open(page, first.url);
   await settings(page, { 'Training subset size': '3000', Epochs: '500', 'Hidden layers': '32' });
-  await expect(page.getByLabel('Save a checkpoint after every epoch')).toBeChecked();
+  await expect(page.getByLabel('Autosave the run (every few seconds, and when it pauses or stops)')).toBeChecked();
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect
     .poll(async () => Number((await page.getByText(/^Run — epoch \d+ of 500$/).innerText()).match(/epoch (\d+)/)![1]), {
       timeout: 60_000,
     })
     .toBeGreaterThan(2);
+  await autosaved(folder);
   // The app is closed without stopping: the backend dies with it.
   first.process.kill('SIGKILL');
 

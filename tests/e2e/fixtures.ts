@@ -5,10 +5,10 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test as base } from '@playwright/test';
+import { test as base, expect as baseExpect } from '@playwright/test';
 
 export const ROOT = join(__dirname, '..', '..');
 export const REAL_DATA_DIR = process.env.FMNIST_DATA || '/usr/share/datasets/fashion-mnist';
@@ -16,6 +16,30 @@ export const REAL_DATA_DIR = process.env.FMNIST_DATA || '/usr/share/datasets/fas
 /** A fresh app data folder (autosaves), so tests never touch a real user's. */
 export function tempDataFolder(): string {
   return mkdtempSync(join(tmpdir(), 'fmnist-studio-e2e-'));
+}
+
+/**
+ * Waits until the data folder's newest run has autosaved: its own checkpoint written and its record naming at
+ * least `epochs` epochs. (Autosaves go beside the training, a moment after the epoch they hold.)
+ */
+export async function autosaved(dataFolder: string, epochs = 1): Promise<void> {
+  const runs = join(dataFolder, 'runs');
+  const recordedEpochs = (): number => {
+    if (!existsSync(runs)) return 0;
+    const id = readdirSync(runs)
+      .filter((name) => /^\d{8}-\d{6}-[0-9a-f]{4}\.json$/.test(name))
+      .sort()
+      .at(-1)
+      ?.slice(0, -'.json'.length);
+    if (!id || !existsSync(join(runs, id, 'last.safetensors'))) return 0;
+    try {
+      return (JSON.parse(readFileSync(join(runs, `${id}.json`), 'utf8')) as { metrics: { epochs: number } }).metrics
+        .epochs;
+    } catch {
+      return 0; // being replaced at this moment
+    }
+  };
+  await baseExpect.poll(recordedEpochs, { timeout: 30_000 }).toBeGreaterThanOrEqual(epochs);
 }
 
 export async function startBrowserHost(

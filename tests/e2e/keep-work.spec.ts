@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { writeUntrainedCheckpoint } from '../helpers/checkpoints';
 import { randomDataset, toKaggleCsv } from '../helpers/data';
-import { expect, REAL_DATA_DIR, startBrowserHost, tempDataFolder, test } from './fixtures';
+import { autosaved, expect, REAL_DATA_DIR, startBrowserHost, tempDataFolder, test } from './fixtures';
 
 async function loadRealData(page: Page): Promise<void> {
   const button = page.getByRole('button', { name: 'Use Fashion-MNIST found on this computer' });
@@ -57,6 +57,7 @@ async function afterUnfinishedRun(
       { timeout: 60_000 },
     )
     .toBeGreaterThan(2);
+  await autosaved(folder);
   first.process.kill('SIGKILL');
   await new Promise((resolve) => first.process.once('exit', resolve));
   const host = await startBrowserHost(folder);

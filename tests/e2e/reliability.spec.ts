@@ -81,7 +81,7 @@ test('a failing autosave is shown while the run goes on, and stays shown after i
     const banner = page.getByTestId('autosave-failure');
     await expect(banner).toHaveText(
       new RegExp(
-        `^Autosave failed after epoch \\d: ${(blocker + sep).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\d{8}-\\d{6}-[0-9a-f]{4}[/\\\\]last\\.safetensors: .+\\. Training goes on; each epoch tries again\\.$`,
+        `^Autosave failed after epoch \\d: ${(blocker + sep).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\d{8}-\\d{6}-[0-9a-f]{4}[/\\\\]last\\.safetensors: .+\\. Training goes on; the next autosave tries again\\.$`,
       ),
     );
     await expect(page.getByRole('status')).toHaveText('Finished 3 epochs.');

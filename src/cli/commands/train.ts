@@ -25,7 +25,7 @@ import { asFileError, FmnistError } from '@core/shared/errors';
 import { collectGarbage, peakMemoryMb } from '../memory';
 import { checkOutputFile } from '../output-target';
 import { describeShape, mlpShape } from '@core/shared/mlp';
-import { AUTOSAVE_FILE, autosavePath } from '@core/training/autosave';
+import { AUTOSAVE_FILE, AUTOSAVE_INTERVAL_MS, autosavePath } from '@core/training/autosave';
 import { appDataFolder, runsFolder } from '@core/app-folders';
 import { continuedOn, describeData, type ModelData } from '@core/training/provenance';
 import { TrainingRun } from '@core/training/training-run';
@@ -97,7 +97,14 @@ export const TRAIN: CommandSpec = {
     autosave: {
       kind: 'string',
       value: 'DIR',
-      help: `save a checkpoint to DIR after every epoch (DIR/${AUTOSAVE_FILE})`,
+      help: `also save the run's checkpoint to DIR as it trains (DIR/${AUTOSAVE_FILE})`,
+    },
+    'autosave-every': {
+      kind: 'number',
+      value: 'S',
+      help:
+        `the least seconds between two checkpoints while training (default ${AUTOSAVE_INTERVAL_MS / 1000}; ` +
+        '0: after every epoch); the first and last epochs and a stop are always saved',
     },
     json: { kind: 'boolean', help: 'print one JSON object per epoch and a final summary object' },
     name: { kind: 'string', value: 'TEXT', help: 'a name for the run in its record (fmnist runs)' },
@@ -115,6 +122,9 @@ export const TRAIN: CommandSpec = {
     'fmnist train --dropout 0.2 --shift 1 --flip --schedule cosine --warmup 2 --validation 0.1 --patience 5 --restore-best',
   ],
 };
+
+/** The longest --autosave-every: a day. */
+const MAX_AUTOSAVE_SECONDS = 86_400;
 
 /** The settings given on the command line (absent ones stay undefined). */
 function givenSettings(options: Record<string, unknown>): Partial<Record<keyof RunConfig, unknown>> {
@@ -309,6 +319,12 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
     });
     await checkOutputFile(autosavePath(autosaveFolder));
   }
+  const autosaveEvery = options['autosave-every'] as number | undefined;
+  if (autosaveEvery !== undefined && !(autosaveEvery >= 0 && autosaveEvery <= MAX_AUTOSAVE_SECONDS))
+    throw new FmnistError(
+      'bad-option',
+      `--autosave-every must be between 0 and ${MAX_AUTOSAVE_SECONDS} seconds, got ${autosaveEvery}`,
+    );
   if (options['allow-other-data'] && !options.resume)
     throw new FmnistError('bad-option', '--allow-other-data only applies with --resume');
   if (options.name !== undefined && options['no-record'])
@@ -382,12 +398,13 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
         ? { state: trainerStateOf(resumed, options.resume as string), costCurve: resumed.costCurve ?? [] }
         : null,
       data: dataOf,
-      // Every epoch to the run's own checkpoint (so a run killed at any moment keeps its last whole epoch), and
-      // to the --autosave file when one is asked for.
+      // To the run's own checkpoint (so a run killed at any moment keeps an epoch at most --autosave-every
+      // seconds old), and to the --autosave file when one is asked for.
       autosaveFiles: [
         ...(recorder ? [recorder.checkpointFiles.last] : []),
         ...(autosaveFolder ? [autosavePath(autosaveFolder)] : []),
       ],
+      autosaveIntervalMs: autosaveEvery === undefined ? AUTOSAVE_INTERVAL_MS : autosaveEvery * 1000,
       runFiles: recorder?.checkpointFiles ?? null,
       record: recorder,
       onBatch: (p) => {
@@ -409,7 +426,7 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
         if (!changed) return;
         warn(
           failure
-            ? `Autosave failed after epoch ${failure.epoch}: ${failure.file}: ${failure.reason} (training goes on; each epoch tries again)`
+            ? `Autosave failed after epoch ${failure.epoch}: ${failure.file}: ${failure.reason} (training goes on; the next autosave tries again)`
             : `Autosave works again: ${autosavePath(autosaveFolder!)}`,
         );
       },

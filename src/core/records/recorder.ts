@@ -46,12 +46,13 @@ export interface RunEnd {
 }
 
 /**
- * What TrainingRun calls: at the start, after every whole epoch, and at the end (however it ends). Calls are
- * handled in order, each after the one before has been written, so the start need not be awaited.
+ * What TrainingRun calls: at the start, with whole epochs once its checkpoint holds them (one or several in one
+ * write), and at the end (however it ends). Calls are handled in order, each after the one before has been
+ * written, so the start need not be awaited.
  */
 export interface RunRecorder {
   start(run: RunStart): Promise<void>;
-  epoch(summary: EpochSummary): Promise<void>;
+  epoch(...summaries: EpochSummary[]): Promise<void>;
   end(end: RunEnd): Promise<void>;
 }
 
@@ -106,8 +107,8 @@ export class StoreRecorder implements RunRecorder {
     return this.enqueue(() => this.create(run, started));
   }
 
-  epoch(summary: EpochSummary): Promise<void> {
-    return this.enqueue(() => this.addEpoch(summary));
+  epoch(...summaries: EpochSummary[]): Promise<void> {
+    return this.enqueue(() => this.addEpochs(summaries));
   }
 
   end(end: RunEnd): Promise<void> {
@@ -171,10 +172,10 @@ export class StoreRecorder implements RunRecorder {
     await this.write(true);
   }
 
-  private async addEpoch(summary: EpochSummary): Promise<void> {
+  private async addEpochs(summaries: readonly EpochSummary[]): Promise<void> {
     const record = this.record;
-    if (!record) return;
-    this.history.push(summary);
+    if (!record || summaries.length === 0) return;
+    this.history.push(...summaries);
     record.metrics = metricsOf(this.history, (record.resumedFrom?.epochsDone ?? 0) + 1);
     record.updatedAt = this.now().toISOString();
     await this.write(true);

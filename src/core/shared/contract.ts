@@ -201,7 +201,7 @@ export interface StudioState {
   /** The last evaluation of the model on the test set. */
   evaluation: EvaluationInfo | null;
   /**
-   * Whether runs can be saved after every epoch (there is a runs folder), the unfinished run to offer for
+   * Whether runs can be autosaved (there is a runs folder), the unfinished run to offer for
    * resuming, and why the last save failed.
    */
   autosave: { available: boolean; pending: UnfinishedRun | null; failure: AutosaveFailure | null };

@@ -205,11 +205,13 @@ export class RunController {
       });
   }
 
+  /** Resolves once the run waits before its next batch, its progress sent and its last whole epoch saved. */
   async pause(): Promise<void> {
     await this.ready;
     this.machine.apply('pause');
-    this.run?.pause();
-    const update = this.run?.flushProgress(this.now());
+    const run = this.run;
+    await run?.pause();
+    const update = run?.flushProgress(this.now());
     if (update) this.emitProgress(update);
   }
 

@@ -95,7 +95,11 @@ export interface TrainerOptions {
   /** Keep the test set's predictions and class probabilities of each epoch (the app's gallery). */
   keepTestOutputs?: boolean;
   onBatch?: (progress: BatchProgress) => void;
-  onEpoch?: (summary: EpochSummary, state: () => TrainerState) => void | Promise<void>;
+  /**
+   * After every epoch, with the state after it (copied when asked for) and whether it is the run's last (the
+   * configured epochs reached, or early stopping ends the run now), before a best epoch kept is put back.
+   */
+  onEpoch?: (summary: EpochSummary, state: () => TrainerState, last: boolean) => void | Promise<void>;
 }
 
 /** The model's outputs on the test set after an epoch: a by-product of the epoch's test evaluation. */
@@ -152,6 +156,8 @@ export class Trainer {
   private status: TrainerStatus = 'idle';
   private stopRequested = false;
   private pausedGate: { promise: Promise<void>; release: () => void } | null = null;
+  /** Resolves the promises of pause() once the loop waits at the gate (or the run ended, or resumed first). */
+  private parkedWaiters: (() => void)[] = [];
 
   private constructor(options: TrainerOptions, engine: Engine, split: { train: Int32Array; validation: Int32Array }) {
     this.config = options.config;
@@ -257,21 +263,31 @@ export class Trainer {
     return this.validationIndices.length;
   }
 
-  /** Pauses before the next batch. */
-  pause(): void {
-    if (this.status !== 'running' || this.pausedGate) return;
+  /**
+   * Pauses before the next batch. Resolves once the trainer waits there, so nothing of the run changes any more
+   * (or once the run has ended, or was resumed, before reaching it).
+   */
+  pause(): Promise<void> {
+    if (this.status === 'paused') return new Promise((resolve) => this.parkedWaiters.push(resolve));
+    if (this.status !== 'running') return Promise.resolve();
     let release!: () => void;
     const promise = new Promise<void>((resolve) => (release = resolve));
     this.pausedGate = { promise, release };
     this.status = 'paused';
+    return new Promise((resolve) => this.parkedWaiters.push(resolve));
   }
 
   resume(): void {
+    this.settleParked();
     if (!this.pausedGate) return;
     const gate = this.pausedGate;
     this.pausedGate = null;
     this.status = 'running';
     gate.release();
+  }
+
+  private settleParked(): void {
+    for (const resolve of this.parkedWaiters.splice(0)) resolve();
   }
 
   /** Stops before the next batch; the current epoch is abandoned, the state stays at the last whole epoch. */
@@ -280,7 +296,27 @@ export class Trainer {
     this.resume();
   }
 
-  /** The state after the last completed epoch. */
+  /**
+   * The state after the last completed epoch, also while the next one is under way (paused in its middle): from
+   * the copy of the engine kept at the epoch's end, which a stop or a divergence would put back.
+   */
+  lastEpochState(): TrainerState {
+    const good = this.lastGood;
+    if (!good) return this.getState();
+    const { parameters, moments } = this.engine.canonicalOf(good.snapshot);
+    return {
+      epochsDone: this.epochsDone,
+      step: good.step,
+      shuffleState: good.shuffleState,
+      parameters,
+      moments,
+      history: [...this.history],
+      best: this.bestState(),
+      finishedEarly: this.finishedEarly,
+    };
+  }
+
+  /** The state after the last completed epoch (the engine's own: between epochs, or once the run has ended). */
   getState(): TrainerState {
     return {
       epochsDone: this.epochsDone,
@@ -362,7 +398,11 @@ export class Trainer {
             await yieldToEventLoop();
             lastYield = performance.now();
           }
-          if (this.pausedGate) await this.pausedGate.promise;
+          if (this.pausedGate) {
+            const gate = this.pausedGate.promise;
+            this.settleParked();
+            await gate;
+          }
           if (this.stopRequested) {
             // The epoch in progress is abandoned: the state is exactly that of the last whole epoch.
             this.rollBack();
@@ -424,15 +464,13 @@ export class Trainer {
         if (test?.probabilities) this.testOutputs = { ...test, probabilities: test.probabilities, epoch };
         this.keepGoodState();
         this.keepBest(summary);
-        if (this.onEpoch) await this.onEpoch(summary, () => this.getState());
-        if (
+        const stopsEarly =
           this.config.patience > 0 &&
-          this.best &&
+          this.best !== null &&
           this.epochsDone - this.best.epoch >= this.config.patience &&
-          this.epochsDone < epochs
-        ) {
-          return this.finish('finished', trainingMs, true);
-        }
+          this.epochsDone < epochs;
+        if (this.onEpoch) await this.onEpoch(summary, () => this.getState(), stopsEarly || this.epochsDone === epochs);
+        if (stopsEarly) return this.finish('finished', trainingMs, true);
       }
       return this.finish('finished', trainingMs);
     } catch (error) {
@@ -443,6 +481,8 @@ export class Trainer {
         // An engine that failed this way cannot be restored; the error says what happened.
       }
       throw error;
+    } finally {
+      this.settleParked();
     }
   }
 

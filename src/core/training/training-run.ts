@@ -1,6 +1,6 @@
 /**
  * One training run as both hosts drive it (the fmnist CLI and the app's session): the trainer, the throttled
- * progress for a user interface, the autosave after every epoch, the run's record in the runs folder, the
+ * progress for a user interface, the autosave beside the training, the run's record in the runs folder, the
  * run's own checkpoint when it ends (so every run keeps its model), and the checkpoint of the run's model with
  * its cost curve and the data it was trained on. The same settings give the same files from either host.
  */
@@ -16,7 +16,7 @@ import type { BatchProgress, EpochSummary } from '@core/shared/events';
 import type { MlpParameters } from '@core/shared/mlp';
 import type { RunRecorder } from '../records/recorder';
 import { type EpochTestOutputs, type RunSummary, Trainer, type TrainerState } from './trainer';
-import { type AutosaveFailure, AutosaveFiles } from './autosave';
+import { AUTOSAVE_INTERVAL_MS, type AutosaveFailure, AutosaveFiles, AutosaveSchedule } from './autosave';
 import type { ModelData } from './provenance';
 
 export interface TrainingRunOptions {
@@ -32,8 +32,13 @@ export interface TrainingRunOptions {
    * fingerprint, once the data is read (it may throw, and the run is not created).
    */
   data: ModelData | ((fingerprint: string) => ModelData);
-  /** Write a checkpoint to these files after every epoch (none: no autosave). */
+  /** Write checkpoints to these files as the run goes (none: no autosave). */
   autosaveFiles: readonly string[];
+  /**
+   * The least time between two autosaves in milliseconds (default AUTOSAVE_INTERVAL_MS; 0: after every epoch).
+   * The first and last epochs are always written, and whatever is unwritten when the run pauses or ends.
+   */
+  autosaveIntervalMs?: number;
   /**
    * The run's own checkpoint files (its record's folder): when it ends, the model it hands back is written to
    * `best` if it kept its best epoch, else to `last` (unless the autosave wrote exactly it there already).
@@ -46,7 +51,7 @@ export interface TrainingRunOptions {
   now?: () => number;
   /** Every batch, unthrottled (a terminal's status line). */
   onBatch?: (progress: BatchProgress) => void;
-  /** Every epoch, before its autosave. */
+  /** Every epoch, before its autosave begins. */
   onEpoch?: (summary: EpochSummary) => void;
   /** At most one update per 200 ms with what happened since the last one (a window's charts). */
   onProgress?: (update: ProgressUpdate) => void;
@@ -65,6 +70,7 @@ export class TrainingRun {
   private readonly throttle = new ProgressThrottle();
   private readonly autosaves: AutosaveFiles;
   private readonly autosaveFileList: string[];
+  private readonly schedule: AutosaveSchedule;
   private epochModel: EpochModel | null = null;
   /** The run's own file that holds the model it handed back, once written. */
   private savedModel: string | null = null;
@@ -79,16 +85,26 @@ export class TrainingRun {
     private readonly earlierHistory: readonly EpochSummary[],
     private readonly runFiles: { last: string; best: string } | null,
     private readonly onAutosave: TrainingRunOptions['onAutosave'],
+    intervalMs: number,
+    now: () => number,
   ) {
     this.autosaves = new AutosaveFiles(autosaveFiles);
     this.autosaveFileList = [...autosaveFiles];
+    this.schedule = new AutosaveSchedule({
+      files: this.autosaves,
+      intervalMs,
+      now,
+      checkpointOf: (state) => this.checkpoint(state),
+      written: (failure, changed) => onAutosave?.(failure, changed),
+      record: (summaries) => recorder?.epoch(...summaries) ?? Promise.resolve(),
+    });
   }
 
   static async create(options: TrainingRunOptions): Promise<TrainingRun> {
     const now = options.now ?? (() => performance.now());
     // The callbacks below live as long as the run: they take what they need, not `options`, which holds the
     // data sets (the CLI drops its copies once the engine has its own, 55 MB for Fashion-MNIST).
-    const { onBatch, onProgress, onEpoch, onAutosave, keepEpochModel, record } = options;
+    const { onBatch, onProgress, onEpoch, onAutosave, keepEpochModel } = options;
     let run: TrainingRun | null = null;
     // The fingerprint is of the whole training set: one the limit cuts short is read here, whole, first.
     const train = limitCuts(options.config.limit, options.train.count) ? await readAll(options.train) : options.train;
@@ -104,25 +120,19 @@ export class TrainingRun {
         const update = run!.throttle.add(progress, now());
         if (update) onProgress?.(update);
       },
-      onEpoch: async (summary, state) => {
+      onEpoch: async (summary, state, last) => {
         const update = run!.throttle.addEpoch(summary, now());
         if (update) onProgress?.(update);
-        // One copy of the epoch's state serves the autosave and the model shown during the run.
-        const epochState = run!.autosaves.empty ? null : state();
         if (keepEpochModel) {
           run!.epochModel = {
             epoch: summary.epoch,
-            parameters: epochState?.parameters ?? trainer.getParameters(),
+            parameters: trainer.getParameters(),
             test: trainer.lastTestOutputs,
           };
         }
         onEpoch?.(summary);
-        if (epochState) {
-          const changed = await run!.autosaves.write(run!.checkpoint(epochState));
-          onAutosave?.(run!.autosaves.lastFailure, changed);
-        }
-        // After the autosave, so a record's epoch is one its checkpoint holds.
-        await record?.epoch(summary);
+        // The write and the record go on beside the next epoch (unless autosaving after every epoch).
+        await run!.schedule.epoch(summary, state, last);
       },
     });
     let data: ModelData;
@@ -144,6 +154,8 @@ export class TrainingRun {
       options.resume?.state.history ?? [],
       options.runFiles ?? null,
       onAutosave,
+      options.autosaveIntervalMs ?? AUTOSAVE_INTERVAL_MS,
+      now,
     );
     run.throttle.curve.push(...(options.resume?.costCurve ?? []));
     return run;
@@ -208,6 +220,7 @@ export class TrainingRun {
     } catch (error) {
       // A diverged (or otherwise failed) run is back at its last good epoch: that is its model.
       this.throttle.truncate(this.trainer.getState().epochsDone);
+      await this.schedule.flush(() => this.state());
       await this.keepModel(false, false);
       await this.recorder?.end({
         status: 'failed',
@@ -218,6 +231,9 @@ export class TrainingRun {
       throw error;
     }
     this.throttle.truncate(this.trainer.getState().epochsDone);
+    // A stopped run's epochs not yet written are now (its state is that of its last whole epoch); the last epoch
+    // of a finished one was written when it ended, before a best epoch kept was put back.
+    await this.schedule.flush(() => this.state());
     // The autosave holds the last epoch trained, written before early stopping ended the run or the best epoch
     // was put back: the CLI's --autosave file is made to hold the model handed back, marked finished (the run's
     // own files keep the last epoch, and the kept one beside it).
@@ -259,8 +275,13 @@ export class TrainingRun {
     return this.extraAutosaves().find((file) => this.autosaves.holds(file, epochs)) ?? null;
   }
 
-  pause(): void {
-    this.trainer.pause();
+  /**
+   * Pauses before the next batch; resolves once the trainer waits there and the autosave holds the last whole
+   * epoch (written now if it did not yet), so a paused run can be killed without losing an epoch.
+   */
+  async pause(): Promise<void> {
+    await this.trainer.pause();
+    await this.schedule.flush(() => this.trainer.lastEpochState());
   }
 
   resume(): void {

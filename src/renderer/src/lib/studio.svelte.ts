@@ -71,7 +71,7 @@ export class Studio {
   /** A question waiting for the user (e.g. continuing a model on other data). */
   confirmation = $state<Confirmation | null>(null);
   readonly form = new SettingsForm();
-  /** Save a checkpoint to the app's data folder after every epoch (resumable after a crash). */
+  /** Autosave the run to its own checkpoint in the app's data folder (resumable after a crash). */
   autosave = $state(true);
   /** Working on a model operation (evaluate, save, load, export). */
   modelBusy = $state(false);
