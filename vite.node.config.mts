@@ -1,5 +1,5 @@
 // Builds the Node-side bundles that run outside Electron: the fmnist CLI, the browser host with its training
-// worker, and the benchmarks (ablation, gallery overhead, image preparation, profile).
+// worker, and the benchmarks (ablation, gallery overhead, image preparation, profile, scale).
 import { builtinModules } from 'node:module';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
@@ -21,6 +21,7 @@ export default defineConfig({
         'gallery-overhead': 'bench/gallery-overhead.ts',
         'prepare-image': 'bench/prepare-image.ts',
         profile: 'bench/profile.ts',
+        scale: 'bench/scale.ts',
         web: 'src/browser-host/index.ts',
         worker: 'src/worker/worker.ts',
       },

@@ -5,14 +5,15 @@
  *
  * - CLI: `fmnist train --epochs E` with its own defaults. Its figure is the training time it reports
  *   (`trainingSeconds`: its batches, without start-up, test evaluation or saving).
- * - app: the browser host with its page open in headless Chromium and the app's defaults (charts live, a
- *   checkpoint after every epoch). Its figure is from the click on Start to the page saying "Finished".
+ * - app: the browser host with its page open in headless Chromium and the app's defaults (charts live, the
+ *   autosave on). Its figure is from the click on Start to the page saying "Finished".
  * - host alone: the same run through the browser host's WebSocket with no page, to tell the page's share of the
  *   app's time from the backend's.
  *
  * It prints each round, then the medians: the app against the CLI (the target is at most 1.10), and where the
  * app's time goes: its batches, its test evaluations and the rest (start-up, saving, records, messages), as
- * the run's own record has them, and the CPU the page and the host used. With --heap, the page's JS heap
+ * the run's own record has them, the CPU the page and the host used, and the app's start-up (from starting the
+ * host to Start enabled with the data loaded). With --heap, the page's JS heap
  * after garbage collection every 10 epochs of a long run instead.
  *
  * Needs the built app (`npm run build`, which the npm script runs first), the real data set and Chromium
@@ -179,6 +180,7 @@ async function stopHost(host) {
 /** One run in the app: from the click on Start to "Finished", as the page's own clock has them. */
 async function runApp(browser, browserPid, heap = false) {
   const folder = tempFolder();
+  const spawned = performance.now();
   const host = await startHost(folder);
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   try {
@@ -192,6 +194,7 @@ async function runApp(browser, browserPid, heap = false) {
       null,
       { polling: 10, timeout: 60_000 },
     );
+    const startupSeconds = (performance.now() - spawned) / 1000;
     await page.getByLabel('Epochs', { exact: true }).fill(String(epochs));
     if (limit) await page.getByLabel('Training subset size', { exact: true }).fill(String(limit));
     // The page notes the click and the moment its status first says the run finished, in its own clock.
@@ -204,7 +207,12 @@ async function runApp(browser, browserPid, heap = false) {
         const text = status.textContent ?? '';
         const training = /^Training: epoch (\d+) of/.exec(text);
         if (training) while (marks.epochs.length < Number(training[1]) - 1) marks.epochs.push(performance.now());
-        if (/^Finished/.test(text)) marks.finished ??= performance.now();
+        // The last epoch ends with the run: "Finished N epochs."
+        const finished = /^Finished (\d+) epoch/.exec(text);
+        if (finished) {
+          while (marks.epochs.length < Number(finished[1])) marks.epochs.push(performance.now());
+          marks.finished ??= performance.now();
+        }
       }).observe(status, { childList: true, characterData: true, subtree: true });
       window.__marks = marks;
     });
@@ -233,6 +241,7 @@ async function runApp(browser, browserPid, heap = false) {
     };
     return {
       seconds: (marks.finished - marks.clicked) / 1000,
+      startupSeconds,
       pageBusy: (await pageBusy()) - busyBefore,
       cpu,
       heap: heapMb,
@@ -357,6 +366,10 @@ async function main() {
         .padStart(7)}  ${m((r) => r.aloneTimes.evaluation)
         .toFixed(2)
         .padStart(15)}  ${m(aloneRest).toFixed(2).padStart(8)}`,
+    );
+    out(
+      `start-up: from starting the browser host to Start enabled in the page with the data loaded, median of ` +
+        `${rounds}: ${seconds(m((r) => r.app.startupSeconds))}`,
     );
     const cpu = rows.filter((r) => r.app.cpu.browser !== null);
     if (cpu.length) {

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """The reference this project measures itself against: the seed notebook's network (784-512-256-10, ReLU,
 softmax, Adam, He init, batch 128, shuffled every epoch) in NumPy, on the real Fashion-MNIST IDX files.
-Prints per-epoch seconds and test accuracy; `fmnist bench` runs it beside our own training. With --paced it
-prints "ready" once set up and trains each epoch only when a line arrives on stdin (ending at end of input), so
-the bench can alternate its epochs with ours."""
-import argparse, gzip, time, os, sys
+Prints per-epoch seconds and test accuracy, then the process's peak resident memory; `fmnist bench` runs it
+beside our own training. With --paced it prints "ready" once set up and trains each epoch only when a line
+arrives on stdin (ending at end of input), so the bench can alternate its epochs with ours. --hidden and
+--batch-size change the network and the batch for `npm run bench:scale`; --no-test leaves out the test
+evaluation, whose activations for 10 000 images would otherwise decide the peak memory of a wide network."""
+import argparse, gzip, time, os, resource, sys
 import numpy as np
 
 def load_idx(path):
@@ -15,35 +17,53 @@ def load_idx(path):
     dims = [int.from_bytes(data[4+4*i:8+4*i], 'big') for i in range(ndim)]
     return np.frombuffer(data, dtype=np.uint8, offset=4+4*ndim).reshape(dims)
 
+def scaled(images, dt):
+    # Converted in place, so the peak holds one floating-point copy of the images (the values are those of
+    # images.astype(dt) / 255.0).
+    X = images.reshape(-1, 784).astype(dt); X /= 255.0
+    return X
+
+def peak_rss_mb():
+    # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == 'darwin' else 1024)
+
 p = argparse.ArgumentParser()
 p.add_argument('--data', default='/usr/share/datasets/fashion-mnist')
 p.add_argument('--epochs', type=int, default=1)
-p.add_argument('--batch', type=int, default=128)
+p.add_argument('--batch', '--batch-size', dest='batch', type=int, default=128)
+p.add_argument('--hidden', default='512,256', help='hidden layer sizes, e.g. 512,256')
 p.add_argument('--lr', type=float, default=0.001)
 p.add_argument('--dtype', default='float64')
 p.add_argument('--seed', type=int, default=1)
 p.add_argument('--limit', type=int, default=0)
 p.add_argument('--paced', action='store_true')
+p.add_argument('--no-test', dest='test', action='store_false', help='no test evaluation (test_acc prints nan)')
 a = p.parse_args()
 dt = np.dtype(a.dtype)
-Xtr = load_idx(os.path.join(a.data, 'train-images-idx3-ubyte.gz')).reshape(-1, 784).astype(dt) / 255.0
+Xtr = load_idx(os.path.join(a.data, 'train-images-idx3-ubyte.gz'))
 Ytr = load_idx(os.path.join(a.data, 'train-labels-idx1-ubyte.gz')).astype(np.int64)
-Xte = load_idx(os.path.join(a.data, 't10k-images-idx3-ubyte.gz')).reshape(-1, 784).astype(dt) / 255.0
-Yte = load_idx(os.path.join(a.data, 't10k-labels-idx1-ubyte.gz')).astype(np.int64)
 if a.limit: Xtr, Ytr = Xtr[:a.limit], Ytr[:a.limit]
+Xtr = scaled(Xtr, dt)
+if a.test:
+    Xte = scaled(load_idx(os.path.join(a.data, 't10k-images-idx3-ubyte.gz')), dt)
+    Yte = load_idx(os.path.join(a.data, 't10k-labels-idx1-ubyte.gz')).astype(np.int64)
 rng = np.random.default_rng(a.seed)
-sizes = [784, 512, 256, 10]
-W = [(rng.standard_normal((sizes[i], sizes[i+1])) * np.sqrt(2.0/sizes[i])).astype(dt) for i in range(3)]
-b = [np.zeros(sizes[i+1], dt) for i in range(3)]
+sizes = [784] + [int(s) for s in a.hidden.split(',') if s.strip()] + [10]
+L = len(sizes) - 1
+W = [(rng.standard_normal((sizes[i], sizes[i+1])) * np.sqrt(2.0/sizes[i])).astype(dt) for i in range(L)]
+b = [np.zeros(sizes[i+1], dt) for i in range(L)]
 params = W + b
 m = [np.zeros_like(q) for q in params]; v = [np.zeros_like(q) for q in params]
 b1, b2, eps, t = 0.9, 0.999, 1e-8, 0
 def forward(X):
-    Z1 = X @ W[0] + b[0]; A1 = np.maximum(Z1, 0)
-    Z2 = A1 @ W[1] + b[1]; A2 = np.maximum(Z2, 0)
-    Z3 = A2 @ W[2] + b[2]; Z3 = Z3 - Z3.max(1, keepdims=True)
-    E = np.exp(Z3); A3 = E / E.sum(1, keepdims=True)
-    return A1, A2, A3
+    """The activations of every layer, the input first and the softmax output last."""
+    A = [X]
+    for l in range(L - 1):
+        A.append(np.maximum(A[-1] @ W[l] + b[l], 0))
+    Z = A[-1] @ W[L-1] + b[L-1]; Z = Z - Z.max(1, keepdims=True)
+    E = np.exp(Z); A.append(E / E.sum(1, keepdims=True))
+    return A
 onehot = np.eye(10, dtype=dt)
 n = len(Xtr)
 if a.paced: print('ready', flush=True)
@@ -53,20 +73,20 @@ for ep in range(a.epochs):
     perm = rng.permutation(n); cost = 0.0; correct = 0
     for s in range(0, n, a.batch):
         idx = perm[s:s+a.batch]; X = Xtr[idx]; Y = onehot[Ytr[idx]]; mb = len(idx)
-        A1, A2, A3 = forward(X)
-        cost += -np.sum(Y * np.log(A3 + 1e-12)); correct += int((A3.argmax(1) == Ytr[idx]).sum())
-        dZ3 = (A3 - Y) / mb
-        dW3 = A2.T @ dZ3; db3 = dZ3.sum(0)
-        dZ2 = (dZ3 @ W[2].T) * (A2 > 0)
-        dW2 = A1.T @ dZ2; db2 = dZ2.sum(0)
-        dZ1 = (dZ2 @ W[1].T) * (A1 > 0)
-        dW1 = X.T @ dZ1; db1 = dZ1.sum(0)
-        grads = [dW1, dW2, dW3, db1, db2, db3]
+        A = forward(X); P = A[-1]
+        cost += -np.sum(Y * np.log(P + 1e-12)); correct += int((P.argmax(1) == Ytr[idx]).sum())
+        dZ = (P - Y) / mb
+        dW = [None] * L; db = [None] * L
+        for l in range(L - 1, -1, -1):
+            dW[l] = A[l].T @ dZ; db[l] = dZ.sum(0)
+            if l > 0: dZ = (dZ @ W[l].T) * (A[l] > 0)
+        grads = dW + db
         t += 1
         for i, g in enumerate(grads):
             m[i] = b1*m[i] + (1-b1)*g; v[i] = b2*v[i] + (1-b2)*g*g
             mh = m[i]/(1-b1**t); vh = v[i]/(1-b2**t)
             params[i] -= a.lr * mh / (np.sqrt(vh) + eps)
     el = time.perf_counter() - t0
-    _, _, P = forward(Xte); te = (P.argmax(1) == Yte).mean()*100
+    te = (forward(Xte)[-1].argmax(1) == Yte).mean()*100 if a.test else float('nan')
     print(f"epoch {ep+1}/{a.epochs} cost {cost/n:.4f} train_acc {correct/n*100:.2f} test_acc {te:.2f} epoch_s {el:.3f}", flush=True)
+print(f"peak_rss_mb {peak_rss_mb():.1f}", flush=True)

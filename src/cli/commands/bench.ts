@@ -2,12 +2,12 @@
  * `fmnist bench` (also `npm run bench`): trains the default network on the real data and reports, per epoch,
  * seconds, samples/s and effective GFLOP/s (the dense network's FLOPs divided by the time), the peak resident
  * memory, the same epochs with the training recipes that cost time in every step (dropout, shifts and flips)
- * beside the plain ones, and — where python3 with NumPy is available — the NumPy
- * reference's seconds per epoch measured in the same run: float32 (the target) epoch by epoch in turn with
- * ours, with the median of the paired ratios, and float64 afterwards.
+ * beside the plain ones, and — where python3 with NumPy (and JAX) is available — the reference scripts' seconds
+ * per epoch measured in the same run: NumPy float32 (the target) and JAX float32 epoch by epoch in turn with
+ * ours, with the median of the paired ratios and the ratio of the sums over all epochs and over the first 5,
+ * then NumPy float64 afterwards.
  */
 
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type RunConfig, resolveRunConfig } from '@core/shared/config';
@@ -20,14 +20,19 @@ import { type EpochSummary, Trainer } from '@core/training/trainer';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { percent } from '../progress';
+import { JAX_REFERENCE, NUMPY_REFERENCE, PacedReference, type Reference, runReference } from '../python-references';
 import { loadTrainingData } from './train';
 
 export const BENCH: CommandSpec = {
   name: 'bench',
-  summary: 'time training of the default network against the NumPy reference',
+  summary: 'time training of the default network against the NumPy and JAX references',
   options: {
     epochs: { kind: 'integer', value: 'N', help: 'epochs to time (default 5; the median is reported)' },
-    train: { kind: 'string', value: 'PATH', help: 'training data (default: search; IDX files are needed for NumPy)' },
+    train: {
+      kind: 'string',
+      value: 'PATH',
+      help: 'training data (default: search; IDX files are needed for NumPy and JAX)',
+    },
     threads: THREADS_OPTION,
     kernels: KERNELS_OPTION,
     numpy: {
@@ -40,13 +45,28 @@ export const BENCH: CommandSpec = {
       value: 'WHEN',
       help: 'also time epochs with dropout and augmentation: on, off (default on)',
     },
+    jax: {
+      kind: 'string',
+      value: 'WHEN',
+      help: 'run the JAX reference in turn with ours: auto (if the interpreter has jax), off (default auto)',
+    },
     python: { kind: 'string', value: 'COMMAND', help: 'the Python interpreter (default python3)' },
+    'jax-python': {
+      kind: 'string',
+      value: 'COMMAND',
+      help: 'the Python interpreter with jax (default: the --python one)',
+    },
     json: { kind: 'boolean', help: 'print the results as one JSON object' },
   },
-  examples: ['npm run bench', 'fmnist bench --epochs 3 --threads 1', 'fmnist bench --kernels wasm --numpy off --json'],
+  examples: [
+    'npm run bench',
+    'fmnist bench --epochs 3 --threads 1',
+    'fmnist bench --kernels wasm --numpy off --json',
+    'fmnist bench --epochs 50 --recipes off --jax-python ~/jax-env/bin/python',
+  ],
 };
 
-/** Floating-point operations of one training epoch of the dense network: forward, weight and input gradients. */
+/** Floating-point operations of training the dense network on one sample: forward, weight and input gradients. */
 export function denseFlopsPerSample(hiddenSizes: number[]): number {
   const sizes = layerSizes(mlpShape(hiddenSizes));
   let flops = 0;
@@ -59,7 +79,8 @@ export function denseFlopsPerSample(hiddenSizes: number[]): number {
   return flops;
 }
 
-interface NumpyRun {
+/** A reference run: its seconds per epoch, and the ratios to ours when it ran in turn with ours. */
+interface ReferenceRun {
   dtype: 'float32' | 'float64';
   epochSeconds: number[];
   testAccuracy: number | null;
@@ -67,143 +88,54 @@ interface NumpyRun {
   pairedRatios: number[] | null;
 }
 
-/** The NumPy reference script, in the repository's bench/ folder (two levels up from out/node, three from here). */
-function numpyScript(): string | null {
-  return (
-    [
-      join(__dirname, '..', '..', 'bench', 'numpy_reference.py'),
-      join(__dirname, '..', '..', '..', 'bench', 'numpy_reference.py'),
-    ].find(existsSync) ?? null
-  );
+/** A reference script asked to train in turn with ours: its script while it runs, why it did not or stopped. */
+interface PacedPeer {
+  reference: Reference;
+  script: PacedReference | null;
+  note: string | null;
+  epochSeconds: number[];
+  pairedRatios: number[];
+  testAccuracy: number | null;
 }
 
-/** Why the script failed, from its exit code and stderr. */
-function numpyFailure(code: number | null, stderr: string): string {
-  const reason = /No module named .numpy/.test(stderr)
-    ? 'numpy is not installed'
-    : stderr.trim().split('\n').pop() || `exit code ${code}`;
-  return `the NumPy reference did not run: ${reason}`;
-}
-
-const epochSecondsOf = (line: string): number => Number(/epoch_s ([\d.]+)/.exec(line)?.[1]);
-const testAccuracyOf = (line: string | undefined): number | null => {
-  const accuracy = /test_acc ([\d.]+)/.exec(line ?? '');
-  return accuracy ? Number(accuracy[1]) / 100 : null;
-};
-
-/** Runs the NumPy reference script; resolves the reason instead when Python or NumPy is missing. */
-function runNumpy(
-  python: string,
-  dataDirectory: string,
-  dtype: 'float32' | 'float64',
-  epochs: number,
-): Promise<NumpyRun | string> {
-  const script = numpyScript();
-  if (!script) return Promise.resolve('bench/numpy_reference.py is missing');
-  return new Promise((resolve) => {
-    const child = spawn(python, [script, '--data', dataDirectory, '--epochs', String(epochs), '--dtype', dtype], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', (error) => resolve(`${python} could not be started (${error.message})`));
-    child.on('close', (code) => {
-      if (code !== 0) {
-        resolve(numpyFailure(code, stderr));
-        return;
-      }
-      const lines = stdout.split('\n').filter((l) => l.startsWith('epoch '));
-      resolve({
-        dtype,
-        epochSeconds: lines.map(epochSecondsOf),
-        testAccuracy: testAccuracyOf(lines[lines.length - 1]),
-        pairedRatios: null,
-      });
-    });
-  });
+/** Seconds summed over the first `epochs` epochs: ours, and each reference's with the ratio of our sum to its. */
+export interface EpochTotals {
+  epochs: number;
+  oursSeconds: number;
+  numpySeconds: number | null;
+  numpyRatio: number | null;
+  jaxSeconds: number | null;
+  jaxRatio: number | null;
 }
 
 /**
- * The NumPy reference run epoch by epoch in turn with ours (its --paced mode): each of its epochs starts when
- * one of ours has ended, so the two are timed side by side as the machine's speed drifts, and each pair gives
- * a ratio. Neither waits on the other's CPU: the idle one is blocked.
+ * The totals over our first `count` epochs (all of them when there are fewer). A reference that ran fewer
+ * epochs than that in turn with ours has none.
  */
-class PacedNumpy {
-  private stdout = '';
-  private stderr = '';
-  private lines: string[] = [];
-  private waiting: ((line: string | Error) => void) | null = null;
-  private failure: string | null = null;
-  private readonly child: ReturnType<typeof spawn>;
-
-  private constructor(python: string, script: string, dataDirectory: string, epochs: number) {
-    this.child = spawn(
-      python,
-      [script, '--data', dataDirectory, '--epochs', String(epochs), '--dtype', 'float32', '--paced'],
-      {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    this.child.stdout!.on('data', (d) => {
-      this.stdout += d;
-      const parts = this.stdout.split('\n');
-      this.stdout = parts.pop()!;
-      for (const line of parts) this.deliver(line);
-    });
-    this.child.stderr!.on('data', (d) => (this.stderr += d));
-    this.child.stdin!.on('error', () => {}); // a script that died is reported by 'close'
-    this.child.on('error', (error) => this.fail(`${python} could not be started (${error.message})`));
-    this.child.on('close', (code) => this.fail(numpyFailure(code, this.stderr)));
-  }
-
-  /** Starts the script and waits until it has loaded the data; resolves the reason instead when it cannot. */
-  static async start(python: string, dataDirectory: string, epochs: number): Promise<PacedNumpy | string> {
-    const script = numpyScript();
-    if (!script) return 'bench/numpy_reference.py is missing';
-    const paced = new PacedNumpy(python, script, dataDirectory, epochs);
-    const ready = await paced.next();
-    return ready instanceof Error ? ready.message : paced;
-  }
-
-  /** Trains one NumPy epoch and returns its line. */
-  async epoch(): Promise<string | Error> {
-    this.child.stdin!.write('go\n');
-    return this.next();
-  }
-
-  /** Ends the script (end of input) and waits for it to exit. */
-  async close(): Promise<void> {
-    this.child.stdin!.end();
-    await new Promise<void>((resolve) =>
-      this.child.exitCode !== null ? resolve() : this.child.once('close', () => resolve()),
-    );
-  }
-
-  private next(): Promise<string | Error> {
-    const line = this.lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    if (this.failure) return Promise.resolve(new Error(this.failure));
-    return new Promise((resolve) => (this.waiting = resolve));
-  }
-
-  private deliver(line: string): void {
-    if (line !== 'ready' && !line.startsWith('epoch ')) return;
-    const waiting = this.waiting;
-    this.waiting = null;
-    if (waiting) waiting(line);
-    else this.lines.push(line);
-  }
-
-  private fail(reason: string): void {
-    if (this.failure) return;
-    this.failure = reason;
-    const waiting = this.waiting;
-    this.waiting = null;
-    waiting?.(new Error(reason));
-  }
+export function epochTotals(
+  ours: number[],
+  references: { numpy: number[] | null; jax: number[] | null },
+  count: number,
+): EpochTotals {
+  const epochs = Math.min(count, ours.length);
+  const sum = (seconds: number[]): number => seconds.slice(0, epochs).reduce((a, b) => a + b, 0);
+  const oursSeconds = sum(ours);
+  const theirs = (seconds: number[] | null): number | null =>
+    seconds && seconds.length >= epochs ? sum(seconds) : null;
+  const numpySeconds = theirs(references.numpy);
+  const jaxSeconds = theirs(references.jax);
+  return {
+    epochs,
+    oursSeconds,
+    numpySeconds,
+    numpyRatio: numpySeconds === null ? null : oursSeconds / numpySeconds,
+    jaxSeconds,
+    jaxRatio: jaxSeconds === null ? null : oursSeconds / jaxSeconds,
+  };
 }
+
+/** The issue's targets are stated over a whole run and over its first epochs, where ours are slowest. */
+const FIRST_EPOCHS = 5;
 
 /** The recipes timed beside the plain epochs: those with work in every step (dropout, shifts and flips). */
 export const TIMED_RECIPES: Pick<RunConfig, 'dropout' | 'shiftPixels' | 'flip'> = Object.freeze({
@@ -244,10 +176,14 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
   const epochs = (options.epochs as number | undefined) ?? 5;
   const config = resolveRunConfig({ epochs, threads: threadCount(options.threads) });
   const kernels = kernelChoice(options.kernels);
-  const numpyMode = (options.numpy as string | undefined) ?? 'auto';
-  if (numpyMode !== 'auto' && numpyMode !== 'off') {
-    throw new FmnistError('bad-option', `--numpy must be auto or off, got "${numpyMode}"`);
-  }
+  const whenOption = (name: 'numpy' | 'jax'): 'auto' | 'off' => {
+    const mode = (options[name] as string | undefined) ?? 'auto';
+    if (mode !== 'auto' && mode !== 'off')
+      throw new FmnistError('bad-option', `--${name} must be auto or off, got "${mode}"`);
+    return mode;
+  };
+  const numpyMode = whenOption('numpy');
+  const jaxMode = whenOption('jax');
   const recipesMode = (options.recipes as string | undefined) ?? 'on';
   if (recipesMode !== 'on' && recipesMode !== 'off') {
     throw new FmnistError('bad-option', `--recipes must be on or off, got "${recipesMode}"`);
@@ -270,23 +206,44 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
     `  epoch ${summary.epoch}/${epochs}  ${summary.seconds.toFixed(3)} s  ${Math.round(summary.samplesPerSecond)} samples/s  ` +
     `${(flopsPerEpoch / summary.seconds / 1e9).toFixed(1)} effective GFLOP/s  test ${percent(summary.testAccuracy)}`;
 
-  // NumPy float32, the target, trains its epochs in turn with ours; float64 runs after, on its own.
+  // NumPy float32, the target, and JAX float32 train their epochs in turn with ours; NumPy float64 runs after,
+  // on its own.
   const python = (options.python as string | undefined) ?? 'python3';
-  const numpyRuns: NumpyRun[] = [];
-  let numpyNote: string | null = null;
-  let paced: PacedNumpy | null = null;
-  if (numpyMode === 'auto') {
-    if (!directory || !existsSync(join(directory, 'train-images-idx3-ubyte.gz'))) {
-      numpyNote = 'the NumPy reference needs the gzipped IDX files in a directory';
-    } else {
-      const started = await PacedNumpy.start(python, directory, epochs);
-      if (typeof started === 'string') numpyNote = started;
-      else paced = started;
+  const jaxPython = (options['jax-python'] as string | undefined) ?? python;
+  const idxDirectory = directory && existsSync(join(directory, 'train-images-idx3-ubyte.gz')) ? directory : null;
+  const startPeer = async (reference: Reference, mode: 'auto' | 'off', interpreter: string): Promise<PacedPeer> => {
+    const peer: PacedPeer = {
+      reference,
+      script: null,
+      note: null,
+      epochSeconds: [],
+      pairedRatios: [],
+      testAccuracy: null,
+    };
+    if (mode === 'off') return peer;
+    if (!idxDirectory) {
+      peer.note = `the ${reference.name} reference needs the gzipped IDX files in a directory`;
+      return peer;
     }
-  }
-  const pacedSeconds: number[] = [];
-  const pairedRatios: number[] = [];
-  let pacedAccuracy: number | null = null;
+    const started = await PacedReference.start(reference, interpreter, [
+      '--data',
+      idxDirectory,
+      '--epochs',
+      String(epochs),
+      '--dtype',
+      'float32',
+    ]);
+    if (typeof started === 'string') peer.note = started;
+    else peer.script = started;
+    return peer;
+  };
+  const peers = await Promise.all([
+    startPeer(NUMPY_REFERENCE, numpyMode, python),
+    startPeer(JAX_REFERENCE, jaxMode, jaxPython),
+  ]);
+  const [numpyPeer, jaxPeer] = peers;
+  // The scripts end with their input, also when our training fails.
+  const closePeers = (): Promise<unknown> => Promise.all(peers.map((peer) => peer.script?.close()));
   const plain = await timeEpochs(
     config,
     { train, test },
@@ -296,39 +253,73 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
       say(
         `${((zeros / train.images.length) * 100).toFixed(1)}% of the training pixels are zero; one dense epoch is ${(flopsPerEpoch / 1e9).toFixed(1)} GFLOP.`,
       );
+      const running = peers.filter((p) => p.script).map((p) => `one of ${p.reference.name} float32`);
       say(
-        `This project: ${trainer.kernelBackend} kernels, ${trainer.threads} threads${paced ? ', each epoch followed by one of NumPy float32' : ''}`,
+        `This project: ${trainer.kernelBackend} kernels, ${trainer.threads} threads${running.length ? `, each epoch followed by ${running.join(' and ')}` : ''}`,
       );
     },
     async (summary) => {
       say(epochLine(summary));
-      if (!paced) return;
-      const line = await paced.epoch();
-      if (line instanceof Error) {
-        numpyNote = line.message;
-        paced = null;
-        return;
+      for (const peer of peers) {
+        if (!peer.script) continue;
+        const epoch = await peer.script.epoch();
+        if (epoch instanceof Error) {
+          peer.note = epoch.message;
+          peer.script = null;
+          continue;
+        }
+        const ratio = summary.seconds / epoch.seconds;
+        peer.epochSeconds.push(epoch.seconds);
+        peer.pairedRatios.push(ratio);
+        peer.testAccuracy = epoch.testAccuracy;
+        const name = peer.reference.name;
+        say(
+          `          ${`${name} float32`.padEnd(13)}  ${epoch.seconds.toFixed(3)} s  ${(flopsPerEpoch / epoch.seconds / 1e9).toFixed(1)} GFLOP/s  (ours / ${name} ${ratio.toFixed(2)})`,
+        );
       }
-      const seconds = epochSecondsOf(line);
-      pacedSeconds.push(seconds);
-      pairedRatios.push(summary.seconds / seconds);
-      pacedAccuracy = testAccuracyOf(line);
-      say(
-        `          NumPy float32  ${seconds.toFixed(3)} s  ${(flopsPerEpoch / seconds / 1e9).toFixed(1)} GFLOP/s  (ours / NumPy ${(summary.seconds / seconds).toFixed(2)})`,
-      );
     },
-  );
-  if (paced) await (paced as PacedNumpy).close();
+  ).finally(closePeers);
   const history = plain.history;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   const ours = median(history.map((h) => h.seconds));
   say(`  median ${ours.toFixed(3)} s/epoch, peak RSS ${peakRssMb.toFixed(0)} MB`);
-  if (pacedSeconds.length > 0) {
-    numpyRuns.push({ dtype: 'float32', epochSeconds: pacedSeconds, testAccuracy: pacedAccuracy, pairedRatios });
+  const pacedRun = (peer: PacedPeer): ReferenceRun[] =>
+    peer.epochSeconds.length > 0
+      ? [
+          {
+            dtype: 'float32',
+            epochSeconds: peer.epochSeconds,
+            testAccuracy: peer.testAccuracy,
+            pairedRatios: peer.pairedRatios,
+          },
+        ]
+      : [];
+  const numpyRuns = pacedRun(numpyPeer);
+  const jaxRuns = pacedRun(jaxPeer);
+  for (const peer of peers) {
+    if (peer.epochSeconds.length === 0) continue;
+    const name = peer.reference.name;
     say(
-      `  NumPy float32: median ${median(pacedSeconds).toFixed(3)} s/epoch, test ${percent(pacedAccuracy)}; ours / NumPy epoch by epoch: median ${median(pairedRatios).toFixed(2)}`,
+      `  ${name} float32: median ${median(peer.epochSeconds).toFixed(3)} s/epoch, test ${percent(peer.testAccuracy)}; ours / ${name} epoch by epoch: median ${median(peer.pairedRatios).toFixed(2)}`,
     );
   }
+  const ourSeconds = history.map((h) => h.seconds);
+  const pairedSeconds = {
+    numpy: numpyRuns.length > 0 ? numpyPeer.epochSeconds : null,
+    jax: jaxRuns.length > 0 ? jaxPeer.epochSeconds : null,
+  };
+  const totals = {
+    all: epochTotals(ourSeconds, pairedSeconds, ourSeconds.length),
+    first5: epochTotals(ourSeconds, pairedSeconds, FIRST_EPOCHS),
+  };
+  const totalsLine = (what: string, t: EpochTotals): string =>
+    `  ${what}: ours ${t.oursSeconds.toFixed(3)} s` +
+    (t.numpySeconds === null
+      ? ''
+      : `, NumPy float32 ${t.numpySeconds.toFixed(3)} s (sum ratio ${t.numpyRatio!.toFixed(2)})`) +
+    (t.jaxSeconds === null ? '' : `, JAX float32 ${t.jaxSeconds.toFixed(3)} s (sum ratio ${t.jaxRatio!.toFixed(2)})`);
+  say(totalsLine(`over all ${totals.all.epochs} epochs`, totals.all));
+  if (history.length > FIRST_EPOCHS) say(totalsLine(`over the first ${FIRST_EPOCHS} epochs`, totals.first5));
 
   let recipes: { epochSeconds: number[]; medianSeconds: number; ratio: number; testAccuracy: number | null } | null =
     null;
@@ -350,20 +341,39 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
     say(`  median ${recipes.medianSeconds.toFixed(3)} s/epoch: ${recipes.ratio.toFixed(2)}× the plain epoch`);
   }
 
+  let numpyNote = numpyPeer.note;
   if (numpyRuns.length > 0 && !numpyNote) {
     say('NumPy reference (float64):');
-    const run = await runNumpy(python, directory!, 'float64', epochs);
+    const run = await runReference(NUMPY_REFERENCE, python, [
+      '--data',
+      idxDirectory!,
+      '--epochs',
+      String(epochs),
+      '--dtype',
+      'float64',
+    ]);
     if (typeof run === 'string') numpyNote = run;
     else {
-      run.epochSeconds.forEach((s, i) =>
+      const seconds = run.epochs.map((e) => e.seconds);
+      seconds.forEach((s, i) =>
         say(`  epoch ${i + 1}/${epochs}  ${s.toFixed(3)} s  ${(flopsPerEpoch / s / 1e9).toFixed(1)} GFLOP/s`),
       );
-      say(`  median ${median(run.epochSeconds).toFixed(3)} s/epoch, test ${percent(run.testAccuracy)}`);
-      numpyRuns.push(run);
+      const testAccuracy = run.epochs[run.epochs.length - 1]?.testAccuracy ?? null;
+      say(`  median ${median(seconds).toFixed(3)} s/epoch, test ${percent(testAccuracy)}`);
+      numpyRuns.push({ dtype: 'float64', epochSeconds: seconds, testAccuracy, pairedRatios: null });
     }
   }
+  const jaxNote = jaxPeer.note;
   if (numpyNote) say(`NumPy reference skipped: ${numpyNote}.`);
+  if (jaxNote) say(`JAX reference skipped: ${jaxNote}.`);
 
+  const referenceRows = (name: string, runs: ReferenceRun[]) =>
+    runs.map((r) => ({
+      system: `${name} ${r.dtype}${r.pairedRatios ? ' (in turn with ours)' : ''}`,
+      seconds: median(r.epochSeconds),
+      ratio: r.pairedRatios ? median(r.pairedRatios) : ours / median(r.epochSeconds),
+      testAccuracy: r.testAccuracy,
+    }));
   const rows = [
     {
       system: `this project (${plain.kernels}, ${plain.threads} threads)`,
@@ -381,14 +391,25 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
           },
         ]
       : []),
-    ...numpyRuns.map((r) => ({
-      system: `NumPy ${r.dtype}${r.pairedRatios ? ' (in turn with ours)' : ''}`,
-      seconds: median(r.epochSeconds),
-      ratio: r.pairedRatios ? median(r.pairedRatios) : ours / median(r.epochSeconds),
-      testAccuracy: r.testAccuracy,
-    })),
+    // Those run in turn with ours first.
+    ...referenceRows(
+      'NumPy',
+      numpyRuns.filter((r) => r.pairedRatios),
+    ),
+    ...referenceRows('JAX', jaxRuns),
+    ...referenceRows(
+      'NumPy',
+      numpyRuns.filter((r) => !r.pairedRatios),
+    ),
   ];
   if (json) {
+    const runJson = (r: ReferenceRun) => ({
+      dtype: r.dtype,
+      epochSeconds: r.epochSeconds,
+      medianSeconds: median(r.epochSeconds),
+      ratio: r.pairedRatios ? median(r.pairedRatios) : ours / median(r.epochSeconds),
+      pairedRatios: r.pairedRatios,
+    });
     writeLine(
       context.stdout,
       JSON.stringify({
@@ -397,20 +418,17 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
         kernels: plain.kernels,
         threads: plain.threads,
         denseGflopPerEpoch: flopsPerEpoch / 1e9,
-        epochSeconds: history.map((h) => h.seconds),
+        epochSeconds: ourSeconds,
         medianSeconds: ours,
         effectiveGflops: flopsPerEpoch / ours / 1e9,
         peakRssMb,
         testAccuracy: rows[0].testAccuracy,
         recipes: recipes ? { settings: TIMED_RECIPES, ...recipes } : null,
-        numpy: numpyRuns.map((r) => ({
-          dtype: r.dtype,
-          epochSeconds: r.epochSeconds,
-          medianSeconds: median(r.epochSeconds),
-          ratio: r.pairedRatios ? median(r.pairedRatios) : ours / median(r.epochSeconds),
-          pairedRatios: r.pairedRatios,
-        })),
+        numpy: numpyRuns.map(runJson),
         numpyNote,
+        jax: jaxRuns.map(runJson),
+        jaxNote,
+        totals,
       }),
     );
     return 0;
