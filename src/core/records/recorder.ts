@@ -1,6 +1,6 @@
 /**
  * Records one training run into the runs folder as it goes: a record at its start (status "running"), the
- * history and summary after every epoch, the final status at its end. The run's id (and so the folder of its
+ * history and summary as epochs are saved, the final status at its end. The run's id (and so the folder of its
  * own checkpoints) is known from the moment the recorder exists. Recording never stops training: a write
  * that fails is reported (once, and once more when writing works again) and tried again next time.
  */
