@@ -10,41 +10,14 @@ arithmetic is numpy_reference.py's written out operation by operation, backward 
 and every epoch's order come from the same NumPy generator, so the two scripts train the same model and differ
 only in how a step is executed. Both batch shapes of an epoch are compiled before "ready": the epoch times
 measure training, not XLA's compiler."""
-import argparse, gzip, time, os, resource, sys
+import time, os, sys
 os.environ.setdefault('JAX_PLATFORMS', 'cpu')
 import numpy as np
+from reference_common import load_idx, parse_arguments, peak_rss_mb, scaled
 import jax
 import jax.numpy as jnp
 
-def load_idx(path):
-    with gzip.open(path, 'rb') as f:
-        data = f.read()
-    magic = int.from_bytes(data[0:4], 'big')
-    ndim = magic & 0xff
-    dims = [int.from_bytes(data[4+4*i:8+4*i], 'big') for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4+4*ndim).reshape(dims)
-
-def scaled(images, dt):
-    X = images.reshape(-1, 784).astype(dt); X /= 255.0
-    return X
-
-def peak_rss_mb():
-    # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024 if sys.platform == 'darwin' else 1024)
-
-p = argparse.ArgumentParser()
-p.add_argument('--data', default='/usr/share/datasets/fashion-mnist')
-p.add_argument('--epochs', type=int, default=1)
-p.add_argument('--batch', '--batch-size', dest='batch', type=int, default=128)
-p.add_argument('--hidden', default='512,256', help='hidden layer sizes, e.g. 512,256')
-p.add_argument('--lr', type=float, default=0.001)
-p.add_argument('--dtype', default='float32', choices=['float32', 'float64'])
-p.add_argument('--seed', type=int, default=1)
-p.add_argument('--limit', type=int, default=0)
-p.add_argument('--paced', action='store_true')
-p.add_argument('--no-test', dest='test', action='store_false', help='no test evaluation (test_acc prints nan)')
-a = p.parse_args()
+a = parse_arguments('float32', ['float32', 'float64'])
 if a.dtype == 'float64': jax.config.update('jax_enable_x64', True)
 dt = np.dtype(a.dtype)
 Xtr = load_idx(os.path.join(a.data, 'train-images-idx3-ubyte.gz'))

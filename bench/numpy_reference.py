@@ -6,40 +6,11 @@ beside our own training. With --paced it prints "ready" once set up and trains e
 arrives on stdin (ending at end of input), so the bench can alternate its epochs with ours. --hidden and
 --batch-size change the network and the batch for `npm run bench:scale`; --no-test leaves out the test
 evaluation, whose activations for 10 000 images would otherwise decide the peak memory of a wide network."""
-import argparse, gzip, time, os, resource, sys
+import time, os, sys
 import numpy as np
+from reference_common import load_idx, parse_arguments, peak_rss_mb, scaled
 
-def load_idx(path):
-    with gzip.open(path, 'rb') as f:
-        data = f.read()
-    magic = int.from_bytes(data[0:4], 'big')
-    ndim = magic & 0xff
-    dims = [int.from_bytes(data[4+4*i:8+4*i], 'big') for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4+4*ndim).reshape(dims)
-
-def scaled(images, dt):
-    # Converted in place, so the peak holds one floating-point copy of the images (the values are those of
-    # images.astype(dt) / 255.0).
-    X = images.reshape(-1, 784).astype(dt); X /= 255.0
-    return X
-
-def peak_rss_mb():
-    # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024 if sys.platform == 'darwin' else 1024)
-
-p = argparse.ArgumentParser()
-p.add_argument('--data', default='/usr/share/datasets/fashion-mnist')
-p.add_argument('--epochs', type=int, default=1)
-p.add_argument('--batch', '--batch-size', dest='batch', type=int, default=128)
-p.add_argument('--hidden', default='512,256', help='hidden layer sizes, e.g. 512,256')
-p.add_argument('--lr', type=float, default=0.001)
-p.add_argument('--dtype', default='float64')
-p.add_argument('--seed', type=int, default=1)
-p.add_argument('--limit', type=int, default=0)
-p.add_argument('--paced', action='store_true')
-p.add_argument('--no-test', dest='test', action='store_false', help='no test evaluation (test_acc prints nan)')
-a = p.parse_args()
+a = parse_arguments('float64')
 dt = np.dtype(a.dtype)
 Xtr = load_idx(os.path.join(a.data, 'train-images-idx3-ubyte.gz'))
 Ytr = load_idx(os.path.join(a.data, 'train-labels-idx1-ubyte.gz')).astype(np.int64)

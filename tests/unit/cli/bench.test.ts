@@ -2,6 +2,37 @@ import { describe, expect, it } from 'vitest';
 import { denseFlopsPerSample } from '../../../src/cli/commands/bench';
 import { median } from '@core/median';
 
+/**
+ * A stand-in for an interpreter running a reference script: by its own account NumPy's paced float32 epoch k takes
+ * 2k s, JAX's k/2 s, and a whole (unpaced) run's epochs 8 s each. It writes down who was asked for which epoch of
+ * which script, in order, to `log`.
+ */
+function fakeInterpreter(log: string, name: string): string {
+  return `#!${process.execPath}
+const fs = require('node:fs');
+const path = require('node:path');
+const args = process.argv.slice(2);
+const script = path.basename(args[0]);
+const epochs = Number(args[args.indexOf('--epochs') + 1]);
+const dtype = args[args.indexOf('--dtype') + 1];
+const seconds = (k) => (script === 'jax_reference.py' ? k / 2 : 2 * k);
+const line = (k, s) => 'epoch ' + k + '/' + epochs + ' cost 0.5 train_acc 80.00 test_acc 81.50 epoch_s ' + s.toFixed(3);
+if (!args.includes('--paced')) {
+  for (let k = 1; k <= epochs; k++) console.log(line(k, 8));
+  process.exit(0);
+}
+console.log('ready');
+let k = 0;
+process.stdin.on('data', (d) => {
+  for (const _ of String(d).split('\\n').filter(Boolean)) {
+    k++;
+    fs.appendFileSync(${JSON.stringify(log)}, ${JSON.stringify(name)} + ' ' + script + ' ' + dtype + ' ' + k + '\\n');
+    console.log(line(k, seconds(k)));
+  }
+});
+`;
+}
+
 describe('bench arithmetic', () => {
   it('counts the dense FLOPs of one training sample: forward, weight gradients, input gradients of layers 2+', () => {
     // By hand: layers of 784×512, 512×256 and 256×10 weights (401 408 + 131 072 + 2 560 = 535 040). Forward:
@@ -63,29 +94,7 @@ describe('fmnist bench against NumPy', () => {
     const dir = await tempDir();
     const log = join(dir, 'calls.txt');
     const fake = join(dir, 'python');
-    await writeFile(
-      fake,
-      `#!${process.execPath}
-const fs = require('node:fs');
-const args = process.argv.slice(2);
-const epochs = Number(args[args.indexOf('--epochs') + 1]);
-const dtype = args[args.indexOf('--dtype') + 1];
-const line = (k, s) => 'epoch ' + k + '/' + epochs + ' cost 0.5 train_acc 80.00 test_acc 81.50 epoch_s ' + s.toFixed(3);
-if (!args.includes('--paced')) {
-  for (let k = 1; k <= epochs; k++) console.log(line(k, 8));
-  process.exit(0);
-}
-console.log('ready');
-let k = 0;
-process.stdin.on('data', (d) => {
-  for (const _ of String(d).split('\\n').filter(Boolean)) {
-    k++;
-    fs.appendFileSync(${JSON.stringify(log)}, dtype + ' epoch ' + k + '\\n');
-    console.log(line(k, 2 * k));
-  }
-});
-`,
-    );
+    await writeFile(fake, fakeInterpreter(log, 'python'));
     await chmod(fake, 0o755);
     const result = await runCliInProcess(
       ['bench', '--epochs', '2', '--recipes', 'off', '--threads', '1', '--python', fake, '--jax', 'off', '--json'],
@@ -107,7 +116,9 @@ process.stdin.on('data', (d) => {
     expect(f64).toMatchObject({ dtype: 'float64', epochSeconds: [8, 8], pairedRatios: null });
     expect(f64.ratio).toBeCloseTo((a + b) / 2 / 8, 12);
     const { readFile } = await import('node:fs/promises');
-    expect(await readFile(log, 'utf8')).toBe('float32 epoch 1\nfloat32 epoch 2\n');
+    expect(await readFile(log, 'utf8')).toBe(
+      'python numpy_reference.py float32 1\npython numpy_reference.py float32 2\n',
+    );
 
     // In text, each of our epochs is followed by NumPy's.
     const text = await runCliInProcess(
@@ -204,33 +215,10 @@ describe('fmnist bench against JAX', () => {
     // Stand-ins for two interpreters running the references: by their own account NumPy's float32 epoch k takes
     // 2k s (float64: 8 s) and JAX's k/2 s. Each writes down who was asked for which epoch, in order.
     const log = join(data, 'calls.txt');
-    const fake = (name: string): string => `#!${process.execPath}
-const fs = require('node:fs');
-const path = require('node:path');
-const args = process.argv.slice(2);
-const script = path.basename(args[0]);
-const epochs = Number(args[args.indexOf('--epochs') + 1]);
-const dtype = args[args.indexOf('--dtype') + 1];
-const seconds = (k) => (script === 'jax_reference.py' ? k / 2 : 2 * k);
-const line = (k, s) => 'epoch ' + k + '/' + epochs + ' cost 0.5 train_acc 80.00 test_acc 81.50 epoch_s ' + s.toFixed(3);
-if (!args.includes('--paced')) {
-  for (let k = 1; k <= epochs; k++) console.log(line(k, 8));
-  process.exit(0);
-}
-console.log('ready');
-let k = 0;
-process.stdin.on('data', (d) => {
-  for (const _ of String(d).split('\\n').filter(Boolean)) {
-    k++;
-    fs.appendFileSync(${JSON.stringify(log)}, ${JSON.stringify(name)} + ' ' + script + ' ' + dtype + ' ' + k + '\\n');
-    console.log(line(k, seconds(k)));
-  }
-});
-`;
     const python = join(data, 'python');
     const jaxPython = join(data, 'python-with-jax');
-    await writeFile(python, fake('python'));
-    await writeFile(jaxPython, fake('python-with-jax'));
+    await writeFile(python, fakeInterpreter(log, 'python'));
+    await writeFile(jaxPython, fakeInterpreter(log, 'python-with-jax'));
     await chmod(python, 0o755);
     await chmod(jaxPython, 0o755);
     const args = ['bench', '--train', data, '--epochs', '6', '--recipes', 'off', '--threads', '1'];
