@@ -63,6 +63,7 @@ const counts = {
   cliRuns: 0,
   cliStopped: 0,
   cliKilledStarting: 0,
+  cliStoppedExiting: 0,
   webRuns: 0,
   webStopped: 0,
   renames: 0,
@@ -89,6 +90,12 @@ async function cliTrainer() {
       continue;
     }
     counts.cliRuns++;
+    // SIGTERM after the run had ended and printed its summary, while the process was exiting (its handler gone):
+    // the run was recorded finished, and nothing was left to keep.
+    if (result.signal === 'SIGTERM' && result.stdout.includes('{"type":"summary"')) {
+      counts.cliStoppedExiting++;
+      continue;
+    }
     if (result.code === 143) counts.cliStopped++;
     else if (result.code !== 0)
       problems.push(`fmnist train exited ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').at(-1)}`);

@@ -132,7 +132,8 @@ describe('the desktop app', () => {
     expect(app.lastState()).toBeUndefined();
     app.pageLoaded();
     await expect.poll(() => app.lastState()?.model?.file, { timeout: 20_000 }).toBe(checkpoint);
-    expect(app.electron.app.recentDocuments).toEqual([checkpoint]);
+    // Listed once the load has answered, which follows the state that shows the model.
+    await expect.poll(() => app.electron.app.recentDocuments, { timeout: 5_000 }).toEqual([checkpoint]);
     const openRecent = app.electron.Menu.application!.template.find((m) => m.label === '&File').submenu.find(
       (i: { label?: string }) => i.label === 'Open Recent',
     );

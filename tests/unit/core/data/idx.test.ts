@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -249,8 +249,18 @@ describe('reading IDX files', () => {
         memory.subarray(0, 10).every((b) => b === 0xee) && memory.subarray(10 + 3 * 784).every((b) => b === 0xee),
       ).toBe(true);
       await expect(opened.readImages(new Uint8Array(3 * 784))).rejects.toThrow(/were read already/);
-      // A wrong length is refused, and the file opened again for it is closed (counted where Linux shows them).
-      const openFiles = (): number => (existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : 0);
+      // A wrong length is refused, and the file opened again for it is closed: counted among the process's open
+      // files where Linux shows them, by what they point at (other tests in this process open and close their own).
+      const openFiles = (): number =>
+        existsSync('/proc/self/fd')
+          ? readdirSync('/proc/self/fd').filter((fd) => {
+              try {
+                return readlinkSync(`/proc/self/fd/${fd}`) === file;
+              } catch {
+                return false; // closed while being listed
+              }
+            }).length
+          : 0;
       const before = openFiles();
       await expect(
         ((await openIdxDataset(file, labels)) as { readImages: (into: Uint8Array) => Promise<Uint8Array> }).readImages(
