@@ -492,6 +492,9 @@ describe('a run whose fmnist train was killed', () => {
     const [record] = JSON.parse(listed.stdout).runs;
     expect(record).toMatchObject({ status: 'interrupted', pid: child.pid, endedAt: null });
     expect(record.metrics.epochs).toBeGreaterThanOrEqual(2);
+    // Killed at any moment, the record names no epoch its own checkpoint lacks (epochs are recorded once written).
+    const held = await loadCheckpoint(record.files.last as string);
+    expect(held.epochsDone).toBeGreaterThanOrEqual(record.metrics.epochs);
     const table = (await runCliInProcess(['runs'], { FMNIST_STUDIO_DATA: dataFolder })).stdout;
     expect(table.split('\n')[1]).toMatch(new RegExp(`^${record.id} +interrupted +`));
   });
