@@ -65,7 +65,7 @@ export function datasetInfo(role: DatasetRole, count: number): DatasetInfo {
   };
 }
 
-/** A model trained in this session (no file holds it unless `savedAs` says so). */
+/** A model trained in the app and not yet saved (no file holds it unless `savedAs` says so). */
 export function modelInfo(changes: Partial<ModelInfo> = {}): ModelInfo {
   return {
     file: null,
