@@ -158,6 +158,8 @@ export class Trainer {
   private pausedGate: { promise: Promise<void>; release: () => void } | null = null;
   /** Resolves the promises of pause() once the loop waits at the gate (or the run ended, or resumed first). */
   private parkedWaiters: (() => void)[] = [];
+  /** The loop waits at the gate now. */
+  private parked = false;
 
   private constructor(options: TrainerOptions, engine: Engine, split: { train: Int32Array; validation: Int32Array }) {
     this.config = options.config;
@@ -268,7 +270,8 @@ export class Trainer {
    * (or once the run has ended, or was resumed, before reaching it).
    */
   pause(): Promise<void> {
-    if (this.status === 'paused') return new Promise((resolve) => this.parkedWaiters.push(resolve));
+    if (this.status === 'paused')
+      return this.parked ? Promise.resolve() : new Promise((resolve) => this.parkedWaiters.push(resolve));
     if (this.status !== 'running') return Promise.resolve();
     let release!: () => void;
     const promise = new Promise<void>((resolve) => (release = resolve));
@@ -400,8 +403,10 @@ export class Trainer {
           }
           if (this.pausedGate) {
             const gate = this.pausedGate.promise;
+            this.parked = true;
             this.settleParked();
             await gate;
+            this.parked = false;
           }
           if (this.stopRequested) {
             // The epoch in progress is abandoned: the state is exactly that of the last whole epoch.

@@ -218,6 +218,8 @@ describe('trainer paused in the middle of an epoch', () => {
     const finished = trainer.run();
     await expect.poll(() => paused !== null, { timeout: 10_000 }).toBe(true);
     await paused;
+    // Asked again while it waits: answered at once.
+    await trainer.pause();
     const mid = trainer.lastEpochState();
     const end = atEpochEnd!;
     expect(mid.epochsDone).toBe(2);
