@@ -48,6 +48,15 @@ describe('fmnist CLI', () => {
       /^fmnist evaluate: --threads must be between 0 \(one per core\) and 64, got 99\n$/,
     ],
     [['bench', '--numpy', 'sometimes'], /^fmnist bench: --numpy must be auto or off, got "sometimes"\n$/],
+    [['bench', '--jax', 'maybe'], /^fmnist bench: --jax must be auto or off, got "maybe"\n$/],
+    [
+      ['train', '--autosave-every', '-1'],
+      /^fmnist train: --autosave-every must be between 0 and 86400 seconds, got -1\n$/,
+    ],
+    [
+      ['train', '--autosave-every', 'soon'],
+      /^fmnist train: --autosave-every must be a number, got "soon" \(see fmnist train --help\)\n$/,
+    ],
   ])('%j exits with 2 and one line', async (args, message) => {
     const result = await run(args);
     expect(result.code).toBe(2);
