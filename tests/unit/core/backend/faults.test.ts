@@ -109,7 +109,8 @@ describe('faults under the session', () => {
     const runs = join(folder, 'runs');
     const first = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: runs });
     await first.handle({ type: 'load-dataset', role: 'train', paths: [csv] });
-    await start(first, { ...quick, epochs: 20, limit: 0 }, true);
+    // Epochs of 600 images take milliseconds: enough of them that the stop always lands before the last one.
+    await start(first, { ...quick, epochs: 100_000, limit: 0 }, true);
     await expect.poll(() => first.state().run.epochsDone, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
     await first.handle({ type: 'stop' });
     await first.whenIdle();

@@ -408,7 +408,7 @@ describe('studio session: models and checkpoints', () => {
     expect((await stateOf(failing)).model?.file).toBe(other);
   });
 
-  it('autosaves every epoch to the run’s own checkpoint and offers the unfinished run at the next start, with its data reloaded', async () => {
+  it('autosaves to the run’s own checkpoint, writes it when stopped, and offers the unfinished run at the next start, with its data reloaded', async () => {
     const folder = join(dir, 'offer');
     const seen: BackendEvent[] = [];
     const first = new StudioSession({
