@@ -6,9 +6,11 @@
  *
  *   node scripts/screenshots.mjs [--out DIR] [--epochs N] [--limit N]
  *
- * Writes studio-light.png, studio-dark.png (charts), gallery.png, evaluation.png, draw.png, network.jpg and
- * runs.png (the first run beside a second one with the `quick` preset; 1400×900) into DIR (default
- * build/screenshots). Defaults: 15 epochs on all 60 000 images.
+ * Writes each view (charts, gallery, evaluation, draw, network, runs: the first run beside a second one with the
+ * `quick` preset) at the two window sizes the layout is judged at, 1280×900 and 1024×700, light and dark, as
+ * VIEW-WIDTH-THEME.png (network as .jpg) into DIR (default build/screenshots). The documentation shows the
+ * 1280×900 light ones and studio-dark; the others are there to be looked at. Defaults: 15 epochs on all 60 000
+ * images.
  */
 
 import { spawn } from 'node:child_process';
@@ -67,7 +69,7 @@ async function main() {
     ],
   });
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, colorScheme: 'light' });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
     await page.goto(url);
     await page.getByTestId('test-count').filter({ hasText: '10,000 images' }).waitFor({ timeout: 60_000 });
     await page.getByLabel('Epochs', { exact: true }).fill(epochs);
@@ -79,12 +81,28 @@ async function main() {
       .waitFor({ timeout: 60 * 60_000 });
     // The charts draw at most every 500 ms: let them catch up.
     await page.waitForTimeout(800);
-    const shot = (/** @type {string} */ name) => page.screenshot({ path: join(out, name) });
+    /** Every size and theme of the view on screen; `ready` waits for what it draws after a resize. */
+    const shot = async (/** @type {string} */ view, ready = async () => {}) => {
+      for (const [width, height] of [
+        [1024, 700],
+        [1280, 900],
+      ]) {
+        await page.setViewportSize({ width, height });
+        for (const theme of /** @type {const} */ (['light', 'dark'])) {
+          await page.emulateMedia({ colorScheme: theme });
+          await page.waitForTimeout(700);
+          await ready();
+          const jpeg = view === 'network';
+          await page.screenshot({
+            path: join(out, `${view}-${width}-${theme}.${jpeg ? 'jpg' : 'png'}`),
+            ...(jpeg ? { type: 'jpeg', quality: 85 } : {}),
+          });
+        }
+      }
+      await page.emulateMedia({ colorScheme: 'light' });
+    };
 
-    await shot('studio-light.png');
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await shot('studio-dark.png');
-    await page.emulateMedia({ colorScheme: 'light' });
+    await shot('charts');
 
     await page.getByRole('tab', { name: 'Gallery', exact: true }).click();
     await page.getByLabel('Show').selectOption({ label: 'Misclassified' });
@@ -94,16 +112,16 @@ async function main() {
       .first()
       .click();
     await page.getByRole('complementary', { name: /^Test image/ }).waitFor();
-    await shot('gallery.png');
+    await shot('gallery');
 
     await page.getByRole('tab', { name: 'Evaluation', exact: true }).click();
     await page.getByRole('table', { name: 'Confusion matrix' }).waitFor();
-    await shot('evaluation.png');
+    await shot('evaluation');
 
     await page.getByRole('tab', { name: 'Network', exact: true }).click();
     await page.getByRole('img', { name: /^Hidden layer 1 activations/ }).waitFor();
     // 512 noisy weight tiles compress badly as PNG: a JPEG is a sixth of the size.
-    await page.screenshot({ path: join(out, 'network.jpg'), type: 'jpeg', quality: 85 });
+    await shot('network');
 
     // A pair of trousers drawn on the pad.
     await page.getByRole('tab', { name: 'Draw', exact: true }).click();
@@ -123,7 +141,7 @@ async function main() {
       .getByRole('region', { name: 'Prediction' })
       .getByText(/^Most likely/)
       .waitFor();
-    await shot('draw.png');
+    await shot('draw');
 
     // A second run, with the quick preset, compared with the first in the Runs tab.
     await page.getByLabel('Preset', { exact: true }).selectOption('quick');
@@ -144,7 +162,7 @@ async function main() {
       .filter({ hasText: /, 2 selected$/ })
       .waitFor();
     await page.waitForTimeout(800);
-    await shot('runs.png');
+    await shot('runs');
     process.stdout.write(`Screenshots in ${out}\n`);
   } finally {
     await browser.close();

@@ -34,18 +34,17 @@ describe('npm run screenshots', () => {
     );
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toBe(`Screenshots in ${out}\n`);
-    for (const name of [
-      'studio-light.png',
-      'studio-dark.png',
-      'gallery.png',
-      'evaluation.png',
-      'draw.png',
-      'network.jpg',
-      'runs.png',
-    ]) {
-      expect(size(join(out, name)), name).toEqual({ width: 1400, height: 900 });
-    }
+    for (const view of ['charts', 'gallery', 'evaluation', 'draw', 'network', 'runs'])
+      for (const [width, height] of [
+        [1024, 700],
+        [1280, 900],
+      ])
+        for (const theme of ['light', 'dark']) {
+          const name = `${view}-${width}-${theme}.${view === 'network' ? 'jpg' : 'png'}`;
+          expect(size(join(out, name)), name).toEqual({ width, height });
+        }
     // Light and dark are different pictures.
-    expect(readFileSync(join(out, 'studio-light.png')).equals(readFileSync(join(out, 'studio-dark.png')))).toBe(false);
+    const charts = (theme: string) => readFileSync(join(out, `charts-1280-${theme}.png`));
+    expect(charts('light').equals(charts('dark'))).toBe(false);
   });
 });

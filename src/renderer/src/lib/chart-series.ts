@@ -1,7 +1,7 @@
 /**
- * The chart series of the run shown: the per-batch cost curve, the cost of each epoch and the accuracies,
- * as plain arrays (Chart.js must not see Svelte's proxies). Built from a full copy of the run, extended by
- * progress updates, and cut back to the last whole epoch when a run ends there.
+ * The chart series of the run shown: the per-batch cost curve, each epoch's train, validation and test cost,
+ * its accuracies and its seconds, as plain arrays (Chart.js must not see Svelte's proxies). Built from a full
+ * copy of the run, extended by progress updates, and cut back to the last whole epoch when a run ends there.
  */
 
 import type { CostPoint, EpochSummary } from '@core/shared/contract';
@@ -13,13 +13,18 @@ export class ChartSeries {
   readonly batchCost: Point[] = [];
   /** Mean training cost of each epoch, at its end. */
   readonly epochCost: Point[] = [];
+  readonly validationCost: Point[] = [];
+  readonly testCost: Point[] = [];
   readonly trainAccuracy: Point[] = [];
   readonly validationAccuracy: Point[] = [];
   readonly testAccuracy: Point[] = [];
+  /** Seconds of training of each whole epoch (the first for epoch 1), for the charts' time axis. */
+  readonly epochSeconds: number[] = [];
 
   /** Replaces everything with a run's full epochs and cost curve. */
   replace(history: readonly EpochSummary[], costPoints: readonly CostPoint[]): void {
     for (const series of this.all()) series.length = 0;
+    this.epochSeconds.length = 0;
     this.addCost(costPoints);
     for (const summary of history) this.addEpoch(summary);
   }
@@ -32,9 +37,12 @@ export class ChartSeries {
     if (this.epochCost.some((p) => p.x === summary.epoch)) return;
     this.epochCost.push({ x: summary.epoch, y: summary.cost });
     this.trainAccuracy.push({ x: summary.epoch, y: summary.trainAccuracy * 100 });
+    if (summary.validationCost !== null) this.validationCost.push({ x: summary.epoch, y: summary.validationCost });
+    if (summary.testCost !== null) this.testCost.push({ x: summary.epoch, y: summary.testCost });
     if (summary.validationAccuracy !== null)
       this.validationAccuracy.push({ x: summary.epoch, y: summary.validationAccuracy * 100 });
     if (summary.testAccuracy !== null) this.testAccuracy.push({ x: summary.epoch, y: summary.testAccuracy * 100 });
+    this.epochSeconds[summary.epoch - 1] = summary.seconds;
   }
 
   /** Drops what lies after `epochs` (the epoch a stopped or failed run abandoned). */
@@ -43,6 +51,7 @@ export class ChartSeries {
       const kept = series.filter((p) => p.x <= epochs + 1e-9);
       series.splice(0, series.length, ...kept);
     }
+    this.epochSeconds.length = Math.min(this.epochSeconds.length, Math.max(0, Math.floor(epochs)));
   }
 
   /** The largest x of any point (0 when empty): how far the charts reach. */
@@ -51,6 +60,14 @@ export class ChartSeries {
   }
 
   private all(): Point[][] {
-    return [this.batchCost, this.epochCost, this.trainAccuracy, this.validationAccuracy, this.testAccuracy];
+    return [
+      this.batchCost,
+      this.epochCost,
+      this.validationCost,
+      this.testCost,
+      this.trainAccuracy,
+      this.validationAccuracy,
+      this.testAccuracy,
+    ];
   }
 }

@@ -9,4 +9,8 @@ export interface SeriesSpec {
   data: () => Point[];
   /** A thin line through many points, or markers joined by a line (per-epoch values). */
   style: 'line' | 'markers';
+  /** Drawn light, behind the others (the per-batch cost behind the epochs' costs). */
+  faint?: boolean;
+  /** Smoothed by the chart's smoothing slider, drawn over its light raw line. */
+  smooth?: boolean;
 }
