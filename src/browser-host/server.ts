@@ -36,6 +36,7 @@ import {
   type WorkerRequest,
 } from '@core/shared/contract';
 import { encodeMessage } from '@core/shared/wire';
+import { plainName } from '@core/shared/file-names';
 import { FmnistError, userMessage } from '@core/shared/errors';
 import { appDataFolder, DOWNLOAD_FOLDER, runsFolder } from '@core/app-folders';
 import { isResumable } from '@core/shared/run-record';
@@ -526,7 +527,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     request: Extract<Request, { type: 'save-checkpoint' | 'export-model' }>,
   ): Promise<Response> => {
     const id = randomBytes(16).toString('hex');
-    const name = SUGGESTED_NAMES[request.type === 'export-model' ? request.format : 'checkpoint'];
+    const kind = request.type === 'export-model' ? request.format : 'checkpoint';
+    const name = plainName(request.name ?? '', kind) ?? SUGGESTED_NAMES[kind];
     const folder = join(uploadRoot, `download-${id}`);
     await mkdir(folder);
     const path = join(folder, name);
@@ -546,6 +548,17 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     expiry.unref();
     downloads.set(id, { path, name, expiry });
     return { ...response, download: { url: `/download/${id}?token=${token}`, name } };
+  };
+
+  /**
+   * A refusal that names the file the user chose ("bad.png: is not a safetensors file"), not the host's copy of it
+   * in a folder of its own, whose path means nothing to the user.
+   */
+  const namingChosenFiles = <R extends Response>(response: R, paths: string[]): R => {
+    if (response.ok || !('error' in response) || typeof response.error !== 'string') return response;
+    let error = response.error;
+    for (const path of paths) error = error.split(path).join(basename(path));
+    return { ...response, error };
   };
 
   /**
@@ -570,7 +583,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       }
       const response = await ask({ type: 'load-dataset', role, paths });
       if (!response.ok) await removeFolder(target);
-      return response;
+      return namingChosenFiles(response, paths);
     } catch (error) {
       await removeFolder(target);
       throw new FmnistError('io', `cannot keep the uploaded files in the data folder: ${userMessage(error)}`);
@@ -592,7 +605,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         const path = uploads.get(request.upload);
         if (!path) return { ok: false, error: 'unknown upload: upload the file again' };
         // The page asked before a checkpoint replaces a model held in no file.
-        return ask({ type: 'load-checkpoint', path, replaceUnsaved: true });
+        return namingChosenFiles(await ask({ type: 'load-checkpoint', path, replaceUnsaved: true }), [path]);
       }
       case 'load-uploaded': {
         const paths = request.uploads.map((id) => uploads.get(id));

@@ -19,6 +19,7 @@ import {
   validateRequest,
 } from '@core/shared/contract';
 import { userMessage } from '@core/shared/errors';
+import { plainName } from '@core/shared/file-names';
 import { writeFileAtomic } from '@core/io';
 import type { FileOpener } from './file-open';
 import type { FolderKind, Preferences } from './preferences';
@@ -77,7 +78,11 @@ async function serve(request: Request, services: IpcServices, window: BrowserWin
       const format = request.type === 'export-model' ? request.format : null;
       const result = await dialog.showSaveDialog(window, {
         title: format ? `Export model as ${format === 'onnx' ? 'ONNX' : 'safetensors weights'}` : 'Save checkpoint',
-        defaultPath: inFolder(preferences, 'checkpoints', SUGGESTED_NAMES[format ?? 'checkpoint']),
+        defaultPath: inFolder(
+          preferences,
+          'checkpoints',
+          plainName(request.name ?? '', format ?? 'checkpoint') ?? SUGGESTED_NAMES[format ?? 'checkpoint'],
+        ),
         filters: format ? EXPORT_FILTERS[format] : CHECKPOINT_FILTERS,
       });
       if (result.canceled || !result.filePath) return { ok: true, cancelled: true };

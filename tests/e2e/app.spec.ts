@@ -149,7 +149,7 @@ test('presets fill the settings, recipes are checked together, and an early stop
   // Early stopping needs a validation split: said on the field to change, and Start waits for it.
   await setSettings(page, { 'Early-stopping patience': '2' });
   await expect(
-    page.getByText('Patience needs a validation split (its cost decides): set the validation fraction above 0'),
+    page.getByText('Patience needs a validation split (its cost decides): set the validation split above 0'),
   ).toBeVisible();
   await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
   await setSettings(page, { 'Validation split': '0.25' });

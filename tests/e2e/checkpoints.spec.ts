@@ -26,7 +26,7 @@ test('saves a checkpoint from the UI, loads it into a fresh backend and evaluate
     const runAccuracy = await page.getByTestId('test-accuracy').innerText();
     await page.getByRole('button', { name: 'Evaluate' }).click();
     await expect(page.getByTestId('evaluation')).toHaveText(
-      new RegExp(`^Test accuracy ${runAccuracy.replace('.', '\\.')}, cost \\d\\.\\d{4} on 10,000 images$`),
+      new RegExp(`^Test accuracy ${runAccuracy.replace('.', '\\.')}, test cost \\d\\.\\d{4} on 10,000 images$`),
     );
 
     const download = page.waitForEvent('download');

@@ -265,7 +265,7 @@ test('an evaluation leaves the screen with its test set; a run that stopped earl
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await expect(page.getByRole('status')).toHaveText('Finished 1 epoch.');
     await page.getByRole('button', { name: 'Evaluate' }).click();
-    await expect(page.getByTestId('evaluation')).toHaveText(/^Test accuracy [\d.]+%, cost \d\.\d{4} on 10,000 images$/);
+    await expect(page.getByTestId('evaluation')).toHaveText(/^Test accuracy [\d.]+%, test cost \d\.\d{4} on 10,000 images$/);
     // Another test set: the old figure goes.
     const small = test.info().outputPath('small-test.csv');
     writeFileSync(small, toKaggleCsv(randomDataset(300, 5)));

@@ -117,7 +117,7 @@ export function combinationProblem(config: RunConfig): { field: Field; problem: 
   if ((config.patience > 0 || config.restoreBest) && config.validationFraction === 0) {
     return {
       field: config.patience > 0 ? 'patience' : 'restoreBest',
-      problem: 'needs a validation split (its cost decides): set the validation fraction above 0',
+      problem: 'needs a validation split (its cost decides): set the validation split above 0',
     };
   }
   if (config.learningRate * config.weightDecay >= 1) {
@@ -258,7 +258,7 @@ export const FIELD_LABELS: Record<Field, string> = {
   beta2: 'beta2',
   epsilon: 'epsilon',
   seed: 'seed',
-  validationFraction: 'validation fraction',
+  validationFraction: 'validation split',
   limit: 'training subset size',
   threads: 'threads',
   schedule: 'learning-rate schedule',

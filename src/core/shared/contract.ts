@@ -295,9 +295,9 @@ export type Request =
   | { type: 'resume' }
   | { type: 'stop' }
   | { type: 'evaluate' }
-  /** Electron: the native save dialog; browser host: a download. */
-  | { type: 'save-checkpoint' }
-  | { type: 'export-model'; format: ExportFormat }
+  /** Electron: the native save dialog; browser host: a download. `name` is the file name to suggest. */
+  | { type: 'save-checkpoint'; name?: string }
+  | { type: 'export-model'; format: ExportFormat; name?: string }
   /** Electron: the native open dialog. */
   | { type: 'load-checkpoint' }
   /** Browser host: a checkpoint uploaded earlier. */
@@ -526,6 +526,9 @@ function checkRunIds(value: unknown): string[] {
   return value.map(checkRunId);
 }
 
+/** The longest file name a page may suggest for a save. */
+const MAX_FILE_NAME_CHARS = 255;
+
 function checkText(value: unknown, name: string, max: number): string {
   if (typeof value !== 'string' || value.length > max)
     throw refuse(`${name} must be text of at most ${max} characters`);
@@ -543,7 +546,6 @@ export function validateRequest(value: unknown): Request {
     case 'resume':
     case 'stop':
     case 'evaluate':
-    case 'save-checkpoint':
     case 'load-checkpoint':
     case 'download-data':
     case 'cancel-download':
@@ -578,10 +580,20 @@ export function validateRequest(value: unknown): Request {
           ? {}
           : { replaceUnsaved: checkFlag(raw.replaceUnsaved, 'replaceUnsaved') }),
       };
+    case 'save-checkpoint':
+      checkKeys(raw, ['type', 'name']);
+      return {
+        type: 'save-checkpoint',
+        ...(raw.name === undefined ? {} : { name: checkText(raw.name, 'the file name', MAX_FILE_NAME_CHARS) }),
+      };
     case 'export-model':
-      checkKeys(raw, ['type', 'format']);
+      checkKeys(raw, ['type', 'format', 'name']);
       if (!EXPORT_FORMATS.includes(raw.format as ExportFormat)) throw refuse('format must be "onnx" or "safetensors"');
-      return { type: 'export-model', format: raw.format as ExportFormat };
+      return {
+        type: 'export-model',
+        format: raw.format as ExportFormat,
+        ...(raw.name === undefined ? {} : { name: checkText(raw.name, 'the file name', MAX_FILE_NAME_CHARS) }),
+      };
     case 'load-uploaded-checkpoint':
       checkKeys(raw, ['type', 'upload']);
       if (typeof raw.upload !== 'string' || !UPLOAD_ID.test(raw.upload)) throw refuse('malformed upload id');

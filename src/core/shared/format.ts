@@ -24,3 +24,8 @@ export function formatBytes(bytes: number): string {
   if (bytes >= 1e4) return `${Math.round(bytes / 1e3)} kB`;
   return `${bytes} bytes`;
 }
+
+/** The last part of a path, with either separator (a Windows path read on any system). */
+export function fileName(path: string): string {
+  return path.split(/[\\/]/).pop() || path;
+}

@@ -472,6 +472,14 @@ describe('browser host: opening files and downloading Fashion-MNIST', () => {
       ok: false,
       error: 'unknown upload: upload the file again',
     });
+    // A refusal names the file as the user chose it, not the host's copy of it in a temporary folder.
+    const png = await upload('bad.png', Buffer.from('\x89PNG\r\n\x1a\n not a checkpoint'));
+    const refused = await ask({ type: 'load-uploaded-checkpoint', upload: png });
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.error).toMatch(/^bad\.png: is not a safetensors file/);
+    const badData = await upload('broken.csv', Buffer.from('label,pixel1\n3,oops\n'));
+    const refusedData = await ask({ type: 'load-uploaded', role: 'test', uploads: [badData] });
+    expect(!refusedData.ok && refusedData.error).toMatch(/^broken\.csv[:,]/);
     for (const type of ['open-dataset', 'load-checkpoint']) {
       const request = type === 'open-dataset' ? { type, role: 'train' } : { type };
       expect(await ask(request)).toEqual({

@@ -28,7 +28,7 @@ describe('fmnist train with recipes', () => {
     [['train', '--shift', '9'], /^fmnist train: shift pixels must be between 0 and 4, got 9\n$/],
     [
       ['train', '--patience', '3'],
-      /^fmnist train: patience needs a validation split \(its cost decides\): set the validation fraction above 0\n$/,
+      /^fmnist train: patience needs a validation split \(its cost decides\): set the validation split above 0\n$/,
     ],
     [
       ['train', '--preset', 'fastest'],

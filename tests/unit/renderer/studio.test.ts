@@ -229,9 +229,13 @@ describe('backend events', () => {
   });
 
   it.each([
-    ['export-onnx', { type: 'export-model', format: 'onnx' }],
-    ['export-safetensors', { type: 'export-model', format: 'safetensors' }],
-    ['save-checkpoint', { type: 'save-checkpoint' }],
+    // The model of a run with no autosave: named by its shape (784-32-10) and its 2 epochs.
+    ['export-onnx', { type: 'export-model', format: 'onnx', name: 'fashion-mnist-784-32-10-epoch-2.onnx' }],
+    [
+      'export-safetensors',
+      { type: 'export-model', format: 'safetensors', name: 'fashion-mnist-784-32-10-epoch-2-weights.safetensors' },
+    ],
+    ['save-checkpoint', { type: 'save-checkpoint', name: 'fashion-mnist-784-32-10-epoch-2.safetensors' }],
     ['use-default-data', { type: 'load-default-data' }],
   ] as const)('carries out the menu command %s', async (command, request) => {
     const transport = new FakeTransport();
@@ -241,6 +245,49 @@ describe('backend events', () => {
     await settled();
     expect(transport.requests.at(-1)).toEqual(request);
     expect(studio.modelBusy).toBe(false);
+  });
+
+  it('confirms a save: the file written, or the download offered', async () => {
+    vi.stubGlobal('document', { createElement: () => ({ href: '', download: '', click: vi.fn() }) });
+    const transport = new FakeTransport();
+    const studio = await connected(studioState({ datasets, model: modelInfo() }), transport);
+    transport.answer('save-checkpoint', {
+      ok: true,
+      state: studioState({ datasets, model: modelInfo({ savedAs: '/home/user/m.safetensors' }) }),
+    });
+    await studio.saveCheckpoint();
+    expect(studio.modelNotice).toBe('Checkpoint saved to /home/user/m.safetensors.');
+    transport.answer('export-model', {
+      ok: true,
+      state: studioState({ datasets, model: modelInfo() }),
+      download: { url: '/download/1?token=t', name: 'm.onnx' },
+    });
+    await studio.exportModel('onnx');
+    expect(studio.modelNotice).toBe('ONNX model offered as a download: m.onnx.');
+    transport.answer('save-checkpoint', { ok: false, error: '/x: permission denied' });
+    await studio.saveCheckpoint();
+    expect(studio.modelNotice).toBeNull();
+    expect(studio.requestError).toBe('/x: permission denied');
+    transport.answer('save-checkpoint', { ok: true, cancelled: true });
+    await studio.saveCheckpoint();
+    expect(studio.modelNotice).toBeNull();
+  });
+});
+
+describe('why Start is unavailable', () => {
+  it('says so beside it: no data, data loading, or the fields to fix', async () => {
+    const transport = new FakeTransport();
+    const studio = await connected(studioState(), transport);
+    expect(studio.startBlocker).toBe('Load training data to begin.');
+    const withData = await connected(studioState({ datasets }), new FakeTransport());
+    expect(withData.startBlocker).toBeNull();
+    expect(withData.canStart).toBe(true);
+    withData.form.fields.epochs = 'ten';
+    withData.form.fields.dropout = '2';
+    expect(withData.startBlocker).toBe('Fix the settings Epochs, Dropout to start.');
+    expect(withData.canStart).toBe(false);
+    withData.form.fields.epochs = '10';
+    expect(withData.startBlocker).toBe('Fix the setting Dropout to start.');
   });
 });
 

@@ -6,7 +6,14 @@
  */
 
 import { DEFAULT_SETTINGS, type RunSettings } from '@core/shared/contract';
-import { combinationProblem, DEFAULT_CONFIG, parseHiddenSizes, resolveFields, SCHEDULES } from '@core/shared/config';
+import {
+  combinationProblem,
+  DEFAULT_CONFIG,
+  FIELD_LABELS,
+  parseHiddenSizes,
+  resolveFields,
+  SCHEDULES,
+} from '@core/shared/config';
 import { PRESET_NAMES, type PresetName, presetOf, presetSettings, PRESETS } from '@core/shared/presets';
 
 interface FieldSpec {
@@ -75,12 +82,21 @@ function rawValue(key: FieldKey, text: string): unknown {
   if (key === 'hiddenSizes') return parseHiddenSizes(trimmed);
   if (spec.kind === 'choice') return trimmed;
   if (spec.kind === 'check') return trimmed === 'true';
-  // Text that is no number stays text, so the message quotes what was typed (Number('') would read as 0).
-  const number = Number(trimmed);
-  return trimmed === '' || Number.isNaN(number) ? trimmed : number;
+  // Text that is no decimal number stays text, so the message quotes what was typed (Number would read '' as 0,
+  // '0x10' as 16 and 'Infinity' as a number).
+  return DECIMAL.test(trimmed) ? Number(trimmed) : trimmed;
 }
 
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
 const sentence = (message: string): string => message.charAt(0).toUpperCase() + message.slice(1);
+
+/** A message about a field, naming it as the form's label does ("Early-stopping patience needs …"). */
+function relabelled(key: FieldKey, message: string): string {
+  const core = FIELD_LABELS[key];
+  const label = FIELDS.find((field) => field.key === key)?.label ?? core;
+  return message.toLowerCase().startsWith(`${core} `) ? `${label}${message.slice(core.length)}` : sentence(message);
+}
 
 /** The setting a field's text stands for, or the message saying why it is not valid (on its own). */
 export function parseField(key: FieldKey, text: string): { value: RunSettings[FieldKey] } | { error: string } {
@@ -88,7 +104,7 @@ export function parseField(key: FieldKey, text: string): { value: RunSettings[Fi
     const config = resolveFields({ [key]: rawValue(key, text) });
     return { value: config[key] };
   } catch (error) {
-    return { error: sentence((error as Error).message) };
+    return { error: relabelled(key, (error as Error).message) };
   }
 }
 

@@ -18,9 +18,10 @@ import type {
 } from '@core/shared/contract';
 import { type OpenPlan, planOpen } from '@core/shared/open-files';
 import { formatBytes } from '@core/shared/format';
+import { suggestedModelName } from '@core/shared/file-names';
 import { ChartSeries } from './chart-series';
 import { downloadUrl } from './save-file';
-import { SettingsForm } from './settings-form.svelte';
+import { FIELDS, SettingsForm } from './settings-form.svelte';
 import type { Transport } from './transport';
 
 /** One answer to a question: its button's label, and what it does. */
@@ -75,6 +76,8 @@ export class Studio {
   autosave = $state(true);
   /** Working on a model operation (evaluate, save, load, export). */
   modelBusy = $state(false);
+  /** What the last save of the model did ("Checkpoint saved to …"); cleared by the next model operation. */
+  modelNotice = $state<string | null>(null);
   /** Bumped whenever the chart series change (the cost curve grows with every progress update)… */
   chartVersion = $state(0);
   /** …and when the per-epoch series change (the accuracy chart redraws only then). */
@@ -99,6 +102,17 @@ export class Studio {
     return (
       !!this.state?.datasets.train && !this.active && this.form.valid && !this.loading.train && !this.loading.default
     );
+  }
+
+  /** Why Start is unavailable while no run goes on, in words for beside it; null when it is available. */
+  get startBlocker(): string | null {
+    if (this.active) return null;
+    if (this.loading.train || this.loading.default) return 'Loading the training data…';
+    if (!this.state?.datasets.train) return 'Load training data to begin.';
+    const fields = Object.keys(this.form.errors) as (keyof typeof this.form.errors)[];
+    if (fields.length === 0) return null;
+    const labels = FIELDS.filter((field) => fields.includes(field.key)).map((field) => field.label);
+    return `Fix the setting${labels.length === 1 ? '' : 's'} ${labels.join(', ')} to start.`;
   }
 
   /** Training can continue the current model: it has Adam's state and the epochs asked for are more. */
@@ -290,11 +304,16 @@ export class Studio {
   }
 
   async saveCheckpoint(): Promise<void> {
-    await this.modelOperation({ type: 'save-checkpoint' });
+    const name = this.state ? suggestedModelName('checkpoint', this.state) : null;
+    await this.modelOperation({ type: 'save-checkpoint', ...(name ? { name } : {}) }, 'Checkpoint');
   }
 
   async exportModel(format: 'onnx' | 'safetensors'): Promise<void> {
-    await this.modelOperation({ type: 'export-model', format });
+    const name = this.state ? suggestedModelName(format, this.state) : null;
+    await this.modelOperation(
+      { type: 'export-model', format, ...(name ? { name } : {}) },
+      format === 'onnx' ? 'ONNX model' : 'Weights',
+    );
   }
 
   /**
@@ -322,10 +341,22 @@ export class Studio {
     }
   }
 
-  private async modelOperation(request: Request): Promise<void> {
+  /**
+   * A request on the model; for a save (`saved` says what is saved), a line confirming where it went: the file
+   * written (desktop) or the download offered (browser host).
+   */
+  private async modelOperation(request: Request, saved?: string): Promise<void> {
     this.modelBusy = true;
+    this.modelNotice = null;
     try {
-      await this.send(request);
+      this.requestError = null;
+      const response = await this.transport.request(request);
+      this.show(response);
+      if (!saved || !response.ok || 'cancelled' in response) return;
+      if ('download' in response) this.modelNotice = `${saved} offered as a download: ${response.download.name}.`;
+      else if (request.type === 'save-checkpoint' && this.state?.model?.savedAs)
+        this.modelNotice = `${saved} saved to ${this.state.model.savedAs}.`;
+      else this.modelNotice = `${saved} saved.`;
     } finally {
       this.modelBusy = false;
     }

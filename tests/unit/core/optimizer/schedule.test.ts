@@ -58,7 +58,7 @@ describe('learning-rate schedules', () => {
       'warm-up epochs must be fewer than the epochs (5) for the cosine schedule, got 5',
     );
     expect(() => resolveRunConfig({ patience: 3 })).toThrow(
-      'patience needs a validation split (its cost decides): set the validation fraction above 0',
+      'patience needs a validation split (its cost decides): set the validation split above 0',
     );
     expect(() => resolveRunConfig({ schedule: 'linear' })).toThrow(
       'learning-rate schedule must be one of constant, step, cosine, got "linear"',

@@ -35,7 +35,7 @@ describe('run config', () => {
     [{ batchSize: 0 }, /batch size must be between 1 and/],
     [{ learningRate: 0 }, /learning rate must be greater than 0/],
     [{ learningRate: Number.NaN }, /learning rate must be a number/],
-    [{ validationFraction: 1 }, /validation fraction must be at most 0.9/],
+    [{ validationFraction: 1 }, /validation split must be at most 0.9/],
     [{ schedule: 'linear' }, /learning-rate schedule must be one of constant, step, cosine, got "linear"/],
     [{ dropout: 0.95 }, /dropout must be at most 0.9/],
     [{ shiftPixels: 5 }, /shift pixels must be between 0 and 4/],
