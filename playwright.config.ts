@@ -14,7 +14,7 @@ export default defineConfig({
     launchOptions: CHROMIUM_LAUNCH,
   },
   projects: [
-    { name: 'browser', testMatch: /(app|checkpoints|files|insight|keep-work|reliability|runs|web-host)\.spec\.ts/ },
+    { name: 'browser', testIgnore: /electron\.spec\.ts/ },
     { name: 'electron', testMatch: /electron\.spec\.ts/ },
   ],
 });

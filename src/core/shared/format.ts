@@ -13,6 +13,19 @@ export function percent(fraction: number | null, digits = 2): string {
   return fraction === null ? '—' : `${(fraction * 100).toFixed(digits)}%`;
 }
 
+/**
+ * A probability as a percentage with the digits that tell it apart from certainty: "87.3%", "99.97%" and
+ * ">99.99%" (rounds to 100 but is not 1), "0.03%" and "<0.01%" at the other end; "100%" and "0%" only when exact.
+ */
+export function probability(p: number): string {
+  const x = p * 100;
+  if (x >= 100) return '100%';
+  if (x <= 0) return '0%';
+  if (x >= 99.95) return x >= 99.995 ? '>99.99%' : `${x.toFixed(2)}%`;
+  if (x < 0.05) return x < 0.005 ? '<0.01%' : `${x.toFixed(2)}%`;
+  return `${x.toFixed(1)}%`;
+}
+
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -189,6 +189,21 @@ describe('SettingsForm', () => {
     expect(form.preset).toBe('quick');
   });
 
+  it('lists what a preset changed, field by field, from the fields as they were', () => {
+    const form = new SettingsForm(); // the defaults: 50 epochs, batch 128, rate 0.001, constant schedule
+    form.fields.dropout = '0.3';
+    form.applyPreset('quick');
+    expect(form.presetChanges).toEqual([
+      { key: 'epochs', label: 'Epochs', from: '50', to: '8' },
+      { key: 'batchSize', label: 'Batch size', from: '128', to: '256' },
+      { key: 'learningRate', label: 'Learning rate', from: '0.001', to: '0.002' },
+      { key: 'schedule', label: 'Learning-rate schedule', from: 'constant', to: 'cosine' },
+      { key: 'dropout', label: 'Dropout', from: '0.3', to: '0' },
+    ]);
+    form.applyPreset('quick');
+    expect(form.presetChanges).toEqual([]);
+  });
+
   it('names the preset the fields show, whatever the thread count, and none once a setting is edited', () => {
     const form = new SettingsForm();
     expect(form.preset).toBe('notebook');

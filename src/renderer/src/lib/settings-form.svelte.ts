@@ -121,8 +121,12 @@ export class SettingsForm {
     for (const { key } of FIELDS) this.fields[key] = formatSetting(key, settings);
   }
 
+  /** The fields the last preset chosen changed, from what to what (shown while the preset is kept as it is). */
+  presetChanges = $state<{ key: FieldKey; label: string; from: string; to: string }[]>([]);
+
   /** Fills the fields with a preset: its settings over the defaults; the thread count stays. */
   applyPreset(name: PresetName): void {
+    const before = { ...this.fields };
     const threads = this.fields.threads;
     const settings = {
       ...DEFAULT_SETTINGS,
@@ -131,6 +135,12 @@ export class SettingsForm {
     } as RunSettings;
     this.fill(settings);
     this.fields.threads = threads;
+    this.presetChanges = FIELDS.filter(({ key }) => before[key].trim() !== this.fields[key]).map(({ key, label }) => ({
+      key,
+      label,
+      from: before[key].trim(),
+      to: this.fields[key],
+    }));
   }
 
   /** Whether a recipe field differs from its default (the recipe is in use). */
