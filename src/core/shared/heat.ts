@@ -1,6 +1,6 @@
 /**
- * The confusion matrix's heat-map colours, shared by the report and the app: white to dark blue by a cell's
- * share of its row, with black or white text, whichever contrasts more (WCAG 2 relative luminance).
+ * The report's confusion-matrix colours: white to dark blue by a cell's share of its row, with black or white
+ * text, whichever contrasts more (WCAG 2 relative luminance, which the app's own theme-aware shading also uses).
  */
 
 /** sRGB relative luminance (WCAG 2), 0 black to 1 white. */
