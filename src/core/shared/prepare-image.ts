@@ -5,10 +5,22 @@
  * canvas, negate, 8-bit grey. Pure functions over typed arrays, no DOM and no Node, so the renderer and the
  * Node tests run the same code.
  *
+ * The data set's convention is the garment light on a black background (0 = background). A photo or a
+ * drawing is dark on light and must be negated; a picture already light on dark (a test image saved as the
+ * gallery shows it) must not be, or the network sees a light slab with a dark hole in it (such a picture
+ * was read as "Bag, 100%"). Which one a picture is, is decided by its background: the median luma of its
+ * outermost ring of pixels, dark below the middle grey 127.5. The median, not the mean or one corner, so a
+ * garment that touches the edge, a stray dark pixel or a JPEG's noise does not tip it. The caller may
+ * override the choice.
+ *
+ * A picture already at the network's size (28×28, or one shown scaled up by a whole factor) is only made
+ * grey, and negated or not: trimming, scaling and sharpening it again would prepare an already prepared
+ * image a second time, and a test image would then no longer be the image the gallery shows.
+ *
  * Where we decide differently from, or more precisely than, the README:
  * - Transparency: a pixel is composited over white first (the README converts to PNG; a drawing pad's
  *   untouched pixels and a cut-out PNG's surroundings must read as paper, not as black).
- * - Background: the top-left pixel is the reference colour for all four edges (ImageMagick 6's -trim
+ * - Trimming: the top-left pixel is the reference colour for all four edges (ImageMagick 6's -trim
  *   compares the left/top edges with the top-left, the right edge with the top-right and the bottom edge
  *   with the bottom-left pixel; the same thing on a uniform background). A pixel is background when its RGB
  *   Euclidean distance to the reference is at most 5% of the largest possible one, 255·√3. Trimming keeps
@@ -32,8 +44,8 @@
  *   normalised Gaussian of σ = 1 and radius 1 (3×3 taps, the outer product of the 3-tap kernel) and edge
  *   pixels are repeated outwards. The mask is largest where the image changes, the README's "increasing
  *   effect near outlines". It runs before padding, as in the README.
- * - Centring: padding takes the background's grey, so after negation it is 0 on a white background. When the
- *   remainder is odd, the extra pixel goes right / below.
+ * - Centring: padding takes the corner's grey, so it is 0 on a white background negated, or on a black one
+ *   used as it is. When the remainder is odd, the extra pixel goes right / below.
  * - Values stay floating point from grey to negation (the unsharp mask clamps them to 0–255) and are rounded,
  *   half up, once, at the end.
  */
@@ -54,11 +66,30 @@ export interface GreyImage {
   values: Float64Array;
 }
 
+export type Background = 'light' | 'dark';
+
+export interface PrepareOptions {
+  /**
+   * Negate the picture (dark ink on light paper → light on black). By default it is negated when its
+   * background is light (see `backgroundOf`).
+   */
+  invert?: boolean;
+  /**
+   * The picture is already a 28×28 input, possibly scaled up (a 28×28 image shown on a 280×280 pad): it is
+   * averaged down to 28 on its longest edge and centred, but neither trimmed nor sharpened.
+   */
+  atNetworkSize?: boolean;
+}
+
 export interface PreparedImage {
   /** 784 bytes, 28×28 row-major, 0 = background (black), 255 = full ink, like the data set. */
   pixels: Uint8Array;
   /** Nothing but background was found; `pixels` is then all zeros. */
   empty: boolean;
+  /** The picture's background as found by `backgroundOf`, whatever `invert` said. */
+  background: Background;
+  /** Whether the picture was negated. */
+  inverted: boolean;
 }
 
 /** A rectangle inside an image, in pixels. */
@@ -89,8 +120,9 @@ export function compositeOverWhite(channel: number, alpha: number): number {
   return 255 - ((255 - channel) * alpha) / 255;
 }
 
-/** ITU-R BT.601 luma. */
+/** ITU-R BT.601 luma. A grey's is that grey exactly (summed, the weights come to a hair under 1). */
 export function luma(red: number, green: number, blue: number): number {
+  if (red === green && green === blue) return red;
   return 0.299 * red + 0.587 * green + 0.114 * blue;
 }
 
@@ -288,6 +320,39 @@ export function centreOnCanvas(image: GreyImage, fill: number, size: number = CA
   return { width: size, height: size, values: out };
 }
 
+/**
+ * The median luma of the picture's outermost ring of pixels (composited over white): its background's
+ * brightness. A picture one pixel wide or high is all ring. NaN for an empty picture.
+ */
+export function borderBrightness(image: RgbaImage): number {
+  const { width, height, data } = image;
+  if (width === 0 || height === 0) return Number.NaN;
+  const ring: number[] = [];
+  const add = (x: number, y: number): void => {
+    const i = (y * width + x) * 4;
+    const a = data[i + 3];
+    ring.push(
+      luma(compositeOverWhite(data[i], a), compositeOverWhite(data[i + 1], a), compositeOverWhite(data[i + 2], a)),
+    );
+  };
+  for (let x = 0; x < width; x++) {
+    add(x, 0);
+    if (height > 1) add(x, height - 1);
+  }
+  for (let y = 1; y < height - 1; y++) {
+    add(0, y);
+    if (width > 1) add(width - 1, y);
+  }
+  const sorted = Float64Array.from(ring).sort();
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Dark when the border's median luma is below the middle grey, 127.5; light otherwise (also when empty). */
+export function backgroundOf(image: RgbaImage): Background {
+  return borderBrightness(image) < 127.5 ? 'dark' : 'light';
+}
+
 /** 255 − v: white paper becomes the data set's black background, dark ink becomes bright. */
 export function negate(image: GreyImage): GreyImage {
   return { ...image, values: image.values.map((v) => 255 - v) };
@@ -300,8 +365,11 @@ export function toBytes(image: GreyImage): Uint8Array {
   return bytes;
 }
 
-/** A user's RGBA picture as a 28×28 Fashion-MNIST-style input; `empty` when it holds only background. */
-export function prepareImage(image: RgbaImage): PreparedImage {
+/**
+ * A user's RGBA picture as a 28×28 Fashion-MNIST-style input; `empty` when it holds only background.
+ * Negated when its background is light, unless `options.invert` says otherwise.
+ */
+export function prepareImage(image: RgbaImage, options: PrepareOptions = {}): PreparedImage {
   const { width, height, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) {
     throw new RangeError(`Image size ${width}×${height} is not a pair of whole numbers`);
@@ -309,13 +377,16 @@ export function prepareImage(image: RgbaImage): PreparedImage {
   if (data.length !== width * height * 4) {
     throw new RangeError(`A ${width}×${height} RGBA image needs ${width * height * 4} bytes, not ${data.length}`);
   }
-  const nothing: PreparedImage = { pixels: new Uint8Array(IMAGE_SIZE), empty: true };
+  const background = backgroundOf(image);
+  const inverted = options.invert ?? background === 'light';
+  const nothing: PreparedImage = { pixels: new Uint8Array(IMAGE_SIZE), empty: true, background, inverted };
   if (width === 0 || height === 0) return nothing;
 
-  const background = cornerColour(image);
-  const box = trimToContent(image, background);
+  const paper = cornerColour(image);
+  const box = trimToContent(image, paper);
   if (box === null) return nothing;
-  const scaled = scaleLongestEdge(toGrey(image, box));
-  const centred = centreOnCanvas(sharpen(scaled), luma(...background));
-  return { pixels: toBytes(negate(centred)), empty: false };
+  const centred = options.atNetworkSize
+    ? centreOnCanvas(scaleLongestEdge(toGrey(image, { left: 0, top: 0, width, height })), luma(...paper))
+    : centreOnCanvas(sharpen(scaleLongestEdge(toGrey(image, box))), luma(...paper));
+  return { pixels: toBytes(inverted ? negate(centred) : centred), empty: false, background, inverted };
 }

@@ -1,13 +1,16 @@
 /**
  * Checks the preparation of a user's picture against values worked out by hand: the trimmed box, the
  * 5% background tolerance, transparency, area averaging up and down, the unsharp mask's Gaussian weights,
- * centring and negation, what counts as empty, and the time for a 3000×2000 photo.
+ * centring and negation, what counts as empty, the time for a 3000×2000 photo, the background found from the
+ * border's median and the inversion it decides, and a picture already at the network's size.
  */
 
 import { describe, expect, it } from 'vitest';
 import {
   type GreyImage,
   type RgbaImage,
+  backgroundOf,
+  borderBrightness,
   centreOnCanvas,
   cornerColour,
   gaussianKernel,
@@ -199,16 +202,17 @@ describe('prepareImage', () => {
   });
 
   it('fits a 1-px column or row: one black line in the middle', () => {
-    // 300 black pixels of 500 are trimmed to a 1×300 line, scaled to 1×28 (the short side: round(28/300) = 0,
-    // at least 1) and centred: column floor(27/2) = 13, the odd remainder's extra column on the right.
-    const column = fill(image(1, 500), 0, 100, 1, 300, BLACK);
+    // 200 black pixels of 500 are trimmed to a 1×200 line, scaled to 1×28 (the short side: round(28/200) = 0,
+    // at least 1) and centred: column floor(27/2) = 13, the odd remainder's extra column on the right. A
+    // picture one pixel wide is all border: 300 white of 500 make the border's median white, so it is negated.
+    const column = fill(image(1, 500), 0, 100, 1, 200, BLACK);
     expect(rows(prepareImage(column).pixels, 28)).toEqual(
       rows(
         canvas((x) => (x === 13 ? 255 : 0)),
         28,
       ),
     );
-    const row = fill(image(500, 1), 100, 0, 300, 1, BLACK);
+    const row = fill(image(500, 1), 100, 0, 200, 1, BLACK);
     expect(rows(prepareImage(row).pixels, 28)).toEqual(
       rows(
         canvas((_, y) => (y === 13 ? 255 : 0)),
@@ -303,5 +307,162 @@ describe('centreOnCanvas', () => {
         expect(centred.values[y * 28 + x]).toBe(x >= 12 && x <= 14 && y >= 13 && y <= 14 ? 0 : 255);
       }
     }
+  });
+});
+
+/** A grey picture from rows of grey values (opaque). */
+function greyPicture(values: number[][]): RgbaImage {
+  const picture = image(values[0].length, values.length);
+  values.forEach((row, y) => row.forEach((v, x) => fill(picture, x, y, 1, 1, [v, v, v, 255])));
+  return picture;
+}
+
+describe('backgroundOf', () => {
+  it('takes the median of the outermost ring only', () => {
+    // A 4×3 picture has a ring of 2·4 + 2·3 − 4 = 10 pixels; the two inside pixels (0 and 255 here) do not
+    // count. The ring sorted: 10 20 30 40 50 200 210 220 230 250; the median is the mean of the 5th and 6th,
+    // (50 + 200) / 2 = 125: below 127.5, dark. With 60 instead of 50 it is (60 + 200) / 2 = 130: light.
+    const ring = (left: number): number[][] => [
+      [10, 20, 30, 40],
+      [left, 0, 255, 250],
+      [200, 210, 220, 230],
+    ];
+    expect(borderBrightness(greyPicture(ring(50)))).toBe(125);
+    expect(backgroundOf(greyPicture(ring(50)))).toBe('dark');
+    expect(borderBrightness(greyPicture(ring(60)))).toBe(130);
+    expect(backgroundOf(greyPicture(ring(60)))).toBe('light');
+  });
+
+  it('puts the middle grey 127.5 on the light side', () => {
+    // 2×2: every pixel is on the ring. 127, 127, 128, 128 → (127 + 128) / 2 = 127.5: light.
+    // 127, 127, 127, 128 → (127 + 127) / 2 = 127: dark.
+    expect(
+      backgroundOf(
+        greyPicture([
+          [127, 127],
+          [128, 128],
+        ]),
+      ),
+    ).toBe('light');
+    expect(
+      backgroundOf(
+        greyPicture([
+          [127, 127],
+          [127, 128],
+        ]),
+      ),
+    ).toBe('dark');
+  });
+
+  it('is not tipped by a garment that runs along part of the edge, nor decided by the corner', () => {
+    // 10×10 white, ring of 36. Black along the bottom row (10) and the left column above it (rows 1–8, 8
+    // more): 18 black, 18 white, median (0 + 255) / 2 = 127.5, light, although the top-left corner is white
+    // and the bottom-left black. One more black pixel on the ring (top-right) makes 19 of 36: the 18th and
+    // 19th values are both 0, dark.
+    const picture = fill(fill(image(10, 10), 0, 9, 10, 1, BLACK), 0, 1, 1, 8, BLACK);
+    expect(backgroundOf(picture)).toBe('light');
+    expect(backgroundOf(fill(picture, 9, 0, 1, 1, BLACK))).toBe('dark');
+    // The corner alone is not the judge: a black top-left pixel on a white ring leaves it light.
+    expect(backgroundOf(fill(image(10, 10), 0, 0, 1, 1, BLACK))).toBe('light');
+  });
+
+  it('reads colour by its luma and transparency as white paper', () => {
+    // Pure red: 0.299·255 = 76.245, dark. Pure green: 0.587·255 = 149.685, light. Transparent: white.
+    expect(borderBrightness(image(3, 3, [255, 0, 0, 255]))).toBeCloseTo(76.245, 9);
+    expect(backgroundOf(image(3, 3, [255, 0, 0, 255]))).toBe('dark');
+    expect(backgroundOf(image(3, 3, [0, 255, 0, 255]))).toBe('light');
+    expect(borderBrightness(image(3, 3, TRANSPARENT))).toBe(255);
+  });
+
+  it('counts every pixel of a picture one pixel wide or high, and nothing of an empty one', () => {
+    // 1×5 of 0, 0, 0, 255, 255: median 0. 5×1 of 0, 0, 255, 255, 255: median 255.
+    expect(borderBrightness(greyPicture([[0], [0], [0], [255], [255]]))).toBe(0);
+    expect(borderBrightness(greyPicture([[0, 0, 255, 255, 255]]))).toBe(255);
+    expect(borderBrightness({ width: 0, height: 0, data: new Uint8ClampedArray(0) })).toBeNaN();
+  });
+});
+
+describe('prepareImage: light on dark and dark on light', () => {
+  // The first test's picture (a 40×20 block in a 100×50 frame) both ways round. Dark on white: trimmed to the
+  // block, 28×14, rows 7–20, negated, ink 255 on 0. Light on black: the same box, the same rows, the block
+  // already 255 on a padding of the corner's grey 0, so used as it is it gives the very same bytes. Negated
+  // (the old rule for every picture) it would be a black block on white, the data set's picture of nothing.
+  const darkOnWhite = fill(image(100, 50), 30, 12, 40, 20, BLACK);
+  const lightOnBlack = fill(image(100, 50, BLACK), 30, 12, 40, 20, WHITE);
+  const block = canvas((_, y) => (y >= 7 && y <= 20 ? 255 : 0));
+
+  it('negates a light background and uses a dark one as it is, to the same input', () => {
+    const fromLight = prepareImage(darkOnWhite);
+    const fromDark = prepareImage(lightOnBlack);
+    expect([fromLight.background, fromLight.inverted]).toEqual(['light', true]);
+    expect([fromDark.background, fromDark.inverted]).toEqual(['dark', false]);
+    expect(rows(fromLight.pixels, 28)).toEqual(rows(block, 28));
+    expect(rows(fromDark.pixels, 28)).toEqual(rows(block, 28));
+  });
+
+  it('follows the caller’s choice over the background', () => {
+    // Forced the other way, each becomes the negative: 255 − the block.
+    const negative = rows(
+      canvas((_, y) => (y >= 7 && y <= 20 ? 0 : 255)),
+      28,
+    );
+    const forced = prepareImage(lightOnBlack, { invert: true });
+    expect([forced.background, forced.inverted]).toEqual(['dark', true]);
+    expect(rows(forced.pixels, 28)).toEqual(negative);
+    expect(rows(prepareImage(darkOnWhite, { invert: false }).pixels, 28)).toEqual(negative);
+  });
+
+  it('keeps grey levels: 100 on black stays 100, 155 on white becomes 100', () => {
+    // A flat 20×20 square of grey 100 on black: trimmed to itself, scaled to 28×28 (flat), sharpening leaves a
+    // flat image alone, not negated: 100 everywhere. Grey 155 on white, negated: 255 − 155 = 100.
+    expect(Array.from(prepareImage(fill(image(30, 30, BLACK), 5, 5, 20, 20, [100, 100, 100, 255])).pixels)).toEqual(
+      new Array(784).fill(100),
+    );
+    expect(Array.from(prepareImage(fill(image(30, 30), 5, 5, 20, 20, [155, 155, 155, 255])).pixels)).toEqual(
+      new Array(784).fill(100),
+    );
+  });
+
+  it('reports an empty picture’s background too', () => {
+    expect(prepareImage(image(8, 8, BLACK))).toMatchObject({ empty: true, background: 'dark', inverted: false });
+    expect(prepareImage(image(8, 8))).toMatchObject({ empty: true, background: 'light', inverted: true });
+  });
+});
+
+describe('prepareImage: a picture at the network’s size', () => {
+  // A 28×28 input with a 2×3 patch in its top-left part, off centre and far from filling the frame:
+  // 50 60 70 / 80 90 100 at columns 3–5, rows 2–3, the rest 0. Prepared normally it would be trimmed to the
+  // patch and blown up to fill the frame.
+  const input = canvas((x, y) =>
+    y >= 2 && y <= 3 && x >= 3 && x <= 5 ? [50, 60, 70, 80, 90, 100][(y - 2) * 3 + x - 3] : 0,
+  );
+  const asPicture = (scale: number, negative: boolean): RgbaImage => {
+    const picture = image(28 * scale, 28 * scale);
+    for (let i = 0; i < 784; i++) {
+      const v = negative ? 255 - input[i] : input[i];
+      fill(picture, (i % 28) * scale, Math.floor(i / 28) * scale, scale, scale, [v, v, v, 255]);
+    }
+    return picture;
+  };
+
+  it('takes a 28×28 picture light on black byte for byte, and its negative back to the same bytes', () => {
+    expect(rows(prepareImage(asPicture(1, false), { atNetworkSize: true }).pixels, 28)).toEqual(rows(input, 28));
+    const negative = prepareImage(asPicture(1, true), { atNetworkSize: true });
+    expect([negative.background, negative.inverted]).toEqual(['light', true]);
+    expect(rows(negative.pixels, 28)).toEqual(rows(input, 28));
+  });
+
+  it('averages a picture shown at 10× back down, block by block', () => {
+    // Each output pixel is the mean of its own 10×10 block, all of one value: the input again. One block
+    // half 0 and half 200 (columns 20–24 of block (2, 10)) averages to 100.
+    expect(rows(prepareImage(asPicture(10, false), { atNetworkSize: true }).pixels, 28)).toEqual(rows(input, 28));
+    const halved = fill(asPicture(10, false), 20, 100, 5, 10, [200, 200, 200, 255]);
+    const expected = input.slice();
+    expected[10 * 28 + 2] = 100;
+    expect(rows(prepareImage(halved, { atNetworkSize: true }).pixels, 28)).toEqual(rows(expected, 28));
+  });
+
+  it('is empty when nothing differs from the corner', () => {
+    expect(prepareImage(image(280, 280, BLACK), { atNetworkSize: true }).empty).toBe(true);
   });
 });
