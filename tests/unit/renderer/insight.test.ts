@@ -241,4 +241,16 @@ describe('derived from the answers', () => {
     expect(view.inspected?.pixels).toEqual(new Uint8Array(784).fill(1234 % 256));
     expect(view.activations).not.toBeNull();
   });
+
+  it('inspects a test image chosen in the network view without opening its details', async () => {
+    const view = await shown(testImages('set-1', 20));
+    view.inspectTest(7);
+    expect(view.selected).toBeNull();
+    expect(view.inspected).toMatchObject({ title: 'Test image 7', kind: 'test', index: 7 });
+    expect(view.inspected?.pixels).toEqual(new Uint8Array(784).fill(7));
+    // Past the last of the 20 images, or before the first: nothing changes.
+    view.inspectTest(20);
+    view.inspectTest(-1);
+    expect(view.inspected?.index).toBe(7);
+  });
 });

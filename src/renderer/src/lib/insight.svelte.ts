@@ -20,6 +20,8 @@ export interface InspectedImage {
   /** What it is, for headings ("Test image 1,234", "Your drawing"). */
   title: string;
   kind: 'test' | 'user';
+  /** Which test image it is (kind 'test'). */
+  index?: number;
 }
 
 export class InsightView {
@@ -141,13 +143,18 @@ export class InsightView {
   /** Opens a test image's details and shows its activations in the network view. */
   select(index: number | null): void {
     this.selected = index;
-    if (index !== null && this.images) {
-      this.inspected = {
-        pixels: this.testImage(index).slice(),
-        title: `Test image ${index.toLocaleString('en-US')}`,
-        kind: 'test',
-      };
-    }
+    if (index !== null) this.inspectTest(index);
+  }
+
+  /** Shows test image `index`'s activations in the network view, without opening its details in the gallery. */
+  inspectTest(index: number): void {
+    if (!this.images || index < 0 || index >= this.images.count) return;
+    this.inspected = {
+      pixels: this.testImage(index).slice(),
+      title: `Test image ${index.toLocaleString('en-US')}`,
+      kind: 'test',
+      index,
+    };
   }
 
   /** Shows exactly the images of one confusion-matrix cell. */
