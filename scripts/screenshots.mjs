@@ -7,10 +7,10 @@
  *   node scripts/screenshots.mjs [--out DIR] [--epochs N] [--limit N]
  *
  * Writes each view (charts, gallery, evaluation, draw, network, runs: the first run beside a second one with the
- * `quick` preset) at the two window sizes the layout is judged at, 1280×900 and 1024×700, light and dark, as
- * VIEW-WIDTH-THEME.png (network as .jpg) into DIR (default build/screenshots). The documentation shows the
- * 1280×900 light ones and studio-dark; the others are there to be looked at. Defaults: 15 epochs on all 60 000
- * images.
+ * `quick` preset; sweeps: a sweep of two learning rates × two dropout rates) at the two window sizes the layout
+ * is judged at, 1280×900 and 1024×700, light and dark, as VIEW-WIDTH-THEME.png (network as .jpg) into DIR
+ * (default build/screenshots). The documentation shows the 1280×900 light ones and the charts at 1024×700 in
+ * dark mode; the others are there to be looked at. Defaults: 15 epochs on all 60 000 images.
  */
 
 import { spawn } from 'node:child_process';
@@ -163,6 +163,22 @@ async function main() {
       .waitFor();
     await page.waitForTimeout(800);
     await shot('runs');
+
+    // A sweep of two learning rates × two dropout rates, 2 epochs each, read as a heat map.
+    await page.getByLabel('Preset', { exact: true }).selectOption('notebook');
+    await page.getByLabel('Epochs', { exact: true }).fill('2');
+    await page.getByLabel('Training subset size', { exact: true }).fill(limit);
+    await page.getByRole('tab', { name: 'Sweeps', exact: true }).click();
+    await page.getByLabel('Values of Learning rate').fill('0.001, 0.002');
+    await page.getByLabel('and (optional)').selectOption('Dropout');
+    await page.getByLabel('Values of Dropout').fill('0, 0.2');
+    await page.getByRole('button', { name: 'Start sweep (4 runs)' }).click();
+    await page
+      .getByRole('table', { name: 'Sweeps' })
+      .getByRole('row', { name: /lr × dropout sweep/ })
+      .filter({ hasText: 'finished' })
+      .waitFor({ timeout: 60 * 60_000 });
+    await shot('sweeps');
     process.stdout.write(`Screenshots in ${out}\n`);
   } finally {
     await browser.close();

@@ -14,6 +14,7 @@ import { INFO, runInfo } from './commands/info';
 import { PREDICT, runPredict } from './commands/predict';
 import { REPORT, runReport } from './commands/report';
 import { RUNS, runRuns } from './commands/runs';
+import { runSweep, SWEEP } from './commands/sweep';
 import { runTrain, TRAIN } from './commands/train';
 
 interface Command {
@@ -23,6 +24,7 @@ interface Command {
 
 const COMMANDS: Command[] = [
   { spec: TRAIN, run: runTrain },
+  { spec: SWEEP, run: runSweep },
   { spec: EVALUATE, run: runEvaluate },
   { spec: PREDICT, run: runPredict },
   { spec: EXPORT, run: runExport },

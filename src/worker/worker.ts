@@ -61,6 +61,9 @@ const REQUEST_TYPES: Record<WorkerRequest['type'], true> = {
   'delete-runs': true,
   'delete-run-files': true,
   'open-run-checkpoint': true,
+  'start-sweep': true,
+  'resume-sweep': true,
+  'list-sweeps': true,
 };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

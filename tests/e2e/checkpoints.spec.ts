@@ -32,7 +32,10 @@ test('saves a checkpoint from the UI, loads it into a fresh backend and evaluate
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Save checkpoint' }).click();
     const saved = await download;
-    expect(saved.suggestedFilename()).toBe('fashion-mnist-checkpoint.safetensors');
+    // The name says the run (its shape and id) and its epochs.
+    expect(saved.suggestedFilename()).toMatch(
+      /^fashion-mnist-784-128-10-\d{8}-\d{6}-[0-9a-f]{4}-epoch-2\.safetensors$/,
+    );
     const checkpoint = test.info().outputPath('saved.safetensors');
     await saved.saveAs(checkpoint);
 
@@ -59,7 +62,10 @@ test('saves a checkpoint from the UI, loads it into a fresh backend and evaluate
     await expect(page.getByTestId('model-summary')).toHaveText('784-128-10, 3 epochs');
     const exported = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export model…' }).click();
-    expect((await exported).suggestedFilename()).toBe('fashion-mnist.onnx');
+    // Continued in a run of its own: named after that run, at its 3 epochs.
+    expect((await exported).suggestedFilename()).toMatch(
+      /^fashion-mnist-784-128-10-\d{8}-\d{6}-[0-9a-f]{4}-epoch-3\.onnx$/,
+    );
   } finally {
     first.process.kill('SIGINT');
     second.process.kill('SIGINT');
@@ -107,7 +113,7 @@ test('offers to resume an unfinished run after a restart, from its own autosaved
     await page.goto(second.url);
     const offer = page.getByRole('region', { name: 'Unfinished run' });
     await expect(offer).toHaveText(
-      /^The run \d{8}-\d{6}-[0-9a-f]{4} \(784-32-10, epoch \d+ of 500, saved .+\) did not finish: it can be resumed\./,
+      /^The run “hidden 32 · 500 epochs · limit 3000” \(784-32-10, epoch \d+ of 500, saved .+\) did not finish: it can be resumed\./,
     );
     await offer.getByRole('button', { name: 'Resume saved run' }).click();
     await expect(page.getByRole('status')).toHaveText(/^Training: epoch \d+ of 500\.$/);

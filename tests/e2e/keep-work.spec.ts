@@ -72,7 +72,7 @@ test('Start with an unfinished run offered asks first: Cancel changes nothing, K
   try {
     const offer = page.getByRole('region', { name: 'Unfinished run' });
     await expect(offer).toHaveText(
-      /^The run \d{8}-\d{6}-[0-9a-f]{4} \(784-32-10, epoch (\d+) of 500, saved .+\) did not finish: it can be resumed\./,
+      /^The run “hidden 32 · 500 epochs · limit 3000” \(784-32-10, epoch (\d+) of 500, saved .+\) did not finish: it can be resumed\./,
     );
     const epochsDone = /epoch (\d+) of 500/.exec(await offer.innerText())![1];
     await loadRealData(page);
@@ -227,13 +227,13 @@ test('Runs shows the disk space of each run’s own files and deletes them on re
     const row = page.locator(`tr[data-run="${id}"]`);
     await expect(row.locator('td').last()).toHaveText(shown);
     await row.getByRole('button').first().click();
-    const details = page.getByRole('complementary', { name: `Run ${id}` });
+    const details = page.getByRole('complementary', { name: 'Run hidden 16 · 1 epoch · limit 2000' });
     await expect(details).toContainText(`${shown}: last epoch`);
     await details.getByRole('button', { name: 'Delete files…' }).click();
     const question = page.getByRole('alertdialog');
     await expect(question).toHaveText(
       new RegExp(
-        `Delete the checkpoints \\(${shown.replace('.', '\\.')}\\) of the run ${id}\\? Its record and charts stay; it can no longer be opened or resumed\\.`,
+        `Delete the checkpoints? \\(${shown.replace('.', '\\.')}\\) of the run “hidden 16 · 1 epoch · limit 2000”\\? Its record and charts stay; it can no longer be opened or resumed\\.`,
       ),
     );
     await question.getByRole('button', { name: 'Delete files' }).click();
@@ -265,7 +265,9 @@ test('an evaluation leaves the screen with its test set; a run that stopped earl
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     await expect(page.getByRole('status')).toHaveText('Finished 1 epoch.');
     await page.getByRole('button', { name: 'Evaluate' }).click();
-    await expect(page.getByTestId('evaluation')).toHaveText(/^Test accuracy [\d.]+%, test cost \d\.\d{4} on 10,000 images$/);
+    await expect(page.getByTestId('evaluation')).toHaveText(
+      /^Test accuracy [\d.]+%, test cost \d\.\d{4} on 10,000 images$/,
+    );
     // Another test set: the old figure goes.
     const small = test.info().outputPath('small-test.csv');
     writeFileSync(small, toKaggleCsv(randomDataset(300, 5)));

@@ -1,9 +1,10 @@
 /**
- * The Runs view through the UI on the real data: two short runs with different learning rates are recorded,
- * listed (the second appears while it trains and is shown finished when it ends), sorted, renamed inline,
- * annotated, selected to overlay their curves (one dataset per run, named in the legend), used to fill the
- * form, opened as a checkpoint (each run's own), and deleted. The records are read from the runs folder on
- * disk (each summary with its journal of edits laid over it) to check what the page shows.
+ * The Runs view through the UI on the real data: two short runs with different learning rates are recorded
+ * (each named after the settings it changed), listed (the second appears while it trains and is shown finished
+ * when it ends), sorted, renamed inline, annotated, selected to overlay their curves (one dataset per run, named
+ * in the legend), used to fill the form, opened as a checkpoint (each run's own), and deleted. The records are
+ * read from the runs folder on disk (each summary with its journal of edits laid over it) to check what the page
+ * shows.
  */
 
 import { type ChildProcess } from 'node:child_process';
@@ -55,6 +56,16 @@ function records(): {
 const tab = (page: Page, name: string) => page.getByRole('tab', { name, exact: true });
 const chart = (page: Page, title: string) => page.locator(`figure[aria-label^="${title} chart"]`);
 const rowOf = (page: Page, id: string) => page.locator(`tr[data-run="${id}"]`);
+const cellOf = (page: Page, id: string, column: string) => rowOf(page, id).locator(`td[data-column="${column}"]`);
+
+/**
+ * The names the two runs get: the settings each changed from the defaults (512,256 hidden, lr 0.001, 50 epochs,
+ * all images), in the order names list them.
+ */
+const SLOW_NAME = 'hidden 32 · 2 epochs · limit 3000';
+const FAST_NAME = 'hidden 32 · lr 0.01 · 10 epochs · limit 3000';
+/** FAST_NAME in a chart legend: its first 29 characters and an ellipsis. */
+const FAST_LEGEND = 'hidden 32 · lr 0.01 · 10 epoc…';
 
 async function train(page: Page, learningRate: string): Promise<void> {
   await page.getByLabel('Learning rate', { exact: true }).fill(learningRate);
@@ -84,12 +95,13 @@ test('records both runs, overlays their curves, and renames, annotates, reuses, 
   const [slow, fast] = records();
   expect(slow.config.learningRate).toBe(0.001);
   expect(fast.config.learningRate).toBe(0.01);
-  await expect(rowOf(page, slow.id).getByRole('cell').nth(1)).toHaveText('finished');
-  await expect(rowOf(page, fast.id).getByRole('cell').nth(1)).toHaveText('running');
+  expect([slow.name, fast.name]).toEqual([SLOW_NAME, FAST_NAME]);
+  await expect(cellOf(page, slow.id, 'status')).toHaveText('finished');
+  await expect(cellOf(page, fast.id, 'status')).toHaveText('running');
   await page.getByRole('button', { name: 'Resume', exact: true }).click();
-  await expect(rowOf(page, fast.id).getByRole('cell').nth(1)).toHaveText('finished', { timeout: 120_000 });
-  await expect(rowOf(page, fast.id).getByRole('cell').nth(3)).toHaveText('10');
-  await expect(rowOf(page, slow.id).getByRole('cell').nth(3)).toHaveText('2');
+  await expect(cellOf(page, fast.id, 'status')).toHaveText('finished', { timeout: 120_000 });
+  await expect(cellOf(page, fast.id, 'epochs')).toHaveText('10');
+  await expect(cellOf(page, slow.id, 'epochs')).toHaveText('2');
 
   // Sorting: newest first by default; by learning rate ascending, then descending.
   const order = () => page.locator('tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-run')));
@@ -103,9 +115,10 @@ test('records both runs, overlays their curves, and renames, annotates, reuses, 
   expect(await order()).toEqual([slow.id, fast.id]);
   await expect(page.getByRole('columnheader', { name: /Started/ })).not.toHaveAttribute('aria-sort');
 
-  // Inline rename: the record on disk has the name.
-  await page.getByRole('button', { name: `Rename ${slow.id}` }).click();
+  // Inline rename: the field starts with the name; the record on disk has the new one.
+  await page.getByRole('button', { name: `Rename ${SLOW_NAME}` }).click();
   const field = page.getByLabel(`Name of run ${slow.id}`);
+  await expect(field).toHaveValue(SLOW_NAME);
   await field.fill('slow learner');
   await field.press('Enter');
   await expect(rowOf(page, slow.id).getByRole('rowheader')).toContainText('slow learner');
@@ -113,10 +126,10 @@ test('records both runs, overlays their curves, and renames, annotates, reuses, 
 
   // Both selected: one curve per run on each chart, named as in the table, 2 + 10 epochs of points.
   await page.getByRole('checkbox', { name: 'Show slow learner in the charts' }).check();
-  await page.getByRole('checkbox', { name: `Show ${fast.id} in the charts` }).check();
+  await page.getByRole('checkbox', { name: `Show ${FAST_NAME} in the charts` }).check();
   await expect(page.getByTestId('runs-count')).toHaveText('2 runs, 2 selected');
   for (const title of ['Runs cost', 'Runs test accuracy']) {
-    await expect(chart(page, title)).toHaveAttribute('data-series', JSON.stringify(['slow learner', fast.id]));
+    await expect(chart(page, title)).toHaveAttribute('data-series', JSON.stringify(['slow learner', FAST_LEGEND]));
     await expect(chart(page, title)).toHaveAttribute('data-points', '12');
     await expect(chart(page, title)).toHaveAttribute('data-last-x', '10');
   }
@@ -125,7 +138,7 @@ test('records both runs, overlays their curves, and renames, annotates, reuses, 
   const fastHistory = JSON.parse(readFileSync(join(runsFolder, `${fast.id}.history.json`), 'utf8')).epochs;
   expect(fastHistory).toHaveLength(10);
   await page.getByRole('checkbox', { name: 'Show slow learner in the charts' }).uncheck();
-  await expect(chart(page, 'Runs cost')).toHaveAttribute('data-series', JSON.stringify([fast.id]));
+  await expect(chart(page, 'Runs cost')).toHaveAttribute('data-series', JSON.stringify([FAST_LEGEND]));
   await expect(chart(page, 'Runs cost')).toHaveAttribute('data-points', '10');
 
   // Details of the slow run: a note, and its settings back in the form.
@@ -147,9 +160,9 @@ test('records both runs, overlays their curves, and renames, annotates, reuses, 
     `Loaded ${join(runsFolder, slow.id, 'last.safetensors')}: the model bar and the other views show it now.`,
   );
   await expect(page.getByTestId('model-summary')).toHaveText('784-32-10, 2 epochs — from last.safetensors');
-  await rowOf(page, fast.id).getByRole('button', { name: fast.id, exact: true }).click();
+  await rowOf(page, fast.id).getByRole('button', { name: FAST_NAME, exact: true }).click();
   await page
-    .getByRole('complementary', { name: `Run ${fast.id}` })
+    .getByRole('complementary', { name: `Run ${FAST_NAME}` })
     .getByRole('button', { name: 'Open checkpoint' })
     .click();
   await expect(page.getByTestId('runs-message')).toHaveText(
@@ -162,7 +175,7 @@ test('records both runs, overlays their curves, and renames, annotates, reuses, 
   await page.getByRole('complementary', { name: 'Run slow learner' }).getByRole('button', { name: 'Delete…' }).click();
   const question = page.getByRole('alertdialog');
   await expect(question).toContainText(
-    /Delete the run slow learner\? Its record and its own checkpoint \([\d.]+ (kB|MB)\) go; copies saved elsewhere stay\./,
+    /Delete the run “slow learner”\? Its record and its own checkpoint \([\d.]+ (kB|MB)\) go\./,
   );
   await question.getByRole('button', { name: 'Delete', exact: true }).click();
   await expect(page.getByTestId('runs-count')).toHaveText('1 run, 1 selected');

@@ -74,7 +74,10 @@ async function inWindow(page: Page, locator: Locator): Promise<void> {
 
 /** Relative luminance of a computed CSS colour "rgb(r, g, b)". */
 async function luminance(locator: Locator): Promise<number> {
-  const colour = await locator.evaluate((element) => getComputedStyle(element).backgroundColor);
+  type Styles = { getComputedStyle(element: unknown): { backgroundColor: string } };
+  const colour = await locator.evaluate(
+    (element) => (globalThis as unknown as Styles).getComputedStyle(element).backgroundColor,
+  );
   const [r, g, b] = (colour.match(/[\d.]+/g) ?? []).map(Number);
   return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
 }

@@ -13,6 +13,7 @@ import { displayPath, FmnistError, userMessage } from '@core/shared/errors';
 import { writeFileAtomic } from '@core/io';
 import { appDataFolder, runsFolder } from '@core/app-folders';
 import { differingSettings, displayName, type RunRecord, settingText, wallSeconds } from '@core/shared/run-record';
+import { basisText, durationText, formatRunTime, sortRuns } from '@core/shared/run-display';
 import { type DamagedRun, type RunList, RunStore } from '@core/records/store';
 import type { EpochSummary } from '@core/shared/events';
 import { type CommandSpec, parseOptions } from '../args';
@@ -25,7 +26,8 @@ export const RUNS: CommandSpec = {
   name: 'runs',
   summary: 'list, show, compare, export, rename, annotate and delete the recorded training runs',
   usage: [
-    'fmnist runs [list] [--json]               every run: id, name, status, start, epochs, test accuracy, time',
+    'fmnist runs [list] [--json]               every run, newest first: id, name, status, start, epochs,',
+    '                                          test accuracy, time from start to end',
     "fmnist runs show ID [--json]              a run's settings, data, result and per-epoch history",
     'fmnist runs compare ID ID... [--json]     the settings that differ and the results side by side',
     'fmnist runs export ID... --out FILE       the per-epoch history of the runs as one CSV file',
@@ -246,16 +248,6 @@ async function findAll(store: RunStore, ids: string[]): Promise<RunRecord[]> {
   return found;
 }
 
-/** Local date and time to the minute (or second), as people read it. */
-function localTime(iso: string | null, seconds = false): string {
-  if (!iso) return '—';
-  const date = new Date(iso);
-  if (!Number.isFinite(date.getTime())) return '—';
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-  return `${day} ${pad(date.getHours())}:${pad(date.getMinutes())}${seconds ? `:${pad(date.getSeconds())}` : ''}`;
-}
-
 /** Columns padded to their widest cell; `right` columns are aligned right (numbers). */
 function table(rows: string[][], right: boolean[]): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => Array.from(row[c]).length)));
@@ -270,9 +262,15 @@ function table(rows: string[][], right: boolean[]): string[] {
   );
 }
 
-function shortName(run: RunRecord, max = 28): string {
+/** The run's name cut to `max` characters, the last an ellipsis (no space before it). */
+function shortName(run: RunRecord, max = 32): string {
   const name = Array.from(displayPath(run.name));
-  return name.length > max ? `${name.slice(0, max - 1).join('')}…` : name.join('');
+  return name.length > max
+    ? `${name
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`
+    : name.join('');
 }
 
 function listRuns(runs: RunRecord[], damaged: number, folder: string, out: (line?: string) => void): void {
@@ -285,12 +283,13 @@ function listRuns(runs: RunRecord[], damaged: number, folder: string, out: (line
     return;
   }
   const rows = [['id', 'name', 'status', 'started', 'epochs', 'final test', 'best test', 'time', 'files']];
-  for (const run of runs) {
+  // In the app's order (its Runs table before a column is clicked), with its date format.
+  for (const run of sortRuns(runs)) {
     rows.push([
       run.id,
       shortName(run),
       run.status,
-      localTime(run.startedAt),
+      formatRunTime(run.startedAt),
       String(run.metrics.epochs),
       percent(run.metrics.finalTestAccuracy),
       percent(run.metrics.bestTestAccuracy),
@@ -304,6 +303,7 @@ function listRuns(runs: RunRecord[], damaged: number, folder: string, out: (line
   out(
     `${plural(runs.length, 'run')}${damaged ? ` and ${plural(damaged, 'damaged record')}` : ''} in ${displayPath(folder)}; their own files take ${formatBytes(bytes)}`,
   );
+  out('Time is from start to end; fmnist runs show ID says how much of it was training.');
 }
 
 function filesText(files: readonly string[] | null | undefined): string {
@@ -320,14 +320,16 @@ async function showRun(run: RunRecord, history: EpochSummary[], out: (line?: str
   );
   field(
     'Started',
-    `${localTime(run.startedAt, true)}${run.endedAt ? `, ended ${localTime(run.endedAt, true)}` : ''} (${formatDuration(wallSeconds(run) * 1000)})`,
+    `${formatRunTime(run.startedAt, true)}${run.endedAt ? `, ended ${formatRunTime(run.endedAt, true)}` : ''}`,
   );
+  field('Time', durationText(run));
   if (run.note) {
     const [head, ...rest] = run.note.split('\n');
     field('Note', displayPath(head));
     for (const line of rest) field('', displayPath(line));
   }
   const config = run.config as unknown as Record<string, unknown>;
+  field('Preset', basisText(run.config));
   field(
     'Settings',
     Object.keys(config)
@@ -379,7 +381,7 @@ async function showRun(run: RunRecord, history: EpochSummary[], out: (line?: str
     'Result',
     `${plural(m.epochs, 'epoch')}: test ${percent(m.finalTestAccuracy)} (best ${percent(m.bestTestAccuracy)}` +
       `${m.bestTestEpoch !== null ? ` at epoch ${m.bestTestEpoch}` : ''}), cost ${m.finalCost === null ? '—' : m.finalCost.toFixed(4)}, ` +
-      `train ${percent(m.finalTrainAccuracy)}, ${m.trainingSeconds.toFixed(1)} s of training`,
+      `train ${percent(m.finalTrainAccuracy)}`,
   );
   if (history.length === 0) return;
   out();
@@ -404,7 +406,7 @@ async function showRun(run: RunRecord, history: EpochSummary[], out: (line?: str
 
 function compareRuns(runs: RunRecord[], out: (line?: string) => void): void {
   const rows: string[][] = [['', ...runs.map((run) => run.id)]];
-  rows.push(['name', ...runs.map((run) => shortName(run, 24) || '—')]);
+  rows.push(['name', ...runs.map((run) => shortName(run) || '—')]);
   rows.push(['status', ...runs.map((run) => run.status)]);
   const differing = differingSettings(runs);
   for (const key of differing)
@@ -424,7 +426,11 @@ function compareRuns(runs: RunRecord[], out: (line?: string) => void): void {
       ? '—'
       : `${percent(run.metrics.bestTestAccuracy)} (epoch ${run.metrics.bestTestEpoch})`,
   );
-  metric('training time', (run) => `${run.metrics.trainingSeconds.toFixed(1)} s`);
+  metric(
+    'time',
+    (run) =>
+      `${formatDuration(wallSeconds(run) * 1000)}, ${formatDuration(run.metrics.trainingSeconds * 1000)} training`,
+  );
   for (const line of table(
     rows,
     rows[0].map((_, c) => c > 0),

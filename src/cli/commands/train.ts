@@ -9,15 +9,8 @@ import {
   saveCheckpoint,
   trainerStateOf,
 } from '@core/checkpoint/checkpoint';
-import {
-  describeRecipes,
-  parseHiddenSizes,
-  resolveFields,
-  resolveRunConfig,
-  type RunConfig,
-  SCHEDULES,
-} from '@core/shared/config';
-import { PRESET_NAMES, type PresetName, presetSettings } from '@core/shared/presets';
+import { describeRecipes, resolveFields, resolveRunConfig, type RunConfig, SCHEDULES } from '@core/shared/config';
+import { PRESET_NAMES } from '@core/shared/presets';
 import { type LabelledData, type LabelledDataset, limitCuts, readAll } from '@core/shared/dataset';
 import { openDataset } from '@core/data/load';
 import { type DataFiles, locateData } from '@core/data/locate';
@@ -33,7 +26,8 @@ import { StoreRecorder } from '@core/records/recorder';
 import { RunStore } from '@core/records/store';
 import type { EpochSummary } from '@core/shared/events';
 import { runOutcome } from '@core/training/trainer';
-import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
+import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, THREADS_OPTION } from '../args';
+import { givenWithPreset } from '../settings-options';
 import { type CliContext, SIGNAL_EXIT_CODES, type StopSignal, writeLine } from '../context';
 import { bar, formatDuration, percent, plural, StatusLine } from '../progress';
 
@@ -125,46 +119,6 @@ export const TRAIN: CommandSpec = {
 
 /** The longest --autosave-every: a day. */
 const MAX_AUTOSAVE_SECONDS = 86_400;
-
-/** The settings given on the command line (absent ones stay undefined). */
-function givenSettings(options: Record<string, unknown>): Partial<Record<keyof RunConfig, unknown>> {
-  return {
-    epochs: options.epochs,
-    batchSize: options['batch-size'],
-    learningRate: options.lr,
-    hiddenSizes: typeof options.hidden === 'string' ? parseHiddenSizes(options.hidden) : undefined,
-    seed: options.seed,
-    validationFraction: options.validation,
-    limit: options.limit,
-    threads: options.threads === undefined ? undefined : threadCount(options.threads),
-    schedule: options.schedule,
-    warmupEpochs: options.warmup,
-    stepEpochs: options['step-epochs'],
-    stepFactor: options['step-factor'],
-    weightDecay: options['weight-decay'],
-    dropout: options.dropout,
-    shiftPixels: options.shift,
-    flip: options.flip,
-    patience: options.patience,
-    restoreBest: options['restore-best'],
-    labelSmoothing: options['label-smoothing'],
-  };
-}
-
-/** A --preset value's settings; the options given on the command line are laid over them. */
-function presetGiven(value: unknown): Partial<RunConfig> {
-  if (value === undefined) return {};
-  if (!PRESET_NAMES.includes(value as PresetName)) {
-    throw new FmnistError('bad-option', `--preset must be one of ${PRESET_NAMES.join(', ')}, got "${String(value)}"`);
-  }
-  return presetSettings(value as PresetName);
-}
-
-/** The settings given: a preset's, then the options given, absent ones left out. */
-function givenWithPreset(options: Record<string, unknown>): Partial<Record<keyof RunConfig, unknown>> {
-  const given = Object.fromEntries(Object.entries(givenSettings(options)).filter(([, value]) => value !== undefined));
-  return { ...presetGiven(options.preset), ...given };
-}
 
 /** A run's configuration and the checkpoint it continues, if any. */
 async function plan(options: Record<string, unknown>): Promise<{ config: RunConfig; resumed: Checkpoint | null }> {

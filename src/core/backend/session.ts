@@ -1,7 +1,8 @@
 /**
  * The backend of the app: it answers the hosts' requests over the data sets (DataStore), the model it holds
- * (HeldModel), the run (RunController), and the recorded runs with their own checkpoints (RunRecords), and
- * emits their events. It runs inside the training worker, never in Electron's main process or the renderer.
+ * (HeldModel), the run (RunController), the recorded runs with their own checkpoints (RunRecords) and the sweeps
+ * that train runs one after another (AppSweeps), and emits their events. It runs inside the training worker,
+ * never in Electron's main process or the renderer.
  * Failed loads leave the current data and model untouched; a run's failure leaves the app usable; no request
  * deletes a model: every run writes its own checkpoint, and only deleting a run's files removes it.
  */
@@ -46,6 +47,8 @@ import { insightOf, type KeptOutputs, testImagesOf, testOutputsInfo } from '@cor
 import { RunController } from '../training/controller';
 import { RunRecords } from '../records/app-records';
 import { settingsOf } from './settings';
+import { AppSweeps } from './sweeps';
+import type { SweepJob, SweepJobEnd } from '../sweep/runner';
 
 export interface SessionOptions {
   emit: (event: BackendEvent) => void;
@@ -84,6 +87,7 @@ export class StudioSession {
   private readonly sessionId = randomBytes(4).toString('hex');
   /** The record of every run, and the requests about them. */
   private readonly records: RunRecords;
+  private readonly sweeps: AppSweeps;
 
   constructor(options: SessionOptions) {
     this.emit = options.emit;
@@ -99,6 +103,14 @@ export class StudioSession {
       (failure) => (this.autosaveFailure = failure),
       options.now ?? (() => performance.now()),
     );
+    this.sweeps = new AppSweeps({
+      runsFolder: options.runsDirectory ?? null,
+      kernels: this.kernels,
+      trainingSources: () => this.data.sources(),
+      train: (job) => this.trainSweepRun(job),
+      publish: () => this.publishState(),
+      notice: (message, tone) => this.emit({ type: 'notice', tone, message }),
+    });
   }
 
   /** Handles one request; failures become `{ ok: false, error }` with a one-line message. */
@@ -122,6 +134,8 @@ export class StudioSession {
           await this.exclusive('loading data', () => this.data.loadFiles(request.role, request.paths));
           break;
         case 'start':
+          if (this.sweeps.active)
+            throw new FmnistError('bad-option', 'a sweep is under way: stop it before starting another run');
           await this.start(request.settings, request.autosave, request.continue, request.allowOtherData);
           break;
         case 'pause':
@@ -131,8 +145,20 @@ export class StudioSession {
           await this.run.resume();
           break;
         case 'stop':
-          await this.run.stop();
+          // Stopping a sweep's run stops the sweep: it stays resumable from where it stopped.
+          if (this.sweeps.active) this.sweeps.stop();
+          else await this.run.stop();
           break;
+        case 'start-sweep':
+          this.refuseDuringRun('starting a sweep');
+          await this.sweeps.start(request.sweep);
+          break;
+        case 'resume-sweep':
+          this.refuseDuringRun('resuming a sweep');
+          await this.sweeps.resume(request.id);
+          break;
+        case 'list-sweeps':
+          return { ok: true, ...(await this.sweeps.list()) };
         case 'evaluate':
           // In the queue of loads: it measures the model and test set held when its turn comes, never a set
           // that a load asked for before it is about to replace.
@@ -218,7 +244,9 @@ export class StudioSession {
   }
 
   async dispose(): Promise<void> {
+    this.sweeps.stop();
     await this.run.stopAndWait();
+    await this.sweeps.whenIdle();
   }
 
   /** The app's state; the run's epochs and cost curve only when `full` or when they changed wholesale. */
@@ -236,6 +264,7 @@ export class StudioSession {
       cores: typeof availableParallelism === 'function' ? availableParallelism() : 1,
       insightKey: this.insightKey(),
       insightRun: this.run.active ? this.runKey() : null,
+      sweep: this.sweeps.describe(),
     };
   }
 
@@ -305,7 +334,8 @@ export class StudioSession {
   }
 
   private refuseDuringRun(what: string): void {
-    if (this.run.active) throw new FmnistError('bad-option', `stop the training before ${what}`);
+    // A sweep is a run too between two of its runs: the next starts at once.
+    if (this.run.active || this.sweeps.active) throw new FmnistError('bad-option', `stop the training before ${what}`);
   }
 
   /**
@@ -457,9 +487,60 @@ export class StudioSession {
     await this.start(settingsOf(this.model!.config!), autosave, true, false, id);
   }
 
+  /**
+   * One planned run of a sweep, trained as the page's Start trains a run (the charts and controls follow it),
+   * recorded with the sweep's name for it and always writing its own checkpoint, so the sweep can resume it.
+   */
+  private async trainSweepRun(job: SweepJob): Promise<SweepJobEnd> {
+    if (job.stopRequested()) return { runId: null, status: 'stopped', summary: null };
+    this.run.checkStart();
+    await this.queue;
+    this.run.checkStart();
+    const train = this.data.train;
+    if (!train) throw new FmnistError('bad-option', 'load training data first');
+    const data = job.data({ fingerprint: train.fingerprint, sources: this.data.sources() });
+    this.pending = null;
+    this.evaluation = null;
+    const recorder = this.records.recorder({
+      checkpoint: null,
+      resumedFile: job.resume?.file ?? null,
+      name: job.name,
+      sweep: job.sweep,
+    });
+    if (!recorder)
+      throw new FmnistError('bad-option', 'sweeps need the app data folder, where their runs are recorded');
+    const runFiles = recorder.checkpointFiles;
+    recorder.startWithCheckpoint(runFiles.last);
+    await job.started(recorder.id);
+    await this.run.start(
+      {
+        config: job.config,
+        train: train.dataset,
+        test: this.data.test?.dataset ?? null,
+        kernels: this.kernels,
+        resume: job.resume ? { state: job.resume.state, costCurve: job.resume.costCurve } : null,
+        data,
+        autosaveFile: runFiles.last,
+        runFiles,
+        record: recorder,
+      },
+      ({ model, lastEpoch }) => {
+        if (model) this.hold(model, lastEpoch?.test ?? null);
+        if (model) this.records.modelOfRun(model, recorder.id);
+      },
+    );
+    job.onStop(() => void this.run.stop().catch(() => undefined));
+    await this.run.whenIdle();
+    const failure = this.run.lastFailure;
+    if (failure) throw failure instanceof FmnistError ? failure : new FmnistError('io', userMessage(failure));
+    return { runId: recorder.id, status: this.run.status === 'finished' ? 'finished' : 'stopped', summary: null };
+  }
+
   /** Before the app quits: a run ends at its last whole epoch (as Stop does) and writes it to its own checkpoint. */
   private async shutdown(): Promise<void> {
+    this.sweeps.stop();
     await this.run.stopAndWait();
+    await this.sweeps.whenIdle();
   }
 
   private publishState(): void {

@@ -45,7 +45,7 @@ export class RunRecords {
   }
 
   /** A recorder for a run about to start; null when runs are not recorded. */
-  recorder(options: Pick<StoreRecorderOptions, 'checkpoint' | 'resumedFile'>): StoreRecorder | null {
+  recorder(options: Pick<StoreRecorderOptions, 'checkpoint' | 'resumedFile' | 'name' | 'sweep'>): StoreRecorder | null {
     if (!this.store) return null;
     return new StoreRecorder(this.store, {
       origin: 'app',

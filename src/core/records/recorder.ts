@@ -19,7 +19,9 @@ import {
   RUN_RECORD_VERSION,
   type RunOrigin,
   type RunRecord,
+  type RunSweepRef,
 } from '@core/shared/run-record';
+import { defaultRunName } from '@core/shared/run-display';
 import { thisProcess } from './liveness';
 import type { RunStore } from './store';
 
@@ -58,6 +60,7 @@ export interface RunRecorder {
 
 export interface StoreRecorderOptions {
   origin: RunOrigin;
+  /** The run's name; without one it gets its default name (defaultRunName), and "" leaves it unnamed. */
   name?: string;
   note?: string;
   /**
@@ -67,6 +70,8 @@ export interface StoreRecorderOptions {
   checkpoint: string | null;
   /** The checkpoint file a continued model came from (null: the session's own model). */
   resumedFile?: string | null;
+  /** The sweep that planned the run, and its place in the plan. */
+  sweep?: RunSweepRef;
   /** Called when recording fails (the message names the file and why) and with null when it works again. */
   onProblem?: (problem: string | null) => void;
   now?: () => Date;
@@ -148,7 +153,8 @@ export class StoreRecorder implements RunRecorder {
       format: RUN_RECORD_FORMAT,
       formatVersion: RUN_RECORD_VERSION,
       id: this.id,
-      name: cleanName(this.options.name ?? ''),
+      // A run given no name is named after its preset or the settings it changed, so it reads in a list.
+      name: cleanName(this.options.name ?? defaultRunName(run.config, { continued: resumedEpochs > 0 })),
       note: cleanNote(this.options.note ?? ''),
       status: 'running',
       error: null,
@@ -168,6 +174,7 @@ export class StoreRecorder implements RunRecorder {
       validationSamples: run.validationSamples,
       metrics: metricsOf(this.history, resumedEpochs + 1),
       summary: null,
+      ...(this.options.sweep ? { sweep: { ...this.options.sweep } } : {}),
     };
     await this.write(true);
   }

@@ -9,6 +9,9 @@ import { DEFAULT_CONFIG, RECIPE_FIELDS, resolveRunConfig, type RunConfig } from 
 import { describeValue, FmnistError } from './errors';
 import { type DamagedRun, MAX_NAME_CHARS, MAX_NOTE_CHARS, RUN_ID, type RunRecord } from './run-record';
 import type { EpochSummary } from './events';
+import type { CombinationResult } from './sweep/aggregate';
+import { checkSweepPlan, type SweepPlan } from './sweep/plan';
+import type { ListedSweepStatus, SweepRunEntry } from './sweep/record';
 
 export type { EpochSummary } from './events';
 export type { DamagedRun, RunFiles, RunRecord, RunRecordStatus } from './run-record';
@@ -220,6 +223,37 @@ export interface StudioState {
   insightKey: string | null;
   /** While a run goes on, the start of its insight keys (so the page knows a shown epoch is of this run). */
   insightRun: string | null;
+  /** The sweep under way, if any: its name and the run it trains now ("run 3 of 6: lr 0.001 · seed 2"). */
+  sweep: SweepState | null;
+}
+
+export interface SweepState {
+  id: string;
+  name: string;
+  /** The planned run being trained, counted from 1 over the whole plan; 0 before the first starts. */
+  position: number;
+  total: number;
+  /** The run's swept settings and seed, as its name in the run history ends: "lr 0.001 · seed 2". */
+  settings: string;
+  stopping: boolean;
+}
+
+/** A sweep as the page lists it: its plan, each planned run, and the results per combination of settings. */
+export interface SweepListing {
+  id: string;
+  name: string;
+  status: ListedSweepStatus;
+  createdAt: string;
+  plan: SweepPlan;
+  runs: SweepRunEntry[];
+  results: CombinationResult[];
+}
+
+/** A new sweep from the page: the settings form as the runs' shared settings, the plan, and a name ("" for none). */
+export interface SweepStart {
+  settings: RunSettings;
+  plan: SweepPlan;
+  name: string;
 }
 
 /** Throttled progress of the current run: at most 5 per second, whatever the batch size. */
@@ -313,7 +347,12 @@ export type Request =
   | { type: 'get-insight' }
   /** The test set's images and labels. */
   | { type: 'get-test-images' }
-  | RunRequest;
+  | RunRequest
+  | SweepRequest;
+
+/** Sweeps: start one (it trains its runs one after another), resume one that stopped, list them all. */
+export type SweepRequest =
+  { type: 'start-sweep'; sweep: SweepStart } | { type: 'resume-sweep'; id: string } | { type: 'list-sweeps' };
 
 /** Requests about the recorded runs (the runs folder); the same from the page and from the hosts. */
 export type RunRequest =
@@ -354,7 +393,8 @@ export type WorkerRequest =
   | { type: 'get-test-images' }
   /** The app is quitting: end a run at its last whole epoch and keep that for resuming at the next start. */
   | { type: 'shutdown' }
-  | RunRequest;
+  | RunRequest
+  | SweepRequest;
 
 /** The training worker as the hosts reach it: each request answered with the answer of its type. */
 export interface Backend {
@@ -418,6 +458,10 @@ export interface Answers {
   'get-test-images': { testImages: TestImages };
   shutdown: WithState;
   'list-runs': { runs: RunListing };
+  'start-sweep': WithState;
+  'resume-sweep': WithState;
+  /** Every sweep, newest first, and a line for each record that could not be read. */
+  'list-sweeps': { sweeps: SweepListing[]; warnings: string[] };
   'get-run-history': { runHistories: RunHistories };
   /** The record as it is after the edit. */
   'rename-run': { run: RunRecord };
@@ -526,6 +570,9 @@ function checkRunIds(value: unknown): string[] {
   return value.map(checkRunId);
 }
 
+/** A sweep's id, as its store makes them (the run ids' form). */
+const SWEEP_ID = RUN_ID;
+
 /** The longest file name a page may suggest for a save. */
 const MAX_FILE_NAME_CHARS = 255;
 
@@ -552,6 +599,7 @@ export function validateRequest(value: unknown): Request {
     case 'get-insight':
     case 'get-test-images':
     case 'list-runs':
+    case 'list-sweeps':
       checkKeys(raw, ['type']);
       return { type: raw.type };
     case 'get-run-history':
@@ -613,6 +661,38 @@ export function validateRequest(value: unknown): Request {
       if (!uploads.every((id) => typeof id === 'string' && UPLOAD_ID.test(id))) throw refuse('malformed upload id');
       return { type: 'load-uploaded', role: checkRole(raw.role), uploads: uploads as string[] };
     }
+    case 'start-sweep': {
+      checkKeys(raw, ['type', 'sweep']);
+      const sweep = raw.sweep as Record<string, unknown>;
+      if (typeof sweep !== 'object' || sweep === null || Array.isArray(sweep)) throw refuse('sweep must be an object');
+      checkKeys(sweep, ['settings', 'plan', 'name']);
+      const settings = validateSettings(sweep.settings);
+      const plan = sweep.plan as SweepPlan;
+      if (typeof plan !== 'object' || plan === null || !Array.isArray(plan.axes) || !Array.isArray(plan.seeds))
+        throw refuse('a sweep plan needs axes and seeds');
+      return {
+        type: 'start-sweep',
+        sweep: {
+          settings,
+          // Its own checks: the settings swept, their values by each setting's rule, the seeds, the number of runs.
+          plan: checkSweepPlan(
+            {
+              axes: plan.axes.map((axis) => ({
+                field: axis?.field,
+                values: Array.isArray(axis?.values) ? axis.values : [],
+              })),
+              seeds: plan.seeds,
+            },
+            resolveRunConfig({ ...settings }),
+          ),
+          name: checkText(sweep.name, 'the sweep name', MAX_NAME_CHARS),
+        },
+      };
+    }
+    case 'resume-sweep':
+      checkKeys(raw, ['type', 'id']);
+      if (typeof raw.id !== 'string' || !SWEEP_ID.test(raw.id)) throw refuse('malformed sweep id');
+      return { type: 'resume-sweep', id: raw.id };
     case 'start':
       checkKeys(raw, ['type', 'settings', 'autosave', 'continue', 'allowOtherData']);
       return {

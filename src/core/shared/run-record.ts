@@ -42,7 +42,10 @@ export interface RunRecord {
   formatVersion: number;
   /** Sortable by start time and unique: 20261125-143012-ab12 (UTC). */
   id: string;
-  /** The user's name for the run ("" until given) and a note. */
+  /**
+   * The run's name: the user's, or the one it got when it started (run-display.ts: its preset or the settings it
+   * changed); "" for none (records written before runs were named, or a name removed). And a note.
+   */
   name: string;
   note: string;
   status: RunRecordStatus;
@@ -81,6 +84,8 @@ export interface RunRecord {
   copies?: string[];
   /** The run that continued this one from its checkpoint, if any (so it is no longer offered for resuming). */
   continuedBy?: string | null;
+  /** The sweep that planned the run and its place in the sweep's plan (absent in runs of no sweep). */
+  sweep?: RunSweepRef | null;
   /** The run's own files in the runs folder, as found when it was read (never stored). */
   files?: RunFiles | null;
   kernels: string | null;
@@ -90,6 +95,12 @@ export interface RunRecord {
   metrics: RunMetrics;
   /** What the trainer returned at the end (its RunSummary without the history, whatever fields it has). */
   summary: Record<string, unknown> | null;
+}
+
+/** A run of a sweep: the sweep's id and the run's index in the sweep's plan (src/core/sweep). */
+export interface RunSweepRef {
+  id: string;
+  index: number;
 }
 
 /** A run's own checkpoints, in the folder named after it beside its record. */
@@ -211,7 +222,7 @@ export function wallSeconds(record: Pick<RunRecord, 'startedAt' | 'endedAt' | 'u
   return Number.isFinite(end) && Number.isFinite(start) ? Math.max(0, (end - start) / 1000) : 0;
 }
 
-/** The name to show: the user's, or the id. */
+/** The name to show: the run's name, or its id when it has none. */
 export function displayName(record: Pick<RunRecord, 'name' | 'id'>): string {
   return record.name.trim() || record.id;
 }
@@ -336,6 +347,18 @@ export function checkRunRecord(value: unknown, expectedId: string): RunRecord | 
     return `copies is ${describeValue(value.copies)}, not a list of files`;
   if (value.continuedBy !== undefined && value.continuedBy !== null && typeof value.continuedBy !== 'string')
     return `continuedBy is ${describeValue(value.continuedBy)}`;
+  const sweep = value.sweep;
+  if (
+    sweep !== undefined &&
+    sweep !== null &&
+    (!isObject(sweep) ||
+      typeof sweep.id !== 'string' ||
+      !RUN_ID.test(sweep.id) ||
+      !Number.isSafeInteger(sweep.index) ||
+      (sweep.index as number) < 0)
+  ) {
+    return `sweep is ${describeValue(sweep)}`;
+  }
   if (
     value.processIdentity !== undefined &&
     value.processIdentity !== null &&

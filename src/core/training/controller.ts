@@ -70,6 +70,8 @@ export class RunController {
   /** The run id whose epochs and curve were last sent in full. */
   private sentInFull = -1;
   private finished: Promise<void> = Promise.resolve();
+  /** Why the last run failed, as thrown (a sweep tells a diverged run from a broken one by it). */
+  private failure: unknown = null;
   /** Settles when the current run's trainer exists (or failed to start). */
   private ready: Promise<void> = Promise.resolve();
 
@@ -195,7 +197,10 @@ export class RunController {
           this.info.outcome = runOutcome(summary, run.config);
           return this.end(run, summary.status === 'finished' ? 'finish' : 'stopped', null, ended);
         },
-        (error: unknown) => this.end(run, 'fail', userMessage(error), ended),
+        (error: unknown) => {
+          this.failure = error;
+          return this.end(run, 'fail', userMessage(error), ended);
+        },
       )
       .catch((error: unknown) => {
         // Ending must never leave the app stuck in a run.
@@ -236,6 +241,11 @@ export class RunController {
       this.run?.stop();
     }
     await this.finished;
+  }
+
+  /** What the last run that failed threw; null when the last run did not fail. */
+  get lastFailure(): unknown {
+    return this.machine.status === 'failed' ? this.failure : null;
   }
 
   /** Resolves when the current run (if any) has ended and its final state was published. */

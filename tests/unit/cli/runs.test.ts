@@ -1,7 +1,8 @@
 /**
- * `fmnist train` records every run with its own checkpoint, and `fmnist runs` lists, shows, compares, exports,
- * renames, annotates and deletes them (or only their files), and keeps damaged records manageable. Expected
- * values come from what `train --json` printed for each epoch, and from the files.
+ * `fmnist train` records every run with its own checkpoint (named after its settings when given no name), and
+ * `fmnist runs` lists them (newest first, as the app's Runs table), shows, compares, exports, renames, annotates
+ * and deletes them (or only their files), and keeps damaged records manageable. Expected values come from what
+ * `train --json` printed for each epoch, from the files, and from names and times worked out by hand.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -12,10 +13,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '@core/checkpoint/checkpoint';
 import { percent } from '@core/shared/format';
 import { formatBytes } from '@core/shared/format';
+import { sortRuns } from '@core/shared/run-display';
+import type { RunRecord } from '@core/shared/run-record';
 import { runCliInProcess } from '../../helpers/cli';
 import { builtFile, randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../helpers/data';
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The name the second run below gets with no --name: its settings that differ from the defaults (512,256 hidden,
+ * lr 0.001, batch 128, 50 epochs), in the order names list them.
+ */
+const SECOND_NAME = 'hidden 16 · lr 0.01 · batch 64 · 2 epochs';
 
 interface EpochLine {
   epoch: number;
@@ -99,7 +108,7 @@ describe('fmnist runs', () => {
     expect(first.files).toEqual({ last: own(a), best: null, bytes: (await stat(own(a))).size });
     expect(first.config).toMatchObject({ learningRate: 0.001, epochs: 2, hiddenSizes: [16], batchSize: 64 });
     expect(first.data.sources).toEqual({ train: [join(files, 'train.csv')], test: [join(files, 'test.csv')] });
-    expect(second).toMatchObject({ name: '', status: 'finished', checkpoint: own(b), copies: [model] });
+    expect(second).toMatchObject({ name: SECOND_NAME, status: 'finished', checkpoint: own(b), copies: [model] });
     // The run's own checkpoint and the copy hold the same model.
     expect((await loadCheckpoint(own(b))).parameters.weights).toEqual((await loadCheckpoint(model)).parameters.weights);
     expect(second.config.learningRate).toBe(0.01);
@@ -117,21 +126,27 @@ describe('fmnist runs', () => {
     }
   });
 
-  it('lists the runs as a table: id, name, status, start, epochs, final and best test accuracy, time', async () => {
+  it('lists the runs as a table, newest first: id, name, status, start, epochs, test accuracy, time', async () => {
     const { stdout, code } = await run(['runs']);
     expect(code).toBe(0);
     const lines = stdout.split('\n');
     expect(lines[0]).toMatch(/^id +name +status +started +epochs +final test +best test +time +files$/);
     const listed = JSON.parse((await run(['runs', '--json'])).stdout).runs;
+    // Newest first, in the order of the app's Runs table on the same records: sortRuns with its default order,
+    // which the app's store starts with (tests/unit/renderer/runs.test.ts). The JSON keeps the folder's order.
+    expect(listed.map((r: RunRecord) => r.id)).toEqual(trained.map((t) => t.id));
+    expect([lines[1], lines[2]].map((line) => line.split(' ')[0])).toEqual([trained[1].id, trained[0].id]);
+    expect([lines[1], lines[2]].map((line) => line.split(' ')[0])).toEqual(sortRuns(listed).map((r) => r.id));
     for (const [i, { id, epochs }] of trained.entries()) {
       const row = lines.find((line) => line.startsWith(id))!;
       const started = new Date(listed[i].startedAt);
       const pad = (n: number): string => String(n).padStart(2, '0');
       const local = `${started.getFullYear()}-${pad(started.getMonth() + 1)}-${pad(started.getDate())} ${pad(started.getHours())}:${pad(started.getMinutes())}`;
       const best = Math.max(...epochs.map((e) => e.testAccuracy));
+      // The name cut to 32 characters, the last an ellipsis.
       expect(row.split(/ {2,}/)).toEqual([
         id,
-        ...(i === 0 ? ['slow learner'] : []),
+        i === 0 ? 'slow learner' : 'hidden 16 · lr 0.01 · batch 64…',
         'finished',
         local,
         '2',
@@ -142,7 +157,8 @@ describe('fmnist runs', () => {
       ]);
     }
     const bytes = listed[0].files.bytes + listed[1].files.bytes;
-    expect(lines.at(-2)).toBe(`2 runs in ${runsFolder}; their own files take ${formatBytes(bytes)}`);
+    expect(lines.at(-3)).toBe(`2 runs in ${runsFolder}; their own files take ${formatBytes(bytes)}`);
+    expect(lines.at(-2)).toBe('Time is from start to end; fmnist runs show ID says how much of it was training.');
   });
 
   it('shows a run by a prefix of its id: settings, data, checkpoint, result and every epoch', async () => {
@@ -160,8 +176,13 @@ describe('fmnist runs', () => {
         expect(epoch[key]).toBeCloseTo(second.epochs[i][key], 6);
     }
     const text = (await run(['runs', 'show', second.id])).stdout;
-    expect(text).toMatch(new RegExp(`^Run +${second.id}\\n`));
+    expect(text).toMatch(new RegExp(`^Run +${second.id}  "${SECOND_NAME}"\\n`));
     expect(text).toMatch(/\nStatus +finished\n/);
+    // Both durations, each said for what it is; these runs take seconds, so each reads as whole seconds.
+    const wall = Math.round((Date.parse(json.endedAt) - Date.parse(json.startedAt)) / 1000);
+    const training = Math.round(second.epochs[0].seconds + second.epochs[1].seconds);
+    expect(text).toContain(`\nTime         ${wall}s from start to end, of which ${training}s training\n`);
+    expect(text).toContain(`\nPreset       none (the defaults, changed: ${SECOND_NAME})\n`);
     expect(text).toMatch(/\nSettings +hiddenSizes 16, epochs 2, batchSize 64, learningRate 0\.01, .*seed 1.*\n/);
     expect(text).toContain(`\nData         ${join(files, 'train.csv')} (fingerprint `);
     expect(text).toContain(`\nCheckpoint   ${join(runsFolder, second.id, 'last.safetensors')}\n`);
@@ -204,7 +225,8 @@ describe('fmnist runs', () => {
     for (const key of ['epochs', 'hiddenSizes', 'seed', 'batchSize'])
       expect(text.filter((line) => new RegExp(`^${key} {2,}`).test(line))).toEqual([]);
     expect(cells('epochs trained')).toEqual([String(a.epochs.length), String(b.epochs.length)]);
-    expect(cells('name')).toEqual(['slow learner', '—']);
+    expect(cells('name')).toEqual(['slow learner', 'hidden 16 · lr 0.01 · batch 64…']);
+    for (const cell of cells('time')) expect(cell).toMatch(/^\d+s, \d+s training$/);
     expect(cells('final test')).toEqual([percent(a.epochs[1].testAccuracy), percent(b.epochs[1].testAccuracy)]);
     expect(cells('final cost')).toEqual([a.epochs[1].cost.toFixed(4), b.epochs[1].cost.toFixed(4)]);
     const json = JSON.parse((await run(['runs', 'compare', a.id, b.id, '--json'])).stdout);
@@ -236,8 +258,8 @@ describe('fmnist runs', () => {
     expect(rows.map((row) => [row[0], row[1], row[2]])).toEqual([
       [trained[0].id, 'slow learner', '1'],
       [trained[0].id, 'slow learner', '2'],
-      [trained[1].id, '', '1'],
-      [trained[1].id, '', '2'],
+      [trained[1].id, SECOND_NAME, '1'],
+      [trained[1].id, SECOND_NAME, '2'],
     ]);
     for (const [r, row] of rows.entries()) {
       const printed = trained[Math.floor(r / 2)].epochs[r % 2];
@@ -301,8 +323,9 @@ describe('fmnist runs', () => {
       { name: 'wide net' },
       { note: 'random labels; expect 10%' },
     ]);
+    // Trained with --hidden 8 --epochs 1 and no --name: named so when it started.
     expect(JSON.parse(await readFile(join(scratch, 'runs', `${id}.json`), 'utf8'))).toMatchObject({
-      name: '',
+      name: 'hidden 8 · 1 epoch',
       note: '',
     });
     expect((await runCliInProcess(['runs', 'note', id], local)).stdout).toBe(`Run ${id} has no note now.\n`);
@@ -496,6 +519,6 @@ describe('a run whose fmnist train was killed', () => {
     const held = await loadCheckpoint(record.files.last as string);
     expect(held.epochsDone).toBeGreaterThanOrEqual(record.metrics.epochs);
     const table = (await runCliInProcess(['runs'], { FMNIST_STUDIO_DATA: dataFolder })).stdout;
-    expect(table.split('\n')[1]).toMatch(new RegExp(`^${record.id} +interrupted +`));
+    expect(table.split('\n')[1]).toMatch(new RegExp(`^${record.id} +hidden 8 · 100000 epochs +interrupted +`));
   });
 });

@@ -3,16 +3,16 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, validateRequest } from '@core/shared/contract';
 import { plainName, suggestedModelName } from '@core/shared/file-names';
-import { modelInfo, runInfo } from '../../renderer/studio-state';
+import { modelInfo, runInfo } from './studio-state';
 
 const quick = { ...DEFAULT_SETTINGS, epochs: 8, batchSize: 256, learningRate: 0.002, schedule: 'cosine' as const };
 
 describe('suggestedModelName', () => {
   it('names a run’s model by its preset (or shape), its run and its epochs', () => {
     const run = runInfo({ autosaveFile: '/data/runs/20261206-210850-3f95/last.safetensors' });
-    expect(
-      suggestedModelName('checkpoint', { run, model: modelInfo({ settings: quick, epochsDone: 8 }) }),
-    ).toBe('fashion-mnist-quick-20261206-210850-3f95-epoch-8.safetensors');
+    expect(suggestedModelName('checkpoint', { run, model: modelInfo({ settings: quick, epochsDone: 8 }) })).toBe(
+      'fashion-mnist-quick-20261206-210850-3f95-epoch-8.safetensors',
+    );
     expect(suggestedModelName('onnx', { run, model: modelInfo({ architecture: '784-32-10', epochsDone: 3 }) })).toBe(
       'fashion-mnist-784-32-10-20261206-210850-3f95-epoch-3.onnx',
     );

@@ -1,11 +1,14 @@
 /**
  * The Runs view's store (RunsView) against a fake transport: listings, the selection and the histories fetched
- * for it, the curves drawn, sorting, and the actions on runs (rename, note, delete, resume, open the checkpoint,
- * a new run from a run's settings) with the message each leaves.
+ * for it, the curves drawn and their x axis, the settings that differ between the runs selected, sorting (by
+ * default as `fmnist runs` lists), and the actions on runs (rename, note, delete and the question before it,
+ * resume, open the checkpoint, a new run from a run's settings) with the message each leaves.
  */
 
 import { describe, expect, it } from 'vitest';
-import type { RunConfig } from '@core/shared/config';
+import { resolveRunConfig, type RunConfig } from '@core/shared/config';
+import { presetSettings } from '@core/shared/presets';
+import { sortRuns } from '@core/shared/run-display';
 import type { EpochSummary, RunListing, RunRecord } from '@core/shared/contract';
 import { RUN_COLORS, RunsView } from '../../../src/renderer/src/lib/runs.svelte';
 import { Studio } from '../../../src/renderer/src/lib/studio.svelte';
@@ -147,6 +150,44 @@ describe('selection and charts', () => {
     expect(view.message).toEqual({ tone: 'error', text: `${a.id}: the history file is damaged` });
   });
 
+  it('spans the x axis over the longest selected run, or its history when that goes further', async () => {
+    const short = { ...a, metrics: { ...a.metrics, epochs: 2 } };
+    const long = { ...b, metrics: { ...b.metrics, epochs: 7 } };
+    const longest = { ...c, metrics: { ...c.metrics, epochs: 30 } };
+    const { view, transport } = await listed([short, long, longest]);
+    expect(view.maxEpochs).toBeUndefined();
+    transport.answer(
+      'get-run-history',
+      histories({ [short.id]: [epochSummary(1), epochSummary(2)] }),
+      // Read while the run trains: its history already has an epoch its listed record has not.
+      histories({ [long.id]: [1, 2, 3, 4, 5, 6, 7, 8].map((n) => epochSummary(n)) }),
+    );
+    view.toggle(short.id);
+    await settled();
+    expect(view.maxEpochs).toBe(2);
+    view.toggle(long.id);
+    await settled();
+    // The 30-epoch run is not selected: the axis ends at 8, not 30.
+    expect(view.maxEpochs).toBe(8);
+  });
+
+  it('cuts a long name in the legend', async () => {
+    const long = { ...a, name: 'hidden 1024,512 · validation 0.1 · patience 3 · keep best' };
+    const { view, transport } = await listed([long]);
+    transport.answer('get-run-history', histories({ [long.id]: [] }));
+    view.toggle(long.id);
+    await settled();
+    // The first 29 characters ("hidden 1024,512 · validation "), without the space they end with, and an ellipsis.
+    expect(view.curves((epoch) => epoch.cost)[0].label).toBe('hidden 1024,512 · validation…');
+  });
+
+  // fmnist runs lists with the same sortRuns and default order (tests/unit/cli/runs.test.ts).
+  it('sorts newest first until a column is clicked, as fmnist runs lists them', async () => {
+    const { view } = await listed([a, c, b]);
+    expect(view.sorted.map((run) => run.id)).toEqual([c.id, b.id, a.id]);
+    expect(view.sorted).toEqual(sortRuns([a, c, b]));
+  });
+
   it('sorts by the column clicked, turns the order around on a second click, and puts missing values last', async () => {
     const withTest = (run: RunRecord, accuracy: number | null): RunRecord => ({
       ...run,
@@ -163,6 +204,119 @@ describe('selection and charts', () => {
     expect(order()).toEqual(['deep', 'baseline', 'wide']);
     view.sortBy('finalTest');
     expect(order()).toEqual(['baseline', 'deep', 'wide']);
+  });
+});
+
+describe('the settings that differ', () => {
+  const quick = recordFor('20261206-210850-3f95', {
+    name: 'quick preset',
+    config: resolveRunConfig({ ...presetSettings('quick'), limit: 600 }),
+  });
+  const tuned = recordFor('20261206-211500-77aa', {
+    name: 'lr 0.002 · dropout 0.2',
+    config: resolveRunConfig({ learningRate: 0.002, dropout: 0.2, limit: 600 }),
+  });
+  const twin = recordFor('20261206-212000-0b0b', { name: 'again', config: quick.config });
+
+  it('are none for fewer than two runs selected', async () => {
+    const { view, transport } = await listed([quick, tuned]);
+    expect(view.differences).toBeNull();
+    transport.answer('get-run-history', histories({ [quick.id]: [] }));
+    view.toggle(quick.id);
+    await settled();
+    expect(view.differences).toBeNull();
+  });
+
+  it('list only the settings whose values differ, named as in the form, runs in the order selected', async () => {
+    const { view, transport } = await listed([quick, tuned, twin]);
+    transport.answer('get-run-history', histories({ [tuned.id]: [] }), histories({ [quick.id]: [] }));
+    view.toggle(tuned.id);
+    await settled();
+    view.toggle(quick.id);
+    await settled();
+    expect(view.differences).toEqual({
+      runs: [tuned, quick],
+      settings: [
+        { key: 'epochs', label: 'Epochs', values: ['50', '8'] },
+        { key: 'batchSize', label: 'Batch size', values: ['128', '256'] },
+        // Both learn at 0.002 (the quick preset's rate and the one set) and on 600 images: no row for either.
+        { key: 'schedule', label: 'Learning-rate schedule', values: ['constant', 'cosine'] },
+        { key: 'dropout', label: 'Dropout', values: ['0.2', '0'] },
+      ],
+    });
+  });
+
+  it('are an empty list for runs of the same settings', async () => {
+    const { view, transport } = await listed([quick, twin]);
+    transport.answer('get-run-history', histories({ [quick.id]: [] }), histories({ [twin.id]: [] }));
+    view.toggle(quick.id);
+    await settled();
+    view.toggle(twin.id);
+    await settled();
+    expect(view.differences).toEqual({ runs: [quick, twin], settings: [] });
+  });
+});
+
+describe('the question before deleting', () => {
+  const own = (id: string, bytes: number, best = false) => ({
+    last: `/runs/${id}/last.safetensors`,
+    best: best ? `/runs/${id}/best.safetensors` : null,
+    bytes,
+  });
+  // 6 440 000 + 3 210 000 = 9 650 000 bytes: "9.65 MB".
+  const withFiles = { ...a, files: own(a.id, 6_440_000) };
+  const withBest = { ...b, files: own(b.id, 3_210_000, true) };
+  const copied = { ...withFiles, copies: ['/home/user/model.safetensors'] };
+
+  it('names one run, in quotes, and what goes with it', async () => {
+    const { view } = await listed([withFiles, b]);
+    expect(view.deleteQuestion([a.id], false)).toBe(
+      'Delete the run “baseline”? Its record and its own checkpoint (6.44 MB) go.',
+    );
+    expect(view.deleteQuestion([b.id], false)).toBe('Delete the run “wide”? Its record goes.');
+    expect(view.deleteQuestion([a.id], true)).toBe(
+      'Delete the checkpoint (6.44 MB) of the run “baseline”? Its record and charts stay; it can no longer be ' +
+        'opened or resumed.',
+    );
+  });
+
+  it('says that copies saved elsewhere stay when the run has some', async () => {
+    const { view } = await listed([copied]);
+    expect(view.deleteQuestion([a.id], false)).toBe(
+      'Delete the run “baseline”? Its record and its own checkpoint (6.44 MB) go; copies saved elsewhere stay.',
+    );
+  });
+
+  it('speaks of several runs in the plural, naming up to three', async () => {
+    const { view } = await listed([withFiles, withBest, c, { ...c, id: '20261128-000000-dddd', name: '' }]);
+    expect(view.deleteQuestion([a.id, b.id, c.id], false)).toBe(
+      'Delete 3 runs (“baseline”, “wide” and “deep”)? Their records and their own checkpoints (9.65 MB) go.',
+    );
+    expect(view.deleteQuestion([a.id, b.id], true)).toBe(
+      'Delete the checkpoints (9.65 MB) of 2 runs (“baseline” and “wide”)? Their records and charts stay; they ' +
+        'can no longer be opened or resumed.',
+    );
+    expect(view.deleteQuestion([c.id, '20261128-000000-dddd'], false)).toBe(
+      'Delete 2 runs (“deep” and “20261128-000000-dddd”)? Their records go.',
+    );
+    expect(view.deleteQuestion([a.id, b.id, c.id, '20261128-000000-dddd'], false)).toBe(
+      'Delete 4 runs (“baseline”, “wide” and 2 more)? Their records and their own checkpoints (9.65 MB) go.',
+    );
+  });
+
+  it('names a damaged record by its id, and warns about a run training on another computer', async () => {
+    const { view, transport } = await listed([]);
+    const damaged = { id: '20261128-080000-0bad', file: '/runs/0bad.json', problem: 'not JSON', files: own('x', 900) };
+    const elsewhere = { ...a, status: 'running' as const, host: 'other-computer' };
+    transport.answer('list-runs', { ok: true, runs: listing([elsewhere], { damaged: [damaged] }) });
+    await view.refresh();
+    expect(view.deleteQuestion([damaged.id], false)).toBe(
+      'Delete the run “20261128-080000-0bad”? Its record and its own checkpoint (900 bytes) go.',
+    );
+    expect(view.deleteQuestion([a.id], false)).toBe(
+      'Delete the run “baseline”? Its record goes. It is recorded as training on other-computer, which this ' +
+        'computer cannot check: delete it only if that is over.',
+    );
   });
 });
 

@@ -93,11 +93,7 @@ describe('SettingsForm', () => {
     ['batchSize', '', 'Batch size must be a whole number, got ""'],
     ['learningRate', '0', 'Learning rate must be greater than 0, got 0'],
     ['learningRate', 'fast', 'Learning rate must be a number, got "fast"'],
-    [
-      'hiddenSizes',
-      '512,,256',
-      'Hidden layers must be comma-separated whole numbers like 512,256, got "512,,256"',
-    ],
+    ['hiddenSizes', '512,,256', 'Hidden layers must be comma-separated whole numbers like 512,256, got "512,,256"'],
     ['hiddenSizes', '5000', 'Hidden layers must be between 1 and 4096, got 5000'],
     ['validationFraction', '0.95', 'Validation split must be at most 0.9, got 0.95'],
     ['threads', '65', 'Threads must be between 0 and 64, got 65'],

@@ -28,6 +28,7 @@ export function studioState(changes: Partial<StudioState> = {}): StudioState {
     cores: 2,
     insightKey: null,
     insightRun: null,
+    sweep: null,
     ...changes,
   };
 }

@@ -401,7 +401,9 @@ describe('runs', () => {
       const studio = await connected(offered, transport);
       await studio.start();
       expect(studio.confirmation?.title).toBe('Resume the unfinished run?');
-      expect(studio.confirmation?.message).toMatch(/^The run baseline \(784-32-10, epoch 3 of 10\) did not finish\. /);
+      expect(studio.confirmation?.message).toMatch(
+        /^The run “baseline” \(784-32-10, epoch 3 of 10\) did not finish\. /,
+      );
       expect(choiceLabels(studio)).toEqual(['Resume saved run', 'Keep it and start new']);
 
       transport.answer('resume-run', { ok: true, state: running() });
@@ -424,7 +426,9 @@ describe('runs', () => {
       const transport = new FakeTransport();
       const studio = await connected(offered, transport);
       studio.discardUnfinished();
-      expect(studio.confirmation?.message).toContain('The checkpoint of baseline (784-32-10, epoch 3 of 10, 2.50 MB)');
+      expect(studio.confirmation?.message).toContain(
+        'The checkpoint of “baseline” (784-32-10, epoch 3 of 10, 2.50 MB)',
+      );
       expect(transport.sent('delete-run-files')).toEqual([]);
       transport.answer('delete-run-files', {
         ok: true,

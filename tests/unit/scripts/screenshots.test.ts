@@ -34,7 +34,7 @@ describe('npm run screenshots', () => {
     );
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toBe(`Screenshots in ${out}\n`);
-    for (const view of ['charts', 'gallery', 'evaluation', 'draw', 'network', 'runs'])
+    for (const view of ['charts', 'gallery', 'evaluation', 'draw', 'network', 'runs', 'sweeps'])
       for (const [width, height] of [
         [1024, 700],
         [1280, 900],

@@ -1,8 +1,8 @@
 /**
  * The Runs view's store: the recorded runs (summaries only, as the backend lists them), their order in the
- * table, the runs selected for the charts and those runs' per-epoch histories (fetched only for them, kept
- * until a run's record changes), and the actions on runs: rename, note, delete, open the checkpoint, and fill
- * the settings form from a run's settings.
+ * table, the runs selected for the charts, the settings that differ between them, and those runs' per-epoch
+ * histories (fetched only for them, kept until a run's record changes), and the actions on runs: rename, note,
+ * delete (and the question asked first), open the checkpoint, and fill the settings form from a run's settings.
  */
 
 import {
@@ -14,13 +14,21 @@ import {
   type RunSettings,
   SETTING_KEYS,
 } from '@core/shared/contract';
-import { displayName, isResumable, modelFileOf, wallSeconds } from '@core/shared/run-record';
+import { FIELD_LABELS } from '@core/shared/config';
+import { formatBytes } from '@core/shared/format';
+import {
+  DEFAULT_RUN_ORDER,
+  settingDifferences,
+  type SortDirection,
+  type SortKey,
+  sortRuns,
+} from '@core/shared/run-display';
+import { displayName, isResumable, modelFileOf } from '@core/shared/run-record';
 import type { Point } from './chart-series';
+import { FIELDS } from './settings-form.svelte';
 import type { Studio } from './studio.svelte';
 
-export type SortKey =
-  'name' | 'status' | 'startedAt' | 'epochs' | 'finalTest' | 'bestTest' | 'time' | 'learningRate' | 'files';
-export type SortDirection = 'ascending' | 'descending';
+export { sortRuns, type SortDirection, type SortKey };
 
 /** Colours for the selected runs' curves, distinct on light and dark backgrounds (Tableau 10). */
 export const RUN_COLORS = [
@@ -36,35 +44,39 @@ export const RUN_COLORS = [
   '#bab0ac',
 ];
 
-/** What each column sorts by; missing values (a run without a test set) sort last either way. */
-const SORT_VALUES: Record<SortKey, (run: RunRecord) => string | number | null> = {
-  name: (run) => displayName(run).toLowerCase(),
-  status: (run) => run.status,
-  startedAt: (run) => run.startedAt,
-  epochs: (run) => run.metrics.epochs,
-  finalTest: (run) => run.metrics.finalTestAccuracy,
-  bestTest: (run) => run.metrics.bestTestAccuracy,
-  time: (run) => wallSeconds(run),
-  learningRate: (run) => (typeof run.config.learningRate === 'number' ? run.config.learningRate : null),
-  files: (run) => run.files?.bytes ?? null,
-};
-
 /** A file that may hold the run's model: its own checkpoint, or (older records) the file it named. */
 export function hasCheckpoint(run: RunRecord): boolean {
   return !!modelFileOf(run.files) || !!run.checkpoint || !!run.copies?.length;
 }
 
-export function sortRuns(runs: readonly RunRecord[], key: SortKey, direction: SortDirection): RunRecord[] {
-  const value = SORT_VALUES[key];
-  const sign = direction === 'ascending' ? 1 : -1;
-  return runs
-    .map((run) => ({ run, v: value(run) }))
-    .sort((a, b) => {
-      if (a.v === null || b.v === null) return a.v === b.v ? 0 : a.v === null ? 1 : -1;
-      const order = a.v < b.v ? -1 : a.v > b.v ? 1 : 0;
-      return order === 0 ? (a.run.id < b.run.id ? -1 : 1) * sign : order * sign;
-    })
-    .map(({ run }) => run);
+/** A setting's name as the settings form labels it ("Learning rate"); the others as the CLI's messages do. */
+export function settingLabel(key: string): string {
+  const field = FIELDS.find((f) => f.key === key);
+  if (field) return field.label;
+  const label = (FIELD_LABELS as Record<string, string>)[key] ?? key;
+  return label.charAt(0).toUpperCase() + label.slice(1);
+}
+
+/** The most characters of a run's name a chart legend shows. */
+export const LEGEND_NAME_CHARS = 30;
+
+/** A name cut to LEGEND_NAME_CHARS characters, with an ellipsis when cut. */
+function cut(name: string): string {
+  const chars = Array.from(name);
+  return chars.length > LEGEND_NAME_CHARS
+    ? `${chars
+        .slice(0, LEGEND_NAME_CHARS - 1)
+        .join('')
+        .trimEnd()}…`
+    : name;
+}
+
+/** Up to three names in quotes ("“a”, “b” and “c”"), or two and how many more. */
+function quotedNames(names: string[]): string {
+  const quoted = names.map((name) => `“${name}”`);
+  if (quoted.length <= 3)
+    return quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
+  return `${quoted.slice(0, 2).join(', ')} and ${quoted.length - 2} more`;
 }
 
 export class RunsView {
@@ -77,8 +89,8 @@ export class RunsView {
   /** This computer's name (a running record of another one is not judged here). */
   host = $state('');
   loaded = $state(false);
-  sortKey = $state<SortKey>('startedAt');
-  sortDirection = $state<SortDirection>('descending');
+  sortKey = $state<SortKey>(DEFAULT_RUN_ORDER.key);
+  sortDirection = $state<SortDirection>(DEFAULT_RUN_ORDER.direction);
   /** Runs whose curves are drawn, in the order they were selected (their colours). */
   selected = $state.raw<string[]>([]);
   /** The run whose details are shown. */
@@ -111,7 +123,7 @@ export class RunsView {
     if (this.sortKey === key) this.sortDirection = this.sortDirection === 'ascending' ? 'descending' : 'ascending';
     else {
       this.sortKey = key;
-      this.sortDirection = key === 'name' || key === 'status' ? 'ascending' : 'descending';
+      this.sortDirection = key === 'name' || key === 'preset' || key === 'status' ? 'ascending' : 'descending';
     }
   }
 
@@ -187,8 +199,8 @@ export class RunsView {
       const run = this.runs.find((r) => r.id === id);
       if (!run) return [];
       const name = displayName(run);
-      // Two runs of the same name are told apart by the end of their ids.
-      const label = (names.get(name) ?? 0) > 1 && name !== run.id ? `${name} (${run.id.slice(-4)})` : name;
+      // Two runs of the same name are told apart by the end of their ids; a long name is cut to fit a legend.
+      const label = (names.get(name) ?? 0) > 1 && name !== run.id ? `${cut(name)} (${run.id.slice(-4)})` : cut(name);
       const points: Point[] = [];
       for (const epoch of this.histories.get(id)?.epochs ?? []) {
         const y = value(epoch);
@@ -198,10 +210,71 @@ export class RunsView {
     });
   }
 
-  /** The longest selected run, in epochs (the charts' x axis). */
+  /**
+   * The longest selected run, in epochs (the charts' x axis): what its record says, or its history when that
+   * was read later and goes further (a run training).
+   */
   get maxEpochs(): number | undefined {
-    const lengths = this.selected.map((id) => this.runs.find((run) => run.id === id)?.metrics.epochs ?? 0);
+    const lengths = this.selected.map((id) =>
+      Math.max(
+        this.runs.find((run) => run.id === id)?.metrics.epochs ?? 0,
+        this.histories.get(id)?.epochs.at(-1)?.epoch ?? 0,
+      ),
+    );
     return lengths.length ? Math.max(1, ...lengths) : undefined;
+  }
+
+  /** The selected runs (two or more), in the order selected, and each one's value of the settings that differ. */
+  get differences(): { runs: RunRecord[]; settings: { key: string; label: string; values: string[] }[] } | null {
+    const chosen = this.selected
+      .map((id) => this.runs.find((run) => run.id === id))
+      .filter((run): run is RunRecord => !!run);
+    if (chosen.length < 2) return null;
+    const settings = settingDifferences(chosen).map((setting) => ({ ...setting, label: settingLabel(setting.key) }));
+    return { runs: chosen, settings };
+  }
+
+  /**
+   * The question asked before deleting runs (`filesOnly`: only their checkpoints): which runs, what goes, what
+   * stays, in the grammar of one run or several.
+   */
+  deleteQuestion(ids: string[], filesOnly: boolean): string {
+    const chosen = ids.map(
+      (id) => this.runs.find((run) => run.id === id) ?? this.damaged.find((run) => run.id === id) ?? null,
+    );
+    const names = chosen.map((run, i) => (run && 'config' in run ? displayName(run) : ids[i]));
+    const one = ids.length === 1;
+    const which = one ? `the run ${quotedNames(names)}` : `${ids.length} runs (${quotedNames(names)})`;
+    const bytes = chosen.reduce((sum, run) => sum + (run?.files?.bytes ?? 0), 0);
+    const size = bytes ? ` (${formatBytes(bytes)})` : '';
+    const checkpoints = chosen.reduce(
+      (sum, run) => sum + (run?.files ? [run.files.last, run.files.best].filter(Boolean).length : 0),
+      0,
+    );
+    const checkpointWord = checkpoints === 1 ? 'checkpoint' : 'checkpoints';
+    if (filesOnly) {
+      const stay = one
+        ? 'Its record and charts stay; it can no longer be opened or resumed.'
+        : 'Their records and charts stay; they can no longer be opened or resumed.';
+      return `Delete the ${checkpointWord}${size} of ${which}? ${stay}`;
+    }
+    const goes = one
+      ? bytes
+        ? `Its record and its own ${checkpointWord}${size} go`
+        : 'Its record goes'
+      : bytes
+        ? `Their records and their own ${checkpointWord}${size} go`
+        : 'Their records go';
+    const copies = chosen.some((run) => run && 'config' in run && run.copies?.length)
+      ? '; copies saved elsewhere stay'
+      : '';
+    const first = chosen[0];
+    const elsewhere =
+      one && first && 'config' in first && this.elsewhere(first)
+        ? ` It is recorded as training on ${first.host}, which this computer cannot check: ` +
+          'delete it only if that is over.'
+        : '';
+    return `Delete ${which}? ${goes}${copies}.${elsewhere}`;
   }
 
   async rename(id: string, name: string): Promise<boolean> {

@@ -198,7 +198,7 @@ export class Studio {
       this.confirmation = {
         title: 'Resume the unfinished run?',
         message:
-          `The run ${pending.name} (${pending.architecture}, epoch ${pending.epochsDone} of ${pending.epochs}${savedText(pending.savedAt)}) did not finish. ` +
+          `The run “${pending.name}” (${pending.architecture}, epoch ${pending.epochsDone} of ${pending.epochs}${savedText(pending.savedAt)}) did not finish. ` +
           'Resume it, or keep it (it stays resumable from Runs) and start a new run with these settings',
         choices: [
           { label: 'Resume saved run', primary: true, proceed: () => this.resumeRun(pending.id) },
@@ -291,7 +291,7 @@ export class Studio {
     this.confirmation = {
       title: 'Discard the unfinished run?',
       message:
-        `The checkpoint of ${pending.name} (${pending.architecture}, epoch ${pending.epochsDone} of ${pending.epochs}, ${formatBytes(pending.bytes)}) is deleted, ` +
+        `The checkpoint of “${pending.name}” (${pending.architecture}, epoch ${pending.epochsDone} of ${pending.epochs}, ${formatBytes(pending.bytes)}) is deleted, ` +
         'so it can no longer be resumed; its record and charts stay in Runs',
       choices: [
         { label: 'Discard', danger: true, proceed: () => this.send({ type: 'delete-run-files', ids: [pending.id] }) },
@@ -367,8 +367,9 @@ export class Studio {
     else if (this.status === 'paused') await this.send({ type: 'resume' });
   }
 
+  /** Stops the run; during a sweep, the sweep too, even between two of its runs. */
   async stop(): Promise<void> {
-    if (this.status === 'running' || this.status === 'paused') await this.send({ type: 'stop' });
+    if (this.status === 'running' || this.status === 'paused' || this.state?.sweep) await this.send({ type: 'stop' });
   }
 
   async useDefaultData(): Promise<void> {
@@ -532,6 +533,11 @@ export class Studio {
     else if (command === 'export-onnx') await this.exportModel('onnx');
     else if (command === 'export-safetensors') await this.exportModel('safetensors');
     else if (command === 'download-data') await this.downloadData();
+  }
+
+  /** A state another view's request brought back (the sweeps'), as if it were this store's own answer. */
+  applyState(state: StudioState): void {
+    this.setState(state);
   }
 
   private setState(state: StudioState): void {

@@ -114,13 +114,16 @@ describe('the session records every run', () => {
       });
       expect(state.run.history).toEqual(histories[i]);
     }
-    // A file written over by hand with another run's model is refused, naming it.
+    // A file written over by hand with another run's model is refused, naming the run (named after the settings it
+    // changed from the defaults: hidden 16, batch 64, 2 epochs; its rate, 0.001, is the default).
     const own = first.files!.last!;
     const original = await readFile(own);
     await copyFile(second.files!.last!, own);
     expect(await session.handle({ type: 'open-run-checkpoint', id: first.id })).toEqual({
       ok: false,
-      error: `${own}: no longer holds the model of run ${first.id} (2 epochs of another run were saved over it)`,
+      error:
+        `${own}: no longer holds the model of run "hidden 16 · batch 64 · 2 epochs" ` +
+        '(2 epochs of another run were saved over it)',
     });
     await writeFile(own, original);
   });
@@ -144,7 +147,9 @@ describe('the session records every run', () => {
     await rm(kept);
     expect(await session.handle({ type: 'open-run-checkpoint', id: third.id })).toEqual({
       ok: false,
-      error: `${third.checkpoint}: the checkpoint of run ${third.id} is missing (moved or deleted)`,
+      error:
+        `${third.checkpoint}: the checkpoint of run "hidden 16 · lr 0.003 · batch 64 · 1 epoch" ` +
+        'is missing (moved or deleted)',
     });
   });
 

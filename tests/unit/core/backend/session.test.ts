@@ -433,7 +433,8 @@ describe('studio session: models and checkpoints', () => {
     const offered = await stateOf(restarted);
     expect(offered.autosave.pending).toMatchObject({
       id: run.id,
-      name: run.id,
+      // Named when it started after the settings it changed from the defaults (its 50 epochs are the default).
+      name: 'hidden 64 · validation 0.1 · limit 2000',
       epochsDone: stoppedAt,
       epochs: 50,
       architecture: '784-64-10',
@@ -561,9 +562,10 @@ describe('studio session: models and checkpoints', () => {
     await start(first, { ...quick, epochs: 1 }, { autosave: true });
     await first.whenIdle();
     const [finished] = (await listRuns(first)).runs;
+    // The run is named after the settings it changed from the defaults.
     expect(await first.handle({ type: 'resume-run', id: finished.id, autosave: true })).toEqual({
       ok: false,
-      error: `run ${finished.id} has nothing left to train (it finished)`,
+      error: 'run "hidden 64 · 1 epoch · validation 0.1 · limit 2000" has nothing left to train (it finished)',
     });
     // A run stopped part-way, resumed, and the resumption stopped before its first epoch: no files of its own.
     await start(first, { ...quick, epochs: 500 }, { autosave: true });
@@ -584,7 +586,9 @@ describe('studio session: models and checkpoints', () => {
     if (continuation.files) {
       expect(await second.handle({ type: 'resume-run', id: parent.id, autosave: false })).toEqual({
         ok: false,
-        error: `run ${parent.id} was continued as run ${continuation.id}: resume that one`,
+        error:
+          'run "hidden 64 · 500 epochs · validation 0.1 · limit 2000" ' +
+          `was continued as run ${continuation.id}: resume that one`,
       });
       await rm(join(runs, continuation.id), { recursive: true, force: true });
     }
