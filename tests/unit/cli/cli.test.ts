@@ -336,7 +336,7 @@ describe('fmnist checkpoints', () => {
     expect(exported.parameters.biases).toEqual(model.parameters.biases);
     expect(exported.optimizer).toBeNull();
     expect((await run(['export', '--model', half, '--format', 'pdf', '--out', onnx])).stderr).toBe(
-      'fmnist export: --format must be onnx or safetensors, got "pdf"\n',
+      'fmnist export: --format must be onnx, safetensors or pytorch, got "pdf"\n',
     );
     expect(
       (await run(['export', '--model', half, '--format', 'onnx', '--out', join(dir, 'no-such-folder', 'm.onnx')]))
