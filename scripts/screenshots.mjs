@@ -178,7 +178,7 @@ async function main() {
       .getByRole('row', { name: /lr × dropout sweep/ })
       .filter({ hasText: 'finished' })
       .waitFor({ timeout: 60 * 60_000 });
-    await shot('sweeps');
+    await shot('sweeps', () => page.getByRole('heading', { name: /^Results of/ }).scrollIntoViewIfNeeded());
     process.stdout.write(`Screenshots in ${out}\n`);
   } finally {
     await browser.close();

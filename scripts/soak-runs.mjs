@@ -228,8 +228,11 @@ async function check() {
     const say = (/** @type {string} */ problem) => problems.push(`run ${record.id}: ${problem}`);
     if (record.status !== 'finished' && record.status !== 'stopped') say(`status is ${record.status}`);
     const wanted = expected.get(record.id) ?? {};
-    if ((wanted.name ?? '') !== record.name)
-      say(`name is "${record.name}", the last rename said "${wanted.name ?? ''}"`);
+    // A run never renamed keeps the name it was given at its start (its preset or the settings it changed).
+    if (wanted.name === undefined ? record.name === '' : wanted.name !== record.name)
+      say(
+        `name is "${record.name}", ${wanted.name === undefined ? 'it was never renamed' : `the last rename said "${wanted.name}"`}`,
+      );
     if ((wanted.note ?? '') !== record.note) say(`note is "${record.note}", the last note said "${wanted.note ?? ''}"`);
     /** @type {{ cost: number }[]} */
     const history = JSON.parse(readFileSync(join(folder, `${record.id}.history.json`), 'utf8')).epochs;

@@ -56,7 +56,9 @@ test('a run on uploaded data, stopped with Ctrl-C, resumes after a restart and r
     second = await startBrowserHost(folder, NO_DEFAULT_DATA);
     await page.goto(second.url);
     const offer = page.getByRole('region', { name: 'Unfinished run' });
-    await expect(offer).toHaveText(/^The run \S+ \(784-128-10, epoch ([1-9]|[1-5]\d) of 60, saved /);
+    await expect(offer).toHaveText(
+      /^The run “hidden 128 · 60 epochs · limit 3000 · seed 3” \(784-128-10, epoch ([1-9]|[1-5]\d) of 60, saved /,
+    );
     await offer.getByRole('button', { name: 'Resume saved run' }).click();
     await expect(page.getByTestId('train-count')).toHaveText('3,000 images');
     await expect(page.getByTestId('test-count')).toHaveText('500 images');

@@ -12,7 +12,16 @@ import { dirname, join } from 'node:path';
 import { displayPath, FmnistError, userMessage } from '@core/shared/errors';
 import { writeFileAtomic } from '@core/io';
 import { appDataFolder, runsFolder } from '@core/app-folders';
-import { differingSettings, displayName, type RunRecord, settingText, wallSeconds } from '@core/shared/run-record';
+import {
+  differingSettings,
+  displayName,
+  elsewhereText,
+  originText,
+  type RunRecord,
+  settingText,
+  wallSeconds,
+} from '@core/shared/run-record';
+import { importRun } from '@core/records/import';
 import { basisText, durationText, formatRunTime, sortRuns } from '@core/shared/run-display';
 import { type DamagedRun, type RunList, RunStore } from '@core/records/store';
 import type { EpochSummary } from '@core/shared/events';
@@ -35,6 +44,8 @@ export const RUNS: CommandSpec = {
     'fmnist runs note ID TEXT                  (an empty TEXT removes the note)',
     "fmnist runs delete ID... [--files-only]   records and the runs' own checkpoints (copies saved elsewhere stay);",
     '                                          --files-only deletes the checkpoints and keeps the records',
+    'fmnist runs import FILE [--name NAME]     record a run continued elsewhere (the checkpoint train.py of',
+    '                                          fmnist export --format pytorch wrote), with its whole history',
     '',
     "fmnist train and the app record every run in the runs folder of the app's data folder (FMNIST_STUDIO_DATA",
     "sets the data folder), with the run's own checkpoint. An ID may be shortened to any prefix that names one run.",
@@ -42,6 +53,11 @@ export const RUNS: CommandSpec = {
   options: {
     json: { kind: 'boolean', help: 'list, show, compare: print one JSON object' },
     out: { kind: 'string', value: 'FILE', help: 'export: the CSV file to write' },
+    name: {
+      kind: 'string',
+      value: 'NAME',
+      help: "import: the run's name (default: its settings and where it trained)",
+    },
     'files-only': { kind: 'boolean', help: "delete: only the runs' own checkpoints; the records stay" },
     force: {
       kind: 'boolean',
@@ -56,10 +72,11 @@ export const RUNS: CommandSpec = {
     'fmnist runs rename 20261125-143012 "wide, lr 0.002"',
     'fmnist runs delete 20261125-143012',
     'fmnist runs delete --files-only 20261125-143012',
+    'fmnist runs import run-pytorch/run.safetensors',
   ],
 };
 
-const SUBCOMMANDS = ['list', 'show', 'compare', 'export', 'rename', 'note', 'delete'] as const;
+const SUBCOMMANDS = ['list', 'show', 'compare', 'export', 'rename', 'note', 'delete', 'import'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 /** The options each subcommand takes. */
 const SUBCOMMAND_OPTIONS: Record<Subcommand, string[]> = {
@@ -70,6 +87,7 @@ const SUBCOMMAND_OPTIONS: Record<Subcommand, string[]> = {
   rename: [],
   note: [],
   delete: ['files-only', 'force'],
+  import: ['name'],
 };
 
 function usageError(problem: string): FmnistError {
@@ -199,6 +217,18 @@ export async function runRuns(argv: string[], context: CliContext): Promise<numb
       else out(edited.note ? `Run ${run.id} has a note now.` : `Run ${run.id} has no note now.`);
       return 0;
     }
+    case 'import': {
+      if (args.length !== 1) throw usageError('fmnist runs import takes one checkpoint file');
+      const run = await importRun(store, args[0], { name: options.name as string | undefined });
+      const elsewhere = run.trainedElsewhere;
+      out(
+        `Recorded run ${run.id} (${displayPath(run.name)}): ${plural(run.metrics.epochs, 'epoch')}` +
+          (elsewhere ? ` (${elsewhere.fromEpoch}–${elsewhere.toEpoch} trained by ${elsewhereText(elsewhere)})` : '') +
+          `, final test accuracy ${percent(run.metrics.finalTestAccuracy)}; its own copy of the model is ` +
+          `${displayPath(run.checkpoint ?? '')}.`,
+      );
+      return 0;
+    }
     case 'delete': {
       if (args.length < 1) throw usageError('fmnist runs delete takes one or more run ids');
       const listing = await store.list();
@@ -314,10 +344,12 @@ async function showRun(run: RunRecord, history: EpochSummary[], out: (line?: str
   const field = (label: string, text: string): void => out(`${label.padEnd(12)} ${text}`);
   field('Run', `${run.id}${run.name ? `  "${displayPath(run.name)}"` : ''}`);
   field('Status', `${run.status}${run.error ? `: ${displayPath(run.error)}` : ''}`);
-  field(
-    'Trained by',
-    `${run.origin === 'cli' ? 'fmnist train' : 'the app'} ${run.appVersion} (process ${run.pid} on ${displayPath(run.host)})`,
-  );
+  field('Trained by', `${originText(run)} ${run.appVersion} (process ${run.pid} on ${displayPath(run.host)})`);
+  if (run.trainedElsewhere)
+    field(
+      'Elsewhere',
+      `epochs ${run.trainedElsewhere.fromEpoch}–${run.trainedElsewhere.toEpoch} by ${elsewhereText(run.trainedElsewhere)}`,
+    );
   field(
     'Started',
     `${formatRunTime(run.startedAt, true)}${run.endedAt ? `, ended ${formatRunTime(run.endedAt, true)}` : ''}`,

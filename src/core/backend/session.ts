@@ -202,6 +202,8 @@ export class StudioSession {
             const checkpoint = await loadCheckpoint(request.path);
             this.refuseReplacingUnsaved(request.replaceUnsaved, request.path);
             this.show(modelFromCheckpoint(checkpoint, request.path));
+            // A run continued elsewhere (the PyTorch script) joins the run history when it is first opened.
+            await this.records.importElsewhere(request.path, checkpoint);
           });
           break;
         case 'resume-run':

@@ -12,6 +12,7 @@ import { describeShape, mlpShape } from '@core/shared/mlp';
 import { HOST_NAME } from './liveness';
 import { displayName, isResumable, modelFileOf, type RunRecord } from '@core/shared/run-record';
 import { StoreRecorder, type StoreRecorderOptions } from './recorder';
+import { importRun, trainedElsewhereOf } from './import';
 import { RunStore } from './store';
 import type { EpochSummary } from '@core/shared/events';
 import type {
@@ -58,6 +59,25 @@ export class RunRecords {
           message: problem ? `The run cannot be recorded: ${problem}. Training goes on.` : 'The run is recorded again.',
         }),
     });
+  }
+
+  /**
+   * Records a checkpoint's run when it holds epochs trained elsewhere and was not imported yet (as `fmnist runs
+   * import` does), and says so; a failure to record it is said too, but the model stays loaded.
+   */
+  async importElsewhere(file: string, checkpoint: Checkpoint): Promise<void> {
+    if (!this.store || !trainedElsewhereOf(checkpoint)) return;
+    try {
+      const run = await importRun(this.store, file);
+      this.emit({
+        type: 'notice',
+        tone: 'info',
+        message: `This model was trained on elsewhere: it is recorded in Runs as "${run.name}".`,
+      });
+    } catch (error) {
+      if (error instanceof FmnistError && / was imported already, as run /.test(error.message)) return;
+      this.emit({ type: 'notice', tone: 'error', message: `The run cannot be recorded: ${userMessage(error)}` });
+    }
   }
 
   /** The model a run ended with (its record's id). */

@@ -20,6 +20,7 @@ import {
   type RunOrigin,
   type RunRecord,
   type RunSweepRef,
+  type TrainedElsewhere,
 } from '@core/shared/run-record';
 import { defaultRunName } from '@core/shared/run-display';
 import { thisProcess } from './liveness';
@@ -30,7 +31,8 @@ export interface RunStart {
   config: RunConfig;
   data: ModelData;
   kernels: string;
-  threads: number;
+  /** Null when not known (a run imported from elsewhere). */
+  threads: number | null;
   trainingSamples: number;
   validationSamples: number;
   /** The epochs the model already had (a continued model), else empty. */
@@ -72,6 +74,8 @@ export interface StoreRecorderOptions {
   resumedFile?: string | null;
   /** The sweep that planned the run, and its place in the plan. */
   sweep?: RunSweepRef;
+  /** An imported run: the epochs trained elsewhere, and how. */
+  trainedElsewhere?: TrainedElsewhere;
   /** Called when recording fails (the message names the file and why) and with null when it works again. */
   onProblem?: (problem: string | null) => void;
   now?: () => Date;
@@ -175,6 +179,7 @@ export class StoreRecorder implements RunRecorder {
       metrics: metricsOf(this.history, resumedEpochs + 1),
       summary: null,
       ...(this.options.sweep ? { sweep: { ...this.options.sweep } } : {}),
+      ...(this.options.trainedElsewhere ? { trainedElsewhere: { ...this.options.trainedElsewhere } } : {}),
     };
     await this.write(true);
   }

@@ -19,7 +19,8 @@ export type RunRecordStatus = StoredRunStatus | 'interrupted';
 export const RUN_STATUSES: readonly StoredRunStatus[] = ['running', 'finished', 'stopped', 'failed'];
 
 /** Who trained: the fmnist CLI, or the app (desktop window or browser host). */
-export type RunOrigin = 'cli' | 'app';
+/** Who recorded the run: fmnist train, the app, or fmnist runs import (a run continued elsewhere). */
+export type RunOrigin = 'cli' | 'app' | 'import';
 
 /** The final (or so far) numbers of a run, from its history. */
 export interface RunMetrics {
@@ -86,6 +87,8 @@ export interface RunRecord {
   continuedBy?: string | null;
   /** The sweep that planned the run and its place in the sweep's plan (absent in runs of no sweep). */
   sweep?: RunSweepRef | null;
+  /** The epochs trained outside this app (the PyTorch script), and how: absent for runs trained here. */
+  trainedElsewhere?: TrainedElsewhere | null;
   /** The run's own files in the runs folder, as found when it was read (never stored). */
   files?: RunFiles | null;
   kernels: string | null;
@@ -95,6 +98,34 @@ export interface RunRecord {
   metrics: RunMetrics;
   /** What the trainer returned at the end (its RunSummary without the history, whatever fields it has). */
   summary: Record<string, unknown> | null;
+}
+
+/** Epochs a run imported with `fmnist runs import` trained elsewhere, and by what. */
+export interface TrainedElsewhere {
+  fromEpoch: number;
+  toEpoch: number;
+  /** The program (train.py), its PyTorch version, the device type and the number of processes. */
+  program: string;
+  torch: string | null;
+  device: string | null;
+  worldSize: number | null;
+  /** When the imported checkpoint was written, to know it again (a second import of it is refused). */
+  checkpointCreatedAt: string | null;
+}
+
+/** What recorded a run, as the run's details name it. */
+export function originText(run: Pick<RunRecord, 'origin'>): string {
+  return run.origin === 'cli' ? 'fmnist train' : run.origin === 'import' ? 'fmnist runs import' : 'the app';
+}
+
+/** "train.py (PyTorch 2.4.0, cuda, 4 processes)". */
+export function elsewhereText(trained: TrainedElsewhere): string {
+  const how = [
+    trained.torch ? `PyTorch ${trained.torch}` : null,
+    trained.device,
+    trained.worldSize === null ? null : `${trained.worldSize} process${trained.worldSize === 1 ? '' : 'es'}`,
+  ].filter((part) => part !== null);
+  return `${trained.program}${how.length ? ` (${how.join(', ')})` : ''}`;
 }
 
 /** A run of a sweep: the sweep's id and the run's index in the sweep's plan (src/core/sweep). */
@@ -325,7 +356,8 @@ export function checkRunRecord(value: unknown, expectedId: string): RunRecord | 
   for (const key of ['endedAt', 'error', 'checkpoint', 'kernels'] as const) {
     if (value[key] !== null && typeof value[key] !== 'string') return `${key} is ${describeValue(value[key])}`;
   }
-  if (value.origin !== 'cli' && value.origin !== 'app') return `origin is ${describeValue(value.origin)}`;
+  if (value.origin !== 'cli' && value.origin !== 'app' && value.origin !== 'import')
+    return `origin is ${describeValue(value.origin)}`;
   for (const key of ['pid', 'processStartedMs', 'trainingSamples', 'validationSamples'] as const) {
     if (typeof value[key] !== 'number' || !Number.isFinite(value[key]))
       return `${key} is ${describeValue(value[key])}, not a number`;
@@ -358,6 +390,21 @@ export function checkRunRecord(value: unknown, expectedId: string): RunRecord | 
       (sweep.index as number) < 0)
   ) {
     return `sweep is ${describeValue(sweep)}`;
+  }
+  const elsewhere = value.trainedElsewhere;
+  if (
+    elsewhere !== undefined &&
+    elsewhere !== null &&
+    (!isObject(elsewhere) ||
+      !Number.isSafeInteger(elsewhere.fromEpoch) ||
+      !Number.isSafeInteger(elsewhere.toEpoch) ||
+      typeof elsewhere.program !== 'string' ||
+      !(elsewhere.torch === null || typeof elsewhere.torch === 'string') ||
+      !(elsewhere.device === null || typeof elsewhere.device === 'string') ||
+      !(elsewhere.worldSize === null || Number.isSafeInteger(elsewhere.worldSize)) ||
+      !(elsewhere.checkpointCreatedAt === null || typeof elsewhere.checkpointCreatedAt === 'string'))
+  ) {
+    return `trainedElsewhere is ${describeValue(elsewhere)}`;
   }
   if (
     value.processIdentity !== undefined &&

@@ -447,7 +447,7 @@ describe('fmnist runs', () => {
     [
       ['runs', 'frobnicate'],
       () =>
-        'fmnist runs: unknown subcommand "frobnicate" (list, show, compare, export, rename, note, delete) (see fmnist runs --help)\n',
+        'fmnist runs: unknown subcommand "frobnicate" (list, show, compare, export, rename, note, delete, import) (see fmnist runs --help)\n',
     ],
     [['runs', 'show'], () => 'fmnist runs: fmnist runs show takes one run id (see fmnist runs --help)\n'],
     [

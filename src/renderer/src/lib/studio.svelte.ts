@@ -19,6 +19,7 @@ import type {
 import { type OpenPlan, planOpen } from '@core/shared/open-files';
 import { formatBytes } from '@core/shared/format';
 import { suggestedModelName } from '@core/shared/file-names';
+import { formatRunTime } from '@core/shared/run-display';
 import { ChartSeries } from './chart-series';
 import { downloadUrl } from './save-file';
 import { FIELDS, SettingsForm } from './settings-form.svelte';
@@ -46,13 +47,10 @@ function modelText(model: NonNullable<StudioState['model']>): string {
   return `${model.architecture}, ${model.epochsDone === null ? 'training unknown' : `${model.epochsDone} epoch${model.epochsDone === 1 ? '' : 's'}`}`;
 }
 
-/** When a file was saved, as people read it ("" when unknown). */
-function savedText(iso: string | null): string {
-  if (!iso) return '';
-  const date = new Date(iso);
-  return Number.isFinite(date.getTime())
-    ? `, saved ${date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })}`
-    : '';
+/** When a file was saved, as the Runs tab writes times (", saved 2026-12-06 21:08"; "" when unknown). */
+export function savedText(iso: string | null): string {
+  const time = formatRunTime(iso);
+  return time === '—' ? '' : `, saved ${time}`;
 }
 
 const ENDED: readonly RunStatus[] = ['stopped', 'failed', 'finished'];

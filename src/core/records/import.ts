@@ -1,0 +1,116 @@
+/**
+ * Bringing a run back from elsewhere: a checkpoint written by the PyTorch script `fmnist export --format pytorch`
+ * makes (on a GPU, or several machines) becomes a run of the run history, with its whole history, its own copy of
+ * the file in the runs folder, and the epochs it trained there marked as trained elsewhere, so it is compared with
+ * the runs made here, continued here (`fmnist train --resume`, the app's Resume) and never imported twice.
+ */
+
+import { copyFile, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { loadCheckpoint, type Checkpoint } from '../checkpoint/checkpoint';
+import { FmnistError } from '@core/shared/errors';
+import type { EpochSummary } from '@core/shared/events';
+import { defaultRunName } from '@core/shared/run-display';
+import { elsewhereText, type RunRecord, type TrainedElsewhere } from '@core/shared/run-record';
+import { StoreRecorder } from './recorder';
+import type { RunStore } from './store';
+
+/** What the PyTorch script writes in each epoch it trained. */
+interface TrainedBy {
+  program?: unknown;
+  torch?: unknown;
+  device?: unknown;
+  worldSize?: unknown;
+}
+
+const trainedByOf = (epoch: EpochSummary): TrainedBy | null => {
+  const by = (epoch as EpochSummary & { trainedBy?: unknown }).trainedBy;
+  return typeof by === 'object' && by !== null ? (by as TrainedBy) : null;
+};
+
+/** The epochs of a checkpoint's history trained elsewhere (the last stretch of them), or null for none. */
+export function trainedElsewhereOf(checkpoint: Pick<Checkpoint, 'history' | 'createdAt'>): TrainedElsewhere | null {
+  const history = checkpoint.history;
+  let last = history.length - 1;
+  while (last >= 0 && !trainedByOf(history[last])) last--;
+  if (last < 0) return null;
+  let first = last;
+  while (first > 0 && trainedByOf(history[first - 1])) first--;
+  const by = trainedByOf(history[last])!;
+  const text = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
+  return {
+    fromEpoch: history[first].epoch,
+    toEpoch: history[last].epoch,
+    program: text(by.program) ?? 'another program',
+    torch: text(by.torch),
+    device: text(by.device),
+    worldSize: Number.isSafeInteger(by.worldSize) ? (by.worldSize as number) : null,
+    checkpointCreatedAt: checkpoint.createdAt,
+  };
+}
+
+/**
+ * Records the run a checkpoint holds. Refused in one line naming the file: a file that is no checkpoint, a bare
+ * state dict (no settings, no history), and a checkpoint of epochs trained elsewhere that was imported already.
+ */
+export async function importRun(store: RunStore, file: string, options: { name?: string } = {}): Promise<RunRecord> {
+  const checkpoint = await loadCheckpoint(file);
+  const config = checkpoint.config;
+  if (!config || checkpoint.history.length === 0)
+    throw new FmnistError('bad-input', 'records no settings or epochs: only the checkpoint of a run can be imported', {
+      file,
+    });
+  const elsewhere = trainedElsewhereOf(checkpoint);
+  if (elsewhere) {
+    const { runs } = await store.list();
+    const same = runs.find(
+      (run) =>
+        run.trainedElsewhere?.checkpointCreatedAt === elsewhere.checkpointCreatedAt &&
+        run.trainedElsewhere?.toEpoch === elsewhere.toEpoch,
+    );
+    if (same) throw new FmnistError('bad-option', `was imported already, as run ${same.id}`, { file });
+  }
+  // The epochs before those trained elsewhere are the model it continued; the run is the epochs after them.
+  const history = checkpoint.history;
+  const split = elsewhere ? history.findIndex((epoch) => epoch.epoch === elsewhere.fromEpoch) : 0;
+  const recorder = new StoreRecorder(store, {
+    origin: 'import',
+    name:
+      options.name ??
+      `${defaultRunName(config, { continued: split > 0 })}, ${elsewhere ? elsewhereText(elsewhere) : 'imported'}`,
+    checkpoint: null,
+    resumedFile: file,
+    ...(elsewhere ? { trainedElsewhere: elsewhere } : {}),
+  });
+  // The run's own copy of the model, written whole before the record names it.
+  const own = recorder.checkpointFiles.last;
+  const partial = join(own, '..', `.${basename(own)}.import-${process.pid}`);
+  try {
+    await copyFile(file, partial);
+    await rename(partial, own);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+  recorder.startWithCheckpoint(own);
+  const trained = history.slice(Math.max(0, split));
+  await recorder.start({
+    config,
+    data: {
+      fingerprint: checkpoint.datasetFingerprint,
+      sources: checkpoint.dataSources ?? null,
+      history: checkpoint.dataHistory ?? null,
+    },
+    kernels: elsewhere ? elsewhereText(elsewhere) : 'unknown',
+    threads: elsewhere?.worldSize ?? null,
+    // Not recorded in a checkpoint: 0 stands for unknown.
+    trainingSamples: 0,
+    validationSamples: 0,
+    history: history.slice(0, Math.max(0, split)),
+  });
+  await recorder.epoch(...trained);
+  const complete = checkpoint.finishedEarly === true || checkpoint.epochsDone >= config.epochs;
+  await recorder.end({ status: complete ? 'finished' : 'stopped', error: null, summary: null, checkpoint: own });
+  if (!recorder.recorded) throw new FmnistError('io', `cannot be recorded in ${store.folder}`, { file });
+  return store.get(recorder.id);
+}

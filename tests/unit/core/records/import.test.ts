@@ -1,0 +1,92 @@
+/**
+ * Bringing back a run continued elsewhere: a checkpoint whose last epochs name the program that trained them (as the
+ * PyTorch script writes) becomes a run of the history with its own copy of the file, the epochs before those the
+ * model it continued; it is never imported twice, and opening it in the app records it too. The checkpoint here is
+ * one the session trained, its last epoch marked by hand as trained elsewhere.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type BackendEvent, DEFAULT_SETTINGS } from '@core/shared/contract';
+import { loadCheckpoint, saveCheckpoint } from '@core/checkpoint/checkpoint';
+import { StudioSession } from '@core/backend/session';
+import { importRun, trainedElsewhereOf } from '@core/records/import';
+import { RunStore } from '@core/records/store';
+import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
+
+describe('importing a run trained elsewhere', () => {
+  let dir: string;
+  let marked: string;
+  let plain: string;
+  const trainedBy = { program: 'train.py', torch: '2.4.0', device: 'cuda', worldSize: 4 };
+
+  beforeAll(async () => {
+    dir = await tempDir('fmnist-import-');
+    const session = new StudioSession({ emit: () => {}, env: {} });
+    const train = await writeTemp(dir, 'train.csv', toKaggleCsv(randomDataset(300, 41)));
+    const test = await writeTemp(dir, 'test.csv', toKaggleCsv(randomDataset(100, 42)));
+    expect((await session.handle({ type: 'load-dataset', role: 'train', paths: [train] })).ok).toBe(true);
+    expect((await session.handle({ type: 'load-dataset', role: 'test', paths: [test] })).ok).toBe(true);
+    const settings = { ...DEFAULT_SETTINGS, epochs: 3, hiddenSizes: [16], batchSize: 64 };
+    expect(
+      (await session.handle({ type: 'start', settings, autosave: false, continue: false, allowOtherData: false })).ok,
+    ).toBe(true);
+    await session.whenIdle();
+    plain = join(dir, 'plain.safetensors');
+    expect((await session.handle({ type: 'save-checkpoint', path: plain })).ok).toBe(true);
+    const checkpoint = await loadCheckpoint(plain);
+    // Epochs 2 and 3 trained elsewhere, epoch 1 here.
+    checkpoint.history = checkpoint.history.map((epoch) => (epoch.epoch >= 2 ? { ...epoch, trainedBy } : epoch));
+    marked = join(dir, 'marked.safetensors');
+    await saveCheckpoint(marked, checkpoint);
+  });
+
+  it('finds the last stretch of epochs trained elsewhere, and none in a checkpoint trained here', async () => {
+    expect(trainedElsewhereOf(await loadCheckpoint(marked))).toMatchObject({
+      fromEpoch: 2,
+      toEpoch: 3,
+      program: 'train.py',
+      torch: '2.4.0',
+      device: 'cuda',
+      worldSize: 4,
+    });
+    expect(trainedElsewhereOf(await loadCheckpoint(plain))).toBeNull();
+  });
+
+  it('records the run with its history, its own copy, and refuses a second import in one line', async () => {
+    const store = new RunStore(join(dir, 'runs-a'));
+    const run = await importRun(store, marked);
+    const checkpoint = await loadCheckpoint(marked);
+    expect(run.origin).toBe('import');
+    expect(run.status).toBe('finished');
+    expect(run.name).toBe('hidden 16 · batch 64 · 3 epochs, continued, train.py (PyTorch 2.4.0, cuda, 4 processes)');
+    expect(run.resumedFrom).toEqual({ epochsDone: 1, file: marked });
+    expect(run.metrics.epochs).toBe(3);
+    expect(run.metrics.finalTestAccuracy).toBe(checkpoint.history[2].testAccuracy);
+    expect((await store.history(run.id)).map((epoch) => epoch.epoch)).toEqual([1, 2, 3]);
+    expect((await readFile(run.checkpoint!)).equals(await readFile(marked))).toBe(true);
+    await expect(importRun(store, marked)).rejects.toThrow(`${marked}: was imported already, as run ${run.id}`);
+    await expect(importRun(store, join(dir, 'train.csv'))).rejects.toThrow(/train\.csv: /);
+  });
+
+  it('records it when the app opens it, once', async () => {
+    const events: BackendEvent[] = [];
+    const session = new StudioSession({
+      emit: (event) => events.push(event),
+      env: {},
+      runsDirectory: join(dir, 'runs-b'),
+    });
+    for (let i = 0; i < 2; i++)
+      expect((await session.handle({ type: 'load-checkpoint', path: marked, replaceUnsaved: true })).ok).toBe(true);
+    const listed = await session.handle({ type: 'list-runs' });
+    if (!listed.ok) throw new Error(listed.error);
+    expect(listed.runs.runs.map((run) => [run.origin, run.trainedElsewhere?.fromEpoch])).toEqual([['import', 2]]);
+    const notices = events.filter((event) => event.type === 'notice');
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({
+      tone: 'info',
+      message: expect.stringMatching(/^This model was trained on elsewhere: it is recorded in Runs as "/),
+    });
+  });
+});
