@@ -1,12 +1,29 @@
 /**
  * The run settings given as `fmnist train` options (--epochs, --lr, --dropout, …, and --preset under them), as the
- * partial RunConfig that config.ts checks. `fmnist sweep` takes the same options for the settings its runs share.
+ * partial RunConfig that config.ts checks, and --autosave-every. `fmnist sweep` takes the same options for the
+ * settings its runs share.
  */
 
 import { parseHiddenSizes, type RunConfig } from '@core/shared/config';
 import { FmnistError } from '@core/shared/errors';
 import { PRESET_NAMES, type PresetName, presetSettings } from '@core/shared/presets';
 import { threadCount } from './args';
+import { AUTOSAVE_INTERVAL_MS } from '@core/training/autosave';
+
+/** The longest --autosave-every: a day. */
+const MAX_AUTOSAVE_SECONDS = 86_400;
+
+/** --autosave-every in milliseconds (the default when not given); refused in one line outside 0 s – a day. */
+export function autosaveIntervalMs(value: unknown): number {
+  if (value === undefined) return AUTOSAVE_INTERVAL_MS;
+  const seconds = value as number;
+  if (!(seconds >= 0 && seconds <= MAX_AUTOSAVE_SECONDS))
+    throw new FmnistError(
+      'bad-option',
+      `--autosave-every must be between 0 and ${MAX_AUTOSAVE_SECONDS} seconds, got ${seconds}`,
+    );
+  return seconds * 1000;
+}
 
 /** The settings given on the command line (absent ones stay undefined). */
 export function givenSettings(options: Record<string, unknown>): Partial<Record<keyof RunConfig, unknown>> {

@@ -4,11 +4,11 @@
  * find what earlier ones loaded; a test that needs a new backend starts its own with startBrowserHost().
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test as base, expect as baseExpect } from '@playwright/test';
+import { test as base, expect as baseExpect, type Locator } from '@playwright/test';
 
 export const ROOT = join(__dirname, '..', '..');
 export const REAL_DATA_DIR = process.env.FMNIST_DATA || '/usr/share/datasets/fashion-mnist';
@@ -84,4 +84,24 @@ export { expect } from '@playwright/test';
 export function hostExited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** The built CLI's JSON answer (`--json`) on a data folder a browser host of a test uses; a failure fails the test. */
+export function cliJson(dataFolder: string, args: string[]): unknown {
+  const result = spawnSync(process.execPath, [join(ROOT, 'out', 'node', 'fmnist.js'), ...args], {
+    env: { ...process.env, FMNIST_STUDIO_DATA: dataFolder },
+    encoding: 'utf8',
+  });
+  baseExpect(result.status, result.stderr).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+/** The luminance (0 black to 1 white, Rec. 709 weights of the sRGB values) of an element's computed background. */
+export async function backgroundLuminance(locator: Locator): Promise<number> {
+  type Styles = { getComputedStyle(element: unknown): { backgroundColor: string } };
+  const colour = await locator.evaluate(
+    (element) => (globalThis as unknown as Styles).getComputedStyle(element).backgroundColor,
+  );
+  const [r, g, b] = (colour.match(/[\d.]+/g) ?? []).map(Number);
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
 }

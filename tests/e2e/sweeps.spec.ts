@@ -5,11 +5,9 @@
  * listing the app's sweep, and a sweep stopped part-way resuming — at 1024×700 and 1280×900, light and dark.
  */
 
-import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import type { Locator, Page } from '@playwright/test';
-import { expect, ROOT, startBrowserHost, tempDataFolder, test } from './fixtures';
+import type { Page } from '@playwright/test';
+import { backgroundLuminance, cliJson, expect, startBrowserHost, tempDataFolder, test } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
 const dataFolder = tempDataFolder();
@@ -21,33 +19,16 @@ test.afterAll(() => {
   host.process.kill('SIGINT');
 });
 
-function cli(args: string[]): unknown {
-  const result = spawnSync(process.execPath, [join(ROOT, 'out', 'node', 'fmnist.js'), ...args], {
-    env: { ...process.env, FMNIST_STUDIO_DATA: dataFolder },
-    encoding: 'utf8',
-  });
-  expect(result.status, result.stderr).toBe(0);
-  return JSON.parse(result.stdout);
-}
-
-/** "88.12% ± 0.31" as the page shows a mean and sample standard deviation of two accuracies. */
+/** "88.12% ± 0.31%" as the page shows a mean and sample standard deviation of two accuracies. */
 function expectedSpread(a: number, b: number): string {
   const mean = (a + b) / 2;
+  // The sample standard deviation of two values is their distance over √2.
   const sd = Math.abs(a - b) / Math.SQRT2;
-  return `${(mean * 100).toFixed(2)}% ± ${(sd * 100).toFixed(2)}`;
+  return `${(mean * 100).toFixed(2)}% ± ${(sd * 100).toFixed(2)}%`;
 }
 
 async function openSweeps(page: Page): Promise<void> {
   await page.getByRole('tab', { name: 'Sweeps', exact: true }).click();
-}
-
-async function luminance(locator: Locator): Promise<number> {
-  type Styles = { getComputedStyle(element: unknown): { backgroundColor: string } };
-  const colour = await locator.evaluate(
-    (element) => (globalThis as unknown as Styles).getComputedStyle(element).backgroundColor,
-  );
-  const [r, g, b] = (colour.match(/[\d.]+/g) ?? []).map(Number);
-  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
 }
 
 test('a sweep of two settings and two seeds: progress, heat map and table against the records', async ({ page }) => {
@@ -83,13 +64,13 @@ test('a sweep of two settings and two seeds: progress, heat map and table agains
   await expect(page.getByTestId('sweep-progress')).toBeHidden();
 
   // The CLI lists the app's sweep, and the runs' records give every accuracy.
-  const listed = cli(['sweep', '--list', '--json']) as {
+  const listed = cliJson(dataFolder, ['sweep', '--list', '--json']) as {
     sweeps: { name: string; status: string; runs: { status: string }[] }[];
   };
   expect(
     listed.sweeps.map((s) => [s.name, s.status, s.runs.filter((run) => run.status === 'finished').length]),
   ).toEqual([['rates and dropout', 'finished', 8]]);
-  const { runs } = cli(['runs', '--json']) as {
+  const { runs } = cliJson(dataFolder, ['runs', '--json']) as {
     runs: { id: string; name: string; metrics: { finalTestAccuracy: number; bestTestAccuracy: number } }[];
   };
   const accuracy = (name: string) => runs.find((run) => run.name === `rates and dropout · ${name}`)!.metrics;
@@ -109,7 +90,7 @@ test('a sweep of two settings and two seeds: progress, heat map and table agains
           const cell = heat.locator('tbody tr').nth(r).locator('td').nth(c);
           await expect(cell).toHaveText(expectedSpread(a.finalTestAccuracy, b.finalTestAccuracy));
           // The cells follow the theme: dark in dark mode whatever their share, never a white block.
-          if (theme === 'dark') expect(await luminance(cell)).toBeLessThan(0.55);
+          if (theme === 'dark') expect(await backgroundLuminance(cell)).toBeLessThan(0.55);
         }
       const table = page.getByRole('table', { name: 'Results of rates and dropout' });
       const row = table.locator('tbody tr').filter({ hasText: /^0\.003\s*0\.2/ });
@@ -151,7 +132,7 @@ test('a sweep stopped part-way resumes where it stopped', async ({ page }) => {
   await page.getByRole('button', { name: 'Stop sweep' }).click();
   await expect(row).toContainText('stopped');
   // The first run went on from its own checkpoint: one continued run, no second start from scratch.
-  const { runs } = cli(['runs', '--json']) as {
+  const { runs } = cliJson(dataFolder, ['runs', '--json']) as {
     runs: { name: string; resumedFrom: { epochsDone: number } | null; continuedBy?: string }[];
   };
   const first = runs.filter((run) => run.name === 'batch sweep · batch 64 · seed 1');

@@ -6,12 +6,10 @@
  * probabilities that tell 99.97% from 100%, and a save's suggested name and confirmation.
  */
 
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import type { EpochSummary } from '@core/shared/contract';
 import { formatDuration } from '@core/shared/format';
-import { expect, ROOT, startBrowserHost, tempDataFolder, test } from './fixtures';
+import { backgroundLuminance, cliJson, expect, startBrowserHost, tempDataFolder, test } from './fixtures';
 import type { ChildProcess } from 'node:child_process';
 
 test.describe.configure({ mode: 'serial' });
@@ -30,19 +28,11 @@ const SIZES = [
 ] as const;
 const THEMES = ['light', 'dark'] as const;
 
-/** The app's runs as the CLI reads them from the same data folder: newest first. */
-function cli(args: string[]): unknown {
-  const result = spawnSync(process.execPath, [join(ROOT, 'out', 'node', 'fmnist.js'), ...args], {
-    env: { ...process.env, FMNIST_STUDIO_DATA: dataFolder },
-    encoding: 'utf8',
-  });
-  expect(result.status, result.stderr).toBe(0);
-  return JSON.parse(result.stdout);
-}
+/** The newest run as the CLI reads it from the host's data folder, with its epochs. */
 function newestRun(): { id: string; history: EpochSummary[] } {
-  const { runs } = cli(['runs', '--json']) as { runs: { id: string; startedAt: string }[] };
+  const { runs } = cliJson(dataFolder, ['runs', '--json']) as { runs: { id: string; startedAt: string }[] };
   const id = [...runs].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0].id;
-  return cli(['runs', 'show', id, '--json']) as { id: string; history: EpochSummary[] };
+  return cliJson(dataFolder, ['runs', 'show', id, '--json']) as { id: string; history: EpochSummary[] };
 }
 
 const chart = (page: Page, title: string): Locator => page.locator(`figure[aria-label^="${title} chart"]`);
@@ -70,16 +60,6 @@ async function inWindow(page: Page, locator: Locator): Promise<void> {
   expect(box!.y).toBeGreaterThanOrEqual(0);
   expect(box!.x + box!.width).toBeLessThanOrEqual(size.width + 0.5);
   expect(box!.y + box!.height).toBeLessThanOrEqual(size.height + 0.5);
-}
-
-/** Relative luminance of a computed CSS colour "rgb(r, g, b)". */
-async function luminance(locator: Locator): Promise<number> {
-  type Styles = { getComputedStyle(element: unknown): { backgroundColor: string } };
-  const colour = await locator.evaluate(
-    (element) => (globalThis as unknown as Styles).getComputedStyle(element).backgroundColor,
-  );
-  const [r, g, b] = (colour.match(/[\d.]+/g) ?? []).map(Number);
-  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
 }
 
 test('the charts: every cost and accuracy per epoch in their tables, zoom, log scale and the time axis', async ({
@@ -187,7 +167,7 @@ test('the charts: every cost and accuracy per epoch in their tables, zoom, log s
       const apart = a.x + a.width <= b.x + 0.5 || a.y + a.height <= b.y + 0.5;
       expect(apart, `${JSON.stringify(a)} against ${JSON.stringify(b)}`).toBe(true);
       // The charts follow the theme.
-      const shade = await luminance(cost);
+      const shade = await backgroundLuminance(cost);
       if (theme === 'dark') expect(shade).toBeLessThan(0.3);
       else expect(shade).toBeGreaterThan(0.7);
     }

@@ -28,6 +28,7 @@ import type { EpochSummary } from '@core/shared/events';
 import { type CommandSpec, parseOptions } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { checkOutputFile } from '../output-target';
+import { table } from '../table';
 import { formatDuration, percent, plural } from '../progress';
 import { formatBytes } from '@core/shared/format';
 
@@ -276,20 +277,6 @@ async function findAll(store: RunStore, ids: string[]): Promise<RunRecord[]> {
     if (!found.includes(run)) found.push(run);
   }
   return found;
-}
-
-/** Columns padded to their widest cell; `right` columns are aligned right (numbers). */
-function table(rows: string[][], right: boolean[]): string[] {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => Array.from(row[c]).length)));
-  return rows.map((row) =>
-    row
-      .map((cell, c) => {
-        const pad = ' '.repeat(widths[c] - Array.from(cell).length);
-        return right[c] ? pad + cell : cell + pad;
-      })
-      .join('  ')
-      .trimEnd(),
-  );
 }
 
 /** The run's name cut to `max` characters, the last an ellipsis (no space before it). */

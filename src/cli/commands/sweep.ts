@@ -16,7 +16,7 @@ import { displayPath, FmnistError } from '@core/shared/errors';
 import { fingerprint } from '@core/shared/dataset';
 import { describeShape, mlpShape } from '@core/shared/mlp';
 import { cleanName } from '@core/shared/run-record';
-import { aggregateSweep, type Spread } from '@core/shared/sweep/aggregate';
+import { aggregateSweep, spreadText } from '@core/shared/sweep/aggregate';
 import {
   checkSweepPlan,
   describeSettings,
@@ -41,14 +41,14 @@ import {
 import { type SweepEvent, type SweepJob, type SweepJobEnd, SweepRunner } from '@core/sweep/runner';
 import type { SweepLock } from '@core/sweep/lock';
 import { type ListedSweep, SweepStore, sweepsFolder } from '@core/sweep/store';
-import { AUTOSAVE_INTERVAL_MS } from '@core/training/autosave';
 import { TrainingRun } from '@core/training/training-run';
 import { APP_VERSION } from '@core/version';
 import { type CommandSpec, kernelChoice, type OptionSpec, parseOptions, threadCount } from '../args';
 import { type CliContext, SIGNAL_EXIT_CODES, type StopSignal, writeLine } from '../context';
+import { table } from '../table';
 import { collectGarbage } from '../memory';
 import { bar, formatDuration, percent, plural, StatusLine } from '../progress';
-import { givenWithPreset } from '../settings-options';
+import { autosaveIntervalMs, givenWithPreset } from '../settings-options';
 import { epochLine, loadTrainingData, TRAIN } from './train';
 
 /** How the lists of the swept settings are explained in --help (each is also the plain option of `fmnist train`). */
@@ -113,9 +113,6 @@ export const SWEEP: CommandSpec = {
     'fmnist sweep --list',
   ],
 };
-
-/** The longest --autosave-every, as fmnist train allows: a day. */
-const MAX_AUTOSAVE_SECONDS = 86_400;
 
 /** Messages name the settings by their options here. */
 const OPTION_NAMES: SweepNames = (field) => (field === 'seed' ? '--seeds' : `--${SWEEP_SETTINGS[field].option}`);
@@ -195,17 +192,6 @@ function planFromOptions(options: Record<string, unknown>): { axes: SweepAxis[];
   return { ...plan, base };
 }
 
-function checkAutosaveEvery(value: unknown): number {
-  if (value === undefined) return AUTOSAVE_INTERVAL_MS;
-  const seconds = value as number;
-  if (!(seconds >= 0 && seconds <= MAX_AUTOSAVE_SECONDS))
-    throw new FmnistError(
-      'bad-option',
-      `--autosave-every must be between 0 and ${MAX_AUTOSAVE_SECONDS} seconds, got ${seconds}`,
-    );
-  return seconds * 1000;
-}
-
 async function sweep(options: Record<string, unknown>, context: CliContext, signals: StopSignals): Promise<number> {
   const json = options.json === true;
   const { stdout, stderr } = context;
@@ -224,7 +210,7 @@ async function sweep(options: Record<string, unknown>, context: CliContext, sign
     status.clear();
     writeLine(stdout, text);
   };
-  const autosaveIntervalMs = checkAutosaveEvery(options['autosave-every']);
+  const autosaveEveryMs = autosaveIntervalMs(options['autosave-every']);
   const runStore = new RunStore(runsFolder(appDataFolder(context.env)));
   const store = new SweepStore(sweepsFolder(runStore.folder));
   const resumeId = options.resume as string | undefined;
@@ -324,7 +310,7 @@ async function sweep(options: Record<string, unknown>, context: CliContext, sign
       resume: job.resume ? { state: job.resume.state, costCurve: job.resume.costCurve } : null,
       data: (trainedOn) => job.data({ fingerprint: trainedOn, sources: data.sources }),
       autosaveFiles: [recorder.checkpointFiles.last],
-      autosaveIntervalMs,
+      autosaveIntervalMs: autosaveEveryMs,
       runFiles: recorder.checkpointFiles,
       record: recorder,
       onBatch: (p) =>
@@ -457,26 +443,6 @@ function report(event: SweepEvent, out: (text: string) => void, warn: (text: str
   } else {
     out(`  stopped after ${plural(entry.result?.epochs ?? 0, 'epoch')} (run ${entry.runId})`);
   }
-}
-
-/** "84.12% ± 0.35%": the mean and the sample standard deviation of accuracies, "—" where there is none. */
-function spreadText(spread: Spread): string {
-  if (spread.mean === null) return '—';
-  return `${percent(spread.mean)} ± ${spread.sd === null ? '—' : percent(spread.sd)}`;
-}
-
-/** Columns padded to their widest cell; `right` columns are aligned right (numbers). */
-function table(rows: string[][], right: boolean[]): string[] {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => Array.from(row[c]).length)));
-  return rows.map((row) =>
-    row
-      .map((cell, c) => {
-        const pad = ' '.repeat(widths[c] - Array.from(cell).length);
-        return right[c] ? pad + cell : cell + pad;
-      })
-      .join('  ')
-      .trimEnd(),
-  );
 }
 
 /** One row per combination: its values, the runs with a result, final and best test mean ± spread, the run ids. */

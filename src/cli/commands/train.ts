@@ -27,7 +27,7 @@ import { RunStore } from '@core/records/store';
 import type { EpochSummary } from '@core/shared/events';
 import { runOutcome } from '@core/training/trainer';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, THREADS_OPTION } from '../args';
-import { givenWithPreset } from '../settings-options';
+import { autosaveIntervalMs, givenWithPreset } from '../settings-options';
 import { type CliContext, SIGNAL_EXIT_CODES, type StopSignal, writeLine } from '../context';
 import { bar, formatDuration, percent, plural, StatusLine } from '../progress';
 
@@ -116,9 +116,6 @@ export const TRAIN: CommandSpec = {
     'fmnist train --dropout 0.2 --shift 1 --flip --schedule cosine --warmup 2 --validation 0.1 --patience 5 --restore-best',
   ],
 };
-
-/** The longest --autosave-every: a day. */
-const MAX_AUTOSAVE_SECONDS = 86_400;
 
 /** A run's configuration and the checkpoint it continues, if any. */
 async function plan(options: Record<string, unknown>): Promise<{ config: RunConfig; resumed: Checkpoint | null }> {
@@ -273,12 +270,7 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
     });
     await checkOutputFile(autosavePath(autosaveFolder));
   }
-  const autosaveEvery = options['autosave-every'] as number | undefined;
-  if (autosaveEvery !== undefined && !(autosaveEvery >= 0 && autosaveEvery <= MAX_AUTOSAVE_SECONDS))
-    throw new FmnistError(
-      'bad-option',
-      `--autosave-every must be between 0 and ${MAX_AUTOSAVE_SECONDS} seconds, got ${autosaveEvery}`,
-    );
+  const autosaveEveryMs = autosaveIntervalMs(options['autosave-every']);
   if (options['allow-other-data'] && !options.resume)
     throw new FmnistError('bad-option', '--allow-other-data only applies with --resume');
   if (options.name !== undefined && options['no-record'])
@@ -358,7 +350,7 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
         ...(recorder ? [recorder.checkpointFiles.last] : []),
         ...(autosaveFolder ? [autosavePath(autosaveFolder)] : []),
       ],
-      autosaveIntervalMs: autosaveEvery === undefined ? AUTOSAVE_INTERVAL_MS : autosaveEvery * 1000,
+      autosaveIntervalMs: autosaveEveryMs,
       runFiles: recorder?.checkpointFiles ?? null,
       record: recorder,
       onBatch: (p) => {

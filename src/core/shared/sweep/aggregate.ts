@@ -78,3 +78,13 @@ export function aggregateSweep(record: Pick<SweepRecord, 'runs'>): CombinationRe
   }
   return results;
 }
+
+/**
+ * "84.12% ± 0.35%": a combination's mean accuracy and its sample standard deviation over the seeds, in points;
+ * "84.12% ± —" for one seed, "—" for none. The CLI's table and the app's show the same text.
+ */
+export function spreadText(spread: Pick<Spread, 'mean' | 'sd'>): string {
+  if (spread.mean === null) return '—';
+  const points = (fraction: number): string => `${(fraction * 100).toFixed(2)}%`;
+  return `${points(spread.mean)} ± ${spread.sd === null ? '—' : points(spread.sd)}`;
+}

@@ -129,10 +129,3 @@ export class SweepsView {
 }
 
 const sentence = (message: string): string => message.charAt(0).toUpperCase() + message.slice(1);
-
-/** "88.12% ± 0.31" (mean ± sample standard deviation, in points), "88.12%" for one seed, "—" for none. */
-export function spreadText(spread: { mean: number | null; sd: number | null }): string {
-  if (spread.mean === null) return '—';
-  const mean = `${(spread.mean * 100).toFixed(2)}%`;
-  return spread.sd === null ? mean : `${mean} ± ${(spread.sd * 100).toFixed(2)}`;
-}

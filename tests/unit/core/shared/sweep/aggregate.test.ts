@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { resolveFields } from '@core/shared/config';
-import { aggregateSweep, meanAndSpread } from '@core/shared/sweep/aggregate';
+import { aggregateSweep, meanAndSpread, spreadText } from '@core/shared/sweep/aggregate';
 import { checkSweepPlan } from '@core/shared/sweep/plan';
 import { pendingEntries, type SweepRunEntry } from '@core/shared/sweep/record';
 
@@ -119,5 +119,14 @@ describe('aggregateSweep', () => {
       runIds: [null, null, null],
       finalTestAccuracy: { n: 0, mean: null, sd: null },
     });
+  });
+});
+
+describe('spreadText', () => {
+  it('reads mean ± sample standard deviation in points, as the CLI and the app show them', () => {
+    // 0.80, 0.82, 0.84: mean 0.82; squares 0.0004 + 0 + 0.0004 over n − 1 = 2 → sd √0.0004 = 0.02.
+    expect(spreadText(meanAndSpread([0.8, 0.82, 0.84]))).toBe('82.00% ± 2.00%');
+    expect(spreadText(meanAndSpread([0.875]))).toBe('87.50% ± —');
+    expect(spreadText(meanAndSpread([]))).toBe('—');
   });
 });
