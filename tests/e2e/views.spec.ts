@@ -190,88 +190,121 @@ test('the model card, the save name and its confirmation', async ({ page }) => {
 });
 
 test('a stopped run shows its last whole epoch, and Start says why it waits', async ({ page }) => {
-  await page.setViewportSize({ width: 1024, height: 700 });
-  await page.goto(host.url);
-  await page.getByLabel('Epochs', { exact: true }).fill('200');
-  await page.getByLabel('Validation split', { exact: true }).fill('0');
-  await page.getByLabel('Training subset size', { exact: true }).fill('0');
-  await page.getByRole('button', { name: 'Start', exact: true }).click();
-  // Once the model card names the run's second epoch, stop it in the middle of a later one.
-  await expect(page.getByTestId('model-summary')).toHaveText(/^784-512-256-10, \d+ epochs? of 200 — being trained$/, {
-    timeout: 60_000,
-  });
-  await expect(page.getByText(/^Epoch — batch \d{2,3} of 469$/)).toBeVisible();
-  await page.getByRole('button', { name: 'Stop', exact: true }).click();
-  await expect(page.getByRole('status')).toHaveText(/^Stopped after \d+ of 200 epochs\.$/);
-  const run = newestRun();
-  const kept = run.history.length;
-  const last = run.history[kept - 1];
-  await expect(page.getByRole('status')).toHaveText(`Stopped after ${kept} of 200 epochs.`);
-  await expect(page.getByText(`Run — ${kept} of 200 epochs done`)).toBeVisible();
-  await expect(page.getByText(`Epoch — epoch ${kept} complete`)).toBeVisible();
-  await expect(page.getByTestId('samples-per-second')).toHaveText(
-    Math.round(last.samplesPerSecond).toLocaleString('en-US'),
-  );
-  await expect(page.getByTestId('elapsed')).toHaveText(
-    formatDuration(run.history.reduce((sum, h) => sum + h.seconds, 0) * 1000),
-  );
-  await expect(page.getByTestId('train-cost')).toHaveText(last.cost.toFixed(4));
+  for (const [width, height] of SIZES)
+    for (const theme of THEMES) {
+      await page.setViewportSize({ width, height });
+      await page.emulateMedia({ colorScheme: theme });
+      await page.goto(host.url);
+      // The class balance in words: the bars of equal classes are identical blocks.
+      await expect(page.getByTestId('train-balance')).toHaveText('6,000 images in each class');
+      await expect(page.getByTestId('test-balance')).toHaveText('1,000 images in each class');
+      await page.getByLabel('Preset', { exact: true }).selectOption('notebook');
+      await page.getByLabel('Epochs', { exact: true }).fill('200');
+      await page.getByRole('button', { name: 'Start', exact: true }).click();
+      // Stop it in the middle of an epoch after its first.
+      await expect(page.getByTestId('model-summary')).toHaveText(
+        /^784-512-256-10, \d+ epochs? of 200 — being trained$/,
+        { timeout: 60_000 },
+      );
+      await expect(page.getByText(/^Epoch — batch \d{2,3} of 469$/)).toBeVisible();
+      await page.getByRole('button', { name: 'Stop', exact: true }).click();
+      await expect(page.getByRole('status')).toHaveText(/^Stopped after \d+ of 200 epochs\.$/);
+      const run = newestRun();
+      const kept = run.history.length;
+      const last = run.history[kept - 1];
+      await expect(page.getByRole('status')).toHaveText(`Stopped after ${kept} of 200 epochs.`);
+      await expect(page.getByText(`Run — ${kept} of 200 epochs done`)).toBeVisible();
+      await expect(page.getByText(`Epoch — epoch ${kept} complete`)).toBeVisible();
+      await expect(page.getByTestId('samples-per-second')).toHaveText(
+        Math.round(last.samplesPerSecond).toLocaleString('en-US'),
+      );
+      await expect(page.getByTestId('elapsed')).toHaveText(
+        formatDuration(run.history.reduce((sum, h) => sum + h.seconds, 0) * 1000),
+      );
+      await expect(page.getByTestId('train-cost')).toHaveText(last.cost.toFixed(4));
+      // The header keeps its height: the engine's name is one line, whole in its tooltip.
+      const engine = page.locator('dd.engine');
+      await expect(engine).toHaveAttribute('title', /^wasm-simd(-fma)? kernels on \d threads?$/);
+      expect((await engine.boundingBox())!.height).toBeLessThan(30);
 
-  // A field that is not valid: the field says what was typed, and the status line why Start waits.
-  await page.getByLabel('Epochs', { exact: true }).fill('ten');
-  await expect(page.locator('#epochs-message')).toHaveText('Epochs must be a whole number, got "ten"');
-  // The run's outcome stays on the status line; why Start waits is said beside it.
-  await expect(page.getByTestId('start-blocker')).toHaveText('Fix the setting Epochs to start.');
-  await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
-  await page.getByLabel('Validation split', { exact: true }).fill('2');
-  await expect(page.locator('#validationFraction-message')).toHaveText('Validation split must be at most 0.9, got 2');
-  await expect(page.getByTestId('start-blocker')).toHaveText('Fix the settings Epochs, Validation split to start.');
+      // A field that is not valid: the field says what was typed; why Start waits is said beside it.
+      await page.getByLabel('Epochs', { exact: true }).fill('ten');
+      await expect(page.locator('#epochs-message')).toHaveText('Epochs must be a whole number, got "ten"');
+      await expect(page.getByTestId('start-blocker')).toHaveText('Fix the setting Epochs to start.');
+      await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
+      await page.getByLabel('Validation split', { exact: true }).fill('2');
+      await expect(page.locator('#validationFraction-message')).toHaveText(
+        'Validation split must be at most 0.9, got 2',
+      );
+      await expect(page.getByTestId('start-blocker')).toHaveText('Fix the settings Epochs, Validation split to start.');
 
-  // A preset says what it changed, the recipes included.
-  await page.getByLabel('Preset', { exact: true }).selectOption('quick');
-  await expect(page.getByTestId('preset-changes')).toHaveText(
-    'Changed: Epochs ten → 8, Batch size 128 → 256, Learning rate 0.001 → 0.002, Validation split 2 → 0, ' +
-      'Learning-rate schedule constant → cosine',
-  );
+      // A preset says what it changed, the recipes included.
+      await page.getByLabel('Preset', { exact: true }).selectOption('quick');
+      await expect(page.getByTestId('preset-changes')).toHaveText(
+        'Changed: Epochs ten → 8, Batch size 128 → 256, Learning rate 0.001 → 0.002, Validation split 2 → 0, ' +
+          'Learning-rate schedule constant → cosine',
+      );
+      await inWindow(page, page.getByTestId('preset-changes'));
+    }
 });
 
 test('keyboard and layout: the skip link, the folding side panel, Escape on the image details', async ({ page }) => {
-  for (const [width, height] of SIZES) {
-    await page.setViewportSize({ width, height });
+  for (const [width, height] of SIZES)
+    for (const theme of THEMES) {
+      await page.setViewportSize({ width, height });
+      await page.emulateMedia({ colorScheme: theme });
+      await page.goto(host.url);
+      await expect(page.getByTestId('test-count')).toHaveText(/10,000 images/, { timeout: 60_000 });
+      await page.keyboard.press('Tab');
+      await expect(page.getByRole('link', { name: 'Skip to the run controls' })).toBeFocused();
+      await page.keyboard.press('Enter');
+      await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeFocused();
+
+      const views = page.getByRole('tabpanel');
+      const before = (await views.boundingBox())!.width;
+      await page.getByRole('button', { name: 'Hide data and settings' }).click();
+      await expect(page.getByRole('heading', { name: 'Settings' })).toBeHidden();
+      expect((await views.boundingBox())!.width).toBeGreaterThan(before + 250);
+      await page.reload();
+      await expect(page.getByRole('button', { name: 'Show data and settings' })).toHaveAttribute(
+        'aria-expanded',
+        'false',
+      );
+      await page.getByRole('button', { name: 'Show data and settings' }).click();
+      await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+
+      // The surest mistakes first: none reads "100.0%", and Escape closes the one opened.
+      await page.getByRole('tab', { name: 'Gallery', exact: true }).click();
+      await page.getByLabel('Show').selectOption({ label: 'Misclassified' });
+      await page.getByLabel('Sort').selectOption({ label: 'Confidence, highest first' });
+      const first = page.getByRole('img', { name: /^Predicted / }).first();
+      await first.click();
+      const details = page.getByRole('complementary', { name: /^Test image/ });
+      await expect(details).toBeVisible();
+      const shown = await details.getByText(/%$/).allInnerTexts();
+      expect(shown.length).toBe(10);
+      for (const text of shown) expect(text).toMatch(/^(>99\.99|<0\.01|\d{1,2}\.\d{1,2}|99\.9\d|0\.0\d|100|0)%$/);
+      expect(shown).not.toContain('100.0%');
+      await page.keyboard.press('Escape');
+      await expect(details).toBeHidden();
+      await page.getByRole('tab', { name: 'Charts', exact: true }).click();
+    }
+});
+
+test('the gallery fits its columns to its width: none is cut at 1280, 1366 or 1920 px', async ({ page }) => {
+  for (const width of [1024, 1280, 1366, 1920]) {
+    await page.setViewportSize({ width, height: 900 });
     await page.goto(host.url);
-    await expect(page.getByTestId('test-count')).toHaveText(/10,000 images/, { timeout: 60_000 });
-    await page.keyboard.press('Tab');
-    await expect(page.getByRole('link', { name: 'Skip to the run controls' })).toBeFocused();
-    await page.keyboard.press('Enter');
-    await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeFocused();
-
-    const views = page.getByRole('tabpanel');
-    const before = (await views.boundingBox())!.width;
-    await page.getByRole('button', { name: 'Hide data and settings' }).click();
-    await expect(page.getByRole('heading', { name: 'Settings' })).toBeHidden();
-    expect((await views.boundingBox())!.width).toBeGreaterThan(before + 250);
-    await page.reload();
-    await expect(page.getByRole('button', { name: 'Show data and settings' })).toHaveAttribute(
-      'aria-expanded',
-      'false',
-    );
-    await page.getByRole('button', { name: 'Show data and settings' }).click();
-    await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
-
-    // The surest mistakes first: none reads "100.0%", and Escape closes the one opened.
     await page.getByRole('tab', { name: 'Gallery', exact: true }).click();
-    await page.getByLabel('Show').selectOption({ label: 'Misclassified' });
-    await page.getByLabel('Sort').selectOption({ label: 'Confidence, highest first' });
-    const first = page.getByRole('img', { name: /^Predicted / }).first();
-    await first.click();
-    const details = page.getByRole('complementary', { name: /^Test image/ });
-    await expect(details).toBeVisible();
-    const shown = await details.getByText(/%$/).allInnerTexts();
-    expect(shown.length).toBe(10);
-    for (const text of shown) expect(text).toMatch(/^(>99\.99|<0\.01|\d{1,2}\.\d{1,2}|99\.9\d|0\.0\d|100|0)%$/);
-    expect(shown).not.toContain('100.0%');
-    await page.keyboard.press('Escape');
-    await expect(details).toBeHidden();
-    await page.getByRole('tab', { name: 'Charts', exact: true }).click();
+    const grid = page.getByRole('grid');
+    await expect(grid.getByRole('img', { name: /^Predicted / }).first()).toBeVisible();
+    const right = await grid.evaluate(
+      (element) => (element as unknown as { getBoundingClientRect(): { right: number } }).getBoundingClientRect().right,
+    );
+    const cells = await grid.getByRole('img', { name: /^Predicted / }).all();
+    const rights: number[] = [];
+    for (const cell of cells.slice(0, 12))
+      rights.push((await cell.boundingBox())!.x + (await cell.boundingBox())!.width);
+    for (const edge of rights) expect(edge).toBeLessThanOrEqual(Math.min(right, width) + 0.5);
   }
 });
