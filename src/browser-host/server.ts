@@ -528,7 +528,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   ): Promise<Response> => {
     const id = randomBytes(16).toString('hex');
     const kind = request.type === 'export-model' ? request.format : 'checkpoint';
-    const name = plainName(request.name ?? '', kind) ?? SUGGESTED_NAMES[kind];
+    // A PyTorch export is a folder: offered as one zip file holding it.
+    const name = `${plainName(request.name ?? '', kind) ?? SUGGESTED_NAMES[kind]}${kind === 'pytorch' ? '.zip' : ''}`;
     const folder = join(uploadRoot, `download-${id}`);
     await mkdir(folder);
     const path = join(folder, name);

@@ -29,6 +29,13 @@ const CHECKPOINT_FILTERS = [{ name: 'Checkpoints (safetensors)', extensions: ['s
 const EXPORT_FILTERS: Record<ExportFormat, { name: string; extensions: string[] }[]> = {
   onnx: [{ name: 'ONNX model', extensions: ['onnx'] }],
   safetensors: [{ name: 'Weights (safetensors)', extensions: ['safetensors'] }],
+  // A folder, named in the save dialog and made by the export.
+  pytorch: [],
+};
+const EXPORT_TITLES: Record<ExportFormat, string> = {
+  onnx: 'Export model as ONNX',
+  safetensors: 'Export model as safetensors weights',
+  pytorch: 'Export the run for PyTorch (a new folder: train.py, the checkpoint, a README)',
 };
 
 const DATA_FILTERS = [
@@ -77,7 +84,8 @@ async function serve(request: Request, services: IpcServices, window: BrowserWin
     case 'export-model': {
       const format = request.type === 'export-model' ? request.format : null;
       const result = await dialog.showSaveDialog(window, {
-        title: format ? `Export model as ${format === 'onnx' ? 'ONNX' : 'safetensors weights'}` : 'Save checkpoint',
+        title: format ? EXPORT_TITLES[format] : 'Save checkpoint',
+        ...(format === 'pytorch' ? { buttonLabel: 'Create folder' } : {}),
         defaultPath: inFolder(
           preferences,
           'checkpoints',

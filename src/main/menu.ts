@@ -71,6 +71,7 @@ export function menuTemplate(options: MenuOptions): MenuItemConstructorOptions[]
         command('Save Checkpoint…', 'save-checkpoint', 'CmdOrCtrl+S'),
         command('Export Model as ONNX…', 'export-onnx'),
         command('Export Model Weights (safetensors)…', 'export-safetensors'),
+        command('Export the Run for PyTorch…', 'export-pytorch'),
         { type: 'separator' },
         mac ? { role: 'close' } : { role: 'quit', label: 'E&xit', accelerator: 'Ctrl+Q' },
       ],

@@ -9,7 +9,11 @@
 import type { Locator, Page } from '@playwright/test';
 import type { EpochSummary } from '@core/shared/contract';
 import { formatDuration } from '@core/shared/format';
-import { backgroundLuminance, cliJson, expect, startBrowserHost, tempDataFolder, test } from './fixtures';
+import { loadCheckpoint } from '@core/checkpoint/checkpoint';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { backgroundLuminance, cliJson, expect, ROOT, startBrowserHost, tempDataFolder, test } from './fixtures';
 import type { ChildProcess } from 'node:child_process';
 
 test.describe.configure({ mode: 'serial' });
@@ -180,13 +184,42 @@ test('the model card, the save name and its confirmation', async ({ page }) => {
   await expect(page.getByTestId('evaluation')).toHaveText(
     /^Test accuracy [\d.]+%, test cost \d\.\d{4} on 10,000 images$/,
   );
-  const { id } = newestRun();
+  const run = newestRun();
+  const { id } = run;
   const download = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Save checkpoint', exact: true }).click();
   const name = (await download).suggestedFilename();
   // Custom settings: named by the shape, then the run and the epochs.
   expect(name).toBe(`fashion-mnist-784-512-256-10-${id}-epoch-3.safetensors`);
   await expect(page.getByTestId('model-notice')).toHaveText(`Checkpoint offered as a download: ${name}.`);
+
+  // The run for PyTorch: a zip of the folder, whose train.py is the repository's and whose checkpoint is the model.
+  await page.getByLabel('Export format').selectOption('pytorch');
+  const zipped = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export model…' }).click();
+  const offered = await zipped;
+  const zipName = offered.suggestedFilename();
+  expect(zipName).toBe(`fashion-mnist-784-512-256-10-${id}-epoch-3-pytorch.zip`);
+  await expect(page.getByTestId('model-notice')).toHaveText(`PyTorch folder offered as a download: ${zipName}.`);
+  const zip = test.info().outputPath(zipName);
+  await offered.saveAs(zip);
+  const out = test.info().outputPath('unzipped');
+  const unzip = spawnSync(
+    '/usr/bin/python3',
+    ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', zip, out],
+    {
+      encoding: 'utf8',
+    },
+  );
+  expect(unzip.status, unzip.stderr).toBe(0);
+  const folder = join(out, zipName.slice(0, -'.zip'.length));
+  expect(readFileSync(join(folder, 'train.py'), 'utf8')).toBe(
+    readFileSync(join(ROOT, 'src/export/pytorch/train.py'), 'utf8'),
+  );
+  const exported = await loadCheckpoint(join(folder, 'checkpoint.safetensors'));
+  expect(exported.epochsDone).toBe(3);
+  expect(exported.history.map((h) => h.testAccuracy)).toEqual(run.history.map((h) => h.testAccuracy));
+  expect(readFileSync(join(folder, 'README.txt'), 'utf8')).toMatch(/^Continue a Fashion-MNIST Studio run in PyTorch\n/);
 });
 
 test('a stopped run shows its last whole epoch, and Start says why it waits', async ({ page }) => {

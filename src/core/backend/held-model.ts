@@ -5,7 +5,15 @@
  * evaluating work on it alone, never on whatever else is loaded now.
  */
 
-import { type Checkpoint, encodeWeights, saveCheckpoint, trainerStateOf } from '../checkpoint/checkpoint';
+import { basename } from 'node:path';
+import {
+  type Checkpoint,
+  encodeCheckpoint,
+  encodeWeights,
+  saveCheckpoint,
+  trainerStateOf,
+} from '../checkpoint/checkpoint';
+import { pytorchFiles, pytorchZip, writePytorchFolder } from '../checkpoint/pytorch-export';
 import { encodeOnnx } from '../checkpoint/onnx';
 import type { RunConfig } from '@core/shared/config';
 import type { LabelledDataset } from '@core/shared/dataset';
@@ -102,7 +110,18 @@ export async function saveModel(model: HeldModel, path: string): Promise<void> {
   model.savedAs = path;
 }
 
+/**
+ * Writes the model as `format`. For PyTorch, `path` is the folder to write (made when missing), or, ending in .zip,
+ * one zip file holding that folder (the browser host's download).
+ */
 export async function exportModel(model: HeldModel, path: string, format: ExportFormat): Promise<void> {
+  if (format === 'pytorch') {
+    const checkpoint = checkpointOfModel(model);
+    const files = pytorchFiles(encodeCheckpoint(checkpoint), checkpoint, 'the model');
+    if (path.toLowerCase().endsWith('.zip')) await writeFileAtomic(path, pytorchZip(basename(path, '.zip'), files));
+    else await writePytorchFolder(path, files);
+    return;
+  }
   await writeFileAtomic(
     path,
     format === 'onnx' ? encodeOnnx(model.parameters) : encodeWeights(checkpointOfModel(model)),

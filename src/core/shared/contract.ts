@@ -194,7 +194,8 @@ export interface RunHistories {
   warnings: string[];
 }
 
-export const EXPORT_FORMATS = ['onnx', 'safetensors'] as const;
+/** ONNX and weights-only safetensors files, and a PyTorch folder (train.py, the checkpoint) that continues the run. */
+export const EXPORT_FORMATS = ['onnx', 'safetensors', 'pytorch'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface StudioState {
@@ -284,6 +285,7 @@ export type MenuCommand =
   | 'save-checkpoint'
   | 'load-checkpoint'
   | 'export-onnx'
+  | 'export-pytorch'
   | 'export-safetensors'
   | 'download-data';
 
@@ -483,6 +485,7 @@ export const SUGGESTED_NAMES: Record<'checkpoint' | ExportFormat, string> = {
   checkpoint: 'fashion-mnist-checkpoint.safetensors',
   onnx: 'fashion-mnist.onnx',
   safetensors: 'fashion-mnist-weights.safetensors',
+  pytorch: 'fashion-mnist-pytorch',
 };
 
 /** The one bridge object the preload exposes as `window.studio`. */
@@ -636,7 +639,8 @@ export function validateRequest(value: unknown): Request {
       };
     case 'export-model':
       checkKeys(raw, ['type', 'format', 'name']);
-      if (!EXPORT_FORMATS.includes(raw.format as ExportFormat)) throw refuse('format must be "onnx" or "safetensors"');
+      if (!EXPORT_FORMATS.includes(raw.format as ExportFormat))
+        throw refuse('format must be "onnx", "safetensors" or "pytorch"');
       return {
         type: 'export-model',
         format: raw.format as ExportFormat,

@@ -16,6 +16,8 @@ const ENDINGS: Record<SavedKind, string> = {
   checkpoint: '.safetensors',
   onnx: '.onnx',
   safetensors: '-weights.safetensors',
+  // A folder (the browser host adds .zip to the file it offers).
+  pytorch: '-pytorch',
 };
 
 /** The longest name proposed (file systems allow 255 bytes; a shorter name stays readable in a dialog). */

@@ -88,6 +88,7 @@ describe('the application menu', () => {
       'save-checkpoint',
       'export-onnx',
       'export-safetensors',
+      'export-pytorch',
       'start',
       'pause-resume',
       'stop',

@@ -235,6 +235,7 @@ describe('backend events', () => {
       'export-safetensors',
       { type: 'export-model', format: 'safetensors', name: 'fashion-mnist-784-32-10-epoch-2-weights.safetensors' },
     ],
+    ['export-pytorch', { type: 'export-model', format: 'pytorch', name: 'fashion-mnist-784-32-10-epoch-2-pytorch' }],
     ['save-checkpoint', { type: 'save-checkpoint', name: 'fashion-mnist-784-32-10-epoch-2.safetensors' }],
     ['use-default-data', { type: 'load-default-data' }],
   ] as const)('carries out the menu command %s', async (command, request) => {

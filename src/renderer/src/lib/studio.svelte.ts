@@ -9,6 +9,7 @@ import type {
   DatasetRole,
   DownloadState,
   EpochSummary,
+  ExportFormat,
   ProgressUpdate,
   Request,
   Response,
@@ -306,12 +307,14 @@ export class Studio {
     await this.modelOperation({ type: 'save-checkpoint', ...(name ? { name } : {}) }, 'Checkpoint');
   }
 
-  async exportModel(format: 'onnx' | 'safetensors'): Promise<void> {
+  async exportModel(format: ExportFormat): Promise<void> {
     const name = this.state ? suggestedModelName(format, this.state) : null;
-    await this.modelOperation(
-      { type: 'export-model', format, ...(name ? { name } : {}) },
-      format === 'onnx' ? 'ONNX model' : 'Weights',
-    );
+    const what: Record<ExportFormat, string> = {
+      onnx: 'ONNX model',
+      safetensors: 'Weights',
+      pytorch: 'PyTorch folder',
+    };
+    await this.modelOperation({ type: 'export-model', format, ...(name ? { name } : {}) }, what[format]);
   }
 
   /**
@@ -529,6 +532,7 @@ export class Studio {
     else if (command === 'save-checkpoint') await this.saveCheckpoint();
     else if (command === 'load-checkpoint') await this.loadCheckpoint();
     else if (command === 'export-onnx') await this.exportModel('onnx');
+    else if (command === 'export-pytorch') await this.exportModel('pytorch');
     else if (command === 'export-safetensors') await this.exportModel('safetensors');
     else if (command === 'download-data') await this.downloadData();
   }

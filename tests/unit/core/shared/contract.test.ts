@@ -112,7 +112,7 @@ describe('request validation', () => {
       /autosave must be true or false/,
     ],
     [{ type: 'start', settings, autosave: true, continue: true }, /allowOtherData must be true or false/],
-    [{ type: 'export-model', format: 'pickle' }, /format must be "onnx" or "safetensors"/],
+    [{ type: 'export-model', format: 'pickle' }, /format must be "onnx", "safetensors" or "pytorch"/],
     [{ type: 'save-checkpoint', path: '/etc/passwd' }, /unexpected field "path"/],
     [{ type: 'save-file', name: '../evil.sh', data: '' }, /plain name without folders/],
     [{ type: 'save-file', name: 'x.png', data: 'not base64!' }, /must be base64/],
