@@ -121,6 +121,7 @@ test('Resume saved run in the question resumes the unfinished run; Discard asks 
   try {
     const offer = page.getByRole('region', { name: 'Unfinished run' });
     await expect(offer).toBeVisible();
+    const saved = Number(/epoch (\d+) of 500/.exec(await offer.innerText())![1]);
     const before = snapshot(join(folder, 'runs'));
     await offer.getByRole('button', { name: 'Discard…' }).click();
     const question = page.getByRole('alertdialog', { name: 'Discard the unfinished run?' });
@@ -138,6 +139,8 @@ test('Resume saved run in the question resumes the unfinished run; Discard asks 
       .getByRole('button', { name: 'Resume saved run' })
       .click();
     await expect(page.getByRole('status')).toHaveText(/^Training: epoch \d+ of 500\.$/);
+    // The continuation is offered at the next start once it has an epoch of its own in its own checkpoint.
+    await autosaved(folder, saved + 1);
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await expect(page.getByRole('status')).toHaveText(/^Stopped after \d+ of 500 epochs\.$/);
 

@@ -184,6 +184,20 @@ test('the model card, the save name and its confirmation', async ({ page }) => {
   await expect(page.getByTestId('evaluation')).toHaveText(
     /^Test accuracy [\d.]+%, test cost \d\.\d{4} on 10,000 images$/,
   );
+  // Nothing of the model card is cut, even at the smallest window: it wraps.
+  for (const [width, height] of SIZES) {
+    await page.setViewportSize({ width, height });
+    for (const id of ['model-summary', 'evaluation']) {
+      const element = page.getByTestId(id);
+      await inWindow(page, element);
+      type Sizes = { scrollWidth: number; clientWidth: number };
+      const { scrollWidth, clientWidth } = await element.evaluate((e) => {
+        const sized = e as unknown as Sizes;
+        return { scrollWidth: sized.scrollWidth, clientWidth: sized.clientWidth };
+      });
+      expect(scrollWidth, id).toBeLessThanOrEqual(clientWidth);
+    }
+  }
   const run = newestRun();
   const { id } = run;
   const download = page.waitForEvent('download');
