@@ -306,19 +306,22 @@ test('a stroke on the pad gets a prediction; an opened photo is prepared like th
     .getByLabel('Image file')
     .setInputFiles({ name: 'band.png', mimeType: 'image/png', buffer: Buffer.from(encodeGreyPng(wide, 280, 140)) });
   await expect(prediction).toContainText(/Most likely \S/);
-  const band = await page
-    .getByRole('img', { name: 'The picture prepared as a 28×28 input' })
-    .locator('canvas')
-    .evaluate((element) => {
-      type Canvas = {
-        getContext(kind: '2d'): {
-          getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  const readBand = () =>
+    page
+      .getByRole('img', { name: 'The picture prepared as a 28×28 input' })
+      .locator('canvas')
+      .evaluate((element) => {
+        type Canvas = {
+          getContext(kind: '2d'): {
+            getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+          };
         };
-      };
-      const data = (element as unknown as Canvas).getContext('2d').getImageData(0, 0, 28, 28).data;
-      return { left: data[(14 * 28 + 1) * 4], right: data[(14 * 28 + 26) * 4], top: data[(1 * 28 + 14) * 4] };
-    });
-  expect(band.left).toBeGreaterThan(150);
+        const data = (element as unknown as Canvas).getContext('2d').getImageData(0, 0, 28, 28).data;
+        return { left: data[(14 * 28 + 1) * 4], right: data[(14 * 28 + 26) * 4], top: data[(1 * 28 + 14) * 4] };
+      });
+  // The trouser's prediction also reads "Most likely …": wait for the band's picture itself.
+  await expect.poll(async () => (await readBand()).left).toBeGreaterThan(150);
+  const band = await readBand();
   expect(band.right).toBeGreaterThan(150);
   // The padding is the background, negated: 255 − 220.
   expect(band.top).toBe(35);
