@@ -41,6 +41,7 @@ import { FmnistError, userMessage } from '@core/shared/errors';
 import { appDataFolder, DOWNLOAD_FOLDER, runsFolder } from '@core/app-folders';
 import { isResumable } from '@core/shared/run-record';
 import { RunStore } from '@core/records/store';
+import { SweepStore, sweepsFolder } from '@core/sweep/store';
 import { BackendHost } from '../worker/backend-host';
 import { DataDownloads } from '@core/data/download';
 import { claimDataFolder, type HostLock, HostRunningError } from './host-lock';
@@ -179,10 +180,17 @@ async function removeFolder(folder: string): Promise<void> {
 async function resumableSources(store: RunStore): Promise<string[] | null> {
   const { runs, damaged, warnings } = await store.list();
   if (damaged.length > 0 || warnings.some((warning) => warning.endsWith('(no runs listed)'))) return null;
+  // A sweep not finished goes on with its data (even stopped between two runs, when no run of it is resumable).
+  const sweeps = await new SweepStore(sweepsFolder(store.folder)).list().catch(() => null);
+  if (!sweeps || sweeps.damaged.length > 0) return null;
+  const sweepData = sweeps.sweeps
+    .filter((sweep) => sweep.status !== 'finished')
+    .flatMap((sweep) => [...sweep.data.train, ...(sweep.data.test ?? [])]);
   // A run training now names its data too (it becomes resumable the moment it stops).
   return runs
     .filter((run) => run.status === 'running' || isResumable(run, runs))
-    .flatMap((run) => [...(run.data.sources?.train ?? []), ...(run.data.sources?.test ?? [])]);
+    .flatMap((run) => [...(run.data.sources?.train ?? []), ...(run.data.sources?.test ?? [])])
+    .concat(sweepData);
 }
 
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {

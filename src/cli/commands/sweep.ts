@@ -287,6 +287,8 @@ async function sweep(options: Record<string, unknown>, context: CliContext, sign
   info(`The runs share ${describeShared(record)}; fmnist sweep --resume ${record.id} continues the sweep if it stops.`);
 
   const train = async (job: SweepJob): Promise<SweepJobEnd> => {
+    // Stopped before this run began: none is recorded (an empty run folder would be listed as damaged).
+    if (job.stopRequested()) return { runId: null, status: 'stopped', summary: null };
     collectGarbage();
     const recorder = new StoreRecorder(runStore, {
       origin: 'cli',

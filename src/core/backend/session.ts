@@ -498,6 +498,8 @@ export class StudioSession {
     this.run.checkStart();
     await this.queue;
     this.run.checkStart();
+    // Stopped while the loads before it ended: no run is recorded (an empty one would be listed as damaged).
+    if (job.stopRequested()) return { runId: null, status: 'stopped', summary: null };
     const train = this.data.train;
     if (!train) throw new FmnistError('bad-option', 'load training data first');
     const data = job.data({ fingerprint: train.fingerprint, sources: this.data.sources() });

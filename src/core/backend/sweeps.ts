@@ -50,6 +50,8 @@ export class AppSweeps {
   private readonly store: SweepStore | null;
   private readonly runs: RunStore | null;
   private current: Current | null = null;
+  /** A start or resume is on its way (two requests at once must not start two sweeps). */
+  private starting = false;
 
   constructor(private readonly host: SweepHost) {
     this.runs = host.runsFolder ? new RunStore(host.runsFolder) : null;
@@ -58,7 +60,7 @@ export class AppSweeps {
 
   /** A sweep is training its runs (or between two of them). */
   get active(): boolean {
-    return this.current !== null;
+    return this.current !== null || this.starting;
   }
 
   describe(): SweepState | null {
@@ -77,6 +79,15 @@ export class AppSweeps {
   /** Starts a new sweep; resolves once its record is written and its first run is on its way. */
   async start(sweep: SweepStart): Promise<void> {
     const { store } = this.ready();
+    this.starting = true;
+    try {
+      await this.create(store, sweep);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async create(store: SweepStore, sweep: SweepStart): Promise<void> {
     const sources = this.host.trainingSources();
     if (!sources) throw new FmnistError('bad-option', 'load training data first');
     // The form's settings are the base; each run changes only what the plan sweeps, and its seed.
@@ -111,6 +122,15 @@ export class AppSweeps {
   /** Goes on with a sweep that stopped (or whose process was killed) where it stopped. */
   async resume(id: string): Promise<void> {
     const { store } = this.ready();
+    this.starting = true;
+    try {
+      await this.reopen(store, id);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async reopen(store: SweepStore, id: string): Promise<void> {
     const lock = await store.claim(id);
     let record: SweepRecord;
     try {
@@ -159,6 +179,7 @@ export class AppSweeps {
       throw new FmnistError('bad-option', 'sweeps need the app data folder, where their runs are recorded');
     if (this.current)
       throw new FmnistError('bad-option', `sweep ${this.current.record.id} is under way: stop it first`);
+    if (this.starting) throw new FmnistError('bad-option', 'a sweep is starting: wait for it to begin');
     return { store: this.store, runs: this.runs };
   }
 

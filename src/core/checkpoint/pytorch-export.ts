@@ -60,6 +60,9 @@ export async function writePytorchFolder(folder: string, files: readonly Exporte
  * The files as one zip archive inside a folder named `folder` (stored, not compressed: the checkpoint's floats
  * hardly compress), which every system's file manager opens.
  */
+/** 1980-01-01, the first date a zip can hold (a date of 0 is month 0, which some tools show oddly). */
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+
 export function pytorchZip(folder: string, files: readonly ExportedFile[]): Uint8Array {
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
@@ -74,6 +77,7 @@ export function pytorchZip(folder: string, files: readonly ExportedFile[]): Uint
     local.setUint16(4, 20, true); // version needed: 2.0
     local.setUint16(6, 0x0800, true); // names in UTF-8
     local.setUint16(8, 0, true); // stored
+    local.setUint16(12, DOS_DATE, true);
     local.setUint32(14, crc, true);
     local.setUint32(18, size, true);
     local.setUint32(22, size, true);
@@ -84,6 +88,7 @@ export function pytorchZip(folder: string, files: readonly ExportedFile[]): Uint
     entry.setUint16(4, (3 << 8) | 20, true); // made by: Unix, 2.0 (so the mode below counts)
     entry.setUint16(6, 20, true);
     entry.setUint16(8, 0x0800, true);
+    entry.setUint16(14, DOS_DATE, true);
     entry.setUint32(16, crc, true);
     entry.setUint32(20, size, true);
     entry.setUint32(24, size, true);

@@ -12,7 +12,7 @@ import { describeShape, mlpShape } from '@core/shared/mlp';
 import { HOST_NAME } from './liveness';
 import { displayName, isResumable, modelFileOf, type RunRecord } from '@core/shared/run-record';
 import { StoreRecorder, type StoreRecorderOptions } from './recorder';
-import { importRun, trainedElsewhereOf } from './import';
+import { endsTrainedElsewhere, importRun, trainedElsewhereOf } from './import';
 import { RunStore } from './store';
 import type { EpochSummary } from '@core/shared/events';
 import type {
@@ -66,7 +66,8 @@ export class RunRecords {
    * import` does), and says so; a failure to record it is said too, but the model stays loaded.
    */
   async importElsewhere(file: string, checkpoint: Checkpoint): Promise<void> {
-    if (!this.store || !trainedElsewhereOf(checkpoint)) return;
+    // Only a model whose latest epochs were trained elsewhere: one continued here since is a run of this app.
+    if (!this.store || !endsTrainedElsewhere(checkpoint) || !trainedElsewhereOf(checkpoint)) return;
     try {
       const run = await importRun(this.store, file);
       this.emit({
@@ -138,7 +139,8 @@ export class RunRecords {
     if (!this.store) return null;
     const { runs } = await this.store.list();
     const newest = runs.at(-1);
-    if (!newest?.files?.last || !isResumable(newest, runs)) return null;
+    // A sweep's run goes on with its sweep (Sweeps ▸ Resume), which would otherwise train it again.
+    if (!newest?.files?.last || newest.sweep || !isResumable(newest, runs)) return null;
     const saved = await stat(newest.files.last).catch(() => null);
     return {
       id: newest.id,

@@ -28,8 +28,17 @@ const trainedByOf = (epoch: EpochSummary): TrainedBy | null => {
   return typeof by === 'object' && by !== null ? (by as TrainedBy) : null;
 };
 
+/** An epoch as its history has it, kept by every save of the model (unlike the file's own creation time). */
+const epochKeyOf = (epoch: EpochSummary): string => `${epoch.epoch}:${epoch.cost}:${epoch.seconds}`;
+
+/** Whether the model's latest epochs were trained elsewhere (not continued here since). */
+export function endsTrainedElsewhere(checkpoint: Pick<Checkpoint, 'history'>): boolean {
+  const last = checkpoint.history.at(-1);
+  return last !== undefined && trainedByOf(last) !== null;
+}
+
 /** The epochs of a checkpoint's history trained elsewhere (the last stretch of them), or null for none. */
-export function trainedElsewhereOf(checkpoint: Pick<Checkpoint, 'history' | 'createdAt'>): TrainedElsewhere | null {
+export function trainedElsewhereOf(checkpoint: Pick<Checkpoint, 'history'>): TrainedElsewhere | null {
   const history = checkpoint.history;
   let last = history.length - 1;
   while (last >= 0 && !trainedByOf(history[last])) last--;
@@ -45,7 +54,7 @@ export function trainedElsewhereOf(checkpoint: Pick<Checkpoint, 'history' | 'cre
     torch: text(by.torch),
     device: text(by.device),
     worldSize: Number.isSafeInteger(by.worldSize) ? (by.worldSize as number) : null,
-    checkpointCreatedAt: checkpoint.createdAt,
+    epochKey: epochKeyOf(history[last]),
   };
 }
 
@@ -65,8 +74,7 @@ export async function importRun(store: RunStore, file: string, options: { name?:
     const { runs } = await store.list();
     const same = runs.find(
       (run) =>
-        run.trainedElsewhere?.checkpointCreatedAt === elsewhere.checkpointCreatedAt &&
-        run.trainedElsewhere?.toEpoch === elsewhere.toEpoch,
+        run.trainedElsewhere?.epochKey === elsewhere.epochKey && run.trainedElsewhere?.toEpoch === elsewhere.toEpoch,
     );
     if (same) throw new FmnistError('bad-option', `was imported already, as run ${same.id}`, { file });
   }

@@ -28,11 +28,12 @@ export function suggestedModelName(kind: SavedKind, state: Pick<StudioState, 'mo
   const model = state.model;
   if (!model) return null;
   let stem: string;
-  const fromRun = !model.file || model.file === state.run.autosaveFile;
-  if (fromRun && state.run.autosaveFile) {
-    // A run's autosave is runs/<run id>/last.safetensors: the run id names the run in the Runs view.
-    const parts = state.run.autosaveFile.split(/[\\/]/);
-    const runId = parts.at(-2) ?? '';
+  // A run's own checkpoint is runs/<run id>/last.safetensors (or best): the run id names the run in the Runs view.
+  const runFile = /[\\/](\d{8}-\d{6}-[0-9a-f]+)[\\/](last|best)\.safetensors$/;
+  const own =
+    (model.file ? runFile.exec(model.file) : null) ?? (!model.file ? runFile.exec(state.run.autosaveFile ?? '') : null);
+  if (own) {
+    const runId = own[1];
     const preset = model.settings ? presetOf({ ...DEFAULT_CONFIG, ...model.settings }) : null;
     stem = `fashion-mnist-${preset ?? model.architecture}-${runId}`;
   } else if (model.file) {

@@ -109,8 +109,11 @@ export interface TrainedElsewhere {
   torch: string | null;
   device: string | null;
   worldSize: number | null;
-  /** When the imported checkpoint was written, to know it again (a second import of it is refused). */
-  checkpointCreatedAt: string | null;
+  /**
+   * The last epoch trained elsewhere as its history has it ("epoch:cost:seconds"), which every later save keeps:
+   * a second import of it (a copy, a re-save) is refused.
+   */
+  epochKey: string | null;
 }
 
 /** What recorded a run, as the run's details name it. */
@@ -402,7 +405,7 @@ export function checkRunRecord(value: unknown, expectedId: string): RunRecord | 
       !(elsewhere.torch === null || typeof elsewhere.torch === 'string') ||
       !(elsewhere.device === null || typeof elsewhere.device === 'string') ||
       !(elsewhere.worldSize === null || Number.isSafeInteger(elsewhere.worldSize)) ||
-      !(elsewhere.checkpointCreatedAt === null || typeof elsewhere.checkpointCreatedAt === 'string'))
+      !(elsewhere.epochKey === null || typeof elsewhere.epochKey === 'string'))
   ) {
     return `trainedElsewhere is ${describeValue(elsewhere)}`;
   }

@@ -208,6 +208,14 @@ export class SweepRunner {
     } catch (error) {
       return again(`cannot be read (${userMessage(error)})`);
     }
+    // Continued outside the sweep (Runs ▸ Resume): the sweep goes on from the newest run of that chain.
+    for (let hops = 0; run.continuedBy && hops < listed.length; hops++) {
+      const next = listed.find((other) => other.id === run.continuedBy);
+      if (!next) break;
+      entry.earlierRunIds.push(run.id);
+      entry.runId = next.id;
+      run = next;
+    }
     if (run.status === 'running')
       throw new FmnistError(
         'bad-option',

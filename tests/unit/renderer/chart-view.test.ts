@@ -84,6 +84,8 @@ describe('words and tables', () => {
     expect(formatX(3.4166, 'epoch')).toBe('Epoch 3.42');
     expect(formatX(12.34, 'time')).toBe('12.3 s');
     expect(formatX(125, 'time')).toBe('2 min 5 s');
+    // 179.7 s is 3 min 0 s, not "2 min 60 s".
+    expect(formatX(179.7, 'time')).toBe('3 min 0 s');
     expect(tooltipLine('train', 96.105, 'percent')).toBe('train 96.11%');
     expect(tooltipLine('test', 0.61083, 'cost')).toBe('test 0.6108');
   });

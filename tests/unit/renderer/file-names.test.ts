@@ -27,6 +27,13 @@ describe('suggestedModelName', () => {
     expect(suggestedModelName('onnx', { run: runInfo(), model: { ...model, epochsDone: null } })).toBe('shirts.onnx');
   });
 
+  it('names a model opened from a run’s own checkpoint after that run, not after "last"', () => {
+    const model = modelInfo({ file: '/data/runs/20261206-210850-3f95/last.safetensors', epochsDone: 3 });
+    expect(suggestedModelName('checkpoint', { run: runInfo(), model })).toBe(
+      'fashion-mnist-784-32-10-20261206-210850-3f95-epoch-3.safetensors',
+    );
+  });
+
   it('has nothing to suggest without a model', () => {
     expect(suggestedModelName('checkpoint', { run: runInfo(), model: null })).toBeNull();
   });

@@ -80,7 +80,11 @@ export type XAxis = 'epoch' | 'time';
 
 /** "Epoch 29", "Epoch 3.41" (a point within an epoch), or "12.3 s" on the time axis. */
 export function formatX(x: number, axis: XAxis): string {
-  if (axis === 'time') return x < 120 ? `${x.toFixed(1)} s` : `${Math.floor(x / 60)} min ${Math.round(x % 60)} s`;
+  if (axis === 'time') {
+    if (x < 120) return `${x.toFixed(1)} s`;
+    const seconds = Math.round(x);
+    return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  }
   return `Epoch ${Number.isInteger(x) ? x : x.toFixed(2)}`;
 }
 

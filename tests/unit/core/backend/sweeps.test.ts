@@ -129,6 +129,8 @@ describe('a sweep in the app', () => {
     expect(sweep.status).toBe('stopped');
     expect(sweep.runs.map((run) => run.status)).toEqual(['stopped', 'pending']);
     const firstRun = sweep.runs[0].runId!;
+    // The stopped run goes on with its sweep: it is not offered as the unfinished run of the app.
+    expect((await stateOf(session)).autosave.pending).toBeNull();
 
     // Resumed: the stopped run continues from its own checkpoint as a new run.
     const stoppedAt = (await records.get(firstRun)).metrics.epochs;
@@ -144,6 +146,32 @@ describe('a sweep in the app', () => {
     expect(continued.resumedFrom?.epochsDone).toBe(stoppedAt);
     expect((await records.get(firstRun)).continuedBy).toBe(continued.id);
     expect(sweep.runs[1].status).toBe('pending');
+  });
+
+  it('starts one sweep when two start requests come at once', async () => {
+    const start = () =>
+      session.handle({
+        type: 'start-sweep',
+        sweep: {
+          settings: base,
+          plan: { axes: [{ field: 'batchSize', values: [32, 64] }], seeds: [1] },
+          name: 'twice',
+        },
+      });
+    const answers = await Promise.all([start(), start()]);
+    // Whatever happens, the sweep under way ends before the next test.
+    const ended = sweepEnded(session);
+    expect(answers.filter((answer) => answer.ok)).toHaveLength(1);
+    expect(answers.find((answer) => !answer.ok)).toMatchObject({
+      ok: false,
+      // Refused by the session while the first one starts (or by the sweeps, had it reached them).
+      error: expect.stringMatching(
+        /^(stop the training before starting a sweep|a sweep is starting: wait for it to begin|sweep \S+ is under way: stop it first)$/,
+      ),
+    });
+    await ended;
+    const twice = (await sweepsOf(session)).filter((sweep) => sweep.name === 'twice');
+    expect(twice.map((sweep) => sweep.status)).toEqual(['finished']);
   });
 
   it('refuses a plan that sweeps nothing, in one line', async () => {

@@ -67,6 +67,10 @@ describe('importing a run trained elsewhere', () => {
     expect((await store.history(run.id)).map((epoch) => epoch.epoch)).toEqual([1, 2, 3]);
     expect((await readFile(run.checkpoint!)).equals(await readFile(marked))).toBe(true);
     await expect(importRun(store, marked)).rejects.toThrow(`${marked}: was imported already, as run ${run.id}`);
+    // A copy saved again (a new file, written at another time) is the same run.
+    const copy = join(dir, 'copy.safetensors');
+    await saveCheckpoint(copy, { ...(await loadCheckpoint(marked)), createdAt: '2027-01-01T00:00:00.000Z' });
+    await expect(importRun(store, copy)).rejects.toThrow(`${copy}: was imported already, as run ${run.id}`);
     await expect(importRun(store, join(dir, 'train.csv'))).rejects.toThrow(/train\.csv: /);
   });
 
