@@ -174,10 +174,10 @@ async function removeFolder(folder: string): Promise<void> {
 
 /**
  * The data files that runs which may still be resumed name (stopped or interrupted, their own checkpoint
- * there, not continued since); null when that cannot be known now (a record cannot be read), so nothing
- * should be removed.
+ * there, not continued since), and those of sweeps not finished; null when that cannot be known now (a record
+ * cannot be read), so nothing should be removed.
  */
-async function resumableSources(store: RunStore): Promise<string[] | null> {
+export async function resumableSources(store: RunStore): Promise<string[] | null> {
   const { runs, damaged, warnings } = await store.list();
   if (damaged.length > 0 || warnings.some((warning) => warning.endsWith('(no runs listed)'))) return null;
   // A sweep not finished goes on with its data (even stopped between two runs, when no run of it is resumable).

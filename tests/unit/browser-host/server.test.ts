@@ -7,13 +7,19 @@ import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type BackendEvent, DEFAULT_SETTINGS } from '@core/shared/contract';
+import { DEFAULT_CONFIG } from '@core/shared/config';
 import { loadCheckpoint } from '@core/checkpoint/checkpoint';
 import { RunStore } from '@core/records/store';
+import { SweepStore, sweepsFolder } from '@core/sweep/store';
+import { checkSweepPlan } from '@core/shared/sweep/plan';
+import { pendingEntries, SWEEP_RECORD_FORMAT } from '@core/shared/sweep/record';
+import { thisProcess } from '@core/records/liveness';
 import { FASHION_MNIST_FILES } from '@core/data/download';
 import { HOST_LOCK_FILE, HostRunningError } from '../../../src/browser-host/host-lock';
 import {
   MAX_REQUESTS_IN_FLIGHT,
   MAX_UPLOADS,
+  resumableSources,
   startWebHost,
   type WebHost,
   type WebHostOptions,
@@ -934,6 +940,43 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     } finally {
       await host.close();
     }
+  });
+
+  it('keeps the data of a sweep not finished, which no resumable run may name', async () => {
+    const runsFolder = join(await tempDir('fmnist-web-data-'), 'runs');
+    const store = new SweepStore(sweepsFolder(runsFolder));
+    const plan = checkSweepPlan(
+      { axes: [{ field: 'learningRate', values: [0.001, 0.002] }], seeds: [1] },
+      DEFAULT_CONFIG,
+    );
+    const owner = { processIdentity: null, ...(await thisProcess()) };
+    for (const [status, train] of [
+      ['stopped', '/u/a/train.csv'],
+      ['finished', '/u/b/train.csv'],
+    ] as const) {
+      const { lock } = await store.create((id) => ({
+        format: SWEEP_RECORD_FORMAT,
+        formatVersion: 1,
+        id,
+        name: '',
+        status,
+        error: null,
+        origin: 'app',
+        createdAt: new Date().toISOString(),
+        updatedAt: new Date().toISOString(),
+        endedAt: null,
+        ...owner,
+        appVersion: '0.1.0',
+        plan,
+        base: DEFAULT_CONFIG,
+        kernels: 'auto',
+        data: { train: [train], test: null, fingerprint: null },
+        runs: pendingEntries(plan),
+      }));
+      await lock.release();
+    }
+    // No run at all: only the sweep that is not finished names its data.
+    expect(await resumableSources(new RunStore(runsFolder))).toEqual(['/u/a/train.csv']);
   });
 
   it('keeps nothing for a finished run; everything while a run record is damaged', async () => {

@@ -197,6 +197,26 @@ describe('SweepRunner', () => {
     });
   });
 
+  it('goes on from a continuation made outside the sweep (Runs ▸ Resume), not from its stopped run', async () => {
+    // Run 1 stopped; then continued from Runs as another run, which finished: the sweep takes that one.
+    record.runs[0] = { ...record.runs[0], status: 'stopped', runId: '20261207-090000-0003' };
+    await writeRun('20261207-090000-0003', {
+      status: 'stopped',
+      config: base,
+      metrics: metricsOf(7, 1),
+      continuedBy: '20261207-090500-0004',
+    });
+    await writeRun('20261207-090500-0004', { status: 'finished', config: base, metrics: metricsOf(8, 3) });
+    const ended = await runner(trainer(), await sweeps.claim(record.id)).run();
+    expect(jobs.map((job) => job.position)).toEqual([2, 3, 4]);
+    expect(ended.runs[0]).toMatchObject({
+      status: 'finished',
+      runId: '20261207-090500-0004',
+      earlierRunIds: ['20261207-090000-0003'],
+      result: { epochs: 3, finalTestAccuracy: 0.58 },
+    });
+  });
+
   it('trains again a run whose record is gone, saying so', async () => {
     record.runs[0] = { ...record.runs[0], status: 'stopped', runId: '20261207-090000-0002' };
     const ended = await runner(trainer(), await sweeps.claim(record.id)).run();
