@@ -8,6 +8,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '@core/checkpoint/checkpoint';
@@ -78,9 +79,22 @@ function fmnist(args: string[]): ReturnType<typeof runBuiltCli> {
   return runBuiltCli(args, { timeoutMs: 180_000 });
 }
 
-function python(args: string[], timeoutMs = 300_000): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+function python(
+  args: string[],
+  timeoutMs = 300_000,
+  env: NodeJS.ProcessEnv = process.env,
+): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', env });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A TCP port free on the loopback interface now (for torchrun's rendezvous). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /**
@@ -310,11 +324,19 @@ print(json.dumps({
     const file = join(dir, 'recipes-torchrun-3.safetensors');
     // Debian's PyTorch 1.13 on Python 3.11 cannot parse torchrun's default --redirects 0 / --tee 0 (its flag
     // enum lost the zero member); teeing stdout works with every version.
-    const run = python([
-      ...['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '--redirects', '1', '--tee', '1'],
-      ...['--log_dir', join(dir, 'torchrun-logs'), join(folders.recipes, 'train.py'), '--train', REAL_DATA_DIR],
-      ...['--out', file, '--device', 'cpu', '--json'],
-    ]);
+    // One node on the loopback interface: a static rendezvous at 127.0.0.1, and gloo told to use lo. Left to
+    // itself, gloo takes the address the host name resolves to, which a machine's network may leave unreachable
+    // (the processes then wait for each other until killed).
+    const run = python(
+      [
+        ...['-m', 'torch.distributed.run', '--nnodes', '1', '--nproc_per_node', '2', '--redirects', '1', '--tee', '1'],
+        ...['--master_addr', '127.0.0.1', '--master_port', String(await freePort())],
+        ...['--log_dir', join(dir, 'torchrun-logs'), join(folders.recipes, 'train.py'), '--train', REAL_DATA_DIR],
+        ...['--out', file, '--device', 'cpu', '--json'],
+      ],
+      240_000,
+      { ...process.env, GLOO_SOCKET_IFNAME: 'lo' },
+    );
     expect(run.status, run.stderr).toBe(0);
     const epoch = epochLine(run.stdout, 3);
     const summary = jsonLines(run.stdout).find((line) => line.type === 'summary')!;
