@@ -181,8 +181,9 @@ export async function resumableSources(store: RunStore): Promise<string[] | null
   const { runs, damaged, warnings } = await store.list();
   if (damaged.length > 0 || warnings.some((warning) => warning.endsWith('(no runs listed)'))) return null;
   // A sweep not finished goes on with its data (even stopped between two runs, when no run of it is resumable).
-  const sweeps = await new SweepStore(sweepsFolder(store.folder)).list().catch(() => null);
-  if (!sweeps || sweeps.damaged.length > 0) return null;
+  const sweeps = await new SweepStore(sweepsFolder(store.folder)).list();
+  if (sweeps.damaged.length > 0 || sweeps.warnings.some((warning) => warning.endsWith('(no sweeps listed)')))
+    return null;
   const sweepData = sweeps.sweeps
     .filter((sweep) => sweep.status !== 'finished')
     .flatMap((sweep) => [...sweep.data.train, ...(sweep.data.test ?? [])]);

@@ -977,6 +977,11 @@ describe('browser host: uploaded data sets kept in the data folder', () => {
     }
     // No run at all: only the sweep that is not finished names its data.
     expect(await resumableSources(new RunStore(runsFolder))).toEqual(['/u/a/train.csv']);
+    // A sweeps folder that cannot be listed: nothing is known, so nothing may be removed.
+    const unreadable = join(await tempDir('fmnist-web-data-'), 'runs');
+    await mkdir(unreadable, { recursive: true });
+    await writeFile(sweepsFolder(unreadable), 'not a folder');
+    expect(await resumableSources(new RunStore(unreadable))).toBeNull();
   });
 
   it('keeps nothing for a finished run; everything while a run record is damaged', async () => {
