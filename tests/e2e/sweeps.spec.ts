@@ -112,6 +112,9 @@ test('a sweep of two settings and two seeds: progress, heat map and table agains
 
 test('a sweep stopped part-way resumes where it stopped', async ({ page }) => {
   await page.goto(host.url);
+  // The form is filled from the backend's state when it arrives: type only after that.
+  await expect(page.getByTestId('test-count')).toHaveText(/10,000 images/, { timeout: 60_000 });
+  await expect(page.getByLabel('Epochs', { exact: true })).toHaveValue('2');
   await page.getByLabel('Epochs', { exact: true }).fill('300');
   await page.getByLabel('Training subset size', { exact: true }).fill('2000');
   await openSweeps(page);
