@@ -6,10 +6,10 @@
  * and is taken over; the file is removed when the host closes.
  */
 
-import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asFileError, displayPath, FmnistError } from '@core/shared/errors';
+import { displayPath, FmnistError } from '@core/shared/errors';
+import { createLockFile, recordedProcessOf, removeStaleLock } from '@core/records/lock-file';
 import { writeFileAtomic } from '@core/io';
 import {
   HOST_NAME,
@@ -77,15 +77,8 @@ export class HostLock {
 async function readLock(file: string): Promise<LockContents | null> {
   try {
     const value = JSON.parse(await readFile(file, 'utf8')) as Partial<LockContents>;
-    if (typeof value.pid !== 'number' || typeof value.processStartedMs !== 'number' || typeof value.host !== 'string')
-      return null;
-    return {
-      pid: value.pid,
-      processStartedMs: value.processStartedMs,
-      processIdentity: typeof value.processIdentity === 'string' ? value.processIdentity : null,
-      host: value.host,
-      url: typeof value.url === 'string' ? value.url : null,
-    };
+    const holder = recordedProcessOf(value);
+    return holder && { ...holder, url: typeof value.url === 'string' ? value.url : null };
   } catch {
     return null;
   }
@@ -112,41 +105,12 @@ async function runningHolder(file: string, held: LockContents): Promise<HostClai
   return { running: { url: lock.url, pid: lock.pid, otherHost: lock.host === HOST_NAME ? null : lock.host, file } };
 }
 
-/**
- * Moves a stale lock out of the way. It is moved aside under a name of our own and read there: if it is not
- * the lock judged stale (another host took over and made its own in between), it is put back with link(),
- * which fails rather than replace a lock made meanwhile; that one's maker then holds the folder.
- */
-async function removeStale(file: string, stale: string): Promise<void> {
-  const aside = `${file}.${randomBytes(4).toString('hex')}.stale`;
-  if (
-    !(await rename(file, aside).then(
-      () => true,
-      () => false,
-    ))
-  )
-    return;
-  if ((await readFile(aside, 'utf8').catch(() => null)) !== stale) await link(aside, file).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
-}
-
 /** Takes the data folder for this host, or says which host has it. */
 export async function claimDataFolder(folder: string): Promise<HostClaim> {
   const file = join(folder, HOST_LOCK_FILE);
   const contents: LockContents = { ...(await thisProcess()), url: null };
   for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const handle = await open(file, 'wx', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(contents)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      return { lock: new HostLock(file) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw asFileError(error, file);
-    }
+    if (await createLockFile(file, `${JSON.stringify(contents)}\n`, 0o600)) return { lock: new HostLock(file) };
     const text = await readFile(file, 'utf8').catch(() => null);
     let held = await readLock(file);
     // A lock being written right now reads as nothing yet: look again.
@@ -155,7 +119,7 @@ export async function claimDataFolder(folder: string): Promise<HostClaim> {
       held = await readLock(file);
     }
     if (held && (await holderAlive(held))) return runningHolder(file, held);
-    if (text !== null) await removeStale(file, text);
+    if (text !== null) await removeStaleLock(file, text);
   }
   throw new FmnistError(
     'io',

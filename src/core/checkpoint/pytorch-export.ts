@@ -8,6 +8,7 @@ import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { type Checkpoint, resumeConfig, trainerStateOf } from './checkpoint';
+import { concatBytes } from './safetensors';
 import { describeRecipes } from '@core/shared/config';
 import { asFileError, FmnistError } from '@core/shared/errors';
 import { describeShape } from '@core/shared/mlp';
@@ -105,14 +106,7 @@ export function pytorchZip(folder: string, files: readonly ExportedFile[]): Uint
   end.setUint16(10, files.length, true);
   end.setUint32(12, centralSize, true);
   end.setUint32(16, offset, true);
-  const all = [...parts, ...central, new Uint8Array(end.buffer)];
-  const out = new Uint8Array(all.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of all) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes([...parts, ...central, new Uint8Array(end.buffer)]);
 }
 
 /** The checkpoint can continue: it holds Adam's state and settings, and its run has epochs left to train. */

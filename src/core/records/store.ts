@@ -508,7 +508,8 @@ async function appendLine(file: string, line: string): Promise<void> {
   }
 }
 
-function parseJson(bytes: Uint8Array, file: string): unknown {
+/** A JSON file's bytes as a value; refused in one line naming the file when empty or not JSON. */
+export function parseJson(bytes: Uint8Array, file: string): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {

@@ -5,9 +5,9 @@
  * over; the lock is removed when the sweep ends, stopped or finished.
  */
 
-import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
-import { asFileError, displayPath, FmnistError } from '@core/shared/errors';
+import { readFile, unlink } from 'node:fs/promises';
+import { displayPath, FmnistError } from '@core/shared/errors';
+import { createLockFile, recordedProcessOf, removeStaleLock } from '@core/records/lock-file';
 import {
   HOST_NAME,
   isThisProcess,
@@ -37,15 +37,7 @@ export class SweepLock {
 function parseLock(text: string | null): RecordedProcess | null {
   if (text === null) return null;
   try {
-    const value = JSON.parse(text) as Partial<RecordedProcess>;
-    if (typeof value.pid !== 'number' || typeof value.processStartedMs !== 'number' || typeof value.host !== 'string')
-      return null;
-    return {
-      pid: value.pid,
-      host: value.host,
-      processStartedMs: value.processStartedMs,
-      processIdentity: typeof value.processIdentity === 'string' ? value.processIdentity : null,
-    };
+    return recordedProcessOf(JSON.parse(text) as Partial<RecordedProcess>);
   } catch {
     return null;
   }
@@ -64,37 +56,13 @@ export async function lockHeld(file: string): Promise<RecordedProcess | null> {
   return holder && (await holderAlive(file, holder)) ? holder : null;
 }
 
-/**
- * Moves a stale lock aside under a name of our own and reads it there: if it is not the one judged stale (another
- * process took over in between), it is put back with link(), which fails rather than replace a newer lock.
- */
-async function removeStale(file: string, stale: string): Promise<void> {
-  const aside = `${file}.${randomBytes(4).toString('hex')}.stale`;
-  const moved = await rename(file, aside).then(
-    () => true,
-    () => false,
-  );
-  if (!moved) return;
-  if ((await readFile(aside, 'utf8').catch(() => null)) !== stale) await link(aside, file).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
-}
-
 /** Takes the lock of sweep `id`, or refuses in one line naming who holds it. */
 export async function claimSweepLock(file: string, id: string): Promise<SweepLock> {
   const contents = `${JSON.stringify(await thisProcess())}\n`;
   for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const handle = await open(file, 'wx', 0o644);
-      try {
-        await handle.writeFile(contents);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+    if (await createLockFile(file, contents, 0o644)) {
       held.add(file);
       return new SweepLock(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw asFileError(error, file);
     }
     let text = await readFile(file, 'utf8').catch(() => null);
     // A lock being written right now reads as nothing yet: look again.
@@ -115,7 +83,7 @@ export async function claimSweepLock(file: string, id: string): Promise<SweepLoc
         `sweep ${id} is already running (process ${holder.pid}): let it finish, or stop it first`,
       );
     }
-    if (text !== null) await removeStale(file, text);
+    if (text !== null) await removeStaleLock(file, text);
   }
   throw new FmnistError(
     'io',

@@ -11,6 +11,7 @@ import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRegularFile, writeFileAtomic } from '@core/io';
 import { HOST_NAME, processAlive } from '@core/records/liveness';
+import { parseJson } from '@core/records/store';
 import { asFileError, displayPath, FmnistError, userMessage } from '@core/shared/errors';
 import { RUN_ID, runId } from '@core/shared/run-record';
 import { claimSweepLock, lockHeld, type SweepLock } from './lock';
@@ -45,15 +46,6 @@ export interface SweepList {
   damaged: DamagedSweep[];
   /** Other files skipped, one line each. */
   warnings: string[];
-}
-
-function parseJson(bytes: Uint8Array, file: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    const reason = bytes.length === 0 ? 'is empty' : `is not valid JSON (${userMessage(error)})`;
-    throw new FmnistError('bad-input', reason, { file });
-  }
 }
 
 export class SweepStore {
