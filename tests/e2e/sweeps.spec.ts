@@ -90,6 +90,11 @@ test('a sweep of two settings and two seeds: progress, heat map and table agains
           const cell = heat.locator('tbody tr').nth(r).locator('td').nth(c);
           await expect(cell).toHaveText(expectedSpread(a.finalTestAccuracy, b.finalTestAccuracy));
           // The cells follow the theme: dark in dark mode whatever their share, never a white block.
+          // Shaded from the theme's two ends (the scale was read), and in dark mode never a white block.
+          await expect(cell).toHaveAttribute(
+            'style',
+            /^background: rgb\(\d+, \d+, \d+\); color: rgb\((0, 0, 0|255, 255, 255)\);$/,
+          );
           if (theme === 'dark') expect(await backgroundLuminance(cell)).toBeLessThan(0.55);
         }
       const table = page.getByRole('table', { name: 'Results of rates and dropout' });

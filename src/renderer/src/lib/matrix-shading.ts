@@ -38,3 +38,35 @@ export function cellColours(share: number, low: Rgb, high: Rgb): { background: s
   const againstWhite = 1.05 / (luminance + 0.05);
   return { background: `rgb(${background.join(', ')})`, text: againstBlack >= againstWhite ? '#000000' : '#ffffff' };
 }
+
+/**
+ * Follows a heat scale's two ends as the theme has them: the colours of the CSS properties `low` and `high`
+ * (custom properties, read where `element` is) now and whenever the system's appearance changes. Returns the
+ * function that stops following.
+ */
+export function followThemeScale(
+  element: HTMLElement,
+  low: string,
+  high: string,
+  use: (scale: { low: Rgb; high: Rgb } | null) => void,
+): () => void {
+  // Resolved through an element's colour, so any colour syntax a theme uses comes back as rgb().
+  const colourOf = (property: string): Rgb | null => {
+    const probe = document.createElement('span');
+    probe.style.display = 'none';
+    probe.style.color = `var(${property})`;
+    element.append(probe);
+    const colour = parseRgb(getComputedStyle(probe).color);
+    probe.remove();
+    return colour;
+  };
+  const read = (): void => {
+    const lowRgb = colourOf(low);
+    const highRgb = colourOf(high);
+    use(lowRgb && highRgb ? { low: lowRgb, high: highRgb } : null);
+  };
+  const appearance = matchMedia('(prefers-color-scheme: dark)');
+  read();
+  appearance.addEventListener('change', read);
+  return () => appearance.removeEventListener('change', read);
+}
