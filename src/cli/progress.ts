@@ -1,4 +1,6 @@
-/** Terminal progress: a redrawn one-line bar on stderr (TTY only). */
+/** Terminal progress: a redrawn one-line bar on stderr (TTY only), and the lines printed around it. */
+
+import { type CliContext, writeLine } from './context';
 
 export { formatDuration, percent, plural } from '@core/shared/format';
 
@@ -36,4 +38,25 @@ export class StatusLine {
     if (this.visible) this.stream.write('\r\x1b[2K');
     this.visible = false;
   }
+}
+
+/**
+ * A training command's output around its status line: `info` on stderr (left out with --json), `warn` on stderr
+ * always (problems while training, such as a failing autosave), `out` on stdout (left out with --json).
+ */
+export function trainingOutput(context: CliContext, json: boolean) {
+  const status = new StatusLine(context.stderr);
+  const line =
+    (stream: NodeJS.WriteStream, quietWithJson: boolean) =>
+    (text: string): void => {
+      if (json && quietWithJson) return;
+      status.clear();
+      writeLine(stream, text);
+    };
+  return {
+    status,
+    info: line(context.stderr, true),
+    warn: line(context.stderr, false),
+    out: line(context.stdout, true),
+  };
 }

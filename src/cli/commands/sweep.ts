@@ -47,7 +47,7 @@ import { type CommandSpec, kernelChoice, type OptionSpec, parseOptions, threadCo
 import { type CliContext, SIGNAL_EXIT_CODES, type StopSignal, writeLine } from '../context';
 import { table } from '../table';
 import { collectGarbage } from '../memory';
-import { bar, formatDuration, percent, plural, StatusLine } from '../progress';
+import { bar, formatDuration, percent, plural, trainingOutput } from '../progress';
 import { autosaveIntervalMs, givenWithPreset } from '../settings-options';
 import { epochLine, loadTrainingData, TRAIN } from './train';
 
@@ -194,22 +194,8 @@ function planFromOptions(options: Record<string, unknown>): { axes: SweepAxis[];
 
 async function sweep(options: Record<string, unknown>, context: CliContext, signals: StopSignals): Promise<number> {
   const json = options.json === true;
-  const { stdout, stderr } = context;
-  const status = new StatusLine(stderr);
-  const info = (text: string): void => {
-    if (json) return;
-    status.clear();
-    writeLine(stderr, text);
-  };
-  const warn = (text: string): void => {
-    status.clear();
-    writeLine(stderr, text);
-  };
-  const out = (text: string): void => {
-    if (json) return;
-    status.clear();
-    writeLine(stdout, text);
-  };
+  const { stdout } = context;
+  const { status, info, warn, out } = trainingOutput(context, json);
   const autosaveEveryMs = autosaveIntervalMs(options['autosave-every']);
   const runStore = new RunStore(runsFolder(appDataFolder(context.env)));
   const store = new SweepStore(sweepsFolder(runStore.folder));

@@ -29,7 +29,7 @@ import { runOutcome } from '@core/training/trainer';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, THREADS_OPTION } from '../args';
 import { autosaveIntervalMs, givenWithPreset } from '../settings-options';
 import { type CliContext, SIGNAL_EXIT_CODES, type StopSignal, writeLine } from '../context';
-import { bar, formatDuration, percent, plural, StatusLine } from '../progress';
+import { bar, formatDuration, percent, plural, trainingOutput } from '../progress';
 
 export const TRAIN: CommandSpec = {
   name: 'train',
@@ -277,17 +277,7 @@ async function train(argv: string[], context: CliContext, signals: StopSignals):
     throw new FmnistError('bad-option', '--name names the run record, which --no-record turns off');
   const { config, resumed } = await plan(options);
   const { stdout, stderr } = context;
-  const status = new StatusLine(stderr);
-  const info = (text: string): void => {
-    if (json) return;
-    status.clear();
-    writeLine(stderr, text);
-  };
-  /** Problems while training (a failing autosave) go to stderr even with --json. */
-  const warn = (text: string): void => {
-    status.clear();
-    writeLine(stderr, text);
-  };
+  const { status, info, warn } = trainingOutput(context, json);
 
   const recorder = options['no-record']
     ? null
