@@ -8,14 +8,12 @@
 
 import { resolve } from 'node:path';
 import { appDataFolder, runsFolder } from '@core/app-folders';
-import { thisProcess } from '@core/records/liveness';
 import { StoreRecorder } from '@core/records/recorder';
 import { RunStore } from '@core/records/store';
 import { DEFAULT_CONFIG, describeRecipes, resolveFields, type RunConfig } from '@core/shared/config';
 import { displayPath, FmnistError } from '@core/shared/errors';
 import { fingerprint } from '@core/shared/dataset';
 import { describeShape, mlpShape } from '@core/shared/mlp';
-import { cleanName } from '@core/shared/run-record';
 import { aggregateSweep, spreadText } from '@core/shared/sweep/aggregate';
 import {
   checkSweepPlan,
@@ -29,20 +27,11 @@ import {
   type SweepValue,
   valueText,
 } from '@core/shared/sweep/plan';
-import {
-  pendingEntries,
-  SWEEP_RECORD_FORMAT,
-  SWEEP_RECORD_VERSION,
-  type SweepRecord,
-  type SweepRunEntry,
-  sweepDisplayName,
-  sweepProgress,
-} from '@core/shared/sweep/record';
+import { type SweepRecord, type SweepRunEntry, sweepDisplayName, sweepProgress } from '@core/shared/sweep/record';
 import { type SweepEvent, type SweepJob, type SweepJobEnd, SweepRunner } from '@core/sweep/runner';
 import type { SweepLock } from '@core/sweep/lock';
 import { type ListedSweep, SweepStore, sweepsFolder } from '@core/sweep/store';
 import { TrainingRun } from '@core/training/training-run';
-import { APP_VERSION } from '@core/version';
 import { type CommandSpec, kernelChoice, type OptionSpec, parseOptions, threadCount } from '../args';
 import { type CliContext, SIGNAL_EXIT_CODES, type StopSignal, writeLine } from '../context';
 import { table } from '../table';
@@ -241,28 +230,13 @@ async function sweep(options: Record<string, unknown>, context: CliContext, sign
       train: (data.sources?.train ?? []).map((file) => resolve(file)),
       test: data.sources?.test?.map((file) => resolve(file)) ?? null,
     };
-    const owner = { processIdentity: null, ...(await thisProcess()) };
-    const created = await store.create((id) => {
-      const now = new Date().toISOString();
-      return {
-        format: SWEEP_RECORD_FORMAT,
-        formatVersion: SWEEP_RECORD_VERSION,
-        id,
-        name: cleanName((options.name as string | undefined) ?? ''),
-        status: 'running',
-        error: null,
-        origin: 'cli',
-        createdAt: now,
-        updatedAt: now,
-        endedAt: null,
-        ...owner,
-        appVersion: APP_VERSION,
-        plan: { axes, seeds },
-        base,
-        kernels,
-        data: { ...sources, fingerprint: null },
-        runs: pendingEntries({ axes, seeds }),
-      };
+    const created = await store.begin({
+      name: (options.name as string | undefined) ?? '',
+      origin: 'cli',
+      plan: { axes, seeds },
+      base,
+      kernels,
+      data: sources,
     });
     record = created.record;
     lock = created.lock;

@@ -8,21 +8,13 @@
 import type { SweepListing, SweepStart, SweepState } from '@core/shared/contract';
 import { resolveRunConfig } from '@core/shared/config';
 import { FmnistError, userMessage } from '@core/shared/errors';
-import { cleanName } from '@core/shared/run-record';
 import { aggregateSweep } from '@core/shared/sweep/aggregate';
 import { checkSweepPlan, describeSettings } from '@core/shared/sweep/plan';
-import {
-  pendingEntries,
-  SWEEP_RECORD_FORMAT,
-  SWEEP_RECORD_VERSION,
-  type SweepRecord,
-  sweepDisplayName,
-} from '@core/shared/sweep/record';
-import { thisProcess } from '../records/liveness';
+import { type SweepRecord, sweepDisplayName } from '@core/shared/sweep/record';
 import { RunStore } from '../records/store';
 import { type SweepJob, type SweepJobEnd, SweepRunner } from '../sweep/runner';
+import type { SweepLock } from '../sweep/lock';
 import { SweepStore, sweepsFolder } from '../sweep/store';
-import { APP_VERSION } from '../version';
 
 export interface SweepHost {
   /** The runs folder (null: runs are not recorded, so there are no sweeps). */
@@ -78,68 +70,41 @@ export class AppSweeps {
 
   /** Starts a new sweep; resolves once its record is written and its first run is on its way. */
   async start(sweep: SweepStart): Promise<void> {
-    const { store } = this.ready();
-    this.starting = true;
-    try {
-      await this.create(store, sweep);
-    } finally {
-      this.starting = false;
-    }
-  }
-
-  private async create(store: SweepStore, sweep: SweepStart): Promise<void> {
-    const sources = this.host.trainingSources();
-    if (!sources) throw new FmnistError('bad-option', 'load training data first');
-    // The form's settings are the base; each run changes only what the plan sweeps, and its seed.
-    const base = resolveRunConfig({ ...sweep.settings });
-    const plan = checkSweepPlan(sweep.plan, base);
-    const owner = { processIdentity: null, ...(await thisProcess()) };
-    const { record, lock } = await store.create((id) => {
-      const now = new Date().toISOString();
-      return {
-        format: SWEEP_RECORD_FORMAT,
-        formatVersion: SWEEP_RECORD_VERSION,
-        id,
-        name: cleanName(sweep.name),
-        status: 'running',
-        error: null,
-        origin: 'app',
-        createdAt: now,
-        updatedAt: now,
-        endedAt: null,
-        ...owner,
-        appVersion: APP_VERSION,
-        plan,
-        base,
-        kernels: this.host.kernels,
-        data: { ...sources, fingerprint: null },
-        runs: pendingEntries(plan),
-      };
+    await this.opening((store) => {
+      const sources = this.host.trainingSources();
+      if (!sources) throw new FmnistError('bad-option', 'load training data first');
+      // The form's settings are the base; each run changes only what the plan sweeps, and its seed.
+      const base = resolveRunConfig({ ...sweep.settings });
+      const plan = checkSweepPlan(sweep.plan, base);
+      return store.begin({ name: sweep.name, origin: 'app', plan, base, kernels: this.host.kernels, data: sources });
     });
-    this.launch(record, lock);
   }
 
   /** Goes on with a sweep that stopped (or whose process was killed) where it stopped. */
   async resume(id: string): Promise<void> {
+    await this.opening((store) => this.reopen(store, id));
+  }
+
+  /** Gets a sweep's record and lock, one start at a time (two requests at once must not start two), and launches it. */
+  private async opening(open: (store: SweepStore) => Promise<{ record: SweepRecord; lock: SweepLock }>): Promise<void> {
     const { store } = this.ready();
     this.starting = true;
     try {
-      await this.reopen(store, id);
+      const { record, lock } = await open(store);
+      this.launch(record, lock);
     } finally {
       this.starting = false;
     }
   }
 
-  private async reopen(store: SweepStore, id: string): Promise<void> {
+  private async reopen(store: SweepStore, id: string): Promise<{ record: SweepRecord; lock: SweepLock }> {
     const lock = await store.claim(id);
-    let record: SweepRecord;
     try {
-      record = await store.read(id);
+      return { record: await store.read(id), lock };
     } catch (error) {
       await lock.release();
       throw error;
     }
-    this.launch(record, lock);
   }
 
   /** Stops the run in training after its current batch and starts no other; the sweep stays resumable. */
@@ -183,7 +148,7 @@ export class AppSweeps {
     return { store: this.store, runs: this.runs };
   }
 
-  private launch(record: SweepRecord, lock: Awaited<ReturnType<SweepStore['claim']>>): void {
+  private launch(record: SweepRecord, lock: SweepLock): void {
     const current: Current = {
       record,
       position: 0,

@@ -10,12 +10,22 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRegularFile, writeFileAtomic } from '@core/io';
-import { HOST_NAME, processAlive } from '@core/records/liveness';
+import { HOST_NAME, processAlive, thisProcess } from '@core/records/liveness';
 import { parseJson } from '@core/records/store';
 import { asFileError, displayPath, FmnistError, userMessage } from '@core/shared/errors';
-import { RUN_ID, runId } from '@core/shared/run-record';
+import type { RunConfig } from '@core/shared/config';
+import { cleanName, RUN_ID, type RunOrigin, runId } from '@core/shared/run-record';
+import type { SweepPlan } from '@core/shared/sweep/plan';
+import { APP_VERSION } from '../version';
 import { claimSweepLock, lockHeld, type SweepLock } from './lock';
-import { checkSweepRecord, type ListedSweepStatus, type SweepRecord } from '@core/shared/sweep/record';
+import {
+  checkSweepRecord,
+  type ListedSweepStatus,
+  pendingEntries,
+  SWEEP_RECORD_FORMAT,
+  SWEEP_RECORD_VERSION,
+  type SweepRecord,
+} from '@core/shared/sweep/record';
 
 export const SWEEPS_FOLDER = 'sweeps';
 /** A sweep record holds a few hundred bytes per planned run: far below this. */
@@ -48,6 +58,17 @@ export interface SweepList {
   warnings: string[];
 }
 
+/** What a new sweep is made of: the rest of its record is the process's and the plan's. */
+export interface NewSweep {
+  /** The user's name ("" for none). */
+  name: string;
+  origin: RunOrigin;
+  plan: SweepPlan;
+  base: RunConfig;
+  kernels: string;
+  data: { train: string[]; test: string[] | null };
+}
+
 export class SweepStore {
   constructor(readonly folder: string) {}
 
@@ -57,6 +78,33 @@ export class SweepStore {
 
   lockFile(id: string): string {
     return join(this.folder, `${id}${LOCK_SUFFIX}`);
+  }
+
+  /** A new sweep of this process: its first record, every planned run pending, and its lock (see create). */
+  async begin(sweep: NewSweep): Promise<{ record: SweepRecord; lock: SweepLock }> {
+    const owner = { processIdentity: null, ...(await thisProcess()) };
+    return this.create((id) => {
+      const now = new Date().toISOString();
+      return {
+        format: SWEEP_RECORD_FORMAT,
+        formatVersion: SWEEP_RECORD_VERSION,
+        id,
+        name: cleanName(sweep.name),
+        status: 'running',
+        error: null,
+        origin: sweep.origin,
+        createdAt: now,
+        updatedAt: now,
+        endedAt: null,
+        ...owner,
+        appVersion: APP_VERSION,
+        plan: sweep.plan,
+        base: sweep.base,
+        kernels: sweep.kernels,
+        data: { ...sweep.data, fingerprint: null },
+        runs: pendingEntries(sweep.plan),
+      };
+    });
   }
 
   /**
