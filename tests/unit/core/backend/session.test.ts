@@ -9,6 +9,7 @@ import {
   type StudioState,
 } from '@core/shared/contract';
 import { StudioSession } from '@core/backend/session';
+import { RunStore } from '@core/records/store';
 import { decodeCheckpoint, loadCheckpoint } from '@core/checkpoint/checkpoint';
 import { decodeSafetensors } from '@core/checkpoint/safetensors';
 import { fingerprint } from '@core/shared/dataset';
@@ -417,7 +418,8 @@ describe('studio session: models and checkpoints', () => {
       runsDirectory: join(folder, 'runs'),
     });
     await first.handle({ type: 'load-default-data' });
-    await start(first, { ...quick, epochs: 50 }, { autosave: true });
+    // Long enough that neither it nor its continuation finishes before the stops below land.
+    await start(first, { ...quick, epochs: 5000 }, { autosave: true });
     await expect.poll(() => epochsIn(seen), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
     await first.handle({ type: 'stop' });
     await first.whenIdle();
@@ -425,18 +427,19 @@ describe('studio session: models and checkpoints', () => {
     const [run] = (await listRuns(first)).runs;
 
     // A new session, as after a restart, with other data loaded.
+    const restartedSeen: BackendEvent[] = [];
     const restarted = new StudioSession({
-      emit: () => {},
+      emit: (event) => restartedSeen.push(event),
       env: { FMNIST_DATA: REAL_DATA_DIR },
       runsDirectory: join(folder, 'runs'),
     });
     const offered = await stateOf(restarted);
     expect(offered.autosave.pending).toMatchObject({
       id: run.id,
-      // Named when it started after the settings it changed from the defaults (its 50 epochs are the default).
-      name: 'hidden 64 · validation 0.1 · limit 2000',
+      // Named when it started after the settings it changed from the defaults.
+      name: 'hidden 64 · 5000 epochs · validation 0.1 · limit 2000',
       epochsDone: stoppedAt,
-      epochs: 50,
+      epochs: 5000,
       architecture: '784-64-10',
       dataSources: {
         train: [join(REAL_DATA_DIR, 'train-images-idx3-ubyte.gz'), join(REAL_DATA_DIR, 'train-labels-idx1-ubyte.gz')],
@@ -447,6 +450,9 @@ describe('studio session: models and checkpoints', () => {
     const resumed = await restarted.handle({ type: 'resume-run', id: run.id, autosave: true });
     expect(resumed.ok && resumed.state?.run).toMatchObject({ status: 'running', epochsDoneAtStart: stoppedAt });
     expect(resumed.ok && resumed.state?.datasets.train?.count).toBe(60000);
+    // Stopped once the continuation has trained an epoch, so it has a checkpoint of its own (see the next test
+    // for one stopped sooner).
+    await expect.poll(() => epochsIn(restartedSeen), { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
     await restarted.handle({ type: 'stop' });
     await restarted.whenIdle();
     expect((await stateOf(restarted)).autosave.pending).toBeNull();
@@ -469,6 +475,43 @@ describe('studio session: models and checkpoints', () => {
     // The first run still opens: its own file holds its model.
     expect((await fourth.handle({ type: 'open-run-checkpoint', id: run.id })).ok).toBe(true);
     expect((await stateOf(fourth)).model).toMatchObject({ epochsDone: stoppedAt, file: run.files!.last });
+  });
+
+  it('a continuation stopped before its first epoch hands the offer to resume back to the run it continued', async () => {
+    const folder = join(dir, 'continued-nothing');
+    const runs = join(folder, 'runs');
+    const first = new StudioSession({ emit: () => {}, env: { FMNIST_DATA: REAL_DATA_DIR }, runsDirectory: runs });
+    await first.handle({ type: 'load-default-data' });
+    await start(first, { ...quick, epochs: 5000 }, { autosave: true });
+    await expect.poll(async () => (await stateOf(first)).run.epochsDone, { timeout: 30_000 }).toBeGreaterThan(1);
+    await first.handle({ type: 'stop' });
+    await first.whenIdle();
+    const [parent] = (await listRuns(first)).runs;
+    // What a continuation stopped before its first epoch leaves: a record of its own, no checkpoint, the
+    // first run marked as continued by it. (Through the session this happens only when the stop wins the race
+    // with the first epoch, so the records are written here as the recorder writes them.)
+    const store = new RunStore(runs);
+    const startedAt = new Date(Date.parse(parent.startedAt) + 60_000);
+    const continuation = {
+      ...(await store.get(parent.id)),
+      id: '29991231-235959-c0de',
+      startedAt: startedAt.toISOString(),
+    };
+    continuation.resumedFrom = { epochsDone: parent.metrics.epochs, file: parent.files!.last };
+    continuation.files = null;
+    await store.create(continuation);
+    await store.edit(parent.id, { continuedBy: continuation.id });
+
+    const next = new StudioSession({ emit: () => {}, env: {}, runsDirectory: runs });
+    expect((await stateOf(next)).autosave.pending).toMatchObject({ id: parent.id, epochsDone: parent.metrics.epochs });
+    await next.handle({ type: 'load-default-data' });
+    const resumed = await next.handle({ type: 'resume-run', id: parent.id, autosave: false });
+    expect(resumed.ok && resumed.state?.run).toMatchObject({
+      status: 'running',
+      epochsDoneAtStart: parent.metrics.epochs,
+    });
+    await next.handle({ type: 'stop' });
+    await next.whenIdle();
   });
 
   it('on shutdown, a run without autosave writes its last whole epoch to its own checkpoint, offered at the next start', async () => {
