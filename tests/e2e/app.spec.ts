@@ -199,9 +199,11 @@ test('while training, the cost chart redraws at most twice a second and the accu
   const elapsedMs = Date.now() - started;
   const costDraws = (await chartDraws(page, 'Cost')) - before.cost;
   const accuracyDraws = (await chartDraws(page, 'Accuracy')) - before.accuracy;
-  // Progress arrives five times a second; one draw per 500 ms at most, plus the first and the last.
+  // Progress arrives at most once per 500 ms and each update is drawn once. Besides those: the first update (sent at
+  // once), the run's start (the charts cleared, up to two state changes), and its end (the last update and the
+  // end of the run, which may come in two frames).
   expect(costDraws).toBeGreaterThanOrEqual(2);
-  expect(costDraws).toBeLessThanOrEqual(Math.floor(elapsedMs / 500) + 2);
+  expect(costDraws).toBeLessThanOrEqual(Math.floor(elapsedMs / 500) + 5);
   // The new run, its three epochs and its end; several of these may share one draw.
   expect(accuracyDraws).toBeGreaterThanOrEqual(1);
   expect(accuracyDraws).toBeLessThanOrEqual(5);

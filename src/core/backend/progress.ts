@@ -1,6 +1,6 @@
 /**
  * Throttling training progress for the user interface: batch and epoch reports go in, at most one update
- * per interval (200 ms: 5 per second) comes out, whatever the batch size or epoch length, carrying what
+ * per interval (500 ms: 2 per second) comes out, whatever the batch size or epoch length, carrying what
  * happened since the last one. The per-batch cost is averaged into a fixed number of points per epoch, so
  * the charts are exact without any per-batch event; the stored curve is merged pairwise when it grows past
  * a bound, so long runs use bounded memory.
@@ -9,7 +9,7 @@
 import type { BatchProgress, EpochSummary } from '@core/shared/events';
 import type { CostPoint, ProgressUpdate } from '@core/shared/contract';
 
-export const UPDATE_INTERVAL_MS = 200;
+export const UPDATE_INTERVAL_MS = 500;
 export const COST_POINTS_PER_EPOCH = 100;
 export const MAX_STORED_COST_POINTS = 20_000;
 

@@ -257,7 +257,7 @@ export interface SweepStart {
   name: string;
 }
 
-/** Throttled progress of the current run: at most 5 per second, whatever the batch size. */
+/** Throttled progress of the current run: at most 2 per second, whatever the batch size. */
 export interface ProgressUpdate {
   epoch: number;
   epochs: number;

@@ -53,7 +53,7 @@ export interface TrainingRunOptions {
   onBatch?: (progress: BatchProgress) => void;
   /** Every epoch, before its autosave begins. */
   onEpoch?: (summary: EpochSummary) => void;
-  /** At most one update per 200 ms with what happened since the last one (a window's charts). */
+  /** At most one update per 500 ms with what happened since the last one (a window's charts). */
   onProgress?: (update: ProgressUpdate) => void;
   /** After each autosave: the failure, if it failed (why, where), and whether that changed since the last one. */
   onAutosave?: (failure: AutosaveFailure | null, changed: boolean) => void;

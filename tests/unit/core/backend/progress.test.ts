@@ -34,7 +34,7 @@ function summary(epoch: number): EpochSummary {
 }
 
 describe('progress throttle', () => {
-  it('sends at most one update per 200 ms whatever the batch rate', () => {
+  it('sends at most one update per 500 ms whatever the batch rate', () => {
     const throttle = new ProgressThrottle();
     let updates = 0;
     let now = 0;
@@ -44,9 +44,9 @@ describe('progress throttle', () => {
         if (throttle.add(batch(epoch, b, 2000, 1), now)) updates++;
       }
     }
-    // 3 s of training: 5 per second.
-    expect(updates).toBeGreaterThanOrEqual(14);
-    expect(updates).toBeLessThanOrEqual(3 * 5 + 1);
+    // 3 s of training: 2 per second.
+    expect(updates).toBeGreaterThanOrEqual(5);
+    expect(updates).toBeLessThanOrEqual(3 * 2 + 1);
   });
 
   it('averages batches into 100 cost points per epoch, delivered exactly once across updates', () => {
