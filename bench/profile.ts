@@ -2,7 +2,7 @@
  * Where an epoch's time goes: trains the default network on the real data with the calling thread's kernels
  * timed (src/core/engine/profile.ts) and prints, per phase, its milliseconds per epoch on one thread, its
  * share of the epoch, the multiply-adds it did and the GFLOP/s that makes against one core's WebAssembly
- * SIMD ceiling. Run with `npm run bench:profile [-- --epochs N --threads N]` (about 15 s). The first epoch
+ * SIMD ceiling. Run with `npm run bench:profile [-- --epochs N --threads N --batch-size N]` (about 15 s). The first epoch
  * (compilation up to the optimising tier) is left out.
  */
 
@@ -26,10 +26,15 @@ function wholeNumber(name: string, text: string, least: number): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { epochs: { type: 'string', default: '4' }, threads: { type: 'string', default: '0' } },
+    options: {
+      epochs: { type: 'string', default: '4' },
+      threads: { type: 'string', default: '0' },
+      'batch-size': { type: 'string', default: '128' },
+    },
   });
   const epochs = wholeNumber('epochs', values.epochs, 2);
   const threads = wholeNumber('threads', values.threads, 0);
+  const batchSize = wholeNumber('batch-size', values['batch-size'], 1);
   enableWasmFeatures();
   const located = await findDefaultData();
   const train = await loadDataset(located.train, { requireLabels: true });
@@ -38,7 +43,7 @@ async function main(): Promise<void> {
   let evaluationMs = 0;
   let timed = 0;
   const trainer = await Trainer.create({
-    config: resolveRunConfig({ epochs, threads }),
+    config: resolveRunConfig({ epochs, threads, batchSize }),
     train,
     test,
     onEpoch: (summary) => {
@@ -67,7 +72,7 @@ async function main(): Promise<void> {
   const waitedMs = perEpoch(end.waitedMs - start.waitedMs);
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
   out(
-    `Default network, batch 128, ${train.count} images, ${trainer.threads} threads, ${trainer.kernelBackend}; ${timed} epochs timed.`,
+    `Default network, batch ${batchSize}, ${train.count} images, ${trainer.threads} threads, ${trainer.kernelBackend}; ${timed} epochs timed.`,
   );
   out(`Times are thread 0's, per epoch; each thread does an even share of every phase.\n`);
   out(
