@@ -5,15 +5,19 @@
  * the runs made here, continued here (`fmnist train --resume`, the app's Resume) and never imported twice.
  */
 
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { loadCheckpoint, type Checkpoint } from '../checkpoint/checkpoint';
 import { FmnistError } from '@core/shared/errors';
 import type { EpochSummary } from '@core/shared/events';
 import { defaultRunName } from '@core/shared/run-display';
 import { elsewhereText, type RunRecord, type TrainedElsewhere } from '@core/shared/run-record';
+import { whileLocked } from './lock-file';
 import { StoreRecorder } from './recorder';
 import type { RunStore } from './store';
+
+/** Held in the runs folder while a run is imported. */
+const IMPORT_LOCK = '.import.lock';
 
 /** What the PyTorch script writes in each epoch it trained. */
 interface TrainedBy {
@@ -64,6 +68,17 @@ export function trainedElsewhereOf(checkpoint: Pick<Checkpoint, 'history'>): Tra
  */
 export async function importRun(store: RunStore, file: string, options: { name?: string } = {}): Promise<RunRecord> {
   const checkpoint = await loadCheckpoint(file);
+  await mkdir(store.folder, { recursive: true }).catch(() => undefined);
+  // Whether the run was imported already and its record are one step: two imports of a file at once record it once.
+  return whileLocked(join(store.folder, IMPORT_LOCK), () => record(store, file, checkpoint, options));
+}
+
+async function record(
+  store: RunStore,
+  file: string,
+  checkpoint: Checkpoint,
+  options: { name?: string },
+): Promise<RunRecord> {
   const config = checkpoint.config;
   if (!config || checkpoint.history.length === 0)
     throw new FmnistError('bad-input', 'records no settings or epochs: only the checkpoint of a run can be imported', {
@@ -97,7 +112,9 @@ export async function importRun(store: RunStore, file: string, options: { name?:
     await copyFile(file, partial);
     await rename(partial, own);
   } catch (error) {
+    // Nothing of the run is left: not the partial copy, nor the folder its id claimed.
     await rm(partial, { force: true });
+    await rmdir(join(own, '..')).catch(() => undefined);
     throw error;
   }
   recorder.startWithCheckpoint(own);

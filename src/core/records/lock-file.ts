@@ -6,8 +6,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
-import { asFileError } from '@core/shared/errors';
-import type { RecordedProcess } from './liveness';
+import { asFileError, FmnistError } from '@core/shared/errors';
+import { HOST_NAME, isThisProcess, type RecordedProcess, recordedProcessAlive, thisProcess } from './liveness';
 
 /** Creates `file` with `contents`, synced; false when it exists already (another holder's). */
 export async function createLockFile(file: string, contents: string, mode: number): Promise<boolean> {
@@ -53,4 +53,51 @@ export async function removeStaleLock(file: string, stale: string): Promise<void
   if (!moved) return;
   if ((await readFile(aside, 'utf8').catch(() => null)) !== stale) await link(aside, file).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
+}
+
+/** The process a lock file names, or null (no file, one being written, or not a lock). */
+async function holderOf(file: string): Promise<{ text: string | null; holder: RecordedProcess | null }> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  try {
+    return { text, holder: text === null ? null : recordedProcessOf(JSON.parse(text) as Partial<RecordedProcess>) };
+  } catch {
+    return { text, holder: null };
+  }
+}
+
+/**
+ * Runs `work` while holding the lock file `file`, for short work that no two processes (or two calls in one) may do
+ * at once. A lock held by a live process, or by this one, is waited for, up to `waitMs`; a lock whose process is
+ * gone is taken over. Past the wait, a one-line error names the holder and the file.
+ */
+export async function whileLocked<T>(file: string, work: () => Promise<T>, waitMs = 60_000): Promise<T> {
+  const contents = `${JSON.stringify(await thisProcess())}\n`;
+  const deadline = performance.now() + waitMs;
+  for (;;) {
+    if (await createLockFile(file, contents, 0o644)) {
+      try {
+        return await work();
+      } finally {
+        await unlink(file).catch(() => undefined);
+      }
+    }
+    const { text, holder } = await holderOf(file);
+    // Half-written (it reads as no lock yet), or its process is gone: the second look decides.
+    const live =
+      holder !== null &&
+      (holder.host !== HOST_NAME || (await isThisProcess(holder)) || (await recordedProcessAlive(holder)));
+    if (text !== null && holder !== null && !live) {
+      await removeStaleLock(file, text);
+      continue;
+    }
+    if (performance.now() > deadline) {
+      const who = holder
+        ? `process ${holder.pid}${holder.host !== HOST_NAME ? ` on ${holder.host}` : ''}`
+        : 'another process';
+      throw new FmnistError('io', `is held by ${who}, still busy after ${Math.round(waitMs / 1000)} s: try again`, {
+        file,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -5,7 +5,10 @@
  * one the session trained, its last epoch marked by hand as trained elsewhere.
  */
 
-import { readFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BackendEvent, DEFAULT_SETTINGS } from '@core/shared/contract';
@@ -13,7 +16,7 @@ import { loadCheckpoint, saveCheckpoint } from '@core/checkpoint/checkpoint';
 import { StudioSession } from '@core/backend/session';
 import { importRun, trainedElsewhereOf } from '@core/records/import';
 import { RunStore } from '@core/records/store';
-import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
+import { builtFile, randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
 
 describe('importing a run trained elsewhere', () => {
   let dir: string;
@@ -72,6 +75,53 @@ describe('importing a run trained elsewhere', () => {
     await saveCheckpoint(copy, { ...(await loadCheckpoint(marked)), createdAt: '2027-01-01T00:00:00.000Z' });
     await expect(importRun(store, copy)).rejects.toThrow(`${copy}: was imported already, as run ${run.id}`);
     await expect(importRun(store, join(dir, 'train.csv'))).rejects.toThrow(/train\.csv: /);
+  });
+
+  it('records a file imported twice at once only once, in one process or in several', async () => {
+    const store = new RunStore(join(dir, 'runs-c'));
+    const outcomes = await Promise.allSettled([importRun(store, marked), importRun(store, marked)]);
+    const imported = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    expect(imported).toHaveLength(1);
+    expect(outcomes.find((o) => o.status === 'rejected')).toMatchObject({
+      reason: { message: `${marked}: was imported already, as run ${imported[0].id}` },
+    });
+    expect((await store.list()).runs.map((run) => run.id)).toEqual([imported[0].id]);
+    expect(existsSync(join(store.folder, '.import.lock'))).toBe(false);
+
+    // Four `fmnist runs import` processes started together.
+    const data = join(dir, 'data-d');
+    const runs = await Promise.all(
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<{ code: number | null; stderr: string }>((resolve) => {
+            const child = spawn(process.execPath, [builtFile('out/node/fmnist.js'), 'runs', 'import', marked], {
+              env: { PATH: process.env.PATH, HOME: process.env.HOME, FMNIST_STUDIO_DATA: data },
+              stdio: ['ignore', 'ignore', 'pipe'],
+            });
+            let stderr = '';
+            child.stderr.on('data', (chunk) => (stderr += chunk));
+            child.on('close', (code) => resolve({ code, stderr }));
+          }),
+      ),
+    );
+    const listed = (await new RunStore(join(data, 'runs')).list()).runs;
+    expect(listed).toHaveLength(1);
+    expect(runs.map((run) => run.code).sort()).toEqual([0, 2, 2, 2]);
+    for (const run of runs.filter((r) => r.code !== 0))
+      expect(run.stderr.trim()).toBe(`fmnist runs: ${marked}: was imported already, as run ${listed[0].id}`);
+  });
+
+  it('takes over an import lock left by a process that is gone', async () => {
+    const store = new RunStore(join(dir, 'runs-e'));
+    await mkdir(store.folder, { recursive: true });
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    const lock = join(store.folder, '.import.lock');
+    const left = { pid: gone, host: hostname(), processStartedMs: Date.now() - 60_000, processIdentity: null };
+    await writeFile(lock, `${JSON.stringify(left)}\n`);
+    const run = await importRun(store, marked);
+    expect((await store.list()).runs.map((r) => r.id)).toEqual([run.id]);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('records it when the app opens it, once', async () => {
