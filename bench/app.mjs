@@ -14,13 +14,16 @@
  * app's time goes: its batches, its test evaluations and the rest (start-up, saving, records, messages), as
  * the run's own record has them, the CPU the page and the host used, and the app's start-up (from starting the
  * host to Start enabled with the data loaded). With --heap, the page's JS heap
- * after garbage collection every 10 epochs of a long run instead.
+ * after garbage collection every 10 epochs of a long run instead. With --electron, the desktop app's own window
+ * (Electron, as a user starts it) against the CLI instead of the browser host, the same way.
  *
  * Needs the built app (`npm run build`, which the npm script runs first), the real data set and Chromium
  * (CHROMIUM_PATH, else /usr/bin/chromium).
  *
  *   npm run bench:app [-- --epochs 20 --rounds 3]      app vs CLI
  *   npm run bench:app -- --heap [--epochs 100]         the page's heap over a long run
+ *   npm run bench:app -- --electron [--rounds 1]       the Electron window against the CLI instead (needs the
+ *                                                      Electron runtime; the release workflow runs it)
  *   --limit N                                          train on the first N images only (a quick check)
  */
 
@@ -29,7 +32,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from '@playwright/test';
+import { _electron as electron, chromium } from '@playwright/test';
 import WebSocket from 'ws';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -55,6 +58,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     heap: { type: 'boolean', default: false },
     limit: { type: 'string' },
+    electron: { type: 'boolean', default: false },
   },
 });
 /** A whole number ≥ `least` from an option, or a one-line error naming the option. */
@@ -184,7 +188,74 @@ async function stopHost(host) {
   await new Promise((resolve) => host.child.once('exit', resolve));
 }
 
-/** One run in the app: from the click on Start to "Finished", as the page's own clock has them. */
+/**
+ * Times one run in a page that shows the app (the browser host's, or the Electron window): waits for Start to be
+ * enabled, sets the epochs, then takes the click on Start to the status saying "Finished", as the page's own clock
+ * has them. `cpu()` gives the CPU seconds of the processes to watch so far; with `heap`, the page's JS heap every 10
+ * epochs.
+ */
+async function timeRun(page, { spawned, cpu, heap = false }) {
+  const start = page.getByRole('button', { name: 'Start', exact: true });
+  await page.waitForFunction(
+    () => {
+      const button = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Start');
+      return button && !button.disabled;
+    },
+    null,
+    { polling: 10, timeout: 60_000 },
+  );
+  const startupSeconds = (performance.now() - spawned) / 1000;
+  await page.getByLabel('Epochs', { exact: true }).fill(String(epochs));
+  if (limit) await page.getByLabel('Training subset size', { exact: true }).fill(String(limit));
+  // The page notes the click and the moment its status first says the run finished, in its own clock.
+  await page.evaluate(() => {
+    const status = document.querySelector('[role="status"][data-status]');
+    const button = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Start');
+    const marks = { clicked: null, finished: null, epochs: [] };
+    button.addEventListener('click', () => (marks.clicked ??= performance.now()), { capture: true });
+    new MutationObserver(() => {
+      const text = status.textContent ?? '';
+      const training = /^Training: epoch (\d+) of/.exec(text);
+      if (training) while (marks.epochs.length < Number(training[1]) - 1) marks.epochs.push(performance.now());
+      // The last epoch ends with the run: "Finished N epochs."
+      const finished = /^Finished (\d+) epoch/.exec(text);
+      if (finished) {
+        while (marks.epochs.length < Number(finished[1])) marks.epochs.push(performance.now());
+        marks.finished ??= performance.now();
+      }
+    }).observe(status, { childList: true, characterData: true, subtree: true });
+    window.__marks = marks;
+  });
+  const session = await page.context().newCDPSession(page);
+  await session.send('Performance.enable');
+  const pageBusy = async () =>
+    (await session.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
+  const busyBefore = await pageBusy();
+  const cpuBefore = cpu();
+  await start.click();
+  const heapMb = [];
+  if (heap) {
+    for (let epoch = 10; epoch <= epochs; epoch += 10) {
+      await page.waitForFunction((n) => window.__marks.epochs.length >= n, epoch, { polling: 200, timeout: 0 });
+      await session.send('HeapProfiler.collectGarbage');
+      const { usedSize } = await session.send('Runtime.getHeapUsage');
+      heapMb.push({ epoch, megabytes: usedSize / 1e6 });
+      out(`  after epoch ${epoch}: page JS heap ${(usedSize / 1e6).toFixed(1)} MB`);
+    }
+  }
+  await page.waitForFunction(() => window.__marks.finished !== null, null, { polling: 100, timeout: 0 });
+  const marks = await page.evaluate(() => window.__marks);
+  const cpuAfter = cpu();
+  return {
+    seconds: (marks.finished - marks.clicked) / 1000,
+    startupSeconds,
+    pageBusy: (await pageBusy()) - busyBefore,
+    cpu: Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, v === null ? null : v - cpuBefore[k]])),
+    heap: heapMb,
+  };
+}
+
+/** One run in the app: the browser host with its page open in Chromium. */
 async function runApp(browser, browserPid, heap = false) {
   const folder = tempFolder();
   const spawned = performance.now();
@@ -192,71 +263,38 @@ async function runApp(browser, browserPid, heap = false) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   try {
     await page.goto(host.url);
-    const start = page.getByRole('button', { name: 'Start', exact: true });
-    await page.waitForFunction(
-      () => {
-        const button = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Start');
-        return button && !button.disabled;
-      },
-      null,
-      { polling: 10, timeout: 60_000 },
-    );
-    const startupSeconds = (performance.now() - spawned) / 1000;
-    await page.getByLabel('Epochs', { exact: true }).fill(String(epochs));
-    if (limit) await page.getByLabel('Training subset size', { exact: true }).fill(String(limit));
-    // The page notes the click and the moment its status first says the run finished, in its own clock.
-    await page.evaluate(() => {
-      const status = document.querySelector('[role="status"][data-status]');
-      const button = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Start');
-      const marks = { clicked: null, finished: null, epochs: [] };
-      button.addEventListener('click', () => (marks.clicked ??= performance.now()), { capture: true });
-      new MutationObserver(() => {
-        const text = status.textContent ?? '';
-        const training = /^Training: epoch (\d+) of/.exec(text);
-        if (training) while (marks.epochs.length < Number(training[1]) - 1) marks.epochs.push(performance.now());
-        // The last epoch ends with the run: "Finished N epochs."
-        const finished = /^Finished (\d+) epoch/.exec(text);
-        if (finished) {
-          while (marks.epochs.length < Number(finished[1])) marks.epochs.push(performance.now());
-          marks.finished ??= performance.now();
-        }
-      }).observe(status, { childList: true, characterData: true, subtree: true });
-      window.__marks = marks;
-    });
-    const session = await page.context().newCDPSession(page);
-    await session.send('Performance.enable');
-    const pageBusy = async () =>
-      (await session.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
-    const busyBefore = await pageBusy();
-    const cpuBefore = { browser: cpuSeconds(browserPid), host: cpuSeconds(host.child.pid) };
-    await start.click();
-    const heapMb = [];
-    if (heap) {
-      for (let epoch = 10; epoch <= epochs; epoch += 10) {
-        await page.waitForFunction((n) => window.__marks.epochs.length >= n, epoch, { polling: 200, timeout: 0 });
-        await session.send('HeapProfiler.collectGarbage');
-        const { usedSize } = await session.send('Runtime.getHeapUsage');
-        heapMb.push({ epoch, megabytes: usedSize / 1e6 });
-        out(`  after epoch ${epoch}: page JS heap ${(usedSize / 1e6).toFixed(1)} MB`);
-      }
-    }
-    await page.waitForFunction(() => window.__marks.finished !== null, null, { polling: 100, timeout: 0 });
-    const marks = await page.evaluate(() => window.__marks);
-    const cpu = {
-      browser: cpuSeconds(browserPid) - cpuBefore.browser,
-      host: cpuSeconds(host.child.pid) - cpuBefore.host,
-    };
-    return {
-      seconds: (marks.finished - marks.clicked) / 1000,
-      startupSeconds,
-      pageBusy: (await pageBusy()) - busyBefore,
-      cpu,
-      heap: heapMb,
-      folder,
-    };
+    const cpu = () => ({ browser: cpuSeconds(browserPid), host: cpuSeconds(host.child.pid) });
+    return { ...(await timeRun(page, { spawned, cpu, heap })), folder };
   } finally {
     await page.close();
     await stopHost(host);
+  }
+}
+
+/** The Electron runtime, if installed (npm start fetches it on first use; npm install does not). */
+function electronBinary() {
+  const pathFile = join(ROOT, 'node_modules', 'electron', 'path.txt');
+  if (!existsSync(pathFile)) return null;
+  const binary = join(ROOT, 'node_modules', 'electron', 'dist', readFileSync(pathFile, 'utf8').trim());
+  return existsSync(binary) ? binary : null;
+}
+
+/** One run in the desktop app's window, started by Electron as a user starts it. */
+async function runElectron(binary) {
+  const folder = tempFolder();
+  const spawned = performance.now();
+  const app = await electron.launch({
+    executablePath: binary,
+    args: [join(ROOT, 'out', 'main', 'index.js'), ...(process.platform === 'linux' ? ['--no-sandbox'] : [])],
+    env: { ...process.env, FMNIST_DATA: DATA, FMNIST_STUDIO_DATA: folder },
+    timeout: 120_000,
+  });
+  try {
+    const window = await app.firstWindow({ timeout: 120_000 });
+    const pid = app.process().pid;
+    return { ...(await timeRun(window, { spawned, cpu: () => ({ app: cpuSeconds(pid) }) })), folder };
+  } finally {
+    await app.close();
   }
 }
 
@@ -319,7 +357,74 @@ async function heapRun(browser, browserPid) {
   );
 }
 
+/** The Electron window against the CLI, round by round, then the medians and where the window's time goes. */
+async function electronMain() {
+  const binary = electronBinary();
+  if (!binary) {
+    process.stderr.write(
+      'bench:app: --electron needs the Electron runtime, which is not installed here (npm start downloads it)\n',
+    );
+    process.exitCode = 2;
+    return;
+  }
+  if (!existsSync(join(ROOT, 'out/main/index.js'))) throw new Error('build the app first: npm run build');
+  const rows = [];
+  out(
+    `${epochs} epochs of the default network${limit ? ` on ${limit} images` : ''} in the Electron window, ${rounds} rounds:`,
+  );
+  for (let round = 1; round <= rounds; round++) {
+    const cli = await runCli();
+    const window = await runElectron(binary);
+    const times = recordedTimes(window.folder);
+    rmSync(window.folder, { recursive: true, force: true });
+    rows.push({ cli, window, times });
+    out(
+      `  round ${round}: CLI training ${seconds(cli.trainingSeconds)} (process ${seconds(cli.processSeconds)}); ` +
+        `window Start to Finished ${seconds(window.seconds)} (${(window.seconds / cli.trainingSeconds).toFixed(2)}×)`,
+    );
+  }
+  const m = (pick) => median(rows.map(pick));
+  out();
+  out(
+    `Electron window / CLI, median of ${rounds}: ${m((r) => r.window.seconds / r.cli.trainingSeconds).toFixed(2)} ` +
+      `(window ${seconds(m((r) => r.window.seconds))}, CLI ${seconds(m((r) => r.cli.trainingSeconds))}; target ≤ 1.10)`,
+  );
+  out(
+    `window / (CLI training + its test evaluations, the same work as the window's): ` +
+      `${m((r) => r.window.seconds / (r.cli.trainingSeconds + r.cli.evaluationSeconds)).toFixed(2)}`,
+  );
+  out('where the time goes (medians):');
+  out(`                      batches  test evaluation  the rest`);
+  out(
+    `  CLI                 ${m((r) => r.cli.trainingSeconds)
+      .toFixed(2)
+      .padStart(7)}  ${m((r) => r.cli.evaluationSeconds)
+      .toFixed(2)
+      .padStart(15)}`,
+  );
+  out(
+    `  window              ${m((r) => r.times.batches)
+      .toFixed(2)
+      .padStart(7)}  ${m((r) => r.times.evaluation)
+      .toFixed(2)
+      .padStart(15)}  ` +
+      `${m((r) => r.window.seconds - r.times.batches - r.times.evaluation)
+        .toFixed(2)
+        .padStart(8)}`,
+  );
+  out(
+    `start-up: from launching Electron to Start enabled with the data loaded, median of ${rounds}: ${seconds(m((r) => r.window.startupSeconds))}`,
+  );
+  if (rows.every((r) => r.window.cpu.app !== null)) {
+    out(
+      `CPU during the window's run: the app's processes (main, window, worker and kernel threads) ` +
+        `${m((r) => r.window.cpu.app).toFixed(1)} s (the window's main thread busy ${m((r) => r.window.pageBusy).toFixed(2)} s)`,
+    );
+  }
+}
+
 async function main() {
+  if (values.electron) return electronMain();
   if (!existsSync(join(ROOT, 'out/node/web.js'))) throw new Error('build the app first: npm run build');
   const server = await chromium.launchServer(LAUNCH);
   const browserPid = server.process().pid;

@@ -79,6 +79,15 @@ describe('GitHub workflows', () => {
       ["runner.os == 'Linux'", 'xvfb-run -a npx playwright test --project electron'],
       ["runner.os != 'Linux'", 'npx playwright test --project electron'],
     ]);
+    // The window against the CLI, after the Electron runtime is installed, on every system.
+    const windowBench = build.steps.filter((s) => s.run?.includes('bench/app.mjs --electron'));
+    expect(windowBench.map((s) => [s.if, s.run])).toEqual([
+      ["runner.os == 'Linux'", 'xvfb-run -a node bench/app.mjs --electron --rounds 1'],
+      ["runner.os != 'Linux'", 'node bench/app.mjs --electron --rounds 1'],
+    ]);
+    expect(build.steps.indexOf(windowBench[0])).toBeGreaterThan(
+      build.steps.findIndex((s) => s.run === 'node node_modules/electron/install.js'),
+    );
     expect(build.steps.find((s) => s.uses?.startsWith('actions/setup-node'))?.with).toMatchObject({
       'node-version': 22,
     });
