@@ -2,8 +2,8 @@
  * Where an epoch's time goes: trains the default network on the real data with the calling thread's kernels
  * timed (src/core/engine/profile.ts) and prints, per phase, its milliseconds per epoch on one thread, its
  * share of the epoch, the multiply-adds it did and the GFLOP/s that makes against one core's WebAssembly
- * SIMD ceiling. Run with `npm run bench:profile [-- --epochs N --threads N --batch-size N]` (about 15 s). The first epoch
- * (compilation up to the optimising tier) is left out.
+ * SIMD ceiling. Run with `npm run bench:profile [-- --epochs N --threads N --batch-size N]` (about 15 s). The
+ * first epoch (compilation up to the optimising tier) is left out.
  */
 
 import { parseArgs } from 'node:util';

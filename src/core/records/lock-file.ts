@@ -65,14 +65,29 @@ async function holderOf(file: string): Promise<{ text: string | null; holder: Re
   }
 }
 
+/** Per lock file, the last call of this process to want it: calls of one process take it one after another. */
+const queues = new Map<string, Promise<unknown>>();
+
 /**
  * Runs `work` while holding the lock file `file`, for short work that no two processes (or two calls in one) may do
- * at once. A lock held by a live process, or by this one, is waited for, up to `waitMs`; a lock whose process is
- * gone is taken over. Past the wait, a one-line error names the holder and the file.
+ * at once. Calls in one process wait for each other; a lock held by another live process is waited for, up to
+ * `waitMs`; a lock whose process is gone (this one included: its calls hold it one at a time), or that still names
+ * nobody at a second look, is taken over. Past the wait, a one-line error names the holder and the file.
  */
-export async function whileLocked<T>(file: string, work: () => Promise<T>, waitMs = 60_000): Promise<T> {
+export function whileLocked<T>(file: string, work: () => Promise<T>, waitMs = 60_000): Promise<T> {
+  const mine = (queues.get(file) ?? Promise.resolve()).then(() => holdingLock(file, work, waitMs));
+  const settled = mine.catch(() => undefined);
+  queues.set(file, settled);
+  void settled.then(() => {
+    if (queues.get(file) === settled) queues.delete(file);
+  });
+  return mine;
+}
+
+async function holdingLock<T>(file: string, work: () => Promise<T>, waitMs: number): Promise<T> {
   const contents = `${JSON.stringify(await thisProcess())}\n`;
   const deadline = performance.now() + waitMs;
+  let unreadable: string | null = null;
   for (;;) {
     if (await createLockFile(file, contents, 0o644)) {
       try {
@@ -82,21 +97,23 @@ export async function whileLocked<T>(file: string, work: () => Promise<T>, waitM
       }
     }
     const { text, holder } = await holderOf(file);
-    // Half-written (it reads as no lock yet), or its process is gone: the second look decides.
+    // Gone meanwhile: try again at once.
+    if (text === null) continue;
     const live =
       holder !== null &&
-      (holder.host !== HOST_NAME || (await isThisProcess(holder)) || (await recordedProcessAlive(holder)));
-    if (text !== null && holder !== null && !live) {
+      (holder.host !== HOST_NAME || (!(await isThisProcess(holder)) && (await recordedProcessAlive(holder))));
+    // One that names nobody may be being written: it is stale only if it reads the same at the next look.
+    if (!live && (holder !== null || unreadable === text)) {
       await removeStaleLock(file, text);
+      unreadable = null;
       continue;
     }
+    unreadable = holder === null ? text : null;
     if (performance.now() > deadline) {
       const who = holder
         ? `process ${holder.pid}${holder.host !== HOST_NAME ? ` on ${holder.host}` : ''}`
         : 'another process';
-      throw new FmnistError('io', `is held by ${who}, still busy after ${Math.round(waitMs / 1000)} s: try again`, {
-        file,
-      });
+      throw new FmnistError('io', `is held by ${who}, still busy after ${waitMs / 1000} s: try again`, { file });
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
