@@ -358,6 +358,51 @@ async function heapRun(browser, browserPid) {
 }
 
 /** The Electron window against the CLI, round by round, then the medians and where the window's time goes. */
+/**
+ * Prints the medians both modes share: the timed side against the CLI's training time (the target) and against
+ * its training plus test evaluations, then each side's batches, test evaluation and the rest. `sides` lists
+ * [label, the round's recorded times, the round's Start-to-Finished seconds]; the first is the timed side.
+ */
+function summary(rows, title, name, sides) {
+  const m = (pick) => median(rows.map(pick));
+  const [, , timed] = sides[0];
+  out(
+    `${title} / CLI, median of ${rows.length}: ${m((r) => timed(r) / r.cli.trainingSeconds).toFixed(2)} ` +
+      `(${name} ${seconds(m(timed))}, CLI ${seconds(m((r) => r.cli.trainingSeconds))}; target ≤ 1.10)`,
+  );
+  for (const [label, , total] of sides.slice(1)) {
+    out(`${label} / CLI: ${m((r) => total(r) / r.cli.trainingSeconds).toFixed(2)}`);
+  }
+  out(
+    `${name} / (CLI training + its test evaluations, the same work as the ${name}'s): ` +
+      `${m((r) => timed(r) / (r.cli.trainingSeconds + r.cli.evaluationSeconds)).toFixed(2)}`,
+  );
+  const cell = (value, width) => value.toFixed(2).padStart(width);
+  out('where the time goes (medians):');
+  out(`                      batches  test evaluation  the rest`);
+  out(
+    `  CLI                 ${cell(
+      m((r) => r.cli.trainingSeconds),
+      7,
+    )}  ${cell(
+      m((r) => r.cli.evaluationSeconds),
+      15,
+    )}`,
+  );
+  for (const [label, times, total] of sides) {
+    const rest = m((r) => total(r) - times(r).batches - times(r).evaluation);
+    out(
+      `  ${label.padEnd(18)}  ${cell(
+        m((r) => times(r).batches),
+        7,
+      )}  ${cell(
+        m((r) => times(r).evaluation),
+        15,
+      )}  ` + cell(rest, 8),
+    );
+  }
+}
+
 async function electronMain() {
   const binary = electronBinary();
   if (!binary) {
@@ -385,33 +430,7 @@ async function electronMain() {
   }
   const m = (pick) => median(rows.map(pick));
   out();
-  out(
-    `Electron window / CLI, median of ${rounds}: ${m((r) => r.window.seconds / r.cli.trainingSeconds).toFixed(2)} ` +
-      `(window ${seconds(m((r) => r.window.seconds))}, CLI ${seconds(m((r) => r.cli.trainingSeconds))}; target ≤ 1.10)`,
-  );
-  out(
-    `window / (CLI training + its test evaluations, the same work as the window's): ` +
-      `${m((r) => r.window.seconds / (r.cli.trainingSeconds + r.cli.evaluationSeconds)).toFixed(2)}`,
-  );
-  out('where the time goes (medians):');
-  out(`                      batches  test evaluation  the rest`);
-  out(
-    `  CLI                 ${m((r) => r.cli.trainingSeconds)
-      .toFixed(2)
-      .padStart(7)}  ${m((r) => r.cli.evaluationSeconds)
-      .toFixed(2)
-      .padStart(15)}`,
-  );
-  out(
-    `  window              ${m((r) => r.times.batches)
-      .toFixed(2)
-      .padStart(7)}  ${m((r) => r.times.evaluation)
-      .toFixed(2)
-      .padStart(15)}  ` +
-      `${m((r) => r.window.seconds - r.times.batches - r.times.evaluation)
-        .toFixed(2)
-        .padStart(8)}`,
-  );
+  summary(rows, 'Electron window', 'window', [['window', (r) => r.times, (r) => r.window.seconds]]);
   out(
     `start-up: from launching Electron to Start enabled with the data loaded, median of ${rounds}: ${seconds(m((r) => r.window.startupSeconds))}`,
   );
@@ -451,40 +470,10 @@ async function main() {
     }
     const m = (pick) => median(rows.map(pick));
     out();
-    out(
-      `app / CLI, median of ${rounds}: ${m((r) => r.app.seconds / r.cli.trainingSeconds).toFixed(2)} ` +
-        `(app ${seconds(m((r) => r.app.seconds))}, CLI ${seconds(m((r) => r.cli.trainingSeconds))}; target ≤ 1.10)`,
-    );
-    out(`host alone / CLI: ${m((r) => r.alone.seconds / r.cli.trainingSeconds).toFixed(2)}`);
-    out(
-      `app / (CLI training + its test evaluations, the same work as the app's): ` +
-        `${m((r) => r.app.seconds / (r.cli.trainingSeconds + r.cli.evaluationSeconds)).toFixed(2)}`,
-    );
-    const rest = (r) => r.app.seconds - r.appTimes.batches - r.appTimes.evaluation;
-    const aloneRest = (r) => r.alone.seconds - r.aloneTimes.batches - r.aloneTimes.evaluation;
-    out('where the time goes (medians):');
-    out(`                      batches  test evaluation  the rest`);
-    out(
-      `  CLI                 ${m((r) => r.cli.trainingSeconds)
-        .toFixed(2)
-        .padStart(7)}  ${m((r) => r.cli.evaluationSeconds)
-        .toFixed(2)
-        .padStart(15)}`,
-    );
-    out(
-      `  app                 ${m((r) => r.appTimes.batches)
-        .toFixed(2)
-        .padStart(7)}  ${m((r) => r.appTimes.evaluation)
-        .toFixed(2)
-        .padStart(15)}  ${m(rest).toFixed(2).padStart(8)}`,
-    );
-    out(
-      `  host alone          ${m((r) => r.aloneTimes.batches)
-        .toFixed(2)
-        .padStart(7)}  ${m((r) => r.aloneTimes.evaluation)
-        .toFixed(2)
-        .padStart(15)}  ${m(aloneRest).toFixed(2).padStart(8)}`,
-    );
+    summary(rows, 'app', 'app', [
+      ['app', (r) => r.appTimes, (r) => r.app.seconds],
+      ['host alone', (r) => r.aloneTimes, (r) => r.alone.seconds],
+    ]);
     out(
       `start-up: from starting the browser host to Start enabled in the page with the data loaded, median of ` +
         `${rounds}: ${seconds(m((r) => r.app.startupSeconds))}`,
