@@ -1,6 +1,6 @@
 /**
- * One browser host per data folder: the host that starts first creates `host.json` in the folder (O_EXCL,
- * with its pid, its process's identity, its computer and, once it listens, its address), and a second
+ * One browser host per data folder: the host that starts first creates `host.json` in the folder (only where
+ * none is, with its pid, its process's identity, its computer and, once it listens, its address), and a second
  * `npm run web` on the same folder finds it and points the user there instead of sharing the folder's kept
  * uploads. A lock whose process is gone (killed, crashed, its pid since given to another process) is stale
  * and is taken over; the file is removed when the host closes.

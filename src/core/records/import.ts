@@ -5,8 +5,9 @@
  * the runs made here, continued here (`fmnist train --resume`, the app's Resume) and never imported twice.
  */
 
+import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, rmdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { loadCheckpoint, type Checkpoint } from '../checkpoint/checkpoint';
 import { FmnistError } from '@core/shared/errors';
 import type { EpochSummary } from '@core/shared/events';
@@ -68,22 +69,33 @@ export function trainedElsewhereOf(checkpoint: Pick<Checkpoint, 'history'>): Tra
  */
 export async function importRun(store: RunStore, file: string, options: { name?: string } = {}): Promise<RunRecord> {
   const checkpoint = await loadCheckpoint(file);
-  await mkdir(store.folder, { recursive: true }).catch(() => undefined);
-  // Whether the run was imported already and its record are one step: two imports of a file at once record it once.
-  return whileLocked(join(store.folder, IMPORT_LOCK), () => record(store, file, checkpoint, options));
-}
-
-async function record(
-  store: RunStore,
-  file: string,
-  checkpoint: Checkpoint,
-  options: { name?: string },
-): Promise<RunRecord> {
   const config = checkpoint.config;
   if (!config || checkpoint.history.length === 0)
     throw new FmnistError('bad-input', 'records no settings or epochs: only the checkpoint of a run can be imported', {
       file,
     });
+  await mkdir(store.folder, { recursive: true }).catch(() => undefined);
+  // The run's own copy of the model, made before the lock is taken (a large file on a slow disk would hold up other
+  // imports) under a temporary name the runs folder's listing removes if this process is killed.
+  const staged = join(store.folder, `.import.safetensors.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await copyFile(file, staged);
+    // Whether the run was imported already and its record are one step: two imports of a file at once record it
+    // once.
+    return await whileLocked(join(store.folder, IMPORT_LOCK), () => record(store, file, staged, checkpoint, options));
+  } finally {
+    await rm(staged, { force: true });
+  }
+}
+
+async function record(
+  store: RunStore,
+  file: string,
+  staged: string,
+  checkpoint: Checkpoint,
+  options: { name?: string },
+): Promise<RunRecord> {
+  const config = checkpoint.config!;
   const elsewhere = trainedElsewhereOf(checkpoint);
   if (elsewhere) {
     const { runs } = await store.list();
@@ -105,37 +117,35 @@ async function record(
     resumedFile: file,
     ...(elsewhere ? { trainedElsewhere: elsewhere } : {}),
   });
-  // The run's own copy of the model, written whole before the record names it.
   const own = recorder.checkpointFiles.last;
-  const partial = join(own, '..', `.${basename(own)}.import-${process.pid}`);
   try {
-    await copyFile(file, partial);
-    await rename(partial, own);
+    await rename(staged, own);
+    recorder.startWithCheckpoint(own);
+    const trained = history.slice(Math.max(0, split));
+    await recorder.start({
+      config,
+      data: {
+        fingerprint: checkpoint.datasetFingerprint,
+        sources: checkpoint.dataSources ?? null,
+        history: checkpoint.dataHistory ?? null,
+      },
+      kernels: elsewhere ? elsewhereText(elsewhere) : 'unknown',
+      threads: elsewhere?.worldSize ?? null,
+      // Not recorded in a checkpoint: 0 stands for unknown.
+      trainingSamples: 0,
+      validationSamples: 0,
+      history: history.slice(0, Math.max(0, split)),
+    });
+    await recorder.epoch(...trained);
+    const complete = checkpoint.finishedEarly === true || checkpoint.epochsDone >= config.epochs;
+    await recorder.end({ status: complete ? 'finished' : 'stopped', error: null, summary: null, checkpoint: own });
+    if (!recorder.recorded) throw new FmnistError('io', `cannot be recorded in ${store.folder}`, { file });
+    return await store.get(recorder.id);
   } catch (error) {
-    // Nothing of the run is left: not the partial copy, nor the folder its id claimed.
-    await rm(partial, { force: true });
+    // Nothing of the run is left: not its copy, nor the folder its id claimed, nor a record written part-way.
+    store.release(recorder.id);
+    await store.remove([recorder.id], { force: true }).catch(() => undefined);
     await rmdir(join(own, '..')).catch(() => undefined);
     throw error;
   }
-  recorder.startWithCheckpoint(own);
-  const trained = history.slice(Math.max(0, split));
-  await recorder.start({
-    config,
-    data: {
-      fingerprint: checkpoint.datasetFingerprint,
-      sources: checkpoint.dataSources ?? null,
-      history: checkpoint.dataHistory ?? null,
-    },
-    kernels: elsewhere ? elsewhereText(elsewhere) : 'unknown',
-    threads: elsewhere?.worldSize ?? null,
-    // Not recorded in a checkpoint: 0 stands for unknown.
-    trainingSamples: 0,
-    validationSamples: 0,
-    history: history.slice(0, Math.max(0, split)),
-  });
-  await recorder.epoch(...trained);
-  const complete = checkpoint.finishedEarly === true || checkpoint.epochsDone >= config.epochs;
-  await recorder.end({ status: complete ? 'finished' : 'stopped', error: null, summary: null, checkpoint: own });
-  if (!recorder.recorded) throw new FmnistError('io', `cannot be recorded in ${store.folder}`, { file });
-  return store.get(recorder.id);
 }

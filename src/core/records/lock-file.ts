@@ -1,30 +1,62 @@
 /**
- * Lock files that name the process holding something (the browser host's data folder, a sweep): created
- * exclusively (O_EXCL) with the holder's identity, read back leniently (a half-written one reads as nothing), and a
- * stale one moved out of the way without ever replacing a newer lock. The holders judge liveness themselves.
+ * Lock files that name the process holding something (the browser host's data folder, a sweep, the runs folder's
+ * imports): created only where none is, whole (written to a file of our own, then linked in place), and a stale
+ * one removed under a takeover guard, so that it is never a newer lock that goes. The holders judge liveness
+ * themselves.
  */
 
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { resolve as absolutePath } from 'node:path';
 import { asFileError, FmnistError } from '@core/shared/errors';
 import { HOST_NAME, isThisProcess, type RecordedProcess, recordedProcessAlive, thisProcess } from './liveness';
 
-/** Creates `file` with `contents`, synced; false when it exists already (another holder's). */
+/**
+ * Creates `file` with `contents`, synced; false when it exists already (another holder's). The contents are
+ * written whole to a file of our own first and then linked in place (link() fails rather than replace a lock),
+ * so a lock is never seen half-written. Where the file system has no hard links, the lock is created exclusively
+ * (O_EXCL) and written in place.
+ */
 export async function createLockFile(file: string, contents: string, mode: number): Promise<boolean> {
-  let handle;
+  const own = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
   try {
-    handle = await open(file, 'wx', mode);
+    await writeSynced(own, contents, mode);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    await unlink(own).catch(() => undefined);
     throw asFileError(error, file);
   }
+  try {
+    await link(own, file);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP')
+      return createInPlace(file, contents, mode);
+    throw asFileError(error, file);
+  } finally {
+    await unlink(own).catch(() => undefined);
+  }
+}
+
+async function writeSynced(file: string, contents: string, mode: number): Promise<void> {
+  const handle = await open(file, 'wx', mode);
   try {
     await handle.writeFile(contents);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  return true;
+}
+
+async function createInPlace(file: string, contents: string, mode: number): Promise<boolean> {
+  try {
+    await writeSynced(file, contents, mode);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw asFileError(error, file);
+  }
 }
 
 /** The process a lock's JSON names, or null when it names none (being written, or not a lock). */
@@ -39,31 +71,81 @@ export function recordedProcessOf(value: Partial<RecordedProcess>): RecordedProc
   };
 }
 
-/**
- * Moves a stale lock aside under a name of our own and reads it there: if it is not the lock judged stale (another
- * process took over and made its own in between), it is put back with link(), which fails rather than replace a
- * lock made meanwhile; that one's maker then holds it.
- */
-export async function removeStaleLock(file: string, stale: string): Promise<void> {
-  const aside = `${file}.${randomBytes(4).toString('hex')}.stale`;
-  const moved = await rename(file, aside).then(
-    () => true,
-    () => false,
-  );
-  if (!moved) return;
-  if ((await readFile(aside, 'utf8').catch(() => null)) !== stale) await link(aside, file).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
-}
+/** A takeover guard older than this was left by a process killed while it held it (it holds it for a moment). */
+const GUARD_STALE_MS = 3_000;
+/** How long a takeover waits for another process's to end. */
+const GUARD_WAIT_MS = 1_000;
 
-/** The process a lock file names, or null (no file, one being written, or not a lock). */
-async function holderOf(file: string): Promise<{ text: string | null; holder: RecordedProcess | null }> {
-  const text = await readFile(file, 'utf8').catch(() => null);
+/**
+ * Removes a stale lock, if it still reads `stale`: one process at a time does so, holding `<lock>.takeover`, so
+ * that two processes that judged the same lock stale cannot remove a lock one of them (or a third) made since. A
+ * lock is only ever created where none is (link() and O_EXCL fail otherwise), so the lock read as `stale` under
+ * the guard is the one removed. False when it was not removed (changed, gone, or another takeover under way).
+ */
+export async function removeStaleLock(file: string, stale: string): Promise<boolean> {
+  const guard = `${file}.takeover`;
+  const mark = `${JSON.stringify({ pid: process.pid, token: randomBytes(8).toString('hex') })}\n`;
+  const deadline = performance.now() + GUARD_WAIT_MS;
+  while (!(await createLockFile(guard, mark, 0o644))) {
+    if (performance.now() > deadline) return false;
+    // A guard that stays is one whose process was killed while it held it.
+    const info = await stat(guard).catch(() => null);
+    if (info && Date.now() - info.mtimeMs > GUARD_STALE_MS) await discard(guard);
+    else await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   try {
-    return { text, holder: text === null ? null : recordedProcessOf(JSON.parse(text) as Partial<RecordedProcess>) };
-  } catch {
-    return { text, holder: null };
+    return (await readFile(file, 'utf8').catch(() => null)) === stale && (await discard(file));
+  } finally {
+    if ((await readFile(guard, 'utf8').catch(() => null)) === mark) await discard(guard);
   }
 }
+
+/**
+ * Removes a file; one that cannot be deleted (held open elsewhere, on Windows) is moved aside under a name of its
+ * own instead, and deleted there if it can be. Whether the file is gone from its name.
+ */
+async function discard(file: string): Promise<boolean> {
+  try {
+    await unlink(file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+  }
+  const aside = `${file}.${randomBytes(4).toString('hex')}.stale`;
+  try {
+    await rename(file, aside);
+  } catch {
+    return false;
+  }
+  await unlink(aside).catch(() => undefined);
+  return true;
+}
+
+/** What a lock file holds: gone (no file), its text and the process it names (none for one that is not a lock). */
+async function holderOf(
+  file: string,
+): Promise<{ text: null } | { text: string; holder: RecordedProcess | null; ageMs: number }> {
+  let text: string;
+  let ageMs: number;
+  try {
+    ageMs = Date.now() - (await stat(file)).mtimeMs;
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: null };
+    throw asFileError(error, file);
+  }
+  try {
+    return { text, holder: recordedProcessOf(JSON.parse(text) as Partial<RecordedProcess>), ageMs };
+  } catch {
+    return { text, holder: null, ageMs };
+  }
+}
+
+/**
+ * A lock that names no process (a lock of an older version being written, or damaged) is stale when it is older
+ * than this.
+ */
+const NAMELESS_STALE_MS = 2_000;
 
 /** Per lock file, the last call of this process to want it: calls of one process take it one after another. */
 const queues = new Map<string, Promise<unknown>>();
@@ -71,50 +153,49 @@ const queues = new Map<string, Promise<unknown>>();
 /**
  * Runs `work` while holding the lock file `file`, for short work that no two processes (or two calls in one) may do
  * at once. Calls in one process wait for each other; a lock held by another live process is waited for, up to
- * `waitMs`; a lock whose process is gone (this one included: its calls hold it one at a time), or that still names
- * nobody at a second look, is taken over. Past the wait, a one-line error names the holder and the file.
+ * `waitMs`; a lock whose process is gone (this one included: its calls hold it one at a time), or that names no
+ * process and is a few seconds old, is taken over. Past the wait, a one-line error names the holder and the file.
  */
 export function whileLocked<T>(file: string, work: () => Promise<T>, waitMs = 60_000): Promise<T> {
-  const mine = (queues.get(file) ?? Promise.resolve()).then(() => holdingLock(file, work, waitMs));
+  const key = absolutePath(file);
+  const mine = (queues.get(key) ?? Promise.resolve()).then(() => holdingLock(key, work, waitMs));
   const settled = mine.catch(() => undefined);
-  queues.set(file, settled);
+  queues.set(key, settled);
   void settled.then(() => {
-    if (queues.get(file) === settled) queues.delete(file);
+    if (queues.get(key) === settled) queues.delete(key);
   });
   return mine;
 }
 
 async function holdingLock<T>(file: string, work: () => Promise<T>, waitMs: number): Promise<T> {
-  const contents = `${JSON.stringify(await thisProcess())}\n`;
+  // Each hold is told from the others by its token, so a release removes only its own lock.
+  const contents = `${JSON.stringify({ ...(await thisProcess()), token: randomBytes(8).toString('hex') })}\n`;
   const deadline = performance.now() + waitMs;
-  let unreadable: string | null = null;
   for (;;) {
     if (await createLockFile(file, contents, 0o644)) {
       try {
         return await work();
       } finally {
-        await unlink(file).catch(() => undefined);
+        if ((await readFile(file, 'utf8').catch(() => null)) === contents) await unlink(file).catch(() => undefined);
       }
     }
-    const { text, holder } = await holderOf(file);
-    // Gone meanwhile: try again at once.
-    if (text === null) continue;
-    const live =
-      holder !== null &&
-      (holder.host !== HOST_NAME || (!(await isThisProcess(holder)) && (await recordedProcessAlive(holder))));
-    // One that names nobody may be being written: it is stale only if it reads the same at the next look.
-    if (!live && (holder !== null || unreadable === text)) {
-      await removeStaleLock(file, text);
-      unreadable = null;
-      continue;
+    const lock = await holderOf(file);
+    const { holder } = lock.text === null ? { holder: null } : lock;
+    if (lock.text !== null) {
+      const live =
+        lock.holder !== null &&
+        (lock.holder.host !== HOST_NAME ||
+          (!(await isThisProcess(lock.holder)) && (await recordedProcessAlive(lock.holder))));
+      const stale = !live && (lock.holder !== null || lock.ageMs > NAMELESS_STALE_MS);
+      if (stale && (await removeStaleLock(file, lock.text))) continue;
     }
-    unreadable = holder === null ? text : null;
     if (performance.now() > deadline) {
       const who = holder
         ? `process ${holder.pid}${holder.host !== HOST_NAME ? ` on ${holder.host}` : ''}`
         : 'another process';
       throw new FmnistError('io', `is held by ${who}, still busy after ${waitMs / 1000} s: try again`, { file });
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Released meanwhile: try again at once.
+    if (lock.text !== null) await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -1,6 +1,6 @@
 /**
- * One process at a time runs a sweep: it holds `<id>.lock` beside the sweep's record, created exclusively
- * (O_EXCL) with its pid, identity and computer, as the browser host holds its data folder. A second process is
+ * One process at a time runs a sweep: it holds `<id>.lock` beside the sweep's record, created only where none is
+ * (createLockFile) with its pid, identity and computer, as the browser host holds its data folder. A second process is
  * refused in one line; a lock whose process is gone (killed, crashed, its pid since reused) is stale and is taken
  * over; the lock is removed when the sweep ends, stopped or finished.
  */

@@ -4,7 +4,8 @@
  * when hosts keep replacing it.
  */
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import * as fs from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -139,30 +140,43 @@ describe('the browser host’s lock on its data folder', () => {
     }
   });
 
-  it('takes the folder when the lock vanishes or cannot be read at each step of a take-over', async () => {
+  it('takes the folder when the lock cannot be read at first, or vanishes or cannot be read under the take-over’s guard', async () => {
     const folder = await tempDir('fmnist-lock-');
     const file = join(folder, HOST_LOCK_FILE);
+    const guard = `${file}.takeover`;
     await writeFile(file, 'not json');
     const actualRead = vi.mocked(fs.readFile).getMockImplementation()!;
-    // The lock cannot be read when first looked at, nor once moved aside; putting it back fails too.
+    // The lock cannot be read when first looked at; under the guard, the first look fails and at the second the
+    // lock is gone (removed by someone else): the next attempt creates it.
     let reads = 0;
+    let guarded = 0;
     vi.mocked(fs.readFile).mockImplementation((async (path: string, ...rest: unknown[]) => {
-      if ((path === file && reads++ === 0) || String(path).endsWith('.stale'))
-        throw Object.assign(new Error('EIO'), { code: 'EIO' });
+      if (path === file && reads++ === 0) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+      if (path === file && existsSync(guard)) {
+        guarded++;
+        if (guarded === 1) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+        if (guarded === 2) {
+          await fs.unlink(file);
+          throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+        }
+      }
       return (actualRead as (...args: unknown[]) => unknown)(path, ...rest);
     }) as typeof fs.readFile);
-    vi.mocked(fs.link).mockRejectedValue(Object.assign(new Error('EEXIST'), { code: 'EEXIST' }));
     const claim = await claimDataFolder(folder);
     expect('lock' in claim).toBe(true);
     vi.mocked(fs.readFile).mockImplementation(actualRead);
+    expect(guarded).toBe(2);
     expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ pid: process.pid });
+    // Nothing of the take-overs is left: no guard, no file of a lock's maker, nothing moved aside.
+    expect(await readdir(folder)).toEqual([HOST_LOCK_FILE]);
   });
 
-  it('gives up in one line when the stale lock cannot be moved aside, time after time', async () => {
+  it('gives up in one line when the stale lock can be neither removed nor moved aside, time after time', async () => {
     const folder = await tempDir('fmnist-lock-');
     await mkdir(folder, { recursive: true });
     await writeFile(join(folder, HOST_LOCK_FILE), 'not json');
     vi.mocked(fs.rename).mockRejectedValue(Object.assign(new Error('EBUSY'), { code: 'EBUSY' }));
+    vi.mocked(fs.unlink).mockRejectedValue(Object.assign(new Error('EBUSY'), { code: 'EBUSY' }));
     await expect(claimDataFolder(folder)).rejects.toThrow(
       `${join(folder, HOST_LOCK_FILE)}: is held by browser hosts that keep starting and stopping: try again (or, if none runs, delete ${join(folder, HOST_LOCK_FILE)})`,
     );

@@ -1,6 +1,7 @@
 /**
- * An import whose copy of the file fails (a full disk here, made by a stand-in copyFile) leaves nothing behind in the
- * runs folder: no record, no partial copy, not the folder its run id claimed, and no lock.
+ * An import that fails part-way leaves nothing behind in the runs folder: no record, no copy of the file, not the
+ * folder its run id claimed, and no lock. The disk fills up (stand-ins for copyFile and for the rename that puts a
+ * record in place) while the file is copied, or once the copy is in place and the record is written.
  */
 
 import { readdir } from 'node:fs/promises';
@@ -12,15 +13,21 @@ import { importRun } from '@core/records/import';
 import { RunStore } from '@core/records/store';
 import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
 
+/** Where the disk is full: while the checkpoint is copied, or when a record is put in place. */
+const failing = vi.hoisted(() => ({ at: null as 'copy' | 'record' | null }));
+
 vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
   const full = (): Promise<never> =>
     Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
-  return { ...actual, default: { ...actual, copyFile: full }, copyFile: full };
+  const copyFile: typeof actual.copyFile = (...args) => (failing.at === 'copy' ? full() : actual.copyFile(...args));
+  const rename: typeof actual.rename = (from, to) =>
+    failing.at === 'record' && String(to).endsWith('.json') ? full() : actual.rename(from, to);
+  return { ...actual, default: { ...actual, copyFile, rename }, copyFile, rename };
 });
 
 describe('a failed import', () => {
-  it('leaves the runs folder as it was', async () => {
+  it('leaves the runs folder as it was, whether the copy or the record failed', async () => {
     const dir = await tempDir('fmnist-import-failure-');
     const session = new StudioSession({ emit: () => {}, env: {} });
     const train = await writeTemp(dir, 'train.csv', toKaggleCsv(randomDataset(200, 43)));
@@ -33,9 +40,15 @@ describe('a failed import', () => {
     const file = join(dir, 'model.safetensors');
     expect((await session.handle({ type: 'save-checkpoint', path: file })).ok).toBe(true);
 
-    const store = new RunStore(join(dir, 'runs'));
-    await expect(importRun(store, file)).rejects.toThrow('ENOSPC');
-    expect(await readdir(store.folder)).toEqual([]);
-    expect((await store.list()).runs).toEqual([]);
+    for (const at of ['copy', 'record'] as const) {
+      const store = new RunStore(join(dir, `runs-${at}`));
+      failing.at = at;
+      await expect(importRun(store, file)).rejects.toThrow(at === 'copy' ? 'ENOSPC' : 'cannot be recorded');
+      failing.at = null;
+      expect(await readdir(store.folder)).toEqual([]);
+      expect((await store.list()).runs).toEqual([]);
+      // The same file imports once the disk has room.
+      expect((await importRun(store, file)).origin).toBe('import');
+    }
   });
 });

@@ -7,7 +7,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -88,8 +88,13 @@ describe('importing a run trained elsewhere', () => {
     expect((await store.list()).runs.map((run) => run.id)).toEqual([imported[0].id]);
     expect(existsSync(join(store.folder, '.import.lock'))).toBe(false);
 
-    // Four `fmnist runs import` processes started together.
+    // Four `fmnist runs import` processes started together, on a runs folder whose import lock was left by a process
+    // that is gone: they all find it stale at once, and still only one at a time holds the lock.
     const data = join(dir, 'data-d');
+    await mkdir(join(data, 'runs'), { recursive: true });
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    const left = { pid: gone, host: hostname(), processStartedMs: Date.now() - 60_000, processIdentity: null };
+    await writeFile(join(data, 'runs', '.import.lock'), `${JSON.stringify(left)}\n`);
     const runs = await Promise.all(
       Array.from(
         { length: 4 },
@@ -110,6 +115,10 @@ describe('importing a run trained elsewhere', () => {
     expect(runs.map((run) => run.code).sort()).toEqual([0, 2, 2, 2]);
     for (const run of runs.filter((r) => r.code !== 0))
       expect(run.stderr.trim()).toBe(`fmnist runs: ${marked}: was imported already, as run ${listed[0].id}`);
+    // No lock, takeover guard, staged copy or file of a lock's maker is left: the run's record and its folder only.
+    expect((await readdir(join(data, 'runs'))).sort()).toEqual(
+      [listed[0].id, `${listed[0].id}.history.json`, `${listed[0].id}.json`].sort(),
+    );
   });
 
   it('takes over an import lock left by a process that is gone', async () => {

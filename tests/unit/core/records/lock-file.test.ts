@@ -1,12 +1,13 @@
 /**
- * whileLocked, the short-held lock of the runs folder's imports: one holder at a time across calls and processes,
- * a lock left behind (by a process that is gone, by this process, or half-written) taken over, and a lock held
- * elsewhere for too long refused in one line naming its holder.
+ * whileLocked, the short-held lock of the runs folder's imports: one holder at a time across calls (however the
+ * path is spelled) and processes, a lock left behind (by a process that is gone, by this process, or one naming no
+ * process that is a few seconds old) taken over, a lock just made never taken from its maker, a release that removes
+ * only its own lock, and a lock held elsewhere for too long, or that cannot be read, refused in one line.
  */
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,9 +44,55 @@ describe('whileLocked', () => {
     for (const [i, text] of left.entries()) {
       const lock = join(dir, `left-${i}.lock`);
       await writeFile(lock, text);
+      // One naming no process is stale once it is a few seconds old.
+      if (text === '') await utimes(lock, new Date(Date.now() - 10_000), new Date(Date.now() - 10_000));
       expect(await whileLocked(lock, async () => 'done', 5_000)).toBe('done');
       expect(existsSync(lock)).toBe(false);
     }
+    // Nothing of the takeovers is left beside the locks: no guard, no file of our own.
+    expect((await readdir(dir)).sort()).toEqual([]);
+  });
+
+  it('does not take a lock that names no process yet from its maker, and removes only its own lock', async () => {
+    const dir = await tempDir('fmnist-lock-');
+    const lock = join(dir, 'new.lock');
+    await writeFile(lock, '');
+    await expect(whileLocked(lock, async () => 'never', 300)).rejects.toThrow(
+      `${lock}: is held by another process, still busy after 0.3 s: try again`,
+    );
+    expect(await readFile(lock, 'utf8')).toBe('');
+
+    // Work during which another process took the lock over (its maker judged gone): the release leaves theirs.
+    const other = await tempDir('fmnist-lock-');
+    const taken = join(other, 'taken.lock');
+    const theirs = JSON.stringify({ pid: 4242, host: 'build-server', processStartedMs: 1, processIdentity: null });
+    await whileLocked(taken, () => writeFile(taken, theirs));
+    expect(await readFile(taken, 'utf8')).toBe(theirs);
+  });
+
+  it('queues the calls of one process however the lock’s path is spelled', async () => {
+    const dir = await tempDir('fmnist-lock-');
+    let inside = 0;
+    let most = 0;
+    const work = async () => {
+      most = Math.max(most, ++inside);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inside--;
+    };
+    await Promise.all([
+      whileLocked(join(dir, 'x.lock'), work),
+      whileLocked(join(dir, '.', 'x.lock'), work),
+      whileLocked(`${dir}/../${dir.split('/').at(-1)}/x.lock`, work),
+    ]);
+    expect(most).toBe(1);
+  });
+
+  it('refuses in one line, at once, a lock that cannot be read', async () => {
+    const lock = join(await tempDir('fmnist-lock-'), 'dir.lock');
+    await mkdir(lock);
+    const started = performance.now();
+    await expect(whileLocked(lock, async () => 'never', 60_000)).rejects.toThrow(new RegExp(`^${lock}: `));
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it('waits for a lock held on another computer, then refuses in one line naming it', async () => {
