@@ -134,14 +134,18 @@ export class RunRecords {
   /**
    * The newest run, when it ended short of its epochs (stopped, or its process gone), was not continued since,
    * and its own checkpoint is there: the run to offer for resuming. A continuation stopped before it trained an
-   * epoch (so without a checkpoint of its own) hands the offer back to the run it continued; one whose files were
-   * deleted (the offer discarded) does not.
+   * epoch (so without a checkpoint of its own) hands the offer back to the run it continued; one still training
+   * (in another window, before its first epoch) or whose files were deleted (the offer discarded) does not.
    */
   async unfinished(): Promise<UnfinishedRun | null> {
     if (!this.store) return null;
     const { runs } = await this.store.list();
     const last = runs.at(-1);
-    const trainedNothing = last && !last.files?.last && last.metrics.epochs <= (last.resumedFrom?.epochsDone ?? 0);
+    const trainedNothing =
+      last &&
+      last.status !== 'running' &&
+      !last.files?.last &&
+      last.metrics.epochs <= (last.resumedFrom?.epochsDone ?? 0);
     const newest = trainedNothing ? (runs.find((run) => run.continuedBy === last.id) ?? last) : last;
     // A sweep's run goes on with its sweep (Sweeps ▸ Resume), which would otherwise train it again.
     if (!newest?.files?.last || newest.sweep || !isResumable(newest, runs)) return null;

@@ -499,8 +499,13 @@ describe('studio session: models and checkpoints', () => {
     };
     continuation.resumedFrom = { epochsDone: parent.metrics.epochs, file: parent.files!.last };
     continuation.files = null;
-    await store.create(continuation);
+    // First as it is while it trains its first epoch (in another window): nothing is offered.
+    await store.create({ ...continuation, status: 'running' });
     await store.edit(parent.id, { continuedBy: continuation.id });
+    const meanwhile = new StudioSession({ emit: () => {}, env: {}, runsDirectory: runs });
+    expect((await stateOf(meanwhile)).autosave.pending).toBeNull();
+    // Then stopped.
+    expect(await store.save(continuation, null)).toBe(true);
 
     const next = new StudioSession({ emit: () => {}, env: {}, runsDirectory: runs });
     expect((await stateOf(next)).autosave.pending).toMatchObject({ id: parent.id, epochsDone: parent.metrics.epochs });
