@@ -357,7 +357,6 @@ async function heapRun(browser, browserPid) {
   );
 }
 
-/** The Electron window against the CLI, round by round, then the medians and where the window's time goes. */
 /**
  * Prints the medians both modes share: the timed side against the CLI's training time (the target) and against
  * its training plus test evaluations, then each side's batches, test evaluation and the rest. `sides` lists
@@ -403,6 +402,7 @@ function summary(rows, title, name, sides) {
   }
 }
 
+/** The Electron window against the CLI, round by round, then the medians and where the window's time goes. */
 async function electronMain() {
   const binary = electronBinary();
   if (!binary) {
