@@ -6,10 +6,10 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, rmdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCheckpoint, type Checkpoint } from '../checkpoint/checkpoint';
-import { FmnistError } from '@core/shared/errors';
+import { asFileError, FmnistError } from '@core/shared/errors';
 import type { EpochSummary } from '@core/shared/events';
 import { defaultRunName } from '@core/shared/run-display';
 import { elsewhereText, type RunRecord, type TrainedElsewhere } from '@core/shared/run-record';
@@ -69,23 +69,44 @@ export function trainedElsewhereOf(checkpoint: Pick<Checkpoint, 'history'>): Tra
  */
 export async function importRun(store: RunStore, file: string, options: { name?: string } = {}): Promise<RunRecord> {
   const checkpoint = await loadCheckpoint(file);
-  const config = checkpoint.config;
-  if (!config || checkpoint.history.length === 0)
+  if (!checkpoint.config || checkpoint.history.length === 0)
     throw new FmnistError('bad-input', 'records no settings or epochs: only the checkpoint of a run can be imported', {
       file,
     });
+  // Refused before anything is copied when it was imported already (and again under the lock, for imports at once).
+  await refuseIfImported(store, file, checkpoint);
   await mkdir(store.folder, { recursive: true }).catch(() => undefined);
   // The run's own copy of the model, made before the lock is taken (a large file on a slow disk would hold up other
   // imports) under a temporary name the runs folder's listing removes if this process is killed.
   const staged = join(store.folder, `.import.safetensors.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await copyFile(file, staged);
+    try {
+      await copyFile(file, staged);
+      // Dated now (a copy may keep the file's own date), so that no listing takes it for a leftover while in use.
+      const now = new Date();
+      await utimes(staged, now, now);
+    } catch (error) {
+      // The file was just read: what fails is writing into the runs folder (full, read-only, not allowed).
+      throw asFileError(error, (error as NodeJS.ErrnoException).code === 'ENOENT' ? file : store.folder);
+    }
     // Whether the run was imported already and its record are one step: two imports of a file at once record it
     // once.
     return await whileLocked(join(store.folder, IMPORT_LOCK), () => record(store, file, staged, checkpoint, options));
   } finally {
-    await rm(staged, { force: true });
+    await rm(staged, { force: true }).catch(() => undefined);
   }
+}
+
+/** Refuses, in one line naming the file, a checkpoint whose epochs trained elsewhere are a run already. */
+async function refuseIfImported(store: RunStore, file: string, checkpoint: Checkpoint): Promise<void> {
+  const elsewhere = trainedElsewhereOf(checkpoint);
+  if (!elsewhere) return;
+  const { runs } = await store.list();
+  const same = runs.find(
+    (run) =>
+      run.trainedElsewhere?.epochKey === elsewhere.epochKey && run.trainedElsewhere?.toEpoch === elsewhere.toEpoch,
+  );
+  if (same) throw new FmnistError('bad-option', `was imported already, as run ${same.id}`, { file });
 }
 
 async function record(
@@ -96,15 +117,8 @@ async function record(
   options: { name?: string },
 ): Promise<RunRecord> {
   const config = checkpoint.config!;
+  await refuseIfImported(store, file, checkpoint);
   const elsewhere = trainedElsewhereOf(checkpoint);
-  if (elsewhere) {
-    const { runs } = await store.list();
-    const same = runs.find(
-      (run) =>
-        run.trainedElsewhere?.epochKey === elsewhere.epochKey && run.trainedElsewhere?.toEpoch === elsewhere.toEpoch,
-    );
-    if (same) throw new FmnistError('bad-option', `was imported already, as run ${same.id}`, { file });
-  }
   // The epochs before those trained elsewhere are the model it continued; the run is the epochs after them.
   const history = checkpoint.history;
   const split = elsewhere ? history.findIndex((epoch) => epoch.epoch === elsewhere.fromEpoch) : 0;

@@ -6,16 +6,22 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, open, readFile, rename, unlink } from 'node:fs/promises';
+import { threadId } from 'node:worker_threads';
 import { resolve as absolutePath } from 'node:path';
 import { asFileError, FmnistError } from '@core/shared/errors';
 import { HOST_NAME, isThisProcess, type RecordedProcess, recordedProcessAlive, thisProcess } from './liveness';
 
+/** On Windows, a file being deleted keeps its name while another process has it open: creating it is refused. */
+const WINDOWS = process.platform === 'win32';
+/** What link() answers on a file system without hard links (FAT, exFAT, some network shares). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EISDIR', 'EINVAL', 'EXDEV']);
+
 /**
- * Creates `file` with `contents`, synced; false when it exists already (another holder's). The contents are
- * written whole to a file of our own first and then linked in place (link() fails rather than replace a lock),
- * so a lock is never seen half-written. Where the file system has no hard links, the lock is created exclusively
- * (O_EXCL) and written in place.
+ * Creates `file` with `contents`, synced; false when it exists already (another holder's, or on Windows one being
+ * deleted). The contents are written whole to a file of our own first and then linked in place (link() fails
+ * rather than replace a lock), so a lock is never seen half-written. Where the file system has no hard links, the
+ * lock is created exclusively (O_EXCL) and written in place.
  */
 export async function createLockFile(file: string, contents: string, mode: number): Promise<boolean> {
   const own = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
@@ -29,13 +35,22 @@ export async function createLockFile(file: string, contents: string, mode: numbe
     await link(own, file);
     return true;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP')
-      return createInPlace(file, contents, mode);
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST' || (WINDOWS && code === 'EPERM' && (await nameTaken(file)))) return false;
+    if (NO_HARD_LINKS.has(code)) return createInPlace(file, contents, mode);
     throw asFileError(error, file);
   } finally {
     await unlink(own).catch(() => undefined);
+  }
+}
+
+/** Whether a file (perhaps one being deleted) holds the name. */
+async function nameTaken(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }
 
@@ -54,7 +69,9 @@ async function createInPlace(file: string, contents: string, mode: number): Prom
     await writeSynced(file, contents, mode);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || (WINDOWS && (code === 'EPERM' || code === 'EACCES') && (await nameTaken(file))))
+      return false;
     throw asFileError(error, file);
   }
 }
@@ -89,15 +106,33 @@ export async function removeStaleLock(file: string, stale: string): Promise<bool
   while (!(await createLockFile(guard, mark, 0o644))) {
     if (performance.now() > deadline) return false;
     // A guard that stays is one whose process was killed while it held it.
-    const info = await stat(guard).catch(() => null);
-    if (info && Date.now() - info.mtimeMs > GUARD_STALE_MS) await discard(guard);
-    else await new Promise((resolve) => setTimeout(resolve, 20));
+    const left = await readAged(guard);
+    if (left.text !== null && left.ageMs > GUARD_STALE_MS) await removeIfUnchanged(guard, left.text);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
   try {
     return (await readFile(file, 'utf8').catch(() => null)) === stale && (await discard(file));
   } finally {
     if ((await readFile(guard, 'utf8').catch(() => null)) === mark) await discard(guard);
   }
+}
+
+/**
+ * Removes a guard left behind, unless another process replaced it since it was read: moved aside (one rename, so
+ * whatever is there moves whole), and put back with link() when it is not the one read (link() fails rather than
+ * replace a guard made meanwhile).
+ */
+async function removeIfUnchanged(file: string, text: string): Promise<void> {
+  const aside = `${file}.${randomBytes(4).toString('hex')}.stale`;
+  if (
+    !(await rename(file, aside).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
+  if ((await readFile(aside, 'utf8').catch(() => null)) !== text) await link(aside, file).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
 }
 
 /**
@@ -121,23 +156,44 @@ async function discard(file: string): Promise<boolean> {
   return true;
 }
 
-/** What a lock file holds: gone (no file), its text and the process it names (none for one that is not a lock). */
-async function holderOf(
-  file: string,
-): Promise<{ text: null } | { text: string; holder: RecordedProcess | null; ageMs: number }> {
-  let text: string;
-  let ageMs: number;
+/**
+ * A file's text and age, read through one handle (so the age is the text's): text null when there is none, or
+ * (on Windows) when it is being deleted.
+ */
+async function readAged(file: string): Promise<{ text: string; ageMs: number } | { text: null }> {
+  let handle;
   try {
-    ageMs = Date.now() - (await stat(file)).mtimeMs;
-    text = await readFile(file, 'utf8');
+    handle = await open(file, 'r');
+    const ageMs = Date.now() - (await handle.stat()).mtimeMs;
+    return { text: await handle.readFile('utf8'), ageMs };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { text: null };
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || (WINDOWS && code === 'EPERM')) return { text: null };
     throw asFileError(error, file);
+  } finally {
+    await handle?.close();
   }
+}
+
+/** What a lock file holds: its text and age, the process it names (none for one that is not a lock). */
+async function holderOf(file: string): Promise<
+  | { text: null }
+  | {
+      text: string;
+      holder: RecordedProcess | null;
+      /** The thread of the process that holds it (locks written before threads were named have none). */
+      thread: number | null;
+      ageMs: number;
+    }
+> {
+  const read = await readAged(file);
+  if (read.text === null) return read;
   try {
-    return { text, holder: recordedProcessOf(JSON.parse(text) as Partial<RecordedProcess>), ageMs };
+    const value = JSON.parse(read.text) as Partial<RecordedProcess> & { thread?: unknown };
+    const thread = typeof value.thread === 'number' ? value.thread : null;
+    return { ...read, holder: recordedProcessOf(value), thread };
   } catch {
-    return { text, holder: null, ageMs };
+    return { ...read, holder: null, thread: null };
   }
 }
 
@@ -147,14 +203,15 @@ async function holderOf(
  */
 const NAMELESS_STALE_MS = 2_000;
 
-/** Per lock file, the last call of this process to want it: calls of one process take it one after another. */
+/** Per lock file, the last call of this thread to want it: calls of one thread take it one after another. */
 const queues = new Map<string, Promise<unknown>>();
 
 /**
  * Runs `work` while holding the lock file `file`, for short work that no two processes (or two calls in one) may do
- * at once. Calls in one process wait for each other; a lock held by another live process is waited for, up to
- * `waitMs`; a lock whose process is gone (this one included: its calls hold it one at a time), or that names no
- * process and is a few seconds old, is taken over. Past the wait, a one-line error names the holder and the file.
+ * at once. Calls in one thread wait for each other; a lock held by another live process (or another thread of this
+ * one) is waited for, up to `waitMs`; a lock whose process is gone, one left by this thread (its calls hold it one at
+ * a time), and one that names no process and is a few seconds old are taken over. Past the wait, a one-line error
+ * names the holder and the file.
  */
 export function whileLocked<T>(file: string, work: () => Promise<T>, waitMs = 60_000): Promise<T> {
   const key = absolutePath(file);
@@ -169,7 +226,8 @@ export function whileLocked<T>(file: string, work: () => Promise<T>, waitMs = 60
 
 async function holdingLock<T>(file: string, work: () => Promise<T>, waitMs: number): Promise<T> {
   // Each hold is told from the others by its token, so a release removes only its own lock.
-  const contents = `${JSON.stringify({ ...(await thisProcess()), token: randomBytes(8).toString('hex') })}\n`;
+  const token = randomBytes(8).toString('hex');
+  const contents = `${JSON.stringify({ ...(await thisProcess()), thread: threadId, token })}\n`;
   const deadline = performance.now() + waitMs;
   for (;;) {
     if (await createLockFile(file, contents, 0o644)) {
@@ -180,12 +238,16 @@ async function holdingLock<T>(file: string, work: () => Promise<T>, waitMs: numb
       }
     }
     const lock = await holderOf(file);
-    const { holder } = lock.text === null ? { holder: null } : lock;
+    const holder = lock.text === null ? null : lock.holder;
     if (lock.text !== null) {
+      // This thread's calls hold the lock one at a time, so one naming this thread was left behind; another thread
+      // of this process may hold it now.
       const live =
         lock.holder !== null &&
         (lock.holder.host !== HOST_NAME ||
-          (!(await isThisProcess(lock.holder)) && (await recordedProcessAlive(lock.holder))));
+          ((await isThisProcess(lock.holder))
+            ? lock.thread !== null && lock.thread !== threadId
+            : await recordedProcessAlive(lock.holder)));
       const stale = !live && (lock.holder !== null || lock.ageMs > NAMELESS_STALE_MS);
       if (stale && (await removeStaleLock(file, lock.text))) continue;
     }
@@ -195,7 +257,7 @@ async function holdingLock<T>(file: string, work: () => Promise<T>, waitMs: numb
         : 'another process';
       throw new FmnistError('io', `is held by ${who}, still busy after ${waitMs / 1000} s: try again`, { file });
     }
-    // Released meanwhile: try again at once.
-    if (lock.text !== null) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Released meanwhile: look again soon.
+    await new Promise((resolve) => setTimeout(resolve, lock.text === null ? 5 : 50));
   }
 }

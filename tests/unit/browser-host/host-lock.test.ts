@@ -122,18 +122,27 @@ describe('the browser host’s lock on its data folder', () => {
         join(folder, HOST_LOCK_FILE),
         JSON.stringify({ pid: deadPid(), processStartedMs: 0, host: hostname(), url: null }),
       );
-      // Each move-aside waits a while, so both hosts judge the lock stale before either moves it.
-      const actual = vi.mocked(fs.rename).getMockImplementation()!;
-      vi.mocked(fs.rename).mockImplementation(async (from, to) => {
-        await new Promise((resolve) => setTimeout(resolve, 50 + 100 * Math.random()));
-        return actual(from, to);
+      // Each read and removal of the lock waits a while, so both hosts judge the lock stale before either removes it,
+      // and their take-overs overlap.
+      const file = join(folder, HOST_LOCK_FILE);
+      const actualRead = vi.mocked(fs.readFile).getMockImplementation()!;
+      const actualUnlink = vi.mocked(fs.unlink).getMockImplementation()!;
+      const pause = () => new Promise((resolve) => setTimeout(resolve, 50 + 100 * Math.random()));
+      vi.mocked(fs.readFile).mockImplementation((async (path: string, ...rest: unknown[]) => {
+        if (path === file) await pause();
+        return (actualRead as (...args: unknown[]) => unknown)(path, ...rest);
+      }) as typeof fs.readFile);
+      vi.mocked(fs.unlink).mockImplementation(async (path) => {
+        if (path === file) await pause();
+        return actualUnlink(path);
       });
       const pending = [claimDataFolder(folder), claimDataFolder(folder)];
       // The winner says where it listens (as a host does once it listens), so the other need not wait long.
       const first = await Promise.race(pending);
       if ('lock' in first) await first.lock.setUrl('http://127.0.0.1:1/?token=winner');
       const claims = await Promise.all(pending);
-      vi.mocked(fs.rename).mockImplementation(actual);
+      vi.mocked(fs.readFile).mockImplementation(actualRead);
+      vi.mocked(fs.unlink).mockImplementation(actualUnlink);
       expect(claims.filter((claim) => 'lock' in claim)).toHaveLength(1);
       expect(claims.filter((claim) => 'running' in claim)).toHaveLength(1);
       expect(JSON.parse(await readFile(join(folder, HOST_LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid });

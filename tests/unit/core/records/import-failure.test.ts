@@ -20,7 +20,12 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
   const full = (): Promise<never> =>
     Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
-  const copyFile: typeof actual.copyFile = (...args) => (failing.at === 'copy' ? full() : actual.copyFile(...args));
+  // A copy that fills the disk part-way: some of the file is written before it fails.
+  const copyFile: typeof actual.copyFile = async (from, to, mode) => {
+    if (failing.at !== 'copy') return actual.copyFile(from, to, mode);
+    await actual.writeFile(to, (await actual.readFile(from)).subarray(0, 1000));
+    return full();
+  };
   const rename: typeof actual.rename = (from, to) =>
     failing.at === 'record' && String(to).endsWith('.json') ? full() : actual.rename(from, to);
   return { ...actual, default: { ...actual, copyFile, rename }, copyFile, rename };
@@ -43,7 +48,10 @@ describe('a failed import', () => {
     for (const at of ['copy', 'record'] as const) {
       const store = new RunStore(join(dir, `runs-${at}`));
       failing.at = at;
-      await expect(importRun(store, file)).rejects.toThrow(at === 'copy' ? 'ENOSPC' : 'cannot be recorded');
+      // Named: the runs folder that is full (not the file being imported), or the file that cannot be recorded.
+      await expect(importRun(store, file)).rejects.toThrow(
+        at === 'copy' ? `${store.folder}: ` : `${file}: cannot be recorded in ${store.folder}`,
+      );
       failing.at = null;
       expect(await readdir(store.folder)).toEqual([]);
       expect((await store.list()).runs).toEqual([]);

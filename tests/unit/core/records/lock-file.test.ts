@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { whileLocked } from '@core/records/lock-file';
 import { thisProcess } from '@core/records/liveness';
@@ -82,9 +83,38 @@ describe('whileLocked', () => {
     await Promise.all([
       whileLocked(join(dir, 'x.lock'), work),
       whileLocked(join(dir, '.', 'x.lock'), work),
-      whileLocked(`${dir}/../${dir.split('/').at(-1)}/x.lock`, work),
+      whileLocked(join(dir, '..', basename(dir), 'x.lock'), work),
     ]);
     expect(most).toBe(1);
+  });
+
+  it('waits for a lock held by another thread of this process', async () => {
+    const lock = join(await tempDir('fmnist-lock-'), 'thread.lock');
+    await writeFile(lock, JSON.stringify({ ...(await thisProcess()), thread: threadId + 1, token: 'theirs' }));
+    await expect(whileLocked(lock, async () => 'never', 300)).rejects.toThrow(
+      `${lock}: is held by process ${process.pid}, still busy after 0.3 s: try again`,
+    );
+    // The same lock naming this thread was left behind by it, and is taken over.
+    await writeFile(lock, JSON.stringify({ ...(await thisProcess()), thread: threadId, token: 'mine' }));
+    expect(await whileLocked(lock, async () => 'done', 300)).toBe('done');
+  });
+
+  it('takes over a stale lock past a takeover guard left by a process killed while it held it', async () => {
+    const dir = await tempDir('fmnist-lock-');
+    const lock = join(dir, 'guarded.lock');
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    const stale = { pid: gone, host: hostname(), processStartedMs: Date.now() - 60_000, processIdentity: null };
+    for (const guardAgeMs of [60_000, 0]) {
+      await writeFile(lock, JSON.stringify(stale));
+      await writeFile(`${lock}.takeover`, JSON.stringify({ pid: gone, token: 'left' }));
+      const guardDate = new Date(Date.now() - guardAgeMs);
+      await utimes(`${lock}.takeover`, guardDate, guardDate);
+      // A guard just made is waited for until it has stayed a few seconds (3 s).
+      const started = performance.now();
+      expect(await whileLocked(lock, async () => 'done', 10_000)).toBe('done');
+      if (guardAgeMs === 0) expect(performance.now() - started).toBeGreaterThanOrEqual(2_500);
+      expect(await readdir(dir)).toEqual([]);
+    }
   });
 
   it('refuses in one line, at once, a lock that cannot be read', async () => {
