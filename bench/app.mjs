@@ -376,28 +376,22 @@ function summary(rows, title, name, sides) {
     `${name} / (CLI training + its test evaluations, the same work as the ${name}'s): ` +
       `${m((r) => timed(r) / (r.cli.trainingSeconds + r.cli.evaluationSeconds)).toFixed(2)}`,
   );
-  const cell = (value, width) => value.toFixed(2).padStart(width);
+  // A row of the table: its label, then seconds under each column (left blank where there are none).
+  const row = (label, ...cells) =>
+    out(`  ${label.padEnd(18)}` + cells.map((value, i) => `  ${value.toFixed(2).padStart([7, 15, 8][i])}`).join(''));
   out('where the time goes (medians):');
   out(`                      batches  test evaluation  the rest`);
-  out(
-    `  CLI                 ${cell(
-      m((r) => r.cli.trainingSeconds),
-      7,
-    )}  ${cell(
-      m((r) => r.cli.evaluationSeconds),
-      15,
-    )}`,
+  row(
+    'CLI',
+    m((r) => r.cli.trainingSeconds),
+    m((r) => r.cli.evaluationSeconds),
   );
   for (const [label, times, total] of sides) {
-    const rest = m((r) => total(r) - times(r).batches - times(r).evaluation);
-    out(
-      `  ${label.padEnd(18)}  ${cell(
-        m((r) => times(r).batches),
-        7,
-      )}  ${cell(
-        m((r) => times(r).evaluation),
-        15,
-      )}  ` + cell(rest, 8),
+    row(
+      label,
+      m((r) => times(r).batches),
+      m((r) => times(r).evaluation),
+      m((r) => total(r) - times(r).batches - times(r).evaluation),
     );
   }
 }

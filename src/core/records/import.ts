@@ -10,6 +10,7 @@ import { copyFile, mkdir, rename, rm, rmdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCheckpoint, type Checkpoint } from '../checkpoint/checkpoint';
 import { asFileError, FmnistError } from '@core/shared/errors';
+import type { RunConfig } from '@core/shared/config';
 import type { EpochSummary } from '@core/shared/events';
 import { defaultRunName } from '@core/shared/run-display';
 import { elsewhereText, type RunRecord, type TrainedElsewhere } from '@core/shared/run-record';
@@ -69,7 +70,8 @@ export function trainedElsewhereOf(checkpoint: Pick<Checkpoint, 'history'>): Tra
  */
 export async function importRun(store: RunStore, file: string, options: { name?: string } = {}): Promise<RunRecord> {
   const checkpoint = await loadCheckpoint(file);
-  if (!checkpoint.config || checkpoint.history.length === 0)
+  const config = checkpoint.config;
+  if (!config || checkpoint.history.length === 0)
     throw new FmnistError('bad-input', 'records no settings or epochs: only the checkpoint of a run can be imported', {
       file,
     });
@@ -91,7 +93,9 @@ export async function importRun(store: RunStore, file: string, options: { name?:
     }
     // Whether the run was imported already and its record are one step: two imports of a file at once record it
     // once.
-    return await whileLocked(join(store.folder, IMPORT_LOCK), () => record(store, file, staged, checkpoint, options));
+    return await whileLocked(join(store.folder, IMPORT_LOCK), () =>
+      record(store, file, staged, checkpoint, config, options),
+    );
   } finally {
     await rm(staged, { force: true }).catch(() => undefined);
   }
@@ -114,9 +118,9 @@ async function record(
   file: string,
   staged: string,
   checkpoint: Checkpoint,
+  config: RunConfig,
   options: { name?: string },
 ): Promise<RunRecord> {
-  const config = checkpoint.config!;
   await refuseIfImported(store, file, checkpoint);
   const elsewhere = trainedElsewhereOf(checkpoint);
   // The epochs before those trained elsewhere are the model it continued; the run is the epochs after them.

@@ -35,22 +35,27 @@ export async function createLockFile(file: string, contents: string, mode: numbe
     await link(own, file);
     return true;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST' || (WINDOWS && code === 'EPERM' && (await nameTaken(file)))) return false;
-    if (NO_HARD_LINKS.has(code)) return createInPlace(file, contents, mode);
+    if (await heldAlready(error, file)) return false;
+    if (NO_HARD_LINKS.has((error as NodeJS.ErrnoException).code ?? '')) return createInPlace(file, contents, mode);
     throw asFileError(error, file);
   } finally {
     await unlink(own).catch(() => undefined);
   }
 }
 
-/** Whether a file (perhaps one being deleted) holds the name. */
-async function nameTaken(file: string): Promise<boolean> {
+/**
+ * Whether creating `file` failed because a file holds its name: one that exists, or on Windows one being deleted
+ * (refused with EPERM or EACCES while the name is still there).
+ */
+async function heldAlready(error: unknown, file: string): Promise<boolean> {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST') return true;
+  if (!WINDOWS || (code !== 'EPERM' && code !== 'EACCES')) return false;
   try {
     await lstat(file);
     return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  } catch (failure) {
+    return (failure as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }
 
@@ -69,9 +74,7 @@ async function createInPlace(file: string, contents: string, mode: number): Prom
     await writeSynced(file, contents, mode);
     return true;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || (WINDOWS && (code === 'EPERM' || code === 'EACCES') && (await nameTaken(file))))
-      return false;
+    if (await heldAlready(error, file)) return false;
     throw asFileError(error, file);
   }
 }
@@ -124,13 +127,11 @@ export async function removeStaleLock(file: string, stale: string): Promise<bool
  */
 async function removeIfUnchanged(file: string, text: string): Promise<void> {
   const aside = `${file}.${randomBytes(4).toString('hex')}.stale`;
-  if (
-    !(await rename(file, aside).then(
-      () => true,
-      () => false,
-    ))
-  )
+  try {
+    await rename(file, aside);
+  } catch {
     return;
+  }
   if ((await readFile(aside, 'utf8').catch(() => null)) !== text) await link(aside, file).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
 }
