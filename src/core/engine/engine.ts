@@ -136,6 +136,8 @@ export class Engine {
   private readonly executor: Executor;
   /** Data set and batch rows the forward/backward programs were last written for. */
   private writtenTrainKey = '';
+  /** The same for the evaluation programs (an evaluation's chunks but its last have the same rows). */
+  private writtenEvaluateKey = '';
   private disposed = false;
   private profiler: KernelProfiler | null = null;
 
@@ -322,16 +324,20 @@ export class Engine {
       const rows = Math.min(chunkRows, count - start);
       if (indices) this.i32.set(indices.subarray(start, start + rows), batchIndices);
       else for (let s = 0; s < rows; s++) this.i32[batchIndices + s] = start + s;
-      const split = splitSamples(rows, this.threads);
-      for (let t = 0; t < this.threads; t++) {
-        writeForwardProgram(this.i32, this.layout, {
-          dataset: slot,
-          ...split[t],
-          batchRows: rows,
-          thread: t,
-          training: false,
-          probabilities: !!probabilities,
-        });
+      const key = `${dataset}/${rows}/${!!probabilities}`;
+      if (key !== this.writtenEvaluateKey) {
+        const split = splitSamples(rows, this.threads);
+        for (let t = 0; t < this.threads; t++) {
+          writeForwardProgram(this.i32, this.layout, {
+            dataset: slot,
+            ...split[t],
+            batchRows: rows,
+            thread: t,
+            training: false,
+            probabilities: !!probabilities,
+          });
+        }
+        this.writtenEvaluateKey = key;
       }
       this.executor.run(Slot.Evaluate);
       const totals = this.batchTotals(rows);

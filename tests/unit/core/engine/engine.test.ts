@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectWasmFeatures, selectBackend } from '@core/engine/backends';
+import { detectWasmFeatures, openEngine, selectBackend } from '@core/engine/backends';
 import { Engine, type KernelChoice } from '@core/engine/engine';
 import { initParameters, mlpShape } from '@core/shared/mlp';
 import { costAndGradients } from '@core/model/reference';
@@ -124,6 +124,57 @@ describe('engine training step', () => {
         result.predictions[0],
         result.predictions[5],
       ]);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('evaluates other data sets, subsets and outputs one after another as each alone (programs kept between chunks)', async () => {
+    const { forward, softmax } = await import('@core/model/reference');
+    const sets = [randomDataset(300, 21), randomDataset(300, 22)];
+    const shape = mlpShape([24]);
+    const params = initParameters(shape, 5);
+    /** The reference's class probabilities of every sample of each data set. */
+    const expected = sets.map((data) => {
+      const logits = forward(
+        params,
+        denseInputs(
+          data,
+          Int32Array.from({ length: 300 }, (_, i) => i),
+        ),
+        300,
+      )[2];
+      return Array.from({ length: 300 }, (_, r) => softmax(logits.subarray(r * 10, r * 10 + 10)));
+    });
+    const classOf = (p: ArrayLike<number>): number => Array.from(p).indexOf(Math.max(...Array.from(p)));
+    // Two threads where the WebAssembly kernels run (the TypeScript ones run on one).
+    const engine = await openEngine({ shape, batchSize: 8, threads: 2, kernels: 'auto', datasets: sets });
+    try {
+      engine.setParameters(params);
+      // Each evaluation differs from the one before in its data set, its rows or its probabilities, and what is left
+      // in the engine from the ones before is wrong for it.
+      const ascending = Int32Array.from({ length: 256 }, (_, i) => i);
+      const descending = Int32Array.from({ length: 256 }, (_, i) => 299 - i);
+      const evaluations: [number, Int32Array | null, boolean][] = [
+        [0, ascending, false],
+        [1, ascending, false],
+        [1, ascending, true],
+        [0, Int32Array.from([7, 299, 3]), true],
+        [0, descending, true],
+        [0, null, false],
+        [1, null, true],
+      ];
+      for (const [dataset, indices, probabilities] of evaluations) {
+        const result = engine.evaluate(dataset, indices, { probabilities });
+        const rows = indices ? Array.from(indices) : expected[dataset].map((_, i) => i);
+        expect(Array.from(result.predictions)).toEqual(rows.map((r) => classOf(expected[dataset][r])));
+        expect(result.probabilities === null).toBe(!probabilities);
+        if (result.probabilities)
+          rows.forEach((r, k) => {
+            for (let c = 0; c < 10; c++)
+              expect(result.probabilities![k * 10 + c]).toBeCloseTo(expected[dataset][r][c], 5);
+          });
+      }
     } finally {
       await engine.dispose();
     }
