@@ -211,7 +211,8 @@ async function timeRun(page, { spawned, cpu, heap = false }) {
   await page.evaluate(() => {
     const status = document.querySelector('[role="status"][data-status]');
     const button = [...document.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Start');
-    const marks = { clicked: null, finished: null, epochs: [] };
+    let ended;
+    const marks = { clicked: null, finished: null, epochs: [], ended: new Promise((resolve) => (ended = resolve)) };
     button.addEventListener('click', () => (marks.clicked ??= performance.now()), { capture: true });
     new MutationObserver(() => {
       const text = status.textContent ?? '';
@@ -221,7 +222,10 @@ async function timeRun(page, { spawned, cpu, heap = false }) {
       const finished = /^Finished (\d+) epoch/.exec(text);
       if (finished) {
         while (marks.epochs.length < Number(finished[1])) marks.epochs.push(performance.now());
-        marks.finished ??= performance.now();
+        if (marks.finished === null) {
+          marks.finished = performance.now();
+          ended();
+        }
       }
     }).observe(status, { childList: true, characterData: true, subtree: true });
     window.__marks = marks;
@@ -243,8 +247,12 @@ async function timeRun(page, { spawned, cpu, heap = false }) {
       out(`  after epoch ${epoch}: page JS heap ${(usedSize / 1e6).toFixed(1)} MB`);
     }
   }
-  await page.waitForFunction(() => window.__marks.finished !== null, null, { polling: 100, timeout: 0 });
-  const marks = await page.evaluate(() => window.__marks);
+  // Told by the page when it finishes, not by polling it: polls would wake the page, which a user's does not do.
+  const marks = await page.evaluate(async () => {
+    await window.__marks.ended;
+    const { clicked, finished, epochs } = window.__marks;
+    return { clicked, finished, epochs };
+  });
   const cpuAfter = cpu();
   return {
     seconds: (marks.finished - marks.clicked) / 1000,
