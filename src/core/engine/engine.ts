@@ -22,7 +22,7 @@ import {
 import { planEngineLayout } from './memory';
 import { KernelProfiler } from './profile';
 import { augmentationOf, dropoutThreshold } from './recipes';
-import { Slot, splitRows, splitSamples, writeForwardProgram, writeUpdateProgram } from './program';
+import { type ForwardPlan, Slot, splitRows, splitSamples, writeForwardProgram, writeUpdateProgram } from './program';
 
 /**
  * What a training step does beyond plain Adam on cross-entropy (all off in NO_RECIPES). The keys are the
@@ -134,10 +134,11 @@ export class Engine {
   private readonly f32: Float32Array;
   private readonly f64: Float64Array;
   private readonly executor: Executor;
-  /** Data set and batch rows the forward/backward programs were last written for. */
-  private writtenTrainKey = '';
-  /** The same for the evaluation programs (an evaluation's chunks but its last have the same rows). */
-  private writtenEvaluateKey = '';
+  /**
+   * What the training and the evaluation programs were last written for (an evaluation's chunks but its last have the
+   * same rows, as have a run's batches but its epochs' last).
+   */
+  private readonly writtenKeys = { train: '', evaluate: '' };
   private disposed = false;
   private profiler: KernelProfiler | null = null;
 
@@ -324,21 +325,12 @@ export class Engine {
       const rows = Math.min(chunkRows, count - start);
       if (indices) this.i32.set(indices.subarray(start, start + rows), batchIndices);
       else for (let s = 0; s < rows; s++) this.i32[batchIndices + s] = start + s;
-      const key = `${dataset}/${rows}/${!!probabilities}`;
-      if (key !== this.writtenEvaluateKey) {
-        const split = splitSamples(rows, this.threads);
-        for (let t = 0; t < this.threads; t++) {
-          writeForwardProgram(this.i32, this.layout, {
-            dataset: slot,
-            ...split[t],
-            batchRows: rows,
-            thread: t,
-            training: false,
-            probabilities: !!probabilities,
-          });
-        }
-        this.writtenEvaluateKey = key;
-      }
+      this.writeForwardPrograms(`${dataset}/${rows}/${!!probabilities}`, {
+        dataset: slot,
+        batchRows: rows,
+        training: false,
+        probabilities: !!probabilities,
+      });
       this.executor.run(Slot.Evaluate);
       const totals = this.batchTotals(rows);
       costSum += totals.costSum;
@@ -389,26 +381,30 @@ export class Engine {
       augment: augment !== null,
       labelSmoothing: recipes.labelSmoothing,
     };
-    const key = `${dataset}/${rows}/${plan.dropoutScale}/${plan.augment}/${plan.labelSmoothing}`;
-    if (key !== this.writtenTrainKey) {
-      const split = splitSamples(rows, this.threads);
-      for (let t = 0; t < this.threads; t++) {
-        writeForwardProgram(this.i32, this.layout, {
-          dataset: slot,
-          ...split[t],
-          batchRows: rows,
-          thread: t,
-          training: true,
-          probabilities: false,
-          recipes: plan,
-        });
-      }
-      this.writtenTrainKey = key;
-    }
+    this.writeForwardPrograms(`${dataset}/${rows}/${plan.dropoutScale}/${plan.augment}/${plan.labelSmoothing}`, {
+      dataset: slot,
+      batchRows: rows,
+      training: true,
+      probabilities: false,
+      recipes: plan,
+    });
     const ones = this.layout.ones.address;
     this.i32[this.layout.onesDescriptor.address >>> 2] = ones;
     this.i32[(this.layout.onesDescriptor.address >>> 2) + 1] = ones + rows * PAIR_BYTES;
     this.executor.run(Slot.TrainForwardBackward);
+  }
+
+  /**
+   * Every thread's forward program (training's or evaluation's) for a batch of `plan.batchRows` rows, unless the last
+   * ones written for its slot were for the same `key` (the data set, the rows and the options that shape them).
+   */
+  private writeForwardPrograms(key: string, plan: Omit<ForwardPlan, 'first' | 'rows' | 'thread'>): void {
+    const slot = plan.training ? 'train' : 'evaluate';
+    if (this.writtenKeys[slot] === key) return;
+    const split = splitSamples(plan.batchRows, this.threads);
+    for (let t = 0; t < this.threads; t++)
+      writeForwardProgram(this.i32, this.layout, { ...plan, ...split[t], thread: t });
+    this.writtenKeys[slot] = key;
   }
 
   private batchTotals(rows: number): BatchResult {
