@@ -16,8 +16,8 @@ import {
   type EngineLayout,
   masterAndCopy,
   PAIR_BYTES,
+  TILE,
   TILE_BYTES,
-  tiledIndex,
 } from './layout';
 import { planEngineLayout } from './memory';
 import { KernelProfiler } from './profile';
@@ -113,9 +113,34 @@ export interface OptimizerMoments {
   v: MlpParameters;
 }
 
-/** Word index of weight (input i, output j) in a layer's master matrix: W or Wᵀ, tiled. */
-function masterIndex(layer: EngineLayout['layers'][number], i: number, j: number): number {
-  return layer.master === 'weights' ? tiledIndex(layer.inputRows, i, j) : tiledIndex(layer.paddedOutputs, j, i);
+/**
+ * Copies a layer's canonical [inputs × outputs] weights into its tiled master at word `base` of `f32`, or out of it:
+ * W as a tiled [inputRows × paddedOutputs] matrix, or Wᵀ as [paddedOutputs × inputRows] (see tiledIndex). A tile's
+ * row at a time, with no call per weight: a model's 535 000 weights are copied at every autosave.
+ */
+function copyMaster(
+  layer: EngineLayout['layers'][number],
+  f32: Float32Array,
+  base: number,
+  canonical: Float32Array,
+  direction: 'to master' | 'from master',
+): void {
+  const transposed = layer.master !== 'weights';
+  const rows = transposed ? layer.outputs : layer.inputs;
+  const columns = transposed ? layer.inputs : layer.outputs;
+  const tiledRows = transposed ? layer.paddedOutputs : layer.inputRows;
+  // Where element (r, c) of the tiled matrix is in the canonical one.
+  const rowStride = transposed ? 1 : layer.outputs;
+  const columnStride = transposed ? layer.outputs : 1;
+  for (let first = 0; first < columns; first += TILE) {
+    const width = Math.min(TILE, columns - first);
+    for (let r = 0; r < rows; r++) {
+      const tiled = base + first * tiledRows + r * TILE;
+      const at = r * rowStride + first * columnStride;
+      if (direction === 'to master') for (let k = 0; k < width; k++) f32[tiled + k] = canonical[at + k * columnStride];
+      else for (let k = 0; k < width; k++) canonical[at + k * columnStride] = f32[tiled + k];
+    }
+  }
 }
 
 export const typeScriptBackend: Backend = {
@@ -467,9 +492,7 @@ export class Engine {
       const { master } = masterAndCopy(layer);
       const base = (master.address + offset) >>> 2;
       this.f32.fill(0, base, base + (master.bytes >>> 2));
-      for (let i = 0; i < sizes[l]; i++) {
-        for (let j = 0; j < out; j++) this.f32[base + masterIndex(layer, i, j)] = w[i * out + j];
-      }
+      copyMaster(layer, this.f32, base, w, 'to master');
       const biasBase = (layer.biases.address + offset) >>> 2;
       this.f32.fill(0, biasBase, biasBase + layer.paddedOutputs);
       this.f32.set(b, biasBase);
@@ -488,10 +511,7 @@ export class Engine {
     this.layout.layers.forEach((layer, l) => {
       const out = sizes[l + 1];
       const w = new Float32Array(sizes[l] * out);
-      const base = ((masterAndCopy(layer).master.address + offset) >>> 2) - from.base;
-      for (let i = 0; i < sizes[l]; i++) {
-        for (let j = 0; j < out; j++) w[i * out + j] = f32[base + masterIndex(layer, i, j)];
-      }
+      copyMaster(layer, f32, ((masterAndCopy(layer).master.address + offset) >>> 2) - from.base, w, 'from master');
       weights.push(w);
       const biasBase = ((layer.biases.address + offset) >>> 2) - from.base;
       biases.push(f32.slice(biasBase, biasBase + out));
@@ -503,14 +523,17 @@ export class Engine {
   private rebuildTransposes(): void {
     for (const layer of this.layout.layers) {
       if (!layer.transposed) continue;
+      const { inputRows, paddedOutputs } = layer;
       const w = layer.weights.address >>> 2;
       const t = layer.transposed.address >>> 2;
-      for (let k = 0; k < layer.inputRows; k++) {
-        for (let c = 0; c < layer.paddedOutputs; c++) {
-          const wi = w + tiledIndex(layer.inputRows, k, c);
-          const ti = t + tiledIndex(layer.paddedOutputs, c, k);
-          if (layer.master === 'weights') this.f32[ti] = this.f32[wi];
-          else this.f32[wi] = this.f32[ti];
+      const toTransposed = layer.master === 'weights';
+      // W's element (k, c) is Wᵀ's (c, k): a tile's row of W, 28 columns c, is a column k of 28 rows of Wᵀ.
+      for (let first = 0; first < paddedOutputs; first += TILE) {
+        for (let k = 0; k < inputRows; k++) {
+          const wi = w + first * inputRows + k * TILE;
+          const ti = t + Math.floor(k / TILE) * paddedOutputs * TILE + first * TILE + (k % TILE);
+          if (toTransposed) for (let c = 0; c < TILE; c++) this.f32[ti + c * TILE] = this.f32[wi + c];
+          else for (let c = 0; c < TILE; c++) this.f32[wi + c] = this.f32[ti + c * TILE];
         }
       }
     }
