@@ -1,11 +1,11 @@
 /**
  * Files that are not regular files, as users give them by mistake: a named pipe nobody writes to (opening it
  * for reading would wait forever), /dev/zero (endless), a directory. And a time bound, so a test of a reader
- * that hangs fails instead of hanging the run.
+ * that hangs fails instead of hanging the run. And a count of a file's open descriptors, to see a reader close it.
  */
 
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A named pipe (mkfifo) with no writer. */
@@ -34,4 +34,19 @@ export function within<T>(ms: number, promise: Promise<T>, what: string): Promis
     timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * How many of this process's open files are `file`, where Linux lists them (/proc/self/fd); 0 elsewhere. Other
+ * tests in the process open and close their own files, so only those pointing at `file` count.
+ */
+export function openDescriptorsOf(file: string): number {
+  if (!existsSync('/proc/self/fd')) return 0;
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === file;
+    } catch {
+      return false; // closed while being listed
+    }
+  }).length;
 }

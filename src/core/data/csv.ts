@@ -317,9 +317,13 @@ export async function readCsvGeneral(file: string, options: CsvOptions): Promise
     const settle = (error?: unknown): void => {
       if (settled) return;
       settled = true;
-      stream.destroy();
-      if (error) reject(asFileError(error, file));
-      else resolve();
+      const done = (): void => (error ? reject(asFileError(error, file)) : resolve());
+      // Once the stream has closed the file, not while its last read may still hold it open.
+      if (stream.closed) done();
+      else {
+        stream.once('close', done);
+        stream.destroy();
+      }
     };
     stream.on('error', (error) => settle(error));
     Papa.parse<string[]>(stream as unknown as File, {

@@ -250,10 +250,14 @@ function inflateData(idx: OpenIdx, into: Uint8Array | undefined): Promise<Uint8A
     const settle = (outcome: Uint8Array | FmnistError): void => {
       if (settled) return;
       settled = true;
-      source.destroy();
       inflate.destroy();
-      if (outcome instanceof FmnistError) reject(outcome);
-      else resolve(outcome);
+      const done = (): void => (outcome instanceof FmnistError ? reject(outcome) : resolve(outcome));
+      // Once the stream has no read under way on the file: closing the file after it then closes it at once.
+      if (source.closed) done();
+      else {
+        source.once('close', done);
+        source.destroy();
+      }
     };
     inflate.on('data', (chunk: Buffer) => {
       if (settled) return;

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readCsvDataset } from '@core/data/csv';
 import { randomDataset, tempDir, toKaggleCsv, writeTemp } from '../../../helpers/data';
 import { failureOf } from '../../../helpers/failure';
-import { makeFifo, releaseFifo, within } from '../../../helpers/special-files';
+import { makeFifo, openDescriptorsOf, releaseFifo, within } from '../../../helpers/special-files';
 
 const row = (label: number | string, pixels: (number | string)[]): string => [label, ...pixels].join(',');
 const zeros = (n = 784): number[] => new Array(n).fill(0);
@@ -50,6 +50,25 @@ describe('readCsvDataset', () => {
       `\uFEFF${toKaggleCsv(data, { header: false, labels: false })}`,
     );
     expect(Buffer.compare((await readCsvDataset(unlabelled, { requireLabels: false })).images, data.images)).toBe(0);
+  });
+
+  it('has closed the file when it hands over the images or the problem (the general reader, through its stream)', async () => {
+    const data = randomDataset(20, 9);
+    // A byte order mark takes a file past the plain reader to the general one, with its stream.
+    const good = await writeTemp(dir, 'bom-closed.csv', `\uFEFF${toKaggleCsv(data)}`);
+    const [header, ...rows] = toKaggleCsv(data).split('\n');
+    const bad = await writeTemp(
+      dir,
+      'bom-bad-closed.csv',
+      `\uFEFF${[header, ...rows.slice(0, 5), '3,x', ...rows].join('\n')}`,
+    );
+    // Before the reader waited for its stream to close, 300 reads left the file open after 39 of them.
+    for (let read = 0; read < 300; read++) {
+      expect((await readCsvDataset(good, { requireLabels: true })).count).toBe(20);
+      expect(openDescriptorsOf(good), `open after read ${read + 1}`).toBe(0);
+      await expect(readCsvDataset(bad, { requireLabels: true })).rejects.toThrow(/bom-bad-closed\.csv: line 7/);
+      expect(openDescriptorsOf(bad), `open after failed read ${read + 1}`).toBe(0);
+    }
   });
 
   it('still refuses a header after the first data row', async () => {
