@@ -126,14 +126,21 @@ export async function removeStaleLock(file: string, stale: string): Promise<bool
  * replace a guard made meanwhile).
  */
 async function removeIfUnchanged(file: string, text: string): Promise<void> {
+  const aside = await moveAside(file);
+  if (aside === null) return;
+  if ((await readFile(aside, 'utf8').catch(() => null)) !== text) await link(aside, file).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
+}
+
+/** Moves a file to a name of its own beside it (one rename: whatever is there moves whole); null if it could not. */
+async function moveAside(file: string): Promise<string | null> {
   const aside = `${file}.${randomBytes(4).toString('hex')}.stale`;
   try {
     await rename(file, aside);
+    return aside;
   } catch {
-    return;
+    return null;
   }
-  if ((await readFile(aside, 'utf8').catch(() => null)) !== text) await link(aside, file).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
 }
 
 /**
@@ -147,12 +154,8 @@ async function discard(file: string): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
   }
-  const aside = `${file}.${randomBytes(4).toString('hex')}.stale`;
-  try {
-    await rename(file, aside);
-  } catch {
-    return false;
-  }
+  const aside = await moveAside(file);
+  if (aside === null) return false;
   await unlink(aside).catch(() => undefined);
   return true;
 }
