@@ -161,8 +161,15 @@ test('presets fill the settings, recipes are checked together, and an early stop
 
 /** What the page notes of the charts' draws (below). */
 interface ChartRecord {
-  draws: { chart: string; at: number; points: number; status: string }[];
-  atEnd: { cost: string | null; accuracy: string | null } | null;
+  /** Each draw: the chart, when (and the animation frame's time), its points and the status shown. */
+  draws: { chart: string; at: number; frame: number; points: number; status: string }[];
+  /** What the charts show two animation frames after the status first says the run paused, and finished. */
+  shown: Partial<Record<'paused' | 'finished', Shown | null>>;
+}
+interface Shown {
+  costPoints: string | null;
+  costLastX: string | null;
+  accuracyPoints: string | null;
 }
 
 /** The parts of the page's DOM the chart test uses, typed here (the tests are compiled without the DOM's types). */
@@ -171,13 +178,13 @@ interface PageNode {
   getAttribute(name: string): string | null;
 }
 interface PageDom {
-  document: { querySelector(selector: string): PageNode };
+  document: { querySelector(selector: string): PageNode; timeline: { currentTime: number | null } };
   MutationObserver: new (callback: () => void) => { observe(target: PageNode, options: object): void };
   requestAnimationFrame(callback: () => void): number;
   chartRecord?: ChartRecord;
 }
 
-test('while training, each chart draws new points at most once a second, and all of them as the run ends', async ({
+test('while training, the charts draw new points together at most once a second, and all of them as the run ends', async ({
   page,
   host,
 }) => {
@@ -193,48 +200,75 @@ test('while training, each chart draws new points at most once a second, and all
     Threads: '1',
   });
   // The page notes each chart's draws with the status shown at the time, and what the charts show two animation
-  // frames after the status first says the run finished.
+  // frames after the status first says the run paused, and finished.
   await page.evaluate(() => {
     const dom = globalThis as unknown as PageDom;
     const status = dom.document.querySelector('[role="status"][data-status]');
     const figure = (title: string) => dom.document.querySelector(`figure[aria-label^="${title} chart"]`);
-    const record: ChartRecord = { draws: [], atEnd: null };
+    const record: ChartRecord = { draws: [], shown: {} };
     for (const title of ['Cost', 'Accuracy']) {
       new dom.MutationObserver(() =>
         record.draws.push({
           chart: title,
           at: performance.now(),
+          frame: Number(dom.document.timeline.currentTime),
           points: Number(figure(title).getAttribute('data-points')),
           status: status.textContent ?? '',
         }),
       ).observe(figure(title), { attributes: true, attributeFilter: ['data-draws'] });
     }
     new dom.MutationObserver(() => {
-      if (record.atEnd || !/^Finished/.test(status.textContent ?? '')) return;
-      record.atEnd = { cost: null, accuracy: null };
+      const moment = /^Paused/.test(status.textContent ?? '')
+        ? 'paused'
+        : /^Finished/.test(status.textContent ?? '')
+          ? 'finished'
+          : null;
+      if (moment === null || moment in record.shown) return;
+      record.shown[moment] = null;
       dom.requestAnimationFrame(() =>
         dom.requestAnimationFrame(() => {
-          record.atEnd = {
-            cost: figure('Cost').getAttribute('data-last-x'),
-            accuracy: figure('Accuracy').getAttribute('data-points'),
+          record.shown[moment] = {
+            costPoints: figure('Cost').getAttribute('data-points'),
+            costLastX: figure('Cost').getAttribute('data-last-x'),
+            accuracyPoints: figure('Accuracy').getAttribute('data-points'),
           };
         }),
       );
     }).observe(status, { childList: true, characterData: true, subtree: true });
     dom.chartRecord = record;
   });
+  const chartRecord = () => page.evaluate(() => (globalThis as unknown as PageDom).chartRecord!);
   await page.getByRole('button', { name: 'Start', exact: true }).click();
+  // Paused half-way: what came before the pause is drawn with it, and nothing after it.
+  await expect(page.getByRole('status')).toHaveText(/^Training: epoch 3 of 6/, { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
+  await expect(page.getByRole('status')).toHaveText(/^Paused after batch \d+ of epoch 3\.$/);
+  await page.waitForTimeout(1500);
+  expect((await chartRecord()).shown.paused?.costPoints).toBe(await chartPoints(page, 'Cost').then(String));
+  await page.getByRole('button', { name: 'Resume', exact: true }).click();
   await expect(page.getByRole('status')).toHaveText('Finished 6 epochs.', { timeout: 120_000 });
   await expect.poll(() => chartPoints(page, 'Accuracy')).toBe(6 * 2); // train and test for 6 epochs
-  const record = await page.evaluate(() => (globalThis as unknown as PageDom).chartRecord!);
+  const record = await chartRecord();
+  // A chart's first points come at once, and the other chart draws what waits in the same frame; otherwise the
+  // charts' frames while training are a second apart.
+  const firstPoints = new Set(
+    ['Cost', 'Accuracy'].map((chart) => record.draws.find((d) => d.chart === chart && d.points > 0)?.frame),
+  );
   for (const chart of ['Cost', 'Accuracy']) {
-    // The draws that showed points (a run's first draw clears the chart, and its first points come at once).
     const training = record.draws.filter((d) => d.chart === chart && d.points > 0 && /^Training/.test(d.status));
-    const gaps = training.slice(1).map((d, i) => Math.round(d.at - training[i].at));
+    const gaps = training
+      .slice(1)
+      .filter((d) => !firstPoints.has(d.frame))
+      .map((d) => Math.round(d.at - training[training.indexOf(d) - 1].at));
     // A draw stamps its time as it starts and the page notes it as it ends: a few milliseconds either way.
     for (const gap of gaps) expect(gap, `${chart} chart: ${gaps.join(', ')} ms between draws`).toBeGreaterThan(950);
-    if (chart === 'Cost') expect(training.length, 'draws of the cost chart while training').toBeGreaterThanOrEqual(3);
+    if (chart === 'Cost') expect(gaps.length, 'paced draws of the cost chart while training').toBeGreaterThanOrEqual(2);
   }
+  // An epoch reaches both charts in the same frame: the cost chart draws in every frame the accuracy chart draws in.
+  const costFrames = new Set(record.draws.filter((d) => d.chart === 'Cost').map((d) => d.frame));
+  const accuracyFrames = record.draws.filter((d) => d.chart === 'Accuracy' && d.points > 0).map((d) => d.frame);
+  expect(accuracyFrames.length).toBeGreaterThanOrEqual(3);
+  expect(accuracyFrames.filter((frame) => !costFrames.has(frame))).toEqual([]);
   // The last points are drawn with the end of the run, not a second later.
-  expect(record.atEnd).toEqual({ cost: '6', accuracy: '12' });
+  expect(record.shown.finished).toMatchObject({ costLastX: '6', accuracyPoints: '12' });
 });
