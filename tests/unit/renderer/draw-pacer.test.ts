@@ -108,38 +108,24 @@ describe('DrawPacer', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it('brings waiting draws forward for an unpaced request, and does not draw them again when their time comes', () => {
-    const { clock, pacer, cost, accuracy } = setup();
-    pacer.request(cost, false);
-    clock.frame(); // at 0
-    clock.advanceTo(200);
-    pacer.request(cost, true); // waits for 1000
-    clock.advanceTo(400);
-    pacer.request(accuracy, false); // the accuracy chart's first points
-    expect(clock.pendingTimers).toBe(0);
-    clock.frame();
-    clock.advanceTo(1500);
-    clock.frame();
-    expect(clock.log).toEqual([
-      { at: 0, draws: ['cost'] },
-      { at: 400, draws: ['cost', 'accuracy'] },
-    ]);
-  });
-
-  it('lets a paced request join a frame already asked for, with no frame of its own later', () => {
+  it.each([
+    { what: 'an unpaced request brings a waiting draw forward', requests: ['cost paced', 'accuracy'] },
+    { what: 'a paced request joins a frame already asked for', requests: ['accuracy', 'cost paced'] },
+  ])('$what, and nothing is drawn again when its time comes', ({ requests }) => {
     const { clock, pacer, cost, accuracy } = setup();
     pacer.request(cost, false);
     clock.frame(); // at 0
     clock.advanceTo(300);
-    pacer.request(accuracy, false); // the accuracy chart's first points
-    pacer.request(cost, true);
+    // A paced request alone would wait for 1000; the accuracy chart's first points come at once.
+    for (const request of requests)
+      pacer.request(request.startsWith('cost') ? cost : accuracy, request.endsWith('paced'));
     expect(clock.pendingTimers).toBe(0);
     clock.frame();
     clock.advanceTo(2000);
     clock.frame();
     expect(clock.log).toEqual([
       { at: 0, draws: ['cost'] },
-      { at: 300, draws: ['accuracy', 'cost'] },
+      { at: 300, draws: requests.map((request) => request.split(' ')[0]) },
     ]);
   });
 
