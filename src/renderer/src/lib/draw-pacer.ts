@@ -1,9 +1,9 @@
 /**
- * When the page's live charts redraw. Every redraw happens in an animation frame, and the redraws asked for
- * before a frame share it. While a run trains, new points are paced: the charts draw them together, at most once
- * per interval, so the page's frames (which take the CPU from the training) stay few and the charts never show
- * different epochs. A chart's first points, the user's own choices and the end of the pacing draw in the next
- * frame, and with them whatever else waits.
+ * When the page's live charts draw new points. Every such redraw happens in an animation frame, and the redraws
+ * asked for before a frame share it. While a run trains, new points are paced: the charts draw them together, at
+ * most once per interval, so the page's frames (which take the CPU from the training) stay few and the charts never
+ * show different epochs. A chart's first points and the end of the pacing draw in the next frame, and with them
+ * whatever else waits. (The user's own choices, such as zooming, redraw a chart at once, without the pacer.)
  */
 
 /** The clock and the timers the pacer uses (the page's, or a test's). */
