@@ -409,6 +409,7 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
       medianSeconds: median(r.epochSeconds),
       ratio: r.pairedRatios ? median(r.pairedRatios) : ours / median(r.epochSeconds),
       pairedRatios: r.pairedRatios,
+      testAccuracy: r.testAccuracy,
     });
     writeLine(
       context.stdout,

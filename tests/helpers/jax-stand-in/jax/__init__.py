@@ -1,0 +1,52 @@
+"""A stand-in for the `jax` package, built on NumPy, with just what bench/jax_reference.py uses. The tests put
+this folder first on PYTHONPATH to run that script's own code (its arithmetic, its --paced protocol, its lines)
+where JAX cannot be installed. It does not compile anything: jax.jit calls the function as it is. What it keeps
+of JAX: without jax_enable_x64, arrays made through it hold 32-bit numbers (float64 becomes float32, int64
+int32), and the arrays a jitted function returns cannot be changed in place."""
+import numpy as _np
+
+
+class _Config:
+    def __init__(self):
+        self.jax_enable_x64 = False
+
+    def update(self, name, value):
+        if name != 'jax_enable_x64':
+            raise AttributeError(f'the jax stand-in has no option {name}')
+        self.jax_enable_x64 = bool(value)
+
+
+config = _Config()
+
+
+def _canonical(value):
+    """The array as JAX holds it: 32-bit unless jax_enable_x64 is set."""
+    array = _np.asarray(value)
+    if not config.jax_enable_x64:
+        if array.dtype == _np.float64:
+            array = array.astype(_np.float32)
+        elif array.dtype == _np.int64:
+            array = array.astype(_np.int32)
+    return array
+
+
+def _frozen(value):
+    if isinstance(value, (list, tuple)):
+        return type(value)(_frozen(v) for v in value)
+    if isinstance(value, _np.ndarray):
+        value = value.copy() if value.flags.writeable and value.base is not None else value
+        value.flags.writeable = False
+    return value
+
+
+def jit(function):
+    def jitted(*args):
+        return _frozen(function(*args))
+    return jitted
+
+
+def block_until_ready(value):
+    return value
+
+
+from . import numpy  # noqa: E402  (jax.numpy, as `import jax.numpy as jnp` expects)
