@@ -5,12 +5,14 @@ Prints per-epoch seconds and test accuracy, then the process's peak resident mem
 beside our own training. With --paced it prints "ready" once set up and trains each epoch only when a line
 arrives on stdin (ending at end of input), so the bench can alternate its epochs with ours. --hidden and
 --batch-size change the network and the batch for `npm run bench:scale`; --no-test leaves out the test
-evaluation, whose activations for 10 000 images would otherwise decide the peak memory of a wide network."""
+evaluation, whose activations for 10 000 images would otherwise decide the peak memory of a wide network. Its
+first line names NumPy's BLAS and its speed (reference_common.blas_line)."""
 import time, os, sys
 import numpy as np
-from reference_common import load_idx, parse_arguments, peak_rss_mb, scaled
+from reference_common import blas_line, load_idx, parse_arguments, peak_rss_mb, scaled
 
 a = parse_arguments('float64')
+print(blas_line(), flush=True)
 dt = np.dtype(a.dtype)
 Xtr = load_idx(os.path.join(a.data, 'train-images-idx3-ubyte.gz'))
 Ytr = load_idx(os.path.join(a.data, 'train-labels-idx1-ubyte.gz')).astype(np.int64)

@@ -1,7 +1,7 @@
 """What the Python references (numpy_reference.py, jax_reference.py) share: reading the IDX files, scaling the
-pixels, the peak memory line, and one command line, so that `fmnist bench` and `npm run bench:scale` run either
-the same way."""
-import argparse, gzip, resource, sys
+pixels, the peak memory line, NumPy's BLAS, and one command line, so that `fmnist bench` and `npm run bench:scale`
+run either the same way."""
+import argparse, gzip, os, resource, sys, time
 import numpy as np
 
 def load_idx(path):
@@ -22,6 +22,46 @@ def peak_rss_mb():
     # ru_maxrss is in kilobytes on Linux and in bytes on macOS.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024 if sys.platform == 'darwin' else 1024)
+
+def blas_line():
+    """`blas GFLOPS LIBRARY`: the library behind NumPy's matrix products and how fast it multiplies two 512x512
+    float32 matrices (the best of 5). A NumPy on the reference BLAS (Debian's python3-numpy without libopenblas0)
+    multiplies 20-30 times slower than one on OpenBLAS, which would make a poor peer."""
+    a = np.ones((512, 512), np.float32)
+    a @ a
+    best = float('inf')
+    for _ in range(5):
+        t0 = time.perf_counter(); a @ a; best = min(best, time.perf_counter() - t0)
+    return f"blas {2 * 512**3 / best / 1e9:.1f} {blas_library()}"
+
+def blas_library():
+    """The file that holds the sgemm NumPy's matrix products call, found with dladdr (Linux and macOS); else the
+    name NumPy's build records (NumPy 1.25 and later); else 'unknown'."""
+    import ctypes, importlib
+    class DlInfo(ctypes.Structure):
+        _fields_ = [('fname', ctypes.c_char_p), ('fbase', ctypes.c_void_p), ('sname', ctypes.c_char_p),
+                    ('saddr', ctypes.c_void_p)]
+    core = None
+    for module in ('numpy._core._multiarray_umath', 'numpy.core._multiarray_umath'):
+        try:
+            core = ctypes.CDLL(importlib.import_module(module).__file__); break
+        except (ImportError, OSError):
+            continue
+    # Plain CBLAS, OpenBLAS's 64-bit-integer build (NumPy's wheels), and its scipy_-prefixed build (NumPy 2).
+    for name in ('cblas_sgemm', 'cblas_sgemm64_', 'scipy_cblas_sgemm64_'):
+        if core is None or not hasattr(core, name): continue
+        try:
+            dladdr = ctypes.CDLL(None).dladdr
+        except (OSError, AttributeError):  # Windows has no dladdr
+            break
+        dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(DlInfo)]
+        info = DlInfo()
+        if dladdr(ctypes.cast(getattr(core, name), ctypes.c_void_p), ctypes.byref(info)):
+            return os.path.realpath(info.fname.decode())
+    try:
+        return np.show_config(mode='dicts')['Build Dependencies']['blas']['name']
+    except Exception:
+        return 'unknown'
 
 def parse_arguments(default_dtype, dtypes=None):
     p = argparse.ArgumentParser()

@@ -29,7 +29,14 @@ import { median } from '@core/median';
 import { Trainer } from '@core/training/trainer';
 import { denseFlopsPerSample } from '../src/cli/commands/bench';
 import { collectGarbage, peakMemoryMb } from '../src/cli/memory';
-import { JAX_REFERENCE, NUMPY_REFERENCE, type Reference, runReference } from '../src/cli/python-references';
+import {
+  describeBlas,
+  JAX_REFERENCE,
+  NUMPY_REFERENCE,
+  type Reference,
+  type ReferenceBlas,
+  runReference,
+} from '../src/cli/python-references';
 
 /** One core's fp32 WebAssembly SIMD peak on the benchmark machine's CPU: 2 FMA pipes × 4 lanes × 2 FLOP × ~2.6 GHz. */
 const CORE_CEILING_GFLOPS = 41.5;
@@ -206,6 +213,7 @@ async function main(): Promise<void> {
   });
 
   const results: Row[] = [];
+  let numpyBlas: ReferenceBlas | null = null;
   for (const row of rows) {
     const epochs = warmup + timedEpochs;
     const multiplyAddsPerEpoch = (denseFlopsPerSample(row.hiddenSizes) / 2) * samples;
@@ -252,6 +260,7 @@ async function main(): Promise<void> {
         peer.on = false;
         continue;
       }
+      if (peer.reference === NUMPY_REFERENCE) numpyBlas ??= run.blas;
       result[peer.reference === NUMPY_REFERENCE ? 'numpy' : 'jax'] = measured(
         run.epochs.map((e) => e.seconds),
         run.peakRssMb,
@@ -278,12 +287,14 @@ async function main(): Promise<void> {
         ceilingGflopsPerThread: CORE_CEILING_GFLOPS,
         rows: results.map((r) => ({ ...r, oursOverNumpy: ratio(r.ours, r.numpy), oursOverJax: ratio(r.ours, r.jax) })),
         numpyNote: notes[0].note,
+        numpyBlas,
         jaxNote: notes[1].note,
       })}\n`,
     );
     return;
   }
   for (const { name, note } of notes) if (note) process.stdout.write(`${name} reference skipped: ${note}.\n`);
+  if (numpyBlas) for (const line of describeBlas(numpyBlas)) process.stdout.write(`${line}\n`);
   const withNumpy = results.some((r) => r.numpy);
   const withJax = results.some((r) => r.jax);
   const seconds = (m: Measured | null): string => (m ? m.medianSeconds.toFixed(3) : '—');

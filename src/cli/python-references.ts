@@ -43,6 +43,41 @@ export function referenceFailure(reference: Reference, python: string, code: num
   return `the ${reference.name} reference did not run: ${stderr.trim().split('\n').pop() || `exit code ${code}`}`;
 }
 
+/** The BLAS behind NumPy's matrix products, as numpy_reference.py reports it before training. */
+export interface ReferenceBlas {
+  /** The library's file (or its name, where the platform does not say which file). */
+  library: string;
+  /** A 512×512 float32 product's speed. */
+  gflops: number;
+}
+
+/** A `blas GFLOPS LIBRARY` line; null for any other line. */
+export function parseBlasLine(line: string): ReferenceBlas | null {
+  const match = /^blas ([\d.]+) (.+)$/.exec(line);
+  return match ? { library: match[2], gflops: Number(match[1]) } : null;
+}
+
+/**
+ * Netlib's reference BLAS (a `libblas` file of no optimised library): 20–30 times slower than OpenBLAS at a
+ * product, so a NumPy built on it is no fair peer.
+ */
+export function isReferenceBlas(blas: ReferenceBlas): boolean {
+  const file = blas.library.split(/[\\/]/).pop()!.toLowerCase();
+  return file.startsWith('libblas') && !/openblas|atlas|blis|mkl/i.test(blas.library);
+}
+
+/** What the benchmarks say of NumPy's BLAS: which it is and how fast, and a warning when it is the reference one. */
+export function describeBlas(blas: ReferenceBlas): string[] {
+  return [
+    `NumPy's BLAS: ${blas.library}, ${blas.gflops.toFixed(1)} GFLOP/s on a 512×512 float32 product.`,
+    ...(isReferenceBlas(blas)
+      ? [
+          'That is the reference BLAS, 20-30 times slower at products than an optimised one: NumPy is no fair peer with it (Debian: apt-get install libopenblas0).',
+        ]
+      : []),
+  ];
+}
+
 /** An `epoch k/n cost … test_acc … epoch_s …` line. */
 export function parseEpochLine(line: string): ReferenceEpoch {
   const accuracy = /test_acc ([\d.]+)/.exec(line);
@@ -65,7 +100,7 @@ export function runReference(
   reference: Reference,
   python: string,
   args: string[],
-): Promise<{ epochs: ReferenceEpoch[]; peakRssMb: number | null } | string> {
+): Promise<{ epochs: ReferenceEpoch[]; peakRssMb: number | null; blas: ReferenceBlas | null } | string> {
   if (!referenceScript(reference)) return Promise.resolve(`bench/${reference.file} is missing`);
   return new Promise((resolve) => {
     const child = started(reference, python, args, 'ignore');
@@ -86,6 +121,11 @@ export function runReference(
           .filter((l) => l.startsWith('epoch '))
           .map(parseEpochLine),
         peakRssMb: peak ? Number(peak[1]) : null,
+        blas:
+          stdout
+            .split('\n')
+            .map(parseBlasLine)
+            .find((blas) => blas !== null) ?? null,
       });
     });
   });
@@ -103,6 +143,8 @@ export class PacedReference {
   private waiting: ((line: string | Error) => void) | null = null;
   private failure: string | null = null;
   private readonly child: ChildProcess;
+  /** NumPy's BLAS, where the script named it before it was ready. */
+  blas: ReferenceBlas | null = null;
 
   private constructor(
     readonly reference: Reference,
@@ -155,6 +197,7 @@ export class PacedReference {
   }
 
   private deliver(line: string): void {
+    this.blas ??= parseBlasLine(line);
     if (line !== 'ready' && !line.startsWith('epoch ')) return;
     const waiting = this.waiting;
     this.waiting = null;

@@ -20,7 +20,14 @@ import { type EpochSummary, Trainer } from '@core/training/trainer';
 import { type CommandSpec, kernelChoice, KERNELS_OPTION, parseOptions, threadCount, THREADS_OPTION } from '../args';
 import { type CliContext, writeLine } from '../context';
 import { percent } from '../progress';
-import { JAX_REFERENCE, NUMPY_REFERENCE, PacedReference, type Reference, runReference } from '../python-references';
+import {
+  describeBlas,
+  JAX_REFERENCE,
+  NUMPY_REFERENCE,
+  PacedReference,
+  type Reference,
+  runReference,
+} from '../python-references';
 import { loadTrainingData } from './train';
 
 export const BENCH: CommandSpec = {
@@ -242,6 +249,7 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
     startPeer(JAX_REFERENCE, jaxMode, jaxPython),
   ]);
   const [numpyPeer, jaxPeer] = peers;
+  const numpyBlas = numpyPeer.script?.blas ?? null;
   // The scripts end with their input, also when our training fails.
   const closePeers = (): Promise<unknown> => Promise.all(peers.map((peer) => peer.script?.close()));
   const plain = await timeEpochs(
@@ -257,6 +265,7 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
       say(
         `This project: ${trainer.kernelBackend} kernels, ${trainer.threads} threads${running.length ? `, each epoch followed by ${running.join(' and ')}` : ''}`,
       );
+      if (numpyBlas) describeBlas(numpyBlas).forEach((line) => say(line));
     },
     async (summary) => {
       say(epochLine(summary));
@@ -427,6 +436,7 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
         recipes: recipes ? { settings: TIMED_RECIPES, ...recipes } : null,
         numpy: numpyRuns.map(runJson),
         numpyNote,
+        numpyBlas,
         jax: jaxRuns.map(runJson),
         jaxNote,
         totals,

@@ -1,12 +1,22 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { LabelledDataset } from '@core/shared/dataset';
 import { IMAGE_SIZE } from '@core/shared/dataset';
+import { describeBlas, isReferenceBlas, parseBlasLine } from '../../../src/cli/python-references';
 import { runCliInProcess } from '../../helpers/cli';
-import { NO_REAL_DATA, realDataAvailable, realDataset, REAL_DATA_DIR, tempDir, toIdx } from '../../helpers/data';
+import {
+  builtFile,
+  NO_REAL_DATA,
+  realDataAvailable,
+  realDataset,
+  REAL_DATA_DIR,
+  tempDir,
+  toIdx,
+} from '../../helpers/data';
 
 /**
  * The Python references of the benchmarks, run for real.
@@ -75,10 +85,10 @@ async function smallRealData(): Promise<string> {
   return data;
 }
 
-/** An interpreter for the benchmarks: python3 with `environment` set. */
-async function interpreter(folder: string, name: string, environment: string): Promise<string> {
+/** An interpreter for the benchmarks: `python` with `environment` set. */
+async function interpreter(folder: string, name: string, environment: string, python = PYTHON): Promise<string> {
   const path = join(folder, name);
-  await writeFile(path, `#!/bin/sh\n${environment} exec ${PYTHON} "$@"\n`);
+  await writeFile(path, `#!/bin/sh\n${environment} exec ${python} "$@"\n`);
   await chmod(path, 0o755);
   return path;
 }
@@ -137,5 +147,111 @@ describe('bench/jax_reference.py on a NumPy stand-in for jax', () => {
     const numpy32 = report.numpy.find((run) => run.dtype === 'float32')!;
     expect(jax.testAccuracy).not.toBeNull();
     expect(jax.testAccuracy).toBe(numpy32.testAccuracy);
+  }, 120_000);
+});
+
+/**
+ * Debian's two BLAS builds, each in a folder of its own; LD_LIBRARY_PATH picks which one Debian's NumPy (that of
+ * /usr/bin/python3, python3-numpy) loads.
+ */
+const DEBIAN_PYTHON = '/usr/bin/python3';
+
+const DEBIAN_BLAS = {
+  reference: '/usr/lib/x86_64-linux-gnu/blas',
+  openblas: '/usr/lib/x86_64-linux-gnu/openblas-pthread',
+};
+
+function blasMissing(which: keyof typeof DEBIAN_BLAS): string | null {
+  if (!existsSync(join(DEBIAN_BLAS[which], 'libblas.so.3'))) {
+    return `${DEBIAN_BLAS[which]}/libblas.so.3 is missing (apt-get install ${which === 'reference' ? 'libblas3' : 'libopenblas0-pthread'})`;
+  }
+  if (!realDataAvailable()) return NO_REAL_DATA;
+  const probe = spawnSync(DEBIAN_PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' });
+  return probe.status === 0 ? null : `${DEBIAN_PYTHON} with numpy is missing (apt-get install python3-numpy)`;
+}
+
+describe("NumPy's BLAS", () => {
+  it('reads the blas line, and tells the reference BLAS from optimised ones by its file', () => {
+    expect(parseBlasLine('blas 7.7 /usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0')).toEqual({
+      gflops: 7.7,
+      library: '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0',
+    });
+    expect(parseBlasLine('ready')).toBeNull();
+    expect(parseBlasLine('epoch 1/1 cost 0.5 train_acc 80.00 test_acc 81.50 epoch_s 1.000')).toBeNull();
+    const reference = (library: string): boolean => isReferenceBlas({ library, gflops: 1 });
+    // Netlib's: Debian's and Fedora's files, and a Windows path.
+    expect(reference('/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0')).toBe(true);
+    expect(reference('/usr/lib64/libblas.so.3.12.0')).toBe(true);
+    expect(reference('C:\\lib\\libblas.dll')).toBe(true);
+    // Optimised ones: Debian's OpenBLAS and ATLAS alternatives (also named libblas), NumPy's wheels, MKL, BLIS,
+    // Accelerate and NumPy's own name for its build.
+    expect(reference('/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3')).toBe(false);
+    expect(reference('/usr/lib/x86_64-linux-gnu/atlas/libblas.so.3.10.3')).toBe(false);
+    expect(reference('/venv/lib/python3.12/site-packages/numpy.libs/libscipy_openblas64_-ff651d7f.so')).toBe(false);
+    expect(reference('/opt/intel/mkl/lib/libmkl_rt.so.2')).toBe(false);
+    expect(reference('/usr/lib/x86_64-linux-gnu/blis-openmp/libblas.so.3')).toBe(false);
+    expect(reference('/System/Library/Frameworks/Accelerate.framework/Versions/A/Accelerate')).toBe(false);
+    expect(reference('scipy-openblas')).toBe(false);
+    expect(reference('unknown')).toBe(false);
+    expect(describeBlas({ library: '/usr/lib64/libblas.so.3', gflops: 8 })).toEqual([
+      "NumPy's BLAS: /usr/lib64/libblas.so.3, 8.0 GFLOP/s on a 512×512 float32 product.",
+      'That is the reference BLAS, 20-30 times slower at products than an optimised one: NumPy is no fair peer with it (Debian: apt-get install libopenblas0).',
+    ]);
+  });
+
+  for (const which of ['reference', 'openblas'] as const) {
+    it(`is named by numpy_reference.py's first line, with NumPy on Debian's ${which} BLAS`, (ctx) => {
+      const why = blasMissing(which);
+      ctx.skip(why !== null, why ?? '');
+      const result = spawnSync(
+        DEBIAN_PYTHON,
+        [join(BENCH, 'numpy_reference.py'), '--data', REAL_DATA_DIR, '--limit', '200', '--no-test'],
+        { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: DEBIAN_BLAS[which] } },
+      );
+      expect(result.status, result.stderr).toBe(0);
+      const blas = parseBlasLine(result.stdout.split('\n')[0]);
+      expect(blas, result.stdout).not.toBeNull();
+      // The file the products ran in: the folder LD_LIBRARY_PATH named.
+      expect(realpathSync(blas!.library).startsWith(`${realpathSync(DEBIAN_BLAS[which])}/`), blas!.library).toBe(true);
+      expect(isReferenceBlas(blas!)).toBe(which === 'reference');
+      expect(blas!.gflops).toBeGreaterThan(0);
+    }, 60_000);
+  }
+
+  it('is named by fmnist bench and bench:scale, which warn of the reference BLAS', async (ctx) => {
+    const why = blasMissing('reference');
+    ctx.skip(why !== null, why ?? '');
+    const data = await smallRealData();
+    const python = await interpreter(
+      data,
+      'python-on-netlib',
+      `LD_LIBRARY_PATH=${DEBIAN_BLAS.reference}`,
+      DEBIAN_PYTHON,
+    );
+    const args = ['bench', '--train', data, '--epochs', '1', '--recipes', 'off', '--threads', '1', '--jax', 'off'];
+    const text = await runCliInProcess([...args, '--python', python], {});
+    expect(text.code, text.stderr).toBe(0);
+    const lines = text.stdout.split('\n');
+    const named = lines.findIndex((line) => line.startsWith("NumPy's BLAS: /usr/lib/x86_64-linux-gnu/blas/libblas"));
+    expect(named, text.stdout).toBeGreaterThan(0);
+    expect(lines[named + 1]).toMatch(/^That is the reference BLAS, /);
+    const json = await runCliInProcess([...args, '--python', python, '--json'], {});
+    const report = JSON.parse(json.stdout) as { numpyBlas: { library: string; gflops: number } };
+    expect(report.numpyBlas.library).toMatch(/^\/usr\/lib\/x86_64-linux-gnu\/blas\/libblas\.so/);
+
+    const scale = spawnSync(
+      process.execPath,
+      [
+        builtFile('out/node/scale.js'),
+        ...['--data', data, '--limit', '500', '--only', 'batch', '--batches', '128', '--epochs', '1'],
+        ...['--warmup', '0', '--threads', '1', '--python', python, '--jax', 'off'],
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(scale.status, scale.stderr).toBe(0);
+    expect(scale.stdout).toMatch(
+      /^NumPy's BLAS: \/usr\/lib\/x86_64-linux-gnu\/blas\/libblas\.so\S*, [\d.]+ GFLOP\/s /m,
+    );
+    expect(scale.stdout).toMatch(/^That is the reference BLAS, /m);
   }, 120_000);
 });
