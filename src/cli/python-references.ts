@@ -58,8 +58,8 @@ export function parseBlasLine(line: string): ReferenceBlas | null {
 }
 
 /**
- * Netlib's reference BLAS (a `libblas` file of no optimised library): 20–30 times slower than OpenBLAS at a
- * product, so a NumPy built on it is no fair peer.
+ * Netlib's reference BLAS (a `libblas` file of no optimised library): about 30 times slower than OpenBLAS at a
+ * product on a 2-core Zen 4, so a NumPy built on it is no fair peer.
  */
 export function isReferenceBlas(blas: ReferenceBlas): boolean {
   const file = blas.library.split(/[\\/]/).pop()!.toLowerCase();
@@ -72,7 +72,7 @@ export function describeBlas(blas: ReferenceBlas): string[] {
     `NumPy's BLAS: ${blas.library}, ${blas.gflops.toFixed(1)} GFLOP/s on a 512×512 float32 product.`,
     ...(isReferenceBlas(blas)
       ? [
-          'That is the reference BLAS, 20-30 times slower at products than an optimised one: NumPy is no fair peer with it (Debian: apt-get install libopenblas0).',
+          'That is the reference BLAS, which multiplies many times slower than an optimised one: NumPy is no fair peer with it (Debian: apt-get install libopenblas0).',
         ]
       : []),
   ];

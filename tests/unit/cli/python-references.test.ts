@@ -195,7 +195,7 @@ describe("NumPy's BLAS", () => {
     expect(reference('unknown')).toBe(false);
     expect(describeBlas({ library: '/usr/lib64/libblas.so.3', gflops: 8 })).toEqual([
       "NumPy's BLAS: /usr/lib64/libblas.so.3, 8.0 GFLOP/s on a 512×512 float32 product.",
-      'That is the reference BLAS, 20-30 times slower at products than an optimised one: NumPy is no fair peer with it (Debian: apt-get install libopenblas0).',
+      'That is the reference BLAS, which multiplies many times slower than an optimised one: NumPy is no fair peer with it (Debian: apt-get install libopenblas0).',
     ]);
   });
 
