@@ -34,7 +34,6 @@ def _frozen(value):
     if isinstance(value, (list, tuple)):
         return type(value)(_frozen(v) for v in value)
     if isinstance(value, _np.ndarray):
-        value = value.copy() if value.flags.writeable and value.base is not None else value
         value.flags.writeable = False
     return value
 

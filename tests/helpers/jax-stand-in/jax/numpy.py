@@ -1,10 +1,9 @@
-"""jax.numpy in the stand-in: NumPy's functions, with the arrays they make held as JAX holds them."""
+"""jax.numpy in the stand-in: NumPy's functions; the arrays made from scratch or from other values (asarray,
+zeros, zeros_like, eye) are held as JAX holds them."""
 import numpy as _np
 from . import _canonical
 
 int32 = _np.int32
-float32 = _np.float32
-float64 = _np.float64
 maximum = _np.maximum
 exp = _np.exp
 log = _np.log
