@@ -36,8 +36,8 @@ def blas_line():
     return f"blas {2 * 512**3 / best / 1e9:.1f} {blas_library()}"
 
 def blas_library():
-    """The file that holds the sgemm NumPy's matrix products call, found with dladdr (Linux and macOS); else the
-    name NumPy's build records (NumPy 1.25 and later); else 'unknown'."""
+    """The file that holds the sgemm NumPy's matrix products call, found with dladdr; else the name NumPy's build
+    records (NumPy 1.25 and later); else 'unknown'."""
     import ctypes, importlib
     class DlInfo(ctypes.Structure):
         _fields_ = [('fname', ctypes.c_char_p), ('fbase', ctypes.c_void_p), ('sname', ctypes.c_char_p),
@@ -48,12 +48,12 @@ def blas_library():
             core = ctypes.CDLL(importlib.import_module(module).__file__); break
         except (ImportError, OSError):
             continue
-    # Plain CBLAS, OpenBLAS's 64-bit-integer build (NumPy's wheels), and its scipy_-prefixed build (NumPy 2).
-    for name in ('cblas_sgemm', 'cblas_sgemm64_', 'scipy_cblas_sgemm64_'):
+    # Plain CBLAS, OpenBLAS's 64-bit-integer builds (NumPy's wheels; scipy_-prefixed from NumPy 2 on) and MKL's.
+    for name in ('cblas_sgemm', 'cblas_sgemm64_', 'scipy_cblas_sgemm64_', 'cblas_sgemm_64'):
         if core is None or not hasattr(core, name): continue
         try:
             dladdr = ctypes.CDLL(None).dladdr
-        except (OSError, AttributeError):  # Windows has no dladdr
+        except Exception:  # no dladdr in this C library
             break
         dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(DlInfo)]
         info = DlInfo()

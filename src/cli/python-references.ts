@@ -58,12 +58,18 @@ export function parseBlasLine(line: string): ReferenceBlas | null {
 }
 
 /**
- * Netlib's reference BLAS (a `libblas` file of no optimised library): about 30 times slower than OpenBLAS at a
- * product on a 2-core Zen 4, so a NumPy built on it is no fair peer.
+ * Netlib's reference BLAS: a `libblas` or `libcblas` file that no optimised library's folder holds (Debian keeps
+ * OpenBLAS's, ATLAS's and BLIS's `libblas.so.3` in folders named after them) and that is not Apple's Accelerate
+ * (whose BLAS is vecLib's `libBLAS.dylib`). About 30 times slower than OpenBLAS at a product on a 2-core Zen 4, so a
+ * NumPy built on it is no fair peer. A dispatcher such as FlexiBLAS, or a name without a file, is not judged.
  */
 export function isReferenceBlas(blas: ReferenceBlas): boolean {
-  const file = blas.library.split(/[\\/]/).pop()!.toLowerCase();
-  return file.startsWith('libblas') && !/openblas|atlas|blis|mkl/i.test(blas.library);
+  const parts = blas.library.split('/');
+  const file = parts.pop()!;
+  const folder = parts.pop() ?? '';
+  if (!/^libc?blas(64)?[._]/i.test(file)) return false;
+  if (/(^|\/)(Accelerate|vecLib)\.framework\//.test(blas.library)) return false;
+  return !/^(openblas|atlas|blis|mkl)([-_.]|$)/i.test(folder);
 }
 
 /** What the benchmarks say of NumPy's BLAS: which it is and how fast, and a warning when it is the reference one. */
@@ -72,7 +78,7 @@ export function describeBlas(blas: ReferenceBlas): string[] {
     `NumPy's BLAS: ${blas.library}, ${blas.gflops.toFixed(1)} GFLOP/s on a 512×512 float32 product.`,
     ...(isReferenceBlas(blas)
       ? [
-          'That is the reference BLAS, which multiplies many times slower than an optimised one: NumPy is no fair peer with it (Debian: apt-get install libopenblas0).',
+          "That is netlib's reference BLAS, which multiplies many times slower than an optimised one, so NumPy's times would flatter ours: install an optimised BLAS (Debian: sudo apt-get install libopenblas0).",
         ]
       : []),
   ];

@@ -244,10 +244,12 @@ export async function runBench(argv: string[], context: CliContext): Promise<num
     else peer.script = started;
     return peer;
   };
-  const peers = await Promise.all([
-    startPeer(NUMPY_REFERENCE, numpyMode, python),
-    startPeer(JAX_REFERENCE, jaxMode, jaxPython),
-  ]);
+  // One after the other: NumPy times its BLAS while it starts, which JAX's start (its import, XLA's compiler)
+  // would slow on a small machine.
+  const peers = [
+    await startPeer(NUMPY_REFERENCE, numpyMode, python),
+    await startPeer(JAX_REFERENCE, jaxMode, jaxPython),
+  ];
   const [numpyPeer, jaxPeer] = peers;
   const numpyBlas = numpyPeer.script?.blas ?? null;
   // The scripts end with their input, also when our training fails.

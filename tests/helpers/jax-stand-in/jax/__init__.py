@@ -3,6 +3,8 @@ this folder first on PYTHONPATH to run that script's own code (its arithmetic, i
 where JAX cannot be installed. It does not compile anything: jax.jit calls the function as it is. What it keeps
 of JAX: without jax_enable_x64, arrays made through it hold 32-bit numbers (float64 becomes float32, int64
 int32), and the arrays a jitted function returns cannot be changed in place."""
+import atexit as _atexit
+import os as _os
 import numpy as _np
 
 
@@ -38,9 +40,28 @@ def _frozen(value):
     return value
 
 
+# With JAX_STAND_IN_DTYPES set, the floating-point types of every array a jitted function takes or returns are
+# written to that file at exit, one per line, so a test can tell which precision the script really trained in.
+_float_types = set()
+if _os.environ.get('JAX_STAND_IN_DTYPES'):
+    def _write_types(path=_os.environ['JAX_STAND_IN_DTYPES']):
+        with open(path, 'w') as f:
+            f.write(''.join(f'{name}\n' for name in sorted(_float_types)))
+    _atexit.register(_write_types)
+
+
+def _note_types(value):
+    if isinstance(value, (list, tuple)):
+        for v in value: _note_types(v)
+    elif isinstance(value, _np.ndarray) and value.dtype.kind == 'f':
+        _float_types.add(value.dtype.name)
+
+
 def jit(function):
     def jitted(*args):
-        return _frozen(function(*args))
+        result = function(*args)
+        _note_types(args); _note_types(result)
+        return _frozen(result)
     return jitted
 
 
