@@ -2,8 +2,8 @@
  * Where an epoch's time goes: trains the default network on the real data with the calling thread's kernels
  * timed (src/core/engine/profile.ts) and prints, per phase, its milliseconds per epoch on one thread, its
  * share of the epoch, the multiply-adds it did and the GFLOP/s that makes against one core's WebAssembly
- * SIMD ceiling. Run with `npm run bench:profile [-- --epochs N --threads N --batch-size N]` (about 15 s). The
- * first epoch (compilation up to the optimising tier) is left out.
+ * SIMD ceiling, measured after the training (simd-ceiling.ts). Run with `npm run bench:profile [-- --epochs N
+ * --threads N --batch-size N]` (about 15 s). The first epoch (compilation up to the optimising tier) is left out.
  */
 
 import { parseArgs } from 'node:util';
@@ -12,9 +12,7 @@ import { loadDataset } from '@core/data/load';
 import { findDefaultData } from '@core/data/locate';
 import { enableWasmFeatures } from '@core/engine/runtime';
 import { Trainer } from '@core/training/trainer';
-
-/** One core's fp32 WebAssembly SIMD peak on the benchmark machine's CPU: 2 FMA pipes × 4 lanes × 2 FLOP × ~2.6 GHz. */
-const CORE_CEILING_GFLOPS = 41.5;
+import { measureSimdCeilingGflops } from './simd-ceiling';
 
 /** A whole number ≥ `least` from an option, or a one-line error naming the option. */
 function wholeNumber(name: string, text: string, least: number): number {
@@ -71,10 +69,14 @@ async function main(): Promise<void> {
   const kernelMs = perEpoch(training.reduce((sum, p) => sum + p.milliseconds, 0));
   const waitedMs = perEpoch(end.waitedMs - start.waitedMs);
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+  const ceiling = measureSimdCeilingGflops(trainer.kernelBackend === 'wasm-simd-fma');
   out(
     `Default network, batch ${batchSize}, ${train.count} images, ${trainer.threads} threads, ${trainer.kernelBackend}; ${timed} epochs timed.`,
   );
-  out(`Times are thread 0's, per epoch; each thread does an even share of every phase.\n`);
+  out(`Times are thread 0's, per epoch; each thread does an even share of every phase.`);
+  out(
+    `Of peak: against one core's WebAssembly SIMD ceiling, measured: ${ceiling.toFixed(1)} GFLOP/s (independent ${trainer.kernelBackend === 'wasm-simd-fma' ? 'fused multiply-adds' : 'multiplies and adds'} on 4 lanes).\n`,
+  );
   out(
     `${'phase'.padEnd(44)} ${'ms'.padStart(7)} ${'share'.padStart(6)} ${'GMAC'.padStart(6)} ${'GFLOP/s'.padStart(8)} ${'of peak'.padStart(8)}`,
   );
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
     out(
       `${phase.padEnd(44)} ${ms.toFixed(1).padStart(7)} ${`${((100 * ms) / epochMs).toFixed(1)}%`.padStart(6)} ` +
         `${multiplyAdds ? (multiplyAdds / 1e9).toFixed(2).padStart(6) : ''.padStart(6)} ` +
-        `${multiplyAdds ? gflops.toFixed(1).padStart(8) : ''.padStart(8)} ${multiplyAdds ? `${((100 * gflops) / CORE_CEILING_GFLOPS).toFixed(0)}%`.padStart(8) : ''.padStart(8)}`,
+        `${multiplyAdds ? gflops.toFixed(1).padStart(8) : ''.padStart(8)} ${multiplyAdds ? `${((100 * gflops) / ceiling).toFixed(0)}%`.padStart(8) : ''.padStart(8)}`,
     );
   };
   for (const p of training) row(p.phase, perEpoch(p.milliseconds), perEpoch(p.multiplyAdds));

@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { resolveRunConfig } from '@core/shared/config';
 import { openDataset } from '@core/data/load';
 import { findDefaultData, resolveDataPath } from '@core/data/locate';
+import { detectWasmFeatures } from '@core/engine/backends';
 import { enableWasmFeatures } from '@core/engine/runtime';
 import { median } from '@core/median';
 import { Trainer } from '@core/training/trainer';
@@ -37,9 +38,7 @@ import {
   type ReferenceBlas,
   runReference,
 } from '../src/cli/python-references';
-
-/** One core's fp32 WebAssembly SIMD peak on the benchmark machine's CPU: 2 FMA pipes × 4 lanes × 2 FLOP × ~2.6 GHz. */
-const CORE_CEILING_GFLOPS = 41.5;
+import { measureSimdCeilingGflops } from './simd-ceiling';
 
 const SWEEPS = ['hidden', 'layers2', 'batch'] as const;
 type Sweep = (typeof SWEEPS)[number];
@@ -212,6 +211,9 @@ async function main(): Promise<void> {
     peakRssMb,
   });
 
+  // Measured before any row runs, on an idle machine, with the kernels ours will use.
+  enableWasmFeatures();
+  const ceiling = measureSimdCeilingGflops(detectWasmFeatures().relaxedSimd);
   const results: Row[] = [];
   let numpyBlas: ReferenceBlas | null = null;
   for (const row of rows) {
@@ -236,7 +238,7 @@ async function main(): Promise<void> {
       ours: {
         ...oursMeasured,
         effectiveGflops,
-        ofCeiling: effectiveGflops / (CORE_CEILING_GFLOPS * ours.threads),
+        ofCeiling: effectiveGflops / (ceiling * ours.threads),
         kernels: ours.kernels,
         threads: ours.threads,
       },
@@ -284,7 +286,7 @@ async function main(): Promise<void> {
         samples,
         warmupEpochs: warmup,
         timedEpochs,
-        ceilingGflopsPerThread: CORE_CEILING_GFLOPS,
+        ceilingGflopsPerThread: ceiling,
         rows: results.map((r) => ({ ...r, oursOverNumpy: ratio(r.ours, r.numpy), oursOverJax: ratio(r.ours, r.jax) })),
         numpyNote: notes[0].note,
         numpyBlas,
@@ -328,7 +330,7 @@ async function main(): Promise<void> {
     `\nSeconds per epoch of ${samples} training samples, the median of ${timedEpochs} after ${warmup} warm-up; ` +
       `ours with ${first?.kernels ?? '?'} kernels on ${first?.threads ?? '?'} threads. ` +
       `GFLOP/s: 2 × the dense multiply-adds over the time (the sparse kernels skip zeros, so it can pass the ` +
-      `WebAssembly SIMD ceiling of ${CORE_CEILING_GFLOPS * (first?.threads ?? 1)} GFLOP/s). ` +
+      `WebAssembly SIMD ceiling of ${(ceiling * (first?.threads ?? 1)).toFixed(1)} GFLOP/s, measured). ` +
       `Ours / NumPy below 1: ours is faster. MB: each process's peak resident memory.\n\n`,
   );
   process.stdout.write(`| ${columns.map(([name]) => name).join(' | ')} |\n`);
