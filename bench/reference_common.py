@@ -49,8 +49,8 @@ def blas_library():
         except (ImportError, OSError):
             continue
     # Plain CBLAS, OpenBLAS's 64-bit-integer builds (NumPy's wheels; scipy_-prefixed from NumPy 2 on) and MKL's.
-    for name in ('cblas_sgemm', 'cblas_sgemm64_', 'scipy_cblas_sgemm64_', 'cblas_sgemm_64'):
-        if core is None or not hasattr(core, name): continue
+    for name in ('cblas_sgemm', 'cblas_sgemm64_', 'scipy_cblas_sgemm64_', 'cblas_sgemm_64') if core else ():
+        if not hasattr(core, name): continue
         try:
             dladdr = ctypes.CDLL(None).dladdr
         except Exception:  # no dladdr in this C library

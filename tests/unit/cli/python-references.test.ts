@@ -4,8 +4,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { LabelledDataset } from '@core/shared/dataset';
-import { IMAGE_SIZE } from '@core/shared/dataset';
+import { takeFirst } from '@core/shared/dataset';
 import { describeBlas, isReferenceBlas, parseBlasLine } from '../../../src/cli/python-references';
 import { runCliInProcess } from '../../helpers/cli';
 import {
@@ -32,10 +31,11 @@ const STAND_IN = join(__dirname, '..', '..', 'helpers', 'jax-stand-in');
 const BENCH = join(__dirname, '..', '..', '..', 'bench');
 const PYTHON = 'python3';
 
-function missing(): string | null {
+/** Why a test that runs `python` with NumPy on the real data cannot run here; null when it can. */
+function missing(python = PYTHON): string | null {
   if (!realDataAvailable()) return NO_REAL_DATA;
-  const probe = spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' });
-  return probe.status === 0 ? null : `${PYTHON} with numpy is missing (apt-get install python3-numpy)`;
+  const probe = spawnSync(python, ['-c', 'import numpy'], { stdio: 'ignore' });
+  return probe.status === 0 ? null : `${python} with numpy is missing (apt-get install python3-numpy)`;
 }
 
 interface EpochLine {
@@ -61,16 +61,6 @@ function runScript(script: string, args: string[], environment: Record<string, s
     });
 }
 
-/** The first `count` samples of a real data set. */
-function firstSamples(dataset: LabelledDataset, count: number): LabelledDataset {
-  return {
-    images: dataset.images.subarray(0, count * IMAGE_SIZE),
-    labels: dataset.labels.subarray(0, count),
-    count,
-    source: dataset.source,
-  };
-}
-
 /** A folder of the first 1000 training and 1000 test images of the real data, as gzipped IDX files. */
 async function smallRealData(): Promise<string> {
   const data = await tempDir();
@@ -78,7 +68,7 @@ async function smallRealData(): Promise<string> {
     ['train', 'train'],
     ['test', 't10k'],
   ] as const) {
-    const { images, labels } = toIdx(firstSamples(await realDataset(role), 1000));
+    const { images, labels } = toIdx(takeFirst(await realDataset(role), 1000));
     await writeFile(join(data, `${prefix}-images-idx3-ubyte.gz`), gzipSync(images));
     await writeFile(join(data, `${prefix}-labels-idx1-ubyte.gz`), gzipSync(labels));
   }
@@ -165,18 +155,17 @@ describe('bench/jax_reference.py on a NumPy stand-in for jax', () => {
  */
 const DEBIAN_PYTHON = '/usr/bin/python3';
 
-function debianBlasFolder(which: 'reference' | 'openblas'): string | null {
-  const probe = spawnSync(DEBIAN_PYTHON, ['-c', 'import numpy, sys; print(sys.implementation._multiarch)'], {
+function debianBlasFolder(which: 'reference' | 'openblas'): string {
+  const probe = spawnSync(DEBIAN_PYTHON, ['-c', 'import sys; print(sys.implementation._multiarch)'], {
     encoding: 'utf8',
   });
-  if (probe.status !== 0) return null;
   return join('/usr/lib', probe.stdout.trim(), which === 'reference' ? 'blas' : 'openblas-pthread');
 }
 
 function blasMissing(which: 'reference' | 'openblas'): string | null {
-  if (!realDataAvailable()) return NO_REAL_DATA;
+  const why = missing(DEBIAN_PYTHON);
+  if (why) return why;
   const folder = debianBlasFolder(which);
-  if (!folder) return `${DEBIAN_PYTHON} with numpy is missing (apt-get install python3-numpy)`;
   if (!existsSync(join(folder, 'libblas.so.3'))) {
     return `${folder}/libblas.so.3 is missing (apt-get install ${which === 'reference' ? 'libblas3' : 'libopenblas0-pthread'})`;
   }
@@ -228,7 +217,7 @@ describe("NumPy's BLAS", () => {
     it(`is named by numpy_reference.py's first line, with NumPy on Debian's ${which} BLAS`, (ctx) => {
       const why = blasMissing(which);
       ctx.skip(why !== null, why ?? '');
-      const folder = debianBlasFolder(which)!;
+      const folder = debianBlasFolder(which);
       const result = spawnSync(
         DEBIAN_PYTHON,
         [join(BENCH, 'numpy_reference.py'), '--data', REAL_DATA_DIR, '--limit', '200', '--no-test'],
@@ -249,7 +238,7 @@ describe("NumPy's BLAS", () => {
     const why = blasMissing('reference');
     ctx.skip(why !== null, why ?? '');
     const data = await smallRealData();
-    const folder = realpathSync(debianBlasFolder('reference')!);
+    const folder = realpathSync(debianBlasFolder('reference'));
     const python = await interpreter(data, 'python-on-netlib', `LD_LIBRARY_PATH=${folder}`, DEBIAN_PYTHON);
     // The library dladdr names: the folder's libblas.so.3, its version in full.
     const library = new RegExp(`^${folder.replace(/[.+]/g, '\\$&')}/libblas\\.so\\.3\\S*$`);

@@ -32,12 +32,12 @@ def _canonical(value):
     return array
 
 
-def _frozen(value):
+def _arrays(value):
+    """The arrays in a value, a list or a tuple of them (nested)."""
     if isinstance(value, (list, tuple)):
-        return type(value)(_frozen(v) for v in value)
-    if isinstance(value, _np.ndarray):
-        value.flags.writeable = False
-    return value
+        for v in value: yield from _arrays(v)
+    elif isinstance(value, _np.ndarray):
+        yield value
 
 
 # With JAX_STAND_IN_DTYPES set, the floating-point types of every array a jitted function takes or returns are
@@ -50,18 +50,14 @@ if _os.environ.get('JAX_STAND_IN_DTYPES'):
     _atexit.register(_write_types)
 
 
-def _note_types(value):
-    if isinstance(value, (list, tuple)):
-        for v in value: _note_types(v)
-    elif isinstance(value, _np.ndarray) and value.dtype.kind == 'f':
-        _float_types.add(value.dtype.name)
-
-
 def jit(function):
     def jitted(*args):
         result = function(*args)
-        _note_types(args); _note_types(result)
-        return _frozen(result)
+        _float_types.update(a.dtype.name for a in _arrays(args) if a.dtype.kind == 'f')
+        for array in _arrays(result):
+            if array.dtype.kind == 'f': _float_types.add(array.dtype.name)
+            array.flags.writeable = False  # JAX's arrays cannot be changed in place
+        return result
     return jitted
 
 
