@@ -1,7 +1,7 @@
 /**
  * The app against the CLI (`npm run bench:app`): what a user waits for. Each round trains the default network on
  * all the real data for the same number of epochs (20 unless --epochs says otherwise), three ways, one after the
- * other:
+ * other (the app in the middle; the CLI first in odd rounds, the host alone first in even ones):
  *
  * - CLI: `fmnist train --epochs E` with its own defaults. Its figure is the training time it reports
  *   (`trainingSeconds`: its batches, without start-up, test evaluation or saving).
@@ -20,7 +20,7 @@
  * Needs the built app (`npm run build`, which the npm script runs first), the real data set and Chromium
  * (CHROMIUM_PATH, else /usr/bin/chromium).
  *
- *   npm run bench:app [-- --epochs 20 --rounds 3]      app vs CLI
+ *   npm run bench:app [-- --epochs 20 --rounds 4]      app vs CLI
  *   npm run bench:app -- --heap [--epochs 100]         the page's heap over a long run
  *   npm run bench:app -- --electron [--rounds 1]       the Electron window against the CLI instead (needs the
  *                                                      Electron runtime; the release workflow runs it)
@@ -55,7 +55,7 @@ const LAUNCH = {
 const { values } = parseArgs({
   options: {
     epochs: { type: 'string' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '4' },
     heap: { type: 'boolean', default: false },
     limit: { type: 'string' },
     electron: { type: 'boolean', default: false },
@@ -455,17 +455,31 @@ async function main() {
     const rows = [];
     out(`${epochs} epochs of the default network${limit ? ` on ${limit} images` : ''}, ${rounds} rounds:`);
     for (let round = 1; round <= rounds; round++) {
-      const cli = await runCli();
-      const app = await runApp(browser, browserPid);
-      const appTimes = recordedTimes(app.folder);
-      rmSync(app.folder, { recursive: true, force: true });
-      const alone = await runHostAlone();
-      const aloneTimes = recordedTimes(alone.folder);
-      rmSync(alone.folder, { recursive: true, force: true });
-      const row = { cli, app, appTimes, alone, aloneTimes };
+      // The app runs between the other two, which swap places every other round, so that a drift in the
+      // machine's speed over a round weighs on the CLI and the host alone alike.
+      const runs = {
+        cli: () => runCli(),
+        app: async () => {
+          const app = await runApp(browser, browserPid);
+          const appTimes = recordedTimes(app.folder);
+          rmSync(app.folder, { recursive: true, force: true });
+          return { app, appTimes };
+        },
+        alone: async () => {
+          const alone = await runHostAlone();
+          const aloneTimes = recordedTimes(alone.folder);
+          rmSync(alone.folder, { recursive: true, force: true });
+          return { alone, aloneTimes };
+        },
+      };
+      const order = round % 2 === 1 ? ['cli', 'app', 'alone'] : ['alone', 'app', 'cli'];
+      const results = {};
+      for (const side of order) results[side] = await runs[side]();
+      const row = { cli: results.cli, ...results.app, ...results.alone };
+      const { cli, app, alone } = row;
       rows.push(row);
       out(
-        `  round ${round}: CLI training ${seconds(cli.trainingSeconds)} (process ${seconds(cli.processSeconds)}); ` +
+        `  round ${round}, ${order[0] === 'cli' ? 'CLI' : 'host alone'} first: CLI training ${seconds(cli.trainingSeconds)} (process ${seconds(cli.processSeconds)}); ` +
           `app Start to Finished ${seconds(app.seconds)} (${(app.seconds / cli.trainingSeconds).toFixed(2)}×); ` +
           `host alone ${seconds(alone.seconds)} (${(alone.seconds / cli.trainingSeconds).toFixed(2)}×)`,
       );

@@ -79,30 +79,40 @@ test('npm run bench:app measures the app against the CLI, the start-up and the p
       timeout: 150_000,
       env: { ...process.env, FMNIST_DATA: REAL_DATA_DIR },
     });
-  const compared = run(['--epochs', '3', '--rounds', '1', '--limit', '20000']);
+  const compared = run(['--epochs', '3', '--rounds', '2', '--limit', '20000']);
   expect(compared.status, compared.stderr).toBe(0);
   const out = compared.stdout;
-  // The round: the CLI's training time, the app's Start to Finished and the host alone, with their ratios.
-  const round =
-    /^ {2}round 1: CLI training ([\d.]+) s \(process ([\d.]+) s\); app Start to Finished ([\d.]+) s \(([\d.]+)×\); host alone ([\d.]+) s \(([\d.]+)×\)$/m.exec(
-      out,
-    );
-  expect(round, out).not.toBeNull();
-  const [cli, processSeconds, app, appRatio, alone, aloneRatio] = round!.slice(1).map(Number);
-  expect(processSeconds).toBeGreaterThan(cli);
-  expect(appRatio).toBeCloseTo(app / cli, 1);
-  expect(aloneRatio).toBeCloseTo(alone / cli, 1);
-  expect(out).toContain(
-    `app / CLI, median of 1: ${appRatio.toFixed(2)} (app ${app.toFixed(2)} s, CLI ${cli.toFixed(2)} s;`,
-  );
+  // Each round: the CLI's training time, the app's Start to Finished and the host alone, with their ratios. The app
+  // runs between the other two, which swap places from one round to the next.
+  const rounds = [
+    ...out.matchAll(
+      /^ {2}round (\d), (CLI|host alone) first: CLI training ([\d.]+) s \(process ([\d.]+) s\); app Start to Finished ([\d.]+) s \(([\d.]+)×\); host alone ([\d.]+) s \(([\d.]+)×\)$/gm,
+    ),
+  ];
+  expect(
+    rounds.map((r) => `${r[1]} ${r[2]}`),
+    out,
+  ).toEqual(['1 CLI', '2 host alone']);
+  const ratios = [];
+  for (const r of rounds) {
+    const [cli, processSeconds, app, appRatio, alone, aloneRatio] = r.slice(3).map(Number);
+    expect(processSeconds).toBeGreaterThan(cli);
+    expect(appRatio).toBeCloseTo(app / cli, 1);
+    expect(aloneRatio).toBeCloseTo(alone / cli, 1);
+    ratios.push(app / cli);
+  }
+  // The median of two rounds is their mean.
+  expect(out).toMatch(/^app \/ CLI, median of 2: (\d+\.\d\d) \(/m);
+  expect(Number(/^app \/ CLI, median of 2: (\d+\.\d\d)/m.exec(out)![1])).toBeCloseTo((ratios[0] + ratios[1]) / 2, 1);
   // Where the app's time went, from its run record: three epochs of batches and of test evaluation within it.
   const split = /^ {2}app +([\d.]+) +([\d.]+) +(-?[\d.]+)$/m.exec(out);
   expect(split, out).not.toBeNull();
   const [batches, evaluation] = split!.slice(1).map(Number);
   expect(batches).toBeGreaterThan(0);
   expect(evaluation).toBeGreaterThan(0);
-  expect(batches + evaluation).toBeLessThanOrEqual(app + 0.01);
-  expect(out).toMatch(/^start-up: from starting the browser host to Start enabled .+, median of 1: \d+\.\d\d s$/m);
+  const appSeconds = rounds.map((r) => Number(r[5]));
+  expect(batches + evaluation).toBeLessThanOrEqual(Math.max(...appSeconds) + 0.01);
+  expect(out).toMatch(/^start-up: from starting the browser host to Start enabled .+, median of 2: \d+\.\d\d s$/m);
 
   const heap = run(['--heap', '--epochs', '20', '--limit', '1000']);
   expect(heap.status, heap.stderr).toBe(0);
