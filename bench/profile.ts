@@ -2,8 +2,10 @@
  * Where an epoch's time goes: trains the default network on the real data with the calling thread's kernels
  * timed (src/core/engine/profile.ts) and prints, per phase, its milliseconds per epoch on one thread, its
  * share of the epoch, the multiply-adds it did and the GFLOP/s that makes against one core's WebAssembly
- * SIMD ceiling, measured after the training (simd-ceiling.ts). Run with `npm run bench:profile [-- --epochs N
- * --threads N --batch-size N]` (about 15 s). The first epoch (compilation up to the optimising tier) is left out.
+ * SIMD ceiling, measured after the training (simd-ceiling.ts). The first layer's forward product is then set beside
+ * its loop alone (product-loop.ts) and the bound of the loop's 7 accumulators. Run with `npm run bench:profile
+ * [-- --epochs N --threads N --batch-size N]` (about 15 s). The first epoch (compilation up to the optimising tier)
+ * is left out.
  */
 
 import { parseArgs } from 'node:util';
@@ -12,6 +14,7 @@ import { loadDataset } from '@core/data/load';
 import { findDefaultData } from '@core/data/locate';
 import { enableWasmFeatures } from '@core/engine/runtime';
 import { Trainer } from '@core/training/trainer';
+import { measureProductLoop } from './product-loop';
 import { measureSimdCeilingGflops } from './simd-ceiling';
 
 /** A whole number ≥ `least` from an option, or a one-line error naming the option. */
@@ -69,7 +72,8 @@ async function main(): Promise<void> {
   const kernelMs = perEpoch(training.reduce((sum, p) => sum + p.milliseconds, 0));
   const waitedMs = perEpoch(end.waitedMs - start.waitedMs);
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);
-  const ceiling = measureSimdCeilingGflops(trainer.kernelBackend === 'wasm-simd-fma');
+  const fused = trainer.kernelBackend === 'wasm-simd-fma';
+  const ceiling = measureSimdCeilingGflops(fused);
   out(
     `Default network, batch ${batchSize}, ${train.count} images, ${trainer.threads} threads, ${trainer.kernelBackend}; ${timed} epochs timed.`,
   );
@@ -102,6 +106,20 @@ async function main(): Promise<void> {
       `Thread ${h + 1} ran programs for ${ms.toFixed(0)} ms of each epoch's ${epochMs.toFixed(0)} (${((100 * ms) / epochMs).toFixed(0)}%).`,
     );
   });
+  // The first layer's forward product against its loop alone and the bound of the loop's 7 accumulators.
+  const forward = training.find((p) => p.phase === 'layer 1 forward');
+  if (forward?.pairsPerRow && trainer.kernelBackend.startsWith('wasm')) {
+    const loop = measureProductLoop(forward.pairsPerRow, fused);
+    const bound = measureSimdCeilingGflops(fused, 7);
+    const inTraining = (2 * forward.multiplyAdds) / (forward.milliseconds / 1000) / 1e9;
+    const ofCeiling = (gflops: number): string => `${((100 * gflops) / ceiling).toFixed(0)}%`;
+    out(
+      `Layer 1 forward: ${inTraining.toFixed(1)} GFLOP/s (${ofCeiling(inTraining)}) on lists of ${forward.pairsPerRow.toFixed(1)} pairs a row. ` +
+        `Its loop alone, on lists of ${Math.round(forward.pairsPerRow)} into a block of the matrix in L1: ${loop.gflops.toFixed(1)} GFLOP/s ` +
+        `(${ofCeiling(loop.gflops)}, ${loop.nanosecondsPerPair.toFixed(2)} ns a pair). ` +
+        `Independent multiply-adds into the tile's 7 accumulators: ${bound.toFixed(1)} GFLOP/s (${ofCeiling(bound)}).`,
+    );
+  }
   if (evaluation && test) {
     const ms = perEpoch(evaluationMs);
     out(

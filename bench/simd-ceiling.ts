@@ -9,15 +9,16 @@
 import { performance } from 'node:perf_hooks';
 import { ModuleBuilder, Type } from '@core/engine/wasm/assembler';
 
-const ACCUMULATORS = 12;
-
-/** GFLOP/s of one thread's SIMD multiply-adds (2 FLOP per lane): fused where `fusedMultiplyAdd`. */
-export function measureSimdCeilingGflops(fusedMultiplyAdd: boolean): number {
+/**
+ * GFLOP/s of one thread's SIMD multiply-adds (2 FLOP per lane): fused where `fusedMultiplyAdd`, into `accumulators`
+ * independent accumulators (12 for the ceiling; 7, the kernels' tile, for what a loop of theirs can reach).
+ */
+export function measureSimdCeilingGflops(fusedMultiplyAdd: boolean, accumulators = 12): number {
   const module = new ModuleBuilder({ pages: 1, maximumPages: 1, shared: false });
   const f = module.define('run', [Type.I32], [Type.F32]);
   const turns = 0;
   const turn = f.local(Type.I32);
-  const accumulators = Array.from({ length: ACCUMULATORS }, (_, k) => {
+  const locals = Array.from({ length: accumulators }, (_, k) => {
     const local = f.local(Type.V128);
     f.f32(k / 1000)
       .f32x4Splat()
@@ -34,15 +35,15 @@ export function measureSimdCeilingGflops(fusedMultiplyAdd: boolean): number {
     () => f.get(turns),
     1,
     () => {
-      for (const a of accumulators) {
+      for (const a of locals) {
         if (fusedMultiplyAdd) f.get(a).get(factor).get(term).f32x4RelaxedMadd().set(a);
         else f.get(a).get(factor).f32x4Mul().get(term).f32x4Add().set(a);
       }
     },
   );
   // The sum is returned so that no accumulator's work can be dropped.
-  f.get(accumulators[0]);
-  for (const a of accumulators.slice(1)) f.get(a).f32x4Add();
+  f.get(locals[0]);
+  for (const a of locals.slice(1)) f.get(a).f32x4Add();
   f.f32x4ExtractLane(0);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(module.encode()), { env: { memory } });
@@ -58,5 +59,5 @@ export function measureSimdCeilingGflops(fusedMultiplyAdd: boolean): number {
     run(timedTurns);
     best = Math.min(best, (performance.now() - start) / 1000);
   }
-  return (timedTurns * ACCUMULATORS * 4 * 2) / best / 1e9;
+  return (timedTurns * accumulators * 4 * 2) / best / 1e9;
 }

@@ -20,6 +20,11 @@ export interface PhaseTiming {
   milliseconds: number;
   /** Multiply-adds thread 0 did in this phase (estimated from the counted calls; 0 where none). */
   multiplyAdds: number;
+  /**
+   * Of a product (SPMM) phase: the mean length of the pair lists its calls ran through, one per row and thread
+   * segment (0 for other phases).
+   */
+  pairsPerRow: number;
 }
 
 interface Tally {
@@ -27,6 +32,9 @@ interface Tally {
   milliseconds: number;
   countedCalls: number;
   countedMultiplyAdds: number;
+  /** Of the counted SPMM calls: their pairs and their rows (times their segments). */
+  countedPairs: number;
+  countedRows: number;
 }
 
 /** Whether an address read from an argument block (an i32, negative above 2 GiB) lies in a region. */
@@ -72,6 +80,7 @@ export class KernelProfiler {
       calls: t.calls,
       milliseconds: t.milliseconds,
       multiplyAdds: t.countedCalls ? (t.countedMultiplyAdds / t.countedCalls) * t.calls : 0,
+      pairsPerRow: t.countedRows ? t.countedPairs / t.countedRows : 0,
     }));
   }
 
@@ -79,7 +88,7 @@ export class KernelProfiler {
     const phase = this.context ?? this.name(op, args);
     let tally = this.tallies.get(phase);
     if (!tally) {
-      tally = { calls: 0, milliseconds: 0, countedCalls: 0, countedMultiplyAdds: 0 };
+      tally = { calls: 0, milliseconds: 0, countedCalls: 0, countedMultiplyAdds: 0, countedPairs: 0, countedRows: 0 };
       this.tallies.set(phase, tally);
     }
     tally.calls++;
@@ -87,8 +96,13 @@ export class KernelProfiler {
     // Calls are counted at random: a fixed stride would keep landing on the same tiles and chunks.
     if ((op === Op.Spmm || op === Op.Masked) && Math.random() * this.sampleEvery < 1) {
       tally.countedCalls++;
-      tally.countedMultiplyAdds +=
-        op === Op.Spmm ? this.pairs(args) * 4 * this.i32[(args >>> 2) + SPMM.vectors] : this.maskedMultiplyAdds(args);
+      if (op === Op.Spmm) {
+        const w = args >>> 2;
+        const pairs = this.pairs(args);
+        tally.countedMultiplyAdds += pairs * 4 * this.i32[w + SPMM.vectors];
+        tally.countedPairs += pairs;
+        tally.countedRows += this.i32[w + SPMM.rows] * this.i32[w + SPMM.segments];
+      } else tally.countedMultiplyAdds += this.maskedMultiplyAdds(args);
     }
   }
 

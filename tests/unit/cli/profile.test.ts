@@ -1,6 +1,7 @@
 /**
  * `npm run bench:profile` on the real data: the built script runs, names every phase, and its count of the
- * first layer's multiply-adds agrees with the non-zero pixels of the training set counted here.
+ * first layer's multiply-adds and the length of its pair lists agree with the non-zero pixels of the training set
+ * counted here.
  */
 
 import { spawnSync } from 'node:child_process';
@@ -43,6 +44,19 @@ describe('bench:profile', () => {
     const expected = ((nonZero / 2) * 512) / 1e9;
     expect(rows.get('layer 1 forward')!.gmac).toBeGreaterThan(expected * 0.9);
     expect(rows.get('layer 1 forward')!.gmac).toBeLessThan(expected * 1.1);
+    // The loop alone is timed on lists of the training's mean length: a row's pixels in one of the 4 passes of 196
+    // matrix rows, a quarter of an image's non-zero pixels on average.
+    const loop =
+      /^Layer 1 forward: ([\d.]+) GFLOP\/s \(\d+%\) on lists of ([\d.]+) pairs a row\. Its loop alone, on lists of (\d+) into a block of the matrix in L1: ([\d.]+) GFLOP\/s \(\d+%, [\d.]+ ns a pair\)\. Independent multiply-adds into the tile's 7 accumulators: ([\d.]+) GFLOP\/s \(\d+%\)\.$/m.exec(
+        result.stdout,
+      );
+    expect(loop, result.stdout).not.toBeNull();
+    const [inTraining, pairsPerRow, length, alone, bound] = loop!.slice(1).map(Number);
+    const meanPairs = nonZero / train.count / 4;
+    expect(pairsPerRow).toBeGreaterThan(meanPairs * 0.9);
+    expect(pairsPerRow).toBeLessThan(meanPairs * 1.1);
+    expect(length).toBe(Math.round(pairsPerRow));
+    for (const gflops of [inTraining, alone, bound]) expect(gflops).toBeGreaterThan(1);
     expect(result.stdout).toMatch(/Test evaluation after each epoch: \d+ ms for 10000 images/);
   });
 });

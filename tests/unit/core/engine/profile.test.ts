@@ -83,6 +83,13 @@ describe('kernel profiler', () => {
     expect(phases.get('layer 1 weight gradient + Adam')).toMatchObject({ calls: 2 * 28, multiplyAdds: active * 784 });
     // The bias gradient sums the 8 rows of dZ for each of the two tiles (the second: 12 columns).
     expect(phases.get('layer 1 bias gradient + Adam')).toMatchObject({ calls: 2 * 2, multiplyAdds: 2 * 8 * (28 + 12) });
+    // The mean pair list of a call's row: forward, 16 calls of 8 rows went through each pixel once per tile (2);
+    // the weight gradient, 56 calls of the 40 units' rows through each active unit once per tile (28); the bias
+    // gradient, one row of the 8 samples' ones per call.
+    expect(phases.get('layer 1 forward')!.pairsPerRow).toBeCloseTo((2 * 2 * pixels) / (16 * 8), 12);
+    expect(phases.get('layer 1 weight gradient + Adam')!.pairsPerRow).toBeCloseTo((active * 28) / (2 * 28 * 40), 12);
+    expect(phases.get('layer 1 bias gradient + Adam')!.pairsPerRow).toBe(8);
+    expect(phases.get('gather the batch (pixels to pairs)')!.pairsPerRow).toBe(0);
     expect(phases.get('evaluation (forward only)')!.calls).toBeGreaterThan(0);
     expect(timing()).toEqual({ waitedMs: 0, helperBusyMs: [] });
     profiler.reset();
