@@ -10,10 +10,10 @@
 import { performance } from 'node:perf_hooks';
 import { Epilogue, SPMM } from '@core/engine/kernels';
 import { MAX_CHUNK_ROWS, PAIR_BYTES, TILE, TILE_BYTES } from '@core/engine/layout';
+import { PAGE_BYTES } from '@core/engine/memory';
 import { buildKernelModule } from '@core/engine/wasm/kernels';
 
 const ROWS = 64;
-const PAGE_BYTES = 65_536;
 
 export interface ProductLoopTiming {
   /** GFLOP/s of the loop's multiply-adds (2 FLOP each). */

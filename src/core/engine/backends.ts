@@ -11,9 +11,7 @@ import { ThreadedExecutor } from './threads';
 import { type FunctionBuilder, ModuleBuilder, Type } from './wasm/assembler';
 import { buildKernelModule } from './wasm/kernels';
 import { FmnistError } from '@core/shared/errors';
-import { MAX_ENGINE_PAGES } from './memory';
-
-const PAGE_BYTES = 65536;
+import { MAX_ENGINE_PAGES, PAGE_BYTES } from './memory';
 
 /** A tiny module using one v128 instruction: it validates only where that feature is supported. */
 function probe(body: (f: FunctionBuilder) => void): Uint8Array {

@@ -10,7 +10,8 @@ import type { MlpShape } from '@core/shared/mlp';
 import { type EngineLayout, MAX_CHUNK_ROWS, planLayout } from './layout';
 import { programSlotWords } from './program';
 
-const PAGE_BYTES = 65536;
+/** Bytes in a WebAssembly memory page. */
+export const PAGE_BYTES = 65536;
 /**
  * Most pages of a 32-bit WebAssembly memory: 4 GiB. V8 in Node 20 (11.3) takes a shared memory of exactly
  * this many pages and refuses one more; the kernel programs hold addresses as 32-bit words, so the
