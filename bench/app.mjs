@@ -112,12 +112,16 @@ function cpuSeconds(pid) {
   }
 }
 
-/** The batches' and the test evaluations' seconds, summed over the epochs, as the run's record has them. */
-function recordedTimes(folder) {
+/**
+ * The batches' and the test evaluations' seconds, summed over the epochs, as the record of the run in `folder` has
+ * them; the folder, made for that one run, is removed.
+ */
+function takeRecordedTimes(folder) {
   const runs = join(folder, 'runs');
   const file = existsSync(runs) ? readdirSync(runs).find((f) => f.endsWith('.history.json')) : undefined;
-  if (!file) return { batches: NaN, evaluation: NaN };
-  const history = JSON.parse(readFileSync(join(runs, file), 'utf8')).epochs;
+  const history = file ? JSON.parse(readFileSync(join(runs, file), 'utf8')).epochs : null;
+  rmSync(folder, { recursive: true, force: true });
+  if (!history) return { batches: NaN, evaluation: NaN };
   return {
     batches: history.reduce((sum, e) => sum + e.seconds, 0),
     evaluation: history.reduce((sum, e) => sum + e.evaluationSeconds, 0),
@@ -146,8 +150,7 @@ function runCli() {
     child.stderr.on('data', (chunk) => (errors += chunk));
     child.on('close', (code) => {
       // Its record has the test evaluations' seconds too (not part of trainingSeconds).
-      const recorded = recordedTimes(folder);
-      rmSync(folder, { recursive: true, force: true });
+      const recorded = takeRecordedTimes(folder);
       const summary = output
         .split('\n')
         .filter((line) => line.startsWith('{"type":"summary"'))
@@ -422,8 +425,7 @@ async function electronMain() {
   for (let round = 1; round <= rounds; round++) {
     const cli = await runCli();
     const window = await runElectron(binary);
-    const times = recordedTimes(window.folder);
-    rmSync(window.folder, { recursive: true, force: true });
+    const times = takeRecordedTimes(window.folder);
     rows.push({ cli, window, times });
     out(
       `  round ${round}: CLI training ${seconds(cli.trainingSeconds)} (process ${seconds(cli.processSeconds)}); ` +
@@ -458,18 +460,14 @@ async function main() {
       // The app runs between the other two, which swap places every other round, so that a drift in the
       // machine's speed over a round weighs on the CLI and the host alone alike.
       const runs = {
-        cli: () => runCli(),
+        cli: runCli,
         app: async () => {
           const app = await runApp(browser, browserPid);
-          const appTimes = recordedTimes(app.folder);
-          rmSync(app.folder, { recursive: true, force: true });
-          return { app, appTimes };
+          return { app, appTimes: takeRecordedTimes(app.folder) };
         },
         alone: async () => {
           const alone = await runHostAlone();
-          const aloneTimes = recordedTimes(alone.folder);
-          rmSync(alone.folder, { recursive: true, force: true });
-          return { alone, aloneTimes };
+          return { alone, aloneTimes: takeRecordedTimes(alone.folder) };
         },
       };
       const order = round % 2 === 1 ? ['cli', 'app', 'alone'] : ['alone', 'app', 'cli'];

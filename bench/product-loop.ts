@@ -12,6 +12,7 @@ import { Epilogue, SPMM } from '@core/engine/kernels';
 import { MAX_CHUNK_ROWS, PAIR_BYTES, TILE, TILE_BYTES } from '@core/engine/layout';
 import { PAGE_BYTES } from '@core/engine/memory';
 import { buildKernelModule } from '@core/engine/wasm/kernels';
+import { Random } from '@core/shared/random';
 
 const ROWS = 64;
 
@@ -24,19 +25,11 @@ export interface ProductLoopTiming {
   largestError: number;
 }
 
-/** A deterministic generator, so that every run times the same lists. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 /** Times `spmm` on pair lists of `pairsPerRow` pairs a row (rounded; at most MAX_CHUNK_ROWS), fused where asked. */
 export function measureProductLoop(pairsPerRow: number, fusedMultiplyAdd: boolean): ProductLoopTiming {
   const length = Math.min(MAX_CHUNK_ROWS, Math.max(1, Math.round(pairsPerRow)));
-  const random = generator(1);
+  // Seeded, so that every run times the same lists.
+  const random = Random.fromSeed(1, 'product-loop');
   // The matrix block, the output rows, the descriptors, the pair lists and the argument block, one after the other.
   const matrix = 0;
   const out = matrix + MAX_CHUNK_ROWS * TILE_BYTES;
@@ -53,14 +46,14 @@ export function measureProductLoop(pairsPerRow: number, fusedMultiplyAdd: boolea
   const f32 = new Float32Array(memory.buffer);
   const i32 = new Int32Array(memory.buffer);
 
-  for (let i = 0; i < MAX_CHUNK_ROWS * TILE; i++) f32[matrix / 4 + i] = 2 * random() - 1;
+  for (let i = 0; i < MAX_CHUNK_ROWS * TILE; i++) f32[matrix / 4 + i] = 2 * random.nextFloat() - 1;
   const lists: { row: number; value: number }[][] = [];
   let p = pairs;
   for (let r = 0; r < ROWS; r++) {
     // `length` distinct matrix rows in ascending order, as a sparse row lists its columns.
     const rows = new Set<number>();
-    while (rows.size < length) rows.add(Math.floor(random() * MAX_CHUNK_ROWS));
-    const list = [...rows].sort((a, b) => a - b).map((row) => ({ row, value: random() }));
+    while (rows.size < length) rows.add(random.nextInt(MAX_CHUNK_ROWS));
+    const list = [...rows].sort((a, b) => a - b).map((row) => ({ row, value: random.nextFloat() }));
     i32[descriptors / 4 + 2 * r] = p;
     for (const { row, value } of list) {
       i32[p / 4] = row * TILE_BYTES;

@@ -121,17 +121,11 @@ export function runReference(
         return;
       }
       const peak = /^peak_rss_mb ([\d.]+)$/m.exec(stdout);
+      const lines = stdout.split('\n');
       resolve({
-        epochs: stdout
-          .split('\n')
-          .filter((l) => l.startsWith('epoch '))
-          .map(parseEpochLine),
+        epochs: lines.filter((l) => l.startsWith('epoch ')).map(parseEpochLine),
         peakRssMb: peak ? Number(peak[1]) : null,
-        blas:
-          stdout
-            .split('\n')
-            .map(parseBlasLine)
-            .find((blas) => blas !== null) ?? null,
+        blas: lines.map(parseBlasLine).find((blas) => blas !== null) ?? null,
       });
     });
   });
