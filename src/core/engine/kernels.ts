@@ -11,6 +11,7 @@
  * SPMM: out[i, 0..4·vectors) = epilogue( Σ_seg Σ_{(k,v) in pairs(seg, i)} v · M[k, 0..4·vectors) )
  *   — every matrix product of training: forward (CSR of inputs × W), input gradients (CSR of dZ × Wᵀ),
  *   weight gradients (CSC of inputs × dZ, with Adam fused in) and bias gradients (pairs of ones × dZ).
+ *   The WebAssembly SPMM also reads the 4 bytes after each pair list (it reads ahead), so they must be in memory.
  * GATHER: batch rows from the u8 data set → CSR pairs of pixel/255 (and CSC pairs or a dense copy), and the labels.
  * SPARSIFY: dense tiled rows (activations or dZ) → CSR and/or CSC pairs of the non-zero entries.
  * SOFTMAX: per row, stable log-softmax cost, correctness, dZ = (p − onehot)/m, optional probabilities.

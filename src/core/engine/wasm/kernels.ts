@@ -71,6 +71,10 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   const p = f.local(Type.I32);
   const end = f.local(Type.I32);
   const m = f.local(Type.I32);
+  const next = f.local(Type.I32);
+  const nextP = f.local(Type.I32);
+  const nextEnd = f.local(Type.I32);
+  const nextM = f.local(Type.I32);
   const t = f.local(Type.I32);
   const momentOffset = f.local(Type.I32);
   const group = f.local(Type.I32);
@@ -84,10 +88,42 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   const scale = f.local(Type.V128);
 
   f.get(adam).i32Load(ADAM.momentOffset).set(momentOffset);
+  // Reads are started early, since a list's loads depend on one another (its descriptor, then a pair, then the
+  // pair's matrix row) and many lists are short (a weight gradient's hold about 20 pairs): each list's start, end
+  // and first matrix row are read while the list before it runs, and each pair's matrix row one turn ahead. So
+  // the kernel reads the 4 bytes after every list, which the layout keeps in memory (a list's room is followed
+  // by the next room or by its descriptors).
+  const listAddress = (row: () => void, segment: () => void): void => {
+    f.get(descriptors);
+    segment();
+    f.get(segmentStride).i32Mul().i32Add();
+    row();
+    f.i32(8).i32Mul().i32Add().set(d);
+  };
+  const readList = (): void => {
+    f.get(d).i32Load(0).set(nextP);
+    f.get(d).i32Load(4).set(nextEnd);
+    f.get(matrix).get(nextP).i32Load(0).i32Add().set(nextM);
+  };
   // The row loop for n accumulators (the tile's first 4n columns), emitted for each n and chosen by the
   // call's vector count: a layer's last tile computes only its real units' columns.
   const rowLoop = (n: number): void => {
     const used = acc.slice(0, n);
+    // The first list (a call of no rows need not point at descriptors).
+    f.get(rows)
+      .i32(0)
+      .i32Ne()
+      .get(segments)
+      .i32(0)
+      .i32Ne()
+      .i32And()
+      .if(() => {
+        listAddress(
+          () => f.i32(0),
+          () => f.i32(0),
+        );
+        readList();
+      });
     f.forRange(
       i,
       () => f.i32(0),
@@ -111,16 +147,49 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
           () => f.get(segments),
           1,
           () => {
-            f.get(descriptors).get(seg).get(segmentStride).i32Mul().i32Add().get(i).i32(8).i32Mul().i32Add().set(d);
-            f.get(d).i32Load(0).set(p);
-            f.get(d).i32Load(4).set(end);
+            f.get(nextP).set(p);
+            f.get(nextEnd).set(end);
+            f.get(nextM).set(m);
+            // The next list: the row's next segment, else the next row's first, else this one again.
+            f.get(seg)
+              .i32(1)
+              .i32Add()
+              .get(segments)
+              .i32LtU()
+              .if(
+                () =>
+                  listAddress(
+                    () => f.get(i),
+                    () => f.get(seg).i32(1).i32Add(),
+                  ),
+                () =>
+                  f
+                    .get(i)
+                    .i32(1)
+                    .i32Add()
+                    .get(rows)
+                    .i32LtU()
+                    .if(
+                      () =>
+                        listAddress(
+                          () => f.get(i).i32(1).i32Add(),
+                          () => f.i32(0),
+                        ),
+                      () =>
+                        listAddress(
+                          () => f.get(i),
+                          () => f.get(seg),
+                        ),
+                    ),
+              );
+            readList();
             f.get(p)
               .get(end)
               .i32LtU()
               .if(() =>
                 f.loop(() => {
                   f.get(p).v128Load32Splat(4).set(value);
-                  f.get(matrix).get(p).i32Load(0).i32Add().set(m);
+                  f.get(p).i32Load(PAIR_BYTES).set(next);
                   used.forEach((a, k) => {
                     if (fusedMultiplyAdd) {
                       f.get(value)
@@ -139,6 +208,7 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
                         .set(a);
                     }
                   });
+                  f.get(matrix).get(next).i32Add().set(m);
                   f.get(p).i32(PAIR_BYTES).i32Add().tee(p).get(end).i32LtU().brIf(0);
                 }),
               );
