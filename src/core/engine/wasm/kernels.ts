@@ -993,7 +993,6 @@ function emitMasked(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   const s = f.local(Type.I32);
   const u = f.local(Type.I32);
   const t = f.local(Type.I32);
-  const c = f.local(Type.I32);
   const chunk = f.local(Type.I32);
   const d = f.local(Type.I32);
   const p = f.local(Type.I32);
@@ -1080,8 +1079,9 @@ function emitMasked(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
                 });
                 acc.forEach((a) => f.v128Zero().set(a));
                 f.get(deltas).get(row).i32Add().set(x);
-                // A loop over the tile's 7 vectors rather than 7 copies of its body: unrolled, the compiler hoists
-                // the loads of W ahead of the multiply-adds and spills them (a third slower).
+                // The tile's 7 vectors one after the other, each but the first behind a test of the tile's width (the
+                // last tile may be narrower). The tests also keep the compiler from hoisting all 49 loads of W ahead
+                // of the multiply-adds, which would spill them; and each load takes its vector's offset as a constant.
                 f.forRange(
                   t,
                   () => f.i32(0),
@@ -1097,22 +1097,36 @@ function emitMasked(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
                       .i32Eq()
                       .select()
                       .set(tileBytes);
-                    f.forRange(
-                      c,
-                      () => f.i32(0),
-                      () => f.get(tileBytes),
-                      16,
-                      () => {
-                        f.get(x).get(c).i32Add().v128Load(0).set(dz);
+                    f.block(() => {
+                      for (let k = 0; k < ACCUMULATORS; k++) {
+                        if (k > 0)
+                          f.i32(16 * k)
+                            .get(tileBytes)
+                            .i32GeU()
+                            .brIf(0);
+                        f.get(x)
+                          .v128Load(16 * k)
+                          .set(dz);
                         acc.forEach((a, j) => {
                           if (fusedMultiplyAdd) {
-                            f.get(dz).get(w[j]).get(c).i32Add().v128Load(0).get(a).f32x4RelaxedMadd().set(a);
+                            f.get(dz)
+                              .get(w[j])
+                              .v128Load(16 * k)
+                              .get(a)
+                              .f32x4RelaxedMadd()
+                              .set(a);
                           } else {
-                            f.get(a).get(dz).get(w[j]).get(c).i32Add().v128Load(0).f32x4Mul().f32x4Add().set(a);
+                            f.get(a)
+                              .get(dz)
+                              .get(w[j])
+                              .v128Load(16 * k)
+                              .f32x4Mul()
+                              .f32x4Add()
+                              .set(a);
                           }
                         });
-                      },
-                    );
+                      }
+                    });
                     f.get(x).get(deltaTileStride).i32Add().set(x);
                     w.forEach((wj) => f.get(wj).get(weightTileStride).i32Add().set(wj));
                   },
