@@ -71,6 +71,27 @@ describe('engine memory', () => {
     expect(engineMemoryProblem(mlpShape([1]), LIMITS.maxBatchSize, 3, FASHION_MNIST)).toBeNull();
   });
 
+  it('keeps the 4 bytes after every pair list in memory, which the WebAssembly product reads ahead', () => {
+    for (const [hidden, batchSize, threads, datasets] of [
+      [[512, 256], 128, 2, FASHION_MNIST],
+      [[1], 1, 1, []],
+      [[30, 20, 10], 7, 3, [100]],
+    ] as [number[], number, number, number[]][]) {
+      const layout = planEngine(mlpShape(hidden), batchSize, threads, datasets).layout!;
+      const pairRegions = [
+        layout.ones,
+        ...layout.layers.flatMap((layer) =>
+          [layer.inputCsr, layer.inputCsc, layer.deltaCsr, layer.deltaCsc].flatMap((rows) =>
+            rows ? [rows.pairs] : [],
+          ),
+        ),
+      ];
+      expect(pairRegions.length).toBeGreaterThan(hidden.length + 1);
+      for (const region of pairRegions)
+        expect(region.address + region.bytes + 4).toBeLessThanOrEqual(layout.totalBytes);
+    }
+  });
+
   it('refuses 8 layers of 4096 with batch 65536 in one line that names them and the largest batch that fits', () => {
     const problem = engineMemoryProblem(mlpShape(LARGEST), LIMITS.maxBatchSize, 2, FASHION_MNIST)!;
     const match = LARGEST_REFUSAL.exec(problem);
