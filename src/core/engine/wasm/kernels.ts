@@ -81,7 +81,9 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   const value = f.local(Type.V128);
   const acc = Array.from({ length: ACCUMULATORS }, () => f.local(Type.V128));
   const m1 = f.local(Type.V128);
-  const v2 = f.local(Type.V128);
+  const constants = Array.from({ length: 4 }, () => f.local(Type.V128));
+  const firstMoments = f.local(Type.I32);
+  const secondMoments = f.local(Type.I32);
   const rowHash = f.local(Type.I32);
   const hash = f.local(Type.V128);
   const threshold = f.local(Type.V128);
@@ -313,53 +315,65 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
               .v128Store(16 * k);
           });
         });
+        // Adam in two passes over the row's vectors, each with its step's constants splatted once into locals: the
+        // moments, while the gradients are in the accumulators; then the parameters, from the moments just stored.
+        // (Splatted for each vector, the constants were most of the row's vector loads, which the core does two a
+        // cycle.) Each value is computed as before, operation for operation.
         const adamUpdate = (): void => {
-          const splat = (offset: number): void => {
-            f.get(adam).v128Load32Splat(offset);
+          const splat = (offset: number, local: number): void => {
+            f.get(adam).v128Load32Splat(offset).set(local);
           };
+          f.get(o).get(momentOffset).i32Add().set(firstMoments);
+          f.get(firstMoments).get(momentOffset).i32Add().set(secondMoments);
+          splat(ADAM.beta1, constants[0]);
+          splat(ADAM.oneMinusBeta1, constants[1]);
+          splat(ADAM.beta2, constants[2]);
+          splat(ADAM.oneMinusBeta2, constants[3]);
           used.forEach((g, k) => {
             // m = β1·m + (1−β1)·g
-            splat(ADAM.beta1);
-            f.get(o)
-              .get(momentOffset)
-              .i32Add()
+            f.get(firstMoments);
+            f.get(constants[0])
+              .get(firstMoments)
               .v128Load(16 * k)
               .f32x4Mul();
-            splat(ADAM.oneMinusBeta1);
-            f.get(g).f32x4Mul().f32x4Add().set(m1);
+            f.get(constants[1])
+              .get(g)
+              .f32x4Mul()
+              .f32x4Add()
+              .v128Store(16 * k);
             // v = β2·v + ((1−β2)·g)·g
-            splat(ADAM.beta2);
-            f.get(o)
-              .get(momentOffset)
-              .get(momentOffset)
-              .i32Add()
-              .i32Add()
+            f.get(secondMoments);
+            f.get(constants[2])
+              .get(secondMoments)
               .v128Load(16 * k)
               .f32x4Mul();
-            splat(ADAM.oneMinusBeta2);
-            f.get(g).f32x4Mul().get(g).f32x4Mul().f32x4Add().set(v2);
-            f.get(o)
-              .get(momentOffset)
-              .i32Add()
-              .get(m1)
+            f.get(constants[3])
+              .get(g)
+              .f32x4Mul()
+              .get(g)
+              .f32x4Mul()
+              .f32x4Add()
               .v128Store(16 * k);
-            f.get(o)
-              .get(momentOffset)
-              .get(momentOffset)
-              .i32Add()
-              .i32Add()
-              .get(v2)
-              .v128Store(16 * k);
+          });
+          splat(ADAM.decay, constants[0]);
+          splat(ADAM.stepSize, constants[1]);
+          splat(ADAM.epsilonHat, constants[2]);
+          used.forEach((_, k) => {
             // θ = θ·decay − (αₜ·m) / (√v + ε̂)   (decay: AdamW's 1 − lr·λ, or 1)
             f.get(o);
-            f.get(o).v128Load(16 * k);
-            splat(ADAM.decay);
-            f.f32x4Mul();
-            splat(ADAM.stepSize);
-            f.get(m1).f32x4Mul();
-            f.get(v2).f32x4Sqrt();
-            splat(ADAM.epsilonHat);
-            f.f32x4Add()
+            f.get(o)
+              .v128Load(16 * k)
+              .get(constants[0])
+              .f32x4Mul();
+            f.get(constants[1])
+              .get(firstMoments)
+              .v128Load(16 * k)
+              .f32x4Mul();
+            f.get(secondMoments)
+              .v128Load(16 * k)
+              .f32x4Sqrt()
+              .get(constants[2])
+              .f32x4Add()
               .f32x4Div()
               .f32x4Sub()
               .v128Store(16 * k);
