@@ -629,6 +629,7 @@ function emitGather(module: ModuleBuilder): void {
   const sx = f.local(Type.I32);
   const sy = f.local(Type.I32);
   const keep = f.local(Type.I32);
+  const next = f.local(Type.I32);
   const dense = argument(f, 0, GATHER.dense);
   const denseTileStride = argument(f, 0, GATHER.denseTileStride);
   const c = f.local(Type.I32);
@@ -730,6 +731,32 @@ function emitGather(module: ModuleBuilder): void {
     rows,
     columns,
     (s) => {
+      // The next row's image is touched now, a byte of each cache line: the data set is read in shuffled order,
+      // which no prefetcher foresees, and its lines then come from memory while this row is gathered.
+      f.get(s)
+        .i32(1)
+        .i32Add()
+        .get(first)
+        .get(rows)
+        .i32Add()
+        .i32LtU()
+        .if(() => {
+          f.get(images)
+            .get(indices)
+            .get(s)
+            .i32(4)
+            .i32Mul()
+            .i32Add()
+            .i32Load(4)
+            .i32(IMAGE_SIZE)
+            .i32Mul()
+            .i32Add()
+            .set(next);
+          for (let line = 0; line < IMAGE_SIZE; line += 64) f.get(next).i32Load8u(line).drop();
+          f.get(next)
+            .i32Load8u(IMAGE_SIZE - 1)
+            .drop();
+        });
       f.get(indices).get(s).i32(4).i32Mul().i32Add().i32Load(0).set(index);
       f.get(labelsOut).get(s).i32(4).i32Mul().i32Add().get(labels).get(index).i32Add().i32Load8u(0).i32Store(0);
       f.get(images).get(index).i32(IMAGE_SIZE).i32Mul().i32Add().set(image);
