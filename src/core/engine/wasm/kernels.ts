@@ -80,7 +80,6 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
   const group = f.local(Type.I32);
   const value = f.local(Type.V128);
   const acc = Array.from({ length: ACCUMULATORS }, () => f.local(Type.V128));
-  const m1 = f.local(Type.V128);
   const constants = Array.from({ length: 4 }, () => f.local(Type.V128));
   const firstMoments = f.local(Type.I32);
   const secondMoments = f.local(Type.I32);
@@ -417,7 +416,8 @@ function emitSpmm(module: ModuleBuilder, fusedMultiplyAdd: boolean): void {
                   .i32Sub()
                   .set(group);
                 const [r0, r1, r2, r3, t0, t1, t2] = acc;
-                const t3 = m1;
+                // The eighth register: the pair's value, free once the row's lists are done.
+                const t3 = value;
                 for (let q = 0; q < n; q++) {
                   [r0, r1, r2, r3].forEach((r, j) =>
                     f
