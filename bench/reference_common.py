@@ -26,7 +26,7 @@ def peak_rss_mb():
 def blas_line():
     """`blas GFLOPS LIBRARY`: the library behind NumPy's matrix products and how fast it multiplies two 512x512
     float32 matrices (the best of 5). A NumPy on the reference BLAS (Debian's python3-numpy without libopenblas0)
-    multiplies many times slower than one on OpenBLAS (about 30 times on a 2-core Zen 4), which would make a poor
+    multiplies many times slower than one on OpenBLAS (about 30 times on a 2-core Zen 5), which would make a poor
     peer."""
     a = np.ones((512, 512), np.float32)
     a @ a

@@ -60,7 +60,7 @@ export function parseBlasLine(line: string): ReferenceBlas | null {
 /**
  * Netlib's reference BLAS: a `libblas` or `libcblas` file that no optimised library's folder holds (Debian keeps
  * OpenBLAS's, ATLAS's and BLIS's `libblas.so.3` in folders named after them) and that is not Apple's Accelerate
- * (whose BLAS is vecLib's `libBLAS.dylib`). About 30 times slower than OpenBLAS at a product on a 2-core Zen 4, so a
+ * (whose BLAS is vecLib's `libBLAS.dylib`). About 30 times slower than OpenBLAS at a product on a 2-core Zen 5, so a
  * NumPy built on it is no fair peer. A dispatcher such as FlexiBLAS, or a name without a file, is not judged.
  */
 export function isReferenceBlas(blas: ReferenceBlas): boolean {
