@@ -931,6 +931,7 @@ class Run:
         if world > 1:
             dist.all_reduce(batch_costs)
             dist.all_reduce(correct)
+            SENT[:] = [batch_costs, correct]
         # Waits for the device, so the epoch's time is measured after its last step.
         batch_costs = batch_costs.tolist()
         seconds = time.perf_counter() - started
@@ -990,6 +991,7 @@ class Run:
                 stop[0] = int(stopped_early)
             if world > 1:
                 dist.broadcast(stop, 0)
+                SENT.append(stop)
             if stop.item():
                 break
         if rank == 0:
@@ -1140,6 +1142,11 @@ def continued_on(saved, fingerprint_text, sources, from_epoch):
 # Output, options, devices and processes.
 
 WRITER = True
+# The tensors of the last collectives, kept until the process exits. A gloo worker thread can still hold the last
+# work that used one when the process group is torn down (at the end, from the thread that holds Python's lock, and
+# waiting for the workers); freeing a tensor Python has seen needs that lock, so if the worker's reference were the
+# last one, both threads would wait for each other for ever.
+SENT = []
 
 
 def say(text):

@@ -7,7 +7,8 @@
  */
 
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -327,16 +328,29 @@ print(json.dumps({
     // One node on the loopback interface: a static rendezvous at 127.0.0.1, and gloo told to use lo. Left to
     // itself, gloo takes the address the host name resolves to, which a machine's network may leave unreachable
     // (the processes then wait for each other until killed).
-    const run = python(
-      [
-        ...['-m', 'torch.distributed.run', '--nnodes', '1', '--nproc_per_node', '2', '--redirects', '1', '--tee', '1'],
-        ...['--master_addr', '127.0.0.1', '--master_port', String(await freePort())],
-        ...['--log_dir', join(dir, 'torchrun-logs'), join(folders.recipes, 'train.py'), '--train', REAL_DATA_DIR],
-        ...['--out', file, '--device', 'cpu', '--json'],
-      ],
-      240_000,
-      { ...process.env, GLOO_SOCKET_IFNAME: 'lo' },
-    );
+    const torchrun = async (): Promise<ReturnType<typeof python>> =>
+      python(
+        [
+          ...['-m', 'torch.distributed.run', '--nnodes', '1', '--nproc_per_node', '2', '--redirects', '1'],
+          ...['--tee', '1', '--master_addr', '127.0.0.1', '--master_port', String(await freePort())],
+          ...['--log_dir', join(dir, 'torchrun-logs'), join(folders.recipes, 'train.py'), '--train', REAL_DATA_DIR],
+          ...['--out', file, '--device', 'cpu', '--json'],
+        ],
+        150_000,
+        { ...process.env, GLOO_SOCKET_IFNAME: 'lo' },
+      );
+    let run = await torchrun();
+    // One CI run waited out its time after its run had ended (the summary printed, the checkpoint written): a process
+    // tearing down the gloo group waited for a worker thread that waited for Python's lock (train.py's SENT now keeps
+    // that case from happening). PyTorch's teardown is known to hang in other ways too (pytorch/pytorch#75097), so a
+    // run that hangs only after it has ended is given one more try, and says so; everything below is asserted of the
+    // run that ended.
+    const summaryPrinted = jsonLines(run.stdout).some((line) => line.type === 'summary');
+    if (run.status === null && summaryPrinted && existsSync(file)) {
+      console.log('torchrun hung after its run had ended (PyTorch gloo teardown): run again once');
+      await rm(file);
+      run = await torchrun();
+    }
     expect(run.status, run.stderr).toBe(0);
     const epoch = epochLine(run.stdout, 3);
     const summary = jsonLines(run.stdout).find((line) => line.type === 'summary')!;
@@ -354,7 +368,7 @@ print(json.dumps({
     const evaluation = JSON.parse(evaluated.stdout) as { accuracy: number; cost: number };
     expect(evaluation.accuracy).toBe(epoch.testAccuracy);
     expect(evaluation.cost).toBeCloseTo(epoch.testCost, 4);
-  }, 300_000);
+  }, 420_000);
 
   it('writes checkpoints fmnist train --resume continues; info and report show the history on', async () => {
     const { file } = await continuedInPython('plain');
