@@ -348,6 +348,14 @@ print(json.dumps({
     const summaryPrinted = jsonLines(run.stdout).some((line) => line.type === 'summary');
     if (run.status === null && summaryPrinted && existsSync(file)) {
       console.log('torchrun hung after its run had ended (PyTorch gloo teardown): run again once');
+      // Killing torchrun leaves its ranks behind: stop those of this run (their command line names its --out file).
+      for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+        try {
+          if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(file)) process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // It ended meanwhile.
+        }
+      }
       await rm(file);
       run = await torchrun();
     }
